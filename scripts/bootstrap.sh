@@ -1,0 +1,82 @@
+#!/bin/sh
+# nicsim set-up: install what is missing (Debian packages), build, then run the main job or the
+# full test suite.
+#
+#   scripts/bootstrap.sh demo     install + build + `nicsim demo` (the bundled example set)
+#   scripts/bootstrap.sh test     install + build + every test (ctest)
+#   scripts/bootstrap.sh deps     install only
+#
+# Environment: BUILD_DIR (default: build), JOBS (default: nproc), NICSIM_SOAK=1 registers the
+# long soak/fuzz runs, NICSIM_SANITIZE=1 builds with ASan/UBSan.
+set -eu
+
+mode=${1:-demo}
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$top/build}
+jobs=${JOBS:-$(nproc)}
+
+# Debian packages the build, the examples and the tests need.
+PKGS="build-essential cmake pkg-config clang llvm lld libclang-rt-14-dev libelf-dev zlib1g-dev
+libbpf-dev libpcap-dev libjansson-dev libgtest-dev googletest gnuplot-nox python3-scapy bpftool
+linux-libc-dev"
+
+need_install() {
+    missing=""
+    for p in $PKGS; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing="$missing $p"
+    done
+    [ -n "$missing" ]
+}
+
+install_deps() {
+    if ! need_install; then
+        return 0
+    fi
+    echo "nicsim: installing Debian packages:$missing"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -q
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -q --no-install-recommends $missing
+}
+
+build_tree() {
+    sanitize=OFF
+    [ "${NICSIM_SANITIZE:-0}" = 1 ] && sanitize=ON
+    soak=OFF
+    [ "${NICSIM_SOAK:-0}" = 1 ] && soak=ON
+    cmake -S "$top" -B "$build" -DNICSIM_SANITIZE=$sanitize -DNICSIM_SOAK=$soak >/dev/null
+    cmake --build "$build" -j "$jobs"
+}
+
+mount_bpffs() {
+    # Objects that pin maps need bpffs; harmless when it is already there or not permitted.
+    if [ -d /sys/fs/bpf ] && ! grep -q " /sys/fs/bpf bpf " /proc/mounts 2>/dev/null; then
+        mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
+    fi
+}
+
+case "$mode" in
+deps)
+    install_deps
+    ;;
+demo)
+    install_deps
+    build_tree
+    mount_bpffs
+    exec "$build/host/nicsim" demo
+    ;;
+test)
+    install_deps
+    build_tree
+    mount_bpffs
+    cd "$build"
+    exec ctest --output-on-failure -j "$jobs"
+    ;;
+*)
+    echo "usage: $0 demo|test|deps" >&2
+    exit 2
+    ;;
+esac
