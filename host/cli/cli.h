@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* Subcommands of the nicsim command line. Each returns the process exit status. */
+#ifndef NICSIM_CLI_H
+#define NICSIM_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nicsim/isa.h"
+
+int cmd_bench(int argc, char **argv);
+int cmd_asm(int argc, char **argv);
+int cmd_disasm(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+struct nicsim_run;
+void cli_print_run(const struct nicsim_run *run);
+
+/* Reads a whole file (NUL-terminated); NULL with a message on stderr naming the file. */
+char *cli_read_file(const char *path, size_t *len);
+/* Loads a program: assembler text (.s/.asm/.data with an `-- asm` section) or raw bytes (.bin,
+ * .o is not accepted here). Prints a message naming the file and line on failure. */
+int cli_load_program(const char *path, struct nicsim_insn **out, size_t *n);
+
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reports of a replay: one JSON object per packet written as the trace streams by (memory stays
+ * flat), a summary object at the end, and the human summary on the terminal. Distributions are
+ * kept in histograms: exact up to 65535, in power-of-two buckets above (documented in README).
+ */
+#ifndef NICSIM_REPORT_H
+#define NICSIM_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nicsim/datapath.h"
+
+#define REPORT_HIST_EXACT 65536u
+
+struct report_hist {
+    uint64_t exact[REPORT_HIST_EXACT];
+    uint64_t log2[64];
+    uint64_t count, sum, min, max;
+};
+
+void report_hist__add(struct report_hist *h, uint64_t v);
+/* The value at quantile q (0..1): exact below REPORT_HIST_EXACT, else the bucket's lower bound. */
+uint64_t report_hist__quantile(const struct report_hist *h, double q);
+
+/* What the kernel did with one packet (from BPF_PROG_TEST_RUN). */
+struct report_kernel_pkt {
+    bool valid;
+    uint32_t retval;
+    const uint8_t *data; /* data .. data_end (metadata excluded) */
+    uint32_t len;
+    uint64_t ns;          /* the kernel's average duration */
+    bool match;           /* verdict and bytes equal to the NIC's */
+    char mismatch[160];
+};
+
+struct report {
+    FILE *json; /* NULL: no JSON */
+    bool json_first;
+    uint32_t clock_mhz;
+    uint64_t packets, mac_errors[5];
+    uint64_t verdicts[6];
+    uint64_t traps, watchdogs;
+    struct report_hist cycles, insns;
+    /* kernel */
+    bool kernel;
+    uint64_t kernel_mismatches;
+    struct report_hist kernel_ns;
+};
+
+int report__open(struct report *r, const char *json_path, uint32_t clock_mhz, bool kernel);
+/* One packet, in trace order. */
+void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_result *res,
+                    const struct report_kernel_pkt *k);
+/* Summary object (JSON) and terminal summary; returns 0 or -errno for a failed JSON write. */
+int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *stats,
+                   uint32_t n_cores, const char *prog_name);
+
+#endif

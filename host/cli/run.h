@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* nicsim run: options and the pieces the offload setup provides to the replay loop. */
+#ifndef NICSIM_RUN_H
+#define NICSIM_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RUN_MAX_MAP_ARGS 64
+
+struct run_opts {
+    const char *object;
+    const char *pcap;
+    const char *prog;       /* --prog NAME */
+    const char *json;       /* --json FILE */
+    const char *out_pcap;   /* --out-pcap FILE */
+    const char *dump_maps;  /* --dump-maps FILE */
+    const char *events;     /* --events FILE */
+    const char *map_args[RUN_MAX_MAP_ARGS];       /* --map NAME=FILE */
+    unsigned n_map_args;
+    const char *prog_array_args[RUN_MAX_MAP_ARGS]; /* --prog-array MAP:INDEX=PROG */
+    unsigned n_prog_array_args;
+    bool compare_kernel;
+    uint32_t clock_mhz;
+    uint32_t cores;
+    uint32_t ports;
+    uint32_t mtu;
+    uint64_t seed;
+    uint64_t budget;
+    uint64_t limit;         /* --count N: stop after N packets (0: all) */
+    uint32_t kernel_repeat; /* BPF_PROG_TEST_RUN repeat for the timing run */
+    bool quiet;
+    bool progress;
+};
+
+int run_parse_args(int argc, char **argv, struct run_opts *o);
+int run_main(const struct run_opts *o);
+
+#endif

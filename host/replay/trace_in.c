@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* pcap / pcapng input through libpcap, streamed. */
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include "replay.h"
+
+#include <pcap/dlt.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct nicsim_trace_in {
+    pcap_t *p;
+    char path[256];
+    uint64_t index;
+    int nsec;
+};
+
+struct nicsim_trace_in *nicsim_trace_in__open(const char *path, char *err, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
+    if (!p) {
+        snprintf(err, errlen, "%s: cannot read as pcap or pcapng: %s", path, perr);
+        return NULL;
+    }
+    int dlt = pcap_datalink(p);
+    if (dlt != DLT_EN10MB) {
+        const char *name = pcap_datalink_val_to_name(dlt);
+        snprintf(err, errlen, "%s: link type %s (%d) is not supported; nicsim replays Ethernet "
+                 "(EN10MB) traces", path, name ? name : "unknown", dlt);
+        pcap_close(p);
+        return NULL;
+    }
+    struct nicsim_trace_in *t = calloc(1, sizeof(*t));
+    if (!t) {
+        pcap_close(p);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    t->p = p;
+    t->nsec = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+    snprintf(t->path, sizeof(t->path), "%s", path);
+    return t;
+}
+
+int nicsim_trace_in__next(struct nicsim_trace_in *t, struct nicsim_trace_pkt *pkt, char *err,
+                          size_t errlen)
+{
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int rc = pcap_next_ex(t->p, &h, &data);
+    if (rc == PCAP_ERROR_BREAK)
+        return 0;
+    if (rc != 1) {
+        snprintf(err, errlen, "%s: packet %llu: %s", t->path, (unsigned long long)t->index,
+                 pcap_geterr(t->p));
+        return -1;
+    }
+    pkt->data = data;
+    pkt->caplen = h->caplen;
+    pkt->wirelen = h->len;
+    pkt->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull +
+                 (uint64_t)h->ts.tv_usec * (t->nsec ? 1ull : 1000ull);
+    t->index++;
+    return 1;
+}
+
+void nicsim_trace_in__close(struct nicsim_trace_in *t)
+{
+    if (!t)
+        return;
+    pcap_close(t->p);
+    free(t);
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The NIC datapath (C model): MAC ports, RX checks, dispatcher, N eBPF cores, and where each
+ * packet goes after its program (TX queue of a port, host queue, drop). A packet's cost is the
+ * cycles its core spent (docs/microarchitecture.md); the datapath adds which core ran it and when,
+ * so that a trace replayed at line rate shows queueing across cores.
+ *
+ * Dispatch is deterministic: by a hash of the IPv4/IPv6 5-tuple (RSS-like; non-IP frames by their
+ * MAC addresses), so per-core state (per-CPU maps, the prandom stream) does not depend on timing.
+ */
+#ifndef NICSIM_DATAPATH_H
+#define NICSIM_DATAPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nicsim/xdp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NICSIM_DP_MAX_PORTS 16
+#define NICSIM_DP_MAX_CORES 64
+
+struct nicsim_dp_port {
+    uint32_t ifindex; /* the kernel ifindex of the port's netdev */
+    uint32_t mtu;     /* bytes of L3 payload; frames longer than mtu + 14 (+4 if VLAN) are errors */
+};
+
+struct nicsim_dp_opts {
+    size_t sz; /* sizeof(struct nicsim_dp_opts) */
+    uint32_t n_ports;
+    struct nicsim_dp_port ports[NICSIM_DP_MAX_PORTS];
+    uint32_t n_cores;   /* 1..NICSIM_DP_MAX_CORES */
+    uint32_t clock_mhz; /* core clock; 0: 250 */
+    uint64_t seed;      /* get_prandom_u32 seed */
+    uint64_t budget;    /* instructions per packet; 0: core default */
+    uint32_t rx_overhead_cycles; /* dispatcher + descriptor setup per packet; documented default */
+    const struct nicsim_xdp_map_ops *maps;
+    void *maps_ctx;
+};
+
+enum nicsim_dp_error {
+    NICSIM_DP_OK = 0,
+    NICSIM_DP_ERR_RUNT,       /* shorter than an Ethernet header */
+    NICSIM_DP_ERR_OVERSIZE,   /* longer than the port's MTU allows */
+    NICSIM_DP_ERR_TRUNCATED,  /* the capture holds fewer bytes than the frame had */
+    NICSIM_DP_ERR_NO_PROGRAM, /* no XDP program on the port: passed to the host untouched */
+};
+const char *nicsim_dp_error_name(enum nicsim_dp_error err);
+
+enum nicsim_dp_dest {
+    NICSIM_DP_DEST_DROP = 0,
+    NICSIM_DP_DEST_PORT, /* transmitted on a NIC port (XDP_TX, or a redirect to a NIC port) */
+    NICSIM_DP_DEST_HOST, /* to the host's stack (XDP_PASS, redirect to a non-NIC ifindex) */
+};
+
+struct nicsim_dp_result {
+    uint8_t error;    /* enum nicsim_dp_error; when not OK, xdp is not filled */
+    uint8_t dest;     /* enum nicsim_dp_dest */
+    uint32_t port;    /* receiving port index */
+    uint32_t egress_port;    /* DEST_PORT: port index */
+    uint32_t egress_ifindex; /* DEST_PORT / DEST_HOST after a redirect: target ifindex */
+    uint32_t core;
+    uint64_t start_cycle, end_cycle; /* on that core's clock */
+    struct nicsim_xdp_result xdp;
+};
+
+struct nicsim_dp_stats {
+    uint64_t rx_packets, rx_errors[5];
+    uint64_t verdicts[6]; /* ABORTED..REDIRECT, [5] = unknown return values */
+    uint64_t traps, watchdogs;
+    uint64_t core_busy_cycles[NICSIM_DP_MAX_CORES];
+    uint64_t core_packets[NICSIM_DP_MAX_CORES];
+};
+
+struct nicsim_dp;
+
+struct nicsim_dp *nicsim_dp__new(const struct nicsim_dp_opts *opts);
+void nicsim_dp__free(struct nicsim_dp *dp);
+uint32_t nicsim_dp__n_cores(const struct nicsim_dp *dp);
+struct nicsim_xdp_core *nicsim_dp__core(struct nicsim_dp *dp, uint32_t core);
+/* Attach (prog != NULL) or detach the program of a port. */
+int nicsim_dp__set_prog(struct nicsim_dp *dp, uint32_t port, const struct nicsim_prog *prog);
+const struct nicsim_prog *nicsim_dp__prog(const struct nicsim_dp *dp, uint32_t port);
+/* The port index with this ifindex, or -1. */
+int nicsim_dp__port_of_ifindex(const struct nicsim_dp *dp, uint32_t ifindex);
+
+/*
+ * One frame received on `port` at `arrival_ns` (the trace's time; used only for queueing):
+ * MAC checks, dispatch, run, destination. `caplen` bytes of `frame` are present of a frame that
+ * was `wirelen` long. The result's pointers stay valid until the next rx on the same core.
+ */
+int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uint32_t caplen,
+                  uint32_t wirelen, uint64_t arrival_ns, struct nicsim_dp_result *res);
+
+const struct nicsim_dp_stats *nicsim_dp__stats(const struct nicsim_dp *dp);
+
+/* The dispatcher's flow hash (exposed for tests). */
+uint32_t nicsim_dp_flow_hash(const uint8_t *frame, uint32_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NICSIM_DATAPATH_H */

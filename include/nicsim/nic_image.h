@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The NIC program image: what the driver's `translate` callback produces and the firmware's
+ * program loader accepts (docs/nic-image.md describes it for people). Also the NIC's helper-unit
+ * numbering and its packet descriptor, which `translate` targets.
+ *
+ * All multi-byte fields are little-endian.
+ */
+#ifndef NICSIM_NIC_IMAGE_H
+#define NICSIM_NIC_IMAGE_H
+
+#include <stdint.h>
+
+#include "nicsim/isa.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NICSIM_IMG_MAGIC   0x4d49584eu /* "NXIM" */
+#define NICSIM_IMG_VERSION 1u
+#define NICSIM_IMG_MAX_SLOTS 65536u /* instruction memory of one core, in slots */
+#define NICSIM_IMG_MAX_MAPS  64u    /* maps one program may reference */
+
+/* Image header, 64 bytes, followed by u32 map_ids[n_maps] and then n_slots instruction slots
+ * (struct nicsim_insn). */
+struct nicsim_img_hdr {
+    uint32_t magic;       /* NICSIM_IMG_MAGIC */
+    uint16_t version;     /* NICSIM_IMG_VERSION */
+    uint16_t hdr_len;     /* sizeof(struct nicsim_img_hdr) */
+    uint32_t n_slots;
+    uint32_t n_maps;
+    uint32_t prog_type;   /* kernel enum bpf_prog_type (BPF_PROG_TYPE_XDP = 6) */
+    uint32_t stack_depth; /* bytes of stack the verifier saw used by the deepest frame chain */
+    uint32_t flags;       /* NICSIM_IMG_F_* */
+    uint32_t reserved0;
+    char name[16];        /* program name, NUL-padded */
+    uint32_t reserved[4];
+};
+_Static_assert(sizeof(struct nicsim_img_hdr) == 64, "image header is 64 bytes");
+
+#define NICSIM_IMG_F_USES_TAIL_CALL 0x1u
+#define NICSIM_IMG_F_USES_PKT_WRITE 0x2u
+
+/*
+ * Slot conventions inside an image (everything else is plain eBPF):
+ *  - LDDW src = NICSIM_LDDW_MAP_IDX (5), imm = NIC map id: the map's handle.
+ *  - LDDW src = NICSIM_LDDW_MAP_IDX_VALUE (6), imm = NIC map id, second slot imm = byte offset:
+ *    a pointer into the map's value (global data).
+ *  - CALL_HELPER imm = a NIC helper-unit id (enum nicsim_hw_helper), not a kernel helper id.
+ *  - Context accesses use the packet descriptor layout below, not struct xdp_md.
+ * The firmware's loader turns the LDDW forms into plain 64-bit immediates (NIC addresses, see
+ * nicsim_map_region()) before the program reaches a core.
+ */
+
+/* Helper-unit operations. Kernel helper ids are mapped to these by `translate`. */
+enum nicsim_hw_helper {
+    NICSIM_HW_MAP_LOOKUP = 1,
+    NICSIM_HW_MAP_UPDATE,
+    NICSIM_HW_MAP_DELETE,
+    NICSIM_HW_KTIME,
+    NICSIM_HW_PRANDOM,
+    NICSIM_HW_SMP_ID,
+    NICSIM_HW_TAIL_CALL,
+    NICSIM_HW_REDIRECT,
+    NICSIM_HW_REDIRECT_MAP,
+    NICSIM_HW_CSUM_DIFF,
+    NICSIM_HW_ADJUST_HEAD,
+    NICSIM_HW_ADJUST_META,
+    NICSIM_HW_ADJUST_TAIL,
+    NICSIM_HW_GET_BUFF_LEN,
+    NICSIM_HW_LOAD_BYTES,
+    NICSIM_HW_STORE_BYTES,
+    NICSIM_HW_PERF_EVENT_OUTPUT,
+    NICSIM_HW_RINGBUF_OUTPUT,
+    NICSIM_HW__COUNT
+};
+
+/*
+ * The NIC's packet descriptor: what r1 points to when a core runs an XDP program (a region of
+ * kind NICSIM_RGN_CTX, read-only to programs). Pointers are NIC addresses (64 bit), so
+ * `translate` rewrites the 32-bit struct xdp_md loads of data/data_end/data_meta into 64-bit
+ * loads at these offsets, and the u32 fields into 32-bit loads.
+ */
+struct nicsim_pkt_desc {
+    uint64_t data;             /* NIC address of the first packet byte */
+    uint64_t data_end;         /* one past the last */
+    uint64_t data_meta;        /* start of the metadata area (== data when empty) */
+    uint32_t ingress_ifindex;  /* the kernel ifindex of the receiving port */
+    uint32_t rx_queue_index;
+    uint32_t egress_ifindex;   /* 0 on ingress (XDP in devmap programs sets it) */
+    uint32_t port;             /* NIC port number that received the packet */
+};
+_Static_assert(sizeof(struct nicsim_pkt_desc) == 40, "descriptor layout");
+
+/* Where the NIC maps map memory in every core's address space: map id m is region
+ * NICSIM_MAP_REGION_BASE + m; its handle (what LDDW MAP_IDX loads) is offset 0 of that region. */
+#define NICSIM_MAP_REGION_BASE 16u
+#define NICSIM_CTX_REGION      2u
+#define NICSIM_PKT_REGION      3u
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NICSIM_NIC_IMAGE_H */

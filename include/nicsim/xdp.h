@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * XDP on a NIC core: the packet buffer and descriptor a core sees, the helper unit's XDP helpers
+ * with kernel semantics and documented cycle costs (docs/microarchitecture.md §5), and one run of
+ * a program over one packet.
+ *
+ * Geometry follows the kernel's BPF_PROG_TEST_RUN for XDP (net/bpf/test_run.c), so that a packet
+ * run here and in the kernel sees the same limits: a 4096-byte frame, 256 bytes of headroom of
+ * which the first 40 (struct xdp_frame) are reserved, 320 bytes of tailroom (the aligned
+ * struct skb_shared_info), hence at most 3520 bytes of packet data.
+ *
+ * Maps are reached through a map-unit interface (struct nicsim_xdp_map_ops) that the NIC device
+ * implements over the firmware's map memory.
+ */
+#ifndef NICSIM_XDP_H
+#define NICSIM_XDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nicsim/core.h"
+#include "nicsim/nic_image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NICSIM_XDP_FRAME_SIZE 4096u
+#define NICSIM_XDP_HEADROOM   256u
+#define NICSIM_XDP_FRAME_HDR  40u  /* sizeof(struct xdp_frame): head/meta may not go below */
+#define NICSIM_XDP_TAILROOM   320u /* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) */
+#define NICSIM_XDP_MAX_DATA   (NICSIM_XDP_FRAME_SIZE - NICSIM_XDP_HEADROOM - NICSIM_XDP_TAILROOM)
+#define NICSIM_XDP_META_MAX   255u /* type_max(skb_shared_info.meta_len) */
+#define NICSIM_ETH_HLEN       14u
+
+enum nicsim_xdp_action {
+    NICSIM_XDP_ABORTED = 0,
+    NICSIM_XDP_DROP = 1,
+    NICSIM_XDP_PASS = 2,
+    NICSIM_XDP_TX = 3,
+    NICSIM_XDP_REDIRECT = 4,
+};
+/* "XDP_PASS", ...; "XDP_UNKNOWN" for other values. */
+const char *nicsim_xdp_action_name(uint64_t action);
+
+/* Kernel map type numbers the helpers care about (enum bpf_map_type). */
+enum {
+    NICSIM_MAP_TYPE_PROG_ARRAY = 3,
+    NICSIM_MAP_TYPE_PERF_EVENT_ARRAY = 4,
+    NICSIM_MAP_TYPE_DEVMAP = 14,
+    NICSIM_MAP_TYPE_DEVMAP_HASH = 25,
+    NICSIM_MAP_TYPE_RINGBUF = 27,
+};
+
+struct nicsim_xdp_map_info {
+    uint32_t type; /* enum bpf_map_type */
+    uint32_t key_size;
+    uint32_t value_size;
+    uint32_t max_entries;
+};
+
+/*
+ * The map unit, as the datapath sees it. `cpu` is the core. Every function returns 0 or a
+ * negative errno with the kernel's meaning for the helper that calls it.
+ */
+struct nicsim_xdp_map_ops {
+    int (*info)(void *ctx, uint32_t map_id, struct nicsim_xdp_map_info *info);
+    /* Lookup: byte offset of the value inside the map's region as this core maps it. */
+    int (*lookup)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key, uint32_t *value_off);
+    int (*update)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key, const void *value,
+                  uint64_t flags);
+    int (*remove)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key);
+    /* devmap / devmap hash: the egress ifindex stored for `key`. */
+    int (*devmap_get)(void *ctx, uint32_t map_id, uint32_t key, uint32_t *ifindex);
+    /* prog array: the program at `index`, or NULL when the slot is empty. */
+    const struct nicsim_prog *(*prog_array_get)(void *ctx, uint32_t map_id, uint32_t index);
+    /* perf event array / ring buffer: deliver one record to the host. */
+    int (*event_output)(void *ctx, uint32_t map_id, uint32_t cpu, uint64_t index,
+                        const void *data, uint32_t size);
+};
+
+struct nicsim_xdp_core_opts {
+    size_t sz;            /* sizeof(struct nicsim_xdp_core_opts) */
+    uint32_t core_id;     /* what get_smp_processor_id returns */
+    uint32_t clock_mhz;   /* core clock for ktime_get_ns; 0: 250 */
+    uint64_t seed;        /* get_prandom_u32 seed (per core: seed + core_id) */
+    uint64_t budget;      /* instructions per packet before the watchdog; 0: core default */
+    const struct nicsim_xdp_map_ops *maps;
+    void *maps_ctx;
+};
+
+struct nicsim_xdp_core;
+
+struct nicsim_xdp_core *nicsim_xdp_core__new(const struct nicsim_xdp_core_opts *opts);
+void nicsim_xdp_core__free(struct nicsim_xdp_core *core);
+/* The helper table (indexed by enum nicsim_hw_helper) to load programs for this datapath. */
+const struct nicsim_helper *nicsim_xdp_helpers(void);
+/* The underlying core (region table, trace). */
+struct nicsim_vm *nicsim_xdp_core__vm(struct nicsim_xdp_core *core);
+/* Map map `map_id`'s value memory for this core at region NICSIM_MAP_REGION_BASE + map_id. A
+ * NULL `mem` with len 0 maps a handle-only map (prog array, devmap, events). */
+int nicsim_xdp_core__map_map(struct nicsim_xdp_core *core, uint32_t map_id, uint8_t *mem,
+                             uint32_t len, int writable, uint8_t latency);
+void nicsim_xdp_core__unmap_map(struct nicsim_xdp_core *core, uint32_t map_id);
+/* Advance the core's notion of time (ktime_get_ns) to `cycles` since the NIC started. */
+void nicsim_xdp_core__set_time(struct nicsim_xdp_core *core, uint64_t cycles);
+
+struct nicsim_xdp_pkt_in {
+    const uint8_t *data;
+    uint32_t len; /* 1..NICSIM_XDP_MAX_DATA */
+    uint32_t ingress_ifindex;
+    uint32_t rx_queue_index;
+    uint32_t port;
+};
+
+struct nicsim_xdp_result {
+    uint64_t r0;        /* raw return value */
+    uint32_t action;    /* the action the NIC takes: r0 if it is a known action, else ABORTED */
+    const uint8_t *data; /* packet after the program: [data, data + len) */
+    uint32_t len;
+    const uint8_t *meta; /* metadata area: [meta, meta + meta_len), just before data */
+    uint32_t meta_len;
+    /* XDP_REDIRECT: where to */
+    uint32_t redirect_ifindex;
+    int32_t redirect_map_id; /* -1 when bpf_redirect (not a map) was used */
+    uint32_t redirect_key;
+    struct nicsim_run run; /* instructions, cycles, stalls, trap */
+};
+
+/*
+ * Run `prog` over one packet. A trap or watchdog yields XDP_ABORTED (result->run says why).
+ * The result's pointers stay valid until the next run on this core. Returns 0, or -EINVAL for a
+ * packet the core cannot take (empty or longer than NICSIM_XDP_MAX_DATA).
+ */
+int nicsim_xdp_core__run(struct nicsim_xdp_core *core, const struct nicsim_prog *prog,
+                         const struct nicsim_xdp_pkt_in *pkt, struct nicsim_xdp_result *result);
+
+/* The kernel's bpf_csum_diff arithmetic (exposed for tests). Returns the folded 16-bit sum, or
+ * -EINVAL for sizes that are not multiples of 4 or exceed 512 bytes together. */
+int64_t nicsim_csum_diff(const uint8_t *from, uint32_t from_size, const uint8_t *to,
+                         uint32_t to_size, uint32_t seed);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NICSIM_XDP_H */

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/* The NIC datapath C model: MAC checks, flow dispatch, per-core queueing, destinations. */
+#include "nicsim/datapath.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct nicsim_dp {
+    struct nicsim_dp_opts opts;
+    struct nicsim_xdp_core *cores[NICSIM_DP_MAX_CORES];
+    uint64_t core_free_at[NICSIM_DP_MAX_CORES]; /* cycle at which each core is idle again */
+    const struct nicsim_prog *progs[NICSIM_DP_MAX_PORTS];
+    struct nicsim_dp_stats stats;
+};
+
+static const char *const error_names[] = {
+    [NICSIM_DP_OK] = "ok",
+    [NICSIM_DP_ERR_RUNT] = "runt frame (shorter than an Ethernet header)",
+    [NICSIM_DP_ERR_OVERSIZE] = "frame longer than the port MTU",
+    [NICSIM_DP_ERR_TRUNCATED] = "frame truncated in the capture",
+    [NICSIM_DP_ERR_NO_PROGRAM] = "no XDP program on the port",
+};
+
+const char *nicsim_dp_error_name(enum nicsim_dp_error err)
+{
+    return (unsigned)err < sizeof(error_names) / sizeof(error_names[0]) ? error_names[err]
+                                                                       : "unknown error";
+}
+
+struct nicsim_dp *nicsim_dp__new(const struct nicsim_dp_opts *opts)
+{
+    if (!opts || opts->sz < sizeof(*opts) || opts->n_ports == 0 ||
+        opts->n_ports > NICSIM_DP_MAX_PORTS || opts->n_cores == 0 ||
+        opts->n_cores > NICSIM_DP_MAX_CORES) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct nicsim_dp *dp = calloc(1, sizeof(*dp));
+    if (!dp)
+        return NULL;
+    dp->opts = *opts;
+    if (!dp->opts.clock_mhz)
+        dp->opts.clock_mhz = 250;
+    for (uint32_t i = 0; i < opts->n_cores; i++) {
+        struct nicsim_xdp_core_opts co = {.sz = sizeof(co),
+                                          .core_id = i,
+                                          .clock_mhz = dp->opts.clock_mhz,
+                                          .seed = opts->seed,
+                                          .budget = opts->budget,
+                                          .maps = opts->maps,
+                                          .maps_ctx = opts->maps_ctx};
+        dp->cores[i] = nicsim_xdp_core__new(&co);
+        if (!dp->cores[i]) {
+            nicsim_dp__free(dp);
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    return dp;
+}
+
+void nicsim_dp__free(struct nicsim_dp *dp)
+{
+    if (!dp)
+        return;
+    for (uint32_t i = 0; i < NICSIM_DP_MAX_CORES; i++)
+        nicsim_xdp_core__free(dp->cores[i]);
+    free(dp);
+}
+
+uint32_t nicsim_dp__n_cores(const struct nicsim_dp *dp) { return dp->opts.n_cores; }
+
+struct nicsim_xdp_core *nicsim_dp__core(struct nicsim_dp *dp, uint32_t core)
+{
+    return core < dp->opts.n_cores ? dp->cores[core] : NULL;
+}
+
+int nicsim_dp__set_prog(struct nicsim_dp *dp, uint32_t port, const struct nicsim_prog *prog)
+{
+    if (port >= dp->opts.n_ports)
+        return -EINVAL;
+    dp->progs[port] = prog;
+    return 0;
+}
+
+const struct nicsim_prog *nicsim_dp__prog(const struct nicsim_dp *dp, uint32_t port)
+{
+    return port < dp->opts.n_ports ? dp->progs[port] : NULL;
+}
+
+int nicsim_dp__port_of_ifindex(const struct nicsim_dp *dp, uint32_t ifindex)
+{
+    for (uint32_t i = 0; i < dp->opts.n_ports; i++)
+        if (dp->opts.ports[i].ifindex == ifindex)
+            return (int)i;
+    return -1;
+}
+
+const struct nicsim_dp_stats *nicsim_dp__stats(const struct nicsim_dp *dp) { return &dp->stats; }
+
+/* ---- dispatch ---------------------------------------------------------------------------------- */
+
+static uint32_t mix(uint32_t h, uint32_t v)
+{
+    h ^= v;
+    h *= 0x01000193u; /* FNV prime */
+    h ^= h >> 15;
+    return h;
+}
+
+static uint32_t mix_bytes(uint32_t h, const uint8_t *p, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        h = mix(h, p[i]);
+    return h;
+}
+
+uint32_t nicsim_dp_flow_hash(const uint8_t *f, uint32_t len)
+{
+    uint32_t h = 0x811c9dc5u;
+    if (len < 14)
+        return mix_bytes(h, f, len);
+    uint32_t off = 12;
+    uint16_t proto = (uint16_t)(f[off] << 8 | f[off + 1]);
+    off += 2;
+    while ((proto == 0x8100 || proto == 0x88a8) && off + 4 <= len) {
+        proto = (uint16_t)(f[off + 2] << 8 | f[off + 3]);
+        off += 4;
+    }
+    uint8_t l4 = 0;
+    uint32_t l4off = 0;
+    if (proto == 0x0800 && off + 20 <= len) {
+        uint32_t ihl = (f[off] & 0xfu) * 4u;
+        l4 = f[off + 9];
+        h = mix_bytes(h, f + off + 12, 8);
+        h = mix(h, l4);
+        /* only the first fragment carries ports */
+        if ((((uint32_t)f[off + 6] << 8 | f[off + 7]) & 0x1fffu) == 0)
+            l4off = off + ihl;
+    } else if (proto == 0x86dd && off + 40 <= len) {
+        l4 = f[off + 6];
+        h = mix_bytes(h, f + off + 8, 32);
+        h = mix(h, l4);
+        l4off = off + 40;
+    } else {
+        return mix_bytes(h, f, 12); /* non-IP: by MAC addresses */
+    }
+    if ((l4 == 6 || l4 == 17) && l4off && l4off + 4 <= len)
+        h = mix_bytes(h, f + l4off, 4);
+    return h;
+}
+
+/* ---- receive ----------------------------------------------------------------------------------- */
+
+
+int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uint32_t caplen,
+                  uint32_t wirelen, uint64_t arrival_ns, struct nicsim_dp_result *res)
+{
+    if (!dp || !res || port >= dp->opts.n_ports || (!frame && caplen))
+        return -EINVAL;
+    memset(res, 0, sizeof(*res));
+    res->port = port;
+    dp->stats.rx_packets++;
+
+    /* MAC receive checks */
+    uint32_t max = dp->opts.ports[port].mtu + NICSIM_ETH_HLEN;
+    if (caplen >= 16 && frame[12] == 0x81 && frame[13] == 0x00)
+        max += 4; /* one VLAN tag */
+    if (caplen < wirelen)
+        res->error = NICSIM_DP_ERR_TRUNCATED;
+    else if (wirelen < NICSIM_ETH_HLEN)
+        res->error = NICSIM_DP_ERR_RUNT;
+    else if (wirelen > max || wirelen > NICSIM_XDP_MAX_DATA)
+        res->error = NICSIM_DP_ERR_OVERSIZE;
+    else if (!dp->progs[port])
+        res->error = NICSIM_DP_ERR_NO_PROGRAM;
+    if (res->error) {
+        dp->stats.rx_errors[res->error]++;
+        res->dest = res->error == NICSIM_DP_ERR_NO_PROGRAM ? NICSIM_DP_DEST_HOST
+                                                          : NICSIM_DP_DEST_DROP;
+        return 0;
+    }
+
+    /* dispatch and queueing */
+    uint32_t core = nicsim_dp_flow_hash(frame, caplen) % dp->opts.n_cores;
+    uint64_t arrival_cycle = arrival_ns * dp->opts.clock_mhz / 1000;
+    uint64_t start = dp->core_free_at[core] > arrival_cycle ? dp->core_free_at[core]
+                                                            : arrival_cycle;
+    struct nicsim_xdp_core *xc = dp->cores[core];
+    nicsim_xdp_core__set_time(xc, start + dp->opts.rx_overhead_cycles);
+    struct nicsim_xdp_pkt_in in = {.data = frame,
+                                   .len = caplen,
+                                   .ingress_ifindex = dp->opts.ports[port].ifindex,
+                                   .rx_queue_index = core,
+                                   .port = port};
+    int rc = nicsim_xdp_core__run(xc, dp->progs[port], &in, &res->xdp);
+    if (rc < 0)
+        return rc;
+    uint64_t busy = dp->opts.rx_overhead_cycles + res->xdp.run.cycles;
+    res->core = core;
+    res->start_cycle = start;
+    res->end_cycle = start + busy;
+    dp->core_free_at[core] = res->end_cycle;
+    dp->stats.core_busy_cycles[core] += busy;
+    dp->stats.core_packets[core]++;
+    dp->stats.verdicts[res->xdp.r0 <= NICSIM_XDP_REDIRECT ? res->xdp.r0 : 5]++;
+    if (res->xdp.run.status == NICSIM_RUN_TRAP)
+        dp->stats.traps++;
+    else if (res->xdp.run.status == NICSIM_RUN_WATCHDOG)
+        dp->stats.watchdogs++;
+
+    switch (res->xdp.action) {
+    case NICSIM_XDP_TX:
+        res->dest = NICSIM_DP_DEST_PORT;
+        res->egress_port = port;
+        res->egress_ifindex = dp->opts.ports[port].ifindex;
+        break;
+    case NICSIM_XDP_PASS:
+        res->dest = NICSIM_DP_DEST_HOST;
+        break;
+    case NICSIM_XDP_REDIRECT: {
+        int eg = nicsim_dp__port_of_ifindex(dp, res->xdp.redirect_ifindex);
+        res->egress_ifindex = res->xdp.redirect_ifindex;
+        res->dest = eg >= 0 ? NICSIM_DP_DEST_PORT : NICSIM_DP_DEST_HOST;
+        res->egress_port = eg >= 0 ? (uint32_t)eg : 0;
+        break;
+    }
+    default:
+        res->dest = NICSIM_DP_DEST_DROP;
+        break;
+    }
+    return 0;
+}

@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: MIT
+// Core model: the timing rules of docs/microarchitecture.md §4, one by one, traps, the watchdog,
+// tail calls and load-time refusals.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "nicsim/core.h"
+#include "nicsim/isa.h"
+
+namespace {
+
+struct Harness {
+    struct nicsim_helper helpers[NICSIM_MAX_HELPERS] = {};
+    std::vector<struct nicsim_prog *> progs;
+    struct nicsim_vm *vm = nullptr;
+    std::vector<uint8_t> mem = std::vector<uint8_t>(256, 0);
+    uint64_t mem_addr = 0;
+    std::vector<struct nicsim_trace_rec> trace;
+
+    explicit Harness(uint64_t budget = 0, uint8_t mem_latency = 1, bool writable = true)
+    {
+        struct nicsim_vm_opts o = {};
+        o.sz = sizeof(o);
+        o.budget = budget;
+        o.core_id = 3;
+        vm = nicsim_vm__new(&o);
+        struct nicsim_region r = {};
+        r.host = mem.data();
+        r.lo = 0;
+        r.hi = (uint32_t)mem.size();
+        r.kind = mem_latency == 1 ? NICSIM_RGN_MEM : NICSIM_RGN_MAP;
+        r.writable = writable;
+        r.latency = mem_latency;
+        int idx = nicsim_vm__map(vm, &r);
+        mem_addr = nicsim_addr((uint32_t)idx, 0);
+    }
+    ~Harness()
+    {
+        for (auto *p : progs)
+            nicsim_prog__free(p);
+        nicsim_vm__free(vm);
+    }
+
+    struct nicsim_prog *load(const std::string &text, std::string *error = nullptr)
+    {
+        struct nicsim_insn *raw = nullptr;
+        size_t n = 0;
+        struct nicsim_isa_err err = {};
+        EXPECT_EQ(nicsim_asm(text.c_str(), &raw, &n, &err), 0) << err.msg << "\n" << text;
+        if (!raw)
+            return nullptr;
+        std::vector<struct nicsim_isa_insn> dec(n);
+        int rc = nicsim_isa_decode(raw, n, dec.data(), &err);
+        free(raw);
+        EXPECT_EQ(rc, 0) << err.msg;
+        struct nicsim_prog_opts po = {};
+        po.sz = sizeof(po);
+        po.helpers = helpers;
+        po.name = "t";
+        struct nicsim_prog *p = nicsim_prog__load(dec.data(), n, &po, &err);
+        if (!p) {
+            if (error)
+                *error = err.msg;
+            return nullptr;
+        }
+        progs.push_back(p);
+        return p;
+    }
+
+    struct nicsim_run run(const std::string &text)
+    {
+        struct nicsim_run r = {};
+        struct nicsim_prog *p = load(text);
+        EXPECT_NE(p, nullptr);
+        if (p)
+            EXPECT_EQ(nicsim_vm__run(vm, p, mem_addr, mem.size(), &r), 0);
+        return r;
+    }
+
+    void enable_trace()
+    {
+        nicsim_vm__set_trace(
+            vm,
+            [](void *user, const struct nicsim_trace_rec *rec) {
+                static_cast<Harness *>(user)->trace.push_back(*rec);
+            },
+            this);
+    }
+};
+
+// The default pipeline fill, from the document.
+constexpr uint64_t kFill = 4;
+
+TEST(CoreTest, DefaultTimingMatchesTheDocument)
+{
+    struct nicsim_timing t;
+    nicsim_timing_default(&t);
+    EXPECT_EQ(t.pipeline_fill, 4u);
+    EXPECT_EQ(t.taken_branch, 2u);
+    EXPECT_EQ(t.jump, 1u);
+    EXPECT_EQ(t.call_local, 1u);
+    EXPECT_EQ(t.ret_local, 1u);
+    EXPECT_EQ(t.lddw, 1u);
+    EXPECT_EQ(t.load_use, 1u);
+    EXPECT_EQ(t.mul, 2u);
+    EXPECT_EQ(t.div32, 32u);
+    EXPECT_EQ(t.div64, 64u);
+    EXPECT_EQ(t.atomic, 1u);
+    EXPECT_EQ(t.helper_call, 2u);
+    EXPECT_EQ(t.tail_call, 3u);
+    EXPECT_EQ(t.region_latency[NICSIM_RGN_MAP], 2u);
+    EXPECT_EQ(t.region_latency[NICSIM_RGN_PACKET], 1u);
+}
+
+TEST(CoreTest, WorkedExampleTakesElevenCycles)
+{
+    Harness h;
+    h.mem[0] = 4;
+    h.enable_trace();
+    auto r = h.run("ldxw %r2, [%r1+0]\nadd %r2, 1\njeq %r2, 5, +1\nmov %r0, 1\nexit\n");
+    EXPECT_EQ(r.status, NICSIM_RUN_OK);
+    EXPECT_EQ(r.insns, 4u);
+    EXPECT_EQ(r.cycles, 11u);
+    ASSERT_EQ(h.trace.size(), 4u);
+    const uint32_t pcs[] = {0, 1, 2, 4}, costs[] = {1, 2, 3, 1};
+    for (size_t i = 0; i < 4; i++) {
+        EXPECT_EQ(h.trace[i].pc, pcs[i]);
+        EXPECT_EQ(h.trace[i].cycles, costs[i]) << "instruction " << i;
+    }
+    EXPECT_EQ(h.trace.back().cycle, r.cycles);
+}
+
+TEST(CoreTest, StraightLineAluIsOneCyclePerInstruction)
+{
+    Harness h;
+    auto r = h.run("mov %r0, 1\nadd %r0, 2\nxor %r0, 3\nlsh32 %r0, 1\nexit\n");
+    EXPECT_EQ(r.insns, 5u);
+    EXPECT_EQ(r.cycles, kFill + 5);
+    EXPECT_EQ(r.r0, ((1u + 2u) ^ 3u) << 1);
+}
+
+TEST(CoreTest, LddwCostsItsSecondSlot)
+{
+    Harness h;
+    auto r = h.run("lddw %r0, 0x1122334455667788\nexit\n");
+    EXPECT_EQ(r.insns, 2u);
+    EXPECT_EQ(r.cycles, kFill + 2 + 1);
+    EXPECT_EQ(r.stalls.jump, 1u);
+}
+
+TEST(CoreTest, UnconditionalJumpCostsOne)
+{
+    Harness h;
+    auto r = h.run("mov %r0, 0\nja +1\nmov %r0, 9\nexit\n");
+    EXPECT_EQ(r.insns, 3u);
+    EXPECT_EQ(r.cycles, kFill + 3 + 1);
+    EXPECT_EQ(r.r0, 0u);
+}
+
+TEST(CoreTest, TakenBranchCostsTwoNotTakenNothing)
+{
+    Harness taken, not_taken;
+    auto a = taken.run("mov %r0, 5\njeq %r0, 5, +1\nmov %r0, 9\nexit\n");
+    auto b = not_taken.run("mov %r0, 4\njeq %r0, 5, +1\nmov %r0, 9\nexit\n");
+    EXPECT_EQ(a.insns, 3u);
+    EXPECT_EQ(a.cycles, kFill + 3 + 2);
+    EXPECT_EQ(a.stalls.branch, 2u);
+    EXPECT_EQ(b.insns, 4u);
+    EXPECT_EQ(b.cycles, kFill + 4);
+    EXPECT_EQ(b.stalls.branch, 0u);
+}
+
+TEST(CoreTest, LoadUseStallsOnlyTheImmediateConsumer)
+{
+    Harness use, gap;
+    auto a = use.run("ldxdw %r2, [%r1]\nadd %r2, 1\nmov %r0, %r2\nexit\n");
+    auto b = gap.run("ldxdw %r2, [%r1]\nmov %r3, 1\nadd %r2, 1\nmov %r0, %r2\nexit\n");
+    EXPECT_EQ(a.cycles, kFill + 4 + 1);
+    EXPECT_EQ(a.stalls.load_use, 1u);
+    EXPECT_EQ(b.cycles, kFill + 5);
+    EXPECT_EQ(b.stalls.load_use, 0u);
+}
+
+TEST(CoreTest, StoreDataAfterLoadIsALoadUse)
+{
+    Harness h;
+    auto r = h.run("ldxdw %r2, [%r1]\nstxdw [%r1+8], %r2\nmov %r0, 0\nexit\n");
+    EXPECT_EQ(r.stalls.load_use, 1u);
+    EXPECT_EQ(r.cycles, kFill + 4 + 1);
+}
+
+TEST(CoreTest, MultiplierAndDividerLatencies)
+{
+    Harness m, d32, d64, md;
+    EXPECT_EQ(m.run("mov %r0, 3\nmul %r0, 5\nexit\n").cycles, kFill + 3 + 2);
+    EXPECT_EQ(d32.run("mov %r0, 30\ndiv32 %r0, 5\nexit\n").cycles, kFill + 3 + 32);
+    EXPECT_EQ(d64.run("mov %r0, 30\nsdiv %r0, 0\nexit\n").cycles, kFill + 3 + 64);
+    auto r = md.run("mov %r0, 30\nmov %r1, 0\nmod32 %r0, %r1\nexit\n");
+    EXPECT_EQ(r.cycles, kFill + 4 + 32);
+    EXPECT_EQ(r.r0, 30u) << "x % 0 leaves x (RFC 9669)";
+    EXPECT_EQ(r.stalls.muldiv, 32u);
+}
+
+TEST(CoreTest, RegionLatencyAddsToEveryAccess)
+{
+    Harness slow(0, /*mem_latency=*/2);
+    auto r = slow.run("ldxdw %r2, [%r1]\nstxdw [%r1+8], %r0\nmov %r0, 0\nexit\n");
+    EXPECT_EQ(r.stalls.memory, 2u);
+    EXPECT_EQ(r.cycles, kFill + 4 + 2);
+}
+
+TEST(CoreTest, AtomicIsTwoAccessesAndAModifyCycle)
+{
+    Harness fast, slow(0, 2);
+    auto a = fast.run("mov %r2, 1\nlock add [%r1], %r2\nmov %r0, 0\nexit\n");
+    EXPECT_EQ(a.stalls.memory, 2u * 1 - 1 + 1);
+    auto b = slow.run("mov %r2, 1\nlock fetch add [%r1], %r2\nmov %r0, %r2\nexit\n");
+    EXPECT_EQ(b.stalls.memory, 2u * 2 - 1 + 1);
+    EXPECT_EQ(b.stalls.load_use, 1u) << "FETCH writes src from memory";
+    EXPECT_EQ(b.cycles, kFill + 4 + 4 + 1);
+}
+
+TEST(CoreTest, LocalCallAndReturnCostOneEachAndPreserveR6ToR9)
+{
+    Harness h;
+    auto r = h.run("mov %r6, 7\ncall local f\nadd %r0, %r6\nexit\n"
+                   "f:\nmov %r6, 100\nmov %r0, 1\nexit\n");
+    EXPECT_EQ(r.status, NICSIM_RUN_OK);
+    EXPECT_EQ(r.r0, 8u);
+    EXPECT_EQ(r.insns, 7u);
+    EXPECT_EQ(r.stalls.call, 2u);
+    EXPECT_EQ(r.cycles, kFill + 7 + 2);
+}
+
+static void helper_add(struct nicsim_vm *vm, void *user, const uint64_t args[5],
+                       struct nicsim_helper_out *out)
+{
+    (void)vm;
+    (void)user;
+    out->ret = args[0] + args[1];
+    out->cycles = 10;
+}
+
+TEST(CoreTest, HelperCallCostsHandshakePlusUnitCycles)
+{
+    Harness h;
+    h.helpers[1] = {"add", helper_add, nullptr};
+    auto r = h.run("mov %r1, 2\nmov %r2, 3\ncall 1\nexit\n");
+    EXPECT_EQ(r.r0, 5u);
+    EXPECT_EQ(r.stalls.helper, 2u + 10u);
+    EXPECT_EQ(r.cycles, kFill + 4 + 12);
+}
+
+static void helper_core_and_clock(struct nicsim_vm *vm, void *user, const uint64_t args[5],
+                                  struct nicsim_helper_out *out)
+{
+    (void)user;
+    (void)args;
+    out->ret = nicsim_vm__core_id(vm) * 1000 + nicsim_vm__cycles_now(vm);
+}
+
+TEST(CoreTest, HelpersSeeTheCoreAndTheCycleCount)
+{
+    Harness h;
+    h.helpers[8] = {"clock", helper_core_and_clock, nullptr};
+    auto r = h.run("mov %r0, 0\nmov %r0, 0\ncall 8\nexit\n");
+    // At the call: fill 4 + three issued instructions.
+    EXPECT_EQ(r.r0, 3000u + kFill + 3);
+}
+
+struct TailTarget {
+    const struct nicsim_prog *prog;
+};
+
+static void helper_tail(struct nicsim_vm *vm, void *user, const uint64_t args[5],
+                        struct nicsim_helper_out *out)
+{
+    (void)vm;
+    out->action = NICSIM_HELPER_TAIL_CALL;
+    out->tail = static_cast<TailTarget *>(user)->prog;
+    out->cycles = 1;
+    (void)args;
+}
+
+TEST(CoreTest, TailCallRestartsAtTheTargetAndStopsAtTheKernelLimit)
+{
+    Harness h;
+    TailTarget target = {nullptr};
+    h.helpers[12] = {"tail_call", helper_tail, &target};
+    struct nicsim_prog *callee = h.load("mov %r0, 42\nexit\n");
+    target.prog = callee;
+    auto r = h.run("call 12\nmov %r0, 1\nexit\n");
+    EXPECT_EQ(r.r0, 42u);
+    EXPECT_EQ(r.tail_calls, 1u);
+    EXPECT_EQ(r.stalls.call, 3u);
+    EXPECT_EQ(r.cycles, kFill + 3 + (2 + 1) + 3);
+
+    // A program that tail-calls itself: 33 calls succeed, the 34th falls through.
+    Harness loop;
+    TailTarget self = {nullptr};
+    loop.helpers[12] = {"tail_call", helper_tail, &self};
+    struct nicsim_prog *p = loop.load("add %r6, 1\ncall 12\nmov %r0, %r6\nexit\n");
+    self.prog = p;
+    struct nicsim_run out = {};
+    ASSERT_EQ(nicsim_vm__run(loop.vm, p, 0, 0, &out), 0);
+    EXPECT_EQ(out.status, NICSIM_RUN_OK);
+    EXPECT_EQ(out.tail_calls, (uint32_t)NICSIM_MAX_TAIL_CALLS);
+    EXPECT_EQ(out.r0, (uint64_t)NICSIM_MAX_TAIL_CALLS + 1);
+}
+
+TEST(CoreTest, OutOfBoundsReadTrapsWithPcAddressSizeAndRegion)
+{
+    Harness h;
+    auto r = h.run("mov %r0, 0\nldxw %r0, [%r1+254]\nexit\n");
+    EXPECT_EQ(r.status, NICSIM_RUN_TRAP);
+    EXPECT_EQ(r.trap.kind, NICSIM_TRAP_BOUNDS);
+    EXPECT_EQ(r.trap.pc, 1u);
+    EXPECT_EQ(r.trap.size, 4u);
+    EXPECT_EQ(r.trap.addr, h.mem_addr + 254);
+    EXPECT_EQ(r.trap.region_kind, NICSIM_RGN_MEM);
+    std::string msg = r.trap.msg;
+    EXPECT_NE(msg.find("insn 1"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("4 bytes"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("memory region"), std::string::npos) << msg;
+    EXPECT_EQ(r.insns, 2u);
+    EXPECT_EQ(r.cycles, kFill + 2) << "a faulting access costs its issue cycle only";
+}
+
+TEST(CoreTest, NullAndUnmappedAccessesTrap)
+{
+    Harness h;
+    auto r = h.run("mov %r2, 0\nldxb %r0, [%r2+16]\nexit\n");
+    EXPECT_EQ(r.trap.kind, NICSIM_TRAP_UNMAPPED);
+    EXPECT_EQ(r.trap.addr, 16u);
+    Harness far;
+    auto f = far.run("lddw %r2, 0x7fff00000000\nstb [%r2], 1\nexit\n");
+    EXPECT_EQ(f.trap.kind, NICSIM_TRAP_UNMAPPED);
+    EXPECT_EQ(f.trap.is_write, 1u);
+}
+
+TEST(CoreTest, WriteToReadOnlyRegionTraps)
+{
+    Harness h(0, 1, /*writable=*/false);
+    auto r = h.run("mov %r0, 0\nstw [%r1], 5\nexit\n");
+    EXPECT_EQ(r.trap.kind, NICSIM_TRAP_READONLY);
+    EXPECT_EQ(h.mem[0], 0u);
+}
+
+TEST(CoreTest, StackAboveTheFramePointerTraps)
+{
+    Harness h;
+    auto ok = h.run("stdw [%r10-512], 1\nldxdw %r0, [%r10-512]\nexit\n");
+    EXPECT_EQ(ok.status, NICSIM_RUN_OK);
+    EXPECT_EQ(ok.r0, 1u);
+    Harness bad;
+    auto r = bad.run("stdw [%r10], 1\nexit\n");
+    EXPECT_EQ(r.trap.kind, NICSIM_TRAP_BOUNDS);
+    EXPECT_EQ(r.trap.region_kind, NICSIM_RGN_STACK);
+}
+
+TEST(CoreTest, StackIsZeroedBetweenRuns)
+{
+    Harness h;
+    struct nicsim_prog *p = h.load("ldxdw %r0, [%r10-8]\nstdw [%r10-8], 77\nexit\n");
+    struct nicsim_run a = {}, b = {};
+    nicsim_vm__run(h.vm, p, 0, 0, &a);
+    nicsim_vm__run(h.vm, p, 0, 0, &b);
+    EXPECT_EQ(a.r0, 0u);
+    EXPECT_EQ(b.r0, 0u);
+}
+
+TEST(CoreTest, RecursionDeeperThanEightFramesTraps)
+{
+    Harness h;
+    auto r = h.run("call local f\nexit\nf:\ncall local f\nexit\n");
+    EXPECT_EQ(r.status, NICSIM_RUN_TRAP);
+    EXPECT_EQ(r.trap.kind, NICSIM_TRAP_CALL_DEPTH);
+    EXPECT_EQ(r.insns, (uint64_t)NICSIM_MAX_CALL_DEPTH);
+}
+
+TEST(CoreTest, WatchdogEndsAnEndlessLoop)
+{
+    Harness h(/*budget=*/1000);
+    auto r = h.run("mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit\n");
+    EXPECT_EQ(r.status, NICSIM_RUN_WATCHDOG);
+    EXPECT_EQ(r.trap.kind, NICSIM_TRAP_WATCHDOG);
+    EXPECT_EQ(r.insns, 1000u);
+    EXPECT_NE(std::string(r.trap.msg).find("watchdog"), std::string::npos);
+}
+
+TEST(CoreTest, CallxToAMissingHelperTraps)
+{
+    Harness h;
+    auto r = h.run("mov %r3, 77\ncall %r3\nexit\n");
+    EXPECT_EQ(r.trap.kind, NICSIM_TRAP_BAD_HELPER);
+    EXPECT_NE(std::string(r.trap.msg).find("77"), std::string::npos);
+}
+
+TEST(CoreTest, LoadRefusesUnknownHelpersAndUnresolvedReferences)
+{
+    Harness h;
+    std::string err;
+    EXPECT_EQ(h.load("call 69\nexit\n", &err), nullptr);
+    EXPECT_NE(err.find("insn 0"), std::string::npos) << err;
+    EXPECT_NE(err.find("69"), std::string::npos) << err;
+
+    // lddw with src = 1 (map by fd) must be resolved by the driver before it reaches the core.
+    struct nicsim_insn raw[3] = {};
+    raw[0].code = 0x18;
+    raw[0].src = 1;
+    raw[0].imm = 5;
+    raw[2].code = 0x95;
+    struct nicsim_isa_insn dec[3];
+    struct nicsim_isa_err e = {};
+    ASSERT_EQ(nicsim_isa_decode(raw, 3, dec, &e), 0) << e.msg;
+    struct nicsim_prog_opts po = {};
+    po.sz = sizeof(po);
+    EXPECT_EQ(nicsim_prog__load(dec, 3, &po, &e), nullptr);
+    EXPECT_NE(std::string(e.msg).find("unresolved"), std::string::npos) << e.msg;
+
+    // Legacy packet loads are refused for XDP.
+    struct nicsim_insn abs[2] = {};
+    abs[0].code = 0x20; // LD_ABS W
+    abs[1].code = 0x95;
+    ASSERT_EQ(nicsim_isa_decode(abs, 2, dec, &e), 0) << e.msg;
+    EXPECT_EQ(nicsim_prog__load(dec, 2, &po, &e), nullptr);
+    EXPECT_NE(std::string(e.msg).find("LD_ABS"), std::string::npos) << e.msg;
+}
+
+TEST(CoreTest, TraceCyclesSumToTheRunTotal)
+{
+    Harness h;
+    h.enable_trace();
+    auto r = h.run("mov %r6, 0\nloop:\nldxdw %r2, [%r1]\nadd %r2, %r6\nmul %r2, 3\n"
+                   "add %r6, 1\njlt %r6, 10, loop\nmov %r0, %r2\nexit\n");
+    ASSERT_EQ(r.status, NICSIM_RUN_OK);
+    uint64_t sum = kFill;
+    for (auto &t : h.trace)
+        sum += t.cycles;
+    EXPECT_EQ(h.trace.size(), r.insns);
+    EXPECT_EQ(sum, r.cycles);
+}
+
+TEST(CoreTest, RegionTableRefusesBadEntries)
+{
+    Harness h;
+    uint8_t buf[8];
+    struct nicsim_region r = {};
+    r.host = buf;
+    r.hi = 8;
+    r.kind = NICSIM_RGN_MEM;
+    r.latency = 0;
+    EXPECT_LT(nicsim_vm__map(h.vm, &r), 0) << "latency 0";
+    r.latency = 1;
+    r.lo = 9;
+    EXPECT_LT(nicsim_vm__map(h.vm, &r), 0) << "lo > hi";
+    r.lo = 2;
+    int idx = nicsim_vm__map(h.vm, &r);
+    ASSERT_GT(idx, 1);
+    EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 1), 1, 0), nullptr);
+    EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 2), 6, 1), buf + 2);
+    EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 2), 7, 0), nullptr);
+    EXPECT_LT(nicsim_vm__map_at(h.vm, 0, &r), 0) << "region 0 stays unmapped";
+}
+
+} // namespace
