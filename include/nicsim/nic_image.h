@@ -14,6 +14,12 @@
 #include "nicsim/isa.h"
 
 #ifdef __cplusplus
+#define NICSIM_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define NICSIM_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+
+#ifdef __cplusplus
 extern "C" {
 #endif
 
@@ -37,7 +43,7 @@ struct nicsim_img_hdr {
     char name[16];        /* program name, NUL-padded */
     uint32_t reserved[4];
 };
-_Static_assert(sizeof(struct nicsim_img_hdr) == 64, "image header is 64 bytes");
+NICSIM_STATIC_ASSERT(sizeof(struct nicsim_img_hdr) == 64, "image header is 64 bytes");
 
 #define NICSIM_IMG_F_USES_TAIL_CALL 0x1u
 #define NICSIM_IMG_F_USES_PKT_WRITE 0x2u
@@ -91,7 +97,7 @@ struct nicsim_pkt_desc {
     uint32_t egress_ifindex;   /* 0 on ingress (XDP in devmap programs sets it) */
     uint32_t port;             /* NIC port number that received the packet */
 };
-_Static_assert(sizeof(struct nicsim_pkt_desc) == 40, "descriptor layout");
+NICSIM_STATIC_ASSERT(sizeof(struct nicsim_pkt_desc) == 40, "descriptor layout");
 
 /* Where the NIC maps map memory in every core's address space: map id m is region
  * NICSIM_MAP_REGION_BASE + m; its handle (what LDDW MAP_IDX loads) is offset 0 of that region. */

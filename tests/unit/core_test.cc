@@ -452,6 +452,7 @@ TEST(CoreTest, RegionTableRefusesBadEntries)
     r.host = buf;
     r.hi = 8;
     r.kind = NICSIM_RGN_MEM;
+    r.writable = 1;
     r.latency = 0;
     EXPECT_LT(nicsim_vm__map(h.vm, &r), 0) << "latency 0";
     r.latency = 1;

@@ -1,0 +1,2545 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulated kernel's verifier: a structural and type-tracking walk of an XDP program after
+ * kernel/bpf/verifier.c, with the kernel's contract towards offload drivers.
+ *
+ * Order (bpf_check): subprograms and their jumps (check_subprogs); opcodes and LDDW map
+ * references (resolve_pseudo_ldimm64, with the prog/map offload device match); ops->prepare for
+ * an offloaded program; the control-flow graph (check_cfg: jumps in range, no jump into an LDDW,
+ * every instruction reachable); the path walk (do_check) calling ops->insn_hook before every
+ * instruction it processes; ops->finalize; the stack depth of call chains; then, as the kernel
+ * does for privileged loaders, the dead-code optimisations: conditional jumps that only ever went
+ * one way become JA (ops->replace_insn), instructions no path reached are removed and so are
+ * `ja +0` nops (ops->remove_insns before each removal).
+ *
+ * What the walk tracks (struct nicsim_reg_state): per register NOT_INIT / scalar / ctx / map_ptr
+ * / map_value / map_value_or_null / fp (stack) / pkt_meta / pkt / pkt_end, scalars as either a
+ * known 64-bit constant or unknown, pointers as object + constant offset (+ "unknown amount
+ * added"); per stack byte invalid / misc / zero / spilled register. States are pruned at jump
+ * targets against fully explored equivalent states, a path that comes back to an identical state
+ * still being explored is an infinite loop, and at most NICSIM_COMPLEXITY_LIMIT_INSNS instructions
+ * are processed.
+ *
+ * LIMITS (deliberate; also in docs/offload.md): no value ranges. Consequently
+ *   - packet accesses are not checked against data_end and map value accesses with a variable
+ *     offset are not bounds-checked: the NIC core checks every access at run time and faults the
+ *     packet (XDP_ABORTED) instead; the kernel refuses such programs ("invalid access to packet");
+ *   - a loop is bounded only if its exit condition is decided by constants (e.g. a counter
+ *     starting from a constant); a counter whose bounds come from comparisons looks like an
+ *     infinite loop here ("infinite loop detected at insn N") where the kernel accepts it;
+ *   - branches are decided (and dead code found) only from constants;
+ *   - variable-offset stack accesses, helper memory sizes that are not constants when the memory
+ *     is the stack, BTF, kfuncs, callbacks, spin locks, timers, dynptrs, socket references and
+ *     ring buffer reservations are refused with a message saying this verifier does not support
+ *     them.
+ * The real kernel's verdict on the same program can be compared with nicsim_kern_kcheck().
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern_internal.h"
+
+#define NREGS     11
+#define REG_FP    10
+#define MAX_STACK NICSIM_MAX_BPF_STACK
+#define MAX_LOOP_STATES 64
+
+enum { STACK_INVALID = 0, STACK_MISC, STACK_SPILL, STACK_ZERO };
+
+/* One call frame, allocated with its stack: `depth` bytes of slot types indexed from the frame
+ * pointer down (byte k is at r10 - 1 - k) and a spilled register per 8-byte slot. */
+struct frame {
+    struct nicsim_reg_state regs[NREGS];
+    int callsite;   /* instruction that called this frame, -1 for the main program */
+    uint32_t depth; /* stack bytes allocated (multiple of 8) */
+    struct nicsim_reg_state *spill; /* depth / 8 */
+    uint8_t *stype;                 /* depth */
+};
+
+struct vstate {
+    uint32_t nframes;
+    struct frame *fr[NICSIM_MAX_CALL_FRAMES];
+    struct vstate *parent; /* last checkpoint on this state's path */
+    uint32_t branches;     /* unfinished paths through this state */
+    uint32_t hit, miss;
+    int insn_idx;
+    struct vstate *next_at; /* explored states at the same instruction */
+};
+
+struct pending {
+    struct vstate *st;
+    int insn_idx, prev_insn_idx;
+};
+
+struct venv {
+    struct nicsim_verifier_env pub;
+    struct nicsim_bpf_prog *prog;
+    struct nicsim_kern *kern;
+    struct nicsim_kern_prog_load_attr *attr;
+    struct vlog *log;
+    const struct nicsim_bpf_prog_offload_ops *ops; /* offloaded programs only */
+    struct nicsim_insn *insns;
+    uint32_t len;
+    struct nicsim_insn_aux_data *aux;
+    uint8_t *prune; /* prune point per instruction */
+    struct vstate **explored;
+    struct vstate *cur;
+    struct pending *stack;
+    uint32_t n_stack, cap_stack;
+    uint32_t insn_processed, jmps_processed, prev_jmps, prev_insns;
+    uint32_t id_gen;
+    int insn_idx, prev_insn_idx;
+    int err_insn;
+    bool allow_uninit_stack; /* root's rule: reading unwritten stack gives an unknown value */
+    /* subprograms: starts sorted, [n_subprogs] = len */
+    int *sub_start;
+    uint32_t n_subprogs;
+    uint32_t *sub_stack; /* deepest stack use seen per subprogram */
+    uint8_t *sub_calls;  /* [i * n + j]: subprogram i calls j */
+};
+
+static void verbose(struct venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void verbose(struct venv *env, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog_vwrite(env->log, fmt, ap);
+    va_end(ap);
+}
+
+void nicsim_verifier_log(struct nicsim_verifier_env *env, const char *fmt, ...)
+{
+    struct venv *v = env ? env->priv : NULL;
+    va_list ap;
+
+    if (!v)
+        return;
+    va_start(ap, fmt);
+    vlog_vwrite(v->log, fmt, ap);
+    va_end(ap);
+}
+
+const char *nicsim_reg_type_str(enum nicsim_reg_type type)
+{
+    static const char *const names[NICSIM_REG_TYPE__COUNT] = {
+        [NICSIM_NOT_INIT] = "?",
+        [NICSIM_SCALAR_VALUE] = "scalar",
+        [NICSIM_PTR_TO_CTX] = "ctx",
+        [NICSIM_CONST_PTR_TO_MAP] = "map_ptr",
+        [NICSIM_PTR_TO_MAP_VALUE] = "map_value",
+        [NICSIM_PTR_TO_MAP_VALUE_OR_NULL] = "map_value_or_null",
+        [NICSIM_PTR_TO_STACK] = "fp",
+        [NICSIM_PTR_TO_PACKET_META] = "pkt_meta",
+        [NICSIM_PTR_TO_PACKET] = "pkt",
+        [NICSIM_PTR_TO_PACKET_END] = "pkt_end",
+    };
+
+    return (unsigned)type < NICSIM_REG_TYPE__COUNT ? names[type] : "?";
+}
+
+static const char *const alu_str[16] = {"+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=",
+                                        "neg", "%=", "^=", "=",  "s>>=", "endian", "?", "?"};
+
+/* ---------------------------------------------------------------------------------------------
+ * States.
+ */
+static struct frame *frame_alloc(uint32_t depth)
+{
+    struct frame *f = calloc(1, sizeof(*f) + (depth / 8) * sizeof(struct nicsim_reg_state) + depth);
+
+    if (!f)
+        return NULL;
+    f->depth = depth;
+    f->spill = (struct nicsim_reg_state *)(f + 1);
+    f->stype = (uint8_t *)(f->spill + depth / 8);
+    return f;
+}
+
+static struct frame *frame_dup(const struct frame *src, uint32_t depth)
+{
+    struct frame *f = frame_alloc(depth > src->depth ? depth : src->depth);
+
+    if (!f)
+        return NULL;
+    memcpy(f->regs, src->regs, sizeof(f->regs));
+    f->callsite = src->callsite;
+    memcpy(f->spill, src->spill, (src->depth / 8) * sizeof(*f->spill));
+    memcpy(f->stype, src->stype, src->depth);
+    return f;
+}
+
+static struct frame *frame_new(int callsite, uint32_t frameno)
+{
+    struct frame *f = frame_alloc(0);
+
+    if (!f)
+        return NULL;
+    f->callsite = callsite;
+    f->regs[REG_FP].type = NICSIM_PTR_TO_STACK;
+    f->regs[REG_FP].frameno = (uint8_t)frameno;
+    return f;
+}
+
+static void state_free(struct vstate *s)
+{
+    if (!s)
+        return;
+    for (uint32_t i = 0; i < s->nframes; i++)
+        free(s->fr[i]);
+    free(s);
+}
+
+static struct vstate *state_copy(const struct vstate *src)
+{
+    struct vstate *s = calloc(1, sizeof(*s));
+
+    if (!s)
+        return NULL;
+    s->nframes = src->nframes;
+    s->parent = src->parent;
+    s->branches = src->branches;
+    for (uint32_t i = 0; i < src->nframes; i++) {
+        s->fr[i] = frame_dup(src->fr[i], 0);
+        if (!s->fr[i]) {
+            s->nframes = i;
+            state_free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+static struct frame *cur_frame(struct venv *env) { return env->cur->fr[env->cur->nframes - 1]; }
+static struct nicsim_reg_state *cur_regs(struct venv *env) { return cur_frame(env)->regs; }
+
+static void mark_unknown(struct nicsim_reg_state *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->type = NICSIM_SCALAR_VALUE;
+}
+
+static void mark_known(struct nicsim_reg_state *r, uint64_t v)
+{
+    memset(r, 0, sizeof(*r));
+    r->type = NICSIM_SCALAR_VALUE;
+    r->known = 1;
+    r->value = v;
+}
+
+static void mark_not_init(struct nicsim_reg_state *r) { memset(r, 0, sizeof(*r)); }
+
+static int is_pointer(const struct nicsim_reg_state *r)
+{
+    return r->type != NICSIM_NOT_INIT && r->type != NICSIM_SCALAR_VALUE;
+}
+
+static int is_pkt(const struct nicsim_reg_state *r)
+{
+    return r->type == NICSIM_PTR_TO_PACKET || r->type == NICSIM_PTR_TO_PACKET_META;
+}
+
+/* regsafe(): every behaviour possible from `cur` was possible from `old`, which was explored to
+ * completion. idmap pairs the ids of maybe-null pointers. */
+struct idmap {
+    uint32_t old_id[64], cur_id[64];
+    uint32_t n;
+};
+
+static int check_ids(struct idmap *m, uint32_t old_id, uint32_t cur_id)
+{
+    for (uint32_t i = 0; i < m->n; i++) {
+        if (m->old_id[i] == old_id)
+            return m->cur_id[i] == cur_id;
+        if (m->cur_id[i] == cur_id)
+            return 0;
+    }
+    if (m->n >= 64)
+        return 0;
+    m->old_id[m->n] = old_id;
+    m->cur_id[m->n++] = cur_id;
+    return 1;
+}
+
+static int regsafe(const struct nicsim_reg_state *old, const struct nicsim_reg_state *cur,
+                   struct idmap *m, int exact)
+{
+    if (exact) {
+        if (old->type != cur->type || old->known != cur->known || old->var_off != cur->var_off ||
+            old->off != cur->off || old->value != cur->value || old->map_ptr != cur->map_ptr ||
+            old->frameno != cur->frameno)
+            return 0;
+        return old->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL || check_ids(m, old->id, cur->id);
+    }
+    /* Not read on any path from old: anything goes. */
+    if (old->type == NICSIM_NOT_INIT)
+        return 1;
+    if (old->type != cur->type)
+        return 0;
+    switch (old->type) {
+    case NICSIM_SCALAR_VALUE:
+        return !old->known || (cur->known && cur->value == old->value);
+    case NICSIM_PTR_TO_MAP_VALUE_OR_NULL:
+        if (!check_ids(m, old->id, cur->id))
+            return 0;
+        /* fallthrough */
+    default:
+        if (old->map_ptr != cur->map_ptr || old->frameno != cur->frameno)
+            return 0;
+        if (old->var_off)
+            return 1;
+        return !cur->var_off && old->off == cur->off;
+    }
+}
+
+static int stacksafe(const struct frame *old, const struct frame *cur, struct idmap *m, int exact)
+{
+    uint32_t n = old->depth > cur->depth ? old->depth : cur->depth;
+
+    for (uint32_t k = 0; k < n; k++) {
+        uint8_t ot = k < old->depth ? old->stype[k] : STACK_INVALID;
+        uint8_t ct = k < cur->depth ? cur->stype[k] : STACK_INVALID;
+
+        if (exact) {
+            if (ot != ct)
+                return 0;
+            if (ot == STACK_SPILL && k % 8 == 0 &&
+                !regsafe(&old->spill[k / 8], &cur->spill[k / 8], m, 1))
+                return 0;
+            continue;
+        }
+        if (ot == STACK_INVALID)
+            continue;
+        if (ot == STACK_MISC) {
+            if (ct == STACK_MISC || ct == STACK_ZERO)
+                continue;
+            if (ct == STACK_SPILL && cur->spill[k / 8].type == NICSIM_SCALAR_VALUE)
+                continue;
+            return 0;
+        }
+        if (ot == STACK_ZERO) {
+            if (ct == STACK_ZERO)
+                continue;
+            if (ct == STACK_SPILL && cur->spill[k / 8].type == NICSIM_SCALAR_VALUE &&
+                cur->spill[k / 8].known && cur->spill[k / 8].value == 0)
+                continue;
+            return 0;
+        }
+        /* spill */
+        if (ct != STACK_SPILL)
+            return 0;
+        if (k % 8 == 0 && !regsafe(&old->spill[k / 8], &cur->spill[k / 8], m, 0))
+            return 0;
+    }
+    return 1;
+}
+
+static int states_equal(const struct vstate *old, const struct vstate *cur, int exact)
+{
+    struct idmap m = {.n = 0};
+
+    if (old->nframes != cur->nframes)
+        return 0;
+    for (uint32_t i = 0; i < old->nframes; i++) {
+        if (old->fr[i]->callsite != cur->fr[i]->callsite)
+            return 0;
+        for (int r = 0; r < NREGS; r++)
+            if (!regsafe(&old->fr[i]->regs[r], &cur->fr[i]->regs[r], &m, exact))
+                return 0;
+        if (!stacksafe(old->fr[i], cur->fr[i], &m, exact))
+            return 0;
+    }
+    return 1;
+}
+
+/* A path ended: the states on it have one unfinished path less. */
+static void update_branch_counts(struct vstate *st)
+{
+    while (st) {
+        if (st->branches)
+            st->branches--;
+        if (st->branches)
+            break;
+        st = st->parent;
+    }
+}
+
+static int push_stack(struct venv *env, int insn_idx, int prev_insn_idx)
+{
+    struct vstate *st;
+
+    if (env->n_stack >= NICSIM_COMPLEXITY_LIMIT_JMP_SEQ) {
+        verbose(env, "The sequence of %d jumps is too complex.", env->n_stack);
+        return -E2BIG;
+    }
+    if (env->n_stack == env->cap_stack) {
+        uint32_t cap = env->cap_stack ? env->cap_stack * 2 : 32;
+        struct pending *ns = realloc(env->stack, cap * sizeof(*ns));
+
+        if (!ns)
+            return -ENOMEM;
+        env->stack = ns;
+        env->cap_stack = cap;
+    }
+    st = state_copy(env->cur);
+    if (!st)
+        return -ENOMEM;
+    st->branches = 1;
+    if (st->parent)
+        st->parent->branches++;
+    env->stack[env->n_stack++] = (struct pending){st, insn_idx, prev_insn_idx};
+    return 0;
+}
+
+/* is_state_visited: 1 = prune (an equivalent state was explored), 0 = go on, <0 error. */
+static int is_state_visited(struct venv *env, int idx)
+{
+    struct vstate **pp = &env->explored[idx];
+    struct vstate *cur = env->cur, *n;
+    uint32_t in_progress = 0;
+    int add;
+
+    while (*pp) {
+        struct vstate *sl = *pp;
+
+        if (sl->branches) {
+            in_progress++;
+            if (states_equal(sl, cur, 1)) {
+                verbose(env, "infinite loop detected at insn %d", idx);
+                return -EINVAL;
+            }
+            pp = &sl->next_at;
+            continue;
+        }
+        if (states_equal(sl, cur, 0)) {
+            sl->hit++;
+            return 1;
+        }
+        sl->miss++;
+        /* Forget states that rarely help (the kernel's heuristic). */
+        if (sl->miss > sl->hit * 3 + 3) {
+            *pp = sl->next_at;
+            state_free(sl); /* fully explored: no unfinished path refers to it */
+            continue;
+        }
+        pp = &sl->next_at;
+    }
+    /* A loop going round with a different state each time (a counter): past MAX_LOOP_STATES
+     * checkpoints at one instruction no more are kept, so each visit costs a bounded scan; the
+     * loop is then bounded by the complexity limit alone. */
+    add = env->jmps_processed - env->prev_jmps >= 2 && env->insn_processed - env->prev_insns >= 8 &&
+          in_progress < MAX_LOOP_STATES;
+    if (!add)
+        return 0;
+    env->prev_jmps = env->jmps_processed;
+    env->prev_insns = env->insn_processed;
+    n = state_copy(cur);
+    if (!n)
+        return -ENOMEM;
+    n->insn_idx = idx;
+    n->branches = 1;
+    n->parent = cur->parent;
+    cur->parent = n;
+    n->next_at = env->explored[idx];
+    env->explored[idx] = n;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Structural checks.
+ */
+/* bpf_opcode_in_insntable */
+static int opcode_valid(uint8_t code)
+{
+    uint8_t cls = insn_class(code), op = insn_op(code), mode = insn_mode(code);
+
+    switch (cls) {
+    case BPF_ALU:
+    case BPF_ALU64:
+        if (op == BPF_NEG)
+            return !insn_src(code);
+        if (op == BPF_END)
+            return cls == BPF_ALU || !insn_src(code);
+        return op <= BPF_END;
+    case BPF_JMP:
+    case BPF_JMP32:
+        if (op == BPF_JA)
+            return !insn_src(code);
+        if (op == BPF_CALL || op == BPF_EXIT)
+            return cls == BPF_JMP && (op == BPF_CALL || !insn_src(code));
+        return op <= BPF_JSLE;
+    case BPF_LD:
+        if (code == OP_LDDW)
+            return 1;
+        return (mode == BPF_ABS || mode == BPF_IND) && insn_size(code) != BPF_DW;
+    case BPF_LDX:
+        return mode == BPF_MEM || (mode == BPF_MEMSX && insn_size(code) != BPF_DW);
+    case BPF_ST:
+        return mode == BPF_MEM;
+    case BPF_STX:
+        return mode == BPF_MEM ||
+               (mode == BPF_ATOMIC && (insn_size(code) == BPF_W || insn_size(code) == BPF_DW));
+    default:
+        return 0;
+    }
+}
+
+static int find_subprog(const struct venv *env, int off)
+{
+    for (uint32_t i = 0; i < env->n_subprogs; i++)
+        if (env->sub_start[i] == off)
+            return (int)i;
+    return -1;
+}
+
+static int subprog_of(const struct venv *env, int idx)
+{
+    int s = 0;
+
+    for (uint32_t i = 0; i < env->n_subprogs; i++)
+        if (env->sub_start[i] <= idx)
+            s = (int)i;
+    return s;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* add_subprog_and_kfunc + check_subprogs */
+static int check_subprogs(struct venv *env)
+{
+    int n = 1;
+
+    env->sub_start = malloc((env->len + 1) * sizeof(int));
+    if (!env->sub_start)
+        return -ENOMEM;
+    env->sub_start[0] = 0;
+    for (uint32_t i = 0; i < env->len; i++) {
+        const struct nicsim_insn *in = &env->insns[i];
+        int t, dup = 0;
+
+        if (in->code == OP_LDDW) {
+            i++;
+            continue;
+        }
+        if (in->code != OP_CALL || in->src != PSEUDO_CALL)
+            continue;
+        t = (int)i + in->imm + 1;
+        if (t < 0 || t >= (int)env->len) {
+            env->err_insn = (int)i;
+            verbose(env, "call to invalid destination");
+            return -EINVAL;
+        }
+        for (int j = 0; j < n; j++)
+            dup |= env->sub_start[j] == t;
+        if (!dup)
+            env->sub_start[n++] = t;
+    }
+    qsort(env->sub_start, (size_t)n, sizeof(int), cmp_int);
+    env->n_subprogs = (uint32_t)n;
+    env->sub_start[n] = (int)env->len;
+    env->sub_stack = calloc((size_t)n, sizeof(uint32_t));
+    env->sub_calls = calloc((size_t)n * (size_t)n, 1);
+    if (!env->sub_stack || !env->sub_calls)
+        return -ENOMEM;
+
+    for (int s = 0; s < n; s++) {
+        int start = env->sub_start[s], end = env->sub_start[s + 1];
+        const struct nicsim_insn *last;
+
+        for (int i = start; i < end; i++) {
+            const struct nicsim_insn *in = &env->insns[i];
+            uint8_t cls = insn_class(in->code), op = insn_op(in->code);
+            int t;
+
+            if (in->code == OP_LDDW) {
+                i++;
+                continue;
+            }
+            if (cls != BPF_JMP && cls != BPF_JMP32)
+                continue;
+            if (op == BPF_CALL || op == BPF_EXIT)
+                continue;
+            t = cls == BPF_JMP32 && op == BPF_JA ? i + in->imm + 1 : i + in->off + 1;
+            if (t < start || t >= end) {
+                env->err_insn = i;
+                verbose(env, "jump out of range from insn %d to %d", i, t);
+                return -EINVAL;
+            }
+        }
+        last = &env->insns[end - 1];
+        if (last->code != OP_EXIT && last->code != OP_JA &&
+            last->code != (BPF_JMP32 | BPF_JA)) {
+            env->err_insn = end - 1;
+            verbose(env, "last insn is not an exit or jmp");
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static int add_used_map(struct venv *env, struct nicsim_bpf_map *map)
+{
+    struct nicsim_bpf_prog_aux *aux = env->prog->aux;
+    struct nicsim_bpf_map **nm;
+
+    for (uint32_t i = 0; i < aux->used_map_cnt; i++)
+        if (aux->used_maps[i] == map)
+            return (int)i;
+    if (aux->used_map_cnt >= NICSIM_MAX_USED_MAPS) {
+        verbose(env, "The total number of maps per program has reached the limit of %u",
+                NICSIM_MAX_USED_MAPS);
+        return -E2BIG;
+    }
+    nm = realloc(aux->used_maps, (aux->used_map_cnt + 1) * sizeof(*nm));
+    if (!nm)
+        return -ENOMEM;
+    aux->used_maps = nm;
+    nicsim_bpf_map_inc(map);
+    nm[aux->used_map_cnt] = map;
+    return (int)aux->used_map_cnt++;
+}
+
+/* check_map_prog_compatibility: bpf_offload_prog_map_match */
+static int check_map_prog_compat(struct venv *env, struct nicsim_bpf_map *map)
+{
+    struct nicsim_bpf_prog *prog = env->prog;
+    bool ok;
+
+    if (!nicsim_bpf_map_is_offloaded(map) && !nicsim_bpf_prog_is_offloaded(prog))
+        return 0;
+    if (!nicsim_bpf_map_is_offloaded(map))
+        ok = map->map_type == BPF_MAP_TYPE_PERF_EVENT_ARRAY; /* bpf_map_offload_neutral */
+    else
+        ok = map->netdev && nicsim_bpf_offload_dev_match(prog, map->netdev);
+    if (!ok) {
+        verbose(env, "offload device mismatch between prog and map");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* resolve_pseudo_ldimm64 (+ the opcode sanity check it does for every instruction). */
+static int resolve_pseudo_ldimm64(struct venv *env)
+{
+    const struct nicsim_kern_prog_load_attr *a = env->attr;
+
+    for (uint32_t i = 0; i < env->len; i++) {
+        struct nicsim_insn *in = &env->insns[i];
+        struct nicsim_bpf_map *map;
+        int fd, idx, err;
+
+        env->err_insn = (int)i;
+        if (insn_class(in->code) == BPF_LDX &&
+            ((insn_mode(in->code) != BPF_MEM && insn_mode(in->code) != BPF_MEMSX) || in->imm)) {
+            verbose(env, "BPF_LDX uses reserved fields");
+            return -EINVAL;
+        }
+        if (in->code != OP_LDDW) {
+            if (!opcode_valid(in->code)) {
+                verbose(env, "unknown opcode %02x", in->code);
+                return -EINVAL;
+            }
+            continue;
+        }
+        if (i == env->len - 1 || in[1].code || in[1].dst || in[1].src || in[1].off) {
+            verbose(env, "invalid bpf_ld_imm64 insn");
+            return -EINVAL;
+        }
+        if (in->src == NICSIM_LDDW_IMM64) {
+            i++;
+            continue;
+        }
+        if (in->src == NICSIM_LDDW_BTF_ID || in->src == NICSIM_LDDW_FUNC) {
+            verbose(env, "%s in ld_imm64 is not supported by the nicsim verifier",
+                    in->src == NICSIM_LDDW_BTF_ID ? "BTF id" : "function pointer");
+            return -EOPNOTSUPP;
+        }
+        switch (in->src) {
+        case NICSIM_LDDW_MAP_VALUE:
+        case NICSIM_LDDW_MAP_IDX_VALUE:
+            break;
+        case NICSIM_LDDW_MAP_FD:
+        case NICSIM_LDDW_MAP_IDX:
+            if (in[1].imm == 0)
+                break;
+            /* fallthrough */
+        default:
+            verbose(env, "unrecognized bpf_ld_imm64 insn");
+            return -EINVAL;
+        }
+        if (in->src == NICSIM_LDDW_MAP_IDX || in->src == NICSIM_LDDW_MAP_IDX_VALUE) {
+            if (!a->fd_array) {
+                verbose(env, "fd_idx without fd_array is invalid");
+                return -EPROTO;
+            }
+            if (in->imm < 0 || (uint32_t)in->imm >= a->fd_array_cnt)
+                return -EFAULT;
+            fd = a->fd_array[in->imm];
+        } else {
+            fd = in->imm;
+        }
+        map = kern_map_get(env->kern, fd);
+        if (!map) {
+            int e = errno;
+
+            verbose(env, "fd %d is not pointing to valid bpf_map", fd);
+            return -e;
+        }
+        err = check_map_prog_compat(env, map);
+        if (err)
+            return err;
+        if (in->src == NICSIM_LDDW_MAP_VALUE || in->src == NICSIM_LDDW_MAP_IDX_VALUE) {
+            uint32_t off = (uint32_t)in[1].imm;
+
+            if (off >= (1u << 29)) {
+                verbose(env, "direct value offset of %u is not allowed", off);
+                return -EINVAL;
+            }
+            if (map->map_type != BPF_MAP_TYPE_ARRAY) {
+                verbose(env, "no direct value access support for this map type");
+                return -EINVAL;
+            }
+            if (map->max_entries != 1 || off >= map->value_size) {
+                verbose(env, "invalid access to map value pointer, value_size=%u off=%u",
+                        map->value_size, off);
+                return map->max_entries != 1 ? -EOPNOTSUPP : -EINVAL;
+            }
+        }
+        idx = add_used_map(env, map);
+        if (idx < 0)
+            return idx;
+        /* Normalised form: an index into used_maps. */
+        in->src = in->src == NICSIM_LDDW_MAP_VALUE || in->src == NICSIM_LDDW_MAP_IDX_VALUE
+                          ? NICSIM_LDDW_MAP_IDX_VALUE
+                          : NICSIM_LDDW_MAP_IDX;
+        in->imm = idx;
+        env->aux[i].map_index = idx;
+        i++;
+    }
+    env->err_insn = -1;
+    return 0;
+}
+
+/* check_cfg: DFS over the control-flow graph from instruction 0. */
+static int push_edge(struct venv *env, int t, int w, uint8_t *state, int *work, int *n_work)
+{
+    if (w < 0 || w >= (int)env->len) {
+        env->err_insn = t;
+        verbose(env, "jump out of range from insn %d to %d", t, w);
+        return -EINVAL;
+    }
+    if (state[w] == 2) {
+        env->err_insn = t;
+        verbose(env, "jump into the middle of ldimm64 insn %d", w - 1);
+        return -EINVAL;
+    }
+    env->prune[w] = 1;
+    if (!state[w]) {
+        state[w] = 1;
+        work[(*n_work)++] = w;
+    }
+    return 0;
+}
+
+static int check_cfg(struct venv *env)
+{
+    uint8_t *state = calloc(env->len, 1);
+    int *work = malloc(env->len * sizeof(int));
+    int n_work = 0, err = 0;
+
+    if (!state || !work) {
+        free(state);
+        free(work);
+        return -ENOMEM;
+    }
+    /* second halves of LDDW: never a target */
+    for (uint32_t i = 0; i + 1 < env->len; i++) {
+        if (env->insns[i].code == OP_LDDW) {
+            state[i + 1] = 2;
+            i++;
+        }
+    }
+    state[0] = 1;
+    work[n_work++] = 0;
+    while (n_work && !err) {
+        int t = work[--n_work];
+        const struct nicsim_insn *in = &env->insns[t];
+        uint8_t cls = insn_class(in->code), op = insn_op(in->code);
+
+        if (in->code == OP_LDDW) {
+            if (t + 2 >= (int)env->len) {
+                env->err_insn = t;
+                verbose(env, "jump out of range from insn %d to %d", t, t + 2);
+                err = -EINVAL;
+                break;
+            }
+            if (!state[t + 2]) {
+                state[t + 2] = 1;
+                work[n_work++] = t + 2;
+            }
+            continue;
+        }
+        if (cls != BPF_JMP && cls != BPF_JMP32) {
+            if (t + 1 >= (int)env->len) {
+                env->err_insn = t;
+                verbose(env, "jump out of range from insn %d to %d", t, t + 1);
+                err = -EINVAL;
+            } else if (!state[t + 1]) {
+                state[t + 1] = 1;
+                work[n_work++] = t + 1;
+            }
+            continue;
+        }
+        if (op == BPF_EXIT)
+            continue;
+        if (op == BPF_CALL) {
+            err = push_edge(env, t, t + 1, state, work, &n_work);
+            if (!err && in->src == PSEUDO_CALL)
+                err = push_edge(env, t, t + in->imm + 1, state, work, &n_work);
+            continue;
+        }
+        if (op == BPF_JA) {
+            err = push_edge(env, t, t + (cls == BPF_JMP32 ? in->imm : in->off) + 1, state, work,
+                            &n_work);
+            continue;
+        }
+        err = push_edge(env, t, t + 1, state, work, &n_work);
+        if (!err)
+            err = push_edge(env, t, t + in->off + 1, state, work, &n_work);
+    }
+    for (uint32_t i = 0; i < env->len && !err; i++) {
+        if (state[i] == 2)
+            continue;
+        if (state[i] != 1) {
+            env->err_insn = (int)i;
+            verbose(env, "unreachable insn %u", i);
+            err = -EINVAL;
+        }
+    }
+    free(state);
+    free(work);
+    return err;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Register and memory checks.
+ */
+static int check_reg_read(struct venv *env, int regno)
+{
+    if (regno >= NREGS) {
+        verbose(env, "R%d is invalid", regno);
+        return -EINVAL;
+    }
+    if (cur_regs(env)[regno].type == NICSIM_NOT_INIT) {
+        verbose(env, "R%d !read_ok", regno);
+        return -EACCES;
+    }
+    return 0;
+}
+
+static int check_reg_write(struct venv *env, int regno)
+{
+    if (regno >= NREGS) {
+        verbose(env, "R%d is invalid", regno);
+        return -EINVAL;
+    }
+    if (regno == REG_FP) {
+        verbose(env, "frame pointer is read only");
+        return -EACCES;
+    }
+    return 0;
+}
+
+static int record_ptr_type(struct venv *env, uint8_t type)
+{
+    uint8_t *prev = &env->aux[env->insn_idx].ptr_type;
+
+    if (*prev == NICSIM_NOT_INIT) {
+        *prev = type;
+        return 0;
+    }
+    if (*prev != type && (*prev == NICSIM_PTR_TO_CTX || type == NICSIM_PTR_TO_CTX)) {
+        verbose(env, "same insn cannot be used with different pointers");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Grow frame `frameno` of the current state to hold `-off` bytes; the frame may move. */
+static struct frame *grow_stack(struct venv *env, uint32_t frameno, int off)
+{
+    struct frame *f = env->cur->fr[frameno], *nf;
+    uint32_t need = ((uint32_t)(-off) + 7u) & ~7u;
+
+    if (need <= f->depth)
+        return f;
+    nf = frame_dup(f, need);
+    if (!nf)
+        return NULL;
+    free(f);
+    env->cur->fr[frameno] = nf;
+    return nf;
+}
+
+/* Which subprogram owns frame `frameno` of the current state. */
+static uint32_t frame_subprog(struct venv *env, uint32_t frameno)
+{
+    if (frameno == 0)
+        return 0;
+    {
+        const struct nicsim_insn *call = &env->insns[env->cur->fr[frameno]->callsite];
+        int t = env->cur->fr[frameno]->callsite + call->imm + 1;
+        int s = find_subprog(env, t);
+
+        return s < 0 ? 0 : (uint32_t)s;
+    }
+}
+
+static void note_stack_depth(struct venv *env, uint32_t frameno)
+{
+    uint32_t s = frame_subprog(env, frameno);
+    uint32_t d = env->cur->fr[frameno]->depth;
+
+    if (d > env->sub_stack[s])
+        env->sub_stack[s] = d;
+}
+
+/* A stack access through `reg` at insn offset `off`: the frame and the offset from its r10. */
+static int stack_access_off(struct venv *env, int regno, const struct nicsim_reg_state *reg,
+                            int off, int size, int is_write, const char *extra, int *out)
+{
+    int o = reg->off + off;
+
+    if (reg->var_off) {
+        verbose(env, "variable stack access var_off=(unknown) off=%d size=%d is not supported by "
+                     "the nicsim verifier",
+                o, size);
+        return -EACCES;
+    }
+    if (o < -MAX_STACK || o + size > 0 || size <= 0) {
+        verbose(env, "invalid%s stack R%d off=%d size=%d", extra, regno, o, size);
+        return -EACCES;
+    }
+    (void)is_write;
+    *out = o;
+    return 0;
+}
+
+static void stack_mark_write(struct frame *f, int o, int size, uint8_t type)
+{
+    for (int b = o; b < o + size; b++) {
+        int k = -b - 1;
+        int slot = k / 8;
+
+        if (f->stype[slot * 8] == STACK_SPILL || f->stype[slot * 8 + 7] == STACK_SPILL)
+            for (int j = 0; j < 8; j++)
+                if (f->stype[slot * 8 + j] == STACK_SPILL)
+                    f->stype[slot * 8 + j] = STACK_MISC;
+        f->stype[k] = type;
+    }
+}
+
+static int check_stack_write(struct venv *env, int regno, const struct nicsim_reg_state *ptr,
+                             int off, int size, const struct nicsim_reg_state *val, int imm_is_zero,
+                             int64_t imm)
+{
+    struct nicsim_reg_state v, fake;
+    struct frame *f;
+    int o, err;
+
+    err = stack_access_off(env, regno, ptr, off, size, 1, " write to", &o);
+    if (err)
+        return err;
+    if (o % size) {
+        verbose(env, "misaligned stack access off (0x0; 0x0)+%d+%d size %d", ptr->off, off, size);
+        return -EACCES;
+    }
+    if (val) {
+        v = *val; /* the frame holding it may move */
+        val = &v;
+    }
+    f = grow_stack(env, ptr->frameno, o);
+    if (!f)
+        return -ENOMEM;
+    note_stack_depth(env, ptr->frameno);
+    if (size == 8 && o % 8 == 0 && (val || !imm_is_zero)) {
+        int slot = (-o - 8) / 8;
+
+        if (!val) {
+            mark_known(&fake, (uint64_t)imm);
+            val = &fake;
+        }
+        f->spill[slot] = *val;
+        for (int j = 0; j < 8; j++)
+            f->stype[slot * 8 + j] = STACK_SPILL;
+        return 0;
+    }
+    if (val && is_pointer(val)) {
+        verbose(env, "invalid size of register spill");
+        return -EACCES;
+    }
+    if (val)
+        stack_mark_write(f, o, size, val->known && val->value == 0 ? STACK_ZERO : STACK_MISC);
+    else
+        stack_mark_write(f, o, size, imm_is_zero ? STACK_ZERO : STACK_MISC);
+    return 0;
+}
+
+static int check_stack_read(struct venv *env, int regno, const struct nicsim_reg_state *ptr,
+                            int off, int size, struct nicsim_reg_state *dst)
+{
+    struct frame *f = env->cur->fr[ptr->frameno];
+    int o, err, zero = 1, spill_slot = -1;
+
+    err = stack_access_off(env, regno, ptr, off, size, 0, " read from", &o);
+    if (err)
+        return err;
+    if (o % size) {
+        verbose(env, "misaligned stack access off (0x0; 0x0)+%d+%d size %d", ptr->off, off, size);
+        return -EACCES;
+    }
+    for (int i = 0; i < size; i++) {
+        int k = -(o + i) - 1;
+        uint8_t t = (uint32_t)k < f->depth ? f->stype[k] : STACK_INVALID;
+
+        if (t == STACK_INVALID) {
+            if (env->allow_uninit_stack) {
+                zero = 0;
+                continue;
+            }
+            verbose(env, "invalid read from stack off %d+%d size %d", o, i, size);
+            return -EACCES;
+        }
+        if (t == STACK_SPILL) {
+            spill_slot = k / 8;
+            if (is_pointer(&f->spill[spill_slot]) && (size != 8 || o % 8)) {
+                verbose(env, "invalid size of register fill");
+                return -EACCES;
+            }
+            zero &= f->spill[spill_slot].known && f->spill[spill_slot].value == 0;
+        } else if (t != STACK_ZERO) {
+            zero = 0;
+        }
+    }
+    if (!dst)
+        return 0;
+    if (spill_slot >= 0 && size == 8 && o % 8 == 0) {
+        *dst = f->spill[spill_slot];
+        return 0;
+    }
+    if (zero)
+        mark_known(dst, 0);
+    else
+        mark_unknown(dst);
+    return 0;
+}
+
+/* xdp_is_valid_access: struct xdp_md is data, data_end, data_meta, ingress_ifindex,
+ * rx_queue_index, egress_ifindex (6 x u32). */
+static int check_ctx_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
+                            int off, int size, int is_write, struct nicsim_reg_state *dst)
+{
+    int ok;
+
+    if (reg->var_off) {
+        verbose(env, "variable ctx access var_off=(unknown) disallowed");
+        return -EACCES;
+    }
+    if (reg->off) {
+        verbose(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno, reg->off);
+        return -EACCES;
+    }
+    ok = off >= 0 && off < 24 && size == 4 && off % size == 0;
+    if (off == 20 && env->prog->expected_attach_type != BPF_XDP_DEVMAP)
+        ok = 0;
+    if (is_write && !(nicsim_bpf_prog_is_offloaded(env->prog) && off == 16))
+        ok = 0;
+    if (!ok) {
+        verbose(env, "invalid bpf_context access off=%d size=%d", off, size);
+        return -EACCES;
+    }
+    env->aux[env->insn_idx].ctx_field_size = (uint8_t)size;
+    if (!dst)
+        return 0;
+    memset(dst, 0, sizeof(*dst));
+    switch (off) {
+    case 0:
+        dst->type = NICSIM_PTR_TO_PACKET;
+        break;
+    case 4:
+        dst->type = NICSIM_PTR_TO_PACKET_END;
+        break;
+    case 8:
+        dst->type = NICSIM_PTR_TO_PACKET_META;
+        break;
+    default:
+        mark_unknown(dst);
+        break;
+    }
+    return 0;
+}
+
+static int check_map_value_access(struct venv *env, const struct nicsim_reg_state *reg, int off,
+                                  int size, int is_write)
+{
+    struct nicsim_bpf_map *map = reg->map_ptr;
+    long o = (long)reg->off + off;
+
+    if (is_write && map && (map->map_flags & BPF_F_RDONLY_PROG)) {
+        verbose(env, "write into map forbidden, value_size=%u off=%ld size=%d", map->value_size,
+                o, size);
+        return -EACCES;
+    }
+    if (reg->var_off || !map)
+        return 0; /* checked by the NIC at run time */
+    if (o < 0 || o + size > (long)map->value_size) {
+        verbose(env, "invalid access to map value, value_size=%u off=%ld size=%d",
+                map->value_size, o, size);
+        return -EACCES;
+    }
+    return 0;
+}
+
+/* check_mem_access for LDX / ST / STX. val: the stored register (STX) or NULL (ST imm). */
+static int check_mem_access(struct venv *env, int regno, int off, int size, int is_write,
+                            const struct nicsim_reg_state *val, int64_t imm,
+                            struct nicsim_reg_state *dst)
+{
+    struct nicsim_reg_state reg = cur_regs(env)[regno];
+    int err;
+
+    err = record_ptr_type(env, reg.type);
+    if (err)
+        return err;
+    switch (reg.type) {
+    case NICSIM_PTR_TO_STACK:
+        if (is_write)
+            return check_stack_write(env, regno, &reg, off, size, val, !val && imm == 0, imm);
+        return check_stack_read(env, regno, &reg, off, size, dst);
+    case NICSIM_PTR_TO_CTX:
+        return check_ctx_access(env, regno, &reg, off, size, is_write, dst);
+    case NICSIM_PTR_TO_PACKET:
+    case NICSIM_PTR_TO_PACKET_META:
+        if (dst)
+            mark_unknown(dst);
+        return 0; /* bounds: the NIC checks them at run time (see LIMITS) */
+    case NICSIM_PTR_TO_MAP_VALUE:
+        err = check_map_value_access(env, &reg, off, size, is_write);
+        if (!err && dst)
+            mark_unknown(dst);
+        return err;
+    default:
+        verbose(env, "R%d invalid mem access '%s'", regno, nicsim_reg_type_str(reg.type));
+        return -EACCES;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Instructions.
+ */
+static uint64_t alu_compute(uint8_t op, int is64, int is_signed, uint64_t a, uint64_t b)
+{
+    if (!is64) {
+        uint32_t x = (uint32_t)a, y = (uint32_t)b, r;
+
+        switch (op) {
+        case BPF_ADD: r = x + y; break;
+        case BPF_SUB: r = x - y; break;
+        case BPF_MUL: r = x * y; break;
+        case BPF_DIV:
+            if (is_signed)
+                r = !y ? 0 : ((int32_t)x == INT32_MIN && (int32_t)y == -1)
+                                 ? x
+                                 : (uint32_t)((int32_t)x / (int32_t)y);
+            else
+                r = y ? x / y : 0;
+            break;
+        case BPF_MOD:
+            if (is_signed)
+                r = !y ? x : ((int32_t)y == -1) ? 0 : (uint32_t)((int32_t)x % (int32_t)y);
+            else
+                r = y ? x % y : x;
+            break;
+        case BPF_OR: r = x | y; break;
+        case BPF_AND: r = x & y; break;
+        case BPF_XOR: r = x ^ y; break;
+        case BPF_LSH: r = x << (y & 31); break;
+        case BPF_RSH: r = x >> (y & 31); break;
+        case BPF_ARSH: r = (uint32_t)((int32_t)x >> (y & 31)); break;
+        default: r = 0; break;
+        }
+        return r;
+    }
+    switch (op) {
+    case BPF_ADD: return a + b;
+    case BPF_SUB: return a - b;
+    case BPF_MUL: return a * b;
+    case BPF_DIV:
+        if (is_signed)
+            return !b ? 0 : ((int64_t)a == INT64_MIN && (int64_t)b == -1)
+                                ? a
+                                : (uint64_t)((int64_t)a / (int64_t)b);
+        return b ? a / b : 0;
+    case BPF_MOD:
+        if (is_signed)
+            return !b ? a : ((int64_t)b == -1) ? 0 : (uint64_t)((int64_t)a % (int64_t)b);
+        return b ? a % b : a;
+    case BPF_OR: return a | b;
+    case BPF_AND: return a & b;
+    case BPF_XOR: return a ^ b;
+    case BPF_LSH: return a << (b & 63);
+    case BPF_RSH: return a >> (b & 63);
+    case BPF_ARSH: return (uint64_t)((int64_t)a >> (b & 63));
+    default: return 0;
+    }
+}
+
+static uint64_t bswap(uint64_t v, int bits)
+{
+    uint64_t r = 0;
+
+    for (int i = 0; i < bits / 8; i++)
+        r = (r << 8) | ((v >> (8 * i)) & 0xff);
+    return r;
+}
+
+/* adjust_ptr_min_max_vals: ptr (dst side after swapping) op scalar. */
+static int ptr_arith(struct venv *env, const struct nicsim_insn *in, int dst_regno,
+                     struct nicsim_reg_state *ptr, const struct nicsim_reg_state *scalar,
+                     uint8_t op, int is64)
+{
+    if (!is64) {
+        verbose(env, "R%d 32-bit pointer arithmetic prohibited", dst_regno);
+        return -EACCES;
+    }
+    if (ptr->type == NICSIM_PTR_TO_MAP_VALUE_OR_NULL) {
+        verbose(env, "R%d pointer arithmetic on %s prohibited, null-check it first", dst_regno,
+                nicsim_reg_type_str(ptr->type));
+        return -EACCES;
+    }
+    if (ptr->type == NICSIM_CONST_PTR_TO_MAP || ptr->type == NICSIM_PTR_TO_PACKET_END) {
+        verbose(env, "R%d pointer arithmetic on %s prohibited", dst_regno,
+                nicsim_reg_type_str(ptr->type));
+        return -EACCES;
+    }
+    if (op == BPF_AND || op == BPF_OR || op == BPF_XOR) {
+        verbose(env, "R%d bitwise operator %s on pointer prohibited", dst_regno, alu_str[op >> 4]);
+        return -EACCES;
+    }
+    if (op != BPF_ADD && op != BPF_SUB) {
+        verbose(env, "R%d pointer arithmetic with %s operator prohibited", dst_regno,
+                alu_str[op >> 4]);
+        return -EACCES;
+    }
+    (void)in;
+    if (scalar->known) {
+        int64_t v = (int64_t)scalar->value;
+        int64_t noff = op == BPF_ADD ? (int64_t)ptr->off + v : (int64_t)ptr->off - v;
+
+        if (v >= (1 << 29) || v <= -(1 << 29) || noff >= (1 << 29) || noff <= -(1 << 29)) {
+            verbose(env, "value %lld makes %s pointer be out of bounds", (long long)v,
+                    nicsim_reg_type_str(ptr->type));
+            return -EACCES;
+        }
+        ptr->off = (int32_t)noff;
+    } else {
+        ptr->var_off = 1;
+    }
+    return 0;
+}
+
+static int do_alu(struct venv *env, const struct nicsim_insn *in)
+{
+    uint8_t op = insn_op(in->code);
+    int is64 = insn_class(in->code) == BPF_ALU64, x = insn_src(in->code) == BPF_X;
+    struct nicsim_reg_state *regs = cur_regs(env);
+    struct nicsim_reg_state src, *dst;
+    int err;
+
+    if (op == BPF_NEG || op == BPF_END) {
+        if (op == BPF_NEG && (x || in->src || in->off || in->imm)) {
+            verbose(env, "BPF_NEG uses reserved fields");
+            return -EINVAL;
+        }
+        if (op == BPF_END && (in->src || in->off ||
+                              (in->imm != 16 && in->imm != 32 && in->imm != 64) || (is64 && x))) {
+            verbose(env, "BPF_END uses reserved fields");
+            return -EINVAL;
+        }
+        err = check_reg_read(env, in->dst);
+        if (!err)
+            err = check_reg_write(env, in->dst);
+        if (err)
+            return err;
+        dst = &regs[in->dst];
+        if (dst->type != NICSIM_SCALAR_VALUE || !dst->known) {
+            mark_unknown(dst);
+            return 0;
+        }
+        if (op == BPF_NEG) {
+            mark_known(dst, is64 ? (uint64_t)-(int64_t)dst->value : (uint32_t)-(int32_t)dst->value);
+        } else {
+            uint64_t v = dst->value;
+            int bits = in->imm;
+            /* LE on a little-endian machine truncates, BE / BSWAP swap */
+            if (!is64 && !x)
+                v = bits == 64 ? v : v & ((1ull << bits) - 1);
+            else
+                v = bswap(v, bits);
+            mark_known(dst, v);
+        }
+        return 0;
+    }
+
+    if (op == BPF_MOV) {
+        if (x) {
+            if (in->imm || (in->off && !((is64 && (in->off == 8 || in->off == 16 ||
+                                                   in->off == 32)) ||
+                                         (!is64 && (in->off == 8 || in->off == 16))))) {
+                verbose(env, "BPF_MOV uses reserved fields");
+                return -EINVAL;
+            }
+            err = check_reg_read(env, in->src);
+            if (err)
+                return err;
+        } else if (in->src || in->off) {
+            verbose(env, "BPF_MOV uses reserved fields");
+            return -EINVAL;
+        }
+        err = check_reg_write(env, in->dst);
+        if (err)
+            return err;
+        dst = &regs[in->dst];
+        if (!x) {
+            mark_known(dst, is64 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
+            return 0;
+        }
+        src = regs[in->src];
+        if (is64 && !in->off) {
+            *dst = src;
+            return 0;
+        }
+        if (src.type != NICSIM_SCALAR_VALUE || !src.known) {
+            mark_unknown(dst); /* partial copy of a pointer: a number (root may) */
+            return 0;
+        }
+        {
+            uint64_t v = src.value;
+
+            if (in->off == 8)
+                v = (uint64_t)(int64_t)(int8_t)v;
+            else if (in->off == 16)
+                v = (uint64_t)(int64_t)(int16_t)v;
+            else if (in->off == 32)
+                v = (uint64_t)(int64_t)(int32_t)v;
+            mark_known(dst, is64 ? v : (uint32_t)v);
+        }
+        return 0;
+    }
+
+    if (op > BPF_END) {
+        verbose(env, "invalid BPF_ALU opcode %x", op);
+        return -EINVAL;
+    }
+    {
+        int off_ok = !in->off || (in->off == 1 && (op == BPF_DIV || op == BPF_MOD));
+
+        if ((x && (in->imm || !off_ok)) || (!x && (in->src || !off_ok))) {
+            verbose(env, "BPF_ALU uses reserved fields");
+            return -EINVAL;
+        }
+    }
+    if (x) {
+        err = check_reg_read(env, in->src);
+        if (err)
+            return err;
+    }
+    err = check_reg_read(env, in->dst);
+    if (err)
+        return err;
+    if (!x && (op == BPF_DIV || op == BPF_MOD) && in->imm == 0) {
+        verbose(env, "div by zero");
+        return -EINVAL;
+    }
+    if (!x && (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
+        (in->imm < 0 || in->imm >= (is64 ? 64 : 32))) {
+        verbose(env, "invalid shift %d", in->imm);
+        return -EINVAL;
+    }
+    err = check_reg_write(env, in->dst);
+    if (err)
+        return err;
+    dst = &regs[in->dst];
+    if (x)
+        src = regs[in->src];
+    else
+        mark_known(&src, (uint64_t)(int64_t)in->imm);
+
+    if (is_pointer(&src) && is_pointer(dst)) {
+        if (op == BPF_SUB) {
+            mark_unknown(dst); /* ptr - ptr: a number (allow_ptr_leaks) */
+            return 0;
+        }
+        verbose(env, "R%d pointer %s pointer prohibited", in->dst, alu_str[op >> 4]);
+        return -EACCES;
+    }
+    if (is_pointer(dst))
+        return ptr_arith(env, in, in->dst, dst, &src, op, is64);
+    if (is_pointer(&src)) {
+        struct nicsim_reg_state p = src;
+
+        if (is64 && op == BPF_SUB) {
+            verbose(env, "R%d tried to subtract pointer from scalar", in->dst);
+            return -EACCES;
+        }
+        err = ptr_arith(env, in, in->dst, &p, dst, op, is64);
+        if (!err)
+            *dst = p;
+        return err;
+    }
+    if (dst->known && src.known) {
+        uint64_t v = alu_compute(op, is64, in->off == 1, dst->value, src.value);
+
+        mark_known(dst, is64 ? v : (uint32_t)v);
+    } else if ((op == BPF_AND || op == BPF_MUL) && ((src.known && src.value == 0) ||
+                                                    (dst->known && dst->value == 0))) {
+        mark_known(dst, 0);
+    } else {
+        mark_unknown(dst);
+    }
+    return 0;
+}
+
+/* is_branch_taken: 1 taken, 0 not, -1 unknown. */
+static int branch_taken(const struct nicsim_reg_state *a, const struct nicsim_reg_state *b,
+                        uint8_t op, int is32)
+{
+    uint64_t x, y;
+
+    if (a->type == NICSIM_SCALAR_VALUE && b->type == NICSIM_SCALAR_VALUE && a->known &&
+        b->known) {
+        x = a->value;
+        y = b->value;
+    } else if (!is32 && b->type == NICSIM_SCALAR_VALUE && b->known && b->value == 0 &&
+               is_pointer(a) && a->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL &&
+               (op == BPF_JEQ || op == BPF_JNE)) {
+        return op == BPF_JNE; /* a non-null pointer against NULL */
+    } else {
+        return -1;
+    }
+    if (is32) {
+        x = (uint32_t)x;
+        y = (uint32_t)y;
+    }
+    {
+        int64_t sx = is32 ? (int64_t)(int32_t)x : (int64_t)x;
+        int64_t sy = is32 ? (int64_t)(int32_t)y : (int64_t)y;
+
+        switch (op) {
+        case BPF_JEQ: return x == y;
+        case BPF_JNE: return x != y;
+        case BPF_JGT: return x > y;
+        case BPF_JGE: return x >= y;
+        case BPF_JLT: return x < y;
+        case BPF_JLE: return x <= y;
+        case BPF_JSET: return (x & y) != 0;
+        case BPF_JSGT: return sx > sy;
+        case BPF_JSGE: return sx >= sy;
+        case BPF_JSLT: return sx < sy;
+        case BPF_JSLE: return sx <= sy;
+        default: return -1;
+        }
+    }
+}
+
+/* mark_ptr_or_null_regs: every copy of a maybe-null pointer with this id. */
+static void mark_ptr_or_null(struct vstate *st, uint32_t id, int is_null)
+{
+    for (uint32_t f = 0; f < st->nframes; f++) {
+        struct frame *fr = st->fr[f];
+
+        for (int r = 0; r < NREGS; r++) {
+            struct nicsim_reg_state *reg = &fr->regs[r];
+
+            if (reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL || reg->id != id)
+                continue;
+            if (is_null) {
+                mark_known(reg, 0);
+            } else {
+                reg->type = NICSIM_PTR_TO_MAP_VALUE;
+                reg->id = 0;
+            }
+        }
+        for (uint32_t s = 0; s < fr->depth / 8; s++) {
+            struct nicsim_reg_state *reg = &fr->spill[s];
+
+            if (fr->stype[s * 8] != STACK_SPILL || reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL ||
+                reg->id != id)
+                continue;
+            if (is_null) {
+                mark_known(reg, 0);
+            } else {
+                reg->type = NICSIM_PTR_TO_MAP_VALUE;
+                reg->id = 0;
+            }
+        }
+    }
+}
+
+static int do_cond_jmp(struct venv *env, const struct nicsim_insn *in, int *idx)
+{
+    uint8_t op = insn_op(in->code);
+    int is32 = insn_class(in->code) == BPF_JMP32, x = insn_src(in->code) == BPF_X;
+    struct nicsim_reg_state *regs = cur_regs(env), b;
+    int err, taken, target = *idx + in->off + 1;
+    struct vstate *other;
+    uint32_t null_id = 0;
+    int null_on_taken = 0;
+
+    if (x) {
+        if (in->imm) {
+            verbose(env, "BPF_JMP/JMP32 uses reserved fields");
+            return -EINVAL;
+        }
+        err = check_reg_read(env, in->src);
+        if (err)
+            return err;
+        b = regs[in->src];
+    } else {
+        if (in->src) {
+            verbose(env, "BPF_JMP/JMP32 uses reserved fields");
+            return -EINVAL;
+        }
+        mark_known(&b, is32 ? (uint32_t)in->imm : (uint64_t)(int64_t)in->imm);
+    }
+    err = check_reg_read(env, in->dst);
+    if (err)
+        return err;
+
+    taken = branch_taken(&regs[in->dst], &b, op, is32);
+    if (taken == 1) {
+        *idx = target;
+        return 0;
+    }
+    if (taken == 0) {
+        *idx += 1;
+        return 0;
+    }
+    if (!is32 && (op == BPF_JEQ || op == BPF_JNE) &&
+        regs[in->dst].type == NICSIM_PTR_TO_MAP_VALUE_OR_NULL && b.type == NICSIM_SCALAR_VALUE &&
+        b.known && b.value == 0) {
+        null_id = regs[in->dst].id;
+        null_on_taken = op == BPF_JEQ;
+    }
+    err = push_stack(env, target, *idx);
+    if (err)
+        return err;
+    other = env->stack[env->n_stack - 1].st;
+    if (null_id) {
+        mark_ptr_or_null(other, null_id, null_on_taken);
+        mark_ptr_or_null(env->cur, null_id, !null_on_taken);
+    } else if (!is32 && regs[in->dst].type == NICSIM_SCALAR_VALUE && b.known &&
+               (op == BPF_JEQ || op == BPF_JNE)) {
+        /* one side learns the constant */
+        struct nicsim_reg_state *r = op == BPF_JEQ
+                                         ? &other->fr[other->nframes - 1]->regs[in->dst]
+                                         : &regs[in->dst];
+
+        mark_known(r, b.value);
+    }
+    *idx += 1;
+    return 0;
+}
+
+struct call_meta {
+    struct nicsim_bpf_map *map;
+    int32_t func_id;
+    bool const_key; /* the key is a constant the walk knows (array null elision) */
+    uint64_t key;
+};
+
+/* get_constant_map_key: a key on the stack written as zeroes or as one spilled constant. */
+static bool stack_const_key(struct venv *env, const struct nicsim_reg_state *reg, uint32_t size,
+                            uint64_t *key)
+{
+    const struct frame *f;
+    int o = reg->off;
+
+    if (reg->type != NICSIM_PTR_TO_STACK || reg->var_off || size > 8 || !size || o >= 0 ||
+        o + (int)size > 0)
+        return false;
+    f = env->cur->fr[reg->frameno];
+    {
+        bool zero = true;
+
+        for (uint32_t i = 0; i < size; i++) {
+            int k = -(o + (int)i) - 1;
+
+            zero &= (uint32_t)k < f->depth && f->stype[k] == STACK_ZERO;
+        }
+        if (zero) {
+            *key = 0;
+            return true;
+        }
+    }
+    if (o % 8 == 0) {
+        int slot = (-o - 8) / 8, k0 = slot * 8;
+        const struct nicsim_reg_state *sp;
+
+        if ((uint32_t)(k0 + 8) > f->depth || f->stype[k0] != STACK_SPILL)
+            return false;
+        sp = &f->spill[slot];
+        if (sp->type != NICSIM_SCALAR_VALUE || !sp->known)
+            return false;
+        *key = size == 8 ? sp->value : sp->value & ((1ull << (size * 8)) - 1);
+        return true;
+    }
+    return false;
+}
+
+static int check_helper_mem(struct venv *env, int regno, const struct nicsim_reg_state *regp,
+                            int size, int is_write, int zero_ok)
+{
+    struct nicsim_reg_state reg = *regp; /* the frame holding it may move */
+
+    if (reg.type == NICSIM_SCALAR_VALUE && reg.known && reg.value == 0 && zero_ok)
+        return 0;
+    switch (reg.type) {
+    case NICSIM_PTR_TO_STACK: {
+        struct frame *f = env->cur->fr[reg.frameno];
+        int o, err;
+
+        if (size == 0)
+            return 0;
+        err = stack_access_off(env, regno, &reg, 0, size, is_write, " indirect access to", &o);
+        if (err)
+            return err;
+        if (is_write) {
+            f = grow_stack(env, reg.frameno, o);
+            if (!f)
+                return -ENOMEM;
+            note_stack_depth(env, reg.frameno);
+            stack_mark_write(f, o, size, STACK_MISC);
+            return 0;
+        }
+        for (int i = 0; i < size; i++) {
+            int k = -(o + i) - 1;
+
+            if (((uint32_t)k >= f->depth || f->stype[k] == STACK_INVALID) &&
+                !env->allow_uninit_stack) {
+                verbose(env, "invalid indirect read from stack R%d off %d+%d size %d", regno, o, i,
+                        size);
+                return -EACCES;
+            }
+        }
+        return 0;
+    }
+    case NICSIM_PTR_TO_MAP_VALUE:
+        return check_map_value_access(env, &reg, 0, size, is_write);
+    case NICSIM_PTR_TO_PACKET:
+    case NICSIM_PTR_TO_PACKET_META:
+        return 0;
+    default:
+        return -EACCES;
+    }
+}
+
+static int check_func_arg(struct venv *env, int arg, const struct helper_proto *fn,
+                          struct call_meta *meta)
+{
+    int regno = arg + 1;
+    uint8_t type = fn->arg[arg];
+    struct nicsim_reg_state *regs = cur_regs(env);
+    struct nicsim_reg_state regv = regs[regno];
+    const struct nicsim_reg_state *reg = &regv;
+    int err, is_mem, pkt;
+
+    if (type == ARG_DONTCARE)
+        return 0;
+    err = check_reg_read(env, regno);
+    if (err)
+        return err;
+    switch (type) {
+    case ARG_ANYTHING:
+        return 0;
+    case ARG_CONST_MAP_PTR:
+        if (reg->type != NICSIM_CONST_PTR_TO_MAP) {
+            verbose(env, "R%d type=%s expected=map_ptr", regno, nicsim_reg_type_str(reg->type));
+            return -EACCES;
+        }
+        meta->map = reg->map_ptr;
+        return 0;
+    case ARG_PTR_TO_CTX:
+        if (reg->type != NICSIM_PTR_TO_CTX) {
+            verbose(env, "R%d type=%s expected=ctx", regno, nicsim_reg_type_str(reg->type));
+            return -EACCES;
+        }
+        if (reg->off || reg->var_off) {
+            verbose(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno, reg->off);
+            return -EACCES;
+        }
+        return 0;
+    case ARG_CONST_SIZE:
+    case ARG_CONST_SIZE_OR_ZERO:
+        if (reg->type != NICSIM_SCALAR_VALUE) {
+            verbose(env, "R%d type=%s expected=scalar", regno, nicsim_reg_type_str(reg->type));
+            return -EACCES;
+        }
+        return 0;
+    default:
+        break;
+    }
+
+    /* pointers to memory */
+    is_mem = type == ARG_PTR_TO_MEM || type == ARG_PTR_TO_MEM_OR_NULL ||
+             type == ARG_PTR_TO_UNINIT_MEM;
+    pkt = reg->type == NICSIM_PTR_TO_PACKET || reg->type == NICSIM_PTR_TO_PACKET_META;
+    if (!(reg->type == NICSIM_PTR_TO_STACK || pkt || reg->type == NICSIM_PTR_TO_MAP_VALUE ||
+          (type == ARG_PTR_TO_MEM_OR_NULL && reg->type == NICSIM_SCALAR_VALUE && reg->known &&
+           reg->value == 0))) {
+        verbose(env, "R%d type=%s expected=fp, pkt, pkt_meta, %s", regno,
+                nicsim_reg_type_str(reg->type), is_mem ? "map_value" : "map_key, map_value");
+        return -EACCES;
+    }
+    if (pkt && !fn->pkt_access) {
+        verbose(env, "helper access to the packet is not allowed");
+        return -EACCES;
+    }
+    if (type == ARG_PTR_TO_MAP_KEY || type == ARG_PTR_TO_MAP_VALUE ||
+        type == ARG_PTR_TO_UNINIT_MAP_VALUE) {
+        uint32_t size;
+
+        if (!meta->map) {
+            verbose(env, "invalid map_ptr to access map->%s",
+                    type == ARG_PTR_TO_MAP_KEY ? "key" : "value");
+            return -EACCES;
+        }
+        size = type == ARG_PTR_TO_MAP_KEY ? meta->map->key_size : meta->map->value_size;
+        if (type == ARG_PTR_TO_MAP_KEY)
+            meta->const_key = stack_const_key(env, reg, size, &meta->key);
+        return check_helper_mem(env, regno, reg, (int)size, type == ARG_PTR_TO_UNINIT_MAP_VALUE, 0);
+    }
+    if (type == ARG_PTR_TO_FIXED_MEM4) {
+        err = check_helper_mem(env, regno, reg, 4, 0, 0);
+        return err ? err : check_helper_mem(env, regno, reg, 4, 1, 0);
+    }
+    /* PTR_TO_MEM: the size is the next argument */
+    {
+        struct nicsim_reg_state szv = regs[regno + 1];
+        const struct nicsim_reg_state *sz = &szv;
+        int zero_ok = fn->arg[arg + 1] == ARG_CONST_SIZE_OR_ZERO;
+
+        err = check_reg_read(env, regno + 1);
+        if (err)
+            return err;
+        if (sz->type != NICSIM_SCALAR_VALUE) {
+            verbose(env, "R%d type=%s expected=scalar", regno + 1, nicsim_reg_type_str(sz->type));
+            return -EACCES;
+        }
+        if (!sz->known) {
+            if (reg->type == NICSIM_PTR_TO_STACK) {
+                verbose(env, "R%d unbounded memory access, use 'var &= const' or 'if (var < "
+                             "const)'",
+                        regno + 1);
+                return -EACCES;
+            }
+            return 0; /* packet / map value: checked at run time */
+        }
+        if (sz->value == 0 && !zero_ok) {
+            verbose(env, "R%d invalid zero-sized read", regno + 1);
+            return -EACCES;
+        }
+        if (sz->value > (1u << 29)) {
+            verbose(env, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'",
+                    regno + 1);
+            return -EACCES;
+        }
+        return check_helper_mem(env, regno, reg, (int)sz->value, type == ARG_PTR_TO_UNINIT_MEM,
+                                type == ARG_PTR_TO_MEM_OR_NULL);
+    }
+}
+
+/* check_map_func_compatibility */
+static int check_map_func_compat(struct venv *env, const struct call_meta *meta)
+{
+    struct nicsim_bpf_map *map = meta->map;
+    int32_t f = meta->func_id;
+    int ok = 1;
+
+    if (!map)
+        return 0;
+    switch (map->map_type) {
+    case BPF_MAP_TYPE_PROG_ARRAY:
+        ok = f == BPF_FUNC_tail_call;
+        break;
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+        ok = f == BPF_FUNC_perf_event_output;
+        break;
+    case BPF_MAP_TYPE_RINGBUF:
+        ok = f == BPF_FUNC_ringbuf_output || f == BPF_FUNC_ringbuf_query;
+        break;
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
+    case BPF_MAP_TYPE_XSKMAP:
+        ok = f == BPF_FUNC_redirect_map || f == BPF_FUNC_map_lookup_elem;
+        break;
+    case BPF_MAP_TYPE_CPUMAP:
+        ok = f == BPF_FUNC_redirect_map;
+        break;
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
+        ok = f == BPF_FUNC_map_push_elem || f == BPF_FUNC_map_pop_elem ||
+             f == BPF_FUNC_map_peek_elem;
+        break;
+    case BPF_MAP_TYPE_BLOOM_FILTER:
+        ok = f == BPF_FUNC_map_push_elem || f == BPF_FUNC_map_peek_elem;
+        break;
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
+        if (f == BPF_FUNC_map_lookup_elem) {
+            verbose(env, "map type %s: inner map pointers are not supported by the nicsim "
+                         "verifier",
+                    nicsim_bpf_map_type_name(map->map_type));
+            return -EOPNOTSUPP;
+        }
+        ok = 0;
+        break;
+    case BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE_SOCKHASH:
+    case BPF_MAP_TYPE_STACK_TRACE:
+    case BPF_MAP_TYPE_CGROUP_ARRAY:
+    case BPF_MAP_TYPE_CGROUP_STORAGE:
+    case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
+    case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+    case BPF_MAP_TYPE_SK_STORAGE:
+    case BPF_MAP_TYPE_INODE_STORAGE:
+    case BPF_MAP_TYPE_TASK_STORAGE:
+    case NICSIM_BPF_MAP_TYPE_CGRP_STORAGE:
+    case BPF_MAP_TYPE_USER_RINGBUF:
+    case BPF_MAP_TYPE_STRUCT_OPS:
+        ok = f == BPF_FUNC_map_lookup_elem || f == BPF_FUNC_map_update_elem ||
+             f == BPF_FUNC_map_delete_elem;
+        break;
+    default:
+        break;
+    }
+    if (ok) {
+        switch (f) {
+        case BPF_FUNC_tail_call:
+            ok = map->map_type == BPF_MAP_TYPE_PROG_ARRAY;
+            break;
+        case BPF_FUNC_perf_event_output:
+            ok = map->map_type == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+            break;
+        case BPF_FUNC_redirect_map:
+            ok = map->map_type == BPF_MAP_TYPE_DEVMAP || map->map_type == BPF_MAP_TYPE_DEVMAP_HASH ||
+                 map->map_type == BPF_MAP_TYPE_CPUMAP || map->map_type == BPF_MAP_TYPE_XSKMAP;
+            break;
+        case BPF_FUNC_ringbuf_output:
+        case BPF_FUNC_ringbuf_query:
+            ok = map->map_type == BPF_MAP_TYPE_RINGBUF;
+            break;
+        case BPF_FUNC_map_push_elem:
+        case BPF_FUNC_map_pop_elem:
+        case BPF_FUNC_map_peek_elem:
+            ok = map->map_type == BPF_MAP_TYPE_QUEUE || map->map_type == BPF_MAP_TYPE_STACK ||
+                 map->map_type == BPF_MAP_TYPE_BLOOM_FILTER;
+            break;
+        case BPF_FUNC_map_lookup_percpu_elem:
+            ok = map->map_type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+                 map->map_type == BPF_MAP_TYPE_PERCPU_HASH ||
+                 map->map_type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+            break;
+        default:
+            break;
+        }
+    }
+    if (!ok) {
+        verbose(env, "cannot pass map_type %u into func %s#%d", map->map_type,
+                nicsim_bpf_helper_name(f), f);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int do_helper_call(struct venv *env, const struct nicsim_insn *in)
+{
+    int32_t id = in->imm;
+    const struct helper_proto *fn;
+    struct call_meta meta = {.map = NULL, .func_id = id};
+    struct nicsim_reg_state *regs;
+    int err;
+
+    if (id < 0 || id >= nicsim_helper_max_id()) {
+        verbose(env, "invalid func %s#%d", nicsim_bpf_helper_name(id), id);
+        return -EINVAL;
+    }
+    fn = nicsim_helper_proto(id);
+    if (!fn) {
+        verbose(env, "program of this type cannot use helper %s#%d", nicsim_bpf_helper_name(id),
+                id);
+        return -EINVAL;
+    }
+    if (!fn->modelled) {
+        verbose(env, "helper %s#%d is not supported by the nicsim verifier",
+                nicsim_bpf_helper_name(id), id);
+        return -EOPNOTSUPP;
+    }
+    for (int i = 0; i < 5; i++) {
+        err = check_func_arg(env, i, fn, &meta);
+        if (err)
+            return err;
+    }
+    err = check_map_func_compat(env, &meta);
+    if (err)
+        return err;
+    regs = cur_regs(env);
+    for (int r = 1; r <= 5; r++)
+        mark_not_init(&regs[r]);
+    switch (fn->ret) {
+    case RET_VOID:
+        mark_not_init(&regs[0]);
+        break;
+    case RET_PTR_TO_MAP_VALUE_OR_NULL:
+        memset(&regs[0], 0, sizeof(regs[0]));
+        regs[0].type = NICSIM_PTR_TO_MAP_VALUE_OR_NULL;
+        regs[0].map_ptr = meta.map;
+        regs[0].id = ++env->id_gen;
+        /* can_elide_value_nullness: an array element with a constant in-range key exists */
+        if (id == BPF_FUNC_map_lookup_elem && meta.const_key &&
+            (meta.map->map_type == BPF_MAP_TYPE_ARRAY ||
+             meta.map->map_type == BPF_MAP_TYPE_PERCPU_ARRAY) &&
+            meta.key < meta.map->max_entries) {
+            regs[0].type = NICSIM_PTR_TO_MAP_VALUE;
+            regs[0].id = 0;
+        }
+        break;
+    default:
+        mark_unknown(&regs[0]);
+        break;
+    }
+    return 0;
+}
+
+static int do_local_call(struct venv *env, const struct nicsim_insn *in, int *idx)
+{
+    struct vstate *st = env->cur;
+    struct frame *caller = cur_frame(env), *callee;
+    int target = *idx + in->imm + 1, s;
+
+    if (st->nframes >= NICSIM_MAX_CALL_FRAMES) {
+        verbose(env, "the call stack of %u frames is too deep", st->nframes + 1);
+        return -E2BIG;
+    }
+    callee = frame_new(*idx, st->nframes);
+    if (!callee)
+        return -ENOMEM;
+    for (int r = 1; r <= 5; r++)
+        callee->regs[r] = caller->regs[r];
+    st->fr[st->nframes++] = callee;
+    s = find_subprog(env, target);
+    if (s > 0) {
+        int from = subprog_of(env, *idx);
+
+        env->sub_calls[(size_t)from * env->n_subprogs + (size_t)s] = 1;
+    }
+    *idx = target;
+    return 0;
+}
+
+/* 1: the path ended; 0: continue at *idx. */
+static int do_exit(struct venv *env, int *idx)
+{
+    struct vstate *st = env->cur;
+    struct nicsim_reg_state r0;
+    struct frame *callee, *caller;
+    int err = check_reg_read(env, 0);
+
+    if (err)
+        return err;
+    r0 = cur_regs(env)[0];
+    if (st->nframes == 1)
+        return 1; /* XDP has no return range check; root may return a pointer */
+    callee = st->fr[st->nframes - 1];
+    caller = st->fr[st->nframes - 2];
+    if (r0.type == NICSIM_PTR_TO_STACK && r0.frameno == st->nframes - 1) {
+        verbose(env, "cannot return stack pointer to the caller frame");
+        return -EINVAL;
+    }
+    caller->regs[0] = r0;
+    for (int r = 1; r <= 5; r++)
+        mark_not_init(&caller->regs[r]);
+    *idx = callee->callsite + 1;
+    free(callee);
+    st->fr[--st->nframes] = NULL;
+    return 0;
+}
+
+static int do_atomic(struct venv *env, const struct nicsim_insn *in)
+{
+    int size = insn_size(in->code) == BPF_DW ? 8 : 4;
+    struct nicsim_reg_state *regs = cur_regs(env), reg;
+    int op = in->imm, err;
+
+    if (op != BPF_ADD && op != BPF_OR && op != BPF_AND && op != BPF_XOR &&
+        op != (BPF_ADD | BPF_FETCH) && op != (BPF_OR | BPF_FETCH) &&
+        op != (BPF_AND | BPF_FETCH) && op != (BPF_XOR | BPF_FETCH) && op != BPF_XCHG &&
+        op != BPF_CMPXCHG) {
+        verbose(env, "BPF_ATOMIC uses invalid atomic opcode %02x", op);
+        return -EINVAL;
+    }
+    err = check_reg_read(env, in->src);
+    if (!err)
+        err = check_reg_read(env, in->dst);
+    if (!err && op == BPF_CMPXCHG)
+        err = check_reg_read(env, 0);
+    if (err)
+        return err;
+    reg = regs[in->dst];
+    if (reg.type == NICSIM_PTR_TO_CTX || is_pkt(&reg)) {
+        verbose(env, "BPF_ATOMIC stores into R%d %s is not allowed", in->dst,
+                nicsim_reg_type_str(reg.type));
+        return -EACCES;
+    }
+    err = check_mem_access(env, in->dst, in->off, size, 0, NULL, 0, NULL);
+    if (err)
+        return err;
+    {
+        struct nicsim_reg_state unknown;
+
+        mark_unknown(&unknown);
+        err = check_mem_access(env, in->dst, in->off, size, 1, &unknown, 0, NULL);
+    }
+    if (err)
+        return err;
+    regs = cur_regs(env);
+    if (op == BPF_CMPXCHG)
+        mark_unknown(&regs[0]);
+    else if (op & BPF_FETCH) {
+        err = check_reg_write(env, in->src);
+        if (err)
+            return err;
+        mark_unknown(&regs[in->src]);
+    }
+    return 0;
+}
+
+/* One instruction. Returns 0 (continue at *idx), 1 (path ended) or an error. */
+static int do_insn(struct venv *env, int *idx)
+{
+    const struct nicsim_insn *in = &env->insns[*idx];
+    uint8_t cls = insn_class(in->code), op = insn_op(in->code);
+    struct nicsim_reg_state *regs = cur_regs(env);
+    int err, size = 0;
+
+    switch (insn_size(in->code)) {
+    case BPF_B: size = 1; break;
+    case BPF_H: size = 2; break;
+    case BPF_W: size = 4; break;
+    case BPF_DW: size = 8; break;
+    }
+
+    switch (cls) {
+    case BPF_ALU:
+    case BPF_ALU64:
+        err = do_alu(env, in);
+        if (err)
+            return err;
+        *idx += 1;
+        return 0;
+
+    case BPF_LDX: {
+        struct nicsim_reg_state dst;
+
+        err = check_reg_read(env, in->src);
+        if (!err)
+            err = check_reg_write(env, in->dst);
+        if (err)
+            return err;
+        if (insn_mode(in->code) == BPF_MEMSX && regs[in->src].type == NICSIM_PTR_TO_CTX) {
+            verbose(env, "invalid bpf_context access off=%d size=%d", in->off, size);
+            return -EACCES;
+        }
+        err = check_mem_access(env, in->src, in->off, size, 0, NULL, 0, &dst);
+        if (err)
+            return err;
+        if (size < 8 && dst.type == NICSIM_SCALAR_VALUE && dst.known)
+            dst.value &= (1ull << (size * 8)) - 1;
+        cur_regs(env)[in->dst] = dst;
+        *idx += 1;
+        return 0;
+    }
+
+    case BPF_STX:
+        if (insn_mode(in->code) == BPF_ATOMIC) {
+            err = do_atomic(env, in);
+            if (err)
+                return err;
+            *idx += 1;
+            return 0;
+        }
+        if (in->imm) {
+            verbose(env, "BPF_STX uses reserved fields");
+            return -EINVAL;
+        }
+        err = check_reg_read(env, in->src);
+        if (!err)
+            err = check_reg_read(env, in->dst);
+        if (err)
+            return err;
+        {
+            struct nicsim_reg_state val = regs[in->src];
+
+            err = check_mem_access(env, in->dst, in->off, size, 1, &val, 0, NULL);
+        }
+        if (err)
+            return err;
+        *idx += 1;
+        return 0;
+
+    case BPF_ST:
+        if (in->src) {
+            verbose(env, "BPF_ST uses reserved fields");
+            return -EINVAL;
+        }
+        err = check_reg_read(env, in->dst);
+        if (err)
+            return err;
+        if (regs[in->dst].type == NICSIM_PTR_TO_CTX) {
+            verbose(env, "BPF_ST stores into R%d %s is not allowed", in->dst,
+                    nicsim_reg_type_str(regs[in->dst].type));
+            return -EACCES;
+        }
+        err = check_mem_access(env, in->dst, in->off, size, 1, NULL, in->imm, NULL);
+        if (err)
+            return err;
+        *idx += 1;
+        return 0;
+
+    case BPF_LD:
+        if (in->code != OP_LDDW) {
+            verbose(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+            return -EINVAL;
+        }
+        err = check_reg_write(env, in->dst);
+        if (err)
+            return err;
+        {
+            struct nicsim_reg_state *dst = &regs[in->dst];
+            struct nicsim_bpf_prog_aux *aux = env->prog->aux;
+
+            memset(dst, 0, sizeof(*dst));
+            if (in->src == NICSIM_LDDW_IMM64) {
+                mark_known(dst, (uint64_t)(uint32_t)in[0].imm | ((uint64_t)(uint32_t)in[1].imm << 32));
+            } else if (in->src == NICSIM_LDDW_MAP_IDX) {
+                dst->type = NICSIM_CONST_PTR_TO_MAP;
+                dst->map_ptr = aux->used_maps[in->imm];
+            } else {
+                dst->type = NICSIM_PTR_TO_MAP_VALUE;
+                dst->map_ptr = aux->used_maps[in->imm];
+                dst->off = in[1].imm;
+            }
+        }
+        env->aux[*idx + 1].seen = true;
+        *idx += 2;
+        return 0;
+
+    case BPF_JMP:
+    case BPF_JMP32:
+        env->jmps_processed++;
+        if (op == BPF_JA) {
+            if (in->src || in->dst || (cls == BPF_JMP ? in->imm != 0 : in->off != 0)) {
+                verbose(env, "BPF_JA uses reserved fields");
+                return -EINVAL;
+            }
+            *idx += (cls == BPF_JMP ? in->off : in->imm) + 1;
+            return 0;
+        }
+        if (op == BPF_CALL) {
+            if ((in->src != PSEUDO_KFUNC && in->off) ||
+                (in->src != 0 && in->src != PSEUDO_CALL && in->src != PSEUDO_KFUNC) ||
+                in->dst || cls == BPF_JMP32 || insn_src(in->code)) {
+                verbose(env, "BPF_CALL uses reserved fields");
+                return -EINVAL;
+            }
+            if (in->src == PSEUDO_CALL)
+                return do_local_call(env, in, idx);
+            if (in->src == PSEUDO_KFUNC) {
+                verbose(env, "calling kernel functions is not supported by the nicsim verifier");
+                return -EOPNOTSUPP;
+            }
+            err = do_helper_call(env, in);
+            if (err)
+                return err;
+            *idx += 1;
+            return 0;
+        }
+        if (op == BPF_EXIT) {
+            if (insn_src(in->code) || in->imm || in->src || in->dst || in->off ||
+                cls == BPF_JMP32) {
+                verbose(env, "BPF_EXIT uses reserved fields");
+                return -EINVAL;
+            }
+            return do_exit(env, idx);
+        }
+        return do_cond_jmp(env, in, idx);
+
+    default:
+        verbose(env, "unknown insn class %d", cls);
+        return -EINVAL;
+    }
+}
+
+/* do_check: walk every path. */
+static int do_check(struct venv *env)
+{
+    int idx = 0, prev = -1, err;
+
+    env->cur = calloc(1, sizeof(*env->cur));
+    if (!env->cur)
+        return -ENOMEM;
+    env->cur->nframes = 1;
+    env->cur->branches = 1;
+    env->cur->fr[0] = frame_new(-1, 0);
+    if (!env->cur->fr[0])
+        return -ENOMEM;
+    env->cur->fr[0]->regs[1].type = NICSIM_PTR_TO_CTX;
+
+    for (;;) {
+        env->insn_idx = idx;
+        env->prev_insn_idx = prev;
+        if (idx < 0 || idx >= (int)env->len) {
+            verbose(env, "invalid insn idx %d insn_cnt %u", idx, env->len);
+            env->err_insn = prev;
+            return -EFAULT;
+        }
+        if (++env->insn_processed > NICSIM_COMPLEXITY_LIMIT_INSNS) {
+            env->err_insn = idx;
+            verbose(env, "BPF program is too large. Processed %u insn", env->insn_processed);
+            return -E2BIG;
+        }
+        env->pub.insn_processed = env->insn_processed;
+        if (env->prune[idx]) {
+            err = is_state_visited(env, idx);
+            if (err < 0) {
+                env->err_insn = idx;
+                return err;
+            }
+            if (err == 1) {
+                if (env->log->level >= 2)
+                    verbose(env, "%d: safe", idx);
+                goto path_end;
+            }
+        }
+        if (env->ops && env->ops->insn_hook) {
+            env->pub.cur_regs = cur_regs(env);
+            env->pub.cur_frame = env->cur->nframes - 1;
+            err = env->ops->insn_hook(&env->pub, idx, prev);
+            if (err) {
+                env->err_insn = idx;
+                if (!env->log->last[0])
+                    verbose(env, "insn %d refused by the device (%d)", idx, err);
+                return err;
+            }
+        }
+        env->aux[idx].seen = true;
+        if (env->log->level >= 2)
+            verbose(env, "%d: (%02x)", idx, env->insns[idx].code);
+        prev = idx;
+        err = do_insn(env, &idx);
+        if (err < 0) {
+            env->err_insn = prev;
+            return err;
+        }
+        if (err == 0)
+            continue;
+path_end:
+        update_branch_counts(env->cur);
+        state_free(env->cur);
+        env->cur = NULL;
+        if (!env->n_stack)
+            break;
+        {
+            struct pending p = env->stack[--env->n_stack];
+
+            env->cur = p.st;
+            idx = p.insn_idx;
+            prev = p.prev_insn_idx;
+        }
+    }
+    return 0;
+}
+
+/* check_max_stack_depth: the deepest chain of frames, 32-byte rounded per frame as the kernel
+ * counts, must fit MAX_BPF_STACK. */
+static uint32_t chain_depth(struct venv *env, uint32_t s, uint32_t level, int rounded,
+                            uint32_t *frames)
+{
+    uint32_t own = env->sub_stack[s], best = 0, best_frames = 0;
+
+    if (rounded)
+        own = ((own ? own : 1) + 31u) & ~31u;
+    for (uint32_t t = 0; t < env->n_subprogs && level + 1 < NICSIM_MAX_CALL_FRAMES; t++) {
+        uint32_t f = 0, d;
+
+        if (t == s || !env->sub_calls[(size_t)s * env->n_subprogs + t])
+            continue;
+        d = chain_depth(env, t, level + 1, rounded, &f);
+        if (d > best) {
+            best = d;
+            best_frames = f;
+        }
+    }
+    *frames = best_frames + 1;
+    return own + best;
+}
+
+/* check_max_stack_depth: the deepest chain of frames, each rounded to 32 bytes as the kernel
+ * counts, must fit MAX_BPF_STACK. aux->stack_depth gets the chain's real bytes. */
+static int check_max_stack_depth(struct venv *env)
+{
+    uint32_t frames = 0, depth;
+
+    if (env->n_subprogs > 1) {
+        depth = chain_depth(env, 0, 0, 1, &frames);
+        if (depth > MAX_STACK) {
+            verbose(env, "combined stack size of %u calls is %u. Too large", frames, depth);
+            return -EACCES;
+        }
+    }
+    env->prog->aux->stack_depth = chain_depth(env, 0, 0, 0, &frames);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Dead code (opt_hard_wire_dead_code_branches, opt_remove_dead_code, opt_remove_nops).
+ */
+static void offload_replace_insn(struct venv *env, uint32_t off, struct nicsim_insn *insn)
+{
+    struct nicsim_bpf_prog_offload *o = env->prog->aux->offload;
+    int ret = -EOPNOTSUPP;
+
+    if (!env->ops || !o)
+        return;
+    if (!o->opt_failed && env->ops->replace_insn)
+        ret = env->ops->replace_insn(&env->pub, off, insn);
+    o->opt_failed |= ret != 0;
+}
+
+static void offload_remove_insns(struct venv *env, uint32_t off, uint32_t cnt)
+{
+    struct nicsim_bpf_prog_offload *o = env->prog->aux->offload;
+    int ret = -EOPNOTSUPP;
+
+    if (!env->ops || !o)
+        return;
+    if (!o->opt_failed && env->ops->remove_insns)
+        ret = env->ops->remove_insns(&env->pub, off, cnt);
+    o->opt_failed |= ret != 0;
+}
+
+static void opt_hard_wire_dead_code_branches(struct venv *env)
+{
+    for (uint32_t i = 0; i < env->len; i++) {
+        struct nicsim_insn *in = &env->insns[i];
+        struct nicsim_insn ja = {.code = OP_JA};
+
+        if (in->code == OP_LDDW) {
+            i++;
+            continue;
+        }
+        if (!insn_is_cond_jump(in->code))
+            continue;
+        if (!env->aux[i + 1].seen)
+            ja.off = in->off;
+        else if (!env->aux[i + 1 + in->off].seen)
+            ja.off = 0;
+        else
+            continue;
+        offload_replace_insn(env, i, &ja);
+        *in = ja;
+    }
+}
+
+/* verifier_remove_insns: drop [off, off + cnt) and re-aim every jump and call. */
+static void remove_insns(struct venv *env, uint32_t off, uint32_t cnt)
+{
+    uint32_t n = env->len;
+
+    offload_remove_insns(env, off, cnt);
+    for (uint32_t i = 0; i < n; i++) {
+        struct nicsim_insn *in = &env->insns[i];
+        uint8_t cls = insn_class(in->code), op = insn_op(in->code);
+        int64_t t, nt, ni;
+        int is_imm;
+
+        if (i >= off && i < off + cnt)
+            continue;
+        if (in->code == OP_LDDW) {
+            i++;
+            continue;
+        }
+        if (cls != BPF_JMP && cls != BPF_JMP32)
+            continue;
+        if (op == BPF_EXIT || (op == BPF_CALL && in->src != PSEUDO_CALL))
+            continue;
+        is_imm = op == BPF_CALL || (cls == BPF_JMP32 && op == BPF_JA);
+        t = (int64_t)i + (is_imm ? in->imm : in->off) + 1;
+        nt = t < off ? t : t >= off + cnt ? t - cnt : off;
+        ni = i < off ? i : (int64_t)i - cnt;
+        if (is_imm)
+            in->imm = (int32_t)(nt - ni - 1);
+        else
+            in->off = (int16_t)(nt - ni - 1);
+    }
+    memmove(&env->insns[off], &env->insns[off + cnt], (n - off - cnt) * sizeof(*env->insns));
+    memmove(&env->aux[off], &env->aux[off + cnt], (n - off - cnt) * sizeof(*env->aux));
+    env->len = n - cnt;
+    env->prog->len = env->len;
+}
+
+static void opt_remove_dead_code(struct venv *env)
+{
+    for (uint32_t i = 0; i < env->len; i++) {
+        uint32_t j = 0;
+
+        while (i + j < env->len && !env->aux[i + j].seen)
+            j++;
+        if (j)
+            remove_insns(env, i, j);
+    }
+}
+
+static void opt_remove_nops(struct venv *env)
+{
+    for (uint32_t i = 0; i < env->len; i++) {
+        const struct nicsim_insn *in = &env->insns[i];
+
+        if (in->code == OP_LDDW) {
+            i++;
+            continue;
+        }
+        if (in->code == OP_JA && in->off == 0 && !in->imm && !in->src && !in->dst) {
+            remove_insns(env, i, 1);
+            i--;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * bpf_check.
+ */
+static void env_free(struct venv *env)
+{
+    if (env->explored) {
+        for (uint32_t i = 0; i < env->attr->insn_cnt; i++) {
+            struct vstate *s = env->explored[i];
+
+            while (s) {
+                struct vstate *n = s->next_at;
+
+                state_free(s);
+                s = n;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < env->n_stack; i++)
+        state_free(env->stack[i].st);
+    state_free(env->cur);
+    free(env->stack);
+    free(env->explored);
+    free(env->prune);
+    free(env->aux);
+    free(env->sub_start);
+    free(env->sub_stack);
+    free(env->sub_calls);
+}
+
+int nicsim_bpf_check(struct nicsim_bpf_prog *prog, struct nicsim_kern_prog_load_attr *attr,
+                     struct vlog *log)
+{
+    struct venv env;
+    int err;
+
+    memset(&env, 0, sizeof(env));
+    env.prog = prog;
+    env.kern = prog->kern;
+    env.attr = attr;
+    env.log = log;
+    env.insns = prog->insnsi;
+    env.len = prog->len;
+    env.err_insn = -1;
+    env.allow_uninit_stack = !prog->kern->opts.deny_uninit_stack;
+    env.pub.prog = prog;
+    env.pub.priv = &env;
+    if (nicsim_bpf_prog_is_offloaded(prog) && prog->aux->offload)
+        env.ops = prog->aux->offload->offdev->ops;
+    env.aux = calloc(env.len, sizeof(*env.aux));
+    env.prune = calloc(env.len, 1);
+    env.explored = calloc(env.len, sizeof(*env.explored));
+    if (!env.aux || !env.prune || !env.explored) {
+        err = -ENOMEM;
+        goto out;
+    }
+    for (uint32_t i = 0; i < env.len; i++) {
+        env.aux[i].map_index = -1;
+        env.aux[i].orig_idx = (int32_t)i;
+    }
+    env.pub.insn_aux_data = env.aux;
+
+    err = check_subprogs(&env);
+    if (err)
+        goto out;
+    err = resolve_pseudo_ldimm64(&env);
+    if (err)
+        goto out;
+    if (nicsim_bpf_prog_is_offloaded(prog)) {
+        /* bpf_prog_offload_verifier_prep */
+        struct nicsim_bpf_prog_offload *o = prog->aux->offload;
+
+        err = -ENODEV;
+        if (o) {
+            err = o->offdev->ops->prepare ? o->offdev->ops->prepare(prog) : 0;
+            o->dev_state = !err;
+        }
+        if (err) {
+            if (!log->last[0])
+                verbose(&env, "device refused the program (%d)", err);
+            goto out;
+        }
+    }
+    err = check_cfg(&env);
+    if (err)
+        goto out;
+    err = do_check(&env);
+    if (!err && env.ops) {
+        /* bpf_prog_offload_finalize */
+        env.pub.cur_regs = NULL;
+        err = env.ops->finalize ? env.ops->finalize(&env.pub) : 0;
+        if (err && !log->last[0])
+            verbose(&env, "device refused the program at finalize (%d)", err);
+    }
+    if (err)
+        goto out;
+    err = check_max_stack_depth(&env);
+    if (err)
+        goto out;
+    if (log->level >= 1)
+        verbose(&env, "processed %u insns", env.insn_processed);
+
+    opt_hard_wire_dead_code_branches(&env);
+    opt_remove_dead_code(&env);
+    opt_remove_nops(&env);
+    prog->len = env.len;
+    prog->insnsi = env.insns;
+out:
+    attr->err_insn = err ? env.err_insn : -1;
+    env_free(&env);
+    return err;
+}

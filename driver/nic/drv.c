@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The NIC driver: probe / remove, ndo_bpf, offloaded maps (after drivers/net/netdevsim/bpf.c and
+ * nfp's bpf/offload.c). Every operation on the NIC goes through the control client.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drv_internal.h"
+
+void drv_log(struct nicsim_drv *drv, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(drv->msg, sizeof(drv->msg), fmt, ap);
+    va_end(ap);
+}
+
+const char *nicsim_drv__last_msg(const struct nicsim_drv *drv) { return drv ? drv->msg : ""; }
+
+struct drv_prog *drv_prog_of(const struct nicsim_bpf_prog *prog)
+{
+    const struct nicsim_bpf_prog_offload *off;
+
+    if (!prog || !nicsim_bpf_prog_is_offloaded(prog))
+        return NULL;
+    off = prog->aux->offload;
+    if (!off || !off->offdev || nicsim_bpf_offload_dev_ops(off->offdev) != &nicsim_drv_offload_ops)
+        return NULL;
+    return off->dev_priv;
+}
+
+const char *nicsim_drv__prog_state(const struct nicsim_bpf_prog *prog)
+{
+    const struct drv_prog *dp = drv_prog_of(prog);
+
+    return dp ? dp->state : NULL;
+}
+
+uint32_t nicsim_drv__nic_prog_id(const struct nicsim_bpf_prog *prog)
+{
+    const struct drv_prog *dp = drv_prog_of(prog);
+
+    return dp ? dp->nic_id : 0;
+}
+
+const void *nicsim_drv__image(const struct nicsim_bpf_prog *prog, size_t *len)
+{
+    const struct drv_prog *dp = drv_prog_of(prog);
+
+    if (len)
+        *len = dp ? dp->image_len : 0;
+    return dp ? dp->image : NULL;
+}
+
+uint32_t nicsim_drv__nic_map_id(const struct nicsim_bpf_map *map)
+{
+    const struct drv_map *dm = map && map->offloaded && map->netdev ? map->dev_priv : NULL;
+
+    return dm ? dm->nic_id : 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Offloaded maps: element operations go to the firmware by NIC map id.
+ */
+static struct drv_map *dmap(struct nicsim_bpf_map *map) { return map->dev_priv; }
+
+static int drv_map_lookup(struct nicsim_bpf_map *map, void *key, void *value)
+{
+    struct drv_map *dm = dmap(map);
+
+    if (map->map_type == BPF_MAP_TYPE_PROG_ARRAY) {
+        /* The kernel reports the program's id for prog array lookups from user space. */
+        uint32_t idx, id;
+
+        memcpy(&idx, key, 4);
+        if (idx >= map->max_entries)
+            return -ENOENT;
+        if (!dm->slots[idx])
+            return -ENOENT;
+        id = dm->slots[idx]->aux->id;
+        memcpy(value, &id, 4);
+        return 0;
+    }
+    return nicsim_ctrl__map_lookup(dm->drv->ctrl, dm->nic_id, key, value);
+}
+
+static int prog_array_update(struct drv_map *dm, uint32_t idx, const void *value, uint64_t flags)
+{
+    struct nicsim_drv *drv = dm->drv;
+    struct nicsim_bpf_prog *prog, *old;
+    struct drv_prog *dp;
+    uint32_t fd, nic_id;
+    int err;
+
+    if (idx >= dm->map->max_entries)
+        return -E2BIG;
+    if (flags == BPF_NOEXIST)
+        return -EEXIST; /* array elements always exist */
+    memcpy(&fd, value, 4);
+    prog = nicsim_kern_prog_by_fd(drv->kern, (int)fd);
+    if (!prog)
+        return -errno;
+    dp = drv_prog_of(prog);
+    if (!dp || !nicsim_bpf_offload_dev_match(prog, dm->map->netdev)) {
+        drv_log(drv, "prog array %s: program %u is not offloaded to this NIC", dm->map->name,
+                prog->aux->id);
+        return -EINVAL;
+    }
+    err = drv_prog_get_nic(dp, NULL);
+    if (err)
+        return err;
+    nic_id = dp->nic_id;
+    err = nicsim_ctrl__map_update(drv->ctrl, dm->nic_id, &idx, &nic_id, BPF_ANY);
+    if (err) {
+        drv_prog_put_nic(dp);
+        return err;
+    }
+    nicsim_bpf_prog_inc(prog);
+    old = dm->slots[idx];
+    dm->slots[idx] = prog;
+    if (old) {
+        drv_prog_put_nic(drv_prog_of(old));
+        nicsim_bpf_prog_put(old);
+    }
+    return 0;
+}
+
+static int drv_map_update(struct nicsim_bpf_map *map, void *key, void *value, uint64_t flags)
+{
+    struct drv_map *dm = dmap(map);
+
+    if (map->map_type == BPF_MAP_TYPE_PROG_ARRAY) {
+        uint32_t idx;
+
+        memcpy(&idx, key, 4);
+        return prog_array_update(dm, idx, value, flags);
+    }
+    return nicsim_ctrl__map_update(dm->drv->ctrl, dm->nic_id, key, value, flags);
+}
+
+static void prog_array_clear(struct drv_map *dm, uint32_t idx)
+{
+    struct nicsim_bpf_prog *old = dm->slots[idx];
+
+    dm->slots[idx] = NULL;
+    if (old) {
+        drv_prog_put_nic(drv_prog_of(old));
+        nicsim_bpf_prog_put(old);
+    }
+}
+
+static int drv_map_delete(struct nicsim_bpf_map *map, void *key)
+{
+    struct drv_map *dm = dmap(map);
+    int err = nicsim_ctrl__map_delete(dm->drv->ctrl, dm->nic_id, key);
+
+    if (!err && map->map_type == BPF_MAP_TYPE_PROG_ARRAY) {
+        uint32_t idx;
+
+        memcpy(&idx, key, 4);
+        if (idx < map->max_entries)
+            prog_array_clear(dm, idx);
+    }
+    return err;
+}
+
+static int drv_map_get_next(struct nicsim_bpf_map *map, void *key, void *next_key)
+{
+    struct drv_map *dm = dmap(map);
+
+    return nicsim_ctrl__map_get_next(dm->drv->ctrl, dm->nic_id, key, next_key);
+}
+
+static const struct nicsim_bpf_map_dev_ops drv_map_ops = {
+    .map_get_next_key = drv_map_get_next,
+    .map_lookup_elem = drv_map_lookup,
+    .map_update_elem = drv_map_update,
+    .map_delete_elem = drv_map_delete,
+};
+
+static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
+                         struct nicsim_extack *extack)
+{
+    struct drv_map *dm;
+    int err;
+
+    if (!nicsim_drv_map_type_offloadable(map->map_type)) {
+        nicsim_extack_set(extack, "map type %s cannot be offloaded",
+                          nicsim_bpf_map_type_name(map->map_type));
+        drv_log(drv, "map type %s cannot be offloaded", nicsim_bpf_map_type_name(map->map_type));
+        return -EOPNOTSUPP;
+    }
+    dm = calloc(1, sizeof(*dm));
+    if (!dm)
+        return -ENOMEM;
+    if (map->map_type == BPF_MAP_TYPE_PROG_ARRAY) {
+        dm->slots = calloc(map->max_entries ? map->max_entries : 1, sizeof(*dm->slots));
+        if (!dm->slots) {
+            free(dm);
+            return -ENOMEM;
+        }
+    }
+    err = nicsim_ctrl__map_alloc(drv->ctrl, map->map_type, map->key_size, map->value_size,
+                                 map->max_entries, map->map_flags, &dm->nic_id);
+    if (err) {
+        nicsim_extack_set(extack, "firmware refused the map: %s",
+                          nicsim_ctrl__last_error(drv->ctrl));
+        drv_log(drv, "firmware refused the map: %s", nicsim_ctrl__last_error(drv->ctrl));
+        free(dm->slots);
+        free(dm);
+        return err;
+    }
+    dm->drv = drv;
+    dm->map = map;
+    if (dm->slots) {
+        dm->next_prog_array = drv->prog_arrays;
+        drv->prog_arrays = dm;
+    }
+    map->dev_ops = &drv_map_ops;
+    map->dev_priv = dm;
+    return 0;
+}
+
+static void drv_map_free(struct nicsim_drv *drv, struct nicsim_bpf_map *map)
+{
+    struct drv_map *dm = map->dev_priv;
+
+    if (!dm)
+        return;
+    if (dm->slots) {
+        for (struct drv_map **pp = &drv->prog_arrays; *pp; pp = &(*pp)->next_prog_array) {
+            if (*pp == dm) {
+                *pp = dm->next_prog_array;
+                break;
+            }
+        }
+        /* the NIC's slots first, so the programs can be unloaded */
+        for (uint32_t i = 0; i < map->max_entries; i++)
+            if (dm->slots[i])
+                nicsim_ctrl__map_delete(drv->ctrl, dm->nic_id, &i);
+    }
+    if (nicsim_ctrl__map_free(drv->ctrl, dm->nic_id))
+        drv_log(drv, "firmware kept map %u: %s", dm->nic_id, nicsim_ctrl__last_error(drv->ctrl));
+    if (dm->slots) {
+        for (uint32_t i = 0; i < map->max_entries; i++)
+            prog_array_clear(dm, i);
+        free(dm->slots);
+    }
+    free(dm);
+    map->dev_priv = NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * ndo_bpf.
+ */
+/* nsim_setup_prog_checks */
+static int setup_prog_checks(struct drv_port *p, struct nicsim_netdev_bpf *bpf)
+{
+    if (bpf->prog && nicsim_bpf_prog_is_offloaded(bpf->prog)) {
+        nicsim_extack_set(bpf->extack, DRV_NAME ": attempt to load offloaded prog to drv");
+        return -EINVAL;
+    }
+    (void)p;
+    return 0;
+}
+
+/* nsim_setup_prog_hw_checks */
+static int setup_prog_hw_checks(struct drv_port *p, struct nicsim_netdev_bpf *bpf)
+{
+    const struct drv_prog *dp;
+
+    if (!bpf->prog)
+        return 0;
+    if (!nicsim_bpf_prog_is_offloaded(bpf->prog)) {
+        nicsim_extack_set(bpf->extack, DRV_NAME ": xdpoffload of non-bound program");
+        return -EINVAL;
+    }
+    dp = drv_prog_of(bpf->prog);
+    if (!dp || dp->drv != p->drv) {
+        nicsim_extack_set(bpf->extack, DRV_NAME ": program bound to different dev");
+        return -EINVAL;
+    }
+    if (!dp->image) {
+        nicsim_extack_set(bpf->extack, DRV_NAME ": program not translated");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int xdp_setup_hw(struct drv_port *p, struct nicsim_netdev_bpf *bpf)
+{
+    struct nicsim_drv *drv = p->drv;
+    struct drv_prog *dp = drv_prog_of(bpf->prog), *old = drv_prog_of(p->hw_prog);
+    int err;
+
+    if (!bpf->prog) {
+        if (!p->hw_prog)
+            return 0;
+        err = nicsim_ctrl__xdp_detach(drv->ctrl, p->port, NULL);
+        if (err) {
+            nicsim_extack_set(bpf->extack, DRV_NAME ": firmware refused to detach: %s",
+                              nicsim_ctrl__last_error(drv->ctrl));
+            return err;
+        }
+        p->hw_prog = NULL;
+        drv_prog_put_nic(old);
+        return 0;
+    }
+    err = drv_prog_get_nic(dp, bpf->extack);
+    if (err)
+        return err;
+    err = nicsim_ctrl__xdp_attach(drv->ctrl, p->port, dp->nic_id, 0, NULL);
+    if (err) {
+        nicsim_extack_set(bpf->extack, DRV_NAME ": firmware refused to attach: %s",
+                          nicsim_ctrl__last_error(drv->ctrl));
+        drv_prog_put_nic(dp);
+        return err;
+    }
+    p->hw_prog = bpf->prog;
+    drv_prog_put_nic(old);
+    return 0;
+}
+
+static int drv_ndo_bpf(struct nicsim_netdev *dev, struct nicsim_netdev_bpf *bpf)
+{
+    struct drv_port *p = dev->priv;
+    int err;
+
+    switch (bpf->command) {
+    case NICSIM_XDP_SETUP_PROG:
+        err = setup_prog_checks(p, bpf);
+        if (err)
+            return err;
+        /* Native XDP runs in the host's RX path: the NIC is not involved, the driver records it
+         * (as netdevsim does). */
+        p->drv_prog = bpf->prog;
+        return 0;
+    case NICSIM_XDP_SETUP_PROG_HW:
+        err = setup_prog_hw_checks(p, bpf);
+        if (err)
+            return err;
+        return xdp_setup_hw(p, bpf);
+    case NICSIM_BPF_OFFLOAD_MAP_ALLOC:
+        return drv_map_alloc(p->drv, bpf->offmap, bpf->extack);
+    case NICSIM_BPF_OFFLOAD_MAP_FREE:
+        drv_map_free(p->drv, bpf->offmap);
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+static const struct nicsim_netdev_ops drv_netdev_ops = {.ndo_bpf = drv_ndo_bpf};
+
+/* ---------------------------------------------------------------------------------------------
+ * Probe / remove.
+ */
+struct nicsim_drv *nicsim_drv__probe(struct nicsim_kern *k, struct nicsim_ctrl *ctrl,
+                                     const struct nicsim_drv_opts *opts)
+{
+    struct nicsim_drv_opts o = {0};
+    struct nicsim_drv *drv;
+    int err;
+
+    if (!k || !ctrl) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (opts) {
+        if (opts->sz < sizeof(size_t)) {
+            errno = EINVAL;
+            return NULL;
+        }
+        memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+    }
+    if (!o.prefix)
+        o.prefix = "nicsim";
+    drv = calloc(1, sizeof(*drv));
+    if (!drv) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    drv->kern = k;
+    drv->ctrl = ctrl;
+    drv->n_ports = nicsim_ctrl__n_ports(ctrl);
+    if (!drv->n_ports || drv->n_ports > NICSIM_DRV_MAX_PORTS) {
+        free(drv);
+        errno = ENODEV;
+        return NULL;
+    }
+    drv->offdev = nicsim_bpf_offload_dev_create(k, &nicsim_drv_offload_ops, drv);
+    if (!drv->offdev) {
+        err = errno;
+        free(drv);
+        errno = err;
+        return NULL;
+    }
+    for (uint32_t i = 0; i < drv->n_ports; i++) {
+        struct drv_port *p = &drv->ports[i];
+        char name[NICSIM_IFNAMSIZ];
+
+        p->drv = drv;
+        p->port = i;
+        if ((size_t)snprintf(name, sizeof(name), "%s%u", o.prefix, i) >= sizeof(name)) {
+            err = EINVAL;
+            goto fail;
+        }
+        p->netdev = nicsim_kern_alloc_netdev(k, name, &drv_netdev_ops, p);
+        if (!p->netdev) {
+            err = errno;
+            goto fail;
+        }
+        err = -nicsim_kern_register_netdev(p->netdev);
+        if (!err)
+            err = -nicsim_bpf_offload_dev_netdev_register(drv->offdev, p->netdev);
+        if (err) {
+            nicsim_kern_free_netdev(p->netdev);
+            p->netdev = NULL;
+            goto fail;
+        }
+    }
+    return drv;
+fail:
+    nicsim_drv__remove(drv);
+    errno = err;
+    return NULL;
+}
+
+int nicsim_drv__port_remove(struct nicsim_drv *drv, uint32_t port)
+{
+    struct drv_port *p;
+
+    if (!drv || port >= drv->n_ports)
+        return -EINVAL;
+    p = &drv->ports[port];
+    if (!p->netdev)
+        return -ENODEV;
+    /* unregister_netdevice detaches XDP; then the port leaves the offload device (nsim_destroy /
+     * nfp_bpf_vnic_free order). */
+    nicsim_kern_unregister_netdev(p->netdev);
+    nicsim_bpf_offload_dev_netdev_unregister(drv->offdev, p->netdev);
+    nicsim_kern_free_netdev(p->netdev);
+    p->netdev = NULL;
+    p->drv_prog = NULL;
+    p->hw_prog = NULL;
+    return 0;
+}
+
+void nicsim_drv__remove(struct nicsim_drv *drv)
+{
+    if (!drv)
+        return;
+    for (uint32_t i = 0; i < drv->n_ports; i++)
+        if (drv->ports[i].netdev)
+            nicsim_drv__port_remove(drv, i);
+    nicsim_bpf_offload_dev_destroy(drv->offdev);
+    free(drv);
+}
+
+uint32_t nicsim_drv__n_ports(const struct nicsim_drv *drv) { return drv ? drv->n_ports : 0; }
+
+struct nicsim_netdev *nicsim_drv__netdev(const struct nicsim_drv *drv, uint32_t port)
+{
+    return drv && port < drv->n_ports ? drv->ports[port].netdev : NULL;
+}

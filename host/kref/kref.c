@@ -1,0 +1,979 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel reference runner over libbpf: open, set maps, load, BPF_PROG_TEST_RUN, dump. The
+ * choices (ctx, repeat, pinning, buffer sizes) are explained in include/nicsim/kref.h.
+ */
+#include "nicsim/kref.h"
+
+#include <dirent.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#define ETH_HLEN_BYTES  14u
+#define XDP_FRAME_BYTES 4096u
+#define XDP_MAX_LINEAR  3520u /* 4096 - 256 headroom - 320 tailroom (net/bpf/test_run.c) */
+#define XDP_META_MAX_IN 32u   /* xdp_metalen_invalid(): at most 32 bytes, multiple of 4 */
+#define LOG_BYTES       (1u << 20)
+#define BPFFS_MAGIC     0xcafe4a11
+#define BPFFS_ROOT      "/sys/fs/bpf"
+#define PERF_PAGES      8
+
+struct kref_map {
+    struct bpf_map *map;
+    char *name; /* real name: "flows", ".rodata" */
+    struct nicsim_kref_map_info info;
+    struct nicsim_mapjson_entries pending; /* set before load, written after */
+    bool has_pending;
+};
+
+struct kref_tail {
+    size_t map;
+    uint32_t index;
+    char *prog;
+};
+
+/* Passed to the ringbuf/perf callbacks: which map a record came from. */
+struct kref_sink {
+    struct nicsim_kref *k;
+    uint32_t map;
+};
+
+struct nicsim_kref {
+    struct bpf_object *obj;
+    struct bpf_program *prog;
+    char *path;
+    bool loaded;
+    uint32_t ncpus;
+    size_t n_maps;
+    struct kref_map *maps;
+    struct kref_sink *sinks; /* one per map */
+    struct kref_tail *tails;
+    size_t n_tails;
+    char *log;
+
+    uint8_t *out;
+    size_t out_cap;
+    struct ring_buffer *rb;
+    struct perf_buffer **pbs; /* one per map, NULL where not a perf event array */
+    bool keep_events;         /* false while draining records of timing runs */
+    struct nicsim_kref_event *events;
+    size_t n_events, cap_events;
+    uint64_t lost;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen)
+        vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static const char *unavailable_why(int e)
+{
+    switch (e) {
+    case EPERM:
+        return "the kernel refuses bpf() (Operation not permitted): run as root or with "
+               "CAP_BPF and CAP_NET_ADMIN, and check kernel lockdown";
+    case ENOSYS:
+        return "this kernel has no bpf() system call (CONFIG_BPF_SYSCALL off)";
+    default:
+        return strerror(e);
+    }
+}
+
+int nicsim_kref__probe(char *err, size_t errlen)
+{
+    /* r0 = XDP_PASS; exit */
+    const struct bpf_insn insns[] = {
+        {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS},
+        {.code = BPF_JMP | BPF_EXIT},
+    };
+    int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "nicsim_probe", "GPL", insns, 2, NULL);
+    if (fd < 0) {
+        int e = -fd;
+        set_err(err, errlen, "kernel comparison unavailable: %s", unavailable_why(e));
+        return e == EPERM || e == EACCES ? -EPERM : -e;
+    }
+    uint8_t pkt[ETH_HLEN_BYTES] = {0};
+    LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1);
+    int rc = bpf_prog_test_run_opts(fd, &topts);
+    close(fd);
+    if (rc < 0) {
+        int e = errno;
+        set_err(err, errlen, "kernel comparison unavailable: BPF_PROG_TEST_RUN fails: %s",
+                unavailable_why(e));
+        return e == EPERM ? -EPERM : -e;
+    }
+    if (topts.retval != XDP_PASS) {
+        set_err(err, errlen, "BPF_PROG_TEST_RUN returned %u for a program returning XDP_PASS",
+                topts.retval);
+        return -EIO;
+    }
+    return 0;
+}
+
+/* ---- open ---- */
+
+static bool type_per_cpu(uint32_t t)
+{
+    return t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_PERCPU_HASH ||
+           t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+/* Maps whose entries are data that a user-space lookup returns. */
+static bool type_dumpable(uint32_t t)
+{
+    switch (t) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_LPM_TRIE:
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Maps a program can write, hence saved and restored around timing runs. */
+static bool map_writable_by_prog(const struct kref_map *m)
+{
+    if (m->info.frozen || !m->info.dumpable)
+        return false;
+    return m->info.type != BPF_MAP_TYPE_DEVMAP && m->info.type != BPF_MAP_TYPE_DEVMAP_HASH;
+}
+
+static int describe_maps(struct nicsim_kref *k)
+{
+    struct bpf_map *map;
+    size_t n = 0;
+    bpf_object__for_each_map(map, k->obj) n++;
+    k->maps = calloc(n ? n : 1, sizeof(*k->maps));
+    k->sinks = calloc(n ? n : 1, sizeof(*k->sinks));
+    if (!k->maps || !k->sinks)
+        return -ENOMEM;
+    bpf_object__for_each_map(map, k->obj)
+    {
+        struct kref_map *m = &k->maps[k->n_maps];
+        const char *name = bpf_map__name(map);
+        bool internal = bpf_map__is_internal(map);
+        /* libbpf names global data maps "<obj>.rodata"; the object name has no '.', so the
+         * section name starts at the first one. */
+        const char *dot = internal ? strchr(name, '.') : NULL;
+        m->map = map;
+        m->name = strdup(dot ? dot : name);
+        if (!m->name)
+            return -ENOMEM;
+        uint32_t type = bpf_map__type(map);
+        struct nicsim_kref_map_info *in = &m->info;
+        in->type = type;
+        in->max_entries = bpf_map__max_entries(map);
+        in->map_flags = bpf_map__map_flags(map);
+        in->global_data = internal;
+        in->frozen = internal && (in->map_flags & BPF_F_RDONLY_PROG);
+        in->layout.name = m->name;
+        in->layout.key_size = bpf_map__key_size(map);
+        in->layout.value_size = bpf_map__value_size(map);
+        in->layout.per_cpu = type_per_cpu(type);
+        in->layout.ncpus = k->ncpus;
+        in->dumpable = type_dumpable(type) && in->layout.key_size && in->layout.value_size;
+        k->sinks[k->n_maps] = (struct kref_sink){.k = k, .map = (uint32_t)k->n_maps};
+        k->n_maps++;
+    }
+    return 0;
+}
+
+static int check_bpffs(char *err, size_t errlen)
+{
+    struct statfs st;
+    if (statfs(BPFFS_ROOT, &st) == 0 && st.f_type == BPFFS_MAGIC)
+        return 0;
+    if (mount("bpf", BPFFS_ROOT, "bpf", 0, NULL) == 0)
+        return 0;
+    int e = errno;
+    set_err(err, errlen,
+            "the object pins maps, which needs bpffs at " BPFFS_ROOT
+            ", and mounting it failed (%s): mount -t bpf bpf " BPFFS_ROOT,
+            strerror(e));
+    return -e;
+}
+
+/* The program named `name`, or the only XDP program when name is NULL. */
+static int choose_prog(struct nicsim_kref *k, const char *name, char *err, size_t errlen)
+{
+    char names[256] = "";
+    size_t n_xdp = 0;
+    struct bpf_program *p;
+    bpf_object__for_each_program(p, k->obj)
+    {
+        if (bpf_program__type(p) != BPF_PROG_TYPE_XDP)
+            continue;
+        n_xdp++;
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
+                 bpf_program__name(p));
+        if (name ? strcmp(bpf_program__name(p), name) == 0 : n_xdp == 1)
+            k->prog = p;
+    }
+    if (name && !k->prog) {
+        set_err(err, errlen, "%s: no XDP program named '%s' (it has: %s)", k->path, name,
+                n_xdp ? names : "none");
+        return -ENOENT;
+    }
+    if (!name && n_xdp == 0) {
+        set_err(err, errlen, "%s: no XDP program (SEC(\"xdp\"))", k->path);
+        return -ENOENT;
+    }
+    if (!name && n_xdp > 1) {
+        k->prog = NULL;
+        set_err(err, errlen, "%s: %zu XDP programs (%s): choose one by name", k->path, n_xdp,
+                names);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref_opts *opts,
+                                      char *err, size_t errlen)
+{
+    struct nicsim_kref_opts o = {0};
+    if (opts)
+        memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+    struct nicsim_kref *k = calloc(1, sizeof(*k));
+    if (!k) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    int rc = -ENOMEM;
+    k->path = strdup(path);
+    k->log = calloc(1, LOG_BYTES);
+    int ncpus = libbpf_num_possible_cpus();
+    if (!k->path || !k->log)
+        goto fail;
+    if (ncpus <= 0) {
+        rc = ncpus ? ncpus : -EINVAL;
+        set_err(err, errlen, "cannot count the possible CPUs: %s", strerror(-rc));
+        goto fail;
+    }
+    k->ncpus = (uint32_t)ncpus;
+    LIBBPF_OPTS(bpf_object_open_opts, oopts, .kernel_log_buf = k->log,
+                .kernel_log_size = LOG_BYTES);
+    k->obj = bpf_object__open_file(path, &oopts);
+    if (!k->obj) {
+        rc = -errno;
+        set_err(err, errlen, "%s: cannot open as a BPF object: %s", path, strerror(errno));
+        goto fail;
+    }
+    rc = choose_prog(k, o.prog_name, err, errlen);
+    if (rc)
+        goto fail;
+    rc = describe_maps(k);
+    if (rc)
+        goto fail;
+    bool pins = false;
+    for (size_t i = 0; i < k->n_maps; i++) {
+        if (!bpf_map__pin_path(k->maps[i].map))
+            continue;
+        pins = true;
+        if (!o.keep_pinning)
+            bpf_map__set_pin_path(k->maps[i].map, NULL);
+    }
+    if (pins && o.keep_pinning) {
+        rc = check_bpffs(err, errlen);
+        if (rc)
+            goto fail;
+    }
+    return k;
+fail:
+    nicsim_kref__close(k);
+    errno = -rc;
+    return NULL;
+}
+
+static void free_events(struct nicsim_kref *k)
+{
+    for (size_t i = 0; i < k->n_events; i++)
+        free((void *)k->events[i].data);
+    k->n_events = 0;
+    k->lost = 0;
+}
+
+void nicsim_kref__close(struct nicsim_kref *k)
+{
+    if (!k)
+        return;
+    free_events(k);
+    free(k->events);
+    ring_buffer__free(k->rb);
+    for (size_t i = 0; k->pbs && i < k->n_maps; i++)
+        perf_buffer__free(k->pbs[i]);
+    free(k->pbs);
+    for (size_t i = 0; i < k->n_maps; i++) {
+        free(k->maps[i].name);
+        nicsim_mapjson_entries__free(&k->maps[i].pending);
+    }
+    free(k->maps);
+    free(k->sinks);
+    for (size_t i = 0; i < k->n_tails; i++)
+        free(k->tails[i].prog);
+    free(k->tails);
+    bpf_object__close(k->obj);
+    free(k->out);
+    free(k->log);
+    free(k->path);
+    free(k);
+}
+
+const char *nicsim_kref__prog_name(const struct nicsim_kref *k)
+{
+    return bpf_program__name(k->prog);
+}
+
+uint32_t nicsim_kref__ncpus(const struct nicsim_kref *k)
+{
+    return k->ncpus;
+}
+
+size_t nicsim_kref__map_count(const struct nicsim_kref *k)
+{
+    return k->n_maps;
+}
+
+int nicsim_kref__map_info(const struct nicsim_kref *k, size_t i, struct nicsim_kref_map_info *info)
+{
+    if (i >= k->n_maps)
+        return -ENOENT;
+    *info = k->maps[i].info;
+    return 0;
+}
+
+int nicsim_kref__map_index(const struct nicsim_kref *k, const char *name)
+{
+    for (size_t i = 0; i < k->n_maps; i++) {
+        if (strcmp(k->maps[i].name, name) == 0 || strcmp(bpf_map__name(k->maps[i].map), name) == 0)
+            return (int)i;
+    }
+    return -ENOENT;
+}
+
+const char *nicsim_kref__log(const struct nicsim_kref *k)
+{
+    return k->log ? k->log : "";
+}
+
+/* ---- map contents ---- */
+
+/* Kernel per-CPU values are 8-byte aligned per CPU; ours are packed. */
+static size_t kernel_value_bytes(const struct kref_map *m)
+{
+    const struct nicsim_mapjson_layout *l = &m->info.layout;
+    if (!l->per_cpu)
+        return l->value_size;
+    return (size_t)((l->value_size + 7u) & ~7u) * l->ncpus;
+}
+
+static void pack_percpu(const struct kref_map *m, const uint8_t *kernel, uint8_t *packed)
+{
+    const struct nicsim_mapjson_layout *l = &m->info.layout;
+    size_t slot = (l->value_size + 7u) & ~7u;
+    for (uint32_t c = 0; c < l->ncpus; c++)
+        memcpy(packed + (size_t)c * l->value_size, kernel + c * slot, l->value_size);
+}
+
+static void unpack_percpu(const struct kref_map *m, const uint8_t *packed, uint8_t *kernel)
+{
+    const struct nicsim_mapjson_layout *l = &m->info.layout;
+    size_t slot = (l->value_size + 7u) & ~7u;
+    memset(kernel, 0, kernel_value_bytes(m));
+    for (uint32_t c = 0; c < l->ncpus; c++)
+        memcpy(kernel + c * slot, packed + (size_t)c * l->value_size, l->value_size);
+}
+
+static int write_entries(struct kref_map *m, const struct nicsim_mapjson_entries *e, char *err,
+                         size_t errlen)
+{
+    int fd = bpf_map__fd(m->map);
+    uint8_t *kv = malloc(kernel_value_bytes(m) + 1);
+    if (!kv)
+        return -ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < e->count; i++) {
+        const uint8_t *v = nicsim_mapjson_entries__value(e, i);
+        if (m->info.layout.per_cpu) {
+            unpack_percpu(m, v, kv);
+            v = kv;
+        }
+        if (bpf_map_update_elem(fd, nicsim_mapjson_entries__key(e, i), v, BPF_ANY) < 0) {
+            rc = -errno;
+            set_err(err, errlen, "map '%s': entry %zu: the kernel refuses the update: %s%s",
+                    m->name, i, strerror(errno),
+                    errno == E2BIG ? " (the map is full, or the key is past max_entries)" : "");
+            break;
+        }
+    }
+    free(kv);
+    return rc;
+}
+
+static int set_global_initial(struct kref_map *m, const struct nicsim_mapjson_entries *e, char *err,
+                              size_t errlen)
+{
+    static const uint8_t zero_key[4];
+    if (e->count == 0)
+        return 0;
+    if (e->count > 1 || e->key_size != 4 || memcmp(e->keys, zero_key, 4) != 0) {
+        set_err(err, errlen, "map '%s' is global data: it has one entry, key 0 (4 bytes)", m->name);
+        return -EINVAL;
+    }
+    int rc = bpf_map__set_initial_value(m->map, e->values, e->value_stride);
+    if (rc)
+        set_err(err, errlen, "map '%s': cannot set its initial value: %s", m->name, strerror(-rc));
+    return rc;
+}
+
+int nicsim_kref__map_set(struct nicsim_kref *k, const char *map_name,
+                         const struct nicsim_mapjson_entries *e, char *err, size_t errlen)
+{
+    int idx = nicsim_kref__map_index(k, map_name);
+    if (idx < 0) {
+        set_err(err, errlen, "%s: no map named '%s'", k->path, map_name);
+        return -ENOENT;
+    }
+    struct kref_map *m = &k->maps[idx];
+    const struct nicsim_mapjson_layout *l = &m->info.layout;
+    if (m->info.type == BPF_MAP_TYPE_PROG_ARRAY) {
+        set_err(err, errlen,
+                "map '%s' is a prog array: its values are program fds; set its slots by program "
+                "name instead",
+                m->name);
+        return -EINVAL;
+    }
+    if (!m->info.dumpable && !m->info.global_data) {
+        set_err(err, errlen, "map '%s' (type %u) has no entries user space can set", m->name,
+                m->info.type);
+        return -EINVAL;
+    }
+    if (e->key_size != l->key_size || e->value_stride != nicsim_mapjson_layout__value_stride(l)) {
+        set_err(err, errlen,
+                "map '%s': entries have %zu-byte keys and %zu-byte values, the map %u and %zu",
+                m->name, e->key_size, e->value_stride, l->key_size,
+                nicsim_mapjson_layout__value_stride(l));
+        return -EINVAL;
+    }
+    if (!k->loaded && m->info.global_data)
+        return set_global_initial(m, e, err, errlen);
+    if (k->loaded) {
+        if (m->info.frozen) {
+            set_err(err, errlen, "map '%s' is read-only once loaded; set it before load", m->name);
+            return -EROFS;
+        }
+        return write_entries(m, e, err, errlen);
+    }
+    if (!m->has_pending) {
+        nicsim_mapjson_entries__init(&m->pending, l);
+        m->has_pending = true;
+    }
+    for (size_t i = 0; i < e->count; i++) {
+        int rc = nicsim_mapjson_entries__append(&m->pending, nicsim_mapjson_entries__key(e, i),
+                                                nicsim_mapjson_entries__value(e, i));
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int nicsim_kref__map_set_dir(struct nicsim_kref *k, const char *dir, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        int e = errno;
+        set_err(err, errlen, "%s: %s", dir, strerror(e));
+        return -e;
+    }
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        if (n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0)
+            continue;
+        char name[256];
+        snprintf(name, sizeof(name), "%.*s", (int)(n - 5), de->d_name);
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        int idx = nicsim_kref__map_index(k, name);
+        if (idx < 0) {
+            set_err(err, errlen, "%s: %s has no map named '%s'", path, k->path, name);
+            rc = -ENOENT;
+            break;
+        }
+        struct nicsim_mapjson_entries e;
+        rc = nicsim_mapjson__read_file(path, &k->maps[idx].info.layout, &e, err, errlen);
+        if (rc == 0)
+            rc = nicsim_kref__map_set(k, name, &e, err, errlen);
+        nicsim_mapjson_entries__free(&e);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int apply_tail(struct nicsim_kref *k, const struct kref_tail *t, char *err, size_t errlen)
+{
+    struct bpf_program *p = bpf_object__find_program_by_name(k->obj, t->prog);
+    int pfd = p ? bpf_program__fd(p) : -1;
+    if (pfd < 0) {
+        set_err(err, errlen, "map '%s' slot %u: program '%s' is not loaded", k->maps[t->map].name,
+                t->index, t->prog);
+        return -ENOENT;
+    }
+    if (bpf_map_update_elem(bpf_map__fd(k->maps[t->map].map), &t->index, &pfd, BPF_ANY) < 0) {
+        int e = errno;
+        set_err(err, errlen, "map '%s' slot %u = '%s': the kernel refuses it: %s",
+                k->maps[t->map].name, t->index, t->prog, strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+int nicsim_kref__set_tail_call(struct nicsim_kref *k, const char *map_name, uint32_t index,
+                               const char *prog_name, char *err, size_t errlen)
+{
+    int idx = nicsim_kref__map_index(k, map_name);
+    if (idx < 0 || k->maps[idx].info.type != BPF_MAP_TYPE_PROG_ARRAY) {
+        set_err(err, errlen, "%s: no prog array named '%s'", k->path, map_name);
+        return -ENOENT;
+    }
+    if (index >= k->maps[idx].info.max_entries) {
+        set_err(err, errlen, "map '%s': slot %u is past its %u entries", map_name, index,
+                k->maps[idx].info.max_entries);
+        return -E2BIG;
+    }
+    if (!bpf_object__find_program_by_name(k->obj, prog_name)) {
+        set_err(err, errlen, "%s: no program named '%s'", k->path, prog_name);
+        return -ENOENT;
+    }
+    struct kref_tail t = {.map = (size_t)idx, .index = index, .prog = strdup(prog_name)};
+    if (!t.prog)
+        return -ENOMEM;
+    if (k->loaded) {
+        int rc = apply_tail(k, &t, err, errlen);
+        free(t.prog);
+        return rc;
+    }
+    struct kref_tail *nt = realloc(k->tails, (k->n_tails + 1) * sizeof(*nt));
+    if (!nt) {
+        free(t.prog);
+        return -ENOMEM;
+    }
+    k->tails = nt;
+    k->tails[k->n_tails++] = t;
+    return 0;
+}
+
+int nicsim_kref__map_dump(const struct nicsim_kref *k, size_t i, struct nicsim_mapjson_entries *out,
+                          char *err, size_t errlen)
+{
+    if (i >= k->n_maps)
+        return -ENOENT;
+    const struct kref_map *m = &k->maps[i];
+    nicsim_mapjson_entries__init(out, &m->info.layout);
+    if (!k->loaded) {
+        set_err(err, errlen, "map '%s': the object is not loaded", m->name);
+        return -EINVAL;
+    }
+    if (!m->info.dumpable)
+        return 0;
+    int fd = bpf_map__fd(m->map);
+    size_t ks = m->info.layout.key_size;
+    uint8_t *key = calloc(1, ks), *next = calloc(1, ks);
+    uint8_t *kv = malloc(kernel_value_bytes(m));
+    uint8_t *packed = malloc(nicsim_mapjson_layout__value_stride(&m->info.layout));
+    int rc = (key && next && kv && packed) ? 0 : -ENOMEM;
+    const void *cur = NULL;
+    while (rc == 0) {
+        if (bpf_map_get_next_key(fd, cur, next) < 0) {
+            if (errno != ENOENT) {
+                rc = -errno;
+                set_err(err, errlen, "map '%s': cannot walk its keys: %s", m->name,
+                        strerror(errno));
+            }
+            break;
+        }
+        memcpy(key, next, ks);
+        cur = key;
+        if (bpf_map_lookup_elem(fd, key, kv) < 0) {
+            if (errno == ENOENT)
+                continue; /* an empty devmap slot, or an entry deleted meanwhile */
+            rc = -errno;
+            set_err(err, errlen, "map '%s': lookup fails: %s", m->name, strerror(errno));
+            break;
+        }
+        const uint8_t *v = kv;
+        if (m->info.layout.per_cpu) {
+            pack_percpu(m, kv, packed);
+            v = packed;
+        }
+        rc = nicsim_mapjson_entries__append(out, key, v);
+    }
+    free(key);
+    free(next);
+    free(kv);
+    free(packed);
+    return rc;
+}
+
+/* ---- load ---- */
+
+static int ringbuf_sample(void *ctx, void *data, size_t size);
+static void perf_sample(void *ctx, int cpu, void *data, __u32 size);
+static void perf_lost(void *ctx, int cpu, __u64 cnt);
+
+static int open_event_buffers(struct nicsim_kref *k, char *err, size_t errlen)
+{
+    k->pbs = calloc(k->n_maps ? k->n_maps : 1, sizeof(*k->pbs));
+    if (!k->pbs)
+        return -ENOMEM;
+    for (size_t i = 0; i < k->n_maps; i++) {
+        struct kref_map *m = &k->maps[i];
+        int fd = bpf_map__fd(m->map);
+        if (m->info.type == BPF_MAP_TYPE_RINGBUF) {
+            int rc = k->rb ? ring_buffer__add(k->rb, fd, ringbuf_sample, &k->sinks[i]) : 0;
+            if (!k->rb) {
+                k->rb = ring_buffer__new(fd, ringbuf_sample, &k->sinks[i], NULL);
+                rc = k->rb ? 0 : -errno;
+            }
+            if (rc) {
+                set_err(err, errlen, "map '%s': cannot read the ring buffer: %s", m->name,
+                        strerror(-rc));
+                return rc;
+            }
+        } else if (m->info.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
+            k->pbs[i] =
+                perf_buffer__new(fd, PERF_PAGES, perf_sample, perf_lost, &k->sinks[i], NULL);
+            if (!k->pbs[i]) {
+                int rc = -errno;
+                set_err(err, errlen, "map '%s': cannot open its perf buffers: %s", m->name,
+                        strerror(errno));
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The last `lines` lines of the verifier log. */
+static const char *log_tail(const char *log, int lines)
+{
+    const char *end = log + strlen(log);
+    while (end > log && end[-1] == '\n')
+        end--;
+    const char *p = end;
+    while (p > log && lines > 0) {
+        p--;
+        if (*p == '\n')
+            lines--;
+    }
+    return p == log ? p : p + 1;
+}
+
+int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
+{
+    if (k->loaded) {
+        set_err(err, errlen, "%s is already loaded", k->path);
+        return -EALREADY;
+    }
+    int rc = nicsim_kref__probe(err, errlen);
+    if (rc)
+        return rc;
+    k->log[0] = '\0';
+    rc = bpf_object__load(k->obj);
+    if (rc) {
+        if (rc == -EPERM) {
+            set_err(err, errlen, "kernel comparison unavailable: loading %s: %s", k->path,
+                    unavailable_why(EPERM));
+            return rc;
+        }
+        set_err(err, errlen, "%s: the kernel refuses to load it (%s)%s%s", k->path, strerror(-rc),
+                k->log[0] ? "; verifier log ends:\n" : "", k->log[0] ? log_tail(k->log, 4) : "");
+        return rc;
+    }
+    k->loaded = true;
+    for (size_t i = 0; i < k->n_maps; i++) {
+        struct kref_map *m = &k->maps[i];
+        if (!m->has_pending)
+            continue;
+        rc = write_entries(m, &m->pending, err, errlen);
+        nicsim_mapjson_entries__free(&m->pending);
+        m->has_pending = false;
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < k->n_tails; i++) {
+        rc = apply_tail(k, &k->tails[i], err, errlen);
+        if (rc)
+            return rc;
+    }
+    return open_event_buffers(k, err, errlen);
+}
+
+/* ---- run ---- */
+
+static void add_event(struct nicsim_kref *k, uint32_t map, int32_t cpu, const void *data,
+                      uint32_t size)
+{
+    if (!k->keep_events)
+        return;
+    if (k->n_events == k->cap_events) {
+        size_t cap = k->cap_events ? k->cap_events * 2 : 16;
+        struct nicsim_kref_event *ev = realloc(k->events, cap * sizeof(*ev));
+        if (!ev)
+            return;
+        k->events = ev;
+        k->cap_events = cap;
+    }
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy)
+        return;
+    memcpy(copy, data, size);
+    k->events[k->n_events++] =
+        (struct nicsim_kref_event){.map = map, .cpu = cpu, .size = size, .data = copy};
+}
+
+static int ringbuf_sample(void *ctx, void *data, size_t size)
+{
+    struct kref_sink *s = ctx;
+    add_event(s->k, s->map, -1, data, (uint32_t)size);
+    return 0;
+}
+
+static void perf_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+    struct kref_sink *s = ctx;
+    add_event(s->k, s->map, cpu, data, size);
+}
+
+static void perf_lost(void *ctx, int cpu, __u64 cnt)
+{
+    struct kref_sink *s = ctx;
+    if (s->k->keep_events)
+        s->k->lost += cnt;
+}
+
+static void collect_events(struct nicsim_kref *k)
+{
+    if (k->rb)
+        ring_buffer__consume(k->rb);
+    for (size_t i = 0; k->pbs && i < k->n_maps; i++) {
+        if (k->pbs[i])
+            perf_buffer__consume(k->pbs[i]);
+    }
+}
+
+struct snapshot {
+    struct nicsim_mapjson_entries *maps; /* one per map; empty for maps not saved */
+    size_t n;
+};
+
+static void snapshot_free(struct snapshot *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        nicsim_mapjson_entries__free(&s->maps[i]);
+    free(s->maps);
+}
+
+static int snapshot_take(struct nicsim_kref *k, struct snapshot *s, char *err, size_t errlen)
+{
+    s->n = k->n_maps;
+    s->maps = calloc(s->n ? s->n : 1, sizeof(*s->maps));
+    if (!s->maps)
+        return -ENOMEM;
+    for (size_t i = 0; i < k->n_maps; i++) {
+        nicsim_mapjson_entries__init(&s->maps[i], &k->maps[i].info.layout);
+        if (!map_writable_by_prog(&k->maps[i]))
+            continue;
+        int rc = nicsim_kref__map_dump(k, i, &s->maps[i], err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static bool type_is_array(uint32_t t)
+{
+    return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+/* Deletes the keys added since the snapshot, then rewrites the snapshot's entries. */
+static int snapshot_restore(struct nicsim_kref *k, const struct snapshot *s, char *err,
+                            size_t errlen)
+{
+    for (size_t i = 0; i < k->n_maps; i++) {
+        struct kref_map *m = &k->maps[i];
+        if (!map_writable_by_prog(m))
+            continue;
+        if (!type_is_array(m->info.type)) {
+            struct nicsim_mapjson_entries now;
+            int rc = nicsim_kref__map_dump(k, i, &now, err, errlen);
+            for (size_t j = 0; rc == 0 && j < now.count; j++) {
+                const uint8_t *key = nicsim_mapjson_entries__key(&now, j);
+                if (nicsim_mapjson_entries__find(&s->maps[i], key) < 0 &&
+                    bpf_map_delete_elem(bpf_map__fd(m->map), key) < 0 && errno != ENOENT) {
+                    rc = -errno;
+                    set_err(err, errlen, "map '%s': cannot restore it after timing: %s", m->name,
+                            strerror(errno));
+                }
+            }
+            nicsim_mapjson_entries__free(&now);
+            if (rc)
+                return rc;
+        }
+        int rc = write_entries(m, &s->maps[i], err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int explain_run_error(struct nicsim_kref *k, int e, uint32_t len, char *err, size_t errlen)
+{
+    bool frags = bpf_program__flags(k->prog) & BPF_F_XDP_HAS_FRAGS;
+    if (e == EINVAL && len < ETH_HLEN_BYTES)
+        set_err(err, errlen,
+                "packet of %u bytes: BPF_PROG_TEST_RUN refuses XDP packets shorter than %u bytes "
+                "(ETH_HLEN)",
+                len, ETH_HLEN_BYTES);
+    else if (e == EINVAL && len > XDP_MAX_LINEAR && !frags)
+        set_err(err, errlen,
+                "packet of %u bytes: BPF_PROG_TEST_RUN gives a program without frags support "
+                "(SEC(\"xdp.frags\")) at most %u bytes",
+                len, XDP_MAX_LINEAR);
+    else
+        set_err(err, errlen, "packet of %u bytes: BPF_PROG_TEST_RUN fails: %s", len, strerror(e));
+    return -e;
+}
+
+int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
+                     const struct nicsim_kref_run_opts *opts, struct nicsim_kref_result *res,
+                     char *err, size_t errlen)
+{
+    struct nicsim_kref_run_opts o = {0};
+    if (opts)
+        memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+    memset(res, 0, sizeof(*res));
+    if (!k->loaded) {
+        set_err(err, errlen, "%s is not loaded", k->path);
+        return -EINVAL;
+    }
+    if (o.meta_in_len % 4 || o.meta_in_len > XDP_META_MAX_IN) {
+        set_err(err, errlen, "metadata of %u bytes: the kernel takes a multiple of 4, at most %u",
+                o.meta_in_len, XDP_META_MAX_IN);
+        return -EINVAL;
+    }
+    uint32_t in_len = o.meta_in_len + len;
+    uint8_t *in = malloc(in_len ? in_len : 1);
+    size_t cap = (size_t)in_len + 2 * XDP_FRAME_BYTES;
+    if (!in)
+        return -ENOMEM;
+    if (k->out_cap < cap) {
+        uint8_t *out = realloc(k->out, cap);
+        if (!out) {
+            free(in);
+            return -ENOMEM;
+        }
+        k->out = out;
+        k->out_cap = cap;
+    }
+    if (o.meta_in_len)
+        memcpy(in, o.meta_in, o.meta_in_len);
+    memcpy(in + o.meta_in_len, pkt, len);
+
+    /* Leftover records (none expected) are not this packet's. */
+    k->keep_events = false;
+    collect_events(k);
+    free_events(k);
+
+    struct xdp_md ctx_in = {.data = o.meta_in_len, .data_end = in_len, .ingress_ifindex = 1};
+    struct xdp_md ctx_out = {0};
+    LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = in, .data_size_in = in_len, .data_out = k->out,
+                .data_size_out = (uint32_t)k->out_cap, .ctx_in = &ctx_in,
+                .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out, .ctx_size_out = sizeof(ctx_out),
+                .repeat = 1);
+    int prog_fd = bpf_program__fd(k->prog);
+    int rc = bpf_prog_test_run_opts(prog_fd, &topts);
+    if (rc < 0) {
+        rc = explain_run_error(k, errno, len, err, errlen);
+        free(in);
+        return rc;
+    }
+    k->keep_events = true;
+    collect_events(k);
+    k->keep_events = false;
+
+    /* data_out is metadata + packet (its fragments included); ctx_out.data is the metadata's
+     * length, data_end the end of the linear part. */
+    uint32_t meta = ctx_out.data, end = ctx_out.data_end;
+    if (meta > end || end > topts.data_size_out) {
+        set_err(err, errlen, "the kernel reports data %u, data_end %u for %u output bytes", meta,
+                end, topts.data_size_out);
+        free(in);
+        return -EIO;
+    }
+    res->verdict = topts.retval;
+    res->meta = k->out;
+    res->meta_len = meta;
+    res->data = k->out + meta;
+    res->len = topts.data_size_out - meta;
+    res->linear_len = end - meta;
+    res->duration_ns = topts.duration;
+    res->runs = 1;
+
+    if (o.repeat > 1) {
+        struct snapshot snap = {0};
+        rc = snapshot_take(k, &snap, err, errlen);
+        if (rc == 0) {
+            /* The output of timed runs goes to a scratch copy: the result points at k->out. */
+            uint8_t *scratch = malloc(cap);
+            ctx_out = (struct xdp_md){0};
+            LIBBPF_OPTS(bpf_test_run_opts, t2, .data_in = in, .data_size_in = in_len,
+                        .data_out = scratch, .data_size_out = (uint32_t)cap, .ctx_in = &ctx_in,
+                        .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
+                        .ctx_size_out = sizeof(ctx_out), .repeat = o.repeat);
+            if (!scratch) {
+                rc = -ENOMEM;
+            } else if (bpf_prog_test_run_opts(prog_fd, &t2) < 0) {
+                rc = explain_run_error(k, errno, len, err, errlen);
+            } else {
+                res->duration_ns = t2.duration;
+                res->runs = o.repeat;
+            }
+            free(scratch);
+            collect_events(k); /* discarded: keep_events is false */
+            int rrc = snapshot_restore(k, &snap, err, errlen);
+            if (rc == 0)
+                rc = rrc;
+        }
+        snapshot_free(&snap);
+    }
+    free(in);
+    res->events = k->events;
+    res->n_events = k->n_events;
+    res->lost_events = k->lost;
+    return rc;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Map contents in the JSON form `bpftool -j map dump` prints, read and written.
+ *
+ * A dump is an array of entries. Ordinary maps:
+ *     [{"key": ["0x01","0x00","0x00","0x00"], "value": ["0x2a","0x00","0x00","0x00"]}, ...]
+ * Per-CPU maps (percpu array/hash, lru percpu hash):
+ *     [{"key": [...], "values": [{"cpu": 0, "value": [...]}, {"cpu": 1, "value": [...]}]}, ...]
+ *
+ * Reading also accepts:
+ *   - a plain "value" for a per-CPU map: it sets every CPU, as `bpftool map update` does;
+ *   - "values" that name only some CPUs: the CPUs not named are zero;
+ *   - the "formatted" member bpftool adds when the map has BTF: ignored, the raw "key" and
+ *     "value"/"values" arrays are what counts;
+ *   - entries whose "value" is {"error": "..."}, which bpftool prints for slots it could not read
+ *     (an empty devmap slot, a perf event array): skipped;
+ *   - bytes written "0x2a" or "0x2A" (one or two hex digits), "42" (decimal string) or 42 (JSON
+ *     integer), each 0..255.
+ * Two entries with the same key are an error. Messages name the entry index and the field and
+ * say what is wrong: "entry 3: key has 3 bytes, map 'flows' has key_size 4".
+ *
+ * Writing produces the first two forms exactly as bpftool prints them (keys and values as
+ * "0x%02x" strings, "values" with every CPU for per-CPU maps; compact, or indented with
+ * NICSIM_MAPJSON_PRETTY), so a dump written here reads back here, and compares equal, byte for
+ * byte, with `bpftool -j map dump` of a map without BTF.
+ *
+ * The library knows nothing of any map implementation: a map is its layout (key size, value
+ * size, per-CPU or not, number of CPUs), its contents an array of entries.
+ */
+#ifndef NICSIM_MAPJSON_H
+#define NICSIM_MAPJSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nicsim_mapjson_layout {
+    const char *name;    /* the map's name, used in messages; NULL reads as "?" */
+    uint32_t key_size;   /* bytes, > 0 */
+    uint32_t value_size; /* bytes per CPU for per-CPU maps, > 0 */
+    bool per_cpu;
+    uint32_t ncpus; /* per-CPU maps: values per entry (> 0); ignored otherwise */
+};
+
+/* Bytes of one entry's value: value_size, times ncpus for a per-CPU map (CPU 0's value first). */
+static inline size_t nicsim_mapjson_layout__value_stride(const struct nicsim_mapjson_layout *l)
+{
+    return (size_t)l->value_size * (l->per_cpu ? l->ncpus : 1u);
+}
+
+/* A map's contents: `count` entries, keys and values packed back to back. */
+struct nicsim_mapjson_entries {
+    size_t count;
+    size_t capacity;
+    size_t key_size;
+    size_t value_stride;
+    uint8_t *keys;   /* count * key_size bytes */
+    uint8_t *values; /* count * value_stride bytes */
+};
+
+/* An empty set of entries for maps of layout `l`. Needs no freeing while empty. */
+void nicsim_mapjson_entries__init(struct nicsim_mapjson_entries *e,
+                                  const struct nicsim_mapjson_layout *l);
+/* Appends a copy of key (key_size bytes) and value (value_stride bytes). 0 or -ENOMEM. */
+int nicsim_mapjson_entries__append(struct nicsim_mapjson_entries *e, const void *key,
+                                   const void *value);
+/* Index of the entry with this key, or -1. */
+long nicsim_mapjson_entries__find(const struct nicsim_mapjson_entries *e, const void *key);
+/* Frees the arrays and leaves `e` empty (and still usable for the same layout). */
+void nicsim_mapjson_entries__free(struct nicsim_mapjson_entries *e);
+
+static inline uint8_t *nicsim_mapjson_entries__key(const struct nicsim_mapjson_entries *e, size_t i)
+{
+    return e->keys + i * e->key_size;
+}
+static inline uint8_t *nicsim_mapjson_entries__value(const struct nicsim_mapjson_entries *e,
+                                                     size_t i)
+{
+    return e->values + i * e->value_stride;
+}
+
+/*
+ * Parses a dump into `out` (initialised here; free with nicsim_mapjson_entries__free, also on
+ * failure). 0, or -EINVAL with a message in err (-ENOMEM when out of memory).
+ */
+int nicsim_mapjson__parse(const char *json, const struct nicsim_mapjson_layout *l,
+                          struct nicsim_mapjson_entries *out, char *err, size_t errlen);
+/* As nicsim_mapjson__parse on a file's contents; messages start with the path. -ENOENT etc. when
+ * the file cannot be read. */
+int nicsim_mapjson__read_file(const char *path, const struct nicsim_mapjson_layout *l,
+                              struct nicsim_mapjson_entries *out, char *err, size_t errlen);
+
+enum nicsim_mapjson_format_flags {
+    NICSIM_MAPJSON_PRETTY = 1u << 0, /* indented, one member a line; default is one line */
+};
+
+/* The dump as a NUL-terminated string (free() it), ending in a newline. NULL with errno set on
+ * failure. */
+char *nicsim_mapjson__format(const struct nicsim_mapjson_layout *l,
+                             const struct nicsim_mapjson_entries *e, unsigned flags);
+/* Writes the dump to `path` ("-" is standard output). 0 or -errno with a message in err. */
+int nicsim_mapjson__write_file(const char *path, const struct nicsim_mapjson_layout *l,
+                               const struct nicsim_mapjson_entries *e, unsigned flags, char *err,
+                               size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
