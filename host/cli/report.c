@@ -85,8 +85,8 @@ static const char *dest_name(uint8_t dest)
 
 static json_t *stalls_json(const struct nicsim_stalls *s)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "load_use", (json_int_t)s->load_use,
-                     "memory", (json_int_t)s->memory, "branch", (json_int_t)s->branch, "jump",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "load_use", (json_int_t)s->load_use, "memory",
+                     (json_int_t)s->memory, "branch", (json_int_t)s->branch, "jump",
                      (json_int_t)s->jump, "call", (json_int_t)s->call, "muldiv",
                      (json_int_t)s->muldiv, "helper", (json_int_t)s->helper);
 }
@@ -127,12 +127,12 @@ void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_res
     if (!r->json)
         return;
     char *data = hex(x->data, x->len);
-    json_t *o = json_pack("{s:I,s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:o}", "index", (json_int_t)index,
-                          "verdict", nicsim_xdp_action_name(x->r0), "verdict_code",
-                          (json_int_t)x->r0, "data_out", data ? data : "", "cycles",
-                          (json_int_t)x->run.cycles, "instructions", (json_int_t)x->run.insns,
-                          "core", (json_int_t)res->core, "port", (json_int_t)res->port, "stalls",
-                          stalls_json(&x->run.stalls));
+    json_t *o =
+        json_pack("{s:I,s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:o}", "index", (json_int_t)index, "verdict",
+                  nicsim_xdp_action_name(x->r0), "verdict_code", (json_int_t)x->r0, "data_out",
+                  data ? data : "", "cycles", (json_int_t)x->run.cycles, "instructions",
+                  (json_int_t)x->run.insns, "core", (json_int_t)res->core, "port",
+                  (json_int_t)res->port, "stalls", stalls_json(&x->run.stalls));
     free(data);
     json_t *eg = json_pack("{s:s}", "dest", dest_name(res->dest));
     if (res->dest == NICSIM_DP_DEST_PORT)
@@ -184,7 +184,7 @@ static double mpps(uint64_t cycles, uint32_t mhz)
 int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *stats,
                    uint32_t n_cores, const char *prog_name)
 {
-    static const char *const vnames[] = {"XDP_ABORTED", "XDP_DROP", "XDP_PASS",
+    static const char *const vnames[] = {"XDP_ABORTED", "XDP_DROP",     "XDP_PASS",
                                          "XDP_TX",      "XDP_REDIRECT", "other"};
     uint64_t ran = r->cycles.count, errors = 0;
     for (int i = 1; i < 5; i++)
@@ -205,9 +205,8 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
             "mac_errors", (json_int_t)errors, "verdicts", v, "traps", (json_int_t)r->traps,
             "watchdogs", (json_int_t)r->watchdogs, "cycles", "min", (json_int_t)r->cycles.min,
             "median", (json_int_t)report_hist__quantile(&r->cycles, 0.5), "p99",
-            (json_int_t)report_hist__quantile(&r->cycles, 0.99), "max",
-            (json_int_t)r->cycles.max, "mean", mean_cycles, "instructions", "min",
-            (json_int_t)r->insns.min, "median",
+            (json_int_t)report_hist__quantile(&r->cycles, 0.99), "max", (json_int_t)r->cycles.max,
+            "mean", mean_cycles, "instructions", "min", (json_int_t)r->insns.min, "median",
             (json_int_t)report_hist__quantile(&r->insns, 0.5), "p99",
             (json_int_t)report_hist__quantile(&r->insns, 0.99), "max", (json_int_t)r->insns.max,
             "mean", ran ? (double)r->insns.sum / (double)ran : 0.0, "cpi", cpi, "clock_mhz",
@@ -215,11 +214,11 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
             mean_cycles ? r->clock_mhz / mean_cycles : 0.0, "mpps_all_cores",
             mean_cycles ? n_cores * r->clock_mhz / mean_cycles : 0.0);
         if (r->kernel)
-            json_object_set_new(
-                s, "kernel",
-                json_pack("{s:I,s:I,s:I}", "mismatches", (json_int_t)r->kernel_mismatches,
-                          "median_ns", (json_int_t)report_hist__quantile(&r->kernel_ns, 0.5),
-                          "packets", (json_int_t)r->kernel_ns.count));
+            json_object_set_new(s, "kernel",
+                                json_pack("{s:I,s:I,s:I}", "mismatches",
+                                          (json_int_t)r->kernel_mismatches, "median_ns",
+                                          (json_int_t)report_hist__quantile(&r->kernel_ns, 0.5),
+                                          "packets", (json_int_t)r->kernel_ns.count));
         fputs("\n],\n\"summary\": ", r->json);
         json_dumpf(s, r->json, JSON_INDENT(2));
         json_decref(s);
@@ -249,7 +248,8 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
                 (unsigned long long)r->watchdogs);
     fprintf(tty, "\n");
     if (ran) {
-        fprintf(tty, "cycles/packet:       min %llu  median %llu  p99 %llu  max %llu  (mean %.1f)\n",
+        fprintf(tty,
+                "cycles/packet:       min %llu  median %llu  p99 %llu  max %llu  (mean %.1f)\n",
                 (unsigned long long)r->cycles.min,
                 (unsigned long long)report_hist__quantile(&r->cycles, 0.5),
                 (unsigned long long)report_hist__quantile(&r->cycles, 0.99),

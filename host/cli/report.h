@@ -31,8 +31,8 @@ struct report_kernel_pkt {
     uint32_t retval;
     const uint8_t *data; /* data .. data_end (metadata excluded) */
     uint32_t len;
-    uint64_t ns;          /* the kernel's average duration */
-    bool match;           /* verdict and bytes equal to the NIC's */
+    uint64_t ns; /* the kernel's average duration */
+    bool match;  /* verdict and bytes equal to the NIC's */
     char mismatch[160];
 };
 

@@ -11,12 +11,12 @@
 struct run_opts {
     const char *object;
     const char *pcap;
-    const char *prog;       /* --prog NAME */
-    const char *json;       /* --json FILE */
-    const char *out_pcap;   /* --out-pcap FILE */
-    const char *dump_maps;  /* --dump-maps FILE */
-    const char *events;     /* --events FILE */
-    const char *map_args[RUN_MAX_MAP_ARGS];       /* --map NAME=FILE */
+    const char *prog;                       /* --prog NAME */
+    const char *json;                       /* --json FILE */
+    const char *out_pcap;                   /* --out-pcap FILE */
+    const char *dump_maps;                  /* --dump-maps FILE */
+    const char *events;                     /* --events FILE */
+    const char *map_args[RUN_MAX_MAP_ARGS]; /* --map NAME=FILE */
     unsigned n_map_args;
     const char *prog_array_args[RUN_MAX_MAP_ARGS]; /* --prog-array MAP:INDEX=PROG */
     unsigned n_prog_array_args;

@@ -212,9 +212,10 @@ int cmd_exec(int argc, char **argv)
         return 1;
     }
     struct trace_ctx tc = {prog, n};
-    struct nicsim_bpfconf_opts opts = {
-        .sz = sizeof(opts), .budget = budget, .trace = trace ? print_trace : NULL,
-        .trace_user = &tc};
+    struct nicsim_bpfconf_opts opts = {.sz = sizeof(opts),
+                                       .budget = budget,
+                                       .trace = trace ? print_trace : NULL,
+                                       .trace_user = &tc};
     struct nicsim_run run;
     struct nicsim_isa_err err = {.index = -1};
     if (trace)

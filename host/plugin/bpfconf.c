@@ -113,9 +113,9 @@ void nicsim_bpfconf__free(struct nicsim_bpfconf *env)
     free(env);
 }
 
-int nicsim_bpfconf_run(const struct nicsim_insn *raw, size_t n, const uint8_t *mem,
-                       size_t memlen, const struct nicsim_bpfconf_opts *opts,
-                       struct nicsim_run *run, struct nicsim_isa_err *err)
+int nicsim_bpfconf_run(const struct nicsim_insn *raw, size_t n, const uint8_t *mem, size_t memlen,
+                       const struct nicsim_bpfconf_opts *opts, struct nicsim_run *run,
+                       struct nicsim_isa_err *err)
 {
     struct nicsim_bpfconf *env = nicsim_bpfconf__new(raw, n, mem, memlen, opts, err);
     if (!env)

@@ -43,9 +43,9 @@ int nicsim_bpfconf__exec(struct nicsim_bpfconf *env, struct nicsim_run *run);
 void nicsim_bpfconf__free(struct nicsim_bpfconf *env);
 
 /* new + exec + free. -EINVAL (err filled) when refused at load. */
-int nicsim_bpfconf_run(const struct nicsim_insn *raw, size_t n, const uint8_t *mem,
-                       size_t memlen, const struct nicsim_bpfconf_opts *opts,
-                       struct nicsim_run *run, struct nicsim_isa_err *err);
+int nicsim_bpfconf_run(const struct nicsim_insn *raw, size_t n, const uint8_t *mem, size_t memlen,
+                       const struct nicsim_bpfconf_opts *opts, struct nicsim_run *run,
+                       struct nicsim_isa_err *err);
 
 /* Parse hex bytes ("b7 00 ..", "b700..", any whitespace) into a malloc'ed buffer. Returns the
  * byte count or -EINVAL on a non-hex character or an odd number of digits. */

@@ -26,8 +26,10 @@ struct nicsim_trace_in *nicsim_trace_in__open(const char *path, char *err, size_
     int dlt = pcap_datalink(p);
     if (dlt != DLT_EN10MB) {
         const char *name = pcap_datalink_val_to_name(dlt);
-        snprintf(err, errlen, "%s: link type %s (%d) is not supported; nicsim replays Ethernet "
-                 "(EN10MB) traces", path, name ? name : "unknown", dlt);
+        snprintf(err, errlen,
+                 "%s: link type %s (%d) is not supported; nicsim replays Ethernet "
+                 "(EN10MB) traces",
+                 path, name ? name : "unknown", dlt);
         pcap_close(p);
         return NULL;
     }

@@ -23,10 +23,19 @@ static void put(struct nicsim_trace_out *t, const void *p, size_t n)
         t->failed = errno ? errno : EIO;
 }
 
-static void put32(struct nicsim_trace_out *t, uint32_t v) { put(t, &v, 4); }
-static void put16(struct nicsim_trace_out *t, uint16_t v) { put(t, &v, 2); }
+static void put32(struct nicsim_trace_out *t, uint32_t v)
+{
+    put(t, &v, 4);
+}
+static void put16(struct nicsim_trace_out *t, uint16_t v)
+{
+    put(t, &v, 2);
+}
 
-static uint32_t pad4(uint32_t n) { return (n + 3u) & ~3u; }
+static uint32_t pad4(uint32_t n)
+{
+    return (n + 3u) & ~3u;
+}
 
 /* An option: code, length, value padded to 4 bytes. */
 static void put_opt(struct nicsim_trace_out *t, uint16_t code, const void *v, uint16_t len)
@@ -38,7 +47,10 @@ static void put_opt(struct nicsim_trace_out *t, uint16_t code, const void *v, ui
     put(t, zero, pad4(len) - len);
 }
 
-static uint32_t opt_size(uint32_t len) { return 4 + pad4(len); }
+static uint32_t opt_size(uint32_t len)
+{
+    return 4 + pad4(len);
+}
 
 struct nicsim_trace_out *nicsim_trace_out__create(const char *path, const char *const *ifnames,
                                                   uint32_t n_if, char *err, size_t errlen)

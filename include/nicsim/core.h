@@ -23,20 +23,26 @@
 extern "C" {
 #endif
 
-#define NICSIM_REGION_SHIFT    32
-#define NICSIM_MAX_REGIONS     4096
-#define NICSIM_STACK_SIZE      512 /* bytes per call frame */
-#define NICSIM_MAX_CALL_DEPTH  8   /* frames, including the program's own */
-#define NICSIM_MAX_TAIL_CALLS  33  /* the kernel's MAX_TAIL_CALL_CNT; further tail calls fail */
-#define NICSIM_MAX_HELPERS     256
-#define NICSIM_DEFAULT_BUDGET  (1u << 24) /* instructions per run before the watchdog fires */
+#define NICSIM_REGION_SHIFT   32
+#define NICSIM_MAX_REGIONS    4096
+#define NICSIM_STACK_SIZE     512 /* bytes per call frame */
+#define NICSIM_MAX_CALL_DEPTH 8   /* frames, including the program's own */
+#define NICSIM_MAX_TAIL_CALLS 33  /* the kernel's MAX_TAIL_CALL_CNT; further tail calls fail */
+#define NICSIM_MAX_HELPERS    256
+#define NICSIM_DEFAULT_BUDGET (1u << 24) /* instructions per run before the watchdog fires */
 
 static inline uint64_t nicsim_addr(uint32_t region, uint32_t offset)
 {
     return ((uint64_t)region << NICSIM_REGION_SHIFT) | offset;
 }
-static inline uint32_t nicsim_addr_region(uint64_t addr) { return (uint32_t)(addr >> 32); }
-static inline uint32_t nicsim_addr_offset(uint64_t addr) { return (uint32_t)addr; }
+static inline uint32_t nicsim_addr_region(uint64_t addr)
+{
+    return (uint32_t)(addr >> 32);
+}
+static inline uint32_t nicsim_addr_offset(uint64_t addr)
+{
+    return (uint32_t)addr;
+}
 
 enum nicsim_region_kind {
     NICSIM_RGN_UNMAPPED = 0,
@@ -52,13 +58,13 @@ const char *nicsim_region_kind_name(enum nicsim_region_kind kind);
 
 /* One entry of the region table. Accessible offsets are [lo, hi). */
 struct nicsim_region {
-    uint8_t *host;    /* host memory backing offset 0 */
-    uint32_t lo, hi;  /* accessible window */
-    uint8_t kind;     /* enum nicsim_region_kind; UNMAPPED = free slot */
+    uint8_t *host;   /* host memory backing offset 0 */
+    uint32_t lo, hi; /* accessible window */
+    uint8_t kind;    /* enum nicsim_region_kind; UNMAPPED = free slot */
     uint8_t writable;
-    uint8_t latency;  /* memory-stage cycles of an access, >= 1 */
+    uint8_t latency; /* memory-stage cycles of an access, >= 1 */
     uint8_t pad;
-    uint32_t owner;   /* e.g. NIC map id, for reports */
+    uint32_t owner; /* e.g. NIC map id, for reports */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -66,18 +72,18 @@ struct nicsim_region {
  * nicsim_timing_default() gives the documented core; the RTL implements exactly these numbers.
  */
 struct nicsim_timing {
-    uint32_t pipeline_fill;   /* cycles from first fetch until the first instruction retires - 1 */
-    uint32_t taken_branch;    /* extra cycles for a taken conditional branch */
-    uint32_t jump;            /* extra cycles for JA / JA32 */
-    uint32_t call_local;      /* extra cycles for a local call */
-    uint32_t ret_local;       /* extra cycles for EXIT from a subprogram */
-    uint32_t lddw;            /* extra cycles for the second LDDW slot */
-    uint32_t load_use;        /* extra cycles when an instruction reads a just-loaded register */
-    uint32_t mul;             /* extra cycles for MUL (32 and 64) */
-    uint32_t div32, div64;    /* extra cycles for DIV/SDIV/MOD/SMOD */
-    uint32_t atomic;          /* extra memory-stage cycles of a read-modify-write */
-    uint32_t helper_call;     /* fixed cycles of the helper-call handshake, before the unit's own */
-    uint32_t tail_call;       /* extra cycles of a tail call (restart at the target's entry) */
+    uint32_t pipeline_fill; /* cycles from first fetch until the first instruction retires - 1 */
+    uint32_t taken_branch;  /* extra cycles for a taken conditional branch */
+    uint32_t jump;          /* extra cycles for JA / JA32 */
+    uint32_t call_local;    /* extra cycles for a local call */
+    uint32_t ret_local;     /* extra cycles for EXIT from a subprogram */
+    uint32_t lddw;          /* extra cycles for the second LDDW slot */
+    uint32_t load_use;      /* extra cycles when an instruction reads a just-loaded register */
+    uint32_t mul;           /* extra cycles for MUL (32 and 64) */
+    uint32_t div32, div64;  /* extra cycles for DIV/SDIV/MOD/SMOD */
+    uint32_t atomic;        /* extra memory-stage cycles of a read-modify-write */
+    uint32_t helper_call;   /* fixed cycles of the helper-call handshake, before the unit's own */
+    uint32_t tail_call;     /* extra cycles of a tail call (restart at the target's entry) */
     uint8_t region_latency[NICSIM_RGN__COUNT]; /* default latency per region kind */
 };
 void nicsim_timing_default(struct nicsim_timing *t);
@@ -85,12 +91,12 @@ void nicsim_timing_default(struct nicsim_timing *t);
 /* Cycles a run spent, by cause. cycles = pipeline_fill + issue + sum of the stalls. */
 struct nicsim_stalls {
     uint64_t load_use;
-    uint64_t memory;  /* memory-stage latency beyond one cycle, atomics' second access */
-    uint64_t branch;  /* taken conditional branches */
-    uint64_t jump;    /* JA, JA32, LDDW second slot */
-    uint64_t call;    /* local call and return, tail call */
+    uint64_t memory; /* memory-stage latency beyond one cycle, atomics' second access */
+    uint64_t branch; /* taken conditional branches */
+    uint64_t jump;   /* JA, JA32, LDDW second slot */
+    uint64_t call;   /* local call and return, tail call */
     uint64_t muldiv;
-    uint64_t helper;  /* helper handshake + helper-unit cycles */
+    uint64_t helper; /* helper handshake + helper-unit cycles */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -128,10 +134,10 @@ struct nicsim_helper {
  * Programs.
  */
 struct nicsim_prog_opts {
-    size_t sz; /* sizeof(struct nicsim_prog_opts) */
-    const struct nicsim_timing *timing;             /* NULL: nicsim_timing_default() */
-    const struct nicsim_helper *helpers;            /* NICSIM_MAX_HELPERS entries, or NULL */
-    const char *name;                               /* for reports */
+    size_t sz;                           /* sizeof(struct nicsim_prog_opts) */
+    const struct nicsim_timing *timing;  /* NULL: nicsim_timing_default() */
+    const struct nicsim_helper *helpers; /* NICSIM_MAX_HELPERS entries, or NULL */
+    const char *name;                    /* for reports */
 };
 
 /*
@@ -170,14 +176,14 @@ enum nicsim_trap_kind {
 const char *nicsim_trap_kind_name(enum nicsim_trap_kind kind);
 
 struct nicsim_trap {
-    uint8_t kind;        /* enum nicsim_trap_kind */
+    uint8_t kind; /* enum nicsim_trap_kind */
     uint8_t is_write;
     uint8_t region_kind; /* enum nicsim_region_kind of the faulting region, if any */
     uint8_t size;        /* access size in bytes */
     uint32_t pc;         /* slot index in `prog_name` */
     uint64_t addr;
     char prog_name[32];
-    char msg[192];       /* full sentence: "out-of-bounds read of 4 bytes at 0x... ..." */
+    char msg[192]; /* full sentence: "out-of-bounds read of 4 bytes at 0x... ..." */
 };
 
 struct nicsim_run {
@@ -202,9 +208,9 @@ struct nicsim_trace_rec {
 typedef void (*nicsim_trace_fn)(void *user, const struct nicsim_trace_rec *rec);
 
 struct nicsim_vm_opts {
-    size_t sz;              /* sizeof(struct nicsim_vm_opts) */
-    uint32_t core_id;       /* what get_smp_processor_id returns */
-    uint64_t budget;        /* instructions per run; 0: NICSIM_DEFAULT_BUDGET */
+    size_t sz;        /* sizeof(struct nicsim_vm_opts) */
+    uint32_t core_id; /* what get_smp_processor_id returns */
+    uint64_t budget;  /* instructions per run; 0: NICSIM_DEFAULT_BUDGET */
 };
 
 struct nicsim_vm *nicsim_vm__new(const struct nicsim_vm_opts *opts);

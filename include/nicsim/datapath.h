@@ -32,10 +32,10 @@ struct nicsim_dp_opts {
     size_t sz; /* sizeof(struct nicsim_dp_opts) */
     uint32_t n_ports;
     struct nicsim_dp_port ports[NICSIM_DP_MAX_PORTS];
-    uint32_t n_cores;   /* 1..NICSIM_DP_MAX_CORES */
-    uint32_t clock_mhz; /* core clock; 0: 250 */
-    uint64_t seed;      /* get_prandom_u32 seed */
-    uint64_t budget;    /* instructions per packet; 0: core default */
+    uint32_t n_cores;            /* 1..NICSIM_DP_MAX_CORES */
+    uint32_t clock_mhz;          /* core clock; 0: 250 */
+    uint64_t seed;               /* get_prandom_u32 seed */
+    uint64_t budget;             /* instructions per packet; 0: core default */
     uint32_t rx_overhead_cycles; /* dispatcher + descriptor setup per packet; documented default */
     const struct nicsim_xdp_map_ops *maps;
     void *maps_ctx;
@@ -57,9 +57,9 @@ enum nicsim_dp_dest {
 };
 
 struct nicsim_dp_result {
-    uint8_t error;    /* enum nicsim_dp_error; when not OK, xdp is not filled */
-    uint8_t dest;     /* enum nicsim_dp_dest */
-    uint32_t port;    /* receiving port index */
+    uint8_t error;           /* enum nicsim_dp_error; when not OK, xdp is not filled */
+    uint8_t dest;            /* enum nicsim_dp_dest */
+    uint32_t port;           /* receiving port index */
     uint32_t egress_port;    /* DEST_PORT: port index */
     uint32_t egress_ifindex; /* DEST_PORT / DEST_HOST after a redirect: target ifindex */
     uint32_t core;

@@ -23,24 +23,24 @@
 extern "C" {
 #endif
 
-#define NICSIM_IMG_MAGIC   0x4d49584eu /* "NXIM" */
-#define NICSIM_IMG_VERSION 1u
+#define NICSIM_IMG_MAGIC     0x4d49584eu /* "NXIM" */
+#define NICSIM_IMG_VERSION   1u
 #define NICSIM_IMG_MAX_SLOTS 65536u /* instruction memory of one core, in slots */
 #define NICSIM_IMG_MAX_MAPS  64u    /* maps one program may reference */
 
 /* Image header, 64 bytes, followed by u32 map_ids[n_maps] and then n_slots instruction slots
  * (struct nicsim_insn). */
 struct nicsim_img_hdr {
-    uint32_t magic;       /* NICSIM_IMG_MAGIC */
-    uint16_t version;     /* NICSIM_IMG_VERSION */
-    uint16_t hdr_len;     /* sizeof(struct nicsim_img_hdr) */
+    uint32_t magic;   /* NICSIM_IMG_MAGIC */
+    uint16_t version; /* NICSIM_IMG_VERSION */
+    uint16_t hdr_len; /* sizeof(struct nicsim_img_hdr) */
     uint32_t n_slots;
     uint32_t n_maps;
     uint32_t prog_type;   /* kernel enum bpf_prog_type (BPF_PROG_TYPE_XDP = 6) */
     uint32_t stack_depth; /* bytes of stack the verifier saw used by the deepest frame chain */
     uint32_t flags;       /* NICSIM_IMG_F_* */
     uint32_t reserved0;
-    char name[16];        /* program name, NUL-padded */
+    char name[16]; /* program name, NUL-padded */
     uint32_t reserved[4];
 };
 NICSIM_STATIC_ASSERT(sizeof(struct nicsim_img_hdr) == 64, "image header is 64 bytes");
@@ -89,13 +89,13 @@ enum nicsim_hw_helper {
  * loads at these offsets, and the u32 fields into 32-bit loads.
  */
 struct nicsim_pkt_desc {
-    uint64_t data;             /* NIC address of the first packet byte */
-    uint64_t data_end;         /* one past the last */
-    uint64_t data_meta;        /* start of the metadata area (== data when empty) */
-    uint32_t ingress_ifindex;  /* the kernel ifindex of the receiving port */
+    uint64_t data;            /* NIC address of the first packet byte */
+    uint64_t data_end;        /* one past the last */
+    uint64_t data_meta;       /* start of the metadata area (== data when empty) */
+    uint32_t ingress_ifindex; /* the kernel ifindex of the receiving port */
     uint32_t rx_queue_index;
-    uint32_t egress_ifindex;   /* 0 on ingress (XDP in devmap programs sets it) */
-    uint32_t port;             /* NIC port number that received the packet */
+    uint32_t egress_ifindex; /* 0 on ingress (XDP in devmap programs sets it) */
+    uint32_t port;           /* NIC port number that received the packet */
 };
 NICSIM_STATIC_ASSERT(sizeof(struct nicsim_pkt_desc) == 40, "descriptor layout");
 

@@ -75,16 +75,16 @@ struct nicsim_xdp_map_ops {
     /* prog array: the program at `index`, or NULL when the slot is empty. */
     const struct nicsim_prog *(*prog_array_get)(void *ctx, uint32_t map_id, uint32_t index);
     /* perf event array / ring buffer: deliver one record to the host. */
-    int (*event_output)(void *ctx, uint32_t map_id, uint32_t cpu, uint64_t index,
-                        const void *data, uint32_t size);
+    int (*event_output)(void *ctx, uint32_t map_id, uint32_t cpu, uint64_t index, const void *data,
+                        uint32_t size);
 };
 
 struct nicsim_xdp_core_opts {
-    size_t sz;            /* sizeof(struct nicsim_xdp_core_opts) */
-    uint32_t core_id;     /* what get_smp_processor_id returns */
-    uint32_t clock_mhz;   /* core clock for ktime_get_ns; 0: 250 */
-    uint64_t seed;        /* get_prandom_u32 seed (per core: seed + core_id) */
-    uint64_t budget;      /* instructions per packet before the watchdog; 0: core default */
+    size_t sz;          /* sizeof(struct nicsim_xdp_core_opts) */
+    uint32_t core_id;   /* what get_smp_processor_id returns */
+    uint32_t clock_mhz; /* core clock for ktime_get_ns; 0: 250 */
+    uint64_t seed;      /* get_prandom_u32 seed (per core: seed + core_id) */
+    uint64_t budget;    /* instructions per packet before the watchdog; 0: core default */
     const struct nicsim_xdp_map_ops *maps;
     void *maps_ctx;
 };
@@ -114,8 +114,8 @@ struct nicsim_xdp_pkt_in {
 };
 
 struct nicsim_xdp_result {
-    uint64_t r0;        /* raw return value */
-    uint32_t action;    /* the action the NIC takes: r0 if it is a known action, else ABORTED */
+    uint64_t r0;         /* raw return value */
+    uint32_t action;     /* the action the NIC takes: r0 if it is a known action, else ABORTED */
     const uint8_t *data; /* packet after the program: [data, data + len) */
     uint32_t len;
     const uint8_t *meta; /* metadata area: [meta, meta + meta_len), just before data */

@@ -10,7 +10,7 @@
 #include <string.h>
 
 __attribute__((format(printf, 3, 4))) static int refuse(struct nicsim_isa_err *err, long index,
-                                                       const char *fmt, ...)
+                                                        const char *fmt, ...)
 {
     if (err) {
         va_list ap;
@@ -123,5 +123,11 @@ void nicsim_prog__free(struct nicsim_prog *prog)
     free(prog);
 }
 
-size_t nicsim_prog__len(const struct nicsim_prog *prog) { return prog->n; }
-const char *nicsim_prog__name(const struct nicsim_prog *prog) { return prog->name; }
+size_t nicsim_prog__len(const struct nicsim_prog *prog)
+{
+    return prog->n;
+}
+const char *nicsim_prog__name(const struct nicsim_prog *prog)
+{
+    return prog->name;
+}

@@ -117,7 +117,10 @@ struct nicsim_vm *nicsim_vm__new(const struct nicsim_vm_opts *opts)
     return vm;
 }
 
-void nicsim_vm__free(struct nicsim_vm *vm) { free(vm); }
+void nicsim_vm__free(struct nicsim_vm *vm)
+{
+    free(vm);
+}
 
 int nicsim_vm__map_at(struct nicsim_vm *vm, uint32_t index, const struct nicsim_region *region)
 {
@@ -180,9 +183,18 @@ void *nicsim_vm__translate(struct nicsim_vm *vm, uint64_t addr, uint32_t size, i
     return rg ? rg->host + (uint32_t)addr : NULL;
 }
 
-uint32_t nicsim_vm__core_id(const struct nicsim_vm *vm) { return vm->core_id; }
-void nicsim_vm__set_user(struct nicsim_vm *vm, void *user) { vm->user = user; }
-void *nicsim_vm__user(const struct nicsim_vm *vm) { return vm->user; }
+uint32_t nicsim_vm__core_id(const struct nicsim_vm *vm)
+{
+    return vm->core_id;
+}
+void nicsim_vm__set_user(struct nicsim_vm *vm, void *user)
+{
+    vm->user = user;
+}
+void *nicsim_vm__user(const struct nicsim_vm *vm)
+{
+    return vm->user;
+}
 
 void nicsim_vm__set_trace(struct nicsim_vm *vm, nicsim_trace_fn fn, void *user)
 {
@@ -244,8 +256,8 @@ static void mem_trap(struct nicsim_vm *vm, struct nicsim_run *out, const struct 
     } else if (why == NICSIM_TRAP_READONLY) {
         snprintf(out->trap.msg, sizeof(out->trap.msg),
                  "%s: insn %u: write of %u bytes at 0x%llx: %s region %llu is read-only",
-                 prog->name, pc, size, (unsigned long long)addr,
-                 nicsim_region_kind_name(rg->kind), (unsigned long long)r);
+                 prog->name, pc, size, (unsigned long long)addr, nicsim_region_kind_name(rg->kind),
+                 (unsigned long long)r);
     } else {
         snprintf(out->trap.msg, sizeof(out->trap.msg),
                  "%s: insn %u: out-of-bounds %s of %u bytes at 0x%llx: %s region %llu offset %u "
@@ -471,46 +483,134 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
 
         switch (x->op) {
         /* ---- 64-bit ALU ---- */
-        case NICSIM_OP_ADD64_K: *d += k; break;
-        case NICSIM_OP_ADD64_X: *d += s; break;
-        case NICSIM_OP_SUB64_K: *d -= k; break;
-        case NICSIM_OP_SUB64_X: *d -= s; break;
-        case NICSIM_OP_MUL64_K: *d *= k; c.mul++; break;
-        case NICSIM_OP_MUL64_X: *d *= s; c.mul++; break;
-        case NICSIM_OP_DIV64_K: *d = k ? *d / k : 0; c.div64++; break;
-        case NICSIM_OP_DIV64_X: *d = s ? *d / s : 0; c.div64++; break;
-        case NICSIM_OP_SDIV64_K: *d = (uint64_t)sdiv64((int64_t)*d, (int64_t)k); c.div64++; break;
-        case NICSIM_OP_SDIV64_X: *d = (uint64_t)sdiv64((int64_t)*d, (int64_t)s); c.div64++; break;
-        case NICSIM_OP_MOD64_K: *d = k ? *d % k : *d; c.div64++; break;
-        case NICSIM_OP_MOD64_X: *d = s ? *d % s : *d; c.div64++; break;
-        case NICSIM_OP_SMOD64_K: *d = (uint64_t)smod64((int64_t)*d, (int64_t)k); c.div64++; break;
-        case NICSIM_OP_SMOD64_X: *d = (uint64_t)smod64((int64_t)*d, (int64_t)s); c.div64++; break;
-        case NICSIM_OP_OR64_K: *d |= k; break;
-        case NICSIM_OP_OR64_X: *d |= s; break;
-        case NICSIM_OP_AND64_K: *d &= k; break;
-        case NICSIM_OP_AND64_X: *d &= s; break;
-        case NICSIM_OP_LSH64_K: *d <<= (k & 63); break;
-        case NICSIM_OP_LSH64_X: *d <<= (s & 63); break;
-        case NICSIM_OP_RSH64_K: *d >>= (k & 63); break;
-        case NICSIM_OP_RSH64_X: *d >>= (s & 63); break;
-        case NICSIM_OP_ARSH64_K: *d = (uint64_t)((int64_t)*d >> (k & 63)); break;
-        case NICSIM_OP_ARSH64_X: *d = (uint64_t)((int64_t)*d >> (s & 63)); break;
-        case NICSIM_OP_NEG64: *d = 0 - *d; break;
-        case NICSIM_OP_XOR64_K: *d ^= k; break;
-        case NICSIM_OP_XOR64_X: *d ^= s; break;
-        case NICSIM_OP_MOV64_K: *d = k; break;
-        case NICSIM_OP_MOV64_X: *d = s; break;
-        case NICSIM_OP_MOVSX8_64: *d = sext(s, 8); break;
-        case NICSIM_OP_MOVSX16_64: *d = sext(s, 16); break;
-        case NICSIM_OP_MOVSX32_64: *d = sext(s, 32); break;
+        case NICSIM_OP_ADD64_K:
+            *d += k;
+            break;
+        case NICSIM_OP_ADD64_X:
+            *d += s;
+            break;
+        case NICSIM_OP_SUB64_K:
+            *d -= k;
+            break;
+        case NICSIM_OP_SUB64_X:
+            *d -= s;
+            break;
+        case NICSIM_OP_MUL64_K:
+            *d *= k;
+            c.mul++;
+            break;
+        case NICSIM_OP_MUL64_X:
+            *d *= s;
+            c.mul++;
+            break;
+        case NICSIM_OP_DIV64_K:
+            *d = k ? *d / k : 0;
+            c.div64++;
+            break;
+        case NICSIM_OP_DIV64_X:
+            *d = s ? *d / s : 0;
+            c.div64++;
+            break;
+        case NICSIM_OP_SDIV64_K:
+            *d = (uint64_t)sdiv64((int64_t)*d, (int64_t)k);
+            c.div64++;
+            break;
+        case NICSIM_OP_SDIV64_X:
+            *d = (uint64_t)sdiv64((int64_t)*d, (int64_t)s);
+            c.div64++;
+            break;
+        case NICSIM_OP_MOD64_K:
+            *d = k ? *d % k : *d;
+            c.div64++;
+            break;
+        case NICSIM_OP_MOD64_X:
+            *d = s ? *d % s : *d;
+            c.div64++;
+            break;
+        case NICSIM_OP_SMOD64_K:
+            *d = (uint64_t)smod64((int64_t)*d, (int64_t)k);
+            c.div64++;
+            break;
+        case NICSIM_OP_SMOD64_X:
+            *d = (uint64_t)smod64((int64_t)*d, (int64_t)s);
+            c.div64++;
+            break;
+        case NICSIM_OP_OR64_K:
+            *d |= k;
+            break;
+        case NICSIM_OP_OR64_X:
+            *d |= s;
+            break;
+        case NICSIM_OP_AND64_K:
+            *d &= k;
+            break;
+        case NICSIM_OP_AND64_X:
+            *d &= s;
+            break;
+        case NICSIM_OP_LSH64_K:
+            *d <<= (k & 63);
+            break;
+        case NICSIM_OP_LSH64_X:
+            *d <<= (s & 63);
+            break;
+        case NICSIM_OP_RSH64_K:
+            *d >>= (k & 63);
+            break;
+        case NICSIM_OP_RSH64_X:
+            *d >>= (s & 63);
+            break;
+        case NICSIM_OP_ARSH64_K:
+            *d = (uint64_t)((int64_t)*d >> (k & 63));
+            break;
+        case NICSIM_OP_ARSH64_X:
+            *d = (uint64_t)((int64_t)*d >> (s & 63));
+            break;
+        case NICSIM_OP_NEG64:
+            *d = 0 - *d;
+            break;
+        case NICSIM_OP_XOR64_K:
+            *d ^= k;
+            break;
+        case NICSIM_OP_XOR64_X:
+            *d ^= s;
+            break;
+        case NICSIM_OP_MOV64_K:
+            *d = k;
+            break;
+        case NICSIM_OP_MOV64_X:
+            *d = s;
+            break;
+        case NICSIM_OP_MOVSX8_64:
+            *d = sext(s, 8);
+            break;
+        case NICSIM_OP_MOVSX16_64:
+            *d = sext(s, 16);
+            break;
+        case NICSIM_OP_MOVSX32_64:
+            *d = sext(s, 32);
+            break;
 
         /* ---- 32-bit ALU: operate on the low halves, zero-extend the result ---- */
-        case NICSIM_OP_ADD32_K: *d = (uint32_t)((uint32_t)*d + (uint32_t)k); break;
-        case NICSIM_OP_ADD32_X: *d = (uint32_t)((uint32_t)*d + (uint32_t)s); break;
-        case NICSIM_OP_SUB32_K: *d = (uint32_t)((uint32_t)*d - (uint32_t)k); break;
-        case NICSIM_OP_SUB32_X: *d = (uint32_t)((uint32_t)*d - (uint32_t)s); break;
-        case NICSIM_OP_MUL32_K: *d = (uint32_t)((uint32_t)*d * (uint32_t)k); c.mul++; break;
-        case NICSIM_OP_MUL32_X: *d = (uint32_t)((uint32_t)*d * (uint32_t)s); c.mul++; break;
+        case NICSIM_OP_ADD32_K:
+            *d = (uint32_t)((uint32_t)*d + (uint32_t)k);
+            break;
+        case NICSIM_OP_ADD32_X:
+            *d = (uint32_t)((uint32_t)*d + (uint32_t)s);
+            break;
+        case NICSIM_OP_SUB32_K:
+            *d = (uint32_t)((uint32_t)*d - (uint32_t)k);
+            break;
+        case NICSIM_OP_SUB32_X:
+            *d = (uint32_t)((uint32_t)*d - (uint32_t)s);
+            break;
+        case NICSIM_OP_MUL32_K:
+            *d = (uint32_t)((uint32_t)*d * (uint32_t)k);
+            c.mul++;
+            break;
+        case NICSIM_OP_MUL32_X:
+            *d = (uint32_t)((uint32_t)*d * (uint32_t)s);
+            c.mul++;
+            break;
         case NICSIM_OP_DIV32_K:
             *d = (uint32_t)k ? (uint32_t)*d / (uint32_t)k : 0;
             c.div32++;
@@ -543,36 +643,81 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
             *d = (uint32_t)smod32((int32_t)*d, (int32_t)s);
             c.div32++;
             break;
-        case NICSIM_OP_OR32_K: *d = (uint32_t)*d | (uint32_t)k; break;
-        case NICSIM_OP_OR32_X: *d = (uint32_t)*d | (uint32_t)s; break;
-        case NICSIM_OP_AND32_K: *d = (uint32_t)*d & (uint32_t)k; break;
-        case NICSIM_OP_AND32_X: *d = (uint32_t)*d & (uint32_t)s; break;
-        case NICSIM_OP_LSH32_K: *d = (uint32_t)((uint32_t)*d << (k & 31)); break;
-        case NICSIM_OP_LSH32_X: *d = (uint32_t)((uint32_t)*d << (s & 31)); break;
-        case NICSIM_OP_RSH32_K: *d = (uint32_t)*d >> (k & 31); break;
-        case NICSIM_OP_RSH32_X: *d = (uint32_t)*d >> (s & 31); break;
-        case NICSIM_OP_ARSH32_K: *d = (uint32_t)((int32_t)*d >> (k & 31)); break;
-        case NICSIM_OP_ARSH32_X: *d = (uint32_t)((int32_t)*d >> (s & 31)); break;
-        case NICSIM_OP_NEG32: *d = (uint32_t)(0 - (uint32_t)*d); break;
-        case NICSIM_OP_XOR32_K: *d = (uint32_t)*d ^ (uint32_t)k; break;
-        case NICSIM_OP_XOR32_X: *d = (uint32_t)*d ^ (uint32_t)s; break;
-        case NICSIM_OP_MOV32_K: *d = (uint32_t)k; break;
-        case NICSIM_OP_MOV32_X: *d = (uint32_t)s; break;
-        case NICSIM_OP_MOVSX8_32: *d = (uint32_t)sext(s, 8); break;
-        case NICSIM_OP_MOVSX16_32: *d = (uint32_t)sext(s, 16); break;
+        case NICSIM_OP_OR32_K:
+            *d = (uint32_t)*d | (uint32_t)k;
+            break;
+        case NICSIM_OP_OR32_X:
+            *d = (uint32_t)*d | (uint32_t)s;
+            break;
+        case NICSIM_OP_AND32_K:
+            *d = (uint32_t)*d & (uint32_t)k;
+            break;
+        case NICSIM_OP_AND32_X:
+            *d = (uint32_t)*d & (uint32_t)s;
+            break;
+        case NICSIM_OP_LSH32_K:
+            *d = (uint32_t)((uint32_t)*d << (k & 31));
+            break;
+        case NICSIM_OP_LSH32_X:
+            *d = (uint32_t)((uint32_t)*d << (s & 31));
+            break;
+        case NICSIM_OP_RSH32_K:
+            *d = (uint32_t)*d >> (k & 31);
+            break;
+        case NICSIM_OP_RSH32_X:
+            *d = (uint32_t)*d >> (s & 31);
+            break;
+        case NICSIM_OP_ARSH32_K:
+            *d = (uint32_t)((int32_t)*d >> (k & 31));
+            break;
+        case NICSIM_OP_ARSH32_X:
+            *d = (uint32_t)((int32_t)*d >> (s & 31));
+            break;
+        case NICSIM_OP_NEG32:
+            *d = (uint32_t)(0 - (uint32_t)*d);
+            break;
+        case NICSIM_OP_XOR32_K:
+            *d = (uint32_t)*d ^ (uint32_t)k;
+            break;
+        case NICSIM_OP_XOR32_X:
+            *d = (uint32_t)*d ^ (uint32_t)s;
+            break;
+        case NICSIM_OP_MOV32_K:
+            *d = (uint32_t)k;
+            break;
+        case NICSIM_OP_MOV32_X:
+            *d = (uint32_t)s;
+            break;
+        case NICSIM_OP_MOVSX8_32:
+            *d = (uint32_t)sext(s, 8);
+            break;
+        case NICSIM_OP_MOVSX16_32:
+            *d = (uint32_t)sext(s, 16);
+            break;
 
         /* ---- byte order (little-endian core: LE truncates, BE and BSWAP swap) ---- */
-        case NICSIM_OP_LE16: *d = (uint16_t)*d; break;
-        case NICSIM_OP_LE32: *d = (uint32_t)*d; break;
-        case NICSIM_OP_LE64: break;
+        case NICSIM_OP_LE16:
+            *d = (uint16_t)*d;
+            break;
+        case NICSIM_OP_LE32:
+            *d = (uint32_t)*d;
+            break;
+        case NICSIM_OP_LE64:
+            break;
         case NICSIM_OP_BE16:
-        case NICSIM_OP_BSWAP16: *d = __builtin_bswap16((uint16_t)*d); break;
+        case NICSIM_OP_BSWAP16:
+            *d = __builtin_bswap16((uint16_t)*d);
+            break;
         case NICSIM_OP_BE32:
-        case NICSIM_OP_BSWAP32: *d = __builtin_bswap32((uint32_t)*d); break;
+        case NICSIM_OP_BSWAP32:
+            *d = __builtin_bswap32((uint32_t)*d);
+            break;
         case NICSIM_OP_BE64:
-        case NICSIM_OP_BSWAP64: *d = __builtin_bswap64(*d); break;
+        case NICSIM_OP_BSWAP64:
+            *d = __builtin_bswap64(*d);
+            break;
 
-        /* ---- conditional jumps ---- */
+            /* ---- conditional jumps ---- */
 #define JCOND(OPK, OPX, CMP_K, CMP_X)                                                              \
     case OPK:                                                                                      \
         if (CMP_K) {                                                                               \
@@ -755,8 +900,8 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
                 break;
             }
             set_trap(out, prog, cur, NICSIM_TRAP_HELPER);
-            snprintf(out->trap.msg, sizeof(out->trap.msg), "%s: insn %u: helper %s: %s",
-                     prog->name, cur, h->name ? h->name : "?", ho.trap_msg);
+            snprintf(out->trap.msg, sizeof(out->trap.msg), "%s: insn %u: helper %s: %s", prog->name,
+                     cur, h->name ? h->name : "?", ho.trap_msg);
             goto done;
         }
         case NICSIM_OP_CALL_LOCAL:
@@ -815,8 +960,8 @@ static void run_fast(struct nicsim_vm *vm, const struct nicsim_prog *p, uint64_t
     run_loop(vm, p, a1, a2, out, false);
 }
 
-static void run_traced(struct nicsim_vm *vm, const struct nicsim_prog *p, uint64_t a1,
-                       uint64_t a2, struct nicsim_run *out)
+static void run_traced(struct nicsim_vm *vm, const struct nicsim_prog *p, uint64_t a1, uint64_t a2,
+                       struct nicsim_run *out)
 {
     run_loop(vm, p, a1, a2, out, true);
 }

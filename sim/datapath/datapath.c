@@ -25,7 +25,7 @@ static const char *const error_names[] = {
 const char *nicsim_dp_error_name(enum nicsim_dp_error err)
 {
     return (unsigned)err < sizeof(error_names) / sizeof(error_names[0]) ? error_names[err]
-                                                                       : "unknown error";
+                                                                        : "unknown error";
 }
 
 struct nicsim_dp *nicsim_dp__new(const struct nicsim_dp_opts *opts)
@@ -69,7 +69,10 @@ void nicsim_dp__free(struct nicsim_dp *dp)
     free(dp);
 }
 
-uint32_t nicsim_dp__n_cores(const struct nicsim_dp *dp) { return dp->opts.n_cores; }
+uint32_t nicsim_dp__n_cores(const struct nicsim_dp *dp)
+{
+    return dp->opts.n_cores;
+}
 
 struct nicsim_xdp_core *nicsim_dp__core(struct nicsim_dp *dp, uint32_t core)
 {
@@ -97,9 +100,13 @@ int nicsim_dp__port_of_ifindex(const struct nicsim_dp *dp, uint32_t ifindex)
     return -1;
 }
 
-const struct nicsim_dp_stats *nicsim_dp__stats(const struct nicsim_dp *dp) { return &dp->stats; }
+const struct nicsim_dp_stats *nicsim_dp__stats(const struct nicsim_dp *dp)
+{
+    return &dp->stats;
+}
 
-/* ---- dispatch ---------------------------------------------------------------------------------- */
+/* ---- dispatch ----------------------------------------------------------------------------------
+ */
 
 static uint32_t mix(uint32_t h, uint32_t v)
 {
@@ -151,8 +158,8 @@ uint32_t nicsim_dp_flow_hash(const uint8_t *f, uint32_t len)
     return h;
 }
 
-/* ---- receive ----------------------------------------------------------------------------------- */
-
+/* ---- receive -----------------------------------------------------------------------------------
+ */
 
 int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uint32_t caplen,
                   uint32_t wirelen, uint64_t arrival_ns, struct nicsim_dp_result *res)
@@ -177,16 +184,16 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
         res->error = NICSIM_DP_ERR_NO_PROGRAM;
     if (res->error) {
         dp->stats.rx_errors[res->error]++;
-        res->dest = res->error == NICSIM_DP_ERR_NO_PROGRAM ? NICSIM_DP_DEST_HOST
-                                                          : NICSIM_DP_DEST_DROP;
+        res->dest =
+            res->error == NICSIM_DP_ERR_NO_PROGRAM ? NICSIM_DP_DEST_HOST : NICSIM_DP_DEST_DROP;
         return 0;
     }
 
     /* dispatch and queueing */
     uint32_t core = nicsim_dp_flow_hash(frame, caplen) % dp->opts.n_cores;
     uint64_t arrival_cycle = arrival_ns * dp->opts.clock_mhz / 1000;
-    uint64_t start = dp->core_free_at[core] > arrival_cycle ? dp->core_free_at[core]
-                                                            : arrival_cycle;
+    uint64_t start =
+        dp->core_free_at[core] > arrival_cycle ? dp->core_free_at[core] : arrival_cycle;
     struct nicsim_xdp_core *xc = dp->cores[core];
     nicsim_xdp_core__set_time(xc, start + dp->opts.rx_overhead_cycles);
     struct nicsim_xdp_pkt_in in = {.data = frame,

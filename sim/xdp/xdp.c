@@ -15,8 +15,8 @@
 struct nicsim_xdp_core {
     struct nicsim_vm *vm;
     struct nicsim_xdp_core_opts opts;
-    uint64_t prng;       /* get_prandom_u32 state */
-    uint64_t time_base;  /* cycles since NIC start at the beginning of this packet */
+    uint64_t prng;      /* get_prandom_u32 state */
+    uint64_t time_base; /* cycles since NIC start at the beginning of this packet */
     /* the packet being processed */
     uint8_t frame[NICSIM_XDP_FRAME_SIZE];
     struct nicsim_pkt_desc desc;
@@ -37,7 +37,10 @@ const char *nicsim_xdp_action_name(uint64_t action)
 
 /* ---- helper cycle costs (docs/microarchitecture.md §5) ------------------------------------ */
 
-static uint32_t words8(uint32_t bytes) { return (bytes + 7) / 8; }
+static uint32_t words8(uint32_t bytes)
+{
+    return (bytes + 7) / 8;
+}
 
 /* Cost of finding a key in a map of this type: array index vs hash vs trie walk. */
 static uint32_t lookup_cost(const struct nicsim_xdp_map_info *mi)
@@ -67,7 +70,10 @@ static void sync_desc(struct nicsim_xdp_core *c)
     r->hi = c->data_end;
 }
 
-static struct nicsim_xdp_core *core_of(struct nicsim_vm *vm) { return nicsim_vm__user(vm); }
+static struct nicsim_xdp_core *core_of(struct nicsim_vm *vm)
+{
+    return nicsim_vm__user(vm);
+}
 
 static void helper_fault(struct nicsim_helper_out *out, const char *fmt, unsigned long long a)
 {
@@ -102,8 +108,9 @@ static bool map_args(struct nicsim_xdp_core *c, const uint64_t args[5], const ch
     *key = nicsim_vm__translate(c->vm, args[1], mi->key_size, 0);
     if (!*key) {
         out->action = NICSIM_HELPER_TRAP;
-        snprintf(out->trap_msg, sizeof(out->trap_msg), "%s key at 0x%llx (%u bytes) is not readable",
-                 what, (unsigned long long)args[1], mi->key_size);
+        snprintf(out->trap_msg, sizeof(out->trap_msg),
+                 "%s key at 0x%llx (%u bytes) is not readable", what, (unsigned long long)args[1],
+                 mi->key_size);
         return false;
     }
     return true;
@@ -193,15 +200,15 @@ static void h_tail_call(struct nicsim_vm *vm, void *user, const uint64_t args[5]
     out->cycles = 4;
     int id = handle_map(c, args[1], &mi);
     if (id < 0 || mi.type != NICSIM_MAP_TYPE_PROG_ARRAY) {
-        helper_fault(out, "tail call: r2 = 0x%llx is not a prog array", (unsigned long long)args[1]);
+        helper_fault(out, "tail call: r2 = 0x%llx is not a prog array",
+                     (unsigned long long)args[1]);
         return;
     }
     /* The kernel takes the index as u32; out of range or empty falls through. */
     uint32_t index = (uint32_t)args[2];
     const struct nicsim_prog *target =
-        index < mi.max_entries
-            ? c->opts.maps->prog_array_get(c->opts.maps_ctx, (uint32_t)id, index)
-            : NULL;
+        index < mi.max_entries ? c->opts.maps->prog_array_get(c->opts.maps_ctx, (uint32_t)id, index)
+                               : NULL;
     if (!target)
         return;
     out->action = NICSIM_HELPER_TAIL_CALL;
@@ -227,7 +234,7 @@ static void h_redirect_map(struct nicsim_vm *vm, void *user, const uint64_t args
 {
     struct nicsim_xdp_core *c = core_of(vm);
     struct nicsim_xdp_map_info mi;
-    const uint64_t action_mask = 3; /* ABORTED | DROP | PASS | TX */
+    const uint64_t action_mask = 3;                   /* ABORTED | DROP | PASS | TX */
     const uint64_t flag_mask = 1ull << 3 | 1ull << 4; /* BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS */
     int id = handle_map(c, args[0], &mi);
     if (id < 0 || (mi.type != NICSIM_MAP_TYPE_DEVMAP && mi.type != NICSIM_MAP_TYPE_DEVMAP_HASH)) {
@@ -247,8 +254,7 @@ static void h_redirect_map(struct nicsim_vm *vm, void *user, const uint64_t args
         return;
     }
     uint32_t ifindex;
-    if (c->opts.maps->devmap_get(c->opts.maps_ctx, (uint32_t)id, (uint32_t)args[1], &ifindex) <
-        0) {
+    if (c->opts.maps->devmap_get(c->opts.maps_ctx, (uint32_t)id, (uint32_t)args[1], &ifindex) < 0) {
         out->ret = flags & action_mask;
         return;
     }
@@ -438,8 +444,8 @@ static void h_store_bytes(struct nicsim_vm *vm, void *user, const uint64_t args[
 
 /* ---- events --------------------------------------------------------------------------------- */
 
-#define BPF_F_INDEX_MASK    0xffffffffull
-#define BPF_F_CTXLEN_MASK   (0xfffffull << 32)
+#define BPF_F_INDEX_MASK  0xffffffffull
+#define BPF_F_CTXLEN_MASK (0xfffffull << 32)
 
 static void h_perf_event_output(struct nicsim_vm *vm, void *user, const uint64_t args[5],
                                 struct nicsim_helper_out *out)
@@ -512,7 +518,8 @@ static void h_ringbuf_output(struct nicsim_vm *vm, void *user, const uint64_t ar
                                                              c->opts.core_id, 0, data, size);
 }
 
-/* ---- helper table ----------------------------------------------------------------------------- */
+/* ---- helper table -----------------------------------------------------------------------------
+ */
 
 static const struct nicsim_helper xdp_helpers[NICSIM_MAX_HELPERS] = {
     [NICSIM_HW_MAP_LOOKUP] = {"map_lookup_elem", h_map_lookup, NULL},
@@ -535,9 +542,13 @@ static const struct nicsim_helper xdp_helpers[NICSIM_MAX_HELPERS] = {
     [NICSIM_HW_RINGBUF_OUTPUT] = {"ringbuf_output", h_ringbuf_output, NULL},
 };
 
-const struct nicsim_helper *nicsim_xdp_helpers(void) { return xdp_helpers; }
+const struct nicsim_helper *nicsim_xdp_helpers(void)
+{
+    return xdp_helpers;
+}
 
-/* ---- the core --------------------------------------------------------------------------------- */
+/* ---- the core ---------------------------------------------------------------------------------
+ */
 
 struct nicsim_xdp_core *nicsim_xdp_core__new(const struct nicsim_xdp_core_opts *opts)
 {
@@ -590,7 +601,10 @@ void nicsim_xdp_core__free(struct nicsim_xdp_core *core)
     free(core);
 }
 
-struct nicsim_vm *nicsim_xdp_core__vm(struct nicsim_xdp_core *core) { return core->vm; }
+struct nicsim_vm *nicsim_xdp_core__vm(struct nicsim_xdp_core *core)
+{
+    return core->vm;
+}
 
 void nicsim_xdp_core__set_time(struct nicsim_xdp_core *core, uint64_t cycles)
 {

@@ -10,7 +10,8 @@
 #include "nicsim/core.h"
 #include "nicsim/isa.h"
 
-namespace {
+namespace
+{
 
 struct Harness {
     struct nicsim_helper helpers[NICSIM_MAX_HELPERS] = {};
@@ -75,8 +76,9 @@ struct Harness {
         struct nicsim_run r = {};
         struct nicsim_prog *p = load(text);
         EXPECT_NE(p, nullptr);
-        if (p)
+        if (p) {
             EXPECT_EQ(nicsim_vm__run(vm, p, mem_addr, mem.size(), &r), 0);
+        }
         return r;
     }
 

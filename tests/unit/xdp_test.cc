@@ -13,7 +13,8 @@
 #include "nicsim/datapath.h"
 #include "nicsim/xdp.h"
 
-namespace {
+namespace
+{
 
 // A fake map unit: map 0 = array of u64 (4 entries), map 1 = devmap {0 -> 7}, map 2 = prog
 // array, map 3 = ring buffer, map 4 = perf event array.
@@ -80,10 +81,9 @@ struct FakeMaps {
     }
 };
 
-const struct nicsim_xdp_map_ops kFakeOps = {FakeMaps::info,       FakeMaps::lookup,
-                                            FakeMaps::update,     FakeMaps::remove,
-                                            FakeMaps::devmap_get, FakeMaps::prog_array_get,
-                                            FakeMaps::event_output};
+const struct nicsim_xdp_map_ops kFakeOps = {
+    FakeMaps::info,       FakeMaps::lookup,         FakeMaps::update,      FakeMaps::remove,
+    FakeMaps::devmap_get, FakeMaps::prog_array_get, FakeMaps::event_output};
 
 struct XdpHarness {
     FakeMaps maps;
@@ -145,7 +145,10 @@ struct XdpHarness {
 };
 
 // Helper-unit ids (enum nicsim_hw_helper).
-std::string call(enum nicsim_hw_helper h) { return "call " + std::to_string((int)h) + "\n"; }
+std::string call(enum nicsim_hw_helper h)
+{
+    return "call " + std::to_string((int)h) + "\n";
+}
 
 // r0 = helper(ctx, delta) for one of the adjust helpers, after an optional adjust_meta.
 std::string adjust(enum nicsim_hw_helper h, int delta, int meta_first = 0)
@@ -161,8 +164,8 @@ struct GeometryCase {
     enum nicsim_hw_helper helper;
     int delta, meta_first;
     uint32_t packet_len;
-    int64_t ret;      // as the kernel returned it
-    uint32_t len;     // data_end - data afterwards
+    int64_t ret;  // as the kernel returned it
+    uint32_t len; // data_end - data afterwards
     uint32_t meta_len;
 };
 
@@ -205,8 +208,7 @@ TEST(XdpTest, AdjustHeadMovesMetadataWithTheData)
     auto r = h.run("mov %r6, %r1\nmov %r2, -4\n" + call(NICSIM_HW_ADJUST_META) +
                    "ldxdw %r2, [%r6+16]\nstw [%r2], 0x11223344\n"
                    "mov %r1, %r6\nmov %r2, -12\n" +
-                   call(NICSIM_HW_ADJUST_HEAD) +
-                   "ldxdw %r2, [%r6+16]\nldxw %r0, [%r2]\nexit\n");
+                   call(NICSIM_HW_ADJUST_HEAD) + "ldxdw %r2, [%r6+16]\nldxw %r0, [%r2]\nexit\n");
     ASSERT_EQ(r.run.status, NICSIM_RUN_OK) << r.run.trap.msg;
     EXPECT_EQ(r.r0, 0x11223344u);
     EXPECT_EQ(r.meta_len, 4u);
@@ -287,24 +289,29 @@ TEST(XdpTest, RedirectSetsTheTargetOrAbortsOnFlags)
 
 TEST(XdpTest, RedirectMapHitsOrReturnsTheFallbackAction)
 {
-    const std::string handle1 = "lddw %r1, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + 1, 0)) + "\n";
+    const std::string handle1 =
+        "lddw %r1, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + 1, 0)) + "\n";
     XdpHarness hit;
-    auto r = hit.run(handle1 + "mov %r2, 0\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
+    auto r =
+        hit.run(handle1 + "mov %r2, 0\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
     EXPECT_EQ(r.action, (uint32_t)NICSIM_XDP_REDIRECT);
     EXPECT_EQ(r.redirect_ifindex, 7u);
     EXPECT_EQ(r.redirect_map_id, 1);
     XdpHarness miss;
-    auto m = miss.run(handle1 + "mov %r2, 3\nmov %r3, 2\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
+    auto m =
+        miss.run(handle1 + "mov %r2, 3\nmov %r3, 2\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
     EXPECT_EQ(m.r0, (uint64_t)NICSIM_XDP_PASS) << "lower flag bits are the fallback action";
     XdpHarness bad;
-    auto b = bad.run(handle1 + "mov %r2, 0\nmov %r3, 64\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
+    auto b =
+        bad.run(handle1 + "mov %r2, 0\nmov %r3, 64\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
     EXPECT_EQ(b.r0, (uint64_t)NICSIM_XDP_ABORTED);
 }
 
 TEST(XdpTest, MapLookupGivesAPointerIntoTheMapRegion)
 {
     XdpHarness h;
-    const std::string handle0 = "lddw %r1, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE, 0)) + "\n";
+    const std::string handle0 =
+        "lddw %r1, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE, 0)) + "\n";
     auto r = h.run("stw [%r10-4], 2\n" + handle0 + "mov %r2, %r10\nadd %r2, -4\n" +
                    call(NICSIM_HW_MAP_LOOKUP) +
                    "jeq %r0, 0, miss\nstdw [%r0], 77\nmov %r0, 2\nexit\nmiss:\nmov %r0, 1\nexit\n");
@@ -334,7 +341,8 @@ TEST(XdpTest, TailCallJumpsToTheProgArrayEntry)
 {
     XdpHarness h;
     h.maps.progs[1] = h.load("mov %r0, 3\nexit\n");
-    const std::string handle2 = "lddw %r2, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + 2, 0)) + "\n";
+    const std::string handle2 =
+        "lddw %r2, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + 2, 0)) + "\n";
     auto r = h.run(handle2 + "mov %r3, 1\n" + call(NICSIM_HW_TAIL_CALL) + "mov %r0, 1\nexit\n");
     EXPECT_EQ(r.r0, 3u);
     EXPECT_EQ(r.run.tail_calls, 1u);
@@ -346,7 +354,8 @@ TEST(XdpTest, TailCallJumpsToTheProgArrayEntry)
 TEST(XdpTest, EventsCarryDataAndPacketBytes)
 {
     XdpHarness h;
-    const std::string perf = "lddw %r2, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + 4, 0)) + "\n";
+    const std::string perf =
+        "lddw %r2, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + 4, 0)) + "\n";
     // perf_event_output(ctx, map, BPF_F_CURRENT_CPU | 6 << 32, &u64, 8)
     auto r = h.run("stdw [%r10-8], 0x55\n" + perf + "lddw %r3, 0x6ffffffff\n" +
                    "mov %r4, %r10\nadd %r4, -8\nmov %r5, 8\n" + call(NICSIM_HW_PERF_EVENT_OUTPUT) +
@@ -430,13 +439,13 @@ TEST(DatapathTest, VerdictsChooseTheDestination)
     nicsim_dp__rx(h.dp, 0, f.data(), 60, 60, 0, &r);
     EXPECT_EQ(r.dest, NICSIM_DP_DEST_PORT);
     EXPECT_EQ(r.egress_port, 0u);
-    nicsim_dp__set_prog(h.dp, 0,
-                        h.loader.load("mov %r1, 11\nmov %r2, 0\n" + call(NICSIM_HW_REDIRECT) + "exit\n"));
+    nicsim_dp__set_prog(
+        h.dp, 0, h.loader.load("mov %r1, 11\nmov %r2, 0\n" + call(NICSIM_HW_REDIRECT) + "exit\n"));
     nicsim_dp__rx(h.dp, 0, f.data(), 60, 60, 0, &r);
     EXPECT_EQ(r.dest, NICSIM_DP_DEST_PORT);
     EXPECT_EQ(r.egress_port, 1u);
-    nicsim_dp__set_prog(h.dp, 0,
-                        h.loader.load("mov %r1, 99\nmov %r2, 0\n" + call(NICSIM_HW_REDIRECT) + "exit\n"));
+    nicsim_dp__set_prog(
+        h.dp, 0, h.loader.load("mov %r1, 99\nmov %r2, 0\n" + call(NICSIM_HW_REDIRECT) + "exit\n"));
     nicsim_dp__rx(h.dp, 0, f.data(), 60, 60, 0, &r);
     EXPECT_EQ(r.dest, NICSIM_DP_DEST_HOST);
     EXPECT_EQ(r.egress_ifindex, 99u);
