@@ -240,8 +240,9 @@ static void prog_offload_destroy(struct nicsim_bpf_prog *prog)
 
     if (off->dev_state && off->offdev && off->offdev->ops->destroy)
         off->offdev->ops->destroy(prog);
-    /* Make sure BPF_PROG_GET_NEXT_ID can't find this dead program. */
-    prog_free_id(prog);
+    /* The program keeps its id (kernels >= 6.3 no longer free it here, so that audit and perf
+     * see the id at unload): BPF_PROG_GET_NEXT_ID still lists an orphaned program and bpftool
+     * shows it as "orphaned", while its info fails with -ENODEV. Orphaned maps do lose theirs. */
     free(off);
     prog->aux->offload = NULL;
 }
@@ -798,7 +799,9 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
             err = -ENODEV;
         else if (off->offdev->ops->translate)
             err = off->offdev->ops->translate(prog);
-        if (err && !log.last[0])
+        /* translate has no verifier env to log to: always say what failed (a log_level >= 1
+         * log would otherwise end with "processed N insns") */
+        if (err)
             vlog_write(&log, "offloaded program translation failed (%d)", err);
     }
     if (attr->sz >= offsetof(struct nicsim_kern_prog_load_attr, err_insn) + sizeof(int32_t))

@@ -2509,8 +2509,8 @@ int nicsim_bpf_check(struct nicsim_bpf_prog *prog, struct nicsim_kern_prog_load_
             o->dev_state = !err;
         }
         if (err) {
-            if (!log->last[0])
-                verbose(&env, "device refused the program (%d)", err);
+            /* prepare has no verifier env to log to: the refusal is always explained here */
+            verbose(&env, "device refused the program (%d)", err);
             goto out;
         }
     }
@@ -2519,10 +2519,12 @@ int nicsim_bpf_check(struct nicsim_bpf_prog *prog, struct nicsim_kern_prog_load_
         goto out;
     err = do_check(&env);
     if (!err && env.ops) {
-        /* bpf_prog_offload_finalize */
+        /* bpf_prog_offload_finalize; explained here unless the driver logged a reason */
+        size_t logged = log->len;
+
         env.pub.cur_regs = NULL;
         err = env.ops->finalize ? env.ops->finalize(&env.pub) : 0;
-        if (err && !log->last[0])
+        if (err && log->len == logged)
             verbose(&env, "device refused the program at finalize (%d)", err);
     }
     if (err)

@@ -189,7 +189,7 @@ static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
     int err;
 
     if (!nicsim_drv_map_type_offloadable(map->map_type)) {
-        nicsim_extack_set(extack, "map type %s cannot be offloaded",
+        nicsim_extack_set(extack, DRV_NAME ": map type %s cannot be offloaded",
                           nicsim_bpf_map_type_name(map->map_type));
         drv_log(drv, "map type %s cannot be offloaded", nicsim_bpf_map_type_name(map->map_type));
         return -EOPNOTSUPP;
@@ -207,7 +207,7 @@ static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
     err = nicsim_ctrl__map_alloc(drv->ctrl, map->map_type, map->key_size, map->value_size,
                                  map->max_entries, map->map_flags, &dm->nic_id);
     if (err) {
-        nicsim_extack_set(extack, "firmware refused the map: %s",
+        nicsim_extack_set(extack, DRV_NAME ": firmware refused the map: %s",
                           nicsim_ctrl__last_error(drv->ctrl));
         drv_log(drv, "firmware refused the map: %s", nicsim_ctrl__last_error(drv->ctrl));
         free(dm->slots);

@@ -14,7 +14,8 @@
  *     kernel's order (prepare, insn_hook per processed instruction, finalize, replace_insn /
  *     remove_insns for dead code, translate, destroy);
  *   - device removal: a program or map bound to a removed port moves to another port of the same
- *     offload device, or is orphaned (every later operation on it fails with -ENODEV).
+ *     offload device, or is orphaned (every later operation on it fails with -ENODEV; an
+ *     orphaned program keeps its id, an orphaned map loses its own).
  *
  * The structures below are written after the kernel's (struct net_device, bpf_prog, bpf_prog_aux,
  * bpf_offloaded_map, netdev_bpf, bpf_prog_offload_ops, bpf_verifier_env) so that driver code
@@ -172,7 +173,7 @@ struct nicsim_bpf_prog_offload {
 
 /* struct bpf_prog_aux. */
 struct nicsim_bpf_prog_aux {
-    uint32_t id; /* 0 once orphaned or before load completes */
+    uint32_t id; /* 0 before load completes; kept when orphaned (kernel >= 6.3) */
     char name[NICSIM_BPF_OBJ_NAME];
     bool dev_bound;         /* loaded with prog_ifindex */
     bool offload_requested; /* dev_bound and not BPF_F_XDP_DEV_BOUND_ONLY: runs on the device */
@@ -393,7 +394,8 @@ int nicsim_kern_map_get_next_key(struct nicsim_kern *k, int fd, const void *key,
 /* close(): drops the descriptor's reference. */
 int nicsim_kern_close(struct nicsim_kern *k, int fd);
 /* BPF_PROG_GET_FD_BY_ID / BPF_MAP_GET_FD_BY_ID (-ENOENT), BPF_PROG_GET_NEXT_ID /
- * BPF_MAP_GET_NEXT_ID (-ENOENT after the last; orphaned objects are not listed). */
+ * BPF_MAP_GET_NEXT_ID (-ENOENT after the last; orphaned programs are listed, as bpftool's
+ * "orphaned" ones, orphaned maps are not). */
 int nicsim_kern_prog_get_fd_by_id(struct nicsim_kern *k, uint32_t id);
 int nicsim_kern_map_get_fd_by_id(struct nicsim_kern *k, uint32_t id);
 int nicsim_kern_prog_get_next_id(struct nicsim_kern *k, uint32_t start_id, uint32_t *next_id);

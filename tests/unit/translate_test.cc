@@ -13,10 +13,7 @@
 #include "nicsim/ctrl.h"
 #include "nicsim/drv.h"
 #include "nicsim/kern.h"
-// nic_image.h checks its layout with C11 _Static_assert, which C++ spells static_assert.
-#define _Static_assert static_assert
 #include "nicsim/nic_image.h"
-#undef _Static_assert
 #include "nicsim/nicdev.h"
 #include "offload_insns.h"
 

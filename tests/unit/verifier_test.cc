@@ -490,6 +490,34 @@ TEST_F(VerifierTest, FinalizeAndTranslateRefusals)
     EXPECT_EQ(rec.events.back(), "destroy");
 }
 
+TEST_F(VerifierTest, DeviceRefusalsAreExplainedAtEveryLogLevel)
+{
+    // with log_level 1 the log ends in "processed N insns": the refusal must still be the last
+    // message
+    for (uint32_t level : {0u, 1u, 2u}) {
+        rec = Recorder{};
+        rec.fail_prepare = -ENOMEM;
+        Load p(branchy(), {}, (uint32_t)dev->ifindex);
+        p.attr.log_level = level;
+        EXPECT_EQ(nicsim_kern_prog_load(k, &p.attr), -ENOMEM);
+        EXPECT_STREQ(p.attr.err_msg, "device refused the program (-12)") << level;
+
+        rec = Recorder{};
+        rec.fail_finalize = -E2BIG;
+        Load f(branchy(), {}, (uint32_t)dev->ifindex);
+        f.attr.log_level = level;
+        EXPECT_EQ(nicsim_kern_prog_load(k, &f.attr), -E2BIG);
+        EXPECT_STREQ(f.attr.err_msg, "device refused the program at finalize (-7)") << level;
+
+        rec = Recorder{};
+        rec.fail_translate = -EIO;
+        Load t(branchy(), {}, (uint32_t)dev->ifindex);
+        t.attr.log_level = level;
+        EXPECT_EQ(nicsim_kern_prog_load(k, &t.attr), -EIO);
+        EXPECT_STREQ(t.attr.err_msg, "offloaded program translation failed (-5)") << level;
+    }
+}
+
 TEST_F(VerifierTest, NoCallbacksForHostPrograms)
 {
     EXPECT_EQ(load(branchy()), 0);
