@@ -1003,6 +1003,20 @@ int nicsim_kern_close(struct nicsim_kern *k, int fd)
 
     if (!e)
         return -EBADF;
+    if (e->kind == FD_MAP) {
+        /* map_release_uref: when the last user reference of a prog array goes, its entries are
+         * cleared (bpf_fd_array_map_clear), which breaks the reference cycle between a prog
+         * array and the programs that tail-call through it. */
+        struct nicsim_bpf_map *map = e->obj;
+        size_t users = 0;
+
+        for (size_t i = 3; i < k->n_fds; i++)
+            users += k->fds[i].kind == FD_MAP && k->fds[i].obj == map;
+        if (users == 1 && map->map_type == BPF_MAP_TYPE_PROG_ARRAY)
+            for (uint32_t i = 0; i < map->max_entries; i++)
+                nicsim_kern_map_delete_elem(k, fd, &i);
+        e = fd_get(k, fd);
+    }
     copy = *e;
     e->kind = FD_FREE;
     e->obj = NULL;

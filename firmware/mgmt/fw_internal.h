@@ -76,8 +76,7 @@ struct nicsim_fw {
     struct nicsim_fw_hal hal;
     uint32_t n_ports, n_cores, max_maps, max_progs, evq_bytes;
     uint64_t map_mem;
-    struct nicsim_fw_maps *maps; /* the map library's store */
-    void *map_store;             /* fw_mapglue.c's private table */
+    struct nicsim_fw_maps *maps; /* the map library's store (fw_mapglue.c) */
     struct fw_map_ent *map_ent;  /* [max_maps + 1], index = map id */
     uint32_t n_maps;
     struct fw_prog *progs; /* [max_progs], id = index + 1 */

@@ -100,13 +100,15 @@ static double now(void)
 int cmd_bench(int argc, char **argv)
 {
     int reps = 3;
+    if (argc > 1 && !strcmp(argv[1], "replay"))
+        return cmd_bench_replay(argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
             reps = atoi(argv[++i]);
             if (reps < 1)
                 reps = 1;
         } else {
-            fprintf(stderr, "usage: nicsim bench [--reps N]\n"
+            fprintf(stderr, "usage: nicsim bench [--reps N] | nicsim bench replay [--packets N]\n"
                             "  prints simulated instructions per second (best of N runs, cycle "
                             "counting on) and CPI\n");
             return 2;

@@ -13,6 +13,9 @@ int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_bench_replay(int argc, char **argv);
 
 struct nicsim_run;
 void cli_print_run(const struct nicsim_run *run);

@@ -107,7 +107,8 @@ void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_res
     if (res->error && res->error != NICSIM_DP_ERR_NO_PROGRAM) {
         r->mac_errors[res->error]++;
         if (r->json)
-            emit(r, json_pack("{s:I,s:s}", "index", (json_int_t)index, "error",
+            emit(r, json_pack("{s:I,s:s,s:s}", "index", (json_int_t)index, "error",
+                              nicsim_dp_error_code(res->error), "error_message",
                               nicsim_dp_error_name(res->error)));
         return;
     }

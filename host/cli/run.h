@@ -16,10 +16,13 @@ struct run_opts {
     const char *out_pcap;                   /* --out-pcap FILE */
     const char *dump_maps;                  /* --dump-maps FILE */
     const char *events;                     /* --events FILE */
+    const char *maps_dir;                   /* --maps-dir DIR: DIR/NAME.json for map NAME */
     const char *map_args[RUN_MAX_MAP_ARGS]; /* --map NAME=FILE */
     unsigned n_map_args;
     const char *prog_array_args[RUN_MAX_MAP_ARGS]; /* --prog-array MAP:INDEX=PROG */
     unsigned n_prog_array_args;
+    const char *ignore_args[RUN_MAX_MAP_ARGS]; /* --ignore-bytes MAP:OFFSET:LEN */
+    unsigned n_ignore_args;
     bool compare_kernel;
     uint32_t clock_mhz;
     uint32_t cores;

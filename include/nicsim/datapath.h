@@ -49,6 +49,8 @@ enum nicsim_dp_error {
     NICSIM_DP_ERR_NO_PROGRAM, /* no XDP program on the port: passed to the host untouched */
 };
 const char *nicsim_dp_error_name(enum nicsim_dp_error err);
+/* Short code for reports: "runt", "oversize", "truncated", "no_program". */
+const char *nicsim_dp_error_code(enum nicsim_dp_error err);
 
 enum nicsim_dp_dest {
     NICSIM_DP_DEST_DROP = 0,

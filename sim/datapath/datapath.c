@@ -22,6 +22,20 @@ static const char *const error_names[] = {
     [NICSIM_DP_ERR_NO_PROGRAM] = "no XDP program on the port",
 };
 
+static const char *const error_codes[] = {
+    [NICSIM_DP_OK] = "ok",
+    [NICSIM_DP_ERR_RUNT] = "runt",
+    [NICSIM_DP_ERR_OVERSIZE] = "oversize",
+    [NICSIM_DP_ERR_TRUNCATED] = "truncated",
+    [NICSIM_DP_ERR_NO_PROGRAM] = "no_program",
+};
+
+const char *nicsim_dp_error_code(enum nicsim_dp_error err)
+{
+    return (unsigned)err < sizeof(error_codes) / sizeof(error_codes[0]) ? error_codes[err]
+                                                                        : "unknown";
+}
+
 const char *nicsim_dp_error_name(enum nicsim_dp_error err)
 {
     return (unsigned)err < sizeof(error_names) / sizeof(error_names[0]) ? error_names[err]

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR MIT)
-// ELF loader test object: BTF-defined maps (.maps) of many kinds and attribute spellings.
+// ELF loader test object: BTF-defined maps (.maps) of many kinds and attribute spellings
+// (map-in-map is refused by the loader: see refused.bpf.c, USE_MAP_IN_MAP).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -93,20 +94,6 @@ struct {
     __type(value, __u32);
 } pinned SEC(".maps");
 
-struct inner_map {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 2);
-    __type(key, __u32);
-    __type(value, __u64);
-};
-
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-    __uint(max_entries, 3);
-    __type(key, __u32);
-    __array(values, struct inner_map);
-} outer SEC(".maps");
-
 SEC("xdp")
 int xdp_maps(struct xdp_md *ctx)
 {
@@ -114,7 +101,6 @@ int xdp_maps(struct xdp_md *ctx)
     struct flow_val *v;
     __u32 zero = 0;
     __u64 *c;
-    void *inner;
 
     v = bpf_map_lookup_elem(&flows, &k);
     if (v)
@@ -126,9 +112,6 @@ int xdp_maps(struct xdp_md *ctx)
         return XDP_DROP;
     if (bpf_map_peek_elem(&bloom, &zero) == 0)
         return XDP_DROP;
-    inner = bpf_map_lookup_elem(&outer, &zero);
-    if (inner && bpf_map_lookup_elem(inner, &zero))
-        return XDP_TX;
     if (bpf_map_lookup_elem(&pinned, &zero))
         return bpf_redirect_map(&xsks, 0, XDP_PASS);
     return bpf_redirect_map(&ports, 1, XDP_PASS);

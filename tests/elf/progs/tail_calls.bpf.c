@@ -1,34 +1,19 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR MIT)
-// ELF loader test object: maps initialised through relocations in .maps: a program array with
-// programs in its slots and an array of maps with inner maps in its slots.
+// ELF loader test object: a program array initialised through relocations in .rel.maps
+// (`__array(values, ...)` with `.values = {...}`), slots 1 and 3 set, 0 and 2 empty.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-struct inner {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, __u32);
-} inner_a SEC(".maps"), inner_b SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-    __uint(max_entries, 4);
-    __type(key, __u32);
-    __array(values, struct inner);
-} outer SEC(".maps") = {
-    .values = {[0] = &inner_a, [3] = &inner_b},
-};
-
 int tail_b(struct xdp_md *ctx);
+int tail_c(struct xdp_md *ctx);
 
 struct {
     __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-    __uint(max_entries, 3);
+    __uint(max_entries, 4);
     __type(key, __u32);
     __array(values, int(void *));
 } jumps SEC(".maps") = {
-    .values = {[1] = (void *)&tail_b},
+    .values = {[1] = (void *)&tail_b, [3] = (void *)&tail_c},
 };
 
 SEC("xdp")
@@ -41,10 +26,14 @@ int tail_a(struct xdp_md *ctx)
 SEC("xdp")
 int tail_b(struct xdp_md *ctx)
 {
-    __u32 k = 0;
-    void *m = bpf_map_lookup_elem(&outer, &k);
+    bpf_tail_call(ctx, &jumps, 3);
+    return XDP_DROP;
+}
 
-    return m ? XDP_TX : XDP_DROP;
+SEC("xdp/devmap")
+int tail_c(struct xdp_md *ctx)
+{
+    return XDP_TX;
 }
 
 char LICENSE[] SEC("license") = "GPL";

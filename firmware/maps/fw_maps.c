@@ -1,0 +1,1281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NIC map library: map creation (the kernel's map_create / map_alloc_check rules), the host's
+ * bpf(2) element operations and the programs' helper operations, over one store.
+ *
+ * Value memory: every map with in-place values owns one block of n_slots * value_stride bytes,
+ * allocated at creation and never moved. value_stride = round_up(value_size, 8) * n_cpus (n_cpus
+ * is 1 unless the map is per-CPU); the value of element slot e, CPU c is at
+ * e * value_stride + c * round_up(value_size, 8). Slots: arrays by index, hashes by element,
+ * the LPM trie by leaf.
+ *
+ * Memory charged to the budget (nicsim_fw_map_info.mem), in bytes, with S = value_stride,
+ * B = the hash table's bucket count (roundup_pow_of_two(max_entries)), N = max_entries:
+ *   every map                                  64 (descriptor)
+ *   array, per-CPU array                       + N * S
+ *   prog array, perf event array, array of maps, devmap   + N * 8
+ *   hash, per-CPU hash, LRU hashes, hash of maps          + 8 * B + N * (32 + round8(key) + S)
+ *   devmap hash                                + 8 * B + N * 40
+ *   LPM trie                                   + N * (S + 2 * (24 + round8(key - 4)))
+ *   queue, stack                               + (N + 1) * round8(value)
+ *   bloom filter                               + the bit array's bytes
+ *   ring buffer                                + N + 4096 (data and the position pages)
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fw_maps_internal.h"
+
+#define KMALLOC_MAX_SIZE   (1ull << 22) /* x86-64: 1 << (PAGE_SHIFT + MAX_PAGE_ORDER) */
+#define HTAB_ELEM_SIZE     48u          /* sizeof(struct htab_elem) */
+#define PCPU_MIN_UNIT_SIZE (32u << 10)
+#define LPM_DATA_SIZE_MAX  256u
+#define LPM_VAL_SIZE_MAX   (KMALLOC_MAX_SIZE - LPM_DATA_SIZE_MAX - 24u)
+#define PAGE_SIZE          4096u
+
+#define ARRAY_CREATE_FLAG_MASK                                                                     \
+    (FM_F_NUMA_NODE | FM_F_MMAPABLE | FM_F_ACCESS_MASK | FM_F_PRESERVE_ELEMS | FM_F_INNER_MAP)
+#define HTAB_CREATE_FLAG_MASK                                                                      \
+    (FM_F_NO_PREALLOC | FM_F_NO_COMMON_LRU | FM_F_NUMA_NODE | FM_F_ACCESS_MASK | FM_F_ZERO_SEED)
+#define LPM_CREATE_FLAG_MASK   (FM_F_NO_PREALLOC | FM_F_NUMA_NODE | FM_F_ACCESS_MASK)
+#define DEV_CREATE_FLAG_MASK   (FM_F_NUMA_NODE | FM_F_RDONLY | FM_F_WRONLY)
+#define QS_CREATE_FLAG_MASK    (FM_F_NUMA_NODE | FM_F_ACCESS_MASK)
+#define BLOOM_CREATE_FLAG_MASK (FM_F_NUMA_NODE | FM_F_ZERO_SEED | FM_F_ACCESS_MASK)
+
+static void say(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void say(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!msg || !len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+}
+
+#define FAIL(err, ...)                                                                             \
+    do {                                                                                           \
+        say(msg, msg_len, __VA_ARGS__);                                                            \
+        return (err);                                                                              \
+    } while (0)
+
+static inline uint32_t round8(uint32_t v)
+{
+    return (v + 7u) & ~7u;
+}
+
+static uint32_t roundup_pow2(uint32_t v)
+{
+    uint32_t p = 1;
+
+    while (p < v)
+        p <<= 1;
+    return p;
+}
+
+/* ---- type classes */
+static int is_percpu(uint32_t t)
+{
+    return t == FM_PERCPU_ARRAY || t == FM_PERCPU_HASH || t == FM_LRU_PERCPU_HASH;
+}
+
+static int is_plain_array(uint32_t t)
+{
+    return t == FM_ARRAY || t == FM_PERCPU_ARRAY;
+}
+
+static int is_fd_array(uint32_t t)
+{
+    return t == FM_PROG_ARRAY || t == FM_PERF_EVENT_ARRAY || t == FM_ARRAY_OF_MAPS;
+}
+
+static int is_htab(uint32_t t)
+{
+    return t == FM_HASH || t == FM_PERCPU_HASH || t == FM_LRU_HASH || t == FM_LRU_PERCPU_HASH ||
+           t == FM_HASH_OF_MAPS;
+}
+
+static int is_lru(uint32_t t)
+{
+    return t == FM_LRU_HASH || t == FM_LRU_PERCPU_HASH;
+}
+
+static int has_value_mem(uint32_t t)
+{
+    return is_plain_array(t) || is_htab(t) || t == FM_LPM_TRIE;
+}
+
+int nicsim_fw_maps__type_supported(uint32_t t)
+{
+    return is_plain_array(t) || is_fd_array(t) || is_htab(t) || t == FM_LPM_TRIE ||
+           t == FM_DEVMAP || t == FM_DEVMAP_HASH || t == FM_QUEUE || t == FM_STACK ||
+           t == FM_RINGBUF || t == FM_BLOOM_FILTER;
+}
+
+/* ---- store */
+struct nicsim_fw_maps *nicsim_fw_maps__new(const struct nicsim_fw_maps_opts *opts)
+{
+    struct nicsim_fw_maps_opts o = {0};
+    struct nicsim_fw_maps *m;
+
+    if (!opts || opts->sz < offsetof(struct nicsim_fw_maps_opts, max_id) + sizeof(uint32_t)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+    if (!o.n_cpus || o.n_cpus > 64 || !o.max_id || o.max_id > (1u << 24) ||
+        o.host_cpu >= o.n_cpus) {
+        errno = EINVAL;
+        return NULL;
+    }
+    m = calloc(1, sizeof(*m));
+    if (!m) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    m->maps = calloc((size_t)o.max_id + 1u, sizeof(*m->maps));
+    if (!m->maps) {
+        free(m);
+        errno = ENOMEM;
+        return NULL;
+    }
+    m->n_cpus = o.n_cpus;
+    m->max_id = o.max_id;
+    m->host_cpu = o.host_cpu;
+    m->hash_seed = o.hash_seed;
+    m->mem_budget = o.mem_budget ? o.mem_budget : UINT64_MAX;
+    return m;
+}
+
+static void map_free(struct fm_map *f)
+{
+    if (!f)
+        return;
+    if (f->h) {
+        fm_htab_fini(f->h);
+        free(f->h);
+    }
+    if (f->t) {
+        fm_lpm_fini(f->t);
+        free(f->t);
+    }
+    free(f->vals);
+    free(f->present);
+    free(f->bits);
+    free(f);
+}
+
+void nicsim_fw_maps__free(struct nicsim_fw_maps *m)
+{
+    if (!m)
+        return;
+    for (uint32_t i = 0; i <= m->max_id; i++)
+        map_free(m->maps[i]);
+    free(m->maps);
+    free(m);
+}
+
+static struct fm_map *get(const struct nicsim_fw_maps *m, uint32_t id)
+{
+    if (!m || !id || id > m->max_id)
+        return NULL;
+    return m->maps[id];
+}
+
+uint64_t nicsim_fw_maps__mem_used(const struct nicsim_fw_maps *m)
+{
+    return m ? m->mem_used : 0;
+}
+
+/* ---- creation: the checks of map_create and of each type's map_alloc_check / map_alloc */
+static int access_ok(uint32_t flags)
+{
+    return (flags & (FM_F_RDONLY_PROG | FM_F_WRONLY_PROG)) != (FM_F_RDONLY_PROG | FM_F_WRONLY_PROG);
+}
+
+static int check_array(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (!a->max_entries)
+        FAIL(-EINVAL, "max_entries must not be 0");
+    if (a->key_size != 4)
+        FAIL(-EINVAL, "array maps have 4-byte keys (u32 index), not %u", a->key_size);
+    if (!a->value_size)
+        FAIL(-EINVAL, "value_size must not be 0");
+    if ((a->flags & ~ARRAY_CREATE_FLAG_MASK) || !access_ok(a->flags))
+        FAIL(-EINVAL, "map_flags 0x%x are not valid for an array map", a->flags);
+    if (a->type == FM_PERCPU_ARRAY && (a->flags & FM_F_NUMA_NODE))
+        FAIL(-EINVAL, "per-CPU arrays take no NUMA node");
+    if (a->type != FM_ARRAY && (a->flags & (FM_F_MMAPABLE | FM_F_INNER_MAP)))
+        FAIL(-EINVAL, "BPF_F_MMAPABLE and BPF_F_INNER_MAP are for BPF_MAP_TYPE_ARRAY only");
+    if (a->type != FM_PERF_EVENT_ARRAY && (a->flags & FM_F_PRESERVE_ELEMS))
+        FAIL(-EINVAL, "BPF_F_PRESERVE_ELEMS is for perf event arrays only");
+    if (a->value_size > 0x7fffffffu)
+        FAIL(-E2BIG, "value_size %u is too large", a->value_size);
+    if (a->type == FM_PERCPU_ARRAY && round8(a->value_size) > PCPU_MIN_UNIT_SIZE)
+        FAIL(-E2BIG, "per-CPU values are limited to %u bytes, not %u", PCPU_MIN_UNIT_SIZE,
+             a->value_size);
+    if (a->max_entries > (1u << 31))
+        FAIL(-E2BIG, "max_entries %u is too large", a->max_entries);
+    return 0;
+}
+
+static int check_htab(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    int percpu = is_percpu(a->type), lru = is_lru(a->type);
+
+    if ((a->flags & ~HTAB_CREATE_FLAG_MASK) || !access_ok(a->flags))
+        FAIL(-EINVAL, "map_flags 0x%x are not valid for a hash map", a->flags);
+    if (!lru && (a->flags & FM_F_NO_COMMON_LRU))
+        FAIL(-EINVAL, "BPF_F_NO_COMMON_LRU is for LRU hash maps only");
+    if (lru && (a->flags & FM_F_NO_PREALLOC))
+        FAIL(-FM_ENOTSUPP, "LRU hash maps are always preallocated (BPF_F_NO_PREALLOC refused)");
+    if ((a->flags & FM_F_NUMA_NODE) && (percpu || (a->flags & FM_F_NO_COMMON_LRU)))
+        FAIL(-EINVAL, "per-CPU maps take no NUMA node");
+    if (!a->max_entries || !a->key_size || !a->value_size)
+        FAIL(-EINVAL, "key_size (%u), value_size (%u) and max_entries (%u) must not be 0",
+             a->key_size, a->value_size, a->max_entries);
+    if ((uint64_t)a->key_size + a->value_size >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE)
+        FAIL(-E2BIG, "key_size + value_size (%llu) is too large",
+             (unsigned long long)a->key_size + a->value_size);
+    if (percpu && round8(a->value_size) > PCPU_MIN_UNIT_SIZE)
+        FAIL(-E2BIG, "per-CPU values are limited to %u bytes, not %u", PCPU_MIN_UNIT_SIZE,
+             a->value_size);
+    return 0;
+}
+
+static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr *a, char *msg,
+                      size_t msg_len)
+{
+    uint32_t t = a->type, f = a->flags;
+    int err;
+
+    if (!nicsim_fw_maps__type_supported(t))
+        FAIL(-EINVAL, "map type %u is not supported by the NIC", t);
+    if ((f & FM_F_RDONLY) && (f & FM_F_WRONLY))
+        FAIL(-EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY exclude each other");
+    if (a->inner_map_id && t != FM_ARRAY_OF_MAPS && t != FM_HASH_OF_MAPS)
+        FAIL(-EINVAL, "map type %u holds no maps (inner map %u given)", t, a->inner_map_id);
+    switch (t) {
+    case FM_ARRAY:
+    case FM_PERCPU_ARRAY:
+        return check_array(a, msg, msg_len);
+    case FM_PROG_ARRAY:
+    case FM_PERF_EVENT_ARRAY:
+    case FM_ARRAY_OF_MAPS:
+        if (a->value_size != 4)
+            FAIL(-EINVAL, "map type %u holds 4-byte ids, not %u-byte values", t, a->value_size);
+        if (f & (FM_F_RDONLY_PROG | FM_F_WRONLY_PROG))
+            FAIL(-EINVAL, "map type %u takes no BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG", t);
+        err = check_array(a, msg, msg_len);
+        break;
+    case FM_HASH_OF_MAPS:
+        if (a->value_size != 4)
+            FAIL(-EINVAL, "hash of maps holds 4-byte ids, not %u-byte values", a->value_size);
+        err = check_htab(a, msg, msg_len);
+        break;
+    case FM_HASH:
+    case FM_PERCPU_HASH:
+    case FM_LRU_HASH:
+    case FM_LRU_PERCPU_HASH:
+        err = check_htab(a, msg, msg_len);
+        if (!err && a->max_entries > (1u << 31))
+            FAIL(-E2BIG, "max_entries %u is too large", a->max_entries);
+        return err;
+    case FM_LPM_TRIE:
+        if (!a->max_entries || !(f & FM_F_NO_PREALLOC) || (f & ~LPM_CREATE_FLAG_MASK) ||
+            !access_ok(f))
+            FAIL(-EINVAL,
+                 "LPM trie: max_entries must not be 0 and map_flags 0x%x must include "
+                 "BPF_F_NO_PREALLOC and nothing unsupported",
+                 f);
+        if (a->key_size < 5 || a->key_size > 4 + LPM_DATA_SIZE_MAX)
+            FAIL(-EINVAL, "LPM trie: key_size %u is not 4 (prefixlen) + 1..%u data bytes",
+                 a->key_size, LPM_DATA_SIZE_MAX);
+        if (a->value_size < 1 || a->value_size > LPM_VAL_SIZE_MAX)
+            FAIL(-EINVAL, "LPM trie: value_size %u is not in 1..%llu", a->value_size,
+                 (unsigned long long)LPM_VAL_SIZE_MAX);
+        return 0;
+    case FM_DEVMAP:
+    case FM_DEVMAP_HASH:
+        if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
+            (f & ~DEV_CREATE_FLAG_MASK))
+            FAIL(-EINVAL,
+                 "devmap: key_size 4, value_size 4 (ifindex) or 8 (ifindex, prog fd), "
+                 "max_entries > 0 and map_flags within 0x%x needed",
+                 DEV_CREATE_FLAG_MASK);
+        if (t == FM_DEVMAP_HASH && a->max_entries > (1u << 31))
+            FAIL(-EINVAL, "max_entries %u is too large", a->max_entries);
+        return 0;
+    case FM_QUEUE:
+    case FM_STACK:
+        if (!a->max_entries || a->key_size || !a->value_size || (f & ~QS_CREATE_FLAG_MASK) ||
+            !access_ok(f))
+            FAIL(-EINVAL, "queue / stack: key_size 0, value_size and max_entries > 0 needed");
+        if (a->value_size > KMALLOC_MAX_SIZE)
+            FAIL(-E2BIG, "value_size %u is too large", a->value_size);
+        return 0;
+    case FM_BLOOM_FILTER:
+        if (a->key_size || !a->value_size || !a->max_entries || (f & ~BLOOM_CREATE_FLAG_MASK) ||
+            !access_ok(f))
+            FAIL(-EINVAL, "bloom filter: key_size 0, value_size and max_entries > 0 needed");
+        return 0;
+    case FM_RINGBUF:
+        if (f & ~FM_F_NUMA_NODE)
+            FAIL(-EINVAL, "ring buffer: map_flags 0x%x are not valid", f);
+        if (a->key_size || a->value_size || a->max_entries < PAGE_SIZE ||
+            (a->max_entries & (a->max_entries - 1)))
+            FAIL(-EINVAL,
+                 "ring buffer: key and value size 0, size a power of 2 and a multiple "
+                 "of %u",
+                 PAGE_SIZE);
+        return 0;
+    default:
+        FAIL(-EINVAL, "map type %u is not supported by the NIC", t);
+    }
+    if (err)
+        return err;
+    if (t == FM_ARRAY_OF_MAPS || t == FM_HASH_OF_MAPS) {
+        struct fm_map *in = get(m, a->inner_map_id);
+
+        if (!in)
+            FAIL(-EINVAL, "map-in-map: the template map %u does not exist", a->inner_map_id);
+        if (in->type == FM_ARRAY_OF_MAPS || in->type == FM_HASH_OF_MAPS)
+            FAIL(-EINVAL, "map-in-map: the template map %u holds maps itself", a->inner_map_id);
+    }
+    return 0;
+}
+
+/* Slots, buckets, and bytes charged (see the formula at the top). */
+static uint64_t mem_of(const struct fm_map *f)
+{
+    uint64_t n = f->max_entries, s = f->stride, b;
+
+    switch (f->type) {
+    case FM_ARRAY:
+    case FM_PERCPU_ARRAY:
+        return 64 + n * s;
+    case FM_PROG_ARRAY:
+    case FM_PERF_EVENT_ARRAY:
+    case FM_ARRAY_OF_MAPS:
+    case FM_DEVMAP:
+        return 64 + n * 8;
+    case FM_DEVMAP_HASH:
+        b = roundup_pow2(f->max_entries);
+        return 64 + 8 * b + n * 40;
+    case FM_LPM_TRIE:
+        return 64 + n * (s + 2 * (24 + (uint64_t)round8(f->key_size - 4)));
+    case FM_QUEUE:
+    case FM_STACK:
+        return 64 + (n + 1) * round8(f->value_size);
+    case FM_BLOOM_FILTER:
+        return 64 + (uint64_t)f->bloom_mask / 8 + 1;
+    case FM_RINGBUF:
+        return 64 + n + PAGE_SIZE;
+    default: /* hash tables */
+        b = roundup_pow2(f->max_entries);
+        return 64 + 8 * b + n * (32 + round8(f->key_size) + s);
+    }
+}
+
+static void bloom_size(struct fm_map *f)
+{
+    uint64_t nr_bits = (uint64_t)f->max_entries * 5;
+
+    f->bloom_nr_hash = 5; /* map_extra is 0: the kernel's default */
+    nr_bits = nr_bits / 5 * 7;
+    if (nr_bits > (1ull << 31)) {
+        f->bloom_mask = UINT32_MAX;
+        return;
+    }
+    if (nr_bits <= 64)
+        nr_bits = 64;
+    else
+        nr_bits = roundup_pow2((uint32_t)nr_bits);
+    f->bloom_mask = (uint32_t)nr_bits - 1;
+}
+
+int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
+                           const struct nicsim_fw_map_attr *attr, char *msg, size_t msg_len)
+{
+    struct fm_map *f;
+    uint64_t n_slots = 0;
+    int err;
+
+    if (!m || !attr)
+        FAIL(-EINVAL, "no store or no attributes");
+    if (!id || id > m->max_id)
+        FAIL(-EINVAL, "map id %u is not in 1..%u", id, m->max_id);
+    if (m->maps[id])
+        FAIL(-EEXIST, "map id %u is in use", id);
+    err = check_attr(m, attr, msg, msg_len);
+    if (err)
+        return err;
+    f = calloc(1, sizeof(*f));
+    if (!f)
+        FAIL(-ENOMEM, "no firmware memory");
+    f->type = attr->type;
+    f->key_size = attr->key_size;
+    f->value_size = attr->value_size;
+    f->max_entries = f->attr_max_entries = attr->max_entries;
+    f->flags = attr->flags;
+    if (f->type == FM_DEVMAP || f->type == FM_DEVMAP_HASH)
+        f->flags |= FM_F_RDONLY_PROG; /* as dev_map_init_map */
+    f->n_cpus = is_percpu(f->type) ? m->n_cpus : 1;
+    f->slice = round8(f->value_size);
+    f->stride = f->slice * f->n_cpus;
+    if (is_lru(f->type) && (f->flags & FM_F_NO_COMMON_LRU)) {
+        /* each CPU's LRU list gets the same number of elements, at least one */
+        uint64_t up = ((uint64_t)f->max_entries + m->n_cpus - 1) / m->n_cpus * m->n_cpus;
+
+        f->max_entries = up > UINT32_MAX ? f->max_entries / m->n_cpus * m->n_cpus : (uint32_t)up;
+    }
+    if (f->type == FM_BLOOM_FILTER)
+        bloom_size(f);
+    if (f->type == FM_ARRAY_OF_MAPS || f->type == FM_HASH_OF_MAPS) {
+        const struct fm_map *in = m->maps[attr->inner_map_id];
+
+        f->inner = (struct nicsim_fw_map_attr){.type = in->type,
+                                               .key_size = in->key_size,
+                                               .value_size = in->value_size,
+                                               .max_entries = in->max_entries,
+                                               .flags = in->flags};
+    }
+    f->mem = mem_of(f);
+    if (f->mem > m->mem_budget - m->mem_used) {
+        uint64_t need = f->mem;
+
+        map_free(f);
+        FAIL(-ENOMEM, "map needs %llu bytes of map memory, %llu of %llu are left",
+             (unsigned long long)need, (unsigned long long)(m->mem_budget - m->mem_used),
+             (unsigned long long)m->mem_budget);
+    }
+    if (is_plain_array(f->type) || is_fd_array(f->type) || f->type == FM_DEVMAP ||
+        is_htab(f->type) || f->type == FM_LPM_TRIE || f->type == FM_DEVMAP_HASH)
+        n_slots = f->max_entries;
+    else if (f->type == FM_QUEUE || f->type == FM_STACK)
+        n_slots = (uint64_t)f->max_entries + 1;
+    if (f->type == FM_QUEUE || f->type == FM_STACK) {
+        f->stride = f->value_size; /* a ring of raw values */
+        f->n_cpus = 1;
+    }
+    f->vals_len = (size_t)(n_slots * f->stride);
+    f->vals = calloc(f->vals_len ? f->vals_len : 1, 1);
+    err = f->vals ? 0 : -ENOMEM;
+    if (!err && (is_fd_array(f->type) || f->type == FM_DEVMAP)) {
+        f->present = calloc(f->max_entries, 1);
+        err = f->present ? 0 : -ENOMEM;
+    }
+    if (!err && (is_htab(f->type) || f->type == FM_DEVMAP_HASH)) {
+        uint32_t seed = (f->flags & FM_F_ZERO_SEED) ? 0 : m->hash_seed;
+
+        f->h = calloc(1, sizeof(*f->h));
+        err = f->h
+                  ? fm_htab_init(f->h, f->max_entries, f->key_size, seed, f->type == FM_DEVMAP_HASH,
+                                 is_lru(f->type), !!(f->flags & FM_F_NO_COMMON_LRU), m->n_cpus)
+                  : -ENOMEM;
+        if (err) {
+            free(f->h);
+            f->h = NULL;
+        }
+    }
+    if (!err && f->type == FM_LPM_TRIE) {
+        f->t = calloc(1, sizeof(*f->t));
+        err = f->t ? fm_lpm_init(f->t, f->key_size, f->max_entries) : -ENOMEM;
+        if (err) {
+            free(f->t);
+            f->t = NULL;
+        }
+    }
+    if (!err && f->type == FM_BLOOM_FILTER) {
+        f->seed = (f->flags & FM_F_ZERO_SEED) ? 0 : m->hash_seed;
+        f->bits = calloc((size_t)f->bloom_mask / 8 + 1, 1);
+        err = f->bits ? 0 : -ENOMEM;
+    }
+    if (err) {
+        map_free(f);
+        FAIL(err, "no firmware memory for map %u", id);
+    }
+    m->maps[id] = f;
+    m->mem_used += f->mem;
+    return 0;
+}
+
+int nicsim_fw_maps__destroy(struct nicsim_fw_maps *m, uint32_t id)
+{
+    struct fm_map *f = get(m, id);
+
+    if (!f)
+        return -ENOENT;
+    m->mem_used -= f->mem;
+    map_free(f);
+    m->maps[id] = NULL;
+    return 0;
+}
+
+static uint32_t count_of(const struct fm_map *f)
+{
+    if (is_plain_array(f->type))
+        return f->max_entries;
+    if (f->h)
+        return f->h->count;
+    if (f->t)
+        return f->t->n_entries;
+    if (f->type == FM_QUEUE || f->type == FM_STACK)
+        return f->q_count;
+    return f->count;
+}
+
+int nicsim_fw_maps__info(const struct nicsim_fw_maps *m, uint32_t id,
+                         struct nicsim_fw_map_info *info)
+{
+    const struct fm_map *f = get(m, id);
+
+    if (!f)
+        return -ENOENT;
+    if (!info)
+        return -EINVAL;
+    *info = (struct nicsim_fw_map_info){.type = f->type,
+                                        .key_size = f->key_size,
+                                        .value_size = f->value_size,
+                                        .max_entries = f->max_entries,
+                                        .flags = f->flags,
+                                        .n_cpus = f->n_cpus,
+                                        .value_stride = f->stride,
+                                        .mem = f->mem,
+                                        .count = count_of(f)};
+    return 0;
+}
+
+uint8_t *nicsim_fw_maps__value_mem(struct nicsim_fw_maps *m, uint32_t id, size_t *len)
+{
+    struct fm_map *f = get(m, id);
+
+    if (!f || !has_value_mem(f->type)) {
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    if (len)
+        *len = f->vals_len;
+    return f->vals;
+}
+
+size_t nicsim_fw_maps__host_value_size(const struct nicsim_fw_maps *m, uint32_t id)
+{
+    const struct fm_map *f = get(m, id);
+
+    if (!f)
+        return 0;
+    return is_percpu(f->type) ? (size_t)f->slice * f->n_cpus : f->value_size;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Element helpers.
+ */
+static inline uint8_t *slot_val(struct fm_map *f, uint32_t slot)
+{
+    return f->vals + (size_t)slot * f->stride;
+}
+
+static inline uint32_t key_u32(const void *key)
+{
+    uint32_t v;
+
+    memcpy(&v, key, 4);
+    return v;
+}
+
+/* Host view out: per-CPU values copy every slice whole (round_up(value_size, 8), as the kernel's
+ * copy_map_value_long), others value_size bytes. */
+static void val_out(const struct fm_map *f, uint32_t slot, void *out)
+{
+    const uint8_t *v = f->vals + (size_t)slot * f->stride;
+
+    memcpy(out, v, is_percpu(f->type) ? f->stride : f->value_size);
+}
+
+static void val_in_host(struct fm_map *f, uint32_t slot, const void *in)
+{
+    memcpy(slot_val(f, slot), in, is_percpu(f->type) ? f->stride : f->value_size);
+}
+
+/* A program's write: its CPU's slice (value_size bytes); `fresh` zeroes the other slices. */
+static void val_in_prog(struct fm_map *f, uint32_t slot, uint32_t cpu, const void *in, int fresh)
+{
+    uint8_t *v = slot_val(f, slot);
+
+    if (!is_percpu(f->type)) {
+        memcpy(v, in, f->value_size);
+        return;
+    }
+    if (fresh)
+        memset(v, 0, f->stride);
+    memcpy(v + (size_t)cpu * f->slice, in, f->value_size);
+}
+
+struct src {
+    int prog;     /* from a program: CPU slice semantics */
+    uint32_t cpu; /* the acting CPU */
+};
+
+static void val_write(struct fm_map *f, uint32_t slot, struct src s, const void *in, int fresh)
+{
+    if (s.prog)
+        val_in_prog(f, slot, s.cpu, in, fresh);
+    else
+        val_in_host(f, slot, in);
+}
+
+static int check_flags(uint32_t found, uint64_t flags)
+{
+    if (found != FM_NIL && (flags & ~(uint64_t)FM_F_LOCK) == FM_NOEXIST)
+        return -EEXIST;
+    if (found == FM_NIL && (flags & ~(uint64_t)FM_F_LOCK) == FM_EXIST)
+        return -ENOENT;
+    return 0;
+}
+
+/* Whether a map-in-map value names a map matching the template (bpf_map_meta_equal). */
+static int inner_ok(const struct nicsim_fw_maps *m, const struct fm_map *f, uint32_t inner_id)
+{
+    const struct fm_map *in = get(m, inner_id);
+    const struct nicsim_fw_map_attr *t = &f->inner;
+
+    if (!in || in->type != t->type || in->key_size != t->key_size ||
+        in->value_size != t->value_size || in->flags != t->flags)
+        return 0;
+    if (t->type == FM_ARRAY || t->type == FM_PERCPU_ARRAY)
+        return (t->flags & FM_F_INNER_MAP) || in->max_entries == t->max_entries;
+    return 1;
+}
+
+/* ---- hash family */
+static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key,
+                       const void *value, uint64_t flags, struct src s)
+{
+    struct fm_htab *h = f->h;
+    uint32_t hash = fm_htab_hash(h, key), old, e;
+    int err;
+
+    if (f->type == FM_LRU_HASH) {
+        if (flags > FM_EXIST)
+            return -EINVAL;
+        /* the new node comes off the LRU first (it may evict), then the flags are checked */
+        e = fm_lru_pop_free(&h->lru_lists, s.cpu);
+        if (e == FM_NIL)
+            return -ENOMEM;
+        memcpy(h->keys + (size_t)e * h->key_size, key, h->key_size);
+        val_write(f, e, s, value, 1);
+        old = fm_htab_find(h, key, hash);
+        err = check_flags(old, flags);
+        if (err) {
+            fm_lru_push_free(&h->lru_lists, e);
+            return err;
+        }
+        fm_htab_link_head(h, e, hash);
+        if (old != FM_NIL) {
+            fm_lru_set_ref(&h->lru_lists, e);
+            fm_htab_unlink(h, old);
+            fm_lru_push_free(&h->lru_lists, old);
+        }
+        return 0;
+    }
+    if (f->type == FM_LRU_PERCPU_HASH) {
+        e = FM_NIL;
+        if (flags > FM_EXIST)
+            return -EINVAL;
+        if (flags != FM_EXIST) {
+            e = fm_lru_pop_free(&h->lru_lists, s.cpu);
+            if (e == FM_NIL)
+                return -ENOMEM;
+            memcpy(h->keys + (size_t)e * h->key_size, key, h->key_size);
+        }
+        old = fm_htab_find(h, key, hash);
+        err = check_flags(old, flags);
+        if (!err && old != FM_NIL) {
+            fm_lru_set_ref(&h->lru_lists, old);
+            val_write(f, old, s, value, 0);
+        } else if (!err) {
+            val_write(f, e, s, value, 1);
+            fm_htab_link_head(h, e, hash);
+            e = FM_NIL;
+        }
+        if (e != FM_NIL)
+            fm_lru_push_free(&h->lru_lists, e);
+        return err;
+    }
+    if (f->type == FM_HASH) {
+        if ((flags & ~(uint64_t)FM_F_LOCK) > FM_EXIST)
+            return -EINVAL;
+        if (flags & FM_F_LOCK)
+            return -EINVAL; /* no bpf_spin_lock in the value */
+    } else if (flags > FM_EXIST) {
+        return -EINVAL;
+    }
+    if (f->type == FM_HASH_OF_MAPS && !inner_ok(m, f, key_u32(value)))
+        return -EINVAL;
+    old = fm_htab_find(h, key, hash);
+    err = check_flags(old, flags);
+    if (err)
+        return err;
+    if (old != FM_NIL) {
+        val_write(f, old, s, value, 0);
+        if (f->type == FM_HASH) { /* the replacement goes to the head of its bucket */
+            fm_htab_unlink(h, old);
+            fm_htab_link_head(h, old, hash);
+        }
+        return 0;
+    }
+    e = fm_htab_alloc(h);
+    if (e == FM_NIL)
+        return -E2BIG;
+    memcpy(h->keys + (size_t)e * h->key_size, key, h->key_size);
+    val_write(f, e, s, value, 1);
+    fm_htab_link_head(h, e, hash);
+    return 0;
+}
+
+static int htab_delete(struct fm_map *f, const void *key, void *value_out)
+{
+    struct fm_htab *h = f->h;
+    uint32_t e = fm_htab_find(h, key, fm_htab_hash(h, key));
+
+    if (e == FM_NIL)
+        return -ENOENT;
+    if (value_out)
+        val_out(f, e, value_out);
+    fm_htab_unlink(h, e);
+    if (h->lru)
+        fm_lru_push_free(&h->lru_lists, e);
+    else
+        fm_htab_release(h, e);
+    return 0;
+}
+
+/* ---- devmap hash: hash by index, a replacement goes to the bucket head, BPF_EXIST unchecked */
+static int devmap_value(struct fm_map *f, const void *value, uint8_t *out)
+{
+    uint32_t ifindex = key_u32(value);
+    int32_t fd = -1;
+
+    if (f->value_size == 8)
+        memcpy(&fd, (const uint8_t *)value + 4, 4);
+    if (!ifindex && fd > 0)
+        return -EINVAL; /* no program without a device */
+    if (fd > 0)
+        return -EINVAL; /* DEVMAP programs are not run by the NIC */
+    memset(out, 0, 8);
+    memcpy(out, &ifindex, 4); /* bpf_prog.id stays 0 */
+    return 0;
+}
+
+static int devhash_update(struct fm_map *f, const void *key, const void *value, uint64_t flags)
+{
+    struct fm_htab *h = f->h;
+    uint32_t hash = key_u32(key), old, e;
+    uint8_t v[8];
+    int err;
+
+    if (flags > FM_EXIST || !key_u32(value))
+        return -EINVAL;
+    old = fm_htab_find(h, key, hash);
+    if (old != FM_NIL && (flags & FM_NOEXIST))
+        return -EEXIST;
+    err = devmap_value(f, value, v);
+    if (err)
+        return err;
+    if (old != FM_NIL) {
+        fm_htab_unlink(h, old);
+        e = old;
+    } else {
+        if (h->count >= f->max_entries)
+            return -E2BIG;
+        e = fm_htab_alloc(h);
+        if (e == FM_NIL)
+            return -E2BIG;
+        memcpy(h->keys + (size_t)e * 4, key, 4);
+    }
+    memcpy(slot_val(f, e), v, f->value_size);
+    fm_htab_link_head(h, e, hash);
+    return 0;
+}
+
+/* ---- queue / stack / bloom */
+static int qs_push(struct fm_map *f, const void *value, uint64_t flags)
+{
+    uint32_t size = f->max_entries + 1;
+
+    if ((flags & FM_NOEXIST) || flags > FM_EXIST)
+        return -EINVAL;
+    if (f->q_count == f->max_entries) {
+        if (!(flags & FM_EXIST))
+            return -E2BIG;
+        f->q_head = (f->q_head + 1) % size; /* drop the oldest */
+        f->q_count--;
+    }
+    memcpy(slot_val(f, (f->q_head + f->q_count) % size), value, f->value_size);
+    f->q_count++;
+    return 0;
+}
+
+static int qs_peek_pop(struct fm_map *f, void *value, int pop)
+{
+    uint32_t size = f->max_entries + 1, at;
+
+    if (!f->q_count)
+        return -ENOENT;
+    at = f->type == FM_QUEUE ? f->q_head : (f->q_head + f->q_count - 1) % size;
+    memcpy(value, slot_val(f, at), f->value_size);
+    if (pop) {
+        if (f->type == FM_QUEUE)
+            f->q_head = (f->q_head + 1) % size;
+        f->q_count--;
+    }
+    return 0;
+}
+
+static uint32_t bloom_hash(const struct fm_map *f, const void *value, uint32_t i)
+{
+    uint32_t h = f->value_size % 4 == 0 ? fm_jhash2(value, f->value_size / 4, f->seed + i)
+                                        : fm_jhash(value, f->value_size, f->seed + i);
+
+    return h & f->bloom_mask;
+}
+
+static int bloom_push(struct fm_map *f, const void *value, uint64_t flags)
+{
+    if (flags != FM_ANY)
+        return -EINVAL;
+    for (uint32_t i = 0; i < f->bloom_nr_hash; i++) {
+        uint32_t b = bloom_hash(f, value, i);
+
+        f->bits[b / 8] |= (uint8_t)(1u << (b % 8));
+    }
+    return 0;
+}
+
+static int bloom_peek(const struct fm_map *f, const void *value)
+{
+    for (uint32_t i = 0; i < f->bloom_nr_hash; i++) {
+        uint32_t b = bloom_hash(f, value, i);
+
+        if (!(f->bits[b / 8] & (1u << (b % 8))))
+            return -ENOENT;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Host side.
+ */
+static const char *errname(int err)
+{
+    switch (-err) {
+    case ENOENT:
+        return "no such element";
+    case EEXIST:
+        return "the element exists (BPF_NOEXIST)";
+    case E2BIG:
+        return "index out of range or map full";
+    case EINVAL:
+        return "invalid for this map type or flags";
+    case EPERM:
+        return "the map's access flags refuse it";
+    case ENOSPC:
+        return "the LPM trie is full";
+    case ENOMEM:
+        return "no free element";
+    case FM_ENOTSUPP:
+        return "not supported by this map type";
+    case EOPNOTSUPP:
+        return "not supported by this map type";
+    default:
+        return "refused";
+    }
+}
+
+#define RET(err)                                                                                   \
+    do {                                                                                           \
+        int e_ = (err);                                                                            \
+        if (e_)                                                                                    \
+            say(msg, msg_len, "map %u (type %u): %s", id, f->type, errname(e_));                   \
+        return e_;                                                                                 \
+    } while (0)
+
+static int host_lookup(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, void *value)
+{
+    uint32_t idx, e;
+
+    (void)m;
+    switch (f->type) {
+    case FM_ARRAY:
+    case FM_PERCPU_ARRAY:
+        idx = key_u32(key);
+        if (idx >= f->max_entries)
+            return -ENOENT;
+        val_out(f, idx, value);
+        return 0;
+    case FM_PERF_EVENT_ARRAY:
+        return -FM_ENOTSUPP;
+    case FM_PROG_ARRAY:
+    case FM_ARRAY_OF_MAPS:
+    case FM_DEVMAP:
+        idx = key_u32(key);
+        if (idx >= f->max_entries || !f->present[idx])
+            return -ENOENT;
+        val_out(f, idx, value);
+        return 0;
+    case FM_LPM_TRIE:
+        e = fm_lpm_lookup(f->t, key);
+        if (e == FM_NIL)
+            return -ENOENT;
+        val_out(f, e, value);
+        return 0;
+    case FM_QUEUE:
+    case FM_STACK:
+        return qs_peek_pop(f, value, 0);
+    case FM_BLOOM_FILTER:
+        return bloom_peek(f, value);
+    case FM_RINGBUF:
+        return -FM_ENOTSUPP;
+    default: /* hash tables (LRU: a host lookup does not mark the element) */
+        e = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
+        if (e == FM_NIL)
+            return -ENOENT;
+        val_out(f, e, value);
+        return 0;
+    }
+}
+
+int nicsim_fw_maps__lookup(struct nicsim_fw_maps *m, uint32_t id, const void *key, void *value,
+                           char *msg, size_t msg_len)
+{
+    struct fm_map *f = get(m, id);
+
+    if (!f)
+        FAIL(-ENOENT, "map %u does not exist", id);
+    if (f->flags & FM_F_WRONLY)
+        RET(-EPERM);
+    RET(host_lookup(m, f, key, value));
+}
+
+int nicsim_fw_maps__lookup_and_delete(struct nicsim_fw_maps *m, uint32_t id, const void *key,
+                                      void *value, char *msg, size_t msg_len)
+{
+    struct fm_map *f = get(m, id);
+
+    if (!f)
+        FAIL(-ENOENT, "map %u does not exist", id);
+    if (f->flags & (FM_F_RDONLY | FM_F_WRONLY))
+        RET(-EPERM);
+    if (f->type == FM_QUEUE || f->type == FM_STACK)
+        RET(qs_peek_pop(f, value, 1));
+    if (f->type == FM_HASH || f->type == FM_PERCPU_HASH || is_lru(f->type))
+        RET(htab_delete(f, key, value));
+    RET(-FM_ENOTSUPP);
+}
+
+static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, const void *value,
+                     uint64_t flags, struct src s)
+{
+    uint32_t idx, slot;
+    int err;
+
+    switch (f->type) {
+    case FM_ARRAY:
+    case FM_PERCPU_ARRAY:
+        if (f->type == FM_ARRAY ? (flags & ~(uint64_t)FM_F_LOCK) > FM_EXIST : flags > FM_EXIST)
+            return -EINVAL;
+        if (flags & FM_F_LOCK)
+            return -EINVAL;
+        idx = key_u32(key);
+        if (idx >= f->max_entries)
+            return -E2BIG;
+        if (flags == FM_NOEXIST)
+            return -EEXIST;
+        val_write(f, idx, s, value, 0);
+        return 0;
+    case FM_PROG_ARRAY:
+    case FM_PERF_EVENT_ARRAY:
+    case FM_ARRAY_OF_MAPS:
+        if (s.prog)
+            return -EOPNOTSUPP;
+        if (flags != FM_ANY)
+            return -EINVAL;
+        idx = key_u32(key);
+        if (idx >= f->max_entries)
+            return -E2BIG;
+        if (f->type == FM_ARRAY_OF_MAPS && !inner_ok(m, f, key_u32(value)))
+            return -EINVAL;
+        memcpy(slot_val(f, idx), value, 4);
+        if (!f->present[idx])
+            f->count++;
+        f->present[idx] = 1;
+        return 0;
+    case FM_DEVMAP: {
+        uint8_t v[8];
+
+        if (s.prog)
+            return -EOPNOTSUPP;
+        if (flags > FM_EXIST)
+            return -EINVAL;
+        idx = key_u32(key);
+        if (idx >= f->max_entries)
+            return -E2BIG;
+        if (flags == FM_NOEXIST)
+            return -EEXIST;
+        err = devmap_value(f, value, v);
+        if (err)
+            return err;
+        if (!key_u32(v)) { /* ifindex 0 empties the slot */
+            if (f->present[idx])
+                f->count--;
+            f->present[idx] = 0;
+            return 0;
+        }
+        memcpy(slot_val(f, idx), v, f->value_size);
+        if (!f->present[idx])
+            f->count++;
+        f->present[idx] = 1;
+        return 0;
+    }
+    case FM_DEVMAP_HASH:
+        if (s.prog)
+            return -EOPNOTSUPP;
+        return devhash_update(f, key, value, flags);
+    case FM_LPM_TRIE:
+        err = fm_lpm_update(f->t, key, flags, &slot);
+        if (!err)
+            val_write(f, slot, s, value, 1);
+        return err;
+    case FM_QUEUE:
+    case FM_STACK:
+        return qs_push(f, value, flags);
+    case FM_BLOOM_FILTER:
+        return bloom_push(f, value, flags);
+    case FM_RINGBUF:
+        return -FM_ENOTSUPP;
+    default:
+        return htab_update(m, f, key, value, flags, s);
+    }
+}
+
+int nicsim_fw_maps__update(struct nicsim_fw_maps *m, uint32_t id, const void *key,
+                           const void *value, uint64_t flags, char *msg, size_t msg_len)
+{
+    struct fm_map *f = get(m, id);
+    struct src s = {0, m ? m->host_cpu : 0};
+
+    if (!f)
+        FAIL(-ENOENT, "map %u does not exist", id);
+    if (f->flags & FM_F_RDONLY)
+        RET(-EPERM);
+    if (flags & FM_F_LOCK)
+        FAIL(-EINVAL, "map %u: BPF_F_LOCK needs a bpf_spin_lock in the value, NIC maps have none",
+             id);
+    RET(do_update(m, f, key, value, flags, s));
+}
+
+static int do_delete(struct fm_map *f, const void *key)
+{
+    uint32_t idx, slot;
+
+    switch (f->type) {
+    case FM_ARRAY:
+    case FM_PERCPU_ARRAY:
+        return -EINVAL;
+    case FM_PROG_ARRAY:
+    case FM_PERF_EVENT_ARRAY:
+    case FM_ARRAY_OF_MAPS:
+        idx = key_u32(key);
+        if (idx >= f->max_entries)
+            return -E2BIG;
+        if (!f->present[idx])
+            return -ENOENT;
+        f->present[idx] = 0;
+        f->count--;
+        return 0;
+    case FM_DEVMAP:
+        idx = key_u32(key);
+        if (idx >= f->max_entries)
+            return -EINVAL;
+        if (f->present[idx])
+            f->count--;
+        f->present[idx] = 0;
+        return 0;
+    case FM_DEVMAP_HASH: {
+        uint32_t e = fm_htab_find(f->h, key, key_u32(key));
+
+        if (e == FM_NIL)
+            return -ENOENT;
+        fm_htab_unlink(f->h, e);
+        fm_htab_release(f->h, e);
+        return 0;
+    }
+    case FM_LPM_TRIE:
+        return fm_lpm_delete(f->t, key, &slot);
+    case FM_QUEUE:
+    case FM_STACK:
+        return -EINVAL;
+    case FM_BLOOM_FILTER:
+        return -EOPNOTSUPP;
+    case FM_RINGBUF:
+        return -FM_ENOTSUPP;
+    default:
+        return htab_delete(f, key, NULL);
+    }
+}
+
+int nicsim_fw_maps__delete(struct nicsim_fw_maps *m, uint32_t id, const void *key, char *msg,
+                           size_t msg_len)
+{
+    struct fm_map *f = get(m, id);
+
+    if (!f)
+        FAIL(-ENOENT, "map %u does not exist", id);
+    if (f->flags & FM_F_RDONLY)
+        RET(-EPERM);
+    RET(do_delete(f, key));
+}
+
+int nicsim_fw_maps__get_next_key(struct nicsim_fw_maps *m, uint32_t id, const void *key, void *next,
+                                 char *msg, size_t msg_len)
+{
+    struct fm_map *f = get(m, id);
+
+    if (!f)
+        FAIL(-ENOENT, "map %u does not exist", id);
+    if (f->flags & FM_F_WRONLY)
+        RET(-EPERM);
+    if (is_plain_array(f->type) || is_fd_array(f->type) || f->type == FM_DEVMAP) {
+        uint32_t idx = key ? key_u32(key) : UINT32_MAX, nx;
+
+        if (idx >= f->max_entries) {
+            nx = 0;
+        } else {
+            if (idx == f->max_entries - 1)
+                FAIL(-ENOENT, "map %u: no index after %u", id, idx);
+            nx = idx + 1;
+        }
+        memcpy(next, &nx, 4);
+        return 0;
+    }
+    if (f->h)
+        RET(fm_htab_next_key(f->h, key, next));
+    if (f->t)
+        RET(fm_lpm_next_key(f->t, key, next));
+    if (f->type == FM_RINGBUF)
+        RET(-FM_ENOTSUPP);
+    RET(-EINVAL); /* queue, stack, bloom filter */
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Program side.
+ */
+int nicsim_fw_maps__prog_lookup(struct nicsim_fw_maps *m, uint32_t id, uint32_t cpu,
+                                const void *key, uint32_t *value_off)
+{
+    struct fm_map *f = get(m, id);
+    uint32_t slot;
+
+    if (!f || !key || !value_off)
+        return -EINVAL;
+    if (cpu >= m->n_cpus)
+        return -EINVAL;
+    if (is_plain_array(f->type)) {
+        slot = key_u32(key);
+        if (slot >= f->max_entries)
+            return -ENOENT;
+    } else if (is_htab(f->type)) {
+        slot = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
+        if (slot == FM_NIL)
+            return -ENOENT;
+        if (f->h->lru)
+            fm_lru_set_ref(&f->h->lru_lists, slot);
+    } else if (f->type == FM_LPM_TRIE) {
+        slot = fm_lpm_lookup(f->t, key);
+        if (slot == FM_NIL)
+            return -ENOENT;
+    } else {
+        return -EOPNOTSUPP;
+    }
+    *value_off = slot * f->stride + (f->n_cpus > 1 ? cpu * f->slice : 0);
+    return 0;
+}
+
+static int prog_ok(const struct nicsim_fw_maps *m, const struct fm_map *f, uint32_t cpu)
+{
+    if (!f || cpu >= m->n_cpus)
+        return -EINVAL;
+    if (!has_value_mem(f->type) && f->type != FM_QUEUE && f->type != FM_STACK &&
+        f->type != FM_BLOOM_FILTER)
+        return -EOPNOTSUPP;
+    if (f->flags & FM_F_RDONLY_PROG)
+        return -EPERM;
+    return 0;
+}
+
+int nicsim_fw_maps__prog_update(struct nicsim_fw_maps *m, uint32_t id, uint32_t cpu,
+                                const void *key, const void *value, uint64_t flags)
+{
+    struct fm_map *f = get(m, id);
+    struct src s = {1, cpu};
+    int err = prog_ok(m, f, cpu);
+
+    if (err)
+        return err;
+    if (f->type == FM_HASH_OF_MAPS || f->type == FM_ARRAY_OF_MAPS)
+        return -EOPNOTSUPP;
+    return do_update(m, f, key, value, flags, s);
+}
+
+int nicsim_fw_maps__prog_delete(struct nicsim_fw_maps *m, uint32_t id, uint32_t cpu,
+                                const void *key)
+{
+    struct fm_map *f = get(m, id);
+    int err = prog_ok(m, f, cpu);
+
+    if (err)
+        return err;
+    return do_delete(f, key);
+}
+
+int nicsim_fw_maps__devmap_get(struct nicsim_fw_maps *m, uint32_t id, uint32_t key,
+                               uint32_t *ifindex)
+{
+    struct fm_map *f = get(m, id);
+    uint32_t slot = key;
+
+    if (!f || !ifindex)
+        return -EINVAL;
+    if (f->type == FM_DEVMAP) {
+        if (key >= f->max_entries || !f->present[key])
+            return -ENOENT;
+    } else if (f->type == FM_DEVMAP_HASH) {
+        slot = fm_htab_find(f->h, &key, key);
+        if (slot == FM_NIL)
+            return -ENOENT;
+    } else {
+        return -EINVAL;
+    }
+    memcpy(ifindex, slot_val(f, slot), 4);
+    return 0;
+}
+
+int nicsim_fw_maps__prog_array_get(struct nicsim_fw_maps *m, uint32_t id, uint32_t index,
+                                   uint32_t *prog_id)
+{
+    struct fm_map *f = get(m, id);
+
+    if (!f || !prog_id || f->type != FM_PROG_ARRAY)
+        return -EINVAL;
+    if (index >= f->max_entries || !f->present[index])
+        return -ENOENT;
+    memcpy(prog_id, slot_val(f, index), 4);
+    return 0;
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NIC map library internals shared by its translation units: the map object, the hash table
+ * (kernel/bpf/hashtab.c's bucket layout), the LRU lists (kernel/bpf/bpf_lru_list.c) and the LPM
+ * trie (kernel/bpf/lpm_trie.c).
+ *
+ * Lists are kept as indices instead of pointers: an LRU list is a circular doubly linked list over
+ * the element indices 0..n-1 plus one sentinel index per list head (n, n+1, ...), so that the
+ * kernel's list_add / list_move / reverse-safe walks translate one to one.
+ */
+#ifndef NICSIM_FW_MAPS_INTERNAL_H
+#define NICSIM_FW_MAPS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nicsim/fw_maps.h"
+
+#define FM_NIL UINT32_MAX
+/* The kernel's internal ENOTSUPP (include/linux/errno.h), which bpf(2) passes to user space. */
+#define FM_ENOTSUPP 524
+
+/* enum bpf_map_type */
+enum {
+    FM_HASH = 1,
+    FM_ARRAY = 2,
+    FM_PROG_ARRAY = 3,
+    FM_PERF_EVENT_ARRAY = 4,
+    FM_PERCPU_HASH = 5,
+    FM_PERCPU_ARRAY = 6,
+    FM_LRU_HASH = 9,
+    FM_LRU_PERCPU_HASH = 10,
+    FM_LPM_TRIE = 11,
+    FM_ARRAY_OF_MAPS = 12,
+    FM_HASH_OF_MAPS = 13,
+    FM_DEVMAP = 14,
+    FM_QUEUE = 22,
+    FM_STACK = 23,
+    FM_DEVMAP_HASH = 25,
+    FM_RINGBUF = 27,
+    FM_BLOOM_FILTER = 30,
+};
+
+/* map_flags */
+#define FM_F_NO_PREALLOC    (1u << 0)
+#define FM_F_NO_COMMON_LRU  (1u << 1)
+#define FM_F_NUMA_NODE      (1u << 2)
+#define FM_F_RDONLY         (1u << 3)
+#define FM_F_WRONLY         (1u << 4)
+#define FM_F_ZERO_SEED      (1u << 6)
+#define FM_F_RDONLY_PROG    (1u << 7)
+#define FM_F_WRONLY_PROG    (1u << 8)
+#define FM_F_MMAPABLE       (1u << 10)
+#define FM_F_PRESERVE_ELEMS (1u << 11)
+#define FM_F_INNER_MAP      (1u << 12)
+#define FM_F_ACCESS_MASK    (FM_F_RDONLY | FM_F_WRONLY | FM_F_RDONLY_PROG | FM_F_WRONLY_PROG)
+
+/* update flags */
+#define FM_ANY     0u
+#define FM_NOEXIST 1u
+#define FM_EXIST   2u
+#define FM_F_LOCK  4u
+
+/* ---- LRU (bpf_lru_list.c). Node types as enum bpf_lru_list_type. */
+enum { LRU_ACTIVE, LRU_INACTIVE, LRU_FREE, LRU_LOCAL_FREE, LRU_LOCAL_PENDING };
+
+struct fm_lru_list {
+    uint32_t head[3];   /* sentinels of the active, inactive and free lists */
+    uint32_t counts[2]; /* active, inactive */
+    uint32_t next_rot;  /* next_inactive_rotation */
+};
+
+struct fm_lru_loc {
+    uint32_t free_head, pending_head; /* sentinels */
+    uint32_t next_steal;
+};
+
+struct fm_lru {
+    int percpu; /* BPF_F_NO_COMMON_LRU: one fm_lru_list per CPU */
+    uint32_t n_nodes, n_cpus, target_free, nr_scans;
+    uint32_t *prev, *next; /* [n_nodes + sentinels] */
+    uint8_t *type, *ref;
+    uint16_t *cpu;
+    struct fm_lru_list *lists; /* [1] or [n_cpus] */
+    struct fm_lru_loc *loc;    /* common LRU: [n_cpus] */
+    /* htab_lru_map_delete_node: unlink node's element from the hash table if it is there */
+    int (*del_from_htab)(void *arg, uint32_t node);
+    void *arg;
+};
+
+int fm_lru_init(struct fm_lru *lru, int percpu, uint32_t n_nodes, uint32_t n_cpus,
+                int (*del)(void *, uint32_t), void *arg);
+void fm_lru_fini(struct fm_lru *lru);
+/* bpf_lru_pop_free from `cpu`: a free node (now pending / inactive) or FM_NIL. */
+uint32_t fm_lru_pop_free(struct fm_lru *lru, uint32_t cpu);
+void fm_lru_push_free(struct fm_lru *lru, uint32_t node);
+static inline void fm_lru_set_ref(struct fm_lru *lru, uint32_t node)
+{
+    if (!lru->ref[node])
+        lru->ref[node] = 1;
+}
+
+/* ---- Hash table (hashtab.c), also used for devmap hash (identity hash) and hash of maps. */
+enum fm_replace {
+    FM_REPLACE_MOVE,    /* new element at the bucket head, old one unlinked (hash, devmap hash) */
+    FM_REPLACE_INPLACE, /* value updated in place (per-CPU hash, hash of maps) */
+};
+
+struct fm_htab {
+    uint32_t n_elems, n_buckets, seed, key_size;
+    int identity; /* devmap hash: the bucket is key & mask */
+    int lru;
+    uint32_t *bucket;           /* [n_buckets] first element or FM_NIL */
+    uint32_t *next;             /* [n_elems] chain */
+    uint32_t *hash;             /* [n_elems] */
+    uint8_t *in_htab;           /* [n_elems] */
+    uint8_t *keys;              /* [n_elems * key_size] */
+    uint32_t *free_stk, n_free; /* non-LRU free elements */
+    uint32_t count;             /* elements linked */
+    struct fm_lru lru_lists;
+};
+
+uint32_t fm_jhash(const void *key, uint32_t len, uint32_t seed);
+uint32_t fm_jhash2(const void *k, uint32_t n_words, uint32_t seed); /* over 32-bit words */
+uint32_t fm_htab_hash(const struct fm_htab *h, const void *key);
+int fm_htab_init(struct fm_htab *h, uint32_t n_elems, uint32_t key_size, uint32_t seed,
+                 int identity, int lru, int percpu_lru, uint32_t n_cpus);
+void fm_htab_fini(struct fm_htab *h);
+uint32_t fm_htab_find(const struct fm_htab *h, const void *key, uint32_t hash);
+void fm_htab_link_head(struct fm_htab *h, uint32_t e, uint32_t hash);
+void fm_htab_unlink(struct fm_htab *h, uint32_t e);
+uint32_t fm_htab_alloc(struct fm_htab *h);           /* non-LRU: a free element or FM_NIL */
+void fm_htab_release(struct fm_htab *h, uint32_t e); /* non-LRU */
+int fm_htab_next_key(const struct fm_htab *h, const void *key, void *next);
+
+/* ---- LPM trie (lpm_trie.c). */
+struct fm_lpm {
+    uint32_t data_size, max_prefixlen, max_entries, n_entries;
+    uint32_t n_nodes; /* 2 * max_entries: leaves and intermediate nodes */
+    uint32_t root;
+    uint32_t *child;       /* [2 * n_nodes] */
+    uint32_t *plen, *slot; /* slot: value slot, FM_NIL for intermediate nodes */
+    uint8_t *im;
+    uint8_t *data; /* [n_nodes * data_size] */
+    uint32_t *node_free, n_node_free;
+    uint32_t *slot_free, n_slot_free;
+};
+
+int fm_lpm_init(struct fm_lpm *t, uint32_t key_size, uint32_t max_entries);
+void fm_lpm_fini(struct fm_lpm *t);
+/* Value slot of the longest prefix match, FM_NIL when none. */
+uint32_t fm_lpm_lookup(const struct fm_lpm *t, const uint8_t *key);
+/* Exact match; 0 and *slot, or -errno. */
+int fm_lpm_update(struct fm_lpm *t, const uint8_t *key, uint64_t flags, uint32_t *slot);
+int fm_lpm_delete(struct fm_lpm *t, const uint8_t *key, uint32_t *slot);
+int fm_lpm_next_key(const struct fm_lpm *t, const uint8_t *key, uint8_t *next);
+
+/* ---- A map. */
+struct fm_map {
+    uint32_t type, key_size, value_size, max_entries, flags, attr_max_entries;
+    uint32_t n_cpus; /* value slices */
+    uint32_t slice;  /* round_up(value_size, 8) for per-CPU maps, value_size rounded to 8 */
+    uint32_t stride; /* slice * n_cpus */
+    uint64_t mem;
+    uint8_t *vals; /* [n_slots * stride] */
+    size_t vals_len;
+    uint8_t *present; /* fd arrays, devmap: slot set */
+    uint32_t count;   /* elements present */
+    struct fm_htab *h;
+    struct fm_lpm *t;
+    uint32_t q_head, q_count; /* queue / stack */
+    uint8_t *bits;            /* bloom filter */
+    uint32_t bloom_mask, bloom_nr_hash, seed;
+    struct nicsim_fw_map_attr inner; /* map-in-map template */
+};
+
+struct nicsim_fw_maps {
+    uint32_t n_cpus, max_id, host_cpu, hash_seed;
+    uint64_t mem_budget, mem_used;
+    struct fm_map **maps; /* [max_id + 1] */
+};
+
+#endif /* NICSIM_FW_MAPS_INTERNAL_H */

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nicsim bench replay: packets per second of a whole `nicsim run` replay on the C model (pcap in,
+ * MAC, dispatcher, cores with cycle counting, report), beside the host kernel replaying the same
+ * trace through BPF_PROG_TEST_RUN, one run per packet, measured in the same process.
+ */
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include "cli.h"
+#include "run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nicsim/kref.h"
+#include "nicsim/mapjson.h"
+#include "replay.h"
+
+#ifndef NICSIM_EXAMPLES_DIR
+#define NICSIM_EXAMPLES_DIR "examples"
+#endif
+#ifndef NICSIM_EXAMPLES_SOURCE_DIR
+#define NICSIM_EXAMPLES_SOURCE_DIR "examples"
+#endif
+
+struct pkt {
+    uint8_t *data;
+    uint32_t len;
+};
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The example's trace, every frame the kernel can take (at least 14 bytes, untruncated). */
+static struct pkt *read_trace(const char *path, size_t *n)
+{
+    char err[256];
+    struct nicsim_trace_in *in = nicsim_trace_in__open(path, err, sizeof(err));
+    struct nicsim_trace_pkt p;
+    struct pkt *v = NULL;
+    size_t cap = 0;
+
+    *n = 0;
+    if (!in) {
+        fprintf(stderr, "nicsim bench replay: %s\n", err);
+        return NULL;
+    }
+    while (nicsim_trace_in__next(in, &p, err, sizeof(err)) == 1) {
+        if (p.caplen < 14 || p.caplen != p.wirelen)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            v = realloc(v, cap * sizeof(*v));
+        }
+        v[*n].data = malloc(p.caplen);
+        memcpy(v[*n].data, p.data, p.caplen);
+        v[*n].len = p.caplen;
+        (*n)++;
+    }
+    nicsim_trace_in__close(in);
+    return v;
+}
+
+static int write_trace(const char *path, const struct pkt *v, size_t n, size_t total)
+{
+    FILE *f = fopen(path, "wb");
+    uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+
+    if (!f)
+        return -errno;
+    fwrite(hdr, sizeof(hdr), 1, f);
+    for (size_t i = 0; i < total; i++) {
+        const struct pkt *p = &v[i % n];
+        uint32_t rec[4] = {(uint32_t)(i / 1000000), (uint32_t)(i % 1000000), p->len, p->len};
+        fwrite(rec, sizeof(rec), 1, f);
+        fwrite(p->data, p->len, 1, f);
+    }
+    return fclose(f) ? -errno : 0;
+}
+
+int cmd_bench_replay(int argc, char **argv)
+{
+    const char *name = "firewall";
+    size_t total = 100000;
+    char obj[512], trace[512], maps[512], path[] = "/tmp/nicsim-bench-XXXXXX.pcap";
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--packets") && i + 1 < argc)
+            total = strtoull(argv[++i], NULL, 0);
+        else if (!strcmp(argv[i], "--example") && i + 1 < argc)
+            name = argv[++i];
+        else {
+            fprintf(stderr, "usage: nicsim bench replay [--example NAME] [--packets N]\n");
+            return 2;
+        }
+    }
+    if (total == 0)
+        total = 1;
+    snprintf(obj, sizeof(obj), "%s/%s.bpf.o", NICSIM_EXAMPLES_DIR, name);
+    snprintf(trace, sizeof(trace), "%s/traces/%s.pcap", NICSIM_EXAMPLES_SOURCE_DIR, name);
+    snprintf(maps, sizeof(maps), "%s/%s.maps", NICSIM_EXAMPLES_SOURCE_DIR, name);
+
+    size_t n;
+    struct pkt *v = read_trace(trace, &n);
+    if (!v || !n)
+        return 1;
+    int fd = mkstemps(path, 5);
+    if (fd < 0 || (close(fd), write_trace(path, v, n, total))) {
+        fprintf(stderr, "nicsim bench replay: cannot write %s\n", path);
+        return 1;
+    }
+    printf("nicsim bench replay: example %s, its %zu-packet trace repeated to %zu packets\n\n",
+           name, n, total);
+
+    /* The C model: the whole `nicsim run` path, reports on, no JSON file. */
+    char *args[] = {"run", obj,       "--pcap",        path, "--maps-dir",
+                    maps,  "--quiet", "--no-progress", NULL};
+    struct run_opts o;
+    if (run_parse_args(8, args, &o)) {
+        unlink(path);
+        return 1;
+    }
+    double t0 = now();
+    int rc = run_main(&o);
+    double nic_s = now() - t0;
+    unlink(path);
+    if (rc) {
+        fprintf(stderr, "nicsim bench replay: the replay failed\n");
+        return 1;
+    }
+    double nic_pps = (double)total / nic_s;
+    printf("C model (nicsim run, cycle counting on): %10.0f packets/s  (%.2f s)\n", nic_pps, nic_s);
+
+    /* The kernel: BPF_PROG_TEST_RUN, one run per packet. */
+    char err[512];
+    rc = nicsim_kref__probe(err, sizeof(err));
+    if (nicsim_kref__unavailable(rc)) {
+        printf("kernel (BPF_PROG_TEST_RUN):  not measured: bpf() refused (%s)\n", err);
+        return 0;
+    }
+    struct nicsim_kref_opts ko = {.sz = sizeof(ko)};
+    struct nicsim_kref *k = nicsim_kref__open(obj, &ko, err, sizeof(err));
+    if (!k || nicsim_kref__map_set_dir(k, maps, err, sizeof(err)) ||
+        nicsim_kref__load(k, err, sizeof(err))) {
+        fprintf(stderr, "nicsim bench replay: kernel: %s\n", err);
+        nicsim_kref__close(k);
+        return 1;
+    }
+    struct nicsim_kref_run_opts ro = {.sz = sizeof(ro), .repeat = 1};
+    struct nicsim_kref_result kr;
+    t0 = now();
+    for (size_t i = 0; i < total; i++) {
+        if (nicsim_kref__run(k, v[i % n].data, v[i % n].len, &ro, &kr, err, sizeof(err))) {
+            fprintf(stderr, "nicsim bench replay: kernel: packet %zu: %s\n", i, err);
+            nicsim_kref__close(k);
+            return 1;
+        }
+    }
+    double k_s = now() - t0;
+    nicsim_kref__close(k);
+    double k_pps = (double)total / k_s;
+    printf("kernel (BPF_PROG_TEST_RUN, 1 run/pkt): %8.0f packets/s  (%.2f s)\n", k_pps, k_s);
+    printf("\nC model / kernel: %.2fx\n", nic_pps / k_pps);
+    for (size_t i = 0; i < n; i++)
+        free(v[i].data);
+    free(v);
+    return 0;
+}

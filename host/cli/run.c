@@ -1,0 +1,1298 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* sched_getcpu, CPU_SET */
+/*
+ * nicsim run: offload an XDP object to the simulated NIC the way a user would on Linux (maps
+ * created with map_ifindex, the program loaded with prog_ifindex and attached in HW mode, all
+ * through the emulated kernel, the NIC driver, the BAR and the firmware), replay a trace through
+ * the NIC's MAC and cores, and report per packet; optionally the same object in the host kernel
+ * through libbpf and BPF_PROG_TEST_RUN, compared packet by packet and map by map.
+ */
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include "run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+
+#include "nicsim/ctrl.h"
+#include "nicsim/drv.h"
+#include "nicsim/kern.h"
+#include "nicsim/kref.h"
+#include "nicsim/mapjson.h"
+#include "nicsim/obj.h"
+#include "nicsim/system.h"
+#include "replay.h"
+#include "report.h"
+
+#define ERR_LEN 512
+
+/* Everything one run holds. */
+struct run {
+    const struct run_opts *o;
+    struct nicsim_obj *obj;
+    const struct nicsim_obj_prog *prog;
+    struct nicsim_sys *sys;
+    struct nicsim_kern *k;
+    int *map_fds;  /* per object map */
+    int *prog_fds; /* per object program, -1 when not loaded */
+    struct nicsim_kref *kref;
+    FILE *events;
+    uint64_t events_written, events_lost;
+    uint64_t cur_index;
+};
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("nicsim run: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: nicsim run OBJECT.o --pcap TRACE [options]\n"
+            "\n"
+            "Offloads the XDP program of OBJECT.o to the simulated NIC (emulated kernel, NIC\n"
+            "driver, PCIe BAR, firmware) and replays TRACE through the NIC's MAC and cores.\n"
+            "\n"
+            "  --prog NAME              program by function name (default: the only XDP one)\n"
+            "  --map NAME=FILE          initial entries of a map, bpftool's `map dump -j` JSON;\n"
+            "                           global data by section (.rodata, .data, .bss); repeatable\n"
+            "  --maps-dir DIR           --map NAME=DIR/NAME.json for every .json file in DIR\n"
+            "  --prog-array MAP:INDEX=PROG  an entry of a prog array (tail calls); repeatable\n"
+            "  --json FILE              per-packet report and summary (JSON)\n"
+            "  --out-pcap FILE          packets as they leave the program (pcapng, one interface\n"
+            "                           per egress, verdict in each packet's comment)\n"
+            "  --dump-maps FILE         final contents of every map (bpftool JSON, by map name)\n"
+            "  --events FILE            perf event / ring buffer records (JSON lines)\n"
+            "  --compare-kernel         run the same object in the host kernel and compare\n"
+            "  --ignore-bytes MAP:OFFSET:LEN  leave these value bytes out of the map comparison\n"
+            "                           (values derived from ktime_get_ns or get_prandom_u32)\n"
+            "  --kernel-repeat N        BPF_PROG_TEST_RUN repeat for the kernel's timing (64)\n"
+            "  --clock-mhz MHZ          core clock (250)\n"
+            "  --cores N                NIC cores (4)      --ports N   NIC ports (2)\n"
+            "  --mtu BYTES              port MTU (1500)    --seed N    prandom seed (0)\n"
+            "  --budget N               instructions per packet before the watchdog\n"
+            "  --count N                stop after N packets\n"
+            "  --quiet                  no terminal summary\n"
+            "  --no-progress            no progress bar\n"
+            "\n"
+            "Exit status: 0 done, 1 bad input or setup failure, 3 kernel mismatch.\n");
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t *out)
+{
+    char *end;
+
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end || *s == '-')
+        return fail("%s: '%s' is not a number", opt, s);
+    *out = v;
+    return 0;
+}
+
+int run_parse_args(int argc, char **argv, struct run_opts *o)
+{
+    enum {
+        O_PCAP = 256,
+        O_PROG,
+        O_MAP,
+        O_PROG_ARRAY,
+        O_JSON,
+        O_OUT_PCAP,
+        O_DUMP,
+        O_EVENTS,
+        O_COMPARE,
+        O_REPEAT,
+        O_CLOCK,
+        O_CORES,
+        O_PORTS,
+        O_MTU,
+        O_SEED,
+        O_BUDGET,
+        O_COUNT,
+        O_QUIET,
+        O_NOPROG,
+        O_HELP,
+        O_MAPS_DIR,
+        O_IGNORE,
+    };
+    static const struct option lo[] = {
+        {"pcap", required_argument, NULL, O_PCAP},
+        {"prog", required_argument, NULL, O_PROG},
+        {"map", required_argument, NULL, O_MAP},
+        {"prog-array", required_argument, NULL, O_PROG_ARRAY},
+        {"json", required_argument, NULL, O_JSON},
+        {"out-pcap", required_argument, NULL, O_OUT_PCAP},
+        {"dump-maps", required_argument, NULL, O_DUMP},
+        {"events", required_argument, NULL, O_EVENTS},
+        {"compare-kernel", no_argument, NULL, O_COMPARE},
+        {"kernel-repeat", required_argument, NULL, O_REPEAT},
+        {"clock-mhz", required_argument, NULL, O_CLOCK},
+        {"cores", required_argument, NULL, O_CORES},
+        {"ports", required_argument, NULL, O_PORTS},
+        {"mtu", required_argument, NULL, O_MTU},
+        {"seed", required_argument, NULL, O_SEED},
+        {"budget", required_argument, NULL, O_BUDGET},
+        {"count", required_argument, NULL, O_COUNT},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {"no-progress", no_argument, NULL, O_NOPROG},
+        {"help", no_argument, NULL, O_HELP},
+        {"maps-dir", required_argument, NULL, O_MAPS_DIR},
+        {"ignore-bytes", required_argument, NULL, O_IGNORE},
+        {0},
+    };
+    uint64_t v = 0;
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    o->clock_mhz = 250;
+    o->cores = 4;
+    o->ports = 2;
+    o->mtu = 1500;
+    o->kernel_repeat = 64;
+    o->progress = isatty(STDERR_FILENO);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case O_PCAP:
+            o->pcap = optarg;
+            break;
+        case O_PROG:
+            o->prog = optarg;
+            break;
+        case O_MAP:
+            if (o->n_map_args == RUN_MAX_MAP_ARGS)
+                return fail("--map: at most %d", RUN_MAX_MAP_ARGS);
+            if (!strchr(optarg, '='))
+                return fail("--map '%s': expected NAME=FILE", optarg);
+            o->map_args[o->n_map_args++] = optarg;
+            break;
+        case O_PROG_ARRAY:
+            if (o->n_prog_array_args == RUN_MAX_MAP_ARGS)
+                return fail("--prog-array: at most %d", RUN_MAX_MAP_ARGS);
+            o->prog_array_args[o->n_prog_array_args++] = optarg;
+            break;
+        case O_JSON:
+            o->json = optarg;
+            break;
+        case O_OUT_PCAP:
+            o->out_pcap = optarg;
+            break;
+        case O_DUMP:
+            o->dump_maps = optarg;
+            break;
+        case O_EVENTS:
+            o->events = optarg;
+            break;
+        case O_COMPARE:
+            o->compare_kernel = true;
+            break;
+        case O_IGNORE: {
+            char m[128];
+            unsigned off, len;
+            int n = 0;
+            if (o->n_ignore_args == RUN_MAX_MAP_ARGS)
+                return fail("--ignore-bytes: at most %d", RUN_MAX_MAP_ARGS);
+            if (sscanf(optarg, "%127[^:]:%u:%u%n", m, &off, &len, &n) != 3 || optarg[n])
+                return fail("--ignore-bytes '%s': expected MAP:OFFSET:LEN", optarg);
+            o->ignore_args[o->n_ignore_args++] = optarg;
+            break;
+        }
+        case O_MAPS_DIR:
+            o->maps_dir = optarg;
+            break;
+        case O_QUIET:
+            o->quiet = true;
+            break;
+        case O_NOPROG:
+            o->progress = false;
+            break;
+        case O_HELP:
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default: {
+            if (c == '?') {
+                usage(stderr);
+                return 2;
+            }
+            const char *name = lo[c - O_PCAP].name;
+            if (parse_u64(name, optarg, &v))
+                return 1;
+            switch (c) {
+            case O_REPEAT:
+                if (!v || v > 1000000)
+                    return fail("--kernel-repeat: 1..1000000");
+                o->kernel_repeat = (uint32_t)v;
+                break;
+            case O_CLOCK:
+                if (!v || v > 10000)
+                    return fail("--clock-mhz: 1..10000");
+                o->clock_mhz = (uint32_t)v;
+                break;
+            case O_CORES:
+                if (!v || v > 64)
+                    return fail("--cores: 1..64");
+                o->cores = (uint32_t)v;
+                break;
+            case O_PORTS:
+                if (!v || v > 16)
+                    return fail("--ports: 1..16");
+                o->ports = (uint32_t)v;
+                break;
+            case O_MTU:
+                if (v < 68 || v > 9216)
+                    return fail("--mtu: 68..9216");
+                o->mtu = (uint32_t)v;
+                break;
+            case O_SEED:
+                o->seed = v;
+                break;
+            case O_BUDGET:
+                o->budget = v;
+                break;
+            case O_COUNT:
+                o->limit = v;
+                break;
+            }
+        }
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return fail(optind >= argc ? "no object file given" : "one object file, please");
+    }
+    o->object = argv[optind];
+    if (!o->pcap)
+        return fail("--pcap TRACE is required");
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Map layouts: per-CPU maps hold one value per core on the NIC, one per possible CPU in the
+ * kernel; bpf(2) exchanges per-CPU values padded to 8 bytes each.
+ */
+static bool is_percpu(uint32_t type)
+{
+    return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
+           type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+static bool is_dumpable(uint32_t type)
+{
+    return type != BPF_MAP_TYPE_PROG_ARRAY && type != BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
+           type != BPF_MAP_TYPE_RINGBUF && type != BPF_MAP_TYPE_ARRAY_OF_MAPS &&
+           type != BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+static struct nicsim_mapjson_layout nic_layout(const struct run *r, const struct nicsim_obj_map *m)
+{
+    struct nicsim_mapjson_layout l = {.name = m->name,
+                                      .key_size = m->key_size,
+                                      .value_size = m->value_size,
+                                      .per_cpu = is_percpu(m->type),
+                                      .ncpus = nicsim_sys__n_cores(r->sys)};
+    return l;
+}
+
+static size_t round8(size_t v)
+{
+    return (v + 7) & ~(size_t)7;
+}
+
+/* bpftool's JSON (per-CPU values unpadded) -> bpf(2) value (per-CPU values padded to 8). */
+static void to_syscall_value(const struct nicsim_mapjson_layout *l, const uint8_t *in, uint8_t *out)
+{
+    if (!l->per_cpu) {
+        memcpy(out, in, l->value_size);
+        return;
+    }
+    for (uint32_t c = 0; c < l->ncpus; c++) {
+        memset(out + c * round8(l->value_size), 0, round8(l->value_size));
+        memcpy(out + c * round8(l->value_size), in + (size_t)c * l->value_size, l->value_size);
+    }
+}
+
+static void from_syscall_value(const struct nicsim_mapjson_layout *l, const uint8_t *in,
+                               uint8_t *out)
+{
+    if (!l->per_cpu) {
+        memcpy(out, in, l->value_size);
+        return;
+    }
+    for (uint32_t c = 0; c < l->ncpus; c++)
+        memcpy(out + (size_t)c * l->value_size, in + c * round8(l->value_size), l->value_size);
+}
+
+/* Read every entry of a NIC map through bpf() on the offloaded map. */
+static int nic_map_dump(struct run *r, size_t i, struct nicsim_mapjson_entries *out)
+{
+    const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
+    struct nicsim_mapjson_layout l = nic_layout(r, m);
+    size_t vsz = l.per_cpu ? round8(m->value_size) * l.ncpus : m->value_size;
+    uint8_t *key = calloc(1, m->key_size), *next = calloc(1, m->key_size);
+    uint8_t *val = calloc(1, vsz), *jval = calloc(1, nicsim_mapjson_layout__value_stride(&l));
+    int rc = -ENOMEM;
+    bool first = true;
+
+    nicsim_mapjson_entries__init(out, &l);
+    if (!key || !next || !val || !jval)
+        goto out;
+    for (;;) {
+        rc = nicsim_kern_map_get_next_key(r->k, r->map_fds[i], first ? NULL : key, next);
+        if (rc == -ENOENT) {
+            rc = 0;
+            break;
+        }
+        if (rc)
+            break;
+        first = false;
+        memcpy(key, next, m->key_size);
+        rc = nicsim_kern_map_lookup_elem(r->k, r->map_fds[i], key, val);
+        if (rc == -ENOENT)
+            continue;
+        if (rc)
+            break;
+        from_syscall_value(&l, val, jval);
+        rc = nicsim_mapjson_entries__append(out, key, jval);
+        if (rc)
+            break;
+    }
+out:
+    free(key);
+    free(next);
+    free(val);
+    free(jval);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Set-up: object, NIC, maps, programs, attach.
+ */
+static const char *map_type_name(uint32_t t)
+{
+    return nicsim_bpf_map_type_name(t);
+}
+
+static int find_map_arg(struct run *r, const char *arg, char *name, size_t name_len,
+                        const char **file)
+{
+    const char *eq = strchr(arg, '=');
+    size_t n = (size_t)(eq - arg);
+    int idx;
+
+    if (n == 0 || n >= name_len)
+        return fail("--map '%s': expected NAME=FILE", arg);
+    memcpy(name, arg, n);
+    name[n] = 0;
+    *file = eq + 1;
+    idx = nicsim_obj__find_map(r->obj, name);
+    if (idx < 0) {
+        fprintf(stderr, "nicsim run: --map %s: %s has no map '%s'; its maps:", name, r->o->object,
+                name);
+        for (size_t i = 0; i < nicsim_obj__n_maps(r->obj); i++)
+            fprintf(stderr, " %s", nicsim_obj__map(r->obj, i)->name);
+        fputc('\n', stderr);
+        return -1;
+    }
+    return idx;
+}
+
+static int load_map_arg(struct run *r, const char *arg);
+
+/* --maps-dir: every DIR/NAME.json, in name order, then the --map arguments (which win). */
+static int load_map_args(struct run *r)
+{
+    if (r->o->maps_dir) {
+        struct dirent **ents;
+        int n = scandir(r->o->maps_dir, &ents, NULL, alphasort);
+        if (n < 0)
+            return fail("--maps-dir %s: %s", r->o->maps_dir, strerror(errno));
+        int rc = 0;
+        for (int i = 0; i < n; i++) {
+            const char *d = ents[i]->d_name;
+            size_t len = strlen(d);
+            if (!rc && len > 5 && !strcmp(d + len - 5, ".json")) {
+                char arg[1024];
+                snprintf(arg, sizeof(arg), "%.*s=%s/%s", (int)(len - 5), d, r->o->maps_dir, d);
+                rc = load_map_arg(r, arg);
+            }
+            free(ents[i]);
+        }
+        free(ents);
+        if (rc)
+            return rc;
+    }
+    for (unsigned a = 0; a < r->o->n_map_args; a++)
+        if (load_map_arg(r, r->o->map_args[a]))
+            return 1;
+    return 0;
+}
+
+static int load_map_arg(struct run *r, const char *arg)
+{
+    char name[128], err[ERR_LEN];
+    const char *file = NULL;
+
+    {
+        int idx = find_map_arg(r, arg, name, sizeof(name), &file);
+        if (idx < 0)
+            return 1;
+        const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, (size_t)idx);
+        if (!is_dumpable(m->type))
+            return fail("--map %s: a %s map is not filled from JSON (use --prog-array for prog "
+                        "arrays)",
+                        name, map_type_name(m->type));
+        struct nicsim_mapjson_layout l = nic_layout(r, m);
+        struct nicsim_mapjson_entries e;
+        if (nicsim_mapjson__read_file(file, &l, &e, err, sizeof(err)))
+            return fail("--map %s: %s", name, err);
+        uint8_t *val = calloc(1, round8(m->value_size) * l.ncpus + m->value_size);
+        for (size_t i = 0; val && i < e.count; i++) {
+            to_syscall_value(&l, nicsim_mapjson_entries__value(&e, i), val);
+            int rc = nicsim_kern_map_update_elem(r->k, r->map_fds[idx],
+                                                 nicsim_mapjson_entries__key(&e, i), val, BPF_ANY);
+            if (rc) {
+                free(val);
+                nicsim_mapjson_entries__free(&e);
+                return fail("--map %s: %s: entry %zu: the NIC map refuses it: %s", name, file, i,
+                            strerror(-rc));
+            }
+        }
+        free(val);
+        nicsim_mapjson_entries__free(&e);
+        if (r->kref) {
+            struct nicsim_kref_map_info ki;
+            int ki_idx = nicsim_kref__map_index(r->kref, name);
+            if (ki_idx < 0 || nicsim_kref__map_info(r->kref, (size_t)ki_idx, &ki))
+                return fail("--map %s: the kernel's copy of %s has no such map", name,
+                            r->o->object);
+            if (nicsim_mapjson__read_file(file, &ki.layout, &e, err, sizeof(err)))
+                return fail("--map %s: %s", name, err);
+            int rc = nicsim_kref__map_set(r->kref, name, &e, err, sizeof(err));
+            nicsim_mapjson_entries__free(&e);
+            if (rc)
+                return fail("--map %s: kernel: %s", name, err);
+        }
+    }
+    return 0;
+}
+
+static int load_prog(struct run *r, size_t pi)
+{
+    const struct nicsim_obj_prog *p = nicsim_obj__prog(r->obj, pi);
+    struct nicsim_kern_prog_load_attr a = {.sz = sizeof(a)};
+    static char log[1 << 16];
+    int fd;
+
+    if (r->prog_fds[pi] >= 0)
+        return 0;
+    a.prog_type = p->prog_type ? p->prog_type : BPF_PROG_TYPE_XDP;
+    a.expected_attach_type = BPF_XDP;
+    a.insns = p->insns;
+    a.insn_cnt = (uint32_t)p->n;
+    a.license = nicsim_obj__license(r->obj);
+    a.prog_name = p->name;
+    a.prog_ifindex = (uint32_t)nicsim_sys__ifindex(r->sys, 0);
+    a.fd_array = r->map_fds;
+    a.fd_array_cnt = (uint32_t)nicsim_obj__n_maps(r->obj);
+    a.log_buf = log;
+    a.log_size = sizeof(log);
+    a.log_level = 0;
+    fd = nicsim_kern_prog_load(r->k, &a);
+    if (fd < 0) {
+        const char *dm = nicsim_drv__last_msg(nicsim_sys__drv(r->sys));
+        if (a.err_insn >= 0)
+            fail("%s: program %s (section %s) refused at insn %d: %s%s%s", r->o->object, p->name,
+                 p->section, a.err_insn, a.err_msg[0] ? a.err_msg : strerror(-fd),
+                 dm && *dm ? "; driver: " : "", dm && *dm ? dm : "");
+        else
+            fail("%s: program %s (section %s) refused: %s%s%s", r->o->object, p->name, p->section,
+                 a.err_msg[0] ? a.err_msg : strerror(-fd), dm && *dm ? "; driver: " : "",
+                 dm && *dm ? dm : "");
+        return -1;
+    }
+    r->prog_fds[pi] = fd;
+    return 0;
+}
+
+static int find_prog_index(const struct run *r, const char *name)
+{
+    for (size_t i = 0; i < nicsim_obj__n_progs(r->obj); i++)
+        if (!strcmp(nicsim_obj__prog(r->obj, i)->name, name))
+            return (int)i;
+    return -1;
+}
+
+static int set_prog_array(struct run *r, int map_idx, uint32_t index, const char *prog_name,
+                          const char *what)
+{
+    int pi = find_prog_index(r, prog_name);
+    char err[ERR_LEN];
+
+    if (pi < 0)
+        return fail("%s: %s has no program '%s'", what, r->o->object, prog_name);
+    if (load_prog(r, (size_t)pi))
+        return 1;
+    uint32_t fd = (uint32_t)r->prog_fds[pi];
+    int rc = nicsim_kern_map_update_elem(r->k, r->map_fds[map_idx], &index, &fd, BPF_ANY);
+    if (rc)
+        return fail("%s: %s[%u] = %s: %s%s%s", what, nicsim_obj__map(r->obj, map_idx)->name, index,
+                    prog_name, strerror(-rc),
+                    "; driver: ", nicsim_drv__last_msg(nicsim_sys__drv(r->sys)));
+    if (r->kref && strcmp(what, "static") &&
+        nicsim_kref__set_tail_call(r->kref, nicsim_obj__map(r->obj, map_idx)->name, index,
+                                   prog_name, err, sizeof(err)))
+        return fail("%s: kernel: %s", what, err);
+    return 0;
+}
+
+static int load_prog_arrays(struct run *r)
+{
+    for (size_t i = 0; i < nicsim_obj__n_maps(r->obj); i++) {
+        const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
+        for (size_t j = 0; j < m->n_prog_inits; j++)
+            if (set_prog_array(r, (int)i, m->prog_inits[j].index, m->prog_inits[j].prog, "static"))
+                return 1;
+    }
+    for (unsigned a = 0; a < r->o->n_prog_array_args; a++) {
+        const char *arg = r->o->prog_array_args[a];
+        char map[128], prog[128];
+        unsigned idx;
+        int n = 0;
+
+        if (sscanf(arg, "%127[^:]:%u=%127s%n", map, &idx, prog, &n) != 3 || arg[n])
+            return fail("--prog-array '%s': expected MAP:INDEX=PROG", arg);
+        int mi = nicsim_obj__find_map(r->obj, map);
+        if (mi < 0)
+            return fail("--prog-array %s: %s has no map '%s'", arg, r->o->object, map);
+        if (nicsim_obj__map(r->obj, mi)->type != BPF_MAP_TYPE_PROG_ARRAY)
+            return fail("--prog-array %s: map '%s' is a %s, not a prog array", arg, map,
+                        map_type_name(nicsim_obj__map(r->obj, mi)->type));
+        if (set_prog_array(r, mi, idx, prog, "--prog-array"))
+            return 1;
+    }
+    return 0;
+}
+
+static int select_prog(struct run *r)
+{
+    size_t n = nicsim_obj__n_progs(r->obj), xdp = 0;
+
+    if (r->o->prog) {
+        r->prog = nicsim_obj__find_prog(r->obj, r->o->prog);
+        if (!r->prog) {
+            fprintf(stderr,
+                    "nicsim run: --prog %s: %s has no program '%s'; its programs:", r->o->prog,
+                    r->o->object, r->o->prog);
+            for (size_t i = 0; i < n; i++)
+                fprintf(stderr, " %s", nicsim_obj__prog(r->obj, i)->name);
+            fputc('\n', stderr);
+            return 1;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (nicsim_obj__prog(r->obj, i)->prog_type == BPF_PROG_TYPE_XDP) {
+            xdp++;
+            r->prog = nicsim_obj__prog(r->obj, i);
+        }
+    }
+    if (xdp == 1)
+        return 0;
+    if (!xdp)
+        return fail("%s: no XDP program in the object", r->o->object);
+    fprintf(stderr, "nicsim run: %s has %zu XDP programs, choose one with --prog:", r->o->object,
+            xdp);
+    for (size_t i = 0; i < n; i++)
+        if (nicsim_obj__prog(r->obj, i)->prog_type == BPF_PROG_TYPE_XDP)
+            fprintf(stderr, " %s", nicsim_obj__prog(r->obj, i)->name);
+    fputc('\n', stderr);
+    return 1;
+}
+
+/* libbpf's rule: a perf event array declared without max_entries gets one slot per CPU (here:
+ * per NIC core). */
+static uint32_t map_max_entries(const struct run *r, const struct nicsim_obj_map *m)
+{
+    if (m->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && m->max_entries == 0)
+        return nicsim_sys__n_cores(r->sys);
+    return m->max_entries;
+}
+
+/* The kernel runs BPF_PROG_TEST_RUN on the calling thread's CPU: pin it, so that every packet
+ * sees the same per-CPU map slices and the comparison does not depend on the scheduler. */
+static void pin_to_one_cpu(void)
+{
+    cpu_set_t set;
+    int cpu = sched_getcpu();
+
+    CPU_ZERO(&set);
+    CPU_SET(cpu < 0 ? 0 : cpu, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int setup(struct run *r)
+{
+    char err[ERR_LEN];
+    struct nicsim_sys_opts so = {.sz = sizeof(so)};
+
+    r->obj = nicsim_obj__open_file(r->o->object, NULL, err, sizeof(err));
+    if (!r->obj)
+        return fail("%s", err);
+    if (select_prog(r))
+        return 1;
+    for (unsigned i = 0; i < r->o->n_ignore_args; i++) {
+        char name[128];
+        if (sscanf(r->o->ignore_args[i], "%127[^:]", name) == 1 &&
+            nicsim_obj__find_map(r->obj, name) < 0)
+            return fail("--ignore-bytes %s: %s has no map '%s'", r->o->ignore_args[i], r->o->object,
+                        name);
+    }
+
+    so.n_ports = r->o->ports;
+    so.n_cores = r->o->cores;
+    so.clock_mhz = r->o->clock_mhz;
+    so.mtu = r->o->mtu;
+    so.seed = r->o->seed;
+    so.budget = r->o->budget;
+    r->sys = nicsim_sys__new(&so, err, sizeof(err));
+    if (!r->sys)
+        return fail("cannot start the NIC: %s", err);
+    r->k = nicsim_sys__kern(r->sys);
+
+    if (r->o->compare_kernel) {
+        struct nicsim_kref_opts ko = {.sz = sizeof(ko), .prog_name = r->prog->name};
+        int rc = nicsim_kref__probe(err, sizeof(err));
+        if (nicsim_kref__unavailable(rc)) {
+            fprintf(stderr,
+                    "nicsim run: --compare-kernel: the kernel refuses bpf() (%s); "
+                    "running without the comparison\n",
+                    err);
+        } else {
+            pin_to_one_cpu();
+            r->kref = nicsim_kref__open(r->o->object, &ko, err, sizeof(err));
+            if (!r->kref)
+                return fail("--compare-kernel: %s", err);
+        }
+    }
+
+    size_t nm = nicsim_obj__n_maps(r->obj), np = nicsim_obj__n_progs(r->obj);
+    r->map_fds = calloc(nm + 1, sizeof(int));
+    r->prog_fds = calloc(np + 1, sizeof(int));
+    if (!r->map_fds || !r->prog_fds)
+        return fail("out of memory");
+    for (size_t i = 0; i < np; i++)
+        r->prog_fds[i] = -1;
+    for (size_t i = 0; i < nm; i++) {
+        const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
+        struct nicsim_kern_map_create_attr ma = {.sz = sizeof(ma)};
+        struct nicsim_extack ea = {{0}};
+        ma.map_type = m->type;
+        ma.key_size = m->key_size;
+        ma.value_size = m->value_size;
+        ma.max_entries = map_max_entries(r, m);
+        ma.map_flags = m->map_flags;
+        ma.map_ifindex = (uint32_t)nicsim_sys__ifindex(r->sys, 0);
+        char kname[16]; /* libbpf truncates names to BPF_OBJ_NAME_LEN - 1 */
+        snprintf(kname, sizeof(kname), "%s", m->name);
+        ma.map_name = kname;
+        int fd = nicsim_kern_map_create(r->k, &ma, &ea);
+        if (fd < 0)
+            return fail("%s: map %s (%s): cannot be offloaded: %s", r->o->object, m->name,
+                        map_type_name(m->type), ea.msg[0] ? ea.msg : strerror(-fd));
+        r->map_fds[i] = fd;
+        if (m->init && m->init_len) {
+            uint32_t zero = 0;
+            int rc = nicsim_kern_map_update_elem(r->k, fd, &zero, m->init, BPF_ANY);
+            if (rc)
+                return fail("%s: map %s: initial contents refused: %s", r->o->object, m->name,
+                            strerror(-rc));
+        }
+    }
+    if (load_map_args(r))
+        return 1;
+    if (load_prog(r, (size_t)(r->prog - nicsim_obj__prog(r->obj, 0))))
+        return 1;
+    if (load_prog_arrays(r))
+        return 1;
+
+    struct nicsim_extack ea = {{0}};
+    int rc = nicsim_kern_xdp_attach(r->k, nicsim_sys__ifindex(r->sys, 0),
+                                    r->prog_fds[r->prog - nicsim_obj__prog(r->obj, 0)], -1,
+                                    XDP_FLAGS_HW_MODE, &ea);
+    if (rc)
+        return fail("attach %s to port 0 in HW mode: %s", r->prog->name,
+                    ea.msg[0] ? ea.msg : strerror(-rc));
+    if (r->kref && nicsim_kref__load(r->kref, err, sizeof(err)))
+        return fail("--compare-kernel: the kernel refuses %s: %s", r->o->object, err);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Events: drained from the firmware's queue over the BAR after each packet.
+ */
+static bool has_event_maps(const struct run *r)
+{
+    for (size_t i = 0; i < nicsim_obj__n_maps(r->obj); i++) {
+        uint32_t t = nicsim_obj__map(r->obj, i)->type;
+        if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY || t == BPF_MAP_TYPE_RINGBUF)
+            return true;
+    }
+    return false;
+}
+
+static int on_event(void *user, const struct nicsim_event_rec *rec, const void *data)
+{
+    struct run *r = user;
+    const uint8_t *d = data;
+
+    r->events_written++;
+    if (!r->events)
+        return 0;
+    fprintf(r->events, "{\"packet\":%llu,\"nic_map_id\":%u,\"cpu\":%u,\"index\":%llu,\"data\":\"",
+            (unsigned long long)r->cur_index, rec->map_id, rec->cpu,
+            (unsigned long long)rec->index);
+    for (uint32_t i = 0; i < rec->len; i++)
+        fprintf(r->events, "%02x", d[i]);
+    fputs("\"}\n", r->events);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Kernel comparison.
+ */
+static void compare_packet(const struct nicsim_dp_result *res, const struct nicsim_kref_result *kr,
+                           struct report_kernel_pkt *kp)
+{
+    const struct nicsim_xdp_result *x = &res->xdp;
+
+    kp->valid = true;
+    kp->retval = kr->verdict;
+    kp->data = kr->data;
+    kp->len = kr->linear_len;
+    kp->ns = kr->duration_ns;
+    kp->match = true;
+    if (x->r0 != kr->verdict) {
+        kp->match = false;
+        snprintf(kp->mismatch, sizeof(kp->mismatch), "verdict: NIC %s (%llu), kernel %s (%u)",
+                 nicsim_xdp_action_name(x->r0), (unsigned long long)x->r0,
+                 nicsim_xdp_action_name(kr->verdict), kr->verdict);
+    } else if (x->len != kr->linear_len || memcmp(x->data, kr->data, x->len)) {
+        uint32_t i = 0;
+        while (i < x->len && i < kr->linear_len && x->data[i] == kr->data[i])
+            i++;
+        kp->match = false;
+        snprintf(kp->mismatch, sizeof(kp->mismatch),
+                 "bytes: NIC %u bytes, kernel %u bytes, first difference at offset %u", x->len,
+                 kr->linear_len, i);
+    }
+}
+
+/* Sum per-CPU values over CPUs, as little-endian words of 8, 4 or 1 bytes. */
+static void sum_cpus(const struct nicsim_mapjson_layout *l, const uint8_t *v, uint8_t *out)
+{
+    size_t w = l->value_size % 8 == 0 ? 8 : l->value_size % 4 == 0 ? 4 : 1;
+
+    for (size_t off = 0; off < l->value_size; off += w) {
+        uint64_t s = 0;
+        for (uint32_t c = 0; c < l->ncpus; c++) {
+            uint64_t x = 0;
+            memcpy(&x, v + (size_t)c * l->value_size + off, w);
+            s += x;
+        }
+        memcpy(out + off, &s, w);
+    }
+}
+
+/* Zero the bytes --ignore-bytes leaves out of the comparison of map m's values. */
+static void mask_ignored(const struct run *r, const struct nicsim_obj_map *m, uint8_t *v)
+{
+    for (unsigned i = 0; i < r->o->n_ignore_args; i++) {
+        char name[128];
+        unsigned off, len;
+        if (sscanf(r->o->ignore_args[i], "%127[^:]:%u:%u", name, &off, &len) != 3 ||
+            strcmp(name, m->name) || off >= m->value_size)
+            continue;
+        memset(v + off, 0, len > m->value_size - off ? m->value_size - off : len);
+    }
+}
+
+static int compare_maps(struct run *r, FILE *tty)
+{
+    char err[ERR_LEN];
+    int mismatches = 0;
+
+    for (size_t i = 0; i < nicsim_obj__n_maps(r->obj); i++) {
+        const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
+        struct nicsim_kref_map_info ki;
+        struct nicsim_mapjson_entries ne, ke;
+        int kidx = nicsim_kref__map_index(r->kref, m->name);
+
+        if (!is_dumpable(m->type) || kidx < 0 ||
+            nicsim_kref__map_info(r->kref, (size_t)kidx, &ki) || !ki.dumpable)
+            continue;
+        if (nic_map_dump(r, i, &ne)) {
+            fprintf(tty, "map %s: cannot read the NIC map\n", m->name);
+            mismatches++;
+            continue;
+        }
+        if (nicsim_kref__map_dump(r->kref, (size_t)kidx, &ke, err, sizeof(err))) {
+            fprintf(tty, "map %s: cannot read the kernel map: %s\n", m->name, err);
+            nicsim_mapjson_entries__free(&ne);
+            mismatches++;
+            continue;
+        }
+        struct nicsim_mapjson_layout nl = nic_layout(r, m);
+        uint8_t *a = malloc(m->value_size), *b = malloc(m->value_size);
+        size_t bad = 0;
+        for (size_t e = 0; a && b && e < ne.count; e++) {
+            const uint8_t *key = nicsim_mapjson_entries__key(&ne, e);
+            /* Same position first (arrays dump in index order on both sides), else search. */
+            long ke_i =
+                e < ke.count && !memcmp(nicsim_mapjson_entries__key(&ke, e), key, m->key_size)
+                    ? (long)e
+                    : nicsim_mapjson_entries__find(&ke, key);
+            if (ke_i < 0) {
+                if (!bad++)
+                    fprintf(tty, "map %s: a key only the NIC has (entry %zu)\n", m->name, e);
+                continue;
+            }
+            if (nl.per_cpu) {
+                sum_cpus(&nl, nicsim_mapjson_entries__value(&ne, e), a);
+                sum_cpus(&ki.layout, nicsim_mapjson_entries__value(&ke, (size_t)ke_i), b);
+            } else {
+                memcpy(a, nicsim_mapjson_entries__value(&ne, e), m->value_size);
+                memcpy(b, nicsim_mapjson_entries__value(&ke, (size_t)ke_i), m->value_size);
+            }
+            mask_ignored(r, m, a);
+            mask_ignored(r, m, b);
+            if (memcmp(a, b, m->value_size) && !bad++)
+                fprintf(tty, "map %s: entry %zu: values differ%s\n", m->name, e,
+                        nl.per_cpu ? " (summed over CPUs)" : "");
+        }
+        if (ke.count != ne.count) {
+            if (!bad++)
+                fprintf(tty, "map %s: the NIC holds %zu entries, the kernel %zu\n", m->name,
+                        ne.count, ke.count);
+        }
+        if (bad)
+            mismatches++;
+        free(a);
+        free(b);
+        nicsim_mapjson_entries__free(&ne);
+        nicsim_mapjson_entries__free(&ke);
+    }
+    return mismatches;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Map dump: {"MAP": [bpftool entries], ...}.
+ */
+static int dump_maps(struct run *r)
+{
+    FILE *f = fopen(r->o->dump_maps, "w");
+    bool first = true;
+
+    if (!f)
+        return fail("--dump-maps %s: %s", r->o->dump_maps, strerror(errno));
+    fputs("{", f);
+    for (size_t i = 0; i < nicsim_obj__n_maps(r->obj); i++) {
+        const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
+        struct nicsim_mapjson_entries e;
+        if (!is_dumpable(m->type))
+            continue;
+        if (nic_map_dump(r, i, &e)) {
+            fclose(f);
+            return fail("--dump-maps: cannot read map %s", m->name);
+        }
+        struct nicsim_mapjson_layout l = nic_layout(r, m);
+        char *s = nicsim_mapjson__format(&l, &e, 0);
+        nicsim_mapjson_entries__free(&e);
+        if (!s) {
+            fclose(f);
+            return fail("--dump-maps: out of memory");
+        }
+        fprintf(f, "%s\n  \"%s\": %s", first ? "" : ",", m->name, s);
+        first = false;
+        free(s);
+    }
+    fputs("\n}\n", f);
+    if (ferror(f) | fclose(f))
+        return fail("--dump-maps %s: write failed", r->o->dump_maps);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Replay.
+ */
+static void progress(uint64_t n, bool done)
+{
+    static const char spin[] = "|/-\\";
+
+    if (done)
+        fprintf(stderr, "\r%llu packets   \n", (unsigned long long)n);
+    else
+        fprintf(stderr, "\r%c %llu packets", spin[(n >> 12) & 3], (unsigned long long)n);
+}
+
+static void teardown(struct run *r)
+{
+    if (r->events)
+        fclose(r->events);
+    nicsim_kref__close(r->kref);
+    if (r->k) {
+        for (size_t i = 0; r->prog_fds && i < nicsim_obj__n_progs(r->obj); i++)
+            if (r->prog_fds[i] >= 0)
+                nicsim_kern_close(r->k, r->prog_fds[i]);
+        for (size_t i = 0; r->map_fds && i < nicsim_obj__n_maps(r->obj); i++)
+            if (r->map_fds[i] > 0)
+                nicsim_kern_close(r->k, r->map_fds[i]);
+    }
+    nicsim_sys__free(r->sys);
+    nicsim_obj__free(r->obj);
+    free(r->map_fds);
+    free(r->prog_fds);
+}
+
+int run_main(const struct run_opts *o)
+{
+    struct run r = {.o = o};
+    struct nicsim_trace_in *in = NULL;
+    struct nicsim_trace_out *out = NULL;
+    struct report *repp = calloc(1, sizeof(*repp));
+    char err[ERR_LEN];
+    int status = 1;
+    uint64_t index = 0;
+    bool events;
+
+    /* Inputs first, so that a missing trace is reported before any work. */
+    if (!repp)
+        return fail("out of memory");
+    in = nicsim_trace_in__open(o->pcap, err, sizeof(err));
+    if (!in) {
+        free(repp);
+        return fail("%s", err);
+    }
+    if (setup(&r))
+        goto out;
+    events = has_event_maps(&r);
+    if (o->events) {
+        r.events = fopen(o->events, "w");
+        if (!r.events) {
+            fail("--events %s: %s", o->events, strerror(errno));
+            goto out;
+        }
+    }
+    if (o->out_pcap) {
+        const char *names[NICSIM_DP_MAX_PORTS + 1];
+        static char port_names[NICSIM_DP_MAX_PORTS][16];
+        for (uint32_t p = 0; p < o->ports; p++) {
+            snprintf(port_names[p], sizeof(port_names[p]), "port%u", p);
+            names[p] = port_names[p];
+        }
+        names[o->ports] = "host";
+        out = nicsim_trace_out__create(o->out_pcap, names, o->ports + 1, err, sizeof(err));
+        if (!out) {
+            fail("%s", err);
+            goto out;
+        }
+    }
+    if (report__open(repp, o->json, o->clock_mhz, r.kref != NULL)) {
+        fail("--json %s: %s", o->json, strerror(errno));
+        goto out;
+    }
+
+    for (;;) {
+        struct nicsim_trace_pkt pkt;
+        struct nicsim_dp_result res;
+        struct report_kernel_pkt kp = {0};
+        int rc = nicsim_trace_in__next(in, &pkt, err, sizeof(err));
+
+        if (rc < 0) {
+            fail("%s", err);
+            report__finish(repp, NULL, NULL, 0, r.prog->name);
+            goto out;
+        }
+        if (rc == 0 || (o->limit && index >= o->limit))
+            break;
+        r.cur_index = index;
+        if (nicsim_sys__rx(r.sys, 0, pkt.data, pkt.caplen, pkt.wirelen, pkt.ts_ns, &res)) {
+            fail("%s: packet %llu: the NIC could not take it", o->pcap, (unsigned long long)index);
+            goto out;
+        }
+        if (events) {
+            uint64_t lost = 0;
+            nicsim_ctrl__events_drain(nicsim_sys__ctrl(r.sys), on_event, &r, &lost);
+            r.events_lost += lost;
+        }
+        if (r.kref && res.error == NICSIM_DP_OK) {
+            struct nicsim_kref_result kr;
+            struct nicsim_kref_run_opts ro = {.sz = sizeof(ro), .repeat = o->kernel_repeat};
+            if (nicsim_kref__run(r.kref, pkt.data, pkt.caplen, &ro, &kr, err, sizeof(err))) {
+                fail("--compare-kernel: packet %llu: %s", (unsigned long long)index, err);
+                goto out;
+            }
+            compare_packet(&res, &kr, &kp);
+            if (!kp.match && !o->quiet)
+                fprintf(stderr, "mismatch: packet %llu: %s\n", (unsigned long long)index,
+                        kp.mismatch);
+        }
+        report__packet(repp, index, &res, r.kref ? &kp : NULL);
+        if (out && res.error == NICSIM_DP_OK && res.dest != NICSIM_DP_DEST_DROP) {
+            char comment[160];
+            uint32_t ifidx = res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : o->ports;
+            snprintf(comment, sizeof(comment), "index=%llu verdict=%s egress=%s%u ifindex=%u",
+                     (unsigned long long)index, nicsim_xdp_action_name(res.xdp.r0),
+                     res.dest == NICSIM_DP_DEST_PORT ? "port" : "host",
+                     res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : 0, res.egress_ifindex);
+            nicsim_trace_out__write(out, ifidx, pkt.ts_ns, res.xdp.data, res.xdp.len, comment);
+        } else if (out && res.error == NICSIM_DP_ERR_NO_PROGRAM) {
+            nicsim_trace_out__write(out, o->ports, pkt.ts_ns, pkt.data, pkt.caplen,
+                                    "verdict=none (no program)");
+        }
+        index++;
+        if (o->progress && (index & 4095) == 0)
+            progress(index, false);
+    }
+    if (o->progress)
+        progress(index, true);
+
+    FILE *tty = o->quiet ? NULL : stdout;
+    int map_mismatches = 0;
+    if (r.kref) {
+        map_mismatches = compare_maps(&r, o->quiet ? stderr : stdout);
+    }
+    if (report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
+                       nicsim_sys__n_cores(r.sys), r.prog->name)) {
+        fail("--json %s: write failed", o->json);
+        goto out;
+    }
+    if (tty && (events || r.events_written))
+        fprintf(tty, "events: %llu records%s%s, %llu lost\n", (unsigned long long)r.events_written,
+                o->events ? " written to " : "", o->events ? o->events : "",
+                (unsigned long long)r.events_lost);
+    if (tty && r.kref)
+        fprintf(tty, "maps: %s\n",
+                map_mismatches ? "final contents differ from the kernel's (see above)"
+                               : "final contents equal to the kernel's");
+    if (out) {
+        int rc = nicsim_trace_out__close(out);
+        out = NULL;
+        if (rc) {
+            fail("--out-pcap %s: %s", o->out_pcap, strerror(-rc));
+            goto out;
+        }
+    }
+    if (o->dump_maps && dump_maps(&r))
+        goto out;
+    status = (r.kref && (repp->kernel_mismatches || map_mismatches)) ? 3 : 0;
+out:
+    if (out)
+        nicsim_trace_out__close(out);
+    nicsim_trace_in__close(in);
+    teardown(&r);
+    free(repp);
+    return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_opts o;
+    int rc = run_parse_args(argc, argv, &o);
+
+    if (rc)
+        return rc;
+    return run_main(&o);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * nicsim load: offload every program of an object, one by one, and say what happened to each:
+ * the driver's verdict, the NIC image, the program reaching the firmware on attach, the maps on
+ * the NIC answering lookups, and (where bpf() works) the host kernel verifier's verdict.
+ */
+static int load_one(struct run *r, size_t pi, bool kcheck)
+{
+    const struct nicsim_obj_prog *p = nicsim_obj__prog(r->obj, pi);
+    int bad = 0;
+
+    printf("program %s (section %s, %zu insns): ", p->name, p->section, p->n);
+    fflush(stdout);
+    if (load_prog(r, pi)) {
+        printf("refused (see above)\n");
+        bad = 1;
+    } else {
+        struct nicsim_bpf_prog *kp = nicsim_kern_prog_by_fd(r->k, r->prog_fds[pi]);
+        size_t img_len = 0;
+        nicsim_drv__image(kp, &img_len);
+        struct nicsim_extack ea = {{0}};
+        int ifindex = nicsim_sys__ifindex(r->sys, 0);
+        int rc = nicsim_kern_xdp_attach(r->k, ifindex, r->prog_fds[pi], -1, XDP_FLAGS_HW_MODE, &ea);
+        if (rc) {
+            printf("verified and translated (%zu-byte NIC image), attach refused: %s\n", img_len,
+                   ea.msg[0] ? ea.msg : strerror(-rc));
+            bad = 1;
+        } else {
+            printf("offloaded: %zu-byte NIC image, NIC program %u, %u program(s) in the cores\n",
+                   img_len, nicsim_drv__nic_prog_id(kp), nicsim_sys__n_loaded(r->sys));
+            nicsim_kern_xdp_attach(r->k, ifindex, -1, -1, XDP_FLAGS_HW_MODE, &ea);
+        }
+    }
+    if (!kcheck)
+        return bad;
+    /* The host kernel's verifier on the same instructions with the same map definitions. */
+    size_t nm = nicsim_obj__n_maps(r->obj);
+    struct nicsim_kern_map_create_attr *maps = calloc(nm + 1, sizeof(*maps));
+    int *idx = calloc(nm + 1, sizeof(int));
+    struct nicsim_kern_kcheck res;
+    struct nicsim_kern_prog_load_attr a = {.sz = sizeof(a)};
+
+    for (size_t i = 0; maps && idx && i < nm; i++) {
+        const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
+        maps[i].sz = sizeof(maps[i]);
+        maps[i].map_type = m->type;
+        maps[i].key_size = m->key_size;
+        maps[i].value_size = m->value_size;
+        maps[i].max_entries = m->max_entries;
+        maps[i].map_flags = m->map_flags;
+        maps[i].map_name = NULL; /* names do not matter to the verifier */
+        idx[i] = (int)i;
+    }
+    a.prog_type = p->prog_type ? p->prog_type : BPF_PROG_TYPE_XDP;
+    a.expected_attach_type = BPF_XDP;
+    a.insns = p->insns;
+    a.insn_cnt = (uint32_t)p->n;
+    a.license = nicsim_obj__license(r->obj);
+    a.prog_name = p->name;
+    a.fd_array = idx;
+    a.fd_array_cnt = (uint32_t)nm;
+    memset(&res, 0, sizeof(res));
+    if (maps && idx && nicsim_kern_kcheck(&a, maps, nm, &res) == 0) {
+        if (!res.kernel_available)
+            printf("  host kernel verifier: not consulted (%s)\n", res.kernel_msg);
+        else if (res.disagree) {
+            printf("  host kernel verifier: DISAGREES: %s\n", res.report);
+            bad = 3;
+        } else
+            printf("  host kernel verifier: agrees (%s)\n",
+                   res.kernel ? "both refuse it" : "both accept it");
+    }
+    free(maps);
+    free(idx);
+    return bad;
+}
+
+int cmd_load(int argc, char **argv)
+{
+    struct run_opts o = {.cores = 4, .ports = 2, .clock_mhz = 250, .mtu = 1500};
+    struct run r = {.o = &o};
+    struct nicsim_sys_opts so = {.sz = sizeof(so)};
+    bool kcheck = true;
+    char err[ERR_LEN];
+    int status = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--no-kernel"))
+            kcheck = false;
+        else if (argv[i][0] != '-' && !o.object)
+            o.object = argv[i];
+        else {
+            fprintf(stderr, "usage: nicsim load OBJECT.o [--no-kernel]\n"
+                            "  offloads every program of the object to the simulated NIC, one by "
+                            "one, and reports\n");
+            return 2;
+        }
+    }
+    if (!o.object) {
+        fprintf(stderr, "usage: nicsim load OBJECT.o [--no-kernel]\n");
+        return 2;
+    }
+    r.obj = nicsim_obj__open_file(o.object, NULL, err, sizeof(err));
+    if (!r.obj) {
+        fprintf(stderr, "nicsim load: %s\n", err);
+        return 1;
+    }
+    so.n_ports = o.ports;
+    so.n_cores = o.cores;
+    r.sys = nicsim_sys__new(&so, err, sizeof(err));
+    if (!r.sys) {
+        nicsim_obj__free(r.obj);
+        return fail("cannot start the NIC: %s", err);
+    }
+    r.k = nicsim_sys__kern(r.sys);
+    size_t nm = nicsim_obj__n_maps(r.obj), np = nicsim_obj__n_progs(r.obj);
+    r.map_fds = calloc(nm + 1, sizeof(int));
+    r.prog_fds = calloc(np + 1, sizeof(int));
+    for (size_t i = 0; i < np; i++)
+        r.prog_fds[i] = -1;
+    printf("%s: %zu program(s), %zu map(s), licence \"%s\"\n", o.object, np, nm,
+           nicsim_obj__license(r.obj));
+    for (size_t i = 0; i < nm; i++) {
+        const struct nicsim_obj_map *m = nicsim_obj__map(r.obj, i);
+        struct nicsim_kern_map_create_attr ma = {.sz = sizeof(ma)};
+        struct nicsim_extack ea = {{0}};
+        ma.map_type = m->type;
+        ma.key_size = m->key_size;
+        ma.value_size = m->value_size;
+        ma.max_entries = map_max_entries(&r, m);
+        ma.map_flags = m->map_flags;
+        ma.map_ifindex = (uint32_t)nicsim_sys__ifindex(r.sys, 0);
+        char kname[16]; /* libbpf truncates names to BPF_OBJ_NAME_LEN - 1 */
+        snprintf(kname, sizeof(kname), "%s", m->name);
+        ma.map_name = kname;
+        int fd = nicsim_kern_map_create(r.k, &ma, &ea);
+        printf("map %s (%s, key %u, value %u, max %u): ", m->name, map_type_name(m->type),
+               m->key_size, m->value_size, m->max_entries);
+        if (fd < 0) {
+            printf("not offloaded: %s\n", ea.msg[0] ? ea.msg : strerror(-fd));
+            r.map_fds[i] = -1;
+            status = 1;
+            continue;
+        }
+        r.map_fds[i] = fd;
+        if (m->init && m->init_len) {
+            uint32_t zero = 0;
+            nicsim_kern_map_update_elem(r.k, fd, &zero, m->init, BPF_ANY);
+        }
+        struct nicsim_bpf_map *km = nicsim_kern_map_by_fd(r.k, fd);
+        if (is_dumpable(m->type)) {
+            struct nicsim_mapjson_entries e;
+            int rc = nic_map_dump(&r, i, &e);
+            printf("NIC map %u, %zu entries read back from the NIC%s\n", nicsim_drv__nic_map_id(km),
+                   rc ? 0 : e.count, rc ? " (read failed)" : "");
+            if (!rc)
+                nicsim_mapjson_entries__free(&e);
+        } else {
+            printf("NIC map %u\n", nicsim_drv__nic_map_id(km));
+        }
+    }
+    if (status == 0) {
+        for (size_t i = 0; i < np; i++) {
+            int rc = load_one(&r, i, kcheck);
+            if (rc > status)
+                status = rc;
+        }
+    } else {
+        printf("programs not loaded: a map could not be offloaded\n");
+    }
+    teardown(&r);
+    return status;
+}

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: MIT
+// `nicsim run` end to end, through the real binary: the offload path, replay, reports, the
+// kernel comparison, and the messages for bad input.
+#include <gtest/gtest.h>
+
+#include <jansson.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "nicsim/kref.h"
+}
+
+namespace
+{
+
+struct Result {
+    int status = -1;
+    std::string out, err;
+};
+
+std::string slurp(const std::string &path)
+{
+    std::ifstream f(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+class Tmp
+{
+  public:
+    Tmp()
+    {
+        char t[] = "/tmp/nicsim-run-test-XXXXXX";
+        dir_ = mkdtemp(t);
+    }
+    ~Tmp() { (void)!system(("rm -rf " + dir_).c_str()); }
+    std::string path(const std::string &name) const { return dir_ + "/" + name; }
+
+  private:
+    std::string dir_;
+};
+
+Result nicsim(const std::string &args)
+{
+    Tmp t;
+    std::string cmd = std::string(NICSIM_CLI) + " " + args + " > " + t.path("out") + " 2> " +
+                      t.path("err") + " < /dev/null";
+    int st = system(cmd.c_str());
+    Result r;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(t.path("out"));
+    r.err = slurp(t.path("err"));
+    return r;
+}
+
+std::string obj(const std::string &name)
+{
+    return std::string(NICSIM_EXAMPLES_DIR) + "/" + name + ".bpf.o";
+}
+std::string src(const std::string &rel)
+{
+    return std::string(NICSIM_EXAMPLES_SOURCE_DIR) + "/" + rel;
+}
+
+bool kernel_available(std::string *why)
+{
+    char err[256] = "";
+    int rc = nicsim_kref__probe(err, sizeof(err));
+    if (nicsim_kref__unavailable(rc)) {
+        *why = err;
+        return false;
+    }
+    return true;
+}
+
+json_t *load_json(const std::string &path)
+{
+    json_error_t e;
+    json_t *j = json_load_file(path.c_str(), 0, &e);
+    EXPECT_NE(j, nullptr) << path << ":" << e.line << ": " << e.text;
+    return j;
+}
+
+// ---- The examples: offloaded, replayed, compared with the kernel, checked against their
+// expectations.
+// Each example as `nicsim demo` runs it: the program to pick where the object has several, and
+// the map bytes derived from the clock that cannot equal the kernel's.
+std::string example_extra(const std::string &name)
+{
+    if (name == "firewall")
+        return " --ignore-bytes flows:0:8";
+    if (name == "parser")
+        return " --prog xdp_parser";
+    return "";
+}
+
+class Example : public testing::TestWithParam<const char *>
+{
+};
+
+TEST_P(Example, AgreesWithTheKernelAndItsExpectations)
+{
+    std::string name = GetParam(), why;
+    bool kernel = kernel_available(&why);
+    Tmp t;
+    std::string args = obj(name) + " --pcap " + src("traces/" + name + ".pcap") + " --maps-dir " +
+                       src(name + ".maps") + " --json " + t.path("report.json") + " --dump-maps " +
+                       t.path("maps.json") + " --out-pcap " + t.path("out.pcapng") + " --events " +
+                       t.path("events.jsonl") + " --no-progress --kernel-repeat 4" +
+                       example_extra(name) + (kernel ? " --compare-kernel" : "");
+    Result r = nicsim("run " + args);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    if (!kernel) {
+        std::cerr << "kernel comparison skipped: bpf() unavailable: " << why << "\n";
+    } else {
+        EXPECT_NE(r.out.find("equal to the kernel's"), std::string::npos) << r.out;
+    }
+
+    json_t *rep = load_json(t.path("report.json"));
+    json_t *exp = load_json(src(name + ".expect.json"));
+    ASSERT_TRUE(rep && exp);
+    json_t *pk = json_object_get(rep, "packets"), *ek = json_object_get(exp, "packets");
+    ASSERT_EQ(json_array_size(pk), json_array_size(ek));
+    for (size_t i = 0; i < json_array_size(pk); i++) {
+        json_t *p = json_array_get(pk, i), *e = json_array_get(ek, i);
+        SCOPED_TRACE("packet " + std::to_string(i) + ": " +
+                     json_string_value(json_object_get(e, "why")));
+        EXPECT_EQ(json_integer_value(json_object_get(p, "index")), (json_int_t)i);
+        ASSERT_NE(json_object_get(p, "verdict"), nullptr) << "refused by the MAC";
+        EXPECT_STREQ(json_string_value(json_object_get(p, "verdict")),
+                     json_string_value(json_object_get(e, "verdict")));
+        if (json_t *out = json_object_get(e, "out")) {
+            EXPECT_STREQ(json_string_value(json_object_get(p, "data_out")), json_string_value(out));
+        }
+        if (json_t *meta = json_object_get(e, "meta")) {
+            EXPECT_STREQ(json_string_value(json_object_get(p, "meta_out")),
+                         json_string_value(meta));
+        }
+        EXPECT_GT(json_integer_value(json_object_get(p, "cycles")),
+                  json_integer_value(json_object_get(p, "instructions")));
+        if (kernel) {
+            json_t *k = json_object_get(p, "kernel");
+            ASSERT_NE(k, nullptr);
+            EXPECT_TRUE(json_is_true(json_object_get(k, "match")));
+        }
+    }
+    json_t *sum = json_object_get(rep, "summary");
+    EXPECT_EQ(json_integer_value(json_object_get(sum, "packets")), (json_int_t)json_array_size(ek));
+    if (kernel) {
+        EXPECT_EQ(json_integer_value(json_object_get(json_object_get(sum, "kernel"), "mismatches")),
+                  0);
+    }
+    json_decref(rep);
+    json_decref(exp);
+
+    json_t *maps = load_json(t.path("maps.json"));
+    ASSERT_TRUE(json_is_object(maps));
+    EXPECT_GT(json_object_size(maps), 0u);
+    json_decref(maps);
+    // pcapng output: a Section Header Block.
+    std::string pcapng = slurp(t.path("out.pcapng"));
+    ASSERT_GE(pcapng.size(), 28u);
+    EXPECT_EQ(memcmp(pcapng.data(), "\x0a\x0d\x0d\x0a", 4), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, Example,
+                         testing::Values("firewall", "l4lb", "ipip", "router", "parser"));
+
+TEST(RunExamples, ParserEventsReachTheEventsFile)
+{
+    Tmp t;
+    Result r = nicsim("run " + obj("parser") + " --pcap " + src("traces/parser.pcap") +
+                      " --maps-dir " + src("parser.maps") + " --prog xdp_parser --events " +
+                      t.path("ev.jsonl") + " --no-progress");
+    ASSERT_EQ(r.status, 0) << r.err;
+    json_t *exp = load_json(src("parser.expect.json"));
+    size_t want = 0;
+    json_t *ek = json_object_get(exp, "packets");
+    for (size_t i = 0; i < json_array_size(ek); i++) {
+        want += json_integer_value(json_object_get(json_array_get(ek, i), "ringbuf"));
+        want += json_integer_value(json_object_get(json_array_get(ek, i), "perf"));
+    }
+    json_decref(exp);
+    std::string ev = slurp(t.path("ev.jsonl"));
+    size_t lines = 0;
+    for (char c : ev)
+        lines += c == '\n';
+    EXPECT_EQ(lines, want) << ev;
+    EXPECT_GT(want, 0u);
+}
+
+// ---- Real-world objects built elsewhere (Debian's xdp-tools).
+const char *kXdpTools = "/usr/lib/x86_64-linux-gnu/bpf";
+
+class RealWorld : public testing::TestWithParam<const char *>
+{
+};
+
+TEST_P(RealWorld, AgreesWithTheKernel)
+{
+    std::string o = std::string(kXdpTools) + "/" + GetParam(), why;
+    if (access(o.c_str(), R_OK))
+        GTEST_SKIP() << o << " is not installed (Debian package xdp-tools)";
+    bool kernel = kernel_available(&why);
+    std::string trace = std::string(NICSIM_SHARED_DIR) + "/pcaps/tcpreplay-test.pcap";
+    Result r = nicsim("run " + o + " --pcap " + trace + " --no-progress --kernel-repeat 4" +
+                      (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("verdicts:"), std::string::npos) << r.out;
+    if (!kernel)
+        GTEST_SKIP() << "ran on the NIC only: bpf() unavailable: " << why;
+}
+
+INSTANTIATE_TEST_SUITE_P(XdpTools, RealWorld,
+                         testing::Values("xdpfilt_alw_all.o", "xdpfilt_dny_all.o",
+                                         "xdpfilt_alw_ip.o", "xdpfilt_dny_tcp.o",
+                                         "xdpfilt_alw_eth.o", "xdpdump_xdp.o"),
+                         [](const testing::TestParamInfo<const char *> &i) {
+                             std::string s = i.param;
+                             for (char &c : s)
+                                 if (!isalnum((unsigned char)c))
+                                     c = '_';
+                             return s;
+                         });
+
+TEST(RealWorld, AfXdpProgramIsRefusedNamingTheMapType)
+{
+    std::string o = std::string(kXdpTools) + "/xsk_def_xdp_prog.o";
+    if (access(o.c_str(), R_OK))
+        GTEST_SKIP() << o << " is not installed";
+    Result r = nicsim("run " + o + " --pcap " + src("traces/firewall.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("xskmap"), std::string::npos) << r.err;
+}
+
+// ---- Bad input: a clear message naming the thing, exit status 1 (2 for usage).
+std::string fw_args()
+{
+    return obj("firewall") + " --pcap " + src("traces/firewall.pcap");
+}
+
+TEST(RunErrors, MissingObject)
+{
+    Result r = nicsim("run /nonexistent/x.o --pcap " + src("traces/firewall.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("/nonexistent/x.o"), std::string::npos) << r.err;
+}
+
+TEST(RunErrors, MissingTrace)
+{
+    Result r = nicsim("run " + obj("firewall") + " --pcap /nonexistent/t.pcap");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("/nonexistent/t.pcap"), std::string::npos) << r.err;
+}
+
+TEST(RunErrors, NoTraceOption)
+{
+    Result r = nicsim("run " + obj("firewall"));
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("--pcap"), std::string::npos) << r.err;
+}
+
+TEST(RunErrors, UnknownProgram)
+{
+    Result r = nicsim("run " + fw_args() + " --prog nosuch");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("no program 'nosuch'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("xdp_firewall"), std::string::npos) << "lists the programs: " << r.err;
+}
+
+TEST(RunErrors, SeveralProgramsNeedAChoice)
+{
+    Result r = nicsim("run " + obj("parser") + " --pcap " + src("traces/parser.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("--prog"), std::string::npos) << r.err;
+}
+
+TEST(RunErrors, UnknownMap)
+{
+    Tmp t;
+    std::ofstream(t.path("m.json")) << "[]";
+    Result r = nicsim("run " + fw_args() + " --map nosuch=" + t.path("m.json"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("no map 'nosuch'"), std::string::npos) << r.err;
+}
+
+TEST(RunErrors, MalformedMapJsonNamesTheEntryAndField)
+{
+    Tmp t;
+    std::ofstream(t.path("m.json"))
+        << "[{\"key\": [\"0x01\",\"0x00\",\"0x00\",\"0x00\",\"0x00\",\"0x00\",\"0x00\",\"0x00\"], "
+           "\"value\": [\"0xzz\"]}]";
+    Result r = nicsim("run " + fw_args() + " --map rules=" + t.path("m.json"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("rules"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("entry 0"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("value"), std::string::npos) << r.err;
+}
+
+TEST(RunErrors, KeyOfTheWrongSize)
+{
+    Tmp t;
+    std::ofstream(t.path("m.json")) << "[{\"key\": [\"0x01\"], \"value\": [\"0x01\"]}]";
+    Result r = nicsim("run " + fw_args() + " --map rules=" + t.path("m.json"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("key"), std::string::npos) << r.err;
+}
+
+TEST(RunErrors, MalformedObject)
+{
+    Tmp t;
+    std::ofstream(t.path("bad.o")) << "\x7f"
+                                      "ELF garbage";
+    Result r = nicsim("run " + t.path("bad.o") + " --pcap " + src("traces/firewall.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("bad.o"), std::string::npos) << r.err;
+}
+
+// Classic pcap files written by hand: header, then records.
+void write_pcap(const std::string &path, uint32_t linktype,
+                const std::vector<std::pair<std::vector<uint8_t>, uint32_t>> &pkts,
+                size_t truncate_last = 0)
+{
+    std::string s;
+    auto put32 = [&](uint32_t v) { s.append((const char *)&v, 4); };
+    auto put16 = [&](uint16_t v) { s.append((const char *)&v, 2); };
+    put32(0xa1b2c3d4);
+    put16(2);
+    put16(4);
+    put32(0);
+    put32(0);
+    put32(65535);
+    put32(linktype);
+    uint32_t ts = 1;
+    for (auto &p : pkts) {
+        put32(ts++);
+        put32(0);
+        put32((uint32_t)p.first.size());
+        put32(p.second);
+        s.append((const char *)p.first.data(), p.first.size());
+    }
+    if (truncate_last)
+        s.resize(s.size() - truncate_last);
+    std::ofstream(path, std::ios::binary) << s;
+}
+
+std::vector<uint8_t> ipv4_udp(size_t len)
+{
+    std::vector<uint8_t> f(len, 0);
+    const uint8_t hdr[] = {2, 0, 0, 0, 0, 2,  2,  0, 0, 0,   0, 1, 0x08, 0x00, 0x45, 0,   0,
+                           0, 0, 1, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1,    198,  51,   100, 7};
+    memcpy(f.data(), hdr, std::min(len, sizeof(hdr)));
+    return f;
+}
+
+TEST(RunErrors, OtherLinkTypeIsNamed)
+{
+    Tmp t;
+    write_pcap(t.path("raw.pcap"), 101, {{ipv4_udp(60), 60}});
+    Result r = nicsim("run " + obj("firewall") + " --pcap " + t.path("raw.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("RAW"), std::string::npos) << r.err;
+}
+
+TEST(RunErrors, TruncatedTraceIsReported)
+{
+    Tmp t;
+    write_pcap(t.path("cut.pcap"), 1, {{ipv4_udp(60), 60}, {ipv4_udp(60), 60}}, 20);
+    Result r = nicsim("run " + obj("firewall") + " --pcap " + t.path("cut.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("cut.pcap"), std::string::npos) << r.err;
+}
+
+TEST(RunMac, RuntAndOversizeFramesAreMacErrors)
+{
+    Tmp t;
+    write_pcap(
+        t.path("mac.pcap"), 1,
+        {{ipv4_udp(10), 10}, {ipv4_udp(60), 60}, {ipv4_udp(1600), 1600}, {ipv4_udp(60), 200}});
+    Result r = nicsim("run " + obj("firewall") + " --pcap " + t.path("mac.pcap") + " --json " +
+                      t.path("r.json") + " --no-progress");
+    ASSERT_EQ(r.status, 0) << r.err;
+    json_t *rep = load_json(t.path("r.json"));
+    json_t *pk = json_object_get(rep, "packets");
+    ASSERT_EQ(json_array_size(pk), 4u);
+    EXPECT_STREQ(json_string_value(json_object_get(json_array_get(pk, 0), "error")), "runt");
+    EXPECT_NE(json_object_get(json_array_get(pk, 1), "verdict"), nullptr);
+    EXPECT_STREQ(json_string_value(json_object_get(json_array_get(pk, 2), "error")), "oversize");
+    EXPECT_STREQ(json_string_value(json_object_get(json_array_get(pk, 3), "error")), "truncated");
+    json_decref(rep);
+}
+
+TEST(RunReport, DumpMapsHasBpftoolForm)
+{
+    Tmp t;
+    Result r = nicsim("run " + fw_args() + " --maps-dir " + src("firewall.maps") + " --dump-maps " +
+                      t.path("d.json") + " --no-progress --quiet");
+    ASSERT_EQ(r.status, 0) << r.err;
+    json_t *d = load_json(t.path("d.json"));
+    json_t *rules = json_object_get(d, "rules");
+    ASSERT_TRUE(json_is_array(rules));
+    ASSERT_GT(json_array_size(rules), 0u);
+    json_t *e0 = json_array_get(rules, 0);
+    EXPECT_TRUE(json_is_array(json_object_get(e0, "key")));
+    EXPECT_TRUE(json_is_array(json_object_get(e0, "value")));
+    // per-CPU map: one value per NIC core
+    json_t *stats = json_object_get(d, "stats");
+    ASSERT_TRUE(json_is_array(stats));
+    json_t *s0 = json_array_get(stats, 0);
+    EXPECT_EQ(json_array_size(json_object_get(s0, "values")), 4u);
+    json_decref(d);
+}
+
+} // namespace

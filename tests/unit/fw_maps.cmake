@@ -1,0 +1,5 @@
+# NIC map library: kernel rules, and the same operations differentially against real kernel maps
+# (skipped where bpf() is not permitted).
+pkg_check_modules(FW_MAPS_TEST_LIBBPF REQUIRED IMPORTED_TARGET libbpf)
+nicsim_gtest(fw_maps_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/fw_maps_test.cc
+             LIBS nicsim_fw_maps PkgConfig::FW_MAPS_TEST_LIBBPF LABELS unit kernel)
