@@ -6,8 +6,9 @@
 #   scripts/bootstrap.sh test     install + build + every test (ctest)
 #   scripts/bootstrap.sh deps     install only
 #
-# Environment: BUILD_DIR (default: build), JOBS (default: nproc), NICSIM_SOAK=1 registers the
-# long soak/fuzz runs, NICSIM_SANITIZE=1 builds with ASan/UBSan.
+# Environment: BUILD_DIR (default: build), FUZZ_BUILD_DIR (default: build-fuzz), JOBS (default:
+# nproc), NICSIM_FUZZ_SECONDS (per fuzz target, default 30), NICSIM_SOAK=1 for long soak and fuzz
+# runs (600 s per fuzz target), NICSIM_SANITIZE=1 builds the main tree with ASan/UBSan.
 set -eu
 
 mode=${1:-demo}
@@ -51,6 +52,18 @@ build_tree() {
     cmake --build "$build" -j "$jobs"
 }
 
+# The fuzzers (libFuzzer needs clang): a second tree with ASan/UBSan, only the fuzz targets, each
+# run for NICSIM_FUZZ_SECONDS (30 by default, 600 with NICSIM_SOAK=1).
+fuzz_tree() {
+    fuzz=${FUZZ_BUILD_DIR:-$top/build-fuzz}
+    secs=${NICSIM_FUZZ_SECONDS:-30}
+    [ "${NICSIM_SOAK:-0}" = 1 ] && secs=${NICSIM_FUZZ_SECONDS:-600}
+    CC=clang CXX=clang++ cmake -S "$top" -B "$fuzz" -DNICSIM_FUZZ=ON \
+        -DNICSIM_FUZZ_SECONDS="$secs" >/dev/null
+    cmake --build "$fuzz" -j "$jobs" --target cmsg_fuzz elf_fuzz
+    (cd "$fuzz" && ctest -L fuzz --output-on-failure -j "$jobs")
+}
+
 mount_bpffs() {
     # Objects that pin maps need bpffs; harmless when it is already there or not permitted.
     if [ -d /sys/fs/bpf ] && ! grep -q " /sys/fs/bpf bpf " /proc/mounts 2>/dev/null; then
@@ -72,8 +85,11 @@ test)
     install_deps
     build_tree
     mount_bpffs
-    cd "$build"
-    exec ctest --output-on-failure -j "$jobs"
+    status=0
+    (cd "$build" && ctest --output-on-failure -j "$jobs") || status=1
+    fuzz_tree || status=1
+    [ $status -eq 0 ] && echo "nicsim: every test passed" || echo "nicsim: some tests failed" >&2
+    exit $status
     ;;
 *)
     echo "usage: $0 demo|test|deps" >&2

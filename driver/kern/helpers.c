@@ -24,7 +24,10 @@ const char *nicsim_bpf_helper_name(int32_t func_id)
     return helper_names[func_id];
 }
 
-int32_t nicsim_helper_max_id(void) { return __BPF_FUNC_MAX_ID; }
+int32_t nicsim_helper_max_id(void)
+{
+    return __BPF_FUNC_MAX_ID;
+}
 
 static const char *const map_type_names[] = {
     [BPF_MAP_TYPE_UNSPEC] = "unspec",
@@ -64,8 +67,7 @@ static const char *const map_type_names[] = {
 
 const char *nicsim_bpf_map_type_name(uint32_t map_type)
 {
-    if (map_type >= sizeof(map_type_names) / sizeof(map_type_names[0]) ||
-        !map_type_names[map_type])
+    if (map_type >= sizeof(map_type_names) / sizeof(map_type_names[0]) || !map_type_names[map_type])
         return "unknown";
     return map_type_names[map_type];
 }
@@ -80,18 +82,20 @@ const char *nicsim_bpf_map_type_name(uint32_t map_type)
         .known = 1, .modelled = 1, .pkt_access = (pkt_), .ret = (ret_),                            \
         .arg = {a1, a2, a3, a4, a5},                                                               \
     }
-#define UNMODELLED {.known = 1, .modelled = 0}
+#define UNMODELLED                                                                                 \
+    {                                                                                              \
+        .known = 1, .modelled = 0                                                                  \
+    }
 
 static const struct helper_proto protos[] = {
-    [BPF_FUNC_map_lookup_elem] = P(RET_PTR_TO_MAP_VALUE_OR_NULL, 1, ARG_CONST_MAP_PTR,
-                                   ARG_PTR_TO_MAP_KEY, 0, 0, 0),
+    [BPF_FUNC_map_lookup_elem] =
+        P(RET_PTR_TO_MAP_VALUE_OR_NULL, 1, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0),
     [BPF_FUNC_map_update_elem] = P(RET_INTEGER, 1, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY,
                                    ARG_PTR_TO_MAP_VALUE, ARG_ANYTHING, 0),
-    [BPF_FUNC_map_delete_elem] = P(RET_INTEGER, 1, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0,
-                                   0),
+    [BPF_FUNC_map_delete_elem] = P(RET_INTEGER, 1, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0),
     [BPF_FUNC_ktime_get_ns] = P(RET_INTEGER, 0, 0, 0, 0, 0, 0),
-    [BPF_FUNC_trace_printk] = P(RET_INTEGER, 0, ARG_PTR_TO_MEM, ARG_CONST_SIZE, ARG_ANYTHING,
-                                ARG_ANYTHING, ARG_ANYTHING),
+    [BPF_FUNC_trace_printk] =
+        P(RET_INTEGER, 0, ARG_PTR_TO_MEM, ARG_CONST_SIZE, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING),
     [BPF_FUNC_get_prandom_u32] = P(RET_INTEGER, 0, 0, 0, 0, 0, 0),
     [BPF_FUNC_get_smp_processor_id] = P(RET_INTEGER, 0, 0, 0, 0, 0, 0),
     [BPF_FUNC_tail_call] = P(RET_VOID, 0, ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING, 0, 0),
@@ -102,21 +106,21 @@ static const struct helper_proto protos[] = {
                              ARG_PTR_TO_MEM_OR_NULL, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
     [BPF_FUNC_get_numa_node_id] = P(RET_INTEGER, 0, 0, 0, 0, 0, 0),
     [BPF_FUNC_xdp_adjust_head] = P(RET_INTEGER, 0, ARG_PTR_TO_CTX, ARG_ANYTHING, 0, 0, 0),
-    [BPF_FUNC_redirect_map] = P(RET_INTEGER, 0, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING, 0,
-                                0),
+    [BPF_FUNC_redirect_map] =
+        P(RET_INTEGER, 0, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING, 0, 0),
     [BPF_FUNC_xdp_adjust_meta] = P(RET_INTEGER, 0, ARG_PTR_TO_CTX, ARG_ANYTHING, 0, 0, 0),
     [BPF_FUNC_xdp_adjust_tail] = P(RET_INTEGER, 0, ARG_PTR_TO_CTX, ARG_ANYTHING, 0, 0, 0),
-    [BPF_FUNC_fib_lookup] = P(RET_INTEGER, 0, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM, ARG_CONST_SIZE,
-                              ARG_ANYTHING, 0),
+    [BPF_FUNC_fib_lookup] =
+        P(RET_INTEGER, 0, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM, ARG_CONST_SIZE, ARG_ANYTHING, 0),
     [BPF_FUNC_sk_lookup_tcp] = UNMODELLED,
     [BPF_FUNC_sk_lookup_udp] = UNMODELLED,
     [BPF_FUNC_sk_release] = UNMODELLED,
-    [BPF_FUNC_map_push_elem] = P(RET_INTEGER, 0, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_VALUE,
-                                 ARG_ANYTHING, 0, 0),
-    [BPF_FUNC_map_pop_elem] = P(RET_INTEGER, 0, ARG_CONST_MAP_PTR, ARG_PTR_TO_UNINIT_MAP_VALUE, 0,
-                                0, 0),
-    [BPF_FUNC_map_peek_elem] = P(RET_INTEGER, 0, ARG_CONST_MAP_PTR, ARG_PTR_TO_UNINIT_MAP_VALUE,
-                                 0, 0, 0),
+    [BPF_FUNC_map_push_elem] =
+        P(RET_INTEGER, 0, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_VALUE, ARG_ANYTHING, 0, 0),
+    [BPF_FUNC_map_pop_elem] =
+        P(RET_INTEGER, 0, ARG_CONST_MAP_PTR, ARG_PTR_TO_UNINIT_MAP_VALUE, 0, 0, 0),
+    [BPF_FUNC_map_peek_elem] =
+        P(RET_INTEGER, 0, ARG_CONST_MAP_PTR, ARG_PTR_TO_UNINIT_MAP_VALUE, 0, 0, 0),
     [BPF_FUNC_spin_lock] = UNMODELLED,
     [BPF_FUNC_spin_unlock] = UNMODELLED,
     [BPF_FUNC_skc_lookup_tcp] = UNMODELLED,
@@ -146,10 +150,10 @@ static const struct helper_proto protos[] = {
     [BPF_FUNC_loop] = UNMODELLED,
     [BPF_FUNC_strncmp] = UNMODELLED,
     [BPF_FUNC_xdp_get_buff_len] = P(RET_INTEGER, 0, ARG_PTR_TO_CTX, 0, 0, 0, 0),
-    [BPF_FUNC_xdp_load_bytes] = P(RET_INTEGER, 0, ARG_PTR_TO_CTX, ARG_ANYTHING,
-                                  ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, 0),
-    [BPF_FUNC_xdp_store_bytes] = P(RET_INTEGER, 0, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_MEM,
-                                   ARG_CONST_SIZE, 0),
+    [BPF_FUNC_xdp_load_bytes] =
+        P(RET_INTEGER, 0, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, 0),
+    [BPF_FUNC_xdp_store_bytes] =
+        P(RET_INTEGER, 0, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0),
     [BPF_FUNC_kptr_xchg] = UNMODELLED,
     [BPF_FUNC_map_lookup_percpu_elem] = P(RET_PTR_TO_MAP_VALUE_OR_NULL, 0, ARG_CONST_MAP_PTR,
                                           ARG_PTR_TO_MAP_KEY, ARG_ANYTHING, 0, 0),
@@ -173,4 +177,18 @@ const struct helper_proto *nicsim_helper_proto(int32_t func_id)
     if (func_id <= 0 || (size_t)func_id >= sizeof(protos) / sizeof(protos[0]))
         return NULL;
     return protos[func_id].known ? &protos[func_id] : NULL;
+}
+
+/* bpf_helper_changes_pkt_data, for the helpers an XDP program may call: after these every packet
+ * pointer the program holds is invalid (the verifier turns them into scalars). */
+bool nicsim_helper_changes_pkt_data(int32_t func_id)
+{
+    switch (func_id) {
+    case BPF_FUNC_xdp_adjust_head:
+    case BPF_FUNC_xdp_adjust_meta:
+    case BPF_FUNC_xdp_adjust_tail:
+        return true;
+    default:
+        return false;
+    }
 }

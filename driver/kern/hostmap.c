@@ -139,8 +139,7 @@ int hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value)
     return 0;
 }
 
-int hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value,
-                   uint64_t flags)
+int hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value, uint64_t flags)
 {
     struct hostmap *h = map->host;
     uint64_t f = flags & ~(uint64_t)BPF_F_LOCK;

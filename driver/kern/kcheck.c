@@ -59,6 +59,30 @@ static void log_tail(const char *log, int n, char *out, size_t len)
     }
 }
 
+/* Drop the statistics print_verification_stats() ends every log with ("processed N insns ...",
+ * "verification time ...", "stack depth ..."): the lines before them say why. */
+static void strip_stats(char *log)
+{
+    static const char *const stats[] = {"processed ", "verification time ", "stack depth "};
+    size_t len = strlen(log);
+
+    for (;;) {
+        char *line;
+        bool is_stat = false;
+
+        while (len && log[len - 1] == '\n')
+            log[--len] = '\0';
+        line = strrchr(log, '\n');
+        line = line ? line + 1 : log;
+        for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++)
+            is_stat |= !strncmp(line, stats[i], strlen(stats[i]));
+        if (!is_stat || line == log)
+            return;
+        *line = '\0';
+        len = (size_t)(line - log);
+    }
+}
+
 static struct nicsim_insn *normalise(const struct nicsim_kern_prog_load_attr *attr, size_t n_maps,
                                      int *err)
 {
@@ -101,18 +125,25 @@ static int run_ours(const struct nicsim_kern_prog_load_attr *attr, const struct 
     struct nicsim_kern *k = nicsim_kern__new(NULL);
     struct nicsim_kern_prog_load_attr a;
     int *fds = calloc(n_maps ? n_maps : 1, sizeof(int));
+    char *log = calloc(1, KLOG_SIZE);
     int rc = 0;
 
-    if (!k || !fds) {
+    if (!k || !fds || !log) {
         nicsim_kern__free(k);
         free(fds);
+        free(log);
         return -ENOMEM;
     }
     for (size_t i = 0; i < n_maps; i++) {
         struct nicsim_kern_map_create_attr m = maps[i];
+        char name[NICSIM_BPF_OBJ_NAME];
 
         m.sz = sizeof(m);
         m.map_ifindex = 0;
+        if (m.map_name) { /* libbpf's bpf_map_create truncates names for the kernel: so do we */
+            snprintf(name, sizeof(name), "%s", m.map_name);
+            m.map_name = name;
+        }
         fds[i] = nicsim_kern_map_create(k, &m, NULL);
         if (fds[i] < 0) {
             snprintf(res->our_msg, sizeof(res->our_msg), "map %zu: creation failed (%d)", i,
@@ -129,9 +160,11 @@ static int run_ours(const struct nicsim_kern_prog_load_attr *attr, const struct 
     a.prog_flags = 0;
     a.fd_array = fds;
     a.fd_array_cnt = (uint32_t)n_maps;
-    a.log_buf = NULL;
-    a.log_size = 0;
+    a.log_buf = log;
+    a.log_size = KLOG_SIZE;
+    a.log_level = 1;
     rc = nicsim_kern_prog_load(k, &a);
+    log_tail(log, 2, res->our_log, sizeof(res->our_log));
     if (rc < 0) {
         res->ours = rc;
         if (a.err_insn >= 0)
@@ -145,6 +178,7 @@ static int run_ours(const struct nicsim_kern_prog_load_attr *attr, const struct 
 out:
     nicsim_kern__free(k);
     free(fds);
+    free(log);
     return rc;
 }
 
@@ -170,8 +204,7 @@ static void run_kernel(const struct nicsim_kern_prog_load_attr *attr,
         LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = maps[i].map_flags);
 
         fds[i] = bpf_map_create((enum bpf_map_type)maps[i].map_type, maps[i].map_name,
-                                maps[i].key_size, maps[i].value_size, maps[i].max_entries,
-                                &mopts);
+                                maps[i].key_size, maps[i].value_size, maps[i].max_entries, &mopts);
         if (fds[i] < 0) {
             int e = fds[i];
 
@@ -203,11 +236,11 @@ static void run_kernel(const struct nicsim_kern_prog_load_attr *attr,
     if ((fd == -EPERM || fd == -ENOSYS) && !log[0]) {
         res->kernel_available = false;
         snprintf(res->kernel_msg, sizeof(res->kernel_msg),
-                 "kernel comparison unavailable: bpf(BPF_PROG_LOAD) refused (%s)",
-                 strerror(-fd));
+                 "kernel comparison unavailable: bpf(BPF_PROG_LOAD) refused (%s)", strerror(-fd));
         goto out;
     }
     res->kernel = fd;
+    strip_stats(log);
     log_tail(log, 2, res->kernel_msg, sizeof(res->kernel_msg));
 out:
     for (size_t i = 0; fds && i < n_maps; i++)
@@ -243,8 +276,7 @@ int nicsim_kern_kcheck(const struct nicsim_kern_prog_load_attr *attr,
     }
     res->disagree = (res->ours == 0) != (res->kernel == 0);
     if (res->disagree)
-        snprintf(res->report, sizeof(res->report),
-                 "disagreement: nicsim %s%s%s%s, kernel %s%s%s%s",
+        snprintf(res->report, sizeof(res->report), "disagreement: nicsim %s%s%s%s, kernel %s%s%s%s",
                  res->ours ? "refuses (" : "accepts", res->ours ? strerror(-res->ours) : "",
                  res->ours ? "): " : "", res->ours ? res->our_msg : "",
                  res->kernel ? "refuses (" : "accepts", res->kernel ? strerror(-res->kernel) : "",

@@ -433,7 +433,10 @@ bool nicsim_bpf_offload_dev_match(struct nicsim_bpf_prog *prog, struct nicsim_ne
 /* ---------------------------------------------------------------------------------------------
  * Reference counting.
  */
-void nicsim_bpf_map_inc(struct nicsim_bpf_map *map) { map->refcnt++; }
+void nicsim_bpf_map_inc(struct nicsim_bpf_map *map)
+{
+    map->refcnt++;
+}
 
 void nicsim_bpf_map_put(struct nicsim_bpf_map *map)
 {
@@ -455,7 +458,10 @@ void nicsim_bpf_map_put(struct nicsim_bpf_map *map)
     free(map);
 }
 
-void nicsim_bpf_prog_inc(struct nicsim_bpf_prog *prog) { prog->aux->refcnt++; }
+void nicsim_bpf_prog_inc(struct nicsim_bpf_prog *prog)
+{
+    prog->aux->refcnt++;
+}
 
 /* bpf_prog_dev_bound_destroy. */
 static void prog_dev_bound_destroy(struct nicsim_bpf_prog *prog)
@@ -602,8 +608,8 @@ static void dev_xdp_uninstall(struct nicsim_netdev *dev)
             struct nicsim_extack ea = {{0}};
             struct nicsim_netdev_bpf xdp = {0};
 
-            xdp.command = mode == NICSIM_XDP_MODE_HW ? NICSIM_XDP_SETUP_PROG_HW
-                                                     : NICSIM_XDP_SETUP_PROG;
+            xdp.command =
+                mode == NICSIM_XDP_MODE_HW ? NICSIM_XDP_SETUP_PROG_HW : NICSIM_XDP_SETUP_PROG;
             xdp.extack = &ea;
             dev->netdev_ops->ndo_bpf(dev, &xdp);
         }
@@ -732,7 +738,7 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
     struct {
         struct nicsim_bpf_prog prog;
         struct nicsim_bpf_prog_aux aux;
-    } *mem;
+    } * mem;
     struct vlog log;
     int err, fd;
 
@@ -1146,8 +1152,7 @@ static enum nicsim_xdp_mode dev_xdp_mode(const struct nicsim_netdev *dev, uint32
         return NICSIM_XDP_MODE_DRV;
     if (flags & XDP_FLAGS_SKB_MODE)
         return NICSIM_XDP_MODE_SKB;
-    return dev->netdev_ops && dev->netdev_ops->ndo_bpf ? NICSIM_XDP_MODE_DRV
-                                                       : NICSIM_XDP_MODE_SKB;
+    return dev->netdev_ops && dev->netdev_ops->ndo_bpf ? NICSIM_XDP_MODE_DRV : NICSIM_XDP_MODE_SKB;
 }
 
 static int dev_xdp_prog_count(const struct nicsim_netdev *dev)

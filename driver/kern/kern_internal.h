@@ -7,6 +7,7 @@
 #define NICSIM_KERN_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,18 +20,33 @@
 #define NICSIM_MAX_BPF_MAP_TYPE          33
 
 /* ---- Raw instruction fields (the kernel's BPF_CLASS / BPF_OP / ... macros, as functions). */
-static inline uint8_t insn_class(uint8_t code) { return code & 0x07; }
-static inline uint8_t insn_size(uint8_t code) { return code & 0x18; }
-static inline uint8_t insn_mode(uint8_t code) { return code & 0xe0; }
-static inline uint8_t insn_op(uint8_t code) { return code & 0xf0; }
-static inline uint8_t insn_src(uint8_t code) { return code & 0x08; }
+static inline uint8_t insn_class(uint8_t code)
+{
+    return code & 0x07;
+}
+static inline uint8_t insn_size(uint8_t code)
+{
+    return code & 0x18;
+}
+static inline uint8_t insn_mode(uint8_t code)
+{
+    return code & 0xe0;
+}
+static inline uint8_t insn_op(uint8_t code)
+{
+    return code & 0xf0;
+}
+static inline uint8_t insn_src(uint8_t code)
+{
+    return code & 0x08;
+}
 
-#define OP_LDDW       (BPF_LD | BPF_IMM | BPF_DW)
-#define OP_CALL       (BPF_JMP | BPF_CALL)
-#define OP_EXIT       (BPF_JMP | BPF_EXIT)
-#define OP_JA         (BPF_JMP | BPF_JA)
-#define PSEUDO_CALL   1 /* BPF_PSEUDO_CALL */
-#define PSEUDO_KFUNC  2 /* BPF_PSEUDO_KFUNC_CALL */
+#define OP_LDDW      (BPF_LD | BPF_IMM | BPF_DW)
+#define OP_CALL      (BPF_JMP | BPF_CALL)
+#define OP_EXIT      (BPF_JMP | BPF_EXIT)
+#define OP_JA        (BPF_JMP | BPF_JA)
+#define PSEUDO_CALL  1 /* BPF_PSEUDO_CALL */
+#define PSEUDO_KFUNC 2 /* BPF_PSEUDO_KFUNC_CALL */
 
 static inline int insn_is_cond_jump(uint8_t code)
 {
@@ -62,10 +78,10 @@ enum arg_type {
     ARG_PTR_TO_MAP_VALUE,
     ARG_PTR_TO_UNINIT_MAP_VALUE,
     ARG_PTR_TO_CTX,
-    ARG_PTR_TO_MEM,           /* read by the helper: initialised; the next arg is its size */
-    ARG_PTR_TO_MEM_OR_NULL,   /* same, or a NULL scalar with size 0 */
-    ARG_PTR_TO_UNINIT_MEM,    /* written by the helper; the next arg is its size */
-    ARG_PTR_TO_FIXED_MEM4,    /* 4 bytes read and written (check_mtu's mtu_len) */
+    ARG_PTR_TO_MEM,         /* read by the helper: initialised; the next arg is its size */
+    ARG_PTR_TO_MEM_OR_NULL, /* same, or a NULL scalar with size 0 */
+    ARG_PTR_TO_UNINIT_MEM,  /* written by the helper; the next arg is its size */
+    ARG_PTR_TO_FIXED_MEM4,  /* 4 bytes read and written (check_mtu's mtu_len) */
     ARG_CONST_SIZE,
     ARG_CONST_SIZE_OR_ZERO,
 };
@@ -81,6 +97,8 @@ struct helper_proto {
 /* The prototype of helper func_id for XDP programs, NULL if XDP cannot call it at all. */
 const struct helper_proto *nicsim_helper_proto(int32_t func_id);
 int32_t nicsim_helper_max_id(void); /* __BPF_FUNC_MAX_ID */
+/* bpf_helper_changes_pkt_data: the helper moves or resizes the packet (xdp_adjust_*). */
+bool nicsim_helper_changes_pkt_data(int32_t func_id);
 
 /* ---- Objects (kern.c). */
 enum fd_kind { FD_FREE = 0, FD_PROG, FD_MAP };
@@ -134,8 +152,7 @@ int nicsim_bpf_check(struct nicsim_bpf_prog *prog, struct nicsim_kern_prog_load_
 int hostmap_alloc(struct nicsim_bpf_map *map);
 void hostmap_free(struct nicsim_bpf_map *map);
 int hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value);
-int hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value,
-                   uint64_t flags);
+int hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value, uint64_t flags);
 int hostmap_delete(struct nicsim_bpf_map *map, const void *key);
 int hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next);
 

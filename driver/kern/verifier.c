@@ -13,25 +13,35 @@
  * `ja +0` nops (ops->remove_insns before each removal).
  *
  * What the walk tracks (struct nicsim_reg_state): per register NOT_INIT / scalar / ctx / map_ptr
- * / map_value / map_value_or_null / fp (stack) / pkt_meta / pkt / pkt_end, scalars as either a
- * known 64-bit constant or unknown, pointers as object + constant offset (+ "unknown amount
- * added"); per stack byte invalid / misc / zero / spilled register. States are pruned at jump
- * targets against fully explored equivalent states, a path that comes back to an identical state
- * still being explored is an infinite loop, and at most NICSIM_COMPLEXITY_LIMIT_INSNS instructions
- * are processed.
+ * / map_value / map_value_or_null / fp (stack) / pkt_meta / pkt / pkt_end; scalars, and the
+ * variable part of a pointer's offset, with unsigned and signed bounds and known bits (a tnum);
+ * pointers as object + fixed offset (+ that variable part). Packet pointers carry an id shared by
+ * their copies and a range learnt from 64-bit comparisons of pkt + N with data_end (pkt_meta + N
+ * with data) in every operator and operand order (find_good_pkt_pointers /
+ * try_match_pkt_pointers); a load or store outside it is refused with the kernel's "invalid
+ * access to packet" (check_packet_access). Adding a non-constant to a packet pointer gives a new
+ * id with no range until it is checked itself, and only a value of known bounds may be added;
+ * bpf_xdp_adjust_{head,meta,tail} turn every packet pointer into a scalar
+ * (clear_all_pkt_pointers). Comparisons of scalars narrow their bounds (copies of a register
+ * learn with it) and decide branches when the bounds do. Per stack byte invalid / misc / zero /
+ * spilled register. States are pruned at jump targets against fully explored equivalent states
+ * (registers dead at that point, found by a static liveness pass, are ignored), a path that comes
+ * back to an identical state still being explored is an infinite loop, and at most
+ * NICSIM_COMPLEXITY_LIMIT_INSNS instructions are processed.
  *
- * LIMITS (deliberate; also in docs/offload.md): no value ranges. Consequently
- *   - packet accesses are not checked against data_end and map value accesses with a variable
- *     offset are not bounds-checked: the NIC core checks every access at run time and faults the
- *     packet (XDP_ABORTED) instead; the kernel refuses such programs ("invalid access to packet");
- *   - a loop is bounded only if its exit condition is decided by constants (e.g. a counter
- *     starting from a constant); a counter whose bounds come from comparisons looks like an
- *     infinite loop here ("infinite loop detected at insn N") where the kernel accepts it;
- *   - branches are decided (and dead code found) only from constants;
- *   - variable-offset stack accesses, helper memory sizes that are not constants when the memory
- *     is the stack, BTF, kfuncs, callbacks, spin locks, timers, dynptrs, socket references and
- *     ring buffer reservations are refused with a message saying this verifier does not support
- *     them.
+ * LIMITS (deliberate; also in docs/offload.md):
+ *   - map value accesses with a variable offset are not bounds-checked: the NIC core checks every
+ *     access at run time and faults the packet (XDP_ABORTED) instead, where the kernel checks the
+ *     bounds of the offset against value_size;
+ *   - no precision tracking and no stack liveness: pruning compares every live register's bounds
+ *     and every stack slot, so a program with many paths costs more instructions here than in the
+ *     kernel and may hit the complexity limit first; 32-bit comparisons narrow bounds (and decide
+ *     branches) only when both sides are known to be below 2^31, and 32-bit subregister bounds
+ *     are not tracked apart from the 64-bit ones;
+ *   - divisions, modulo, byte swaps and shifts by a register give unknown (size-bounded) scalars;
+ *   - variable-offset stack accesses, BTF, kfuncs, callbacks, spin locks, timers, dynptrs, socket
+ *     references and ring buffer reservations are refused with a message saying this verifier
+ *     does not support them.
  * The real kernel's verdict on the same program can be compared with nicsim_kern_kcheck().
  */
 #include <errno.h>
@@ -42,9 +52,9 @@
 
 #include "kern_internal.h"
 
-#define NREGS     11
-#define REG_FP    10
-#define MAX_STACK NICSIM_MAX_BPF_STACK
+#define NREGS           11
+#define REG_FP          10
+#define MAX_STACK       NICSIM_MAX_BPF_STACK
 #define MAX_LOOP_STATES 64
 
 enum { STACK_INVALID = 0, STACK_MISC, STACK_SPILL, STACK_ZERO };
@@ -85,6 +95,7 @@ struct venv {
     uint32_t len;
     struct nicsim_insn_aux_data *aux;
     uint8_t *prune; /* prune point per instruction */
+    uint16_t *live; /* registers live before each instruction (bit n: Rn) */
     struct vstate **explored;
     struct vstate *cur;
     struct pending *stack;
@@ -141,8 +152,8 @@ const char *nicsim_reg_type_str(enum nicsim_reg_type type)
     return (unsigned)type < NICSIM_REG_TYPE__COUNT ? names[type] : "?";
 }
 
-static const char *const alu_str[16] = {"+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=",
-                                        "neg", "%=", "^=", "=",  "s>>=", "endian", "?", "?"};
+static const char *const alu_str[16] = {"+=",  "-=", "*=", "/=", "|=",   "&=",     "<<=", ">>=",
+                                        "neg", "%=", "^=", "=",  "s>>=", "endian", "?",   "?"};
 
 /* ---------------------------------------------------------------------------------------------
  * States.
@@ -213,13 +224,180 @@ static struct vstate *state_copy(const struct vstate *src)
     return s;
 }
 
-static struct frame *cur_frame(struct venv *env) { return env->cur->fr[env->cur->nframes - 1]; }
-static struct nicsim_reg_state *cur_regs(struct venv *env) { return cur_frame(env)->regs; }
+static struct frame *cur_frame(struct venv *env)
+{
+    return env->cur->fr[env->cur->nframes - 1];
+}
+static struct nicsim_reg_state *cur_regs(struct venv *env)
+{
+    return cur_frame(env)->regs;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Value tracking (after kernel/bpf/tnum.c and the verifier's bounds): a scalar, or the variable
+ * part of a pointer's offset, is described by unsigned and signed bounds and by its known bits,
+ * a tnum: `m` has the unknown bits set, `v` the value of the known ones.
+ */
+struct tnum {
+    uint64_t v, m;
+};
+
+static const struct tnum tnum_unknown = {0, ~0ull};
+
+static struct tnum tnum_const(uint64_t v)
+{
+    return (struct tnum){v, 0};
+}
+static struct tnum tnum_of(const struct nicsim_reg_state *r)
+{
+    return (struct tnum){r->tn_value, r->tn_mask};
+}
+
+/* The smallest tnum holding every value of [min, max]. */
+static struct tnum tnum_range(uint64_t min, uint64_t max)
+{
+    uint64_t chi = min ^ max, delta;
+    int bits = chi ? 64 - __builtin_clzll(chi) : 0;
+
+    if (bits > 63)
+        return tnum_unknown;
+    delta = (1ull << bits) - 1;
+    return (struct tnum){min & ~delta, delta};
+}
+
+static struct tnum tnum_add(struct tnum a, struct tnum b)
+{
+    uint64_t sm = a.m + b.m, sv = a.v + b.v;
+    uint64_t carries = (sm + sv) ^ sv, mu = carries | a.m | b.m;
+
+    return (struct tnum){sv & ~mu, mu};
+}
+
+static struct tnum tnum_sub(struct tnum a, struct tnum b)
+{
+    uint64_t dv = a.v - b.v;
+    uint64_t borrows = (dv + a.m) ^ (dv - b.m), mu = borrows | a.m | b.m;
+
+    return (struct tnum){dv & ~mu, mu};
+}
+
+static struct tnum tnum_and(struct tnum a, struct tnum b)
+{
+    uint64_t v = a.v & b.v;
+
+    return (struct tnum){v, (a.v | a.m) & (b.v | b.m) & ~v};
+}
+
+static struct tnum tnum_or(struct tnum a, struct tnum b)
+{
+    uint64_t v = a.v | b.v;
+
+    return (struct tnum){v, (a.m | b.m) & ~v};
+}
+
+static struct tnum tnum_xor(struct tnum a, struct tnum b)
+{
+    uint64_t mu = a.m | b.m;
+
+    return (struct tnum){(a.v ^ b.v) & ~mu, mu};
+}
+
+static struct tnum tnum_intersect(struct tnum a, struct tnum b)
+{
+    uint64_t mu = a.m & b.m;
+
+    return (struct tnum){(a.v | b.v) & ~mu, mu};
+}
+
+static struct tnum tnum_cast(struct tnum a, int bytes)
+{
+    uint64_t mask = bytes >= 8 ? ~0ull : (1ull << (bytes * 8)) - 1;
+
+    return (struct tnum){a.v & mask, a.m & mask};
+}
+
+/* Every value `b` allows, `a` allows too. */
+static bool tnum_in(struct tnum a, struct tnum b)
+{
+    if (b.m & ~a.m)
+        return false;
+    return a.v == (b.v & ~a.m);
+}
+
+static uint64_t umax64(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+static uint64_t umin64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+static int64_t smax64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+static int64_t smin64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static void set_tnum(struct nicsim_reg_state *r, struct tnum t)
+{
+    r->tn_value = t.v;
+    r->tn_mask = t.m;
+}
+
+static void bounds_unbounded(struct nicsim_reg_state *r)
+{
+    r->umin = 0;
+    r->umax = UINT64_MAX;
+    r->smin = INT64_MIN;
+    r->smax = INT64_MAX;
+}
+
+/* __update_reg_bounds + __reg_deduce_bounds + __reg_bound_offset: make the bounds and the tnum
+ * agree with each other. */
+static void reg_bounds_sync(struct nicsim_reg_state *r)
+{
+    uint64_t sign = 1ull << 63;
+
+    for (int pass = 0; pass < 2; pass++) {
+        r->umin = umax64(r->umin, r->tn_value);
+        r->umax = umin64(r->umax, r->tn_value | r->tn_mask);
+        r->smin = smax64(r->smin, (int64_t)(r->tn_value | (r->tn_mask & sign)));
+        r->smax = smin64(r->smax, (int64_t)(r->tn_value | (r->tn_mask & ~sign)));
+        if ((uint64_t)r->smin <= (uint64_t)r->smax) { /* one sign: the same range unsigned */
+            r->umin = umax64(r->umin, (uint64_t)r->smin);
+            r->umax = umin64(r->umax, (uint64_t)r->smax);
+        }
+        if ((int64_t)r->umin <= (int64_t)r->umax) { /* does not cross the sign boundary */
+            r->smin = smax64(r->smin, (int64_t)r->umin);
+            r->smax = smin64(r->smax, (int64_t)r->umax);
+        }
+        if (r->umin <= r->umax)
+            set_tnum(r, tnum_intersect(tnum_of(r), tnum_range(r->umin, r->umax)));
+    }
+    if (r->type == NICSIM_SCALAR_VALUE) {
+        r->known = r->tn_mask == 0;
+        r->value = r->known ? r->tn_value : 0;
+    } else {
+        r->var_off = !(r->tn_mask == 0 && r->tn_value == 0);
+    }
+}
+
+/* The bounds describe at least one value (a branch refining them to nothing is dead). */
+static bool reg_bounds_ok(const struct nicsim_reg_state *r)
+{
+    return r->umin <= r->umax && r->smin <= r->smax && !(r->tn_value & r->tn_mask) &&
+           r->tn_value <= r->umax && (r->tn_value | r->tn_mask) >= r->umin;
+}
 
 static void mark_unknown(struct nicsim_reg_state *r)
 {
     memset(r, 0, sizeof(*r));
     r->type = NICSIM_SCALAR_VALUE;
+    bounds_unbounded(r);
+    set_tnum(r, tnum_unknown);
 }
 
 static void mark_known(struct nicsim_reg_state *r, uint64_t v)
@@ -228,9 +406,48 @@ static void mark_known(struct nicsim_reg_state *r, uint64_t v)
     r->type = NICSIM_SCALAR_VALUE;
     r->known = 1;
     r->value = v;
+    r->umin = r->umax = v;
+    r->smin = r->smax = (int64_t)v;
+    set_tnum(r, tnum_const(v));
 }
 
-static void mark_not_init(struct nicsim_reg_state *r) { memset(r, 0, sizeof(*r)); }
+/* coerce_reg_to_size: the value zero-extended from its low `bytes` bytes. */
+static void coerce_to_size(struct nicsim_reg_state *r, int bytes)
+{
+    uint64_t mask = bytes >= 8 ? UINT64_MAX : (1ull << (bytes * 8)) - 1;
+
+    if (bytes >= 8)
+        return;
+    set_tnum(r, tnum_cast(tnum_of(r), bytes));
+    if (r->umax > mask || r->umin > r->umax) {
+        r->umin = 0;
+        r->umax = mask;
+    }
+    r->smin = (int64_t)r->umin;
+    r->smax = (int64_t)r->umax;
+    reg_bounds_sync(r);
+}
+
+/* A scalar loaded with sign extension from `bytes` bytes. */
+static void mark_unknown_sext(struct nicsim_reg_state *r, int bytes)
+{
+    mark_unknown(r);
+    r->smin = -(int64_t)(1ull << (bytes * 8 - 1));
+    r->smax = (int64_t)(1ull << (bytes * 8 - 1)) - 1;
+    reg_bounds_sync(r);
+}
+
+/* The ranges of `old` hold those of `cur`. */
+static bool range_within(const struct nicsim_reg_state *old, const struct nicsim_reg_state *cur)
+{
+    return old->umin <= cur->umin && old->umax >= cur->umax && old->smin <= cur->smin &&
+           old->smax >= cur->smax;
+}
+
+static void mark_not_init(struct nicsim_reg_state *r)
+{
+    memset(r, 0, sizeof(*r));
+}
 
 static int is_pointer(const struct nicsim_reg_state *r)
 {
@@ -264,16 +481,25 @@ static int check_ids(struct idmap *m, uint32_t old_id, uint32_t cur_id)
     return 1;
 }
 
+static bool regs_exact(const struct nicsim_reg_state *old, const struct nicsim_reg_state *cur,
+                       struct idmap *m)
+{
+    if (old->type != cur->type || old->known != cur->known || old->var_off != cur->var_off ||
+        old->off != cur->off || old->value != cur->value || old->map_ptr != cur->map_ptr ||
+        old->frameno != cur->frameno || old->range != cur->range || old->umin != cur->umin ||
+        old->umax != cur->umax || old->smin != cur->smin || old->smax != cur->smax ||
+        old->tn_value != cur->tn_value || old->tn_mask != cur->tn_mask)
+        return false;
+    if (old->type == NICSIM_SCALAR_VALUE && !old->id && !cur->id)
+        return true;
+    return check_ids(m, old->id, cur->id);
+}
+
 static int regsafe(const struct nicsim_reg_state *old, const struct nicsim_reg_state *cur,
                    struct idmap *m, int exact)
 {
-    if (exact) {
-        if (old->type != cur->type || old->known != cur->known || old->var_off != cur->var_off ||
-            old->off != cur->off || old->value != cur->value || old->map_ptr != cur->map_ptr ||
-            old->frameno != cur->frameno)
-            return 0;
-        return old->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL || check_ids(m, old->id, cur->id);
-    }
+    if (exact)
+        return regs_exact(old, cur, m);
     /* Not read on any path from old: anything goes. */
     if (old->type == NICSIM_NOT_INIT)
         return 1;
@@ -281,17 +507,24 @@ static int regsafe(const struct nicsim_reg_state *old, const struct nicsim_reg_s
         return 0;
     switch (old->type) {
     case NICSIM_SCALAR_VALUE:
-        return !old->known || (cur->known && cur->value == old->value);
+        /* a copy old's bounds were learnt through must still be a copy */
+        if (old->id && (!cur->id || !check_ids(m, old->id, cur->id)))
+            return 0;
+        return range_within(old, cur) && tnum_in(tnum_of(old), tnum_of(cur));
+    case NICSIM_PTR_TO_PACKET:
+    case NICSIM_PTR_TO_PACKET_META:
+        /* at least the range old had, from the same offset, with the same copies */
+        if (old->range > cur->range || old->off != cur->off || !check_ids(m, old->id, cur->id))
+            return 0;
+        return range_within(old, cur) && tnum_in(tnum_of(old), tnum_of(cur));
     case NICSIM_PTR_TO_MAP_VALUE_OR_NULL:
         if (!check_ids(m, old->id, cur->id))
             return 0;
         /* fallthrough */
     default:
-        if (old->map_ptr != cur->map_ptr || old->frameno != cur->frameno)
+        if (old->map_ptr != cur->map_ptr || old->frameno != cur->frameno || old->off != cur->off)
             return 0;
-        if (old->var_off)
-            return 1;
-        return !cur->var_off && old->off == cur->off;
+        return range_within(old, cur) && tnum_in(tnum_of(old), tnum_of(cur));
     }
 }
 
@@ -337,17 +570,33 @@ static int stacksafe(const struct frame *old, const struct frame *cur, struct id
     return 1;
 }
 
-static int states_equal(const struct vstate *old, const struct vstate *cur, int exact)
+/* Registers of frame `i` of a state at `idx` whose values may still be read: the top frame's
+ * live registers at idx, a caller's callee-saved ones live where the call returns. */
+static uint16_t frame_live(const struct venv *env, const struct vstate *st, uint32_t i, int idx)
+{
+    if (!env->live)
+        return 0xffff;
+    if (i + 1 == st->nframes)
+        return env->live[idx];
+    return env->live[st->fr[i + 1]->callsite + 1] & 0x7c0; /* R6..R10 */
+}
+
+static int states_equal(const struct venv *env, const struct vstate *old, const struct vstate *cur,
+                        int idx, int exact)
 {
     struct idmap m = {.n = 0};
 
     if (old->nframes != cur->nframes)
         return 0;
-    for (uint32_t i = 0; i < old->nframes; i++) {
+    for (uint32_t i = 0; i < old->nframes; i++)
         if (old->fr[i]->callsite != cur->fr[i]->callsite)
             return 0;
+    for (uint32_t i = 0; i < old->nframes; i++) {
+        uint16_t live = frame_live(env, old, i, idx);
+
         for (int r = 0; r < NREGS; r++)
-            if (!regsafe(&old->fr[i]->regs[r], &cur->fr[i]->regs[r], &m, exact))
+            if ((live & (1u << r)) &&
+                !regsafe(&old->fr[i]->regs[r], &cur->fr[i]->regs[r], &m, exact))
                 return 0;
         if (!stacksafe(old->fr[i], cur->fr[i], &m, exact))
             return 0;
@@ -407,14 +656,14 @@ static int is_state_visited(struct venv *env, int idx)
 
         if (sl->branches) {
             in_progress++;
-            if (states_equal(sl, cur, 1)) {
+            if (states_equal(env, sl, cur, idx, 1)) {
                 verbose(env, "infinite loop detected at insn %d", idx);
                 return -EINVAL;
             }
             pp = &sl->next_at;
             continue;
         }
-        if (states_equal(sl, cur, 0)) {
+        if (states_equal(env, sl, cur, idx, 0)) {
             sl->hit++;
             return 1;
         }
@@ -573,8 +822,7 @@ static int check_subprogs(struct venv *env)
             }
         }
         last = &env->insns[end - 1];
-        if (last->code != OP_EXIT && last->code != OP_JA &&
-            last->code != (BPF_JMP32 | BPF_JA)) {
+        if (last->code != OP_EXIT && last->code != OP_JA && last->code != (BPF_JMP32 | BPF_JA)) {
             env->err_insn = end - 1;
             verbose(env, "last insn is not an exit or jmp");
             return -EINVAL;
@@ -716,8 +964,8 @@ static int resolve_pseudo_ldimm64(struct venv *env)
             return idx;
         /* Normalised form: an index into used_maps. */
         in->src = in->src == NICSIM_LDDW_MAP_VALUE || in->src == NICSIM_LDDW_MAP_IDX_VALUE
-                          ? NICSIM_LDDW_MAP_IDX_VALUE
-                          : NICSIM_LDDW_MAP_IDX;
+                      ? NICSIM_LDDW_MAP_IDX_VALUE
+                      : NICSIM_LDDW_MAP_IDX;
         in->imm = idx;
         env->aux[i].map_index = idx;
         i++;
@@ -827,6 +1075,115 @@ static int check_cfg(struct venv *env)
     return err;
 }
 
+/* compute_live_registers: which registers each instruction may still read, on some path, before
+ * they are written (a backward data flow to a fixed point). R10 is always live; a call reads
+ * R1-R5 and writes R0-R5; an exit reads R0. */
+static void insn_use_def(const struct nicsim_insn *in, uint16_t *use, uint16_t *def)
+{
+    uint8_t cls = insn_class(in->code), op = insn_op(in->code), mode = insn_mode(in->code);
+    uint16_t d = (uint16_t)(1u << in->dst), sr = (uint16_t)(1u << in->src);
+
+    *use = 1u << REG_FP;
+    *def = 0;
+    switch (cls) {
+    case BPF_ALU:
+    case BPF_ALU64:
+        if (op != BPF_MOV)
+            *use |= d;
+        if (insn_src(in->code) == BPF_X && op != BPF_NEG && op != BPF_END)
+            *use |= sr;
+        *def = d;
+        break;
+    case BPF_LDX:
+        *use |= sr;
+        *def = d;
+        break;
+    case BPF_ST:
+        *use |= d;
+        break;
+    case BPF_STX:
+        *use |= d | sr;
+        if (mode == BPF_ATOMIC && in->imm == BPF_CMPXCHG) {
+            *use |= 1;
+            *def = 1;
+        } else if (mode == BPF_ATOMIC && (in->imm & BPF_FETCH)) {
+            *def = sr;
+        }
+        break;
+    case BPF_LD:
+        *def = d;
+        break;
+    case BPF_JMP:
+    case BPF_JMP32:
+        if (op == BPF_CALL) {
+            *use |= 0x3e;
+            *def = 0x3f;
+        } else if (op == BPF_EXIT) {
+            *use |= 1;
+        } else if (op != BPF_JA) {
+            *use |= d;
+            if (insn_src(in->code) == BPF_X)
+                *use |= sr;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static int compute_live_regs(struct venv *env)
+{
+    uint16_t *use = malloc(env->len * sizeof(uint16_t));
+    uint16_t *def = malloc(env->len * sizeof(uint16_t));
+    bool changed = true;
+
+    env->live = calloc(env->len, sizeof(uint16_t));
+    if (!use || !def || !env->live) {
+        free(use);
+        free(def);
+        return -ENOMEM;
+    }
+    for (uint32_t i = 0; i < env->len; i++)
+        insn_use_def(&env->insns[i], &use[i], &def[i]);
+    while (changed) {
+        changed = false;
+        for (int i = (int)env->len - 1; i >= 0; i--) {
+            const struct nicsim_insn *in = &env->insns[i];
+            uint8_t cls = insn_class(in->code), op = insn_op(in->code);
+            uint16_t out = 0, nl;
+            int succ[2] = {-1, -1};
+
+            if (i > 0 && env->insns[i - 1].code == OP_LDDW)
+                continue; /* second half of an LDDW */
+            if (in->code == OP_LDDW) {
+                succ[0] = i + 2;
+            } else if (cls != BPF_JMP && cls != BPF_JMP32) {
+                succ[0] = i + 1;
+            } else if (op == BPF_EXIT) {
+                /* nothing */
+            } else if (op == BPF_CALL) {
+                succ[0] = i + 1;
+            } else if (op == BPF_JA) {
+                succ[0] = i + (cls == BPF_JMP32 ? in->imm : in->off) + 1;
+            } else {
+                succ[0] = i + 1;
+                succ[1] = i + in->off + 1;
+            }
+            for (int k = 0; k < 2; k++)
+                if (succ[k] >= 0 && succ[k] < (int)env->len)
+                    out |= env->live[succ[k]];
+            nl = use[i] | (out & ~def[i]);
+            if (nl != env->live[i]) {
+                env->live[i] = nl;
+                changed = true;
+            }
+        }
+    }
+    free(use);
+    free(def);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Register and memory checks.
  */
@@ -917,8 +1274,9 @@ static int stack_access_off(struct venv *env, int regno, const struct nicsim_reg
     int o = reg->off + off;
 
     if (reg->var_off) {
-        verbose(env, "variable stack access var_off=(unknown) off=%d size=%d is not supported by "
-                     "the nicsim verifier",
+        verbose(env,
+                "variable stack access var_off=(unknown) off=%d size=%d is not supported by "
+                "the nicsim verifier",
                 o, size);
         return -EACCES;
     }
@@ -1092,18 +1450,41 @@ static int check_map_value_access(struct venv *env, const struct nicsim_reg_stat
     long o = (long)reg->off + off;
 
     if (is_write && map && (map->map_flags & BPF_F_RDONLY_PROG)) {
-        verbose(env, "write into map forbidden, value_size=%u off=%ld size=%d", map->value_size,
-                o, size);
+        verbose(env, "write into map forbidden, value_size=%u off=%ld size=%d", map->value_size, o,
+                size);
         return -EACCES;
     }
     if (reg->var_off || !map)
         return 0; /* checked by the NIC at run time */
     if (o < 0 || o + size > (long)map->value_size) {
-        verbose(env, "invalid access to map value, value_size=%u off=%ld size=%d",
-                map->value_size, o, size);
+        verbose(env, "invalid access to map value, value_size=%u off=%ld size=%d", map->value_size,
+                o, size);
         return -EACCES;
     }
     return 0;
+}
+
+/* check_packet_access + __check_mem_access: `off` (the instruction's plus the pointer's fixed
+ * offset) + size must lie within the range learnt for the pointer from comparisons with data_end
+ * (data for pkt_meta); the range already covers the variable offset, which must not be negative. */
+static int check_packet_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
+                               int off, int size, int zero_ok)
+{
+    if (reg->smin < 0) {
+        verbose(env,
+                "R%d min value is negative, either use unsigned index or do a if (index >=0) "
+                "check.",
+                regno);
+        return -EACCES;
+    }
+    if (reg->range >= 0 && off >= 0 && (size > 0 || (size == 0 && zero_ok)) &&
+        (int64_t)off + size <= reg->range)
+        return 0;
+    if (reg->range >= 0)
+        verbose(env, "invalid access to packet, off=%d size=%d, R%d(id=%u,off=%d,r=%d)", off, size,
+                regno, reg->id, off, reg->range);
+    verbose(env, "R%d offset is outside of the packet", regno);
+    return reg->range < 0 ? -EINVAL : -EACCES;
 }
 
 /* check_mem_access for LDX / ST / STX. val: the stored register (STX) or NULL (ST imm). */
@@ -1126,9 +1507,10 @@ static int check_mem_access(struct venv *env, int regno, int off, int size, int 
         return check_ctx_access(env, regno, &reg, off, size, is_write, dst);
     case NICSIM_PTR_TO_PACKET:
     case NICSIM_PTR_TO_PACKET_META:
-        if (dst)
+        err = check_packet_access(env, regno, &reg, reg.off + off, size, 0);
+        if (!err && dst)
             mark_unknown(dst);
-        return 0; /* bounds: the NIC checks them at run time (see LIMITS) */
+        return err;
     case NICSIM_PTR_TO_MAP_VALUE:
         err = check_map_value_access(env, &reg, off, size, is_write);
         if (!err && dst)
@@ -1149,14 +1531,21 @@ static uint64_t alu_compute(uint8_t op, int is64, int is_signed, uint64_t a, uin
         uint32_t x = (uint32_t)a, y = (uint32_t)b, r;
 
         switch (op) {
-        case BPF_ADD: r = x + y; break;
-        case BPF_SUB: r = x - y; break;
-        case BPF_MUL: r = x * y; break;
+        case BPF_ADD:
+            r = x + y;
+            break;
+        case BPF_SUB:
+            r = x - y;
+            break;
+        case BPF_MUL:
+            r = x * y;
+            break;
         case BPF_DIV:
             if (is_signed)
-                r = !y ? 0 : ((int32_t)x == INT32_MIN && (int32_t)y == -1)
-                                 ? x
-                                 : (uint32_t)((int32_t)x / (int32_t)y);
+                r = !y ? 0
+                    : ((int32_t)x == INT32_MIN && (int32_t)y == -1)
+                        ? x
+                        : (uint32_t)((int32_t)x / (int32_t)y);
             else
                 r = y ? x / y : 0;
             break;
@@ -1166,37 +1555,62 @@ static uint64_t alu_compute(uint8_t op, int is64, int is_signed, uint64_t a, uin
             else
                 r = y ? x % y : x;
             break;
-        case BPF_OR: r = x | y; break;
-        case BPF_AND: r = x & y; break;
-        case BPF_XOR: r = x ^ y; break;
-        case BPF_LSH: r = x << (y & 31); break;
-        case BPF_RSH: r = x >> (y & 31); break;
-        case BPF_ARSH: r = (uint32_t)((int32_t)x >> (y & 31)); break;
-        default: r = 0; break;
+        case BPF_OR:
+            r = x | y;
+            break;
+        case BPF_AND:
+            r = x & y;
+            break;
+        case BPF_XOR:
+            r = x ^ y;
+            break;
+        case BPF_LSH:
+            r = x << (y & 31);
+            break;
+        case BPF_RSH:
+            r = x >> (y & 31);
+            break;
+        case BPF_ARSH:
+            r = (uint32_t)((int32_t)x >> (y & 31));
+            break;
+        default:
+            r = 0;
+            break;
         }
         return r;
     }
     switch (op) {
-    case BPF_ADD: return a + b;
-    case BPF_SUB: return a - b;
-    case BPF_MUL: return a * b;
+    case BPF_ADD:
+        return a + b;
+    case BPF_SUB:
+        return a - b;
+    case BPF_MUL:
+        return a * b;
     case BPF_DIV:
         if (is_signed)
-            return !b ? 0 : ((int64_t)a == INT64_MIN && (int64_t)b == -1)
-                                ? a
-                                : (uint64_t)((int64_t)a / (int64_t)b);
+            return !b ? 0
+                   : ((int64_t)a == INT64_MIN && (int64_t)b == -1)
+                       ? a
+                       : (uint64_t)((int64_t)a / (int64_t)b);
         return b ? a / b : 0;
     case BPF_MOD:
         if (is_signed)
             return !b ? a : ((int64_t)b == -1) ? 0 : (uint64_t)((int64_t)a % (int64_t)b);
         return b ? a % b : a;
-    case BPF_OR: return a | b;
-    case BPF_AND: return a & b;
-    case BPF_XOR: return a ^ b;
-    case BPF_LSH: return a << (b & 63);
-    case BPF_RSH: return a >> (b & 63);
-    case BPF_ARSH: return (uint64_t)((int64_t)a >> (b & 63));
-    default: return 0;
+    case BPF_OR:
+        return a | b;
+    case BPF_AND:
+        return a & b;
+    case BPF_XOR:
+        return a ^ b;
+    case BPF_LSH:
+        return a << (b & 63);
+    case BPF_RSH:
+        return a >> (b & 63);
+    case BPF_ARSH:
+        return (uint64_t)((int64_t)a >> (b & 63));
+    default:
+        return 0;
     }
 }
 
@@ -1209,11 +1623,184 @@ static uint64_t bswap(uint64_t v, int bits)
     return r;
 }
 
-/* adjust_ptr_min_max_vals: ptr (dst side after swapping) op scalar. */
-static int ptr_arith(struct venv *env, const struct nicsim_insn *in, int dst_regno,
-                     struct nicsim_reg_state *ptr, const struct nicsim_reg_state *scalar,
-                     uint8_t op, int is64)
+#define MAX_VAR_OFF    (1 << 29) /* BPF_MAX_VAR_OFF */
+#define MAX_PACKET_OFF 0xffff
+
+/* scalar_min_max_{add,sub,and,or,xor,mul,lsh,rsh,arsh}: d = d op s on 64 bits, both scalars (or
+ * the variable parts of pointers, for add and sub). Shifts need a constant amount below 64. */
+static void scalar_op64(struct nicsim_reg_state *d, const struct nicsim_reg_state *s, uint8_t op)
 {
+    struct tnum a = tnum_of(d), b = tnum_of(s);
+    uint64_t k = s->umin;
+    int64_t lo, hi;
+
+    switch (op) {
+    case BPF_ADD:
+        if (__builtin_add_overflow(d->smin, s->smin, &lo) ||
+            __builtin_add_overflow(d->smax, s->smax, &hi)) {
+            lo = INT64_MIN;
+            hi = INT64_MAX;
+        }
+        if (d->umin + s->umin < d->umin || d->umax + s->umax < d->umax) {
+            d->umin = 0;
+            d->umax = UINT64_MAX;
+        } else {
+            d->umin += s->umin;
+            d->umax += s->umax;
+        }
+        d->smin = lo;
+        d->smax = hi;
+        set_tnum(d, tnum_add(a, b));
+        break;
+    case BPF_SUB:
+        if (__builtin_sub_overflow(d->smin, s->smax, &lo) ||
+            __builtin_sub_overflow(d->smax, s->smin, &hi)) {
+            lo = INT64_MIN;
+            hi = INT64_MAX;
+        }
+        if (d->umin < s->umax) {
+            d->umin = 0;
+            d->umax = UINT64_MAX;
+        } else {
+            d->umin -= s->umax;
+            d->umax -= s->umin;
+        }
+        d->smin = lo;
+        d->smax = hi;
+        set_tnum(d, tnum_sub(a, b));
+        break;
+    case BPF_MUL:
+        if (d->smin < 0 || s->smin < 0 || d->umax > UINT32_MAX || s->umax > UINT32_MAX) {
+            bounds_unbounded(d);
+            set_tnum(d, tnum_unknown);
+            break;
+        }
+        d->umin *= s->umin;
+        d->umax *= s->umax;
+        d->smin = (int64_t)d->umin;
+        d->smax = (int64_t)d->umax;
+        set_tnum(d, tnum_range(d->umin, d->umax));
+        break;
+    case BPF_AND:
+        set_tnum(d, tnum_and(a, b));
+        d->umax = umin64(d->umax, s->umax);
+        d->umin = d->tn_value;
+        goto sign_from_unsigned;
+    case BPF_OR:
+        set_tnum(d, tnum_or(a, b));
+        d->umin = umax64(d->umin, s->umin);
+        d->umax = d->tn_value | d->tn_mask;
+        goto sign_from_unsigned;
+    case BPF_XOR:
+        set_tnum(d, tnum_xor(a, b));
+        d->umin = d->tn_value;
+        d->umax = d->tn_value | d->tn_mask;
+    sign_from_unsigned:
+        if (d->smin < 0 || s->smin < 0) {
+            d->smin = INT64_MIN;
+            d->smax = INT64_MAX;
+        } else {
+            d->smin = (int64_t)d->umin;
+            d->smax = (int64_t)d->umax;
+        }
+        break;
+    case BPF_LSH:
+        if (k && d->umax >> (64 - k)) {
+            d->umin = 0;
+            d->umax = UINT64_MAX;
+        } else {
+            d->umin <<= k;
+            d->umax <<= k;
+        }
+        d->smin = INT64_MIN;
+        d->smax = INT64_MAX;
+        set_tnum(d, (struct tnum){a.v << k, a.m << k});
+        break;
+    case BPF_RSH:
+        d->umin >>= k;
+        d->umax >>= k;
+        d->smin = INT64_MIN;
+        d->smax = INT64_MAX;
+        set_tnum(d, (struct tnum){a.v >> k, a.m >> k});
+        break;
+    case BPF_ARSH:
+        d->smin >>= k;
+        d->smax >>= k;
+        d->umin = 0;
+        d->umax = UINT64_MAX;
+        set_tnum(d, (struct tnum){(uint64_t)((int64_t)a.v >> k), (uint64_t)((int64_t)a.m >> k)});
+        break;
+    default:
+        bounds_unbounded(d);
+        set_tnum(d, tnum_unknown);
+        break;
+    }
+    reg_bounds_sync(d);
+}
+
+/* adjust_scalar_min_max_vals: both operands scalars, not both constants. */
+static void scalar_alu(struct nicsim_reg_state *d, const struct nicsim_reg_state *src, uint8_t op,
+                       int is64)
+{
+    struct nicsim_reg_state s = *src;
+    int bits = is64 ? 64 : 32;
+    bool shift = op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH;
+
+    d->id = 0;
+    if (!is64) {
+        coerce_to_size(d, 4);
+        coerce_to_size(&s, 4);
+    }
+    if ((op == BPF_AND || op == BPF_MUL) &&
+        ((s.known && s.value == 0) || (d->known && !d->value))) {
+        mark_known(d, 0);
+        return;
+    }
+    if ((shift && !(s.known && s.value < (uint64_t)bits)) || (!is64 && op == BPF_ARSH) ||
+        (op != BPF_ADD && op != BPF_SUB && op != BPF_MUL && op != BPF_AND && op != BPF_OR &&
+         op != BPF_XOR && !shift)) {
+        mark_unknown(d);
+    } else {
+        scalar_op64(d, &s, op);
+    }
+    if (!is64)
+        coerce_to_size(d, 4);
+}
+
+/* check_reg_sane_offset: what may be added to a pointer, and where it may end up. */
+static bool reg_sane_offset(struct venv *env, const struct nicsim_reg_state *reg, uint8_t type)
+{
+    const char *t = nicsim_reg_type_str(type);
+    int64_t val = (int64_t)reg->tn_value;
+
+    if (!reg->tn_mask && (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF)) {
+        verbose(env, "math between %s pointer and %lld is not allowed", t, (long long)val);
+        return false;
+    }
+    if (reg->off >= MAX_VAR_OFF || reg->off <= -MAX_VAR_OFF) {
+        verbose(env, "%s pointer offset %d is not allowed", t, reg->off);
+        return false;
+    }
+    if (reg->smin == INT64_MIN) {
+        verbose(env, "math between %s pointer and register with unbounded min value is not allowed",
+                t);
+        return false;
+    }
+    if (reg->smin >= MAX_VAR_OFF || reg->smin <= -MAX_VAR_OFF) {
+        verbose(env, "value %lld makes %s pointer be out of bounds", (long long)reg->smin, t);
+        return false;
+    }
+    return true;
+}
+
+/* adjust_ptr_min_max_vals: ptr (dst side after swapping) op scalar. A constant goes into the
+ * fixed offset (a packet pointer keeps its id and range); anything else into the variable part,
+ * and a packet pointer gets a new id with nothing known to be in range. */
+static int ptr_arith(struct venv *env, int dst_regno, struct nicsim_reg_state *ptr,
+                     const struct nicsim_reg_state *scalar, uint8_t op, int is64)
+{
+    int64_t v = (int64_t)scalar->value, noff;
+
     if (!is64) {
         verbose(env, "R%d 32-bit pointer arithmetic prohibited", dst_regno);
         return -EACCES;
@@ -1228,6 +1815,8 @@ static int ptr_arith(struct venv *env, const struct nicsim_insn *in, int dst_reg
                 nicsim_reg_type_str(ptr->type));
         return -EACCES;
     }
+    if (!reg_sane_offset(env, scalar, ptr->type) || !reg_sane_offset(env, ptr, ptr->type))
+        return -EINVAL;
     if (op == BPF_AND || op == BPF_OR || op == BPF_XOR) {
         verbose(env, "R%d bitwise operator %s on pointer prohibited", dst_regno, alu_str[op >> 4]);
         return -EACCES;
@@ -1237,20 +1826,19 @@ static int ptr_arith(struct venv *env, const struct nicsim_insn *in, int dst_reg
                 alu_str[op >> 4]);
         return -EACCES;
     }
-    (void)in;
-    if (scalar->known) {
-        int64_t v = (int64_t)scalar->value;
-        int64_t noff = op == BPF_ADD ? (int64_t)ptr->off + v : (int64_t)ptr->off - v;
-
-        if (v >= (1 << 29) || v <= -(1 << 29) || noff >= (1 << 29) || noff <= -(1 << 29)) {
-            verbose(env, "value %lld makes %s pointer be out of bounds", (long long)v,
-                    nicsim_reg_type_str(ptr->type));
-            return -EACCES;
-        }
+    noff = op == BPF_ADD ? (int64_t)ptr->off + v : (int64_t)ptr->off - v;
+    if (scalar->known && noff == (int64_t)(int32_t)noff) {
         ptr->off = (int32_t)noff;
     } else {
-        ptr->var_off = 1;
+        scalar_op64(ptr, scalar, op);
+        if (is_pkt(ptr)) {
+            ptr->id = ++env->id_gen;
+            if (op == BPF_ADD || scalar->smin < 0)
+                ptr->range = 0;
+        }
     }
+    if (!reg_sane_offset(env, ptr, ptr->type))
+        return -EINVAL;
     return 0;
 }
 
@@ -1279,11 +1867,23 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
             return err;
         dst = &regs[in->dst];
         if (dst->type != NICSIM_SCALAR_VALUE || !dst->known) {
+            int bits = op == BPF_END ? in->imm : 64;
+
+            if (op == BPF_END && !is64 && !x && dst->type == NICSIM_SCALAR_VALUE) {
+                dst->id = 0;
+                coerce_to_size(dst, bits / 8); /* to little endian: a truncation here */
+                return 0;
+            }
             mark_unknown(dst);
+            if (op == BPF_END)
+                coerce_to_size(dst, bits / 8);
+            else if (!is64)
+                coerce_to_size(dst, 4);
             return 0;
         }
         if (op == BPF_NEG) {
-            mark_known(dst, is64 ? (uint64_t)-(int64_t)dst->value : (uint32_t)-(int32_t)dst->value);
+            mark_known(dst,
+                       is64 ? (uint64_t) - (int64_t)dst->value : (uint32_t) - (int32_t)dst->value);
         } else {
             uint64_t v = dst->value;
             int bits = in->imm;
@@ -1299,9 +1899,9 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
 
     if (op == BPF_MOV) {
         if (x) {
-            if (in->imm || (in->off && !((is64 && (in->off == 8 || in->off == 16 ||
-                                                   in->off == 32)) ||
-                                         (!is64 && (in->off == 8 || in->off == 16))))) {
+            if (in->imm ||
+                (in->off && !((is64 && (in->off == 8 || in->off == 16 || in->off == 32)) ||
+                              (!is64 && (in->off == 8 || in->off == 16))))) {
                 verbose(env, "BPF_MOV uses reserved fields");
                 return -EINVAL;
             }
@@ -1320,13 +1920,34 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
             mark_known(dst, is64 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
             return 0;
         }
-        src = regs[in->src];
         if (is64 && !in->off) {
-            *dst = src;
+            /* a copy of an unknown scalar is linked to it: bounds learnt for one hold for both */
+            if (regs[in->src].type == NICSIM_SCALAR_VALUE && !regs[in->src].known &&
+                !regs[in->src].id)
+                regs[in->src].id = ++env->id_gen;
+            *dst = regs[in->src];
             return 0;
         }
-        if (src.type != NICSIM_SCALAR_VALUE || !src.known) {
+        src = regs[in->src];
+        if (src.type != NICSIM_SCALAR_VALUE) {
             mark_unknown(dst); /* partial copy of a pointer: a number (root may) */
+            if (!is64)
+                coerce_to_size(dst, 4);
+            return 0;
+        }
+        if (!src.known) {
+            uint64_t half = in->off ? 1ull << (in->off - 1) : 0;
+
+            src.id = 0;
+            if (!in->off) {
+                *dst = src;
+            } else if (src.umax < half) {
+                *dst = src; /* the sign bit is known clear: nothing changes */
+            } else {
+                mark_unknown_sext(dst, in->off / 8);
+            }
+            if (!is64)
+                coerce_to_size(dst, 4);
             return 0;
         }
         {
@@ -1390,7 +2011,7 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
         return -EACCES;
     }
     if (is_pointer(dst))
-        return ptr_arith(env, in, in->dst, dst, &src, op, is64);
+        return ptr_arith(env, in->dst, dst, &src, op, is64);
     if (is_pointer(&src)) {
         struct nicsim_reg_state p = src;
 
@@ -1398,7 +2019,7 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
             verbose(env, "R%d tried to subtract pointer from scalar", in->dst);
             return -EACCES;
         }
-        err = ptr_arith(env, in, in->dst, &p, dst, op, is64);
+        err = ptr_arith(env, in->dst, &p, dst, op, is64);
         if (!err)
             *dst = p;
         return err;
@@ -1407,54 +2028,234 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
         uint64_t v = alu_compute(op, is64, in->off == 1, dst->value, src.value);
 
         mark_known(dst, is64 ? v : (uint32_t)v);
-    } else if ((op == BPF_AND || op == BPF_MUL) && ((src.known && src.value == 0) ||
-                                                    (dst->known && dst->value == 0))) {
-        mark_known(dst, 0);
     } else {
-        mark_unknown(dst);
+        scalar_alu(dst, &src, op, is64);
     }
     return 0;
+}
+
+#define BEYOND_PKT_END (-1)
+#define AT_PKT_END     (-2)
+#define JSET_NOT       0xff /* the fall-through of JSET, for refinement */
+
+/* is_pkt_ptr_branch_taken: a packet pointer known to be at or beyond data_end. */
+static int pkt_ptr_branch_taken(const struct nicsim_reg_state *a, const struct nicsim_reg_state *b,
+                                uint8_t op)
+{
+    const struct nicsim_reg_state *pkt;
+
+    if (b->type == NICSIM_PTR_TO_PACKET_END) {
+        pkt = a;
+    } else if (a->type == NICSIM_PTR_TO_PACKET_END) {
+        pkt = b;
+        op = op == BPF_JGT   ? BPF_JLT
+             : op == BPF_JLT ? BPF_JGT
+             : op == BPF_JGE ? BPF_JLE
+             : op == BPF_JLE ? BPF_JGE
+                             : op;
+    } else {
+        return -1;
+    }
+    if (pkt->range >= 0)
+        return -1;
+    switch (op) {
+    case BPF_JLE:
+    case BPF_JGT:
+        return pkt->range == BEYOND_PKT_END ? op == BPF_JGT : -1;
+    case BPF_JLT:
+    case BPF_JGE:
+        return op == BPF_JGE;
+    default:
+        return -1;
+    }
+}
+
+/* is_scalar_branch_taken on 64-bit values (32-bit comparisons come here only when both sides fit
+ * the comparison's range, see branch_taken). */
+static int scalar_branch_taken(const struct nicsim_reg_state *a, const struct nicsim_reg_state *b,
+                               uint8_t op)
+{
+    switch (op) {
+    case BPF_JEQ:
+    case BPF_JNE: {
+        int eq = -1;
+
+        if (a->known && b->known)
+            eq = a->value == b->value;
+        else if (a->umin > b->umax || a->umax < b->umin || a->smin > b->smax || a->smax < b->smin ||
+                 ((a->tn_value ^ b->tn_value) & ~(a->tn_mask | b->tn_mask)))
+            eq = 0;
+        return eq < 0 ? -1 : op == BPF_JEQ ? eq : !eq;
+    }
+    case BPF_JSET:
+        if (a->tn_value & b->tn_value)
+            return 1;
+        if (!((a->tn_value | a->tn_mask) & (b->tn_value | b->tn_mask)))
+            return 0;
+        return -1;
+    case BPF_JGT:
+        return a->umin > b->umax ? 1 : a->umax <= b->umin ? 0 : -1;
+    case BPF_JGE:
+        return a->umin >= b->umax ? 1 : a->umax < b->umin ? 0 : -1;
+    case BPF_JLT:
+        return a->umax < b->umin ? 1 : a->umin >= b->umax ? 0 : -1;
+    case BPF_JLE:
+        return a->umax <= b->umin ? 1 : a->umin > b->umax ? 0 : -1;
+    case BPF_JSGT:
+        return a->smin > b->smax ? 1 : a->smax <= b->smin ? 0 : -1;
+    case BPF_JSGE:
+        return a->smin >= b->smax ? 1 : a->smax < b->smin ? 0 : -1;
+    case BPF_JSLT:
+        return a->smax < b->smin ? 1 : a->smin >= b->smax ? 0 : -1;
+    case BPF_JSLE:
+        return a->smax <= b->smin ? 1 : a->smin > b->smax ? 0 : -1;
+    default:
+        return -1;
+    }
+}
+
+/* A 32-bit comparison of a and b means the same as a 64-bit one. */
+static bool fits_jmp32(const struct nicsim_reg_state *a, const struct nicsim_reg_state *b)
+{
+    return a->umax <= INT32_MAX && b->umax <= INT32_MAX;
+}
+
+static bool not_null(const struct nicsim_reg_state *r)
+{
+    return r->type == NICSIM_PTR_TO_MAP_VALUE || r->type == NICSIM_CONST_PTR_TO_MAP;
 }
 
 /* is_branch_taken: 1 taken, 0 not, -1 unknown. */
 static int branch_taken(const struct nicsim_reg_state *a, const struct nicsim_reg_state *b,
                         uint8_t op, int is32)
 {
-    uint64_t x, y;
-
-    if (a->type == NICSIM_SCALAR_VALUE && b->type == NICSIM_SCALAR_VALUE && a->known &&
-        b->known) {
-        x = a->value;
-        y = b->value;
-    } else if (!is32 && b->type == NICSIM_SCALAR_VALUE && b->known && b->value == 0 &&
-               is_pointer(a) && a->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL &&
-               (op == BPF_JEQ || op == BPF_JNE)) {
-        return op == BPF_JNE; /* a non-null pointer against NULL */
-    } else {
-        return -1;
+    if (is_pkt(a) || a->type == NICSIM_PTR_TO_PACKET_END) {
+        if ((is_pkt(b) || b->type == NICSIM_PTR_TO_PACKET_END) && !is32)
+            return pkt_ptr_branch_taken(a, b, op);
     }
-    if (is32) {
-        x = (uint32_t)x;
-        y = (uint32_t)y;
-    }
-    {
-        int64_t sx = is32 ? (int64_t)(int32_t)x : (int64_t)x;
-        int64_t sy = is32 ? (int64_t)(int32_t)y : (int64_t)y;
+    if (is_pointer(a) || is_pointer(b)) {
+        const struct nicsim_reg_state *ptr = is_pointer(a) ? a : b, *k = is_pointer(a) ? b : a;
+        uint64_t v = is32 ? (uint32_t)k->value : k->value;
 
-        switch (op) {
-        case BPF_JEQ: return x == y;
-        case BPF_JNE: return x != y;
-        case BPF_JGT: return x > y;
-        case BPF_JGE: return x >= y;
-        case BPF_JLT: return x < y;
-        case BPF_JLE: return x <= y;
-        case BPF_JSET: return (x & y) != 0;
-        case BPF_JSGT: return sx > sy;
-        case BPF_JSGE: return sx >= sy;
-        case BPF_JSLT: return sx < sy;
-        case BPF_JSLE: return sx <= sy;
-        default: return -1;
+        if (is_pointer(k) || !k->known || !not_null(ptr) || v != 0)
+            return -1;
+        return op == BPF_JEQ ? 0 : op == BPF_JNE ? 1 : -1;
+    }
+    if (!is32 || fits_jmp32(a, b))
+        return scalar_branch_taken(a, b, op);
+    if (a->known && b->known) {
+        struct nicsim_reg_state x, y;
+
+        mark_known(&x, (uint32_t)a->value);
+        mark_known(&y, (uint32_t)b->value);
+        if (op >= BPF_JSGT && op != BPF_JSET && op != BPF_JLT && op != BPF_JLE) {
+            mark_known(&x, (uint64_t)(int64_t)(int32_t)a->value);
+            mark_known(&y, (uint64_t)(int64_t)(int32_t)b->value);
         }
+        return scalar_branch_taken(&x, &y, op);
+    }
+    return -1;
+}
+
+static uint8_t negate_jmp(uint8_t op)
+{
+    switch (op) {
+    case BPF_JEQ:
+        return BPF_JNE;
+    case BPF_JNE:
+        return BPF_JEQ;
+    case BPF_JGT:
+        return BPF_JLE;
+    case BPF_JGE:
+        return BPF_JLT;
+    case BPF_JLT:
+        return BPF_JGE;
+    case BPF_JLE:
+        return BPF_JGT;
+    case BPF_JSGT:
+        return BPF_JSLE;
+    case BPF_JSGE:
+        return BPF_JSLT;
+    case BPF_JSLT:
+        return BPF_JSGE;
+    case BPF_JSLE:
+        return BPF_JSGT;
+    case BPF_JSET:
+        return JSET_NOT;
+    default:
+        return JSET_NOT;
+    }
+}
+
+/* regs_refine_cond_op: narrow a and b (64-bit scalars) given that `a op b` holds. */
+static void refine_cond(struct nicsim_reg_state *a, struct nicsim_reg_state *b, uint8_t op)
+{
+    switch (op) {
+    case BPF_JEQ:
+        a->umin = b->umin = umax64(a->umin, b->umin);
+        a->umax = b->umax = umin64(a->umax, b->umax);
+        a->smin = b->smin = smax64(a->smin, b->smin);
+        a->smax = b->smax = smin64(a->smax, b->smax);
+        set_tnum(a, tnum_intersect(tnum_of(a), tnum_of(b)));
+        set_tnum(b, tnum_of(a));
+        break;
+    case BPF_JNE: {
+        struct nicsim_reg_state *r = b->known ? a : a->known ? b : NULL;
+        uint64_t v = b->known ? b->value : a->value;
+
+        if (!r)
+            break;
+        if (r->umin == v && v != UINT64_MAX)
+            r->umin++;
+        else if (r->umax == v && v != 0)
+            r->umax--;
+        if (r->smin == (int64_t)v && (int64_t)v != INT64_MAX)
+            r->smin++;
+        else if (r->smax == (int64_t)v && (int64_t)v != INT64_MIN)
+            r->smax--;
+        break;
+    }
+    case BPF_JSET:
+        if (b->known && b->value && !(b->value & (b->value - 1)))
+            set_tnum(a, tnum_or(tnum_of(a), tnum_const(b->value)));
+        break;
+    case JSET_NOT:
+        if (b->known)
+            set_tnum(a, tnum_and(tnum_of(a), tnum_const(~b->value)));
+        break;
+    case BPF_JGT:
+    case BPF_JGE: {
+        uint64_t d = op == BPF_JGT;
+
+        /* an empty range (a > UINT64_MAX) wraps and is caught by reg_bounds_ok */
+        a->umin = umax64(a->umin, b->umin + d);
+        b->umax = umin64(b->umax, a->umax - d);
+        if (d && (b->umin == UINT64_MAX || a->umax == 0))
+            a->umin = 1, a->umax = 0;
+        break;
+    }
+    case BPF_JLT:
+    case BPF_JLE:
+        refine_cond(b, a, op == BPF_JLT ? BPF_JGT : BPF_JGE);
+        return;
+    case BPF_JSGT:
+    case BPF_JSGE: {
+        int64_t d = op == BPF_JSGT;
+
+        if (d && (b->smin == INT64_MAX || a->smax == INT64_MIN)) {
+            a->smin = 1, a->smax = 0;
+            break;
+        }
+        a->smin = smax64(a->smin, b->smin + d);
+        b->smax = smin64(b->smax, a->smax - d);
+        break;
+    }
+    case BPF_JSLT:
+    case BPF_JSLE:
+        refine_cond(b, a, op == BPF_JSLT ? BPF_JSGT : BPF_JSGE);
+        return;
+    default:
+        break;
     }
 }
 
@@ -1492,6 +2293,150 @@ static void mark_ptr_or_null(struct vstate *st, uint32_t id, int is_null)
     }
 }
 
+/* Every register and spilled register of every frame of a state. */
+static uint32_t state_regs(struct vstate *st, struct nicsim_reg_state **out, uint32_t cap)
+{
+    uint32_t n = 0;
+
+    for (uint32_t f = 0; f < st->nframes; f++) {
+        struct frame *fr = st->fr[f];
+
+        for (int r = 0; r < NREGS && n < cap; r++)
+            out[n++] = &fr->regs[r];
+        for (uint32_t k = 0; k < fr->depth / 8 && n < cap; k++)
+            if (fr->stype[k * 8] == STACK_SPILL)
+                out[n++] = &fr->spill[k];
+    }
+    return n;
+}
+
+#define MAX_STATE_REGS (NICSIM_MAX_CALL_FRAMES * (NREGS + MAX_STACK / 8))
+
+/* find_good_pkt_pointers: `pkt` (pkt + off) was compared with data_end (pkt_meta + off with
+ * data): every copy of it in `st` may access `off` bytes (off + 1 if the comparison was strict). */
+static void find_good_pkt_pointers(struct vstate *st, const struct nicsim_reg_state *pkt,
+                                   bool right_open)
+{
+    struct nicsim_reg_state *regs[MAX_STATE_REGS];
+    uint32_t n;
+    int range;
+
+    if (pkt->off < 0 || (pkt->off == 0 && right_open))
+        return;
+    if (pkt->umax > MAX_PACKET_OFF || pkt->umax + (uint64_t)pkt->off > MAX_PACKET_OFF)
+        return; /* ptr + huge may compare below data_end by wrapping */
+    range = pkt->off + (right_open ? 1 : 0);
+    n = state_regs(st, regs, MAX_STATE_REGS);
+    for (uint32_t i = 0; i < n; i++)
+        if (regs[i]->type == pkt->type && regs[i]->id == pkt->id && regs[i]->range < range)
+            regs[i]->range = range;
+}
+
+/* mark_pkt_end: the packet pointer in `regno` is beyond (or at) data_end on this branch. */
+static void mark_pkt_end(struct vstate *st, int regno, bool beyond)
+{
+    struct nicsim_reg_state *r = &st->fr[st->nframes - 1]->regs[regno];
+
+    if (r->type == NICSIM_PTR_TO_PACKET)
+        r->range = beyond ? BEYOND_PKT_END : AT_PKT_END;
+}
+
+static bool is_init_pkt_pointer(const struct nicsim_reg_state *r, uint8_t type)
+{
+    return r->type == type && r->off == 0 && !r->tn_mask && !r->tn_value;
+}
+
+/* try_match_pkt_pointers: a 64-bit comparison of pkt' with data_end (pkt_meta' with data) in
+ * either order. `this` is the fall-through state, `other` the jump target's. */
+static bool try_match_pkt_pointers(const struct nicsim_insn *in, struct vstate *this,
+                                   struct vstate *other)
+{
+    struct nicsim_reg_state *regs = this->fr[this->nframes - 1]->regs;
+    struct nicsim_reg_state d = regs[in->dst], sr = regs[in->src];
+    uint8_t op = insn_op(in->code);
+    bool dst_pkt, src_pkt;
+    struct vstate *good, *beyond_or_at;
+
+    if (insn_src(in->code) != BPF_X || insn_class(in->code) == BPF_JMP32)
+        return false;
+    /* pkt' ? data_end, or pkt_meta' ? data */
+    dst_pkt =
+        (d.type == NICSIM_PTR_TO_PACKET && sr.type == NICSIM_PTR_TO_PACKET_END) ||
+        (d.type == NICSIM_PTR_TO_PACKET_META && is_init_pkt_pointer(&sr, NICSIM_PTR_TO_PACKET));
+    /* data_end ? pkt', or data ? pkt_meta' */
+    src_pkt =
+        (d.type == NICSIM_PTR_TO_PACKET_END && sr.type == NICSIM_PTR_TO_PACKET) ||
+        (is_init_pkt_pointer(&d, NICSIM_PTR_TO_PACKET) && sr.type == NICSIM_PTR_TO_PACKET_META);
+    if (!dst_pkt && !src_pkt)
+        return false;
+    if (src_pkt) /* as if written pkt' ?' data_end with the operator flipped */
+        op = op == BPF_JGT   ? BPF_JLT
+             : op == BPF_JLT ? BPF_JGT
+             : op == BPF_JGE ? BPF_JLE
+             : op == BPF_JLE ? BPF_JGE
+                             : op;
+    /* pkt' > end / pkt' >= end: in range on the fall-through; < and <=: on the jump */
+    good = op == BPF_JGT || op == BPF_JGE ? this : other;
+    beyond_or_at = good == this ? other : this;
+    switch (op) {
+    case BPF_JGT: /* fall-through: pkt' <= end */
+    case BPF_JLE: /* jump: pkt' <= end */
+        find_good_pkt_pointers(good, src_pkt ? &sr : &d, false);
+        mark_pkt_end(beyond_or_at, src_pkt ? in->src : in->dst, true);
+        return true;
+    case BPF_JGE: /* fall-through: pkt' < end */
+    case BPF_JLT: /* jump: pkt' < end */
+        find_good_pkt_pointers(good, src_pkt ? &sr : &d, true);
+        mark_pkt_end(beyond_or_at, src_pkt ? in->src : in->dst, false);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* find_equal_scalars: copies of a scalar learn what it learnt. */
+static void sync_linked_scalars(struct vstate *st, const struct nicsim_reg_state *known)
+{
+    struct nicsim_reg_state *regs[MAX_STATE_REGS];
+    uint32_t n;
+
+    if (known->type != NICSIM_SCALAR_VALUE || !known->id)
+        return;
+    n = state_regs(st, regs, MAX_STATE_REGS);
+    for (uint32_t i = 0; i < n; i++)
+        if (regs[i]->type == NICSIM_SCALAR_VALUE && regs[i]->id == known->id)
+            *regs[i] = *known;
+}
+
+/* reg_set_min_max for one branch of a comparison of two scalars (b_regno < 0: an immediate),
+ * `op` being what holds on this branch. false: the branch cannot be taken. */
+static bool refine_branch(struct vstate *st, int a_regno, int b_regno,
+                          const struct nicsim_reg_state *imm, uint8_t op, int is32)
+{
+    struct nicsim_reg_state *regs = st->fr[st->nframes - 1]->regs;
+    struct nicsim_reg_state a = regs[a_regno], b = b_regno >= 0 ? regs[b_regno] : *imm;
+
+    if (a.type != NICSIM_SCALAR_VALUE || b.type != NICSIM_SCALAR_VALUE)
+        return true;
+    if (is32 && !fits_jmp32(&a, &b))
+        return true;
+    refine_cond(&a, &b, op);
+    if (a.umin > a.umax || a.smin > a.smax || b.umin > b.umax || b.smin > b.smax)
+        return false;
+    reg_bounds_sync(&a);
+    reg_bounds_sync(&b);
+    if (!reg_bounds_ok(&a) || !reg_bounds_ok(&b))
+        return false;
+    regs[a_regno] = a;
+    sync_linked_scalars(st, &a);
+    if (b_regno >= 0) {
+        regs[b_regno] = b;
+        sync_linked_scalars(st, &b);
+    }
+    return true;
+}
+
+/* 0: continue at *idx; 1: this path is dead (the comparison cannot go this way). */
 static int do_cond_jmp(struct venv *env, const struct nicsim_insn *in, int *idx)
 {
     uint8_t op = insn_op(in->code);
@@ -1541,19 +2486,22 @@ static int do_cond_jmp(struct venv *env, const struct nicsim_insn *in, int *idx)
     if (err)
         return err;
     other = env->stack[env->n_stack - 1].st;
+    *idx += 1;
     if (null_id) {
         mark_ptr_or_null(other, null_id, null_on_taken);
         mark_ptr_or_null(env->cur, null_id, !null_on_taken);
-    } else if (!is32 && regs[in->dst].type == NICSIM_SCALAR_VALUE && b.known &&
-               (op == BPF_JEQ || op == BPF_JNE)) {
-        /* one side learns the constant */
-        struct nicsim_reg_state *r = op == BPF_JEQ
-                                         ? &other->fr[other->nframes - 1]->regs[in->dst]
-                                         : &regs[in->dst];
-
-        mark_known(r, b.value);
+        return 0;
     }
-    *idx += 1;
+    if (x && try_match_pkt_pointers(in, env->cur, other))
+        return 0;
+    if (!refine_branch(other, in->dst, x ? in->src : -1, &b, op, is32)) {
+        /* the jump is never taken: forget its state */
+        env->n_stack--;
+        update_branch_counts(other);
+        state_free(other);
+    }
+    if (!refine_branch(env->cur, in->dst, x ? in->src : -1, &b, negate_jmp(op), is32))
+        return 1;
     return 0;
 }
 
@@ -1644,7 +2592,8 @@ static int check_helper_mem(struct venv *env, int regno, const struct nicsim_reg
         return check_map_value_access(env, &reg, 0, size, is_write);
     case NICSIM_PTR_TO_PACKET:
     case NICSIM_PTR_TO_PACKET_META:
-        return 0;
+        /* a zero size got here only where the helper allows it */
+        return check_packet_access(env, regno, &reg, reg.off, size, 1);
     default:
         return -EACCES;
     }
@@ -1697,8 +2646,8 @@ static int check_func_arg(struct venv *env, int arg, const struct helper_proto *
     }
 
     /* pointers to memory */
-    is_mem = type == ARG_PTR_TO_MEM || type == ARG_PTR_TO_MEM_OR_NULL ||
-             type == ARG_PTR_TO_UNINIT_MEM;
+    is_mem =
+        type == ARG_PTR_TO_MEM || type == ARG_PTR_TO_MEM_OR_NULL || type == ARG_PTR_TO_UNINIT_MEM;
     pkt = reg->type == NICSIM_PTR_TO_PACKET || reg->type == NICSIM_PTR_TO_PACKET_META;
     if (!(reg->type == NICSIM_PTR_TO_STACK || pkt || reg->type == NICSIM_PTR_TO_MAP_VALUE ||
           (type == ARG_PTR_TO_MEM_OR_NULL && reg->type == NICSIM_SCALAR_VALUE && reg->known &&
@@ -1742,25 +2691,23 @@ static int check_func_arg(struct venv *env, int arg, const struct helper_proto *
             verbose(env, "R%d type=%s expected=scalar", regno + 1, nicsim_reg_type_str(sz->type));
             return -EACCES;
         }
-        if (!sz->known) {
-            if (reg->type == NICSIM_PTR_TO_STACK) {
-                verbose(env, "R%d unbounded memory access, use 'var &= const' or 'if (var < "
-                             "const)'",
-                        regno + 1);
-                return -EACCES;
-            }
-            return 0; /* packet / map value: checked at run time */
-        }
-        if (sz->value == 0 && !zero_ok) {
-            verbose(env, "R%d invalid zero-sized read", regno + 1);
+        /* check_mem_size_reg: the largest size the register may hold */
+        if (sz->smin < 0) {
+            verbose(env, "R%d min value is negative, either use unsigned or 'var &= const'",
+                    regno + 1);
             return -EACCES;
         }
-        if (sz->value > (1u << 29)) {
+        if (sz->umin == 0 && !zero_ok) {
+            verbose(env, "R%d invalid zero-sized read: u64=[%llu,%llu]", regno + 1,
+                    (unsigned long long)sz->umin, (unsigned long long)sz->umax);
+            return -EACCES;
+        }
+        if (sz->umax >= (1u << 29)) {
             verbose(env, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'",
                     regno + 1);
             return -EACCES;
         }
-        return check_helper_mem(env, regno, reg, (int)sz->value, type == ARG_PTR_TO_UNINIT_MEM,
+        return check_helper_mem(env, regno, reg, (int)sz->umax, type == ARG_PTR_TO_UNINIT_MEM,
                                 type == ARG_PTR_TO_MEM_OR_NULL);
     }
 }
@@ -1803,8 +2750,9 @@ static int check_map_func_compat(struct venv *env, const struct call_meta *meta)
     case BPF_MAP_TYPE_ARRAY_OF_MAPS:
     case BPF_MAP_TYPE_HASH_OF_MAPS:
         if (f == BPF_FUNC_map_lookup_elem) {
-            verbose(env, "map type %s: inner map pointers are not supported by the nicsim "
-                         "verifier",
+            verbose(env,
+                    "map type %s: inner map pointers are not supported by the nicsim "
+                    "verifier",
                     nicsim_bpf_map_type_name(map->map_type));
             return -EOPNOTSUPP;
         }
@@ -1838,7 +2786,8 @@ static int check_map_func_compat(struct venv *env, const struct call_meta *meta)
             ok = map->map_type == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
             break;
         case BPF_FUNC_redirect_map:
-            ok = map->map_type == BPF_MAP_TYPE_DEVMAP || map->map_type == BPF_MAP_TYPE_DEVMAP_HASH ||
+            ok = map->map_type == BPF_MAP_TYPE_DEVMAP ||
+                 map->map_type == BPF_MAP_TYPE_DEVMAP_HASH ||
                  map->map_type == BPF_MAP_TYPE_CPUMAP || map->map_type == BPF_MAP_TYPE_XSKMAP;
             break;
         case BPF_FUNC_ringbuf_output:
@@ -1866,6 +2815,17 @@ static int check_map_func_compat(struct venv *env, const struct call_meta *meta)
         return -EINVAL;
     }
     return 0;
+}
+
+/* clear_all_pkt_pointers: the packet moved; every pointer into it is now a number. */
+static void clear_all_pkt_pointers(struct vstate *st)
+{
+    struct nicsim_reg_state *regs[MAX_STATE_REGS];
+    uint32_t n = state_regs(st, regs, MAX_STATE_REGS);
+
+    for (uint32_t i = 0; i < n; i++)
+        if (is_pkt(regs[i]) || regs[i]->type == NICSIM_PTR_TO_PACKET_END)
+            mark_unknown(regs[i]);
 }
 
 static int do_helper_call(struct venv *env, const struct nicsim_insn *in)
@@ -1902,6 +2862,8 @@ static int do_helper_call(struct venv *env, const struct nicsim_insn *in)
     regs = cur_regs(env);
     for (int r = 1; r <= 5; r++)
         mark_not_init(&regs[r]);
+    if (nicsim_helper_changes_pkt_data(id))
+        clear_all_pkt_pointers(env->cur);
     switch (fn->ret) {
     case RET_VOID:
         mark_not_init(&regs[0]);
@@ -1988,9 +2950,8 @@ static int do_atomic(struct venv *env, const struct nicsim_insn *in)
     int op = in->imm, err;
 
     if (op != BPF_ADD && op != BPF_OR && op != BPF_AND && op != BPF_XOR &&
-        op != (BPF_ADD | BPF_FETCH) && op != (BPF_OR | BPF_FETCH) &&
-        op != (BPF_AND | BPF_FETCH) && op != (BPF_XOR | BPF_FETCH) && op != BPF_XCHG &&
-        op != BPF_CMPXCHG) {
+        op != (BPF_ADD | BPF_FETCH) && op != (BPF_OR | BPF_FETCH) && op != (BPF_AND | BPF_FETCH) &&
+        op != (BPF_XOR | BPF_FETCH) && op != BPF_XCHG && op != BPF_CMPXCHG) {
         verbose(env, "BPF_ATOMIC uses invalid atomic opcode %02x", op);
         return -EINVAL;
     }
@@ -2039,10 +3000,18 @@ static int do_insn(struct venv *env, int *idx)
     int err, size = 0;
 
     switch (insn_size(in->code)) {
-    case BPF_B: size = 1; break;
-    case BPF_H: size = 2; break;
-    case BPF_W: size = 4; break;
-    case BPF_DW: size = 8; break;
+    case BPF_B:
+        size = 1;
+        break;
+    case BPF_H:
+        size = 2;
+        break;
+    case BPF_W:
+        size = 4;
+        break;
+    case BPF_DW:
+        size = 8;
+        break;
     }
 
     switch (cls) {
@@ -2069,8 +3038,15 @@ static int do_insn(struct venv *env, int *idx)
         err = check_mem_access(env, in->src, in->off, size, 0, NULL, 0, &dst);
         if (err)
             return err;
-        if (size < 8 && dst.type == NICSIM_SCALAR_VALUE && dst.known)
-            dst.value &= (1ull << (size * 8)) - 1;
+        if (size < 8 && dst.type == NICSIM_SCALAR_VALUE) {
+            if (insn_mode(in->code) == BPF_MEMSX && !dst.known)
+                mark_unknown_sext(&dst, size);
+            else if (insn_mode(in->code) == BPF_MEMSX)
+                mark_known(
+                    &dst, (uint64_t)(((int64_t)(dst.value << (64 - size * 8))) >> (64 - size * 8)));
+            else
+                coerce_to_size(&dst, size);
+        }
         cur_regs(env)[in->dst] = dst;
         *idx += 1;
         return 0;
@@ -2136,7 +3112,8 @@ static int do_insn(struct venv *env, int *idx)
 
             memset(dst, 0, sizeof(*dst));
             if (in->src == NICSIM_LDDW_IMM64) {
-                mark_known(dst, (uint64_t)(uint32_t)in[0].imm | ((uint64_t)(uint32_t)in[1].imm << 32));
+                mark_known(dst,
+                           (uint64_t)(uint32_t)in[0].imm | ((uint64_t)(uint32_t)in[1].imm << 32));
             } else if (in->src == NICSIM_LDDW_MAP_IDX) {
                 dst->type = NICSIM_CONST_PTR_TO_MAP;
                 dst->map_ptr = aux->used_maps[in->imm];
@@ -2163,8 +3140,8 @@ static int do_insn(struct venv *env, int *idx)
         }
         if (op == BPF_CALL) {
             if ((in->src != PSEUDO_KFUNC && in->off) ||
-                (in->src != 0 && in->src != PSEUDO_CALL && in->src != PSEUDO_KFUNC) ||
-                in->dst || cls == BPF_JMP32 || insn_src(in->code)) {
+                (in->src != 0 && in->src != PSEUDO_CALL && in->src != PSEUDO_KFUNC) || in->dst ||
+                cls == BPF_JMP32 || insn_src(in->code)) {
                 verbose(env, "BPF_CALL uses reserved fields");
                 return -EINVAL;
             }
@@ -2259,7 +3236,7 @@ static int do_check(struct venv *env)
         }
         if (err == 0)
             continue;
-path_end:
+    path_end:
         update_branch_counts(env->cur);
         state_free(env->cur);
         env->cur = NULL;
@@ -2455,6 +3432,7 @@ static void env_free(struct venv *env)
     free(env->stack);
     free(env->explored);
     free(env->prune);
+    free(env->live);
     free(env->aux);
     free(env->sub_start);
     free(env->sub_stack);
@@ -2515,6 +3493,8 @@ int nicsim_bpf_check(struct nicsim_bpf_prog *prog, struct nicsim_kern_prog_load_
         }
     }
     err = check_cfg(&env);
+    if (!err)
+        err = compute_live_regs(&env);
     if (err)
         goto out;
     err = do_check(&env);

@@ -19,7 +19,10 @@ void drv_log(struct nicsim_drv *drv, const char *fmt, ...)
     va_end(ap);
 }
 
-const char *nicsim_drv__last_msg(const struct nicsim_drv *drv) { return drv ? drv->msg : ""; }
+const char *nicsim_drv__last_msg(const struct nicsim_drv *drv)
+{
+    return drv ? drv->msg : "";
+}
 
 struct drv_prog *drv_prog_of(const struct nicsim_bpf_prog *prog)
 {
@@ -66,7 +69,10 @@ uint32_t nicsim_drv__nic_map_id(const struct nicsim_bpf_map *map)
 /* ---------------------------------------------------------------------------------------------
  * Offloaded maps: element operations go to the firmware by NIC map id.
  */
-static struct drv_map *dmap(struct nicsim_bpf_map *map) { return map->dev_priv; }
+static struct drv_map *dmap(struct nicsim_bpf_map *map)
+{
+    return map->dev_priv;
+}
 
 static int drv_map_lookup(struct nicsim_bpf_map *map, void *key, void *value)
 {
@@ -461,7 +467,10 @@ void nicsim_drv__remove(struct nicsim_drv *drv)
     free(drv);
 }
 
-uint32_t nicsim_drv__n_ports(const struct nicsim_drv *drv) { return drv ? drv->n_ports : 0; }
+uint32_t nicsim_drv__n_ports(const struct nicsim_drv *drv)
+{
+    return drv ? drv->n_ports : 0;
+}
 
 struct nicsim_netdev *nicsim_drv__netdev(const struct nicsim_drv *drv, uint32_t port)
 {

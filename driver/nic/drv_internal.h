@@ -21,7 +21,7 @@ struct drv_map;
 struct drv_port {
     struct nicsim_drv *drv;
     uint32_t port;
-    struct nicsim_netdev *netdev;  /* NULL once removed */
+    struct nicsim_netdev *netdev;     /* NULL once removed */
     struct nicsim_bpf_prog *drv_prog; /* native (DRV mode) program, recorded only */
     struct nicsim_bpf_prog *hw_prog;  /* offloaded program attached to this port */
 };
@@ -53,16 +53,16 @@ struct drv_meta {
 /* offload->dev_priv of a program. */
 struct drv_prog {
     struct nicsim_drv *drv;
-    uint32_t n;             /* instructions as loaded */
-    struct drv_meta *meta;  /* [n] */
-    uint32_t *live;         /* original index of each instruction still in the program */
+    uint32_t n;            /* instructions as loaded */
+    struct drv_meta *meta; /* [n] */
+    uint32_t *live;        /* original index of each instruction still in the program */
     uint32_t n_live;
-    uint32_t img_flags;     /* NICSIM_IMG_F_* */
+    uint32_t img_flags; /* NICSIM_IMG_F_* */
     void *image;
     size_t image_len;
-    uint32_t nic_id;        /* loaded on the NIC: its program id */
-    uint32_t users;         /* ports running it + prog array slots holding it */
-    const char *state;      /* "verify", "xlated", "loaded" */
+    uint32_t nic_id;   /* loaded on the NIC: its program id */
+    uint32_t users;    /* ports running it + prog array slots holding it */
+    const char *state; /* "verify", "xlated", "loaded" */
 };
 
 /* offmap->dev_priv of a map. */

@@ -92,8 +92,9 @@ static int check_helper(struct nicsim_verifier_env *env, struct drv_prog *dp, in
         break;
     }
     if (map && !nicsim_bpf_map_is_offloaded(map)) {
-        nicsim_verifier_log(env, "%s at insn %d uses host map %s (%s): the NIC can only reach "
-                                 "maps offloaded to it",
+        nicsim_verifier_log(env,
+                            "%s at insn %d uses host map %s (%s): the NIC can only reach "
+                            "maps offloaded to it",
                             nicsim_bpf_helper_name(id), idx, map->name,
                             nicsim_bpf_map_type_name(map->map_type));
         return -EOPNOTSUPP;
@@ -121,8 +122,9 @@ static int drv_bpf_insn_hook(struct nicsim_verifier_env *env, int idx, int prev_
         const struct nicsim_bpf_map *map = env->prog->aux->used_maps[in->imm];
 
         if (!nicsim_bpf_map_is_offloaded(map)) {
-            nicsim_verifier_log(env, "insn %d references host map %s (%s): the NIC can only "
-                                     "reach maps offloaded to it",
+            nicsim_verifier_log(env,
+                                "insn %d references host map %s (%s): the NIC can only "
+                                "reach maps offloaded to it",
                                 idx, map->name, nicsim_bpf_map_type_name(map->map_type));
             return -EOPNOTSUPP;
         }
@@ -139,8 +141,9 @@ static int drv_bpf_insn_hook(struct nicsim_verifier_env *env, int idx, int prev_
         uint8_t t = regs[in->dst].type;
 
         if (t == NICSIM_PTR_TO_CTX) {
-            nicsim_verifier_log(env, "context write (struct xdp_md offset %d) at insn %d is not "
-                                     "supported by the NIC",
+            nicsim_verifier_log(env,
+                                "context write (struct xdp_md offset %d) at insn %d is not "
+                                "supported by the NIC",
                                 in->off, idx);
             return -EOPNOTSUPP;
         }
@@ -185,8 +188,8 @@ static int drv_bpf_replace_insn(struct nicsim_verifier_env *env, uint32_t off,
     cls = m->insn.code & 0x07;
     op = m->insn.code & 0xf0;
     /* Only what the kernel does: a conditional jump hard-wired into a JA. */
-    if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
-        op != BPF_EXIT && insn->code == (BPF_JMP | BPF_JA)) {
+    if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_JA && op != BPF_CALL && op != BPF_EXIT &&
+        insn->code == (BPF_JMP | BPF_JA)) {
         m->insn = *insn;
         return 0;
     }
@@ -265,8 +268,9 @@ static int drv_bpf_translate(struct nicsim_bpf_prog *prog)
         ctx[j] = (dp->meta[orig].flags & META_CTX) != 0;
     }
     if (dp->n_live != prog->len) {
-        drv_log(dp->drv, "translate: the driver tracked %u instructions, the kernel's program "
-                         "has %u",
+        drv_log(dp->drv,
+                "translate: the driver tracked %u instructions, the kernel's program "
+                "has %u",
                 dp->n_live, prog->len);
         err = -EINVAL;
         goto out;

@@ -19,25 +19,44 @@
 int nicsim_drv_hw_helper(int32_t func_id)
 {
     switch (func_id) {
-    case BPF_FUNC_map_lookup_elem: return NICSIM_HW_MAP_LOOKUP;
-    case BPF_FUNC_map_update_elem: return NICSIM_HW_MAP_UPDATE;
-    case BPF_FUNC_map_delete_elem: return NICSIM_HW_MAP_DELETE;
-    case BPF_FUNC_ktime_get_ns: return NICSIM_HW_KTIME;
-    case BPF_FUNC_get_prandom_u32: return NICSIM_HW_PRANDOM;
-    case BPF_FUNC_get_smp_processor_id: return NICSIM_HW_SMP_ID;
-    case BPF_FUNC_tail_call: return NICSIM_HW_TAIL_CALL;
-    case BPF_FUNC_redirect: return NICSIM_HW_REDIRECT;
-    case BPF_FUNC_perf_event_output: return NICSIM_HW_PERF_EVENT_OUTPUT;
-    case BPF_FUNC_csum_diff: return NICSIM_HW_CSUM_DIFF;
-    case BPF_FUNC_xdp_adjust_head: return NICSIM_HW_ADJUST_HEAD;
-    case BPF_FUNC_redirect_map: return NICSIM_HW_REDIRECT_MAP;
-    case BPF_FUNC_xdp_adjust_meta: return NICSIM_HW_ADJUST_META;
-    case BPF_FUNC_xdp_adjust_tail: return NICSIM_HW_ADJUST_TAIL;
-    case BPF_FUNC_ringbuf_output: return NICSIM_HW_RINGBUF_OUTPUT;
-    case BPF_FUNC_xdp_get_buff_len: return NICSIM_HW_GET_BUFF_LEN;
-    case BPF_FUNC_xdp_load_bytes: return NICSIM_HW_LOAD_BYTES;
-    case BPF_FUNC_xdp_store_bytes: return NICSIM_HW_STORE_BYTES;
-    default: return 0;
+    case BPF_FUNC_map_lookup_elem:
+        return NICSIM_HW_MAP_LOOKUP;
+    case BPF_FUNC_map_update_elem:
+        return NICSIM_HW_MAP_UPDATE;
+    case BPF_FUNC_map_delete_elem:
+        return NICSIM_HW_MAP_DELETE;
+    case BPF_FUNC_ktime_get_ns:
+        return NICSIM_HW_KTIME;
+    case BPF_FUNC_get_prandom_u32:
+        return NICSIM_HW_PRANDOM;
+    case BPF_FUNC_get_smp_processor_id:
+        return NICSIM_HW_SMP_ID;
+    case BPF_FUNC_tail_call:
+        return NICSIM_HW_TAIL_CALL;
+    case BPF_FUNC_redirect:
+        return NICSIM_HW_REDIRECT;
+    case BPF_FUNC_perf_event_output:
+        return NICSIM_HW_PERF_EVENT_OUTPUT;
+    case BPF_FUNC_csum_diff:
+        return NICSIM_HW_CSUM_DIFF;
+    case BPF_FUNC_xdp_adjust_head:
+        return NICSIM_HW_ADJUST_HEAD;
+    case BPF_FUNC_redirect_map:
+        return NICSIM_HW_REDIRECT_MAP;
+    case BPF_FUNC_xdp_adjust_meta:
+        return NICSIM_HW_ADJUST_META;
+    case BPF_FUNC_xdp_adjust_tail:
+        return NICSIM_HW_ADJUST_TAIL;
+    case BPF_FUNC_ringbuf_output:
+        return NICSIM_HW_RINGBUF_OUTPUT;
+    case BPF_FUNC_xdp_get_buff_len:
+        return NICSIM_HW_GET_BUFF_LEN;
+    case BPF_FUNC_xdp_load_bytes:
+        return NICSIM_HW_LOAD_BYTES;
+    case BPF_FUNC_xdp_store_bytes:
+        return NICSIM_HW_STORE_BYTES;
+    default:
+        return 0;
     }
 }
 
@@ -162,8 +181,8 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
                 FAIL(-EINVAL, "insn %u: LDDW in the last slot", i);
             if (in->src == NICSIM_LDDW_MAP_IDX || in->src == NICSIM_LDDW_MAP_IDX_VALUE) {
                 if (in->imm < 0 || (uint32_t)in->imm >= x->n_maps)
-                    FAIL(-EINVAL, "insn %u: map reference %d, the program uses %u maps", i,
-                         in->imm, x->n_maps);
+                    FAIL(-EINVAL, "insn %u: map reference %d, the program uses %u maps", i, in->imm,
+                         x->n_maps);
                 in->imm = (int32_t)x->map_ids[in->imm];
             } else if (in->src != NICSIM_LDDW_IMM64) {
                 FAIL(-EINVAL, "insn %u: ld_imm64 source %u has no NIC form", i, in->src);

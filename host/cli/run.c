@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -108,6 +109,14 @@ static int parse_u64(const char *opt, const char *s, uint64_t *out)
     return 0;
 }
 
+/* Numeric options: range and where the value goes in struct run_opts. */
+struct num_opt {
+    int opt;
+    uint64_t min, max;
+    size_t off;
+    int width; /* 4 or 8 bytes */
+};
+
 int run_parse_args(int argc, char **argv, struct run_opts *o)
 {
     enum {
@@ -158,6 +167,16 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"maps-dir", required_argument, NULL, O_MAPS_DIR},
         {"ignore-bytes", required_argument, NULL, O_IGNORE},
         {0},
+    };
+    static const struct num_opt num_opts[] = {
+        {O_REPEAT, 1, 1000000, offsetof(struct run_opts, kernel_repeat), 4},
+        {O_CLOCK, 1, 10000, offsetof(struct run_opts, clock_mhz), 4},
+        {O_CORES, 1, 64, offsetof(struct run_opts, cores), 4},
+        {O_PORTS, 1, 16, offsetof(struct run_opts, ports), 4},
+        {O_MTU, 68, 9216, offsetof(struct run_opts, mtu), 4},
+        {O_SEED, 0, UINT64_MAX, offsetof(struct run_opts, seed), 8},
+        {O_BUDGET, 0, UINT64_MAX, offsetof(struct run_opts, budget), 8},
+        {O_COUNT, 0, UINT64_MAX, offsetof(struct run_opts, limit), 8},
     };
     uint64_t v = 0;
     int c;
@@ -234,44 +253,21 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
                 usage(stderr);
                 return 2;
             }
+            const struct num_opt *no = NULL;
+            for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++)
+                if (num_opts[i].opt == c)
+                    no = &num_opts[i];
             const char *name = lo[c - O_PCAP].name;
-            if (parse_u64(name, optarg, &v))
+            if (!no || parse_u64(name, optarg, &v))
                 return 1;
-            switch (c) {
-            case O_REPEAT:
-                if (!v || v > 1000000)
-                    return fail("--kernel-repeat: 1..1000000");
-                o->kernel_repeat = (uint32_t)v;
-                break;
-            case O_CLOCK:
-                if (!v || v > 10000)
-                    return fail("--clock-mhz: 1..10000");
-                o->clock_mhz = (uint32_t)v;
-                break;
-            case O_CORES:
-                if (!v || v > 64)
-                    return fail("--cores: 1..64");
-                o->cores = (uint32_t)v;
-                break;
-            case O_PORTS:
-                if (!v || v > 16)
-                    return fail("--ports: 1..16");
-                o->ports = (uint32_t)v;
-                break;
-            case O_MTU:
-                if (v < 68 || v > 9216)
-                    return fail("--mtu: 68..9216");
-                o->mtu = (uint32_t)v;
-                break;
-            case O_SEED:
-                o->seed = v;
-                break;
-            case O_BUDGET:
-                o->budget = v;
-                break;
-            case O_COUNT:
-                o->limit = v;
-                break;
+            if (v < no->min || v > no->max)
+                return fail("--%s: %llu..%llu", name, (unsigned long long)no->min,
+                            (unsigned long long)no->max);
+            if (no->width == 4) {
+                uint32_t v32 = (uint32_t)v;
+                memcpy((char *)o + no->off, &v32, 4);
+            } else {
+                memcpy((char *)o + no->off, &v, 8);
             }
         }
         }
@@ -650,6 +646,41 @@ static void pin_to_one_cpu(void)
     sched_setaffinity(0, sizeof(set), &set);
 }
 
+/* Create object map i on the NIC (map_ifindex of port 0) as libbpf would, with its initial
+ * contents (global data). Returns the descriptor, or -1 with a sentence in why. */
+static int offload_map(struct run *r, size_t i, char *why, size_t why_len)
+{
+    const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
+    struct nicsim_kern_map_create_attr ma = {.sz = sizeof(ma)};
+    struct nicsim_extack ea = {{0}};
+    char kname[16]; /* libbpf truncates names to BPF_OBJ_NAME_LEN - 1 */
+
+    snprintf(kname, sizeof(kname), "%s", m->name);
+    ma.map_type = m->type;
+    ma.key_size = m->key_size;
+    ma.value_size = m->value_size;
+    ma.max_entries = map_max_entries(r, m);
+    ma.map_flags = m->map_flags;
+    ma.map_ifindex = (uint32_t)nicsim_sys__ifindex(r->sys, 0);
+    ma.map_name = kname;
+    int fd = nicsim_kern_map_create(r->k, &ma, &ea);
+    if (fd < 0) {
+        snprintf(why, why_len, "map %s (%s): cannot be offloaded: %s", m->name,
+                 map_type_name(m->type), ea.msg[0] ? ea.msg : strerror(-fd));
+        return -1;
+    }
+    if (m->init && m->init_len) {
+        uint32_t zero = 0;
+        int rc = nicsim_kern_map_update_elem(r->k, fd, &zero, m->init, BPF_ANY);
+        if (rc) {
+            snprintf(why, why_len, "map %s: initial contents refused: %s", m->name, strerror(-rc));
+            nicsim_kern_close(r->k, fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
 static int setup(struct run *r)
 {
     char err[ERR_LEN];
@@ -703,30 +734,10 @@ static int setup(struct run *r)
     for (size_t i = 0; i < np; i++)
         r->prog_fds[i] = -1;
     for (size_t i = 0; i < nm; i++) {
-        const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
-        struct nicsim_kern_map_create_attr ma = {.sz = sizeof(ma)};
-        struct nicsim_extack ea = {{0}};
-        ma.map_type = m->type;
-        ma.key_size = m->key_size;
-        ma.value_size = m->value_size;
-        ma.max_entries = map_max_entries(r, m);
-        ma.map_flags = m->map_flags;
-        ma.map_ifindex = (uint32_t)nicsim_sys__ifindex(r->sys, 0);
-        char kname[16]; /* libbpf truncates names to BPF_OBJ_NAME_LEN - 1 */
-        snprintf(kname, sizeof(kname), "%s", m->name);
-        ma.map_name = kname;
-        int fd = nicsim_kern_map_create(r->k, &ma, &ea);
-        if (fd < 0)
-            return fail("%s: map %s (%s): cannot be offloaded: %s", r->o->object, m->name,
-                        map_type_name(m->type), ea.msg[0] ? ea.msg : strerror(-fd));
-        r->map_fds[i] = fd;
-        if (m->init && m->init_len) {
-            uint32_t zero = 0;
-            int rc = nicsim_kern_map_update_elem(r->k, fd, &zero, m->init, BPF_ANY);
-            if (rc)
-                return fail("%s: map %s: initial contents refused: %s", r->o->object, m->name,
-                            strerror(-rc));
-        }
+        char why[ERR_LEN];
+        r->map_fds[i] = offload_map(r, i, why, sizeof(why));
+        if (r->map_fds[i] < 0)
+            return fail("%s: %s", r->o->object, why);
     }
     if (load_map_args(r))
         return 1;
@@ -1247,31 +1258,16 @@ int cmd_load(int argc, char **argv)
            nicsim_obj__license(r.obj));
     for (size_t i = 0; i < nm; i++) {
         const struct nicsim_obj_map *m = nicsim_obj__map(r.obj, i);
-        struct nicsim_kern_map_create_attr ma = {.sz = sizeof(ma)};
-        struct nicsim_extack ea = {{0}};
-        ma.map_type = m->type;
-        ma.key_size = m->key_size;
-        ma.value_size = m->value_size;
-        ma.max_entries = map_max_entries(&r, m);
-        ma.map_flags = m->map_flags;
-        ma.map_ifindex = (uint32_t)nicsim_sys__ifindex(r.sys, 0);
-        char kname[16]; /* libbpf truncates names to BPF_OBJ_NAME_LEN - 1 */
-        snprintf(kname, sizeof(kname), "%s", m->name);
-        ma.map_name = kname;
-        int fd = nicsim_kern_map_create(r.k, &ma, &ea);
-        printf("map %s (%s, key %u, value %u, max %u): ", m->name, map_type_name(m->type),
-               m->key_size, m->value_size, m->max_entries);
+        char why[ERR_LEN];
+        int fd = offload_map(&r, i, why, sizeof(why));
+        r.map_fds[i] = fd;
         if (fd < 0) {
-            printf("not offloaded: %s\n", ea.msg[0] ? ea.msg : strerror(-fd));
-            r.map_fds[i] = -1;
+            printf("%s\n", why);
             status = 1;
             continue;
         }
-        r.map_fds[i] = fd;
-        if (m->init && m->init_len) {
-            uint32_t zero = 0;
-            nicsim_kern_map_update_elem(r.k, fd, &zero, m->init, BPF_ANY);
-        }
+        printf("map %s (%s, key %u, value %u, max %u): ", m->name, map_type_name(m->type),
+               m->key_size, m->value_size, m->max_entries);
         struct nicsim_bpf_map *km = nicsim_kern_map_by_fd(r.k, fd);
         if (is_dumpable(m->type)) {
             struct nicsim_mapjson_entries e;

@@ -78,7 +78,7 @@ bool nicsim_drv_map_type_offloadable(uint32_t map_type);
  * The translator (also what translate() runs): a verified program to a NIC image.
  */
 struct nicsim_drv_xlate {
-    size_t sz;                        /* sizeof(struct nicsim_drv_xlate) */
+    size_t sz;                       /* sizeof(struct nicsim_drv_xlate) */
     const struct nicsim_insn *insns; /* verified, LDDW map refs normalised (kern.h) */
     uint32_t n;
     const uint8_t *ctx; /* n flags: 1 = this load reads struct xdp_md; NULL: no context loads */

@@ -47,13 +47,13 @@
 extern "C" {
 #endif
 
-#define NICSIM_IFNAMSIZ       16
-#define NICSIM_BPF_OBJ_NAME   16   /* BPF_OBJ_NAME_LEN */
-#define NICSIM_MAX_USED_MAPS  64   /* MAX_USED_MAPS */
-#define NICSIM_MAX_CALL_FRAMES 8   /* MAX_CALL_FRAMES */
-#define NICSIM_MAX_BPF_STACK  512  /* MAX_BPF_STACK */
-#define NICSIM_COMPLEXITY_LIMIT_INSNS 1000000u /* BPF_COMPLEXITY_LIMIT_INSNS */
-#define NICSIM_COMPLEXITY_LIMIT_JMP_SEQ 8192u  /* BPF_COMPLEXITY_LIMIT_JMP_SEQ */
+#define NICSIM_IFNAMSIZ                 16
+#define NICSIM_BPF_OBJ_NAME             16       /* BPF_OBJ_NAME_LEN */
+#define NICSIM_MAX_USED_MAPS            64       /* MAX_USED_MAPS */
+#define NICSIM_MAX_CALL_FRAMES          8        /* MAX_CALL_FRAMES */
+#define NICSIM_MAX_BPF_STACK            512      /* MAX_BPF_STACK */
+#define NICSIM_COMPLEXITY_LIMIT_INSNS   1000000u /* BPF_COMPLEXITY_LIMIT_INSNS */
+#define NICSIM_COMPLEXITY_LIMIT_JMP_SEQ 8192u    /* BPF_COMPLEXITY_LIMIT_JMP_SEQ */
 
 struct nicsim_kern;
 struct nicsim_netdev;
@@ -163,9 +163,9 @@ struct nicsim_bpf_prog_offload {
     struct nicsim_bpf_prog *prog;
     struct nicsim_netdev *netdev; /* the port the program is bound to now */
     struct nicsim_bpf_offload_dev *offdev;
-    void *dev_priv;   /* the driver's per-program state */
-    bool dev_state;   /* prepare succeeded: destroy will be called */
-    bool opt_failed;  /* a replace_insn / remove_insns callback failed */
+    void *dev_priv;    /* the driver's per-program state */
+    bool dev_state;    /* prepare succeeded: destroy will be called */
+    bool opt_failed;   /* a replace_insn / remove_insns callback failed */
     void *jited_image; /* what translate produced (shown by prog info), owned by the driver */
     uint32_t jited_len;
     struct nicsim_bpf_prog_offload *next; /* on the bound port's list (private) */
@@ -270,12 +270,24 @@ const char *nicsim_reg_type_str(enum nicsim_reg_type type);
 struct nicsim_reg_state {
     uint8_t type;    /* enum nicsim_reg_type */
     uint8_t known;   /* scalar: `value` is exact; unused for pointers */
-    uint8_t var_off; /* pointers: an unknown amount was added to `off` */
+    uint8_t var_off; /* pointers: an unknown amount (bounded by the fields below) was added */
     uint8_t frameno; /* PTR_TO_STACK: whose frame */
     int32_t off;     /* pointers: fixed offset from the object's start (stack: from r10) */
-    uint32_t id;     /* MAP_VALUE_OR_NULL: copies share an id, null checks mark them all */
+    uint32_t id;     /* MAP_VALUE_OR_NULL: copies share an id, null checks mark them all;
+                      * PTR_TO_PACKET(_META): copies share an id and the range learnt for it;
+                      * scalars: copies share an id, bounds learnt for one apply to all */
     uint64_t value;  /* scalar when known */
     struct nicsim_bpf_map *map_ptr; /* CONST_PTR_TO_MAP, PTR_TO_MAP_VALUE(_OR_NULL) */
+    /* PTR_TO_PACKET(_META): bytes from the packet start (plus the variable offset) known to be
+     * in bounds, from comparisons with data_end (data for pkt_meta); -1 / -2: this pointer is
+     * beyond / at data_end (BEYOND_PKT_END / AT_PKT_END). */
+    int32_t range;
+    /* Scalars: what is known of the value; pointers: of the variable offset (zero without one).
+     * Unsigned and signed bounds and the known bits (tnum: bits set in tn_mask are unknown,
+     * the others are those of tn_value), as the kernel's umin/umax/smin/smax/var_off. */
+    uint64_t umin, umax;
+    int64_t smin, smax;
+    uint64_t tn_value, tn_mask;
 };
 
 /* struct bpf_insn_aux_data: what the verifier learnt about one instruction. */
@@ -285,8 +297,8 @@ struct nicsim_insn_aux_data {
                        * (the same instruction must always access the same kind) */
     uint8_t ctx_field_size; /* context accesses: bytes */
     uint8_t pad;
-    int32_t map_index;      /* LDDW map references: index in prog->aux->used_maps, else -1 */
-    int32_t orig_idx;       /* index of this instruction in the program as loaded */
+    int32_t map_index; /* LDDW map references: index in prog->aux->used_maps, else -1 */
+    int32_t orig_idx;  /* index of this instruction in the program as loaded */
 };
 
 /* struct bpf_verifier_env, as far as a driver sees it. */
@@ -350,10 +362,10 @@ struct nicsim_kern_prog_load_attr {
     uint32_t expected_attach_type; /* BPF_XDP (0 is taken as BPF_XDP) */
     const struct nicsim_insn *insns;
     uint32_t insn_cnt;
-    const char *license;    /* may be NULL */
-    const char *prog_name;  /* may be NULL; at most 15 characters are kept */
-    uint32_t prog_flags;    /* BPF_F_XDP_DEV_BOUND_ONLY, BPF_F_XDP_HAS_FRAGS */
-    uint32_t prog_ifindex;  /* 0: a host program */
+    const char *license;   /* may be NULL */
+    const char *prog_name; /* may be NULL; at most 15 characters are kept */
+    uint32_t prog_flags;   /* BPF_F_XDP_DEV_BOUND_ONLY, BPF_F_XDP_HAS_FRAGS */
+    uint32_t prog_ifindex; /* 0: a host program */
     /* LDDW src NICSIM_LDDW_MAP_IDX / _MAP_IDX_VALUE: imm indexes this array of map descriptors;
      * src NICSIM_LDDW_MAP_FD / _MAP_VALUE: imm is a map descriptor. */
     const int *fd_array;
@@ -461,7 +473,8 @@ struct nicsim_kern_kcheck {
     bool disagree;         /* exactly one of the two accepted */
     char our_msg[320];
     char kernel_msg[512]; /* last lines of the kernel's verifier log */
-    char report[1024];     /* "disagreement: nicsim accepts, kernel refuses (-EACCES): ..." */
+    char our_log[512];    /* the same for ours: its last two lines joined with " / " */
+    char report[1024];    /* "disagreement: nicsim accepts, kernel refuses (-EACCES): ..." */
 };
 /* attr: as for nicsim_kern_prog_load with prog_ifindex 0 and fd_array indexes referring to
  * `maps` (n_maps map definitions, created fresh on both sides). Returns 0 when the comparison

@@ -861,10 +861,189 @@ struct KcheckCase {
     Prog prog;
     std::vector<nicsim_kern_map_create_attr> maps;
     bool accepted;
+    // Refusals whose wording we pin: the errno and the log's last two lines (" / "-joined), the
+    // same in our log and in the host kernel's.
+    int err = 0;
+    const char *msg = nullptr;
 };
 void PrintTo(const KcheckCase &c, std::ostream *os)
 {
     *os << c.name;
+}
+
+// r2 = data, r3 = data_end (from the context in r1, kept in r6).
+void load_data(Prog &p, int data = 2, int end = 3)
+{
+    p.push_back(ldx(BPF_W, data, 6, 0));
+    p.push_back(ldx(BPF_W, end, 6, 4));
+}
+
+constexpr int16_t TO_DROP = 0x7fff; // a jump to with_verdict()'s XDP_DROP
+
+// if (r2 + n > r3) return XDP_DROP;
+void check_len(Prog &p, int32_t n, int ptr = 2, int end = 3)
+{
+    p.push_back(mov64_reg(4, ptr));
+    p.push_back(alu64_imm(BPF_ADD, 4, n));
+    p.push_back(jmp_reg(BPF_JGT, 4, end, TO_DROP));
+}
+
+// p; return XDP_PASS; and the XDP_DROP exit check_len() jumps to.
+Prog with_verdict(Prog p)
+{
+    p.push_back(mov64_imm(0, XDP_PASS));
+    p.push_back(exit_insn());
+    int16_t drop = (int16_t)p.size();
+    for (size_t i = 0; i < p.size(); i++)
+        if (p[i].off == TO_DROP &&
+            ((p[i].code & 0x07) == BPF_JMP || (p[i].code & 0x07) == BPF_JMP32))
+            p[i].off = (int16_t)(drop - (int16_t)i - 1);
+    p.push_back(mov64_imm(0, XDP_DROP));
+    p.push_back(exit_insn());
+    return p;
+}
+
+// Direct packet access: what the kernel's data_end tracking accepts and refuses.
+void packet_cases(std::vector<KcheckCase> &c)
+{
+    Prog p = {mov64_reg(6, 1)};
+    load_data(p);
+    // the classic bug: no data_end check at all
+    c.push_back({"pkt_no_check",
+                 {mov64_reg(6, 1), ldx(BPF_W, 2, 6, 0), ldx(BPF_B, 0, 2, 0), exit_insn()},
+                 {},
+                 false,
+                 -EACCES,
+                 "invalid access to packet, off=0 size=1, R2(id=0,off=0,r=0) / "
+                 "R2 offset is outside of the packet"});
+
+    Prog q = p; // data + 14 checked, byte 14 read
+    check_len(q, 14);
+    q.push_back(ldx(BPF_B, 5, 2, 14));
+    c.push_back({"pkt_off_by_one",
+                 with_verdict(q),
+                 {},
+                 false,
+                 -EACCES,
+                 "invalid access to packet, off=14 size=1, R2(id=0,off=14,r=14) / "
+                 "R2 offset is outside of the packet"});
+
+    q = p; // a u32 at 12 of 14 checked bytes
+    check_len(q, 14);
+    q.push_back(ldx(BPF_W, 5, 2, 12));
+    c.push_back({"pkt_beyond_checked_range",
+                 with_verdict(q),
+                 {},
+                 false,
+                 -EACCES,
+                 "invalid access to packet, off=12 size=4, R2(id=0,off=12,r=14) / "
+                 "R2 offset is outside of the packet"});
+
+    q = p; // through a copy moved forward: the range is shared, the offset counts
+    check_len(q, 14);
+    q.push_back(mov64_reg(7, 2));
+    q.push_back(alu64_imm(BPF_ADD, 7, 12));
+    q.push_back(ldx(BPF_H, 5, 7, 0));
+    c.push_back({"pkt_copy_shares_range", with_verdict(q), {}, true});
+
+    q = p; // the packet moved: the old pointer (kept in r7) is a number now
+    check_len(q, 14);
+    q.push_back(mov64_reg(7, 2));
+    q.push_back(mov64_reg(1, 6));
+    q.push_back(mov64_imm(2, 4));
+    q.push_back(call(BPF_FUNC_xdp_adjust_head));
+    q.push_back(ldx(BPF_B, 5, 7, 0));
+    c.push_back({"pkt_stale_after_adjust_head",
+                 with_verdict(q),
+                 {},
+                 false,
+                 -EACCES,
+                 "R7 invalid mem access 'scalar'"});
+
+    q = {mov64_reg(6, 1), mov64_reg(1, 6), mov64_imm(2, 4), call(BPF_FUNC_xdp_adjust_head)};
+    load_data(q); // ... and checked again: fine
+    check_len(q, 14);
+    q.push_back(ldx(BPF_B, 5, 2, 13));
+    c.push_back({"pkt_rechecked_after_adjust_head", with_verdict(q), {}, true});
+
+    q = {mov64_reg(6, 1), ldx(BPF_W, 2, 6, 8), ldx(BPF_W, 3, 6, 0)}; // data_meta + 4 <= data
+    check_len(q, 4);
+    q.push_back(ldx(BPF_W, 5, 2, 0));
+    c.push_back({"pkt_meta_checked_against_data", with_verdict(q), {}, true});
+
+    q = {mov64_reg(6, 1), ldx(BPF_W, 2, 6, 8), ldx(BPF_W, 3, 6, 0)}; // meta read past the check
+    check_len(q, 4);
+    q.push_back(ldx(BPF_W, 5, 2, 2));
+    c.push_back({"pkt_meta_beyond_check",
+                 with_verdict(q),
+                 {},
+                 false,
+                 -EACCES,
+                 "invalid access to packet, off=2 size=4, R2(id=0,off=2,r=4) / "
+                 "R2 offset is outside of the packet"});
+
+    q = p; // IPv4 options: data + 14 + (ihl & 15) * 4, then its own check
+    check_len(q, 15);
+    q.push_back(ldx(BPF_B, 5, 2, 14));
+    q.push_back(alu64_imm(BPF_AND, 5, 15));
+    q.push_back(alu64_imm(BPF_LSH, 5, 2));
+    q.push_back(alu64_reg(BPF_ADD, 2, 5));
+    check_len(q, 22);
+    q.push_back(ldx(BPF_DW, 5, 2, 14));
+    c.push_back({"pkt_bounded_variable_offset", with_verdict(q), {}, true});
+
+    q = p; // the same without the second check: the new pointer has no range
+    check_len(q, 15);
+    q.push_back(ldx(BPF_B, 5, 2, 14));
+    q.push_back(alu64_imm(BPF_AND, 5, 15));
+    q.push_back(alu64_reg(BPF_ADD, 2, 5));
+    q.push_back(ldx(BPF_B, 5, 2, 0));
+    c.push_back({"pkt_variable_offset_unchecked",
+                 with_verdict(q),
+                 {},
+                 false,
+                 -EACCES,
+                 "invalid access to packet, off=0 size=1, R2(id=1,off=0,r=0) / "
+                 "R2 offset is outside of the packet"});
+
+    q = p; // a u32 from the packet can move the pointer past 64 KiB: no range is learnt
+    check_len(q, 4);
+    q.push_back(ldx(BPF_W, 5, 2, 0));
+    q.push_back(alu64_reg(BPF_ADD, 2, 5));
+    check_len(q, 1);
+    q.push_back(ldx(BPF_B, 5, 2, 0));
+    c.push_back({"pkt_offset_too_large_to_check",
+                 with_verdict(q),
+                 {},
+                 false,
+                 -EACCES,
+                 "invalid access to packet, off=0 size=1, R2(id=1,off=0,r=0) / "
+                 "R2 offset is outside of the packet"});
+
+    q = {mov64_reg(6, 1), call(BPF_FUNC_ktime_get_ns)}; // an unbounded scalar
+    load_data(q);
+    q.push_back(alu64_reg(BPF_ADD, 2, 0));
+    q.push_back(mov64_imm(0, XDP_PASS));
+    q.push_back(exit_insn());
+    c.push_back({"pkt_plus_unbounded_scalar",
+                 q,
+                 {},
+                 false,
+                 -EINVAL,
+                 "math between pkt pointer and register with unbounded min value is not allowed"});
+
+    q = p; // a 32-bit comparison teaches nothing about pointers
+    q.push_back(mov64_reg(4, 2));
+    q.push_back(alu64_imm(BPF_ADD, 4, 14));
+    q.push_back(raw(BPF_JMP32 | BPF_JGT | BPF_X, 4, 3, TO_DROP, 0));
+    q.push_back(ldx(BPF_B, 5, 2, 0));
+    c.push_back({"pkt_jmp32_check_learns_nothing",
+                 with_verdict(q),
+                 {},
+                 false,
+                 -EACCES,
+                 "invalid access to packet, off=0 size=1, R2(id=0,off=0,r=0) / "
+                 "R2 offset is outside of the packet"});
 }
 
 std::vector<KcheckCase> kcheck_cases()
@@ -897,6 +1076,7 @@ std::vector<KcheckCase> kcheck_cases()
     c.push_back({"no_exit", {mov64_imm(0, 2)}, {}, false});
     c.push_back({"back_edge_forever", {mov64_imm(0, 0), ja(-2), exit_insn()}, {}, false});
     c.push_back({"stack_underflow", {ldx(BPF_DW, 0, 10, 8), exit_insn()}, {}, false});
+    packet_cases(c);
     return c;
 }
 
@@ -916,6 +1096,15 @@ TEST_P(LifecycleKernelCrossCheckTest, AgreesWithTheHostKernel)
     EXPECT_FALSE(res.disagree) << res.report;
     EXPECT_EQ(res.ours == 0, c.accepted) << res.our_msg;
     EXPECT_EQ(res.kernel == 0, c.accepted) << res.kernel_msg;
+    if (c.err) {
+        EXPECT_EQ(res.ours, c.err) << res.our_msg;
+        EXPECT_EQ(res.kernel, c.err) << res.kernel_msg;
+    }
+    if (c.msg) {
+        EXPECT_EQ(std::string(res.our_log), c.msg);
+        EXPECT_NE(std::string(res.kernel_msg).find(c.msg), std::string::npos)
+            << "[" << res.kernel_msg << "]";
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Programs, LifecycleKernelCrossCheckTest,

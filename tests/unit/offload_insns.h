@@ -11,7 +11,8 @@
 
 #include "nicsim/kern.h"
 
-namespace ins {
+namespace ins
+{
 
 using Insn = nicsim_insn;
 using Prog = std::vector<nicsim_insn>;
@@ -27,21 +28,66 @@ inline Insn raw(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm
     return i;
 }
 
-inline Insn mov64_imm(int dst, int32_t imm) { return raw(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm); }
-inline Insn mov32_imm(int dst, int32_t imm) { return raw(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, imm); }
-inline Insn mov64_reg(int dst, int src) { return raw(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0); }
-inline Insn alu64_imm(uint8_t op, int dst, int32_t imm) { return raw(BPF_ALU64 | op | BPF_K, dst, 0, 0, imm); }
-inline Insn alu64_reg(uint8_t op, int dst, int src) { return raw(BPF_ALU64 | op | BPF_X, dst, src, 0, 0); }
-inline Insn alu32_imm(uint8_t op, int dst, int32_t imm) { return raw(BPF_ALU | op | BPF_K, dst, 0, 0, imm); }
-inline Insn ldx(uint8_t size, int dst, int src, int16_t off) { return raw(BPF_LDX | BPF_MEM | size, dst, src, off, 0); }
-inline Insn stx(uint8_t size, int dst, int src, int16_t off) { return raw(BPF_STX | BPF_MEM | size, dst, src, off, 0); }
-inline Insn st(uint8_t size, int dst, int16_t off, int32_t imm) { return raw(BPF_ST | BPF_MEM | size, dst, 0, off, imm); }
-inline Insn jmp_imm(uint8_t op, int dst, int32_t imm, int16_t off) { return raw(BPF_JMP | op | BPF_K, dst, 0, off, imm); }
-inline Insn jmp_reg(uint8_t op, int dst, int src, int16_t off) { return raw(BPF_JMP | op | BPF_X, dst, src, off, 0); }
-inline Insn ja(int16_t off) { return raw(BPF_JMP | BPF_JA, 0, 0, off, 0); }
-inline Insn call(int32_t func) { return raw(BPF_JMP | BPF_CALL, 0, 0, 0, func); }
-inline Insn call_local(int32_t rel) { return raw(BPF_JMP | BPF_CALL, 0, 1, 0, rel); }
-inline Insn exit_insn() { return raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
+inline Insn mov64_imm(int dst, int32_t imm)
+{
+    return raw(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
+}
+inline Insn mov32_imm(int dst, int32_t imm)
+{
+    return raw(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, imm);
+}
+inline Insn mov64_reg(int dst, int src)
+{
+    return raw(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+inline Insn alu64_imm(uint8_t op, int dst, int32_t imm)
+{
+    return raw(BPF_ALU64 | op | BPF_K, dst, 0, 0, imm);
+}
+inline Insn alu64_reg(uint8_t op, int dst, int src)
+{
+    return raw(BPF_ALU64 | op | BPF_X, dst, src, 0, 0);
+}
+inline Insn alu32_imm(uint8_t op, int dst, int32_t imm)
+{
+    return raw(BPF_ALU | op | BPF_K, dst, 0, 0, imm);
+}
+inline Insn ldx(uint8_t size, int dst, int src, int16_t off)
+{
+    return raw(BPF_LDX | BPF_MEM | size, dst, src, off, 0);
+}
+inline Insn stx(uint8_t size, int dst, int src, int16_t off)
+{
+    return raw(BPF_STX | BPF_MEM | size, dst, src, off, 0);
+}
+inline Insn st(uint8_t size, int dst, int16_t off, int32_t imm)
+{
+    return raw(BPF_ST | BPF_MEM | size, dst, 0, off, imm);
+}
+inline Insn jmp_imm(uint8_t op, int dst, int32_t imm, int16_t off)
+{
+    return raw(BPF_JMP | op | BPF_K, dst, 0, off, imm);
+}
+inline Insn jmp_reg(uint8_t op, int dst, int src, int16_t off)
+{
+    return raw(BPF_JMP | op | BPF_X, dst, src, off, 0);
+}
+inline Insn ja(int16_t off)
+{
+    return raw(BPF_JMP | BPF_JA, 0, 0, off, 0);
+}
+inline Insn call(int32_t func)
+{
+    return raw(BPF_JMP | BPF_CALL, 0, 0, 0, func);
+}
+inline Insn call_local(int32_t rel)
+{
+    return raw(BPF_JMP | BPF_CALL, 0, 1, 0, rel);
+}
+inline Insn exit_insn()
+{
+    return raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
 
 // Two slots: LDDW of a map by index into the load's fd_array (src NICSIM_LDDW_MAP_IDX).
 inline void ld_map_idx(Prog &p, int dst, int32_t idx)

@@ -19,7 +19,8 @@
 
 using namespace ins;
 
-namespace {
+namespace
+{
 
 struct Image {
     std::vector<uint8_t> bytes;
@@ -178,9 +179,9 @@ TEST(TranslateTest, ContextLoadsBecomeDescriptorLoads)
 
 TEST(TranslateTest, RefusalsNameTheInstruction)
 {
-    Xlate fib({mov64_imm(0, 0), mov64_imm(1, 0), mov64_imm(2, 0), call(BPF_FUNC_fib_lookup),
-               exit_insn()},
-              {}, {});
+    Xlate fib(
+        {mov64_imm(0, 0), mov64_imm(1, 0), mov64_imm(2, 0), call(BPF_FUNC_fib_lookup), exit_insn()},
+        {}, {});
     EXPECT_EQ(fib.rc, -EOPNOTSUPP);
     EXPECT_EQ(fib.msg, "unsupported helper bpf_fib_lookup (69) at insn 3");
 
@@ -217,7 +218,8 @@ TEST(TranslateTest, NameIsTruncatedAndPrintable)
 
 // ---- Through the whole path.
 
-class TranslatePathTest : public ::testing::Test {
+class TranslatePathTest : public ::testing::Test
+{
   protected:
     void SetUp() override
     {
@@ -254,8 +256,7 @@ TEST_F(TranslatePathTest, OffloadedProgramReachesTheCoresRewritten)
 
     // 0: r6 = ctx->data_end  1: r7 = ctx->data  2: r3 = 7  3: if r3 == 8 goto 12 (dead)
     // 4..9: lookup  10: r0 = 2  11: exit  12: r0 = 1  13: exit (dead)
-    Prog p = {ldx(BPF_W, 6, 1, 4), ldx(BPF_W, 7, 1, 0), mov64_imm(3, 7),
-              jmp_imm(BPF_JEQ, 3, 8, 8)};
+    Prog p = {ldx(BPF_W, 6, 1, 4), ldx(BPF_W, 7, 1, 0), mov64_imm(3, 7), jmp_imm(BPF_JEQ, 3, 8, 8)};
     lookup_key0(p, 0);
     p.push_back(mov64_imm(0, 2));
     p.push_back(exit_insn());
@@ -278,8 +279,8 @@ TEST_F(TranslatePathTest, OffloadedProgramReachesTheCoresRewritten)
     EXPECT_EQ(img.slots[0].code, BPF_LDX | BPF_MEM | BPF_DW);
     EXPECT_EQ(img.slots[0].off, 8);
     EXPECT_EQ(img.slots[1].off, 0);
-    EXPECT_EQ(img.slots[6].imm, (int32_t)nic_map);        // LDDW map handle
-    EXPECT_EQ(img.slots[8].imm, NICSIM_HW_MAP_LOOKUP);    // helper unit
+    EXPECT_EQ(img.slots[6].imm, (int32_t)nic_map);     // LDDW map handle
+    EXPECT_EQ(img.slots[8].imm, NICSIM_HW_MAP_LOOKUP); // helper unit
     nicsim_kern_prog_info info;
     ASSERT_EQ(nicsim_kern_prog_get_info(k, fd, &info), 0);
     EXPECT_EQ(info.jited_len, len);

@@ -14,7 +14,8 @@
 
 using namespace ins;
 
-namespace {
+namespace
+{
 
 // A fake offload device whose callbacks record what the verifier asks, in order.
 struct Recorder {
@@ -73,20 +74,34 @@ int fake_translate(nicsim_bpf_prog *prog)
     r->final_insns.assign(prog->insnsi, prog->insnsi + prog->len);
     return r->fail_translate;
 }
-void fake_destroy(nicsim_bpf_prog *prog) { rec_of(prog)->events.push_back("destroy"); }
+void fake_destroy(nicsim_bpf_prog *prog)
+{
+    rec_of(prog)->events.push_back("destroy");
+}
 
 const nicsim_bpf_prog_offload_ops fake_ops = {
-    fake_hook, fake_finalize, fake_replace, fake_remove, fake_prepare, fake_translate,
-    fake_destroy,
+    fake_hook, fake_finalize, fake_replace, fake_remove, fake_prepare, fake_translate, fake_destroy,
 };
 
 // Offloaded maps of the fake device: accepted, no element storage.
-int fake_noop_get_next(nicsim_bpf_map *, void *, void *) { return -ENOENT; }
-int fake_noop_lookup(nicsim_bpf_map *, void *, void *) { return -ENOENT; }
-int fake_noop_update(nicsim_bpf_map *, void *, void *, uint64_t) { return 0; }
-int fake_noop_delete(nicsim_bpf_map *, void *) { return -ENOENT; }
-const nicsim_bpf_map_dev_ops fake_map_ops = {fake_noop_get_next, fake_noop_lookup,
-                                             fake_noop_update, fake_noop_delete};
+int fake_noop_get_next(nicsim_bpf_map *, void *, void *)
+{
+    return -ENOENT;
+}
+int fake_noop_lookup(nicsim_bpf_map *, void *, void *)
+{
+    return -ENOENT;
+}
+int fake_noop_update(nicsim_bpf_map *, void *, void *, uint64_t)
+{
+    return 0;
+}
+int fake_noop_delete(nicsim_bpf_map *, void *)
+{
+    return -ENOENT;
+}
+const nicsim_bpf_map_dev_ops fake_map_ops = {fake_noop_get_next, fake_noop_lookup, fake_noop_update,
+                                             fake_noop_delete};
 
 int fake_ndo_bpf(nicsim_netdev *, nicsim_netdev_bpf *bpf)
 {
@@ -96,7 +111,8 @@ int fake_ndo_bpf(nicsim_netdev *, nicsim_netdev_bpf *bpf)
 }
 const nicsim_netdev_ops fake_netdev_ops = {fake_ndo_bpf};
 
-class VerifierTest : public ::testing::Test {
+class VerifierTest : public ::testing::Test
+{
   protected:
     void SetUp() override
     {
@@ -168,9 +184,9 @@ TEST_F(VerifierTest, AcceptsNullCheckedMapValueAndStackSpill)
     p.push_back(stx(BPF_DW, 10, 1, -16)); // spill ctx
     lookup_key0(p, 0);
     p.push_back(jmp_imm(BPF_JEQ, 0, 0, 1));
-    p.push_back(ldx(BPF_DW, 3, 0, 0)); // map value read after the check
+    p.push_back(ldx(BPF_DW, 3, 0, 0));    // map value read after the check
     p.push_back(ldx(BPF_DW, 1, 10, -16)); // fill ctx
-    p.push_back(ldx(BPF_W, 2, 1, 0)); // ctx->data through the filled pointer
+    p.push_back(ldx(BPF_W, 2, 1, 0));     // ctx->data through the filled pointer
     p.push_back(mov64_imm(0, 2));
     p.push_back(exit_insn());
     EXPECT_EQ(load(p, {m}), 0) << last->logs();
@@ -387,8 +403,9 @@ TEST_F(VerifierTest, RefusesBadContextAccesses)
 TEST_F(VerifierTest, RefusesHelperArgumentTypes)
 {
     int m = host_map();
-    Prog p = {mov64_imm(1, 0), mov64_reg(2, 10), alu64_imm(BPF_ADD, 2, -4),
-              call(BPF_FUNC_map_lookup_elem), mov64_imm(0, 0), exit_insn()};
+    Prog p = {mov64_imm(1, 0),           mov64_reg(2, 10),
+              alu64_imm(BPF_ADD, 2, -4), call(BPF_FUNC_map_lookup_elem),
+              mov64_imm(0, 0),           exit_insn()};
     expect_refused(p, -EACCES, 3, "R1 type=scalar expected=map_ptr", {m});
 
     Prog q;
@@ -415,8 +432,8 @@ TEST_F(VerifierTest, RefusesMapOfWrongTypeForHelper)
 
 TEST_F(VerifierTest, RefusesHelperXdpCannotUse)
 {
-    expect_refused({call(BPF_FUNC_get_current_pid_tgid), mov64_imm(0, 0), exit_insn()}, -EINVAL,
-                   0, "program of this type cannot use helper bpf_get_current_pid_tgid#14");
+    expect_refused({call(BPF_FUNC_get_current_pid_tgid), mov64_imm(0, 0), exit_insn()}, -EINVAL, 0,
+                   "program of this type cannot use helper bpf_get_current_pid_tgid#14");
 }
 
 TEST_F(VerifierTest, RefusesBadMapReference)
@@ -446,9 +463,8 @@ TEST_F(VerifierTest, CallbackOrderForOffloadedProgram)
     // prepare, then a hook per processed instruction on every path (the join at 3 twice, with
     // its two predecessors; the second visit of 3 is pruned only after enough history), then
     // finalize and translate.
-    std::vector<std::string> want = {"prepare", "hook 0 -1", "hook 1 0", "hook 2 1",
-                                     "hook 3 2",  "hook 4 3",  "hook 3 1", "hook 4 3",
-                                     "finalize",  "translate"};
+    std::vector<std::string> want = {"prepare",  "hook 0 -1", "hook 1 0", "hook 2 1", "hook 3 2",
+                                     "hook 4 3", "hook 3 1",  "hook 4 3", "finalize", "translate"};
     EXPECT_EQ(rec.events, want);
     nicsim_kern_close(k, fd);
     EXPECT_EQ(rec.events.back(), "destroy");
@@ -527,13 +543,13 @@ TEST_F(VerifierTest, NoCallbacksForHostPrograms)
 TEST_F(VerifierTest, DeadCodeIsHardWiredAndRemoved)
 {
     // 0: r1 = 0  1: if r1 == 1 goto 4  2: r0 = 1  3: exit  4: r0 = 2  5: exit
-    Prog p = {mov64_imm(1, 0), jmp_imm(BPF_JEQ, 1, 1, 2), mov64_imm(0, 1), exit_insn(),
-              mov64_imm(0, 2), exit_insn()};
+    Prog p = {mov64_imm(1, 0), jmp_imm(BPF_JEQ, 1, 1, 2), mov64_imm(0, 1),
+              exit_insn(),     mov64_imm(0, 2),           exit_insn()};
     Load l(p, {}, (uint32_t)dev->ifindex);
     int fd = nicsim_kern_prog_load(k, &l.attr);
     ASSERT_GE(fd, 0) << l.logs();
-    std::vector<std::string> want = {"prepare",  "hook 0 -1", "hook 1 0",  "hook 2 1",
-                                     "hook 3 2", "finalize",
+    std::vector<std::string> want = {"prepare", "hook 0 -1", "hook 1 0", "hook 2 1", "hook 3 2",
+                                     "finalize",
                                      // the branch never taken becomes `ja +0` ...
                                      "replace 1 code=5 off=0",
                                      // ... the never reached 4-5 go, then the nop
@@ -553,10 +569,11 @@ TEST_F(VerifierTest, DeadCodeRemovalReaimsJumps)
 {
     // 0: r3 = 5  1: if r3 != 5 goto 3 (dead)  2: ja 2 -> 5  3: r0 = 9  4: exit
     // 5: r2 = ctx->data  6: if r2 == 0 goto 8  7: r0 = 1  8: exit ... (r0 set on both paths)
-    Prog p = {mov64_imm(3, 5),           jmp_imm(BPF_JNE, 3, 5, 1), ja(2),
-              mov64_imm(0, 9),           exit_insn(),               ldx(BPF_W, 2, 1, 0),
-              mov64_imm(0, 2),           jmp_imm(BPF_JEQ, 2, 0, 1), mov64_imm(0, 1),
-              exit_insn()};
+    Prog p = {mov64_imm(3, 5), jmp_imm(BPF_JNE, 3, 5, 1),
+              ja(2),           mov64_imm(0, 9),
+              exit_insn(),     ldx(BPF_W, 2, 1, 0),
+              mov64_imm(0, 2), jmp_imm(BPF_JEQ, 2, 0, 1),
+              mov64_imm(0, 1), exit_insn()};
     Load l(p);
     int fd = nicsim_kern_prog_load(k, &l.attr);
     ASSERT_GE(fd, 0) << l.logs();
@@ -592,7 +609,8 @@ TEST_F(VerifierTest, OffloadDeviceMismatchBetweenProgAndMap)
 // ---- Cross-check with the host kernel's verifier.
 
 struct Kcheck {
-    struct nicsim_kern_kcheck res {};
+    struct nicsim_kern_kcheck res {
+    };
     int rc;
     Kcheck(const Prog &p, const std::vector<nicsim_kern_map_create_attr> &maps = {})
     {
@@ -601,11 +619,11 @@ struct Kcheck {
     }
 };
 
-#define SKIP_WITHOUT_BPF(kc)                                                                      \
-    do {                                                                                          \
-        ASSERT_EQ((kc).rc, 0);                                                                    \
-        if (!(kc).res.kernel_available)                                                           \
-            GTEST_SKIP() << (kc).res.kernel_msg;                                                  \
+#define SKIP_WITHOUT_BPF(kc)                                                                       \
+    do {                                                                                           \
+        ASSERT_EQ((kc).rc, 0);                                                                     \
+        if (!(kc).res.kernel_available)                                                            \
+            GTEST_SKIP() << (kc).res.kernel_msg;                                                   \
     } while (0)
 
 TEST(VerifierKernelCrossCheckTest, AgreesOnAcceptedProgram)
@@ -626,12 +644,12 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnAcceptedProgram)
 TEST(VerifierKernelCrossCheckTest, AgreesOnRefusals)
 {
     const Prog progs[] = {
-        {mov64_reg(0, 2), exit_insn()},                                     // R2 !read_ok
-        {ldx(BPF_W, 0, 1, 24), exit_insn()},                                 // bad ctx access
-        {mov64_imm(0, 0), exit_insn(), mov64_imm(0, 1), exit_insn()},        // unreachable
-        {st(BPF_DW, 10, -520, 0), mov64_imm(0, 0), exit_insn()},             // stack bounds
-        {mov64_imm(10, 0), mov64_imm(0, 0), exit_insn()},                    // r10 write
-        {mov64_imm(0, 0), jmp_imm(BPF_JEQ, 0, 0, -1), exit_insn()},          // infinite loop
+        {mov64_reg(0, 2), exit_insn()},                               // R2 !read_ok
+        {ldx(BPF_W, 0, 1, 24), exit_insn()},                          // bad ctx access
+        {mov64_imm(0, 0), exit_insn(), mov64_imm(0, 1), exit_insn()}, // unreachable
+        {st(BPF_DW, 10, -520, 0), mov64_imm(0, 0), exit_insn()},      // stack bounds
+        {mov64_imm(10, 0), mov64_imm(0, 0), exit_insn()},             // r10 write
+        {mov64_imm(0, 0), jmp_imm(BPF_JEQ, 0, 0, -1), exit_insn()},   // infinite loop
     };
     for (const Prog &p : progs) {
         Kcheck kc(p);
@@ -672,19 +690,99 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnWhatRootMayDo)
     EXPECT_FALSE(kc.res.disagree) << kc.res.report;
 }
 
-TEST(VerifierKernelCrossCheckTest, ReportsDisagreementOnUncheckedPacketAccess)
+TEST(VerifierKernelCrossCheckTest, AgreesOnUncheckedPacketAccess)
 {
-    // No data_end check: this verifier leaves packet bounds to the NIC, the kernel refuses.
+    // No data_end check: both refuse, with the kernel's words.
     Prog p = {ldx(BPF_W, 2, 1, 0), ldx(BPF_B, 0, 2, 0), exit_insn()};
     Kcheck kc(p);
     SKIP_WITHOUT_BPF(kc);
-    EXPECT_TRUE(kc.res.disagree);
-    EXPECT_EQ(kc.res.ours, 0);
+    EXPECT_FALSE(kc.res.disagree) << kc.res.report;
+    EXPECT_EQ(kc.res.ours, -EACCES);
     EXPECT_EQ(kc.res.kernel, -EACCES);
-    EXPECT_NE(std::string(kc.res.report).find("disagreement: nicsim accepts, kernel refuses"),
+    EXPECT_STREQ(kc.res.our_msg, "insn 1: R2 offset is outside of the packet");
+    EXPECT_STREQ(kc.res.our_log, "invalid access to packet, off=0 size=1, R2(id=0,off=0,r=0) / "
+                                 "R2 offset is outside of the packet");
+    EXPECT_STREQ(kc.res.kernel_msg, kc.res.our_log);
+}
+
+// Every form of `data + 8 ? data_end`: JGT / JGE / JLT / JLE, the packet pointer on either side,
+// the access on either branch, reading the last byte the check covers (7) or the one after (8,
+// only a strict comparison covers it). Our verdict and message must be the kernel's.
+TEST(VerifierKernelCrossCheckTest, AgreesOnEveryFormOfTheDataEndCheck)
+{
+    const uint8_t ops[] = {BPF_JGT, BPF_JGE, BPF_JLT, BPF_JLE};
+    int accepted = 0, refused = 0;
+
+    for (uint8_t op : ops) {
+        for (int pkt_first = 0; pkt_first < 2; pkt_first++) {
+            for (int on_jump = 0; on_jump < 2; on_jump++) {
+                for (int16_t byte : {7, 8}) {
+                    Insn cmp = pkt_first ? jmp_reg(op, 4, 3, 3) : jmp_reg(op, 3, 4, 3);
+                    Insn access = ldx(BPF_B, 5, 2, byte);
+                    Prog p = {ldx(BPF_W, 2, 1, 0), ldx(BPF_W, 3, 1, 4), mov64_reg(4, 2),
+                              alu64_imm(BPF_ADD, 4, 8), cmp};
+                    // fall-through: [access or nothing]; r0 = PASS; exit; jump: same
+                    p.push_back(on_jump ? mov64_imm(5, 0) : access);
+                    p.push_back(mov64_imm(0, XDP_PASS));
+                    p.push_back(exit_insn());
+                    p.push_back(on_jump ? access : mov64_imm(5, 0));
+                    p.push_back(mov64_imm(0, XDP_DROP));
+                    p.push_back(exit_insn());
+                    Kcheck kc(p);
+                    SKIP_WITHOUT_BPF(kc);
+                    SCOPED_TRACE(std::string("op ") + std::to_string(op >> 4) +
+                                 (pkt_first ? " pkt first" : " end first") +
+                                 (on_jump ? ", on the jump" : ", on the fall-through") + ", byte " +
+                                 std::to_string(byte));
+                    EXPECT_FALSE(kc.res.disagree) << kc.res.report;
+                    EXPECT_EQ(kc.res.ours, kc.res.kernel) << kc.res.our_msg;
+                    if (kc.res.kernel) {
+                        EXPECT_STREQ(kc.res.our_log, kc.res.kernel_msg);
+                        refused++;
+                    } else {
+                        accepted++;
+                    }
+                }
+            }
+        }
+    }
+    // each form makes one branch safe: 8 bytes on it (9 if strict)
+    EXPECT_EQ(accepted, 8 + 4);
+    EXPECT_EQ(refused, 32 - 12);
+}
+
+TEST(VerifierKernelCrossCheckTest, AgreesOnPacketPointersSpilledAcrossAdjustMeta)
+{
+    // A checked pointer spilled to the stack keeps its range; after bpf_xdp_adjust_meta the
+    // spilled copy is a number too.
+    Prog ok = {mov64_reg(6, 1),
+               ldx(BPF_W, 2, 6, 0),
+               ldx(BPF_W, 3, 6, 4),
+               mov64_reg(4, 2),
+               alu64_imm(BPF_ADD, 4, 4),
+               jmp_reg(BPF_JGT, 4, 3, 3),
+               stx(BPF_DW, 10, 2, -8),
+               ldx(BPF_DW, 7, 10, -8),
+               ldx(BPF_W, 0, 7, 0),
+               mov64_imm(0, XDP_PASS),
+               exit_insn()};
+    Kcheck a(ok);
+    SKIP_WITHOUT_BPF(a);
+    EXPECT_FALSE(a.res.disagree) << a.res.report;
+    EXPECT_EQ(a.res.ours, 0) << a.res.our_msg;
+
+    Prog stale = ok;
+    stale.insert(stale.begin() + 7,
+                 {mov64_reg(1, 6), mov64_imm(2, -8), call(BPF_FUNC_xdp_adjust_meta)});
+    stale[5].off += 3;
+    Kcheck r(stale);
+    SKIP_WITHOUT_BPF(r);
+    EXPECT_FALSE(r.res.disagree) << r.res.report;
+    EXPECT_EQ(r.res.ours, -EACCES) << r.res.our_msg;
+    EXPECT_STREQ(r.res.our_msg, "insn 11: R7 invalid mem access 'scalar'");
+    EXPECT_NE(std::string(r.res.kernel_msg).find("R7 invalid mem access 'scalar'"),
               std::string::npos)
-        << kc.res.report;
-    EXPECT_NE(std::string(kc.res.report).find("packet"), std::string::npos) << kc.res.report;
+        << r.res.kernel_msg;
 }
 
 } // namespace
