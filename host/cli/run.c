@@ -49,14 +49,18 @@ struct run {
     FILE *events;
     uint64_t events_written, events_lost;
     uint64_t cur_index;
+    bool collect_errors; /* load_prog: keep the refusal in last_err instead of printing it */
+    char last_err[ERR_LEN];
 };
+
+static const char *cmd_name = "nicsim run"; /* message prefix */
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("nicsim run: ", stderr);
+    fprintf(stderr, "%s: ", cmd_name);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -515,15 +519,13 @@ static int load_prog(struct run *r, size_t pi)
     a.log_level = 0;
     fd = nicsim_kern_prog_load(r->k, &a);
     if (fd < 0) {
-        const char *dm = nicsim_drv__last_msg(nicsim_sys__drv(r->sys));
+        char at[32] = "";
         if (a.err_insn >= 0)
-            fail("%s: program %s (section %s) refused at insn %d: %s%s%s", r->o->object, p->name,
-                 p->section, a.err_insn, a.err_msg[0] ? a.err_msg : strerror(-fd),
-                 dm && *dm ? "; driver: " : "", dm && *dm ? dm : "");
-        else
-            fail("%s: program %s (section %s) refused: %s%s%s", r->o->object, p->name, p->section,
-                 a.err_msg[0] ? a.err_msg : strerror(-fd), dm && *dm ? "; driver: " : "",
-                 dm && *dm ? dm : "");
+            snprintf(at, sizeof(at), " at insn %d", a.err_insn);
+        snprintf(r->last_err, sizeof(r->last_err), "%s: program %s (section %s) refused%s: %s",
+                 r->o->object, p->name, p->section, at, a.err_msg[0] ? a.err_msg : strerror(-fd));
+        if (!r->collect_errors)
+            fail("%s", r->last_err);
         return -1;
     }
     r->prog_fds[pi] = fd;
@@ -1147,8 +1149,10 @@ static int load_one(struct run *r, size_t pi, bool kcheck)
 
     printf("program %s (section %s, %zu insns): ", p->name, p->section, p->n);
     fflush(stdout);
+    r->collect_errors = true;
     if (load_prog(r, pi)) {
-        printf("refused (see above)\n");
+        const char *why = strstr(r->last_err, "refused");
+        printf("%s\n", why ? why : r->last_err);
         bad = 1;
     } else {
         struct nicsim_bpf_prog *kp = nicsim_kern_prog_by_fd(r->k, r->prog_fds[pi]);
@@ -1220,6 +1224,7 @@ int cmd_load(int argc, char **argv)
     char err[ERR_LEN];
     int status = 0;
 
+    cmd_name = "nicsim load";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-kernel"))
             kcheck = false;

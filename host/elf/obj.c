@@ -670,9 +670,9 @@ static int apply_rel(struct ld *ld, struct linkbuf *lb, const struct ld_func *f,
                       : -1;
         if (*target < 0)
             return ld_fail(ld, -EINVAL,
-                           "section '%s' insn %zu: call to '%s' %+d does not start a function in "
-                           ".text",
-                           sec->name, slot, sn, insn->imm + 1);
+                           "section '%s' insn %zu: call to '%s' %+lld does not start a function "
+                           "in .text",
+                           sec->name, slot, sn, (long long)insn->imm + 1);
         return 0;
     }
     if (insn->code != CODE_LDDW)

@@ -10,3 +10,20 @@ add_dependencies(run_test nicsim nicsim_examples)
 target_compile_definitions(run_test PRIVATE NICSIM_CLI="$<TARGET_FILE:nicsim>"
                            NICSIM_EXAMPLES_DIR="${NICSIM_EXAMPLES_DIR}"
                            NICSIM_EXAMPLES_SOURCE_DIR="${NICSIM_EXAMPLES_SOURCE_DIR}")
+
+# Programs the offload path must refuse with a precise reason.
+set(_run_objs)
+foreach(obj fib oob spin)
+  set(_out ${CMAKE_CURRENT_BINARY_DIR}/run_${obj}.bpf.o)
+  add_custom_command(
+    OUTPUT ${_out}
+    COMMAND ${NICSIM_BPF_CLANG} -O2 -g -target bpf -I${NICSIM_BPF_INCLUDE}
+            -c ${CMAKE_CURRENT_LIST_DIR}/progs/${obj}.bpf.c -o ${_out}
+    DEPENDS ${CMAKE_CURRENT_LIST_DIR}/progs/${obj}.bpf.c
+    COMMENT "Compiling tests/run/progs/${obj}.bpf.c"
+    VERBATIM)
+  list(APPEND _run_objs ${_out})
+endforeach()
+add_custom_target(run_test_objects DEPENDS ${_run_objs})
+add_dependencies(run_test run_test_objects)
+target_compile_definitions(run_test PRIVATE RUN_TEST_OBJ_DIR="${CMAKE_CURRENT_BINARY_DIR}")

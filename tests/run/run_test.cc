@@ -422,3 +422,52 @@ TEST(RunReport, DumpMapsHasBpftoolForm)
 }
 
 } // namespace
+
+namespace
+{
+
+std::string test_obj(const std::string &name)
+{
+    return std::string(RUN_TEST_OBJ_DIR) + "/run_" + name + ".bpf.o";
+}
+
+TEST(RunRefusals, UnsupportedHelperIsNamedWithItsInstruction)
+{
+    Result r = nicsim("run " + test_obj("fib") + " --pcap " + src("traces/firewall.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("unsupported helper bpf_fib_lookup (69) at insn"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("xdp_fib"), std::string::npos) << r.err;
+}
+
+TEST(RunRefusals, UncheckedPacketReadIsRefusedByTheVerifier)
+{
+    Result r = nicsim("run " + test_obj("oob") + " --pcap " + src("traces/firewall.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("outside of the packet"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("refused at insn"), std::string::npos) << r.err;
+}
+
+TEST(RunRefusals, UnboundedLoopIsRefusedNotRun)
+{
+    Result r = nicsim("run " + test_obj("spin") + " --pcap " + src("traces/firewall.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("xdp_spin"), std::string::npos) << r.err;
+}
+
+TEST(RunRefusals, LoadReportsEveryProgramAndTheKernelsVerdict)
+{
+    Result r = nicsim("load " + test_obj("fib"));
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("program xdp_fib"), std::string::npos) << r.out;
+    Result ok = nicsim("load " + obj("router"));
+    EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
+    EXPECT_NE(ok.out.find("offloaded:"), std::string::npos) << ok.out;
+    EXPECT_NE(ok.out.find("NIC map"), std::string::npos) << ok.out;
+    std::string why;
+    if (kernel_available(&why)) {
+        EXPECT_NE(ok.out.find("host kernel verifier: agrees"), std::string::npos) << ok.out;
+    }
+}
+
+} // namespace
