@@ -407,9 +407,39 @@ static void unpack_percpu(const struct kref_map *m, const uint8_t *packed, uint8
         memcpy(kernel + c * slot, packed + (size_t)c * l->value_size, l->value_size);
 }
 
+/* BPF_MAP_UPDATE_BATCH for many entries: 0, or -EOPNOTSUPP to write them one by one. */
+static int write_batch(struct kref_map *m, const struct nicsim_mapjson_entries *e)
+{
+    size_t vs = kernel_value_bytes(m);
+    uint8_t *vals;
+    int rc = 0;
+
+    if (e->count < 64 || e->count > UINT32_MAX)
+        return -EOPNOTSUPP;
+    if (!m->info.layout.per_cpu) {
+        vals = e->values;
+    } else {
+        vals = malloc(e->count * vs);
+        if (!vals)
+            return -EOPNOTSUPP;
+        for (size_t i = 0; i < e->count; i++)
+            unpack_percpu(m, nicsim_mapjson_entries__value(e, i), vals + i * vs);
+    }
+    uint32_t count = (uint32_t)e->count;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+    if (bpf_map_update_batch(bpf_map__fd(m->map), e->keys, vals, &count, &opts) < 0 ||
+        count != e->count)
+        rc = -EOPNOTSUPP; /* redo one by one, which also names the entry that fails */
+    if (vals != e->values)
+        free(vals);
+    return rc;
+}
+
 static int write_entries(struct kref_map *m, const struct nicsim_mapjson_entries *e, char *err,
                          size_t errlen)
 {
+    if (write_batch(m, e) == 0)
+        return 0;
     int fd = bpf_map__fd(m->map);
     uint8_t *kv = malloc(kernel_value_bytes(m) + 1);
     if (!kv)
@@ -587,6 +617,62 @@ int nicsim_kref__set_tail_call(struct nicsim_kref *k, const char *map_name, uint
     return 0;
 }
 
+/* BPF_MAP_LOOKUP_BATCH: the whole map in a few system calls (the same order as a key walk).
+ * -EOPNOTSUPP when the map type or the kernel has no batch operations: walk the keys instead. */
+static int dump_batch(const struct kref_map *m, int fd, struct nicsim_mapjson_entries *out,
+                      char *err, size_t errlen)
+{
+    const struct nicsim_mapjson_layout *l = &m->info.layout;
+    uint32_t chunk = m->info.max_entries < 4096 ? m->info.max_entries : 4096;
+    size_t ks = l->key_size, vs = kernel_value_bytes(m);
+    uint8_t *keys = malloc((size_t)(chunk ? chunk : 1) * ks);
+    uint8_t *vals = malloc((size_t)(chunk ? chunk : 1) * vs);
+    uint8_t *packed = malloc(nicsim_mapjson_layout__value_stride(l));
+    uint64_t in_batch = 0, out_batch = 0; /* opaque cursor: a key (arrays) or a bucket */
+    bool first = true;
+    int rc = (keys && vals && packed && ks <= sizeof(in_batch)) ? 0 : -EOPNOTSUPP;
+
+    if (chunk == 0)
+        rc = -EOPNOTSUPP;
+    while (rc == 0) {
+        uint32_t count = chunk;
+        int r = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals, &count,
+                                     NULL);
+        int e = r < 0 ? errno : 0;
+        if (r < 0 && e != ENOENT) {
+            if (first && (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP || e == 524))
+                rc = -EOPNOTSUPP;
+            else if (e == ENOSPC) /* a hash bucket larger than the chunk */
+                rc = -EOPNOTSUPP;
+            else {
+                rc = -e;
+                set_err(err, errlen, "map '%s': batch lookup fails: %s", m->name, strerror(e));
+            }
+            break;
+        }
+        for (uint32_t j = 0; rc == 0 && j < count; j++) {
+            const uint8_t *v = vals + (size_t)j * vs;
+            if (l->per_cpu) {
+                pack_percpu(m, v, packed);
+                v = packed;
+            }
+            rc = nicsim_mapjson_entries__append(out, keys + (size_t)j * ks, v);
+        }
+        if (e == ENOENT)
+            break;
+        in_batch = out_batch;
+        first = false;
+    }
+    if (rc == -EOPNOTSUPP) { /* start again with a key walk */
+        nicsim_mapjson_entries__free(out);
+        nicsim_mapjson_entries__init(out, l);
+    }
+    free(keys);
+    free(vals);
+    free(packed);
+    return rc;
+}
+
 int nicsim_kref__map_dump(const struct nicsim_kref *k, size_t i, struct nicsim_mapjson_entries *out,
                           char *err, size_t errlen)
 {
@@ -602,6 +688,9 @@ int nicsim_kref__map_dump(const struct nicsim_kref *k, size_t i, struct nicsim_m
         return 0;
     int fd = bpf_map__fd(m->map);
     size_t ks = m->info.layout.key_size;
+    int brc = dump_batch(m, fd, out, err, errlen);
+    if (brc != -EOPNOTSUPP)
+        return brc;
     uint8_t *key = calloc(1, ks), *next = calloc(1, ks);
     uint8_t *kv = malloc(kernel_value_bytes(m));
     uint8_t *packed = malloc(nicsim_mapjson_layout__value_stride(&m->info.layout));
