@@ -86,6 +86,8 @@ static void usage(FILE *f)
             "                           per egress, verdict in each packet's comment)\n"
             "  --dump-maps FILE         final contents of every map (bpftool JSON, by map name)\n"
             "  --events FILE            perf event / ring buffer records (JSON lines)\n"
+            "  --plot FILE.png          cycles per packet along the trace and their distribution\n"
+            "                           (gnuplot; with --compare-kernel the kernel's ns beside)\n"
             "  --compare-kernel         run the same object in the host kernel and compare\n"
             "  --ignore-bytes MAP:OFFSET:LEN  leave these value bytes out of the map comparison\n"
             "                           (values derived from ktime_get_ns or get_prandom_u32)\n"
@@ -146,6 +148,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         O_HELP,
         O_MAPS_DIR,
         O_IGNORE,
+        O_PLOT,
     };
     static const struct option lo[] = {
         {"pcap", required_argument, NULL, O_PCAP},
@@ -170,6 +173,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"help", no_argument, NULL, O_HELP},
         {"maps-dir", required_argument, NULL, O_MAPS_DIR},
         {"ignore-bytes", required_argument, NULL, O_IGNORE},
+        {"plot", required_argument, NULL, O_PLOT},
         {0},
     };
     static const struct num_opt num_opts[] = {
@@ -239,6 +243,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
             o->ignore_args[o->n_ignore_args++] = optarg;
             break;
         }
+        case O_PLOT:
+            o->plot = optarg;
+            break;
         case O_MAPS_DIR:
             o->maps_dir = optarg;
             break;
@@ -955,6 +962,43 @@ static int dump_maps(struct run *r)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Plot: per-packet figures streamed to a data file during the replay, drawn by gnuplot at the end.
+ */
+static int plot_draw(const char *png, const char *data, bool kernel, uint32_t clock_mhz,
+                     const char *title)
+{
+    char script[] = "/tmp/nicsim-plot-XXXXXX.gp";
+    int fd = mkstemps(script, 3);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    double ns = 1000.0 / clock_mhz;
+
+    if (!f)
+        return fail("--plot: cannot write a gnuplot script: %s", strerror(errno));
+    fprintf(f,
+            "set terminal pngcairo size 1200,500 font ',10' noenhanced\n"
+            "set output '%s'\n"
+            "set multiplot layout 1,2 title '%s'\n"
+            "set xlabel 'packet (trace order)'\nset ylabel 'ns per packet'\nset key top left\n"
+            "plot '%s' using 1:($2*%g) with points pt 7 ps 0.4 title 'NIC core (%u MHz)'%s\n"
+            "set xlabel 'ns per packet'\nset ylabel 'fraction of packets'\n"
+            "stats '%s' using 2 nooutput\n"
+            "plot '%s' using ($2*%g):(1.0/STATS_records) smooth cumulative title 'NIC core'%s\n"
+            "unset multiplot\n",
+            png, title, data, ns, clock_mhz,
+            kernel ? ", '' using 1:4 with points pt 7 ps 0.4 title 'host kernel (JIT)'" : "", data,
+            data, ns,
+            kernel ? ", '' using 4:(1.0/STATS_records) smooth cumulative title 'host kernel'" : "");
+    fclose(f);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "gnuplot '%s' 2>&1", script);
+    int rc = system(cmd);
+    unlink(script);
+    if (rc != 0)
+        return fail("--plot %s: gnuplot failed (is gnuplot installed?)", png);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Replay.
  */
 static void progress(uint64_t n, bool done)
@@ -991,6 +1035,8 @@ int run_main(const struct run_opts *o)
     struct run r = {.o = o};
     struct nicsim_trace_in *in = NULL;
     struct nicsim_trace_out *out = NULL;
+    FILE *plot = NULL;
+    char plot_data[] = "/tmp/nicsim-plot-XXXXXX.dat";
     struct report *repp = calloc(1, sizeof(*repp));
     char err[ERR_LEN];
     int status = 1;
@@ -1026,6 +1072,14 @@ int run_main(const struct run_opts *o)
         out = nicsim_trace_out__create(o->out_pcap, names, o->ports + 1, err, sizeof(err));
         if (!out) {
             fail("%s", err);
+            goto out;
+        }
+    }
+    if (o->plot) {
+        int pfd = mkstemps(plot_data, 4);
+        plot = pfd >= 0 ? fdopen(pfd, "w") : NULL;
+        if (!plot) {
+            fail("--plot: cannot create a data file: %s", strerror(errno));
             goto out;
         }
     }
@@ -1070,6 +1124,10 @@ int run_main(const struct run_opts *o)
                         kp.mismatch);
         }
         report__packet(repp, index, &res, r.kref ? &kp : NULL);
+        if (plot && res.error == NICSIM_DP_OK)
+            fprintf(plot, "%llu %llu %llu %llu\n", (unsigned long long)index,
+                    (unsigned long long)res.xdp.run.cycles, (unsigned long long)res.xdp.run.insns,
+                    (unsigned long long)kp.ns);
         if (out && res.error == NICSIM_DP_OK && res.dest != NICSIM_DP_DEST_DROP) {
             char comment[160];
             uint32_t ifidx = res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : o->ports;
@@ -1117,8 +1175,20 @@ int run_main(const struct run_opts *o)
     }
     if (o->dump_maps && dump_maps(&r))
         goto out;
+    if (plot) {
+        char title[256];
+        fclose(plot);
+        plot = NULL;
+        snprintf(title, sizeof(title), "%s: %s over %s", r.prog->name, o->object, o->pcap);
+        if (plot_draw(o->plot, plot_data, r.kref != NULL, o->clock_mhz, title))
+            goto out;
+    }
     status = (r.kref && (repp->kernel_mismatches || map_mismatches)) ? 3 : 0;
 out:
+    if (plot)
+        fclose(plot);
+    if (o->plot)
+        unlink(plot_data);
     if (out)
         nicsim_trace_out__close(out);
     nicsim_trace_in__close(in);

@@ -16,6 +16,7 @@ struct run_opts {
     const char *out_pcap;                   /* --out-pcap FILE */
     const char *dump_maps;                  /* --dump-maps FILE */
     const char *events;                     /* --events FILE */
+    const char *plot;                       /* --plot FILE.png */
     const char *maps_dir;                   /* --maps-dir DIR: DIR/NAME.json for map NAME */
     const char *map_args[RUN_MAX_MAP_ARGS]; /* --map NAME=FILE */
     unsigned n_map_args;

@@ -471,3 +471,19 @@ TEST(RunRefusals, LoadReportsEveryProgramAndTheKernelsVerdict)
 }
 
 } // namespace
+
+namespace
+{
+
+TEST(RunReport, PlotIsAPng)
+{
+    Tmp t;
+    Result r = nicsim("run " + fw_args() + " --maps-dir " + src("firewall.maps") + " --plot " +
+                      t.path("p.png") + " --no-progress --quiet");
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::string png = slurp(t.path("p.png"));
+    ASSERT_GT(png.size(), 1000u);
+    EXPECT_EQ(png.compare(0, 8, "\x89PNG\r\n\x1a\n", 8), 0);
+}
+
+} // namespace
