@@ -1001,14 +1001,23 @@ static int plot_draw(const char *png, const char *data, bool kernel, uint32_t cl
 /* ---------------------------------------------------------------------------------------------
  * Replay.
  */
-static void progress(uint64_t n, bool done)
+/* The progress bar on stderr: how much of the file has been read, and packets so far. */
+static void progress(uint64_t n, double frac, bool done)
 {
-    static const char spin[] = "|/-\\";
+    static const int width = 40;
 
-    if (done)
-        fprintf(stderr, "\r%llu packets   \n", (unsigned long long)n);
-    else
-        fprintf(stderr, "\r%c %llu packets", spin[(n >> 12) & 3], (unsigned long long)n);
+    if (done) {
+        fprintf(stderr, "\r%*s\r", width + 40, "");
+        return;
+    }
+    if (frac < 0) {
+        fprintf(stderr, "\r%llu packets", (unsigned long long)n);
+        return;
+    }
+    int fill = (int)(frac * width);
+    fprintf(stderr, "\r[%.*s%*s] %3d%%  %llu packets", fill,
+            "========================================", width - fill, "", (int)(frac * 100),
+            (unsigned long long)n);
 }
 
 static void teardown(struct run *r)
@@ -1142,10 +1151,10 @@ int run_main(const struct run_opts *o)
         }
         index++;
         if (o->progress && (index & 4095) == 0)
-            progress(index, false);
+            progress(index, nicsim_trace_in__progress(in), false);
     }
     if (o->progress)
-        progress(index, true);
+        progress(index, 1.0, true);
 
     FILE *tty = o->quiet ? NULL : stdout;
     int map_mismatches = 0;

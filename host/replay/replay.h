@@ -29,6 +29,8 @@ struct nicsim_trace_in *nicsim_trace_in__open(const char *path, char *err, size_
 /* 1: a packet; 0: end of trace; -1: read error (message in err, e.g. a truncated file). */
 int nicsim_trace_in__next(struct nicsim_trace_in *t, struct nicsim_trace_pkt *pkt, char *err,
                           size_t errlen);
+/* How far into the file reading is, 0..1; -1 when unknown (not a regular file). */
+double nicsim_trace_in__progress(const struct nicsim_trace_in *t);
 void nicsim_trace_in__close(struct nicsim_trace_in *t);
 
 struct nicsim_trace_out;

@@ -7,9 +7,11 @@
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 struct nicsim_trace_in {
     pcap_t *p;
+    long size; /* bytes in the file, 0 if unknown (a pipe) */
     char path[256];
     uint64_t index;
     int nsec;
@@ -40,6 +42,10 @@ struct nicsim_trace_in *nicsim_trace_in__open(const char *path, char *err, size_
         return NULL;
     }
     t->p = p;
+    FILE *f = pcap_file(p);
+    struct stat st;
+    if (f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+        t->size = (long)st.st_size;
     t->nsec = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
     snprintf(t->path, sizeof(t->path), "%s", path);
     return t;
@@ -65,6 +71,16 @@ int nicsim_trace_in__next(struct nicsim_trace_in *t, struct nicsim_trace_pkt *pk
                  (uint64_t)h->ts.tv_usec * (t->nsec ? 1ull : 1000ull);
     t->index++;
     return 1;
+}
+
+double nicsim_trace_in__progress(const struct nicsim_trace_in *t)
+{
+    FILE *f = pcap_file(t->p);
+    long at = f && t->size > 0 ? ftell(f) : -1;
+
+    if (at < 0)
+        return -1.0;
+    return at >= t->size ? 1.0 : (double)at / (double)t->size;
 }
 
 void nicsim_trace_in__close(struct nicsim_trace_in *t)
