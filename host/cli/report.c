@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <math.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,17 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
             (json_int_t)r->clock_mhz, "cores", (json_int_t)n_cores, "mpps_per_core",
             mean_cycles ? r->clock_mhz / mean_cycles : 0.0, "mpps_all_cores",
             mean_cycles ? n_cores * r->clock_mhz / mean_cycles : 0.0);
+        if (r->packets && r->wire_bytes && mean_cycles) {
+            double frame = (double)r->wire_bytes / (double)r->packets;
+            double per_core = r->clock_mhz * 1e6 / mean_cycles;
+            json_object_set_new(s, "mean_frame_bytes", json_real(frame));
+            json_object_set_new(
+                s, "cores_for_line_rate",
+                json_pack("{s:I,s:I,s:I}", "10GbE",
+                          (json_int_t)ceil(10e9 / ((frame + 24.0) * 8.0) / per_core), "25GbE",
+                          (json_int_t)ceil(25e9 / ((frame + 24.0) * 8.0) / per_core), "100GbE",
+                          (json_int_t)ceil(100e9 / ((frame + 24.0) * 8.0) / per_core)));
+        }
         if (r->kernel)
             json_object_set_new(s, "kernel",
                                 json_pack("{s:I,s:I,s:I}", "mismatches",
@@ -267,6 +279,19 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
                 r->clock_mhz, mpps((uint64_t)(mean_cycles + 0.5), r->clock_mhz),
                 n_cores * mpps((uint64_t)(mean_cycles + 0.5), r->clock_mhz), n_cores,
                 mean_cycles * ns_per_cycle);
+        if (r->packets && r->wire_bytes) {
+            /* Ethernet line rate: each frame also costs preamble, SFD and inter-frame gap (20
+             * bytes) and the FCS (4) the capture does not hold. */
+            double frame = (double)r->wire_bytes / (double)r->packets;
+            double per_core = mean_cycles ? r->clock_mhz * 1e6 / mean_cycles : 0;
+            static const unsigned gbps[] = {10, 25, 100};
+            fprintf(tty, "cores for line rate (mean frame %.0f bytes):", frame);
+            for (int i = 0; i < 3 && per_core > 0; i++) {
+                double pps = gbps[i] * 1e9 / ((frame + 24.0) * 8.0);
+                fprintf(tty, "%s %uGbE %.0f", i ? "," : "", gbps[i], ceil(pps / per_core));
+            }
+            fprintf(tty, "\n");
+        }
         if (stats) {
             fprintf(tty, "core load:");
             for (uint32_t c = 0; c < n_cores; c++)

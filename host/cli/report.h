@@ -41,6 +41,7 @@ struct report {
     bool json_first;
     uint32_t clock_mhz;
     uint64_t packets, mac_errors[5];
+    uint64_t wire_bytes; /* frame bytes as received (the caller adds them), for line rates */
     uint64_t verdicts[6];
     uint64_t traps, watchdogs;
     struct report_hist cycles, insns;

@@ -1132,6 +1132,7 @@ int run_main(const struct run_opts *o)
                 fprintf(stderr, "mismatch: packet %llu: %s\n", (unsigned long long)index,
                         kp.mismatch);
         }
+        repp->wire_bytes += pkt.wirelen;
         report__packet(repp, index, &res, r.kref ? &kp : NULL);
         if (plot && res.error == NICSIM_DP_OK)
             fprintf(plot, "%llu %llu %llu %llu\n", (unsigned long long)index,
