@@ -41,66 +41,61 @@ struct nicsim_insn {
  * Every operation the decoder can produce. X(NAME, "mnemonic") — the mnemonic is the assembler's
  * (conformance syntax). K = immediate operand, X = register operand.
  */
+/* clang-format off */
 #define NICSIM_ISA_OPS(X)                                                                          \
     X(INVALID, "invalid")                                                                          \
     /* 64-bit ALU */                                                                               \
-    X(ADD64_K, "add")                                                                              \
-    X(ADD64_X, "add") X(SUB64_K, "sub") X(SUB64_X, "sub") X(MUL64_K, "mul") X(MUL64_X, "mul")      \
-        X(DIV64_K, "div") X(DIV64_X, "div") X(SDIV64_K, "sdiv") X(SDIV64_X, "sdiv")                \
-            X(OR64_K, "or") X(OR64_X, "or") X(AND64_K, "and") X(AND64_X, "and") X(LSH64_K, "lsh")  \
-                X(LSH64_X, "lsh") X(RSH64_K, "rsh") X(RSH64_X, "rsh") X(NEG64, "neg")              \
-                    X(MOD64_K, "mod") X(MOD64_X, "mod") X(SMOD64_K, "smod") X(SMOD64_X, "smod")    \
-                        X(XOR64_K, "xor") X(XOR64_X, "xor") X(MOV64_K, "mov") X(MOV64_X, "mov")    \
-                            X(MOVSX8_64, "movsx864") X(MOVSX16_64, "movsx1664")                    \
-                                X(MOVSX32_64, "movsx3264") X(ARSH64_K, "arsh")                     \
-                                    X(ARSH64_X, "arsh") /* 32-bit ALU (results zero-extended) */   \
-        X(ADD32_K, "add32") X(ADD32_X, "add32") X(SUB32_K, "sub32") X(SUB32_X, "sub32")            \
-            X(MUL32_K, "mul32") X(MUL32_X, "mul32") X(DIV32_K, "div32") X(DIV32_X, "div32")        \
-                X(SDIV32_K, "sdiv32") X(SDIV32_X, "sdiv32") X(OR32_K, "or32") X(OR32_X, "or32") X( \
-                    AND32_K, "and32") X(AND32_X, "and32") X(LSH32_K, "lsh32") X(LSH32_X, "lsh32")  \
-                    X(RSH32_K, "rsh32") X(RSH32_X, "rsh32") X(NEG32, "neg32") X(MOD32_K, "mod32")  \
-                        X(MOD32_X, "mod32") X(SMOD32_K, "smod32") X(SMOD32_X, "smod32")            \
-                            X(XOR32_K, "xor32") X(XOR32_X, "xor32") X(MOV32_K, "mov32")            \
-                                X(MOV32_X, "mov32") X(MOVSX8_32, "movsx832")                       \
-                                    X(MOVSX16_32, "movsx1632") X(ARSH32_K, "arsh32")               \
-                                        X(ARSH32_X,                                                \
-                                          "arsh32") /* byte order: LE/BE are ALU-class END with    \
-                                                       K/X source, BSWAP is ALU64-class END */     \
-        X(LE16, "le16") X(LE32, "le32") X(LE64, "le64") X(BE16, "be16") X(BE32, "be32")            \
-            X(BE64, "be64") X(BSWAP16, "bswap16") X(BSWAP32, "bswap32")                            \
-                X(BSWAP64, "bswap64") /* 64-bit compare-and-jump */                                \
-        X(JEQ_K, "jeq") X(JEQ_X, "jeq") X(JGT_K, "jgt") X(JGT_X, "jgt") X(JGE_K, "jge")            \
-            X(JGE_X, "jge") X(JSET_K, "jset") X(JSET_X, "jset") X(JNE_K, "jne") X(JNE_X, "jne")    \
-                X(JSGT_K, "jsgt") X(JSGT_X, "jsgt") X(JSGE_K, "jsge") X(JSGE_X, "jsge")            \
-                    X(JLT_K, "jlt") X(JLT_X, "jlt") X(JLE_K, "jle") X(JLE_X, "jle")                \
-                        X(JSLT_K, "jslt") X(JSLT_X, "jslt") X(JSLE_K, "jsle")                      \
-                            X(JSLE_X, "jsle") /* 32-bit compare-and-jump */                        \
-        X(JEQ32_K, "jeq32") X(JEQ32_X, "jeq32") X(JGT32_K, "jgt32") X(JGT32_X, "jgt32")            \
-            X(JGE32_K, "jge32") X(JGE32_X, "jge32") X(JSET32_K, "jset32") X(JSET32_X, "jset32")    \
-                X(JNE32_K, "jne32") X(JNE32_X, "jne32") X(JSGT32_K, "jsgt32")                      \
-                    X(JSGT32_X, "jsgt32") X(JSGE32_K, "jsge32") X(JSGE32_X, "jsge32")              \
-                        X(JLT32_K, "jlt32") X(JLT32_X, "jlt32") X(JLE32_K, "jle32")                \
-                            X(JLE32_X, "jle32") X(JSLT32_K, "jslt32") X(JSLT32_X, "jslt32")        \
-                                X(JSLE32_K, "jsle32") X(JSLE32_X, "jsle32") /* control transfer */ \
-        X(JA, "ja") X(JA32, "ja32") X(CALL_HELPER, "call") X(CALL_LOCAL, "call local")             \
-            X(CALL_KFUNC, "call kfunc") X(CALLX, "callx") X(EXIT, "exit") /* loads and stores */   \
-        X(LDDW, "lddw") X(LDDW_HI, "lddw.hi") X(LDABS_B, "ldabsb") X(LDABS_H, "ldabsh")            \
-            X(LDABS_W, "ldabsw") X(LDIND_B, "ldindb") X(LDIND_H, "ldindh") X(LDIND_W, "ldindw")    \
-                X(LDXB, "ldxb") X(LDXH, "ldxh") X(LDXW, "ldxw") X(LDXDW, "ldxdw")                  \
-                    X(LDXSB, "ldxsb") X(LDXSH, "ldxsh") X(LDXSW, "ldxsw") X(STB, "stb")            \
-                        X(STH, "sth") X(STW, "stw") X(STDW, "stdw") X(STXB, "stxb")                \
-                            X(STXH, "stxh") X(STXW, "stxw")                                        \
-                                X(STXDW, "stxdw") /* atomics: W = 32-bit, DW = 64-bit; FETCH       \
-                                                     variants return the old value in src */       \
-        X(AADD_W, "lock add32") X(AOR_W, "lock or32") X(AAND_W, "lock and32")                      \
-            X(AXOR_W, "lock xor32") X(AFADD_W, "lock fetch add32") X(AFOR_W, "lock fetch or32")    \
-                X(AFAND_W, "lock fetch and32") X(AFXOR_W, "lock fetch xor32")                      \
-                    X(AXCHG_W, "lock xchg32") X(ACMPXCHG_W, "lock cmpxchg32")                      \
-                        X(AADD_DW, "lock add") X(AOR_DW, "lock or") X(AAND_DW, "lock and")         \
-                            X(AXOR_DW, "lock xor") X(AFADD_DW, "lock fetch add")                   \
-                                X(AFOR_DW, "lock fetch or") X(AFAND_DW, "lock fetch and")          \
-                                    X(AFXOR_DW, "lock fetch xor") X(AXCHG_DW, "lock xchg")         \
-                                        X(ACMPXCHG_DW, "lock cmpxchg")
+    X(ADD64_K, "add") X(ADD64_X, "add") X(SUB64_K, "sub") X(SUB64_X, "sub") X(MUL64_K, "mul")      \
+    X(MUL64_X, "mul") X(DIV64_K, "div") X(DIV64_X, "div") X(SDIV64_K, "sdiv")                      \
+    X(SDIV64_X, "sdiv") X(OR64_K, "or") X(OR64_X, "or") X(AND64_K, "and") X(AND64_X, "and")        \
+    X(LSH64_K, "lsh") X(LSH64_X, "lsh") X(RSH64_K, "rsh") X(RSH64_X, "rsh") X(NEG64, "neg")        \
+    X(MOD64_K, "mod") X(MOD64_X, "mod") X(SMOD64_K, "smod") X(SMOD64_X, "smod")                    \
+    X(XOR64_K, "xor") X(XOR64_X, "xor") X(MOV64_K, "mov") X(MOV64_X, "mov")                        \
+    X(MOVSX8_64, "movsx864") X(MOVSX16_64, "movsx1664") X(MOVSX32_64, "movsx3264")                 \
+    X(ARSH64_K, "arsh") X(ARSH64_X, "arsh")                                                        \
+    /* 32-bit ALU (results zero-extended) */                                                       \
+    X(ADD32_K, "add32") X(ADD32_X, "add32") X(SUB32_K, "sub32") X(SUB32_X, "sub32")                \
+    X(MUL32_K, "mul32") X(MUL32_X, "mul32") X(DIV32_K, "div32") X(DIV32_X, "div32")                \
+    X(SDIV32_K, "sdiv32") X(SDIV32_X, "sdiv32") X(OR32_K, "or32") X(OR32_X, "or32")                \
+    X(AND32_K, "and32") X(AND32_X, "and32") X(LSH32_K, "lsh32") X(LSH32_X, "lsh32")                \
+    X(RSH32_K, "rsh32") X(RSH32_X, "rsh32") X(NEG32, "neg32") X(MOD32_K, "mod32")                  \
+    X(MOD32_X, "mod32") X(SMOD32_K, "smod32") X(SMOD32_X, "smod32") X(XOR32_K, "xor32")            \
+    X(XOR32_X, "xor32") X(MOV32_K, "mov32") X(MOV32_X, "mov32") X(MOVSX8_32, "movsx832")           \
+    X(MOVSX16_32, "movsx1632") X(ARSH32_K, "arsh32") X(ARSH32_X, "arsh32")                         \
+    /* byte order: LE/BE are ALU-class END with K/X source, BSWAP is ALU64-class END */            \
+    X(LE16, "le16") X(LE32, "le32") X(LE64, "le64") X(BE16, "be16") X(BE32, "be32")                \
+    X(BE64, "be64") X(BSWAP16, "bswap16") X(BSWAP32, "bswap32") X(BSWAP64, "bswap64")              \
+    /* 64-bit compare-and-jump */                                                                  \
+    X(JEQ_K, "jeq") X(JEQ_X, "jeq") X(JGT_K, "jgt") X(JGT_X, "jgt") X(JGE_K, "jge")                \
+    X(JGE_X, "jge") X(JSET_K, "jset") X(JSET_X, "jset") X(JNE_K, "jne") X(JNE_X, "jne")            \
+    X(JSGT_K, "jsgt") X(JSGT_X, "jsgt") X(JSGE_K, "jsge") X(JSGE_X, "jsge") X(JLT_K, "jlt")        \
+    X(JLT_X, "jlt") X(JLE_K, "jle") X(JLE_X, "jle") X(JSLT_K, "jslt") X(JSLT_X, "jslt")            \
+    X(JSLE_K, "jsle") X(JSLE_X, "jsle")                                                            \
+    /* 32-bit compare-and-jump */                                                                  \
+    X(JEQ32_K, "jeq32") X(JEQ32_X, "jeq32") X(JGT32_K, "jgt32") X(JGT32_X, "jgt32")                \
+    X(JGE32_K, "jge32") X(JGE32_X, "jge32") X(JSET32_K, "jset32") X(JSET32_X, "jset32")            \
+    X(JNE32_K, "jne32") X(JNE32_X, "jne32") X(JSGT32_K, "jsgt32") X(JSGT32_X, "jsgt32")            \
+    X(JSGE32_K, "jsge32") X(JSGE32_X, "jsge32") X(JLT32_K, "jlt32") X(JLT32_X, "jlt32")            \
+    X(JLE32_K, "jle32") X(JLE32_X, "jle32") X(JSLT32_K, "jslt32") X(JSLT32_X, "jslt32")            \
+    X(JSLE32_K, "jsle32") X(JSLE32_X, "jsle32")                                                    \
+    /* control transfer */                                                                         \
+    X(JA, "ja") X(JA32, "ja32") X(CALL_HELPER, "call") X(CALL_LOCAL, "call local")                 \
+    X(CALL_KFUNC, "call kfunc") X(CALLX, "callx") X(EXIT, "exit")                                  \
+    /* loads and stores */                                                                         \
+    X(LDDW, "lddw") X(LDDW_HI, "lddw.hi") X(LDABS_B, "ldabsb") X(LDABS_H, "ldabsh")                \
+    X(LDABS_W, "ldabsw") X(LDIND_B, "ldindb") X(LDIND_H, "ldindh") X(LDIND_W, "ldindw")            \
+    X(LDXB, "ldxb") X(LDXH, "ldxh") X(LDXW, "ldxw") X(LDXDW, "ldxdw") X(LDXSB, "ldxsb")            \
+    X(LDXSH, "ldxsh") X(LDXSW, "ldxsw") X(STB, "stb") X(STH, "sth") X(STW, "stw")                  \
+    X(STDW, "stdw") X(STXB, "stxb") X(STXH, "stxh") X(STXW, "stxw") X(STXDW, "stxdw")              \
+    /* atomics: W = 32-bit, DW = 64-bit; FETCH variants return the old value in src */             \
+    X(AADD_W, "lock add32") X(AOR_W, "lock or32") X(AAND_W, "lock and32")                          \
+    X(AXOR_W, "lock xor32") X(AFADD_W, "lock fetch add32") X(AFOR_W, "lock fetch or32")            \
+    X(AFAND_W, "lock fetch and32") X(AFXOR_W, "lock fetch xor32") X(AXCHG_W, "lock xchg32")        \
+    X(ACMPXCHG_W, "lock cmpxchg32") X(AADD_DW, "lock add") X(AOR_DW, "lock or")                    \
+    X(AAND_DW, "lock and") X(AXOR_DW, "lock xor") X(AFADD_DW, "lock fetch add")                    \
+    X(AFOR_DW, "lock fetch or") X(AFAND_DW, "lock fetch and") X(AFXOR_DW, "lock fetch xor")        \
+    X(AXCHG_DW, "lock xchg") X(ACMPXCHG_DW, "lock cmpxchg")
+/* clang-format on */
 
 enum nicsim_op {
 #define NICSIM_ISA_ENUM_(name, mnem) NICSIM_OP_##name,
