@@ -176,6 +176,20 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"plot", required_argument, NULL, O_PLOT},
         {0},
     };
+    /* Options that name a file or a program: where the argument goes. */
+    static const struct {
+        int opt;
+        size_t off;
+    } str_opts[] = {
+        {O_PCAP, offsetof(struct run_opts, pcap)},
+        {O_PROG, offsetof(struct run_opts, prog)},
+        {O_JSON, offsetof(struct run_opts, json)},
+        {O_OUT_PCAP, offsetof(struct run_opts, out_pcap)},
+        {O_DUMP, offsetof(struct run_opts, dump_maps)},
+        {O_EVENTS, offsetof(struct run_opts, events)},
+        {O_PLOT, offsetof(struct run_opts, plot)},
+        {O_MAPS_DIR, offsetof(struct run_opts, maps_dir)},
+    };
     static const struct num_opt num_opts[] = {
         {O_REPEAT, 1, 1000000, offsetof(struct run_opts, kernel_repeat), 4},
         {O_CLOCK, 1, 10000, offsetof(struct run_opts, clock_mhz), 4},
@@ -198,13 +212,17 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
     o->progress = isatty(STDERR_FILENO);
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        bool done = false;
+        for (size_t i = 0; i < sizeof(str_opts) / sizeof(str_opts[0]) && !done; i++) {
+            if (str_opts[i].opt == c) {
+                const char *arg = optarg;
+                memcpy((char *)o + str_opts[i].off, &arg, sizeof(arg));
+                done = true;
+            }
+        }
+        if (done)
+            continue;
         switch (c) {
-        case O_PCAP:
-            o->pcap = optarg;
-            break;
-        case O_PROG:
-            o->prog = optarg;
-            break;
         case O_MAP:
             if (o->n_map_args == RUN_MAX_MAP_ARGS)
                 return fail("--map: at most %d", RUN_MAX_MAP_ARGS);
@@ -216,18 +234,6 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
             if (o->n_prog_array_args == RUN_MAX_MAP_ARGS)
                 return fail("--prog-array: at most %d", RUN_MAX_MAP_ARGS);
             o->prog_array_args[o->n_prog_array_args++] = optarg;
-            break;
-        case O_JSON:
-            o->json = optarg;
-            break;
-        case O_OUT_PCAP:
-            o->out_pcap = optarg;
-            break;
-        case O_DUMP:
-            o->dump_maps = optarg;
-            break;
-        case O_EVENTS:
-            o->events = optarg;
             break;
         case O_COMPARE:
             o->compare_kernel = true;
@@ -243,12 +249,6 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
             o->ignore_args[o->n_ignore_args++] = optarg;
             break;
         }
-        case O_PLOT:
-            o->plot = optarg;
-            break;
-        case O_MAPS_DIR:
-            o->maps_dir = optarg;
-            break;
         case O_QUIET:
             o->quiet = true;
             break;
