@@ -27,3 +27,17 @@ endforeach()
 add_custom_target(run_test_objects DEPENDS ${_run_objs})
 add_dependencies(run_test run_test_objects)
 target_compile_definitions(run_test PRIVATE RUN_TEST_OBJ_DIR="${CMAKE_CURRENT_BINARY_DIR}")
+
+# Kernel-differential soak over mutated traces: 2000 packets per example in the suite, 20000 with
+# NICSIM_SOAK. Exit 77 = skipped (no bpf()).
+find_program(NICSIM_PYTHON3 NAMES python3 REQUIRED)
+if(NICSIM_SOAK)
+  set(_diff_n 20000)
+else()
+  set(_diff_n 2000)
+endif()
+add_test(NAME run.differential_mutated
+         COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/differential.sh $<TARGET_FILE:nicsim>
+                 ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR} ${_diff_n} 1)
+set_tests_properties(run.differential_mutated PROPERTIES LABELS "run;kernel" SKIP_RETURN_CODE 77
+                     TIMEOUT 1800)
