@@ -120,6 +120,8 @@ void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_res
     if (x->run.status == NICSIM_RUN_WATCHDOG)
         r->watchdogs++;
     report_hist__add(&r->cycles, x->run.cycles);
+    uint64_t latency_ns = (res->end_cycle - res->arrival_cycle) * 1000 / r->clock_mhz;
+    report_hist__add(&r->latency_ns, latency_ns);
     report_hist__add(&r->insns, x->run.insns);
     if (k && k->valid) {
         report_hist__add(&r->kernel_ns, k->ns);
@@ -135,6 +137,7 @@ void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_res
                   data ? data : "", "cycles", (json_int_t)x->run.cycles, "instructions",
                   (json_int_t)x->run.insns, "core", (json_int_t)res->core, "port",
                   (json_int_t)res->port, "stalls", stalls_json(&x->run.stalls));
+    json_object_set_new(o, "latency_ns", json_integer((json_int_t)latency_ns));
     free(data);
     json_t *eg = json_pack("{s:s}", "dest", dest_name(res->dest));
     if (res->dest == NICSIM_DP_DEST_PORT)
@@ -226,6 +229,13 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
                           (json_int_t)ceil(25e9 / ((frame + 24.0) * 8.0) / per_core), "100GbE",
                           (json_int_t)ceil(100e9 / ((frame + 24.0) * 8.0) / per_core)));
         }
+        if (r->latency_ns.count)
+            json_object_set_new(
+                s, "latency_ns",
+                json_pack("{s:s,s:I,s:I,s:I}", "arrivals", r->arrival ? r->arrival : "trace",
+                          "median", (json_int_t)report_hist__quantile(&r->latency_ns, 0.5), "p99",
+                          (json_int_t)report_hist__quantile(&r->latency_ns, 0.99), "max",
+                          (json_int_t)r->latency_ns.max));
         if (r->kernel)
             json_object_set_new(s, "kernel",
                                 json_pack("{s:I,s:I,s:I}", "mismatches",
@@ -292,6 +302,13 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
             }
             fprintf(tty, "\n");
         }
+        if (r->latency_ns.count)
+            fprintf(tty,
+                    "latency (arrival to verdict, %s): median %llu ns  p99 %llu ns  max %llu ns\n",
+                    r->arrival ? r->arrival : "the trace's timing",
+                    (unsigned long long)report_hist__quantile(&r->latency_ns, 0.5),
+                    (unsigned long long)report_hist__quantile(&r->latency_ns, 0.99),
+                    (unsigned long long)r->latency_ns.max);
         if (stats) {
             fprintf(tty, "core load:");
             for (uint32_t c = 0; c < n_cores; c++)

@@ -45,6 +45,8 @@ struct report {
     uint64_t verdicts[6];
     uint64_t traps, watchdogs;
     struct report_hist cycles, insns;
+    struct report_hist latency_ns; /* arrival to verdict: queueing + run, NIC clock in ns */
+    const char *arrival;           /* how arrival times were made, for the summary */
     /* kernel */
     bool kernel;
     uint64_t kernel_mismatches;

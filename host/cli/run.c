@@ -70,37 +70,40 @@ static int fail(const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: nicsim run OBJECT.o --pcap TRACE [options]\n"
-            "\n"
-            "Offloads the XDP program of OBJECT.o to the simulated NIC (emulated kernel, NIC\n"
-            "driver, PCIe BAR, firmware) and replays TRACE through the NIC's MAC and cores.\n"
-            "\n"
-            "  --prog NAME              program by function name (default: the only XDP one)\n"
-            "  --map NAME=FILE          initial entries of a map, bpftool's `map dump -j` JSON;\n"
-            "                           global data by section (.rodata, .data, .bss); repeatable\n"
-            "  --maps-dir DIR           --map NAME=DIR/NAME.json for every .json file in DIR\n"
-            "  --prog-array MAP:INDEX=PROG  an entry of a prog array (tail calls); repeatable\n"
-            "  --json FILE              per-packet report and summary (JSON)\n"
-            "  --out-pcap FILE          packets as they leave the program (pcapng, one interface\n"
-            "                           per egress, verdict in each packet's comment)\n"
-            "  --dump-maps FILE         final contents of every map (bpftool JSON, by map name)\n"
-            "  --events FILE            perf event / ring buffer records (JSON lines)\n"
-            "  --plot FILE.png          cycles per packet along the trace and their distribution\n"
-            "                           (gnuplot; with --compare-kernel the kernel's ns beside)\n"
-            "  --compare-kernel         run the same object in the host kernel and compare\n"
-            "  --ignore-bytes MAP:OFFSET:LEN  leave these value bytes out of the map comparison\n"
-            "                           (values derived from ktime_get_ns or get_prandom_u32)\n"
-            "  --kernel-repeat N        BPF_PROG_TEST_RUN repeat for the kernel's timing (64)\n"
-            "  --clock-mhz MHZ          core clock (250)\n"
-            "  --cores N                NIC cores (4)      --ports N   NIC ports (2)\n"
-            "  --mtu BYTES              port MTU (1500)    --seed N    prandom seed (0)\n"
-            "  --budget N               instructions per packet before the watchdog\n"
-            "  --count N                stop after N packets\n"
-            "  --quiet                  no terminal summary\n"
-            "  --no-progress            no progress bar\n"
-            "\n"
-            "Exit status: 0 done, 1 bad input or setup failure, 3 kernel mismatch.\n");
+    fprintf(
+        f,
+        "usage: nicsim run OBJECT.o --pcap TRACE [options]\n"
+        "\n"
+        "Offloads the XDP program of OBJECT.o to the simulated NIC (emulated kernel, NIC\n"
+        "driver, PCIe BAR, firmware) and replays TRACE through the NIC's MAC and cores.\n"
+        "\n"
+        "  --prog NAME              program by function name (default: the only XDP one)\n"
+        "  --map NAME=FILE          initial entries of a map, bpftool's `map dump -j` JSON;\n"
+        "                           global data by section (.rodata, .data, .bss); repeatable\n"
+        "  --maps-dir DIR           --map NAME=DIR/NAME.json for every .json file in DIR\n"
+        "  --prog-array MAP:INDEX=PROG  an entry of a prog array (tail calls); repeatable\n"
+        "  --json FILE              per-packet report and summary (JSON)\n"
+        "  --out-pcap FILE          packets as they leave the program (pcapng, one interface\n"
+        "                           per egress, verdict in each packet's comment)\n"
+        "  --dump-maps FILE         final contents of every map (bpftool JSON, by map name)\n"
+        "  --events FILE            perf event / ring buffer records (JSON lines)\n"
+        "  --plot FILE.png          cycles per packet along the trace and their distribution\n"
+        "                           (gnuplot; with --compare-kernel the kernel's ns beside)\n"
+        "  --compare-kernel         run the same object in the host kernel and compare\n"
+        "  --ignore-bytes MAP:OFFSET:LEN  leave these value bytes out of the map comparison\n"
+        "                           (values derived from ktime_get_ns or get_prandom_u32)\n"
+        "  --kernel-repeat N        BPF_PROG_TEST_RUN repeat for the kernel's timing (64)\n"
+        "  --clock-mhz MHZ          core clock (250)\n"
+        "  --rate GBPS              frames arrive back to back at this line rate (default:\n"
+        "                           at the trace's timestamps); shows whether the cores keep up\n"
+        "  --cores N                NIC cores (4)      --ports N   NIC ports (2)\n"
+        "  --mtu BYTES              port MTU (1500)    --seed N    prandom seed (0)\n"
+        "  --budget N               instructions per packet before the watchdog\n"
+        "  --count N                stop after N packets\n"
+        "  --quiet                  no terminal summary\n"
+        "  --no-progress            no progress bar\n"
+        "\n"
+        "Exit status: 0 done, 1 bad input or setup failure, 3 kernel mismatch.\n");
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t *out)
@@ -147,6 +150,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         O_NOPROG,
         O_HELP,
         O_MAPS_DIR,
+        O_RATE,
         O_IGNORE,
         O_PLOT,
     };
@@ -174,6 +178,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"maps-dir", required_argument, NULL, O_MAPS_DIR},
         {"ignore-bytes", required_argument, NULL, O_IGNORE},
         {"plot", required_argument, NULL, O_PLOT},
+        {"rate", required_argument, NULL, O_RATE},
         {0},
     };
     /* Options that name a file or a program: where the argument goes. */
@@ -238,6 +243,14 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         case O_COMPARE:
             o->compare_kernel = true;
             break;
+        case O_RATE: {
+            char *end;
+            double g = strtod(optarg, &end);
+            if (end == optarg || *end || !(g > 0 && g <= 10000))
+                return fail("--rate '%s': a line rate in Gb/s, 0 < rate <= 10000", optarg);
+            o->rate_gbps = g;
+            break;
+        }
         case O_IGNORE: {
             char m[128];
             unsigned off, len;
@@ -1049,7 +1062,9 @@ int run_main(const struct run_opts *o)
     struct report *repp = calloc(1, sizeof(*repp));
     char err[ERR_LEN];
     int status = 1;
-    uint64_t index = 0;
+    uint64_t index = 0, first_ts = 0, arrival_ns = 0;
+    double wire_bits = 0;
+    char arrivals[64] = "";
     bool events;
 
     /* Inputs first, so that a missing trace is reported before any work. */
@@ -1096,6 +1111,10 @@ int run_main(const struct run_opts *o)
         fail("--json %s: %s", o->json, strerror(errno));
         goto out;
     }
+    if (o->rate_gbps > 0) {
+        snprintf(arrivals, sizeof(arrivals), "back to back at %g Gb/s", o->rate_gbps);
+        repp->arrival = arrivals;
+    }
 
     for (;;) {
         struct nicsim_trace_pkt pkt;
@@ -1111,7 +1130,18 @@ int run_main(const struct run_opts *o)
         if (rc == 0 || (o->limit && index >= o->limit))
             break;
         r.cur_index = index;
-        if (nicsim_sys__rx(r.sys, 0, pkt.data, pkt.caplen, pkt.wirelen, pkt.ts_ns, &res)) {
+        /* Arrival on the NIC's clock: from the first frame's timestamp (never backwards), or
+         * back to back at --rate (each frame also occupies preamble, gap and FCS: 24 bytes). */
+        if (o->rate_gbps > 0) {
+            arrival_ns = (uint64_t)(wire_bits / o->rate_gbps);
+            wire_bits += (pkt.wirelen + 24.0) * 8.0;
+        } else {
+            if (index == 0)
+                first_ts = pkt.ts_ns;
+            uint64_t t = pkt.ts_ns > first_ts ? pkt.ts_ns - first_ts : 0;
+            arrival_ns = t > arrival_ns ? t : arrival_ns;
+        }
+        if (nicsim_sys__rx(r.sys, 0, pkt.data, pkt.caplen, pkt.wirelen, arrival_ns, &res)) {
             fail("%s: packet %llu: the NIC could not take it", o->pcap, (unsigned long long)index);
             goto out;
         }

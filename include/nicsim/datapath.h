@@ -65,7 +65,8 @@ struct nicsim_dp_result {
     uint32_t egress_port;    /* DEST_PORT: port index */
     uint32_t egress_ifindex; /* DEST_PORT / DEST_HOST after a redirect: target ifindex */
     uint32_t core;
-    uint64_t start_cycle, end_cycle; /* on that core's clock */
+    uint64_t arrival_cycle;          /* when the frame had arrived, NIC clock */
+    uint64_t start_cycle, end_cycle; /* on that core's clock: queueing = start - arrival */
     struct nicsim_xdp_result xdp;
 };
 

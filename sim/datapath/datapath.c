@@ -205,7 +205,9 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
 
     /* dispatch and queueing */
     uint32_t core = nicsim_dp_flow_hash(frame, caplen) % dp->opts.n_cores;
-    uint64_t arrival_cycle = arrival_ns * dp->opts.clock_mhz / 1000;
+    /* ns to cycles without overflow for any 64-bit time */
+    uint64_t arrival_cycle =
+        arrival_ns / 1000 * dp->opts.clock_mhz + arrival_ns % 1000 * dp->opts.clock_mhz / 1000;
     uint64_t start =
         dp->core_free_at[core] > arrival_cycle ? dp->core_free_at[core] : arrival_cycle;
     struct nicsim_xdp_core *xc = dp->cores[core];
@@ -220,6 +222,7 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
         return rc;
     uint64_t busy = dp->opts.rx_overhead_cycles + res->xdp.run.cycles;
     res->core = core;
+    res->arrival_cycle = arrival_cycle;
     res->start_cycle = start;
     res->end_cycle = start + busy;
     dp->core_free_at[core] = res->end_cycle;

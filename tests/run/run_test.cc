@@ -487,3 +487,34 @@ TEST(RunReport, PlotIsAPng)
 }
 
 } // namespace
+
+namespace
+{
+
+// At a line rate the cores cannot sustain, frames queue: latency grows along the trace; with
+// more cores it falls (frames of one flow still queue on their flow's core).
+TEST(RunReport, LineRateArrivalsShowQueueing)
+{
+    auto p99 = [](const std::string &extra) {
+        Tmp t;
+        Result r = nicsim("run " + obj("l4lb") + " --pcap " + src("traces/l4lb.pcap") +
+                          " --maps-dir " + src("l4lb.maps") + " --json " + t.path("r.json") +
+                          " --no-progress --quiet " + extra);
+        EXPECT_EQ(r.status, 0) << r.err;
+        json_t *rep = load_json(t.path("r.json"));
+        json_t *lat = json_object_get(json_object_get(rep, "summary"), "latency_ns");
+        json_int_t v = json_integer_value(json_object_get(lat, "p99"));
+        json_t *p0 = json_array_get(json_object_get(rep, "packets"), 0);
+        EXPECT_NE(json_object_get(p0, "latency_ns"), nullptr);
+        json_decref(rep);
+        return v;
+    };
+    json_int_t slow = p99("--rate 10 --cores 2"), fast = p99("--rate 10 --cores 32");
+    EXPECT_GT(slow, 4 * fast);
+    EXPECT_GE(fast, 438 * 4) << "at least the slowest packet's run (438 cycles at 250 MHz)";
+    Result bad = nicsim("run " + fw_args() + " --rate fast");
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_NE(bad.err.find("--rate"), std::string::npos);
+}
+
+} // namespace
