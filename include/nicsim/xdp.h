@@ -114,7 +114,7 @@ struct nicsim_xdp_pkt_in {
 };
 
 struct nicsim_xdp_result {
-    uint64_t r0;         /* raw return value */
+    uint64_t r0;         /* raw return value (XDP_ABORTED after a trap or the watchdog) */
     uint32_t action;     /* the action the NIC takes: r0 if it is a known action, else ABORTED */
     const uint8_t *data; /* packet after the program: [data, data + len) */
     uint32_t len;

@@ -659,7 +659,9 @@ int nicsim_xdp_core__run(struct nicsim_xdp_core *c, const struct nicsim_prog *pr
 
     nicsim_vm__run(c->vm, prog, nicsim_addr(NICSIM_CTX_REGION, 0), 0, &res->run);
 
-    res->r0 = res->run.r0;
+    /* A trap or the watchdog ends the program without a return value: XDP_ABORTED, as the
+     * kernel's exception path would give. */
+    res->r0 = res->run.status == NICSIM_RUN_OK ? res->run.r0 : NICSIM_XDP_ABORTED;
     if (res->run.status != NICSIM_RUN_OK)
         res->action = NICSIM_XDP_ABORTED;
     else

@@ -238,10 +238,11 @@ TEST(XdpTest, DescriptorGivesPointersIfindexAndQueue)
 TEST(XdpTest, PacketReadsBeyondDataEndTrapAndAbort)
 {
     XdpHarness h;
-    auto r = h.run("ldxdw %r2, [%r1+0]\nldxb %r0, [%r2+64]\nexit\n");
+    auto r = h.run("mov %r0, 2\nldxdw %r2, [%r1+0]\nldxb %r0, [%r2+64]\nexit\n");
     EXPECT_EQ(r.run.status, NICSIM_RUN_TRAP);
     EXPECT_EQ(r.run.trap.region_kind, NICSIM_RGN_PACKET);
     EXPECT_EQ(r.action, (uint32_t)NICSIM_XDP_ABORTED);
+    EXPECT_EQ(r.r0, (uint64_t)NICSIM_XDP_ABORTED) << "no return value: r0 held XDP_PASS";
 }
 
 TEST(XdpTest, ContextIsReadOnly)
