@@ -518,3 +518,25 @@ TEST(RunReport, LineRateArrivalsShowQueueing)
 }
 
 } // namespace
+
+namespace
+{
+
+TEST(RunReport, WatchdogAbortsWithAReportedReason)
+{
+    Tmp t;
+    Result r = nicsim("run " + fw_args() + " --budget 10 --no-progress --json " + t.path("w.json"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("watchdog 43"), std::string::npos) << r.out;
+    json_t *rep = load_json(t.path("w.json"));
+    json_t *p = json_array_get(json_object_get(rep, "packets"), 2);
+    EXPECT_STREQ(json_string_value(json_object_get(p, "verdict")), "XDP_ABORTED");
+    json_t *trap = json_object_get(p, "trap");
+    EXPECT_STREQ(json_string_value(json_object_get(trap, "kind")), "watchdog");
+    EXPECT_NE(std::string(json_string_value(json_object_get(trap, "message"))).find("budget of 10"),
+              std::string::npos);
+    EXPECT_EQ(json_integer_value(json_object_get(p, "instructions")), 10);
+    json_decref(rep);
+}
+
+} // namespace
