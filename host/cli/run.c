@@ -24,6 +24,8 @@
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 
+#include <jansson.h>
+
 #include "nicsim/ctrl.h"
 #include "nicsim/drv.h"
 #include "nicsim/kern.h"
@@ -103,7 +105,8 @@ static void usage(FILE *f)
         "  --quiet                  no terminal summary\n"
         "  --no-progress            no progress bar\n"
         "\n"
-        "Exit status: 0 done, 1 bad input or setup failure, 3 kernel mismatch.\n");
+        "Exit status: 0 done, 1 bad input or setup failure, 3 kernel mismatch,\n"
+        "4 cycle regression against --baseline.\n");
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t *out)
@@ -151,6 +154,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         O_HELP,
         O_MAPS_DIR,
         O_RATE,
+        O_BASELINE,
+        O_MAXREG,
         O_IGNORE,
         O_PLOT,
     };
@@ -179,6 +184,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"ignore-bytes", required_argument, NULL, O_IGNORE},
         {"plot", required_argument, NULL, O_PLOT},
         {"rate", required_argument, NULL, O_RATE},
+        {"baseline", required_argument, NULL, O_BASELINE},
+        {"max-regression", required_argument, NULL, O_MAXREG},
         {0},
     };
     /* Options that name a file or a program: where the argument goes. */
@@ -194,6 +201,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {O_EVENTS, offsetof(struct run_opts, events)},
         {O_PLOT, offsetof(struct run_opts, plot)},
         {O_MAPS_DIR, offsetof(struct run_opts, maps_dir)},
+        {O_BASELINE, offsetof(struct run_opts, baseline)},
     };
     static const struct num_opt num_opts[] = {
         {O_REPEAT, 1, 1000000, offsetof(struct run_opts, kernel_repeat), 4},
@@ -243,6 +251,14 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         case O_COMPARE:
             o->compare_kernel = true;
             break;
+        case O_MAXREG: {
+            char *end;
+            double pct = strtod(optarg, &end);
+            if (end == optarg || *end || !(pct >= 0 && pct <= 1000))
+                return fail("--max-regression '%s': a percentage, 0..1000", optarg);
+            o->max_regression = pct;
+            break;
+        }
         case O_RATE: {
             char *end;
             double g = strtod(optarg, &end);
@@ -1012,6 +1028,65 @@ static int plot_draw(const char *png, const char *data, bool kernel, uint32_t cl
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Baseline: the cycles of each packet in an earlier --json report, by index (-1: none).
+ */
+struct baseline {
+    int64_t *cycles;
+    size_t n;
+    uint64_t compared, regressions, improvements;
+    uint64_t worst_index;
+    double worst_pct;
+};
+
+static int baseline_load(struct baseline *b, const char *path)
+{
+    json_error_t e;
+    json_t *root = json_load_file(path, 0, &e);
+    json_t *pk = root ? json_object_get(root, "packets") : NULL;
+
+    if (!root)
+        return fail("--baseline %s:%d: %s", path, e.line, e.text);
+    if (!json_is_array(pk)) {
+        json_decref(root);
+        return fail("--baseline %s: no \"packets\" array: not a `nicsim run --json` report", path);
+    }
+    b->n = json_array_size(pk);
+    b->cycles = malloc((b->n ? b->n : 1) * sizeof(*b->cycles));
+    for (size_t i = 0; b->cycles && i < b->n; i++) {
+        json_t *p = json_array_get(pk, i), *c = json_object_get(p, "cycles");
+        json_t *idx = json_object_get(p, "index");
+        if (!json_is_integer(idx) || (size_t)json_integer_value(idx) != i) {
+            json_decref(root);
+            return fail("--baseline %s: packet %zu: \"index\" is not %zu", path, i, i);
+        }
+        b->cycles[i] = json_is_integer(c) ? json_integer_value(c) : -1;
+    }
+    json_decref(root);
+    return b->cycles ? 0 : fail("out of memory");
+}
+
+static void baseline_check(struct baseline *b, const struct run_opts *o, uint64_t index,
+                           const struct nicsim_dp_result *res)
+{
+    if (!b->cycles || index >= b->n || b->cycles[index] < 0 || res->error)
+        return;
+    double base = (double)b->cycles[index], now = (double)res->xdp.run.cycles;
+    double pct = base > 0 ? (now - base) * 100.0 / base : (now > 0 ? 100.0 : 0.0);
+    b->compared++;
+    if (now < base)
+        b->improvements++;
+    if (pct > o->max_regression) {
+        if (!b->regressions++ && !o->quiet)
+            fprintf(stderr, "regression: packet %llu: %.0f cycles, baseline %.0f (+%.1f%%)\n",
+                    (unsigned long long)index, now, base, pct);
+        if (pct > b->worst_pct) {
+            b->worst_pct = pct;
+            b->worst_index = index;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Replay.
  */
 /* The progress bar on stderr: how much of the file has been read, and packets so far. */
@@ -1065,6 +1140,7 @@ int run_main(const struct run_opts *o)
     uint64_t index = 0, first_ts = 0, arrival_ns = 0;
     double wire_bits = 0;
     char arrivals[64] = "";
+    struct baseline base = {0};
     bool events;
 
     /* Inputs first, so that a missing trace is reported before any work. */
@@ -1075,6 +1151,8 @@ int run_main(const struct run_opts *o)
         free(repp);
         return fail("%s", err);
     }
+    if (o->baseline && baseline_load(&base, o->baseline))
+        goto out;
     if (setup(&r))
         goto out;
     events = has_event_maps(&r);
@@ -1163,6 +1241,7 @@ int run_main(const struct run_opts *o)
                         kp.mismatch);
         }
         repp->wire_bytes += pkt.wirelen;
+        baseline_check(&base, o, index, &res);
         report__packet(repp, index, &res, r.kref ? &kp : NULL);
         if (plot && res.error == NICSIM_DP_OK)
             fprintf(plot, "%llu %llu %llu %llu\n", (unsigned long long)index,
@@ -1223,7 +1302,19 @@ int run_main(const struct run_opts *o)
         if (plot_draw(o->plot, plot_data, r.kref != NULL, o->clock_mhz, title))
             goto out;
     }
-    status = (r.kref && (repp->kernel_mismatches || map_mismatches)) ? 3 : 0;
+    if (o->baseline && tty)
+        fprintf(tty,
+                "baseline %s: %llu packets compared, %llu over it by more than %g%%%s, %llu "
+                "faster\n",
+                o->baseline, (unsigned long long)base.compared,
+                (unsigned long long)base.regressions, o->max_regression,
+                base.regressions ? " (worst: see stderr)" : "",
+                (unsigned long long)base.improvements);
+    if (o->baseline && base.regressions)
+        fprintf(stderr, "%s: cycle regression: %llu packets, worst packet %llu (+%.1f%%)\n",
+                cmd_name, (unsigned long long)base.regressions,
+                (unsigned long long)base.worst_index, base.worst_pct);
+    status = (r.kref && (repp->kernel_mismatches || map_mismatches)) ? 3 : base.regressions ? 4 : 0;
 out:
     if (plot)
         fclose(plot);
@@ -1234,6 +1325,7 @@ out:
     nicsim_trace_in__close(in);
     teardown(&r);
     free(repp);
+    free(base.cycles);
     return status;
 }
 

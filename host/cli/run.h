@@ -24,7 +24,9 @@ struct run_opts {
     unsigned n_prog_array_args;
     const char *ignore_args[RUN_MAX_MAP_ARGS]; /* --ignore-bytes MAP:OFFSET:LEN */
     unsigned n_ignore_args;
-    double rate_gbps; /* --rate: arrivals at this line rate instead of the trace timestamps */
+    double rate_gbps;      /* --rate: arrivals at this line rate instead of the trace timestamps */
+    const char *baseline;  /* --baseline REPORT.json: a previous --json report */
+    double max_regression; /* --max-regression PCT: cycles allowed above the baseline's */
     bool compare_kernel;
     uint32_t clock_mhz;
     uint32_t cores;

@@ -540,3 +540,38 @@ TEST(RunReport, WatchdogAbortsWithAReportedReason)
 }
 
 } // namespace
+
+namespace
+{
+
+// A regression gate for cycle counts: a packet that costs more than its baseline fails the run.
+TEST(RunBaseline, CycleRegressionFailsTheRun)
+{
+    Tmp t;
+    std::string args = "run " + obj("router") + " --pcap " + src("traces/router.pcap") +
+                       " --maps-dir " + src("router.maps") + " --no-progress";
+    ASSERT_EQ(nicsim(args + " --quiet --json " + t.path("base.json")).status, 0);
+    Result same = nicsim(args + " --baseline " + t.path("base.json"));
+    EXPECT_EQ(same.status, 0) << same.err;
+    EXPECT_NE(same.out.find("65 packets compared, 0 over it"), std::string::npos) << same.out;
+
+    // Pretend packet 5 used to cost 10% less than it does now.
+    json_t *rep = load_json(t.path("base.json"));
+    json_t *p5 = json_array_get(json_object_get(rep, "packets"), 5);
+    json_int_t c = json_integer_value(json_object_get(p5, "cycles"));
+    json_object_set_new(p5, "cycles", json_integer(c * 10 / 11));
+    ASSERT_EQ(json_dump_file(rep, t.path("old.json").c_str(), 0), 0);
+    json_decref(rep);
+    Result worse = nicsim(args + " --baseline " + t.path("old.json"));
+    EXPECT_EQ(worse.status, 4) << worse.out << worse.err;
+    EXPECT_NE(worse.err.find("regression: packet 5"), std::string::npos) << worse.err;
+    Result tolerated = nicsim(args + " --baseline " + t.path("old.json") + " --max-regression 15");
+    EXPECT_EQ(tolerated.status, 0) << tolerated.err;
+
+    std::ofstream(t.path("junk.json")) << "{\"x\": 1}";
+    Result junk = nicsim(args + " --baseline " + t.path("junk.json"));
+    EXPECT_EQ(junk.status, 1);
+    EXPECT_NE(junk.err.find("not a `nicsim run --json` report"), std::string::npos) << junk.err;
+}
+
+} // namespace
