@@ -33,6 +33,7 @@
 #include "nicsim/mapjson.h"
 #include "nicsim/obj.h"
 #include "nicsim/system.h"
+#include "nicsim/xdp.h"
 #include "replay.h"
 #include "report.h"
 
@@ -154,6 +155,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         O_HELP,
         O_MAPS_DIR,
         O_RATE,
+        O_TRACE_PKT,
         O_BASELINE,
         O_MAXREG,
         O_IGNORE,
@@ -184,6 +186,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"ignore-bytes", required_argument, NULL, O_IGNORE},
         {"plot", required_argument, NULL, O_PLOT},
         {"rate", required_argument, NULL, O_RATE},
+        {"trace-packet", required_argument, NULL, O_TRACE_PKT},
         {"baseline", required_argument, NULL, O_BASELINE},
         {"max-regression", required_argument, NULL, O_MAXREG},
         {0},
@@ -250,6 +253,11 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
             break;
         case O_COMPARE:
             o->compare_kernel = true;
+            break;
+        case O_TRACE_PKT:
+            if (parse_u64("--trace-packet", optarg, &o->trace_packet))
+                return 1;
+            o->has_trace_packet = true;
             break;
         case O_MAXREG: {
             char *end;
@@ -1028,6 +1036,57 @@ static int plot_draw(const char *png, const char *data, bool kernel, uint32_t cl
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Instruction trace of one packet, on every core (the dispatcher picks one).
+ */
+struct itrace {
+    const struct nicsim_prog *prog; /* the program of the last line printed */
+};
+
+static void itrace_line(void *user, const struct nicsim_trace_rec *rec)
+{
+    struct itrace *t = user;
+    /* The retired tail call is reported with the program it jumped to: it belongs to the one
+     * before. */
+    const struct nicsim_prog *p =
+        rec->prog != t->prog && t->prog && rec->pc != 0 ? t->prog : rec->prog;
+    const struct nicsim_isa_insn *in = nicsim_prog__insns(p);
+    size_t n = nicsim_prog__len(p);
+    struct nicsim_insn raw[2];
+    struct nicsim_isa_err e;
+    char text[96] = "?", note[48] = "";
+
+    if (p != t->prog) {
+        printf("  program %s:\n  %5s  %-40s %5s %8s  %s\n", nicsim_prog__name(p), "pc",
+               "instruction", "+cyc", "cycle", "result");
+        t->prog = p;
+    }
+    if (rec->pc < n) {
+        size_t k = in[rec->pc].op == NICSIM_OP_LDDW && rec->pc + 1 < n ? 2 : 1;
+        if (nicsim_isa_encode(&in[rec->pc], k, raw, &e) == 0)
+            nicsim_disasm_insn(raw, k, text, sizeof(text));
+        const struct nicsim_helper *h = nicsim_xdp_helpers();
+        int32_t id = in[rec->pc].imm;
+        if (in[rec->pc].op == NICSIM_OP_CALL_HELPER && id > 0 && id < NICSIM_MAX_HELPERS &&
+            h[id].name)
+            snprintf(note, sizeof(note), "  (%s)", h[id].name);
+    }
+    printf("  %5u  %-40s %5u %8llu  0x%llx%s\n", rec->pc, text, rec->cycles,
+           (unsigned long long)rec->cycle, (unsigned long long)rec->dst_value, note);
+    if (rec->prog != p) {
+        t->prog = NULL; /* the next line starts the tail-called program's header */
+    }
+}
+
+static void itrace_set(struct run *r, struct itrace *t)
+{
+    struct nicsim_dp *dp = nicsim_sys__dp(r->sys);
+
+    for (uint32_t c = 0; c < nicsim_sys__n_cores(r->sys); c++)
+        nicsim_vm__set_trace(nicsim_xdp_core__vm(nicsim_dp__core(dp, c)), t ? itrace_line : NULL,
+                             t);
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Baseline: the cycles of each packet in an earlier --json report, by index (-1: none).
  */
 struct baseline {
@@ -1219,7 +1278,25 @@ int run_main(const struct run_opts *o)
             uint64_t t = pkt.ts_ns > first_ts ? pkt.ts_ns - first_ts : 0;
             arrival_ns = t > arrival_ns ? t : arrival_ns;
         }
-        if (nicsim_sys__rx(r.sys, 0, pkt.data, pkt.caplen, pkt.wirelen, arrival_ns, &res)) {
+        bool tracing = o->has_trace_packet && o->trace_packet == index;
+        struct itrace it = {0};
+        if (tracing) {
+            printf("packet %llu (%u bytes), instruction by instruction:\n",
+                   (unsigned long long)index, pkt.caplen);
+            itrace_set(&r, &it);
+        }
+        int rx = nicsim_sys__rx(r.sys, 0, pkt.data, pkt.caplen, pkt.wirelen, arrival_ns, &res);
+        if (tracing) {
+            itrace_set(&r, NULL);
+            if (res.error)
+                printf("  not run: %s\n", nicsim_dp_error_name(res.error));
+            else
+                printf("  -> %s on core %u: %llu instructions, %llu cycles\n\n",
+                       nicsim_xdp_action_name(res.xdp.r0), res.core,
+                       (unsigned long long)res.xdp.run.insns,
+                       (unsigned long long)res.xdp.run.cycles);
+        }
+        if (rx) {
             fail("%s: packet %llu: the NIC could not take it", o->pcap, (unsigned long long)index);
             goto out;
         }

@@ -27,6 +27,8 @@ struct run_opts {
     double rate_gbps;      /* --rate: arrivals at this line rate instead of the trace timestamps */
     const char *baseline;  /* --baseline REPORT.json: a previous --json report */
     double max_regression; /* --max-regression PCT: cycles allowed above the baseline's */
+    uint64_t trace_packet; /* --trace-packet N: instruction trace of packet N */
+    bool has_trace_packet;
     bool compare_kernel;
     uint32_t clock_mhz;
     uint32_t cores;

@@ -151,6 +151,8 @@ struct nicsim_prog *nicsim_prog__load(const struct nicsim_isa_insn *insns, size_
                                       struct nicsim_isa_err *err);
 void nicsim_prog__free(struct nicsim_prog *prog);
 size_t nicsim_prog__len(const struct nicsim_prog *prog);
+/* The decoded program as loaded (nicsim_prog__len slots), e.g. to disassemble a trace. */
+const struct nicsim_isa_insn *nicsim_prog__insns(const struct nicsim_prog *prog);
 const char *nicsim_prog__name(const struct nicsim_prog *prog);
 
 /* ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ struct nicsim_prog {
     char name[32];
     size_t n;
     struct nicsim_xinsn *code;
+    struct nicsim_isa_insn *src; /* the decoded program as loaded (traces, disassembly) */
     struct nicsim_timing timing;
     struct nicsim_helper helpers[NICSIM_MAX_HELPERS];
 };

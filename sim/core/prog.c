@@ -81,12 +81,16 @@ struct nicsim_prog *nicsim_prog__load(const struct nicsim_isa_insn *insns, size_
     if (!p)
         return NULL;
     p->code = calloc(n, sizeof(*p->code));
-    if (!p->code) {
+    p->src = malloc(n * sizeof(*p->src));
+    if (!p->code || !p->src) {
+        free(p->code);
+        free(p->src);
         free(p);
         errno = ENOMEM;
         return NULL;
     }
     p->n = n;
+    memcpy(p->src, insns, n * sizeof(*p->src));
     if (opts && opts->timing)
         p->timing = *opts->timing;
     else
@@ -120,7 +124,13 @@ void nicsim_prog__free(struct nicsim_prog *prog)
     if (!prog)
         return;
     free(prog->code);
+    free(prog->src);
     free(prog);
+}
+
+const struct nicsim_isa_insn *nicsim_prog__insns(const struct nicsim_prog *prog)
+{
+    return prog->src;
 }
 
 size_t nicsim_prog__len(const struct nicsim_prog *prog)

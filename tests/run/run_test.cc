@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -572,6 +573,37 @@ TEST(RunBaseline, CycleRegressionFailsTheRun)
     Result junk = nicsim(args + " --baseline " + t.path("junk.json"));
     EXPECT_EQ(junk.status, 1);
     EXPECT_NE(junk.err.find("not a `nicsim run --json` report"), std::string::npos) << junk.err;
+}
+
+} // namespace
+
+namespace
+{
+
+TEST(RunTrace, OnePacketInstructionByInstruction)
+{
+    Result r =
+        nicsim("run " + obj("parser") + " --prog xdp_parser --pcap " + src("traces/parser.pcap") +
+               " --maps-dir " + src("parser.maps") + " --no-progress --quiet --trace-packet 0");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("program xdp_parser:"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(tail_call)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("program parse_ipv4:"), std::string::npos) << r.out;
+    // The running total of the last traced instruction is the packet's cycle count.
+    size_t done = r.out.find("-> XDP_PASS on core");
+    ASSERT_NE(done, std::string::npos) << r.out;
+    unsigned long long insns = 0, cycles = 0;
+    ASSERT_EQ(sscanf(r.out.c_str() + r.out.find(": ", done) + 2, "%llu instructions, %llu cycles",
+                     &insns, &cycles),
+              2);
+    size_t last_nl = r.out.rfind('\n', r.out.rfind('\n', done) - 1);
+    std::string last = r.out.substr(last_nl + 1, r.out.find('\n', last_nl + 1) - last_nl - 1);
+    // "  pc  instruction  +cyc  cycle  result  (helper)": the running total precedes the result.
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(last, m, std::regex(R"((\d+)\s+0x[0-9a-f]+(\s+\(.*\))?$)")))
+        << last;
+    EXPECT_EQ(strtoull(m[1].str().c_str(), nullptr, 10), cycles) << last;
+    EXPECT_GT(insns, 20u);
 }
 
 } // namespace
