@@ -2,6 +2,7 @@
 /* nicsim asm / disasm / exec, and the file helpers the subcommands share. */
 #include "cli.h"
 #include "bpfconf.h"
+#include "nicsim/util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,34 +17,10 @@ char *cli_read_file(const char *path, size_t *len)
         fprintf(stderr, "nicsim: cannot open %s: %s\n", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    int rerr = ferror(f);
+    char *buf = nicsim_read_all(f, len);
     fclose(f);
-    if (!buf || rerr) {
-        fprintf(stderr, "nicsim: cannot read %s\n", path);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    if (len)
-        *len = n;
+    if (!buf)
+        fprintf(stderr, "nicsim: cannot read %s: %s\n", path, strerror(errno));
     return buf;
 }
 

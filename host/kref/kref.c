@@ -3,6 +3,7 @@
  * Kernel reference runner over libbpf: open, set maps, load, BPF_PROG_TEST_RUN, dump. The
  * choices (ctx, repeat, pinning, buffer sizes) are explained in include/nicsim/kref.h.
  */
+#include "nicsim/util.h"
 #include "nicsim/kref.h"
 
 #include <dirent.h>
@@ -70,18 +71,6 @@ struct nicsim_kref {
     uint64_t lost;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static const char *unavailable_why(int e)
 {
     switch (e) {
@@ -105,7 +94,7 @@ int nicsim_kref__probe(char *err, size_t errlen)
     int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "nicsim_probe", "GPL", insns, 2, NULL);
     if (fd < 0) {
         int e = -fd;
-        set_err(err, errlen, "kernel comparison unavailable: %s", unavailable_why(e));
+        nicsim_errf(err, errlen, "kernel comparison unavailable: %s", unavailable_why(e));
         return e == EPERM || e == EACCES ? -EPERM : -e;
     }
     uint8_t pkt[ETH_HLEN_BYTES] = {0};
@@ -114,13 +103,13 @@ int nicsim_kref__probe(char *err, size_t errlen)
     close(fd);
     if (rc < 0) {
         int e = errno;
-        set_err(err, errlen, "kernel comparison unavailable: BPF_PROG_TEST_RUN fails: %s",
-                unavailable_why(e));
+        nicsim_errf(err, errlen, "kernel comparison unavailable: BPF_PROG_TEST_RUN fails: %s",
+                    unavailable_why(e));
         return e == EPERM ? -EPERM : -e;
     }
     if (topts.retval != XDP_PASS) {
-        set_err(err, errlen, "BPF_PROG_TEST_RUN returned %u for a program returning XDP_PASS",
-                topts.retval);
+        nicsim_errf(err, errlen, "BPF_PROG_TEST_RUN returned %u for a program returning XDP_PASS",
+                    topts.retval);
         return -EIO;
     }
     return 0;
@@ -209,10 +198,10 @@ static int check_bpffs(char *err, size_t errlen)
     if (mount("bpf", BPFFS_ROOT, "bpf", 0, NULL) == 0)
         return 0;
     int e = errno;
-    set_err(err, errlen,
-            "the object pins maps, which needs bpffs at " BPFFS_ROOT
-            ", and mounting it failed (%s): mount -t bpf bpf " BPFFS_ROOT,
-            strerror(e));
+    nicsim_errf(err, errlen,
+                "the object pins maps, which needs bpffs at " BPFFS_ROOT
+                ", and mounting it failed (%s): mount -t bpf bpf " BPFFS_ROOT,
+                strerror(e));
     return -e;
 }
 
@@ -234,18 +223,18 @@ static int choose_prog(struct nicsim_kref *k, const char *name, char *err, size_
             k->prog = p;
     }
     if (name && !k->prog) {
-        set_err(err, errlen, "%s: no XDP program named '%s' (it has: %s)", k->path, name,
-                n_xdp ? names : "none");
+        nicsim_errf(err, errlen, "%s: no XDP program named '%s' (it has: %s)", k->path, name,
+                    n_xdp ? names : "none");
         return -ENOENT;
     }
     if (!name && n_xdp == 0) {
-        set_err(err, errlen, "%s: no XDP program (SEC(\"xdp\"))", k->path);
+        nicsim_errf(err, errlen, "%s: no XDP program (SEC(\"xdp\"))", k->path);
         return -ENOENT;
     }
     if (!name && n_xdp > 1) {
         k->prog = NULL;
-        set_err(err, errlen, "%s: %zu XDP programs (%s): choose one by name", k->path, n_xdp,
-                names);
+        nicsim_errf(err, errlen, "%s: %zu XDP programs (%s): choose one by name", k->path, n_xdp,
+                    names);
         return -EINVAL;
     }
     return 0;
@@ -270,7 +259,7 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
         goto fail;
     if (ncpus <= 0) {
         rc = ncpus ? ncpus : -EINVAL;
-        set_err(err, errlen, "cannot count the possible CPUs: %s", strerror(-rc));
+        nicsim_errf(err, errlen, "cannot count the possible CPUs: %s", strerror(-rc));
         goto fail;
     }
     k->ncpus = (uint32_t)ncpus;
@@ -279,7 +268,7 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
     k->obj = bpf_object__open_file(path, &oopts);
     if (!k->obj) {
         rc = -errno;
-        set_err(err, errlen, "%s: cannot open as a BPF object: %s", path, strerror(errno));
+        nicsim_errf(err, errlen, "%s: cannot open as a BPF object: %s", path, strerror(errno));
         goto fail;
     }
     rc = choose_prog(k, o.prog_name, err, errlen);
@@ -453,9 +442,9 @@ static int write_entries(struct kref_map *m, const struct nicsim_mapjson_entries
         }
         if (bpf_map_update_elem(fd, nicsim_mapjson_entries__key(e, i), v, BPF_ANY) < 0) {
             rc = -errno;
-            set_err(err, errlen, "map '%s': entry %zu: the kernel refuses the update: %s%s",
-                    m->name, i, strerror(errno),
-                    errno == E2BIG ? " (the map is full, or the key is past max_entries)" : "");
+            nicsim_errf(err, errlen, "map '%s': entry %zu: the kernel refuses the update: %s%s",
+                        m->name, i, strerror(errno),
+                        errno == E2BIG ? " (the map is full, or the key is past max_entries)" : "");
             break;
         }
     }
@@ -470,12 +459,14 @@ static int set_global_initial(struct kref_map *m, const struct nicsim_mapjson_en
     if (e->count == 0)
         return 0;
     if (e->count > 1 || e->key_size != 4 || memcmp(e->keys, zero_key, 4) != 0) {
-        set_err(err, errlen, "map '%s' is global data: it has one entry, key 0 (4 bytes)", m->name);
+        nicsim_errf(err, errlen, "map '%s' is global data: it has one entry, key 0 (4 bytes)",
+                    m->name);
         return -EINVAL;
     }
     int rc = bpf_map__set_initial_value(m->map, e->values, e->value_stride);
     if (rc)
-        set_err(err, errlen, "map '%s': cannot set its initial value: %s", m->name, strerror(-rc));
+        nicsim_errf(err, errlen, "map '%s': cannot set its initial value: %s", m->name,
+                    strerror(-rc));
     return rc;
 }
 
@@ -484,35 +475,37 @@ int nicsim_kref__map_set(struct nicsim_kref *k, const char *map_name,
 {
     int idx = nicsim_kref__map_index(k, map_name);
     if (idx < 0) {
-        set_err(err, errlen, "%s: no map named '%s'", k->path, map_name);
+        nicsim_errf(err, errlen, "%s: no map named '%s'", k->path, map_name);
         return -ENOENT;
     }
     struct kref_map *m = &k->maps[idx];
     const struct nicsim_mapjson_layout *l = &m->info.layout;
     if (m->info.type == BPF_MAP_TYPE_PROG_ARRAY) {
-        set_err(err, errlen,
-                "map '%s' is a prog array: its values are program fds; set its slots by program "
-                "name instead",
-                m->name);
+        nicsim_errf(
+            err, errlen,
+            "map '%s' is a prog array: its values are program fds; set its slots by program "
+            "name instead",
+            m->name);
         return -EINVAL;
     }
     if (!m->info.dumpable && !m->info.global_data) {
-        set_err(err, errlen, "map '%s' (type %u) has no entries user space can set", m->name,
-                m->info.type);
+        nicsim_errf(err, errlen, "map '%s' (type %u) has no entries user space can set", m->name,
+                    m->info.type);
         return -EINVAL;
     }
     if (e->key_size != l->key_size || e->value_stride != nicsim_mapjson_layout__value_stride(l)) {
-        set_err(err, errlen,
-                "map '%s': entries have %zu-byte keys and %zu-byte values, the map %u and %zu",
-                m->name, e->key_size, e->value_stride, l->key_size,
-                nicsim_mapjson_layout__value_stride(l));
+        nicsim_errf(err, errlen,
+                    "map '%s': entries have %zu-byte keys and %zu-byte values, the map %u and %zu",
+                    m->name, e->key_size, e->value_stride, l->key_size,
+                    nicsim_mapjson_layout__value_stride(l));
         return -EINVAL;
     }
     if (!k->loaded && m->info.global_data)
         return set_global_initial(m, e, err, errlen);
     if (k->loaded) {
         if (m->info.frozen) {
-            set_err(err, errlen, "map '%s' is read-only once loaded; set it before load", m->name);
+            nicsim_errf(err, errlen, "map '%s' is read-only once loaded; set it before load",
+                        m->name);
             return -EROFS;
         }
         return write_entries(m, e, err, errlen);
@@ -535,7 +528,7 @@ int nicsim_kref__map_set_dir(struct nicsim_kref *k, const char *dir, char *err, 
     DIR *d = opendir(dir);
     if (!d) {
         int e = errno;
-        set_err(err, errlen, "%s: %s", dir, strerror(e));
+        nicsim_errf(err, errlen, "%s: %s", dir, strerror(e));
         return -e;
     }
     int rc = 0;
@@ -550,7 +543,7 @@ int nicsim_kref__map_set_dir(struct nicsim_kref *k, const char *dir, char *err, 
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
         int idx = nicsim_kref__map_index(k, name);
         if (idx < 0) {
-            set_err(err, errlen, "%s: %s has no map named '%s'", path, k->path, name);
+            nicsim_errf(err, errlen, "%s: %s has no map named '%s'", path, k->path, name);
             rc = -ENOENT;
             break;
         }
@@ -569,14 +562,14 @@ static int apply_tail(struct nicsim_kref *k, const struct kref_tail *t, char *er
     struct bpf_program *p = bpf_object__find_program_by_name(k->obj, t->prog);
     int pfd = p ? bpf_program__fd(p) : -1;
     if (pfd < 0) {
-        set_err(err, errlen, "map '%s' slot %u: program '%s' is not loaded", k->maps[t->map].name,
-                t->index, t->prog);
+        nicsim_errf(err, errlen, "map '%s' slot %u: program '%s' is not loaded",
+                    k->maps[t->map].name, t->index, t->prog);
         return -ENOENT;
     }
     if (bpf_map_update_elem(bpf_map__fd(k->maps[t->map].map), &t->index, &pfd, BPF_ANY) < 0) {
         int e = errno;
-        set_err(err, errlen, "map '%s' slot %u = '%s': the kernel refuses it: %s",
-                k->maps[t->map].name, t->index, t->prog, strerror(e));
+        nicsim_errf(err, errlen, "map '%s' slot %u = '%s': the kernel refuses it: %s",
+                    k->maps[t->map].name, t->index, t->prog, strerror(e));
         return -e;
     }
     return 0;
@@ -587,16 +580,16 @@ int nicsim_kref__set_tail_call(struct nicsim_kref *k, const char *map_name, uint
 {
     int idx = nicsim_kref__map_index(k, map_name);
     if (idx < 0 || k->maps[idx].info.type != BPF_MAP_TYPE_PROG_ARRAY) {
-        set_err(err, errlen, "%s: no prog array named '%s'", k->path, map_name);
+        nicsim_errf(err, errlen, "%s: no prog array named '%s'", k->path, map_name);
         return -ENOENT;
     }
     if (index >= k->maps[idx].info.max_entries) {
-        set_err(err, errlen, "map '%s': slot %u is past its %u entries", map_name, index,
-                k->maps[idx].info.max_entries);
+        nicsim_errf(err, errlen, "map '%s': slot %u is past its %u entries", map_name, index,
+                    k->maps[idx].info.max_entries);
         return -E2BIG;
     }
     if (!bpf_object__find_program_by_name(k->obj, prog_name)) {
-        set_err(err, errlen, "%s: no program named '%s'", k->path, prog_name);
+        nicsim_errf(err, errlen, "%s: no program named '%s'", k->path, prog_name);
         return -ENOENT;
     }
     struct kref_tail t = {.map = (size_t)idx, .index = index, .prog = strdup(prog_name)};
@@ -646,7 +639,7 @@ static int dump_batch(const struct kref_map *m, int fd, struct nicsim_mapjson_en
                 rc = -EOPNOTSUPP;
             else {
                 rc = -e;
-                set_err(err, errlen, "map '%s': batch lookup fails: %s", m->name, strerror(e));
+                nicsim_errf(err, errlen, "map '%s': batch lookup fails: %s", m->name, strerror(e));
             }
             break;
         }
@@ -681,7 +674,7 @@ int nicsim_kref__map_dump(const struct nicsim_kref *k, size_t i, struct nicsim_m
     const struct kref_map *m = &k->maps[i];
     nicsim_mapjson_entries__init(out, &m->info.layout);
     if (!k->loaded) {
-        set_err(err, errlen, "map '%s': the object is not loaded", m->name);
+        nicsim_errf(err, errlen, "map '%s': the object is not loaded", m->name);
         return -EINVAL;
     }
     if (!m->info.dumpable)
@@ -700,8 +693,8 @@ int nicsim_kref__map_dump(const struct nicsim_kref *k, size_t i, struct nicsim_m
         if (bpf_map_get_next_key(fd, cur, next) < 0) {
             if (errno != ENOENT) {
                 rc = -errno;
-                set_err(err, errlen, "map '%s': cannot walk its keys: %s", m->name,
-                        strerror(errno));
+                nicsim_errf(err, errlen, "map '%s': cannot walk its keys: %s", m->name,
+                            strerror(errno));
             }
             break;
         }
@@ -711,7 +704,7 @@ int nicsim_kref__map_dump(const struct nicsim_kref *k, size_t i, struct nicsim_m
             if (errno == ENOENT)
                 continue; /* an empty devmap slot, or an entry deleted meanwhile */
             rc = -errno;
-            set_err(err, errlen, "map '%s': lookup fails: %s", m->name, strerror(errno));
+            nicsim_errf(err, errlen, "map '%s': lookup fails: %s", m->name, strerror(errno));
             break;
         }
         const uint8_t *v = kv;
@@ -749,8 +742,8 @@ static int open_event_buffers(struct nicsim_kref *k, char *err, size_t errlen)
                 rc = k->rb ? 0 : -errno;
             }
             if (rc) {
-                set_err(err, errlen, "map '%s': cannot read the ring buffer: %s", m->name,
-                        strerror(-rc));
+                nicsim_errf(err, errlen, "map '%s': cannot read the ring buffer: %s", m->name,
+                            strerror(-rc));
                 return rc;
             }
         } else if (m->info.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
@@ -758,8 +751,8 @@ static int open_event_buffers(struct nicsim_kref *k, char *err, size_t errlen)
                 perf_buffer__new(fd, PERF_PAGES, perf_sample, perf_lost, &k->sinks[i], NULL);
             if (!k->pbs[i]) {
                 int rc = -errno;
-                set_err(err, errlen, "map '%s': cannot open its perf buffers: %s", m->name,
-                        strerror(errno));
+                nicsim_errf(err, errlen, "map '%s': cannot open its perf buffers: %s", m->name,
+                            strerror(errno));
                 return rc;
             }
         }
@@ -785,7 +778,7 @@ static const char *log_tail(const char *log, int lines)
 int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
 {
     if (k->loaded) {
-        set_err(err, errlen, "%s is already loaded", k->path);
+        nicsim_errf(err, errlen, "%s is already loaded", k->path);
         return -EALREADY;
     }
     int rc = nicsim_kref__probe(err, errlen);
@@ -795,12 +788,13 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
     rc = bpf_object__load(k->obj);
     if (rc) {
         if (rc == -EPERM) {
-            set_err(err, errlen, "kernel comparison unavailable: loading %s: %s", k->path,
-                    unavailable_why(EPERM));
+            nicsim_errf(err, errlen, "kernel comparison unavailable: loading %s: %s", k->path,
+                        unavailable_why(EPERM));
             return rc;
         }
-        set_err(err, errlen, "%s: the kernel refuses to load it (%s)%s%s", k->path, strerror(-rc),
-                k->log[0] ? "; verifier log ends:\n" : "", k->log[0] ? log_tail(k->log, 4) : "");
+        nicsim_errf(err, errlen, "%s: the kernel refuses to load it (%s)%s%s", k->path,
+                    strerror(-rc), k->log[0] ? "; verifier log ends:\n" : "",
+                    k->log[0] ? log_tail(k->log, 4) : "");
         return rc;
     }
     k->loaded = true;
@@ -925,8 +919,8 @@ static int snapshot_restore(struct nicsim_kref *k, const struct snapshot *s, cha
                 if (nicsim_mapjson_entries__find(&s->maps[i], key) < 0 &&
                     bpf_map_delete_elem(bpf_map__fd(m->map), key) < 0 && errno != ENOENT) {
                     rc = -errno;
-                    set_err(err, errlen, "map '%s': cannot restore it after timing: %s", m->name,
-                            strerror(errno));
+                    nicsim_errf(err, errlen, "map '%s': cannot restore it after timing: %s",
+                                m->name, strerror(errno));
                 }
             }
             nicsim_mapjson_entries__free(&now);
@@ -944,17 +938,19 @@ static int explain_run_error(struct nicsim_kref *k, int e, uint32_t len, char *e
 {
     bool frags = bpf_program__flags(k->prog) & BPF_F_XDP_HAS_FRAGS;
     if (e == EINVAL && len < ETH_HLEN_BYTES)
-        set_err(err, errlen,
-                "packet of %u bytes: BPF_PROG_TEST_RUN refuses XDP packets shorter than %u bytes "
-                "(ETH_HLEN)",
-                len, ETH_HLEN_BYTES);
+        nicsim_errf(
+            err, errlen,
+            "packet of %u bytes: BPF_PROG_TEST_RUN refuses XDP packets shorter than %u bytes "
+            "(ETH_HLEN)",
+            len, ETH_HLEN_BYTES);
     else if (e == EINVAL && len > XDP_MAX_LINEAR && !frags)
-        set_err(err, errlen,
-                "packet of %u bytes: BPF_PROG_TEST_RUN gives a program without frags support "
-                "(SEC(\"xdp.frags\")) at most %u bytes",
-                len, XDP_MAX_LINEAR);
+        nicsim_errf(err, errlen,
+                    "packet of %u bytes: BPF_PROG_TEST_RUN gives a program without frags support "
+                    "(SEC(\"xdp.frags\")) at most %u bytes",
+                    len, XDP_MAX_LINEAR);
     else
-        set_err(err, errlen, "packet of %u bytes: BPF_PROG_TEST_RUN fails: %s", len, strerror(e));
+        nicsim_errf(err, errlen, "packet of %u bytes: BPF_PROG_TEST_RUN fails: %s", len,
+                    strerror(e));
     return -e;
 }
 
@@ -967,12 +963,13 @@ int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
         memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
     memset(res, 0, sizeof(*res));
     if (!k->loaded) {
-        set_err(err, errlen, "%s is not loaded", k->path);
+        nicsim_errf(err, errlen, "%s is not loaded", k->path);
         return -EINVAL;
     }
     if (o.meta_in_len % 4 || o.meta_in_len > XDP_META_MAX_IN) {
-        set_err(err, errlen, "metadata of %u bytes: the kernel takes a multiple of 4, at most %u",
-                o.meta_in_len, XDP_META_MAX_IN);
+        nicsim_errf(err, errlen,
+                    "metadata of %u bytes: the kernel takes a multiple of 4, at most %u",
+                    o.meta_in_len, XDP_META_MAX_IN);
         return -EINVAL;
     }
     uint32_t in_len = o.meta_in_len + len;
@@ -1019,8 +1016,8 @@ int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
      * length, data_end the end of the linear part. */
     uint32_t meta = ctx_out.data, end = ctx_out.data_end;
     if (meta > end || end > topts.data_size_out) {
-        set_err(err, errlen, "the kernel reports data %u, data_end %u for %u output bytes", meta,
-                end, topts.data_size_out);
+        nicsim_errf(err, errlen, "the kernel reports data %u, data_end %u for %u output bytes",
+                    meta, end, topts.data_size_out);
         free(in);
         return -EIO;
     }

@@ -3,6 +3,7 @@
  * bpftool map JSON, read and written with jansson. See include/nicsim/mapjson.h for the forms
  * accepted and produced.
  */
+#include "nicsim/util.h"
 #include "nicsim/mapjson.h"
 
 #include <errno.h>
@@ -12,18 +13,6 @@
 #include <string.h>
 
 #include <jansson.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static const char *map_name(const struct nicsim_mapjson_layout *l)
 {
@@ -155,13 +144,13 @@ static int parse_bytes(const json_t *arr, size_t idx, const char *field, uint8_t
                        size_t errlen)
 {
     if (!json_is_array(arr)) {
-        set_err(err, errlen, "entry %zu: %s is not an array of bytes", idx, field);
+        nicsim_errf(err, errlen, "entry %zu: %s is not an array of bytes", idx, field);
         return -EINVAL;
     }
     size_t n = json_array_size(arr);
     if (n != size) {
-        set_err(err, errlen, "entry %zu: %s has %zu byte%s, map '%s' has %s %zu", idx, field, n,
-                n == 1 ? "" : "s", map_name(l), size_what, size);
+        nicsim_errf(err, errlen, "entry %zu: %s has %zu byte%s, map '%s' has %s %zu", idx, field, n,
+                    n == 1 ? "" : "s", map_name(l), size_what, size);
         return -EINVAL;
     }
     for (size_t i = 0; i < n; i++) {
@@ -169,7 +158,7 @@ static int parse_bytes(const json_t *arr, size_t idx, const char *field, uint8_t
         if (!parse_byte(b, &out[i])) {
             char shown[64];
             describe(b, shown, sizeof(shown));
-            set_err(err, errlen, "entry %zu: %s[%zu]: %s is not a byte", idx, field, i, shown);
+            nicsim_errf(err, errlen, "entry %zu: %s[%zu]: %s is not a byte", idx, field, i, shown);
             return -EINVAL;
         }
     }
@@ -180,8 +169,8 @@ static int parse_percpu_values(const json_t *values, size_t idx, uint8_t *out,
                                const struct nicsim_mapjson_layout *l, char *err, size_t errlen)
 {
     if (!json_is_array(values)) {
-        set_err(err, errlen, "entry %zu: values is not an array of {\"cpu\", \"value\"} objects",
-                idx);
+        nicsim_errf(err, errlen,
+                    "entry %zu: values is not an array of {\"cpu\", \"value\"} objects", idx);
         return -EINVAL;
     }
     bool *seen = calloc(l->ncpus ? l->ncpus : 1, sizeof(*seen));
@@ -193,39 +182,39 @@ static int parse_percpu_values(const json_t *values, size_t idx, uint8_t *out,
     json_array_foreach(values, i, v)
     {
         if (!json_is_object(v)) {
-            set_err(err, errlen, "entry %zu: values[%zu]: not an object", idx, i);
+            nicsim_errf(err, errlen, "entry %zu: values[%zu]: not an object", idx, i);
             rc = -EINVAL;
             break;
         }
         const json_t *cpu = json_object_get(v, "cpu");
         if (!cpu) {
-            set_err(err, errlen, "entry %zu: values[%zu]: no 'cpu'", idx, i);
+            nicsim_errf(err, errlen, "entry %zu: values[%zu]: no 'cpu'", idx, i);
             rc = -EINVAL;
             break;
         }
         if (!json_is_integer(cpu)) {
-            set_err(err, errlen, "entry %zu: values[%zu]: cpu is not an integer", idx, i);
+            nicsim_errf(err, errlen, "entry %zu: values[%zu]: cpu is not an integer", idx, i);
             rc = -EINVAL;
             break;
         }
         json_int_t c = json_integer_value(cpu);
         if (c < 0 || c >= (json_int_t)l->ncpus) {
-            set_err(err, errlen,
-                    "entry %zu: values[%zu]: cpu %lld is out of range, map '%s' has %u CPUs", idx,
-                    i, (long long)c, map_name(l), l->ncpus);
+            nicsim_errf(err, errlen,
+                        "entry %zu: values[%zu]: cpu %lld is out of range, map '%s' has %u CPUs",
+                        idx, i, (long long)c, map_name(l), l->ncpus);
             rc = -EINVAL;
             break;
         }
         if (seen[c]) {
-            set_err(err, errlen, "entry %zu: values[%zu]: cpu %lld appears twice", idx, i,
-                    (long long)c);
+            nicsim_errf(err, errlen, "entry %zu: values[%zu]: cpu %lld appears twice", idx, i,
+                        (long long)c);
             rc = -EINVAL;
             break;
         }
         seen[c] = true;
         const json_t *value = json_object_get(v, "value");
         if (!value) {
-            set_err(err, errlen, "entry %zu: values[%zu]: no 'value'", idx, i);
+            nicsim_errf(err, errlen, "entry %zu: values[%zu]: no 'value'", idx, i);
             rc = -EINVAL;
             break;
         }
@@ -245,14 +234,14 @@ static int parse_entry(const json_t *ent, size_t idx, uint8_t *key, uint8_t *val
                        const struct nicsim_mapjson_layout *l, char *err, size_t errlen)
 {
     if (!json_is_object(ent)) {
-        set_err(err, errlen, "entry %zu: not an object with 'key' and 'value'", idx);
+        nicsim_errf(err, errlen, "entry %zu: not an object with 'key' and 'value'", idx);
         return -EINVAL;
     }
     const json_t *k = json_object_get(ent, "key");
     const json_t *v = json_object_get(ent, "value");
     const json_t *vs = json_object_get(ent, "values");
     if (!k) {
-        set_err(err, errlen, "entry %zu: no 'key'", idx);
+        nicsim_errf(err, errlen, "entry %zu: no 'key'", idx);
         return -EINVAL;
     }
     if (json_is_object(v) && json_object_get(v, "error"))
@@ -261,18 +250,18 @@ static int parse_entry(const json_t *ent, size_t idx, uint8_t *key, uint8_t *val
     if (rc)
         return rc;
     if (v && vs) {
-        set_err(err, errlen, "entry %zu: both 'value' and 'values'; give one", idx);
+        nicsim_errf(err, errlen, "entry %zu: both 'value' and 'values'; give one", idx);
         return -EINVAL;
     }
     if (!v && !vs) {
-        set_err(err, errlen, "entry %zu: no 'value'%s", idx, l->per_cpu ? " or 'values'" : "");
+        nicsim_errf(err, errlen, "entry %zu: no 'value'%s", idx, l->per_cpu ? " or 'values'" : "");
         return -EINVAL;
     }
     if (vs) {
         if (!l->per_cpu) {
-            set_err(err, errlen,
-                    "entry %zu: 'values' (per-CPU values) given, but map '%s' is not per-CPU", idx,
-                    map_name(l));
+            nicsim_errf(err, errlen,
+                        "entry %zu: 'values' (per-CPU values) given, but map '%s' is not per-CPU",
+                        idx, map_name(l));
             return -EINVAL;
         }
         memset(value, 0, nicsim_mapjson_layout__value_stride(l));
@@ -290,12 +279,12 @@ static int parse_entry(const json_t *ent, size_t idx, uint8_t *key, uint8_t *val
 static int check_layout(const struct nicsim_mapjson_layout *l, char *err, size_t errlen)
 {
     if (l->key_size == 0 || l->value_size == 0) {
-        set_err(err, errlen, "map '%s' has key_size %u and value_size %u; both must be > 0",
-                map_name(l), l->key_size, l->value_size);
+        nicsim_errf(err, errlen, "map '%s' has key_size %u and value_size %u; both must be > 0",
+                    map_name(l), l->key_size, l->value_size);
         return -EINVAL;
     }
     if (l->per_cpu && l->ncpus == 0) {
-        set_err(err, errlen, "map '%s' is per-CPU but has 0 CPUs", map_name(l));
+        nicsim_errf(err, errlen, "map '%s' is per-CPU but has 0 CPUs", map_name(l));
         return -EINVAL;
     }
     return 0;
@@ -327,7 +316,8 @@ static int parse_root(const json_t *root, const struct nicsim_mapjson_layout *l,
                       struct nicsim_mapjson_entries *out, char *err, size_t errlen)
 {
     if (!json_is_array(root)) {
-        set_err(err, errlen, "expected a JSON array of entries (as `bpftool -j map dump` prints)");
+        nicsim_errf(err, errlen,
+                    "expected a JSON array of entries (as `bpftool -j map dump` prints)");
         return -EINVAL;
     }
     size_t stride = nicsim_mapjson_layout__value_stride(l);
@@ -351,8 +341,8 @@ static int parse_root(const json_t *root, const struct nicsim_mapjson_layout *l,
         if (rc)
             break;
         if (nicsim_mapjson_entries__find(out, key) >= 0) {
-            set_err(err, errlen, "entry %zu: key duplicates entry %zu", i,
-                    earlier_entry(root, i, key, l));
+            nicsim_errf(err, errlen, "entry %zu: key duplicates entry %zu", i,
+                        earlier_entry(root, i, key, l));
             rc = -EINVAL;
             break;
         }
@@ -375,7 +365,7 @@ int nicsim_mapjson__parse(const char *json, const struct nicsim_mapjson_layout *
     json_error_t jerr;
     json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        set_err(err, errlen, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+        nicsim_errf(err, errlen, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
         return -EINVAL;
     }
     rc = parse_root(root, l, out, err, errlen);
@@ -390,7 +380,7 @@ int nicsim_mapjson__read_file(const char *path, const struct nicsim_mapjson_layo
     FILE *f = fopen(path, "rb");
     if (!f) {
         int e = errno;
-        set_err(err, errlen, "%s: %s", path, strerror(e));
+        nicsim_errf(err, errlen, "%s: %s", path, strerror(e));
         return -e;
     }
     size_t cap = 4096, len = 0;
@@ -415,7 +405,7 @@ int nicsim_mapjson__read_file(const char *path, const struct nicsim_mapjson_layo
         return -ENOMEM;
     if (rd_err) {
         free(buf);
-        set_err(err, errlen, "%s: read error", path);
+        nicsim_errf(err, errlen, "%s: read error", path);
         return -EIO;
     }
     buf[len] = '\0';
@@ -423,7 +413,7 @@ int nicsim_mapjson__read_file(const char *path, const struct nicsim_mapjson_layo
     int rc = nicsim_mapjson__parse(buf, l, out, msg, sizeof(msg));
     free(buf);
     if (rc)
-        set_err(err, errlen, "%s: %s", path, msg);
+        nicsim_errf(err, errlen, "%s: %s", path, msg);
     return rc;
 }
 
@@ -522,15 +512,15 @@ int nicsim_mapjson__write_file(const char *path, const struct nicsim_mapjson_lay
     char *s = nicsim_mapjson__format(l, e, flags);
     if (!s) {
         int rc = -errno;
-        set_err(err, errlen, "map '%s': cannot format its entries: %s", map_name(l),
-                strerror(errno));
+        nicsim_errf(err, errlen, "map '%s': cannot format its entries: %s", map_name(l),
+                    strerror(errno));
         return rc;
     }
     bool to_stdout = strcmp(path, "-") == 0;
     FILE *f = to_stdout ? stdout : fopen(path, "w");
     if (!f) {
         int rc = -errno;
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        nicsim_errf(err, errlen, "%s: %s", path, strerror(errno));
         free(s);
         return rc;
     }
@@ -539,7 +529,7 @@ int nicsim_mapjson__write_file(const char *path, const struct nicsim_mapjson_lay
     ok = (to_stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
     free(s);
     if (!ok) {
-        set_err(err, errlen, "%s: write error", path);
+        nicsim_errf(err, errlen, "%s: write error", path);
         return -EIO;
     }
     return 0;

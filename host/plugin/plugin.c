@@ -7,6 +7,7 @@
  * Reads the program as hex bytes on standard input, prints r0 in hex on standard output and exits
  * 0; on a refused program or a trap, exits 1 with the reason on standard error.
  */
+#include "nicsim/util.h"
 #include "bpfconf.h"
 
 #include <errno.h>
@@ -22,30 +23,6 @@ static void usage(FILE *f)
                "  --model c     the C cycle model (the only model in this build)\n"
                "  --budget N    instruction budget before the watchdog ends the run\n"
                "  --stats       print instructions and cycles on standard error\n");
-}
-
-static char *read_all(FILE *f)
-{
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (buf)
-        buf[n] = 0;
-    return buf;
 }
 
 int main(int argc, char **argv)
@@ -88,7 +65,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    char *text = read_all(stdin);
+    char *text = nicsim_read_all(stdin, NULL);
     if (!text) {
         fprintf(stderr, "nicsim-plugin: cannot read the program: %s\n", strerror(errno));
         return 1;

@@ -4,12 +4,12 @@
  * map unit is served from the firmware's map store (include/nicsim/system.h).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nicsim/system.h"
+#include "nicsim/util.h"
 
 #include "nicsim/core.h"
 #include "nicsim/drv.h"
@@ -37,17 +37,6 @@ struct nicsim_sys {
     /* Port programs set by the firmware before the datapath existed (never in practice). */
     uint32_t pending_port_prog[NICSIM_DP_MAX_PORTS];
 };
-
-static void say(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !len)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-}
 
 static struct nicsim_fw_maps *sys_maps(struct nicsim_sys *sys)
 {
@@ -155,7 +144,8 @@ static int core_load(void *ctx, const struct nicsim_fw_prog_desc *d, char *msg, 
     }
     p = nicsim_prog__load(d->insns, d->n, &po, &e);
     if (!p) {
-        say(msg, msg_len, "core refuses program %u: insn %d: %s", d->prog_id, e.index, e.msg);
+        nicsim_errf(msg, msg_len, "core refuses program %u: insn %ld: %s", d->prog_id, e.index,
+                    e.msg);
         return -EINVAL;
     }
     sys->progs[sys->n_progs].id = d->prog_id;
@@ -246,14 +236,14 @@ struct nicsim_sys *nicsim_sys__new(const struct nicsim_sys_opts *opts, char *err
     o.clock_mhz = o.clock_mhz ? o.clock_mhz : 250;
     o.mtu = o.mtu ? o.mtu : 1500;
     if (o.n_ports > NICSIM_DP_MAX_PORTS || o.n_cores > NICSIM_DP_MAX_CORES) {
-        say(err, err_len, "at most %d ports and %d cores", NICSIM_DP_MAX_PORTS,
-            NICSIM_DP_MAX_CORES);
+        nicsim_errf(err, err_len, "at most %d ports and %d cores", NICSIM_DP_MAX_PORTS,
+                    NICSIM_DP_MAX_CORES);
         errno = EINVAL;
         return NULL;
     }
     sys = calloc(1, sizeof(*sys));
     if (!sys) {
-        say(err, err_len, "out of memory");
+        nicsim_errf(err, err_len, "out of memory");
         return NULL;
     }
     sys->n_ports = o.n_ports;
@@ -267,17 +257,17 @@ struct nicsim_sys *nicsim_sys__new(const struct nicsim_sys_opts *opts, char *err
     no.core_ctx = sys;
     sys->nic = nicsim_nic__new(&no);
     if (!sys->nic) {
-        say(err, err_len, "NIC device: %s", strerror(errno));
+        nicsim_errf(err, err_len, "NIC device: %s", strerror(errno));
         goto fail;
     }
     sys->kern = nicsim_kern__new(&ko);
     if (!sys->kern) {
-        say(err, err_len, "kernel emulation: %s", strerror(errno));
+        nicsim_errf(err, err_len, "kernel emulation: %s", strerror(errno));
         goto fail;
     }
     sys->drv = nicsim_drv__probe(sys->kern, nicsim_nic__ctrl(sys->nic), &dro);
     if (!sys->drv) {
-        say(err, err_len, "driver probe: %s", strerror(errno));
+        nicsim_errf(err, err_len, "driver probe: %s", strerror(errno));
         goto fail;
     }
     dpo.n_ports = o.n_ports;
@@ -293,7 +283,7 @@ struct nicsim_sys *nicsim_sys__new(const struct nicsim_sys_opts *opts, char *err
     dpo.maps_ctx = sys;
     sys->dp = nicsim_dp__new(&dpo);
     if (!sys->dp) {
-        say(err, err_len, "datapath: %s", strerror(errno));
+        nicsim_errf(err, err_len, "datapath: %s", strerror(errno));
         goto fail;
     }
     for (uint32_t p = 0; p < o.n_ports; p++)
