@@ -60,7 +60,7 @@ fuzz_tree() {
     [ "${NICSIM_SOAK:-0}" = 1 ] && secs=${NICSIM_FUZZ_SECONDS:-600}
     CC=clang CXX=clang++ cmake -S "$top" -B "$fuzz" -DNICSIM_FUZZ=ON \
         -DNICSIM_FUZZ_SECONDS="$secs" >/dev/null
-    cmake --build "$fuzz" -j "$jobs" --target cmsg_fuzz elf_fuzz
+    cmake --build "$fuzz" -j "$jobs" --target cmsg_fuzz elf_fuzz verifier_fuzz image_fuzz
     (cd "$fuzz" && ctest -L fuzz --output-on-failure -j "$jobs")
 }
 

@@ -56,6 +56,12 @@
 #define REG_FP          10
 #define MAX_STACK       NICSIM_MAX_BPF_STACK
 #define MAX_LOOP_STATES 64
+/* Besides the kernel's limit on processed instructions, a limit on the work spent on states:
+ * every copy (a branch, a checkpoint), comparison and hash of a state costs its frame slots
+ * (registers plus 8-byte stack slots). Programs with deep call chains and full stacks could
+ * otherwise make each of the 1M instructions cost thousands of slots; realistic programs stay
+ * far below. */
+#define STATE_WORK_LIMIT (48ull << 20)
 
 enum { STACK_INVALID = 0, STACK_MISC, STACK_SPILL, STACK_ZERO };
 
@@ -76,6 +82,7 @@ struct vstate {
     uint32_t branches;     /* unfinished paths through this state */
     uint32_t hit, miss;
     int insn_idx;
+    uint64_t hash;          /* checkpoints: state_hash() at insn_idx */
     struct vstate *next_at; /* explored states at the same instruction */
 };
 
@@ -101,6 +108,7 @@ struct venv {
     struct pending *stack;
     uint32_t n_stack, cap_stack;
     uint32_t insn_processed, jmps_processed, prev_jmps, prev_insns;
+    uint64_t state_work; /* frame slots copied, compared or hashed (STATE_WORK_LIMIT) */
     uint32_t id_gen;
     int insn_idx, prev_insn_idx;
     int err_insn;
@@ -528,44 +536,63 @@ static int regsafe(const struct nicsim_reg_state *old, const struct nicsim_reg_s
     }
 }
 
+/* Slot types of stack bytes [k, k + 8) of a frame (depth is a multiple of 8), 0 (all
+ * STACK_INVALID) beyond its depth. */
+static uint64_t stype_word(const struct frame *f, uint32_t k)
+{
+    uint64_t w = 0;
+
+    if (k < f->depth)
+        memcpy(&w, &f->stype[k], sizeof(w));
+    return w;
+}
+
 static int stacksafe(const struct frame *old, const struct frame *cur, struct idmap *m, int exact)
 {
     uint32_t n = old->depth > cur->depth ? old->depth : cur->depth;
 
-    for (uint32_t k = 0; k < n; k++) {
-        uint8_t ot = k < old->depth ? old->stype[k] : STACK_INVALID;
-        uint8_t ct = k < cur->depth ? cur->stype[k] : STACK_INVALID;
+    for (uint32_t k0 = 0; k0 < n; k0 += 8) {
+        uint64_t ow = stype_word(old, k0), cw = stype_word(cur, k0);
 
-        if (exact) {
-            if (ot != ct)
-                return 0;
-            if (ot == STACK_SPILL && k % 8 == 0 &&
-                !regsafe(&old->spill[k / 8], &cur->spill[k / 8], m, 1))
+        /* The common cases 8 bytes at a time: nothing written in old, or the same slot types
+         * (then only a spilled register needs a look). */
+        if (!exact && !ow)
+            continue;
+        if (ow == cw) {
+            if (ow && old->stype[k0] == STACK_SPILL &&
+                !regsafe(&old->spill[k0 / 8], &cur->spill[k0 / 8], m, exact))
                 return 0;
             continue;
         }
-        if (ot == STACK_INVALID)
-            continue;
-        if (ot == STACK_MISC) {
-            if (ct == STACK_MISC || ct == STACK_ZERO)
-                continue;
-            if (ct == STACK_SPILL && cur->spill[k / 8].type == NICSIM_SCALAR_VALUE)
-                continue;
+        if (exact)
             return 0;
+        for (uint32_t k = k0; k < k0 + 8; k++) {
+            uint8_t ot = k < old->depth ? old->stype[k] : STACK_INVALID;
+            uint8_t ct = k < cur->depth ? cur->stype[k] : STACK_INVALID;
+
+            if (ot == STACK_INVALID)
+                continue;
+            if (ot == STACK_MISC) {
+                if (ct == STACK_MISC || ct == STACK_ZERO)
+                    continue;
+                if (ct == STACK_SPILL && cur->spill[k / 8].type == NICSIM_SCALAR_VALUE)
+                    continue;
+                return 0;
+            }
+            if (ot == STACK_ZERO) {
+                if (ct == STACK_ZERO)
+                    continue;
+                if (ct == STACK_SPILL && cur->spill[k / 8].type == NICSIM_SCALAR_VALUE &&
+                    cur->spill[k / 8].known && cur->spill[k / 8].value == 0)
+                    continue;
+                return 0;
+            }
+            /* spill */
+            if (ct != STACK_SPILL)
+                return 0;
+            if (k % 8 == 0 && !regsafe(&old->spill[k / 8], &cur->spill[k / 8], m, 0))
+                return 0;
         }
-        if (ot == STACK_ZERO) {
-            if (ct == STACK_ZERO)
-                continue;
-            if (ct == STACK_SPILL && cur->spill[k / 8].type == NICSIM_SCALAR_VALUE &&
-                cur->spill[k / 8].known && cur->spill[k / 8].value == 0)
-                continue;
-            return 0;
-        }
-        /* spill */
-        if (ct != STACK_SPILL)
-            return 0;
-        if (k % 8 == 0 && !regsafe(&old->spill[k / 8], &cur->spill[k / 8], m, 0))
-            return 0;
     }
     return 1;
 }
@@ -584,7 +611,9 @@ static uint16_t frame_live(const struct venv *env, const struct vstate *st, uint
 static int states_equal(const struct venv *env, const struct vstate *old, const struct vstate *cur,
                         int idx, int exact)
 {
-    struct idmap m = {.n = 0};
+    struct idmap m; /* only the first m.n pairs are read: no need to clear 512 bytes per call */
+
+    m.n = 0;
 
     if (old->nframes != cur->nframes)
         return 0;
@@ -602,6 +631,87 @@ static int states_equal(const struct venv *env, const struct vstate *old, const 
             return 0;
     }
     return 1;
+}
+
+/* Frame slots of a state: what copying, comparing or hashing it costs. */
+static uint64_t state_slots(const struct vstate *st)
+{
+    uint64_t n = 0;
+
+    for (uint32_t i = 0; i < st->nframes; i++)
+        n += NREGS + st->fr[i]->depth / 8;
+    return n;
+}
+
+/* Charge `slots` of state work; -E2BIG once over STATE_WORK_LIMIT. */
+static int charge_state_work(struct venv *env, uint64_t slots)
+{
+    env->state_work += slots;
+    if (env->state_work <= STATE_WORK_LIMIT)
+        return 0;
+    verbose(env,
+            "BPF program is too complex: %llu verifier state slots copied or compared after %u "
+            "insns (limit %llu)",
+            (unsigned long long)env->state_work, env->insn_processed,
+            (unsigned long long)STATE_WORK_LIMIT);
+    return -E2BIG;
+}
+
+static uint64_t hash_mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+static uint64_t rotl64(uint64_t v, unsigned n)
+{
+    return v << n | v >> (64 - n);
+}
+
+/* Every field regs_exact() compares except the id (which it compares up to renaming), folded
+ * without a dependency chain and mixed once: a filter, collisions only cost a full compare. */
+static uint64_t reg_hash(uint64_t h, const struct nicsim_reg_state *r)
+{
+    uint64_t a = (uint64_t)r->type | (uint64_t)r->known << 8 | (uint64_t)r->var_off << 16 |
+                 (uint64_t)r->frameno << 24 | (uint64_t)(uint32_t)r->off << 32;
+    uint64_t b = r->value ^ rotl64((uint64_t)(uintptr_t)r->map_ptr, 17) ^
+                 rotl64((uint64_t)(uint32_t)r->range, 41);
+    uint64_t c = r->umin ^ rotl64(r->umax, 13) ^ rotl64((uint64_t)r->smin, 29) ^
+                 rotl64((uint64_t)r->smax, 47);
+    uint64_t d = r->tn_value ^ rotl64(r->tn_mask, 31);
+
+    return hash_mix(h, a + rotl64(b, 7) + rotl64(c, 23) + rotl64(d, 37));
+}
+
+/* A hash of what states_equal(exact) compares at `idx`: two states it finds equal hash the same,
+ * so the infinite-loop check compares in full only states whose hashes match (the kernel filters
+ * with states_maybe_looping for the same reason). Unwritten stack bytes are left out, as the
+ * comparison treats them like bytes beyond the frame's depth. */
+static uint64_t state_hash(const struct venv *env, const struct vstate *st, int idx)
+{
+    uint64_t h = hash_mix(0, st->nframes);
+
+    for (uint32_t i = 0; i < st->nframes; i++) {
+        const struct frame *f = st->fr[i];
+        uint16_t live = frame_live(env, st, i, idx);
+
+        h = hash_mix(h, (uint64_t)(uint32_t)f->callsite);
+        for (int r = 0; r < NREGS; r++)
+            if (live & (1u << r))
+                h = reg_hash(h, &f->regs[r]);
+        /* 8 slot types at a time (depth is a multiple of 8, STACK_INVALID is 0) */
+        for (uint32_t k = 0; k < f->depth; k += 8) {
+            uint64_t types;
+
+            memcpy(&types, &f->stype[k], sizeof(types));
+            if (!types)
+                continue;
+            h = hash_mix(h, hash_mix(k, types));
+            if (f->stype[k] == STACK_SPILL)
+                h = reg_hash(h, &f->spill[k / 8]);
+        }
+    }
+    return h;
 }
 
 /* A path ended: the states on it have one unfinished path less. */
@@ -633,6 +743,8 @@ static int push_stack(struct venv *env, int insn_idx, int prev_insn_idx)
         env->stack = ns;
         env->cap_stack = cap;
     }
+    if (charge_state_work(env, state_slots(env->cur)))
+        return -E2BIG;
     st = state_copy(env->cur);
     if (!st)
         return -ENOMEM;
@@ -648,7 +760,9 @@ static int is_state_visited(struct venv *env, int idx)
 {
     struct vstate **pp = &env->explored[idx];
     struct vstate *cur = env->cur, *n;
+    uint64_t slots = state_slots(cur), hash = 0;
     uint32_t in_progress = 0;
+    bool hashed = false;
     int add;
 
     while (*pp) {
@@ -656,13 +770,21 @@ static int is_state_visited(struct venv *env, int idx)
 
         if (sl->branches) {
             in_progress++;
-            if (states_equal(env, sl, cur, idx, 1)) {
+            if (!hashed) {
+                if (charge_state_work(env, slots))
+                    return -E2BIG;
+                hash = state_hash(env, cur, idx);
+                hashed = true;
+            }
+            if (sl->hash == hash && states_equal(env, sl, cur, idx, 1)) {
                 verbose(env, "infinite loop detected at insn %d", idx);
                 return -EINVAL;
             }
             pp = &sl->next_at;
             continue;
         }
+        if (charge_state_work(env, slots > state_slots(sl) ? slots : state_slots(sl)))
+            return -E2BIG;
         if (states_equal(env, sl, cur, idx, 0)) {
             sl->hit++;
             return 1;
@@ -683,12 +805,15 @@ static int is_state_visited(struct venv *env, int idx)
           in_progress < MAX_LOOP_STATES;
     if (!add)
         return 0;
+    if (charge_state_work(env, hashed ? slots : 2 * slots))
+        return -E2BIG;
     env->prev_jmps = env->jmps_processed;
     env->prev_insns = env->insn_processed;
     n = state_copy(cur);
     if (!n)
         return -ENOMEM;
     n->insn_idx = idx;
+    n->hash = hashed ? hash : state_hash(env, cur, idx);
     n->branches = 1;
     n->parent = cur->parent;
     cur->parent = n;
@@ -770,7 +895,8 @@ static int check_subprogs(struct venv *env)
     env->sub_start[0] = 0;
     for (uint32_t i = 0; i < env->len; i++) {
         const struct nicsim_insn *in = &env->insns[i];
-        int t, dup = 0;
+        int64_t t; /* imm is any 32-bit value: no int arithmetic before the range check */
+        int dup = 0;
 
         if (in->code == OP_LDDW) {
             i++;
@@ -778,16 +904,22 @@ static int check_subprogs(struct venv *env)
         }
         if (in->code != OP_CALL || in->src != PSEUDO_CALL)
             continue;
-        t = (int)i + in->imm + 1;
-        if (t < 0 || t >= (int)env->len) {
+        t = (int64_t)i + in->imm + 1;
+        if (t < 0 || t >= (int64_t)env->len) {
             env->err_insn = (int)i;
             verbose(env, "call to invalid destination");
             return -EINVAL;
         }
         for (int j = 0; j < n; j++)
             dup |= env->sub_start[j] == t;
-        if (!dup)
-            env->sub_start[n++] = t;
+        if (dup)
+            continue;
+        if (n >= NICSIM_MAX_SUBPROGS) {
+            env->err_insn = (int)i;
+            verbose(env, "too many subprograms");
+            return -E2BIG;
+        }
+        env->sub_start[n++] = (int)t;
     }
     qsort(env->sub_start, (size_t)n, sizeof(int), cmp_int);
     env->n_subprogs = (uint32_t)n;
@@ -804,7 +936,7 @@ static int check_subprogs(struct venv *env)
         for (int i = start; i < end; i++) {
             const struct nicsim_insn *in = &env->insns[i];
             uint8_t cls = insn_class(in->code), op = insn_op(in->code);
-            int t;
+            int64_t t; /* as above: JA32's imm is any 32-bit value */
 
             if (in->code == OP_LDDW) {
                 i++;
@@ -814,10 +946,10 @@ static int check_subprogs(struct venv *env)
                 continue;
             if (op == BPF_CALL || op == BPF_EXIT)
                 continue;
-            t = cls == BPF_JMP32 && op == BPF_JA ? i + in->imm + 1 : i + in->off + 1;
+            t = (int64_t)i + (cls == BPF_JMP32 && op == BPF_JA ? in->imm : in->off) + 1;
             if (t < start || t >= end) {
                 env->err_insn = i;
-                verbose(env, "jump out of range from insn %d to %d", i, t);
+                verbose(env, "jump out of range from insn %d to %lld", i, (long long)t);
                 return -EINVAL;
             }
         }
@@ -3253,45 +3385,68 @@ static int do_check(struct venv *env)
     return 0;
 }
 
-/* check_max_stack_depth: the deepest chain of frames, 32-byte rounded per frame as the kernel
- * counts, must fit MAX_BPF_STACK. */
-static uint32_t chain_depth(struct venv *env, uint32_t s, uint32_t level, int rounded,
-                            uint32_t *frames)
+/* The deepest chain of frames starting with subprogram 0, 32-byte rounded per frame as the kernel
+ * counts when `rounded`; *frames gets its length. Computed level by level from the deepest
+ * (NICSIM_MAX_CALL_FRAMES levels, each subprogram once per level): a walk of every chain would
+ * take n_subprogs^7 steps when many subprograms call each other. On ties the first callee in
+ * subprogram order wins. */
+static int chain_depth(struct venv *env, int rounded, uint32_t *depth, uint32_t *frames)
 {
-    uint32_t own = env->sub_stack[s], best = 0, best_frames = 0;
+    uint32_t n = env->n_subprogs;
+    uint32_t *d = calloc(2 * (size_t)n, sizeof(*d)), *fr = calloc(2 * (size_t)n, sizeof(*fr));
 
-    if (rounded)
-        own = ((own ? own : 1) + 31u) & ~31u;
-    for (uint32_t t = 0; t < env->n_subprogs && level + 1 < NICSIM_MAX_CALL_FRAMES; t++) {
-        uint32_t f = 0, d;
+    if (!d || !fr) {
+        free(d);
+        free(fr);
+        return -ENOMEM;
+    }
+    /* row (level % 2): the chain from each subprogram at `level`; the other row: level + 1 */
+    for (int level = NICSIM_MAX_CALL_FRAMES - 1; level >= 0; level--) {
+        uint32_t *cd = d + (size_t)(level % 2) * n, *cf = fr + (size_t)(level % 2) * n;
+        const uint32_t *nd = d + (size_t)((level + 1) % 2) * n;
+        const uint32_t *nf = fr + (size_t)((level + 1) % 2) * n;
 
-        if (t == s || !env->sub_calls[(size_t)s * env->n_subprogs + t])
-            continue;
-        d = chain_depth(env, t, level + 1, rounded, &f);
-        if (d > best) {
-            best = d;
-            best_frames = f;
+        for (uint32_t s = 0; s < n; s++) {
+            uint32_t own = env->sub_stack[s], best = 0, best_frames = 0;
+
+            if (rounded)
+                own = ((own ? own : 1) + 31u) & ~31u;
+            for (uint32_t t = 0; t < n && level + 1 < NICSIM_MAX_CALL_FRAMES; t++) {
+                if (t == s || !env->sub_calls[(size_t)s * n + t])
+                    continue;
+                if (nd[t] > best) {
+                    best = nd[t];
+                    best_frames = nf[t];
+                }
+            }
+            cd[s] = own + best;
+            cf[s] = best_frames + 1;
         }
     }
-    *frames = best_frames + 1;
-    return own + best;
+    *depth = d[0];
+    *frames = fr[0];
+    free(d);
+    free(fr);
+    return 0;
 }
 
 /* check_max_stack_depth: the deepest chain of frames, each rounded to 32 bytes as the kernel
  * counts, must fit MAX_BPF_STACK. aux->stack_depth gets the chain's real bytes. */
 static int check_max_stack_depth(struct venv *env)
 {
-    uint32_t frames = 0, depth;
+    uint32_t frames = 0, depth = 0;
+    int err;
 
     if (env->n_subprogs > 1) {
-        depth = chain_depth(env, 0, 0, 1, &frames);
+        err = chain_depth(env, 1, &depth, &frames);
+        if (err)
+            return err;
         if (depth > MAX_STACK) {
             verbose(env, "combined stack size of %u calls is %u. Too large", frames, depth);
             return -EACCES;
         }
     }
-    env->prog->aux->stack_depth = chain_depth(env, 0, 0, 0, &frames);
-    return 0;
+    return chain_depth(env, 0, &env->prog->aux->stack_depth, &frames);
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -133,6 +133,10 @@ static int drv_bpf_insn_hook(struct nicsim_verifier_env *env, int idx, int prev_
     }
     if (in->code == (BPF_JMP | BPF_CALL) && in->src == 0)
         return check_helper(env, dp, idx, in);
+    /* The hook runs before the verifier has looked at the instruction: a register field beyond
+     * r10 indexes no register state. The verifier refuses the instruction right after. */
+    if (in->src >= NICSIM_ISA_NREGS || in->dst >= NICSIM_ISA_NREGS)
+        return 0;
     if (cls == BPF_LDX && regs[in->src].type == NICSIM_PTR_TO_CTX) {
         m->flags |= META_CTX;
         return 0;

@@ -51,6 +51,7 @@ extern "C" {
 #define NICSIM_BPF_OBJ_NAME             16       /* BPF_OBJ_NAME_LEN */
 #define NICSIM_MAX_USED_MAPS            64       /* MAX_USED_MAPS */
 #define NICSIM_MAX_CALL_FRAMES          8        /* MAX_CALL_FRAMES */
+#define NICSIM_MAX_SUBPROGS             256      /* BPF_MAX_SUBPROGS */
 #define NICSIM_MAX_BPF_STACK            512      /* MAX_BPF_STACK */
 #define NICSIM_COMPLEXITY_LIMIT_INSNS   1000000u /* BPF_COMPLEXITY_LIMIT_INSNS */
 #define NICSIM_COMPLEXITY_LIMIT_JMP_SEQ 8192u    /* BPF_COMPLEXITY_LIMIT_JMP_SEQ */

@@ -234,6 +234,17 @@ TEST_F(LifecycleTest, VerifierRefusesWhatTheNicCannotRun)
     EXPECT_EQ(n_progs(), 0);
 }
 
+// The driver's insn_hook runs before the verifier has checked an instruction: a register field
+// beyond r10 must reach the verifier's refusal, not index the register file (found by the
+// verifier fuzzer; under ASan this read out of bounds).
+TEST_F(LifecycleTest, BadRegisterNumberIsRefusedNotReadByTheDriver)
+{
+    Prog p = {raw(BPF_LDX | BPF_MEM | BPF_W, 0, 12, 0, 0), exit_insn()};
+    EXPECT_EQ(load(p, (uint32_t)sim), -EINVAL);
+    EXPECT_EQ(last->attr.err_insn, 0);
+    EXPECT_EQ(n_progs(), 0);
+}
+
 TEST_F(LifecycleTest, DriverRefusesContextWritesAndHostMaps)
 {
     // the kernel lets an offloaded program write rx_queue_index; the NIC's descriptor is

@@ -260,6 +260,128 @@ TEST_F(VerifierTest, RefusesProgramTooComplex)
     expect_refused(p, -E2BIG, 2, "BPF program is too large. Processed 1000001 insn");
 }
 
+// Found by verifier_fuzz: a target computed as i + imm + 1 in int overflowed (UB) for imm near
+// INT32_MAX before the range check.
+TEST_F(VerifierTest, RefusesJumpAndCallTargetsBeyondInt)
+{
+    expect_refused({raw(BPF_JMP32 | BPF_JA, 0, 0, 0, INT32_MAX), mov64_imm(0, 0), exit_insn()},
+                   -EINVAL, 0, "jump out of range from insn 0 to 2147483648");
+    expect_refused({mov64_imm(0, 0), call_local(INT32_MAX), exit_insn()}, -EINVAL, 1,
+                   "call to invalid destination");
+}
+
+// Found while bounding verifier_fuzz's time per input: eight frames with full stacks around a
+// counting loop made every visit of the loop compare up to 64 checkpoints of ~4 KiB each (400 s
+// for one load). The loop check
+// now compares in full only states whose hashes match, and the work spent on states is limited:
+// this program is refused long before the instruction limit.
+TEST_F(VerifierTest, RefusesProgramWhoseStatesCostTooMuch)
+{
+    auto fill_stack = [](Prog &p) {
+        for (int k = 0; k < 64; k++)
+            p.push_back(st(BPF_DW, 10, (int16_t)(-8 * (k + 1)), k));
+    };
+    Prog p;
+    for (int f = 0; f < 7; f++) { // each frame: fill its stack, call the next one
+        fill_stack(p);
+        p.push_back(call_local(2));
+        p.push_back(mov64_imm(0, 0));
+        p.push_back(exit_insn());
+    }
+    fill_stack(p);
+    p.push_back(mov64_imm(0, 0));
+    p.push_back(alu64_imm(BPF_ADD, 0, 1));
+    p.push_back(jmp_imm(BPF_JNE, 0, INT32_MAX, -2));
+    p.push_back(exit_insn());
+
+    EXPECT_EQ(load(p), -E2BIG);
+    const std::string msg = last->attr.err_msg;
+    EXPECT_EQ(msg.rfind("BPF program is too complex: ", 0), 0u) << msg;
+    size_t at = msg.find(" after ");
+    ASSERT_NE(at, std::string::npos) << msg;
+    unsigned long insns = std::stoul(msg.substr(at + 7));
+    EXPECT_LT(insns, 1000000u) << msg; // the state work limit, not the instruction limit
+}
+
+// n subprograms that each call all the others once (r1 says whether to). The stack check, like
+// the original one, takes every chain the call graph allows (main and 7 subprograms). Found while
+// bounding verifier_fuzz's time per input: the stack depth check walked every chain of up to 8
+// frames, n^7 steps (hours for n = 40).
+Prog all_call_all(int n, int stack_bytes)
+{
+    const int main_len = 2 * n + 2, sub_len = 1 + 2 * (n - 1) + 2 + (stack_bytes ? 1 : 0);
+    auto start = [&](int i) { return main_len + i * sub_len; };
+    Prog p;
+    for (int i = 0; i < n; i++) {
+        p.push_back(mov64_imm(1, 1));
+        p.push_back(call_local(start(i) - (int)p.size() - 1));
+    }
+    p.push_back(mov64_imm(0, 0));
+    p.push_back(exit_insn());
+    for (int i = 0; i < n; i++) {
+        if (stack_bytes)
+            p.push_back(st(BPF_DW, 10, (int16_t)-stack_bytes, 0));
+        p.push_back(jmp_imm(BPF_JEQ, 1, 0, (int16_t)(2 * (n - 1))));
+        for (int j = 0; j < n; j++) {
+            if (j == i)
+                continue;
+            p.push_back(mov64_imm(1, 0));
+            p.push_back(call_local(start(j) - (int)p.size() - 1));
+        }
+        p.push_back(mov64_imm(0, 0));
+        p.push_back(exit_insn());
+    }
+    return p;
+}
+
+TEST_F(VerifierTest, StackDepthOfManyMutuallyCallingSubprograms)
+{
+    Prog p = all_call_all(40, 64);
+    last = std::make_unique<Load>(p);
+    int fd = nicsim_kern_prog_load(k, &last->attr);
+    ASSERT_GE(fd, 0) << last->logs();
+    EXPECT_EQ(nicsim_kern_prog_by_fd(k, fd)->aux->stack_depth, 7 * 64u);
+    nicsim_kern_close(k, fd);
+
+    // main's 32 bytes (the kernel's rounding of an empty frame) and 7 frames of 96
+    expect_refused(all_call_all(40, 72), -EACCES, -1,
+                   "combined stack size of 8 calls is 704. Too large");
+}
+
+TEST_F(VerifierTest, RefusesTooManySubprograms)
+{
+    // main calls 256 distinct subprograms: with main, one more than BPF_MAX_SUBPROGS
+    const int n = 256, main_len = n + 2;
+    Prog p;
+    for (int i = 0; i < n; i++)
+        p.push_back(call_local(main_len + 2 * i - i - 1));
+    p.push_back(mov64_imm(0, 0));
+    p.push_back(exit_insn());
+    for (int i = 0; i < n; i++) {
+        p.push_back(mov64_imm(0, 0));
+        p.push_back(exit_insn());
+    }
+    expect_refused(p, -E2BIG, n - 1, "too many subprograms");
+    p.erase(p.begin()); // 255 subprograms are fine
+    p.erase(p.end() - 2, p.end());
+    for (int i = 0; i < n - 1; i++)
+        p[i] = call_local(main_len - 1 + 2 * i - i - 1);
+    EXPECT_EQ(load(p), 0) << last->logs();
+}
+
+TEST_F(VerifierTest, RefusesInfiniteLoopInCalleeWithSpilledStack)
+{
+    // The loop check's hash covers every frame, spilled registers included.
+    Prog p = {stx(BPF_DW, 10, 1, -8),     // main: spill ctx
+              call_local(1),              // sub at 3
+              exit_insn(),                //
+              st(BPF_DW, 10, -16, 5),     // sub: a spilled constant
+              mov64_imm(0, 0),            //
+              jmp_imm(BPF_JEQ, 0, 0, -1), // 5: jumps to itself for ever
+              exit_insn()};
+    expect_refused(p, -EINVAL, 5, "infinite loop detected at insn 5");
+}
+
 // ---- Registers and stack.
 
 TEST_F(VerifierTest, RefusesUninitialisedRegister)
