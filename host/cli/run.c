@@ -155,6 +155,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         O_HELP,
         O_MAPS_DIR,
         O_RATE,
+        O_INGRESS,
         O_TRACE_PKT,
         O_BASELINE,
         O_MAXREG,
@@ -186,6 +187,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"ignore-bytes", required_argument, NULL, O_IGNORE},
         {"plot", required_argument, NULL, O_PLOT},
         {"rate", required_argument, NULL, O_RATE},
+        {"ingress-port", required_argument, NULL, O_INGRESS},
         {"trace-packet", required_argument, NULL, O_TRACE_PKT},
         {"baseline", required_argument, NULL, O_BASELINE},
         {"max-regression", required_argument, NULL, O_MAXREG},
@@ -215,6 +217,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {O_SEED, 0, UINT64_MAX, offsetof(struct run_opts, seed), 8},
         {O_BUDGET, 0, UINT64_MAX, offsetof(struct run_opts, budget), 8},
         {O_COUNT, 0, UINT64_MAX, offsetof(struct run_opts, limit), 8},
+        {O_INGRESS, 0, 15, offsetof(struct run_opts, ingress_port), 4},
     };
     uint64_t v = 0;
     int c;
@@ -792,13 +795,20 @@ static int setup(struct run *r)
     if (load_prog_arrays(r))
         return 1;
 
-    struct nicsim_extack ea = {{0}};
-    int rc = nicsim_kern_xdp_attach(r->k, nicsim_sys__ifindex(r->sys, 0),
-                                    r->prog_fds[r->prog - nicsim_obj__prog(r->obj, 0)], -1,
-                                    XDP_FLAGS_HW_MODE, &ea);
-    if (rc)
-        return fail("attach %s to port 0 in HW mode: %s", r->prog->name,
-                    ea.msg[0] ? ea.msg : strerror(-rc));
+    /* Every port of the NIC runs the program (`ip link set dev PORT xdpoffload` on each: a
+     * program bound to one port may run on all ports of its NIC). */
+    for (uint32_t port = 0; port < nicsim_sys__n_ports(r->sys); port++) {
+        struct nicsim_extack ea = {{0}};
+        int rc = nicsim_kern_xdp_attach(r->k, nicsim_sys__ifindex(r->sys, port),
+                                        r->prog_fds[r->prog - nicsim_obj__prog(r->obj, 0)], -1,
+                                        XDP_FLAGS_HW_MODE, &ea);
+        if (rc)
+            return fail("attach %s to port %u in HW mode: %s", r->prog->name, port,
+                        ea.msg[0] ? ea.msg : strerror(-rc));
+    }
+    if (r->o->ingress_port >= nicsim_sys__n_ports(r->sys))
+        return fail("--ingress-port %u: the NIC has ports 0..%u", r->o->ingress_port,
+                    nicsim_sys__n_ports(r->sys) - 1);
     if (r->kref && nicsim_kref__load(r->kref, err, sizeof(err)))
         return fail("--compare-kernel: the kernel refuses %s: %s", r->o->object, err);
     return 0;
@@ -1285,7 +1295,8 @@ int run_main(const struct run_opts *o)
                    (unsigned long long)index, pkt.caplen);
             itrace_set(&r, &it);
         }
-        int rx = nicsim_sys__rx(r.sys, 0, pkt.data, pkt.caplen, pkt.wirelen, arrival_ns, &res);
+        int rx = nicsim_sys__rx(r.sys, o->ingress_port, pkt.data, pkt.caplen, pkt.wirelen,
+                                arrival_ns, &res);
         if (tracing) {
             itrace_set(&r, NULL);
             if (res.error)

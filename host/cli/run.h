@@ -33,6 +33,7 @@ struct run_opts {
     uint32_t clock_mhz;
     uint32_t cores;
     uint32_t ports;
+    uint32_t ingress_port; /* --ingress-port */
     uint32_t mtu;
     uint64_t seed;
     uint64_t budget;

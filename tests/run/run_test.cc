@@ -607,3 +607,29 @@ TEST(RunTrace, OnePacketInstructionByInstruction)
 }
 
 } // namespace
+
+namespace
+{
+
+TEST(RunPorts, TraceArrivesOnTheChosenPortAndTxLeavesThere)
+{
+    Tmp t;
+    Result r = nicsim("run " + obj("ipip") + " --pcap " + src("traces/ipip.pcap") + " --maps-dir " +
+                      src("ipip.maps") + " --ingress-port 1 --no-progress --quiet --json " +
+                      t.path("r.json"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    json_t *rep = load_json(t.path("r.json"));
+    json_t *p0 = json_array_get(json_object_get(rep, "packets"), 0);
+    EXPECT_EQ(json_integer_value(json_object_get(p0, "port")), 1);
+    EXPECT_STREQ(json_string_value(json_object_get(p0, "verdict")), "XDP_TX");
+    json_t *eg = json_object_get(p0, "egress");
+    EXPECT_STREQ(json_string_value(json_object_get(eg, "dest")), "port");
+    EXPECT_EQ(json_integer_value(json_object_get(eg, "port")), 1);
+    json_decref(rep);
+    Result bad =
+        nicsim("run " + obj("ipip") + " --pcap " + src("traces/ipip.pcap") + " --ingress-port 2");
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_NE(bad.err.find("ports 0..1"), std::string::npos) << bad.err;
+}
+
+} // namespace
