@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <jansson.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -630,6 +631,49 @@ TEST(RunPorts, TraceArrivesOnTheChosenPortAndTxLeavesThere)
         nicsim("run " + obj("ipip") + " --pcap " + src("traces/ipip.pcap") + " --ingress-port 2");
     EXPECT_EQ(bad.status, 1);
     EXPECT_NE(bad.err.find("ports 0..1"), std::string::npos) << bad.err;
+}
+
+} // namespace
+
+namespace
+{
+
+// Every object Debian's xdp-tools and libxdp ship: each program offloaded (its image reaching the
+// firmware on attach, its maps answering from the NIC) and the host verifier agreeing, or the
+// object refused with the precise reason.
+TEST(RealWorld, EveryXdpToolsObjectOffloadsOrIsRefusedWithAReason)
+{
+    std::vector<std::string> objs;
+    if (DIR *d = opendir(kXdpTools)) {
+        while (dirent *e = readdir(d)) {
+            std::string n = e->d_name;
+            if (n.size() > 2 && n.compare(n.size() - 2, 2, ".o") == 0)
+                objs.push_back(n);
+        }
+        closedir(d);
+    }
+    if (objs.empty())
+        GTEST_SKIP() << kXdpTools << " holds no objects (Debian packages xdp-tools, libxdp1)";
+    std::string why;
+    bool kernel = kernel_available(&why);
+    for (const std::string &n : objs) {
+        SCOPED_TRACE(n);
+        Result r = nicsim("load " + std::string(kXdpTools) + "/" + n);
+        if (r.status == 0) {
+            EXPECT_NE(r.out.find("offloaded:"), std::string::npos) << r.out;
+            EXPECT_EQ(r.out.find("refused"), std::string::npos) << r.out;
+            EXPECT_EQ(r.out.find("DISAGREES"), std::string::npos) << r.out;
+            if (kernel) {
+                EXPECT_NE(r.out.find("host kernel verifier: agrees"), std::string::npos) << r.out;
+            }
+        } else {
+            EXPECT_EQ(r.status, 1) << r.out << r.err;
+            std::string all = r.out + r.err;
+            EXPECT_TRUE(all.find("not supported") != std::string::npos ||
+                        all.find("cannot be offloaded") != std::string::npos)
+                << all;
+        }
+    }
 }
 
 } // namespace
