@@ -12,7 +12,7 @@ if(NICSIM_FUZZ)
   target_link_options(cmsg_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(cmsg_fuzz PRIVATE ${_cmsg_fw_libs})
   add_test(NAME fuzz.cmsg
-           COMMAND cmsg_fuzz -max_total_time=${NICSIM_FUZZ_SECONDS} -max_len=8192
+           COMMAND cmsg_fuzz -max_total_time=${NICSIM_FUZZ_SECONDS} -seed=${NICSIM_FUZZ_SEED} -max_len=8192
                    -rss_limit_mb=2048 ${CMAKE_CURRENT_BINARY_DIR}/cmsg_corpus)
   set_tests_properties(fuzz.cmsg PROPERTIES LABELS fuzz TIMEOUT 0)
   file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/cmsg_corpus)

@@ -25,7 +25,7 @@ if(NICSIM_FUZZ)
   add_dependencies(elf_fuzz elf_fuzz_seeds)
   file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/elf_corpus)
   add_test(NAME fuzz.elf
-           COMMAND elf_fuzz -max_total_time=${NICSIM_FUZZ_SECONDS} -max_len=65536
+           COMMAND elf_fuzz -max_total_time=${NICSIM_FUZZ_SECONDS} -seed=${NICSIM_FUZZ_SEED} -max_len=65536
                    -rss_limit_mb=2048 ${CMAKE_CURRENT_BINARY_DIR}/elf_corpus ${_elf_seeds})
   set_tests_properties(fuzz.elf PROPERTIES LABELS fuzz TIMEOUT 0)
 endif()

@@ -32,7 +32,7 @@ if(NICSIM_FUZZ)
   add_dependencies(image_fuzz image_fuzz_seeds)
   file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/image_corpus)
   add_test(NAME fuzz.image
-           COMMAND image_fuzz -max_total_time=${NICSIM_FUZZ_SECONDS} -max_len=65536
+           COMMAND image_fuzz -max_total_time=${NICSIM_FUZZ_SECONDS} -seed=${NICSIM_FUZZ_SEED} -max_len=65536
                    -rss_limit_mb=2048 ${CMAKE_CURRENT_BINARY_DIR}/image_corpus ${_img_seeds})
   set_tests_properties(fuzz.image PROPERTIES LABELS fuzz TIMEOUT 0)
 endif()

@@ -39,7 +39,7 @@ if(NICSIM_FUZZ)
   # -timeout: an input takes at most ~0.3 s in an optimised build (two loads: the verifier's
   # instruction and state-work limits), 10-20 times that with ASan and fuzzer instrumentation
   add_test(NAME fuzz.verifier
-           COMMAND verifier_fuzz -max_total_time=${NICSIM_FUZZ_SECONDS} -max_len=16384
+           COMMAND verifier_fuzz -max_total_time=${NICSIM_FUZZ_SECONDS} -seed=${NICSIM_FUZZ_SEED} -max_len=16384
                    -timeout=20 -rss_limit_mb=2048 ${CMAKE_CURRENT_BINARY_DIR}/verifier_corpus
                    ${_vf_seeds})
   set_tests_properties(fuzz.verifier PROPERTIES LABELS fuzz TIMEOUT 0)
