@@ -23,41 +23,9 @@
 #include "nicsim/fw_hal.h"
 #include "nicsim/pcie.h"
 
-#define FUZZ_BUS 0x10000ull
+#include "fuzz_fake_hal.h"
+
 #define FUZZ_CAP 4096u
-
-struct fake {
-    uint32_t regs[NICSIM_BAR0_SIZE / 4];
-    const uint8_t *dma;
-    size_t dma_len;
-};
-
-static uint32_t f_rd(void *ctx, uint32_t off)
-{
-    struct fake *f = ctx;
-    return off < NICSIM_BAR0_SIZE && !(off & 3) ? f->regs[off / 4] : 0xffffffffu;
-}
-static void f_wr(void *ctx, uint32_t off, uint32_t v)
-{
-    struct fake *f = ctx;
-    if (off < NICSIM_BAR0_SIZE && !(off & 3))
-        f->regs[off / 4] = v;
-}
-static int f_dma_read(void *ctx, uint64_t bus, void *buf, size_t len)
-{
-    struct fake *f = ctx;
-    if (bus < FUZZ_BUS || bus - FUZZ_BUS > f->dma_len || len > f->dma_len - (bus - FUZZ_BUS))
-        return -14;
-    memcpy(buf, f->dma + (bus - FUZZ_BUS), len);
-    return 0;
-}
-static int f_dma_write(void *ctx, uint64_t bus, const void *buf, size_t len)
-{
-    return -14;
-}
-static void f_irq(void *ctx, uint32_t causes) {}
-
-static const struct nicsim_fw_hal_ops fake_ops = {f_rd, f_wr, f_dma_read, f_dma_write, f_irq};
 
 static void send(struct nicsim_fw *fw, uint8_t type, const void *body, size_t len, uint8_t *resp)
 {
@@ -126,8 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static uint8_t resp[FUZZ_CAP];
     static uint8_t msg[16 + 65536];
     static int template_checked;
-    struct fake f = {.dma = data, .dma_len = size};
-    struct nicsim_fw_hal hal = {.ops = &fake_ops, .ctx = &f};
+    struct fuzz_bar f = {.dma = data, .dma_len = size};
+    struct nicsim_fw_hal hal = {.ops = &fuzz_hal_ops, .ctx = &f};
     struct nicsim_fw_opts o = {.sz = sizeof(o),
                                .n_ports = 2,
                                .n_cores = 2,

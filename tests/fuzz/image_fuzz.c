@@ -30,45 +30,19 @@
 #include "nicsim/nic_image.h"
 #include "nicsim/pcie.h"
 
-#define FUZZ_BUS  0x10000ull
+#include "fuzz_fake_hal.h"
+
 #define FUZZ_CAP  4096u
 #define N_PORTS   2u
 #define PROG_ARR  3u /* map id of the prog array */
 #define MAX_STACK (512u * 8u)
 
 struct fake {
-    uint32_t regs[NICSIM_BAR0_SIZE / 4];
-    const uint8_t *dma;
-    size_t dma_len;
-    uint32_t n_maps;    /* ids 1..n_maps exist */
-    uint32_t loaded;    /* programs on the cores */
-    uint32_t port_prog; /* set_port_prog calls with a program */
+    struct fuzz_bar bar; /* first: the fake HAL's ops take the harness's state as theirs */
+    uint32_t n_maps;     /* ids 1..n_maps exist */
+    uint32_t loaded;     /* programs on the cores */
+    uint32_t port_prog;  /* set_port_prog calls with a program */
 };
-
-static uint32_t f_rd(void *ctx, uint32_t off)
-{
-    struct fake *f = ctx;
-    return off < NICSIM_BAR0_SIZE && !(off & 3) ? f->regs[off / 4] : 0xffffffffu;
-}
-static void f_wr(void *ctx, uint32_t off, uint32_t v)
-{
-    struct fake *f = ctx;
-    if (off < NICSIM_BAR0_SIZE && !(off & 3))
-        f->regs[off / 4] = v;
-}
-static int f_dma_read(void *ctx, uint64_t bus, void *buf, size_t len)
-{
-    struct fake *f = ctx;
-    if (bus < FUZZ_BUS || bus - FUZZ_BUS > f->dma_len || len > f->dma_len - (bus - FUZZ_BUS))
-        return -14;
-    memcpy(buf, f->dma + (bus - FUZZ_BUS), len);
-    return 0;
-}
-static int f_dma_write(void *ctx, uint64_t bus, const void *buf, size_t len)
-{
-    return -14;
-}
-static void f_irq(void *ctx, uint32_t causes) {}
 
 /* The loader's promises to the cores. */
 static int f_load(void *ctx, const struct nicsim_fw_prog_desc *p, char *msg, size_t msg_len)
@@ -137,7 +111,6 @@ static int f_set_port_prog(void *ctx, uint32_t port, uint32_t prog_id)
     return 0;
 }
 
-static const struct nicsim_fw_hal_ops fake_ops = {f_rd, f_wr, f_dma_read, f_dma_write, f_irq};
 static const struct nicsim_fw_core_ops fake_core = {f_load, f_unload, f_set_port_prog, NULL, NULL};
 
 /* Send one message (header written here), check the reply, return its status; the reply body
@@ -245,8 +218,9 @@ static uint32_t last_status;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t resp[FUZZ_CAP];
-    struct fake f = {.dma = data, .dma_len = size};
-    struct nicsim_fw_hal hal = {.ops = &fake_ops, .ctx = &f, .core = &fake_core, .core_ctx = &f};
+    struct fake f = {.bar = {.dma = data, .dma_len = size}};
+    struct nicsim_fw_hal hal = {
+        .ops = &fuzz_hal_ops, .ctx = &f, .core = &fake_core, .core_ctx = &f};
     struct nicsim_fw_opts o = {.sz = sizeof(o),
                                .n_ports = N_PORTS,
                                .n_cores = 2,
