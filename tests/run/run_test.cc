@@ -677,3 +677,52 @@ TEST(RealWorld, EveryXdpToolsObjectOffloadsOrIsRefusedWithAReason)
 }
 
 } // namespace
+
+namespace
+{
+
+// --prog-array replaces a slot on both sides: the TCP stage now runs the UDP parser, so TCP
+// packets take another path, yet NIC and kernel still agree.
+TEST(RunProgArray, SlotSetFromTheCommandLineOnBothSides)
+{
+    std::string why;
+    bool kernel = kernel_available(&why);
+    Tmp t;
+    std::string base = "run " + obj("parser") + " --prog xdp_parser --pcap " +
+                       src("traces/parser.pcap") + " --maps-dir " + src("parser.maps") +
+                       " --no-progress --kernel-repeat 1";
+    Result r = nicsim(base + " --prog-array jmp:2=parse_udp --json " + t.path("r.json") +
+                      (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    if (kernel) {
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+    }
+    ASSERT_EQ(nicsim(base + " --quiet --json " + t.path("plain.json")).status, 0);
+    json_t *rep = load_json(t.path("r.json"));
+    json_t *plain = load_json(t.path("plain.json"));
+    json_t *p0 = json_array_get(json_object_get(rep, "packets"), 0); // IPv4 TCP
+    json_t *q0 = json_array_get(json_object_get(plain, "packets"), 0);
+    EXPECT_NE(json_integer_value(json_object_get(p0, "instructions")),
+              json_integer_value(json_object_get(q0, "instructions")))
+        << "the TCP stage should have run another program";
+    json_decref(rep);
+    json_decref(plain);
+
+    Result no_map = nicsim(base + " --prog-array nosuch:0=parse_udp");
+    EXPECT_EQ(no_map.status, 1);
+    EXPECT_NE(no_map.err.find("no map 'nosuch'"), std::string::npos) << no_map.err;
+    Result not_pa = nicsim(base + " --prog-array config:0=parse_udp");
+    EXPECT_EQ(not_pa.status, 1);
+    EXPECT_NE(not_pa.err.find("not a prog array"), std::string::npos) << not_pa.err;
+    Result no_prog = nicsim(base + " --prog-array jmp:0=nosuch");
+    EXPECT_EQ(no_prog.status, 1);
+    EXPECT_NE(no_prog.err.find("no program 'nosuch'"), std::string::npos) << no_prog.err;
+    Result bad = nicsim(base + " --prog-array jmp=parse_udp");
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_NE(bad.err.find("MAP:INDEX=PROG"), std::string::npos) << bad.err;
+    Result past = nicsim(base + " --prog-array jmp:9=parse_udp");
+    EXPECT_EQ(past.status, 1);
+    EXPECT_NE(past.err.find("jmp[9]"), std::string::npos) << past.err;
+}
+
+} // namespace
