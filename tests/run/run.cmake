@@ -41,3 +41,11 @@ add_test(NAME run.differential_mutated
                  ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR} ${_diff_n} 1)
 set_tests_properties(run.differential_mutated PROPERTIES LABELS "run;kernel" SKIP_RETURN_CODE 77
                      TIMEOUT 1800)
+
+# The README's main command, at the path the README and scripts/bootstrap.sh give.
+add_test(NAME run.demo_main_command COMMAND ${CMAKE_BINARY_DIR}/host/nicsim demo)
+set_tests_properties(run.demo_main_command PROPERTIES LABELS run
+                     PASS_REGULAR_EXPRESSION "demo: every example ran")
+add_test(NAME run.plugin_at_readme_path COMMAND sh -c
+         "printf 'b7  00  00  00  07  00  00  00  95  00  00  00  00  00  00  00\\n' | ${CMAKE_BINARY_DIR}/host/nicsim-plugin")
+set_tests_properties(run.plugin_at_readme_path PROPERTIES LABELS run PASS_REGULAR_EXPRESSION "^0?x?7")
