@@ -120,6 +120,17 @@ void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_res
     if (x->run.status == NICSIM_RUN_WATCHDOG)
         r->watchdogs++;
     report_hist__add(&r->cycles, x->run.cycles);
+    r->issue += x->run.issue;
+    r->stalls.load_use += x->run.stalls.load_use;
+    r->stalls.memory += x->run.stalls.memory;
+    r->stalls.branch += x->run.stalls.branch;
+    r->stalls.jump += x->run.stalls.jump;
+    r->stalls.call += x->run.stalls.call;
+    r->stalls.muldiv += x->run.stalls.muldiv;
+    r->stalls.helper += x->run.stalls.helper;
+    r->fill += x->run.cycles - x->run.issue - x->run.stalls.load_use - x->run.stalls.memory -
+               x->run.stalls.branch - x->run.stalls.jump - x->run.stalls.call -
+               x->run.stalls.muldiv - x->run.stalls.helper;
     uint64_t latency_ns = (res->end_cycle - res->arrival_cycle) * 1000 / r->clock_mhz;
     report_hist__add(&r->latency_ns, latency_ns);
     report_hist__add(&r->insns, x->run.insns);
@@ -229,6 +240,10 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
                           (json_int_t)ceil(25e9 / ((frame + 24.0) * 8.0) / per_core), "100GbE",
                           (json_int_t)ceil(100e9 / ((frame + 24.0) * 8.0) / per_core)));
         }
+        json_t *bd = stalls_json(&r->stalls);
+        json_object_set_new(bd, "issue", json_integer((json_int_t)r->issue));
+        json_object_set_new(bd, "pipeline_fill", json_integer((json_int_t)r->fill));
+        json_object_set_new(s, "cycle_breakdown", bd);
         if (r->latency_ns.count)
             json_object_set_new(
                 s, "latency_ns",
@@ -283,6 +298,26 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
                 (unsigned long long)report_hist__quantile(&r->insns, 0.99),
                 (unsigned long long)r->insns.max);
         fprintf(tty, "cycles/instruction:  %.3f\n", cpi);
+        if (r->cycles.sum) {
+            const struct {
+                const char *name;
+                uint64_t v;
+            } parts[] = {{"issue", r->issue},
+                         {"fill", r->fill},
+                         {"load-use", r->stalls.load_use},
+                         {"memory", r->stalls.memory},
+                         {"branch", r->stalls.branch},
+                         {"jump", r->stalls.jump},
+                         {"call", r->stalls.call},
+                         {"mul/div", r->stalls.muldiv},
+                         {"helpers", r->stalls.helper}};
+            fprintf(tty, "where cycles went:  ");
+            for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+                if (parts[i].v)
+                    fprintf(tty, " %s %.1f%%", parts[i].name,
+                            100.0 * (double)parts[i].v / (double)r->cycles.sum);
+            fprintf(tty, "\n");
+        }
         fprintf(tty,
                 "throughput at %u MHz: %.2f Mpps per core, %.2f Mpps on %u cores (NIC %.1f "
                 "ns/packet)\n",
