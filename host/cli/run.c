@@ -54,6 +54,10 @@ struct run {
     uint64_t cur_index;
     bool collect_errors; /* load_prog: keep the refusal in last_err instead of printing it */
     char last_err[ERR_LEN];
+    struct {
+        int map; /* object map index */
+        unsigned off, len;
+    } ignore[RUN_MAX_MAP_ARGS]; /* --ignore-bytes, resolved once */
 };
 
 static const char *cmd_name = "nicsim run"; /* message prefix */
@@ -741,9 +745,11 @@ static int setup(struct run *r)
     if (select_prog(r))
         return 1;
     for (unsigned i = 0; i < r->o->n_ignore_args; i++) {
-        char name[128];
-        if (sscanf(r->o->ignore_args[i], "%127[^:]", name) == 1 &&
-            nicsim_obj__find_map(r->obj, name) < 0)
+        char name[128] = "";
+        sscanf(r->o->ignore_args[i], "%127[^:]:%u:%u", name, &r->ignore[i].off,
+               &r->ignore[i].len); /* the form was checked with the arguments */
+        r->ignore[i].map = nicsim_obj__find_map(r->obj, name);
+        if (r->ignore[i].map < 0)
             return fail("--ignore-bytes %s: %s has no map '%s'", r->o->ignore_args[i], r->o->object,
                         name);
     }
@@ -890,16 +896,15 @@ static void sum_cpus(const struct nicsim_mapjson_layout *l, const uint8_t *v, ui
     }
 }
 
-/* Zero the bytes --ignore-bytes leaves out of the comparison of map m's values. */
-static void mask_ignored(const struct run *r, const struct nicsim_obj_map *m, uint8_t *v)
+/* Zero the bytes --ignore-bytes leaves out of the comparison of map i's values. */
+static void mask_ignored(const struct run *r, size_t i, uint8_t *v)
 {
-    for (unsigned i = 0; i < r->o->n_ignore_args; i++) {
-        char name[128];
-        unsigned off, len;
-        if (sscanf(r->o->ignore_args[i], "%127[^:]:%u:%u", name, &off, &len) != 3 ||
-            strcmp(name, m->name) || off >= m->value_size)
-            continue;
-        memset(v + off, 0, len > m->value_size - off ? m->value_size - off : len);
+    uint32_t vs = nicsim_obj__map(r->obj, i)->value_size;
+
+    for (unsigned a = 0; a < r->o->n_ignore_args; a++) {
+        unsigned off = r->ignore[a].off, len = r->ignore[a].len;
+        if ((size_t)r->ignore[a].map == i && off < vs)
+            memset(v + off, 0, len > vs - off ? vs - off : len);
     }
 }
 
@@ -950,8 +955,8 @@ static int compare_maps(struct run *r, FILE *tty)
                 memcpy(a, nicsim_mapjson_entries__value(&ne, e), m->value_size);
                 memcpy(b, nicsim_mapjson_entries__value(&ke, (size_t)ke_i), m->value_size);
             }
-            mask_ignored(r, m, a);
-            mask_ignored(r, m, b);
+            mask_ignored(r, i, a);
+            mask_ignored(r, i, b);
             if (memcmp(a, b, m->value_size) && !bad++)
                 fprintf(tty, "map %s: entry %zu: values differ%s\n", m->name, e,
                         nl.per_cpu ? " (summed over CPUs)" : "");

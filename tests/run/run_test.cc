@@ -726,3 +726,18 @@ TEST(RunProgArray, SlotSetFromTheCommandLineOnBothSides)
 }
 
 } // namespace
+
+namespace
+{
+
+TEST(RunErrors, IgnoreBytesNamesAMapOfTheObject)
+{
+    Result r = nicsim("run " + fw_args() + " --ignore-bytes nosuch:0:8");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("no map 'nosuch'"), std::string::npos) << r.err;
+    Result form = nicsim("run " + fw_args() + " --ignore-bytes flows:0");
+    EXPECT_EQ(form.status, 1);
+    EXPECT_NE(form.err.find("MAP:OFFSET:LEN"), std::string::npos) << form.err;
+}
+
+} // namespace
