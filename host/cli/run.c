@@ -32,6 +32,7 @@
 #include "nicsim/kref.h"
 #include "nicsim/mapjson.h"
 #include "nicsim/obj.h"
+#include "nicsim/pcie.h"
 #include "nicsim/system.h"
 #include "nicsim/xdp.h"
 #include "replay.h"
@@ -1316,7 +1317,9 @@ int run_main(const struct run_opts *o)
             fail("%s: packet %llu: the NIC could not take it", o->pcap, (unsigned long long)index);
             goto out;
         }
-        if (events) {
+        /* The driver's interrupt handler: drain the event queue when the NIC says it has
+         * records (EVENTS is raised when the queue goes from empty to non-empty). */
+        if (events && (nicsim_ctrl__irq(nicsim_sys__ctrl(r.sys)) & NICSIM_IRQ_EVENTS)) {
             uint64_t lost = 0;
             nicsim_ctrl__events_drain(nicsim_sys__ctrl(r.sys), on_event, &r, &lost);
             r.events_lost += lost;
