@@ -48,4 +48,4 @@ set_tests_properties(run.demo_main_command PROPERTIES LABELS run
                      PASS_REGULAR_EXPRESSION "demo: every example ran")
 add_test(NAME run.plugin_at_readme_path COMMAND sh -c
          "printf 'b7  00  00  00  07  00  00  00  95  00  00  00  00  00  00  00\\n' | ${CMAKE_BINARY_DIR}/host/nicsim-plugin")
-set_tests_properties(run.plugin_at_readme_path PROPERTIES LABELS run PASS_REGULAR_EXPRESSION "^0?x?7")
+set_tests_properties(run.plugin_at_readme_path PROPERTIES LABELS run PASS_REGULAR_EXPRESSION "^(0x)?7\n?$")
