@@ -754,8 +754,13 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
         return -EINVAL;
     if (!a.insns || a.insn_cnt == 0 || a.insn_cnt > NICSIM_COMPLEXITY_LIMIT_INSNS)
         return -E2BIG;
-    if (a.prog_type != BPF_PROG_TYPE_XDP)
+    if (a.prog_type != BPF_PROG_TYPE_XDP) {
+        if (attr->sz >= sizeof(*attr))
+            snprintf(attr->err_msg, sizeof(attr->err_msg),
+                     "program type %u is not XDP: this kernel loads XDP programs only",
+                     a.prog_type);
         return -EINVAL;
+    }
     if (a.expected_attach_type == 0)
         a.expected_attach_type = BPF_XDP;
     if (a.expected_attach_type != BPF_XDP && a.expected_attach_type != BPF_XDP_DEVMAP &&
@@ -781,8 +786,16 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
         return -ENOMEM;
     }
     memcpy(prog->insnsi, a.insns, (size_t)a.insn_cnt * sizeof(*prog->insnsi));
-    err = obj_name_cpy(prog->aux->name, a.prog_name);
+    /* bpf_attr.prog_name holds 15 characters and a NUL: a longer name arrives cut to 15, as
+     * libbpf cuts it (balancer_ingress runs as balancer_ingres) */
+    char pname[NICSIM_BPF_OBJ_NAME] = "";
+    if (a.prog_name)
+        snprintf(pname, sizeof(pname), "%s", a.prog_name);
+    err = obj_name_cpy(prog->aux->name, pname);
     if (err) {
+        if (attr->sz >= sizeof(*attr))
+            snprintf(attr->err_msg, sizeof(attr->err_msg),
+                     "program name '%s': only letters, digits, '_' and '.' are allowed", pname);
         prog_free(prog);
         return err;
     }

@@ -35,6 +35,7 @@
 #include "nicsim/pcie.h"
 #include "nicsim/system.h"
 #include "nicsim/xdp.h"
+#include "progsel.h"
 #include "replay.h"
 #include "report.h"
 
@@ -557,6 +558,13 @@ static int load_prog(struct run *r, size_t pi)
 
     if (r->prog_fds[pi] >= 0)
         return 0;
+    if (p->error) { /* the ELF loader could not link it (a kfunc call, CO-RE ...) */
+        snprintf(r->last_err, sizeof(r->last_err), "%s: program %s (section %s) refused: %s",
+                 r->o->object, p->name, p->section, p->error);
+        if (!r->collect_errors)
+            fail("%s", r->last_err);
+        return -1;
+    }
     a.prog_type = p->prog_type ? p->prog_type : BPF_PROG_TYPE_XDP;
     a.expected_attach_type = BPF_XDP;
     a.insns = p->insns;
@@ -645,38 +653,11 @@ static int load_prog_arrays(struct run *r)
 
 static int select_prog(struct run *r)
 {
-    size_t n = nicsim_obj__n_progs(r->obj), xdp = 0;
+    char err[ERR_LEN];
 
-    if (r->o->prog) {
-        r->prog = nicsim_obj__find_prog(r->obj, r->o->prog);
-        if (!r->prog) {
-            fprintf(stderr,
-                    "nicsim run: --prog %s: %s has no program '%s'; its programs:", r->o->prog,
-                    r->o->object, r->o->prog);
-            for (size_t i = 0; i < n; i++)
-                fprintf(stderr, " %s", nicsim_obj__prog(r->obj, i)->name);
-            fputc('\n', stderr);
-            return 1;
-        }
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (nicsim_obj__prog(r->obj, i)->prog_type == BPF_PROG_TYPE_XDP) {
-            xdp++;
-            r->prog = nicsim_obj__prog(r->obj, i);
-        }
-    }
-    if (xdp == 1)
-        return 0;
-    if (!xdp)
-        return fail("%s: no XDP program in the object", r->o->object);
-    fprintf(stderr, "nicsim run: %s has %zu XDP programs, choose one with --prog:", r->o->object,
-            xdp);
-    for (size_t i = 0; i < n; i++)
-        if (nicsim_obj__prog(r->obj, i)->prog_type == BPF_PROG_TYPE_XDP)
-            fprintf(stderr, " %s", nicsim_obj__prog(r->obj, i)->name);
-    fputc('\n', stderr);
-    return 1;
+    if (cli_prog_select(r->obj, r->o->object, r->o->prog, &r->prog, err, sizeof(err)))
+        return fail("%s", err);
+    return 0;
 }
 
 /* libbpf's rule: a perf event array declared without max_entries gets one slot per CPU (here:
@@ -801,6 +782,7 @@ static int setup(struct run *r)
         return 1;
     if (load_prog_arrays(r))
         return 1;
+    cli_prog_report_skipped(r->obj, r->o->object, r->prog, r->prog_fds, stderr);
 
     /* Every port of the NIC runs the program (`ip link set dev PORT xdpoffload` on each: a
      * program bound to one port may run on all ports of its NIC). */

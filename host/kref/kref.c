@@ -5,6 +5,7 @@
  */
 #include "nicsim/util.h"
 #include "nicsim/kref.h"
+#include "nicsim/obj.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -205,7 +206,58 @@ static int check_bpffs(char *err, size_t errlen)
     return -e;
 }
 
-/* The program named `name`, or the only XDP program when name is NULL. */
+/* "a (xdp), b (tc)": every program of the object with its section. */
+static void list_progs(const struct nicsim_kref *k, char *buf, size_t len)
+{
+    struct bpf_program *p;
+    size_t used = 0;
+
+    buf[0] = '\0';
+    bpf_object__for_each_program(p, k->obj)
+    {
+        if (used >= len)
+            break;
+        int n = snprintf(buf + used, len - used, "%s%s (section %s)", used ? ", " : "",
+                         bpf_program__name(p), bpf_program__section_name(p));
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    if (!used)
+        snprintf(buf, len, "none");
+}
+
+/*
+ * Makes `p` loadable as the XDP program the NIC runs: a section libbpf does not know (the
+ * legacy SEC("xdp1"), "xdp_icmp", "prog" ...) leaves its type unset, and the NIC loads such a
+ * program as XDP, so the kernel is told the same (bpf_program__set_type and the expected attach
+ * type), and it is loaded even if its section starts with '?'.
+ */
+static int make_xdp(struct nicsim_kref *k, struct bpf_program *p, char *err, size_t errlen)
+{
+    enum bpf_prog_type t = bpf_program__type(p);
+
+    if (t == BPF_PROG_TYPE_UNSPEC) {
+        bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
+        bpf_program__set_expected_attach_type(p, BPF_XDP);
+    } else if (t != BPF_PROG_TYPE_XDP) {
+        nicsim_errf(err, errlen,
+                    "%s: program '%s' (section %s) is a %s program, not XDP: the NIC runs XDP "
+                    "programs only",
+                    k->path, bpf_program__name(p), bpf_program__section_name(p),
+                    libbpf_bpf_prog_type_str(t) ? libbpf_bpf_prog_type_str(t) : "non-XDP");
+        return -EINVAL;
+    }
+    bpf_program__set_autoload(p, true);
+    return 0;
+}
+
+/*
+ * The program named `name` (by function name, else by section name, as the NIC's loader finds
+ * it), or the only XDP program when name is NULL. Only it is loaded (autoload off for every
+ * other program of the object: a TC program calling a kfunc, or a program in a section libbpf
+ * cannot type, must not stop it); tail-call targets are added by nicsim_kref__set_tail_call.
+ */
 static int choose_prog(struct nicsim_kref *k, const char *name, char *err, size_t errlen)
 {
     char names[256] = "";
@@ -213,22 +265,36 @@ static int choose_prog(struct nicsim_kref *k, const char *name, char *err, size_
     struct bpf_program *p;
     bpf_object__for_each_program(p, k->obj)
     {
+        if (name && !strcmp(bpf_program__name(p), name))
+            k->prog = p;
         if (bpf_program__type(p) != BPF_PROG_TYPE_XDP)
             continue;
         n_xdp++;
         size_t used = strlen(names);
         snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
                  bpf_program__name(p));
-        if (name ? strcmp(bpf_program__name(p), name) == 0 : n_xdp == 1)
+        if (!name && n_xdp == 1)
             k->prog = p;
     }
     if (name && !k->prog) {
-        nicsim_errf(err, errlen, "%s: no XDP program named '%s' (it has: %s)", k->path, name,
-                    n_xdp ? names : "none");
+        bpf_object__for_each_program(p, k->obj)
+        {
+            if (!strcmp(bpf_program__section_name(p), name)) {
+                k->prog = p;
+                break;
+            }
+        }
+    }
+    if (name && !k->prog) {
+        char all[1024];
+        list_progs(k, all, sizeof(all));
+        nicsim_errf(err, errlen, "%s: no program named '%s' (it has: %s)", k->path, name, all);
         return -ENOENT;
     }
     if (!name && n_xdp == 0) {
-        nicsim_errf(err, errlen, "%s: no XDP program (SEC(\"xdp\"))", k->path);
+        char all[1024];
+        list_progs(k, all, sizeof(all));
+        nicsim_errf(err, errlen, "%s: no XDP program (SEC(\"xdp\")); it has: %s", k->path, all);
         return -ENOENT;
     }
     if (!name && n_xdp > 1) {
@@ -237,6 +303,32 @@ static int choose_prog(struct nicsim_kref *k, const char *name, char *err, size_
                     names);
         return -EINVAL;
     }
+    bpf_object__for_each_program(p, k->obj) bpf_program__set_autoload(p, false);
+    return make_xdp(k, k->prog, err, errlen);
+}
+
+/*
+ * Programs named by the static initialisers of prog arrays (`.values = { [0] = &prog }`):
+ * libbpf writes those slots at load and fails the whole load for a program it did not load, and
+ * the NIC side loads them too; so they are loaded. libbpf has no accessor for the initialisers:
+ * they are read with nicsim's own ELF loader (an object it cannot open has none it can report).
+ */
+static int load_static_tail_targets(struct nicsim_kref *k, char *err, size_t errlen)
+{
+    struct nicsim_obj *o = nicsim_obj__open_file(k->path, NULL, NULL, 0);
+
+    for (size_t i = 0; o && i < nicsim_obj__n_maps(o); i++) {
+        const struct nicsim_obj_map *m = nicsim_obj__map(o, i);
+        for (size_t j = 0; j < m->n_prog_inits; j++) {
+            struct bpf_program *p = bpf_object__find_program_by_name(k->obj, m->prog_inits[j].prog);
+            int rc = p ? make_xdp(k, p, err, errlen) : 0;
+            if (rc) {
+                nicsim_obj__free(o);
+                return rc;
+            }
+        }
+    }
+    nicsim_obj__free(o);
     return 0;
 }
 
@@ -272,6 +364,8 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
         goto fail;
     }
     rc = choose_prog(k, o.prog_name, err, errlen);
+    if (!rc)
+        rc = load_static_tail_targets(k, err, errlen);
     if (rc)
         goto fail;
     rc = describe_maps(k);
@@ -588,9 +682,17 @@ int nicsim_kref__set_tail_call(struct nicsim_kref *k, const char *map_name, uint
                     k->maps[idx].info.max_entries);
         return -E2BIG;
     }
-    if (!bpf_object__find_program_by_name(k->obj, prog_name)) {
-        nicsim_errf(err, errlen, "%s: no program named '%s'", k->path, prog_name);
+    struct bpf_program *target = bpf_object__find_program_by_name(k->obj, prog_name);
+    if (!target) {
+        char all[1024];
+        list_progs(k, all, sizeof(all));
+        nicsim_errf(err, errlen, "%s: no program named '%s' (it has: %s)", k->path, prog_name, all);
         return -ENOENT;
+    }
+    if (!k->loaded) {
+        int rc = make_xdp(k, target, err, errlen); /* a tail-call target is loaded too */
+        if (rc)
+            return rc;
     }
     struct kref_tail t = {.map = (size_t)idx, .index = index, .prog = strdup(prog_name)};
     if (!t.prog)

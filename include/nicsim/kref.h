@@ -7,7 +7,8 @@
  *   nicsim_kref__open        opens the object with libbpf (no bpf() calls yet)
  *   nicsim_kref__map_set     initial map contents (before or after load);
  *   nicsim_kref__set_tail_call   prog array slots, by program name
- *   nicsim_kref__load        verifies and loads every program of the object, creates its maps
+ *   nicsim_kref__load        verifies and loads the chosen program and the tail-call targets
+ *                            set for it (no other program of the object), creates the maps
  *   nicsim_kref__run         one packet: verdict, output bytes, metadata, ringbuf/perf records,
  *                            and the kernel's own duration when asked
  *   nicsim_kref__map_dump    final contents of any map, global data maps included
@@ -66,8 +67,11 @@ struct nicsim_kref;
 
 struct nicsim_kref_opts {
     size_t sz;             /* sizeof(struct nicsim_kref_opts) */
-    const char *prog_name; /* function name of the XDP program to run; NULL: the object's only
-                            * XDP program (an object with several must name one) */
+    const char *prog_name; /* function name (else section name) of the program to run; NULL:
+                            * the object's only XDP program (an object with several must name
+                            * one). A program whose section libbpf cannot type (the legacy
+                            * SEC("xdp1"), "xdp_icmp", "prog" ...) is loaded as XDP, as the NIC
+                            * loads it; the object's other programs are not loaded at all. */
     bool keep_pinning;     /* honour the object's map pinning (default: pin nothing) */
 };
 
@@ -121,7 +125,8 @@ int nicsim_kref__map_set(struct nicsim_kref *k, const char *map_name,
  * it. A file naming no map of the object is an error. */
 int nicsim_kref__map_set_dir(struct nicsim_kref *k, const char *dir, char *err, size_t errlen);
 /* Prog array slot `index` of map_name = the object's program prog_name (a function name). Before
- * or after load. */
+ * or after load; before load it also makes prog_name one of the programs loaded (as XDP, like
+ * the chosen one); after load only a program already loaded can be set. */
 int nicsim_kref__set_tail_call(struct nicsim_kref *k, const char *map_name, uint32_t index,
                                const char *prog_name, char *err, size_t errlen);
 

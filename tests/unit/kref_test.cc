@@ -379,7 +379,7 @@ TEST_F(KrefTest, OpenRefusesUnknownProgramAndFile)
     Runner r(Object("firewall"), "xdp_nope");
     EXPECT_EQ(r.k, nullptr);
     EXPECT_EQ(errno, ENOENT);
-    EXPECT_NE(std::string(r.err).find("no XDP program named 'xdp_nope'"), std::string::npos)
+    EXPECT_NE(std::string(r.err).find("no program named 'xdp_nope' (it has: xdp_firewall (section xdp))"), std::string::npos)
         << r.err;
     Runner m("/nonexistent.bpf.o");
     EXPECT_EQ(m.k, nullptr);
@@ -575,7 +575,8 @@ TEST_F(KrefTest, SetsTailCallsByProgramName)
     EXPECT_EQ(nicsim_kref__set_tail_call(r.k, "jmp", 9, "parse_udp", r.err, sizeof(r.err)), -E2BIG);
     EXPECT_EQ(nicsim_kref__set_tail_call(r.k, "jmp", 2, "nope", r.err, sizeof(r.err)), -ENOENT);
     EXPECT_EQ(std::string(r.err).substr(std::string(r.err).find(": ")),
-              ": no program named 'nope'");
+              ": no program named 'nope' (it has: parse_ipv4 (section xdp), parse_ipv6 (section "
+              "xdp), parse_tcp (section xdp), parse_udp (section xdp), xdp_parser (section xdp))");
     EXPECT_EQ(nicsim_kref__set_tail_call(r.k, "config", 0, "parse_udp", r.err, sizeof(r.err)),
               -ENOENT);
     ASSERT_EQ(nicsim_kref__load(r.k, r.err, sizeof(r.err)), 0) << r.err;

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+// Real third-party program shapes (issue 8) through the real `nicsim run` binary and the kernel
+// comparison: legacy section names, names of 16+ characters, several programs per object (a TC
+// program with a kfunc call among them), truncated captures.
+#include <gtest/gtest.h>
+
+#include <jansson.h>
+#include <linux/bpf.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+extern "C" {
+#include "nicsim/kref.h"
+#include "nicsim/obj.h"
+}
+
+namespace
+{
+
+struct Result {
+    int status = -1;
+    std::string out, err;
+};
+
+std::string slurp(const std::string &path)
+{
+    std::ifstream f(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+class Tmp
+{
+  public:
+    Tmp()
+    {
+        char t[] = "/tmp/nicsim-real-test-XXXXXX";
+        dir_ = mkdtemp(t);
+    }
+    ~Tmp() { (void)!system(("rm -rf " + dir_).c_str()); }
+    std::string path(const std::string &name) const { return dir_ + "/" + name; }
+
+  private:
+    std::string dir_;
+};
+
+Result nicsim(const std::string &args)
+{
+    Tmp t;
+    std::string cmd = std::string(NICSIM_CLI) + " " + args + " > " + t.path("out") + " 2> " +
+                      t.path("err") + " < /dev/null";
+    int st = system(cmd.c_str());
+    Result r;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(t.path("out"));
+    r.err = slurp(t.path("err"));
+    return r;
+}
+
+std::string obj(const std::string &name)
+{
+    return std::string(REAL_OBJ_DIR) + "/" + name + ".bpf.o";
+}
+
+bool kernel_available()
+{
+    char err[256] = "";
+    return !nicsim_kref__unavailable(nicsim_kref__probe(err, sizeof(err)));
+}
+
+json_t *load_json(const std::string &path)
+{
+    json_error_t e;
+    json_t *j = json_load_file(path.c_str(), 0, &e);
+    EXPECT_NE(j, nullptr) << path << ":" << e.line << ": " << e.text;
+    return j;
+}
+
+using Frame = std::vector<uint8_t>;
+
+// Ethernet + IPv4 with protocol `proto`, `len` bytes in all.
+Frame ipv4(uint8_t proto, size_t len)
+{
+    Frame f(len, 0);
+    const uint8_t hdr[] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0, 0, 0, 0,
+                           1, 0, 0, 64, proto, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7};
+    memcpy(f.data(), hdr, std::min(len, sizeof(hdr)));
+    uint16_t tot = (uint16_t)(len - 14);
+    f[16] = (uint8_t)(tot >> 8);
+    f[17] = (uint8_t)tot;
+    return f;
+}
+
+// Classic pcap: records of (captured bytes, wire length).
+void write_pcap(const std::string &path, const std::vector<std::pair<Frame, uint32_t>> &pkts,
+                uint32_t snaplen = 65535)
+{
+    std::string s;
+    auto put32 = [&](uint32_t v) { s.append((const char *)&v, 4); };
+    auto put16 = [&](uint16_t v) { s.append((const char *)&v, 2); };
+    put32(0xa1b2c3d4);
+    put16(2);
+    put16(4);
+    put32(0);
+    put32(0);
+    put32(snaplen);
+    put32(1);
+    uint32_t ts = 1;
+    for (auto &p : pkts) {
+        put32(ts++);
+        put32(0);
+        put32((uint32_t)p.first.size());
+        put32(p.second);
+        s.append((const char *)p.first.data(), p.first.size());
+    }
+    std::ofstream(path, std::ios::binary) << s;
+}
+
+std::vector<std::pair<Frame, uint32_t>> udp_tcp_icmp()
+{
+    return {{ipv4(17, 60), 60}, {ipv4(6, 60), 60}, {ipv4(1, 98), 98}};
+}
+
+const char *verdict(json_t *rep, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(json_object_get(rep, "packets"), i),
+                                             "verdict"));
+}
+
+// ---- several programs per object, legacy sections, long names ----
+
+// xdp_count_protocol_func (23 characters, SEC("xdp_icmp")) tail-calls xdp_drop_udp_tail_func
+// (SEC("xdp-test")); the object also holds a TC program calling a kfunc and SEC("prog").
+TEST(RealPrograms, ChosenProgramAndItsTailCallRunBesideOthersTheNicCannotLoad)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), udp_tcp_icmp());
+    bool kernel = kernel_available();
+    Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                      " --prog xdp_count_protocol_func --prog-array "
+                      "jmp_table:0=xdp_drop_udp_tail_func --no-progress --json " +
+                      t.path("r.json") + (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    // the full name in the report, though the kernel (emulated and real) holds 15 characters
+    EXPECT_NE(r.out.find("xdp_count_protocol_func: 3 packets"), std::string::npos) << r.out;
+    // the others are skipped, each with why, and the kfunc program's reason names its insn
+    EXPECT_NE(r.err.find("loaded program xdp_count_protocol_func, xdp_drop_udp_tail_func "
+                         "(tail-call target); skipped 2 other programs"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("tc_rcu_kfunc_user (section tc: section 'tc' insn 0: call to kernel "
+                         "function 'bpf_rcu_read_lock' (kfunc) is not supported)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("xdp_bounce_everything (section prog: not chosen"), std::string::npos)
+        << r.err;
+    json_t *rep = load_json(t.path("r.json"));
+    ASSERT_TRUE(rep);
+    EXPECT_STREQ(verdict(rep, 0), "XDP_DROP"); // UDP, dropped by the tail-call target
+    EXPECT_STREQ(verdict(rep, 1), "XDP_PASS");
+    EXPECT_STREQ(verdict(rep, 2), "XDP_PASS");
+    if (kernel) {
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("maps: final contents equal to the kernel's"), std::string::npos)
+            << r.out;
+    }
+    json_decref(rep);
+}
+
+TEST(RealPrograms, LegacySectionProgramIsFoundBySectionNameAndComparedWithTheKernel)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), udp_tcp_icmp());
+    bool kernel = kernel_available();
+    Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                      " --prog prog --no-progress" + (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("verdicts: XDP_TX 3"), std::string::npos) << r.out;
+    if (kernel) {
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+    }
+}
+
+TEST(RealPrograms, ProgramTheNicCannotLoadIsRefusedNamingProgramSectionAndReason)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), udp_tcp_icmp());
+    Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                      " --prog tc_rcu_kfunc_user");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("program tc_rcu_kfunc_user (section tc) cannot be offloaded: section "
+                         "'tc' insn 0: call to kernel function 'bpf_rcu_read_lock' (kfunc)"),
+              std::string::npos)
+        << r.err;
+    r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("no XDP program in the object"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("xdp_count_protocol_func (section xdp_icmp)"), std::string::npos)
+        << r.err;
+}
+
+TEST(RealPrograms, ElfLoaderKeepsTheProgramsItCanLinkAndSaysWhyForTheOthers)
+{
+    char err[512] = "";
+    nicsim_obj *o = nicsim_obj__open_file(obj("real_multi").c_str(), nullptr, err, sizeof(err));
+    ASSERT_NE(o, nullptr) << err;
+    ASSERT_EQ(nicsim_obj__n_progs(o), 4u);
+    const nicsim_obj_prog *tc = nicsim_obj__find_prog(o, "tc_rcu_kfunc_user");
+    ASSERT_NE(tc, nullptr);
+    ASSERT_NE(tc->error, nullptr);
+    EXPECT_STREQ(tc->error, "section 'tc' insn 0: call to kernel function 'bpf_rcu_read_lock' "
+                            "(kfunc) is not supported");
+    EXPECT_EQ(tc->n, 0u);
+    EXPECT_EQ(tc->insns, nullptr);
+    const nicsim_obj_prog *x = nicsim_obj__find_prog(o, "xdp_icmp");
+    ASSERT_NE(x, nullptr);
+    EXPECT_STREQ(x->name, "xdp_count_protocol_func");
+    EXPECT_EQ(x->error, nullptr);
+    EXPECT_GT(x->n, 0u);
+    EXPECT_EQ(x->prog_type, 0u); // libbpf cannot type "xdp_icmp" either
+    nicsim_obj__free(o);
+}
+
+// The kernel side alone: the chosen program of an untyped legacy section is loaded as XDP, the
+// others are not loaded, and a wrong name lists what the object contains.
+TEST(RealPrograms, KernelReferenceLoadsWhatTheNicLoads)
+{
+    char err[2048] = "";
+    nicsim_kref_opts o = {};
+    o.sz = sizeof(o);
+    o.prog_name = "nope";
+    EXPECT_EQ(nicsim_kref__open(obj("real_multi").c_str(), &o, err, sizeof(err)), nullptr);
+    EXPECT_NE(std::string(err).find("no program named 'nope' (it has: xdp_count_protocol_func "
+                                    "(section xdp_icmp), xdp_drop_udp_tail_func (section "
+                                    "xdp-test), xdp_bounce_everything (section prog), "
+                                    "tc_rcu_kfunc_user (section tc))"),
+              std::string::npos)
+        << err;
+    o.prog_name = "tc_rcu_kfunc_user";
+    EXPECT_EQ(nicsim_kref__open(obj("real_multi").c_str(), &o, err, sizeof(err)), nullptr);
+    EXPECT_NE(std::string(err).find("is a sched_cls program, not XDP"), std::string::npos) << err;
+    if (!kernel_available())
+        GTEST_SKIP() << "bpf() unavailable";
+    o.prog_name = "xdp_bounce_everything";
+    nicsim_kref *k = nicsim_kref__open(obj("real_multi").c_str(), &o, err, sizeof(err));
+    ASSERT_NE(k, nullptr) << err;
+    ASSERT_EQ(nicsim_kref__load(k, err, sizeof(err)), 0) << err;
+    Frame f = ipv4(17, 60);
+    nicsim_kref_result res;
+    ASSERT_EQ(nicsim_kref__run(k, f.data(), (uint32_t)f.size(), nullptr, &res, err, sizeof(err)),
+              0)
+        << err;
+    EXPECT_EQ(res.verdict, (uint32_t)XDP_TX);
+    nicsim_kref__close(k);
+}
+
+} // namespace
