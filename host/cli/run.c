@@ -109,6 +109,9 @@ static void usage(FILE *f)
         "  --mtu BYTES              port MTU (1500)    --seed N    prandom seed (0)\n"
         "  --budget N               instructions per packet before the watchdog\n"
         "  --count N                stop after N packets\n"
+        "  --truncated pad|captured|refuse  frames the capture cut short (snap length): zero-\n"
+        "                           filled to their wire length (pad, the default), run as\n"
+        "                           captured (as BPF_PROG_TEST_RUN), or refused by the MAC\n"
         "  --quiet                  no terminal summary\n"
         "  --no-progress            no progress bar\n"
         "\n"
@@ -167,6 +170,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         O_MAXREG,
         O_IGNORE,
         O_PLOT,
+        O_TRUNC,
     };
     static const struct option lo[] = {
         {"pcap", required_argument, NULL, O_PCAP},
@@ -197,6 +201,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"trace-packet", required_argument, NULL, O_TRACE_PKT},
         {"baseline", required_argument, NULL, O_BASELINE},
         {"max-regression", required_argument, NULL, O_MAXREG},
+        {"truncated", required_argument, NULL, O_TRUNC},
         {0},
     };
     /* Options that name a file or a program: where the argument goes. */
@@ -297,6 +302,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         }
         case O_QUIET:
             o->quiet = true;
+            break;
+        case O_TRUNC:
+            if (nicsim_trace_truncated__parse(optarg, &o->truncated))
+                return fail("--truncated '%s': one of refuse, captured, pad", optarg);
             break;
         case O_NOPROG:
             o->progress = false;
@@ -1208,6 +1217,7 @@ int run_main(const struct run_opts *o)
         free(repp);
         return fail("%s", err);
     }
+    nicsim_trace_in__set_truncated(in, o->truncated);
     if (o->baseline && baseline_load(&base, o->baseline))
         goto out;
     if (setup(&r))
@@ -1358,6 +1368,14 @@ int run_main(const struct run_opts *o)
         fprintf(tty, "events: %llu records%s%s, %llu lost\n", (unsigned long long)r.events_written,
                 o->events ? " written to " : "", o->events ? o->events : "",
                 (unsigned long long)r.events_lost);
+    if (tty && nicsim_trace_in__n_cut(in))
+        fprintf(tty, "truncated: %llu frames cut short by the capture: %s (--truncated %s)\n",
+                (unsigned long long)nicsim_trace_in__n_cut(in),
+                o->truncated == NICSIM_TRACE_TRUNC_PAD
+                    ? "zero-filled to their wire length"
+                : o->truncated == NICSIM_TRACE_TRUNC_CAPTURED ? "run as captured"
+                                                             : "refused by the MAC",
+                nicsim_trace_truncated__name(o->truncated));
     if (tty && r.kref)
         fprintf(tty, "maps: %s\n",
                 map_mismatches ? "final contents differ from the kernel's (see above)"

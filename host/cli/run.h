@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "replay.h"
+
 #define RUN_MAX_MAP_ARGS 64
 
 struct run_opts {
@@ -41,6 +43,7 @@ struct run_opts {
     uint32_t kernel_repeat; /* BPF_PROG_TEST_RUN repeat for the timing run */
     bool quiet;
     bool progress;
+    enum nicsim_trace_truncated truncated; /* --truncated (pad) */
 };
 
 int run_parse_args(int argc, char **argv, struct run_opts *o);

@@ -261,4 +261,115 @@ TEST(RealPrograms, KernelReferenceLoadsWhatTheNicLoads)
     nicsim_kref__close(k);
 }
 
+// ---- truncated captures ----
+
+// A UDP frame of 300 bytes captured with a 96-byte snap length, then a whole TCP frame.
+std::vector<std::pair<Frame, uint32_t>> snap96()
+{
+    Frame udp = ipv4(17, 300);
+    udp.resize(96);
+    return {{udp, 300}, {ipv4(6, 60), 60}};
+}
+
+struct TruncCase {
+    const char *mode;    // --truncated MODE ("" for the default)
+    const char *verdict; // of the cut frame; nullptr: refused by the MAC
+};
+
+class Truncated : public testing::TestWithParam<TruncCase>
+{
+};
+
+TEST_P(Truncated, CutFramesRunAsTheOptionSaysAndTheKernelSeesTheSameBytes)
+{
+    const TruncCase &c = GetParam();
+    Tmp t;
+    write_pcap(t.path("t.pcap"), snap96(), 96);
+    bool kernel = kernel_available();
+    Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                      " --prog xdp_count_protocol_func --prog-array "
+                      "jmp_table:0=xdp_drop_udp_tail_func --no-progress --json " +
+                      t.path("r.json") + (c.mode[0] ? std::string(" --truncated ") + c.mode : "") +
+                      (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    std::string mode = c.mode[0] ? c.mode : "pad";
+    EXPECT_NE(r.out.find("truncated: 1 frames cut short by the capture"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("(--truncated " + mode + ")"), std::string::npos) << r.out;
+    json_t *rep = load_json(t.path("r.json"));
+    ASSERT_TRUE(rep);
+    json_t *p0 = json_array_get(json_object_get(rep, "packets"), 0);
+    if (c.verdict) {
+        EXPECT_STREQ(json_string_value(json_object_get(p0, "verdict")), c.verdict);
+        if (kernel) {
+            EXPECT_TRUE(json_is_true(json_object_get(json_object_get(p0, "kernel"), "match")));
+        }
+    } else {
+        EXPECT_STREQ(json_string_value(json_object_get(p0, "error")), "truncated");
+    }
+    EXPECT_STREQ(verdict(rep, 1), "XDP_PASS");
+    if (kernel) {
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+    }
+    json_decref(rep);
+}
+
+// The cut UDP frame is dropped by the tail-call target whether run as captured or padded, and
+// refused by the MAC with `refuse`.
+INSTANTIATE_TEST_SUITE_P(Modes, Truncated,
+                         testing::Values(TruncCase{"", "XDP_DROP"},
+                                         TruncCase{"pad", "XDP_DROP"},
+                                         TruncCase{"captured", "XDP_DROP"},
+                                         TruncCase{"refuse", nullptr}),
+                         [](const testing::TestParamInfo<TruncCase> &i) {
+                             return std::string(i.param.mode[0] ? i.param.mode : "default");
+                         });
+
+// XDP_PASS keeps the frame: its bytes after the program tell which frame ran.
+TEST(RealPrograms, PaddedFrameHasItsWireLengthAndCapturedFrameItsCapturedLength)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), snap96(), 96);
+    for (auto [mode, len] : {std::pair<const char *, size_t>{"pad", 300}, {"captured", 96}}) {
+        Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                          " --prog xdp_count_protocol_func --no-progress --truncated " + mode +
+                          " --json " + t.path("r.json"));
+        ASSERT_EQ(r.status, 0) << r.err;
+        json_t *rep = load_json(t.path("r.json"));
+        ASSERT_TRUE(rep);
+        json_t *p0 = json_array_get(json_object_get(rep, "packets"), 0);
+        EXPECT_STREQ(json_string_value(json_object_get(p0, "verdict")), "XDP_PASS") << mode;
+        const char *hex = json_string_value(json_object_get(p0, "data_out"));
+        ASSERT_NE(hex, nullptr);
+        EXPECT_EQ(strlen(hex), 2 * len) << mode;
+        if (!strcmp(mode, "pad")) { // the bytes past the capture are zeros
+            EXPECT_EQ(std::string(hex + 2 * 96), std::string(2 * (300 - 96), '0'));
+        }
+        json_decref(rep);
+    }
+}
+
+TEST(RealPrograms, BadTruncatedModeIsRefused)
+{
+    Result r = nicsim("run " + obj("real_multi") + " --pcap x.pcap --truncated zero");
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("--truncated 'zero': one of refuse, captured, pad"), std::string::npos)
+        << r.err;
+}
+
+// issue 7 item 11: a record whose captured length exceeds its wire length is not a frame as
+// received; it is refused naming the packet and both lengths, not run as the longer frame.
+TEST(RealPrograms, CapturedLengthPastTheWireLengthIsRefused)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), {{ipv4(6, 60), 60}, {ipv4(17, 120), 60}});
+    Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                      " --prog prog --no-progress");
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.err.find("t.pcap: packet 1: the record holds 120 captured bytes but says the "
+                         "frame was 60 bytes on the wire"),
+              std::string::npos)
+        << r.err;
+}
+
 } // namespace

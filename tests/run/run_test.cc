@@ -390,7 +390,7 @@ TEST(RunMac, RuntAndOversizeFramesAreMacErrors)
         t.path("mac.pcap"), 1,
         {{ipv4_udp(10), 10}, {ipv4_udp(60), 60}, {ipv4_udp(1600), 1600}, {ipv4_udp(60), 200}});
     Result r = nicsim("run " + obj("firewall") + " --pcap " + t.path("mac.pcap") + " --json " +
-                      t.path("r.json") + " --no-progress");
+                      t.path("r.json") + " --no-progress --truncated refuse");
     ASSERT_EQ(r.status, 0) << r.err;
     json_t *rep = load_json(t.path("r.json"));
     json_t *pk = json_object_get(rep, "packets");
