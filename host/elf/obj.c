@@ -109,6 +109,13 @@ static int sec_data(struct ld *ld, size_t i)
                        elf_errmsg(-1));
     if (s->sh.sh_type != SHT_NOBITS && s->data->d_size && !s->data->d_buf)
         return ld_fail(ld, -EINVAL, "section '%s': no contents", s->name);
+    /* everything after this reads sh_size bytes (functions, relocations, global data copied
+     * into maps): the data libelf handed back must be exactly that long */
+    if (s->sh.sh_type != SHT_NOBITS && s->data->d_size != s->sh.sh_size)
+        return ld_fail(ld, -EINVAL,
+                       "section '%s': %zu bytes of contents where its header says %llu "
+                       "(compressed or damaged)",
+                       s->name, s->data->d_size, (unsigned long long)s->sh.sh_size);
     return 0;
 }
 
@@ -728,7 +735,9 @@ static int apply_rel(struct ld *ld, struct linkbuf *lb, const struct ld_func *f,
     if (ss->kind == LD_SEC_DATA || ss->kind == LD_SEC_RODATA || ss->kind == LD_SEC_BSS) {
         long long voff = (long long)sym->s.st_value + insn->imm;
 
-        if (sym->s.st_value > ss->sh.sh_size || voff < 0 || (uint64_t)voff > ss->sh.sh_size)
+        /* the kernel takes a value offset below the value size (array_map_direct_value_addr):
+         * the end of the section is outside it */
+        if (sym->s.st_value > ss->sh.sh_size || voff < 0 || (uint64_t)voff >= ss->sh.sh_size)
             return ld_fail(ld, -EINVAL,
                            "section '%s' insn %zu: lddw of '%s' %+d: offset %lld is outside "
                            "'%s' (%llu bytes)",
