@@ -16,6 +16,7 @@
 
 #include "fw_internal.h"
 #include "nicsim/pcie.h"
+#include "nicsim/printk.h"
 
 static uint32_t reg_rd(struct nicsim_fw *fw, uint32_t off)
 {
@@ -441,9 +442,11 @@ int nicsim_fw__event_output(struct nicsim_fw *fw, uint32_t map_id, uint32_t cpu,
     struct fw_event *e;
     int was_empty;
 
-    if (!m || (m->type != FW_MAP_PERF_EVENT_ARRAY && m->type != FW_MAP_RINGBUF))
+    /* bpf_trace_printk records have a map id of their own (no map has it) */
+    if (map_id != NICSIM_EVENT_TRACE_PRINTK &&
+        (!m || (m->type != FW_MAP_PERF_EVENT_ARRAY && m->type != FW_MAP_RINGBUF)))
         return -ENOENT;
-    if (m->type == FW_MAP_PERF_EVENT_ARRAY && index >= m->max_entries)
+    if (m && m->type == FW_MAP_PERF_EVENT_ARRAY && index >= m->max_entries)
         return -E2BIG;
     if ((len && !data) || need > fw->evq_bytes)
         return -E2BIG;

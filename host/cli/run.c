@@ -35,6 +35,7 @@
 #include "nicsim/pcie.h"
 #include "nicsim/system.h"
 #include "nicsim/xdp.h"
+#include "printk.h"
 #include "progsel.h"
 #include "replay.h"
 #include "report.h"
@@ -54,6 +55,7 @@ struct run {
     FILE *events;
     uint64_t events_written, events_lost;
     uint64_t cur_index;
+    struct cli_printk printk; /* bpf_trace_printk lines (printk.c) */
     bool collect_errors; /* load_prog: keep the refusal in last_err instead of printing it */
     char last_err[ERR_LEN];
     struct {
@@ -809,6 +811,9 @@ static int setup(struct run *r)
                     nicsim_sys__n_ports(r->sys) - 1);
     if (r->kref && nicsim_kref__load(r->kref, err, sizeof(err)))
         return fail("--compare-kernel: the kernel refuses %s: %s", r->o->object, err);
+    if (r->kref && nicsim_kref__trace_unavailable(r->kref))
+        fprintf(stderr, "nicsim run: --compare-kernel: bpf_trace_printk lines not compared: %s\n",
+                nicsim_kref__trace_unavailable(r->kref));
     return 0;
 }
 
@@ -830,6 +835,9 @@ static int on_event(void *user, const struct nicsim_event_rec *rec, const void *
     struct run *r = user;
     const uint8_t *d = data;
 
+    if (cli_printk_on_event(&r->printk, r->o->quiet ? NULL : stdout, r->events, r->cur_index, rec,
+                            data))
+        return 0;
     r->events_written++;
     if (!r->events)
         return 0;
@@ -1176,6 +1184,7 @@ static void progress(uint64_t n, double frac, bool done)
 
 static void teardown(struct run *r)
 {
+    cli_printk_free(&r->printk);
     if (r->events)
         fclose(r->events);
     nicsim_kref__close(r->kref);
@@ -1222,7 +1231,7 @@ int run_main(const struct run_opts *o)
         goto out;
     if (setup(&r))
         goto out;
-    events = has_event_maps(&r);
+    events = has_event_maps(&r) || cli_printk_used(r.obj, r.prog_fds);
     if (o->events) {
         r.events = fopen(o->events, "w");
         if (!r.events) {
@@ -1293,6 +1302,7 @@ int run_main(const struct run_opts *o)
                    (unsigned long long)index, pkt.caplen);
             itrace_set(&r, &it);
         }
+        cli_printk_begin_packet(&r.printk);
         int rx = nicsim_sys__rx(r.sys, o->ingress_port, pkt.data, pkt.caplen, pkt.wirelen,
                                 arrival_ns, &res);
         if (tracing) {
@@ -1324,6 +1334,8 @@ int run_main(const struct run_opts *o)
                 goto out;
             }
             compare_packet(&res, &kr, &kp);
+            if (kp.match)
+                cli_printk_compare(&r.printk, &kr, &kp.match, kp.mismatch, sizeof(kp.mismatch));
             if (!kp.match && !o->quiet)
                 fprintf(stderr, "mismatch: packet %llu: %s\n", (unsigned long long)index,
                         kp.mismatch);
@@ -1368,6 +1380,9 @@ int run_main(const struct run_opts *o)
         fprintf(tty, "events: %llu records%s%s, %llu lost\n", (unsigned long long)r.events_written,
                 o->events ? " written to " : "", o->events ? o->events : "",
                 (unsigned long long)r.events_lost);
+    if (tty && r.printk.total)
+        fprintf(tty, "bpf_trace_printk: %llu lines%s%s\n", (unsigned long long)r.printk.total,
+                o->events ? " written to " : "", o->events ? o->events : "");
     if (tty && nicsim_trace_in__n_cut(in))
         fprintf(tty, "truncated: %llu frames cut short by the capture: %s (--truncated %s)\n",
                 (unsigned long long)nicsim_trace_in__n_cut(in),

@@ -6,6 +6,7 @@
 #include "nicsim/util.h"
 #include "nicsim/kref.h"
 #include "nicsim/obj.h"
+#include "kref_trace.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -70,6 +71,9 @@ struct nicsim_kref {
     struct nicsim_kref_event *events;
     size_t n_events, cap_events;
     uint64_t lost;
+    struct kref_trace trace; /* bpf_trace_printk lines (trace.c), when a program prints */
+    bool trace_wanted;       /* a loaded program calls bpf_trace_printk */
+    char trace_why[256];     /* why they cannot be read ("" when they can) */
 };
 
 static const char *unavailable_why(int e)
@@ -405,6 +409,7 @@ void nicsim_kref__close(struct nicsim_kref *k)
         return;
     free_events(k);
     free(k->events);
+    kref_trace_close(&k->trace);
     ring_buffer__free(k->rb);
     for (size_t i = 0; k->pbs && i < k->n_maps; i++)
         perf_buffer__free(k->pbs[i]);
@@ -887,6 +892,16 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
     if (rc)
         return rc;
     k->log[0] = '\0';
+    k->trace_wanted = false;
+    struct bpf_program *p;
+    bpf_object__for_each_program(p, k->obj)
+    {
+        const struct bpf_insn *in = bpf_program__insns(p);
+        for (size_t i = 0; bpf_program__autoload(p) && i < bpf_program__insn_cnt(p); i++)
+            if (in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == 0 &&
+                in[i].imm == BPF_FUNC_trace_printk)
+                k->trace_wanted = true;
+    }
     rc = bpf_object__load(k->obj);
     if (rc) {
         if (rc == -EPERM) {
@@ -915,7 +930,14 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
         if (rc)
             return rc;
     }
+    if (k->trace_wanted && kref_trace_open(&k->trace, k->trace_why, sizeof(k->trace_why)))
+        k->trace.fd = -1; /* the comparison goes on without the kernel's lines; trace_why says why */
     return open_event_buffers(k, err, errlen);
+}
+
+const char *nicsim_kref__trace_unavailable(const struct nicsim_kref *k)
+{
+    return k->trace_wanted && k->trace.fd < 0 ? k->trace_why : NULL;
 }
 
 /* ---- run ---- */
@@ -1096,6 +1118,7 @@ int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
     k->keep_events = false;
     collect_events(k);
     free_events(k);
+    kref_trace_read(&k->trace, false); /* lines of earlier timing runs */
 
     struct xdp_md ctx_in = {.data = o.meta_in_len, .data_end = in_len, .ingress_ifindex = 1};
     struct xdp_md ctx_out = {0};
@@ -1113,6 +1136,10 @@ int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
     k->keep_events = true;
     collect_events(k);
     k->keep_events = false;
+    kref_trace_read(&k->trace, true);
+    res->trace = (const char *const *)k->trace.lines;
+    res->n_trace = k->trace.n;
+    res->trace_read = k->trace.fd >= 0;
 
     /* data_out is metadata + packet (its fragments included); ctx_out.data is the metadata's
      * length, data_end the end of the linear part. */

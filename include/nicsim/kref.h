@@ -164,7 +164,17 @@ struct nicsim_kref_result {
     const struct nicsim_kref_event *events;
     size_t n_events;
     uint64_t lost_events; /* perf buffer records the kernel could not deliver */
+    /* bpf_trace_printk: the text of each line the single run wrote (what trace_pipe shows after
+     * "bpf_trace_printk: "), read from a tracefs instance of this process; trace_read is false
+     * when they could not be read (nicsim_kref__trace_unavailable says why). */
+    const char *const *trace;
+    size_t n_trace;
+    bool trace_read;
 };
+
+/* NULL when the loaded programs print nothing or their bpf_trace_printk lines can be read;
+ * otherwise why they cannot (tracefs missing, no permission). */
+const char *nicsim_kref__trace_unavailable(const struct nicsim_kref *k);
 
 /* Runs one packet. When the single run succeeds but the timing run fails, the error is returned
  * and the result still holds the single run's outcome (runs = 1). */

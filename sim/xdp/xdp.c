@@ -5,6 +5,7 @@
  * bpf_csum_diff, __bpf_xdp_redirect_map ...); cycle costs are docs/microarchitecture.md §5.
  */
 #include "nicsim/xdp.h"
+#include "nicsim/printk.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -518,6 +519,66 @@ static void h_ringbuf_output(struct nicsim_vm *vm, void *user, const uint64_t ar
                                                              c->opts.core_id, 0, data, size);
 }
 
+/* ---- bpf_trace_printk -------------------------------------------------------------------------
+ * The format is checked as the kernel checks it, %s strings are read now (the memory may change
+ * after the helper returns), and the record (include/nicsim/printk.h) goes to the host through
+ * the event queue perf_event_output uses, under map id NICSIM_EVENT_TRACE_PRINTK. r0 is the
+ * length of the text, as bpf_trace_printk returns it.
+ */
+static void h_trace_printk(struct nicsim_vm *vm, void *user, const uint64_t args[5],
+                           struct nicsim_helper_out *out)
+{
+    struct nicsim_xdp_core *c = core_of(vm);
+    uint32_t fmt_size = (uint32_t)args[1];
+    uint8_t rec[NICSIM_PRINTK_MAX_ARGS * 8 + NICSIM_PRINTK_OUT_MAX +
+                NICSIM_PRINTK_MAX_ARGS * NICSIM_PRINTK_STR_MAX];
+    char text[NICSIM_PRINTK_OUT_MAX];
+    int is_str[NICSIM_PRINTK_MAX_ARGS];
+    size_t at, flen;
+
+    (void)user;
+    out->cycles = 8 + words8(fmt_size);
+    const char *fmt = fmt_size ? nicsim_vm__translate(vm, args[0], fmt_size, 0) : NULL;
+    if (!fmt) {
+        helper_fault(out, "trace_printk: format at 0x%llx is not readable",
+                     (unsigned long long)args[0]);
+        return;
+    }
+    int n = nicsim_printk_scan(fmt, fmt_size, is_str);
+    flen = n < 0 ? 0 : strlen(fmt) + 1;
+    if (n < 0 || flen > NICSIM_PRINTK_OUT_MAX) {
+        out->ret = (uint64_t)(int64_t)-EINVAL;
+        return;
+    }
+    memcpy(rec, &args[2], NICSIM_PRINTK_MAX_ARGS * 8);
+    at = NICSIM_PRINTK_MAX_ARGS * 8;
+    memcpy(rec + at, fmt, flen);
+    at += flen;
+    for (int k = 0; k < n; k++) {
+        if (!is_str[k])
+            continue;
+        /* as strncpy_from_kernel_nofault: up to the first byte that cannot be read */
+        uint32_t j = 0;
+        for (; j + 1 < NICSIM_PRINTK_STR_MAX; j++) {
+            const char *b = nicsim_vm__translate(vm, args[2 + k] + j, 1, 0);
+            if (!b || !*b)
+                break;
+            rec[at + j] = (uint8_t)*b;
+        }
+        rec[at + j] = 0;
+        at += j + 1;
+        out->cycles += words8(j + 1);
+    }
+    int len = nicsim_printk_format(rec, at, text, sizeof(text));
+    if (len < 0) {
+        out->ret = (uint64_t)(int64_t)-EINVAL;
+        return;
+    }
+    c->opts.maps->event_output(c->opts.maps_ctx, NICSIM_EVENT_TRACE_PRINTK, c->opts.core_id, 0,
+                               rec, (uint32_t)at);
+    out->ret = (uint64_t)len;
+}
+
 /* ---- helper table -----------------------------------------------------------------------------
  */
 
@@ -540,6 +601,7 @@ static const struct nicsim_helper xdp_helpers[NICSIM_MAX_HELPERS] = {
     [NICSIM_HW_STORE_BYTES] = {"xdp_store_bytes", h_store_bytes, NULL},
     [NICSIM_HW_PERF_EVENT_OUTPUT] = {"perf_event_output", h_perf_event_output, NULL},
     [NICSIM_HW_RINGBUF_OUTPUT] = {"ringbuf_output", h_ringbuf_output, NULL},
+    [NICSIM_HW_TRACE_PRINTK] = {"trace_printk", h_trace_printk, NULL},
 };
 
 const struct nicsim_helper *nicsim_xdp_helpers(void)
