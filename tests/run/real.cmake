@@ -2,7 +2,7 @@
 # xdp-tutorial and Katran build them (clang -O2 -g -target bpf; legacy section names, long names,
 # several programs per object), run end to end through `nicsim run` and the kernel comparison.
 nicsim_gtest(real_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/real_test.cc
-             LIBS PkgConfig::JANSSON nicsim_kref nicsim_obj LABELS run kernel)
+             LIBS PkgConfig::JANSSON nicsim_kref nicsim_obj nicsim_xdp LABELS run kernel)
 add_dependencies(real_test nicsim)
 set(_real_objs)
 foreach(obj real_multi real_printk)

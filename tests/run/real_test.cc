@@ -20,6 +20,7 @@
 extern "C" {
 #include "nicsim/kref.h"
 #include "nicsim/obj.h"
+#include "nicsim/printk.h"
 }
 
 namespace
@@ -422,6 +423,36 @@ TEST(RealPrograms, PrintkLinesArePrintedWrittenAndComparedWithTheKernel)
         EXPECT_EQ(r.err.find("not compared"), std::string::npos) << r.err;
         EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out << r.err;
     }
+}
+
+// The format rules of the kernel's bpf_bprintf_prepare (3 arguments), and bstr_printf's output.
+TEST(RealPrograms, PrintkFormatsFollowTheKernelsRules)
+{
+    int is_str[3];
+    auto scan = [&](const std::string &f) {
+        return nicsim_printk_scan(f.c_str(), f.size() + 1, is_str);
+    };
+    EXPECT_EQ(scan("no conversion, 100%%"), 0);
+    EXPECT_EQ(scan("%d %s %llx"), 3);
+    EXPECT_EQ(is_str[0], 0);
+    EXPECT_EQ(is_str[1], 1);
+    EXPECT_EQ(is_str[2], 0);
+    EXPECT_EQ(scan("%-08lu %px %c"), 3);
+    EXPECT_EQ(scan("%d%d%d%d"), -EINVAL); // a fourth argument
+    EXPECT_EQ(scan("%q"), -EINVAL);
+    EXPECT_EQ(scan("%lld%hd"), -EINVAL);
+    EXPECT_EQ(scan("%pI4"), -EINVAL); // not modelled
+    EXPECT_EQ(scan("bell\a"), -EINVAL);
+    EXPECT_EQ(nicsim_printk_scan("abc", 3, is_str), -EINVAL); // not NUL-terminated in its size
+    // a record: args, format, then the %s string
+    std::string rec(24, '\0');
+    uint64_t args[3] = {(uint64_t)-5, 0, 0xffffffff00000007ull};
+    memcpy(&rec[0], args, sizeof(args));
+    rec += std::string("[%4d] [%-3s] [%x] 100%%") + '\0' + "ab" + '\0';
+    char out[128];
+    ASSERT_EQ(nicsim_printk_format(rec.data(), rec.size(), out, sizeof(out)), 21);
+    EXPECT_STREQ(out, "[  -5] [ab ] [7] 100%"); // %x without 'l' prints the low 32 bits
+    EXPECT_EQ(nicsim_printk_format(rec.data(), rec.size() - 3, out, sizeof(out)), -EINVAL);
 }
 
 // The kernel side: the lines the kernel wrote to the trace buffer for one test run.
