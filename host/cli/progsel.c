@@ -9,6 +9,7 @@
  */
 #include "progsel.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -133,4 +134,15 @@ void cli_prog_report_skipped(const struct nicsim_obj *obj, const char *object,
                 bad ? bad : "not chosen and not reached by a tail call");
     }
     fputc('\n', f);
+}
+
+const char *cli_prog_load_reason(int fd, const char *err_msg, char *buf, size_t len)
+{
+    if (err_msg && err_msg[0])
+        return err_msg;
+    snprintf(buf, len,
+             "%s, before the verifier ran (the load attributes: program type, attach type, "
+             "flags, name, or the NIC's ifindex)",
+             strerror(fd < 0 ? -fd : EINVAL));
+    return buf;
 }

@@ -19,4 +19,8 @@ int cli_prog_select(const struct nicsim_obj *obj, const char *object, const char
 void cli_prog_report_skipped(const struct nicsim_obj *obj, const char *object,
                              const struct nicsim_obj_prog *chosen, const int *prog_fds, FILE *f);
 
+/* Why BPF_PROG_LOAD refused (fd < 0): the kernel's last verifier message, or, when it gave
+ * none (a refusal before the verifier ran), the errno with what it is about. */
+const char *cli_prog_load_reason(int fd, const char *err_msg, char *buf, size_t len);
+
 #endif

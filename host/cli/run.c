@@ -593,8 +593,10 @@ static int load_prog(struct run *r, size_t pi)
         char at[32] = "";
         if (a.err_insn >= 0)
             snprintf(at, sizeof(at), " at insn %d", a.err_insn);
+        char why[ERR_LEN];
         snprintf(r->last_err, sizeof(r->last_err), "%s: program %s (section %s) refused%s: %s",
-                 r->o->object, p->name, p->section, at, a.err_msg[0] ? a.err_msg : strerror(-fd));
+                 r->o->object, p->name, p->section, at,
+                 cli_prog_load_reason(fd, a.err_msg, why, sizeof(why)));
         if (!r->collect_errors)
             fail("%s", r->last_err);
         return -1;
