@@ -44,8 +44,7 @@ int kref_trace_open(struct kref_trace *t, char *why, size_t whylen)
 
     memset(t, 0, sizeof(*t));
     t->fd = -1;
-    if (stat(TRACEFS "/instances", &st) != 0 &&
-        mount("nodev", TRACEFS, "tracefs", 0, NULL) != 0) {
+    if (stat(TRACEFS "/instances", &st) != 0 && mount("nodev", TRACEFS, "tracefs", 0, NULL) != 0) {
         snprintf(why, whylen, "tracefs is not mounted at " TRACEFS " and mounting it failed (%s)",
                  strerror(errno));
         return -ENOENT;

@@ -90,8 +90,8 @@ using Frame = std::vector<uint8_t>;
 Frame ipv4(uint8_t proto, size_t len)
 {
     Frame f(len, 0);
-    const uint8_t hdr[] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0, 0, 0, 0,
-                           1, 0, 0, 64, proto, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7};
+    const uint8_t hdr[] = {2, 0, 0, 0, 0, 2,  2,     0, 0, 0,   0, 1, 0x08, 0x00, 0x45, 0,   0,
+                           0, 0, 1, 0, 0, 64, proto, 0, 0, 192, 0, 2, 1,    198,  51,   100, 7};
     memcpy(f.data(), hdr, std::min(len, sizeof(hdr)));
     uint16_t tot = (uint16_t)(len - 14);
     f[16] = (uint8_t)(tot >> 8);
@@ -131,8 +131,8 @@ std::vector<std::pair<Frame, uint32_t>> udp_tcp_icmp()
 
 const char *verdict(json_t *rep, size_t i)
 {
-    return json_string_value(json_object_get(json_array_get(json_object_get(rep, "packets"), i),
-                                             "verdict"));
+    return json_string_value(
+        json_object_get(json_array_get(json_object_get(rep, "packets"), i), "verdict"));
 }
 
 // ---- several programs per object, legacy sections, long names ----
@@ -203,8 +203,7 @@ TEST(RealPrograms, ProgramTheNicCannotLoadIsRefusedNamingProgramSectionAndReason
     r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap"));
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("no XDP program in the object"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("xdp_count_protocol_func (section xdp_icmp)"), std::string::npos)
-        << r.err;
+    EXPECT_NE(r.err.find("xdp_count_protocol_func (section xdp_icmp)"), std::string::npos) << r.err;
 }
 
 TEST(RealPrograms, ElfLoaderKeepsTheProgramsItCanLinkAndSaysWhyForTheOthers)
@@ -255,8 +254,7 @@ TEST(RealPrograms, KernelReferenceLoadsWhatTheNicLoads)
     ASSERT_EQ(nicsim_kref__load(k, err, sizeof(err)), 0) << err;
     Frame f = ipv4(17, 60);
     nicsim_kref_result res;
-    ASSERT_EQ(nicsim_kref__run(k, f.data(), (uint32_t)f.size(), nullptr, &res, err, sizeof(err)),
-              0)
+    ASSERT_EQ(nicsim_kref__run(k, f.data(), (uint32_t)f.size(), nullptr, &res, err, sizeof(err)), 0)
         << err;
     EXPECT_EQ(res.verdict, (uint32_t)XDP_TX);
     nicsim_kref__close(k);
@@ -318,8 +316,7 @@ TEST_P(Truncated, CutFramesRunAsTheOptionSaysAndTheKernelSeesTheSameBytes)
 // The cut UDP frame is dropped by the tail-call target whether run as captured or padded, and
 // refused by the MAC with `refuse`.
 INSTANTIATE_TEST_SUITE_P(Modes, Truncated,
-                         testing::Values(TruncCase{"", "XDP_DROP"},
-                                         TruncCase{"pad", "XDP_DROP"},
+                         testing::Values(TruncCase{"", "XDP_DROP"}, TruncCase{"pad", "XDP_DROP"},
                                          TruncCase{"captured", "XDP_DROP"},
                                          TruncCase{"refuse", nullptr}),
                          [](const testing::TestParamInfo<TruncCase> &i) {
@@ -411,8 +408,7 @@ TEST(RealPrograms, PrintkLinesArePrintedWrittenAndComparedWithTheKernel)
     const int packet_of[] = {0, 1, 2, 2};
     at = 0;
     for (size_t i = 0; i < 4; i++) {
-        std::string want = "{\"packet\":" + std::to_string(packet_of[i]) +
-                           ",\"cpu\":";
+        std::string want = "{\"packet\":" + std::to_string(packet_of[i]) + ",\"cpu\":";
         size_t k = ev.find(want, at);
         ASSERT_NE(k, std::string::npos) << ev;
         size_t txt = ev.find(std::string("\"trace_printk\":\"") + kPrintkLines[i] + "\"}", k);
@@ -480,8 +476,7 @@ TEST(RealPrograms, KernelReferenceReadsTheKernelsPrintkLines)
     ASSERT_EQ(res.n_trace, 2u);
     EXPECT_STREQ(res.trace[0], kPrintkLines[2]);
     EXPECT_STREQ(res.trace[1], kPrintkLines[3]);
-    ASSERT_EQ(nicsim_kref__run(k, f.data(), (uint32_t)f.size(), nullptr, &res, err, sizeof(err)),
-              0)
+    ASSERT_EQ(nicsim_kref__run(k, f.data(), (uint32_t)f.size(), nullptr, &res, err, sizeof(err)), 0)
         << err;
     EXPECT_EQ(res.n_trace, 2u);
     nicsim_kref__close(k);
