@@ -930,8 +930,9 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
         if (rc)
             return rc;
     }
+    /* without the kernel's lines the comparison goes on; trace_why says why */
     if (k->trace_wanted && kref_trace_open(&k->trace, k->trace_why, sizeof(k->trace_why)))
-        k->trace.fd = -1; /* the comparison goes on without the kernel's lines; trace_why says why */
+        k->trace.fd = -1;
     return open_event_buffers(k, err, errlen);
 }
 
