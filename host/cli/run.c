@@ -795,7 +795,8 @@ static int setup(struct run *r)
         return 1;
     if (load_prog_arrays(r))
         return 1;
-    cli_prog_report_skipped(r->obj, r->o->object, r->prog, r->prog_fds, stderr);
+    if (!r->o->quiet)
+        cli_prog_report_skipped(r->obj, r->o->object, r->prog, r->prog_fds, stderr);
 
     /* Every port of the NIC runs the program (`ip link set dev PORT xdpoffload` on each: a
      * program bound to one port may run on all ports of its NIC). */
