@@ -41,6 +41,8 @@ struct run_opts {
     uint32_t kernel_repeat; /* BPF_PROG_TEST_RUN repeat for the timing run */
     bool quiet;
     bool progress;
+    bool *kernel_skipped; /* set to true when --compare-kernel found this kernel unable to run
+                           * the program (see nicsim_kref__unavailable); may be NULL */
 };
 
 int run_parse_args(int argc, char **argv, struct run_opts *o);
