@@ -812,8 +812,19 @@ static int setup(struct run *r)
     if (r->o->ingress_port >= nicsim_sys__n_ports(r->sys))
         return fail("--ingress-port %u: the NIC has ports 0..%u", r->o->ingress_port,
                     nicsim_sys__n_ports(r->sys) - 1);
-    if (r->kref && nicsim_kref__load(r->kref, err, sizeof(err)))
-        return fail("--compare-kernel: the kernel refuses %s: %s", r->o->object, err);
+    if (r->kref) {
+        int rc = nicsim_kref__load(r->kref, err, sizeof(err));
+        if (nicsim_kref__unavailable(rc)) {
+            fprintf(stderr, "nicsim run: --compare-kernel: %s; running without the comparison\n",
+                    err);
+            nicsim_kref__close(r->kref);
+            r->kref = NULL;
+            if (r->o->kernel_skipped)
+                *r->o->kernel_skipped = true;
+        } else if (rc) {
+            return fail("--compare-kernel: the kernel refuses %s: %s", r->o->object, err);
+        }
+    }
     if (r->kref && nicsim_kref__trace_unavailable(r->kref))
         fprintf(stderr, "nicsim run: --compare-kernel: bpf_trace_printk lines not compared: %s\n",
                 nicsim_kref__trace_unavailable(r->kref));

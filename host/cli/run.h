@@ -44,6 +44,8 @@ struct run_opts {
     bool quiet;
     bool progress;
     enum nicsim_trace_truncated truncated; /* --truncated (pad) */
+    bool *kernel_skipped; /* set to true when --compare-kernel found this kernel unable to run
+                           * the program (see nicsim_kref__unavailable); may be NULL */
 };
 
 int run_parse_args(int argc, char **argv, struct run_opts *o);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -867,6 +868,26 @@ static int open_event_buffers(struct nicsim_kref *k, char *err, size_t errlen)
     return 0;
 }
 
+/* A verifier refusal that only says this kernel lacks a helper for XDP programs: the line that
+ * says so, or NULL. The kernel words it "program of this type cannot use helper NAME#ID" (helper
+ * not offered to the program type) or "unknown func NAME#ID" (helper this kernel does not know). */
+static const char *missing_helper_line(const char *log, char *line, size_t linelen)
+{
+    static const char *const says[] = {"program of this type cannot use helper", "unknown func"};
+    for (size_t i = 0; i < sizeof(says) / sizeof(says[0]); i++) {
+        const char *p = strstr(log, says[i]);
+        if (!p)
+            continue;
+        size_t n = strcspn(p, "\n");
+        if (n >= linelen)
+            n = linelen - 1;
+        memcpy(line, p, n);
+        line[n] = '\0';
+        return line;
+    }
+    return NULL;
+}
+
 /* The last `lines` lines of the verifier log. */
 static const char *log_tail(const char *log, int lines)
 {
@@ -908,6 +929,15 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
             nicsim_errf(err, errlen, "kernel comparison unavailable: loading %s: %s", k->path,
                         unavailable_why(EPERM));
             return rc;
+        }
+        char line[160];
+        if (missing_helper_line(k->log, line, sizeof(line))) {
+            struct utsname u;
+            nicsim_errf(err, errlen,
+                        "kernel comparison unavailable: %s: the running kernel (%s) does not let "
+                        "XDP programs use a helper the program calls (its verifier: \"%s\")",
+                        k->path, uname(&u) == 0 ? u.release : "?", line);
+            return -EOPNOTSUPP;
         }
         nicsim_errf(err, errlen, "%s: the kernel refuses to load it (%s)%s%s", k->path,
                     strerror(-rc), k->log[0] ? "; verifier log ends:\n" : "",

@@ -46,8 +46,11 @@
  *
  * Errors: 0 or a negative errno, with a message in err. When the kernel refuses bpf() itself
  * (not root, no CAP_BPF, lockdown, a kernel without BPF) load and probe return -EPERM or -ENOSYS
- * and say so; nicsim_kref__unavailable() tells these apart, so a caller can report "kernel
- * comparison unavailable: <message>" and go on.
+ * and say so. When the running kernel's verifier refuses the program only because this kernel
+ * does not offer a helper to XDP programs that the NIC does offer ("program of this type cannot
+ * use helper ..." or "unknown func ..."; 6.18 builds exist without bpf_xdp_adjust_meta), load
+ * returns -EOPNOTSUPP and names the helper. nicsim_kref__unavailable() tells these apart from a
+ * bad program, so a caller can report "kernel comparison unavailable: <message>" and go on.
  */
 #ifndef NICSIM_KREF_H
 #define NICSIM_KREF_H
@@ -75,10 +78,11 @@ struct nicsim_kref_opts {
     bool keep_pinning;     /* honour the object's map pinning (default: pin nothing) */
 };
 
-/* True for the errors that mean "the kernel refuses bpf()", as opposed to a bad program. */
+/* True for the errors that mean "this kernel cannot be the reference" (bpf() refused, or a helper
+ * this kernel does not offer to XDP programs), as opposed to a bad program. */
 static inline bool nicsim_kref__unavailable(int rc)
 {
-    return rc == -EPERM || rc == -ENOSYS;
+    return rc == -EPERM || rc == -ENOSYS || rc == -EOPNOTSUPP;
 }
 
 /* Checks that this process may load and test-run an XDP program. 0, or -EPERM/-ENOSYS (or

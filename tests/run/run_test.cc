@@ -83,6 +83,14 @@ bool kernel_available(std::string *why)
     return true;
 }
 
+// The run said the running kernel does not offer a helper the program calls (and went on
+// without the comparison): some 6.18 kernels refuse bpf_xdp_adjust_meta to every XDP program.
+bool kernel_lacks_helper(const Result &r)
+{
+    return r.err.find("--compare-kernel: kernel comparison unavailable") != std::string::npos &&
+           r.err.find("does not let XDP programs use a helper") != std::string::npos;
+}
+
 json_t *load_json(const std::string &path)
 {
     json_error_t e;
@@ -122,6 +130,9 @@ TEST_P(Example, AgreesWithTheKernelAndItsExpectations)
     ASSERT_EQ(r.status, 0) << r.out << r.err;
     if (!kernel) {
         std::cerr << "kernel comparison skipped: bpf() unavailable: " << why << "\n";
+    } else if (kernel_lacks_helper(r)) {
+        std::cerr << "kernel comparison skipped: " << r.err;
+        kernel = false; // the NIC's side is still checked against the expectations
     } else {
         EXPECT_NE(r.out.find("equal to the kernel's"), std::string::npos) << r.out;
     }
@@ -694,7 +705,7 @@ TEST(RunProgArray, SlotSetFromTheCommandLineOnBothSides)
     Result r = nicsim(base + " --prog-array jmp:2=parse_udp --json " + t.path("r.json") +
                       (kernel ? " --compare-kernel" : ""));
     ASSERT_EQ(r.status, 0) << r.out << r.err;
-    if (kernel) {
+    if (kernel && !kernel_lacks_helper(r)) {
         EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
     }
     ASSERT_EQ(nicsim(base + " --quiet --json " + t.path("plain.json")).status, 0);
