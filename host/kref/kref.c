@@ -348,6 +348,7 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
         errno = ENOMEM;
         return NULL;
     }
+    k->trace.fd = -1; /* no trace_pipe open (0 would be stdin) */
     int rc = -ENOMEM;
     k->path = strdup(path);
     k->log = calloc(1, LOG_BYTES);

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <linux/bpf.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -449,6 +450,24 @@ TEST(RealPrograms, PrintkFormatsFollowTheKernelsRules)
     ASSERT_EQ(nicsim_printk_format(rec.data(), rec.size(), out, sizeof(out)), 21);
     EXPECT_STREQ(out, "[  -5] [ab ] [7] 100%"); // %x without 'l' prints the low 32 bits
     EXPECT_EQ(nicsim_printk_format(rec.data(), rec.size() - 3, out, sizeof(out)), -EINVAL);
+}
+
+// A runner that never opened the trace buffer (no program prints, or never loaded) closes no
+// descriptor of the process on close: `nicsim demo` runs example after example in one process,
+// and a close(0) there took the next example's trace file with it.
+TEST(RealPrograms, KernelReferenceClosesOnlyWhatItOpened)
+{
+    if (fcntl(0, F_GETFD) < 0) {
+        ASSERT_EQ(open("/dev/null", O_RDONLY), 0);
+    }
+    char err[2048] = "";
+    nicsim_kref_opts o = {};
+    o.sz = sizeof(o);
+    o.prog_name = "prog";
+    nicsim_kref *k = nicsim_kref__open(obj("real_multi").c_str(), &o, err, sizeof(err));
+    ASSERT_NE(k, nullptr) << err;
+    nicsim_kref__close(k);
+    EXPECT_GE(fcntl(0, F_GETFD), 0) << "descriptor 0 was closed";
 }
 
 // The kernel side: the lines the kernel wrote to the trace buffer for one test run.
