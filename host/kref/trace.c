@@ -9,7 +9,9 @@
 #define _GNU_SOURCE
 #include "kref_trace.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,6 +37,27 @@ static int write_file(const char *dir, const char *name, const char *text)
     return n < 0 ? -e : 0;
 }
 
+/* Instances left by runners that were killed before closing (their process is gone). */
+static void remove_stale_instances(void)
+{
+    DIR *d = opendir(TRACEFS "/instances");
+    struct dirent *e;
+
+    while (d && (e = readdir(d))) {
+        int pid;
+        unsigned n;
+        char path[512];
+
+        if (sscanf(e->d_name, "nicsim-kref-%d-%u", &pid, &n) != 2 || pid <= 0 ||
+            kill(pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(path, sizeof(path), TRACEFS "/instances/%s", e->d_name);
+        rmdir(path);
+    }
+    if (d)
+        closedir(d);
+}
+
 int kref_trace_open(struct kref_trace *t, char *why, size_t whylen)
 {
     static atomic_uint seq;
@@ -49,6 +72,7 @@ int kref_trace_open(struct kref_trace *t, char *why, size_t whylen)
                  strerror(errno));
         return -ENOENT;
     }
+    remove_stale_instances();
     snprintf(t->dir, sizeof(t->dir), TRACEFS "/instances/nicsim-kref-%d-%u", (int)getpid(),
              atomic_fetch_add(&seq, 1));
     if (mkdir(t->dir, 0700) != 0) {
