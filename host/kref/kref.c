@@ -914,16 +914,6 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
     if (rc)
         return rc;
     k->log[0] = '\0';
-    k->trace_wanted = false;
-    struct bpf_program *p;
-    bpf_object__for_each_program(p, k->obj)
-    {
-        const struct bpf_insn *in = bpf_program__insns(p);
-        for (size_t i = 0; bpf_program__autoload(p) && i < bpf_program__insn_cnt(p); i++)
-            if (in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == 0 &&
-                in[i].imm == BPF_FUNC_trace_printk)
-                k->trace_wanted = true;
-    }
     rc = bpf_object__load(k->obj);
     if (rc) {
         if (rc == -EPERM) {
@@ -960,6 +950,17 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
         rc = apply_tail(k, &k->tails[i], err, errlen);
         if (rc)
             return rc;
+    }
+    /* after load, a program's instructions include its subprograms' */
+    k->trace_wanted = false;
+    struct bpf_program *p;
+    bpf_object__for_each_program(p, k->obj)
+    {
+        const struct bpf_insn *in = bpf_program__insns(p);
+        for (size_t i = 0; bpf_program__autoload(p) && i < bpf_program__insn_cnt(p); i++)
+            if (in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == 0 &&
+                in[i].imm == BPF_FUNC_trace_printk)
+                k->trace_wanted = true;
     }
     /* without the kernel's lines the comparison goes on; trace_why says why */
     if (k->trace_wanted && kref_trace_open(&k->trace, k->trace_why, sizeof(k->trace_why)))

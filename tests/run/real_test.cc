@@ -452,6 +452,30 @@ TEST(RealPrograms, PrintkFormatsFollowTheKernelsRules)
     EXPECT_EQ(nicsim_printk_format(rec.data(), rec.size() - 3, out, sizeof(out)), -EINVAL);
 }
 
+// Printing only from a subprogram: libbpf appends subprograms at load, and the runner must see the
+// call there to read the kernel's lines.
+TEST(RealPrograms, KernelReferenceReadsPrintkLinesOfSubprograms)
+{
+    if (!kernel_available())
+        GTEST_SKIP() << "bpf() unavailable";
+    char err[2048] = "";
+    nicsim_kref *k = nicsim_kref__open(obj("real_printk_sub").c_str(), nullptr, err, sizeof(err));
+    ASSERT_NE(k, nullptr) << err;
+    ASSERT_EQ(nicsim_kref__load(k, err, sizeof(err)), 0) << err;
+    if (const char *why = nicsim_kref__trace_unavailable(k)) {
+        nicsim_kref__close(k);
+        GTEST_SKIP() << "trace buffer unavailable: " << why;
+    }
+    Frame f = ipv4(6, 60);
+    nicsim_kref_result res;
+    ASSERT_EQ(nicsim_kref__run(k, f.data(), (uint32_t)f.size(), nullptr, &res, err, sizeof(err)), 0)
+        << err;
+    EXPECT_TRUE(res.trace_read);
+    ASSERT_EQ(res.n_trace, 1u);
+    EXPECT_STREQ(res.trace[0], "frame of 60 bytes");
+    nicsim_kref__close(k);
+}
+
 // A runner that never opened the trace buffer (no program prints, or never loaded) closes no
 // descriptor of the process on close: `nicsim demo` runs example after example in one process,
 // and a close(0) there took the next example's trace file with it.
