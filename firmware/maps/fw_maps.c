@@ -20,6 +20,13 @@
  *   queue, stack                               + (N + 1) * round8(value)
  *   bloom filter                               + the bit array's bytes
  *   ring buffer                                + N + 4096 (data and the position pages)
+ *
+ * Sizes (map_geometry, fm_size in fw_maps_internal.h): every count and product is computed once,
+ * in 64 bits, with overflow refused. Limits besides each type's kernel checks: a hash table holds
+ * at most 2^31 elements (the kernel's -E2BIG, after the per-CPU LRU rounding), an LPM trie at
+ * most 2^30 prefixes (its preallocated nodes are indexed with 32 bits), and a map's value memory
+ * is at most 4 GiB - 1 (a core addresses a map region with 32-bit offsets); each is -E2BIG with
+ * the limit named. Then the budget: -ENOMEM.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -64,18 +71,9 @@ static void say(char *msg, size_t len, const char *fmt, ...)
         return (err);                                                                              \
     } while (0)
 
-static inline uint32_t round8(uint32_t v)
+static inline uint32_t round8(uint32_t v) /* v <= 0x7fffffff: checked by every caller */
 {
-    return (v + 7u) & ~7u;
-}
-
-static uint32_t roundup_pow2(uint32_t v)
-{
-    uint32_t p = 1;
-
-    while (p < v)
-        p <<= 1;
-    return p;
+    return (uint32_t)fm_round8(v);
 }
 
 /* ---- type classes */
@@ -282,10 +280,7 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
     case FM_PERCPU_HASH:
     case FM_LRU_HASH:
     case FM_LRU_PERCPU_HASH:
-        err = check_htab(a, msg, msg_len);
-        if (!err && a->max_entries > (1u << 31))
-            FAIL(-E2BIG, "max_entries %u is too large", a->max_entries);
-        return err;
+        return check_htab(a, msg, msg_len); /* max_entries: map_geometry, after LRU rounding */
     case FM_LPM_TRIE:
         if (!a->max_entries || !(f & FM_F_NO_PREALLOC) || (f & ~LPM_CREATE_FLAG_MASK) ||
             !access_ok(f))
@@ -320,6 +315,9 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
             FAIL(-E2BIG, "value_size %u is too large", a->value_size);
         return 0;
     case FM_BLOOM_FILTER:
+        if (a->value_size > KMALLOC_MAX_SIZE) /* bloom_map_alloc_check, before map_alloc */
+            FAIL(-E2BIG, "bloom filter: value_size %u is more than %llu", a->value_size,
+                 (unsigned long long)KMALLOC_MAX_SIZE);
         if (a->key_size || !a->value_size || !a->max_entries || (f & ~BLOOM_CREATE_FLAG_MASK) ||
             !access_ok(f))
             FAIL(-EINVAL, "bloom filter: key_size 0, value_size and max_entries > 0 needed");
@@ -350,60 +348,104 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
     return 0;
 }
 
-/* Slots, buckets, and bytes charged (see the formula at the top). */
-static uint64_t mem_of(const struct fm_map *f)
+/* Bytes charged (the formula at the top), from checked 64-bit products. */
+static int mem_of(const struct fm_map *f, uint64_t *mem)
 {
-    uint64_t n = f->max_entries, s = f->stride, b;
+    uint64_t n = f->max_entries, s = f->stride, b = fm_roundup_pow2(f->max_entries), per, x;
+    int err;
 
     switch (f->type) {
     case FM_ARRAY:
     case FM_PERCPU_ARRAY:
-        return 64 + n * s;
+        return fm_size(n, s, 64, mem);
     case FM_PROG_ARRAY:
     case FM_PERF_EVENT_ARRAY:
     case FM_ARRAY_OF_MAPS:
     case FM_DEVMAP:
-        return 64 + n * 8;
+        return fm_size(n, 8, 64, mem);
     case FM_DEVMAP_HASH:
-        b = roundup_pow2(f->max_entries);
-        return 64 + 8 * b + n * 40;
+        err = fm_size(b, 8, 64, &x);
+        return err ? err : fm_size(n, 40, x, mem);
     case FM_LPM_TRIE:
-        return 64 + n * (s + 2 * (24 + (uint64_t)round8(f->key_size - 4)));
+        per = s + 2 * (24 + fm_round8(f->key_size - 4));
+        return fm_size(n, per, 64, mem);
     case FM_QUEUE:
     case FM_STACK:
-        return 64 + (n + 1) * round8(f->value_size);
+        return fm_size(n + 1, fm_round8(f->value_size), 64, mem);
     case FM_BLOOM_FILTER:
-        return 64 + (uint64_t)f->bloom_mask / 8 + 1;
+        *mem = 64 + (uint64_t)f->bloom_mask / 8 + 1;
+        return 0;
     case FM_RINGBUF:
-        return 64 + n + PAGE_SIZE;
+        *mem = 64 + n + PAGE_SIZE;
+        return 0;
     default: /* hash tables */
-        b = roundup_pow2(f->max_entries);
-        return 64 + 8 * b + n * (32 + round8(f->key_size) + s);
+        per = 32 + fm_round8(f->key_size) + s;
+        err = fm_size(b, 8, 64, &x);
+        return err ? err : fm_size(n, per, x, mem);
     }
 }
 
+/* bloom_map_alloc with map_extra 0 (5 hash functions): the bit count in 64 bits. */
 static void bloom_size(struct fm_map *f)
 {
     uint64_t nr_bits = (uint64_t)f->max_entries * 5;
 
-    f->bloom_nr_hash = 5; /* map_extra is 0: the kernel's default */
+    f->bloom_nr_hash = 5;
     nr_bits = nr_bits / 5 * 7;
-    if (nr_bits > (1ull << 31)) {
+    if (nr_bits > (1ull << 31)) { /* the kernel's u32 overflow case: 2^32 bits */
         f->bloom_mask = UINT32_MAX;
         return;
     }
-    if (nr_bits <= 64)
-        nr_bits = 64;
-    else
-        nr_bits = roundup_pow2((uint32_t)nr_bits);
-    f->bloom_mask = (uint32_t)nr_bits - 1;
+    nr_bits = nr_bits <= 64 ? 64 : fm_roundup_pow2(nr_bits);
+    f->bloom_mask = (uint32_t)(nr_bits - 1);
+}
+
+/*
+ * Every size of a new map, once, in 64 bits (fm_size): the element count after the LRU per-CPU
+ * rounding, the kernel's and the NIC's count limits, the value memory (slots * stride) and the
+ * bytes charged. A limit passed is -E2BIG with the sentence, never a wrapped size.
+ */
+static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, char *msg,
+                        size_t msg_len)
+{
+    uint64_t n_slots = 0, len;
+
+    if (is_lru(f->type) && (f->flags & FM_F_NO_COMMON_LRU)) {
+        /* htab_map_alloc: roundup(max_entries, CPUs), rounddown when that passes u32 */
+        uint64_t up = ((uint64_t)f->max_entries + m->n_cpus - 1) / m->n_cpus * m->n_cpus;
+
+        f->max_entries = up > UINT32_MAX ? f->max_entries / m->n_cpus * m->n_cpus : (uint32_t)up;
+    }
+    if (is_htab(f->type) && f->max_entries > FM_HTAB_MAX_ENTRIES)
+        FAIL(-E2BIG, "max_entries %u is more than a hash table's %u", f->max_entries,
+             FM_HTAB_MAX_ENTRIES);
+    if (f->type == FM_LPM_TRIE && f->max_entries > FM_LPM_MAX_ENTRIES)
+        FAIL(-E2BIG, "LPM trie: max_entries %u is more than the NIC's %u (preallocated nodes)",
+             f->max_entries, FM_LPM_MAX_ENTRIES);
+    if (f->type == FM_BLOOM_FILTER)
+        bloom_size(f);
+    if (f->type == FM_QUEUE || f->type == FM_STACK) {
+        f->stride = f->value_size; /* a ring of max_entries + 1 raw values */
+        f->n_cpus = 1;
+        n_slots = (uint64_t)f->max_entries + 1;
+    } else if (is_plain_array(f->type) || is_fd_array(f->type) || f->type == FM_DEVMAP ||
+               is_htab(f->type) || f->type == FM_LPM_TRIE || f->type == FM_DEVMAP_HASH) {
+        n_slots = f->max_entries;
+    }
+    if (fm_size(n_slots, f->stride, 0, &len) || len > FM_MAX_VALUE_MEM)
+        FAIL(-E2BIG,
+             "%llu elements of %u bytes are more than the %llu bytes a map region addresses",
+             (unsigned long long)n_slots, f->stride, (unsigned long long)FM_MAX_VALUE_MEM);
+    f->vals_len = (size_t)len;
+    if (mem_of(f, &f->mem))
+        FAIL(-E2BIG, "the map's size overflows 64 bits");
+    return 0;
 }
 
 int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
                            const struct nicsim_fw_map_attr *attr, char *msg, size_t msg_len)
 {
     struct fm_map *f;
-    uint64_t n_slots = 0;
     int err;
 
     if (!m || !attr)
@@ -427,15 +469,7 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
         f->flags |= FM_F_RDONLY_PROG; /* as dev_map_init_map */
     f->n_cpus = is_percpu(f->type) ? m->n_cpus : 1;
     f->slice = round8(f->value_size);
-    f->stride = f->slice * f->n_cpus;
-    if (is_lru(f->type) && (f->flags & FM_F_NO_COMMON_LRU)) {
-        /* each CPU's LRU list gets the same number of elements, at least one */
-        uint64_t up = ((uint64_t)f->max_entries + m->n_cpus - 1) / m->n_cpus * m->n_cpus;
-
-        f->max_entries = up > UINT32_MAX ? f->max_entries / m->n_cpus * m->n_cpus : (uint32_t)up;
-    }
-    if (f->type == FM_BLOOM_FILTER)
-        bloom_size(f);
+    f->stride = f->slice * f->n_cpus; /* slice <= 32 KiB when per-CPU (check_attr) */
     if (f->type == FM_ARRAY_OF_MAPS || f->type == FM_HASH_OF_MAPS) {
         const struct fm_map *in = m->maps[attr->inner_map_id];
 
@@ -445,7 +479,11 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
                                                .max_entries = in->max_entries,
                                                .flags = in->flags};
     }
-    f->mem = mem_of(f);
+    err = map_geometry(m, f, msg, msg_len);
+    if (err) {
+        map_free(f);
+        return err;
+    }
     if (f->mem > m->mem_budget - m->mem_used) {
         uint64_t need = f->mem;
 
@@ -454,16 +492,6 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
              (unsigned long long)need, (unsigned long long)(m->mem_budget - m->mem_used),
              (unsigned long long)m->mem_budget);
     }
-    if (is_plain_array(f->type) || is_fd_array(f->type) || f->type == FM_DEVMAP ||
-        is_htab(f->type) || f->type == FM_LPM_TRIE || f->type == FM_DEVMAP_HASH)
-        n_slots = f->max_entries;
-    else if (f->type == FM_QUEUE || f->type == FM_STACK)
-        n_slots = (uint64_t)f->max_entries + 1;
-    if (f->type == FM_QUEUE || f->type == FM_STACK) {
-        f->stride = f->value_size; /* a ring of raw values */
-        f->n_cpus = 1;
-    }
-    f->vals_len = (size_t)(n_slots * f->stride);
     f->vals = calloc(f->vals_len ? f->vals_len : 1, 1);
     err = f->vals ? 0 : -ENOMEM;
     if (!err && (is_fd_array(f->type) || f->type == FM_DEVMAP)) {
@@ -805,35 +833,39 @@ static int devhash_update(struct fm_map *f, const void *key, const void *value, 
     return 0;
 }
 
-/* ---- queue / stack / bloom */
+/* ---- queue / stack / bloom: a ring of max_entries + 1 slots; positions in 64 bits (the slot
+ * count is 2^32 for max_entries 0xffffffff, which map_geometry refuses anyway). */
+static uint32_t qs_at(const struct fm_map *f, uint64_t pos)
+{
+    return (uint32_t)(pos % ((uint64_t)f->max_entries + 1));
+}
+
 static int qs_push(struct fm_map *f, const void *value, uint64_t flags)
 {
-    uint32_t size = f->max_entries + 1;
-
     if ((flags & FM_NOEXIST) || flags > FM_EXIST)
         return -EINVAL;
     if (f->q_count == f->max_entries) {
         if (!(flags & FM_EXIST))
             return -E2BIG;
-        f->q_head = (f->q_head + 1) % size; /* drop the oldest */
+        f->q_head = qs_at(f, (uint64_t)f->q_head + 1); /* drop the oldest */
         f->q_count--;
     }
-    memcpy(slot_val(f, (f->q_head + f->q_count) % size), value, f->value_size);
+    memcpy(slot_val(f, qs_at(f, (uint64_t)f->q_head + f->q_count)), value, f->value_size);
     f->q_count++;
     return 0;
 }
 
 static int qs_peek_pop(struct fm_map *f, void *value, int pop)
 {
-    uint32_t size = f->max_entries + 1, at;
+    uint32_t at;
 
     if (!f->q_count)
         return -ENOENT;
-    at = f->type == FM_QUEUE ? f->q_head : (f->q_head + f->q_count - 1) % size;
+    at = f->type == FM_QUEUE ? f->q_head : qs_at(f, (uint64_t)f->q_head + f->q_count - 1);
     memcpy(value, slot_val(f, at), f->value_size);
     if (pop) {
         if (f->type == FM_QUEUE)
-            f->q_head = (f->q_head + 1) % size;
+            f->q_head = qs_at(f, (uint64_t)f->q_head + 1);
         f->q_count--;
     }
     return 0;
@@ -1204,7 +1236,8 @@ int nicsim_fw_maps__prog_lookup(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
     } else {
         return -EOPNOTSUPP;
     }
-    *value_off = slot * f->stride + (f->n_cpus > 1 ? cpu * f->slice : 0);
+    /* < vals_len <= FM_MAX_VALUE_MEM (map_geometry): fits the 32-bit region offset */
+    *value_off = (uint32_t)((uint64_t)slot * f->stride + (f->n_cpus > 1 ? (uint64_t)cpu * f->slice : 0));
     return 0;
 }
 

@@ -61,7 +61,10 @@ void nicsim_fw_maps__free(struct nicsim_fw_maps *m);
 /* Whether the library implements a map type. */
 int nicsim_fw_maps__type_supported(uint32_t type);
 /* Create map `id` (1..max_id, unused). Checks the attributes as the kernel's map_alloc_check
- * does (-EINVAL with the reason). */
+ * does (-EINVAL with the reason); sizes are 64-bit and limited as the kernel's (a hash table
+ * holds at most 2^31 elements: -E2BIG) and by the NIC (an LPM trie at most 2^30 prefixes, a map's
+ * value memory at most 4 GiB - 1 since a region offset is 32 bits: -E2BIG), then the budget
+ * (-ENOMEM). */
 int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
                            const struct nicsim_fw_map_attr *attr, char *msg, size_t msg_len);
 int nicsim_fw_maps__destroy(struct nicsim_fw_maps *m, uint32_t id);
