@@ -178,11 +178,62 @@ void nicsim_fw_maps__free(struct nicsim_fw_maps *m)
     free(m);
 }
 
+/* A map the host can name: not one it freed that an outer map still holds. */
 static struct fm_map *get(const struct nicsim_fw_maps *m, uint32_t id)
 {
-    if (!m || !id || id > m->max_id)
+    if (!m || !id || id > m->max_id || !m->maps[id] || m->maps[id]->freed)
         return NULL;
     return m->maps[id];
+}
+
+int nicsim_fw_maps__in_use(const struct nicsim_fw_maps *m, uint32_t id)
+{
+    return m && id && id <= m->max_id && m->maps[id];
+}
+
+/* ---- map-in-map references (the kernel's: an outer map's element holds its inner map). */
+static void release(struct nicsim_fw_maps *m, uint32_t id)
+{
+    struct fm_map *f = m->maps[id];
+
+    m->mem_used -= f->mem;
+    map_free(f);
+    m->maps[id] = NULL;
+}
+
+static void inner_ref(struct nicsim_fw_maps *m, uint32_t id)
+{
+    m->maps[id]->refs++; /* id passed inner_ok: it exists */
+}
+
+static void inner_put(struct nicsim_fw_maps *m, uint32_t id)
+{
+    struct fm_map *f = id && id <= m->max_id ? m->maps[id] : NULL;
+
+    if (!f || !f->refs)
+        return;
+    if (!--f->refs && f->freed)
+        release(m, id); /* the host freed it before: this was the last reference */
+}
+
+/* An outer map going away drops what its elements hold. */
+static void inner_put_all(struct nicsim_fw_maps *m, struct fm_map *f)
+{
+    uint32_t id;
+
+    if (f->type == FM_ARRAY_OF_MAPS) {
+        for (uint32_t i = 0; i < f->max_entries; i++)
+            if (f->present[i]) {
+                memcpy(&id, f->vals + (size_t)i * f->stride, 4);
+                inner_put(m, id);
+            }
+    } else if (f->type == FM_HASH_OF_MAPS) {
+        for (uint32_t e = 0; e < f->h->n_elems; e++)
+            if (f->h->in_htab[e]) {
+                memcpy(&id, f->vals + (size_t)e * f->stride, 4);
+                inner_put(m, id);
+            }
+    }
 }
 
 uint64_t nicsim_fw_maps__mem_used(const struct nicsim_fw_maps *m)
@@ -539,9 +590,12 @@ int nicsim_fw_maps__destroy(struct nicsim_fw_maps *m, uint32_t id)
 
     if (!f)
         return -ENOENT;
-    m->mem_used -= f->mem;
-    map_free(f);
-    m->maps[id] = NULL;
+    inner_put_all(m, f);
+    if (f->refs) { /* still an outer map's element: gone for the host, kept for the outer map */
+        f->freed = 1;
+        return 0;
+    }
+    release(m, id);
     return 0;
 }
 
@@ -752,7 +806,14 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     if (err)
         return err;
     if (old != FM_NIL) {
+        uint32_t held = 0;
+
+        if (f->type == FM_HASH_OF_MAPS) { /* the new inner map first: it may be the same */
+            memcpy(&held, slot_val(f, old), 4);
+            inner_ref(m, key_u32(value));
+        }
         val_write(f, old, s, value, 0);
+        inner_put(m, held);
         if (f->type == FM_HASH) { /* the replacement goes to the head of its bucket */
             fm_htab_unlink(h, old);
             fm_htab_link_head(h, old, hash);
@@ -765,23 +826,29 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     memcpy(h->keys + (size_t)e * h->key_size, key, h->key_size);
     val_write(f, e, s, value, 1);
     fm_htab_link_head(h, e, hash);
+    if (f->type == FM_HASH_OF_MAPS)
+        inner_ref(m, key_u32(value));
     return 0;
 }
 
-static int htab_delete(struct fm_map *f, const void *key, void *value_out)
+static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key,
+                       void *value_out)
 {
     struct fm_htab *h = f->h;
-    uint32_t e = fm_htab_find(h, key, fm_htab_hash(h, key));
+    uint32_t e = fm_htab_find(h, key, fm_htab_hash(h, key)), held = 0;
 
     if (e == FM_NIL)
         return -ENOENT;
     if (value_out)
         val_out(f, e, value_out);
+    if (f->type == FM_HASH_OF_MAPS)
+        memcpy(&held, slot_val(f, e), 4);
     fm_htab_unlink(h, e);
     if (h->lru)
         fm_lru_push_free(&h->lru_lists, e);
     else
         fm_htab_release(h, e);
+    inner_put(m, held);
     return 0;
 }
 
@@ -905,39 +972,98 @@ static int bloom_peek(const struct fm_map *f, const void *value)
 /* ---------------------------------------------------------------------------------------------
  * Host side.
  */
-static const char *errname(int err)
+static const char *type_name(uint32_t t)
 {
-    switch (-err) {
-    case ENOENT:
-        return "no such element";
-    case EEXIST:
-        return "the element exists (BPF_NOEXIST)";
-    case E2BIG:
-        return "index out of range or map full";
-    case EINVAL:
-        return "invalid for this map type or flags";
-    case EPERM:
-        return "the map's access flags refuse it";
-    case ENOSPC:
-        return "the LPM trie is full";
-    case ENOMEM:
-        return "no free element";
-    case FM_ENOTSUPP:
-        return "not supported by this map type";
-    case EOPNOTSUPP:
-        return "not supported by this map type";
+    switch (t) {
+    case FM_HASH:
+        return "hash";
+    case FM_ARRAY:
+        return "array";
+    case FM_PROG_ARRAY:
+        return "prog array";
+    case FM_PERF_EVENT_ARRAY:
+        return "perf event array";
+    case FM_PERCPU_HASH:
+        return "per-CPU hash";
+    case FM_PERCPU_ARRAY:
+        return "per-CPU array";
+    case FM_LRU_HASH:
+        return "LRU hash";
+    case FM_LRU_PERCPU_HASH:
+        return "LRU per-CPU hash";
+    case FM_LPM_TRIE:
+        return "LPM trie";
+    case FM_ARRAY_OF_MAPS:
+        return "array of maps";
+    case FM_HASH_OF_MAPS:
+        return "hash of maps";
+    case FM_DEVMAP:
+        return "devmap";
+    case FM_QUEUE:
+        return "queue";
+    case FM_STACK:
+        return "stack";
+    case FM_DEVMAP_HASH:
+        return "devmap hash";
+    case FM_RINGBUF:
+        return "ring buffer";
+    case FM_BLOOM_FILTER:
+        return "bloom filter";
     default:
-        return "refused";
+        return "map";
     }
 }
 
-#define RET(err)                                                                                   \
-    do {                                                                                           \
-        int e_ = (err);                                                                            \
-        if (e_)                                                                                    \
-            say(msg, msg_len, "map %u (type %u): %s", id, f->type, errname(e_));                   \
-        return e_;                                                                                 \
-    } while (0)
+static int is_indexed(uint32_t t)
+{
+    return is_plain_array(t) || is_fd_array(t) || t == FM_DEVMAP;
+}
+
+/* The sentence of a refused host operation: what was refused and the limit or rule, in terms of
+ * the map (its type, index and max_entries), as the kernel's errno alone cannot say. */
+static int explain(const struct fm_map *f, int err, const void *key, char *msg, size_t msg_len)
+{
+    const char *tn = type_name(f->type);
+    uint32_t idx = key && f->key_size >= 4 ? key_u32(key) : 0;
+
+    switch (-err) {
+    case 0:
+        return 0;
+    case E2BIG:
+        if (is_indexed(f->type))
+            FAIL(err, "%s: index %u is past max_entries %u", tn, idx, f->max_entries);
+        FAIL(err, "%s: the map is full (max_entries %u)", tn, f->max_entries);
+    case ENOENT:
+        if (is_indexed(f->type) && idx >= f->max_entries)
+            FAIL(err, "%s: index %u is past max_entries %u", tn, idx, f->max_entries);
+        if (f->type == FM_QUEUE || f->type == FM_STACK)
+            FAIL(err, "%s: empty", tn);
+        FAIL(err, "%s: no such element", tn);
+    case EEXIST:
+        if (is_indexed(f->type))
+            FAIL(err, "%s: BPF_NOEXIST, and array elements always exist", tn);
+        FAIL(err, "%s: the element exists (BPF_NOEXIST)", tn);
+    case EINVAL:
+        if (f->type == FM_ARRAY_OF_MAPS || f->type == FM_HASH_OF_MAPS)
+            FAIL(err, "%s: the value is not a map like the template (or the flags are wrong)", tn);
+        if (is_plain_array(f->type))
+            FAIL(err, "%s: flags invalid, or array elements cannot be deleted", tn);
+        FAIL(err, "%s: invalid for this map type or its flags", tn);
+    case EPERM:
+        FAIL(err, "%s: the map's access flags (0x%x) refuse it", tn, f->flags);
+    case ENOSPC:
+        FAIL(err, "%s: the trie is full (max_entries %u)", tn, f->max_entries);
+    case ENOMEM:
+        FAIL(err, "%s: no free element (max_entries %u)", tn, f->max_entries);
+    case FM_ENOTSUPP:
+    case EOPNOTSUPP:
+        FAIL(err, "%s: operation not supported by this map type", tn);
+    default:
+        FAIL(err, "%s: refused (%d)", tn, err);
+    }
+}
+
+#define RET(err) return explain(f, (err), key, msg, msg_len)
 
 static int host_lookup(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, void *value)
 {
@@ -1008,7 +1134,7 @@ int nicsim_fw_maps__lookup_and_delete(struct nicsim_fw_maps *m, uint32_t id, con
     if (f->type == FM_QUEUE || f->type == FM_STACK)
         RET(qs_peek_pop(f, value, 1));
     if (f->type == FM_HASH || f->type == FM_PERCPU_HASH || is_lru(f->type))
-        RET(htab_delete(f, key, value));
+        RET(htab_delete(m, f, key, value));
     RET(-FM_ENOTSUPP);
 }
 
@@ -1042,8 +1168,16 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
         idx = key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
-        if (f->type == FM_ARRAY_OF_MAPS && !inner_ok(m, f, key_u32(value)))
-            return -EINVAL;
+        if (f->type == FM_ARRAY_OF_MAPS) {
+            uint32_t held = 0;
+
+            if (!inner_ok(m, f, key_u32(value)))
+                return -EINVAL;
+            if (f->present[idx])
+                memcpy(&held, slot_val(f, idx), 4);
+            inner_ref(m, key_u32(value)); /* before the put: it may be the same map */
+            inner_put(m, held);
+        }
         memcpy(slot_val(f, idx), value, 4);
         if (!f->present[idx])
             f->count++;
@@ -1113,9 +1247,9 @@ int nicsim_fw_maps__update(struct nicsim_fw_maps *m, uint32_t id, const void *ke
     RET(do_update(m, f, key, value, flags, s));
 }
 
-static int do_delete(struct fm_map *f, const void *key)
+static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
 {
-    uint32_t idx, slot;
+    uint32_t idx, slot, held;
 
     switch (f->type) {
     case FM_ARRAY:
@@ -1131,6 +1265,10 @@ static int do_delete(struct fm_map *f, const void *key)
             return -ENOENT;
         f->present[idx] = 0;
         f->count--;
+        if (f->type == FM_ARRAY_OF_MAPS) {
+            memcpy(&held, slot_val(f, idx), 4);
+            inner_put(m, held);
+        }
         return 0;
     case FM_DEVMAP:
         idx = key_u32(key);
@@ -1159,7 +1297,7 @@ static int do_delete(struct fm_map *f, const void *key)
     case FM_RINGBUF:
         return -FM_ENOTSUPP;
     default:
-        return htab_delete(f, key, NULL);
+        return htab_delete(m, f, key, NULL);
     }
 }
 
@@ -1172,7 +1310,7 @@ int nicsim_fw_maps__delete(struct nicsim_fw_maps *m, uint32_t id, const void *ke
         FAIL(-ENOENT, "map %u does not exist", id);
     if (f->flags & FM_F_RDONLY)
         RET(-EPERM);
-    RET(do_delete(f, key));
+    RET(do_delete(m, f, key));
 }
 
 int nicsim_fw_maps__get_next_key(struct nicsim_fw_maps *m, uint32_t id, const void *key, void *next,
@@ -1275,7 +1413,7 @@ int nicsim_fw_maps__prog_delete(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
 
     if (err)
         return err;
-    return do_delete(f, key);
+    return do_delete(m, f, key);
 }
 
 int nicsim_fw_maps__devmap_get(struct nicsim_fw_maps *m, uint32_t id, uint32_t key,

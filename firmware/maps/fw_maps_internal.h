@@ -205,6 +205,8 @@ struct fm_map {
     uint8_t *bits;            /* bloom filter */
     uint32_t bloom_mask, bloom_nr_hash, seed;
     struct nicsim_fw_map_attr inner; /* map-in-map template */
+    uint32_t refs; /* elements of outer maps (array / hash of maps) holding this map */
+    int freed;     /* the host freed it while refs > 0: released when the last one goes */
 };
 
 struct nicsim_fw_maps {

@@ -67,7 +67,14 @@ int nicsim_fw_maps__type_supported(uint32_t type);
  * (-ENOMEM). */
 int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
                            const struct nicsim_fw_map_attr *attr, char *msg, size_t msg_len);
+/* The host frees map `id`. A map that elements of an array / hash of maps still hold is gone for
+ * the host at once (every call naming it answers -ENOENT, it cannot be stored in an outer map
+ * again) but, as the kernel's outer map holds a reference, its memory stays (and stays charged)
+ * until the last such element is deleted or replaced or its outer map is destroyed. Destroying
+ * an outer map drops the references of its elements. */
 int nicsim_fw_maps__destroy(struct nicsim_fw_maps *m, uint32_t id);
+/* Whether id is taken: a live map, or a freed one that an outer map still holds (not reusable). */
+int nicsim_fw_maps__in_use(const struct nicsim_fw_maps *m, uint32_t id);
 int nicsim_fw_maps__info(const struct nicsim_fw_maps *m, uint32_t id,
                          struct nicsim_fw_map_info *info);
 uint64_t nicsim_fw_maps__mem_used(const struct nicsim_fw_maps *m);

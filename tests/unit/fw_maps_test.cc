@@ -589,6 +589,52 @@ TEST_F(FwMapsTest, MapInMapChecksTheTemplate)
     EXPECT_EQ(v, u32(1));
 }
 
+// The kernel's outer map holds a reference on each inner map: freeing an inner map an outer map
+// still holds hides it from the host but keeps its id and memory until the last holder lets go.
+TEST_F(FwMapsTest, FreedInnerMapLivesUntilTheLastOuterMapElementLetsGo)
+{
+    ASSERT_EQ(create(1, ARRAY, 4, 8, 4), 0);
+    ASSERT_EQ(create(2, ARRAY, 4, 8, 4), 0);
+    ASSERT_EQ(create(3, ARRAY_OF_MAPS, 4, 4, 2, 0, 1), 0) << msg;
+    ASSERT_EQ(create(4, HASH_OF_MAPS, 4, 4, 2, 0, 1), 0) << msg;
+    ASSERT_EQ(update(3, u32(0), u32(2)), 0) << msg;
+    ASSERT_EQ(update(4, u32(7), u32(2)), 0) << msg;
+    const uint64_t used = nicsim_fw_maps__mem_used(m), inner_mem = 64 + 4 * 8;
+
+    EXPECT_EQ(nicsim_fw_maps__destroy(m, 2), 0);
+    EXPECT_TRUE(nicsim_fw_maps__in_use(m, 2)) << "the id must not be reused under the outer maps";
+    EXPECT_EQ(create(2, ARRAY, 4, 8, 4), -EEXIST);
+    EXPECT_EQ(lookup(2, u32(0)), -ENOENT) << "gone for the host";
+    EXPECT_EQ(nicsim_fw_maps__destroy(m, 2), -ENOENT);
+    EXPECT_EQ(update(3, u32(1), u32(2)), -EINVAL) << "a freed map cannot be stored again";
+    EXPECT_EQ(nicsim_fw_maps__mem_used(m), used) << "its memory lives";
+    Bytes v;
+    ASSERT_EQ(lookup(3, u32(0), &v), 0);
+    EXPECT_EQ(v, u32(2));
+
+    ASSERT_EQ(del(3, u32(0)), 0);
+    EXPECT_TRUE(nicsim_fw_maps__in_use(m, 2)) << "the hash of maps still holds it";
+    ASSERT_EQ(update(4, u32(7), u32(1)), 0) << msg; // replaced: the last reference goes
+    EXPECT_FALSE(nicsim_fw_maps__in_use(m, 2));
+    EXPECT_EQ(nicsim_fw_maps__mem_used(m), used - inner_mem);
+    ASSERT_EQ(create(2, ARRAY, 4, 8, 4), 0) << msg;
+
+    // Destroying the outer map drops its elements' references; storing the same map twice and
+    // replacing an element by itself count right.
+    ASSERT_EQ(update(3, u32(0), u32(2)), 0);
+    ASSERT_EQ(update(3, u32(1), u32(2)), 0);
+    ASSERT_EQ(update(3, u32(1), u32(2)), 0);
+    ASSERT_EQ(nicsim_fw_maps__destroy(m, 2), 0);
+    EXPECT_TRUE(nicsim_fw_maps__in_use(m, 2));
+    ASSERT_EQ(nicsim_fw_maps__destroy(m, 3), 0);
+    EXPECT_FALSE(nicsim_fw_maps__in_use(m, 2));
+    EXPECT_FALSE(nicsim_fw_maps__in_use(m, 3));
+    ASSERT_EQ(del(4, u32(7)), 0);
+    ASSERT_EQ(nicsim_fw_maps__destroy(m, 4), 0);
+    ASSERT_EQ(nicsim_fw_maps__destroy(m, 1), 0);
+    EXPECT_EQ(nicsim_fw_maps__mem_used(m), 0u);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Kernel-differential tests.
 
