@@ -174,9 +174,13 @@ static void op_free(struct st *s, struct rd *r)
     struct nicsim_cmsg_id id = {.id = m->id};
 
     memcpy(s->msg + 16, &id, sizeof(id));
-    if (xfer(s, NICSIM_CMSG_MAP_FREE, 0, sizeof(id)) != NICSIM_CMSG_OK || m == &tmp)
+    if (xfer(s, NICSIM_CMSG_MAP_FREE, 0, sizeof(id)) != NICSIM_CMSG_OK)
         return;
-    s->maps[m - s->maps] = s->maps[--s->n_maps];
+    for (uint32_t i = 0; i < s->n_maps; i++) /* the id may have been drawn, not picked */
+        if (s->maps[i].id == id.id) {
+            s->maps[i] = s->maps[--s->n_maps];
+            break;
+        }
     fw_info_check(s);
 }
 
