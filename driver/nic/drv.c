@@ -106,7 +106,8 @@ static int drv_map_lookup(struct nicsim_bpf_map *map, void *key, void *value)
         memcpy(value, &id, 4);
         return 0;
     }
-    return map_refused(dm, "lookup", nicsim_ctrl__map_lookup(dm->drv->ctrl, dm->nic_id, key, value));
+    return map_refused(dm, "lookup",
+                       nicsim_ctrl__map_lookup(dm->drv->ctrl, dm->nic_id, key, value));
 }
 
 static int prog_array_update(struct drv_map *dm, uint32_t idx, const void *value, uint64_t flags)
@@ -123,8 +124,7 @@ static int prog_array_update(struct drv_map *dm, uint32_t idx, const void *value
         return -E2BIG;
     }
     if (flags == BPF_NOEXIST) {
-        drv_log(drv, "prog array %s: BPF_NOEXIST, and array elements always exist",
-                dm->map->name);
+        drv_log(drv, "prog array %s: BPF_NOEXIST, and array elements always exist", dm->map->name);
         return -EEXIST;
     }
     memcpy(&fd, value, 4);

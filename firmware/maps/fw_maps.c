@@ -456,8 +456,7 @@ static void bloom_size(struct fm_map *f)
  * rounding, the kernel's and the NIC's count limits, the value memory (slots * stride) and the
  * bytes charged. A limit passed is -E2BIG with the sentence, never a wrapped size.
  */
-static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, char *msg,
-                        size_t msg_len)
+static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, char *msg, size_t msg_len)
 {
     uint64_t n_slots = 0, len;
 
@@ -831,8 +830,7 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     return 0;
 }
 
-static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key,
-                       void *value_out)
+static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, void *value_out)
 {
     struct fm_htab *h = f->h;
     uint32_t e = fm_htab_find(h, key, fm_htab_hash(h, key)), held = 0;
@@ -1375,7 +1373,8 @@ int nicsim_fw_maps__prog_lookup(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
         return -EOPNOTSUPP;
     }
     /* < vals_len <= FM_MAX_VALUE_MEM (map_geometry): fits the 32-bit region offset */
-    *value_off = (uint32_t)((uint64_t)slot * f->stride + (f->n_cpus > 1 ? (uint64_t)cpu * f->slice : 0));
+    *value_off =
+        (uint32_t)((uint64_t)slot * f->stride + (f->n_cpus > 1 ? (uint64_t)cpu * f->slice : 0));
     return 0;
 }
 

@@ -24,8 +24,8 @@
 /* ---- Sizes. Every count and byte size a map is built from is computed with these: in 64 bits,
  * an overflow is an error (-E2BIG), never a wrap. 32-bit attributes multiplied or rounded up in
  * 32 bits once hung roundup_pow2 (max_entries 0x80000001) and wrapped queue sizes. */
-#define FM_HTAB_MAX_ENTRIES (1u << 31) /* hashtab.c: "max_entries > 1UL << 31" is -E2BIG */
-#define FM_LPM_MAX_ENTRIES  (1u << 30) /* NIC: 2 * max_entries trie nodes, child 2 * node + 1 */
+#define FM_HTAB_MAX_ENTRIES (1u << 31)    /* hashtab.c: "max_entries > 1UL << 31" is -E2BIG */
+#define FM_LPM_MAX_ENTRIES  (1u << 30)    /* NIC: 2 * max_entries trie nodes, child 2 * node + 1 */
 #define FM_MAX_VALUE_MEM    0xffffffffull /* NIC: a map region is addressed with 32-bit offsets */
 
 /* *r = a * b + c; -E2BIG when it does not fit 64 bits. */

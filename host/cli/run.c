@@ -526,7 +526,8 @@ static int load_map_arg(struct run *r, const char *arg)
                 free(val);
                 nicsim_mapjson_entries__free(&e);
                 return fail("--map %s: %s: entry %zu: the NIC map refuses it: %s", name, file, i,
-                            *nicsim_kern_last_error(r->k) ? nicsim_kern_last_error(r->k) : strerror(-rc));
+                            *nicsim_kern_last_error(r->k) ? nicsim_kern_last_error(r->k)
+                                                          : strerror(-rc));
             }
         }
         free(val);
@@ -606,7 +607,8 @@ static int set_prog_array(struct run *r, int map_idx, uint32_t index, const char
     int rc = nicsim_kern_map_update_elem(r->k, r->map_fds[map_idx], &index, &fd, BPF_ANY);
     if (rc)
         return fail("%s: %s[%u] = %s: %s", what, nicsim_obj__map(r->obj, map_idx)->name, index,
-                    prog_name, *nicsim_kern_last_error(r->k) ? nicsim_kern_last_error(r->k) : strerror(-rc));
+                    prog_name,
+                    *nicsim_kern_last_error(r->k) ? nicsim_kern_last_error(r->k) : strerror(-rc));
     if (r->kref && strcmp(what, "static") &&
         nicsim_kref__set_tail_call(r->kref, nicsim_obj__map(r->obj, map_idx)->name, index,
                                    prog_name, err, sizeof(err)))

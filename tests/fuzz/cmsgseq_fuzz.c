@@ -45,12 +45,44 @@ static uint8_t byte(struct rd *r)
 }
 
 static const uint32_t edges[] = {
-    0,          1,          2,          3,          4,          5,          7,
-    8,          9,          16,         63,         64,         255,        256,
-    4095,       4096,       4097,       32768,      32769,      65535,      65536,
-    1u << 20,   (1u << 22) - 48, 1u << 22, (1u << 22) + 1, 1u << 24,     1u << 28,
-    1u << 29,   1u << 30,   0x7ffffffe, 0x7fffffff, 0x80000000, 0x80000001, 0x80000002,
-    0xc0000000, 0xfffffff0, 0xfffffffe, 0xffffffff,
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    7,
+    8,
+    9,
+    16,
+    63,
+    64,
+    255,
+    256,
+    4095,
+    4096,
+    4097,
+    32768,
+    32769,
+    65535,
+    65536,
+    1u << 20,
+    (1u << 22) - 48,
+    1u << 22,
+    (1u << 22) + 1,
+    1u << 24,
+    1u << 28,
+    1u << 29,
+    1u << 30,
+    0x7ffffffe,
+    0x7fffffff,
+    0x80000000,
+    0x80000001,
+    0x80000002,
+    0xc0000000,
+    0xfffffff0,
+    0xfffffffe,
+    0xffffffff,
 };
 #define N_EDGES (sizeof(edges) / sizeof(edges[0]))
 
@@ -70,13 +102,14 @@ static uint32_t draw_u32(struct rd *r)
 }
 
 /* Kernel map types: the NIC's, and a few it does not have. */
-static const uint32_t types[] = {1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 22, 23, 25, 27, 30, 0, 7, 99};
+static const uint32_t types[] = {1,  2,  3,  4,  5,  6,  9,  10, 11, 12,
+                                 13, 14, 22, 23, 25, 27, 30, 0,  7,  99};
 /* The usual key / value size of each type above (so that max_entries alone is at an edge). */
 static const uint32_t shape[][2] = {{4, 8}, {4, 8}, {4, 4}, {4, 4}, {4, 8}, {4, 8}, {4, 8},
                                     {4, 8}, {8, 8}, {4, 4}, {4, 4}, {4, 4}, {0, 8}, {0, 8},
                                     {4, 4}, {0, 0}, {0, 8}, {4, 4}, {4, 4}, {4, 4}};
-static const uint32_t flag_sets[] = {0,     1,     2,          8,          16,   64,
-                                     128,   256,   1u << 10,   1u << 12,   65,   1 | 128,
+static const uint32_t flag_sets[] = {0,      1,        2,          8,          16, 64,
+                                     128,    256,      1u << 10,   1u << 12,   65, 1 | 128,
                                      2 | 64, 1u << 11, 0x8000000u, 0xffffffffu};
 
 struct map {
@@ -200,7 +233,9 @@ static void op_map(struct st *s, struct rd *r, uint8_t type)
     uint16_t flags = how & 0x10 ? NICSIM_CMSG_F_AND_DELETE : 0;
     size_t kp = ((size_t)m->ks + 7) & ~(size_t)7, vp = (host_vs(m) + 7) & ~(size_t)7, elem, off;
 
-    op.count = type == NICSIM_CMSG_MAP_GETFIRST ? 0 : type == NICSIM_CMSG_MAP_GETNEXT ? 1 : 1 + (how & 3);
+    op.count = type == NICSIM_CMSG_MAP_GETFIRST  ? 0
+               : type == NICSIM_CMSG_MAP_GETNEXT ? 1
+                                                 : 1 + (how & 3);
     if (how & 0x20)
         op.count = draw_u32(r);
     if (type == NICSIM_CMSG_MAP_UPDATE)
@@ -234,8 +269,8 @@ static void op_map(struct st *s, struct rd *r, uint8_t type)
 /* A small program: lddw r1 <map handle>; mov r0, 2; exit, with one map in its table. */
 static void op_load(struct st *s, struct rd *r)
 {
-    uint8_t img[64 + 4 + 4 * 8] = {0x4e, 0x58, 0x49, 0x4d, 1, 0, 64, 0, 4, 0, 0, 0, 1, 0, 0, 0,
-                                   6,    0,    0,    0,    8, 0, 0,  0};
+    uint8_t img[64 + 4 + 4 * 8] = {0x4e, 0x58, 0x49, 0x4d, 1, 0, 64, 0, 4, 0, 0, 0,
+                                   1,    0,    0,    0,    6, 0, 0,  0, 8, 0, 0, 0};
     struct nicsim_cmsg_prog_load pl = {.image_len = sizeof(img)};
     struct map tmp;
     const struct map *m = pick_map(s, r, &tmp);

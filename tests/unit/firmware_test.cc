@@ -485,8 +485,7 @@ TEST_F(FirmwareTest, MapAllocAtThirtyTwoBitBoundariesIsRefusedAndTheFirmwareAnsw
     for (uint32_t max : {0x80000001u, 0xffffffffu}) {
         Reply r = alloc(HASH_OF_MAPS, 4, 4, max, 0, tmpl);
         EXPECT_EQ(r.err(), -E2BIG) << max;
-        EXPECT_NE(r.text().find("MAP_ALLOC: max_entries " + std::to_string(max)),
-                  std::string::npos)
+        EXPECT_NE(r.text().find("MAP_ALLOC: max_entries " + std::to_string(max)), std::string::npos)
             << r.text();
         EXPECT_EQ(alloc(LRU_HASH, 4, 8, max).err(), -E2BIG);
         EXPECT_EQ(alloc(QUEUE, 0, 8, max).err(), -E2BIG); // (max + 1) * 8 bytes
