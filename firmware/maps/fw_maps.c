@@ -309,6 +309,9 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
         FAIL(-EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY exclude each other");
     if (a->inner_map_id && t != FM_ARRAY_OF_MAPS && t != FM_HASH_OF_MAPS)
         FAIL(-EINVAL, "map type %u holds no maps (inner map %u given)", t, a->inner_map_id);
+    if (a->map_extra && t != FM_BLOOM_FILTER) /* map_create */
+        FAIL(-EINVAL, "map_extra 0x%llx is for bloom filters only",
+             (unsigned long long)a->map_extra);
     switch (t) {
     case FM_ARRAY:
     case FM_PERCPU_ARRAY:
@@ -372,6 +375,9 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
         if (a->key_size || !a->value_size || !a->max_entries || (f & ~BLOOM_CREATE_FLAG_MASK) ||
             !access_ok(f))
             FAIL(-EINVAL, "bloom filter: key_size 0, value_size and max_entries > 0 needed");
+        if (a->map_extra & ~0xfull)
+            FAIL(-EINVAL, "bloom filter: map_extra 0x%llx, only bits 0-3 (hash functions) exist",
+                 (unsigned long long)a->map_extra);
         return 0;
     case FM_RINGBUF:
         if (f & ~FM_F_NUMA_NODE)
@@ -436,17 +442,19 @@ static int mem_of(const struct fm_map *f, uint64_t *mem)
     }
 }
 
-/* bloom_map_alloc with map_extra 0 (5 hash functions): the bit count in 64 bits. */
-static void bloom_size(struct fm_map *f)
+/* bloom_map_alloc: k = map_extra's hash functions (0: 5); max_entries * k * 7 / 5 bits rounded
+ * up to a power of two, in 64 bits where the kernel's u32 products overflow to 2^32 bits. */
+static void bloom_size(struct fm_map *f, uint64_t map_extra)
 {
-    uint64_t nr_bits = (uint64_t)f->max_entries * 5;
+    uint64_t nr_bits;
 
-    f->bloom_nr_hash = 5;
-    nr_bits = nr_bits / 5 * 7;
-    if (nr_bits > (1ull << 31)) { /* the kernel's u32 overflow case: 2^32 bits */
-        f->bloom_mask = UINT32_MAX;
+    f->bloom_nr_hash = map_extra & 0xf ? (uint32_t)(map_extra & 0xf) : 5;
+    nr_bits = (uint64_t)f->max_entries * f->bloom_nr_hash;
+    if (nr_bits > UINT32_MAX || nr_bits / 5 * 7 > (1ull << 31)) {
+        f->bloom_mask = UINT32_MAX; /* the kernel's overflow case: 2^32 bits */
         return;
     }
+    nr_bits = nr_bits / 5 * 7;
     nr_bits = nr_bits <= 64 ? 64 : fm_roundup_pow2(nr_bits);
     f->bloom_mask = (uint32_t)(nr_bits - 1);
 }
@@ -456,7 +464,8 @@ static void bloom_size(struct fm_map *f)
  * rounding, the kernel's and the NIC's count limits, the value memory (slots * stride) and the
  * bytes charged. A limit passed is -E2BIG with the sentence, never a wrapped size.
  */
-static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, char *msg, size_t msg_len)
+static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, uint64_t map_extra,
+                        char *msg, size_t msg_len)
 {
     uint64_t n_slots = 0, len;
 
@@ -473,7 +482,7 @@ static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, char *
         FAIL(-E2BIG, "LPM trie: max_entries %u is more than the NIC's %u (preallocated nodes)",
              f->max_entries, FM_LPM_MAX_ENTRIES);
     if (f->type == FM_BLOOM_FILTER)
-        bloom_size(f);
+        bloom_size(f, map_extra);
     if (f->type == FM_QUEUE || f->type == FM_STACK) {
         f->stride = f->value_size; /* a ring of max_entries + 1 raw values */
         f->n_cpus = 1;
@@ -529,7 +538,7 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
                                                .max_entries = in->max_entries,
                                                .flags = in->flags};
     }
-    err = map_geometry(m, f, msg, msg_len);
+    err = map_geometry(m, f, attr->map_extra, msg, msg_len);
     if (err) {
         map_free(f);
         return err;

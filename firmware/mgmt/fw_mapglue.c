@@ -76,7 +76,8 @@ int fw_map_create(struct nicsim_fw *fw, const struct nicsim_cmsg_map_alloc *a, u
                                       .value_size = a->value_size,
                                       .max_entries = a->max_entries,
                                       .flags = a->map_flags,
-                                      .inner_map_id = a->inner_map_id};
+                                      .inner_map_id = a->inner_map_id,
+                                      .map_extra = a->map_extra};
     struct nicsim_fw_map_info info;
     uint32_t slot = 0;
     int err;

@@ -97,10 +97,7 @@ static void msg_map_alloc(struct nicsim_fw *fw, const uint8_t *body, size_t len,
     if (!body_is(r, len, sizeof(a)))
         return;
     memcpy(&a, body, sizeof(a));
-    if (a.reserved[0] || a.reserved[1]) {
-        fw_fail(r, NICSIM_CMSG_EINVAL, "MAP_ALLOC: reserved fields must be 0");
-        return;
-    }
+
     if (a.inner_map_id && a.type != FW_MAP_ARRAY_OF_MAPS && a.type != FW_MAP_HASH_OF_MAPS) {
         fw_fail(r, NICSIM_CMSG_EINVAL,
                 "MAP_ALLOC: inner map %u given for map type %u, which "

@@ -44,6 +44,7 @@ struct nicsim_fw_map_attr {
     uint32_t type; /* enum bpf_map_type */
     uint32_t key_size, value_size, max_entries, flags;
     uint32_t inner_map_id; /* array / hash of maps: the template map (an existing map id) */
+    uint64_t map_extra;    /* bloom filter: bits 0-3 the number of hash functions (0: 5); else 0 */
 };
 
 struct nicsim_fw_map_info {

@@ -184,6 +184,8 @@ static void op_alloc(struct st *s, struct rd *r)
     a.max_entries = draw_u32(r);
     a.map_flags = how & 4 ? flag_sets[byte(r) % (sizeof(flag_sets) / sizeof(flag_sets[0]))]
                           : (a.type == 11 ? 1u : 0u); /* LPM needs BPF_F_NO_PREALLOC */
+    if (how & 16) /* bloom filters: hash functions; any other type must refuse it */
+        a.map_extra = how & 32 ? draw_u32(r) : byte(r) & 0x1f;
     if (a.type == 12 || a.type == 13)
         a.inner_map_id = s->n_maps && !(how & 8) ? s->maps[byte(r) % s->n_maps].id : draw_u32(r);
     memcpy(s->msg + 16, &a, sizeof(a));

@@ -996,6 +996,64 @@ TEST(FwMapsKernelCreateTest, HashOfMapsPastTwoToTheThirtyOneAsKernel)
     nicsim_fw_maps__free(m);
 }
 
+// map_extra: the bloom filter's hash function count (bits 0-3), 0 for every other type; the
+// bit array grows with it (max_entries * k * 7 / 5 bits, rounded up to a power of two).
+TEST(FwMapsKernelCreateTest, MapExtraAsKernel)
+{
+    struct A {
+        uint32_t type, ks, vs, max;
+        uint64_t extra;
+        uint64_t mem; // expected charge on success (0: not checked)
+    } cases[] = {
+        {BLOOM, 0, 8, 16, 0, 64 + 16},     // 5 functions: 112 bits -> 128
+        {BLOOM, 0, 8, 16, 15, 64 + 64},    // 15: 336 bits -> 512
+        {BLOOM, 0, 8, 16, 1, 64 + 8},      // 1: 22 bits -> 64
+        {BLOOM, 0, 8, 16, 0x10, 0},        // only bits 0-3
+        {BLOOM, 0, 8, 0x40000000u, 15, 0}, // max * 15 passes u32: 2^32 bits
+        {ARRAY, 4, 8, 4, 1, 0},            // map_extra is for bloom filters only
+        {HASH, 4, 8, 4, 1ull << 40, 0},
+    };
+    int probe = bpf_map_create(BPF_MAP_TYPE_ARRAY, nullptr, 4, 4, 1, nullptr);
+    if (probe == -EPERM || probe == -ENOSYS || probe == -EACCES)
+        GTEST_SKIP() << "bpf() is not available here (" << strerror(-probe)
+                     << "): kernel-differential test skipped";
+    ASSERT_GE(probe, 0);
+    close(probe);
+    nicsim_fw_maps_opts o{};
+    o.sz = sizeof(o);
+    o.n_cpus = 1;
+    o.max_id = 1;
+    o.mem_budget = 1ull << 30;
+    for (const A &a : cases) {
+        nicsim_fw_maps *m = nicsim_fw_maps__new(&o);
+        ASSERT_NE(m, nullptr);
+        LIBBPF_OPTS(bpf_map_create_opts, ko, .map_extra = a.extra);
+        int fd = bpf_map_create((bpf_map_type)a.type, nullptr, a.ks, a.vs, a.max, &ko);
+        nicsim_fw_map_attr attr{};
+        attr.type = a.type;
+        attr.key_size = a.ks;
+        attr.value_size = a.vs;
+        attr.max_entries = a.max;
+        attr.map_extra = a.extra;
+        char msg[256] = "";
+        int err = nicsim_fw_maps__create(m, 1, &attr, msg, sizeof(msg));
+        EXPECT_EQ(err, fd < 0 ? fd : 0) << "type " << a.type << " max " << a.max << " extra 0x"
+                                        << std::hex << a.extra << ": " << msg;
+        nicsim_fw_map_info info{};
+        if (!err && a.mem) {
+            ASSERT_EQ(nicsim_fw_maps__info(m, 1, &info), 0);
+            EXPECT_EQ(info.mem, a.mem) << "extra " << a.extra;
+        }
+        if (!err && a.max == 0x40000000u) {
+            ASSERT_EQ(nicsim_fw_maps__info(m, 1, &info), 0);
+            EXPECT_EQ(info.mem, 64u + (1ull << 29)) << "2^32 bits";
+        }
+        if (fd >= 0)
+            close(fd);
+        nicsim_fw_maps__free(m);
+    }
+}
+
 const KCase kCases[] = {
     {"array", ARRAY, 4, 12, 32, 0, 40, true},
     {"percpu_array", PERCPU_ARRAY, 4, 4, 16, 0, 20, true},
