@@ -64,7 +64,7 @@ fuzz_tree() {
     fi
     CC=clang CXX=clang++ cmake -S "$top" -B "$fuzz" -DNICSIM_FUZZ=ON \
         -DNICSIM_FUZZ_SECONDS="$secs" -DNICSIM_FUZZ_SEED="$seed" >/dev/null
-    cmake --build "$fuzz" -j "$jobs" --target cmsg_fuzz elf_fuzz verifier_fuzz image_fuzz
+    cmake --build "$fuzz" -j "$jobs" --target cmsg_fuzz cmsgseq_fuzz elf_fuzz verifier_fuzz image_fuzz
     (cd "$fuzz" && ctest -L fuzz --output-on-failure -j "$jobs")
 }
 

@@ -31,6 +31,22 @@ void nicsim_extack_set(struct nicsim_extack *ea, const char *fmt, ...)
     va_end(ap);
 }
 
+void nicsim_kern_set_error(struct nicsim_kern *k, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!k)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(k->err, sizeof(k->err), fmt, ap);
+    va_end(ap);
+}
+
+const char *nicsim_kern_last_error(const struct nicsim_kern *k)
+{
+    return k ? k->err : "";
+}
+
 void vlog_init(struct vlog *log, uint32_t level)
 {
     memset(log, 0, sizeof(*log));
@@ -744,6 +760,7 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
 
     if (!k || !attr || attr->sz < offsetof(struct nicsim_kern_prog_load_attr, log_buf))
         return -EINVAL;
+    k->err[0] = '\0';
     memcpy(&a, attr, attr->sz < sizeof(a) ? attr->sz : sizeof(a));
     if (attr->sz >= offsetof(struct nicsim_kern_prog_load_attr, err_insn) + sizeof(int32_t)) {
         attr->err_insn = -1;
@@ -821,7 +838,8 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
         /* translate has no verifier env to log to: always say what failed (a log_level >= 1
          * log would otherwise end with "processed N insns") */
         if (err)
-            vlog_write(&log, "offloaded program translation failed (%d)", err);
+            vlog_write(&log, "offloaded program translation failed (%d)%s%s", err,
+                       k->err[0] ? ": " : "", k->err);
     }
     if (attr->sz >= offsetof(struct nicsim_kern_prog_load_attr, err_insn) + sizeof(int32_t))
         attr->err_insn = err ? a.err_insn : -1;
@@ -950,6 +968,8 @@ int nicsim_kern_map_lookup_elem(struct nicsim_kern *k, int fd, const void *key, 
     struct nicsim_bpf_map *map;
     int err = map_get(k, fd, &map);
 
+    if (k)
+        k->err[0] = '\0';
     if (err)
         return err;
     if (!value || (!key && map->key_size))
@@ -967,6 +987,8 @@ int nicsim_kern_map_update_elem(struct nicsim_kern *k, int fd, const void *key, 
     struct nicsim_bpf_map *map;
     int err = map_get(k, fd, &map);
 
+    if (k)
+        k->err[0] = '\0';
     if (err)
         return err;
     if (!value || (!key && map->key_size))
@@ -985,6 +1007,8 @@ int nicsim_kern_map_delete_elem(struct nicsim_kern *k, int fd, const void *key)
     struct nicsim_bpf_map *map;
     int err = map_get(k, fd, &map);
 
+    if (k)
+        k->err[0] = '\0';
     if (err)
         return err;
     if (!key && map->key_size)
@@ -1001,6 +1025,8 @@ int nicsim_kern_map_get_next_key(struct nicsim_kern *k, int fd, const void *key,
     struct nicsim_bpf_map *map;
     int err = map_get(k, fd, &map);
 
+    if (k)
+        k->err[0] = '\0';
     if (err)
         return err;
     if (!next_key)

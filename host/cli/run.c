@@ -538,7 +538,8 @@ static int load_map_arg(struct run *r, const char *arg)
                 free(val);
                 nicsim_mapjson_entries__free(&e);
                 return fail("--map %s: %s: entry %zu: the NIC map refuses it: %s", name, file, i,
-                            strerror(-rc));
+                            *nicsim_kern_last_error(r->k) ? nicsim_kern_last_error(r->k)
+                                                          : strerror(-rc));
             }
         }
         free(val);
@@ -626,9 +627,9 @@ static int set_prog_array(struct run *r, int map_idx, uint32_t index, const char
     uint32_t fd = (uint32_t)r->prog_fds[pi];
     int rc = nicsim_kern_map_update_elem(r->k, r->map_fds[map_idx], &index, &fd, BPF_ANY);
     if (rc)
-        return fail("%s: %s[%u] = %s: %s%s%s", what, nicsim_obj__map(r->obj, map_idx)->name, index,
-                    prog_name, strerror(-rc),
-                    "; driver: ", nicsim_drv__last_msg(nicsim_sys__drv(r->sys)));
+        return fail("%s: %s[%u] = %s: %s", what, nicsim_obj__map(r->obj, map_idx)->name, index,
+                    prog_name,
+                    *nicsim_kern_last_error(r->k) ? nicsim_kern_last_error(r->k) : strerror(-rc));
     if (r->kref && strcmp(what, "static") &&
         nicsim_kref__set_tail_call(r->kref, nicsim_obj__map(r->obj, map_idx)->name, index,
                                    prog_name, err, sizeof(err)))
@@ -721,7 +722,8 @@ static int offload_map(struct run *r, size_t i, char *why, size_t why_len)
         uint32_t zero = 0;
         int rc = nicsim_kern_map_update_elem(r->k, fd, &zero, m->init, BPF_ANY);
         if (rc) {
-            snprintf(why, why_len, "map %s: initial contents refused: %s", m->name, strerror(-rc));
+            snprintf(why, why_len, "map %s: initial contents refused: %s", m->name,
+                     *nicsim_kern_last_error(r->k) ? nicsim_kern_last_error(r->k) : strerror(-rc));
             nicsim_kern_close(r->k, fd);
             return -1;
         }

@@ -195,6 +195,10 @@ static void core_map_created(void *ctx, uint32_t map_id)
     if (!sys->dp || nicsim_fw_maps__info(sys_maps(sys), map_id, &fi))
         return;
     mem = nicsim_fw_maps__value_mem(sys_maps(sys), map_id, &len);
+    /* A region offset is 32 bits: the map library refuses larger value memory (-E2BIG at
+     * MAP_ALLOC); a longer one is never mapped truncated, it is not mapped at all. */
+    if (len > UINT32_MAX)
+        return;
     /* BPF_F_RDONLY_PROG (0x80): the program may only read the map (.rodata). */
     for (uint32_t c = 0; c < sys->n_cores; c++)
         nicsim_xdp_core__map_map(nicsim_dp__core(sys->dp, c), map_id, mem, (uint32_t)len,

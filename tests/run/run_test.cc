@@ -734,6 +734,7 @@ TEST(RunProgArray, SlotSetFromTheCommandLineOnBothSides)
     Result past = nicsim(base + " --prog-array jmp:9=parse_udp");
     EXPECT_EQ(past.status, 1);
     EXPECT_NE(past.err.find("jmp[9]"), std::string::npos) << past.err;
+    EXPECT_NE(past.err.find("index 9 is past max_entries"), std::string::npos) << past.err;
 }
 
 } // namespace
