@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "nicsim/ctrl.h"
 #include "nicsim/datapath.h"
+#include "nicsim/system.h"
 #include "nicsim/xdp.h"
 
 namespace
@@ -802,6 +804,161 @@ TEST(XdpIsolationTest, MapAccessesStayInsideOneValue)
                    "lddw %r3, " + map_addr(6, 20) + "\nmov %r4, 0\n" +
                    call(NICSIM_HW_MAP_UPDATE) + "exit\n");
     EXPECT_EQ(u.run.trap.kind, NICSIM_TRAP_HELPER);
+}
+
+// ---- the same through the firmware: images, the image loader, the assembled NIC ----------------
+
+constexpr uint64_t kMapMarker = 0x7e00000000ull; // "lddw %rX, kMapMarker + id": map id's handle
+
+struct SysHarness {
+    struct nicsim_sys *sys = nullptr;
+    struct nicsim_ctrl *ctrl = nullptr;
+    char err[256] = {};
+    SysHarness()
+    {
+        struct nicsim_sys_opts o = {};
+        o.sz = sizeof(o);
+        o.n_cores = 2;
+        sys = nicsim_sys__new(&o, err, sizeof(err));
+        EXPECT_NE(sys, nullptr) << err;
+        ctrl = nicsim_sys__ctrl(sys);
+    }
+    ~SysHarness() { nicsim_sys__free(sys); }
+    uint32_t map(uint32_t type, uint32_t key, uint32_t value, uint32_t n)
+    {
+        uint32_t id = 0;
+        EXPECT_EQ(nicsim_ctrl__map_alloc(ctrl, type, key, value, n, 0, &id), 0)
+            << nicsim_ctrl__last_error(ctrl);
+        return id;
+    }
+    // A NIC image of `text` whose map table is `maps`; LDDWs of kMapMarker + id become map
+    // handle references (LDDW MAP_IDX), every other LDDW stays a raw 64-bit immediate.
+    uint32_t load(const std::string &text, const std::vector<uint32_t> &maps)
+    {
+        struct nicsim_insn *raw = nullptr;
+        size_t n = 0;
+        struct nicsim_isa_err e = {};
+        EXPECT_EQ(nicsim_asm(text.c_str(), &raw, &n, &e), 0) << e.msg;
+        for (size_t i = 0; i + 1 < n; i++) {
+            uint64_t v = (uint32_t)raw[i].imm | (uint64_t)(uint32_t)raw[i + 1].imm << 32;
+            if (raw[i].code != 0x18 || (v & ~0xffffull) != kMapMarker)
+                continue;
+            raw[i].src = NICSIM_LDDW_MAP_IDX;
+            raw[i].imm = (int32_t)(v & 0xffff);
+            raw[i + 1].imm = 0;
+        }
+        struct nicsim_img_hdr h = {};
+        h.magic = NICSIM_IMG_MAGIC;
+        h.version = NICSIM_IMG_VERSION;
+        h.hdr_len = sizeof(h);
+        h.n_slots = (uint32_t)n;
+        h.n_maps = (uint32_t)maps.size();
+        h.prog_type = 6;
+        h.stack_depth = 64;
+        memcpy(h.name, "isolation", 9);
+        std::vector<uint8_t> img(sizeof(h) + 4 * maps.size() + 8 * n);
+        memcpy(img.data(), &h, sizeof(h));
+        memcpy(img.data() + sizeof(h), maps.data(), 4 * maps.size());
+        memcpy(img.data() + sizeof(h) + 4 * maps.size(), raw, 8 * n);
+        free(raw);
+        uint32_t id = 0;
+        EXPECT_EQ(nicsim_ctrl__prog_load(ctrl, img.data(), img.size(), &id), 0)
+            << nicsim_ctrl__last_error(ctrl);
+        return id;
+    }
+    struct nicsim_dp_result rx(uint32_t prog_id, uint32_t len = 1200, uint8_t flow = 0)
+    {
+        EXPECT_EQ(nicsim_ctrl__xdp_attach(ctrl, 0, prog_id, 0, nullptr), 0)
+            << nicsim_ctrl__last_error(ctrl);
+        std::vector<uint8_t> f(len, 0);
+        f[0] = flow;
+        struct nicsim_dp_result r = {};
+        EXPECT_EQ(nicsim_sys__rx(sys, 0, f.data(), len, len, 0, &r), 0);
+        return r;
+    }
+};
+
+std::string handle(uint32_t id)
+{
+    return std::to_string(kMapMarker + id);
+}
+
+TEST(XdpSystemTest, AnImageReachesOnlyTheMapsOfItsMapTable)
+{
+    SysHarness s;
+    uint32_t mine = s.map(2, 4, 8, 1), theirs = s.map(2, 4, 8, 1);
+    uint32_t key = 0;
+    uint64_t secret = 0x5ec1e7;
+    ASSERT_EQ(nicsim_ctrl__map_update(s.ctrl, theirs, &key, &secret, 0), 0);
+    // the owner of `theirs` reads it
+    uint32_t owner = s.load("stw [%r10-4], 0\nlddw %r1, " + handle(theirs) +
+                                "\nmov %r2, %r10\nadd %r2, -4\n" + call(NICSIM_HW_MAP_LOOKUP) +
+                                "jeq %r0, 0, miss\nldxdw %r0, [%r0]\nexit\nmiss:\nmov %r0, 1\nexit\n",
+                            {theirs});
+    auto o = s.rx(owner);
+    ASSERT_EQ(o.xdp.run.status, NICSIM_RUN_OK) << o.xdp.run.trap.msg;
+    EXPECT_EQ(o.xdp.r0, secret);
+    // another program, whose table lists only `mine`, forms the address of `theirs` with a raw
+    // 64-bit immediate (the address the owner's lookup returned)
+    uint64_t addr = nicsim_addr(NICSIM_MAP_REGION_BASE + theirs, 0);
+    uint32_t thief = s.load("lddw %r1, " + handle(mine) + "\nlddw %r2, " + std::to_string(addr) +
+                                "\nldxdw %r0, [%r2]\nexit\n",
+                            {mine});
+    for (int i = 0; i < 2; i++) { // also right after the owner ran on the same core
+        s.rx(owner);
+        auto t = s.rx(thief);
+        ASSERT_EQ(t.xdp.run.status, NICSIM_RUN_TRAP);
+        EXPECT_EQ(t.xdp.run.trap.kind, NICSIM_TRAP_UNMAPPED);
+        EXPECT_EQ(t.xdp.run.trap.addr, addr);
+        EXPECT_NE(std::string(t.xdp.run.trap.msg).find("not granted"), std::string::npos)
+            << t.xdp.run.trap.msg;
+        EXPECT_EQ(t.xdp.action, (uint32_t)NICSIM_XDP_ABORTED);
+    }
+    // its helpers cannot take the other map's handle either
+    uint32_t thief2 = s.load("stw [%r10-4], 0\nlddw %r1, " + std::to_string(addr) +
+                                 "\nmov %r2, %r10\nadd %r2, -4\n" + call(NICSIM_HW_MAP_LOOKUP) +
+                                 "exit\n",
+                             {mine});
+    auto t2 = s.rx(thief2);
+    EXPECT_EQ(t2.xdp.run.trap.kind, NICSIM_TRAP_HELPER) << t2.xdp.run.trap.msg;
+}
+
+TEST(XdpSystemTest, ACoreReachesOnlyItsOwnPerCpuSlice)
+{
+    SysHarness s;
+    uint32_t pc = s.map(6, 4, 8, 1); // per-CPU array, 2 cores
+    // read the neighbouring core's slice through this core's value pointer
+    uint32_t prog = s.load("stw [%r10-4], 0\nlddw %r1, " + handle(pc) +
+                               "\nmov %r2, %r10\nadd %r2, -4\n" + call(NICSIM_HW_MAP_LOOKUP) +
+                               "jeq %r0, 0, miss\nmov %r6, %r0\n" + call(NICSIM_HW_SMP_ID) +
+                               "jeq %r0, 0, core0\nldxdw %r0, [%r6-8]\nexit\n"
+                               "core0:\nldxdw %r0, [%r6+8]\nexit\nmiss:\nmov %r0, 1\nexit\n",
+                           {pc});
+    for (uint8_t flow = 0; flow < 8; flow++) {
+        auto r = s.rx(prog, 100, flow);
+        EXPECT_EQ(r.xdp.run.trap.kind, NICSIM_TRAP_BOUNDS) << r.xdp.run.trap.msg;
+    }
+}
+
+TEST(XdpSystemTest, RingbufOutputHonoursTheRingsSize)
+{
+    SysHarness s;
+    uint32_t rb = s.map(NICSIM_MAP_TYPE_RINGBUF, 0, 0, 4096);
+    // ringbuf_output(rb, packet, 1000, 0): each record takes 1008 bytes of the 4096-byte ring
+    uint32_t prog = s.load("ldxdw %r2, [%r1+0]\nlddw %r1, " + handle(rb) +
+                               "\nmov %r3, 1000\nmov %r4, 0\n" + call(NICSIM_HW_RINGBUF_OUTPUT) +
+                               "exit\n",
+                           {rb});
+    for (int i = 0; i < 4; i++)
+        EXPECT_EQ(s.rx(prog).xdp.r0, 0u) << "record " << i;
+    EXPECT_EQ((int64_t)s.rx(prog).xdp.r0, -EAGAIN) << "the fifth does not fit: refused";
+    uint64_t lost = 0;
+    int n = nicsim_ctrl__events_drain(
+        s.ctrl, [](void *, const struct nicsim_event_rec *, const void *) { return 0; }, nullptr,
+        &lost);
+    EXPECT_EQ(n, 4);
+    EXPECT_EQ(lost, 1u) << "and counted";
+    EXPECT_EQ(s.rx(prog).xdp.r0, 0u) << "room again once the host has read the ring";
 }
 
 // ---- datapath ---------------------------------------------------------------------------------
