@@ -76,10 +76,10 @@ struct nicsim_region {
     uint32_t lo, hi; /* accessible window */
     uint8_t kind;    /* enum nicsim_region_kind; UNMAPPED = free slot */
     uint8_t writable;
-    uint8_t latency; /* memory-stage cycles of an access, >= 1 */
-    uint8_t flags;   /* NICSIM_RGN_F_* */
-    uint32_t owner;  /* e.g. NIC map id, for reports */
-    uint32_t elem_stride;     /* 0: the window is one block */
+    uint8_t latency;           /* memory-stage cycles of an access, >= 1 */
+    uint8_t flags;             /* NICSIM_RGN_F_* */
+    uint32_t owner;            /* e.g. NIC map id, for reports */
+    uint32_t elem_stride;      /* 0: the window is one block */
     uint32_t elem_lo, elem_hi; /* accessible bytes of each element, elem_hi <= elem_stride */
 };
 

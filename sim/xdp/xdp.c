@@ -98,8 +98,7 @@ static bool span_zero(struct span dst)
 }
 
 /* `n` bytes of program memory at NIC address `addr`, checked as the core checks an access. */
-static bool prog_span(struct nicsim_vm *vm, uint64_t addr, uint64_t n, bool write,
-                      struct span *out)
+static bool prog_span(struct nicsim_vm *vm, uint64_t addr, uint64_t n, bool write, struct span *out)
 {
     if (n > UINT32_MAX)
         return false;
@@ -472,8 +471,8 @@ static void h_adjust_tail(struct nicsim_vm *vm, void *user, const uint64_t args[
         return;
     }
     struct span grown;
-    if (delta > 0 && (!span_sub(frame_span(c), c->data_end, (uint64_t)delta, &grown) ||
-                      !span_zero(grown))) {
+    if (delta > 0 &&
+        (!span_sub(frame_span(c), c->data_end, (uint64_t)delta, &grown) || !span_zero(grown))) {
         helper_fault(out, "xdp_adjust_tail: growing by %lld leaves the frame", (long long)delta);
         return;
     }
@@ -501,20 +500,19 @@ static void xdp_copy(struct nicsim_vm *vm, const uint64_t args[5], struct nicsim
         out->ret = (uint64_t)(int64_t)-EFAULT;
         return;
     }
-    if (off + len > c->data_end - c->data) {
+    struct span buf, pkt;
+    if (!span_sub(packet_span(c), off, len, &pkt)) {
         out->ret = (uint64_t)(int64_t)-EINVAL;
         return;
     }
-    struct span buf, pkt;
     if (!prog_span(vm, args[2], len, !store, &buf)) {
         helper_fault(out, "buffer at 0x%llx is not accessible", (unsigned long long)args[2]);
         return;
     }
-    if (!span_sub(packet_span(c), off, len, &pkt) ||
-        !(store ? span_copy(pkt, buf) : span_copy(buf, pkt))) {
-        out->ret = (uint64_t)(int64_t)-EINVAL;
-        return;
-    }
+    if (store)
+        span_copy(pkt, buf);
+    else
+        span_copy(buf, pkt);
     out->ret = 0;
 }
 
@@ -737,11 +735,8 @@ int nicsim_xdp_core__map_values(struct nicsim_xdp_core *core, uint32_t map_id,
 int nicsim_xdp_core__map_map(struct nicsim_xdp_core *core, uint32_t map_id, uint8_t *mem,
                              uint32_t len, int writable, uint8_t latency)
 {
-    struct nicsim_xdp_map_mem m = {.sz = sizeof(m),
-                                   .mem = mem,
-                                   .len = len,
-                                   .writable = writable,
-                                   .latency = latency};
+    struct nicsim_xdp_map_mem m = {
+        .sz = sizeof(m), .mem = mem, .len = len, .writable = writable, .latency = latency};
     return nicsim_xdp_core__map_values(core, map_id, &m);
 }
 

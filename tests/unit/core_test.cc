@@ -483,8 +483,8 @@ TEST(CoreTest, GrantedRegionsAreVisibleOnlyToTheProgramsGrantedThem)
     r.flags = NICSIM_RGN_F_GRANTED;
     ASSERT_EQ(nicsim_vm__map_at(h.vm, 40, &r), 40);
     EXPECT_EQ(nicsim_vm__region(h.vm, 40), nullptr) << "no program granted it yet";
-    const std::string text = "lddw %r1, " + std::to_string(nicsim_addr(40, 0)) +
-                             "\nldxb %r0, [%r1]\nexit\n";
+    const std::string text =
+        "lddw %r1, " + std::to_string(nicsim_addr(40, 0)) + "\nldxb %r0, [%r1]\nexit\n";
     auto plain = h.run(text);
     EXPECT_EQ(plain.trap.kind, NICSIM_TRAP_UNMAPPED);
     EXPECT_EQ(plain.trap.addr, nicsim_addr(40, 0));
@@ -539,13 +539,13 @@ TEST(CoreTest, ElementWindowsKeepAccessesInsideOneElement)
     EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 3), 1, 0), nullptr);
     EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 8), 8, 0), nullptr);
     EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 12), 1, 0), nullptr);
-    auto t = h.run("lddw %r1, " + std::to_string(nicsim_addr(idx, 24)) +
-                   "\nldxdw %r0, [%r1]\nexit\n");
+    auto t =
+        h.run("lddw %r1, " + std::to_string(nicsim_addr(idx, 24)) + "\nldxdw %r0, [%r1]\nexit\n");
     EXPECT_EQ(t.trap.kind, NICSIM_TRAP_BOUNDS);
     EXPECT_NE(std::string(t.trap.msg).find("element 1"), std::string::npos) << t.trap.msg;
     // cycles are those of an unchecked access
-    auto ok = h.run("lddw %r1, " + std::to_string(nicsim_addr(idx, 20)) +
-                    "\nldxw %r0, [%r1]\nexit\n");
+    auto ok =
+        h.run("lddw %r1, " + std::to_string(nicsim_addr(idx, 20)) + "\nldxw %r0, [%r1]\nexit\n");
     auto plain = h.run("mov %r0, %r1\nldxw %r0, [%r1]\nexit\n");
     EXPECT_EQ(ok.status, NICSIM_RUN_OK) << ok.trap.msg;
     EXPECT_EQ(ok.cycles, plain.cycles + 1) << "one more for the LDDW's second slot only";

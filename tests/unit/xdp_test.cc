@@ -438,7 +438,7 @@ TEST(XdpTest, SmpIdPrandomAndKtimeAreDeterministic)
 
 struct Geometry {
     const char *name;
-    int meta, head;    // adjust_meta / adjust_head deltas after the tail is grown
+    int meta, head; // adjust_meta / adjust_head deltas after the tail is grown
     uint32_t len, meta_len;
 };
 const Geometry kLargest[] = {
@@ -461,7 +461,8 @@ std::string map_addr(uint32_t id, uint32_t off = 0)
 // A failed adjustment exits with 99.
 std::string largest(const Geometry &g, const std::string &body)
 {
-    std::string s = "mov %r6, %r1\nmov %r2, 3456\n" + call(NICSIM_HW_ADJUST_TAIL) + "jne %r0, 0, bad\n";
+    std::string s =
+        "mov %r6, %r1\nmov %r2, 3456\n" + call(NICSIM_HW_ADJUST_TAIL) + "jne %r0, 0, bad\n";
     if (g.meta)
         s += "mov %r1, %r6\nmov %r2, " + num(g.meta) + "\n" + call(NICSIM_HW_ADJUST_META) +
              "jne %r0, 0, bad\n";
@@ -485,9 +486,11 @@ TEST(XdpLargestGeometryTest, TheGeometryIsTheBuffersLimit)
         XdpHarness m;
         auto more = m.run(largest(g, "mov %r1, %r6\nmov %r2, -4\n" + call(NICSIM_HW_ADJUST_HEAD) +
                                          "mov %r9, %r0\nmov %r1, %r6\nmov %r2, 1\n" +
-                                         call(NICSIM_HW_ADJUST_TAIL) + "or %r9, %r0\n"
+                                         call(NICSIM_HW_ADJUST_TAIL) +
+                                         "or %r9, %r0\n"
                                          "mov %r1, %r6\nmov %r2, -4\n" +
-                                         call(NICSIM_HW_ADJUST_META) + "or %r9, %r0\n"
+                                         call(NICSIM_HW_ADJUST_META) +
+                                         "or %r9, %r0\n"
                                          "mov %r0, %r9\nexit\n"));
         ASSERT_EQ(more.run.status, NICSIM_RUN_OK) << more.run.trap.msg;
         EXPECT_EQ((int64_t)more.r0, -EINVAL) << "all three refuse";
@@ -520,8 +523,10 @@ TEST(XdpLargestGeometryTest, LoadAndStoreBytesCopyTheWholePacketAndNoMore)
             }
             // one byte more, from the start or at an offset: refused, nothing copied
             XdpHarness h2;
-            for (auto [off, len] : {std::pair<uint32_t, uint32_t>{0, g.len + 1}, {1, g.len},
-                                    {g.len, 1}, {0xffff, 0xffff}}) {
+            for (auto [off, len] : {std::pair<uint32_t, uint32_t>{0, g.len + 1},
+                                    {1, g.len},
+                                    {g.len, 1},
+                                    {0xffff, 0xffff}}) {
                 auto bad = h2.run(body(off, len));
                 ASSERT_EQ(bad.run.status, NICSIM_RUN_OK) << bad.run.trap.msg;
                 EXPECT_EQ((int64_t)bad.r0, -EINVAL) << off << "+" << len;
@@ -596,9 +601,8 @@ TEST(XdpLargestGeometryTest, RingbufOutputSendsThePacketAndTrapsPastIt)
     for (const auto &g : kLargest) {
         SCOPED_TRACE(g.name);
         auto out = [&](uint32_t size) {
-            return largest(g, "lddw %r1, " + map_addr(3) + "\nmov %r2, %r7\nmov %r3, " +
-                                  num(size) + "\nmov %r4, 0\n" + call(NICSIM_HW_RINGBUF_OUTPUT) +
-                                  "exit\n");
+            return largest(g, "lddw %r1, " + map_addr(3) + "\nmov %r2, %r7\nmov %r3, " + num(size) +
+                                  "\nmov %r4, 0\n" + call(NICSIM_HW_RINGBUF_OUTPUT) + "exit\n");
         };
         XdpHarness h;
         auto r = h.run(out(g.len));
@@ -632,8 +636,7 @@ TEST(XdpLargestGeometryTest, CsumDiffReadsAtTheEndsOfThePacket)
         ASSERT_EQ(r.run.status, NICSIM_RUN_OK) << r.run.trap.msg;
         EXPECT_EQ((int64_t)r.r0, nicsim_csum_diff(r.data + g.len - 256, 256, r.data, 256, 0x1234));
         XdpHarness bad;
-        for (auto [f, t] : {std::pair<int64_t, int64_t>{256, 260}, {-4, 4}, {4, -4},
-                            {2, 4}}) {
+        for (auto [f, t] : {std::pair<int64_t, int64_t>{256, 260}, {-4, 4}, {4, -4}, {2, 4}}) {
             auto b = bad.run(diff(f, t));
             ASSERT_EQ(b.run.status, NICSIM_RUN_OK) << b.run.trap.msg;
             EXPECT_EQ((int64_t)b.r0, -EINVAL) << f << " " << t;
@@ -649,10 +652,10 @@ TEST(XdpLargestGeometryTest, AdjustHeadMovesMaximalMetadataIntact)
         SCOPED_TRACE(g.name);
         XdpHarness h;
         // mark the metadata's first and last words, then pull the head to 14 bytes of data
-        auto r = h.run(largest(g, "ldxdw %r1, [%r6+16]\nstw [%r1], 0x0a0b0c0d\n"
-                                  "stw [%r7-4], 0x01020304\nmov %r1, %r6\nmov %r2, " +
-                                      num(g.len - 14) + "\n" + call(NICSIM_HW_ADJUST_HEAD) +
-                                      "exit\n"));
+        auto r =
+            h.run(largest(g, "ldxdw %r1, [%r6+16]\nstw [%r1], 0x0a0b0c0d\n"
+                             "stw [%r7-4], 0x01020304\nmov %r1, %r6\nmov %r2, " +
+                                 num(g.len - 14) + "\n" + call(NICSIM_HW_ADJUST_HEAD) + "exit\n"));
         ASSERT_EQ(r.run.status, NICSIM_RUN_OK) << r.run.trap.msg;
         EXPECT_EQ(r.r0, 0u);
         EXPECT_EQ(r.len, 14u);
@@ -700,12 +703,12 @@ TEST(XdpLargestGeometryTest, OtherHelpersLeaveTheLargestPacketAlone)
         XdpHarness h;
         h.maps.progs[0] = h.load("ldxdw %r2, [%r1+8]\nldxdw %r1, [%r1+0]\nsub %r2, %r1\n"
                                  "mov %r0, %r2\nexit\n");
-        auto r = h.run(largest(
-            g, call(NICSIM_HW_KTIME) + call(NICSIM_HW_PRANDOM) + call(NICSIM_HW_SMP_ID) +
-                   "mov %r1, 9\nmov %r2, 0\n" + call(NICSIM_HW_REDIRECT) + "lddw %r1, " +
-                   map_addr(1) + "\nmov %r2, 0\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) +
-                   "mov %r1, %r6\nlddw %r2, " + map_addr(2) + "\nmov %r3, 0\n" +
-                   call(NICSIM_HW_TAIL_CALL) + "exit\n"));
+        auto r = h.run(largest(g, call(NICSIM_HW_KTIME) + call(NICSIM_HW_PRANDOM) +
+                                      call(NICSIM_HW_SMP_ID) + "mov %r1, 9\nmov %r2, 0\n" +
+                                      call(NICSIM_HW_REDIRECT) + "lddw %r1, " + map_addr(1) +
+                                      "\nmov %r2, 0\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) +
+                                      "mov %r1, %r6\nlddw %r2, " + map_addr(2) + "\nmov %r3, 0\n" +
+                                      call(NICSIM_HW_TAIL_CALL) + "exit\n"));
         ASSERT_EQ(r.run.status, NICSIM_RUN_OK) << r.run.trap.msg;
         EXPECT_EQ(r.run.tail_calls, 1u);
         EXPECT_EQ(r.r0, g.len) << "the tail-call target sees the whole packet";
@@ -726,15 +729,14 @@ TEST(XdpIsolationTest, AnotherProgramsMapTrapsInsteadOfBeingRead)
     ASSERT_EQ(r.run.status, NICSIM_RUN_TRAP);
     EXPECT_EQ(r.run.trap.kind, NICSIM_TRAP_UNMAPPED);
     EXPECT_EQ(r.run.trap.addr, nicsim_addr(NICSIM_MAP_REGION_BASE + 5, 0));
-    EXPECT_NE(std::string(r.run.trap.msg).find("not granted"), std::string::npos)
-        << r.run.trap.msg;
+    EXPECT_NE(std::string(r.run.trap.msg).find("not granted"), std::string::npos) << r.run.trap.msg;
     EXPECT_EQ(r.action, (uint32_t)NICSIM_XDP_ABORTED);
     // stores and helpers alike
     auto w = h.run("lddw %r1, " + map_addr(5) + "\nstb [%r1], 7\nmov %r0, 2\nexit\n");
     EXPECT_EQ(w.run.trap.kind, NICSIM_TRAP_UNMAPPED);
     EXPECT_EQ(h.maps.big[0], 42u);
-    auto l = h.run("stw [%r10-4], 0\nlddw %r1, " + map_addr(5) +
-                   "\nmov %r2, %r10\nadd %r2, -4\n" + call(NICSIM_HW_MAP_LOOKUP) + "exit\n");
+    auto l = h.run("stw [%r10-4], 0\nlddw %r1, " + map_addr(5) + "\nmov %r2, %r10\nadd %r2, -4\n" +
+                   call(NICSIM_HW_MAP_LOOKUP) + "exit\n");
     EXPECT_EQ(l.run.trap.kind, NICSIM_TRAP_HELPER) << "r1 is not one of its maps";
     auto ld = h.run("mov %r1, %r1\nmov %r2, 0\nlddw %r3, " + map_addr(5) + "\nmov %r4, 4\n" +
                     call(NICSIM_HW_LOAD_BYTES) + "exit\n");
@@ -749,7 +751,8 @@ TEST(XdpIsolationTest, ATailCallRunsWithTheTargetsOwnMaps)
     XdpHarness h;
     h.maps.array[8] = 5;
     h.grants = {NICSIM_MAP_REGION_BASE + 0};
-    struct nicsim_prog *target = h.load("lddw %r1, " + map_addr(0) + "\nldxdw %r0, [%r1+8]\nexit\n");
+    struct nicsim_prog *target =
+        h.load("lddw %r1, " + map_addr(0) + "\nldxdw %r0, [%r1+8]\nexit\n");
     h.maps.progs[1] = target;
     h.grants = {NICSIM_MAP_REGION_BASE + 2}; // the caller: its prog array only
     const std::string tail = "lddw %r2, " + map_addr(2) + "\nmov %r3, 1\n" +
@@ -782,7 +785,8 @@ TEST(XdpIsolationTest, MapAccessesStayInsideOneValue)
     // per-CPU array on core 2: only bytes [16, 24) of each 32-byte element
     h.maps.percpu[16] = 0x21;
     h.maps.percpu[48] = 0x22;
-    auto mine = h.run("lddw %r1, " + map_addr(6) + "\nldxb %r0, [%r1+16]\nldxb %r2, [%r1+48]\n"
+    auto mine = h.run("lddw %r1, " + map_addr(6) +
+                      "\nldxb %r0, [%r1+16]\nldxb %r2, [%r1+48]\n"
                       "lsh %r2, 8\nor %r0, %r2\nexit\n");
     ASSERT_EQ(mine.run.status, NICSIM_RUN_OK) << mine.run.trap.msg;
     EXPECT_EQ(mine.r0, 0x2221u);
@@ -790,19 +794,20 @@ TEST(XdpIsolationTest, MapAccessesStayInsideOneValue)
                                "ldxw %r0, [%r1+0]", "ldxb %r0, [%r1+56]"}) {
         auto r = h.run("lddw %r1, " + map_addr(6) + "\n" + access + "\nmov %r0, 0\nexit\n");
         EXPECT_EQ(r.run.trap.kind, NICSIM_TRAP_BOUNDS) << access;
-        EXPECT_NE(std::string(r.run.trap.msg).find("element"), std::string::npos)
-            << r.run.trap.msg;
+        EXPECT_NE(std::string(r.run.trap.msg).find("element"), std::string::npos) << r.run.trap.msg;
     }
     // the lookup gives this core's slice, which is accessible
     auto l = h.run("stw [%r10-4], 1\nlddw %r1, " + map_addr(6) + "\nmov %r2, %r10\nadd %r2, -4\n" +
-                   call(NICSIM_HW_MAP_LOOKUP) + "jeq %r0, 0, miss\nldxdw %r0, [%r0]\nexit\n"
+                   call(NICSIM_HW_MAP_LOOKUP) +
+                   "jeq %r0, 0, miss\nldxdw %r0, [%r0]\nexit\n"
                    "miss:\nmov %r0, 99\nexit\n");
     ASSERT_EQ(l.run.status, NICSIM_RUN_OK) << l.run.trap.msg;
     EXPECT_EQ(l.r0, 0x22u);
     // a helper's memory argument is held to the same window
-    auto u = h.run("stw [%r10-4], 1\nlddw %r1, " + map_addr(0) + "\nmov %r2, %r10\nadd %r2, -4\n"
-                   "lddw %r3, " + map_addr(6, 20) + "\nmov %r4, 0\n" +
-                   call(NICSIM_HW_MAP_UPDATE) + "exit\n");
+    auto u = h.run("stw [%r10-4], 1\nlddw %r1, " + map_addr(0) +
+                   "\nmov %r2, %r10\nadd %r2, -4\n"
+                   "lddw %r3, " +
+                   map_addr(6, 20) + "\nmov %r4, 0\n" + call(NICSIM_HW_MAP_UPDATE) + "exit\n");
     EXPECT_EQ(u.run.trap.kind, NICSIM_TRAP_HELPER);
 }
 
@@ -891,10 +896,11 @@ TEST(XdpSystemTest, AnImageReachesOnlyTheMapsOfItsMapTable)
     uint64_t secret = 0x5ec1e7;
     ASSERT_EQ(nicsim_ctrl__map_update(s.ctrl, theirs, &key, &secret, 0), 0);
     // the owner of `theirs` reads it
-    uint32_t owner = s.load("stw [%r10-4], 0\nlddw %r1, " + handle(theirs) +
-                                "\nmov %r2, %r10\nadd %r2, -4\n" + call(NICSIM_HW_MAP_LOOKUP) +
-                                "jeq %r0, 0, miss\nldxdw %r0, [%r0]\nexit\nmiss:\nmov %r0, 1\nexit\n",
-                            {theirs});
+    uint32_t owner =
+        s.load("stw [%r10-4], 0\nlddw %r1, " + handle(theirs) + "\nmov %r2, %r10\nadd %r2, -4\n" +
+                   call(NICSIM_HW_MAP_LOOKUP) +
+                   "jeq %r0, 0, miss\nldxdw %r0, [%r0]\nexit\nmiss:\nmov %r0, 1\nexit\n",
+               {theirs});
     auto o = s.rx(owner);
     ASSERT_EQ(o.xdp.run.status, NICSIM_RUN_OK) << o.xdp.run.trap.msg;
     EXPECT_EQ(o.xdp.r0, secret);
@@ -915,10 +921,10 @@ TEST(XdpSystemTest, AnImageReachesOnlyTheMapsOfItsMapTable)
         EXPECT_EQ(t.xdp.action, (uint32_t)NICSIM_XDP_ABORTED);
     }
     // its helpers cannot take the other map's handle either
-    uint32_t thief2 = s.load("stw [%r10-4], 0\nlddw %r1, " + std::to_string(addr) +
-                                 "\nmov %r2, %r10\nadd %r2, -4\n" + call(NICSIM_HW_MAP_LOOKUP) +
-                                 "exit\n",
-                             {mine});
+    uint32_t thief2 =
+        s.load("stw [%r10-4], 0\nlddw %r1, " + std::to_string(addr) +
+                   "\nmov %r2, %r10\nadd %r2, -4\n" + call(NICSIM_HW_MAP_LOOKUP) + "exit\n",
+               {mine});
     auto t2 = s.rx(thief2);
     EXPECT_EQ(t2.xdp.run.trap.kind, NICSIM_TRAP_HELPER) << t2.xdp.run.trap.msg;
 }
@@ -945,10 +951,10 @@ TEST(XdpSystemTest, RingbufOutputHonoursTheRingsSize)
     SysHarness s;
     uint32_t rb = s.map(NICSIM_MAP_TYPE_RINGBUF, 0, 0, 4096);
     // ringbuf_output(rb, packet, 1000, 0): each record takes 1008 bytes of the 4096-byte ring
-    uint32_t prog = s.load("ldxdw %r2, [%r1+0]\nlddw %r1, " + handle(rb) +
-                               "\nmov %r3, 1000\nmov %r4, 0\n" + call(NICSIM_HW_RINGBUF_OUTPUT) +
-                               "exit\n",
-                           {rb});
+    uint32_t prog =
+        s.load("ldxdw %r2, [%r1+0]\nlddw %r1, " + handle(rb) + "\nmov %r3, 1000\nmov %r4, 0\n" +
+                   call(NICSIM_HW_RINGBUF_OUTPUT) + "exit\n",
+               {rb});
     for (int i = 0; i < 4; i++)
         EXPECT_EQ(s.rx(prog).xdp.r0, 0u) << "record " << i;
     EXPECT_EQ((int64_t)s.rx(prog).xdp.r0, -EAGAIN) << "the fifth does not fit: refused";
