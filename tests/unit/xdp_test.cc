@@ -1060,4 +1060,21 @@ TEST(DatapathTest, FlowsStickToOneCoreAndQueueBehindEachOther)
     EXPECT_EQ(r1.end_cycle - r1.start_cycle, r1.xdp.run.cycles);
 }
 
+TEST(DatapathTest, CaptureBytesPastTheWireLengthAreNotPartOfTheFrame)
+{
+    DpHarness h;
+    // r0 = data_end - data: the length the program sees
+    nicsim_dp__set_prog(h.dp, 0,
+                        h.loader.load("ldxdw %r2, [%r1+8]\nldxdw %r1, [%r1+0]\nsub %r2, %r1\n"
+                                      "mov %r0, %r2\nexit\n"));
+    std::vector<uint8_t> f(3000, 1);
+    struct nicsim_dp_result r;
+    ASSERT_EQ(nicsim_dp__rx(h.dp, 0, f.data(), 3000, 100, 0, &r), 0);
+    EXPECT_EQ(r.error, NICSIM_DP_OK);
+    EXPECT_EQ(r.xdp.r0, 100u) << "run as the 100-byte frame, not the 3000-byte record";
+    EXPECT_EQ(r.xdp.len, 100u);
+    ASSERT_EQ(nicsim_dp__rx(h.dp, 0, f.data(), 3000, 1600, 0, &r), 0);
+    EXPECT_EQ(r.error, NICSIM_DP_ERR_OVERSIZE) << "checked against the MTU by its wire length";
+}
+
 } // namespace
