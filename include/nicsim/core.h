@@ -9,7 +9,8 @@
  *
  * NIC address space: every pointer the program sees is (region << 32) | offset. Region 0 is never
  * mapped, so NULL and small integers fault. Each access is checked against its region's
- * [lo, hi) window, size and write permission.
+ * [lo, hi) window, size and write permission, in an element-divided region against one element's
+ * window, and a region granted to some programs only (map memory) is unmapped to the others.
  */
 #ifndef NICSIM_CORE_H
 #define NICSIM_CORE_H
