@@ -33,6 +33,7 @@ struct FakeMaps {
     const struct nicsim_prog *progs[4] = {};
     std::vector<std::vector<uint8_t>> events;
     std::vector<uint64_t> event_index;
+    int event_refusal = 0; // what event_output answers instead of taking the record
 
     static int info(void *ctx, uint32_t id, struct nicsim_xdp_map_info *mi)
     {
@@ -95,6 +96,8 @@ struct FakeMaps {
     {
         auto *m = static_cast<FakeMaps *>(ctx);
         auto *p = static_cast<const uint8_t *>(data);
+        if (m->event_refusal)
+            return m->event_refusal;
         m->events.emplace_back(p, p + size);
         m->event_index.push_back(index);
         return 0;
@@ -715,6 +718,43 @@ TEST(XdpLargestGeometryTest, OtherHelpersLeaveTheLargestPacketAlone)
         EXPECT_EQ(r.len, g.len);
         EXPECT_EQ(r.meta_len, g.meta_len);
     }
+}
+
+TEST(XdpTest, RingbufOutputReportsEveryRefusalAsNoRoom)
+{
+    const std::string out = "ldxdw %r2, [%r1+0]\nlddw %r1, " + map_addr(3) +
+                            "\nmov %r3, 16\nmov %r4, 0\n" + call(NICSIM_HW_RINGBUF_OUTPUT) +
+                            "exit\n";
+    for (int refusal : {-ENOSPC, -E2BIG, -EAGAIN}) {
+        XdpHarness h;
+        h.maps.event_refusal = refusal;
+        auto r = h.run(out);
+        ASSERT_EQ(r.run.status, NICSIM_RUN_OK) << r.run.trap.msg;
+        EXPECT_EQ((int64_t)r.r0, -EAGAIN) << "bpf_ringbuf_output knows one failure";
+    }
+    XdpHarness bad;
+    auto f = bad.run("ldxdw %r2, [%r1+0]\nlddw %r1, " + map_addr(3) +
+                     "\nmov %r3, 16\nmov %r4, 4\n" + call(NICSIM_HW_RINGBUF_OUTPUT) + "exit\n");
+    EXPECT_EQ((int64_t)f.r0, -EINVAL) << "unknown flags";
+}
+
+TEST(XdpTest, MapValuesRefusesAWindowPastTheElement)
+{
+    XdpHarness h; // core 2
+    std::vector<uint8_t> mem(64);
+    struct nicsim_xdp_map_mem m = {};
+    m.sz = sizeof(m);
+    m.mem = mem.data();
+    m.len = 64;
+    m.writable = 1;
+    m.value_size = 8;
+    m.stride = 16;
+    m.slice = 8; // core 2's slice would be [16, 24) of a 16-byte element
+    EXPECT_EQ(nicsim_xdp_core__map_values(h.core, 9, &m), -EINVAL);
+    m.slice = 4; // [8, 16)
+    EXPECT_EQ(nicsim_xdp_core__map_values(h.core, 9, &m), 0);
+    m.sz = 8;
+    EXPECT_EQ(nicsim_xdp_core__map_values(h.core, 9, &m), -EINVAL) << "opts size checked";
 }
 
 // ---- map isolation and per-value bounds --------------------------------------------------------
