@@ -606,7 +606,6 @@ static void h_ringbuf_output(struct nicsim_vm *vm, void *user, const uint64_t ar
      * failure, no room: -EAGAIN. */
     int rc = c->opts.maps->event_output(c->opts.maps_ctx, (uint32_t)id, c->opts.core_id, 0,
                                         size ? data.p : NULL, size);
-    /* bpf_ringbuf_output knows one failure: no room (-EAGAIN) */
     out->ret = (uint64_t)(int64_t)(rc < 0 ? -EAGAIN : rc);
 }
 
