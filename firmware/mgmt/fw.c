@@ -450,6 +450,20 @@ int nicsim_fw__event_output(struct nicsim_fw *fw, uint32_t map_id, uint32_t cpu,
         return -E2BIG;
     if ((len && !data) || need > fw->evq_bytes)
         return -E2BIG;
+    if (m && m->type == FW_MAP_RINGBUF) {
+        /* The ring's size (max_entries bytes) as __bpf_ringbuf_reserve: every record not yet
+         * read by the host takes round_up(len + 8, 8); the producer may not get a full ring
+         * ahead of the consumer. A record that does not fit is refused and counted. */
+        uint64_t used = 0, rec = ((uint64_t)len + 8 + 7) / 8 * 8;
+
+        for (const struct fw_event *q = fw->evq_head; q; q = q->next)
+            if (q->rec.map_id == map_id)
+                used += ((uint64_t)q->rec.len + 8 + 7) / 8 * 8;
+        if (used + rec >= m->max_entries) {
+            fw->evq_lost++;
+            return -EAGAIN;
+        }
+    }
     if (need > fw->evq_bytes - fw->evq_used) {
         fw->evq_lost++;
         return -ENOSPC;
