@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,26 +291,54 @@ static int check_layout(const struct nicsim_mapjson_layout *l, char *err, size_t
     return 0;
 }
 
-/* The JSON index of the first entry before `upto` whose key is `key` (all of them parsed). */
-static size_t earlier_entry(const json_t *root, size_t upto, const uint8_t *key,
-                            const struct nicsim_mapjson_layout *l)
+/* Keys seen so far: open addressing over entry indexes (0: empty slot, else index + 1). */
+struct keyset {
+    size_t *slot;
+    size_t mask;
+};
+
+static uint64_t key_hash(const uint8_t *k, size_t n)
 {
-    uint8_t *k = malloc(l->key_size);
-    size_t found = 0;
-    for (size_t i = 0; k && i < upto; i++) {
-        const json_t *ent = json_array_get(root, i);
-        const json_t *vj = json_object_get(ent, "value");
-        if (json_is_object(vj) && json_object_get(vj, "error"))
-            continue;
-        const json_t *kj = json_object_get(ent, "key");
-        if (parse_bytes(kj, i, "key", k, l->key_size, "key_size", l, NULL, 0) == 0 &&
-            memcmp(k, key, l->key_size) == 0) {
-            found = i;
-            break;
-        }
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, then a final mix */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ k[i]) * 0x100000001b3ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+static int keyset_grow(struct keyset *s, const struct nicsim_mapjson_entries *e)
+{
+    size_t cap = s->slot ? (s->mask + 1) * 2 : 1024;
+    size_t *slot = calloc(cap, sizeof(*slot));
+    if (!slot)
+        return -ENOMEM;
+    for (size_t i = 0; i < e->count; i++) {
+        size_t h = (size_t)key_hash(nicsim_mapjson_entries__key(e, i), e->key_size) & (cap - 1);
+        while (slot[h])
+            h = (h + 1) & (cap - 1);
+        slot[h] = i + 1;
     }
-    free(k);
-    return found;
+    free(s->slot);
+    s->slot = slot;
+    s->mask = cap - 1;
+    return 0;
+}
+
+/* The index of the entry with this key, or -1; adds index `next` under it when absent. */
+static long keyset_find_add(struct keyset *s, const struct nicsim_mapjson_entries *e,
+                            const uint8_t *key, size_t next)
+{
+    size_t h = (size_t)key_hash(key, e->key_size) & s->mask;
+    while (s->slot[h]) {
+        size_t i = s->slot[h] - 1;
+        if (!memcmp(nicsim_mapjson_entries__key(e, i), key, e->key_size))
+            return (long)i;
+        h = (h + 1) & s->mask;
+    }
+    s->slot[h] = next + 1;
+    return -1;
 }
 
 static int parse_root(const json_t *root, const struct nicsim_mapjson_layout *l,
@@ -323,6 +352,8 @@ static int parse_root(const json_t *root, const struct nicsim_mapjson_layout *l,
     size_t stride = nicsim_mapjson_layout__value_stride(l);
     uint8_t *key = malloc(l->key_size);
     uint8_t *value = malloc(stride);
+    size_t *json_index = NULL; /* the JSON index of each entry kept, for messages */
+    struct keyset set = {0};
     if (!key || !value) {
         free(key);
         free(value);
@@ -340,18 +371,42 @@ static int parse_root(const json_t *root, const struct nicsim_mapjson_layout *l,
         }
         if (rc)
             break;
-        if (nicsim_mapjson_entries__find(out, key) >= 0) {
+        if (l->max_entries && out->count == l->max_entries) {
+            nicsim_errf(err, errlen, "entry %zu: map '%s' holds at most %u entries (max_entries)",
+                        i, map_name(l), l->max_entries);
+            rc = -E2BIG;
+            break;
+        }
+        /* keep the table at most half full */
+        if ((!set.slot || 2 * (out->count + 1) > set.mask + 1) && (rc = keyset_grow(&set, out)))
+            break;
+        long dup = keyset_find_add(&set, out, key, out->count);
+        if (dup >= 0) {
             nicsim_errf(err, errlen, "entry %zu: key duplicates entry %zu", i,
-                        earlier_entry(root, i, key, l));
+                        json_index ? json_index[dup] : (size_t)dup);
             rc = -EINVAL;
             break;
         }
+        size_t cap = out->capacity;
         rc = nicsim_mapjson_entries__append(out, key, value);
         if (rc)
             break;
+        if (out->capacity != cap || !json_index) {
+            size_t *ji = realloc(json_index, out->capacity * sizeof(*ji));
+            if (!ji) {
+                rc = -ENOMEM;
+                break;
+            }
+            json_index = ji;
+        }
+        json_index[out->count - 1] = i;
     }
+    free(set.slot);
+    free(json_index);
     free(key);
     free(value);
+    if (rc)
+        nicsim_mapjson_entries__free(out); /* nothing half-read is left to the caller */
     return rc;
 }
 
@@ -373,6 +428,16 @@ int nicsim_mapjson__parse(const char *json, const struct nicsim_mapjson_layout *
     return rc;
 }
 
+uint64_t nicsim_mapjson_layout__file_limit(const struct nicsim_mapjson_layout *l)
+{
+    if (!l->max_entries)
+        return NICSIM_MAPJSON_FILE_MAX;
+    uint64_t per = NICSIM_MAPJSON_BYTES_PER_BYTE *
+                       ((uint64_t)l->key_size + (uint64_t)nicsim_mapjson_layout__value_stride(l)) +
+                   NICSIM_MAPJSON_ENTRY_BYTES;
+    return NICSIM_MAPJSON_FILE_BASE + per * l->max_entries;
+}
+
 int nicsim_mapjson__read_file(const char *path, const struct nicsim_mapjson_layout *l,
                               struct nicsim_mapjson_entries *out, char *err, size_t errlen)
 {
@@ -383,32 +448,27 @@ int nicsim_mapjson__read_file(const char *path, const struct nicsim_mapjson_layo
         nicsim_errf(err, errlen, "%s: %s", path, strerror(e));
         return -e;
     }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (len < cap - 1)
-            break;
-        cap *= 2;
-        char *nb = realloc(buf, cap);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf = nb;
-        }
-    }
-    int rd_err = ferror(f);
+    uint64_t limit = nicsim_mapjson_layout__file_limit(l);
+    size_t len = 0;
+    char *buf = nicsim_read_limited(f, limit > SIZE_MAX - 2 ? SIZE_MAX - 2 : (size_t)limit, true,
+                                    &len);
+    int e = errno;
     fclose(f);
-    if (!buf)
-        return -ENOMEM;
-    if (rd_err) {
-        free(buf);
-        nicsim_errf(err, errlen, "%s: read error", path);
-        return -EIO;
+    if (!buf) {
+        if (e == EISDIR)
+            nicsim_errf(err, errlen, "%s: is a directory, not a map dump", path);
+        else if (e == EFBIG)
+            nicsim_errf(err, errlen,
+                        "%s: longer than %llu bytes, the most a dump of map '%s' can take "
+                        "(max_entries %u, key %u, value %zu bytes)",
+                        path, (unsigned long long)limit, map_name(l), l->max_entries, l->key_size,
+                        nicsim_mapjson_layout__value_stride(l));
+        else if (e == EILSEQ)
+            nicsim_errf(err, errlen, "%s: a NUL byte at offset %zu: not JSON text", path, len);
+        else
+            nicsim_errf(err, errlen, "%s: read error: %s", path, strerror(e));
+        return e == EILSEQ ? -EINVAL : -e;
     }
-    buf[len] = '\0';
     char msg[512];
     int rc = nicsim_mapjson__parse(buf, l, out, msg, sizeof(msg));
     free(buf);

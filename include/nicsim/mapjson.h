@@ -16,7 +16,8 @@
  *     (an empty devmap slot, a perf event array): skipped;
  *   - bytes written "0x2a" or "0x2A" (one or two hex digits), "42" (decimal string) or 42 (JSON
  *     integer), each 0..255.
- * Two entries with the same key are an error. Messages name the entry index and the field and
+ * Two entries with the same key are an error (found through a hash of the keys: a million entries
+ * read in about a second), and so are more entries than max_entries when the layout gives it. Messages name the entry index and the field and
  * say what is wrong: "entry 3: key has 3 bytes, map 'flows' has key_size 4".
  *
  * Writing produces the first two forms exactly as bpftool prints them (keys and values as
@@ -44,7 +45,18 @@ struct nicsim_mapjson_layout {
     uint32_t value_size; /* bytes per CPU for per-CPU maps, > 0 */
     bool per_cpu;
     uint32_t ncpus; /* per-CPU maps: values per entry (> 0); ignored otherwise */
+    uint32_t max_entries; /* the map's max_entries, 0 when not known: bounds what is read */
 };
+
+/* The largest dump file read for a layout: NICSIM_MAPJSON_FILE_BASE bytes, plus, per entry the map
+ * can hold, NICSIM_MAPJSON_BYTES_PER_BYTE per key and value byte ("0x2a", its comma and the
+ * indentation of a pretty-printed dump) and NICSIM_MAPJSON_ENTRY_BYTES (braces, member names, a
+ * BTF "formatted" member); NICSIM_MAPJSON_FILE_MAX when max_entries is not known. */
+#define NICSIM_MAPJSON_FILE_BASE (1ull << 20)
+#define NICSIM_MAPJSON_BYTES_PER_BYTE 32ull
+#define NICSIM_MAPJSON_ENTRY_BYTES 4096ull
+#define NICSIM_MAPJSON_FILE_MAX (1ull << 30)
+uint64_t nicsim_mapjson_layout__file_limit(const struct nicsim_mapjson_layout *l);
 
 /* Bytes of one entry's value: value_size, times ncpus for a per-CPU map (CPU 0's value first). */
 static inline size_t nicsim_mapjson_layout__value_stride(const struct nicsim_mapjson_layout *l)
@@ -84,13 +96,15 @@ static inline uint8_t *nicsim_mapjson_entries__value(const struct nicsim_mapjson
 }
 
 /*
- * Parses a dump into `out` (initialised here; free with nicsim_mapjson_entries__free, also on
- * failure). 0, or -EINVAL with a message in err (-ENOMEM when out of memory).
+ * Parses a dump into `out` (initialised here; on failure it is left empty, nothing to free,
+ * though nicsim_mapjson_entries__free is harmless). 0, or -EINVAL with a message in err (-ENOMEM
+ * when out of memory).
  */
 int nicsim_mapjson__parse(const char *json, const struct nicsim_mapjson_layout *l,
                           struct nicsim_mapjson_entries *out, char *err, size_t errlen);
 /* As nicsim_mapjson__parse on a file's contents; messages start with the path. -ENOENT etc. when
- * the file cannot be read. */
+ * the file cannot be read, -EISDIR for a directory, -EFBIG past
+ * nicsim_mapjson_layout__file_limit, -EINVAL for a NUL byte (not JSON text). */
 int nicsim_mapjson__read_file(const char *path, const struct nicsim_mapjson_layout *l,
                               struct nicsim_mapjson_entries *out, char *err, size_t errlen);
 

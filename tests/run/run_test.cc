@@ -515,7 +515,7 @@ TEST(RunReport, LineRateArrivalsShowQueueing)
     EXPECT_GT(slow, 4 * fast);
     EXPECT_GE(fast, 438 * 4) << "at least the slowest packet's run (438 cycles at 250 MHz)";
     Result bad = nicsim("run " + fw_args() + " --rate fast");
-    EXPECT_EQ(bad.status, 1);
+    EXPECT_EQ(bad.status, 2);
     EXPECT_NE(bad.err.find("--rate"), std::string::npos);
 }
 
@@ -736,7 +736,7 @@ TEST(RunErrors, IgnoreBytesNamesAMapOfTheObject)
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("no map 'nosuch'"), std::string::npos) << r.err;
     Result form = nicsim("run " + fw_args() + " --ignore-bytes flows:0");
-    EXPECT_EQ(form.status, 1);
+    EXPECT_EQ(form.status, 2);
     EXPECT_NE(form.err.find("MAP:OFFSET:LEN"), std::string::npos) << form.err;
 }
 
