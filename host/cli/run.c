@@ -706,13 +706,21 @@ static int setup(struct run *r)
     if (select_prog(r))
         return 1;
     for (unsigned i = 0; i < r->o->n_ignore_args; i++) {
-        char name[128] = "";
-        sscanf(r->o->ignore_args[i], "%127[^:]:%u:%u", name, &r->ignore[i].off,
-               &r->ignore[i].len); /* the form was checked with the arguments */
+        /* MAP:OFFSET:LEN, its form and numbers checked with the arguments */
+        const char *arg = r->o->ignore_args[i], *c1 = strchr(arg, ':');
+        char name[RUN_MAX_NAME], *end;
+        snprintf(name, sizeof(name), "%.*s", (int)(c1 - arg), arg);
+        unsigned long long off = strtoull(c1 + 1, &end, 0), len = strtoull(end + 1, NULL, 0);
         r->ignore[i].map = nicsim_obj__find_map(r->obj, name);
         if (r->ignore[i].map < 0)
-            return fail("--ignore-bytes %s: %s has no map '%s'", r->o->ignore_args[i], r->o->object,
-                        name);
+            return fail("--ignore-bytes %s: %s has no map '%s'", arg, r->o->object, name);
+        uint32_t vs = nicsim_obj__map(r->obj, (size_t)r->ignore[i].map)->value_size;
+        if (off >= vs || len > vs - off)
+            return fail("--ignore-bytes %s: bytes %llu..%llu are outside the %u-byte value of map "
+                        "'%s' (OFFSET 0..%u, OFFSET + LEN at most %u)",
+                        arg, off, off + len - 1, vs, name, vs ? vs - 1 : 0, vs);
+        r->ignore[i].off = (unsigned)off;
+        r->ignore[i].len = (unsigned)len;
     }
 
     so.n_ports = r->o->ports;

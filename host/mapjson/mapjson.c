@@ -341,73 +341,137 @@ static long keyset_find_add(struct keyset *s, const struct nicsim_mapjson_entrie
     return -1;
 }
 
-static int parse_root(const json_t *root, const struct nicsim_mapjson_layout *l,
-                      struct nicsim_mapjson_entries *out, char *err, size_t errlen)
+/* What reading a dump keeps between entries. */
+struct reader {
+    const struct nicsim_mapjson_layout *l;
+    struct nicsim_mapjson_entries *out;
+    uint8_t *key, *value;
+    size_t *json_index; /* the JSON index of each entry kept, for messages */
+    struct keyset set;
+    char *err;
+    size_t errlen;
+};
+
+/* Entry i of the dump: checked, and kept unless it is an error slot. 0 or -errno. */
+static int take_entry(struct reader *r, const json_t *ent, size_t i)
 {
-    if (!json_is_array(root)) {
-        nicsim_errf(err, errlen,
+    const struct nicsim_mapjson_layout *l = r->l;
+    struct nicsim_mapjson_entries *out = r->out;
+    int rc = parse_entry(ent, i, r->key, r->value, l, r->err, r->errlen);
+    if (rc == 1)
+        return 0;
+    if (rc)
+        return rc;
+    if (l->max_entries && out->count == l->max_entries) {
+        nicsim_errf(r->err, r->errlen,
+                    "entry %zu: map '%s' holds at most %u entries (max_entries)", i, map_name(l),
+                    l->max_entries);
+        return -E2BIG;
+    }
+    /* keep the table at most half full */
+    if ((!r->set.slot || 2 * (out->count + 1) > r->set.mask + 1) &&
+        (rc = keyset_grow(&r->set, out)))
+        return rc;
+    long dup = keyset_find_add(&r->set, out, r->key, out->count);
+    if (dup >= 0) {
+        nicsim_errf(r->err, r->errlen, "entry %zu: key duplicates entry %zu", i,
+                    r->json_index[dup]);
+        return -EINVAL;
+    }
+    size_t cap = out->capacity;
+    rc = nicsim_mapjson_entries__append(out, r->key, r->value);
+    if (rc)
+        return rc;
+    if (out->capacity != cap || !r->json_index) {
+        size_t *ji = realloc(r->json_index, out->capacity * sizeof(*ji));
+        if (!ji)
+            return -ENOMEM;
+        r->json_index = ji;
+    }
+    r->json_index[out->count - 1] = i;
+    return 0;
+}
+
+static const char *skip_ws(const char *p, long *line, const char **line_start)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+        if (*p == '\n') {
+            (*line)++;
+            *line_start = p + 1;
+        }
+        p++;
+    }
+    return p;
+}
+
+/*
+ * The top-level array is walked here, one entry at a time decoded by jansson, so that memory
+ * holds the text and the entries read, never the whole document as JSON values (a million
+ * entries would take gigabytes).
+ */
+static int parse_stream(struct reader *r, const char *json)
+{
+    long line = 1;
+    const char *line_start = json;
+    const char *p = skip_ws(json, &line, &line_start);
+    size_t len = strlen(json);
+
+    if (*p != '[') {
+        json_error_t jerr;
+        json_t *root = json_loads(json, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+        if (!root) {
+            nicsim_errf(r->err, r->errlen, "line %d, column %d: %s", jerr.line, jerr.column,
+                        jerr.text);
+            return -EINVAL;
+        }
+        json_decref(root);
+        nicsim_errf(r->err, r->errlen,
                     "expected a JSON array of entries (as `bpftool -j map dump` prints)");
         return -EINVAL;
     }
-    size_t stride = nicsim_mapjson_layout__value_stride(l);
-    uint8_t *key = malloc(l->key_size);
-    uint8_t *value = malloc(stride);
-    size_t *json_index = NULL; /* the JSON index of each entry kept, for messages */
-    struct keyset set = {0};
-    if (!key || !value) {
-        free(key);
-        free(value);
-        return -ENOMEM;
-    }
-    int rc = 0;
-    size_t i;
-    json_t *ent;
-    json_array_foreach(root, i, ent)
-    {
-        rc = parse_entry(ent, i, key, value, l, err, errlen);
-        if (rc == 1) {
-            rc = 0;
-            continue;
+    p = skip_ws(p + 1, &line, &line_start);
+    if (*p == ']')
+        goto end;
+    for (size_t i = 0;; i++) {
+        json_error_t jerr;
+        json_t *ent = json_loadb(p, len - (size_t)(p - json),
+                                 JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY,
+                                 &jerr);
+        if (!ent) {
+            long col = jerr.line <= 1 ? (long)(p - line_start) + jerr.column : jerr.column;
+            nicsim_errf(r->err, r->errlen, "line %ld, column %ld: %s", line + jerr.line - 1, col,
+                        jerr.text);
+            return -EINVAL;
         }
-        if (rc)
-            break;
-        if (l->max_entries && out->count == l->max_entries) {
-            nicsim_errf(err, errlen, "entry %zu: map '%s' holds at most %u entries (max_entries)",
-                        i, map_name(l), l->max_entries);
-            rc = -E2BIG;
-            break;
-        }
-        /* keep the table at most half full */
-        if ((!set.slot || 2 * (out->count + 1) > set.mask + 1) && (rc = keyset_grow(&set, out)))
-            break;
-        long dup = keyset_find_add(&set, out, key, out->count);
-        if (dup >= 0) {
-            nicsim_errf(err, errlen, "entry %zu: key duplicates entry %zu", i,
-                        json_index ? json_index[dup] : (size_t)dup);
-            rc = -EINVAL;
-            break;
-        }
-        size_t cap = out->capacity;
-        rc = nicsim_mapjson_entries__append(out, key, value);
-        if (rc)
-            break;
-        if (out->capacity != cap || !json_index) {
-            size_t *ji = realloc(json_index, out->capacity * sizeof(*ji));
-            if (!ji) {
-                rc = -ENOMEM;
-                break;
+        for (const char *q = p; q < p + jerr.position; q++) {
+            if (*q == '\n') {
+                line++;
+                line_start = q + 1;
             }
-            json_index = ji;
         }
-        json_index[out->count - 1] = i;
+        p += jerr.position;
+        int rc = take_entry(r, ent, i);
+        json_decref(ent);
+        if (rc)
+            return rc;
+        p = skip_ws(p, &line, &line_start);
+        if (*p == ']')
+            break;
+        if (*p != ',') {
+            nicsim_errf(r->err, r->errlen, "line %ld, column %ld: expected ',' or ']' after entry %zu",
+                        line, (long)(p - line_start) + 1, i);
+            return -EINVAL;
+        }
+        p = skip_ws(p + 1, &line, &line_start);
     }
-    free(set.slot);
-    free(json_index);
-    free(key);
-    free(value);
-    if (rc)
-        nicsim_mapjson_entries__free(out); /* nothing half-read is left to the caller */
-    return rc;
+end:
+    p = skip_ws(p + 1, &line, &line_start);
+    if (*p) {
+        nicsim_errf(r->err, r->errlen, "line %ld, column %ld: end of file expected after the array",
+                    line, (long)(p - line_start) + 1);
+        return -EINVAL;
+    }
+    return 0;
 }
 
 int nicsim_mapjson__parse(const char *json, const struct nicsim_mapjson_layout *l,
@@ -417,14 +481,16 @@ int nicsim_mapjson__parse(const char *json, const struct nicsim_mapjson_layout *
     int rc = check_layout(l, err, errlen);
     if (rc)
         return rc;
-    json_error_t jerr;
-    json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        nicsim_errf(err, errlen, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
-        return -EINVAL;
-    }
-    rc = parse_root(root, l, out, err, errlen);
-    json_decref(root);
+    struct reader r = {.l = l, .out = out, .err = err, .errlen = errlen};
+    r.key = malloc(l->key_size);
+    r.value = malloc(nicsim_mapjson_layout__value_stride(l));
+    rc = r.key && r.value ? parse_stream(&r, json) : -ENOMEM;
+    free(r.set.slot);
+    free(r.json_index);
+    free(r.key);
+    free(r.value);
+    if (rc)
+        nicsim_mapjson_entries__free(out); /* nothing half-read is left to the caller */
     return rc;
 }
 
