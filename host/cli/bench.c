@@ -111,7 +111,11 @@ static int bench_map(int argc, char **argv)
 {
     uint64_t entries = 1000000;
     const struct cli_opt opts[] = {
-        {.name = "--entries", .kind = CLI_U64, .dst = &entries, .lo = 1, .hi = 100000000,
+        {.name = "--entries",
+         .kind = CLI_U64,
+         .dst = &entries,
+         .lo = 1,
+         .hi = 100000000,
          .why = "(entries of the generated map dump)"},
         {.name = "--help", .kind = CLI_HELPOPT},
     };

@@ -104,7 +104,11 @@ int cmd_bench_replay(int argc, char **argv)
     char obj[512], trace[512], maps[512], path[] = "/tmp/nicsim-bench-XXXXXX.pcap";
     bool no_kernel = false;
     const struct cli_opt opts[] = {
-        {.name = "--packets", .kind = CLI_U64, .dst = &total, .lo = 1, .hi = BENCH_MAX_PACKETS,
+        {.name = "--packets",
+         .kind = CLI_U64,
+         .dst = &total,
+         .lo = 1,
+         .hi = BENCH_MAX_PACKETS,
          .why = "(packets of the generated trace)"},
         {.name = "--example", .kind = CLI_STR, .dst = &name},
         {.name = "--no-kernel", .kind = CLI_FLAG, .dst = &no_kernel},
@@ -177,7 +181,7 @@ int cmd_bench_replay(int argc, char **argv)
     for (int pass = 0; pass < 2; pass++) {
         char count[32];
         snprintf(count, sizeof(count), "%llu", (unsigned long long)counts[pass]);
-        char *args[] = {"run",           obj,       "--pcap", dev,   "--maps-dir", maps, "--quiet",
+        char *args[] = {"run",           obj,       "--pcap", dev, "--maps-dir", maps, "--quiet",
                         "--no-progress", "--count", count,    NULL};
         struct run_opts o;
         if (run_parse_args(10, args, &o)) {

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLI_USAGE 2 /* exit status of a usage error */
-#define CLI_HELP -1 /* cli_parse: --help or -h was given */
+#define CLI_USAGE 2  /* exit status of a usage error */
+#define CLI_HELP  -1 /* cli_parse: --help or -h was given */
 
 enum cli_kind {
     CLI_FLAG,   /* bool *: set to true */

@@ -52,8 +52,9 @@ static void on_signal(int sig)
     }
     bool any = false;
     say(cli_prog());
-    say(sig == SIGINT ? ": interrupted (SIGINT)" : sig == SIGTERM ? ": terminated (SIGTERM)"
-                                                                  : ": hung up (SIGHUP)");
+    say(sig == SIGINT    ? ": interrupted (SIGINT)"
+        : sig == SIGTERM ? ": terminated (SIGTERM)"
+                         : ": hung up (SIGHUP)");
     for (int i = 0; i < MAX_OUTS; i++) {
         if (!slots[i].tmp)
             continue;

@@ -55,9 +55,9 @@ struct report {
     struct report_hist latency_ns;
     struct nicsim_stalls stalls; /* summed over the packets that ran */
     uint64_t issue, fill;
-        /* issue slots and pipeline fill, summed */ /* arrival to verdict: queueing + run, NIC clock
-                                                       in ns */
-    const char *arrival; /* how arrival times were made, for the summary */
+    /* issue slots and pipeline fill, summed */ /* arrival to verdict: queueing + run, NIC clock
+                                                   in ns */
+    const char *arrival;                        /* how arrival times were made, for the summary */
     /* kernel */
     bool kernel;
     uint64_t kernel_mismatches;

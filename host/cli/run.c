@@ -232,20 +232,45 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {.name = "--plot", .kind = CLI_STR, .dst = &o->plot},
         {.name = "--baseline", .kind = CLI_STR, .dst = &o->baseline},
         {.name = "--compare-kernel", .kind = CLI_FLAG, .dst = &o->compare_kernel},
-        {.name = "--kernel-repeat", .kind = CLI_U32, .dst = &o->kernel_repeat, .lo = 1, .hi = 1000000},
+        {.name = "--kernel-repeat",
+         .kind = CLI_U32,
+         .dst = &o->kernel_repeat,
+         .lo = 1,
+         .hi = 1000000},
         {.name = "--clock-mhz", .kind = CLI_U32, .dst = &o->clock_mhz, .lo = 1, .hi = 10000},
         {.name = "--cores", .kind = CLI_U32, .dst = &o->cores, .lo = 1, .hi = 64},
         {.name = "--ports", .kind = CLI_U32, .dst = &o->ports, .lo = 1, .hi = 16},
-        {.name = "--mtu", .kind = CLI_U32, .dst = &o->mtu, .lo = 68, .hi = RUN_MAX_MTU, .why = "(a frame of MTU + 18 bytes of Ethernet and VLAN header must fit the NIC's "
+        {.name = "--mtu",
+         .kind = CLI_U32,
+         .dst = &o->mtu,
+         .lo = 68,
+         .hi = RUN_MAX_MTU,
+         .why = "(a frame of MTU + 18 bytes of Ethernet and VLAN header must fit the NIC's "
                 "3520-byte XDP buffer)"},
         {.name = "--seed", .kind = CLI_U64, .dst = &o->seed, .lo = 0, .hi = UINT64_MAX},
-        {.name = "--budget", .kind = CLI_U64, .dst = &o->budget, .lo = 1, .hi = RUN_MAX_BUDGET, .why = "(instructions per packet before the watchdog)"},
+        {.name = "--budget",
+         .kind = CLI_U64,
+         .dst = &o->budget,
+         .lo = 1,
+         .hi = RUN_MAX_BUDGET,
+         .why = "(instructions per packet before the watchdog)"},
         {.name = "--count", .kind = CLI_U64, .dst = &o->limit, .lo = 0, .hi = UINT64_MAX},
         {.name = "--ingress-port", .kind = CLI_U32, .dst = &o->ingress_port, .lo = 0, .hi = 15},
         {.name = "--trace-packet", .kind = CLI_FN, .fn = opt_trace_packet},
         {.name = "--ignore-bytes", .kind = CLI_FN, .fn = opt_ignore},
-        {.name = "--rate", .kind = CLI_DOUBLE, .dst = &o->rate_gbps, .dlo = 0, .dhi = 10000, .dlo_open = true, .why = "Gb/s"},
-        {.name = "--max-regression", .kind = CLI_DOUBLE, .dst = &o->max_regression, .dlo = 0, .dhi = 1000, .why = "percent"},
+        {.name = "--rate",
+         .kind = CLI_DOUBLE,
+         .dst = &o->rate_gbps,
+         .dlo = 0,
+         .dhi = 10000,
+         .dlo_open = true,
+         .why = "Gb/s"},
+        {.name = "--max-regression",
+         .kind = CLI_DOUBLE,
+         .dst = &o->max_regression,
+         .dlo = 0,
+         .dhi = 1000,
+         .why = "percent"},
         {.name = "--quiet", .kind = CLI_FLAG, .dst = &o->quiet},
         {.name = "--no-progress", .kind = CLI_FLAG, .dst = &no_progress},
         {.name = "--help", .kind = CLI_HELPOPT},
@@ -505,8 +530,7 @@ static int load_map_arg(struct run *r, const char *what, const char *arg)
         struct nicsim_kref_map_info ki;
         int ki_idx = nicsim_kref__map_index(r->kref, name);
         if (ki_idx < 0 || nicsim_kref__map_info(r->kref, (size_t)ki_idx, &ki))
-            return fail("%s %s: the kernel's copy of %s has no such map", what, name,
-                        r->o->object);
+            return fail("%s %s: the kernel's copy of %s has no such map", what, name, r->o->object);
         ki.layout.max_entries = l.max_entries;
         if (read_map_json(file, &ki.layout, &e, err, sizeof(err))) {
             nicsim_mapjson_entries__free(&e);
@@ -1025,8 +1049,7 @@ static int plot_draw(const char *gnuplot, const char *png, const char *shown, co
             close(fd);
             unlink(script);
         }
-        return fail("--plot %s: cannot write a gnuplot script in /tmp: %s", shown,
-                    strerror(errno));
+        return fail("--plot %s: cannot write a gnuplot script in /tmp: %s", shown, strerror(errno));
     }
     fprintf(f,
             "set terminal pngcairo size 1200,500 font ',10' noenhanced\n"

@@ -29,8 +29,7 @@ char *cli_read_file(const char *path, size_t limit, bool text, const char *what,
         return buf;
     }
     if (e == EFBIG)
-        fprintf(stderr,
-                "%s: %s: longer than %zu bytes, the most %s of %u instructions can take\n",
+        fprintf(stderr, "%s: %s: longer than %zu bytes, the most %s of %u instructions can take\n",
                 cli_prog(), path, limit, what, NICSIM_ISA_MAX_INSNS);
     else if (e == EISDIR)
         fprintf(stderr, "%s: %s: is a directory\n", cli_prog(), path);
@@ -47,8 +46,7 @@ char *cli_read_file(const char *path, size_t limit, bool text, const char *what,
             fclose(f);
         fprintf(stderr, "%s: %s:%zu: a NUL byte (offset %zu): %s has none\n", cli_prog(), path,
                 line, n, what);
-    }
-    else
+    } else
         fprintf(stderr, "%s: cannot read %s: %s\n", cli_prog(), path, strerror(e));
     return NULL;
 }
@@ -88,8 +86,7 @@ int cli_load_program(const char *path, struct nicsim_insn **out, size_t *n)
         return -1;
     }
     char *text = bin ? cli_read_file(path, NICSIM_BPFCONF_BIN_LIMIT, false, "a program", &len)
-                     : cli_read_file(path, NICSIM_BPFCONF_ASM_LIMIT, true, "assembler text",
-                                     &len);
+                     : cli_read_file(path, NICSIM_BPFCONF_ASM_LIMIT, true, "assembler text", &len);
     if (!text)
         return -1;
     if (bin) {
@@ -201,11 +198,10 @@ int cmd_disasm(int argc, char **argv)
         const char *why = strncmp(line, "<invalid: ", 10) ? line : line + 10;
         size_t wl = strlen(why);
         if (i < n)
-            fprintf(stderr, "nicsim disasm: %s: instruction %zu (byte offset %zu): %.*s\n",
-                    pos[0], i, i * 8, (int)(why != line && wl ? wl - 1 : wl), why);
+            fprintf(stderr, "nicsim disasm: %s: instruction %zu (byte offset %zu): %.*s\n", pos[0],
+                    i, i * 8, (int)(why != line && wl ? wl - 1 : wl), why);
         else
-            fprintf(stderr, "nicsim disasm: %s: cannot disassemble: %s\n", pos[0],
-                    strerror(errno));
+            fprintf(stderr, "nicsim disasm: %s: cannot disassemble: %s\n", pos[0], strerror(errno));
         free(prog);
         return 1;
     }
@@ -248,8 +244,12 @@ int cmd_exec(int argc, char **argv)
     const struct cli_opt opts[] = {
         {.name = "--trace", .kind = CLI_FLAG, .dst = &trace},
         {.name = "--mem", .kind = CLI_STR, .dst = &memhex},
-        {.name = "--budget", .kind = CLI_U64, .dst = &budget, .lo = 1,
-         .hi = NICSIM_BPFCONF_MAX_BUDGET, .why = "(instructions before the watchdog)"},
+        {.name = "--budget",
+         .kind = CLI_U64,
+         .dst = &budget,
+         .lo = 1,
+         .hi = NICSIM_BPFCONF_MAX_BUDGET,
+         .why = "(instructions before the watchdog)"},
         {.name = "--help", .kind = CLI_HELPOPT},
     };
     const char *pos[1];

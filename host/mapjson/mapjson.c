@@ -363,9 +363,8 @@ static int take_entry(struct reader *r, const json_t *ent, size_t i)
     if (rc)
         return rc;
     if (l->max_entries && out->count == l->max_entries) {
-        nicsim_errf(r->err, r->errlen,
-                    "entry %zu: map '%s' holds at most %u entries (max_entries)", i, map_name(l),
-                    l->max_entries);
+        nicsim_errf(r->err, r->errlen, "entry %zu: map '%s' holds at most %u entries (max_entries)",
+                    i, map_name(l), l->max_entries);
         return -E2BIG;
     }
     /* keep the table at most half full */
@@ -434,9 +433,9 @@ static int parse_stream(struct reader *r, const char *json)
         goto end;
     for (size_t i = 0;; i++) {
         json_error_t jerr;
-        json_t *ent = json_loadb(p, len - (size_t)(p - json),
-                                 JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY,
-                                 &jerr);
+        json_t *ent =
+            json_loadb(p, len - (size_t)(p - json),
+                       JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
         if (!ent) {
             long col = jerr.line <= 1 ? (long)(p - line_start) + jerr.column : jerr.column;
             nicsim_errf(r->err, r->errlen, "line %ld, column %ld: %s", line + jerr.line - 1, col,
@@ -458,8 +457,9 @@ static int parse_stream(struct reader *r, const char *json)
         if (*p == ']')
             break;
         if (*p != ',') {
-            nicsim_errf(r->err, r->errlen, "line %ld, column %ld: expected ',' or ']' after entry %zu",
-                        line, (long)(p - line_start) + 1, i);
+            nicsim_errf(r->err, r->errlen,
+                        "line %ld, column %ld: expected ',' or ']' after entry %zu", line,
+                        (long)(p - line_start) + 1, i);
             return -EINVAL;
         }
         p = skip_ws(p + 1, &line, &line_start);
@@ -516,8 +516,8 @@ int nicsim_mapjson__read_file(const char *path, const struct nicsim_mapjson_layo
     }
     uint64_t limit = nicsim_mapjson_layout__file_limit(l);
     size_t len = 0;
-    char *buf = nicsim_read_limited(f, limit > SIZE_MAX - 2 ? SIZE_MAX - 2 : (size_t)limit, true,
-                                    &len);
+    char *buf =
+        nicsim_read_limited(f, limit > SIZE_MAX - 2 ? SIZE_MAX - 2 : (size_t)limit, true, &len);
     int e = errno;
     fclose(f);
     if (!buf) {

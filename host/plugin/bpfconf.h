@@ -59,7 +59,7 @@ long nicsim_bpfconf_parse_hex_err(const char *text, uint8_t **out, char *err, si
  * NICSIM_BPFCONF_ASM_LINE bytes a slot on average (comments, labels, indentation). */
 #define NICSIM_BPFCONF_HEX_LIMIT ((size_t)NICSIM_ISA_MAX_INSNS * 8 * 4)
 #define NICSIM_BPFCONF_BIN_LIMIT ((size_t)NICSIM_ISA_MAX_INSNS * 8)
-#define NICSIM_BPFCONF_ASM_LINE 128
+#define NICSIM_BPFCONF_ASM_LINE  128
 #define NICSIM_BPFCONF_ASM_LIMIT ((size_t)NICSIM_ISA_MAX_INSNS * NICSIM_BPFCONF_ASM_LINE)
 /* The largest instruction budget the command line accepts: about ten seconds of simulation. */
 #define NICSIM_BPFCONF_MAX_BUDGET 10000000000ull

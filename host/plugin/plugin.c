@@ -20,11 +20,12 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: nicsim-plugin [MEMORY_HEX] [--model c] [--budget N] [--stats]\n"
-               "  program: hex bytes on standard input; prints r0 in hex\n"
-               "  --model c     the C cycle model (the only model in this build)\n"
-               "  --budget N    instruction budget before the watchdog ends the run (1..10000000000)\n"
-               "  --stats       print instructions and cycles on standard error\n");
+    fprintf(f,
+            "usage: nicsim-plugin [MEMORY_HEX] [--model c] [--budget N] [--stats]\n"
+            "  program: hex bytes on standard input; prints r0 in hex\n"
+            "  --model c     the C cycle model (the only model in this build)\n"
+            "  --budget N    instruction budget before the watchdog ends the run (1..10000000000)\n"
+            "  --stats       print instructions and cycles on standard error\n");
 }
 
 int main(int argc, char **argv)
@@ -34,8 +35,12 @@ int main(int argc, char **argv)
     bool stats = false;
     const struct cli_opt opts[] = {
         {.name = "--model", .kind = CLI_STR, .dst = &model},
-        {.name = "--budget", .kind = CLI_U64, .dst = &budget, .lo = 1,
-         .hi = NICSIM_BPFCONF_MAX_BUDGET, .why = "(instructions before the watchdog)"},
+        {.name = "--budget",
+         .kind = CLI_U64,
+         .dst = &budget,
+         .lo = 1,
+         .hi = NICSIM_BPFCONF_MAX_BUDGET,
+         .why = "(instructions before the watchdog)"},
         {.name = "--stats", .kind = CLI_FLAG, .dst = &stats},
         {.name = "--help", .kind = CLI_HELPOPT},
     };

@@ -804,12 +804,10 @@ TEST(RunSecurity, FileNamesNeverBecomeGnuplotOrShellCode)
     Tmp t;
     const std::string evil = "x'; system 'touch PWNED1'; print \"`touch PWNED2`$(touch PWNED3)";
     const std::string trace = evil + ".pcap", png = evil + "'\".png";
-    ASSERT_EQ(system(("cp " + q(src("traces/firewall.pcap")) + " " + q(t.path(trace))).c_str()),
-              0);
+    ASSERT_EQ(system(("cp " + q(src("traces/firewall.pcap")) + " " + q(t.path(trace))).c_str()), 0);
     Result r = sh_in(t.path(""), std::string(NICSIM_CLI) + " run " + q(obj("firewall")) +
-                                     " --pcap " + q(trace) + " --plot " + q(png) +
-                                     " --maps-dir " + q(src("firewall.maps")) +
-                                     " --no-progress --quiet");
+                                     " --pcap " + q(trace) + " --plot " + q(png) + " --maps-dir " +
+                                     q(src("firewall.maps")) + " --no-progress --quiet");
     EXPECT_EQ(r.status, 0) << r.err;
     for (const char *f : {"PWNED1", "PWNED2", "PWNED3"})
         EXPECT_FALSE(exists(t.path(f))) << f << " was created: a file name ran as code";
@@ -871,8 +869,7 @@ TEST(RunLimits, ReadersStopAtWhatTheInputCanHold)
     Result plug = sh_in(t.path(""), "timeout 60 " + plugin_path() + " < /dev/zero");
     EXPECT_EQ(plug.status, 1);
     EXPECT_NE(plug.err.find("NUL byte"), std::string::npos) << plug.err;
-    Result plug_big =
-        sh_in(t.path(""), "yes 'b7 00 00 00' | timeout 60 " + plugin_path());
+    Result plug_big = sh_in(t.path(""), "yes 'b7 00 00 00' | timeout 60 " + plugin_path());
     EXPECT_EQ(plug_big.status, 1);
     EXPECT_NE(plug_big.err.find("longer than 32000000 bytes"), std::string::npos) << plug_big.err;
 
@@ -905,8 +902,8 @@ TEST(RunBench, ReplayPacketsAreCheckedAndTheTraceIsNeverLeftBehind)
     size_t before = leftovers();
     Tmp t;
     // Killed while it replays: nothing may stay in /tmp.
-    sh_in(t.path(""), "timeout -s KILL 2 " + std::string(NICSIM_CLI) +
-                          " bench replay --packets 3000000");
+    sh_in(t.path(""),
+          "timeout -s KILL 2 " + std::string(NICSIM_CLI) + " bench replay --packets 3000000");
     EXPECT_EQ(leftovers(), before) << "a temporary trace was left in /tmp";
 }
 
@@ -944,10 +941,10 @@ TEST(RunOptions, BudgetIsRangeChecked)
 TEST(RunReport, SummaryStatisticsEqualThePerPacketReports)
 {
     Tmp t;
-    Result r = nicsim("run " + obj("l4lb") + " --pcap " + src("traces/l4lb.pcap") +
-                      " --maps-dir " + src("l4lb.maps") +
-                      " --clock-mhz 1 --rate 10000 --cores 1 --no-progress --json " +
-                      t.path("r.json"));
+    Result r =
+        nicsim("run " + obj("l4lb") + " --pcap " + src("traces/l4lb.pcap") + " --maps-dir " +
+               src("l4lb.maps") + " --clock-mhz 1 --rate 10000 --cores 1 --no-progress --json " +
+               t.path("r.json"));
     ASSERT_EQ(r.status, 0) << r.err;
     json_t *rep = load_json(t.path("r.json"));
     json_t *pk = json_object_get(rep, "packets");
@@ -1039,8 +1036,9 @@ TEST(RunOutputs, InterruptedRunLeavesNoPartialFile)
     Tmp t;
     long_trace(t.path("long.pcap"), 1000000);
     ASSERT_EQ(mkdir(t.path("o").c_str(), 0755), 0);
-    Result r = sh_in(t.path(""), "timeout --preserve-status -s INT 1 " + std::string(NICSIM_CLI) + " run " +
-                                     obj("firewall") + " --pcap long.pcap --no-progress --json " +
+    Result r = sh_in(t.path(""), "timeout --preserve-status -s INT 1 " + std::string(NICSIM_CLI) +
+                                     " run " + obj("firewall") +
+                                     " --pcap long.pcap --no-progress --json " +
                                      "o/r.json --out-pcap o/o.pcapng --events o/e.jsonl");
     EXPECT_EQ(r.status, 130) << r.err;
     EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
@@ -1064,7 +1062,8 @@ TEST(RunOutputs, TwoRunsOnOneTargetLeaveOneWholeFile)
     ASSERT_NE(j, nullptr) << "mixed file: line " << e.line << ": " << e.text;
     json_t *pk = json_object_get(j, "packets");
     EXPECT_EQ(json_array_size(pk), 60000u);
-    json_int_t mhz = json_integer_value(json_object_get(json_object_get(j, "summary"), "clock_mhz"));
+    json_int_t mhz =
+        json_integer_value(json_object_get(json_object_get(j, "summary"), "clock_mhz"));
     EXPECT_TRUE(mhz == 250 || mhz == 1) << mhz;
     // Every packet's latency is the same run's: cycles at that run's clock.
     for (size_t i = 0; i < json_array_size(pk); i += 997) {
@@ -1115,8 +1114,7 @@ TEST(RunOutputs, UnwritableOutputsAreFoundBeforeTheReplay)
     for (const char *opt : {"--plot", "--dump-maps", "--json", "--out-pcap", "--events"}) {
         Result r = nicsim("run " + fw_args() + " --no-progress " + opt + " /nonexistent/x.out");
         EXPECT_EQ(r.status, 1) << opt;
-        EXPECT_NE(r.err.find(std::string(opt) + " /nonexistent/x.out"), std::string::npos)
-            << r.err;
+        EXPECT_NE(r.err.find(std::string(opt) + " /nonexistent/x.out"), std::string::npos) << r.err;
         EXPECT_EQ(r.out.find("verdicts:"), std::string::npos) << opt << ": the replay ran first";
     }
     Tmp t;
@@ -1167,7 +1165,8 @@ TEST(RunReport, MacRefusalLineIsBalanced)
 {
     Tmp t;
     write_pcap(t.path("mac.pcap"), 1, {{ipv4_udp(1600), 1600}, {ipv4_udp(60), 200}});
-    Result r = nicsim("run " + obj("firewall") + " --pcap " + t.path("mac.pcap") + " --no-progress");
+    Result r =
+        nicsim("run " + obj("firewall") + " --pcap " + t.path("mac.pcap") + " --no-progress");
     ASSERT_EQ(r.status, 0) << r.err;
     std::string line = r.out.substr(0, r.out.find('\n'));
     EXPECT_EQ(std::count(line.begin(), line.end(), '('), std::count(line.begin(), line.end(), ')'))
@@ -1184,8 +1183,8 @@ TEST(RunErrors, SmallerMessagesSayWhatHappened)
 
     {
         std::ofstream f(t.path("bad.bin"), std::ios::binary);
-        const unsigned char b[16] = {0xb7, 0, 0, 0, 7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
-                                     0xff, 0xff, 0xff, 0xff};
+        const unsigned char b[16] = {0xb7, 0,    0,    0,    7,    0,    0,    0,
+                                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
         f.write((const char *)b, 16);
     }
     Result dis = nicsim("disasm " + t.path("bad.bin"));

@@ -462,8 +462,8 @@ TEST(MapjsonTest, FileReadsStopAtWhatTheMapCanHold)
     nicsim_mapjson_layout l = Layout(4, 4);
     l.max_entries = 16;
     uint64_t limit = nicsim_mapjson_layout__file_limit(&l);
-    EXPECT_EQ(limit, NICSIM_MAPJSON_FILE_BASE + 16 * (8 * NICSIM_MAPJSON_BYTES_PER_BYTE +
-                                                      NICSIM_MAPJSON_ENTRY_BYTES));
+    EXPECT_EQ(limit, NICSIM_MAPJSON_FILE_BASE +
+                         16 * (8 * NICSIM_MAPJSON_BYTES_PER_BYTE + NICSIM_MAPJSON_ENTRY_BYTES));
     char path[] = "/tmp/mapjson-test-XXXXXX";
     int fd = mkstemp(path);
     ASSERT_GE(fd, 0);
