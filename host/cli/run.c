@@ -927,6 +927,7 @@ static int compare_maps(struct run *r, FILE *tty)
             continue;
         }
         struct nicsim_mapjson_layout nl = nic_layout(r, m);
+        nicsim_mapjson_entries__index(&ke); /* hash maps dump in another order on each side */
         uint8_t *a = malloc(m->value_size), *b = malloc(m->value_size);
         size_t bad = 0;
         for (size_t e = 0; a && b && e < ne.count; e++) {

@@ -20,6 +20,47 @@ static const char *map_name(const struct nicsim_mapjson_layout *l)
     return l->name ? l->name : "?";
 }
 
+static uint64_t key_hash(const uint8_t *k, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, then a final mix */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ k[i]) * 0x100000001b3ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+static void index_put(size_t *slot, size_t mask, const struct nicsim_mapjson_entries *e, size_t i)
+{
+    size_t h = (size_t)key_hash(nicsim_mapjson_entries__key(e, i), e->key_size) & mask;
+    while (slot[h])
+        h = (h + 1) & mask;
+    slot[h] = i + 1;
+}
+
+/* Rebuilt at twice the entries' capacity: at most half full. */
+static int index_rebuild(struct nicsim_mapjson_entries *e, size_t min_entries)
+{
+    size_t cap = 1024;
+    while (cap < 2 * min_entries)
+        cap *= 2;
+    size_t *slot = calloc(cap, sizeof(*slot));
+    if (!slot)
+        return -ENOMEM;
+    for (size_t i = 0; i < e->count; i++)
+        index_put(slot, cap - 1, e, i);
+    free(e->index);
+    e->index = slot;
+    e->index_mask = cap - 1;
+    return 0;
+}
+
+int nicsim_mapjson_entries__index(struct nicsim_mapjson_entries *e)
+{
+    return index_rebuild(e, e->count);
+}
+
 void nicsim_mapjson_entries__init(struct nicsim_mapjson_entries *e,
                                   const struct nicsim_mapjson_layout *l)
 {
@@ -46,12 +87,29 @@ int nicsim_mapjson_entries__append(struct nicsim_mapjson_entries *e, const void 
     }
     memcpy(nicsim_mapjson_entries__key(e, e->count), key, e->key_size);
     memcpy(nicsim_mapjson_entries__value(e, e->count), value, e->value_stride);
+    if (e->index) {
+        if (2 * (e->count + 1) > e->index_mask + 1 && index_rebuild(e, e->count + 1)) {
+            free(e->index); /* no index rather than a wrong one */
+            e->index = NULL;
+        } else {
+            index_put(e->index, e->index_mask, e, e->count);
+        }
+    }
     e->count++;
     return 0;
 }
 
 long nicsim_mapjson_entries__find(const struct nicsim_mapjson_entries *e, const void *key)
 {
+    if (e->index) {
+        size_t h = (size_t)key_hash(key, e->key_size) & e->index_mask;
+        for (; e->index[h]; h = (h + 1) & e->index_mask) {
+            size_t i = e->index[h] - 1;
+            if (memcmp(nicsim_mapjson_entries__key(e, i), key, e->key_size) == 0)
+                return (long)i;
+        }
+        return -1;
+    }
     for (size_t i = 0; i < e->count; i++) {
         if (memcmp(nicsim_mapjson_entries__key(e, i), key, e->key_size) == 0)
             return (long)i;
@@ -63,8 +121,11 @@ void nicsim_mapjson_entries__free(struct nicsim_mapjson_entries *e)
 {
     free(e->keys);
     free(e->values);
+    free(e->index);
     e->keys = NULL;
     e->values = NULL;
+    e->index = NULL;
+    e->index_mask = 0;
     e->count = 0;
     e->capacity = 0;
 }
@@ -291,63 +352,12 @@ static int check_layout(const struct nicsim_mapjson_layout *l, char *err, size_t
     return 0;
 }
 
-/* Keys seen so far: open addressing over entry indexes (0: empty slot, else index + 1). */
-struct keyset {
-    size_t *slot;
-    size_t mask;
-};
-
-static uint64_t key_hash(const uint8_t *k, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, then a final mix */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ k[i]) * 0x100000001b3ull;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-}
-
-static int keyset_grow(struct keyset *s, const struct nicsim_mapjson_entries *e)
-{
-    size_t cap = s->slot ? (s->mask + 1) * 2 : 1024;
-    size_t *slot = calloc(cap, sizeof(*slot));
-    if (!slot)
-        return -ENOMEM;
-    for (size_t i = 0; i < e->count; i++) {
-        size_t h = (size_t)key_hash(nicsim_mapjson_entries__key(e, i), e->key_size) & (cap - 1);
-        while (slot[h])
-            h = (h + 1) & (cap - 1);
-        slot[h] = i + 1;
-    }
-    free(s->slot);
-    s->slot = slot;
-    s->mask = cap - 1;
-    return 0;
-}
-
-/* The index of the entry with this key, or -1; adds index `next` under it when absent. */
-static long keyset_find_add(struct keyset *s, const struct nicsim_mapjson_entries *e,
-                            const uint8_t *key, size_t next)
-{
-    size_t h = (size_t)key_hash(key, e->key_size) & s->mask;
-    while (s->slot[h]) {
-        size_t i = s->slot[h] - 1;
-        if (!memcmp(nicsim_mapjson_entries__key(e, i), key, e->key_size))
-            return (long)i;
-        h = (h + 1) & s->mask;
-    }
-    s->slot[h] = next + 1;
-    return -1;
-}
-
 /* What reading a dump keeps between entries. */
 struct reader {
     const struct nicsim_mapjson_layout *l;
     struct nicsim_mapjson_entries *out;
     uint8_t *key, *value;
     size_t *json_index; /* the JSON index of each entry kept, for messages */
-    struct keyset set;
     char *err;
     size_t errlen;
 };
@@ -367,11 +377,9 @@ static int take_entry(struct reader *r, const json_t *ent, size_t i)
                     i, map_name(l), l->max_entries);
         return -E2BIG;
     }
-    /* keep the table at most half full */
-    if ((!r->set.slot || 2 * (out->count + 1) > r->set.mask + 1) &&
-        (rc = keyset_grow(&r->set, out)))
+    if (!out->index && (rc = nicsim_mapjson_entries__index(out)))
         return rc;
-    long dup = keyset_find_add(&r->set, out, r->key, out->count);
+    long dup = nicsim_mapjson_entries__find(out, r->key);
     if (dup >= 0) {
         nicsim_errf(r->err, r->errlen, "entry %zu: key duplicates entry %zu", i,
                     r->json_index[dup]);
@@ -485,7 +493,6 @@ int nicsim_mapjson__parse(const char *json, const struct nicsim_mapjson_layout *
     r.key = malloc(l->key_size);
     r.value = malloc(nicsim_mapjson_layout__value_stride(l));
     rc = r.key && r.value ? parse_stream(&r, json) : -ENOMEM;
-    free(r.set.slot);
     free(r.json_index);
     free(r.key);
     free(r.value);

@@ -72,6 +72,10 @@ struct nicsim_mapjson_entries {
     size_t value_stride;
     uint8_t *keys;   /* count * key_size bytes */
     uint8_t *values; /* count * value_stride bytes */
+    /* A hash index of the keys (nicsim_mapjson_entries__index), kept up to date by append:
+     * slot i holds an entry index + 1, or 0. NULL when not built. */
+    size_t *index;
+    size_t index_mask;
 };
 
 /* An empty set of entries for maps of layout `l`. Needs no freeing while empty. */
@@ -80,8 +84,12 @@ void nicsim_mapjson_entries__init(struct nicsim_mapjson_entries *e,
 /* Appends a copy of key (key_size bytes) and value (value_stride bytes). 0 or -ENOMEM. */
 int nicsim_mapjson_entries__append(struct nicsim_mapjson_entries *e, const void *key,
                                    const void *value);
-/* Index of the entry with this key, or -1. */
+/* Index of the entry with this key, or -1: through the hash index when it is built (constant
+ * time), else by a search of every entry. */
 long nicsim_mapjson_entries__find(const struct nicsim_mapjson_entries *e, const void *key);
+/* Builds the hash index of the keys (kept by later appends, freed with the entries). 0 or
+ * -ENOMEM. */
+int nicsim_mapjson_entries__index(struct nicsim_mapjson_entries *e);
 /* Frees the arrays and leaves `e` empty (and still usable for the same layout). */
 void nicsim_mapjson_entries__free(struct nicsim_mapjson_entries *e);
 

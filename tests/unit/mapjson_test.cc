@@ -483,3 +483,32 @@ TEST(MapjsonTest, FileReadsStopAtWhatTheMapCanHold)
 }
 
 } // namespace
+
+namespace
+{
+
+// Finding keys of one dump in another (the kernel comparison of a hash map) is a hash lookup once
+// the index is built, and the index follows later appends.
+TEST(MapjsonTest, IndexedFindIsConstantTimeAndFollowsAppends)
+{
+    const size_t n = 200000;
+    Parsed p;
+    Parse(BigDump(n), Layout(4, 4), &p);
+    ASSERT_EQ(p.rc, 0) << p.err;
+    ASSERT_EQ(nicsim_mapjson_entries__index(&p.e), 0);
+    time_t t0 = time(nullptr);
+    for (size_t i = n; i-- > 0;) {
+        std::vector<uint8_t> k = Key(p.e, i);
+        ASSERT_EQ(nicsim_mapjson_entries__find(&p.e, k.data()), (long)i);
+    }
+    EXPECT_LE(time(nullptr) - t0, 20) << "seconds to find " << n << " keys";
+    const uint8_t nk[4] = {9, 9, 9, 9}, v[4] = {1, 2, 3, 4};
+    EXPECT_EQ(nicsim_mapjson_entries__find(&p.e, nk), -1);
+    for (int j = 0; j < 5000; j++) {
+        uint8_t k2[4] = {(uint8_t)j, (uint8_t)(j >> 8), 0xee, 0xee};
+        ASSERT_EQ(nicsim_mapjson_entries__append(&p.e, k2, v), 0);
+        ASSERT_EQ(nicsim_mapjson_entries__find(&p.e, k2), (long)(n + j));
+    }
+}
+
+} // namespace
