@@ -72,8 +72,9 @@ fuzz_tree() {
         nicsim nicsim-plugin run_test mapjson_test
     fstatus=0
     (cd "$fuzz" && ctest -L fuzz --output-on-failure -j "$jobs") || fstatus=1
-    (cd "$fuzz" && ctest -L run -E 'RealWorld|differential' --output-on-failure -j "$jobs") ||
-        fstatus=1
+    # exit status 86 for any ASan/LSan report, so that a test expecting status 1 sees it too
+    (cd "$fuzz" && ASAN_OPTIONS=exitcode=86 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        ctest -L run -E 'RealWorld|differential' --output-on-failure -j "$jobs") || fstatus=1
     (cd "$fuzz" && ctest -R '^MapjsonTest[.]' --output-on-failure -j "$jobs") || fstatus=1
     return $fstatus
 }
