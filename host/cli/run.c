@@ -141,14 +141,20 @@ static void usage(FILE *f)
         "  --rate GBPS              frames arrive back to back at this line rate (default:\n"
         "                           at the trace's timestamps); shows whether the cores keep up\n"
         "  --cores N                NIC cores (4)      --ports N   NIC ports (2)\n"
-        "  --mtu BYTES              port MTU (1500)    --seed N    prandom seed (0)\n"
+        "  --mtu BYTES              port MTU (1500; at most 3502: a frame must fit the\n"
+        "                           NIC's 3520-byte XDP buffer)\n"
+        "  --seed N                 prandom seed (0)\n"
         "  --budget N               instructions per packet before the watchdog\n"
+        "                           (1..10000000000; default 16777216)\n"
         "  --count N                stop after N packets\n"
         "  --quiet                  no terminal summary\n"
         "  --no-progress            no progress bar\n"
         "\n"
-        "Exit status: 0 done, 1 bad input or setup failure, 3 kernel mismatch,\n"
-        "4 cycle regression against --baseline.\n");
+        "Outputs are written to a temporary file beside each target and renamed when\n"
+        "complete; an output that is also an input is refused; Ctrl-C leaves no partial file.\n"
+        "\n"
+        "Exit status: 0 done, 1 bad input or setup failure, 2 usage, 3 kernel mismatch,\n"
+        "4 cycle regression against --baseline, 128 + N on signal N.\n");
 }
 
 /* Instructions per packet the watchdog allows at most: about ten seconds of simulation. */
