@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <linux/bpf.h>
@@ -725,11 +726,33 @@ static int offload_map(struct run *r, size_t i, char *why, size_t why_len)
     return fd;
 }
 
+/* The object is read whole: a regular file, and no larger than an XDP object can be (programs of
+ * at most 1,000,000 instructions, 8 MB each, with their relocations, BTF and line info). */
+#define RUN_MAX_OBJECT (256ull << 20)
+
+static int check_object(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st))
+        return 0; /* the loader says why it cannot open it */
+    if (S_ISDIR(st.st_mode))
+        return fail("%s: is a directory, not an object file", path);
+    if (!S_ISREG(st.st_mode))
+        return fail("%s: not a regular file (an ELF object file is read whole)", path);
+    if ((uint64_t)st.st_size > RUN_MAX_OBJECT)
+        return fail("%s: %llu bytes, larger than the %llu bytes an XDP object file can take", path,
+                    (unsigned long long)st.st_size, RUN_MAX_OBJECT);
+    return 0;
+}
+
 static int setup(struct run *r)
 {
     char err[ERR_LEN];
     struct nicsim_sys_opts so = {.sz = sizeof(so)};
 
+    if (check_object(r->o->object))
+        return 1;
     r->obj = nicsim_obj__open_file(r->o->object, NULL, err, sizeof(err));
     if (!r->obj)
         return fail("%s", err);
@@ -1752,6 +1775,8 @@ int cmd_load(int argc, char **argv)
     }
     o.object = pos[0];
     kcheck = !no_kernel;
+    if (check_object(o.object))
+        return 1;
     r.obj = nicsim_obj__open_file(o.object, NULL, err, sizeof(err));
     if (!r.obj) {
         fprintf(stderr, "nicsim load: %s\n", err);

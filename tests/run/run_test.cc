@@ -878,6 +878,20 @@ TEST(RunLimits, ReadersStopAtWhatTheInputCanHold)
         std::ofstream f(t.path("huge.bin"), std::ios::binary);
         f << std::string(8000008, '\0');
     }
+    // Objects: regular files no larger than an XDP object can be.
+    Result zobj = nicsim("run /dev/zero --pcap " + src("traces/firewall.pcap"));
+    EXPECT_EQ(zobj.status, 1);
+    EXPECT_NE(zobj.err.find("/dev/zero: not a regular file"), std::string::npos) << zobj.err;
+    {
+        std::ofstream f(t.path("huge.o"));
+    }
+    ASSERT_EQ(truncate(t.path("huge.o").c_str(), 300ll << 20), 0);
+    Result hobj = nicsim("load " + t.path("huge.o"));
+    EXPECT_EQ(hobj.status, 1);
+    EXPECT_NE(hobj.err.find("larger than the 268435456 bytes an XDP object file can take"),
+              std::string::npos)
+        << hobj.err;
+
     Result bin = nicsim("disasm " + t.path("huge.bin"));
     EXPECT_EQ(bin.status, 1);
     EXPECT_NE(bin.err.find("longer than 8000000 bytes"), std::string::npos) << bin.err;
