@@ -39,6 +39,7 @@
 #include "nicsim/pcie.h"
 #include "nicsim/system.h"
 #include "nicsim/xdp.h"
+#include "bpfconf.h"
 #include "opt.h"
 #include "outfile.h"
 #include "replay.h"
@@ -159,7 +160,7 @@ static void usage(FILE *f)
 }
 
 /* Instructions per packet the watchdog allows at most: about ten seconds of simulation. */
-#define RUN_MAX_BUDGET 10000000000ull
+#define RUN_MAX_BUDGET NICSIM_BPFCONF_MAX_BUDGET
 
 static int opt_map(void *user, const char *opt, const char *arg)
 {
