@@ -113,8 +113,8 @@ static int set_value(const struct cli_opt *o, const char *typed, const char *arg
         if (end == arg || *end || errno == ERANGE || !isfinite(d))
             return cli_usage_fail("%s: '%s' is not a number", typed, arg);
         if (d < o->dlo || (o->dlo_open && d == o->dlo) || d > o->dhi)
-            return cli_usage_fail("%s: %s is out of range: %s%g..%g%s%s", typed, arg,
-                                  o->dlo_open ? "more than " : "", o->dlo, o->dhi,
+            return cli_usage_fail("%s: %s is out of range: %s %g and at most %g%s%s", typed, arg,
+                                  o->dlo_open ? "more than" : "at least", o->dlo, o->dhi,
                                   o->why ? " " : "", o->why ? o->why : "");
         *(double *)o->dst = d;
         return 0;
