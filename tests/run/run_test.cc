@@ -907,6 +907,14 @@ TEST(RunBench, ReplayPacketsAreCheckedAndTheTraceIsNeverLeftBehind)
     EXPECT_EQ(abc.status, 2);
     EXPECT_NE(abc.err.find("--packets: 'abc' is not a number"), std::string::npos) << abc.err;
 
+    // The million-entry map benchmark's own check, on a small map.
+    Result map = nicsim("bench map --entries 20000");
+    EXPECT_EQ(map.status, 0) << map.err;
+    EXPECT_NE(map.out.find("read and checked (no duplicate key)"), std::string::npos) << map.out;
+    Result map0 = nicsim("bench map --entries 0");
+    EXPECT_EQ(map0.status, 2);
+    EXPECT_NE(map0.err.find("--entries: 0 is out of range"), std::string::npos) << map0.err;
+
     auto leftovers = [] {
         size_t n = 0;
         for (const std::string &e : dir_entries("/tmp"))
