@@ -1553,6 +1553,8 @@ int run_main(const struct run_opts *o)
         status = 128 + sig;
         goto out;
     }
+    /* From here a signal ends the run at once: the outputs not yet renamed are removed. */
+    cli_signals_defer(false);
 
     FILE *tty = o->quiet ? NULL : stdout;
     int map_mismatches = 0;
