@@ -38,6 +38,7 @@
 #include "nicsim/obj.h"
 #include "nicsim/pcie.h"
 #include "nicsim/system.h"
+#include "nicsim/util.h"
 #include "nicsim/xdp.h"
 #include "bpfconf.h"
 #include "opt.h"
@@ -1205,10 +1206,41 @@ struct baseline {
     double worst_pct;
 };
 
-static int baseline_load(struct baseline *b, const char *path)
+/* A --json report takes at most about 16 KiB a packet (two packets' bytes in hex and the rest),
+ * and every packet of the trace at least 16 bytes of its file: the baseline of a trace is read
+ * up to RUN_BASELINE_PER_TRACE_BYTE bytes per byte of the trace. */
+#define RUN_BASELINE_PER_TRACE_BYTE 1024ull
+#define RUN_BASELINE_MIN            (1ull << 20)
+
+static int baseline_load(struct baseline *b, const char *path, const char *trace)
 {
     json_error_t e;
-    json_t *root = json_load_file(path, 0, &e);
+    struct stat st;
+    uint64_t limit = RUN_BASELINE_MIN;
+    if (stat(trace, &st) == 0 && S_ISREG(st.st_mode))
+        limit += (uint64_t)st.st_size * RUN_BASELINE_PER_TRACE_BYTE;
+    if (limit > SIZE_MAX / 2)
+        limit = SIZE_MAX / 2;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail("--baseline %s: %s", path, strerror(errno));
+    size_t len = 0;
+    char *text = nicsim_read_limited(f, (size_t)limit, true, &len);
+    int err = errno;
+    fclose(f);
+    if (!text) {
+        if (err == EFBIG)
+            return fail("--baseline %s: longer than %llu bytes, the most a --json report of %s "
+                        "can take",
+                        path, (unsigned long long)limit, trace);
+        if (err == EISDIR)
+            return fail("--baseline %s: is a directory", path);
+        if (err == EILSEQ)
+            return fail("--baseline %s: a NUL byte at offset %zu: not JSON text", path, len);
+        return fail("--baseline %s: %s", path, strerror(err));
+    }
+    json_t *root = json_loadb(text, len, 0, &e);
+    free(text);
     json_t *pk = root ? json_object_get(root, "packets") : NULL;
 
     if (!root)
@@ -1399,7 +1431,7 @@ int run_main(const struct run_opts *o)
     for (int i = 0; i < N_OUTS; i++)
         if (out_path[i] && cli_out_begin(&outs[i], out_opt[i], out_path[i]))
             goto out;
-    if (o->baseline && baseline_load(&base, o->baseline))
+    if (o->baseline && baseline_load(&base, o->baseline, o->pcap))
         goto out;
     if (setup(&r))
         goto out;

@@ -873,6 +873,22 @@ TEST(RunLimits, ReadersStopAtWhatTheInputCanHold)
     EXPECT_EQ(plug_big.status, 1);
     EXPECT_NE(plug_big.err.find("longer than 32000000 bytes"), std::string::npos) << plug_big.err;
 
+    // A --baseline report: JSON text, at most 1 KiB per byte of the trace (and 1 MiB).
+    Result bz = nicsim("run " + fw_args() + " --baseline /dev/zero");
+    EXPECT_EQ(bz.status, 1);
+    EXPECT_NE(bz.err.find("--baseline /dev/zero: a NUL byte at offset 0"), std::string::npos)
+        << bz.err;
+    Result bd = nicsim("run " + fw_args() + " --baseline " + t.path(""));
+    EXPECT_EQ(bd.status, 1);
+    EXPECT_NE(bd.err.find("is a directory"), std::string::npos) << bd.err;
+    {
+        std::ofstream f(t.path("huge.json"));
+        f << "{\"packets\": [" << std::string(8 << 20, ' ') << "]}";
+    }
+    Result bh = nicsim("run " + fw_args() + " --baseline " + t.path("huge.json"));
+    EXPECT_EQ(bh.status, 1);
+    EXPECT_NE(bh.err.find("the most a --json report of"), std::string::npos) << bh.err;
+
     // Raw instructions: at most NICSIM_ISA_MAX_INSNS of them.
     {
         std::ofstream f(t.path("huge.bin"), std::ios::binary);
