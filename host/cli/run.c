@@ -179,12 +179,23 @@ static int opt_map(void *user, const char *opt, const char *arg)
     return 0;
 }
 
+/* MAP:INDEX=PROG, the index range-checked here, against the map at set-up. */
 static int opt_prog_array(void *user, const char *opt, const char *arg)
 {
     struct run_opts *o = user;
+    const char *colon = strchr(arg, ':'), *eq = colon ? strchr(colon, '=') : NULL;
+    char idx[32], what[96];
+    uint64_t v;
 
     if (o->n_prog_array_args == RUN_MAX_MAP_ARGS)
         return cli_usage_fail("%s: at most %d", opt, RUN_MAX_MAP_ARGS);
+    if (!colon || !eq || colon == arg || !eq[1] || (size_t)(colon - arg) >= RUN_MAX_NAME ||
+        strlen(eq + 1) >= RUN_MAX_NAME || (size_t)(eq - colon - 1) >= sizeof(idx))
+        return cli_usage_fail("%s '%s': expected MAP:INDEX=PROG", opt, arg);
+    snprintf(idx, sizeof(idx), "%.*s", (int)(eq - colon - 1), colon + 1);
+    snprintf(what, sizeof(what), "%s %.60s: INDEX", opt, arg);
+    if (cli_num(what, idx, 0, UINT32_MAX, NULL, &v))
+        return CLI_USAGE;
     o->prog_array_args[o->n_prog_array_args++] = arg;
     return 0;
 }
@@ -629,13 +640,13 @@ static int load_prog_arrays(struct run *r)
                 return 1;
     }
     for (unsigned a = 0; a < r->o->n_prog_array_args; a++) {
-        const char *arg = r->o->prog_array_args[a];
-        char map[128], prog[128];
-        unsigned idx;
-        int n = 0;
-
-        if (sscanf(arg, "%127[^:]:%u=%127s%n", map, &idx, prog, &n) != 3 || arg[n])
-            return fail("--prog-array '%s': expected MAP:INDEX=PROG", arg);
+        /* MAP:INDEX=PROG, its form and index checked with the arguments */
+        const char *arg = r->o->prog_array_args[a], *colon = strchr(arg, ':');
+        const char *eq = strchr(colon, '=');
+        char map[RUN_MAX_NAME], prog[RUN_MAX_NAME];
+        snprintf(map, sizeof(map), "%.*s", (int)(colon - arg), arg);
+        snprintf(prog, sizeof(prog), "%s", eq + 1);
+        uint32_t idx = (uint32_t)strtoull(colon + 1, NULL, 0);
         int mi = nicsim_obj__find_map(r->obj, map);
         if (mi < 0)
             return fail("--prog-array %s: %s has no map '%s'", arg, r->o->object, map);

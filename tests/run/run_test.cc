@@ -720,7 +720,7 @@ TEST(RunProgArray, SlotSetFromTheCommandLineOnBothSides)
     EXPECT_EQ(no_prog.status, 1);
     EXPECT_NE(no_prog.err.find("no program 'nosuch'"), std::string::npos) << no_prog.err;
     Result bad = nicsim(base + " --prog-array jmp=parse_udp");
-    EXPECT_EQ(bad.status, 1);
+    EXPECT_EQ(bad.status, 2);
     EXPECT_NE(bad.err.find("MAP:INDEX=PROG"), std::string::npos) << bad.err;
     Result past = nicsim(base + " --prog-array jmp:9=parse_udp");
     EXPECT_EQ(past.status, 1);
@@ -1252,6 +1252,10 @@ TEST(RunErrors, SmallerMessagesSayWhatHappened)
     EXPECT_EQ(past.status, 1);
     EXPECT_NE(past.err.find("--trace-packet 1000: the trace has 43 packets"), std::string::npos)
         << past.err;
+
+    Result pneg = nicsim("run " + fw_args() + " --prog-array jmp:-1=parse_udp");
+    EXPECT_EQ(pneg.status, 2);
+    EXPECT_NE(pneg.err.find("INDEX: '-1' is negative"), std::string::npos) << pneg.err;
 
     Result neg = nicsim("run " + fw_args() + " --ignore-bytes flows:-1:8");
     EXPECT_EQ(neg.status, 2);
