@@ -651,7 +651,7 @@ static int load_prog_arrays(struct run *r)
         if (mi < 0)
             return fail("--prog-array %s: %s has no map '%s'", arg, r->o->object, map);
         if (nicsim_obj__map(r->obj, mi)->type != BPF_MAP_TYPE_PROG_ARRAY)
-            return fail("--prog-array %s: map '%s' is a %s, not a prog array", arg, map,
+            return fail("--prog-array %s: map '%s' is of type %s, not a prog array", arg, map,
                         map_type_name(nicsim_obj__map(r->obj, mi)->type));
         if (set_prog_array(r, mi, idx, prog, "--prog-array"))
             return 1;
