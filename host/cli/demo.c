@@ -5,6 +5,7 @@
  * (BPF_PROG_TEST_RUN) when bpf() is available: the whole story in one command.
  */
 #include "cli.h"
+#include "opt.h"
 #include "run.h"
 
 #include "nicsim/kref.h"
@@ -42,17 +43,30 @@ int cmd_demo(int argc, char **argv)
     int worst = 0;
     char skipped[512] = ""; /* examples this kernel could not run */
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--no-kernel")) {
-            kernel = false;
-        } else if (!strcmp(argv[i], "--examples") && i + 2 < argc) {
-            objdir = argv[++i];
-            srcdir = argv[++i];
-        } else {
-            fprintf(stderr, "usage: nicsim demo [--no-kernel] [--examples OBJDIR SRCDIR]\n");
-            return 2;
-        }
+    bool no_kernel = false, examples_given = false;
+    const struct cli_opt opts[] = {
+        {.name = "--no-kernel", .kind = CLI_FLAG, .dst = &no_kernel},
+        {.name = "--examples", .kind = CLI_STR, .dst = &objdir, .seen = &examples_given},
+        {.name = "--help", .kind = CLI_HELPOPT},
+    };
+    const char *pos[1];
+    size_t n_pos = 0;
+    static const char use[] = "usage: nicsim demo [--no-kernel] [--examples OBJDIR SRCDIR]\n";
+
+    cli_set_prog("nicsim demo");
+    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
+    if (prc == CLI_HELP) {
+        fputs(use, stdout);
+        return 0;
     }
+    /* --examples OBJDIR SRCDIR: SRCDIR is the one positional argument */
+    if (prc || n_pos != (examples_given ? 1u : 0u)) {
+        fputs(use, stderr);
+        return CLI_USAGE;
+    }
+    if (examples_given)
+        srcdir = pos[0];
+    kernel = !no_kernel;
     char why[256] = "";
     if (kernel && nicsim_kref__unavailable(nicsim_kref__probe(why, sizeof(why)))) {
         printf("nicsim demo: the kernel refuses bpf() (%s): the NIC runs alone, without the "

@@ -9,6 +9,10 @@
 #include "replay.h"
 
 #define RUN_MAX_MAP_ARGS 64
+#define RUN_MAX_NAME 128 /* bytes of a map name on the command line, with its NUL */
+/* The largest --mtu: a frame of MTU + 14 bytes of Ethernet header + 4 of VLAN tag must fit the
+ * 3520 bytes of packet data an XDP buffer holds (NICSIM_XDP_MAX_DATA). */
+#define RUN_MAX_MTU (3520 - 18)
 
 struct run_opts {
     const char *object;
