@@ -29,10 +29,11 @@
  * back to an identical state still being explored is an infinite loop, and at most
  * NICSIM_COMPLEXITY_LIMIT_INSNS instructions are processed.
  *
+ * Map values are bounds-checked as the kernel's check_map_access does, at both ends of a variable
+ * offset (nothing checks again on the NIC), with the map's BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG
+ * rights; atomics must be aligned.
+ *
  * LIMITS (deliberate; also in docs/offload.md):
- *   - map value accesses with a variable offset are not bounds-checked: the NIC core checks every
- *     access at run time and faults the packet (XDP_ABORTED) instead, where the kernel checks the
- *     bounds of the offset against value_size;
  *   - no precision tracking and no stack liveness: pruning compares every live register's bounds
  *     and every stack slot, so a program with many paths costs more instructions here than in the
  *     kernel and may hit the complexity limit first; 32-bit comparisons narrow bounds (and decide
@@ -56,6 +57,7 @@
 #define REG_FP          10
 #define MAX_STACK       NICSIM_MAX_BPF_STACK
 #define MAX_LOOP_STATES 64
+#define MAX_VAR_OFF     (1 << 29) /* BPF_MAX_VAR_OFF */
 /* Besides the kernel's limit on processed instructions, a limit on the work spent on states:
  * every copy (a branch, a checkpoint), comparison and hash of a state costs its frame slots
  * (registers plus 8-byte stack slots). Programs with deep call chains and full stacks could
@@ -113,11 +115,12 @@ struct venv {
     int insn_idx, prev_insn_idx;
     int err_insn;
     bool allow_uninit_stack; /* root's rule: reading unwritten stack gives an unknown value */
+    bool strict_align;       /* this access must be aligned whatever the pointer (atomics) */
     /* subprograms: starts sorted, [n_subprogs] = len */
     int *sub_start;
     uint32_t n_subprogs;
     uint32_t *sub_stack; /* deepest stack use seen per subprogram */
-    uint8_t *sub_calls;  /* [i * n + j]: subprogram i calls j */
+    uint8_t *sub_calls;  /* [i * n + j]: subprogram i has a call instruction to j */
 };
 
 static void verbose(struct venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -322,6 +325,22 @@ static struct tnum tnum_cast(struct tnum a, int bytes)
     uint64_t mask = bytes >= 8 ? ~0ull : (1ull << (bytes * 8)) - 1;
 
     return (struct tnum){a.v & mask, a.m & mask};
+}
+
+/* tnum_is_aligned */
+static bool tnum_aligned(struct tnum a, int size)
+{
+    return !((a.v | a.m) & (uint64_t)(size - 1));
+}
+
+/* tnum_strn as the running kernel prints it: a constant as a number, else (value; mask). */
+static const char *tnum_str(struct tnum a, char *buf, size_t len)
+{
+    if (!a.m)
+        snprintf(buf, len, "%llu", (unsigned long long)a.v);
+    else
+        snprintf(buf, len, "(0x%llx; 0x%llx)", (unsigned long long)a.v, (unsigned long long)a.m);
+    return buf;
 }
 
 /* Every value `b` allows, `a` allows too. */
@@ -869,16 +888,6 @@ static int find_subprog(const struct venv *env, int off)
     return -1;
 }
 
-static int subprog_of(const struct venv *env, int idx)
-{
-    int s = 0;
-
-    for (uint32_t i = 0; i < env->n_subprogs; i++)
-        if (env->sub_start[i] <= idx)
-            s = (int)i;
-    return s;
-}
-
 static int cmp_int(const void *a, const void *b)
 {
     return *(const int *)a - *(const int *)b;
@@ -944,6 +953,14 @@ static int check_subprogs(struct venv *env)
             }
             if (cls != BPF_JMP && cls != BPF_JMP32)
                 continue;
+            if (in->code == OP_CALL && in->src == PSEUDO_CALL) {
+                /* the call graph as check_max_stack_depth sees it: every call instruction,
+                 * whether or not a path reaches it */
+                int t = find_subprog(env, i + in->imm + 1);
+
+                if (t >= 0)
+                    env->sub_calls[(size_t)s * (size_t)n + (size_t)t] = 1;
+            }
             if (op == BPF_CALL || op == BPF_EXIT)
                 continue;
             t = (int64_t)i + (cls == BPF_JMP32 && op == BPF_JA ? in->imm : in->off) + 1;
@@ -1575,22 +1592,76 @@ static int check_ctx_access(struct venv *env, int regno, const struct nicsim_reg
     return 0;
 }
 
-static int check_map_value_access(struct venv *env, const struct nicsim_reg_state *reg, int off,
-                                  int size, int is_write)
+/* bpf_map_flags_to_cap + check_map_access_type: a program may not read a map created with
+ * BPF_F_WRONLY_PROG nor write one created with BPF_F_RDONLY_PROG. `off` includes reg->off. */
+static int check_map_access_type(struct venv *env, const struct nicsim_bpf_map *map, long off,
+                                 int size, int is_write)
+{
+    if (is_write && (map->map_flags & BPF_F_RDONLY_PROG)) {
+        verbose(env, "write into map forbidden, value_size=%u off=%ld size=%d", map->value_size,
+                off, size);
+        return -EACCES;
+    }
+    if (!is_write && (map->map_flags & BPF_F_WRONLY_PROG) &&
+        !(map->map_flags & BPF_F_RDONLY_PROG)) {
+        verbose(env, "read from map forbidden, value_size=%u off=%ld size=%d", map->value_size,
+                off, size);
+        return -EACCES;
+    }
+    return 0;
+}
+
+/* __check_mem_access for a map value. */
+static int map_value_range_ok(struct venv *env, int off, int size, uint32_t value_size,
+                              int zero_ok)
+{
+    bool size_ok = size > 0 || (size == 0 && zero_ok);
+
+    if (off >= 0 && size_ok && (uint64_t)off + (uint64_t)size <= value_size)
+        return 0;
+    verbose(env, "invalid access to map value, value_size=%u off=%d size=%d", value_size, off,
+            size);
+    return -EACCES;
+}
+
+/* check_map_access_type + check_map_access (check_mem_region_access): the access at `off`
+ * (the instruction's; the pointer's fixed offset is added here) of `size` bytes must lie within
+ * the value for every value the pointer's variable offset may take: its smallest (smin) and its
+ * largest (umax, which must be below BPF_MAX_VAR_OFF). Nothing checks again on the NIC: a map
+ * region there is the whole value memory of the map. */
+static int check_map_value_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
+                                  int off, int size, int is_write, int zero_ok)
 {
     struct nicsim_bpf_map *map = reg->map_ptr;
     long o = (long)reg->off + off;
+    int err;
 
-    if (is_write && map && (map->map_flags & BPF_F_RDONLY_PROG)) {
-        verbose(env, "write into map forbidden, value_size=%u off=%ld size=%d", map->value_size, o,
-                size);
+    if (!map) {
+        verbose(env, "R%d invalid map_ptr to access map value", regno);
         return -EACCES;
     }
-    if (reg->var_off || !map)
-        return 0; /* checked by the NIC at run time */
-    if (o < 0 || o + size > (long)map->value_size) {
-        verbose(env, "invalid access to map value, value_size=%u off=%ld size=%d", map->value_size,
-                o, size);
+    err = check_map_access_type(env, map, o, size, is_write);
+    if (err)
+        return err;
+    if (reg->smin < 0 && (reg->smin == INT64_MIN || o + reg->smin != (int32_t)(o + reg->smin) ||
+                          reg->smin + o < 0)) {
+        verbose(env,
+                "R%d min value is negative, either use unsigned index or do a if (index >=0) "
+                "check.",
+                regno);
+        return -EACCES;
+    }
+    if (map_value_range_ok(env, (int)(reg->smin + o), size, map->value_size, zero_ok)) {
+        verbose(env, "R%d min value is outside of the allowed memory range", regno);
+        return -EACCES;
+    }
+    if (reg->umax >= MAX_VAR_OFF) {
+        verbose(env, "R%d unbounded memory access, make sure to bounds check any such access",
+                regno);
+        return -EACCES;
+    }
+    if (map_value_range_ok(env, (int)(reg->umax + o), size, map->value_size, zero_ok)) {
+        verbose(env, "R%d max value is outside of the allowed memory range", regno);
         return -EACCES;
     }
     return 0;
@@ -1644,7 +1715,17 @@ static int check_mem_access(struct venv *env, int regno, int off, int size, int 
             mark_unknown(dst);
         return err;
     case NICSIM_PTR_TO_MAP_VALUE:
-        err = check_map_value_access(env, &reg, off, size, is_write);
+        /* check_generic_ptr_alignment: strict for atomics (strict_alignment_once) */
+        if (env->strict_align && size > 1 &&
+            !tnum_aligned(tnum_add(tnum_of(&reg), tnum_const((uint64_t)(int64_t)(reg.off + off))),
+                          size)) {
+            char tn[48];
+
+            verbose(env, "misaligned value access off %s+%d+%d size %d",
+                    tnum_str(tnum_of(&reg), tn, sizeof(tn)), reg.off, off, size);
+            return -EACCES;
+        }
+        err = check_map_value_access(env, regno, &reg, off, size, is_write, 0);
         if (!err && dst)
             mark_unknown(dst);
         return err;
@@ -1755,7 +1836,6 @@ static uint64_t bswap(uint64_t v, int bits)
     return r;
 }
 
-#define MAX_VAR_OFF    (1 << 29) /* BPF_MAX_VAR_OFF */
 #define MAX_PACKET_OFF 0xffff
 
 /* scalar_min_max_{add,sub,and,or,xor,mul,lsh,rsh,arsh}: d = d op s on 64 bits, both scalars (or
@@ -1934,6 +2014,10 @@ static int ptr_arith(struct venv *env, int dst_regno, struct nicsim_reg_state *p
     int64_t v = (int64_t)scalar->value, noff;
 
     if (!is64) {
+        if (op == BPF_SUB) { /* allow_ptr_leaks: a meaningless number */
+            mark_unknown(ptr);
+            return 0;
+        }
         verbose(env, "R%d 32-bit pointer arithmetic prohibited", dst_regno);
         return -EACCES;
     }
@@ -1942,13 +2026,20 @@ static int ptr_arith(struct venv *env, int dst_regno, struct nicsim_reg_state *p
                 nicsim_reg_type_str(ptr->type));
         return -EACCES;
     }
-    if (ptr->type == NICSIM_CONST_PTR_TO_MAP || ptr->type == NICSIM_PTR_TO_PACKET_END) {
+    if (ptr->type == NICSIM_PTR_TO_PACKET_END ||
+        (ptr->type == NICSIM_CONST_PTR_TO_MAP &&
+         !(scalar->known && scalar->value == 0 && op == BPF_ADD))) {
         verbose(env, "R%d pointer arithmetic on %s prohibited", dst_regno,
                 nicsim_reg_type_str(ptr->type));
         return -EACCES;
     }
     if (!reg_sane_offset(env, scalar, ptr->type) || !reg_sane_offset(env, ptr, ptr->type))
         return -EINVAL;
+    if (op == BPF_SUB && ptr->type == NICSIM_PTR_TO_STACK) {
+        /* the kernel's rule (JITs may not cope with it): r10 copies only grow by additions */
+        verbose(env, "R%d subtraction from stack pointer prohibited", dst_regno);
+        return -EACCES;
+    }
     if (op == BPF_AND || op == BPF_OR || op == BPF_XOR) {
         verbose(env, "R%d bitwise operator %s on pointer prohibited", dst_regno, alu_str[op >> 4]);
         return -EACCES;
@@ -2147,7 +2238,11 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
     if (is_pointer(&src)) {
         struct nicsim_reg_state p = src;
 
-        if (is64 && op == BPF_SUB) {
+        if (!is64 && op == BPF_SUB) { /* allow_ptr_leaks: a meaningless number */
+            mark_unknown(dst);
+            return 0;
+        }
+        if (op == BPF_SUB) {
             verbose(env, "R%d tried to subtract pointer from scalar", in->dst);
             return -EACCES;
         }
@@ -2721,7 +2816,7 @@ static int check_helper_mem(struct venv *env, int regno, const struct nicsim_reg
         return 0;
     }
     case NICSIM_PTR_TO_MAP_VALUE:
-        return check_map_value_access(env, &reg, 0, size, is_write);
+        return check_map_value_access(env, regno, &reg, 0, size, is_write, zero_ok);
     case NICSIM_PTR_TO_PACKET:
     case NICSIM_PTR_TO_PACKET_META:
         /* a zero size got here only where the helper allows it */
@@ -3025,7 +3120,7 @@ static int do_local_call(struct venv *env, const struct nicsim_insn *in, int *id
 {
     struct vstate *st = env->cur;
     struct frame *caller = cur_frame(env), *callee;
-    int target = *idx + in->imm + 1, s;
+    int target = *idx + in->imm + 1;
 
     if (st->nframes >= NICSIM_MAX_CALL_FRAMES) {
         verbose(env, "the call stack of %u frames is too deep", st->nframes + 1);
@@ -3037,12 +3132,6 @@ static int do_local_call(struct venv *env, const struct nicsim_insn *in, int *id
     for (int r = 1; r <= 5; r++)
         callee->regs[r] = caller->regs[r];
     st->fr[st->nframes++] = callee;
-    s = find_subprog(env, target);
-    if (s > 0) {
-        int from = subprog_of(env, *idx);
-
-        env->sub_calls[(size_t)from * env->n_subprogs + (size_t)s] = 1;
-    }
     *idx = target;
     return 0;
 }
@@ -3053,13 +3142,17 @@ static int do_exit(struct venv *env, int *idx)
     struct vstate *st = env->cur;
     struct nicsim_reg_state r0;
     struct frame *callee, *caller;
-    int err = check_reg_read(env, 0);
 
-    if (err)
-        return err;
+    if (st->nframes == 1) {
+        /* check_return_code: only the main program's exit needs R0. XDP has no return range
+         * check; root may return a pointer */
+        int err = check_reg_read(env, 0);
+
+        return err ? err : 1;
+    }
+    /* prepare_func_exit: the caller gets whatever R0 holds, unwritten for a subprogram
+     * returning void (reading it after the call is then refused) */
     r0 = cur_regs(env)[0];
-    if (st->nframes == 1)
-        return 1; /* XDP has no return range check; root may return a pointer */
     callee = st->fr[st->nframes - 1];
     caller = st->fr[st->nframes - 2];
     if (r0.type == NICSIM_PTR_TO_STACK && r0.frameno == st->nframes - 1) {
@@ -3100,15 +3193,15 @@ static int do_atomic(struct venv *env, const struct nicsim_insn *in)
                 nicsim_reg_type_str(reg.type));
         return -EACCES;
     }
+    env->strict_align = true; /* check_atomic: strict_alignment_once */
     err = check_mem_access(env, in->dst, in->off, size, 0, NULL, 0, NULL);
-    if (err)
-        return err;
-    {
+    if (!err) {
         struct nicsim_reg_state unknown;
 
         mark_unknown(&unknown);
         err = check_mem_access(env, in->dst, in->off, size, 1, &unknown, 0, NULL);
     }
+    env->strict_align = false;
     if (err)
         return err;
     regs = cur_regs(env);
@@ -3412,7 +3505,7 @@ static int chain_depth(struct venv *env, int rounded, uint32_t *depth, uint32_t 
             if (rounded)
                 own = ((own ? own : 1) + 31u) & ~31u;
             for (uint32_t t = 0; t < n && level + 1 < NICSIM_MAX_CALL_FRAMES; t++) {
-                if (t == s || !env->sub_calls[(size_t)s * n + t])
+                if (!env->sub_calls[(size_t)s * n + t])
                     continue;
                 if (nd[t] > best) {
                     best = nd[t];
@@ -3434,9 +3527,41 @@ static int chain_depth(struct venv *env, int rounded, uint32_t *depth, uint32_t 
  * counts, must fit MAX_BPF_STACK. aux->stack_depth gets the chain's real bytes. */
 static int check_max_stack_depth(struct venv *env)
 {
-    uint32_t frames = 0, depth = 0;
+    uint32_t frames = 0, depth = 0, n = env->n_subprogs;
     int err;
 
+    /* check_max_stack_depth_subprog follows every call instruction whatever the conditions
+     * guarding it, so a recursive call (direct or through others) is too deep even when the walk
+     * proved that it stops: a chain of NICSIM_MAX_CALL_FRAMES calls from main is refused. The
+     * kernel's depth-first walk reports whichever of this and the stack size it meets first; this
+     * one checks the frames first. */
+    if (n > 1) {
+        uint8_t *at = calloc(2 * (size_t)n, 1);
+        bool deep = false;
+
+        if (!at)
+            return -ENOMEM;
+        at[0] = 1; /* row (level % 2): reachable with `level` calls */
+        for (int level = 1; level <= NICSIM_MAX_CALL_FRAMES; level++) {
+            const uint8_t *prev = at + (size_t)((level - 1) % 2) * n;
+            uint8_t *cur = at + (size_t)(level % 2) * n;
+            bool any = false;
+
+            memset(cur, 0, n);
+            for (uint32_t s = 0; s < n; s++)
+                for (uint32_t t = 0; prev[s] && t < n; t++)
+                    if (env->sub_calls[(size_t)s * n + t])
+                        any = (cur[t] = 1);
+            if (!any)
+                break;
+            deep = level == NICSIM_MAX_CALL_FRAMES;
+        }
+        free(at);
+        if (deep) {
+            verbose(env, "the call stack of %d frames is too deep !", NICSIM_MAX_CALL_FRAMES);
+            return -E2BIG;
+        }
+    }
     if (env->n_subprogs > 1) {
         err = chain_depth(env, 1, &depth, &frames);
         if (err)

@@ -303,30 +303,37 @@ TEST_F(VerifierTest, RefusesProgramWhoseStatesCostTooMuch)
     EXPECT_LT(insns, 1000000u) << msg; // the state work limit, not the instruction limit
 }
 
-// n subprograms that each call all the others once (r1 says whether to). The stack check, like
-// the original one, takes every chain the call graph allows (main and 7 subprograms). Found while
-// bounding verifier_fuzz's time per input: the stack depth check walked every chain of up to 8
-// frames, n^7 steps (hours for n = 40).
-Prog all_call_all(int n, int stack_bytes)
+// Seven layers of `width` subprograms; main calls each of them with r1 = 1, and each one called
+// with r1 = 1 calls every subprogram of the next layer with r1 = 0. Every subprogram is walked
+// and the call graph has width^7 chains of main and 7 subprograms. Found while bounding
+// verifier_fuzz's time per input: the stack depth check walked every chain, n^7 steps.
+Prog layered_calls(int width, int stack_bytes)
 {
-    const int main_len = 2 * n + 2, sub_len = 1 + 2 * (n - 1) + 2 + (stack_bytes ? 1 : 0);
-    auto start = [&](int i) { return main_len + i * sub_len; };
+    const int layers = 7, n = layers * width, main_len = 2 * n + 2;
+    auto sub_len = [&](int layer) {
+        return 1 + (layer < layers - 1 ? 1 + 2 * width : 0) + 2;
+    };
+    std::vector<int> start(n);
+    for (int i = 0, at = main_len; i < n; i++) {
+        start[i] = at;
+        at += sub_len(i / width);
+    }
     Prog p;
     for (int i = 0; i < n; i++) {
         p.push_back(mov64_imm(1, 1));
-        p.push_back(call_local(start(i) - (int)p.size() - 1));
+        p.push_back(call_local(start[i] - (int)p.size() - 1));
     }
     p.push_back(mov64_imm(0, 0));
     p.push_back(exit_insn());
     for (int i = 0; i < n; i++) {
-        if (stack_bytes)
-            p.push_back(st(BPF_DW, 10, (int16_t)-stack_bytes, 0));
-        p.push_back(jmp_imm(BPF_JEQ, 1, 0, (int16_t)(2 * (n - 1))));
-        for (int j = 0; j < n; j++) {
-            if (j == i)
-                continue;
-            p.push_back(mov64_imm(1, 0));
-            p.push_back(call_local(start(j) - (int)p.size() - 1));
+        int layer = i / width;
+        p.push_back(st(BPF_DW, 10, (int16_t)-stack_bytes, 0));
+        if (layer < layers - 1) {
+            p.push_back(jmp_imm(BPF_JEQ, 1, 0, (int16_t)(2 * width)));
+            for (int j = 0; j < width; j++) {
+                p.push_back(mov64_imm(1, 0));
+                p.push_back(call_local(start[(layer + 1) * width + j] - (int)p.size() - 1));
+            }
         }
         p.push_back(mov64_imm(0, 0));
         p.push_back(exit_insn());
@@ -334,9 +341,9 @@ Prog all_call_all(int n, int stack_bytes)
     return p;
 }
 
-TEST_F(VerifierTest, StackDepthOfManyMutuallyCallingSubprograms)
+TEST_F(VerifierTest, StackDepthOfManyChainsOfSubprograms)
 {
-    Prog p = all_call_all(40, 64);
+    Prog p = layered_calls(30, 64);
     last = std::make_unique<Load>(p);
     int fd = nicsim_kern_prog_load(k, &last->attr);
     ASSERT_GE(fd, 0) << last->logs();
@@ -344,7 +351,7 @@ TEST_F(VerifierTest, StackDepthOfManyMutuallyCallingSubprograms)
     nicsim_kern_close(k, fd);
 
     // main's 32 bytes (the kernel's rounding of an empty frame) and 7 frames of 96
-    expect_refused(all_call_all(40, 72), -EACCES, -1,
+    expect_refused(layered_calls(30, 72), -EACCES, -1,
                    "combined stack size of 8 calls is 704. Too large");
 }
 
@@ -495,7 +502,205 @@ TEST_F(VerifierTest, RefusesMapValueOutOfBounds)
     p.push_back(ldx(BPF_DW, 1, 0, 4)); // insn 7
     p.push_back(mov64_imm(0, 0));
     p.push_back(exit_insn());
-    expect_refused(p, -EACCES, 7, "invalid access to map value, value_size=8 off=4 size=8", {m});
+    // the kernel's two lines: the access, then which end of the offset's range is outside
+    expect_refused(p, -EACCES, 7, "R0 min value is outside of the allowed memory range", {m});
+    EXPECT_NE(last->logs().find("invalid access to map value, value_size=8 off=4 size=8\n"
+                                "R0 min value is outside of the allowed memory range"),
+              std::string::npos)
+        << last->logs();
+}
+
+// r0 = a non-null element of map 0 (array, key 0), then `body`.
+Prog with_value(std::initializer_list<Insn> body)
+{
+    Prog p;
+    lookup_key0(p, 0);
+    p.push_back(jmp_imm(BPF_JNE, 0, 0, 2)); // insn 6
+    p.push_back(mov64_imm(0, 0));
+    p.push_back(exit_insn());
+    p.insert(p.end(), body); // from insn 9
+    return p;
+}
+
+// Issue 7 C: a map value at a variable offset is checked at both ends of the offset's range
+// (check_mem_region_access), as the kernel does; the NIC does not check it again.
+TEST_F(VerifierTest, RefusesMapValueAccessAtVariableOffsetOutsideTheValue)
+{
+    int m = host_map(BPF_MAP_TYPE_ARRAY, 16);
+    // a u32 from the value as offset: umax 2^32-1
+    expect_refused(with_value({ldx(BPF_W, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0),
+                               exit_insn()}),
+                   -EACCES, 11, "R0 unbounded memory access, make sure to bounds check any such access",
+                   {m});
+    // a u8 minus 4: [-4, 251]
+    expect_refused(with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_SUB, 1, 4),
+                               alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0), exit_insn()}),
+                   -EACCES, 12,
+                   "R0 min value is negative, either use unsigned index or do a if (index >=0) "
+                   "check.",
+                   {m});
+    // a u8: [0, 255] past a 16-byte value
+    expect_refused(with_value({ldx(BPF_B, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0),
+                               exit_insn()}),
+                   -EACCES, 11, "R0 max value is outside of the allowed memory range", {m});
+    EXPECT_NE(last->logs().find("invalid access to map value, value_size=16 off=255 size=1"),
+              std::string::npos);
+    // stores and atomics too
+    expect_refused(with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 15),
+                               alu64_reg(BPF_ADD, 0, 1), st(BPF_W, 0, 0, 1), mov64_imm(0, 0),
+                               exit_insn()}),
+                   -EACCES, 12, "R0 max value is outside of the allowed memory range", {m});
+    expect_refused(with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 8),
+                               alu64_reg(BPF_ADD, 0, 1), mov64_imm(1, 1),
+                               raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 8, BPF_ADD),
+                               mov64_imm(0, 0), exit_insn()}),
+                   -EACCES, 13, "R0 max value is outside of the allowed memory range", {m});
+    // after a spill and fill of the pointer
+    expect_refused(with_value({ldx(BPF_B, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1),
+                               stx(BPF_DW, 10, 0, -16), ldx(BPF_DW, 3, 10, -16),
+                               ldx(BPF_B, 0, 3, 0), exit_insn()}),
+                   -EACCES, 13, "R3 max value is outside of the allowed memory range", {m});
+    // a helper's memory argument: the key of a lookup read from the value at [0, 255]
+    Prog h = with_value({ldx(BPF_B, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), mov64_reg(2, 0)});
+    ld_map_idx(h, 1, 0);
+    h.push_back(call(BPF_FUNC_map_lookup_elem)); // insn 14
+    h.push_back(mov64_imm(0, 0));
+    h.push_back(exit_insn());
+    expect_refused(h, -EACCES, 14, "R2 max value is outside of the allowed memory range", {m});
+    EXPECT_NE(last->logs().find("invalid access to map value, value_size=16 off=255 size=4"),
+              std::string::npos);
+    // within the value at every offset: accepted
+    EXPECT_EQ(load(with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 7),
+                               alu64_reg(BPF_ADD, 0, 1), ldx(BPF_DW, 0, 0, 0), exit_insn()}),
+                   {m}),
+              0)
+        << last->logs();
+}
+
+// Issue 7 C2: atomics need an aligned address (strict_alignment_once), BPF_F_WRONLY_PROG and
+// BPF_F_RDONLY_PROG limit what the program may do with a map's values.
+TEST_F(VerifierTest, RefusesMisalignedAtomicAndForbiddenMapAccess)
+{
+    int m = host_map(BPF_MAP_TYPE_ARRAY, 16);
+    expect_refused(with_value({mov64_imm(1, 1), raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 3, BPF_ADD),
+                               mov64_imm(0, 0), exit_insn()}),
+                   -EACCES, 10, "misaligned value access off 0+0+3 size 8", {m});
+    expect_refused(with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 4),
+                               alu64_reg(BPF_ADD, 0, 1), mov64_imm(1, 1),
+                               raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD),
+                               mov64_imm(0, 0), exit_insn()}),
+                   -EACCES, 13, "misaligned value access off (0x0; 0x4)+0+0 size 8", {m});
+    // the same offsets are fine for plain loads and stores, and aligned atomics are fine
+    EXPECT_EQ(load(with_value({ldx(BPF_DW, 1, 0, 3), st(BPF_DW, 0, 3, 1), mov64_imm(1, 1),
+                               raw(BPF_STX | BPF_ATOMIC | BPF_W, 0, 1, 4, BPF_ADD),
+                               mov64_imm(0, 0), exit_insn()}),
+                   {m}),
+              0)
+        << last->logs();
+
+    auto wo = map_attr(BPF_MAP_TYPE_ARRAY, 4, 16, 4, 0, "wo", BPF_F_WRONLY_PROG);
+    auto ro = map_attr(BPF_MAP_TYPE_ARRAY, 4, 16, 4, 0, "ro", BPF_F_RDONLY_PROG);
+    int wofd = nicsim_kern_map_create(k, &wo, nullptr), rofd = nicsim_kern_map_create(k, &ro, nullptr);
+    ASSERT_GE(wofd, 0);
+    ASSERT_GE(rofd, 0);
+    expect_refused(with_value({ldx(BPF_DW, 1, 0, 8), mov64_imm(0, 0), exit_insn()}), -EACCES, 9,
+                   "read from map forbidden, value_size=16 off=8 size=8", {wofd});
+    EXPECT_EQ(load(with_value({st(BPF_DW, 0, 8, 1), mov64_imm(0, 0), exit_insn()}), {wofd}), 0)
+        << last->logs();
+    expect_refused(with_value({st(BPF_DW, 0, 8, 1), mov64_imm(0, 0), exit_insn()}), -EACCES, 9,
+                   "write into map forbidden, value_size=16 off=8 size=8", {rofd});
+    // an atomic both reads and writes
+    expect_refused(with_value({mov64_imm(1, 1), raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD),
+                               mov64_imm(0, 0), exit_insn()}),
+                   -EACCES, 10, "read from map forbidden, value_size=16 off=0 size=8", {wofd});
+    // a helper reading the value (here as a key)
+    Prog h = with_value({mov64_reg(2, 0)});
+    ld_map_idx(h, 1, 0);
+    h.push_back(call(BPF_FUNC_map_lookup_elem)); // insn 12
+    h.push_back(mov64_imm(0, 0));
+    h.push_back(exit_insn());
+    expect_refused(h, -EACCES, 12, "read from map forbidden, value_size=16 off=0 size=4", {wofd});
+    // both flags at once: the kernel refuses the map
+    auto both = map_attr(BPF_MAP_TYPE_ARRAY, 4, 16, 4, 0, "both",
+                         BPF_F_WRONLY_PROG | BPF_F_RDONLY_PROG);
+    EXPECT_EQ(nicsim_kern_map_create(k, &both, nullptr), -EINVAL);
+}
+
+// Issue 7 C2: adjust_ptr_min_max_vals' rules for copies of r10 and other pointers.
+TEST_F(VerifierTest, PointerArithmeticFollowsTheKernelsRules)
+{
+    expect_refused({mov64_reg(1, 10), alu64_imm(BPF_SUB, 1, 8), mov64_imm(0, 0), exit_insn()},
+                   -EACCES, 1, "R1 subtraction from stack pointer prohibited");
+    expect_refused({mov64_reg(1, 10), mov64_imm(2, 8), alu64_reg(BPF_SUB, 1, 2), mov64_imm(0, 0),
+                    exit_insn()},
+                   -EACCES, 2, "R1 subtraction from stack pointer prohibited");
+    expect_refused({mov64_reg(1, 10), alu32_imm(BPF_ADD, 1, 8), mov64_imm(0, 0), exit_insn()},
+                   -EACCES, 1, "R1 32-bit pointer arithmetic prohibited");
+    // a 32-bit subtraction makes a number of a pointer (allow_ptr_leaks): no longer a pointer
+    expect_refused({mov64_reg(1, 10), alu32_imm(BPF_SUB, 1, 8), ldx(BPF_DW, 0, 1, 0), exit_insn()},
+                   -EACCES, 2, "R1 invalid mem access 'scalar'");
+    // a map pointer plus a known zero stays the map pointer, in either operand order
+    int h = host_map(BPF_MAP_TYPE_HASH);
+    for (int swap = 0; swap < 2; swap++) {
+        Prog p = {st(BPF_W, 10, -4, 0), mov64_reg(2, 10), alu64_imm(BPF_ADD, 2, -4),
+                  mov64_imm(swap ? 1 : 0, 0)};
+        ld_map_idx(p, swap ? 0 : 1, 0);
+        p.push_back(alu64_reg(BPF_ADD, 1, 0));
+        p.push_back(call(BPF_FUNC_map_lookup_elem));
+        p.push_back(mov64_imm(0, 0));
+        p.push_back(exit_insn());
+        EXPECT_EQ(load(p, {h}), 0) << last->logs();
+        p[3] = mov64_imm(swap ? 1 : 0, 1);
+        expect_refused(p, -EACCES, 6, "R1 pointer arithmetic on map_ptr prohibited", {h});
+    }
+}
+
+// Issue 7 C2: the call chain limit. The walk refuses a recursion that does not stop (9 frames);
+// check_max_stack_depth follows every call instruction whatever guards it, so a recursion the
+// walk proves finite is refused too (8 frames), as by the kernel.
+TEST_F(VerifierTest, RefusesRecursiveCalls)
+{
+    expect_refused({call_local(1), exit_insn(), call_local(-1), mov64_imm(0, 0), exit_insn()},
+                   -E2BIG, 2, "the call stack of 9 frames is too deep");
+    // r1 = 1; sub(r1): if r1 == 0 return; sub(0)
+    Prog bounded = {mov64_imm(1, 1), call_local(2), mov64_imm(0, 0), exit_insn(),
+                    jmp_imm(BPF_JEQ, 1, 0, 2), mov64_imm(1, 0), call_local(-3), exit_insn()};
+    expect_refused(bounded, -E2BIG, -1, "the call stack of 8 frames is too deep !");
+    // through another subprogram
+    Prog mutual = {mov64_imm(1, 1), call_local(2),  mov64_imm(0, 0),
+                   exit_insn(),     jmp_imm(BPF_JEQ, 1, 0, 2), mov64_imm(1, 0),
+                   call_local(1),   exit_insn(),    call_local(-5),
+                   exit_insn()};
+    expect_refused(mutual, -E2BIG, -1, "the call stack of 8 frames is too deep !");
+    // a chain of 7 calls is fine
+    Prog chain;
+    for (int i = 0; i < 7; i++) {
+        chain.push_back(call_local(1));
+        chain.push_back(exit_insn());
+    }
+    chain.push_back(mov64_imm(0, 0));
+    chain.push_back(exit_insn());
+    chain[0] = call_local(1);
+    EXPECT_EQ(load(chain), 0) << last->logs();
+    // one more: the walk gets there first
+    chain.insert(chain.end() - 2, {call_local(1), exit_insn()});
+    expect_refused(chain, -E2BIG, 14, "the call stack of 9 frames is too deep");
+}
+
+// Issue 8 item 1: only the main program's exit needs R0 (check_return_code); a subprogram
+// returning void leaves the caller's R0 unwritten, which the caller then may not read.
+TEST_F(VerifierTest, SubprogramReturningVoid)
+{
+    EXPECT_EQ(load({mov64_imm(6, 1), call_local(2), mov64_imm(0, XDP_PASS), exit_insn(),
+                    mov64_imm(1, 0), exit_insn()}),
+              0)
+        << last->logs();
+    expect_refused({call_local(1), exit_insn(), mov64_imm(1, 0), exit_insn()}, -EACCES, 1,
+                   "R0 !read_ok");
+    expect_refused({call_local(2), mov64_reg(6, 0), exit_insn(), mov64_imm(1, 0), exit_insn()},
+                   -EACCES, 1, "R0 !read_ok");
+    // the main program's exit still needs it
+    expect_refused({mov64_imm(1, 0), exit_insn()}, -EACCES, 1, "R0 !read_ok");
 }
 
 TEST_F(VerifierTest, RefusesScalarDereference)
@@ -905,6 +1110,119 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnPacketPointersSpilledAcrossAdjustMeta
     EXPECT_NE(std::string(r.res.kernel_msg).find("R7 invalid mem access 'scalar'"),
               std::string::npos)
         << r.res.kernel_msg;
+}
+
+// Issue 7 C / C2 and issue 8 item 1 against the running kernel: the same verdict, and for a
+// refusal our last lines are the end of the kernel's log.
+TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPointerRules)
+{
+    auto arr = map_attr(BPF_MAP_TYPE_ARRAY, 4, 16, 4);
+    auto wo = map_attr(BPF_MAP_TYPE_ARRAY, 4, 16, 4, 0, "wo", BPF_F_WRONLY_PROG);
+    auto ro = map_attr(BPF_MAP_TYPE_ARRAY, 4, 16, 4, 0, "ro", BPF_F_RDONLY_PROG);
+    Prog helper_key = with_value({ldx(BPF_B, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), mov64_reg(2, 0)});
+    ld_map_idx(helper_key, 1, 0);
+    helper_key.insert(helper_key.end(),
+                      {call(BPF_FUNC_map_lookup_elem), mov64_imm(0, 0), exit_insn()});
+    struct Case {
+        const char *name;
+        Prog p;
+        std::vector<nicsim_kern_map_create_attr> maps;
+        bool accepted;
+    };
+    const Case cases[] = {
+        {"unbounded offset",
+         with_value({ldx(BPF_W, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0),
+                     exit_insn()}),
+         {arr},
+         false},
+        {"negative min",
+         with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_SUB, 1, 4), alu64_reg(BPF_ADD, 0, 1),
+                     ldx(BPF_B, 0, 0, 0), exit_insn()}),
+         {arr},
+         false},
+        {"max outside",
+         with_value({ldx(BPF_B, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0),
+                     exit_insn()}),
+         {arr},
+         false},
+        {"fixed offset outside", with_value({ldx(BPF_DW, 1, 0, 12), mov64_imm(0, 0), exit_insn()}),
+         {arr},
+         false},
+        {"after spill and fill",
+         with_value({ldx(BPF_B, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), stx(BPF_DW, 10, 0, -16),
+                     ldx(BPF_DW, 3, 10, -16), ldx(BPF_B, 0, 3, 0), exit_insn()}),
+         {arr},
+         false},
+        {"helper key", helper_key, {arr}, false},
+        {"bounded offset",
+         with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 7), alu64_reg(BPF_ADD, 0, 1),
+                     ldx(BPF_DW, 0, 0, 0), exit_insn()}),
+         {arr},
+         true},
+        {"misaligned atomic",
+         with_value({mov64_imm(1, 1), raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 3, BPF_ADD),
+                     mov64_imm(0, 0), exit_insn()}),
+         {arr},
+         false},
+        {"misaligned atomic, variable offset",
+         with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 4), alu64_reg(BPF_ADD, 0, 1),
+                     mov64_imm(1, 1), raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD),
+                     mov64_imm(0, 0), exit_insn()}),
+         {arr},
+         false},
+        {"read of a write-only map", with_value({ldx(BPF_DW, 1, 0, 0), mov64_imm(0, 0), exit_insn()}),
+         {wo},
+         false},
+        {"write of a write-only map", with_value({st(BPF_DW, 0, 0, 1), mov64_imm(0, 0), exit_insn()}),
+         {wo},
+         true},
+        {"write of a read-only map", with_value({st(BPF_DW, 0, 0, 1), mov64_imm(0, 0), exit_insn()}),
+         {ro},
+         false},
+        {"r10 copy minus a constant",
+         {mov64_reg(1, 10), alu64_imm(BPF_SUB, 1, 8), mov64_imm(0, 0), exit_insn()},
+         {},
+         false},
+        {"r10 copy minus a register",
+         {mov64_reg(1, 10), mov64_imm(2, 8), alu64_reg(BPF_SUB, 1, 2), mov64_imm(0, 0),
+          exit_insn()},
+         {},
+         false},
+        {"32-bit subtraction from r10 copy",
+         {mov64_reg(1, 10), alu32_imm(BPF_SUB, 1, 8), mov64_imm(0, 0), exit_insn()},
+         {},
+         true},
+        {"endless recursion", {call_local(1), exit_insn(), call_local(-1), mov64_imm(0, 0), exit_insn()},
+         {},
+         false},
+        {"bounded recursion",
+         {mov64_imm(1, 1), call_local(2), mov64_imm(0, 0), exit_insn(), jmp_imm(BPF_JEQ, 1, 0, 2),
+          mov64_imm(1, 0), call_local(-3), exit_insn()},
+         {},
+         false},
+        {"void subprogram",
+         {mov64_imm(6, 1), call_local(2), mov64_imm(0, XDP_PASS), exit_insn(), mov64_imm(1, 0),
+          exit_insn()},
+         {},
+         true},
+        {"R0 of a void subprogram read",
+         {call_local(2), mov64_reg(6, 0), exit_insn(), mov64_imm(1, 0), exit_insn()},
+         {},
+         false},
+    };
+    for (const Case &c : cases) {
+        SCOPED_TRACE(c.name);
+        Kcheck kc(c.p, c.maps);
+        SKIP_WITHOUT_BPF(kc);
+        EXPECT_FALSE(kc.res.disagree) << kc.res.report;
+        EXPECT_EQ(kc.res.kernel == 0, c.accepted) << kc.res.kernel_msg;
+        EXPECT_EQ(kc.res.ours, kc.res.kernel) << kc.res.our_msg;
+        if (!c.accepted) {
+            std::string km = kc.res.kernel_msg, ol = kc.res.our_log;
+            EXPECT_TRUE(km.size() >= ol.size() && km.compare(km.size() - ol.size(), ol.size(), ol) == 0)
+                << "ours: " << ol << "\nkernel: " << km;
+        }
+    }
 }
 
 } // namespace
