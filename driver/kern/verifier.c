@@ -382,13 +382,102 @@ static void bounds_unbounded(struct nicsim_reg_state *r)
     r->smax = INT64_MAX;
 }
 
-/* __update_reg_bounds + __reg_deduce_bounds + __reg_bound_offset: make the bounds and the tnum
- * agree with each other. */
+/* The bounds of the low 32 bits (u32 / s32), as __update_reg32_bounds + __reg32_deduce_bounds
+ * derive them: from the tnum's low half, from the 64-bit bounds when their upper halves agree,
+ * each signedness from the other, and the bounds a 32-bit comparison stored (has32). An empty
+ * range (umin > umax) means the state is impossible. */
+struct bounds32 {
+    uint32_t umin, umax;
+    int32_t smin, smax;
+};
+
+static struct bounds32 reg_bounds32(const struct nicsim_reg_state *r)
+{
+    struct tnum lo = tnum_cast(tnum_of(r), 4);
+    struct bounds32 b = {(uint32_t)lo.v, (uint32_t)(lo.v | lo.m),
+                         (int32_t)(uint32_t)(lo.v | (lo.m & 0x80000000u)),
+                         (int32_t)(uint32_t)(lo.v | (lo.m & 0x7fffffffu))};
+
+#define B32_U(lo_, hi_)                                                                            \
+    do {                                                                                           \
+        b.umin = (uint32_t)(lo_) > b.umin ? (uint32_t)(lo_) : b.umin;                              \
+        b.umax = (uint32_t)(hi_) < b.umax ? (uint32_t)(hi_) : b.umax;                              \
+    } while (0)
+#define B32_S(lo_, hi_)                                                                            \
+    do {                                                                                           \
+        b.smin = (int32_t)(lo_) > b.smin ? (int32_t)(lo_) : b.smin;                                \
+        b.smax = (int32_t)(hi_) < b.smax ? (int32_t)(hi_) : b.smax;                                \
+    } while (0)
+    if (r->has32) {
+        B32_U(r->u32_min, r->u32_max);
+        B32_S(r->s32_min, r->s32_max);
+    }
+    if ((r->umin >> 32) == (r->umax >> 32)) {
+        B32_U(r->umin, r->umax);
+        if ((int32_t)r->umin <= (int32_t)r->umax)
+            B32_S(r->umin, r->umax);
+    }
+    if (((uint64_t)r->smin >> 32) == ((uint64_t)r->smax >> 32)) {
+        if ((uint32_t)r->smin <= (uint32_t)r->smax)
+            B32_U(r->smin, r->smax);
+        if ((int32_t)r->smin <= (int32_t)r->smax)
+            B32_S(r->smin, r->smax);
+    }
+    if ((int32_t)b.umin <= (int32_t)b.umax)
+        B32_S(b.umin, b.umax);
+    if ((uint32_t)b.smin <= (uint32_t)b.smax) {
+        B32_U(b.smin, b.smax);
+    } else if (b.umax < (uint32_t)b.smin) { /* as in reg_bounds_sync, on 32 bits */
+        b.smin = (int32_t)b.umin;
+        b.umax = (uint32_t)b.smax < b.umax ? (uint32_t)b.smax : b.umax;
+    } else if ((uint32_t)b.smax < b.umin) {
+        b.smax = (int32_t)b.umax;
+        B32_U(b.smin, UINT32_MAX);
+    }
+#undef B32_U
+#undef B32_S
+    return b;
+}
+
+static bool bounds32_within(struct bounds32 old, struct bounds32 cur)
+{
+    return old.umin <= cur.umin && old.umax >= cur.umax && old.smin <= cur.smin &&
+           old.smax >= cur.smax;
+}
+
+/* __update_reg_bounds + __reg_deduce_bounds + __reg_deduce_mixed_bounds + __reg_bound_offset:
+ * make the 64-bit bounds, the 32-bit ones and the tnum agree with each other. */
 static void reg_bounds_sync(struct nicsim_reg_state *r)
 {
-    uint64_t sign = 1ull << 63;
+    uint64_t sign = 1ull << 63, lo32 = 0xffffffffull;
 
     for (int pass = 0; pass < 2; pass++) {
+        struct bounds32 b = reg_bounds32(r);
+
+        if (b.umin <= b.umax && b.smin <= b.smax) {
+            /* what the low half's bounds say of the 64-bit value */
+            uint64_t nu_min = (r->umin & ~lo32) | b.umin, nu_max = (r->umax & ~lo32) | b.umax;
+            int64_t ns_min = (int64_t)(((uint64_t)r->smin & ~lo32) | b.umin);
+            int64_t ns_max = (int64_t)(((uint64_t)r->smax & ~lo32) | b.umax);
+            struct tnum t = tnum_of(r), t32;
+
+            r->umin = umax64(r->umin, nu_min);
+            r->umax = umin64(r->umax, nu_max);
+            r->smin = smax64(r->smin, ns_min);
+            r->smax = smin64(r->smax, ns_max);
+            if (b.smin >= 0 && r->smin >= INT32_MIN && r->smax <= INT32_MAX) {
+                r->smin = smax64(r->smin, b.smin);
+                r->smax = smin64(r->smax, b.smax);
+            }
+            t32 = tnum_intersect(tnum_cast(t, 4), tnum_range(b.umin, b.umax));
+            set_tnum(r, (struct tnum){(t.v & ~lo32) | t32.v, (t.m & ~lo32) | t32.m});
+            if (r->has32) {
+                r->u32_min = b.umin;
+                r->u32_max = b.umax;
+                r->s32_min = b.smin;
+                r->s32_max = b.smax;
+            }
+        }
         r->umin = umax64(r->umin, r->tn_value);
         r->umax = umin64(r->umax, r->tn_value | r->tn_mask);
         r->smin = smax64(r->smin, (int64_t)(r->tn_value | (r->tn_mask & sign)));
@@ -396,6 +485,14 @@ static void reg_bounds_sync(struct nicsim_reg_state *r)
         if ((uint64_t)r->smin <= (uint64_t)r->smax) { /* one sign: the same range unsigned */
             r->umin = umax64(r->umin, (uint64_t)r->smin);
             r->umax = umin64(r->umax, (uint64_t)r->smax);
+        } else if (r->umax < (uint64_t)r->smin) {
+            /* the signed range crosses zero, the unsigned one lies below its negative part:
+             * only [0, smax] of it is possible */
+            r->smin = (int64_t)r->umin;
+            r->umax = umin64(r->umax, (uint64_t)r->smax);
+        } else if ((uint64_t)r->smax < r->umin) { /* ... above its positive part */
+            r->smax = (int64_t)r->umax;
+            r->umin = umax64(r->umin, (uint64_t)r->smin);
         }
         if ((int64_t)r->umin <= (int64_t)r->umax) { /* does not cross the sign boundary */
             r->smin = smax64(r->smin, (int64_t)r->umin);
@@ -415,8 +512,11 @@ static void reg_bounds_sync(struct nicsim_reg_state *r)
 /* The bounds describe at least one value (a branch refining them to nothing is dead). */
 static bool reg_bounds_ok(const struct nicsim_reg_state *r)
 {
+    struct bounds32 b = reg_bounds32(r);
+
     return r->umin <= r->umax && r->smin <= r->smax && !(r->tn_value & r->tn_mask) &&
-           r->tn_value <= r->umax && (r->tn_value | r->tn_mask) >= r->umin;
+           r->tn_value <= r->umax && (r->tn_value | r->tn_mask) >= r->umin && b.umin <= b.umax &&
+           b.smin <= b.smax;
 }
 
 static void mark_unknown(struct nicsim_reg_state *r)
@@ -445,6 +545,16 @@ static void coerce_to_size(struct nicsim_reg_state *r, int bytes)
 
     if (bytes >= 8)
         return;
+    if (bytes < 4)
+        r->has32 = 0; /* the low 32 bits change */
+    if (bytes == 4) { /* what is known of the low half */
+        struct bounds32 b = reg_bounds32(r);
+
+        if (b.umin <= b.umax) {
+            r->umin = b.umin;
+            r->umax = b.umax;
+        }
+    }
     set_tnum(r, tnum_cast(tnum_of(r), bytes));
     if (r->umax > mask || r->umin > r->umax) {
         r->umin = 0;
@@ -517,6 +627,12 @@ static bool regs_exact(const struct nicsim_reg_state *old, const struct nicsim_r
         old->umax != cur->umax || old->smin != cur->smin || old->smax != cur->smax ||
         old->tn_value != cur->tn_value || old->tn_mask != cur->tn_mask)
         return false;
+    {
+        struct bounds32 a = reg_bounds32(old), b = reg_bounds32(cur);
+
+        if (memcmp(&a, &b, sizeof(a)))
+            return false;
+    }
     if (old->type == NICSIM_SCALAR_VALUE && !old->id && !cur->id)
         return true;
     return check_ids(m, old->id, cur->id);
@@ -537,7 +653,8 @@ static int regsafe(const struct nicsim_reg_state *old, const struct nicsim_reg_s
         /* a copy old's bounds were learnt through must still be a copy */
         if (old->id && (!cur->id || !check_ids(m, old->id, cur->id)))
             return 0;
-        return range_within(old, cur) && tnum_in(tnum_of(old), tnum_of(cur));
+        return range_within(old, cur) && tnum_in(tnum_of(old), tnum_of(cur)) &&
+               bounds32_within(reg_bounds32(old), reg_bounds32(cur));
     case NICSIM_PTR_TO_PACKET:
     case NICSIM_PTR_TO_PACKET_META:
         /* at least the range old had, from the same offset, with the same copies */
@@ -578,7 +695,7 @@ static int stacksafe(const struct frame *old, const struct frame *cur, struct id
         if (!exact && !ow)
             continue;
         if (ow == cw) {
-            if (ow && old->stype[k0] == STACK_SPILL &&
+            if (ow && old->stype[k0 + 7] == STACK_SPILL &&
                 !regsafe(&old->spill[k0 / 8], &cur->spill[k0 / 8], m, exact))
                 return 0;
             continue;
@@ -609,7 +726,7 @@ static int stacksafe(const struct frame *old, const struct frame *cur, struct id
             /* spill */
             if (ct != STACK_SPILL)
                 return 0;
-            if (k % 8 == 0 && !regsafe(&old->spill[k / 8], &cur->spill[k / 8], m, 0))
+            if (k % 8 == 7 && !regsafe(&old->spill[k / 8], &cur->spill[k / 8], m, 0))
                 return 0;
         }
     }
@@ -726,7 +843,7 @@ static uint64_t state_hash(const struct venv *env, const struct vstate *st, int 
             if (!types)
                 continue;
             h = hash_mix(h, hash_mix(k, types));
-            if (f->stype[k] == STACK_SPILL)
+            if (f->stype[k + 7] == STACK_SPILL)
                 h = reg_hash(h, &f->spill[k / 8]);
         }
     }
@@ -1452,6 +1569,36 @@ static void stack_mark_write(struct frame *f, int o, int size, uint8_t type)
     }
 }
 
+/* get_reg_width: the bits a scalar's largest unsigned value needs. */
+static int reg_width(const struct nicsim_reg_state *r)
+{
+    return r->umax ? 64 - __builtin_clzll(r->umax) : 0;
+}
+
+/* assign_scalar_id_before_mov: an unknown scalar gets an id before it is copied, so that the
+ * copy and the original learn together. */
+static void assign_scalar_id(struct venv *env, struct nicsim_reg_state *r)
+{
+    if (r->type == NICSIM_SCALAR_VALUE && !r->id && r->tn_mask)
+        r->id = ++env->id_gen;
+}
+
+/* Bytes of slot `slot` (nicsim index j = 7 is the slot's lowest address, as the kernel's
+ * slot_type[7]) not covered by a spill of `size` bytes: mark_stack_slot_misc. */
+static void slot_rest_misc(struct venv *env, struct frame *f, int slot, int size)
+{
+    for (int j = 0; j < 8 - size; j++) {
+        uint8_t *t = &f->stype[slot * 8 + j];
+
+        if (*t == STACK_ZERO || (*t == STACK_INVALID && env->allow_uninit_stack))
+            continue;
+        *t = STACK_MISC;
+    }
+}
+
+/* check_stack_write_fixed_off. A scalar (or an immediate) stored at the start of an 8-byte slot
+ * is a spill of `size` bytes, keeping its bounds and its link (id) with the register when its
+ * value fits (the register gets an id first); pointers spill only whole. */
 static int check_stack_write(struct venv *env, int regno, const struct nicsim_reg_state *ptr,
                              int off, int size, const struct nicsim_reg_state *val, int imm_is_zero,
                              int64_t imm)
@@ -1475,16 +1622,23 @@ static int check_stack_write(struct venv *env, int regno, const struct nicsim_re
     if (!f)
         return -ENOMEM;
     note_stack_depth(env, ptr->frameno);
-    if (size == 8 && o % 8 == 0 && (val || !imm_is_zero)) {
+    if (o % 8 == 0 && (!val || val->type == NICSIM_SCALAR_VALUE || size == 8)) {
         int slot = (-o - 8) / 8;
 
+        if (val && is_pointer(val) && size != 8) {
+            verbose(env, "invalid size of register spill");
+            return -EACCES;
+        }
         if (!val) {
             mark_known(&fake, (uint64_t)imm);
             val = &fake;
         }
         f->spill[slot] = *val;
-        for (int j = 0; j < 8; j++)
+        if (val->type == NICSIM_SCALAR_VALUE && reg_width(val) > size * 8)
+            f->spill[slot].id = 0; /* a narrowing spill: no longer the same value */
+        for (int j = 8 - size; j < 8; j++)
             f->stype[slot * 8 + j] = STACK_SPILL;
+        slot_rest_misc(env, f, slot, size);
         return 0;
     }
     if (val && is_pointer(val)) {
@@ -1498,11 +1652,13 @@ static int check_stack_write(struct venv *env, int regno, const struct nicsim_re
     return 0;
 }
 
+/* check_stack_read_fixed_off. */
 static int check_stack_read(struct venv *env, int regno, const struct nicsim_reg_state *ptr,
                             int off, int size, struct nicsim_reg_state *dst)
 {
     struct frame *f = env->cur->fr[ptr->frameno];
-    int o, err, zero = 1, spill_slot = -1;
+    int o, err, zero_cnt = 0, spill_cnt = 0, slot;
+    bool spilled;
 
     err = stack_access_off(env, regno, ptr, off, size, 0, " read from", &o);
     if (err)
@@ -1511,36 +1667,53 @@ static int check_stack_read(struct venv *env, int regno, const struct nicsim_reg
         verbose(env, "misaligned stack access off (0x0; 0x0)+%d+%d size %d", ptr->off, off, size);
         return -EACCES;
     }
+    slot = (-o - 1) / 8; /* an aligned access stays within one slot */
+    spilled = (uint32_t)(slot * 8 + 8) <= f->depth && f->stype[slot * 8 + 7] == STACK_SPILL;
+    if (spilled) {
+        struct nicsim_reg_state *sp = &f->spill[slot];
+        int spill_size = 1;
+
+        while (spill_size < 8 && f->stype[slot * 8 + 7 - spill_size] == STACK_SPILL)
+            spill_size++;
+        if (size == 8 && spill_size == 8) {
+            if (dst)
+                *dst = *sp;
+            return 0;
+        }
+        if (sp->type != NICSIM_SCALAR_VALUE) {
+            verbose(env, "invalid size of register fill");
+            return -EACCES;
+        }
+        if (!dst)
+            return 0;
+        if (size <= spill_size && o % 8 == 0) {
+            /* the low bytes of the spilled value (the caller truncates it to `size`) */
+            if (size == 4 && spill_size == 4 && reg_width(sp) <= 32)
+                assign_scalar_id(env, sp);
+            *dst = *sp;
+            if (reg_width(sp) > size * 8)
+                dst->id = 0; /* a narrowing fill */
+            return 0;
+        }
+    }
     for (int i = 0; i < size; i++) {
         int k = -(o + i) - 1;
         uint8_t t = (uint32_t)k < f->depth ? f->stype[k] : STACK_INVALID;
 
-        if (t == STACK_INVALID) {
-            if (env->allow_uninit_stack) {
-                zero = 0;
-                continue;
-            }
+        if (t == STACK_SPILL) {
+            spill_cnt++;
+        } else if (t == STACK_ZERO) {
+            zero_cnt++;
+        } else if (t == STACK_INVALID && !env->allow_uninit_stack) {
             verbose(env, "invalid read from stack off %d+%d size %d", o, i, size);
             return -EACCES;
-        }
-        if (t == STACK_SPILL) {
-            spill_slot = k / 8;
-            if (is_pointer(&f->spill[spill_slot]) && (size != 8 || o % 8)) {
-                verbose(env, "invalid size of register fill");
-                return -EACCES;
-            }
-            zero &= f->spill[spill_slot].known && f->spill[spill_slot].value == 0;
-        } else if (t != STACK_ZERO) {
-            zero = 0;
         }
     }
     if (!dst)
         return 0;
-    if (spill_slot >= 0 && size == 8 && o % 8 == 0) {
-        *dst = f->spill[spill_slot];
-        return 0;
-    }
-    if (zero)
+    if ((spilled && spill_cnt == size && f->spill[slot].tn_mask == 0 &&
+         f->spill[slot].tn_value == 0) ||
+        zero_cnt == size)
         mark_known(dst, 0);
     else
         mark_unknown(dst);
@@ -1846,6 +2019,7 @@ static void scalar_op64(struct nicsim_reg_state *d, const struct nicsim_reg_stat
     uint64_t k = s->umin;
     int64_t lo, hi;
 
+    d->has32 = 0; /* a new value: its low half's bounds follow from the rest */
     switch (op) {
     case BPF_ADD:
         if (__builtin_add_overflow(d->smin, s->smin, &lo) ||
@@ -2151,6 +2325,13 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
             *dst = regs[in->src];
             return 0;
         }
+        if (!is64 && !in->off && regs[in->src].type == NICSIM_SCALAR_VALUE &&
+            !regs[in->src].known && reg_width(&regs[in->src]) <= 32) {
+            /* w1 = w2 of a value below 2^32 is a copy: linked as a 64-bit move */
+            assign_scalar_id(env, &regs[in->src]);
+            *dst = regs[in->src];
+            return 0;
+        }
         src = regs[in->src];
         if (src.type != NICSIM_SCALAR_VALUE) {
             mark_unknown(dst); /* partial copy of a pointer: a number (root may) */
@@ -2341,10 +2522,37 @@ static int scalar_branch_taken(const struct nicsim_reg_state *a, const struct ni
     }
 }
 
-/* A 32-bit comparison of a and b means the same as a 64-bit one. */
-static bool fits_jmp32(const struct nicsim_reg_state *a, const struct nicsim_reg_state *b)
+/* The low 32 bits of a scalar as a scalar of their own, for 32-bit comparisons: unsigned bounds
+ * and tnum zero-extended, signed bounds sign-extended (each comparison uses one kind). */
+static void view32(const struct nicsim_reg_state *r, struct nicsim_reg_state *v)
 {
-    return a->umax <= INT32_MAX && b->umax <= INT32_MAX;
+    struct bounds32 b = reg_bounds32(r);
+    struct tnum lo = tnum_cast(tnum_of(r), 4);
+
+    memset(v, 0, sizeof(*v));
+    v->type = NICSIM_SCALAR_VALUE;
+    v->umin = b.umin;
+    v->umax = b.umax;
+    v->smin = b.smin;
+    v->smax = b.smax;
+    set_tnum(v, lo);
+    v->known = lo.m == 0;
+    v->value = v->known ? lo.v : 0;
+}
+
+/* What a 32-bit comparison taught of the low half (`v`, from view32 and refine_cond) back into
+ * the register: its 32-bit bounds and the tnum's low half. */
+static void unview32(struct nicsim_reg_state *r, const struct nicsim_reg_state *v)
+{
+    uint64_t lo32 = 0xffffffffull;
+
+    r->has32 = 1;
+    r->u32_min = (uint32_t)v->umin;
+    r->u32_max = (uint32_t)v->umax;
+    r->s32_min = (int32_t)v->smin;
+    r->s32_max = (int32_t)v->smax;
+    set_tnum(r, (struct tnum){(r->tn_value & ~lo32) | (v->tn_value & lo32),
+                              (r->tn_mask & ~lo32) | (v->tn_mask & lo32)});
 }
 
 static bool not_null(const struct nicsim_reg_state *r)
@@ -2368,20 +2576,15 @@ static int branch_taken(const struct nicsim_reg_state *a, const struct nicsim_re
             return -1;
         return op == BPF_JEQ ? 0 : op == BPF_JNE ? 1 : -1;
     }
-    if (!is32 || fits_jmp32(a, b))
+    if (!is32)
         return scalar_branch_taken(a, b, op);
-    if (a->known && b->known) {
+    {
         struct nicsim_reg_state x, y;
 
-        mark_known(&x, (uint32_t)a->value);
-        mark_known(&y, (uint32_t)b->value);
-        if (op >= BPF_JSGT && op != BPF_JSET && op != BPF_JLT && op != BPF_JLE) {
-            mark_known(&x, (uint64_t)(int64_t)(int32_t)a->value);
-            mark_known(&y, (uint64_t)(int64_t)(int32_t)b->value);
-        }
+        view32(a, &x);
+        view32(b, &y);
         return scalar_branch_taken(&x, &y, op);
     }
-    return -1;
 }
 
 static uint8_t negate_jmp(uint8_t op)
@@ -2507,7 +2710,7 @@ static void mark_ptr_or_null(struct vstate *st, uint32_t id, int is_null)
         for (uint32_t s = 0; s < fr->depth / 8; s++) {
             struct nicsim_reg_state *reg = &fr->spill[s];
 
-            if (fr->stype[s * 8] != STACK_SPILL || reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL ||
+            if (fr->stype[s * 8 + 7] != STACK_SPILL || reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL ||
                 reg->id != id)
                 continue;
             if (is_null) {
@@ -2531,7 +2734,7 @@ static uint32_t state_regs(struct vstate *st, struct nicsim_reg_state **out, uin
         for (int r = 0; r < NREGS && n < cap; r++)
             out[n++] = &fr->regs[r];
         for (uint32_t k = 0; k < fr->depth / 8 && n < cap; k++)
-            if (fr->stype[k * 8] == STACK_SPILL)
+            if (fr->stype[k * 8 + 7] == STACK_SPILL)
                 out[n++] = &fr->spill[k];
     }
     return n;
@@ -2645,9 +2848,21 @@ static bool refine_branch(struct vstate *st, int a_regno, int b_regno,
 
     if (a.type != NICSIM_SCALAR_VALUE || b.type != NICSIM_SCALAR_VALUE)
         return true;
-    if (is32 && !fits_jmp32(&a, &b))
-        return true;
-    refine_cond(&a, &b, op);
+    if (is32) {
+        /* the kernel's 32-bit bounds: refined on the low halves, then synced into the rest */
+        struct nicsim_reg_state x, y;
+
+        view32(&a, &x);
+        view32(&b, &y);
+        refine_cond(&x, &y, op);
+        if (x.umin > x.umax || x.smin > x.smax || y.umin > y.umax || y.smin > y.smax ||
+            (x.tn_value & x.tn_mask) || (y.tn_value & y.tn_mask))
+            return false;
+        unview32(&a, &x);
+        unview32(&b, &y);
+    } else {
+        refine_cond(&a, &b, op);
+    }
     if (a.umin > a.umax || a.smin > a.smax || b.umin > b.umax || b.smin > b.smax)
         return false;
     reg_bounds_sync(&a);
@@ -2739,43 +2954,35 @@ struct call_meta {
     uint64_t key;
 };
 
-/* get_constant_map_key: a key on the stack written as zeroes or as one spilled constant. */
+/* get_constant_map_key: a key on the stack written as zeroes or as one spilled constant of the
+ * key's size. */
 static bool stack_const_key(struct venv *env, const struct nicsim_reg_state *reg, uint32_t size,
                             uint64_t *key)
 {
     const struct frame *f;
-    int o = reg->off;
+    int o = reg->off, k, slot, j, n;
 
-    if (reg->type != NICSIM_PTR_TO_STACK || reg->var_off || size > 8 || !size || o >= 0 ||
-        o + (int)size > 0)
+    if (reg->type != NICSIM_PTR_TO_STACK || reg->var_off || size > 8 || !size || o >= 0)
         return false;
     f = env->cur->fr[reg->frameno];
-    {
-        bool zero = true;
-
-        for (uint32_t i = 0; i < size; i++) {
-            int k = -(o + (int)i) - 1;
-
-            zero &= (uint32_t)k < f->depth && f->stype[k] == STACK_ZERO;
-        }
-        if (zero) {
-            *key = 0;
-            return true;
-        }
-    }
-    if (o % 8 == 0) {
-        int slot = (-o - 8) / 8, k0 = slot * 8;
-        const struct nicsim_reg_state *sp;
-
-        if ((uint32_t)(k0 + 8) > f->depth || f->stype[k0] != STACK_SPILL)
-            return false;
-        sp = &f->spill[slot];
-        if (sp->type != NICSIM_SCALAR_VALUE || !sp->known)
-            return false;
-        *key = size == 8 ? sp->value : sp->value & ((1ull << (size * 8)) - 1);
+    k = -o - 1;
+    slot = k / 8;
+    if ((uint32_t)(slot * 8 + 8) > f->depth)
+        return false;
+    for (j = k % 8, n = 0; j >= 0 && f->stype[slot * 8 + j] == STACK_ZERO; j--)
+        n++;
+    if ((uint32_t)n >= size) {
+        *key = 0;
         return true;
     }
-    return false;
+    if (f->stype[slot * 8 + 7] != STACK_SPILL)
+        return false;
+    for (j = k % 8, n = 0; j >= 0 && f->stype[slot * 8 + j] == STACK_SPILL; j--)
+        n++;
+    if ((uint32_t)n != size || f->spill[slot].type != NICSIM_SCALAR_VALUE || !f->spill[slot].known)
+        return false;
+    *key = f->spill[slot].value;
+    return true;
 }
 
 static int check_helper_mem(struct venv *env, int regno, const struct nicsim_reg_state *regp,
@@ -3295,8 +3502,14 @@ static int do_insn(struct venv *env, int *idx)
         if (err)
             return err;
         {
-            struct nicsim_reg_state val = regs[in->src];
+            struct nicsim_reg_state val;
+            const struct nicsim_reg_state *p = &regs[in->dst];
 
+            /* a scalar spilled whole (its value fits) stays linked with the register */
+            if (p->type == NICSIM_PTR_TO_STACK && !p->var_off && (p->off + in->off) % 8 == 0 &&
+                reg_width(&regs[in->src]) <= size * 8)
+                assign_scalar_id(env, &regs[in->src]);
+            val = regs[in->src];
             err = check_mem_access(env, in->dst, in->off, size, 1, &val, 0, NULL);
         }
         if (err)

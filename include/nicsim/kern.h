@@ -289,6 +289,12 @@ struct nicsim_reg_state {
     uint64_t umin, umax;
     int64_t smin, smax;
     uint64_t tn_value, tn_mask;
+    /* Scalars: bounds of the low 32 bits (the kernel's u32/s32 bounds), valid when has32; what
+     * the fields above imply of the low half applies in any case (a zeroed state knows nothing
+     * more). */
+    uint8_t has32;
+    uint32_t u32_min, u32_max;
+    int32_t s32_min, s32_max;
 };
 
 /* struct bpf_insn_aux_data: what the verifier learnt about one instruction. */

@@ -522,6 +522,152 @@ Prog with_value(std::initializer_list<Insn> body)
     return p;
 }
 
+// Issue 8: programs the kernel proves to have dead code, as its selftests write them
+// (verifier_bounds*.c, verifier_spill_fill.c, verifier_reg_equal.c, verifier_and.c), each with a
+// variant that makes the code live. The dead code reads an unwritten register or writes r10.
+Insn jmp32_imm(uint8_t op, int dst, int32_t imm, int16_t off)
+{
+    return raw(BPF_JMP32 | op | BPF_K, dst, 0, off, imm);
+}
+Insn jmp32_reg(uint8_t op, int dst, int src, int16_t off)
+{
+    return raw(BPF_JMP32 | op | BPF_X, dst, src, off, 0);
+}
+Insn mov32_reg(int dst, int src)
+{
+    return raw(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+Insn movsx64_reg(int dst, int src, int16_t bits)
+{
+    return raw(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, bits, 0);
+}
+const Insn kRand = call(BPF_FUNC_get_prandom_u32);
+const Insn kDeadUse = alu64_reg(BPF_SUB, 0, 1); // R1 !read_ok after a call
+const Insn kDeadFp = mov64_imm(10, 0);          // frame pointer is read only
+
+struct PrecisionCase {
+    const char *name;
+    Prog p;
+    int dead_insn; // the instruction only a less precise verifier walks
+    const char *msg;  // what it then says there
+    bool dead;        // the kernel proves it dead (else: the variant where it is live)
+};
+
+std::vector<PrecisionCase> precision_cases()
+{
+    auto spill_link = [](uint8_t size, Insn mask, bool fits) {
+        // r0 = a value of one random bit; spilled and filled with `size`; r1 == 0 decides r0
+        return Prog{kRand,
+                    fits ? mask : raw(BPF_ALU | BPF_AND | BPF_K, 0, 0, 0, (int32_t)0x80000000),
+                    stx(size, 10, 0, -8), ldx(size, 1, 10, -8), mov64_imm(2, 0),
+                    jmp_reg(BPF_JNE, 1, 2, 2), jmp_reg(BPF_JEQ, 0, 2, 1), ldx(BPF_DW, 0, 9, 0),
+                    mov64_imm(0, 0), exit_insn()};
+    };
+    return {
+        // u32 range [4, U32_MAX] after `if w0 < 4`: w0 == 3 never holds (== 4 may)
+        {"jmp32 range", {call(BPF_FUNC_ktime_get_ns), jmp32_imm(BPF_JLT, 0, 4, 2), mov32_imm(2, 3),
+                         jmp32_reg(BPF_JEQ, 0, 2, 2), mov64_imm(0, 0), exit_insn(), kDeadUse,
+                         exit_insn()},
+         6, "R1 !read_ok", true},
+        {"jmp32 range, live", {call(BPF_FUNC_ktime_get_ns), jmp32_imm(BPF_JLT, 0, 4, 2),
+                               mov32_imm(2, 4), jmp32_reg(BPF_JEQ, 0, 2, 2), mov64_imm(0, 0),
+                               exit_insn(), kDeadUse, exit_insn()},
+         6, "R1 !read_ok", false},
+        // the low half known to be 0 while the upper one is unknown
+        {"known low half", {kRand, alu64_imm(BPF_LSH, 0, 32), alu64_imm(BPF_ADD, 0, 1),
+                            alu64_imm(BPF_AND, 0, (int32_t)0xFFFF1234), jmp32_imm(BPF_JLT, 0, 1, 1),
+                            kDeadUse, mov64_imm(0, 0), exit_insn()},
+         5, "R1 !read_ok", true},
+        {"known low half, live", {kRand, alu64_imm(BPF_LSH, 0, 32), alu64_imm(BPF_ADD, 0, 1),
+                                  alu64_imm(BPF_AND, 0, (int32_t)0xFFFF1235),
+                                  jmp32_imm(BPF_JLT, 0, 1, 1), kDeadUse, mov64_imm(0, 0),
+                                  exit_insn()},
+         5, "R1 !read_ok", false},
+        // u32 [0, S32_MIN + 3] and s32 [-3, 5] make [0, 5]
+        {"32-bit signed and unsigned", {kRand, alu32_imm(BPF_AND, 0, -1),
+                                        jmp32_imm(BPF_JGT, 0, (int32_t)0x80000003, 4),
+                                        jmp32_imm(BPF_JSLT, 0, -3, 3), jmp32_imm(BPF_JSGT, 0, 5, 2),
+                                        jmp32_imm(BPF_JLE, 0, 5, 1), kDeadFp, exit_insn()},
+         6, "frame pointer is read only", true},
+        {"32-bit signed and unsigned, live", {kRand, alu32_imm(BPF_AND, 0, -1),
+                                              jmp32_imm(BPF_JGT, 0, (int32_t)0x80000003, 4),
+                                              jmp32_imm(BPF_JSLT, 0, -3, 3),
+                                              jmp32_imm(BPF_JSGT, 0, 5, 2),
+                                              jmp32_imm(BPF_JLE, 0, 4, 1), kDeadFp, exit_insn()},
+         6, "frame pointer is read only", false},
+        // s64 [-128, 127], u64 [128, 2^64 - 256]: nothing left
+        {"64-bit signed and unsigned", {kRand, movsx64_reg(0, 0, 8), mov64_imm(1, -256),
+                                        jmp_reg(BPF_JGT, 0, 1, 2), jmp_imm(BPF_JLT, 0, 128, 1),
+                                        kDeadFp, mov64_imm(0, 0), exit_insn()},
+         5, "frame pointer is read only", true},
+        {"64-bit signed and unsigned, live", {kRand, movsx64_reg(0, 0, 8), mov64_imm(1, -128),
+                                              jmp_reg(BPF_JGT, 0, 1, 2),
+                                              jmp_imm(BPF_JLT, 0, 128, 1), kDeadFp,
+                                              mov64_imm(0, 0), exit_insn()},
+         5, "frame pointer is read only", false},
+        // a 32-bit subtraction from a value whose upper half is known
+        {"alu32 of a 64-bit range", {kRand, alu64_imm(BPF_AND, 0, 255), mov64_imm(2, 1),
+                                     alu64_imm(BPF_LSH, 2, 36), alu64_reg(BPF_ADD, 0, 2),
+                                     alu64_imm(BPF_ADD, 0, 0x7fffffff),
+                                     alu32_imm(BPF_SUB, 0, 0x7fffffff), jmp_imm(BPF_JLE, 0, 255, 1),
+                                     kDeadUse, mov64_imm(0, 0), exit_insn()},
+         8, "R1 !read_ok", true},
+        {"alu32 of a 64-bit range, live", {kRand, alu64_imm(BPF_AND, 0, 255), mov64_imm(2, 1),
+                                           alu64_imm(BPF_LSH, 2, 36), alu64_reg(BPF_ADD, 0, 2),
+                                           alu64_imm(BPF_ADD, 0, 0x7fffffff),
+                                           alu32_imm(BPF_SUB, 0, 0x7fffffff),
+                                           jmp_imm(BPF_JLE, 0, 254, 1), kDeadUse, mov64_imm(0, 0),
+                                           exit_insn()},
+         8, "R1 !read_ok", false},
+        // spills and fills of every size keep the link with the register when the value fits
+        {"8-bit spill link", spill_link(BPF_B, alu64_imm(BPF_AND, 0, 0x80), true), 7,
+         "R9 !read_ok", true},
+        {"16-bit spill link", spill_link(BPF_H, alu64_imm(BPF_AND, 0, 0x8000), true), 7,
+         "R9 !read_ok", true},
+        {"32-bit spill link", spill_link(BPF_W, alu32_imm(BPF_AND, 0, (int32_t)0x80000000), true),
+         7, "R9 !read_ok", true},
+        {"64-bit spill link", spill_link(BPF_DW, alu64_imm(BPF_AND, 0, 0x100), true), 7,
+         "R9 !read_ok", true},
+        {"16-bit spill of a 32-bit value: no link", spill_link(BPF_H, Insn{}, false), 7,
+         "R9 !read_ok", false},
+        // an unbounded value spilled, checked in the register, filled: the fill learnt too
+        {"spill then check", {kRand, stx(BPF_DW, 10, 0, -8), jmp_imm(BPF_JGT, 0, 16, 3),
+                              ldx(BPF_DW, 0, 10, -8), jmp_imm(BPF_JLE, 0, 16, 1),
+                              ldx(BPF_DW, 0, 9, 0), mov64_imm(0, 0), exit_insn()},
+         5, "R9 !read_ok", true},
+        {"spill then change then check", {kRand, stx(BPF_DW, 10, 0, -8), alu64_imm(BPF_ADD, 0, 1),
+                                          jmp_imm(BPF_JGT, 0, 16, 3), ldx(BPF_DW, 0, 10, -8),
+                                          jmp_imm(BPF_JLE, 0, 16, 1), ldx(BPF_DW, 0, 9, 0),
+                                          mov64_imm(0, 0), exit_insn()},
+         6, "R9 !read_ok", false},
+        // a 32-bit fill of a 64-bit spill whose upper half is unknown and low half zero
+        {"32-bit fill of a 64-bit spill", {kRand, alu64_imm(BPF_LSH, 0, 32), stx(BPF_DW, 10, 0, -8),
+                                           ldx(BPF_W, 0, 10, -8), jmp_imm(BPF_JEQ, 0, 0, 1),
+                                           ldx(BPF_DW, 0, 9, 0), exit_insn()},
+         5, "R9 !read_ok", true},
+        // w3 = w2 of a value below 2^32 is a copy: w2 < 9 teaches r3 < 9
+        {"mov32 link", {call(BPF_FUNC_ktime_get_ns), stx(BPF_DW, 10, 0, -8), ldx(BPF_W, 2, 10, -8),
+                        mov32_reg(3, 2), jmp32_imm(BPF_JLT, 2, 9, 1), exit_insn(),
+                        jmp_imm(BPF_JLT, 3, 9, 1), kDeadUse, exit_insn()},
+         7, "R1 !read_ok", true},
+        {"mov32 link, live", {call(BPF_FUNC_ktime_get_ns), stx(BPF_DW, 10, 0, -8),
+                              ldx(BPF_W, 2, 10, -8), mov32_reg(3, 2), jmp32_imm(BPF_JLT, 2, 9, 1),
+                              exit_insn(), jmp_imm(BPF_JLT, 3, 8, 1), kDeadUse, exit_insn()},
+         7, "R1 !read_ok", false},
+    };
+}
+
+TEST_F(VerifierTest, ProvesDeadWhatTheKernelProvesDead)
+{
+    for (const PrecisionCase &c : precision_cases()) {
+        SCOPED_TRACE(c.name);
+        if (c.dead)
+            EXPECT_EQ(load(c.p), 0) << last->logs();
+        else
+            expect_refused(c.p, -EACCES, c.dead_insn, c.msg);
+    }
+}
+
 // Issue 7 C: a map value at a variable offset is checked at both ends of the offset's range
 // (check_mem_region_access), as the kernel does; the NIC does not check it again.
 TEST_F(VerifierTest, RefusesMapValueAccessAtVariableOffsetOutsideTheValue)
@@ -1221,6 +1367,22 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPoi
             std::string km = kc.res.kernel_msg, ol = kc.res.our_log;
             EXPECT_TRUE(km.size() >= ol.size() && km.compare(km.size() - ol.size(), ol.size(), ol) == 0)
                 << "ours: " << ol << "\nkernel: " << km;
+        }
+    }
+}
+
+TEST(VerifierKernelCrossCheckTest, AgreesOnWhatIsDeadCode)
+{
+    for (const PrecisionCase &c : precision_cases()) {
+        SCOPED_TRACE(c.name);
+        Kcheck kc(c.p);
+        SKIP_WITHOUT_BPF(kc);
+        EXPECT_FALSE(kc.res.disagree) << kc.res.report;
+        EXPECT_EQ(kc.res.kernel == 0, c.dead) << kc.res.kernel_msg;
+        EXPECT_EQ(kc.res.ours, kc.res.kernel) << kc.res.our_msg;
+        if (!c.dead) {
+            EXPECT_NE(std::string(kc.res.kernel_msg).find(c.msg), std::string::npos)
+                << kc.res.kernel_msg;
         }
     }
 }
