@@ -58,6 +58,7 @@
 #define MAX_STACK       NICSIM_MAX_BPF_STACK
 #define MAX_LOOP_STATES 64
 #define MAX_VAR_OFF     (1 << 29) /* BPF_MAX_VAR_OFF */
+#define MAY_GOTO_EXACT_ITERATIONS 64
 /* Besides the kernel's limit on processed instructions, a limit on the work spent on states:
  * every copy (a branch, a checkpoint), comparison and hash of a state costs its frame slots
  * (registers plus 8-byte stack slots). Programs with deep call chains and full stacks could
@@ -86,6 +87,7 @@ struct vstate {
     int insn_idx;
     uint64_t hash;          /* checkpoints: state_hash() at insn_idx */
     struct vstate *next_at; /* explored states at the same instruction */
+    uint32_t may_goto_depth; /* may_goto fall-throughs taken on this path */
 };
 
 struct pending {
@@ -107,6 +109,7 @@ struct venv {
     uint16_t *live; /* registers live before each instruction (bit n: Rn) */
     struct vstate **explored;
     struct vstate *cur;
+    struct vstate *new_checkpoint; /* made for the instruction being processed, if any */
     struct pending *stack;
     uint32_t n_stack, cap_stack;
     uint32_t insn_processed, jmps_processed, prev_jmps, prev_insns;
@@ -224,6 +227,7 @@ static struct vstate *state_copy(const struct vstate *src)
     s->nframes = src->nframes;
     s->parent = src->parent;
     s->branches = src->branches;
+    s->may_goto_depth = src->may_goto_depth;
     for (uint32_t i = 0; i < src->nframes; i++) {
         s->fr[i] = frame_dup(src->fr[i], 0);
         if (!s->fr[i]) {
@@ -892,13 +896,24 @@ static int push_stack(struct venv *env, int insn_idx, int prev_insn_idx)
 }
 
 /* is_state_visited: 1 = prune (an equivalent state was explored), 0 = go on, <0 error. */
+/* same_callsites: the two states are in the same function reached through the same calls. */
+static bool same_callsites(const struct vstate *a, const struct vstate *b)
+{
+    if (a->nframes != b->nframes)
+        return false;
+    for (uint32_t i = 0; i < a->nframes; i++)
+        if (a->fr[i]->callsite != b->fr[i]->callsite)
+            return false;
+    return true;
+}
+
 static int is_state_visited(struct venv *env, int idx)
 {
     struct vstate **pp = &env->explored[idx];
     struct vstate *cur = env->cur, *n;
     uint64_t slots = state_slots(cur), hash = 0;
     uint32_t in_progress = 0;
-    bool hashed = false;
+    bool hashed = false, may_goto = env->insns[idx].code == OP_MAY_GOTO;
     int add;
 
     while (*pp) {
@@ -906,13 +921,25 @@ static int is_state_visited(struct venv *env, int idx)
 
         if (sl->branches) {
             in_progress++;
+            /* may_goto: the loop came back to a state within one of an earlier iteration
+             * (another depth): what follows is explored from there */
+            if (may_goto && sl->may_goto_depth != cur->may_goto_depth &&
+                same_callsites(sl, cur)) {
+                if (charge_state_work(env, slots))
+                    return -E2BIG;
+                if (states_equal(env, sl, cur, idx, 0)) {
+                    sl->hit++;
+                    return 1;
+                }
+            }
             if (!hashed) {
                 if (charge_state_work(env, slots))
                     return -E2BIG;
                 hash = state_hash(env, cur, idx);
                 hashed = true;
             }
-            if (sl->hash == hash && states_equal(env, sl, cur, idx, 1)) {
+            if (sl->hash == hash && sl->may_goto_depth == cur->may_goto_depth &&
+                states_equal(env, sl, cur, idx, 1)) {
                 verbose(env, "infinite loop detected at insn %d", idx);
                 return -EINVAL;
             }
@@ -937,8 +964,9 @@ static int is_state_visited(struct venv *env, int idx)
     /* A loop going round with a different state each time (a counter): past MAX_LOOP_STATES
      * checkpoints at one instruction no more are kept, so each visit costs a bounded scan; the
      * loop is then bounded by the complexity limit alone. */
-    add = env->jmps_processed - env->prev_jmps >= 2 && env->insn_processed - env->prev_insns >= 8 &&
-          in_progress < MAX_LOOP_STATES;
+    add = may_goto || /* mark_force_checkpoint: a widened iteration must become one */
+          (env->jmps_processed - env->prev_jmps >= 2 &&
+           env->insn_processed - env->prev_insns >= 8 && in_progress < MAX_LOOP_STATES);
     if (!add)
         return 0;
     if (charge_state_work(env, hashed ? slots : 2 * slots))
@@ -955,6 +983,7 @@ static int is_state_visited(struct venv *env, int idx)
     cur->parent = n;
     n->next_at = env->explored[idx];
     env->explored[idx] = n;
+    env->new_checkpoint = n;
     return 0;
 }
 
@@ -980,6 +1009,8 @@ static int opcode_valid(uint8_t code)
             return !insn_src(code);
         if (op == BPF_CALL || op == BPF_EXIT)
             return cls == BPF_JMP && (op == BPF_CALL || !insn_src(code));
+        if (op == BPF_JCOND)
+            return code == OP_MAY_GOTO;
         return op <= BPF_JSLE;
     case BPF_LD:
         if (code == OP_LDDW)
@@ -1323,6 +1354,8 @@ static int check_cfg(struct venv *env)
                             &n_work);
             continue;
         }
+        if (in->code == OP_MAY_GOTO)
+            env->prune[t] = 1; /* mark_force_checkpoint */
         err = push_edge(env, t, t + 1, state, work, &n_work);
         if (!err)
             err = push_edge(env, t, t + in->off + 1, state, work, &n_work);
@@ -1386,7 +1419,7 @@ static void insn_use_def(const struct nicsim_insn *in, uint16_t *use, uint16_t *
             *def = 0x3f;
         } else if (op == BPF_EXIT) {
             *use |= 1;
-        } else if (op != BPF_JA) {
+        } else if (op != BPF_JA && op != BPF_JCOND) {
             *use |= d;
             if (insn_src(in->code) == BPF_X)
                 *use |= sr;
@@ -2878,6 +2911,66 @@ static bool refine_branch(struct vstate *st, int a_regno, int b_regno,
     return true;
 }
 
+/* maybe_widen_reg: a scalar that changed since the loop's previous iteration forgets its value,
+ * so that the iterations converge. The kernel keeps the scalars precision tracking marked as
+ * needed; this verifier has none and widens every scalar that is not exactly the same. */
+static void maybe_widen(struct nicsim_reg_state *old, struct nicsim_reg_state *cur)
+{
+    struct idmap m;
+
+    m.n = 0;
+    if (old->type != NICSIM_SCALAR_VALUE || cur->type != NICSIM_SCALAR_VALUE ||
+        regs_exact(old, cur, &m))
+        return;
+    mark_unknown(cur);
+}
+
+static void widen_imprecise_scalars(struct vstate *old, struct vstate *cur)
+{
+    for (uint32_t f = 0; f < old->nframes && f < cur->nframes; f++) {
+        struct frame *fo = old->fr[f], *fc = cur->fr[f];
+        uint32_t slots = (fo->depth < fc->depth ? fo->depth : fc->depth) / 8;
+
+        for (int r = 0; r < NREGS; r++)
+            maybe_widen(&fo->regs[r], &fc->regs[r]);
+        for (uint32_t k = 0; k < slots; k++)
+            if (fo->stype[k * 8 + 7] == STACK_SPILL && fc->stype[k * 8 + 7] == STACK_SPILL)
+                maybe_widen(&fo->spill[k], &fc->spill[k]);
+    }
+}
+
+/* may_goto (BPF_JMP | BPF_JCOND, src BPF_MAY_GOTO), the kernel's bounded loop: the jump is
+ * explored first, the fall-through later one may_goto deeper, its scalars widened against the
+ * loop's previous iteration (find_prev_entry: a checkpoint at this instruction on this path). */
+static int do_may_goto(struct venv *env, const struct nicsim_insn *in, int *idx)
+{
+    struct vstate *prev = NULL, *queued;
+    int err;
+
+    if (in->code != OP_MAY_GOTO || in->src || in->dst || in->imm) {
+        verbose(env, "invalid may_goto imm %d", in->imm);
+        return -EINVAL;
+    }
+    for (struct vstate *sl = env->explored[*idx]; sl; sl = sl->next_at) {
+        if (sl != env->new_checkpoint && sl->branches && same_callsites(sl, env->cur)) {
+            prev = sl;
+            break;
+        }
+    }
+    err = push_stack(env, *idx + 1, *idx);
+    if (err)
+        return err;
+    queued = env->stack[env->n_stack - 1].st;
+    queued->may_goto_depth++;
+    /* Without precision tracking, which scalars the kernel would keep cannot be told: the first
+     * iterations are walked exactly (a loop that fails at its 16th iteration fails here too, with
+     * the kernel's reason), later ones widened. */
+    if (prev && queued->may_goto_depth > MAY_GOTO_EXACT_ITERATIONS)
+        widen_imprecise_scalars(prev, queued);
+    *idx += in->off + 1;
+    return 0;
+}
+
 /* 0: continue at *idx; 1: this path is dead (the comparison cannot go this way). */
 static int do_cond_jmp(struct venv *env, const struct nicsim_insn *in, int *idx)
 {
@@ -3603,6 +3696,8 @@ static int do_insn(struct venv *env, int *idx)
             }
             return do_exit(env, idx);
         }
+        if (op == BPF_JCOND)
+            return do_may_goto(env, in, idx);
         return do_cond_jmp(env, in, idx);
 
     default:
@@ -3629,6 +3724,7 @@ static int do_check(struct venv *env)
     for (;;) {
         env->insn_idx = idx;
         env->prev_insn_idx = prev;
+        env->new_checkpoint = NULL;
         if (idx < 0 || idx >= (int)env->len) {
             verbose(env, "invalid insn idx %d insn_cnt %u", idx, env->len);
             env->err_insn = prev;
@@ -3895,7 +3991,8 @@ static void opt_remove_nops(struct venv *env)
             i++;
             continue;
         }
-        if (in->code == OP_JA && in->off == 0 && !in->imm && !in->src && !in->dst) {
+        if ((in->code == OP_JA || in->code == OP_MAY_GOTO) && in->off == 0 && !in->imm &&
+            !in->src && !in->dst) { /* ja +0, may_goto +0 */
             remove_insns(env, i, 1);
             i--;
         }
