@@ -36,9 +36,10 @@
  * LIMITS (deliberate; also in docs/offload.md):
  *   - no precision tracking and no stack liveness: pruning compares every live register's bounds
  *     and every stack slot, so a program with many paths costs more instructions here than in the
- *     kernel and may hit the complexity limit first; 32-bit comparisons narrow bounds (and decide
- *     branches) only when both sides are known to be below 2^31, and 32-bit subregister bounds
- *     are not tracked apart from the 64-bit ones;
+ *     kernel and may hit the complexity limit first; without precision, may_goto loops are
+ *     walked exactly for 64 iterations, then every changed scalar is widened;
+ *   - 32-bit subregister bounds (after 32-bit comparisons) last until the next arithmetic on the
+ *     register; the kernel carries them through every operation;
  *   - divisions, modulo, byte swaps and shifts by a register give unknown (size-bounded) scalars;
  *   - variable-offset stack accesses, BTF, kfuncs, callbacks, spin locks, timers, dynptrs, socket
  *     references and ring buffer reservations are refused with a message saying this verifier
