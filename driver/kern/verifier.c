@@ -2466,7 +2466,10 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
             *dst = p;
         return err;
     }
-    if (dst->known && src.known) {
+    if (dst->known && src.known &&
+        /* is_safe_to_compute_dst_reg_range: a shift by the width or more is unknown */
+        !((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
+          (is64 ? src.value : (uint32_t)src.value) >= (uint64_t)(is64 ? 64 : 32))) {
         uint64_t v = alu_compute(op, is64, in->off == 1, dst->value, src.value);
 
         mark_known(dst, is64 ? v : (uint32_t)v);

@@ -715,6 +715,12 @@ TEST_F(VerifierTest, RefusesMapValueAccessAtVariableOffsetOutsideTheValue)
     expect_refused(h, -EACCES, 14, "R2 max value is outside of the allowed memory range", {m});
     EXPECT_NE(last->logs().find("invalid access to map value, value_size=16 off=255 size=4"),
               std::string::npos);
+    // a 32-bit shift by 32 is unknown, whatever a core does with it (verifier_bounds.c)
+    expect_refused(with_value({mov64_imm(2, 32), mov64_imm(1, 1),
+                               raw(BPF_ALU | BPF_LSH | BPF_X, 1, 2, 0, 0),
+                               alu64_imm(BPF_AND, 1, 0xffff), alu64_reg(BPF_ADD, 0, 1),
+                               ldx(BPF_B, 0, 0, 0), exit_insn()}),
+                   -EACCES, 14, "R0 max value is outside of the allowed memory range", {m});
     // within the value at every offset: accepted
     EXPECT_EQ(load(with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 7),
                                alu64_reg(BPF_ADD, 0, 1), ldx(BPF_DW, 0, 0, 0), exit_insn()}),
@@ -1367,6 +1373,12 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPoi
          {arr},
          false},
         {"helper key", helper_key, {arr}, false},
+        {"oversized 32-bit shift",
+         with_value({mov64_imm(2, 32), mov64_imm(1, 1), raw(BPF_ALU | BPF_LSH | BPF_X, 1, 2, 0, 0),
+                     alu64_imm(BPF_AND, 1, 0xffff), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0),
+                     exit_insn()}),
+         {arr},
+         false},
         {"bounded offset",
          with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 7), alu64_reg(BPF_ADD, 0, 1),
                      ldx(BPF_DW, 0, 0, 0), exit_insn()}),
