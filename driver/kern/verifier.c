@@ -1874,6 +1874,131 @@ static int check_map_value_access(struct venv *env, int regno, const struct nics
     return 0;
 }
 
+/* Reading struct bpf_map through a map pointer (check_ptr_to_map_access + btf_struct_access),
+ * as the running kernel (6.18, x86-64) lays it out: the fields up to `id`. Scalars read as
+ * unknown numbers (the NIC gets the map's actual value, nicsim_bpf_map_field); pointer members
+ * would be PTR_TO_BTF_ID, which this verifier does not model. */
+struct map_member {
+    const char *name;
+    int off, size;
+    bool ptr;
+};
+static const struct map_member map_members[] = {
+    {"sha", 0, 32, false},        {"excl", 32, 4, false},        {"ops", 40, 8, true},
+    {"inner_map_meta", 48, 8, true}, {"security", 56, 8, true},   {"map_type", 64, 4, false},
+    {"key_size", 68, 4, false},   {"value_size", 72, 4, false}, {"max_entries", 76, 4, false},
+    {"map_extra", 80, 8, false},  {"map_flags", 88, 4, false},  {"id", 92, 4, false},
+};
+#define MAP_MEMBERS_END 96
+
+/* The BTF struct the kernel's map_btf_id names for a map type. */
+static const char *map_btf_struct(uint32_t map_type)
+{
+    switch (map_type) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+    case BPF_MAP_TYPE_CGROUP_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+        return "bpf_array";
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
+        return "bpf_htab";
+    case BPF_MAP_TYPE_LPM_TRIE:
+        return "lpm_trie";
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
+        return "bpf_dtab";
+    case BPF_MAP_TYPE_RINGBUF:
+        return "bpf_ringbuf_map";
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
+        return "bpf_queue_stack";
+    default:
+        return "bpf_map";
+    }
+}
+
+static int check_map_ptr_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
+                                int off, int size, int is_write, struct nicsim_reg_state *dst)
+{
+    const char *tname = map_btf_struct(reg->map_ptr ? reg->map_ptr->map_type : 0);
+    int o = reg->off + off;
+
+    if (o < 0) {
+        verbose(env, "R%d is %s invalid negative access: off=%d", regno, tname, o);
+        return -EACCES;
+    }
+    if (is_write) {
+        verbose(env, "only read from %s is supported", tname);
+        return -EACCES;
+    }
+    if (o + size > MAP_MEMBERS_END) {
+        verbose(env,
+                "reading struct %s at off %d size %d (beyond struct bpf_map's id) is not "
+                "supported by the nicsim verifier",
+                tname, o, size);
+        return -EOPNOTSUPP;
+    }
+    for (size_t i = 0; i < sizeof(map_members) / sizeof(map_members[0]); i++) {
+        const struct map_member *m = &map_members[i];
+
+        if (o < m->off || o >= m->off + m->size)
+            continue;
+        if (m->ptr && (o != m->off || size != m->size)) {
+            verbose(env, "cannot access ptr member %s with moff %d in struct bpf_map with off %d "
+                         "size %d",
+                    m->name, m->off, o, size);
+            return -EACCES;
+        }
+        if (m->ptr) {
+            verbose(env,
+                    "reading pointer member %s of struct bpf_map (a BTF pointer) is not "
+                    "supported by the nicsim verifier",
+                    m->name);
+            return -EOPNOTSUPP;
+        }
+        if (o + size > m->off + m->size) {
+            verbose(env,
+                    "access beyond the end of member %s (mend:%d) in struct bpf_map with off %d "
+                    "size %d",
+                    m->name, m->off + m->size, o, size);
+            return -EACCES;
+        }
+        if (dst)
+            mark_unknown(dst);
+        return 0;
+    }
+    verbose(env, "struct bpf_map doesn't have field at offset %d", o);
+    return -EINVAL;
+}
+
+int nicsim_bpf_map_field(const struct nicsim_bpf_map *map, int off, int size, uint64_t *val)
+{
+    uint8_t img[MAP_MEMBERS_END] = {0}; /* sha, excl, map_extra: 0 as a fresh kernel map has */
+    uint64_t v = 0;
+
+    if (!map || !val || off < 0 || size <= 0 || size > 8 || off + size > MAP_MEMBERS_END)
+        return -EINVAL;
+    for (size_t i = 0; i < sizeof(map_members) / sizeof(map_members[0]); i++)
+        if (map_members[i].ptr && off < map_members[i].off + map_members[i].size &&
+            off + size > map_members[i].off)
+            return -EINVAL;
+    memcpy(img + 64, &map->map_type, 4);
+    memcpy(img + 68, &map->key_size, 4);
+    memcpy(img + 72, &map->value_size, 4);
+    memcpy(img + 76, &map->max_entries, 4);
+    memcpy(img + 88, &map->map_flags, 4);
+    memcpy(img + 92, &map->id, 4);
+    memcpy(&v, img + off, (size_t)size); /* little-endian */
+    *val = v;
+    return 0;
+}
+
 /* check_packet_access + __check_mem_access: `off` (the instruction's plus the pointer's fixed
  * offset) + size must lie within the range learnt for the pointer from comparisons with data_end
  * (data for pkt_meta); the range already covers the variable offset, which must not be negative. */
@@ -1936,6 +2061,8 @@ static int check_mem_access(struct venv *env, int regno, int off, int size, int 
         if (!err && dst)
             mark_unknown(dst);
         return err;
+    case NICSIM_CONST_PTR_TO_MAP:
+        return check_map_ptr_access(env, regno, &reg, off, size, is_write, dst);
     default:
         verbose(env, "R%d invalid mem access '%s'", regno, nicsim_reg_type_str(reg.type));
         return -EACCES;

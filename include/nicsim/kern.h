@@ -235,6 +235,9 @@ static inline bool nicsim_bpf_map_is_offloaded(const struct nicsim_bpf_map *map)
 {
     return map->offloaded;
 }
+/* What a program reading `size` bytes at `off` of struct bpf_map through a map pointer gets (the
+ * verifier allows the scalar members up to `id`; docs/offload.md): 0 and *val, or -EINVAL. */
+int nicsim_bpf_map_field(const struct nicsim_bpf_map *map, int off, int size, uint64_t *val);
 
 /* bpf_prog_inc / bpf_prog_put, bpf_map_inc / bpf_map_put (the last put frees). */
 void nicsim_bpf_prog_inc(struct nicsim_bpf_prog *prog);
