@@ -2508,6 +2508,12 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
                 *dst = src;
             } else if (src.umax < half) {
                 *dst = src; /* the sign bit is known clear: nothing changes */
+            } else if (src.umin >= half && src.umax < 2 * half) {
+                /* the sign bit is known set: every value moves down by 2 * half */
+                mark_unknown(dst);
+                dst->smin = (int64_t)src.umin - (int64_t)(2 * half);
+                dst->smax = (int64_t)src.umax - (int64_t)(2 * half);
+                reg_bounds_sync(dst);
             } else {
                 mark_unknown_sext(dst, in->off / 8);
             }
