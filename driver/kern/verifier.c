@@ -1589,6 +1589,21 @@ static int stack_access_off(struct venv *env, int regno, const struct nicsim_reg
     return 0;
 }
 
+/* check_ptr_alignment for the stack, before its bounds: always strict (spill tracking relies on
+ * aligned accesses). */
+static int check_stack_alignment(struct venv *env, const struct nicsim_reg_state *ptr, int off,
+                                 int size)
+{
+    struct tnum t = tnum_add(tnum_of(ptr), tnum_const((uint64_t)(int64_t)(ptr->off + off)));
+    char tn[48];
+
+    if (size <= 1 || tnum_aligned(t, size))
+        return 0;
+    verbose(env, "misaligned stack access off %s+%d+%d size %d",
+            tnum_str(tnum_of(ptr), tn, sizeof(tn)), ptr->off, off, size);
+    return -EACCES;
+}
+
 static void stack_mark_write(struct frame *f, int o, int size, uint8_t type)
 {
     for (int b = o; b < o + size; b++) {
@@ -1641,13 +1656,11 @@ static int check_stack_write(struct venv *env, int regno, const struct nicsim_re
     struct frame *f;
     int o, err;
 
-    err = stack_access_off(env, regno, ptr, off, size, 1, " write to", &o);
+    err = check_stack_alignment(env, ptr, off, size);
+    if (!err)
+        err = stack_access_off(env, regno, ptr, off, size, 1, " write to", &o);
     if (err)
         return err;
-    if (o % size) {
-        verbose(env, "misaligned stack access off (0x0; 0x0)+%d+%d size %d", ptr->off, off, size);
-        return -EACCES;
-    }
     if (val) {
         v = *val; /* the frame holding it may move */
         val = &v;
@@ -1694,13 +1707,11 @@ static int check_stack_read(struct venv *env, int regno, const struct nicsim_reg
     int o, err, zero_cnt = 0, spill_cnt = 0, slot;
     bool spilled;
 
-    err = stack_access_off(env, regno, ptr, off, size, 0, " read from", &o);
+    err = check_stack_alignment(env, ptr, off, size);
+    if (!err)
+        err = stack_access_off(env, regno, ptr, off, size, 0, " read from", &o);
     if (err)
         return err;
-    if (o % size) {
-        verbose(env, "misaligned stack access off (0x0; 0x0)+%d+%d size %d", ptr->off, off, size);
-        return -EACCES;
-    }
     slot = (-o - 1) / 8; /* an aligned access stays within one slot */
     spilled = (uint32_t)(slot * 8 + 8) <= f->depth && f->stype[slot * 8 + 7] == STACK_SPILL;
     if (spilled) {
