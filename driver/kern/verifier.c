@@ -1772,12 +1772,20 @@ static int check_ctx_access(struct venv *env, int regno, const struct nicsim_reg
 {
     int ok;
 
-    if (reg->var_off) {
-        verbose(env, "variable ctx access var_off=(unknown) disallowed");
+    /* __check_ptr_off_reg, in its order */
+    if (reg->off < 0) {
+        verbose(env, "negative offset ctx ptr R%d off=%d disallowed", regno, reg->off);
         return -EACCES;
     }
     if (reg->off) {
         verbose(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno, reg->off);
+        return -EACCES;
+    }
+    if (reg->var_off) {
+        char tn[48];
+
+        verbose(env, "variable ctx access var_off=%s disallowed",
+                tnum_str(tnum_of(reg), tn, sizeof(tn)));
         return -EACCES;
     }
     ok = off >= 0 && off < 24 && size == 4 && off % size == 0;
@@ -3302,6 +3310,10 @@ static int check_func_arg(struct venv *env, int arg, const struct helper_proto *
     case ARG_PTR_TO_CTX:
         if (reg->type != NICSIM_PTR_TO_CTX) {
             verbose(env, "R%d type=%s expected=ctx", regno, nicsim_reg_type_str(reg->type));
+            return -EACCES;
+        }
+        if (reg->off < 0) {
+            verbose(env, "negative offset ctx ptr R%d off=%d disallowed", regno, reg->off);
             return -EACCES;
         }
         if (reg->off || reg->var_off) {
