@@ -1437,6 +1437,13 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPoi
     ld_map_idx(helper_key, 1, 0);
     helper_key.insert(helper_key.end(),
                       {call(BPF_FUNC_map_lookup_elem), mov64_imm(0, 0), exit_insn()});
+    // a helper memory argument (ARG_PTR_TO_MEM with its size) into the value at [0, 15]
+    Prog helper_mem = with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 15),
+                                  alu64_reg(BPF_ADD, 0, 1), mov64_reg(1, 0), mov64_imm(2, 4),
+                                  mov64_imm(3, 0), mov64_imm(4, 0), mov64_imm(5, 0),
+                                  call(BPF_FUNC_csum_diff), mov64_imm(0, 0), exit_insn()});
+    Prog helper_mem_ok = helper_mem;
+    helper_mem_ok[10] = alu64_imm(BPF_AND, 1, 7); // [0, 7] + 4 bytes fit 16
     struct Case {
         const char *name;
         Prog p;
@@ -1468,6 +1475,8 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPoi
          {arr},
          false},
         {"helper key", helper_key, {arr}, false},
+        {"helper memory", helper_mem, {arr}, false},
+        {"helper memory within", helper_mem_ok, {arr}, true},
         {"oversized 32-bit shift",
          with_value({mov64_imm(2, 32), mov64_imm(1, 1), raw(BPF_ALU | BPF_LSH | BPF_X, 1, 2, 0, 0),
                      alu64_imm(BPF_AND, 1, 0xffff), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0),
