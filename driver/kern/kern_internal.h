@@ -45,12 +45,13 @@ static inline uint8_t insn_src(uint8_t code)
 #define OP_CALL      (BPF_JMP | BPF_CALL)
 #define OP_EXIT      (BPF_JMP | BPF_EXIT)
 #define OP_JA        (BPF_JMP | BPF_JA)
+#define PSEUDO_CALL  1 /* BPF_PSEUDO_CALL */
+#define PSEUDO_KFUNC 2 /* BPF_PSEUDO_KFUNC_CALL */
+
 #ifndef BPF_JCOND
 #define BPF_JCOND 0xe0 /* may_goto: src BPF_MAY_GOTO (0) */
 #endif
 #define OP_MAY_GOTO (BPF_JMP | BPF_JCOND)
-#define PSEUDO_CALL  1 /* BPF_PSEUDO_CALL */
-#define PSEUDO_KFUNC 2 /* BPF_PSEUDO_KFUNC_CALL */
 
 static inline int insn_is_cond_jump(uint8_t code)
 {

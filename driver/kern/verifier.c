@@ -59,6 +59,8 @@
 #define MAX_STACK       NICSIM_MAX_BPF_STACK
 #define MAX_LOOP_STATES 64
 #define MAX_VAR_OFF     (1 << 29) /* BPF_MAX_VAR_OFF */
+
+/* may_goto loops: iterations walked exactly before the loop's changed scalars are widened */
 #define MAY_GOTO_EXACT_ITERATIONS 64
 /* Besides the kernel's limit on processed instructions, a limit on the work spent on states:
  * every copy (a branch, a checkpoint), comparison and hash of a state costs its frame slots
@@ -86,8 +88,8 @@ struct vstate {
     uint32_t branches;     /* unfinished paths through this state */
     uint32_t hit, miss;
     int insn_idx;
-    uint64_t hash;          /* checkpoints: state_hash() at insn_idx */
-    struct vstate *next_at; /* explored states at the same instruction */
+    uint64_t hash;           /* checkpoints: state_hash() at insn_idx */
+    struct vstate *next_at;  /* explored states at the same instruction */
     uint32_t may_goto_depth; /* may_goto fall-throughs taken on this path */
 };
 
@@ -396,6 +398,18 @@ struct bounds32 {
     int32_t smin, smax;
 };
 
+/* Narrow b to [lo, hi] (unsigned / signed). */
+static void b32_u(struct bounds32 *b, uint32_t lo, uint32_t hi)
+{
+    b->umin = lo > b->umin ? lo : b->umin;
+    b->umax = hi < b->umax ? hi : b->umax;
+}
+static void b32_s(struct bounds32 *b, int32_t lo, int32_t hi)
+{
+    b->smin = lo > b->smin ? lo : b->smin;
+    b->smax = hi < b->smax ? hi : b->smax;
+}
+
 static struct bounds32 reg_bounds32(const struct nicsim_reg_state *r)
 {
     struct tnum lo = tnum_cast(tnum_of(r), 4);
@@ -403,44 +417,32 @@ static struct bounds32 reg_bounds32(const struct nicsim_reg_state *r)
                          (int32_t)(uint32_t)(lo.v | (lo.m & 0x80000000u)),
                          (int32_t)(uint32_t)(lo.v | (lo.m & 0x7fffffffu))};
 
-#define B32_U(lo_, hi_)                                                                            \
-    do {                                                                                           \
-        b.umin = (uint32_t)(lo_) > b.umin ? (uint32_t)(lo_) : b.umin;                              \
-        b.umax = (uint32_t)(hi_) < b.umax ? (uint32_t)(hi_) : b.umax;                              \
-    } while (0)
-#define B32_S(lo_, hi_)                                                                            \
-    do {                                                                                           \
-        b.smin = (int32_t)(lo_) > b.smin ? (int32_t)(lo_) : b.smin;                                \
-        b.smax = (int32_t)(hi_) < b.smax ? (int32_t)(hi_) : b.smax;                                \
-    } while (0)
     if (r->has32) {
-        B32_U(r->u32_min, r->u32_max);
-        B32_S(r->s32_min, r->s32_max);
+        b32_u(&b, r->u32_min, r->u32_max);
+        b32_s(&b, r->s32_min, r->s32_max);
     }
     if ((r->umin >> 32) == (r->umax >> 32)) {
-        B32_U(r->umin, r->umax);
+        b32_u(&b, (uint32_t)r->umin, (uint32_t)r->umax);
         if ((int32_t)r->umin <= (int32_t)r->umax)
-            B32_S(r->umin, r->umax);
+            b32_s(&b, (int32_t)r->umin, (int32_t)r->umax);
     }
     if (((uint64_t)r->smin >> 32) == ((uint64_t)r->smax >> 32)) {
         if ((uint32_t)r->smin <= (uint32_t)r->smax)
-            B32_U(r->smin, r->smax);
+            b32_u(&b, (uint32_t)r->smin, (uint32_t)r->smax);
         if ((int32_t)r->smin <= (int32_t)r->smax)
-            B32_S(r->smin, r->smax);
+            b32_s(&b, (int32_t)r->smin, (int32_t)r->smax);
     }
     if ((int32_t)b.umin <= (int32_t)b.umax)
-        B32_S(b.umin, b.umax);
+        b32_s(&b, (int32_t)b.umin, (int32_t)b.umax);
     if ((uint32_t)b.smin <= (uint32_t)b.smax) {
-        B32_U(b.smin, b.smax);
+        b32_u(&b, (uint32_t)b.smin, (uint32_t)b.smax);
     } else if (b.umax < (uint32_t)b.smin) { /* as in reg_bounds_sync, on 32 bits */
         b.smin = (int32_t)b.umin;
-        b.umax = (uint32_t)b.smax < b.umax ? (uint32_t)b.smax : b.umax;
+        b32_u(&b, 0, (uint32_t)b.smax);
     } else if ((uint32_t)b.smax < b.umin) {
         b.smax = (int32_t)b.umax;
-        B32_U(b.smin, UINT32_MAX);
+        b32_u(&b, (uint32_t)b.smin, UINT32_MAX);
     }
-#undef B32_U
-#undef B32_S
     return b;
 }
 
@@ -924,8 +926,7 @@ static int is_state_visited(struct venv *env, int idx)
             in_progress++;
             /* may_goto: the loop came back to a state within one of an earlier iteration
              * (another depth): what follows is explored from there */
-            if (may_goto && sl->may_goto_depth != cur->may_goto_depth &&
-                same_callsites(sl, cur)) {
+            if (may_goto && sl->may_goto_depth != cur->may_goto_depth && same_callsites(sl, cur)) {
                 if (charge_state_work(env, slots))
                     return -E2BIG;
                 if (states_equal(env, sl, cur, idx, 0)) {
@@ -1830,16 +1831,15 @@ static int check_map_access_type(struct venv *env, const struct nicsim_bpf_map *
     }
     if (!is_write && (map->map_flags & BPF_F_WRONLY_PROG) &&
         !(map->map_flags & BPF_F_RDONLY_PROG)) {
-        verbose(env, "read from map forbidden, value_size=%u off=%ld size=%d", map->value_size,
-                off, size);
+        verbose(env, "read from map forbidden, value_size=%u off=%ld size=%d", map->value_size, off,
+                size);
         return -EACCES;
     }
     return 0;
 }
 
 /* __check_mem_access for a map value. */
-static int map_value_range_ok(struct venv *env, int off, int size, uint32_t value_size,
-                              int zero_ok)
+static int map_value_range_ok(struct venv *env, int off, int size, uint32_t value_size, int zero_ok)
 {
     bool size_ok = size > 0 || (size == 0 && zero_ok);
 
@@ -1903,10 +1903,10 @@ struct map_member {
     bool ptr;
 };
 static const struct map_member map_members[] = {
-    {"sha", 0, 32, false},        {"excl", 32, 4, false},        {"ops", 40, 8, true},
-    {"inner_map_meta", 48, 8, true}, {"security", 56, 8, true},   {"map_type", 64, 4, false},
-    {"key_size", 68, 4, false},   {"value_size", 72, 4, false}, {"max_entries", 76, 4, false},
-    {"map_extra", 80, 8, false},  {"map_flags", 88, 4, false},  {"id", 92, 4, false},
+    {"sha", 0, 32, false},           {"excl", 32, 4, false},       {"ops", 40, 8, true},
+    {"inner_map_meta", 48, 8, true}, {"security", 56, 8, true},    {"map_type", 64, 4, false},
+    {"key_size", 68, 4, false},      {"value_size", 72, 4, false}, {"max_entries", 76, 4, false},
+    {"map_extra", 80, 8, false},     {"map_flags", 88, 4, false},  {"id", 92, 4, false},
 };
 #define MAP_MEMBERS_END 96
 
@@ -1969,8 +1969,9 @@ static int check_map_ptr_access(struct venv *env, int regno, const struct nicsim
         if (o < m->off || o >= m->off + m->size)
             continue;
         if (m->ptr && (o != m->off || size != m->size)) {
-            verbose(env, "cannot access ptr member %s with moff %d in struct bpf_map with off %d "
-                         "size %d",
+            verbose(env,
+                    "cannot access ptr member %s with moff %d in struct bpf_map with off %d "
+                    "size %d",
                     m->name, m->off, o, size);
             return -EACCES;
         }
@@ -2899,8 +2900,8 @@ static void mark_ptr_or_null(struct vstate *st, uint32_t id, int is_null)
         for (uint32_t s = 0; s < fr->depth / 8; s++) {
             struct nicsim_reg_state *reg = &fr->spill[s];
 
-            if (fr->stype[s * 8 + 7] != STACK_SPILL || reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL ||
-                reg->id != id)
+            if (fr->stype[s * 8 + 7] != STACK_SPILL ||
+                reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL || reg->id != id)
                 continue;
             if (is_null) {
                 mark_known(reg, 0);

@@ -165,8 +165,8 @@ static int drv_bpf_insn_hook(struct nicsim_verifier_env *env, int idx, int prev_
             return -EOPNOTSUPP;
         }
         m->flags |= META_MAP_FIELD;
-        m->map_field = (struct nicsim_insn){.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = in->dst,
-                                            .imm = (int32_t)v};
+        m->map_field = (struct nicsim_insn){
+            .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = in->dst, .imm = (int32_t)v};
         return 0;
     }
     if (cls == BPF_ST || cls == BPF_STX) {

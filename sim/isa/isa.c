@@ -539,7 +539,8 @@ static int decode_jmp(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
             return unknown(raw, err);
         op = NICSIM_OP_MAY_GOTO;
         if (raw->src != 0)
-            return isa_fail(err, -1, "may_goto (opcode 0x%02x) has unknown source subtype src == %u",
+            return isa_fail(err, -1,
+                            "may_goto (opcode 0x%02x) has unknown source subtype src == %u",
                             raw->code, (unsigned)raw->src);
         if ((rc = zero_dst(op, raw, err)) || (rc = zero_imm(op, raw, err)))
             return rc;

@@ -377,7 +377,7 @@ static const struct seed seeds[] = {
     SEED("loop", 0x20, s_loop, 1),      SEED("tail", 0x08, s_tail, 1),
     SEED("redirect", 0, s_redirect, 1), SEED("subprog", 0x01, s_subprog, 1),
     SEED("global", 0, s_global, 1),     SEED("adjust", 0x02, s_adjust, 1),
-    SEED("stack", 0x11, s_stack, 1),     SEED("may_goto", 0, s_may_goto, 1),
+    SEED("stack", 0x11, s_stack, 1),    SEED("may_goto", 0, s_may_goto, 1),
 };
 
 int main(int argc, char **argv)

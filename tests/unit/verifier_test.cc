@@ -310,9 +310,7 @@ TEST_F(VerifierTest, RefusesProgramWhoseStatesCostTooMuch)
 Prog layered_calls(int width, int stack_bytes)
 {
     const int layers = 7, n = layers * width, main_len = 2 * n + 2;
-    auto sub_len = [&](int layer) {
-        return 1 + (layer < layers - 1 ? 1 + 2 * width : 0) + 2;
-    };
+    auto sub_len = [&](int layer) { return 1 + (layer < layers - 1 ? 1 + 2 * width : 0) + 2; };
     std::vector<int> start(n);
     for (int i = 0, at = main_len; i < n; i++) {
         start[i] = at;
@@ -548,9 +546,9 @@ const Insn kDeadFp = mov64_imm(10, 0);          // frame pointer is read only
 struct PrecisionCase {
     const char *name;
     Prog p;
-    int dead_insn; // the instruction only a less precise verifier walks
-    const char *msg;  // what it then says there
-    bool dead;        // the kernel proves it dead (else: the variant where it is live)
+    int dead_insn;   // the instruction only a less precise verifier walks
+    const char *msg; // what it then says there
+    bool dead;       // the kernel proves it dead (else: the variant where it is live)
 };
 
 std::vector<PrecisionCase> precision_cases()
@@ -559,82 +557,107 @@ std::vector<PrecisionCase> precision_cases()
         // r0 = a value of one random bit; spilled and filled with `size`; r1 == 0 decides r0
         return Prog{kRand,
                     fits ? mask : raw(BPF_ALU | BPF_AND | BPF_K, 0, 0, 0, (int32_t)0x80000000),
-                    stx(size, 10, 0, -8), ldx(size, 1, 10, -8), mov64_imm(2, 0),
-                    jmp_reg(BPF_JNE, 1, 2, 2), jmp_reg(BPF_JEQ, 0, 2, 1), ldx(BPF_DW, 0, 9, 0),
-                    mov64_imm(0, 0), exit_insn()};
+                    stx(size, 10, 0, -8),
+                    ldx(size, 1, 10, -8),
+                    mov64_imm(2, 0),
+                    jmp_reg(BPF_JNE, 1, 2, 2),
+                    jmp_reg(BPF_JEQ, 0, 2, 1),
+                    ldx(BPF_DW, 0, 9, 0),
+                    mov64_imm(0, 0),
+                    exit_insn()};
     };
     return {
         // u32 range [4, U32_MAX] after `if w0 < 4`: w0 == 3 never holds (== 4 may)
-        {"jmp32 range", {call(BPF_FUNC_ktime_get_ns), jmp32_imm(BPF_JLT, 0, 4, 2), mov32_imm(2, 3),
-                         jmp32_reg(BPF_JEQ, 0, 2, 2), mov64_imm(0, 0), exit_insn(), kDeadUse,
-                         exit_insn()},
-         6, "R1 !read_ok", true},
-        {"jmp32 range, live", {call(BPF_FUNC_ktime_get_ns), jmp32_imm(BPF_JLT, 0, 4, 2),
-                               mov32_imm(2, 4), jmp32_reg(BPF_JEQ, 0, 2, 2), mov64_imm(0, 0),
-                               exit_insn(), kDeadUse, exit_insn()},
-         6, "R1 !read_ok", false},
+        {"jmp32 range",
+         {call(BPF_FUNC_ktime_get_ns), jmp32_imm(BPF_JLT, 0, 4, 2), mov32_imm(2, 3),
+          jmp32_reg(BPF_JEQ, 0, 2, 2), mov64_imm(0, 0), exit_insn(), kDeadUse, exit_insn()},
+         6,
+         "R1 !read_ok",
+         true},
+        {"jmp32 range, live",
+         {call(BPF_FUNC_ktime_get_ns), jmp32_imm(BPF_JLT, 0, 4, 2), mov32_imm(2, 4),
+          jmp32_reg(BPF_JEQ, 0, 2, 2), mov64_imm(0, 0), exit_insn(), kDeadUse, exit_insn()},
+         6,
+         "R1 !read_ok",
+         false},
         // the low half known to be 0 while the upper one is unknown
-        {"known low half", {kRand, alu64_imm(BPF_LSH, 0, 32), alu64_imm(BPF_ADD, 0, 1),
-                            alu64_imm(BPF_AND, 0, (int32_t)0xFFFF1234), jmp32_imm(BPF_JLT, 0, 1, 1),
-                            kDeadUse, mov64_imm(0, 0), exit_insn()},
-         5, "R1 !read_ok", true},
-        {"known low half, live", {kRand, alu64_imm(BPF_LSH, 0, 32), alu64_imm(BPF_ADD, 0, 1),
-                                  alu64_imm(BPF_AND, 0, (int32_t)0xFFFF1235),
-                                  jmp32_imm(BPF_JLT, 0, 1, 1), kDeadUse, mov64_imm(0, 0),
-                                  exit_insn()},
-         5, "R1 !read_ok", false},
+        {"known low half",
+         {kRand, alu64_imm(BPF_LSH, 0, 32), alu64_imm(BPF_ADD, 0, 1),
+          alu64_imm(BPF_AND, 0, (int32_t)0xFFFF1234), jmp32_imm(BPF_JLT, 0, 1, 1), kDeadUse,
+          mov64_imm(0, 0), exit_insn()},
+         5,
+         "R1 !read_ok",
+         true},
+        {"known low half, live",
+         {kRand, alu64_imm(BPF_LSH, 0, 32), alu64_imm(BPF_ADD, 0, 1),
+          alu64_imm(BPF_AND, 0, (int32_t)0xFFFF1235), jmp32_imm(BPF_JLT, 0, 1, 1), kDeadUse,
+          mov64_imm(0, 0), exit_insn()},
+         5,
+         "R1 !read_ok",
+         false},
         // u32 [0, S32_MIN + 3] and s32 [-3, 5] make [0, 5]
-        {"32-bit signed and unsigned", {kRand, alu32_imm(BPF_AND, 0, -1),
-                                        jmp32_imm(BPF_JGT, 0, (int32_t)0x80000003, 4),
-                                        jmp32_imm(BPF_JSLT, 0, -3, 3), jmp32_imm(BPF_JSGT, 0, 5, 2),
-                                        jmp32_imm(BPF_JLE, 0, 5, 1), kDeadFp, exit_insn()},
-         6, "frame pointer is read only", true},
-        {"32-bit signed and unsigned, live", {kRand, alu32_imm(BPF_AND, 0, -1),
-                                              jmp32_imm(BPF_JGT, 0, (int32_t)0x80000003, 4),
-                                              jmp32_imm(BPF_JSLT, 0, -3, 3),
-                                              jmp32_imm(BPF_JSGT, 0, 5, 2),
-                                              jmp32_imm(BPF_JLE, 0, 4, 1), kDeadFp, exit_insn()},
-         6, "frame pointer is read only", false},
+        {"32-bit signed and unsigned",
+         {kRand, alu32_imm(BPF_AND, 0, -1), jmp32_imm(BPF_JGT, 0, (int32_t)0x80000003, 4),
+          jmp32_imm(BPF_JSLT, 0, -3, 3), jmp32_imm(BPF_JSGT, 0, 5, 2), jmp32_imm(BPF_JLE, 0, 5, 1),
+          kDeadFp, exit_insn()},
+         6,
+         "frame pointer is read only",
+         true},
+        {"32-bit signed and unsigned, live",
+         {kRand, alu32_imm(BPF_AND, 0, -1), jmp32_imm(BPF_JGT, 0, (int32_t)0x80000003, 4),
+          jmp32_imm(BPF_JSLT, 0, -3, 3), jmp32_imm(BPF_JSGT, 0, 5, 2), jmp32_imm(BPF_JLE, 0, 4, 1),
+          kDeadFp, exit_insn()},
+         6,
+         "frame pointer is read only",
+         false},
         // s64 [-128, 127], u64 [128, 2^64 - 256]: nothing left
-        {"64-bit signed and unsigned", {kRand, movsx64_reg(0, 0, 8), mov64_imm(1, -256),
-                                        jmp_reg(BPF_JGT, 0, 1, 2), jmp_imm(BPF_JLT, 0, 128, 1),
-                                        kDeadFp, mov64_imm(0, 0), exit_insn()},
-         5, "frame pointer is read only", true},
-        {"64-bit signed and unsigned, live", {kRand, movsx64_reg(0, 0, 8), mov64_imm(1, -128),
-                                              jmp_reg(BPF_JGT, 0, 1, 2),
-                                              jmp_imm(BPF_JLT, 0, 128, 1), kDeadFp,
-                                              mov64_imm(0, 0), exit_insn()},
-         5, "frame pointer is read only", false},
+        {"64-bit signed and unsigned",
+         {kRand, movsx64_reg(0, 0, 8), mov64_imm(1, -256), jmp_reg(BPF_JGT, 0, 1, 2),
+          jmp_imm(BPF_JLT, 0, 128, 1), kDeadFp, mov64_imm(0, 0), exit_insn()},
+         5,
+         "frame pointer is read only",
+         true},
+        {"64-bit signed and unsigned, live",
+         {kRand, movsx64_reg(0, 0, 8), mov64_imm(1, -128), jmp_reg(BPF_JGT, 0, 1, 2),
+          jmp_imm(BPF_JLT, 0, 128, 1), kDeadFp, mov64_imm(0, 0), exit_insn()},
+         5,
+         "frame pointer is read only",
+         false},
         // w7 = (s8)w3 of [0x80, 0x8f]: [-128, -113]
-        {"movsx of a negative byte", {kRand, mov64_reg(3, 0), alu64_imm(BPF_AND, 3, 0xf),
-                                      alu64_imm(BPF_OR, 3, 0x80),
-                                      raw(BPF_ALU | BPF_MOV | BPF_X, 7, 3, 8, 0),
-                                      jmp32_imm(BPF_JSGE, 7, -5, 2), mov32_imm(0, 0), exit_insn(),
-                                      kDeadFp, exit_insn()},
-         8, "frame pointer is read only", true},
-        {"movsx of a negative byte, live", {kRand, mov64_reg(3, 0), alu64_imm(BPF_AND, 3, 0xf),
-                                            alu64_imm(BPF_OR, 3, 0xf0),
-                                            raw(BPF_ALU | BPF_MOV | BPF_X, 7, 3, 8, 0),
-                                            jmp32_imm(BPF_JSGE, 7, -5, 2), mov32_imm(0, 0),
-                                            exit_insn(), kDeadFp, exit_insn()},
-         8, "frame pointer is read only", false},
+        {"movsx of a negative byte",
+         {kRand, mov64_reg(3, 0), alu64_imm(BPF_AND, 3, 0xf), alu64_imm(BPF_OR, 3, 0x80),
+          raw(BPF_ALU | BPF_MOV | BPF_X, 7, 3, 8, 0), jmp32_imm(BPF_JSGE, 7, -5, 2),
+          mov32_imm(0, 0), exit_insn(), kDeadFp, exit_insn()},
+         8,
+         "frame pointer is read only",
+         true},
+        {"movsx of a negative byte, live",
+         {kRand, mov64_reg(3, 0), alu64_imm(BPF_AND, 3, 0xf), alu64_imm(BPF_OR, 3, 0xf0),
+          raw(BPF_ALU | BPF_MOV | BPF_X, 7, 3, 8, 0), jmp32_imm(BPF_JSGE, 7, -5, 2),
+          mov32_imm(0, 0), exit_insn(), kDeadFp, exit_insn()},
+         8,
+         "frame pointer is read only",
+         false},
         // a 32-bit subtraction from a value whose upper half is known
-        {"alu32 of a 64-bit range", {kRand, alu64_imm(BPF_AND, 0, 255), mov64_imm(2, 1),
-                                     alu64_imm(BPF_LSH, 2, 36), alu64_reg(BPF_ADD, 0, 2),
-                                     alu64_imm(BPF_ADD, 0, 0x7fffffff),
-                                     alu32_imm(BPF_SUB, 0, 0x7fffffff), jmp_imm(BPF_JLE, 0, 255, 1),
-                                     kDeadUse, mov64_imm(0, 0), exit_insn()},
-         8, "R1 !read_ok", true},
-        {"alu32 of a 64-bit range, live", {kRand, alu64_imm(BPF_AND, 0, 255), mov64_imm(2, 1),
-                                           alu64_imm(BPF_LSH, 2, 36), alu64_reg(BPF_ADD, 0, 2),
-                                           alu64_imm(BPF_ADD, 0, 0x7fffffff),
-                                           alu32_imm(BPF_SUB, 0, 0x7fffffff),
-                                           jmp_imm(BPF_JLE, 0, 254, 1), kDeadUse, mov64_imm(0, 0),
-                                           exit_insn()},
-         8, "R1 !read_ok", false},
+        {"alu32 of a 64-bit range",
+         {kRand, alu64_imm(BPF_AND, 0, 255), mov64_imm(2, 1), alu64_imm(BPF_LSH, 2, 36),
+          alu64_reg(BPF_ADD, 0, 2), alu64_imm(BPF_ADD, 0, 0x7fffffff),
+          alu32_imm(BPF_SUB, 0, 0x7fffffff), jmp_imm(BPF_JLE, 0, 255, 1), kDeadUse, mov64_imm(0, 0),
+          exit_insn()},
+         8,
+         "R1 !read_ok",
+         true},
+        {"alu32 of a 64-bit range, live",
+         {kRand, alu64_imm(BPF_AND, 0, 255), mov64_imm(2, 1), alu64_imm(BPF_LSH, 2, 36),
+          alu64_reg(BPF_ADD, 0, 2), alu64_imm(BPF_ADD, 0, 0x7fffffff),
+          alu32_imm(BPF_SUB, 0, 0x7fffffff), jmp_imm(BPF_JLE, 0, 254, 1), kDeadUse, mov64_imm(0, 0),
+          exit_insn()},
+         8,
+         "R1 !read_ok",
+         false},
         // spills and fills of every size keep the link with the register when the value fits
-        {"8-bit spill link", spill_link(BPF_B, alu64_imm(BPF_AND, 0, 0x80), true), 7,
-         "R9 !read_ok", true},
+        {"8-bit spill link", spill_link(BPF_B, alu64_imm(BPF_AND, 0, 0x80), true), 7, "R9 !read_ok",
+         true},
         {"16-bit spill link", spill_link(BPF_H, alu64_imm(BPF_AND, 0, 0x8000), true), 7,
          "R9 !read_ok", true},
         {"32-bit spill link", spill_link(BPF_W, alu32_imm(BPF_AND, 0, (int32_t)0x80000000), true),
@@ -644,29 +667,41 @@ std::vector<PrecisionCase> precision_cases()
         {"16-bit spill of a 32-bit value: no link", spill_link(BPF_H, Insn{}, false), 7,
          "R9 !read_ok", false},
         // an unbounded value spilled, checked in the register, filled: the fill learnt too
-        {"spill then check", {kRand, stx(BPF_DW, 10, 0, -8), jmp_imm(BPF_JGT, 0, 16, 3),
-                              ldx(BPF_DW, 0, 10, -8), jmp_imm(BPF_JLE, 0, 16, 1),
-                              ldx(BPF_DW, 0, 9, 0), mov64_imm(0, 0), exit_insn()},
-         5, "R9 !read_ok", true},
-        {"spill then change then check", {kRand, stx(BPF_DW, 10, 0, -8), alu64_imm(BPF_ADD, 0, 1),
-                                          jmp_imm(BPF_JGT, 0, 16, 3), ldx(BPF_DW, 0, 10, -8),
-                                          jmp_imm(BPF_JLE, 0, 16, 1), ldx(BPF_DW, 0, 9, 0),
-                                          mov64_imm(0, 0), exit_insn()},
-         6, "R9 !read_ok", false},
+        {"spill then check",
+         {kRand, stx(BPF_DW, 10, 0, -8), jmp_imm(BPF_JGT, 0, 16, 3), ldx(BPF_DW, 0, 10, -8),
+          jmp_imm(BPF_JLE, 0, 16, 1), ldx(BPF_DW, 0, 9, 0), mov64_imm(0, 0), exit_insn()},
+         5,
+         "R9 !read_ok",
+         true},
+        {"spill then change then check",
+         {kRand, stx(BPF_DW, 10, 0, -8), alu64_imm(BPF_ADD, 0, 1), jmp_imm(BPF_JGT, 0, 16, 3),
+          ldx(BPF_DW, 0, 10, -8), jmp_imm(BPF_JLE, 0, 16, 1), ldx(BPF_DW, 0, 9, 0), mov64_imm(0, 0),
+          exit_insn()},
+         6,
+         "R9 !read_ok",
+         false},
         // a 32-bit fill of a 64-bit spill whose upper half is unknown and low half zero
-        {"32-bit fill of a 64-bit spill", {kRand, alu64_imm(BPF_LSH, 0, 32), stx(BPF_DW, 10, 0, -8),
-                                           ldx(BPF_W, 0, 10, -8), jmp_imm(BPF_JEQ, 0, 0, 1),
-                                           ldx(BPF_DW, 0, 9, 0), exit_insn()},
-         5, "R9 !read_ok", true},
+        {"32-bit fill of a 64-bit spill",
+         {kRand, alu64_imm(BPF_LSH, 0, 32), stx(BPF_DW, 10, 0, -8), ldx(BPF_W, 0, 10, -8),
+          jmp_imm(BPF_JEQ, 0, 0, 1), ldx(BPF_DW, 0, 9, 0), exit_insn()},
+         5,
+         "R9 !read_ok",
+         true},
         // w3 = w2 of a value below 2^32 is a copy: w2 < 9 teaches r3 < 9
-        {"mov32 link", {call(BPF_FUNC_ktime_get_ns), stx(BPF_DW, 10, 0, -8), ldx(BPF_W, 2, 10, -8),
-                        mov32_reg(3, 2), jmp32_imm(BPF_JLT, 2, 9, 1), exit_insn(),
-                        jmp_imm(BPF_JLT, 3, 9, 1), kDeadUse, exit_insn()},
-         7, "R1 !read_ok", true},
-        {"mov32 link, live", {call(BPF_FUNC_ktime_get_ns), stx(BPF_DW, 10, 0, -8),
-                              ldx(BPF_W, 2, 10, -8), mov32_reg(3, 2), jmp32_imm(BPF_JLT, 2, 9, 1),
-                              exit_insn(), jmp_imm(BPF_JLT, 3, 8, 1), kDeadUse, exit_insn()},
-         7, "R1 !read_ok", false},
+        {"mov32 link",
+         {call(BPF_FUNC_ktime_get_ns), stx(BPF_DW, 10, 0, -8), ldx(BPF_W, 2, 10, -8),
+          mov32_reg(3, 2), jmp32_imm(BPF_JLT, 2, 9, 1), exit_insn(), jmp_imm(BPF_JLT, 3, 9, 1),
+          kDeadUse, exit_insn()},
+         7,
+         "R1 !read_ok",
+         true},
+        {"mov32 link, live",
+         {call(BPF_FUNC_ktime_get_ns), stx(BPF_DW, 10, 0, -8), ldx(BPF_W, 2, 10, -8),
+          mov32_reg(3, 2), jmp32_imm(BPF_JLT, 2, 9, 1), exit_insn(), jmp_imm(BPF_JLT, 3, 8, 1),
+          kDeadUse, exit_insn()},
+         7,
+         "R1 !read_ok",
+         false},
     };
 }
 
@@ -689,8 +724,8 @@ TEST_F(VerifierTest, RefusesMapValueAccessAtVariableOffsetOutsideTheValue)
     // a u32 from the value as offset: umax 2^32-1
     expect_refused(with_value({ldx(BPF_W, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0),
                                exit_insn()}),
-                   -EACCES, 11, "R0 unbounded memory access, make sure to bounds check any such access",
-                   {m});
+                   -EACCES, 11,
+                   "R0 unbounded memory access, make sure to bounds check any such access", {m});
     // a u8 minus 4: [-4, 251]
     expect_refused(with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_SUB, 1, 4),
                                alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0), exit_insn()}),
@@ -705,20 +740,20 @@ TEST_F(VerifierTest, RefusesMapValueAccessAtVariableOffsetOutsideTheValue)
     EXPECT_NE(last->logs().find("invalid access to map value, value_size=16 off=255 size=1"),
               std::string::npos);
     // stores and atomics too
-    expect_refused(with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 15),
-                               alu64_reg(BPF_ADD, 0, 1), st(BPF_W, 0, 0, 1), mov64_imm(0, 0),
-                               exit_insn()}),
-                   -EACCES, 12, "R0 max value is outside of the allowed memory range", {m});
-    expect_refused(with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 8),
-                               alu64_reg(BPF_ADD, 0, 1), mov64_imm(1, 1),
-                               raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 8, BPF_ADD),
-                               mov64_imm(0, 0), exit_insn()}),
-                   -EACCES, 13, "R0 max value is outside of the allowed memory range", {m});
+    expect_refused(
+        with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 15), alu64_reg(BPF_ADD, 0, 1),
+                    st(BPF_W, 0, 0, 1), mov64_imm(0, 0), exit_insn()}),
+        -EACCES, 12, "R0 max value is outside of the allowed memory range", {m});
+    expect_refused(
+        with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 8), alu64_reg(BPF_ADD, 0, 1),
+                    mov64_imm(1, 1), raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 8, BPF_ADD),
+                    mov64_imm(0, 0), exit_insn()}),
+        -EACCES, 13, "R0 max value is outside of the allowed memory range", {m});
     // after a spill and fill of the pointer
-    expect_refused(with_value({ldx(BPF_B, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1),
-                               stx(BPF_DW, 10, 0, -16), ldx(BPF_DW, 3, 10, -16),
-                               ldx(BPF_B, 0, 3, 0), exit_insn()}),
-                   -EACCES, 13, "R3 max value is outside of the allowed memory range", {m});
+    expect_refused(
+        with_value({ldx(BPF_B, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), stx(BPF_DW, 10, 0, -16),
+                    ldx(BPF_DW, 3, 10, -16), ldx(BPF_B, 0, 3, 0), exit_insn()}),
+        -EACCES, 13, "R3 max value is outside of the allowed memory range", {m});
     // a helper's memory argument: the key of a lookup read from the value at [0, 255]
     Prog h = with_value({ldx(BPF_B, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), mov64_reg(2, 0)});
     ld_map_idx(h, 1, 0);
@@ -729,11 +764,11 @@ TEST_F(VerifierTest, RefusesMapValueAccessAtVariableOffsetOutsideTheValue)
     EXPECT_NE(last->logs().find("invalid access to map value, value_size=16 off=255 size=4"),
               std::string::npos);
     // a 32-bit shift by 32 is unknown, whatever a core does with it (verifier_bounds.c)
-    expect_refused(with_value({mov64_imm(2, 32), mov64_imm(1, 1),
-                               raw(BPF_ALU | BPF_LSH | BPF_X, 1, 2, 0, 0),
-                               alu64_imm(BPF_AND, 1, 0xffff), alu64_reg(BPF_ADD, 0, 1),
-                               ldx(BPF_B, 0, 0, 0), exit_insn()}),
-                   -EACCES, 14, "R0 max value is outside of the allowed memory range", {m});
+    expect_refused(
+        with_value({mov64_imm(2, 32), mov64_imm(1, 1), raw(BPF_ALU | BPF_LSH | BPF_X, 1, 2, 0, 0),
+                    alu64_imm(BPF_AND, 1, 0xffff), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0),
+                    exit_insn()}),
+        -EACCES, 14, "R0 max value is outside of the allowed memory range", {m});
     // within the value at every offset: accepted
     EXPECT_EQ(load(with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 7),
                                alu64_reg(BPF_ADD, 0, 1), ldx(BPF_DW, 0, 0, 0), exit_insn()}),
@@ -747,25 +782,27 @@ TEST_F(VerifierTest, RefusesMapValueAccessAtVariableOffsetOutsideTheValue)
 TEST_F(VerifierTest, RefusesMisalignedAtomicAndForbiddenMapAccess)
 {
     int m = host_map(BPF_MAP_TYPE_ARRAY, 16);
-    expect_refused(with_value({mov64_imm(1, 1), raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 3, BPF_ADD),
-                               mov64_imm(0, 0), exit_insn()}),
-                   -EACCES, 10, "misaligned value access off 0+0+3 size 8", {m});
-    expect_refused(with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 4),
-                               alu64_reg(BPF_ADD, 0, 1), mov64_imm(1, 1),
-                               raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD),
-                               mov64_imm(0, 0), exit_insn()}),
-                   -EACCES, 13, "misaligned value access off (0x0; 0x4)+0+0 size 8", {m});
+    expect_refused(
+        with_value({mov64_imm(1, 1), raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 3, BPF_ADD),
+                    mov64_imm(0, 0), exit_insn()}),
+        -EACCES, 10, "misaligned value access off 0+0+3 size 8", {m});
+    expect_refused(
+        with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 4), alu64_reg(BPF_ADD, 0, 1),
+                    mov64_imm(1, 1), raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD),
+                    mov64_imm(0, 0), exit_insn()}),
+        -EACCES, 13, "misaligned value access off (0x0; 0x4)+0+0 size 8", {m});
     // the same offsets are fine for plain loads and stores, and aligned atomics are fine
     EXPECT_EQ(load(with_value({ldx(BPF_DW, 1, 0, 3), st(BPF_DW, 0, 3, 1), mov64_imm(1, 1),
-                               raw(BPF_STX | BPF_ATOMIC | BPF_W, 0, 1, 4, BPF_ADD),
-                               mov64_imm(0, 0), exit_insn()}),
+                               raw(BPF_STX | BPF_ATOMIC | BPF_W, 0, 1, 4, BPF_ADD), mov64_imm(0, 0),
+                               exit_insn()}),
                    {m}),
               0)
         << last->logs();
 
     auto wo = map_attr(BPF_MAP_TYPE_ARRAY, 4, 16, 4, 0, "wo", BPF_F_WRONLY_PROG);
     auto ro = map_attr(BPF_MAP_TYPE_ARRAY, 4, 16, 4, 0, "ro", BPF_F_RDONLY_PROG);
-    int wofd = nicsim_kern_map_create(k, &wo, nullptr), rofd = nicsim_kern_map_create(k, &ro, nullptr);
+    int wofd = nicsim_kern_map_create(k, &wo, nullptr),
+        rofd = nicsim_kern_map_create(k, &ro, nullptr);
     ASSERT_GE(wofd, 0);
     ASSERT_GE(rofd, 0);
     expect_refused(with_value({ldx(BPF_DW, 1, 0, 8), mov64_imm(0, 0), exit_insn()}), -EACCES, 9,
@@ -775,9 +812,10 @@ TEST_F(VerifierTest, RefusesMisalignedAtomicAndForbiddenMapAccess)
     expect_refused(with_value({st(BPF_DW, 0, 8, 1), mov64_imm(0, 0), exit_insn()}), -EACCES, 9,
                    "write into map forbidden, value_size=16 off=8 size=8", {rofd});
     // an atomic both reads and writes
-    expect_refused(with_value({mov64_imm(1, 1), raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD),
-                               mov64_imm(0, 0), exit_insn()}),
-                   -EACCES, 10, "read from map forbidden, value_size=16 off=0 size=8", {wofd});
+    expect_refused(
+        with_value({mov64_imm(1, 1), raw(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD),
+                    mov64_imm(0, 0), exit_insn()}),
+        -EACCES, 10, "read from map forbidden, value_size=16 off=0 size=8", {wofd});
     // a helper reading the value (here as a key)
     Prog h = with_value({mov64_reg(2, 0)});
     ld_map_idx(h, 1, 0);
@@ -786,8 +824,8 @@ TEST_F(VerifierTest, RefusesMisalignedAtomicAndForbiddenMapAccess)
     h.push_back(exit_insn());
     expect_refused(h, -EACCES, 12, "read from map forbidden, value_size=16 off=0 size=4", {wofd});
     // both flags at once: the kernel refuses the map
-    auto both = map_attr(BPF_MAP_TYPE_ARRAY, 4, 16, 4, 0, "both",
-                         BPF_F_WRONLY_PROG | BPF_F_RDONLY_PROG);
+    auto both =
+        map_attr(BPF_MAP_TYPE_ARRAY, 4, 16, 4, 0, "both", BPF_F_WRONLY_PROG | BPF_F_RDONLY_PROG);
     EXPECT_EQ(nicsim_kern_map_create(k, &both, nullptr), -EINVAL);
 }
 
@@ -796,9 +834,9 @@ TEST_F(VerifierTest, PointerArithmeticFollowsTheKernelsRules)
 {
     expect_refused({mov64_reg(1, 10), alu64_imm(BPF_SUB, 1, 8), mov64_imm(0, 0), exit_insn()},
                    -EACCES, 1, "R1 subtraction from stack pointer prohibited");
-    expect_refused({mov64_reg(1, 10), mov64_imm(2, 8), alu64_reg(BPF_SUB, 1, 2), mov64_imm(0, 0),
-                    exit_insn()},
-                   -EACCES, 2, "R1 subtraction from stack pointer prohibited");
+    expect_refused(
+        {mov64_reg(1, 10), mov64_imm(2, 8), alu64_reg(BPF_SUB, 1, 2), mov64_imm(0, 0), exit_insn()},
+        -EACCES, 2, "R1 subtraction from stack pointer prohibited");
     expect_refused({mov64_reg(1, 10), alu32_imm(BPF_ADD, 1, 8), mov64_imm(0, 0), exit_insn()},
                    -EACCES, 1, "R1 32-bit pointer arithmetic prohibited");
     // a 32-bit subtraction makes a number of a pointer (allow_ptr_leaks): no longer a pointer
@@ -828,14 +866,13 @@ TEST_F(VerifierTest, RefusesRecursiveCalls)
     expect_refused({call_local(1), exit_insn(), call_local(-1), mov64_imm(0, 0), exit_insn()},
                    -E2BIG, 2, "the call stack of 9 frames is too deep");
     // r1 = 1; sub(r1): if r1 == 0 return; sub(0)
-    Prog bounded = {mov64_imm(1, 1), call_local(2), mov64_imm(0, 0), exit_insn(),
-                    jmp_imm(BPF_JEQ, 1, 0, 2), mov64_imm(1, 0), call_local(-3), exit_insn()};
+    Prog bounded = {mov64_imm(1, 1),           call_local(2),   mov64_imm(0, 0), exit_insn(),
+                    jmp_imm(BPF_JEQ, 1, 0, 2), mov64_imm(1, 0), call_local(-3),  exit_insn()};
     expect_refused(bounded, -E2BIG, -1, "the call stack of 8 frames is too deep !");
     // through another subprogram
-    Prog mutual = {mov64_imm(1, 1), call_local(2),  mov64_imm(0, 0),
-                   exit_insn(),     jmp_imm(BPF_JEQ, 1, 0, 2), mov64_imm(1, 0),
-                   call_local(1),   exit_insn(),    call_local(-5),
-                   exit_insn()};
+    Prog mutual = {
+        mov64_imm(1, 1), call_local(2), mov64_imm(0, 0), exit_insn(),    jmp_imm(BPF_JEQ, 1, 0, 2),
+        mov64_imm(1, 0), call_local(1), exit_insn(),     call_local(-5), exit_insn()};
     expect_refused(mutual, -E2BIG, -1, "the call stack of 8 frames is too deep !");
     // a chain of 7 calls is fine
     Prog chain;
@@ -1190,7 +1227,7 @@ struct MayGotoCase {
     const char *name;
     Prog p;
     bool with_map;
-    int err, insn;   // 0: accepted
+    int err, insn; // 0: accepted
     const char *msg;
 };
 
@@ -1198,9 +1235,12 @@ std::vector<MayGotoCase> may_goto_cases()
 {
     return {
         // a loop with no bound of its own: the fall-through is widened and converges
-        {"counting loop", {mov64_imm(0, 0), may_goto(2), alu64_imm(BPF_ADD, 0, 1), ja(-3),
-                           exit_insn()},
-         false, 0, 0, ""},
+        {"counting loop",
+         {mov64_imm(0, 0), may_goto(2), alu64_imm(BPF_ADD, 0, 1), ja(-3), exit_insn()},
+         false,
+         0,
+         0,
+         ""},
         // an index re-checked in the loop reads a map value
         {"indexed loop",
          with_value({mov64_reg(6, 0), mov64_imm(1, 0), may_goto(6), jmp_imm(BPF_JGE, 1, 16, 5),
@@ -1214,16 +1254,36 @@ std::vector<MayGotoCase> may_goto_cases()
                      ja(-6), mov64_imm(0, 0), exit_insn()}),
          true, -EACCES, 14, "R2 min value is outside of the allowed memory range"},
         {"may_goto +0", {mov64_imm(0, 0), may_goto(0), exit_insn()}, false, 0, 0, ""},
-        {"to itself", {mov64_imm(0, 0), may_goto(-1), exit_insn()}, false, -EINVAL, 1,
+        {"to itself",
+         {mov64_imm(0, 0), may_goto(-1), exit_insn()},
+         false,
+         -EINVAL,
+         1,
          "infinite loop detected at insn 1"},
-        {"imm", {mov64_imm(0, 0), raw(BPF_JMP | 0xe0, 0, 0, 0, 1), exit_insn()}, false, -EINVAL, 1,
+        {"imm",
+         {mov64_imm(0, 0), raw(BPF_JMP | 0xe0, 0, 0, 0, 1), exit_insn()},
+         false,
+         -EINVAL,
+         1,
          "invalid may_goto imm 1"},
-        {"dst", {mov64_imm(0, 0), raw(BPF_JMP | 0xe0, 1, 0, 0, 0), exit_insn()}, false, -EINVAL, 1,
+        {"dst",
+         {mov64_imm(0, 0), raw(BPF_JMP | 0xe0, 1, 0, 0, 0), exit_insn()},
+         false,
+         -EINVAL,
+         1,
          "invalid may_goto imm 0"},
-        {"register form", {mov64_imm(0, 0), raw(BPF_JMP | 0xe8, 0, 0, 0, 0), exit_insn()}, false,
-         -EINVAL, 1, "unknown opcode ed"},
-        {"JMP32 form", {mov64_imm(0, 0), raw(BPF_JMP32 | 0xe0, 0, 0, 0, 0), exit_insn()}, false,
-         -EINVAL, 1, "unknown opcode e6"},
+        {"register form",
+         {mov64_imm(0, 0), raw(BPF_JMP | 0xe8, 0, 0, 0, 0), exit_insn()},
+         false,
+         -EINVAL,
+         1,
+         "unknown opcode ed"},
+        {"JMP32 form",
+         {mov64_imm(0, 0), raw(BPF_JMP32 | 0xe0, 0, 0, 0, 0), exit_insn()},
+         false,
+         -EINVAL,
+         1,
+         "unknown opcode e6"},
     };
 }
 
@@ -1438,10 +1498,10 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPoi
     helper_key.insert(helper_key.end(),
                       {call(BPF_FUNC_map_lookup_elem), mov64_imm(0, 0), exit_insn()});
     // a helper memory argument (ARG_PTR_TO_MEM with its size) into the value at [0, 15]
-    Prog helper_mem = with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 15),
-                                  alu64_reg(BPF_ADD, 0, 1), mov64_reg(1, 0), mov64_imm(2, 4),
-                                  mov64_imm(3, 0), mov64_imm(4, 0), mov64_imm(5, 0),
-                                  call(BPF_FUNC_csum_diff), mov64_imm(0, 0), exit_insn()});
+    Prog helper_mem =
+        with_value({ldx(BPF_B, 1, 0, 0), alu64_imm(BPF_AND, 1, 15), alu64_reg(BPF_ADD, 0, 1),
+                    mov64_reg(1, 0), mov64_imm(2, 4), mov64_imm(3, 0), mov64_imm(4, 0),
+                    mov64_imm(5, 0), call(BPF_FUNC_csum_diff), mov64_imm(0, 0), exit_insn()});
     Prog helper_mem_ok = helper_mem;
     helper_mem_ok[10] = alu64_imm(BPF_AND, 1, 7); // [0, 7] + 4 bytes fit 16
     struct Case {
@@ -1452,8 +1512,8 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPoi
     };
     const Case cases[] = {
         {"unbounded offset",
-         with_value({ldx(BPF_W, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0),
-                     exit_insn()}),
+         with_value(
+             {ldx(BPF_W, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0), exit_insn()}),
          {arr},
          false},
         {"negative min",
@@ -1462,11 +1522,12 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPoi
          {arr},
          false},
         {"max outside",
-         with_value({ldx(BPF_B, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0),
-                     exit_insn()}),
+         with_value(
+             {ldx(BPF_B, 1, 0, 0), alu64_reg(BPF_ADD, 0, 1), ldx(BPF_B, 0, 0, 0), exit_insn()}),
          {arr},
          false},
-        {"fixed offset outside", with_value({ldx(BPF_DW, 1, 0, 12), mov64_imm(0, 0), exit_insn()}),
+        {"fixed offset outside",
+         with_value({ldx(BPF_DW, 1, 0, 12), mov64_imm(0, 0), exit_insn()}),
          {arr},
          false},
         {"after spill and fill",
@@ -1499,7 +1560,8 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPoi
                      mov64_imm(0, 0), exit_insn()}),
          {arr},
          false},
-        {"ctx pointer moved back", {alu64_imm(BPF_ADD, 1, -1), ldx(BPF_W, 0, 1, 1), exit_insn()},
+        {"ctx pointer moved back",
+         {alu64_imm(BPF_ADD, 1, -1), ldx(BPF_W, 0, 1, 1), exit_insn()},
          {},
          false},
         {"ctx pointer moved at a variable offset",
@@ -1517,13 +1579,16 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPoi
           raw(BPF_STX | BPF_ATOMIC | BPF_W, 10, 1, -7, BPF_ADD), mov64_imm(0, 0), exit_insn()},
          {},
          false},
-        {"read of a write-only map", with_value({ldx(BPF_DW, 1, 0, 0), mov64_imm(0, 0), exit_insn()}),
+        {"read of a write-only map",
+         with_value({ldx(BPF_DW, 1, 0, 0), mov64_imm(0, 0), exit_insn()}),
          {wo},
          false},
-        {"write of a write-only map", with_value({st(BPF_DW, 0, 0, 1), mov64_imm(0, 0), exit_insn()}),
+        {"write of a write-only map",
+         with_value({st(BPF_DW, 0, 0, 1), mov64_imm(0, 0), exit_insn()}),
          {wo},
          true},
-        {"write of a read-only map", with_value({st(BPF_DW, 0, 0, 1), mov64_imm(0, 0), exit_insn()}),
+        {"write of a read-only map",
+         with_value({st(BPF_DW, 0, 0, 1), mov64_imm(0, 0), exit_insn()}),
          {ro},
          false},
         {"r10 copy minus a constant",
@@ -1539,7 +1604,8 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPoi
          {mov64_reg(1, 10), alu32_imm(BPF_SUB, 1, 8), mov64_imm(0, 0), exit_insn()},
          {},
          true},
-        {"endless recursion", {call_local(1), exit_insn(), call_local(-1), mov64_imm(0, 0), exit_insn()},
+        {"endless recursion",
+         {call_local(1), exit_insn(), call_local(-1), mov64_imm(0, 0), exit_insn()},
          {},
          false},
         {"bounded recursion",
@@ -1566,7 +1632,8 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapValueBoundsAccessRightsCallsAndPoi
         EXPECT_EQ(kc.res.ours, kc.res.kernel) << kc.res.our_msg;
         if (!c.accepted) {
             std::string km = kc.res.kernel_msg, ol = kc.res.our_log;
-            EXPECT_TRUE(km.size() >= ol.size() && km.compare(km.size() - ol.size(), ol.size(), ol) == 0)
+            EXPECT_TRUE(km.size() >= ol.size() &&
+                        km.compare(km.size() - ol.size(), ol.size(), ol) == 0)
                 << "ours: " << ol << "\nkernel: " << km;
         }
     }
