@@ -30,7 +30,7 @@
  * NICSIM_COMPLEXITY_LIMIT_INSNS instructions are processed.
  *
  * Map values are bounds-checked as the kernel's check_map_access does, at both ends of a variable
- * offset (nothing checks again on the NIC), with the map's BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG
+ * offset (at load time, as the kernel), with the map's BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG
  * rights; atomics must be aligned.
  *
  * LIMITS (deliberate; also in docs/offload.md):
@@ -1853,8 +1853,8 @@ static int map_value_range_ok(struct venv *env, int off, int size, uint32_t valu
 /* check_map_access_type + check_map_access (check_mem_region_access): the access at `off`
  * (the instruction's; the pointer's fixed offset is added here) of `size` bytes must lie within
  * the value for every value the pointer's variable offset may take: its smallest (smin) and its
- * largest (umax, which must be below BPF_MAX_VAR_OFF). Nothing checks again on the NIC: a map
- * region there is the whole value memory of the map. */
+ * largest (umax, which must be below BPF_MAX_VAR_OFF). A program the kernel refuses for its
+ * map accesses is refused here, whatever the NIC checks at run time. */
 static int check_map_value_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
                                   int off, int size, int is_write, int zero_ok)
 {
