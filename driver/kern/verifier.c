@@ -3948,8 +3948,8 @@ static int do_check(struct venv *env)
     return 0;
 }
 
-/* The deepest chain of frames starting with subprogram 0, 32-byte rounded per frame as the kernel
- * counts when `rounded`; *frames gets its length. Computed level by level from the deepest
+/* The deepest chain of frames starting with subprogram 0, 16-byte rounded per frame as the JIT-ing
+ * kernel counts when `rounded`; *frames gets its length. Computed level by level from the deepest
  * (NICSIM_MAX_CALL_FRAMES levels, each subprogram once per level): a walk of every chain would
  * take n_subprogs^7 steps when many subprograms call each other. On ties the first callee in
  * subprogram order wins. */
@@ -3972,8 +3972,8 @@ static int chain_depth(struct venv *env, int rounded, uint32_t *depth, uint32_t 
         for (uint32_t s = 0; s < n; s++) {
             uint32_t own = env->sub_stack[s], best = 0, best_frames = 0;
 
-            if (rounded)
-                own = ((own ? own : 1) + 31u) & ~31u;
+            if (rounded) /* round_up_stack_depth with the JIT (x86-64 always JITs) */
+                own = (own + 15u) & ~15u;
             for (uint32_t t = 0; t < n && level + 1 < NICSIM_MAX_CALL_FRAMES; t++) {
                 if (!env->sub_calls[(size_t)s * n + t])
                     continue;
@@ -3993,8 +3993,8 @@ static int chain_depth(struct venv *env, int rounded, uint32_t *depth, uint32_t 
     return 0;
 }
 
-/* check_max_stack_depth: the deepest chain of frames, each rounded to 32 bytes as the kernel
- * counts, must fit MAX_BPF_STACK. aux->stack_depth gets the chain's real bytes. */
+/* check_max_stack_depth: the deepest chain of frames, each rounded to 16 bytes as the JIT-ing
+ * kernel counts, must fit MAX_BPF_STACK. aux->stack_depth gets the chain's real bytes. */
 static int check_max_stack_depth(struct venv *env)
 {
     uint32_t frames = 0, depth = 0, n = env->n_subprogs;
