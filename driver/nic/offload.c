@@ -150,11 +150,13 @@ static int drv_bpf_insn_hook(struct nicsim_verifier_env *env, int idx, int prev_
 
         if (nicsim_bpf_map_field(regs[in->src].map_ptr, off, size, &v))
             return 0;
-        if (v > INT32_MAX) {
+        if ((in->code & 0xe0) == 0x80 && size < 8) /* BPF_MEMSX: a sign-extending load */
+            v = (uint64_t)((int64_t)(v << (64 - 8 * size)) >> (64 - 8 * size));
+        if ((int64_t)v > INT32_MAX || (int64_t)v < INT32_MIN) {
             nicsim_verifier_log(env,
-                                "insn %d reads struct bpf_map at offset %d: its value %llu does "
+                                "insn %d reads struct bpf_map at offset %d: its value %lld does "
                                 "not fit the NIC's one-slot constant move",
-                                idx, off, (unsigned long long)v);
+                                idx, off, (long long)v);
             return -EOPNOTSUPP;
         }
         if ((m->flags & META_MAP_FIELD) && m->map_field.imm != (int32_t)v) {
