@@ -17,6 +17,7 @@
 
 #include "nicsim/drv.h"
 #include "nicsim/kern.h"
+#include "nicsim/nic_image.h"
 #include "nicsim/nicdev.h"
 #include "offload_insns.h"
 
@@ -708,6 +709,41 @@ TEST_F(LifecycleTest, MapOperationsThroughTheDriver)
         nicsim_kern_close(k, f);
     EXPECT_EQ(n_maps(), 0);
     EXPECT_EQ(n_progs(), 0);
+}
+
+// A field of struct bpf_map read through a map pointer (the kernel's verifier_map_ptr.c): the
+// NIC image has, in the load's slot, a move of the value the load reads, sign-extended for a
+// sign-extending load; the program's other slots are unchanged.
+TEST_F(LifecycleTest, MapPointerFieldsBecomeConstantsOnTheNic)
+{
+    auto a = map_attr(BPF_MAP_TYPE_ARRAY, 4, 200, 7, (uint32_t)sim, "fields");
+    int m = nicsim_kern_map_create(k, &a, nullptr);
+    ASSERT_GE(m, 0);
+    Prog p;
+    ld_map_idx(p, 1, 0);
+    p.push_back(ldx(BPF_W, 0, 1, 76));                     // max_entries: 7
+    p.push_back(raw(BPF_LDX | 0x80 | BPF_B, 2, 1, 72, 0)); // (s8)value_size: -56
+    p.push_back(alu64_reg(BPF_ADD, 0, 2));
+    p.push_back(exit_insn());
+    int fd = load(p, (uint32_t)sim, {m});
+    ASSERT_GE(fd, 0) << last->logs();
+    size_t len = 0;
+    const uint8_t *img = static_cast<const uint8_t *>(nicsim_drv__image(prog(fd), &len));
+    ASSERT_NE(img, nullptr);
+    nicsim_img_hdr h;
+    memcpy(&h, img, sizeof(h));
+    ASSERT_EQ(h.n_slots, p.size());
+    nicsim_insn slot[6];
+    memcpy(slot, img + h.hdr_len + 4u * h.n_maps, sizeof(slot));
+    EXPECT_EQ(slot[2].code, BPF_ALU64 | BPF_MOV | BPF_K);
+    EXPECT_EQ(slot[2].dst, 0);
+    EXPECT_EQ(slot[2].imm, 7);
+    EXPECT_EQ(slot[3].code, BPF_ALU64 | BPF_MOV | BPF_K);
+    EXPECT_EQ(slot[3].dst, 2);
+    EXPECT_EQ(slot[3].imm, -56);
+    EXPECT_EQ(memcmp(&slot[4], &p[4], sizeof(slot[4])), 0);
+    nicsim_kern_close(k, fd);
+    nicsim_kern_close(k, m);
 }
 
 TEST_F(LifecycleTest, OffloadedProgArrayLoadsItsPrograms)
