@@ -595,9 +595,12 @@ static int load_prog(struct run *r, size_t pi)
         if (a.err_insn >= 0)
             snprintf(at, sizeof(at), " at insn %d", a.err_insn);
         char why[ERR_LEN];
+        /* a poisoned CO-RE relocation: name it, as libbpf rewrites the kernel's log */
+        const char *core = a.err_insn >= 0 ? nicsim_obj_prog__core_poison(p, (size_t)a.err_insn)
+                                           : NULL;
         snprintf(r->last_err, sizeof(r->last_err), "%s: program %s (section %s) refused%s: %s",
                  r->o->object, p->name, p->section, at,
-                 cli_prog_load_reason(fd, a.err_msg, why, sizeof(why)));
+                 core ? core : cli_prog_load_reason(fd, a.err_msg, why, sizeof(why)));
         if (!r->collect_errors)
             fail("%s", r->last_err);
         return -1;

@@ -57,6 +57,14 @@ struct nicsim_obj_map {
     uint64_t map_extra; /* BTF maps: `map_extra` as declared (bloom filter hashes), else 0 */
 };
 
+/* An instruction patched by a CO-RE relocation (resolved against the running kernel's BTF). */
+struct nicsim_obj_core_relo {
+    uint32_t insn; /* slot in the linked program */
+    int poisoned;  /* matched nothing: the instruction is `call 0xbad2310`, as libbpf makes it */
+    /* "CO-RE relocation (field byte offset) of struct xdp_md.data (access 0:0): 0 -> 0" */
+    const char *what;
+};
+
 struct nicsim_obj_prog {
     const char *name;    /* function name */
     const char *section; /* ELF section, e.g. "xdp" or "xdp/parse" */
@@ -72,7 +80,15 @@ struct nicsim_obj_prog {
      * program's unsupported feature does not block the others (libbpf fails only the program
      * it loads). */
     const char *error;
+    /* CO-RE relocations (.BTF.ext) are resolved against the running kernel's BTF as libbpf does;
+     * those that match nothing poison their instruction as libbpf does (`call 0xbad2310`, which
+     * the verifier refuses if it is reachable). One entry per patched slot, in link order. */
+    const struct nicsim_obj_core_relo *core_relos;
+    size_t n_core_relos;
 };
+
+/* The poisoned CO-RE relocation at slot `insn` of `prog` (its description), NULL if none. */
+const char *nicsim_obj_prog__core_poison(const struct nicsim_obj_prog *prog, size_t insn);
 
 struct nicsim_obj_opts {
     size_t sz; /* sizeof(struct nicsim_obj_opts) */
