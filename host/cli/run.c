@@ -830,6 +830,11 @@ static int setup(struct run *r)
             return fail("--compare-kernel: the kernel refuses %s: %s", r->o->object, err);
         }
     }
+    if (r->kref && nicsim_kref__rx_queue_writes_removed(r->kref))
+        fprintf(stderr,
+                "nicsim run: --compare-kernel: the kernel runs %s without its %zu writes to "
+                "rx_queue_index (allowed only to offloaded programs)\n",
+                r->prog->name, nicsim_kref__rx_queue_writes_removed(r->kref));
     if (r->kref && nicsim_kref__trace_unavailable(r->kref))
         fprintf(stderr, "nicsim run: --compare-kernel: bpf_trace_printk lines not compared: %s\n",
                 nicsim_kref__trace_unavailable(r->kref));
@@ -1369,10 +1374,15 @@ int run_main(const struct run_opts *o)
         if (out && res.error == NICSIM_DP_OK && res.dest != NICSIM_DP_DEST_DROP) {
             char comment[160];
             uint32_t ifidx = res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : o->ports;
-            snprintf(comment, sizeof(comment), "index=%llu verdict=%s egress=%s%u ifindex=%u",
-                     (unsigned long long)index, nicsim_xdp_action_name(res.xdp.r0),
-                     res.dest == NICSIM_DP_DEST_PORT ? "port" : "host",
-                     res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : 0, res.egress_ifindex);
+            int n = snprintf(comment, sizeof(comment),
+                             "index=%llu verdict=%s egress=%s%u ifindex=%u",
+                             (unsigned long long)index, nicsim_xdp_action_name(res.xdp.r0),
+                             res.dest == NICSIM_DP_DEST_PORT ? "port" : "host",
+                             res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : 0,
+                             res.egress_ifindex);
+            if (res.xdp.action == NICSIM_XDP_PASS && n > 0 && (size_t)n < sizeof(comment))
+                snprintf(comment + n, sizeof(comment) - (size_t)n, " rx_queue=%u",
+                         res.xdp.rx_queue);
             nicsim_trace_out__write(out, ifidx, pkt.ts_ns, res.xdp.data, res.xdp.len, comment);
         } else if (out && res.error == NICSIM_DP_ERR_NO_PROGRAM) {
             nicsim_trace_out__write(out, o->ports, pkt.ts_ns, pkt.data, pkt.caplen,
