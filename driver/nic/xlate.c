@@ -205,8 +205,7 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
             uint8_t size;
             int16_t off;
 
-            bool store = in->code == (BPF_STX | BPF_MEM | BPF_W) ||
-                         in->code == (BPF_ST | BPF_MEM | BPF_W);
+            bool store = in->code == (BPF_STX | BPF_MEM | BPF_W);
 
             if (in->code != (BPF_LDX | BPF_MEM | BPF_W) && !store)
                 FAIL(-EOPNOTSUPP, "insn %u: context access of opcode 0x%02x has no NIC form", i,
