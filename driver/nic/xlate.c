@@ -211,8 +211,7 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
                 FAIL(-EOPNOTSUPP, "insn %u: context access of opcode 0x%02x has no NIC form", i,
                      in->code);
             if (store && in->off != 16) /* only rx_queue_index is writable (offloaded) */
-                FAIL(-EOPNOTSUPP, "insn %u: context write at struct xdp_md offset %d", i,
-                     in->off);
+                FAIL(-EOPNOTSUPP, "insn %u: context write at struct xdp_md offset %d", i, in->off);
             if (ctx_field(in->off, &size, &off))
                 FAIL(-EOPNOTSUPP, "insn %u: struct xdp_md offset %d has no NIC equivalent", i,
                      in->off);

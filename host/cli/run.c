@@ -596,8 +596,8 @@ static int load_prog(struct run *r, size_t pi)
             snprintf(at, sizeof(at), " at insn %d", a.err_insn);
         char why[ERR_LEN];
         /* a poisoned CO-RE relocation: name it, as libbpf rewrites the kernel's log */
-        const char *core = a.err_insn >= 0 ? nicsim_obj_prog__core_poison(p, (size_t)a.err_insn)
-                                           : NULL;
+        const char *core =
+            a.err_insn >= 0 ? nicsim_obj_prog__core_poison(p, (size_t)a.err_insn) : NULL;
         snprintf(r->last_err, sizeof(r->last_err), "%s: program %s (section %s) refused%s: %s",
                  r->o->object, p->name, p->section, at,
                  core ? core : cli_prog_load_reason(fd, a.err_msg, why, sizeof(why)));
@@ -1374,12 +1374,11 @@ int run_main(const struct run_opts *o)
         if (out && res.error == NICSIM_DP_OK && res.dest != NICSIM_DP_DEST_DROP) {
             char comment[160];
             uint32_t ifidx = res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : o->ports;
-            int n = snprintf(comment, sizeof(comment),
-                             "index=%llu verdict=%s egress=%s%u ifindex=%u",
-                             (unsigned long long)index, nicsim_xdp_action_name(res.xdp.r0),
-                             res.dest == NICSIM_DP_DEST_PORT ? "port" : "host",
-                             res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : 0,
-                             res.egress_ifindex);
+            int n =
+                snprintf(comment, sizeof(comment), "index=%llu verdict=%s egress=%s%u ifindex=%u",
+                         (unsigned long long)index, nicsim_xdp_action_name(res.xdp.r0),
+                         res.dest == NICSIM_DP_DEST_PORT ? "port" : "host",
+                         res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : 0, res.egress_ifindex);
             if (res.xdp.action == NICSIM_XDP_PASS && n > 0 && (size_t)n < sizeof(comment))
                 snprintf(comment + n, sizeof(comment) - (size_t)n, " rx_queue=%u",
                          res.xdp.rx_queue);

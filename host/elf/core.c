@@ -152,7 +152,7 @@ static int parse_spec(const struct btf *btf, uint32_t type_id, const char *str, 
         if (!btf_is_any_enum(t) || s->raw_len > 1 || s->spec[0].idx >= btf_vlen(t))
             return -EINVAL;
         s->spec[0].name = name_of(btf, btf_is_enum(t) ? btf_enum(t)[s->spec[0].idx].name_off
-                                                       : btf_enum64(t)[s->spec[0].idx].name_off);
+                                                      : btf_enum64(t)[s->spec[0].idx].name_off);
         return 0;
     }
     if (!is_field_based(kind))
@@ -314,8 +314,9 @@ static int enums_match(const struct btf *lb, const struct btf_type *lt, const st
         bool found = false;
 
         for (uint16_t j = 0; j < btf_vlen(tt) && !found; j++)
-            found = names_match(
-                lb, ln, tb, btf_is_enum(tt) ? btf_enum(tt)[j].name_off : btf_enum64(tt)[j].name_off);
+            found = names_match(lb, ln, tb,
+                                btf_is_enum(tt) ? btf_enum(tt)[j].name_off
+                                                : btf_enum64(tt)[j].name_off);
         if (!found)
             return 0;
     }
@@ -397,14 +398,13 @@ static int types_match(const struct btf *lb, uint32_t lid, const struct btf *tb,
     case BTF_KIND_ARRAY:
         if (lk != tk || btf_array(lt)->nelems != btf_array(tt)->nelems)
             return 0;
-        return types_match(lb, btf_array(lt)->type, tb, btf_array(tt)->type, behind_ptr,
-                           level - 1);
+        return types_match(lb, btf_array(lt)->type, tb, btf_array(tt)->type, behind_ptr, level - 1);
     case BTF_KIND_FUNC_PROTO:
         if (lk != tk || btf_vlen(lt) != btf_vlen(tt))
             return 0;
         for (uint16_t i = 0; i < btf_vlen(lt); i++) {
-            int r = types_match(lb, btf_params(lt)[i].type, tb, btf_params(tt)[i].type,
-                                behind_ptr, level - 1);
+            int r = types_match(lb, btf_params(lt)[i].type, tb, btf_params(tt)[i].type, behind_ptr,
+                                level - 1);
 
             if (r <= 0)
                 return r;
@@ -480,7 +480,7 @@ static int spec_match(const struct spec *ls, const struct btf *tb, uint32_t tid,
             return 0;
         for (uint16_t i = 0; i < btf_vlen(tt); i++) {
             const char *tn = name_of(tb, btf_is_enum(tt) ? btf_enum(tt)[i].name_off
-                                                        : btf_enum64(tt)[i].name_off);
+                                                         : btf_enum64(tt)[i].name_off);
 
             if (ess_eq(ls->spec[0].name, tn)) {
                 ts->spec[0] = (struct acc){.type_id = tid, .idx = i, .name = tn};
@@ -681,7 +681,8 @@ static bool same_sz_class(const struct btf_type *a, const struct btf_type *b)
 }
 
 /* bpf_core_calc_relo */
-static int calc_relo(uint32_t kind, const struct spec *ls, const struct spec *ts, struct ld_core_res *r)
+static int calc_relo(uint32_t kind, const struct spec *ls, const struct spec *ts,
+                     struct ld_core_res *r)
 {
     int err = 0;
 
@@ -782,7 +783,8 @@ static int resolve(struct ld *ld, struct ld_core *c, const char *secname, size_t
                        spec_str(lb, c->type_id, access, NULL, buf, sizeof(buf)));
     spec_str(lb, c->type_id, access, &ls, c->what, sizeof(c->what));
     if (c->kind == BPF_CORE_TYPE_ID_LOCAL) {
-        c->res = (struct ld_core_res){.orig_val = c->type_id, .new_val = c->type_id, .validate = true};
+        c->res =
+            (struct ld_core_res){.orig_val = c->type_id, .new_val = c->type_id, .validate = true};
         return 0;
     }
     if ((rc = target_btf(ld)))
@@ -875,8 +877,8 @@ int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t 
         c->done = true;
     }
     r = &c->res;
-    if (r->poison || ((cls == BPF_LDX || cls == BPF_ST || cls == BPF_STX) &&
-                      r->fail_memsz_adjust)) {
+    if (r->poison ||
+        ((cls == BPF_LDX || cls == BPF_ST || cls == BPF_STX) && r->fail_memsz_adjust)) {
         if (insn->code == (BPF_LD | BPF_IMM | BPF_DW) && avail > 1)
             poison(insn + 1);
         poison(insn);
@@ -914,15 +916,14 @@ int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t 
                            (unsigned long long)r->new_val);
         insn->off = (int16_t)r->new_val;
         if (r->new_sz != r->orig_sz) {
-            static const uint8_t sz_code[9] = {[1] = BPF_B, [2] = BPF_H, [4] = BPF_W,
-                                               [8] = BPF_DW};
+            static const uint8_t sz_code[9] = {[1] = BPF_B, [2] = BPF_H, [4] = BPF_W, [8] = BPF_DW};
 
             if (size_bytes(insn->code) != (int)r->orig_sz)
                 return ld_fail(ld, -EINVAL,
                                "section '%s' insn %zu: CO-RE relocation (%s) of %s: access of "
                                "%d bytes, expected %u",
-                               secname, slot, kind_str(c->kind), c->what,
-                               size_bytes(insn->code), r->orig_sz);
+                               secname, slot, kind_str(c->kind), c->what, size_bytes(insn->code),
+                               r->orig_sz);
             if (r->new_sz > 8 || (r->new_sz != 8 && !sz_code[r->new_sz]))
                 return ld_fail(ld, -EINVAL,
                                "section '%s' insn %zu: CO-RE relocation (%s) of %s: the kernel's "
@@ -932,16 +933,16 @@ int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t 
         }
         return 0;
     case BPF_LD:
-        if (insn->code == (BPF_LD | BPF_IMM | BPF_DW) && avail > 1 && !insn->src &&
-            !insn->off && !insn[1].code && !insn[1].dst && !insn[1].src && !insn[1].off) {
+        if (insn->code == (BPF_LD | BPF_IMM | BPF_DW) && avail > 1 && !insn->src && !insn->off &&
+            !insn[1].code && !insn[1].dst && !insn[1].src && !insn[1].off) {
             uint64_t imm = (uint32_t)insn[0].imm | ((uint64_t)(uint32_t)insn[1].imm << 32);
 
             if (r->validate && imm != r->orig_val)
                 return ld_fail(ld, -EINVAL,
                                "section '%s' insn %zu: CO-RE relocation (%s) of %s: immediate "
                                "%llu, expected %llu",
-                               secname, slot, kind_str(c->kind), c->what,
-                               (unsigned long long)imm, (unsigned long long)r->orig_val);
+                               secname, slot, kind_str(c->kind), c->what, (unsigned long long)imm,
+                               (unsigned long long)r->orig_val);
             insn[0].imm = (int32_t)(uint32_t)r->new_val;
             insn[1].imm = (int32_t)(uint32_t)(r->new_val >> 32);
             return 0;

@@ -5,9 +5,10 @@
  * The order of work follows libbpf's bpf_object__open: the ELF header and section table, the
  * symbol table, BTF, the functions of the executable sections (programs outside .text,
  * subprograms in .text), the maps (legacy, BTF, global data: maps.c), the relocations of the
- * executable sections and of .maps, the CO-RE records of .BTF.ext, and last, for every program,
- * its entry function followed by the subprograms it reaches, in the order libbpf appends them
- * (depth first, at the first call), with every relocation applied on the way.
+ * executable sections and of .maps, the CO-RE records of .BTF.ext (resolved in core.c), and
+ * last, for every program, its entry function followed by the subprograms it reaches, in the
+ * order libbpf appends them (depth first, at the first call), with every relocation applied on
+ * the way.
  *
  * Every index and offset read from the file is checked where it is read; functions, relocations
  * and CO-RE records are kept per section slot so that linking needs no search.
@@ -462,10 +463,9 @@ static int read_core(struct ld *ld)
             if (!c)
                 return ld_fail(ld, -ENOMEM, "out of memory");
             ld->cores = c;
-            c[ld->ncores] =
-                (struct ld_core){.type_id = rd32(p + off + 4),
-                                 .access_off = rd32(p + off + 8),
-                                 .kind = rd32(p + off + 12)};
+            c[ld->ncores] = (struct ld_core){.type_id = rd32(p + off + 4),
+                                             .access_off = rd32(p + off + 8),
+                                             .kind = rd32(p + off + 12)};
             if (es->core_at[insn_off / INSN_SZ] < 0)
                 es->core_at[insn_off / INSN_SZ] = (int32_t)ld->ncores;
             ld->ncores++;
@@ -806,8 +806,8 @@ static int link_func(struct ld *ld, struct linkbuf *lb, size_t fi, int depth)
         if (sec->core_at[slot] >= 0) {
             bool poisoned;
 
-            rc = ld_core_apply(ld, &ld->cores[sec->core_at[slot]], sec->name, slot, insn,
-                               f->n - i, &poisoned);
+            rc = ld_core_apply(ld, &ld->cores[sec->core_at[slot]], sec->name, slot, insn, f->n - i,
+                               &poisoned);
             if (rc)
                 return rc;
             if ((rc = add_core_relo(ld, lb, base + i, &ld->cores[sec->core_at[slot]], poisoned)))
@@ -861,7 +861,7 @@ static int link_func(struct ld *ld, struct linkbuf *lb, size_t fi, int depth)
 
 /*
  * Every program is linked on its own. A program that cannot be linked (a kfunc call, a CO-RE
- * relocation ...) does not take the others down with it: it is kept with its reason in `error`
+ * relocation the kernel's BTF cannot resolve ...) does not take the others down with it: it is kept with its reason in `error`
  * and no instructions, the way libbpf opens such an object and fails only the program it loads.
  * Only an object none of whose programs links is refused as a whole (with the first reason).
  */

@@ -73,9 +73,9 @@ struct nicsim_kref {
     struct nicsim_kref_event *events;
     size_t n_events, cap_events;
     uint64_t lost;
-    struct kref_trace trace; /* bpf_trace_printk lines (trace.c), when a program prints */
-    bool trace_wanted;       /* a loaded program calls bpf_trace_printk */
-    char trace_why[256];     /* why they cannot be read ("" when they can) */
+    struct kref_trace trace;    /* bpf_trace_printk lines (trace.c), when a program prints */
+    bool trace_wanted;          /* a loaded program calls bpf_trace_printk */
+    char trace_why[256];        /* why they cannot be read ("" when they can) */
     struct nicsim_kref_rxq rxq; /* writes to rx_queue_index patched out (rxq.c) */
 };
 

@@ -130,7 +130,7 @@ size_t nicsim_kref_rxq_writes(const struct bpf_insn *insns, size_t n, uint8_t *m
                         queued[t] = true;
                     }
                 }
-                regs &= (uint16_t) ~0x3fu;
+                regs &= (uint16_t)~0x3fu;
             } else if (op == BPF_JA) {
                 succ[0] = (size_t)((long long)i + 1 + (cls == BPF_JMP32 ? in->imm : in->off));
             } else {

@@ -8,12 +8,14 @@
  * Map references in the programs are normalised: LDDW src NICSIM_LDDW_MAP_IDX with imm = index
  * into the object's map list, or NICSIM_LDDW_MAP_IDX_VALUE with imm = map index and the second
  * slot's imm = offset into the value (global data). bpf-to-bpf calls are CALL with src 1 and a
- * relative imm inside the linked program.
+ * relative imm inside the linked program. CO-RE relocations (.BTF.ext) are resolved against the
+ * running kernel's BTF as libbpf resolves them (nicsim_obj_prog.core_relos).
  *
- * Anything not supported (CO-RE relocations, kfuncs, externs, unknown relocation types, map
+ * Anything not supported (kfuncs, externs, unknown relocation types, map
  * kinds this loader cannot express) is refused with a message naming the section, the symbol and
  * the instruction: in a program's code it marks that program (nicsim_obj_prog.error), and the
- * object is refused only when none of its programs can be linked. Malformed input never crashes: every offset and size is checked.
+ * object is refused only when none of its programs can be linked. Malformed input never crashes:
+ * every offset and size is checked.
  */
 #ifndef NICSIM_OBJ_H
 #define NICSIM_OBJ_H

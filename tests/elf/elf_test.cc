@@ -711,8 +711,8 @@ TEST(ElfCoreTest, VmlinuxStyleTypesAndFlavorsAreRelocatedOntoTheKernelsLayout)
     ExpectValidProgram(p);
     // struct xdp_md___x is a flavor of struct xdp_md: rx_queue_index is at 8 locally, 16 in the
     // kernel, and the load that reads it now reads offset 16
-    const nicsim_obj_core_relo *r =
-        CoreRelo(p, "(field byte offset) of struct xdp_md___x.rx_queue_index (access 0:2): 8 -> 16");
+    const nicsim_obj_core_relo *r = CoreRelo(
+        p, "(field byte offset) of struct xdp_md___x.rx_queue_index (access 0:2): 8 -> 16");
     ASSERT_TRUE(r);
     EXPECT_EQ(p->insns[r->insn].code, BPF_LDX | BPF_MEM | BPF_W);
     EXPECT_EQ(p->insns[r->insn].off, 16);

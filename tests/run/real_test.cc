@@ -552,9 +552,9 @@ TEST(RealPrograms, CoreRelocatedProgramRunsAndAgreesWithTheKernel)
     v6[13] = 0xdd;
     write_pcap(t.path("t.pcap"), {{ipv4(17, 60), 60}, {opts, 60}, {ttl1, 60}, {v6, 60}});
     bool kernel = kernel_available();
-    Result r = nicsim("run " + obj("real_core") + " --pcap " + t.path("t.pcap") +
-                      " --no-progress --json " + t.path("r.json") +
-                      (kernel ? " --compare-kernel" : ""));
+    Result r =
+        nicsim("run " + obj("real_core") + " --pcap " + t.path("t.pcap") +
+               " --no-progress --json " + t.path("r.json") + (kernel ? " --compare-kernel" : ""));
     ASSERT_EQ(r.status, 0) << r.out << r.err;
     json_t *rep = load_json(t.path("r.json"));
     ASSERT_TRUE(rep);
@@ -601,8 +601,8 @@ TEST(RealPrograms, RxQueueIndexWritesSteerPassedPacketsAndTheKernelRunsWithoutTh
         flows.push_back({0x0a000000u + i * 0x01010101u, 0x0b000000u + i * 0x00030507u});
     for (auto &f : flows)
         pkts.push_back({ipv4_flow(f.first, f.second), 60});
-    pkts.push_back({ipv4_flow(1, 2, 1), 60});              // ICMP: dropped
-    pkts.push_back({ipv4_flow(1, 2, 17, 0x86dd), 60});     // not IPv4: its own queue
+    pkts.push_back({ipv4_flow(1, 2, 1), 60});          // ICMP: dropped
+    pkts.push_back({ipv4_flow(1, 2, 17, 0x86dd), 60}); // not IPv4: its own queue
     write_pcap(t.path("t.pcap"), pkts);
     bool kernel = kernel_available();
     Result r = nicsim("run " + obj("real_rss") + " --pcap " + t.path("t.pcap") +
@@ -661,22 +661,22 @@ TEST(RealPrograms, RxQueueWritesAreFoundThroughCopiesSpillsAndCalls)
                   LDXDW = BPF_LDX | BPF_MEM | BPF_DW, MOV = BPF_ALU64 | BPF_MOV | BPF_X,
                   MOVK = BPF_ALU64 | BPF_MOV | BPF_K, EXIT = BPF_JMP | BPF_EXIT;
     std::vector<bpf_insn> p = {
-        I(MOV, 6, 1, 0, 0),                     // 0: r6 = ctx
-        I(STXDW, 10, 6, -8, 0),                 // 1: spill
-        I(MOVK, 2, 0, 0, 1),                    // 2
-        I(STXW, 6, 2, 16, 0),                   // 3: ctx->rx_queue_index = 1   (found)
-        I(LDXDW, 7, 10, -8, 0),                 // 4: r7 = fill (ctx)
-        I(STXW, 7, 2, 16, 0),                   // 5: again                     (found)
-        I(STXW, 10, 2, -16, 0),                 // 6: stack, not ctx
-        I(MOVK, 6, 0, 0, 0),                    // 7: r6 is no longer ctx
-        I(STXW, 6, 2, 16, 0),                   // 8: not ctx (dead in a verifier's eyes)
-        I(STXW, 7, 2, 12, 0),                   // 9: another field
-        I(MOV, 1, 7, 0, 0),                     // 10: r1 = ctx
-        I(BPF_JMP | BPF_CALL, 0, 1, 0, 2),      // 11: call 14
-        I(MOVK, 0, 0, 0, 2),                    // 12
-        I(EXIT, 0, 0, 0, 0),                    // 13
-        I(STXW, 1, 2, 16, 0),                   // 14: subprogram, r1 = ctx   (found)
-        I(EXIT, 0, 0, 0, 0),                    // 15
+        I(MOV, 6, 1, 0, 0),                // 0: r6 = ctx
+        I(STXDW, 10, 6, -8, 0),            // 1: spill
+        I(MOVK, 2, 0, 0, 1),               // 2
+        I(STXW, 6, 2, 16, 0),              // 3: ctx->rx_queue_index = 1   (found)
+        I(LDXDW, 7, 10, -8, 0),            // 4: r7 = fill (ctx)
+        I(STXW, 7, 2, 16, 0),              // 5: again                     (found)
+        I(STXW, 10, 2, -16, 0),            // 6: stack, not ctx
+        I(MOVK, 6, 0, 0, 0),               // 7: r6 is no longer ctx
+        I(STXW, 6, 2, 16, 0),              // 8: not ctx (dead in a verifier's eyes)
+        I(STXW, 7, 2, 12, 0),              // 9: another field
+        I(MOV, 1, 7, 0, 0),                // 10: r1 = ctx
+        I(BPF_JMP | BPF_CALL, 0, 1, 0, 2), // 11: call 14
+        I(MOVK, 0, 0, 0, 2),               // 12
+        I(EXIT, 0, 0, 0, 0),               // 13
+        I(STXW, 1, 2, 16, 0),              // 14: subprogram, r1 = ctx   (found)
+        I(EXIT, 0, 0, 0, 0),               // 15
     };
     std::vector<uint8_t> mark(p.size());
     EXPECT_EQ(nicsim_kref_rxq_writes(p.data(), p.size(), mark.data()), 3u);

@@ -187,8 +187,8 @@ TEST(TranslateTest, RxQueueIndexWriteBecomesADescriptorStore)
     EXPECT_EQ(x.img->slots[1].code, BPF_STX | BPF_MEM | BPF_W);
     EXPECT_EQ(x.img->slots[1].off, (int16_t)offsetof(nicsim_pkt_desc, rx_queue_index));
     // any other context store has no NIC form
-    Xlate other({mov64_imm(2, 3), stx(BPF_W, 1, 2, 12), mov64_imm(0, 2), exit_insn()},
-                {0, 1, 0, 0}, {});
+    Xlate other({mov64_imm(2, 3), stx(BPF_W, 1, 2, 12), mov64_imm(0, 2), exit_insn()}, {0, 1, 0, 0},
+                {});
     EXPECT_EQ(other.rc, -EOPNOTSUPP);
     EXPECT_EQ(other.msg, "insn 1: context write at struct xdp_md offset 12");
 }
