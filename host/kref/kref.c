@@ -424,8 +424,10 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
         goto fail;
     }
     k->ncpus = (uint32_t)ncpus;
-    LIBBPF_OPTS(bpf_object_open_opts, oopts, .kernel_log_buf = k->log,
-                .kernel_log_size = LOG_BYTES);
+    /* CO-RE against the same BTF as nicsim's loader (host/elf/core.c) */
+    const char *btf_path = getenv("NICSIM_VMLINUX_BTF");
+    LIBBPF_OPTS(bpf_object_open_opts, oopts, .kernel_log_buf = k->log, .kernel_log_size = LOG_BYTES,
+                .btf_custom_path = btf_path && *btf_path ? btf_path : NULL);
     k->obj = bpf_object__open_file(path, &oopts);
     if (!k->obj) {
         rc = -errno;
