@@ -22,6 +22,7 @@
  * Limits (deliberate): candidates come from vmlinux's BTF only (libbpf also looks at kernel
  * modules' BTF when vmlinux has no candidate); BPF_CORE_TYPE_ID_TARGET gives the vmlinux type id.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -744,9 +745,16 @@ static const char *spec_str(const struct btf *btf, uint32_t type_id, const char 
     return buf;
 }
 
+static const char *getenv_nonempty(const char *name)
+{
+    const char *v = getenv(name);
+
+    return v && *v ? v : NULL;
+}
+
 static int target_btf(struct ld *ld)
 {
-    const char *path = getenv("NICSIM_VMLINUX_BTF");
+    const char *path = getenv_nonempty("NICSIM_VMLINUX_BTF");
     long err;
 
     if (ld->targ_btf)
@@ -762,18 +770,105 @@ static int target_btf(struct ld *ld)
     return 0;
 }
 
+struct cands {
+    int n;                /* matching candidates so far */
+    uint32_t best;        /* the first one */
+    struct ld_core_res r; /* its result */
+};
+
+/* Kernel modules' BTF (/sys/kernel/btf/<module>, split on vmlinux's), loaded once. */
+static int module_btfs(struct ld *ld)
+{
+    DIR *d;
+    struct dirent *e;
+
+    if (ld->mods_loaded)
+        return 0;
+    ld->mods_loaded = true;
+    d = opendir("/sys/kernel/btf");
+    if (!d)
+        return 0;
+    while ((e = readdir(d))) {
+        char path[300];
+        struct btf *b, **v;
+
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, "vmlinux"))
+            continue;
+        snprintf(path, sizeof(path), "/sys/kernel/btf/%s", e->d_name);
+        b = btf__parse_split(path, ld->targ_btf);
+        if (!b)
+            continue; /* as libbpf: a module whose BTF cannot be read offers no candidate */
+        v = realloc(ld->mod_btfs, (ld->n_mod_btfs + 1) * sizeof(*v));
+        if (!v) {
+            btf__free(b);
+            closedir(d);
+            return ld_fail(ld, -ENOMEM, "out of memory");
+        }
+        ld->mod_btfs = v;
+        ld->mod_btfs[ld->n_mod_btfs++] = b;
+    }
+    closedir(d);
+    return 0;
+}
+
+/* Every type of `tb` from `start` with the local root type's kind and name (flavor ignored)
+ * that matches the local spec: all must give the same result (libbpf's candidate loop). */
+static int scan_cands(struct ld *ld, struct ld_core *c, const struct spec *lsp,
+                      const struct btf_type *lt, const struct btf *tb, uint32_t start,
+                      struct cands *m, const char *secname, size_t slot)
+{
+    const char *lname = name_of(ld->btf, lt->name_off);
+    uint32_t n = btf__type_cnt(tb);
+    struct spec ts;
+    int rc;
+
+    for (uint32_t id = start; id < n; id++) {
+        const struct btf_type *t = btf__type_by_id(tb, id);
+        struct ld_core_res cr;
+
+        if (!t || !kind_core_compat(t, lt) || !ess_eq(lname, name_of(tb, t->name_off)))
+            continue;
+        rc = spec_match(lsp, tb, id, &ts);
+        if (rc < 0)
+            return ld_fail(ld, rc,
+                           "section '%s' insn %zu: CO-RE relocation (%s) of %s: error matching "
+                           "kernel type [%u]",
+                           secname, slot, kind_str(c->kind), c->what, id);
+        if (!rc)
+            continue;
+        rc = calc_relo(c->kind, lsp, &ts, &cr);
+        if (rc)
+            return ld_fail(ld, rc,
+                           "section '%s' insn %zu: CO-RE relocation (%s) of %s cannot be "
+                           "computed for kernel type [%u]",
+                           secname, slot, kind_str(c->kind), c->what, id);
+        if (!m->n) {
+            m->r = cr;
+            m->best = id;
+        } else if (cr.poison != m->r.poison || cr.new_val != m->r.new_val) {
+            return ld_fail(ld, -EINVAL,
+                           "section '%s' insn %zu: CO-RE relocation (%s) of %s is ambiguous: "
+                           "kernel types [%u] and [%u] give %llu and %llu",
+                           secname, slot, kind_str(c->kind), c->what, m->best, id,
+                           (unsigned long long)m->r.new_val, (unsigned long long)cr.new_val);
+        }
+        m->n++;
+    }
+    return 0;
+}
+
 /* Resolves CO-RE record `ci` (computed once per record) into c->res. */
 static int resolve(struct ld *ld, struct ld_core *c, const char *secname, size_t slot)
 {
     const struct btf *lb = ld->btf, *tb;
     const char *access = name_of(lb, c->access_off);
-    struct spec ls, ts, best = {0};
+    struct spec ls;
     struct ld_core_res r;
+    struct cands m = {0};
     const struct btf_type *lt;
     const char *lname;
     char buf[256];
-    int nmatch = 0, rc;
-    uint32_t n;
+    int nmatch, rc;
 
     rc = parse_spec(lb, c->type_id, access, c->kind, &ls);
     if (rc)
@@ -797,39 +892,17 @@ static int resolve(struct ld *ld, struct ld_core *c, const char *secname, size_t
                        "section '%s' insn %zu: CO-RE relocation (%s) of %s: the root type has "
                        "no name",
                        secname, slot, kind_str(c->kind), c->what);
-    n = btf__type_cnt(tb);
-    for (uint32_t id = 1; id < n; id++) {
-        const struct btf_type *t = btf__type_by_id(tb, id);
-        struct ld_core_res cr;
-
-        if (!t || !kind_core_compat(t, lt) || !ess_eq(lname, name_of(tb, t->name_off)))
-            continue;
-        rc = spec_match(&ls, tb, id, &ts);
-        if (rc < 0)
-            return ld_fail(ld, rc,
-                           "section '%s' insn %zu: CO-RE relocation (%s) of %s: error matching "
-                           "kernel type [%u]",
-                           secname, slot, kind_str(c->kind), c->what, id);
-        if (!rc)
-            continue;
-        rc = calc_relo(c->kind, &ls, &ts, &cr);
-        if (rc)
-            return ld_fail(ld, rc,
-                           "section '%s' insn %zu: CO-RE relocation (%s) of %s cannot be "
-                           "computed for kernel type [%u]",
-                           secname, slot, kind_str(c->kind), c->what, id);
-        if (!nmatch) {
-            r = cr;
-            best = ts;
-        } else if (cr.poison != r.poison || cr.new_val != r.new_val) {
-            return ld_fail(ld, -EINVAL,
-                           "section '%s' insn %zu: CO-RE relocation (%s) of %s is ambiguous: "
-                           "kernel types [%u] and [%u] give %llu and %llu",
-                           secname, slot, kind_str(c->kind), c->what, best.root_type_id, id,
-                           (unsigned long long)r.new_val, (unsigned long long)cr.new_val);
-        }
-        nmatch++;
+    rc = scan_cands(ld, c, &ls, lt, tb, 1, &m, secname, slot);
+    if (!rc && !m.n && !getenv_nonempty("NICSIM_VMLINUX_BTF")) {
+        /* libbpf: kernel modules' BTF when vmlinux has no candidate */
+        rc = module_btfs(ld);
+        for (size_t i = 0; !rc && i < ld->n_mod_btfs; i++)
+            rc = scan_cands(ld, c, &ls, lt, ld->mod_btfs[i], btf__type_cnt(tb), &m, secname, slot);
     }
+    if (rc)
+        return rc;
+    r = m.r;
+    nmatch = m.n;
     if (!nmatch) {
         rc = calc_relo(c->kind, &ls, NULL, &r);
         if (rc)

@@ -861,9 +861,10 @@ static int link_func(struct ld *ld, struct linkbuf *lb, size_t fi, int depth)
 
 /*
  * Every program is linked on its own. A program that cannot be linked (a kfunc call, a CO-RE
- * relocation the kernel's BTF cannot resolve ...) does not take the others down with it: it is kept with its reason in `error`
- * and no instructions, the way libbpf opens such an object and fails only the program it loads.
- * Only an object none of whose programs links is refused as a whole (with the first reason).
+ * relocation the kernel's BTF cannot resolve ...) does not take the others down with it: it is kept
+ * with its reason in `error` and no instructions, the way libbpf opens such an object and fails
+ * only the program it loads. Only an object none of whose programs links is refused as a whole
+ * (with the first reason).
  */
 static int build_progs(struct ld *ld)
 {
@@ -993,6 +994,9 @@ static void ld_cleanup(struct ld *ld)
     free(ld->cores);
     free(ld->mapsrc);
     btf__free(ld->btf);
+    for (size_t i = 0; i < ld->n_mod_btfs; i++)
+        btf__free(ld->mod_btfs[i]);
+    free(ld->mod_btfs);
     btf__free(ld->targ_btf);
     if (ld->elf)
         elf_end(ld->elf);

@@ -100,7 +100,10 @@ struct ld {
     struct ld_sym *syms;
     size_t nsyms;
     struct btf *btf;
-    struct btf *targ_btf; /* the kernel's, loaded at the first CO-RE relocation */
+    struct btf *targ_btf;  /* the kernel's, loaded at the first CO-RE relocation */
+    struct btf **mod_btfs; /* kernel modules' (split on targ_btf), when vmlinux has no candidate */
+    size_t n_mod_btfs;
+    bool mods_loaded;
     long text, maps_sec, btfmaps_sec, btf_sec, btf_ext_sec, license_sec;
     struct ld_func *funcs;
     size_t nfuncs;
