@@ -19,8 +19,9 @@
  * refuses it as an unknown function only if it is reachable), and the loader records which
  * relocation it was so that the refusal can name it.
  *
- * Limits (deliberate): candidates come from vmlinux's BTF only (libbpf also looks at kernel
- * modules' BTF when vmlinux has no candidate); BPF_CORE_TYPE_ID_TARGET gives the vmlinux type id.
+ * Candidates come from vmlinux's BTF, and from kernel modules' BTF (/sys/kernel/btf/<module>)
+ * when vmlinux has none and no NICSIM_VMLINUX_BTF replaces it, as in libbpf; a module type's
+ * BPF_CORE_TYPE_ID_TARGET is its id in the module's split BTF.
  */
 #include <dirent.h>
 #include <errno.h>
