@@ -1547,7 +1547,12 @@ static int load_one(struct run *r, size_t pi, bool kcheck)
         else if (res.disagree) {
             printf("  host kernel verifier: DISAGREES: %s\n", res.report);
             bad = 3;
-        } else
+        } else if (res.kernel && !bad &&
+                   nicsim_kref_rxq_writes((const struct bpf_insn *)p->insns, p->n, NULL))
+            /* the cross-check loads it as a host program */
+            printf("  host kernel verifier: agrees (both refuse it unoffloaded: it writes "
+                   "rx_queue_index, which only offloaded programs may)\n");
+        else
             printf("  host kernel verifier: agrees (%s)\n",
                    res.kernel ? "both refuse it" : "both accept it");
     }

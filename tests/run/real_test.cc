@@ -642,6 +642,17 @@ TEST(RealPrograms, RxQueueIndexWritesSteerPassedPacketsAndTheKernelRunsWithoutTh
                   std::string::npos)
             << r.err;
     }
+    // `nicsim load`: offloaded; the host-program cross-check says why both verifiers refuse it
+    Result l = nicsim("load " + obj("real_rss"));
+    EXPECT_EQ(l.status, 0) << l.out << l.err;
+    EXPECT_NE(l.out.find("program xdp_rss (section xdp, "), std::string::npos) << l.out;
+    EXPECT_NE(l.out.find("offloaded:"), std::string::npos) << l.out;
+    if (kernel) {
+        EXPECT_NE(l.out.find("agrees (both refuse it unoffloaded: it writes rx_queue_index, which "
+                             "only offloaded programs may)"),
+                  std::string::npos)
+            << l.out;
+    }
 }
 
 // Which stores the kernel's copy loses: through the context pointer only, on any path, after a
