@@ -694,7 +694,7 @@ static int calc_relo(uint32_t kind, const struct spec *ls, const struct spec *ts
         err = calc_field(kind, ls, &r->orig_val, &r->orig_sz, &r->orig_type_id, &r->validate);
         if (!err)
             err = calc_field(kind, ts, &r->new_val, &r->new_sz, &r->new_type_id, NULL);
-        if (!err && r->orig_sz != r->new_sz &&
+        if (!err && ts && r->orig_sz != r->new_sz &&
             !same_sz_class(skip(ls->btf, r->orig_type_id, NULL),
                            skip(ts->btf, r->new_type_id, NULL)))
             r->fail_memsz_adjust = true;
