@@ -675,11 +675,14 @@ static int calc_enumval(uint32_t kind, const struct spec *s, uint64_t *val)
     return 0;
 }
 
+/* A load or store may change size with its field only for pointers and unsigned integers
+ * (zero extension keeps the value); otherwise libbpf poisons it. */
 static bool same_sz_class(const struct btf_type *a, const struct btf_type *b)
 {
     return a && b &&
-           ((btf_is_ptr(a) && btf_is_ptr(b)) || (btf_is_int(a) && btf_is_int(b)) ||
-            (btf_is_any_enum(a) && btf_is_any_enum(b)));
+           ((btf_is_ptr(a) && btf_is_ptr(b)) ||
+            (btf_is_int(a) && btf_is_int(b) && btf_int_encoding(a) != BTF_INT_SIGNED &&
+             btf_int_encoding(b) != BTF_INT_SIGNED));
 }
 
 /* bpf_core_calc_relo */
