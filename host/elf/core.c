@@ -21,7 +21,9 @@
  *
  * Candidates come from vmlinux's BTF, and from kernel modules' BTF (/sys/kernel/btf/<module>)
  * when vmlinux has none and no NICSIM_VMLINUX_BTF replaces it, as in libbpf; a module type's
- * BPF_CORE_TYPE_ID_TARGET is its id in the module's split BTF.
+ * BPF_CORE_TYPE_ID_TARGET is its id in the module's split BTF. One difference: libbpf narrows a
+ * local type's candidate list to those that matched its earlier relocations; here every
+ * relocation looks at all candidates (the same unless the kernel has two types of that name).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -776,6 +778,7 @@ static int target_btf(struct ld *ld)
 
 struct cands {
     int n;                /* matching candidates so far */
+    uint32_t bit_offset;  /* the first one's field bit offset */
     uint32_t best;        /* the first one */
     struct ld_core_res r; /* its result */
 };
@@ -849,6 +852,13 @@ static int scan_cands(struct ld *ld, struct ld_core *c, const struct spec *lsp,
         if (!m->n) {
             m->r = cr;
             m->best = id;
+            m->bit_offset = ts.bit_offset;
+        } else if (ts.bit_offset != m->bit_offset) {
+            return ld_fail(ld, -EINVAL,
+                           "section '%s' insn %zu: CO-RE relocation (%s) of %s is ambiguous: "
+                           "kernel types [%u] and [%u] place the field at bits %u and %u",
+                           secname, slot, kind_str(c->kind), c->what, m->best, id, m->bit_offset,
+                           ts.bit_offset);
         } else if (cr.poison != m->r.poison || cr.new_val != m->r.new_val) {
             return ld_fail(ld, -EINVAL,
                            "section '%s' insn %zu: CO-RE relocation (%s) of %s is ambiguous: "
@@ -882,8 +892,8 @@ static int resolve(struct ld *ld, struct ld_core *c, const char *secname, size_t
                        spec_str(lb, c->type_id, access, NULL, buf, sizeof(buf)));
     spec_str(lb, c->type_id, access, &ls, c->what, sizeof(c->what));
     if (c->kind == BPF_CORE_TYPE_ID_LOCAL) {
-        c->res =
-            (struct ld_core_res){.orig_val = c->type_id, .new_val = c->type_id, .validate = true};
+        /* libbpf: the object's own id, not validated */
+        c->res = (struct ld_core_res){.orig_val = c->type_id, .new_val = c->type_id};
         return 0;
     }
     if ((rc = target_btf(ld)))
