@@ -964,8 +964,8 @@ int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t 
         c->done = true;
     }
     r = &c->res;
-    if (r->poison ||
-        ((cls == BPF_LDX || cls == BPF_ST || cls == BPF_STX) && r->fail_memsz_adjust)) {
+    if (r->poison) {
+    poison:
         if (insn->code == (BPF_LD | BPF_IMM | BPF_DW) && avail > 1)
             poison(insn + 1);
         poison(insn);
@@ -1001,6 +1001,8 @@ int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t 
                            "does not fit an instruction",
                            secname, slot, kind_str(c->kind), c->what,
                            (unsigned long long)r->new_val);
+        if (r->fail_memsz_adjust) /* the field changed size and type: no safe access size */
+            goto poison;
         insn->off = (int16_t)r->new_val;
         if (r->new_sz != r->orig_sz) {
             static const uint8_t sz_code[9] = {[1] = BPF_B, [2] = BPF_H, [4] = BPF_W, [8] = BPF_DW};
