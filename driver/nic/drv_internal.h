@@ -39,7 +39,7 @@ struct nicsim_drv {
 /* Per-instruction metadata kept by the driver from prepare to translate (nfp's nfp_insn_meta):
  * indexed by the instruction's index in the program as loaded. */
 enum {
-    META_CTX = 0x1,       /* a load from struct xdp_md */
+    META_CTX = 0x1,       /* a load from struct xdp_md, or a store to its rx_queue_index */
     META_REMOVED = 0x2,   /* removed by the verifier's dead-code optimisation */
     META_PKT_WRITE = 0x4, /* a store into the packet */
     META_SEEN = 0x8,      /* insn_hook saw it */

@@ -174,6 +174,12 @@ static int drv_bpf_insn_hook(struct nicsim_verifier_env *env, int idx, int prev_
     if (cls == BPF_ST || cls == BPF_STX) {
         uint8_t t = regs[in->dst].type;
 
+        if (t == NICSIM_PTR_TO_CTX && in->off == 16 && (in->code & 0xe0) == BPF_MEM) {
+            /* rx_queue_index: the host receive queue for XDP_PASS (the verifier checks the
+             * size); translate turns it into a store to the descriptor */
+            m->flags |= META_CTX;
+            return 0;
+        }
         if (t == NICSIM_PTR_TO_CTX) {
             nicsim_verifier_log(env,
                                 "context write (struct xdp_md offset %d) at insn %d is not "

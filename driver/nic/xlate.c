@@ -205,13 +205,17 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
             uint8_t size;
             int16_t off;
 
-            if (in->code != (BPF_LDX | BPF_MEM | BPF_W))
+            bool store = in->code == (BPF_STX | BPF_MEM | BPF_W);
+
+            if (in->code != (BPF_LDX | BPF_MEM | BPF_W) && !store)
                 FAIL(-EOPNOTSUPP, "insn %u: context access of opcode 0x%02x has no NIC form", i,
                      in->code);
+            if (store && in->off != 16) /* only rx_queue_index is writable (offloaded) */
+                FAIL(-EOPNOTSUPP, "insn %u: context write at struct xdp_md offset %d", i, in->off);
             if (ctx_field(in->off, &size, &off))
                 FAIL(-EOPNOTSUPP, "insn %u: struct xdp_md offset %d has no NIC equivalent", i,
                      in->off);
-            in->code = (uint8_t)(BPF_LDX | BPF_MEM | size);
+            in->code = (uint8_t)((in->code & 0x07) | BPF_MEM | size);
             in->off = off;
         }
     }

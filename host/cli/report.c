@@ -194,6 +194,8 @@ void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_res
         json_object_set_new(eg, "port", json_integer(res->egress_port));
     if (res->egress_ifindex)
         json_object_set_new(eg, "ifindex", json_integer(res->egress_ifindex));
+    if (x->action == NICSIM_XDP_PASS) /* the host receive queue (ctx->rx_queue_index) */
+        json_object_set_new(eg, "rx_queue", json_integer(x->rx_queue));
     json_object_set_new(o, "egress", eg);
     if (x->meta_len) {
         char *meta = hex(x->meta, x->meta_len);

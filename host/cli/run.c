@@ -616,9 +616,12 @@ static int load_prog(struct run *r, size_t pi)
         if (a.err_insn >= 0)
             snprintf(at, sizeof(at), " at insn %d", a.err_insn);
         char why[ERR_LEN];
+        /* a poisoned CO-RE relocation: name it, as libbpf rewrites the kernel's log */
+        const char *core =
+            a.err_insn >= 0 ? nicsim_obj_prog__core_poison(p, (size_t)a.err_insn) : NULL;
         snprintf(r->last_err, sizeof(r->last_err), "%s: program %s (section %s) refused%s: %s",
                  r->o->object, p->name, p->section, at,
-                 cli_prog_load_reason(fd, a.err_msg, why, sizeof(why)));
+                 core ? core : cli_prog_load_reason(fd, a.err_msg, why, sizeof(why)));
         if (!r->collect_errors)
             fail("%s", r->last_err);
         return -1;
@@ -866,6 +869,11 @@ static int setup(struct run *r)
             return fail("--compare-kernel: the kernel refuses %s: %s", r->o->object, err);
         }
     }
+    if (r->kref && nicsim_kref__rx_queue_writes_removed(r->kref))
+        fprintf(stderr,
+                "nicsim run: --compare-kernel: the kernel runs %s without its %zu writes to "
+                "rx_queue_index (allowed only to offloaded programs)\n",
+                r->prog->name, nicsim_kref__rx_queue_writes_removed(r->kref));
     if (r->kref && nicsim_kref__trace_unavailable(r->kref))
         fprintf(stderr, "nicsim run: --compare-kernel: bpf_trace_printk lines not compared: %s\n",
                 nicsim_kref__trace_unavailable(r->kref));
@@ -1595,10 +1603,14 @@ int run_main(const struct run_opts *o)
         if (out && res.error == NICSIM_DP_OK && res.dest != NICSIM_DP_DEST_DROP) {
             char comment[160];
             uint32_t ifidx = res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : o->ports;
-            snprintf(comment, sizeof(comment), "index=%llu verdict=%s egress=%s%u ifindex=%u",
-                     (unsigned long long)index, nicsim_xdp_action_name(res.xdp.r0),
-                     res.dest == NICSIM_DP_DEST_PORT ? "port" : "host",
-                     res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : 0, res.egress_ifindex);
+            int n =
+                snprintf(comment, sizeof(comment), "index=%llu verdict=%s egress=%s%u ifindex=%u",
+                         (unsigned long long)index, nicsim_xdp_action_name(res.xdp.r0),
+                         res.dest == NICSIM_DP_DEST_PORT ? "port" : "host",
+                         res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : 0, res.egress_ifindex);
+            if (res.xdp.action == NICSIM_XDP_PASS && n > 0 && (size_t)n < sizeof(comment))
+                snprintf(comment + n, sizeof(comment) - (size_t)n, " rx_queue=%u",
+                         res.xdp.rx_queue);
             nicsim_trace_out__write(out, ifidx, pkt.ts_ns, res.xdp.data, res.xdp.len, comment);
         } else if (out && res.error == NICSIM_DP_ERR_NO_PROGRAM) {
             nicsim_trace_out__write(out, o->ports, pkt.ts_ns, pkt.data, pkt.caplen,
@@ -1815,7 +1827,12 @@ static int load_one(struct run *r, size_t pi, bool kcheck)
         else if (res.disagree) {
             printf("  host kernel verifier: DISAGREES: %s\n", res.report);
             bad = 3;
-        } else
+        } else if (res.kernel && !bad &&
+                   nicsim_kref_rxq_writes((const struct bpf_insn *)p->insns, p->n, NULL))
+            /* the cross-check loads it as a host program */
+            printf("  host kernel verifier: agrees (both refuse it unoffloaded: it writes "
+                   "rx_queue_index, which only offloaded programs may)\n");
+        else
             printf("  host kernel verifier: agrees (%s)\n",
                    res.kernel ? "both refuse it" : "both accept it");
     }

@@ -5,9 +5,10 @@
  * The order of work follows libbpf's bpf_object__open: the ELF header and section table, the
  * symbol table, BTF, the functions of the executable sections (programs outside .text,
  * subprograms in .text), the maps (legacy, BTF, global data: maps.c), the relocations of the
- * executable sections and of .maps, the CO-RE records of .BTF.ext, and last, for every program,
- * its entry function followed by the subprograms it reaches, in the order libbpf appends them
- * (depth first, at the first call), with every relocation applied on the way.
+ * executable sections and of .maps, the CO-RE records of .BTF.ext (resolved in core.c), and
+ * last, for every program, its entry function followed by the subprograms it reaches, in the
+ * order libbpf appends them (depth first, at the first call), with every relocation applied on
+ * the way.
  *
  * Every index and offset read from the file is checked where it is read; functions, relocations
  * and CO-RE records are kept per section slot so that linking needs no search.
@@ -426,8 +427,7 @@ static int read_core(struct ld *ld)
         end = off + core_len;
     }
     if (!ld->btf)
-        return ld_fail(ld, -EOPNOTSUPP,
-                       "section '.BTF.ext' has CO-RE relocations, which are not supported");
+        return ld_fail(ld, -EINVAL, "section '.BTF.ext' has CO-RE relocations but no usable .BTF");
     rec_size = rd32(p + off);
     off += 4;
     if (rec_size < 16 || rec_size > 1024)
@@ -463,26 +463,15 @@ static int read_core(struct ld *ld)
             if (!c)
                 return ld_fail(ld, -ENOMEM, "out of memory");
             ld->cores = c;
-            c[ld->ncores] =
-                (struct ld_core){.type_id = rd32(p + off + 4), .kind = rd32(p + off + 12)};
+            c[ld->ncores] = (struct ld_core){.type_id = rd32(p + off + 4),
+                                             .access_off = rd32(p + off + 8),
+                                             .kind = rd32(p + off + 12)};
             if (es->core_at[insn_off / INSN_SZ] < 0)
                 es->core_at[insn_off / INSN_SZ] = (int32_t)ld->ncores;
             ld->ncores++;
         }
     }
     return 0;
-}
-
-static const char *core_kind_str(uint32_t kind)
-{
-    static const char *const names[] = {
-        "field byte offset", "field byte size",   "field existence",      "field signedness",
-        "field left shift",  "field right shift", "local type id",        "target type id",
-        "type existence",    "type size",         "enum value existence", "enum value",
-        "type match",
-    };
-
-    return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown kind";
 }
 
 /* ---- relocations ---- */
@@ -605,7 +594,50 @@ static const char *extern_kind(const struct ld *ld, const char *name)
 struct linkbuf {
     struct nicsim_insn *insns;
     size_t n, cap;
+    struct nicsim_obj_core_relo *relos;
+    size_t n_relos;
 };
+
+/* Slot `at` was patched by CO-RE record `c` (or poisoned: it matched nothing). */
+static int add_core_relo(struct ld *ld, struct linkbuf *lb, size_t at, const struct ld_core *c,
+                         bool poisoned)
+{
+    static const char *const kinds[] = {
+        "field byte offset", "field byte size",   "field existence",      "field signedness",
+        "field left shift",  "field right shift", "local type id",        "target type id",
+        "type existence",    "type size",         "enum value existence", "enum value",
+        "type match",
+    };
+    struct nicsim_obj_core_relo *p = realloc(lb->relos, (lb->n_relos + 1) * sizeof(*p));
+    char buf[320];
+
+    if (!p)
+        return ld_fail(ld, -ENOMEM, "out of memory");
+    lb->relos = p;
+    const char *kind = c->kind < sizeof(kinds) / sizeof(kinds[0]) ? kinds[c->kind] : "unknown";
+
+    if (poisoned)
+        snprintf(buf, sizeof(buf),
+                 "CO-RE relocation (%s) of %s matches nothing in the kernel's BTF; libbpf "
+                 "poisons the instruction (call 0xbad2310)",
+                 kind, c->what);
+    else
+        snprintf(buf, sizeof(buf), "CO-RE relocation (%s) of %s: %llu -> %llu", kind, c->what,
+                 (unsigned long long)c->res.orig_val, (unsigned long long)c->res.new_val);
+    p[lb->n_relos].insn = (uint32_t)at;
+    p[lb->n_relos].poisoned = poisoned;
+    if (!(p[lb->n_relos].what = strdup(buf)))
+        return ld_fail(ld, -ENOMEM, "out of memory");
+    lb->n_relos++;
+    return 0;
+}
+
+static void free_core_relos(struct nicsim_obj_core_relo *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((char *)p[i].what);
+    free(p);
+}
 
 static int lb_append(struct ld *ld, struct linkbuf *lb, const struct ld_func *f)
 {
@@ -754,17 +786,6 @@ static int apply_rel(struct ld *ld, struct linkbuf *lb, const struct ld_func *f,
                    sec->name, slot, sn, ss->name);
 }
 
-static int core_fail(struct ld *ld, const struct ld_sec *sec, size_t slot)
-{
-    const struct ld_core *c = &ld->cores[sec->core_at[slot]];
-    char buf[128];
-
-    return ld_fail(ld, -EOPNOTSUPP,
-                   "section '%s' insn %zu: CO-RE relocation (%s) of '%s' is not supported",
-                   sec->name, slot, core_kind_str(c->kind),
-                   ld_btf_type_str(ld->btf, c->type_id, buf, sizeof(buf)));
-}
-
 /* Links function `fi`, already copied at funcs[fi].link_at: relocations, then every callee not
  * yet in this program is appended and linked in turn (libbpf's bpf_object__reloc_code). */
 static int link_func(struct ld *ld, struct linkbuf *lb, size_t fi, int depth)
@@ -782,8 +803,16 @@ static int link_func(struct ld *ld, struct linkbuf *lb, size_t fi, int depth)
         struct nicsim_insn *insn = &lb->insns[base + i];
         long target = -1;
 
-        if (sec->core_at[slot] >= 0)
-            return core_fail(ld, sec, slot);
+        if (sec->core_at[slot] >= 0) {
+            bool poisoned;
+
+            rc = ld_core_apply(ld, &ld->cores[sec->core_at[slot]], sec->name, slot, insn, f->n - i,
+                               &poisoned);
+            if (rc)
+                return rc;
+            if ((rc = add_core_relo(ld, lb, base + i, &ld->cores[sec->core_at[slot]], poisoned)))
+                return rc;
+        }
         if (sec->rel_at[slot] >= 0) {
             if ((rc = apply_rel(ld, lb, f, base, i, &target)))
                 return rc;
@@ -832,9 +861,10 @@ static int link_func(struct ld *ld, struct linkbuf *lb, size_t fi, int depth)
 
 /*
  * Every program is linked on its own. A program that cannot be linked (a kfunc call, a CO-RE
- * relocation ...) does not take the others down with it: it is kept with its reason in `error`
- * and no instructions, the way libbpf opens such an object and fails only the program it loads.
- * Only an object none of whose programs links is refused as a whole (with the first reason).
+ * relocation the kernel's BTF cannot resolve ...) does not take the others down with it: it is kept
+ * with its reason in `error` and no instructions, the way libbpf opens such an object and fails
+ * only the program it loads. Only an object none of whose programs links is refused as a whole
+ * (with the first reason).
  */
 static int build_progs(struct ld *ld)
 {
@@ -870,6 +900,7 @@ static int build_progs(struct ld *ld)
         ld->err_len = saved_len;
         if (rc == -ENOMEM) {
             free(lb.insns);
+            free_core_relos(lb.relos, lb.n_relos);
             return ld_fail(ld, rc, "out of memory");
         }
         p->autoload = secname[0] != '?';
@@ -878,6 +909,7 @@ static int build_progs(struct ld *ld)
         obj->n_progs++;
         if (rc) {
             free(lb.insns);
+            free_core_relos(lb.relos, lb.n_relos);
             if (!first_rc) {
                 first_rc = rc;
                 snprintf(first_err, sizeof(first_err), "%s", pbuf);
@@ -893,6 +925,8 @@ static int build_progs(struct ld *ld)
         } else {
             p->insns = lb.insns;
             p->n = lb.n;
+            p->core_relos = lb.relos;
+            p->n_core_relos = lb.n_relos;
             p->entry_n = f->n;
             n_ok++;
         }
@@ -960,6 +994,10 @@ static void ld_cleanup(struct ld *ld)
     free(ld->cores);
     free(ld->mapsrc);
     btf__free(ld->btf);
+    for (size_t i = 0; i < ld->n_mod_btfs; i++)
+        btf__free(ld->mod_btfs[i]);
+    free(ld->mod_btfs);
+    btf__free(ld->targ_btf);
     if (ld->elf)
         elf_end(ld->elf);
 }
@@ -1058,6 +1096,14 @@ out:
     return obj;
 }
 
+const char *nicsim_obj_prog__core_poison(const struct nicsim_obj_prog *prog, size_t insn)
+{
+    for (size_t i = 0; prog && i < prog->n_core_relos; i++)
+        if (prog->core_relos[i].insn == insn && prog->core_relos[i].poisoned)
+            return prog->core_relos[i].what;
+    return NULL;
+}
+
 void nicsim_obj__free(struct nicsim_obj *obj)
 {
     if (!obj)
@@ -1067,6 +1113,8 @@ void nicsim_obj__free(struct nicsim_obj *obj)
         free((void *)obj->progs[i].section);
         free((void *)obj->progs[i].insns);
         free((void *)obj->progs[i].error);
+        free_core_relos((struct nicsim_obj_core_relo *)obj->progs[i].core_relos,
+                        obj->progs[i].n_core_relos);
     }
     for (size_t i = 0; i < obj->n_maps; i++) {
         struct nicsim_obj_map *m = &obj->maps[i];

@@ -59,9 +59,20 @@ struct ld_rel {
     uint32_t type;
 };
 
+/* A CO-RE relocation as resolved against the kernel's BTF (core.c; libbpf's bpf_core_relo_res) */
+struct ld_core_res {
+    uint64_t orig_val, new_val;
+    uint32_t orig_sz, new_sz, orig_type_id, new_type_id;
+    bool poison, validate, fail_memsz_adjust;
+};
+
 struct ld_core {
     uint32_t type_id;
-    uint32_t kind;
+    uint32_t access_off; /* BTF string: "0:1:2" */
+    uint32_t kind;       /* enum bpf_core_relo_kind */
+    bool done;           /* res computed (once per record, whichever program links it first) */
+    struct ld_core_res res;
+    char what[192]; /* "struct xdp_md.rx_queue_index (access 0:4)" once parsed */
 };
 
 /* Where a map's definition lives ("maps", ".maps"), parallel to obj->maps. */
@@ -89,6 +100,10 @@ struct ld {
     struct ld_sym *syms;
     size_t nsyms;
     struct btf *btf;
+    struct btf *targ_btf;  /* the kernel's, loaded at the first CO-RE relocation */
+    struct btf **mod_btfs; /* kernel modules' (split on targ_btf), when vmlinux has no candidate */
+    size_t n_mod_btfs;
+    bool mods_loaded;
     long text, maps_sec, btfmaps_sec, btf_sec, btf_ext_sec, license_sec;
     struct ld_func *funcs;
     size_t nfuncs;
@@ -119,6 +134,11 @@ int ld_map_relos(struct ld *ld, size_t relsec);
 const struct btf_type *ld_btf_skip(const struct btf *btf, uint32_t id, uint32_t *res_id);
 /* "struct iphdr", "typedef u32", "[12]" ... into buf. */
 const char *ld_btf_type_str(const struct btf *btf, uint32_t id, char *buf, size_t len);
+
+/* core.c: resolves CO-RE record `c` (once) and patches `insn` (`avail` slots from it in the
+ * program); *poisoned tells that the instruction was poisoned as libbpf does (no match). */
+int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t slot,
+                  struct nicsim_insn *insn, size_t avail, bool *poisoned);
 
 /* sec_def.c: program type and expected attach type as libbpf derives them from SEC(). */
 void ld_sec_def(const char *sec, uint32_t *prog_type, uint32_t *attach_type);

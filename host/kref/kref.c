@@ -6,6 +6,7 @@
 #include "nicsim/util.h"
 #include "nicsim/kref.h"
 #include "nicsim/obj.h"
+#include "kref_rxq.h"
 #include "kref_trace.h"
 
 #include <dirent.h>
@@ -72,9 +73,10 @@ struct nicsim_kref {
     struct nicsim_kref_event *events;
     size_t n_events, cap_events;
     uint64_t lost;
-    struct kref_trace trace; /* bpf_trace_printk lines (trace.c), when a program prints */
-    bool trace_wanted;       /* a loaded program calls bpf_trace_printk */
-    char trace_why[256];     /* why they cannot be read ("" when they can) */
+    struct kref_trace trace;    /* bpf_trace_printk lines (trace.c), when a program prints */
+    bool trace_wanted;          /* a loaded program calls bpf_trace_printk */
+    char trace_why[256];        /* why they cannot be read ("" when they can) */
+    struct nicsim_kref_rxq rxq; /* writes to rx_queue_index patched out (rxq.c) */
 };
 
 static const char *unavailable_why(int e)
@@ -337,6 +339,67 @@ static int load_static_tail_targets(struct nicsim_kref *k, char *err, size_t err
     return 0;
 }
 
+/*
+ * A program the NIC runs offloaded may write ctx->rx_queue_index (its host receive queue); the
+ * kernel refuses such a write from a program that is not offloaded, as the comparison's is. When
+ * the programs to load have such writes (found in nicsim's own link of them), the object is
+ * opened again with section handlers that replace them by no-ops after libbpf's relocations
+ * (rxq.c); nicsim_kref__rx_queue_writes_removed tells how many.
+ */
+static int rxq_setup(struct nicsim_kref *k, const struct bpf_object_open_opts *oopts,
+                     const char *name, char *err, size_t errlen)
+{
+    struct nicsim_obj *o = nicsim_obj__open_file(k->path, NULL, NULL, 0);
+    const char *secs[NICSIM_KREF_RXQ_MAX_SECS];
+    struct bpf_program *p;
+    size_t found = 0, n = 0;
+    int rc;
+
+    for (size_t i = 0; o && i < nicsim_obj__n_progs(o); i++) {
+        const struct nicsim_obj_prog *np = nicsim_obj__prog(o, i);
+        const struct bpf_program *lp = bpf_object__find_program_by_name(k->obj, np->name);
+
+        if (lp && bpf_program__autoload(lp) && !np->error)
+            found += nicsim_kref_rxq_writes((const struct bpf_insn *)np->insns, np->n, NULL);
+    }
+    nicsim_obj__free(o);
+    if (!found)
+        return 0;
+    bpf_object__for_each_program(p, k->obj)
+    {
+        if (n == NICSIM_KREF_RXQ_MAX_SECS || !(secs[n] = strdup(bpf_program__section_name(p))))
+            break;
+        n++;
+    }
+    bpf_object__close(k->obj);
+    k->obj = NULL;
+    k->prog = NULL;
+    rc = nicsim_kref_rxq_register(&k->rxq, secs, n);
+    for (size_t i = 0; i < n; i++)
+        free((void *)secs[i]);
+    if (rc) {
+        nicsim_errf(err, errlen, "%s: cannot register libbpf section handlers: %s", k->path,
+                    strerror(-rc));
+        return rc;
+    }
+    k->obj = bpf_object__open_file(k->path, oopts);
+    if (!k->obj) {
+        rc = -errno;
+        nicsim_errf(err, errlen, "%s: cannot open as a BPF object: %s", k->path, strerror(errno));
+        return rc;
+    }
+    rc = choose_prog(k, name, err, errlen);
+    if (!rc)
+        rc = load_static_tail_targets(k, err, errlen);
+    k->rxq.prog = k->prog;
+    return rc;
+}
+
+size_t nicsim_kref__rx_queue_writes_removed(const struct nicsim_kref *k)
+{
+    return k ? k->rxq.removed : 0;
+}
+
 struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref_opts *opts,
                                       char *err, size_t errlen)
 {
@@ -361,8 +424,10 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
         goto fail;
     }
     k->ncpus = (uint32_t)ncpus;
-    LIBBPF_OPTS(bpf_object_open_opts, oopts, .kernel_log_buf = k->log,
-                .kernel_log_size = LOG_BYTES);
+    /* CO-RE against the same BTF as nicsim's loader (host/elf/core.c) */
+    const char *btf_path = getenv("NICSIM_VMLINUX_BTF");
+    LIBBPF_OPTS(bpf_object_open_opts, oopts, .kernel_log_buf = k->log, .kernel_log_size = LOG_BYTES,
+                .btf_custom_path = btf_path && *btf_path ? btf_path : NULL);
     k->obj = bpf_object__open_file(path, &oopts);
     if (!k->obj) {
         rc = -errno;
@@ -372,6 +437,8 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
     rc = choose_prog(k, o.prog_name, err, errlen);
     if (!rc)
         rc = load_static_tail_targets(k, err, errlen);
+    if (!rc)
+        rc = rxq_setup(k, &oopts, o.prog_name, err, errlen);
     if (rc)
         goto fail;
     rc = describe_maps(k);
@@ -426,6 +493,7 @@ void nicsim_kref__close(struct nicsim_kref *k)
         free(k->tails[i].prog);
     free(k->tails);
     bpf_object__close(k->obj);
+    nicsim_kref_rxq_unregister(&k->rxq);
     free(k->out);
     free(k->log);
     free(k->path);

@@ -81,7 +81,7 @@ struct nicsim_drv_xlate {
     size_t sz;                       /* sizeof(struct nicsim_drv_xlate) */
     const struct nicsim_insn *insns; /* verified, LDDW map refs normalised (kern.h) */
     uint32_t n;
-    const uint8_t *ctx; /* n flags: 1 = this load reads struct xdp_md; NULL: no context loads */
+    const uint8_t *ctx; /* n flags: 1 = accesses struct xdp_md (loads; stores to rx_queue_index) */
     const uint32_t *map_ids; /* NIC map id per used_maps index */
     uint32_t n_maps;
     uint32_t stack_depth;

@@ -78,6 +78,16 @@ struct nicsim_kref_opts {
     bool keep_pinning;     /* honour the object's map pinning (default: pin nothing) */
 };
 
+/* Stores to ctx->rx_queue_index (a 4-byte store at offset 16 through a register or stack slot
+ * that may hold the context pointer, on any path) in a program: their count, and mark[i] = 1 at
+ * each (mark may be NULL). The kernel accepts them only from offloaded programs. */
+struct bpf_insn;
+size_t nicsim_kref_rxq_writes(const struct bpf_insn *insns, size_t n, uint8_t *mark);
+
+/* How many rx_queue_index writes the kernel's copy of the chosen program ran without (replaced
+ * by no-ops: the comparison loads it unoffloaded, where the kernel refuses them); 0 if none. */
+size_t nicsim_kref__rx_queue_writes_removed(const struct nicsim_kref *k);
+
 /* True for the errors that mean "this kernel cannot be the reference" (bpf() refused, or a helper
  * this kernel does not offer to XDP programs), as opposed to a bad program. */
 static inline bool nicsim_kref__unavailable(int rc)

@@ -8,12 +8,14 @@
  * Map references in the programs are normalised: LDDW src NICSIM_LDDW_MAP_IDX with imm = index
  * into the object's map list, or NICSIM_LDDW_MAP_IDX_VALUE with imm = map index and the second
  * slot's imm = offset into the value (global data). bpf-to-bpf calls are CALL with src 1 and a
- * relative imm inside the linked program.
+ * relative imm inside the linked program. CO-RE relocations (.BTF.ext) are resolved against the
+ * running kernel's BTF as libbpf resolves them (nicsim_obj_prog.core_relos).
  *
- * Anything not supported (CO-RE relocations, kfuncs, externs, unknown relocation types, map
+ * Anything not supported (kfuncs, externs, unknown relocation types, map
  * kinds this loader cannot express) is refused with a message naming the section, the symbol and
  * the instruction: in a program's code it marks that program (nicsim_obj_prog.error), and the
- * object is refused only when none of its programs can be linked. Malformed input never crashes: every offset and size is checked.
+ * object is refused only when none of its programs can be linked. Malformed input never crashes:
+ * every offset and size is checked.
  */
 #ifndef NICSIM_OBJ_H
 #define NICSIM_OBJ_H
@@ -57,6 +59,14 @@ struct nicsim_obj_map {
     uint64_t map_extra; /* BTF maps: `map_extra` as declared (bloom filter hashes), else 0 */
 };
 
+/* An instruction patched by a CO-RE relocation (resolved against the running kernel's BTF). */
+struct nicsim_obj_core_relo {
+    uint32_t insn; /* slot in the linked program */
+    int poisoned;  /* matched nothing: the instruction is `call 0xbad2310`, as libbpf makes it */
+    /* "CO-RE relocation (field byte offset) of struct xdp_md.data (access 0:0): 0 -> 0" */
+    const char *what;
+};
+
 struct nicsim_obj_prog {
     const char *name;    /* function name */
     const char *section; /* ELF section, e.g. "xdp" or "xdp/parse" */
@@ -72,7 +82,15 @@ struct nicsim_obj_prog {
      * program's unsupported feature does not block the others (libbpf fails only the program
      * it loads). */
     const char *error;
+    /* CO-RE relocations (.BTF.ext) are resolved against the running kernel's BTF as libbpf does;
+     * those that match nothing poison their instruction as libbpf does (`call 0xbad2310`, which
+     * the verifier refuses if it is reachable). One entry per patched slot, in link order. */
+    const struct nicsim_obj_core_relo *core_relos;
+    size_t n_core_relos;
 };
+
+/* The poisoned CO-RE relocation at slot `insn` of `prog` (its description), NULL if none. */
+const char *nicsim_obj_prog__core_poison(const struct nicsim_obj_prog *prog, size_t insn);
 
 struct nicsim_obj_opts {
     size_t sz; /* sizeof(struct nicsim_obj_opts) */

@@ -154,6 +154,10 @@ struct nicsim_xdp_result {
     uint32_t redirect_ifindex;
     int32_t redirect_map_id; /* -1 when bpf_redirect (not a map) was used */
     uint32_t redirect_key;
+    /* rx_queue_index when the program ended: the receive queue it came in on, or the host
+     * receive queue an offloaded program chose by writing ctx->rx_queue_index (XDP_PASS delivers
+     * the frame to that host queue; the raw value, no host queue count is modelled) */
+    uint32_t rx_queue;
     struct nicsim_run run; /* instructions, cycles, stalls, trap */
 };
 

@@ -732,7 +732,10 @@ struct nicsim_xdp_core *nicsim_xdp_core__new(const struct nicsim_xdp_core_opts *
                                 .lo = 0,
                                 .hi = sizeof(c->desc),
                                 .kind = NICSIM_RGN_CTX,
-                                .writable = 0,
+                                /* stores reach it only as the driver translates them: a 4-byte
+                                 * write to rx_queue_index, which the verifier admits for
+                                 * offloaded programs alone (xdp_is_valid_access) */
+                                .writable = 1,
                                 .latency = t.region_latency[NICSIM_RGN_CTX]};
     struct nicsim_region pkt = {.host = c->frame,
                                 .lo = 0,
@@ -843,6 +846,7 @@ int nicsim_xdp_core__run(struct nicsim_xdp_core *c, const struct nicsim_prog *pr
         res->action = res->r0 <= NICSIM_XDP_REDIRECT ? (uint32_t)res->r0 : NICSIM_XDP_ABORTED;
     res->data = c->frame + c->data;
     res->len = c->data_end - c->data;
+    res->rx_queue = c->desc.rx_queue_index;
     res->meta = c->frame + c->data_meta;
     res->meta_len = c->data - c->data_meta;
     if (res->action == NICSIM_XDP_REDIRECT) {

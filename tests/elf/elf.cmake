@@ -16,6 +16,8 @@ set(_elf_objs
     "tail_calls|tail_calls|-g"
     "nomaps|refused|-g"
     "refused_core|refused|-g -DUSE_CORE"
+    "core|core|-g"
+    "core_poison|core|-g -DCORE_POISON"
     "refused_kfunc|refused|-g -DUSE_KFUNC"
     "refused_ksym|refused|-g -DUSE_KSYM"
     "refused_kconfig|refused|-g -DUSE_KCONFIG"

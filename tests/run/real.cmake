@@ -5,7 +5,7 @@ nicsim_gtest(real_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/real_test.cc
              LIBS PkgConfig::JANSSON nicsim_kref nicsim_obj nicsim_xdp LABELS run kernel)
 add_dependencies(real_test nicsim)
 set(_real_objs)
-foreach(obj real_multi real_printk real_printk_sub)
+foreach(obj real_multi real_printk real_printk_sub real_rss)
   set(_out ${CMAKE_CURRENT_BINARY_DIR}/${obj}.bpf.o)
   add_custom_command(
     OUTPUT ${_out}
@@ -13,6 +13,21 @@ foreach(obj real_multi real_printk real_printk_sub)
             -c ${CMAKE_CURRENT_LIST_DIR}/progs/${obj}.bpf.c -o ${_out}
     DEPENDS ${CMAKE_CURRENT_LIST_DIR}/progs/${obj}.bpf.c
     COMMENT "Compiling tests/run/progs/${obj}.bpf.c"
+    VERBATIM)
+  list(APPEND _real_objs ${_out})
+endforeach()
+# CO-RE, as a vmlinux.h-based project builds it (the ELF tests' source; its poisoned variant)
+foreach(entry "real_core|" "real_core_poison|-DCORE_POISON")
+  string(REPLACE "|" ";" entry "${entry}")
+  list(GET entry 0 _name)
+  list(GET entry 1 _flags)
+  set(_out ${CMAKE_CURRENT_BINARY_DIR}/${_name}.bpf.o)
+  add_custom_command(
+    OUTPUT ${_out}
+    COMMAND ${NICSIM_BPF_CLANG} -O2 -g -target bpf ${_flags} -I${NICSIM_BPF_INCLUDE}
+            -c ${CMAKE_SOURCE_DIR}/tests/elf/progs/core.bpf.c -o ${_out}
+    DEPENDS ${CMAKE_SOURCE_DIR}/tests/elf/progs/core.bpf.c
+    COMMENT "Compiling tests/elf/progs/core.bpf.c as ${_name}"
     VERBATIM)
   list(APPEND _real_objs ${_out})
 endforeach()

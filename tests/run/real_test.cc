@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -523,6 +524,177 @@ TEST(RealPrograms, KernelReferenceReadsTheKernelsPrintkLines)
         << err;
     EXPECT_EQ(res.n_trace, 2u);
     nicsim_kref__close(k);
+}
+
+// ---- CO-RE (vmlinux.h-style types) and writes to rx_queue_index (offload samples' RSS) ----
+
+// Ethernet + IPv4 from `src` to `dst` with protocol `proto` (60 bytes), or an IPv6 ethertype.
+Frame ipv4_flow(uint32_t src, uint32_t dst, uint8_t proto = 17, uint16_t ethertype = 0x0800)
+{
+    Frame f = ipv4(proto, 60);
+    f[12] = (uint8_t)(ethertype >> 8);
+    f[13] = (uint8_t)ethertype;
+    memcpy(&f[26], &src, 4); // as they lie in memory: the program reads them so
+    memcpy(&f[30], &dst, 4);
+    return f;
+}
+
+// Each IPv4 header shape takes its path through relocated field offsets, bitfields, enum values.
+TEST(RealPrograms, CoreRelocatedProgramRunsAndAgreesWithTheKernel)
+{
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+        GTEST_SKIP() << "no /sys/kernel/btf/vmlinux";
+    Tmp t;
+    Frame opts = ipv4(17, 60), ttl1 = ipv4(17, 60), v6 = ipv4(17, 60);
+    opts[14] = 0x46; // ihl 6
+    ttl1[22] = 1;
+    v6[12] = 0x86;
+    v6[13] = 0xdd;
+    write_pcap(t.path("t.pcap"), {{ipv4(17, 60), 60}, {opts, 60}, {ttl1, 60}, {v6, 60}});
+    bool kernel = kernel_available();
+    Result r =
+        nicsim("run " + obj("real_core") + " --pcap " + t.path("t.pcap") +
+               " --no-progress --json " + t.path("r.json") + (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    json_t *rep = load_json(t.path("r.json"));
+    ASSERT_TRUE(rep);
+    EXPECT_STREQ(verdict(rep, 0), "XDP_PASS");
+    EXPECT_STREQ(verdict(rep, 1), "XDP_TX");
+    EXPECT_STREQ(verdict(rep, 2), "XDP_ABORTED");
+    EXPECT_STREQ(verdict(rep, 3), "XDP_DROP");
+    json_decref(rep);
+    if (kernel) {
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+    }
+}
+
+TEST(RealPrograms, PoisonedCoreRelocationIsRefusedNamingTheRelocation)
+{
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+        GTEST_SKIP() << "no /sys/kernel/btf/vmlinux";
+    Tmp t;
+    write_pcap(t.path("t.pcap"), udp_tcp_icmp());
+    Result r = nicsim("run " + obj("real_core_poison") + " --pcap " + t.path("t.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("program core_poisoned (section xdp) refused at insn 3: CO-RE relocation "
+                         "(field byte offset) of struct xdp_md___x.no_such_field___in_any_kernel "
+                         "(access 0:3) matches nothing in the kernel's BTF"),
+              std::string::npos)
+        << r.err;
+}
+
+// The queue real_rss.bpf.c picks for an IPv4 flow.
+uint32_t rss_queue(uint32_t src, uint32_t dst)
+{
+    uint32_t h = src ^ dst;
+    h ^= h >> 16;
+    h ^= h >> 8;
+    return h % 4;
+}
+
+TEST(RealPrograms, RxQueueIndexWritesSteerPassedPacketsAndTheKernelRunsWithoutThem)
+{
+    Tmp t;
+    std::vector<std::pair<Frame, uint32_t>> pkts;
+    std::vector<std::pair<uint32_t, uint32_t>> flows;
+    for (uint32_t i = 1; i <= 6; i++)
+        flows.push_back({0x0a000000u + i * 0x01010101u, 0x0b000000u + i * 0x00030507u});
+    for (auto &f : flows)
+        pkts.push_back({ipv4_flow(f.first, f.second), 60});
+    pkts.push_back({ipv4_flow(1, 2, 1), 60});          // ICMP: dropped
+    pkts.push_back({ipv4_flow(1, 2, 17, 0x86dd), 60}); // not IPv4: its own queue
+    write_pcap(t.path("t.pcap"), pkts);
+    bool kernel = kernel_available();
+    Result r = nicsim("run " + obj("real_rss") + " --pcap " + t.path("t.pcap") +
+                      " --no-progress --json " + t.path("r.json") + " --out-pcap " +
+                      t.path("o.pcapng") + (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    json_t *rep = load_json(t.path("r.json"));
+    ASSERT_TRUE(rep);
+    json_t *packets = json_object_get(rep, "packets");
+    std::set<uint32_t> queues;
+    for (size_t i = 0; i < flows.size(); i++) {
+        json_t *p = json_array_get(packets, i);
+        EXPECT_STREQ(verdict(rep, i), "XDP_PASS");
+        json_t *q = json_object_get(json_object_get(p, "egress"), "rx_queue");
+        ASSERT_TRUE(json_is_integer(q)) << i;
+        EXPECT_EQ(json_integer_value(q), rss_queue(flows[i].first, flows[i].second)) << i;
+        queues.insert((uint32_t)json_integer_value(q));
+    }
+    EXPECT_GT(queues.size(), 1u); // the flows spread
+    EXPECT_STREQ(verdict(rep, 6), "XDP_DROP");
+    EXPECT_EQ(json_object_get(json_object_get(json_array_get(packets, 6), "egress"), "rx_queue"),
+              nullptr);
+    json_t *last = json_array_get(packets, 7);
+    EXPECT_EQ(json_integer_value(json_object_get(json_object_get(last, "egress"), "rx_queue")),
+              json_integer_value(json_object_get(last, "core")));
+    json_decref(rep);
+    std::string pcap = slurp(t.path("o.pcapng"));
+    EXPECT_NE(pcap.find("verdict=XDP_PASS egress=host0 ifindex=0 rx_queue=" +
+                        std::to_string(rss_queue(flows[0].first, flows[0].second))),
+              std::string::npos);
+    if (kernel) {
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("maps: final contents equal to the kernel's"), std::string::npos)
+            << r.out;
+        EXPECT_NE(r.err.find("--compare-kernel: the kernel runs xdp_rss without its 1 writes to "
+                             "rx_queue_index (allowed only to offloaded programs)"),
+                  std::string::npos)
+            << r.err;
+    }
+    // `nicsim load`: offloaded; the host-program cross-check says why both verifiers refuse it
+    Result l = nicsim("load " + obj("real_rss"));
+    EXPECT_EQ(l.status, 0) << l.out << l.err;
+    EXPECT_NE(l.out.find("program xdp_rss (section xdp, "), std::string::npos) << l.out;
+    EXPECT_NE(l.out.find("offloaded:"), std::string::npos) << l.out;
+    if (kernel) {
+        EXPECT_NE(l.out.find("agrees (both refuse it unoffloaded: it writes rx_queue_index, which "
+                             "only offloaded programs may)"),
+                  std::string::npos)
+            << l.out;
+    }
+}
+
+// Which stores the kernel's copy loses: through the context pointer only, on any path, after a
+// copy, a spill and fill, or in a subprogram given it.
+TEST(RealPrograms, RxQueueWritesAreFoundThroughCopiesSpillsAndCalls)
+{
+    auto I = [](uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+        bpf_insn in = {};
+        in.code = code;
+        in.dst_reg = dst;
+        in.src_reg = src;
+        in.off = off;
+        in.imm = imm;
+        return in;
+    };
+    const uint8_t STXW = BPF_STX | BPF_MEM | BPF_W, STXDW = BPF_STX | BPF_MEM | BPF_DW,
+                  LDXDW = BPF_LDX | BPF_MEM | BPF_DW, MOV = BPF_ALU64 | BPF_MOV | BPF_X,
+                  MOVK = BPF_ALU64 | BPF_MOV | BPF_K, EXIT = BPF_JMP | BPF_EXIT;
+    std::vector<bpf_insn> p = {
+        I(MOV, 6, 1, 0, 0),                // 0: r6 = ctx
+        I(STXDW, 10, 6, -8, 0),            // 1: spill
+        I(MOVK, 2, 0, 0, 1),               // 2
+        I(STXW, 6, 2, 16, 0),              // 3: ctx->rx_queue_index = 1   (found)
+        I(LDXDW, 7, 10, -8, 0),            // 4: r7 = fill (ctx)
+        I(STXW, 7, 2, 16, 0),              // 5: again                     (found)
+        I(STXW, 10, 2, -16, 0),            // 6: stack, not ctx
+        I(MOVK, 6, 0, 0, 0),               // 7: r6 is no longer ctx
+        I(STXW, 6, 2, 16, 0),              // 8: not ctx (dead in a verifier's eyes)
+        I(STXW, 7, 2, 12, 0),              // 9: another field
+        I(MOV, 1, 7, 0, 0),                // 10: r1 = ctx
+        I(BPF_JMP | BPF_CALL, 0, 1, 0, 2), // 11: call 14
+        I(MOVK, 0, 0, 0, 2),               // 12
+        I(EXIT, 0, 0, 0, 0),               // 13
+        I(STXW, 1, 2, 16, 0),              // 14: subprogram, r1 = ctx   (found)
+        I(EXIT, 0, 0, 0, 0),               // 15
+    };
+    std::vector<uint8_t> mark(p.size());
+    EXPECT_EQ(nicsim_kref_rxq_writes(p.data(), p.size(), mark.data()), 3u);
+    std::vector<uint8_t> want(p.size());
+    want[3] = want[5] = want[14] = 1;
+    EXPECT_EQ(mark, want);
+    EXPECT_EQ(nicsim_kref_rxq_writes(p.data(), 3, nullptr), 0u);
 }
 
 } // namespace

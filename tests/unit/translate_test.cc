@@ -178,6 +178,21 @@ TEST(TranslateTest, ContextLoadsBecomeDescriptorLoads)
     EXPECT_EQ(offsetof(nicsim_pkt_desc, ingress_ifindex), 24u);
 }
 
+TEST(TranslateTest, RxQueueIndexWriteBecomesADescriptorStore)
+{
+    // ctx->rx_queue_index = r2 (an offloaded program's host queue for XDP_PASS)
+    Prog p = {mov64_imm(2, 3), stx(BPF_W, 1, 2, 16), mov64_imm(0, 2), exit_insn()};
+    Xlate x(p, {0, 1, 0, 0}, {});
+    ASSERT_EQ(x.rc, 0) << x.msg;
+    EXPECT_EQ(x.img->slots[1].code, BPF_STX | BPF_MEM | BPF_W);
+    EXPECT_EQ(x.img->slots[1].off, (int16_t)offsetof(nicsim_pkt_desc, rx_queue_index));
+    // any other context store has no NIC form
+    Xlate other({mov64_imm(2, 3), stx(BPF_W, 1, 2, 12), mov64_imm(0, 2), exit_insn()}, {0, 1, 0, 0},
+                {});
+    EXPECT_EQ(other.rc, -EOPNOTSUPP);
+    EXPECT_EQ(other.msg, "insn 1: context write at struct xdp_md offset 12");
+}
+
 TEST(TranslateTest, RefusalsNameTheInstruction)
 {
     Xlate fib(

@@ -928,6 +928,39 @@ TEST_F(VerifierTest, RefusesBadContextAccesses)
                    "dereference of modified ctx ptr R1 off=4 disallowed");
 }
 
+// xdp_is_valid_access: an offloaded program (and only one) may write rx_queue_index, 4 bytes.
+TEST_F(VerifierTest, OffloadedProgramMayWriteRxQueueIndexOnly)
+{
+    uint32_t ifx = (uint32_t)dev->ifindex;
+    EXPECT_EQ(load({mov64_imm(2, 3), stx(BPF_W, 1, 2, 16), mov64_imm(0, 2), exit_insn()}, {}, ifx),
+              0)
+        << last->logs();
+    struct Case {
+        Prog p;
+        const char *msg;
+    } refused[] = {
+        {{mov64_imm(2, 3), stx(BPF_H, 1, 2, 16), mov64_imm(0, 2), exit_insn()},
+         "invalid bpf_context access off=16 size=2"},
+        {{mov64_imm(2, 3), stx(BPF_DW, 1, 2, 16), mov64_imm(0, 2), exit_insn()},
+         "invalid bpf_context access off=16 size=8"},
+        {{mov64_imm(2, 3), stx(BPF_W, 1, 2, 12), mov64_imm(0, 2), exit_insn()},
+         "invalid bpf_context access off=12 size=4"},
+        {{mov64_imm(2, 3), stx(BPF_W, 1, 2, 0), mov64_imm(0, 2), exit_insn()},
+         "invalid bpf_context access off=0 size=4"},
+        // an immediate store into the context is never allowed (check_mem_access's caller)
+        {{mov64_imm(2, 3), st(BPF_W, 1, 16, 1), mov64_imm(0, 2), exit_insn()},
+         "BPF_ST stores into R1 ctx is not allowed"},
+    };
+    for (const Case &c : refused) {
+        EXPECT_EQ(load(c.p, {}, ifx), -EACCES) << c.msg;
+        EXPECT_EQ(last->attr.err_insn, 1) << c.msg;
+        EXPECT_STREQ(last->attr.err_msg, c.msg) << last->logs();
+    }
+    // the same write from a program that is not offloaded: the kernel's refusal
+    expect_refused({mov64_imm(2, 3), stx(BPF_W, 1, 2, 16), mov64_imm(0, 2), exit_insn()}, -EACCES,
+                   1, "invalid bpf_context access off=16 size=4");
+}
+
 // ---- Helper calls.
 
 TEST_F(VerifierTest, RefusesHelperArgumentTypes)

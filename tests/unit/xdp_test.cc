@@ -293,12 +293,21 @@ TEST(XdpTest, PacketReadsBeyondDataEndTrapAndAbort)
     EXPECT_EQ(r.r0, (uint64_t)NICSIM_XDP_ABORTED) << "no return value: r0 held XDP_PASS";
 }
 
-TEST(XdpTest, ContextIsReadOnly)
+// The descriptor takes stores (the driver emits one kind: an offloaded program's write to
+// rx_queue_index, the only context write the verifier admits); the value the program leaves
+// there is the host queue of the result. Its bounds still hold.
+TEST(XdpTest, RxQueueIndexTheProgramWritesIsTheResultsQueue)
 {
     XdpHarness h;
-    auto r = h.run("stw [%r1+24], 9\nmov %r0, 2\nexit\n");
-    EXPECT_EQ(r.run.trap.kind, NICSIM_TRAP_READONLY);
-    EXPECT_EQ(r.action, (uint32_t)NICSIM_XDP_ABORTED);
+    auto r = h.run("ldxw %r0, [%r1+28]\nstw [%r1+28], 9\nmov %r0, 2\nexit\n");
+    EXPECT_EQ(r.run.status, NICSIM_RUN_OK);
+    EXPECT_EQ(r.action, (uint32_t)NICSIM_XDP_PASS);
+    EXPECT_EQ(r.rx_queue, 9u);
+    auto same = h.run("mov %r0, 2\nexit\n");
+    EXPECT_EQ(same.rx_queue, 1u); // not written: the queue it came in on
+    auto out = h.run("stw [%r1+40], 9\nmov %r0, 2\nexit\n");
+    EXPECT_EQ(out.run.trap.kind, NICSIM_TRAP_BOUNDS);
+    EXPECT_EQ(out.action, (uint32_t)NICSIM_XDP_ABORTED);
 }
 
 TEST(XdpTest, UnknownReturnValuesAbortButKeepTheRawValue)
