@@ -139,7 +139,7 @@ module ebpf_decode (
                     // LE64: no change (a | 0)
                     insn_o.alu_op  = ebpf_pkg::AluOr;
                     insn_o.use_imm = 1'b1;
-                    insn_o.imm64   = '0;
+                    insn_o.imm     = '0;
                   end
                 endcase
               end else begin

@@ -2,7 +2,7 @@
 /*
  * nicsim-plugin: drives the nicsim core from upstream bpf_conformance's runner.
  *
- *   nicsim-plugin [MEMORY_HEX] [--model c] [--budget N] [--stats]
+ *   nicsim-plugin [MEMORY_HEX] [--model c|rtl] [--budget N] [--stats]
  *
  * Reads the program as hex bytes on standard input, prints r0 in hex on standard output and exits
  * 0; on a refused program or a trap, exits 1 with the reason on standard error.
@@ -18,15 +18,35 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: nicsim-plugin [MEMORY_HEX] [--model c] [--budget N] [--stats]\n"
+    fprintf(f, "usage: nicsim-plugin [MEMORY_HEX] [--model c|rtl] [--budget N] [--stats]\n"
                "  program: hex bytes on standard input; prints r0 in hex\n"
-               "  --model c     the C cycle model (the only model in this build)\n"
+               "  --model M     c: the C cycle model; rtl: the Verilated RTL core (if built)\n"
                "  --budget N    instruction budget before the watchdog ends the run\n"
                "  --stats       print instructions and cycles on standard error\n");
 }
 
+#ifdef NICSIM_HAVE_RTL
+#include "rtl.h"
+/* --model rtl: the same environment on the Verilated RTL core (sim/rtl). */
+static int run_rtl(const uint8_t *prog, size_t n, const uint8_t *mem, size_t memlen,
+                   uint64_t budget, struct nicsim_run *run, struct nicsim_isa_err *err)
+{
+    struct nicsim_rtl *rtl = nicsim_rtl__new();
+    if (!rtl)
+        return -ENOMEM;
+    int rc = nicsim_rtl__run_conf(rtl, (const struct nicsim_insn *)prog, n, mem, memlen, budget,
+                                  nicsim_bpfconf_helpers(), NULL, NULL, run, err);
+    nicsim_rtl__free(rtl);
+    return rc;
+}
+#define MODELS "c, rtl"
+#else
+#define MODELS "c"
+#endif
+
 int main(int argc, char **argv)
 {
+    int rtl = 0;
     const char *memhex = NULL;
     uint64_t budget = 0;
     int stats = 0;
@@ -35,8 +55,13 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
-            if (strcmp(argv[++i], "c") != 0) {
-                fprintf(stderr, "nicsim-plugin: model '%s' is not available (this build has: c)\n",
+            ++i;
+#ifdef NICSIM_HAVE_RTL
+            rtl = !strcmp(argv[i], "rtl");
+#endif
+            if (strcmp(argv[i], "c") != 0 && !rtl) {
+                fprintf(stderr,
+                        "nicsim-plugin: model '%s' is not available (this build has: " MODELS ")\n",
                         argv[i]);
                 return 2;
             }
@@ -83,7 +108,13 @@ int main(int argc, char **argv)
     struct nicsim_run run;
     struct nicsim_isa_err err = {.index = -1};
     struct nicsim_bpfconf_opts opts = {.sz = sizeof(opts), .budget = budget};
-    int rc = nicsim_bpfconf_run((const struct nicsim_insn *)prog, (size_t)plen / 8, mem,
+    int rc;
+#ifdef NICSIM_HAVE_RTL
+    if (rtl)
+        rc = run_rtl(prog, (size_t)plen / 8, mem, (size_t)memlen, budget, &run, &err);
+    else
+#endif
+        rc = nicsim_bpfconf_run((const struct nicsim_insn *)prog, (size_t)plen / 8, mem,
                                 (size_t)memlen, &opts, &run, &err);
     free(prog);
     free(mem);
