@@ -155,11 +155,13 @@ int nicsim_rtl__read_mem(struct nicsim_rtl *rtl, uint8_t *out, size_t memlen)
 }
 
 int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, size_t n,
-                         const uint8_t *mem, size_t memlen, uint64_t budget,
+                         const uint8_t *mem, size_t memlen, unsigned mem_latency, uint64_t budget,
                          const struct nicsim_helper *helpers, nicsim_trace_fn trace,
                          void *trace_user, struct nicsim_run *run, struct nicsim_isa_err *err)
 {
     memset(run, 0, sizeof(*run));
+    if (mem_latency > 15)
+        return refuse(err, "a region latency above 15 cycles does not fit the RTL region table");
     if (n > kImemSlots)
         return refuse(err, "program longer than the RTL core's instruction memory (4096 slots)");
     if (memlen > NICSIM_RTL_MEM_MAX)
@@ -210,7 +212,8 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
     c.write_bytes(0, nullptr, kStackBytes); // the stack starts zeroed, as the C model's
     if (memlen) {
         c.map_region(nicsim_addr_region(r1), NICSIM_RGN_MEM, true,
-                     t.region_latency[NICSIM_RGN_MEM], kMemBase, 0, (uint32_t)memlen);
+                     mem_latency ? mem_latency : t.region_latency[NICSIM_RGN_MEM], kMemBase, 0,
+                     (uint32_t)memlen);
         c.write_bytes(kMemBase, mem, memlen);
     }
 

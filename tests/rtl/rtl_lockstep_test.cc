@@ -7,7 +7,9 @@
 // loads (sign-extending too), stores and atomics on the memory block (r1) and the stack (r10),
 // unaligned and sometimes out of bounds (traps), forward and backward branches and jumps (loops
 // end at the watchdog, budgets are small), local calls (recursion ends at the call-depth trap),
-// helper 5 (continuing, or ending the run with r1 = 0) and callx to a helper that exists or not.
+// helpers (5: continuing, or ending the run with r1 = 0; 6: unit cycles; 7: a helper fault)
+// and callx to a helper that exists or not; the memory block is sometimes map-like (latency
+// 2-4).
 // NICSIM_RTL_SEED picks the seed (printed), NICSIM_RTL_PROGRAMS the count (default 300; the
 // soak knob: set it to 100000).
 #include <gtest/gtest.h>
@@ -144,9 +146,9 @@ struct Gen {
             } else if (what < 92) { // helper 5
                 if (p(15))
                     main.push_back(I(0xb7, 1, 0, 0, 0)); // r1 = 0: the helper ends the run
-                main.push_back(I(0x85, 0, 0, 0, 5));
+                main.push_back(I(0x85, 0, 0, 0, p(50) ? 5 : (int32_t)(6 + u(2))));
             } else if (what < 94) { // callx
-                main.push_back(I(0xb7, 3, 0, 0, p(70) ? 5 : 77));
+                main.push_back(I(0xb7, 3, 0, 0, p(70) ? (int32_t)(5 + u(3)) : 77));
                 main.push_back(I(0x8d, 3, 0, 0, 0));
             } else { // mul/div with special operands
                 main.push_back(I(0xb7, 4, 0, 0, p(50) ? INT32_MIN : -1));
@@ -196,6 +198,33 @@ struct Gen {
     }
 };
 
+// Helpers of the lockstep environment: 5 as bpf_conformance's; 6 adds r1 and r2 and costs
+// r3 & 15 unit cycles; 7 faults when r2 is odd (a helper trap), else returns r2.
+void helper_add(struct nicsim_vm *, void *, const uint64_t a[5], struct nicsim_helper_out *o)
+{
+    o->ret = a[0] + a[1];
+    o->cycles = (uint32_t)(a[2] & 15);
+}
+void helper_picky(struct nicsim_vm *, void *, const uint64_t a[5], struct nicsim_helper_out *o)
+{
+    o->ret = a[1];
+    o->cycles = 3;
+    if (a[1] & 1) {
+        o->action = NICSIM_HELPER_TRAP;
+        snprintf(o->trap_msg, sizeof(o->trap_msg), "odd r2");
+    }
+}
+const struct nicsim_helper *lockstep_helpers()
+{
+    static struct nicsim_helper h[NICSIM_MAX_HELPERS];
+    if (!h[5].fn) {
+        memcpy(h, nicsim_bpfconf_helpers(), sizeof(h));
+        h[6] = {"add", helper_add, nullptr};
+        h[7] = {"picky", helper_picky, nullptr};
+    }
+    return h;
+}
+
 struct Rec {
     uint32_t pc;
     uint64_t cycle;
@@ -238,6 +267,7 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
             b = (uint8_t)g.rng();
         std::vector<nicsim_insn> prog = g.program(memlen);
         uint64_t budget = 20 + g.u(400);
+        unsigned latency = g.p(30) ? 2 + (unsigned)g.u(3) : 1; // map-like block sometimes
 
         // C model: the bpf_conformance environment, with the block visible afterwards
         std::vector<nicsim_isa_insn> dec(prog.size());
@@ -247,7 +277,7 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
             << dump(prog);
         nicsim_prog_opts po{};
         po.sz = sizeof(po);
-        po.helpers = nicsim_bpfconf_helpers();
+        po.helpers = lockstep_helpers();
         po.name = "prog";
         nicsim_prog *cp = nicsim_prog__load(dec.data(), dec.size(), &po, &err);
         ASSERT_NE(cp, nullptr) << "program " << t << ": " << err.msg << "\n" << dump(prog);
@@ -261,7 +291,7 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
         r.hi = (uint32_t)memlen;
         r.kind = NICSIM_RGN_MEM;
         r.writable = 1;
-        r.latency = 1;
+        r.latency = (uint8_t)latency;
         uint64_t r1 = nicsim_addr((uint32_t)nicsim_vm__map(vm, &r), 0);
         std::vector<Rec> ct, rt;
         nicsim_vm__set_trace(vm, collect, &ct);
@@ -269,14 +299,15 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
         nicsim_vm__run(vm, cp, r1, memlen, &c);
         nicsim_vm__free(vm);
 
-        int rc = nicsim_rtl__run_conf(rtl, prog.data(), prog.size(), mem.data(), memlen, budget,
-                                      nicsim_bpfconf_helpers(), collect, &rt, &rr, &err);
+        int rc = nicsim_rtl__run_conf(rtl, prog.data(), prog.size(), mem.data(), memlen, latency,
+                                      budget, lockstep_helpers(), collect, &rt, &rr, &err);
         ASSERT_NE(rc, -EINVAL) << err.msg;
         std::vector<uint8_t> rmem(memlen);
         ASSERT_EQ(nicsim_rtl__read_mem(rtl, rmem.data(), memlen), 0);
 
         std::string where = "program " + std::to_string(t) + " of seed " + std::to_string(seed) +
-                            " (budget " + std::to_string(budget) + ")\n" + dump(prog) +
+                            " (budget " + std::to_string(budget) + ", latency " +
+                            std::to_string(latency) + ")\n" + dump(prog) +
                             "C: " + c.trap.msg + "\nRTL: " + rr.trap.msg;
         size_t n = std::min(ct.size(), rt.size());
         for (size_t i = 0; i < n; i++) {
