@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "Vebpf_core.h"
@@ -228,6 +229,7 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
     m.start_i = 0;
     uint64_t limit = (uint64_t)m.budget_i * 300 + 100000, last = t.pipeline_fill;
     bool hung = true;
+    std::string hmsg; // what the helper unit said, for a helper trap's message
     for (uint64_t cyc = 0; cyc < limit; cyc++) {
         m.helper_resp_valid_i = 0;
         if (m.helper_req_valid_o) {
@@ -250,12 +252,9 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
                 if (ho.action == NICSIM_HELPER_TAIL_CALL && !ho.tail)
                     ho.ret = 0; // a failed tail call falls through with r0 = 0
                 if (action == 3)
-                    snprintf(run->trap.msg, sizeof(run->trap.msg), "prog: insn %%u: helper %s: %s",
-                             h->name ? h->name : "?", ho.trap_msg);
+                    hmsg = std::string("helper ") + (h->name ? h->name : "?") + ": " + ho.trap_msg;
             } else {
-                snprintf(run->trap.msg, sizeof(run->trap.msg),
-                         "prog: insn %%u: callx to helper %u, which this core does not provide",
-                         id);
+                hmsg = "callx to helper " + std::to_string(id) + ", which this core does not provide";
             }
             m.helper_resp_valid_i = 1;
             m.helper_r0_i = ho.ret;
@@ -297,8 +296,6 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
         rc = -EFAULT;
     } else if (run->status != NICSIM_RUN_OK) {
         struct nicsim_trap &tr = run->trap;
-        char fmt[sizeof(tr.msg)];
-        memcpy(fmt, tr.msg, sizeof(fmt));
         tr.kind = m.trap_kind_o;
         tr.pc = m.trap_pc_o;
         tr.addr = m.trap_addr_o;
@@ -325,7 +322,7 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
         case NICSIM_TRAP_BAD_HELPER:
             tr.size = 0;
             tr.addr = 0;
-            snprintf(tr.msg, sizeof(tr.msg), fmt, tr.pc);
+            snprintf(tr.msg, sizeof(tr.msg), "prog: insn %u: %s", tr.pc, hmsg.c_str());
             break;
         case NICSIM_TRAP_WATCHDOG:
             tr.size = 0;

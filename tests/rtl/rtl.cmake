@@ -3,6 +3,9 @@
 if(TARGET nicsim_rtl)
   nicsim_gtest(rtl_conformance_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/rtl_conformance_test.cc
                LIBS nicsim_rtl nicsim_bpfconf nicsim_conformance_data nicsim_isa LABELS "rtl;conformance")
+  add_dependencies(rtl_conformance_test nicsim-plugin)
+  target_compile_definitions(rtl_conformance_test PRIVATE
+                             NICSIM_PLUGIN_PATH="$<TARGET_FILE:nicsim-plugin>")
 endif()
 # Random programs, C model against RTL in lockstep (seed printed; NICSIM_RTL_SEED and
 # NICSIM_RTL_PROGRAMS reproduce and soak).

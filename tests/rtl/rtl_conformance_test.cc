@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -129,6 +131,43 @@ INSTANTIATE_TEST_SUITE_P(Tests, RtlConformance, testing::ValuesIn(list_tests()),
 TEST(RtlConformanceSuite, HasAllItsFiles)
 {
     EXPECT_EQ(list_tests().size(), 313u) << "shared/conformance/tests is incomplete";
+}
+
+// nicsim-plugin --model rtl: the same protocol as the C model, on the RTL.
+std::string plugin(const std::string &args, const std::string &prog_hex, int *status)
+{
+    char in[] = "/tmp/nicsim-rtl-plugin-XXXXXX";
+    int fd = mkstemp(in);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(write(fd, prog_hex.data(), prog_hex.size()), (ssize_t)prog_hex.size());
+    close(fd);
+    std::string cmd = std::string(NICSIM_PLUGIN_PATH) + " " + args + " < " + in + " 2>&1";
+    std::string out;
+    FILE *p = popen(cmd.c_str(), "r");
+    char buf[256];
+    while (p && fgets(buf, sizeof(buf), p))
+        out += buf;
+    int st = p ? pclose(p) : -1;
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    unlink(in);
+    return out;
+}
+
+TEST(RtlPlugin, RunsTheProgramOnTheRtlWithTheCModelsCycles)
+{
+    // mov r0, 2; ldxw r0, [r1+0]... : r0 = 0x2a from memory, then exit
+    std::string prog = "61 10 00 00 00 00 00 00 95 00 00 00 00 00 00 00\n";
+    int st = -1;
+    std::string rtl = plugin("2a000000 --model rtl --stats", prog, &st);
+    ASSERT_EQ(st, 0) << rtl;
+    std::string c = plugin("2a000000 --model c --stats", prog, &st);
+    ASSERT_EQ(st, 0) << c;
+    EXPECT_EQ(rtl, c) << "same r0 and the same instruction and cycle counts";
+    EXPECT_NE(rtl.find("2a"), std::string::npos) << rtl;
+    // a trap is reported with the failing instruction
+    std::string bad = plugin("--model rtl", "61 10 00 00 00 00 00 00 95 00 00 00 00 00 00 00\n", &st);
+    EXPECT_NE(st, 0);
+    EXPECT_NE(bad.find("insn 0"), std::string::npos) << bad;
 }
 
 } // namespace
