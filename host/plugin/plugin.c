@@ -34,7 +34,7 @@ static int run_rtl(const uint8_t *prog, size_t n, const uint8_t *mem, size_t mem
     struct nicsim_rtl *rtl = nicsim_rtl__new();
     if (!rtl)
         return -ENOMEM;
-    int rc = nicsim_rtl__run_conf(rtl, (const struct nicsim_insn *)prog, n, mem, memlen, 0, budget,
+    int rc = nicsim_rtl__run_conf(rtl, (const struct nicsim_insn *)prog, n, mem, memlen, NULL, budget,
                                   nicsim_bpfconf_helpers(), NULL, NULL, run, err);
     nicsim_rtl__free(rtl);
     return rc;

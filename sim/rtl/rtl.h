@@ -30,19 +30,26 @@ extern "C" {
 
 struct nicsim_rtl;
 
+/* How the conformance memory block is mapped (the C model's struct nicsim_region fields). */
+struct nicsim_rtl_block {
+    unsigned latency; /* MEM cycles of an access, 1..15; 0: the plain-memory default */
+    int readonly;     /* stores and atomics to it trap */
+};
+
 struct nicsim_rtl *nicsim_rtl__new(void);
 void nicsim_rtl__free(struct nicsim_rtl *rtl);
 
 /*
  * The bpf_conformance environment on the RTL, exactly as nicsim_bpfconf_run sets it up on the C
  * model: r1 = the memory block (region 2, plain memory) or 0, r2 = its length, helper table
- * `helpers` (NICSIM_MAX_HELPERS entries); mem_latency is the block's latency in cycles (0: the
- * plain-memory default). Returns 0 when the program ran to its end, -EFAULT on a
+ * `helpers` (NICSIM_MAX_HELPERS entries); `block` (NULL: a writable plain-memory block) says how
+ * the block is mapped. Returns 0 when the program ran to its end, -EFAULT on a
  * trap or the watchdog (run->trap says which), -EINVAL when refused at load (err filled).
  * trace, if not NULL, receives one record per executed instruction, as nicsim_vm__set_trace.
  */
 int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, size_t n,
-                         const uint8_t *mem, size_t memlen, unsigned mem_latency, uint64_t budget,
+                         const uint8_t *mem, size_t memlen,
+                         const struct nicsim_rtl_block *block, uint64_t budget,
                          const struct nicsim_helper *helpers, nicsim_trace_fn trace,
                          void *trace_user, struct nicsim_run *run, struct nicsim_isa_err *err);
 

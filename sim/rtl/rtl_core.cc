@@ -156,11 +156,14 @@ int nicsim_rtl__read_mem(struct nicsim_rtl *rtl, uint8_t *out, size_t memlen)
 }
 
 int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, size_t n,
-                         const uint8_t *mem, size_t memlen, unsigned mem_latency, uint64_t budget,
+                         const uint8_t *mem, size_t memlen,
+                         const struct nicsim_rtl_block *block, uint64_t budget,
                          const struct nicsim_helper *helpers, nicsim_trace_fn trace,
                          void *trace_user, struct nicsim_run *run, struct nicsim_isa_err *err)
 {
     memset(run, 0, sizeof(*run));
+    unsigned mem_latency = block ? block->latency : 0;
+    bool writable = !block || !block->readonly;
     if (mem_latency > 15)
         return refuse(err, "a region latency above 15 cycles does not fit the RTL region table");
     if (n > kImemSlots)
@@ -181,7 +184,7 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
         return -EINVAL;
 
     // A C-model vm for the helpers: same region table, so that nicsim_vm__translate agrees.
-    std::vector<uint8_t> block(mem, mem + memlen);
+    std::vector<uint8_t> copy(mem, mem + memlen);
     struct nicsim_vm_opts vo = {};
     vo.sz = sizeof(vo);
     vo.budget = budget;
@@ -189,11 +192,11 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
     uint64_t r1 = 0;
     if (memlen) {
         struct nicsim_region r = {};
-        r.host = block.data();
+        r.host = copy.data();
         r.hi = (uint32_t)memlen;
         r.kind = NICSIM_RGN_MEM;
-        r.writable = 1;
-        r.latency = 1;
+        r.writable = writable;
+        r.latency = (uint8_t)(mem_latency ? mem_latency : 1);
         r1 = nicsim_addr((uint32_t)nicsim_vm__map(vm, &r), 0);
     }
 
@@ -212,7 +215,7 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
                  kStackBytes);
     c.write_bytes(0, nullptr, kStackBytes); // the stack starts zeroed, as the C model's
     if (memlen) {
-        c.map_region(nicsim_addr_region(r1), NICSIM_RGN_MEM, true,
+        c.map_region(nicsim_addr_region(r1), NICSIM_RGN_MEM, writable,
                      mem_latency ? mem_latency : t.region_latency[NICSIM_RGN_MEM], kMemBase, 0,
                      (uint32_t)memlen);
         c.write_bytes(kMemBase, mem, memlen);

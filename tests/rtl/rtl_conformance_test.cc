@@ -96,7 +96,7 @@ TEST_P(RtlConformance, AgreesWithTheCModel)
 
     nicsim_rtl *rtl = nicsim_rtl__new();
     ASSERT_NE(rtl, nullptr);
-    int rrc = nicsim_rtl__run_conf(rtl, insns, n, d.mem, d.mem_len, 0, 0, nicsim_bpfconf_helpers(),
+    int rrc = nicsim_rtl__run_conf(rtl, insns, n, d.mem, d.mem_len, nullptr, 0, nicsim_bpfconf_helpers(),
                                    collect, &rt, &r, &re);
     std::vector<uint8_t> cmem(d.mem_len), rmem(d.mem_len);
     if (rrc != -EINVAL && d.mem_len)

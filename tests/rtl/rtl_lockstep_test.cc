@@ -9,7 +9,7 @@
 // end at the watchdog, budgets are small), local calls (recursion ends at the call-depth trap),
 // helpers (5: continuing, or ending the run with r1 = 0; 6: unit cycles; 7: a helper fault)
 // and callx to a helper that exists or not; the memory block is sometimes map-like (latency
-// 2-4).
+// 2-4) or read-only.
 // NICSIM_RTL_SEED picks the seed (printed), NICSIM_RTL_PROGRAMS the count (default 300; the
 // soak knob: set it to 100000).
 #include <gtest/gtest.h>
@@ -268,6 +268,7 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
         std::vector<nicsim_insn> prog = g.program(memlen);
         uint64_t budget = 20 + g.u(400);
         unsigned latency = g.p(30) ? 2 + (unsigned)g.u(3) : 1; // map-like block sometimes
+        bool readonly = g.p(10);                                 // stores to it trap
 
         // C model: the bpf_conformance environment, with the block visible afterwards
         std::vector<nicsim_isa_insn> dec(prog.size());
@@ -290,7 +291,7 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
         r.host = cmem.data();
         r.hi = (uint32_t)memlen;
         r.kind = NICSIM_RGN_MEM;
-        r.writable = 1;
+        r.writable = !readonly;
         r.latency = (uint8_t)latency;
         uint64_t r1 = nicsim_addr((uint32_t)nicsim_vm__map(vm, &r), 0);
         std::vector<Rec> ct, rt;
@@ -299,7 +300,8 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
         nicsim_vm__run(vm, cp, r1, memlen, &c);
         nicsim_vm__free(vm);
 
-        int rc = nicsim_rtl__run_conf(rtl, prog.data(), prog.size(), mem.data(), memlen, latency,
+        nicsim_rtl_block blk{latency, readonly};
+        int rc = nicsim_rtl__run_conf(rtl, prog.data(), prog.size(), mem.data(), memlen, &blk,
                                       budget, lockstep_helpers(), collect, &rt, &rr, &err);
         ASSERT_NE(rc, -EINVAL) << err.msg;
         std::vector<uint8_t> rmem(memlen);
@@ -307,7 +309,7 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
 
         std::string where = "program " + std::to_string(t) + " of seed " + std::to_string(seed) +
                             " (budget " + std::to_string(budget) + ", latency " +
-                            std::to_string(latency) + ")\n" + dump(prog) +
+                            std::to_string(latency) + (readonly ? ", read-only" : "") + ")\n" + dump(prog) +
                             "C: " + c.trap.msg + "\nRTL: " + rr.trap.msg;
         size_t n = std::min(ct.size(), rt.size());
         for (size_t i = 0; i < n; i++) {
@@ -332,7 +334,8 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
         ASSERT_EQ(rr.cycles, c.cycles) << where;
         ASSERT_EQ(rr.trap.kind, c.trap.kind) << where;
         ASSERT_EQ(rr.trap.pc, c.trap.pc) << where;
-        if (c.trap.kind == NICSIM_TRAP_BOUNDS || c.trap.kind == NICSIM_TRAP_UNMAPPED) {
+        if (c.trap.kind == NICSIM_TRAP_BOUNDS || c.trap.kind == NICSIM_TRAP_UNMAPPED ||
+            c.trap.kind == NICSIM_TRAP_READONLY) {
             ASSERT_EQ(rr.trap.addr, c.trap.addr) << where;
             ASSERT_EQ(rr.trap.size, c.trap.size) << where;
             ASSERT_EQ(rr.trap.is_write, c.trap.is_write) << where;
