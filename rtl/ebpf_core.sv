@@ -66,6 +66,14 @@ module ebpf_core #(
   output logic [3:0]                          trap_size_o,
   output logic                                trap_write_o,
   output ebpf_pkg::rgn_kind_e                 trap_rgn_o,
+  // the report's stall breakdown (docs/microarchitecture.md §6), cycles by counter
+  output logic [31:0]                         stall_load_use_o,
+  output logic [31:0]                         stall_memory_o,
+  output logic [31:0]                         stall_branch_o,
+  output logic [31:0]                         stall_jump_o,
+  output logic [31:0]                         stall_call_o,
+  output logic [31:0]                         stall_muldiv_o,
+  output logic [31:0]                         stall_helper_o,
   // helper port
   output logic                                helper_req_valid_o,
   output logic [31:0]                         helper_id_o,
@@ -109,6 +117,7 @@ module ebpf_core #(
   logic [2:0]     depth_d, depth_q, depth_m1;
   logic [ebpf_pkg::CallFrames*ebpf_pkg::PcW-1:0] rstack_d, rstack_q;  // return pcs
   logic           id_redirect;
+  logic           lu_d, lu_q;
   logic           id_fire;
   logic           load_use;
 
@@ -139,6 +148,7 @@ module ebpf_core #(
   logic [63:0] hp_r0_d, hp_r0_q;
   ebpf_pkg::helper_action_e hp_act_d, hp_act_q;
   logic [PcWm1:0] hp_tail_d, hp_tail_q;
+  logic [16:0] hp_total_d, hp_total_q;
   // how the instruction leaving MEM ends
   logic        mem_end, mem_tail, kill;
   ebpf_pkg::trap_e mem_trap;
@@ -158,6 +168,10 @@ module ebpf_core #(
   logic [PcWm1:0] wb_trap_pc_d, wb_trap_pc_q;
   logic [1:0]  wb_penalty_d, wb_penalty_q;
   logic [63:0] wb_value, ld_val;
+  logic [16:0] wb_extra_d, wb_extra_q;   // MEM cycles beyond the first (memory, helper)
+  logic [31:0] st_lu_d, st_lu_q, st_mem_d, st_mem_q, st_br_d, st_br_q, st_jump_d, st_jump_q;
+  logic [31:0] st_call_d, st_call_q, st_md_d, st_md_q, st_hp_d, st_hp_q;
+  logic        wb_ok;
   logic        wb_call, wb_ret;
 
   // ---- report ------------------------------------------------------------------------------
@@ -216,6 +230,7 @@ module ebpf_core #(
     id_insn.valid = id_valid_q;
     id_insn.depth = depth_q;
     id_insn.frame = depth_q;
+    id_insn.lu    = lu_q;
     if (id_dec.trap == ebpf_pkg::TrapNone) begin
       if (id_dec.unit == ebpf_pkg::UnitCall) begin
         if (depth_q == 3'(ebpf_pkg::CallFrames - 1)) begin
@@ -363,12 +378,14 @@ module ebpf_core #(
     hp_r0_d   = hp_r0_q;
     hp_act_d  = hp_act_q;
     hp_tail_d = hp_tail_q;
+    hp_total_d = hp_total_q;
     hp_busy   = 1'b0;
     if (helper_req_valid_o) begin
       hp_busy = 1'b1;
       if (helper_resp_valid_i) begin
         hp_wait_d = 1'b1;
         hp_cnt_d  = 17'(ebpf_pkg::HelperCall) + 17'(helper_cycles_i);
+        hp_total_d = hp_cnt_d;
         hp_act_d  = helper_action_i;
         hp_r0_d   = helper_r0_i;
         hp_tail_d = helper_tail_pc_i;
@@ -459,6 +476,8 @@ module ebpf_core #(
   end
   assign wb_value = (wb_q.unit == ebpf_pkg::UnitLoad)   ? ld_val :
                     (wb_q.unit == ebpf_pkg::UnitAtomic) ? lsu_old : wb_res_q;
+  // executed without trapping: a trap costs no memory latency and no call redirect
+  assign wb_ok    = (wb_trap_q == ebpf_pkg::TrapNone || wb_trap_q == ebpf_pkg::TrapWatchdog);
   assign wb_call  = wb_q.valid && wb_q.unit == ebpf_pkg::UnitCall && wb_trap_q == ebpf_pkg::TrapNone;
   assign wb_ret   = wb_q.valid && wb_q.unit == ebpf_pkg::UnitExit && !wb_q.prog_exit &&
                     wb_trap_q == ebpf_pkg::TrapNone;
@@ -545,6 +564,15 @@ module ebpf_core #(
     wb_rgn_d    = wb_rgn_q;
     wb_trap_pc_d = wb_trap_pc_q;
     wb_penalty_d = wb_penalty_q;
+    wb_extra_d  = wb_extra_q;
+    lu_d        = lu_q;
+    st_lu_d     = st_lu_q;
+    st_mem_d    = st_mem_q;
+    st_br_d     = st_br_q;
+    st_jump_d   = st_jump_q;
+    st_call_d   = st_call_q;
+    st_md_d     = st_md_q;
+    st_hp_d     = st_hp_q;
     done_d      = 1'b0;
     status_d    = status_q;
     r0_d        = r0_q;
@@ -573,8 +601,45 @@ module ebpf_core #(
       wb_d        = '0;
       wb_we_d     = 1'b0;
       wb_end_d    = 1'b0;
+      lu_d        = 1'b0;
+      st_lu_d     = '0;
+      st_mem_d    = '0;
+      st_br_d     = '0;
+      st_jump_d   = '0;
+      st_call_d   = '0;
+      st_md_d     = '0;
+      st_hp_d     = '0;
     end else if (run_q) begin
       cycle_d = cycle_q + 64'd1;
+
+      // ---- WB: the stall breakdown, charged when an instruction retires (§4's table) ----
+      if (wb_q.valid && wb_q.counted) begin
+        if (wb_q.lu) st_lu_d = st_lu_q + 32'd1;
+        if (wb_q.lddw) st_jump_d = st_jump_q + 32'd1;
+        if (wb_ok) begin
+          unique case (wb_q.unit)
+            ebpf_pkg::UnitLoad, ebpf_pkg::UnitStore, ebpf_pkg::UnitAtomic:
+              st_mem_d = st_mem_q + 32'(wb_extra_q);
+            ebpf_pkg::UnitBranch: if (wb_q.taken) st_br_d = st_br_q + 32'd2;
+            ebpf_pkg::UnitJump:   st_jump_d = st_jump_q + 32'd1;
+            ebpf_pkg::UnitCall:   st_call_d = st_call_q + 32'd1;
+            ebpf_pkg::UnitExit:   if (!wb_q.prog_exit) st_call_d = st_call_q + 32'd1;
+            ebpf_pkg::UnitMul:    st_md_d = st_md_q + 32'(ebpf_pkg::MulCycles - 1);
+            ebpf_pkg::UnitDiv:
+              st_md_d = st_md_q + (wb_q.is32 ? 32'(ebpf_pkg::Div32Cycles - 1)
+                                             : 32'(ebpf_pkg::Div64Cycles - 1));
+            default: ;
+          endcase
+        end
+        if (wb_q.unit == ebpf_pkg::UnitHelper && wb_q.trap == ebpf_pkg::TrapNone) begin
+          st_hp_d = st_hp_q + 32'(wb_extra_q);
+          if (wb_penalty_q == 2'd3) st_call_d = st_call_q + 32'd3;  // tail call
+        end
+      end
+
+      // ---- ID: an instruction held back by a load-use stall carries it to WB ----
+      if (flush_id || id_fire) lu_d = 1'b0;
+      else if (load_use && !frozen) lu_d = 1'b1;
 
       // ---- WB: the end of the run ----
       if (wb_q.valid && wb_end_q) begin
@@ -605,6 +670,7 @@ module ebpf_core #(
         wb_rgn_d     = lsu_rgn;
         wb_trap_pc_d = mem_npc;
         wb_penalty_d = mem_penalty;
+        wb_extra_d   = (mem_q.unit == ebpf_pkg::UnitHelper) ? hp_total_q : {12'd0, mem_k_q - 5'd1};
         if (mem_q.counted) insns_d = insns_q + 64'd1;
         if (mem_tail) tails_d = tails_q + 6'd1;
       end else begin
@@ -697,6 +763,16 @@ module ebpf_core #(
       hp_r0_q      <= '0;
       hp_act_q     <= ebpf_pkg::HelperContinue;
       hp_tail_q    <= '0;
+      hp_total_q   <= '0;
+      wb_extra_q   <= '0;
+      lu_q         <= 1'b0;
+      st_lu_q      <= '0;
+      st_mem_q     <= '0;
+      st_br_q      <= '0;
+      st_jump_q    <= '0;
+      st_call_q    <= '0;
+      st_md_q      <= '0;
+      st_hp_q      <= '0;
       wb_q         <= '0;
       wb_res_q     <= '0;
       wb_addr_q    <= '0;
@@ -745,6 +821,16 @@ module ebpf_core #(
       hp_r0_q      <= hp_r0_d;
       hp_act_q     <= hp_act_d;
       hp_tail_q    <= hp_tail_d;
+      hp_total_q   <= hp_total_d;
+      wb_extra_q   <= wb_extra_d;
+      lu_q         <= lu_d;
+      st_lu_q      <= st_lu_d;
+      st_mem_q     <= st_mem_d;
+      st_br_q      <= st_br_d;
+      st_jump_q    <= st_jump_d;
+      st_call_q    <= st_call_d;
+      st_md_q      <= st_md_d;
+      st_hp_q      <= st_hp_d;
       wb_q         <= wb_d;
       wb_res_q     <= wb_res_d;
       wb_addr_q    <= wb_addr_d;
@@ -783,5 +869,12 @@ module ebpf_core #(
   assign trap_size_o  = tsize_q;
   assign trap_write_o = twrite_q;
   assign trap_rgn_o   = trgn_q;
+  assign stall_load_use_o = st_lu_q;
+  assign stall_memory_o   = st_mem_q;
+  assign stall_branch_o   = st_br_q;
+  assign stall_jump_o     = st_jump_q;
+  assign stall_call_o     = st_call_q;
+  assign stall_muldiv_o   = st_md_q;
+  assign stall_helper_o   = st_hp_q;
 
 endmodule

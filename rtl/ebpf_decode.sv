@@ -82,6 +82,7 @@ module ebpf_decode (
       // Second LDDW slot: the whole instruction retires here, one slot after its first.
       insn_o.unit    = ebpf_pkg::UnitAlu;
       insn_o.alu_op  = ebpf_pkg::AluImm64;
+      insn_o.lddw    = 1'b1;
       insn_o.pc      = pc_i - 1'b1;
       insn_o.dst     = lddw_dst_i;
       insn_o.rd      = lddw_dst_i;

@@ -136,6 +136,8 @@ package ebpf_pkg;
     logic [2:0]        frame;     // call: frame saved; return: frame restored
     logic [2:0]        depth;     // call depth after this instruction's ID action
     logic              taken;     // a conditional branch that was taken (set in EX)
+    logic              lu;        // entered EX one bubble late: a load-use stall
+    logic              lddw;      // the second slot of an LDDW (its extra slot, `jump` counter)
   } insn_t;
 
 endpackage

@@ -8,8 +8,7 @@
  * with the C model's helper functions (struct nicsim_helper), charging what they report.
  *
  * Limits of this version (rtl/README.md): the region table has 16 entries and the data memory
- * 16 KiB (stack 4 KiB at 0, the rest for one plain-memory block); the report's stall breakdown
- * is not produced by the RTL (zeros); helpers see a C-model vm whose regions mirror the RTL's
+ * 16 KiB (stack 4 KiB at 0, the rest for one plain-memory block); helpers see a C-model vm whose regions mirror the RTL's
  * but not its memory contents.
  */
 #ifndef NICSIM_RTL_H

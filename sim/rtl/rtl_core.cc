@@ -289,6 +289,13 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
     run->cycles = m.cycles_o;
     run->tail_calls = m.tail_calls_o;
     run->status = m.status_o;
+    run->stalls.load_use = m.stall_load_use_o;
+    run->stalls.memory = m.stall_memory_o;
+    run->stalls.branch = m.stall_branch_o;
+    run->stalls.jump = m.stall_jump_o;
+    run->stalls.call = m.stall_call_o;
+    run->stalls.muldiv = m.stall_muldiv_o;
+    run->stalls.helper = m.stall_helper_o;
     int rc = 0;
     if (hung) {
         run->status = NICSIM_RUN_TRAP;

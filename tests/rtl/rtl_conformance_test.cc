@@ -115,6 +115,7 @@ TEST_P(RtlConformance, AgreesWithTheCModel)
         EXPECT_EQ(r.status, c.status);
         EXPECT_EQ(r.insns, c.insns);
         EXPECT_EQ(r.cycles, c.cycles) << "cycle count differs from the C model";
+        EXPECT_EQ(0, memcmp(&r.stalls, &c.stalls, sizeof(r.stalls))) << "stall breakdown";
         EXPECT_EQ(r.trap.kind, c.trap.kind) << r.trap.msg;
         EXPECT_EQ(r.trap.pc, c.trap.pc) << r.trap.msg;
         ASSERT_EQ(rt.size(), ct.size()) << "trace length";

@@ -332,6 +332,13 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
         ASSERT_EQ(rr.r0, c.r0) << where;
         ASSERT_EQ(rr.insns, c.insns) << where;
         ASSERT_EQ(rr.cycles, c.cycles) << where;
+        ASSERT_EQ(rr.stalls.load_use, c.stalls.load_use) << where;
+        ASSERT_EQ(rr.stalls.memory, c.stalls.memory) << where;
+        ASSERT_EQ(rr.stalls.branch, c.stalls.branch) << where;
+        ASSERT_EQ(rr.stalls.jump, c.stalls.jump) << where;
+        ASSERT_EQ(rr.stalls.call, c.stalls.call) << where;
+        ASSERT_EQ(rr.stalls.muldiv, c.stalls.muldiv) << where;
+        ASSERT_EQ(rr.stalls.helper, c.stalls.helper) << where;
         ASSERT_EQ(rr.trap.kind, c.trap.kind) << where;
         ASSERT_EQ(rr.trap.pc, c.trap.pc) << where;
         if (c.trap.kind == NICSIM_TRAP_BOUNDS || c.trap.kind == NICSIM_TRAP_UNMAPPED ||
