@@ -22,18 +22,25 @@ static void usage(FILE *f)
                "  program: hex bytes on standard input; prints r0 in hex\n"
                "  --model M     c: the C cycle model; rtl: the Verilated RTL core (if built)\n"
                "  --budget N    instruction budget before the watchdog ends the run\n"
-               "  --stats       print instructions and cycles on standard error\n");
+               "  --stats       print instructions and cycles on standard error\n"
+               "  --wave F.fst  with --model rtl: write the run's waveform (gtkwave)\n");
 }
 
 #ifdef NICSIM_HAVE_RTL
 #include "rtl.h"
 /* --model rtl: the same environment on the Verilated RTL core (sim/rtl). */
 static int run_rtl(const uint8_t *prog, size_t n, const uint8_t *mem, size_t memlen,
-                   uint64_t budget, struct nicsim_run *run, struct nicsim_isa_err *err)
+                   uint64_t budget, const char *wave, struct nicsim_run *run,
+                   struct nicsim_isa_err *err)
 {
     struct nicsim_rtl *rtl = nicsim_rtl__new();
     if (!rtl)
         return -ENOMEM;
+    if (wave && nicsim_rtl__set_wave(rtl, wave) < 0) {
+        snprintf(err->msg, sizeof(err->msg), "cannot write the waveform %s (an .fst file)", wave);
+        nicsim_rtl__free(rtl);
+        return -EINVAL;
+    }
     int rc = nicsim_rtl__run_conf(rtl, (const struct nicsim_insn *)prog, n, mem, memlen, NULL, budget,
                                   nicsim_bpfconf_helpers(), NULL, NULL, run, err);
     nicsim_rtl__free(rtl);
@@ -47,6 +54,7 @@ static int run_rtl(const uint8_t *prog, size_t n, const uint8_t *mem, size_t mem
 int main(int argc, char **argv)
 {
     int rtl = 0;
+    const char *wave = NULL; /* --wave FILE.fst (--model rtl) */
     const char *memhex = NULL;
     uint64_t budget = 0;
     int stats = 0;
@@ -67,6 +75,8 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--budget") && i + 1 < argc) {
             budget = strtoull(argv[++i], NULL, 0);
+        } else if (!strcmp(argv[i], "--wave") && i + 1 < argc) {
+            wave = argv[++i];
         } else if (!strcmp(argv[i], "--stats")) {
             stats = 1;
         } else if (argv[i][0] == '-' && argv[i][1] == '-') {
@@ -81,6 +91,10 @@ int main(int argc, char **argv)
         }
     }
 
+    if (wave && !rtl) {
+        fprintf(stderr, "nicsim-plugin: --wave needs --model rtl (the C model has no waveform)\n");
+        return 2;
+    }
     uint8_t *mem = NULL, *prog = NULL;
     long memlen = 0;
     if (memhex) {
@@ -111,7 +125,7 @@ int main(int argc, char **argv)
     int rc;
 #ifdef NICSIM_HAVE_RTL
     if (rtl)
-        rc = run_rtl(prog, (size_t)plen / 8, mem, (size_t)memlen, budget, &run, &err);
+        rc = run_rtl(prog, (size_t)plen / 8, mem, (size_t)memlen, budget, wave, &run, &err);
     else
 #endif
         rc = nicsim_bpfconf_run((const struct nicsim_insn *)prog, (size_t)plen / 8, mem,

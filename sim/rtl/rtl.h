@@ -55,6 +55,10 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
 /* After a run: the memory block as the RTL left it (memlen bytes copied to out). */
 int nicsim_rtl__read_mem(struct nicsim_rtl *rtl, uint8_t *out, size_t memlen);
 
+/* Record every following run as a waveform: FST when the path ends in .fst, else VCD is not
+ * supported (-EINVAL). NULL stops recording and closes the file. 0 or -errno. */
+int nicsim_rtl__set_wave(struct nicsim_rtl *rtl, const char *path);
+
 /* Clock cycles simulated by this model so far (for speed figures). */
 uint64_t nicsim_rtl__sim_cycles(const struct nicsim_rtl *rtl);
 

@@ -15,6 +15,7 @@
 
 #include "Vebpf_core.h"
 #include "verilated.h"
+#include "verilated_fst_c.h"
 
 namespace
 {
@@ -30,11 +31,13 @@ constexpr size_t kImemSlots = 4096;
 struct nicsim_rtl {
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<Vebpf_core> m;
+    std::unique_ptr<VerilatedFstC> wave;
     uint64_t sim_cycles = 0;
 
     nicsim_rtl() : ctx(new VerilatedContext)
     {
         ctx->threads(1);
+        ctx->traceEverOn(true); // tracing is switched on at run time (nicsim_rtl__set_wave)
         m.reset(new Vebpf_core{ctx.get(), "ebpf_core"});
         m->rst_ni = 0;
         m->clk_i = 0;
@@ -45,14 +48,27 @@ struct nicsim_rtl {
         m->clk_i = 0;
         m->eval();
     }
-    ~nicsim_rtl() { m->final(); }
+    ~nicsim_rtl()
+    {
+        m->final();
+        if (wave)
+            wave->close();
+    }
 
+    // one clock cycle: rising edge, then the low phase in which the outputs of the new cycle
+    // settle (10 time units per cycle in a waveform)
     void edge()
     {
         m->clk_i = 1;
         m->eval();
+        ctx->timeInc(5);
+        if (wave)
+            wave->dump(ctx->time());
         m->clk_i = 0;
         m->eval();
+        ctx->timeInc(5);
+        if (wave)
+            wave->dump(ctx->time());
         sim_cycles++;
     }
 
@@ -137,6 +153,27 @@ struct nicsim_rtl *nicsim_rtl__new(void)
 void nicsim_rtl__free(struct nicsim_rtl *rtl)
 {
     delete rtl;
+}
+
+int nicsim_rtl__set_wave(struct nicsim_rtl *rtl, const char *path)
+{
+    if (rtl->wave) {
+        rtl->wave->close();
+        rtl->wave.reset();
+    }
+    if (!path)
+        return 0;
+    size_t n = strlen(path);
+    if (n < 4 || strcmp(path + n - 4, ".fst") != 0)
+        return -EINVAL;
+    rtl->wave.reset(new VerilatedFstC);
+    rtl->m->trace(rtl->wave.get(), 99);
+    rtl->wave->open(path);
+    if (!rtl->wave->isOpen()) {
+        rtl->wave.reset();
+        return -EIO;
+    }
+    return 0;
 }
 
 uint64_t nicsim_rtl__sim_cycles(const struct nicsim_rtl *rtl)

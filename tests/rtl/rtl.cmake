@@ -38,3 +38,11 @@ if(NICSIM_YOSYS_BIN)
 else()
   message(STATUS "yosys not found: rtl.synth_generic is not registered")
 endif()
+# --wave: the waveform of an RTL run holds every signal of waveforms/core.gtkw.
+find_program(NICSIM_FST2VCD_BIN fst2vcd)
+if(TARGET nicsim_rtl AND NICSIM_FST2VCD_BIN)
+  add_test(NAME rtl.wave_has_the_save_file_signals
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/wave_check.sh $<TARGET_FILE:nicsim-plugin>
+                   ${CMAKE_SOURCE_DIR}/waveforms/core.gtkw ${CMAKE_BINARY_DIR}/rtl-wave)
+  set_tests_properties(rtl.wave_has_the_save_file_signals PROPERTIES LABELS rtl)
+endif()
