@@ -34,10 +34,18 @@ struct nicsim_rtl {
     std::unique_ptr<VerilatedFstC> wave;
     uint64_t sim_cycles = 0;
 
-    nicsim_rtl() : ctx(new VerilatedContext)
+    nicsim_rtl() { build(false); }
+
+    // A model with tracing compiled in but off runs faster: the model is rebuilt with tracing
+    // on when a waveform is asked for (nicsim_rtl__set_wave, before the runs it records).
+    void build(bool traced)
     {
+        if (m)
+            m->final();
+        m.reset();
+        ctx.reset(new VerilatedContext);
         ctx->threads(1);
-        ctx->traceEverOn(true); // tracing is switched on at run time (nicsim_rtl__set_wave)
+        ctx->traceEverOn(traced);
         m.reset(new Vebpf_core{ctx.get(), "ebpf_core"});
         m->rst_ni = 0;
         m->clk_i = 0;
@@ -166,6 +174,7 @@ int nicsim_rtl__set_wave(struct nicsim_rtl *rtl, const char *path)
     size_t n = strlen(path);
     if (n < 4 || strcmp(path + n - 4, ".fst") != 0)
         return -EINVAL;
+    rtl->build(true);
     rtl->wave.reset(new VerilatedFstC);
     rtl->m->trace(rtl->wave.get(), 99);
     rtl->wave->open(path);
