@@ -460,6 +460,7 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
     for (;;) {
         const struct nicsim_xinsn *x = &code[pc];
         const uint32_t cur = pc;
+        const struct nicsim_prog *cur_prog = prog; /* a tail call switches prog */
         uint8_t why;
         const struct nicsim_region *rg;
         uint64_t addr;
@@ -942,7 +943,7 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
             goto done;
         }
         if (tracing)
-            emit_trace(vm, prog, cur, &c, reg, x->dst, &last_cycles);
+            emit_trace(vm, cur_prog, cur, &c, reg, x->dst, &last_cycles);
     }
 
 finished:

@@ -52,6 +52,17 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
                          const struct nicsim_helper *helpers, nicsim_trace_fn trace,
                          void *trace_user, struct nicsim_run *run, struct nicsim_isa_err *err);
 
+/*
+ * Several loaded programs as one image (tail calls): progs[0] runs first, in the same
+ * environment as nicsim_rtl__run_conf; a helper's tail call to progs[k] restarts at its first
+ * slot. Trace records and traps name the program and its own pc, as the C model's.
+ */
+int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *const *progs,
+                          size_t nprogs, const uint8_t *mem, size_t memlen,
+                          const struct nicsim_rtl_block *block, uint64_t budget,
+                          const struct nicsim_helper *helpers, nicsim_trace_fn trace,
+                          void *trace_user, struct nicsim_run *run, struct nicsim_isa_err *err);
+
 /* After a run: the memory block as the RTL left it (memlen bytes copied to out). */
 int nicsim_rtl__read_mem(struct nicsim_rtl *rtl, uint8_t *out, size_t memlen);
 

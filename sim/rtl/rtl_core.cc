@@ -208,15 +208,6 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
                          void *trace_user, struct nicsim_run *run, struct nicsim_isa_err *err)
 {
     memset(run, 0, sizeof(*run));
-    unsigned mem_latency = block ? block->latency : 0;
-    bool writable = !block || !block->readonly;
-    if (mem_latency > 15)
-        return refuse(err, "a region latency above 15 cycles does not fit the RTL region table");
-    if (n > kImemSlots)
-        return refuse(err, "program longer than the RTL core's instruction memory (4096 slots)");
-    if (memlen > NICSIM_RTL_MEM_MAX)
-        return refuse(err, "memory block larger than the RTL core's data memory (12288 bytes)");
-
     // The C model's loader decides what is refused, with its messages.
     std::vector<struct nicsim_isa_insn> dec(n ? n : 1);
     if (nicsim_isa_decode(raw, n, dec.data(), err) < 0)
@@ -228,6 +219,53 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
     struct nicsim_prog *prog = nicsim_prog__load(dec.data(), n, &po, err);
     if (!prog)
         return -EINVAL;
+    const struct nicsim_prog *progs[1] = {prog};
+    int rc = nicsim_rtl__run_image(rtl, progs, 1, mem, memlen, block, budget, helpers, trace,
+                                   trace_user, run, err);
+    nicsim_prog__free(prog);
+    return rc;
+}
+
+int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *const *progs,
+                          size_t nprogs, const uint8_t *mem, size_t memlen,
+                          const struct nicsim_rtl_block *block, uint64_t budget,
+                          const struct nicsim_helper *helpers, nicsim_trace_fn trace,
+                          void *trace_user, struct nicsim_run *run, struct nicsim_isa_err *err)
+{
+    memset(run, 0, sizeof(*run));
+    unsigned mem_latency = block ? block->latency : 0;
+    bool writable = !block || !block->readonly;
+    if (mem_latency > 15)
+        return refuse(err, "a region latency above 15 cycles does not fit the RTL region table");
+    if (memlen > NICSIM_RTL_MEM_MAX)
+        return refuse(err, "memory block larger than the RTL core's data memory (12288 bytes)");
+    if (nprogs == 0)
+        return refuse(err, "an image needs at least one program");
+    // The image: the programs one after the other in the instruction memory.
+    std::vector<uint32_t> base(nprogs + 1, 0);
+    std::vector<struct nicsim_insn> image;
+    for (size_t k = 0; k < nprogs; k++) {
+        size_t n = nicsim_prog__len(progs[k]);
+        base[k] = (uint32_t)image.size();
+        if (image.size() + n > kImemSlots)
+            return refuse(err, "image longer than the RTL core's instruction memory (4096 slots)");
+        image.resize(image.size() + n);
+        if (nicsim_isa_encode(nicsim_prog__insns(progs[k]), n, &image[base[k]], err) < 0)
+            return -EINVAL;
+    }
+    base[nprogs] = (uint32_t)image.size();
+    auto locate = [&](uint32_t abs, const struct nicsim_prog **p) {
+        for (size_t k = 0; k < nprogs; k++)
+            if (abs < base[k + 1]) {
+                *p = progs[k];
+                return abs - base[k];
+            }
+        *p = progs[nprogs - 1];
+        return abs - base[nprogs - 1];
+    };
+    const struct nicsim_insn *raw = image.data();
+    size_t n = image.size();
+    const struct nicsim_prog *prog = progs[0];
 
     // A C-model vm for the helpers: same region table, so that nicsim_vm__translate agrees.
     std::vector<uint8_t> copy(mem, mem + memlen);
@@ -287,6 +325,7 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
                 args[i] = (uint64_t)m.helper_args_o[2 * i] |
                           (uint64_t)m.helper_args_o[2 * i + 1] << 32;
             uint32_t id = m.helper_id_o;
+            uint32_t tail_pc = 0;
             struct nicsim_helper_out ho = {};
             ho.action = NICSIM_HELPER_CONTINUE;
             const struct nicsim_helper *h =
@@ -294,12 +333,18 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
             uint8_t action = 4; // HelperNoSuch
             if (h) {
                 h->fn(vm, h->user, args, &ho);
+                size_t target = nprogs;
+                for (size_t k = 0; k < nprogs; k++)
+                    if (ho.tail == progs[k])
+                        target = k;
+                bool tail_ok = ho.tail && target < nprogs;
                 action = ho.action == NICSIM_HELPER_CONTINUE    ? 0
                          : ho.action == NICSIM_HELPER_EXIT      ? 1
-                         : ho.action == NICSIM_HELPER_TAIL_CALL ? (ho.tail ? 2 : 0)
+                         : ho.action == NICSIM_HELPER_TAIL_CALL ? (tail_ok ? 2 : 0)
                                                                 : 3;
-                if (ho.action == NICSIM_HELPER_TAIL_CALL && !ho.tail)
+                if (ho.action == NICSIM_HELPER_TAIL_CALL && !tail_ok)
                     ho.ret = 0; // a failed tail call falls through with r0 = 0
+                tail_pc = tail_ok ? base[target] : 0;
                 if (action == 3)
                     hmsg = std::string("helper ") + (h->name ? h->name : "?") + ": " + ho.trap_msg;
             } else {
@@ -309,13 +354,12 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
             m.helper_r0_i = ho.ret;
             m.helper_cycles_i = (uint16_t)ho.cycles;
             m.helper_action_i = action;
-            m.helper_tail_pc_i = 0; // one program per image in this harness
+            m.helper_tail_pc_i = tail_pc;
             m.eval();
         }
         if (m.retire_valid_o && trace) {
             struct nicsim_trace_rec rec = {};
-            rec.prog = prog;
-            rec.pc = m.retire_pc_o;
+            rec.pc = locate(m.retire_pc_o, &rec.prog);
             rec.cycle = m.retire_cycle_o;
             rec.cycles = (uint32_t)(rec.cycle - last);
             rec.dst_value = m.retire_we_o ? m.retire_value_o : 0;
@@ -353,23 +397,25 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
     } else if (run->status != NICSIM_RUN_OK) {
         struct nicsim_trap &tr = run->trap;
         tr.kind = m.trap_kind_o;
-        tr.pc = m.trap_pc_o;
+        const struct nicsim_prog *tp = prog;
+        tr.pc = locate(m.trap_pc_o, &tp);
         tr.addr = m.trap_addr_o;
         tr.size = m.trap_size_o;
         tr.is_write = m.trap_write_o;
         tr.region_kind = m.trap_rgn_o;
-        snprintf(tr.prog_name, sizeof(tr.prog_name), "prog");
+        snprintf(tr.prog_name, sizeof(tr.prog_name), "%s", nicsim_prog__name(tp));
         const char *dir = tr.is_write ? "write" : "read";
         switch (tr.kind) {
         case NICSIM_TRAP_UNMAPPED:
             snprintf(tr.msg, sizeof(tr.msg),
-                     "prog: insn %u: %s of %u bytes at 0x%llx: address is in no mapped region",
-                     tr.pc, dir, tr.size, (unsigned long long)tr.addr);
+                     "%s: insn %u: %s of %u bytes at 0x%llx: address is in no mapped region",
+                     tr.prog_name, tr.pc, dir, tr.size, (unsigned long long)tr.addr);
             break;
         case NICSIM_TRAP_BOUNDS:
         case NICSIM_TRAP_READONLY:
-            snprintf(tr.msg, sizeof(tr.msg), "prog: insn %u: %s %s of %u bytes at 0x%llx (%s region %u)",
-                     tr.pc, nicsim_trap_kind_name((enum nicsim_trap_kind)tr.kind), dir, tr.size,
+            snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: %s %s of %u bytes at 0x%llx (%s region %u)",
+                     tr.prog_name, tr.pc, nicsim_trap_kind_name((enum nicsim_trap_kind)tr.kind),
+                     dir, tr.size,
                      (unsigned long long)tr.addr,
                      nicsim_region_kind_name((enum nicsim_region_kind)tr.region_kind),
                      nicsim_addr_region(tr.addr));
@@ -378,27 +424,26 @@ int nicsim_rtl__run_conf(struct nicsim_rtl *rtl, const struct nicsim_insn *raw, 
         case NICSIM_TRAP_BAD_HELPER:
             tr.size = 0;
             tr.addr = 0;
-            snprintf(tr.msg, sizeof(tr.msg), "prog: insn %u: %s", tr.pc, hmsg.c_str());
+            snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: %s", tr.prog_name, tr.pc, hmsg.c_str());
             break;
         case NICSIM_TRAP_WATCHDOG:
             tr.size = 0;
             tr.addr = 0;
             snprintf(tr.msg, sizeof(tr.msg),
-                     "prog: insn %u: watchdog: instruction budget of %llu exhausted (the program "
+                     "%s: insn %u: watchdog: instruction budget of %llu exhausted (the program "
                      "does not terminate in time)",
-                     tr.pc, (unsigned long long)m.budget_i);
+                     tr.prog_name, tr.pc, (unsigned long long)m.budget_i);
             break;
         default:
             tr.size = 0;
             tr.addr = 0;
-            snprintf(tr.msg, sizeof(tr.msg), "prog: insn %u: %s", tr.pc,
+            snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: %s", tr.prog_name, tr.pc,
                      nicsim_trap_kind_name((enum nicsim_trap_kind)tr.kind));
             break;
         }
         rc = -EFAULT;
     }
     nicsim_vm__free(vm);
-    nicsim_prog__free(prog);
     return rc;
 }
 

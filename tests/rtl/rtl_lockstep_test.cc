@@ -322,10 +322,11 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
             ASSERT_EQ(rt[i].cycle, ct[i].cycle)
                 << "record " << i << " pc " << ct[i].pc << " (cycles " << ct[i].cycle - 5
                 << ".." << ct[i].cycle << " in a waveform) " << where;
-            if (writes_dst && !trapped)
+            if (writes_dst && !trapped) {
                 ASSERT_EQ(rt[i].value, ct[i].value) << "record " << i << " pc " << ct[i].pc
                                                     << " register r" << (int)in.dst << " "
                                                     << where;
+            }
         }
         ASSERT_EQ(rt.size(), ct.size()) << where;
         ASSERT_EQ(rr.status, c.status) << where;
@@ -359,6 +360,88 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
     EXPECT_GT(oks, 0u);
     EXPECT_GT(traps, 0u);
     EXPECT_GT(watchdogs, 0u);
+}
+
+// Tail calls: two programs calling each other through a tail-call helper; the 34th tail call
+// fails (the kernel's limit) and falls through with r0 = 0. Both models must agree on r0, the
+// counts, the stalls and the trace (program, pc, cycle).
+const struct nicsim_prog *g_tail_targets[2];
+void helper_tail(struct nicsim_vm *, void *, const uint64_t a[5], struct nicsim_helper_out *o)
+{
+    o->cycles = 4;
+    o->action = NICSIM_HELPER_TAIL_CALL;
+    o->tail = g_tail_targets[a[1] & 1];
+}
+
+struct TRec {
+    const nicsim_prog *prog;
+    uint32_t pc;
+    uint64_t cycle;
+};
+void tcollect(void *user, const struct nicsim_trace_rec *rec)
+{
+    static_cast<std::vector<TRec> *>(user)->push_back({rec->prog, rec->pc, rec->cycle});
+}
+
+TEST(RtlLockstep, TailCallsSwitchProgramsAndStopAtTheKernelLimit)
+{
+    static struct nicsim_helper h[NICSIM_MAX_HELPERS];
+    h[12] = {"tail_call", helper_tail, nullptr};
+    const char *text[2] = {"add %r6, 1\nmov %r2, 1\ncall 12\nmov %r0, %r6\nexit\n",
+                           "add %r6, 2\nldxdw %r3, [%r10-8]\nmov %r2, 0\ncall 12\n"
+                           "mov %r0, %r6\nadd %r0, 1000\nexit\n"};
+    nicsim_prog *progs[2];
+    for (int k = 0; k < 2; k++) {
+        nicsim_insn *raw = nullptr;
+        size_t n = 0;
+        nicsim_isa_err err{};
+        ASSERT_EQ(nicsim_asm(text[k], &raw, &n, &err), 0) << err.msg;
+        std::vector<nicsim_isa_insn> dec(n);
+        ASSERT_EQ(nicsim_isa_decode(raw, n, dec.data(), &err), 0) << err.msg;
+        free(raw);
+        nicsim_prog_opts po{};
+        po.sz = sizeof(po);
+        po.helpers = h;
+        po.name = k ? "b" : "a";
+        progs[k] = nicsim_prog__load(dec.data(), n, &po, &err);
+        ASSERT_NE(progs[k], nullptr) << err.msg;
+        g_tail_targets[k] = progs[k];
+    }
+    std::vector<TRec> ct, rt;
+    nicsim_vm_opts vo{};
+    vo.sz = sizeof(vo);
+    nicsim_vm *vm = nicsim_vm__new(&vo);
+    nicsim_vm__set_trace(vm, tcollect, &ct);
+    nicsim_run c{}, r{};
+    nicsim_vm__run(vm, progs[0], 0, 0, &c);
+    nicsim_vm__free(vm);
+
+    nicsim_rtl *rtl = nicsim_rtl__new();
+    ASSERT_NE(rtl, nullptr);
+    nicsim_isa_err err{};
+    const nicsim_prog *image[2] = {progs[0], progs[1]};
+    ASSERT_NE(nicsim_rtl__run_image(rtl, image, 2, nullptr, 0, nullptr, 0, h, tcollect, &rt, &r,
+                                    &err),
+              -EINVAL)
+        << err.msg;
+    nicsim_rtl__free(rtl);
+
+    ASSERT_EQ(c.status, NICSIM_RUN_OK) << c.trap.msg;
+    EXPECT_EQ(c.tail_calls, (uint32_t)NICSIM_MAX_TAIL_CALLS);
+    EXPECT_EQ(r.status, c.status) << r.trap.msg;
+    EXPECT_EQ(r.r0, c.r0);
+    EXPECT_EQ(r.tail_calls, c.tail_calls);
+    EXPECT_EQ(r.insns, c.insns);
+    EXPECT_EQ(r.cycles, c.cycles);
+    EXPECT_EQ(0, memcmp(&r.stalls, &c.stalls, sizeof(r.stalls))) << "stall breakdown";
+    ASSERT_EQ(rt.size(), ct.size());
+    for (size_t i = 0; i < ct.size(); i++) {
+        ASSERT_EQ(rt[i].prog, ct[i].prog) << "record " << i;
+        ASSERT_EQ(rt[i].pc, ct[i].pc) << "record " << i;
+        ASSERT_EQ(rt[i].cycle, ct[i].cycle) << "record " << i;
+    }
+    nicsim_prog__free(progs[0]);
+    nicsim_prog__free(progs[1]);
 }
 
 } // namespace
