@@ -16,47 +16,45 @@ module ebpf_alu (
   output logic [63:0]       result_o
 );
 
-  logic [63:0] r64;
-  logic [31:0] r32;
-  logic [31:0] a32, b32;
-  logic [5:0]  sh64;
-  logic [4:0]  sh32;
+  // One 64-bit datapath for both widths: a 32-bit operation works on the low half of a,
+  // zero-extended (sign-extended for ARSH32, so that the arithmetic shift brings in its sign),
+  // shifts by b[4:0], and keeps the low half of the result, zero-extended.
+  logic [63:0] a, r;
+  logic [5:0]  sh;
 
-  assign a32  = a_i[31:0];
-  assign b32  = b_i[31:0];
-  assign sh64 = b_i[5:0];
-  assign sh32 = b_i[4:0];
+  assign a  = !is32_i ? a_i :
+              (op_i == ebpf_pkg::AluArsh) ? {{32{a_i[31]}}, a_i[31:0]} : {32'd0, a_i[31:0]};
+  assign sh = is32_i ? {1'b0, b_i[4:0]} : b_i[5:0];
 
   function automatic logic [63:0] swap64(input logic [63:0] v);
     for (int i = 0; i < 8; i++) swap64[8*i +: 8] = v[8*(7-i) +: 8];
   endfunction
 
   always_comb begin
-    r64 = '0;
-    r32 = '0;
     unique case (op_i)
-      ebpf_pkg::AluAdd:     begin r64 = a_i + b_i;           r32 = a32 + b32; end
-      ebpf_pkg::AluSub:     begin r64 = a_i - b_i;           r32 = a32 - b32; end
-      ebpf_pkg::AluOr:      begin r64 = a_i | b_i;           r32 = a32 | b32; end
-      ebpf_pkg::AluAnd:     begin r64 = a_i & b_i;           r32 = a32 & b32; end
-      ebpf_pkg::AluXor:     begin r64 = a_i ^ b_i;           r32 = a32 ^ b32; end
-      ebpf_pkg::AluLsh:     begin r64 = a_i << sh64;         r32 = a32 << sh32; end
-      ebpf_pkg::AluRsh:     begin r64 = a_i >> sh64;         r32 = a32 >> sh32; end
-      ebpf_pkg::AluArsh:    begin r64 = $signed(a_i) >>> sh64; r32 = $signed(a32) >>> sh32; end
-      ebpf_pkg::AluNeg:     begin r64 = 64'd0 - a_i;         r32 = 32'd0 - a32; end
-      ebpf_pkg::AluMov:     begin r64 = b_i;                 r32 = b32; end
-      ebpf_pkg::AluMovsx8:  begin r64 = {{56{b_i[7]}}, b_i[7:0]};   r32 = {{24{b_i[7]}}, b_i[7:0]}; end
-      ebpf_pkg::AluMovsx16: begin r64 = {{48{b_i[15]}}, b_i[15:0]}; r32 = {{16{b_i[15]}}, b_i[15:0]}; end
-      ebpf_pkg::AluMovsx32: begin r64 = {{32{b_i[31]}}, b_i[31:0]}; r32 = b32; end
-      ebpf_pkg::AluLe16:    r64 = {48'd0, a_i[15:0]};
-      ebpf_pkg::AluLe32:    r64 = {32'd0, a_i[31:0]};
-      ebpf_pkg::AluSwap16:  r64 = {48'd0, a_i[7:0], a_i[15:8]};
-      ebpf_pkg::AluSwap32:  r64 = {32'd0, a_i[7:0], a_i[15:8], a_i[23:16], a_i[31:24]};
-      ebpf_pkg::AluSwap64:  r64 = swap64(a_i);
-      ebpf_pkg::AluImm64:   r64 = imm64_i;
-      default:              r64 = '0;
+      ebpf_pkg::AluAdd:     r = a + b_i;
+      ebpf_pkg::AluSub:     r = a - b_i;
+      ebpf_pkg::AluOr:      r = a | b_i;
+      ebpf_pkg::AluAnd:     r = a & b_i;
+      ebpf_pkg::AluXor:     r = a ^ b_i;
+      ebpf_pkg::AluLsh:     r = a << sh;
+      ebpf_pkg::AluRsh:     r = a >> sh;
+      ebpf_pkg::AluArsh:    r = $signed(a) >>> sh;
+      ebpf_pkg::AluNeg:     r = 64'd0 - a;
+      ebpf_pkg::AluMov:     r = b_i;
+      ebpf_pkg::AluMovsx8:  r = {{56{b_i[7]}}, b_i[7:0]};
+      ebpf_pkg::AluMovsx16: r = {{48{b_i[15]}}, b_i[15:0]};
+      ebpf_pkg::AluMovsx32: r = {{32{b_i[31]}}, b_i[31:0]};
+      ebpf_pkg::AluLe16:    r = {48'd0, a_i[15:0]};
+      ebpf_pkg::AluLe32:    r = {32'd0, a_i[31:0]};
+      ebpf_pkg::AluSwap16:  r = {48'd0, a_i[7:0], a_i[15:8]};
+      ebpf_pkg::AluSwap32:  r = {32'd0, a_i[7:0], a_i[15:8], a_i[23:16], a_i[31:24]};
+      ebpf_pkg::AluSwap64:  r = swap64(a_i);
+      ebpf_pkg::AluImm64:   r = imm64_i;
+      default:              r = '0;
     endcase
-    result_o = is32_i ? {32'd0, r32} : r64;
   end
+
+  assign result_o = is32_i ? {32'd0, r[31:0]} : r;
 
 endmodule

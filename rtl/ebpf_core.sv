@@ -124,7 +124,7 @@ module ebpf_core #(
   // ---- EX ----------------------------------------------------------------------------------
   ebpf_pkg::insn_t ex_d, ex_q;
   logic [11*64-1:0] rf_view;   // r0 in [63:0]
-  logic [11*64-1:0] opnd;
+  logic [63:0] ex_r0;          // r0 for CMPXCHG
   logic [63:0] ex_a, ex_b, ex_src, ex_imm;
   logic [63:0] alu_res, mul_res, div_res, ex_res, ex_addr;
   logic        mul_done, div_done, ex_busy, ex_fire, br_taken, ex_taken;
@@ -268,14 +268,13 @@ module ebpf_core #(
   assign mem_fwd     = mem_q.valid && mem_q.rd_we && mem_q.trap == ebpf_pkg::TrapNone &&
                        (mem_q.unit != ebpf_pkg::UnitLoad) && (mem_q.unit != ebpf_pkg::UnitAtomic);
   assign mem_fwd_val = (mem_q.unit == ebpf_pkg::UnitHelper) ? hp_r0_q : mem_res_q;
-  always_comb begin
-    for (int i = 0; i < 11; i++)
-      opnd[64*i +: 64] = (mem_fwd && mem_q.rd == 4'(i)) ? mem_fwd_val : rf_view[64*i +: 64];
-  end
-
+  // select the register first, then forward: one 2:1 stage per operand, not per register
   assign ex_imm = {{32{ex_q.imm[31]}}, ex_q.imm};
-  assign ex_a   = (ex_q.dst <= 4'd10) ? opnd[64*ex_q.dst +: 64] : 64'd0;
-  assign ex_src = (ex_q.src <= 4'd10) ? opnd[64*ex_q.src +: 64] : 64'd0;
+  assign ex_a   = (mem_fwd && mem_q.rd == ex_q.dst) ? mem_fwd_val :
+                  (ex_q.dst <= 4'd10) ? rf_view[64*ex_q.dst +: 64] : 64'd0;
+  assign ex_src = (mem_fwd && mem_q.rd == ex_q.src) ? mem_fwd_val :
+                  (ex_q.src <= 4'd10) ? rf_view[64*ex_q.src +: 64] : 64'd0;
+  assign ex_r0  = (mem_fwd && mem_q.rd == 4'd0) ? mem_fwd_val : rf_view[63:0];
   assign ex_b   = ex_q.use_imm ? ex_imm : ex_src;
 
   ebpf_alu u_alu (
@@ -691,7 +690,7 @@ module ebpf_core #(
           mem_res_d   = ex_res;
           mem_addr_d  = ex_addr;
           mem_sdata_d = ex_b;
-          mem_cmp_d   = opnd[63:0];
+          mem_cmp_d   = ex_r0;
         end else begin
           mem_d = '0;
         end
