@@ -505,6 +505,25 @@ TEST(CoreTest, CallDepthTrapIsAtTheEighthCallAndCostsItsIssueOnly)
     EXPECT_EQ(r.cycles, kFill + 8 + 7);
 }
 
+// The trace record of a tail-calling instruction names the program it is in, not the target.
+TEST(CoreTest, TraceOfATailCallNamesTheCallersProgram)
+{
+    Harness h;
+    TailTarget target = {nullptr};
+    h.helpers[12] = {"tail_call", helper_tail, &target};
+    struct nicsim_prog *callee = h.load("mov %r0, 42\nexit\n");
+    struct nicsim_prog *caller = h.load("mov %r0, 1\ncall 12\nexit\n");
+    target.prog = callee;
+    h.enable_trace();
+    struct nicsim_run r = {};
+    ASSERT_EQ(nicsim_vm__run(h.vm, caller, 0, 0, &r), 0);
+    ASSERT_EQ(h.trace.size(), 4u);
+    EXPECT_EQ(h.trace[1].prog, caller);
+    EXPECT_EQ(h.trace[1].pc, 1u);
+    EXPECT_EQ(h.trace[2].prog, callee);
+    EXPECT_EQ(h.trace[2].pc, 0u);
+}
+
 TEST(CoreTest, RegionTableRefusesBadEntries)
 {
     Harness h;
