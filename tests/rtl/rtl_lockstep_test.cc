@@ -10,7 +10,7 @@
 // helpers (5: continuing, or ending the run with r1 = 0; 6: unit cycles; 7: a helper fault)
 // and callx to a helper that exists or not; the memory block is sometimes map-like (latency
 // 2-4) or read-only.
-// NICSIM_RTL_SEED picks the seed (printed), NICSIM_RTL_PROGRAMS the count (default 300; the
+// NICSIM_RTL_SEED picks the seed (printed), NICSIM_RTL_PROGRAMS the count (default 1000; the
 // soak knob: set it to 100000).
 #include <gtest/gtest.h>
 
@@ -253,7 +253,7 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
     uint64_t seed = getenv("NICSIM_RTL_SEED") ? strtoull(getenv("NICSIM_RTL_SEED"), nullptr, 0)
                                               : 20261207;
     unsigned count =
-        getenv("NICSIM_RTL_PROGRAMS") ? (unsigned)atoi(getenv("NICSIM_RTL_PROGRAMS")) : 300;
+        getenv("NICSIM_RTL_PROGRAMS") ? (unsigned)atoi(getenv("NICSIM_RTL_PROGRAMS")) : 1000;
     printf("RtlLockstep: seed %llu, %u programs (NICSIM_RTL_SEED, NICSIM_RTL_PROGRAMS)\n",
            (unsigned long long)seed, count);
     Gen g(seed);
