@@ -52,8 +52,12 @@ build_tree() {
     cmake --build "$build" -j "$jobs"
 }
 
-# The fuzzers (libFuzzer needs clang): a second tree with ASan/UBSan, only the fuzz targets, each
-# run for NICSIM_FUZZ_SECONDS (30 by default) from seed 1; NICSIM_SOAK=1: 600 s, random seeds.
+# The fuzzers (libFuzzer needs clang): a second tree with ASan/UBSan, the fuzz targets each run
+# for NICSIM_FUZZ_SECONDS (30 by default) from seed 1; NICSIM_SOAK=1: 600 s, random seeds. The
+# same tree builds nicsim, nicsim-plugin and their tests with ASan/UBSan and runs the command
+# line's tests once more against them (every bad input of tests/run, the map JSON reader; leaks
+# fail them too): a few minutes. The xdp-tools objects and the mutated-trace soak stay in the main
+# tree.
 fuzz_tree() {
     fuzz=${FUZZ_BUILD_DIR:-$top/build-fuzz}
     secs=${NICSIM_FUZZ_SECONDS:-30}
@@ -62,10 +66,17 @@ fuzz_tree() {
         secs=${NICSIM_FUZZ_SECONDS:-600}
         seed=0
     fi
-    CC=clang CXX=clang++ cmake -S "$top" -B "$fuzz" -DNICSIM_FUZZ=ON \
+    CC=clang CXX=clang++ cmake -S "$top" -B "$fuzz" -DNICSIM_FUZZ=ON -DNICSIM_SANITIZE=ON \
         -DNICSIM_FUZZ_SECONDS="$secs" -DNICSIM_FUZZ_SEED="$seed" >/dev/null
-    cmake --build "$fuzz" -j "$jobs" --target cmsg_fuzz elf_fuzz verifier_fuzz image_fuzz
-    (cd "$fuzz" && ctest -L fuzz --output-on-failure -j "$jobs")
+    cmake --build "$fuzz" -j "$jobs" --target cmsg_fuzz cmsgseq_fuzz elf_fuzz verifier_fuzz image_fuzz \
+        nicsim nicsim-plugin run_test mapjson_test
+    fstatus=0
+    (cd "$fuzz" && ctest -L fuzz --output-on-failure -j "$jobs") || fstatus=1
+    # exit status 86 for any ASan/LSan report, so that a test expecting status 1 sees it too
+    (cd "$fuzz" && ASAN_OPTIONS=exitcode=86 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        ctest -L run -E 'RealWorld|differential' --output-on-failure -j "$jobs") || fstatus=1
+    (cd "$fuzz" && ctest -R '^MapjsonTest[.]' --output-on-failure -j "$jobs") || fstatus=1
+    return $fstatus
 }
 
 mount_bpffs() {

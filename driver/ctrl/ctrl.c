@@ -732,14 +732,18 @@ int nicsim_ctrl__map_lookup_batch(struct nicsim_ctrl *c, uint32_t id, const void
 
     if (!m)
         return -ENOENT;
-    if (!count || (!keys && m->key_size && *count) || (!values && *count))
+    if (!count || (!keys && m->key_size && *count) || (!values && *count)) {
+        ctrl_seterr(c, "map %u: lookup without a count, keys or room for the values", id);
         return -EINVAL;
+    }
     total = *count;
     kp = round8(m->key_size);
     vp = round8(m->host_value_size);
     fit = ctrl_fit(c, kp + vp);
-    if (!fit)
+    if (!fit) {
+        ctrl_seterr(c, "map %u: one element does not fit a message slot", id);
         return -E2BIG;
+    }
     while (done_all < total && !err) {
         uint32_t n = total - done_all < fit ? total - done_all : fit, done = 0;
         const uint8_t *rb = NULL;
@@ -773,13 +777,18 @@ static int ctrl_map_write_batch(struct nicsim_ctrl *c, uint8_t type, uint32_t id
     if (!m)
         return -ENOENT;
     if (!count || (!keys && m->key_size && *count) ||
-        (type == NICSIM_CMSG_MAP_UPDATE && !values && *count))
+        (type == NICSIM_CMSG_MAP_UPDATE && !values && *count)) {
+        ctrl_seterr(c, "map %u: %s without a count, keys or values", id,
+                    nicsim_cmsg_type_name(type));
         return -EINVAL;
+    }
     total = *count;
     elem = round8(m->key_size) + (type == NICSIM_CMSG_MAP_UPDATE ? round8(m->host_value_size) : 0);
     fit = ctrl_fit(c, elem);
-    if (!fit)
+    if (!fit) {
+        ctrl_seterr(c, "map %u: one element does not fit a message slot", id);
         return -E2BIG;
+    }
     while (done_all < total && !err) {
         uint32_t n = total - done_all < fit ? total - done_all : fit, done = 0;
         const uint8_t *rb;
@@ -829,8 +838,10 @@ int nicsim_ctrl__map_get_next_batch(struct nicsim_ctrl *c, uint32_t id, const vo
     kp = round8(m->key_size);
     vp = values ? round8(m->host_value_size) : 0;
     fit = ctrl_fit(c, kp + vp);
-    if (!fit)
+    if (!fit) {
+        ctrl_seterr(c, "map %u: one element does not fit a message slot", id);
         return -E2BIG;
+    }
     while (done_all < total) {
         uint32_t want = total - done_all < fit ? total - done_all : fit, done = 0;
         uint16_t flags = values ? 0 : NICSIM_CMSG_F_KEYS_ONLY;

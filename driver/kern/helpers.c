@@ -94,8 +94,9 @@ static const struct helper_proto protos[] = {
                                    ARG_PTR_TO_MAP_VALUE, ARG_ANYTHING, 0),
     [BPF_FUNC_map_delete_elem] = P(RET_INTEGER, 1, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0),
     [BPF_FUNC_ktime_get_ns] = P(RET_INTEGER, 0, 0, 0, 0, 0, 0),
-    [BPF_FUNC_trace_printk] =
-        P(RET_INTEGER, 0, ARG_PTR_TO_MEM, ARG_CONST_SIZE, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING),
+    /* as the kernel's bpf_trace_printk_proto: r3-r5 are not checked (a call with fewer than
+     * three arguments leaves them unset) */
+    [BPF_FUNC_trace_printk] = P(RET_INTEGER, 0, ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0),
     [BPF_FUNC_get_prandom_u32] = P(RET_INTEGER, 0, 0, 0, 0, 0, 0),
     [BPF_FUNC_get_smp_processor_id] = P(RET_INTEGER, 0, 0, 0, 0, 0, 0),
     [BPF_FUNC_tail_call] = P(RET_VOID, 0, ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING, 0, 0),

@@ -31,6 +31,22 @@ void nicsim_extack_set(struct nicsim_extack *ea, const char *fmt, ...)
     va_end(ap);
 }
 
+void nicsim_kern_set_error(struct nicsim_kern *k, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!k)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(k->err, sizeof(k->err), fmt, ap);
+    va_end(ap);
+}
+
+const char *nicsim_kern_last_error(const struct nicsim_kern *k)
+{
+    return k ? k->err : "";
+}
+
 void vlog_init(struct vlog *log, uint32_t level)
 {
     memset(log, 0, sizeof(*log));
@@ -744,6 +760,7 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
 
     if (!k || !attr || attr->sz < offsetof(struct nicsim_kern_prog_load_attr, log_buf))
         return -EINVAL;
+    k->err[0] = '\0';
     memcpy(&a, attr, attr->sz < sizeof(a) ? attr->sz : sizeof(a));
     if (attr->sz >= offsetof(struct nicsim_kern_prog_load_attr, err_insn) + sizeof(int32_t)) {
         attr->err_insn = -1;
@@ -754,8 +771,13 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
         return -EINVAL;
     if (!a.insns || a.insn_cnt == 0 || a.insn_cnt > NICSIM_COMPLEXITY_LIMIT_INSNS)
         return -E2BIG;
-    if (a.prog_type != BPF_PROG_TYPE_XDP)
+    if (a.prog_type != BPF_PROG_TYPE_XDP) {
+        if (attr->sz >= sizeof(*attr))
+            snprintf(attr->err_msg, sizeof(attr->err_msg),
+                     "program type %u is not XDP: this kernel loads XDP programs only",
+                     a.prog_type);
         return -EINVAL;
+    }
     if (a.expected_attach_type == 0)
         a.expected_attach_type = BPF_XDP;
     if (a.expected_attach_type != BPF_XDP && a.expected_attach_type != BPF_XDP_DEVMAP &&
@@ -781,8 +803,16 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
         return -ENOMEM;
     }
     memcpy(prog->insnsi, a.insns, (size_t)a.insn_cnt * sizeof(*prog->insnsi));
-    err = obj_name_cpy(prog->aux->name, a.prog_name);
+    /* bpf_attr.prog_name holds 15 characters and a NUL: a longer name arrives cut to 15, as
+     * libbpf cuts it (balancer_ingress runs as balancer_ingres) */
+    char pname[NICSIM_BPF_OBJ_NAME] = "";
+    if (a.prog_name)
+        snprintf(pname, sizeof(pname), "%s", a.prog_name);
+    err = obj_name_cpy(prog->aux->name, pname);
     if (err) {
+        if (attr->sz >= sizeof(*attr))
+            snprintf(attr->err_msg, sizeof(attr->err_msg),
+                     "program name '%s': only letters, digits, '_' and '.' are allowed", pname);
         prog_free(prog);
         return err;
     }
@@ -808,7 +838,8 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
         /* translate has no verifier env to log to: always say what failed (a log_level >= 1
          * log would otherwise end with "processed N insns") */
         if (err)
-            vlog_write(&log, "offloaded program translation failed (%d)", err);
+            vlog_write(&log, "offloaded program translation failed (%d)%s%s", err,
+                       k->err[0] ? ": " : "", k->err);
     }
     if (attr->sz >= offsetof(struct nicsim_kern_prog_load_attr, err_insn) + sizeof(int32_t))
         attr->err_insn = err ? a.err_insn : -1;
@@ -937,6 +968,8 @@ int nicsim_kern_map_lookup_elem(struct nicsim_kern *k, int fd, const void *key, 
     struct nicsim_bpf_map *map;
     int err = map_get(k, fd, &map);
 
+    if (k)
+        k->err[0] = '\0';
     if (err)
         return err;
     if (!value || (!key && map->key_size))
@@ -954,6 +987,8 @@ int nicsim_kern_map_update_elem(struct nicsim_kern *k, int fd, const void *key, 
     struct nicsim_bpf_map *map;
     int err = map_get(k, fd, &map);
 
+    if (k)
+        k->err[0] = '\0';
     if (err)
         return err;
     if (!value || (!key && map->key_size))
@@ -972,6 +1007,8 @@ int nicsim_kern_map_delete_elem(struct nicsim_kern *k, int fd, const void *key)
     struct nicsim_bpf_map *map;
     int err = map_get(k, fd, &map);
 
+    if (k)
+        k->err[0] = '\0';
     if (err)
         return err;
     if (!key && map->key_size)
@@ -988,6 +1025,8 @@ int nicsim_kern_map_get_next_key(struct nicsim_kern *k, int fd, const void *key,
     struct nicsim_bpf_map *map;
     int err = map_get(k, fd, &map);
 
+    if (k)
+        k->err[0] = '\0';
     if (err)
         return err;
     if (!next_key)

@@ -17,6 +17,21 @@ void drv_log(struct nicsim_drv *drv, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(drv->msg, sizeof(drv->msg), fmt, ap);
     va_end(ap);
+    /* the caller of the failing bpf()-style call reads it there (nicsim_kern_last_error) */
+    nicsim_kern_set_error(drv->kern, DRV_NAME ": %s", drv->msg);
+}
+
+/* A map operation the NIC refused: the firmware's sentence (map, element, key, reason) goes to
+ * whoever called, under the map's name. The end of a walk (-ENOENT from get-next) is no error. */
+static int map_refused(struct drv_map *dm, const char *op, int err)
+{
+    if (err && err != -ENOENT)
+        drv_log(dm->drv, "map %s: %s: %s", dm->map->name, op,
+                nicsim_ctrl__last_error(dm->drv->ctrl));
+    else if (err)
+        nicsim_kern_set_error(dm->drv->kern, DRV_NAME ": map %s: %s: %s", dm->map->name, op,
+                              nicsim_ctrl__last_error(dm->drv->ctrl));
+    return err;
 }
 
 const char *nicsim_drv__last_msg(const struct nicsim_drv *drv)
@@ -91,7 +106,8 @@ static int drv_map_lookup(struct nicsim_bpf_map *map, void *key, void *value)
         memcpy(value, &id, 4);
         return 0;
     }
-    return nicsim_ctrl__map_lookup(dm->drv->ctrl, dm->nic_id, key, value);
+    return map_refused(dm, "lookup",
+                       nicsim_ctrl__map_lookup(dm->drv->ctrl, dm->nic_id, key, value));
 }
 
 static int prog_array_update(struct drv_map *dm, uint32_t idx, const void *value, uint64_t flags)
@@ -102,14 +118,23 @@ static int prog_array_update(struct drv_map *dm, uint32_t idx, const void *value
     uint32_t fd, nic_id;
     int err;
 
-    if (idx >= dm->map->max_entries)
+    if (idx >= dm->map->max_entries) {
+        drv_log(drv, "prog array %s: index %u is past max_entries %u", dm->map->name, idx,
+                dm->map->max_entries);
         return -E2BIG;
-    if (flags == BPF_NOEXIST)
-        return -EEXIST; /* array elements always exist */
+    }
+    if (flags == BPF_NOEXIST) {
+        drv_log(drv, "prog array %s: BPF_NOEXIST, and array elements always exist", dm->map->name);
+        return -EEXIST;
+    }
     memcpy(&fd, value, 4);
     prog = nicsim_kern_prog_by_fd(drv->kern, (int)fd);
-    if (!prog)
-        return -errno;
+    if (!prog) {
+        err = -errno;
+        drv_log(drv, "prog array %s: index %u: %d is not a program descriptor", dm->map->name, idx,
+                (int)fd);
+        return err;
+    }
     dp = drv_prog_of(prog);
     if (!dp || !nicsim_bpf_offload_dev_match(prog, dm->map->netdev)) {
         drv_log(drv, "prog array %s: program %u is not offloaded to this NIC", dm->map->name,
@@ -122,6 +147,7 @@ static int prog_array_update(struct drv_map *dm, uint32_t idx, const void *value
     nic_id = dp->nic_id;
     err = nicsim_ctrl__map_update(drv->ctrl, dm->nic_id, &idx, &nic_id, BPF_ANY);
     if (err) {
+        map_refused(dm, "update", err);
         drv_prog_put_nic(dp);
         return err;
     }
@@ -145,7 +171,8 @@ static int drv_map_update(struct nicsim_bpf_map *map, void *key, void *value, ui
         memcpy(&idx, key, 4);
         return prog_array_update(dm, idx, value, flags);
     }
-    return nicsim_ctrl__map_update(dm->drv->ctrl, dm->nic_id, key, value, flags);
+    return map_refused(dm, "update",
+                       nicsim_ctrl__map_update(dm->drv->ctrl, dm->nic_id, key, value, flags));
 }
 
 static void prog_array_clear(struct drv_map *dm, uint32_t idx)
@@ -162,7 +189,7 @@ static void prog_array_clear(struct drv_map *dm, uint32_t idx)
 static int drv_map_delete(struct nicsim_bpf_map *map, void *key)
 {
     struct drv_map *dm = dmap(map);
-    int err = nicsim_ctrl__map_delete(dm->drv->ctrl, dm->nic_id, key);
+    int err = map_refused(dm, "delete", nicsim_ctrl__map_delete(dm->drv->ctrl, dm->nic_id, key));
 
     if (!err && map->map_type == BPF_MAP_TYPE_PROG_ARRAY) {
         uint32_t idx;
@@ -178,7 +205,8 @@ static int drv_map_get_next(struct nicsim_bpf_map *map, void *key, void *next_ke
 {
     struct drv_map *dm = dmap(map);
 
-    return nicsim_ctrl__map_get_next(dm->drv->ctrl, dm->nic_id, key, next_key);
+    return map_refused(dm, "get-next",
+                       nicsim_ctrl__map_get_next(dm->drv->ctrl, dm->nic_id, key, next_key));
 }
 
 static const struct nicsim_bpf_map_dev_ops drv_map_ops = {

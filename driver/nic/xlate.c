@@ -49,6 +49,8 @@ int nicsim_drv_hw_helper(int32_t func_id)
         return NICSIM_HW_ADJUST_TAIL;
     case BPF_FUNC_ringbuf_output:
         return NICSIM_HW_RINGBUF_OUTPUT;
+    case BPF_FUNC_trace_printk:
+        return NICSIM_HW_TRACE_PRINTK;
     case BPF_FUNC_xdp_get_buff_len:
         return NICSIM_HW_GET_BUFF_LEN;
     case BPF_FUNC_xdp_load_bytes:

@@ -20,6 +20,13 @@
  *   queue, stack                               + (N + 1) * round8(value)
  *   bloom filter                               + the bit array's bytes
  *   ring buffer                                + N + 4096 (data and the position pages)
+ *
+ * Sizes (map_geometry, fm_size in fw_maps_internal.h): every count and product is computed once,
+ * in 64 bits, with overflow refused. Limits besides each type's kernel checks: a hash table holds
+ * at most 2^31 elements (the kernel's -E2BIG, after the per-CPU LRU rounding), an LPM trie at
+ * most 2^30 prefixes (its preallocated nodes are indexed with 32 bits), and a map's value memory
+ * is at most 4 GiB - 1 (a core addresses a map region with 32-bit offsets); each is -E2BIG with
+ * the limit named. Then the budget: -ENOMEM.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -64,18 +71,9 @@ static void say(char *msg, size_t len, const char *fmt, ...)
         return (err);                                                                              \
     } while (0)
 
-static inline uint32_t round8(uint32_t v)
+static inline uint32_t round8(uint32_t v) /* v <= 0x7fffffff: checked by every caller */
 {
-    return (v + 7u) & ~7u;
-}
-
-static uint32_t roundup_pow2(uint32_t v)
-{
-    uint32_t p = 1;
-
-    while (p < v)
-        p <<= 1;
-    return p;
+    return (uint32_t)fm_round8(v);
 }
 
 /* ---- type classes */
@@ -180,11 +178,62 @@ void nicsim_fw_maps__free(struct nicsim_fw_maps *m)
     free(m);
 }
 
+/* A map the host can name: not one it freed that an outer map still holds. */
 static struct fm_map *get(const struct nicsim_fw_maps *m, uint32_t id)
 {
-    if (!m || !id || id > m->max_id)
+    if (!m || !id || id > m->max_id || !m->maps[id] || m->maps[id]->freed)
         return NULL;
     return m->maps[id];
+}
+
+int nicsim_fw_maps__in_use(const struct nicsim_fw_maps *m, uint32_t id)
+{
+    return m && id && id <= m->max_id && m->maps[id];
+}
+
+/* ---- map-in-map references (the kernel's: an outer map's element holds its inner map). */
+static void release(struct nicsim_fw_maps *m, uint32_t id)
+{
+    struct fm_map *f = m->maps[id];
+
+    m->mem_used -= f->mem;
+    map_free(f);
+    m->maps[id] = NULL;
+}
+
+static void inner_ref(struct nicsim_fw_maps *m, uint32_t id)
+{
+    m->maps[id]->refs++; /* id passed inner_ok: it exists */
+}
+
+static void inner_put(struct nicsim_fw_maps *m, uint32_t id)
+{
+    struct fm_map *f = id && id <= m->max_id ? m->maps[id] : NULL;
+
+    if (!f || !f->refs)
+        return;
+    if (!--f->refs && f->freed)
+        release(m, id); /* the host freed it before: this was the last reference */
+}
+
+/* An outer map going away drops what its elements hold. */
+static void inner_put_all(struct nicsim_fw_maps *m, struct fm_map *f)
+{
+    uint32_t id;
+
+    if (f->type == FM_ARRAY_OF_MAPS) {
+        for (uint32_t i = 0; i < f->max_entries; i++)
+            if (f->present[i]) {
+                memcpy(&id, f->vals + (size_t)i * f->stride, 4);
+                inner_put(m, id);
+            }
+    } else if (f->type == FM_HASH_OF_MAPS) {
+        for (uint32_t e = 0; e < f->h->n_elems; e++)
+            if (f->h->in_htab[e]) {
+                memcpy(&id, f->vals + (size_t)e * f->stride, 4);
+                inner_put(m, id);
+            }
+    }
 }
 
 uint64_t nicsim_fw_maps__mem_used(const struct nicsim_fw_maps *m)
@@ -260,6 +309,9 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
         FAIL(-EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY exclude each other");
     if (a->inner_map_id && t != FM_ARRAY_OF_MAPS && t != FM_HASH_OF_MAPS)
         FAIL(-EINVAL, "map type %u holds no maps (inner map %u given)", t, a->inner_map_id);
+    if (a->map_extra && t != FM_BLOOM_FILTER) /* map_create */
+        FAIL(-EINVAL, "map_extra 0x%llx is for bloom filters only",
+             (unsigned long long)a->map_extra);
     switch (t) {
     case FM_ARRAY:
     case FM_PERCPU_ARRAY:
@@ -282,10 +334,7 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
     case FM_PERCPU_HASH:
     case FM_LRU_HASH:
     case FM_LRU_PERCPU_HASH:
-        err = check_htab(a, msg, msg_len);
-        if (!err && a->max_entries > (1u << 31))
-            FAIL(-E2BIG, "max_entries %u is too large", a->max_entries);
-        return err;
+        return check_htab(a, msg, msg_len); /* max_entries: map_geometry, after LRU rounding */
     case FM_LPM_TRIE:
         if (!a->max_entries || !(f & FM_F_NO_PREALLOC) || (f & ~LPM_CREATE_FLAG_MASK) ||
             !access_ok(f))
@@ -320,9 +369,15 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
             FAIL(-E2BIG, "value_size %u is too large", a->value_size);
         return 0;
     case FM_BLOOM_FILTER:
+        if (a->value_size > KMALLOC_MAX_SIZE) /* bloom_map_alloc_check, before map_alloc */
+            FAIL(-E2BIG, "bloom filter: value_size %u is more than %llu", a->value_size,
+                 (unsigned long long)KMALLOC_MAX_SIZE);
         if (a->key_size || !a->value_size || !a->max_entries || (f & ~BLOOM_CREATE_FLAG_MASK) ||
             !access_ok(f))
             FAIL(-EINVAL, "bloom filter: key_size 0, value_size and max_entries > 0 needed");
+        if (a->map_extra & ~0xfull)
+            FAIL(-EINVAL, "bloom filter: map_extra 0x%llx, only bits 0-3 (hash functions) exist",
+                 (unsigned long long)a->map_extra);
         return 0;
     case FM_RINGBUF:
         if (f & ~FM_F_NUMA_NODE)
@@ -350,60 +405,106 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
     return 0;
 }
 
-/* Slots, buckets, and bytes charged (see the formula at the top). */
-static uint64_t mem_of(const struct fm_map *f)
+/* Bytes charged (the formula at the top), from checked 64-bit products. */
+static int mem_of(const struct fm_map *f, uint64_t *mem)
 {
-    uint64_t n = f->max_entries, s = f->stride, b;
+    uint64_t n = f->max_entries, s = f->stride, b = fm_roundup_pow2(f->max_entries), per, x;
+    int err;
 
     switch (f->type) {
     case FM_ARRAY:
     case FM_PERCPU_ARRAY:
-        return 64 + n * s;
+        return fm_size(n, s, 64, mem);
     case FM_PROG_ARRAY:
     case FM_PERF_EVENT_ARRAY:
     case FM_ARRAY_OF_MAPS:
     case FM_DEVMAP:
-        return 64 + n * 8;
+        return fm_size(n, 8, 64, mem);
     case FM_DEVMAP_HASH:
-        b = roundup_pow2(f->max_entries);
-        return 64 + 8 * b + n * 40;
+        err = fm_size(b, 8, 64, &x);
+        return err ? err : fm_size(n, 40, x, mem);
     case FM_LPM_TRIE:
-        return 64 + n * (s + 2 * (24 + (uint64_t)round8(f->key_size - 4)));
+        per = s + 2 * (24 + fm_round8(f->key_size - 4));
+        return fm_size(n, per, 64, mem);
     case FM_QUEUE:
     case FM_STACK:
-        return 64 + (n + 1) * round8(f->value_size);
+        return fm_size(n + 1, fm_round8(f->value_size), 64, mem);
     case FM_BLOOM_FILTER:
-        return 64 + (uint64_t)f->bloom_mask / 8 + 1;
+        *mem = 64 + (uint64_t)f->bloom_mask / 8 + 1;
+        return 0;
     case FM_RINGBUF:
-        return 64 + n + PAGE_SIZE;
+        *mem = 64 + n + PAGE_SIZE;
+        return 0;
     default: /* hash tables */
-        b = roundup_pow2(f->max_entries);
-        return 64 + 8 * b + n * (32 + round8(f->key_size) + s);
+        per = 32 + fm_round8(f->key_size) + s;
+        err = fm_size(b, 8, 64, &x);
+        return err ? err : fm_size(n, per, x, mem);
     }
 }
 
-static void bloom_size(struct fm_map *f)
+/* bloom_map_alloc: k = map_extra's hash functions (0: 5); max_entries * k * 7 / 5 bits rounded
+ * up to a power of two, in 64 bits where the kernel's u32 products overflow to 2^32 bits. */
+static void bloom_size(struct fm_map *f, uint64_t map_extra)
 {
-    uint64_t nr_bits = (uint64_t)f->max_entries * 5;
+    uint64_t nr_bits;
 
-    f->bloom_nr_hash = 5; /* map_extra is 0: the kernel's default */
-    nr_bits = nr_bits / 5 * 7;
-    if (nr_bits > (1ull << 31)) {
-        f->bloom_mask = UINT32_MAX;
+    f->bloom_nr_hash = map_extra & 0xf ? (uint32_t)(map_extra & 0xf) : 5;
+    nr_bits = (uint64_t)f->max_entries * f->bloom_nr_hash;
+    if (nr_bits > UINT32_MAX || nr_bits / 5 * 7 > (1ull << 31)) {
+        f->bloom_mask = UINT32_MAX; /* the kernel's overflow case: 2^32 bits */
         return;
     }
-    if (nr_bits <= 64)
-        nr_bits = 64;
-    else
-        nr_bits = roundup_pow2((uint32_t)nr_bits);
-    f->bloom_mask = (uint32_t)nr_bits - 1;
+    nr_bits = nr_bits / 5 * 7;
+    nr_bits = nr_bits <= 64 ? 64 : fm_roundup_pow2(nr_bits);
+    f->bloom_mask = (uint32_t)(nr_bits - 1);
+}
+
+/*
+ * Every size of a new map, once, in 64 bits (fm_size): the element count after the LRU per-CPU
+ * rounding, the kernel's and the NIC's count limits, the value memory (slots * stride) and the
+ * bytes charged. A limit passed is -E2BIG with the sentence, never a wrapped size.
+ */
+static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, uint64_t map_extra,
+                        char *msg, size_t msg_len)
+{
+    uint64_t n_slots = 0, len;
+
+    if (is_lru(f->type) && (f->flags & FM_F_NO_COMMON_LRU)) {
+        /* htab_map_alloc: roundup(max_entries, CPUs), rounddown when that passes u32 */
+        uint64_t up = ((uint64_t)f->max_entries + m->n_cpus - 1) / m->n_cpus * m->n_cpus;
+
+        f->max_entries = up > UINT32_MAX ? f->max_entries / m->n_cpus * m->n_cpus : (uint32_t)up;
+    }
+    if (is_htab(f->type) && f->max_entries > FM_HTAB_MAX_ENTRIES)
+        FAIL(-E2BIG, "max_entries %u is more than a hash table's %u", f->max_entries,
+             FM_HTAB_MAX_ENTRIES);
+    if (f->type == FM_LPM_TRIE && f->max_entries > FM_LPM_MAX_ENTRIES)
+        FAIL(-E2BIG, "LPM trie: max_entries %u is more than the NIC's %u (preallocated nodes)",
+             f->max_entries, FM_LPM_MAX_ENTRIES);
+    if (f->type == FM_BLOOM_FILTER)
+        bloom_size(f, map_extra);
+    if (f->type == FM_QUEUE || f->type == FM_STACK) {
+        f->stride = f->value_size; /* a ring of max_entries + 1 raw values */
+        f->n_cpus = 1;
+        n_slots = (uint64_t)f->max_entries + 1;
+    } else if (is_plain_array(f->type) || is_fd_array(f->type) || f->type == FM_DEVMAP ||
+               is_htab(f->type) || f->type == FM_LPM_TRIE || f->type == FM_DEVMAP_HASH) {
+        n_slots = f->max_entries;
+    }
+    if (fm_size(n_slots, f->stride, 0, &len) || len > FM_MAX_VALUE_MEM)
+        FAIL(-E2BIG,
+             "%llu elements of %u bytes are more than the %llu bytes a map region addresses",
+             (unsigned long long)n_slots, f->stride, (unsigned long long)FM_MAX_VALUE_MEM);
+    f->vals_len = (size_t)len;
+    if (mem_of(f, &f->mem))
+        FAIL(-E2BIG, "the map's size overflows 64 bits");
+    return 0;
 }
 
 int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
                            const struct nicsim_fw_map_attr *attr, char *msg, size_t msg_len)
 {
     struct fm_map *f;
-    uint64_t n_slots = 0;
     int err;
 
     if (!m || !attr)
@@ -427,15 +528,7 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
         f->flags |= FM_F_RDONLY_PROG; /* as dev_map_init_map */
     f->n_cpus = is_percpu(f->type) ? m->n_cpus : 1;
     f->slice = round8(f->value_size);
-    f->stride = f->slice * f->n_cpus;
-    if (is_lru(f->type) && (f->flags & FM_F_NO_COMMON_LRU)) {
-        /* each CPU's LRU list gets the same number of elements, at least one */
-        uint64_t up = ((uint64_t)f->max_entries + m->n_cpus - 1) / m->n_cpus * m->n_cpus;
-
-        f->max_entries = up > UINT32_MAX ? f->max_entries / m->n_cpus * m->n_cpus : (uint32_t)up;
-    }
-    if (f->type == FM_BLOOM_FILTER)
-        bloom_size(f);
+    f->stride = f->slice * f->n_cpus; /* slice <= 32 KiB when per-CPU (check_attr) */
     if (f->type == FM_ARRAY_OF_MAPS || f->type == FM_HASH_OF_MAPS) {
         const struct fm_map *in = m->maps[attr->inner_map_id];
 
@@ -445,7 +538,11 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
                                                .max_entries = in->max_entries,
                                                .flags = in->flags};
     }
-    f->mem = mem_of(f);
+    err = map_geometry(m, f, attr->map_extra, msg, msg_len);
+    if (err) {
+        map_free(f);
+        return err;
+    }
     if (f->mem > m->mem_budget - m->mem_used) {
         uint64_t need = f->mem;
 
@@ -454,16 +551,6 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
              (unsigned long long)need, (unsigned long long)(m->mem_budget - m->mem_used),
              (unsigned long long)m->mem_budget);
     }
-    if (is_plain_array(f->type) || is_fd_array(f->type) || f->type == FM_DEVMAP ||
-        is_htab(f->type) || f->type == FM_LPM_TRIE || f->type == FM_DEVMAP_HASH)
-        n_slots = f->max_entries;
-    else if (f->type == FM_QUEUE || f->type == FM_STACK)
-        n_slots = (uint64_t)f->max_entries + 1;
-    if (f->type == FM_QUEUE || f->type == FM_STACK) {
-        f->stride = f->value_size; /* a ring of raw values */
-        f->n_cpus = 1;
-    }
-    f->vals_len = (size_t)(n_slots * f->stride);
     f->vals = calloc(f->vals_len ? f->vals_len : 1, 1);
     err = f->vals ? 0 : -ENOMEM;
     if (!err && (is_fd_array(f->type) || f->type == FM_DEVMAP)) {
@@ -511,9 +598,12 @@ int nicsim_fw_maps__destroy(struct nicsim_fw_maps *m, uint32_t id)
 
     if (!f)
         return -ENOENT;
-    m->mem_used -= f->mem;
-    map_free(f);
-    m->maps[id] = NULL;
+    inner_put_all(m, f);
+    if (f->refs) { /* still an outer map's element: gone for the host, kept for the outer map */
+        f->freed = 1;
+        return 0;
+    }
+    release(m, id);
     return 0;
 }
 
@@ -724,7 +814,14 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     if (err)
         return err;
     if (old != FM_NIL) {
+        uint32_t held = 0;
+
+        if (f->type == FM_HASH_OF_MAPS) { /* the new inner map first: it may be the same */
+            memcpy(&held, slot_val(f, old), 4);
+            inner_ref(m, key_u32(value));
+        }
         val_write(f, old, s, value, 0);
+        inner_put(m, held);
         if (f->type == FM_HASH) { /* the replacement goes to the head of its bucket */
             fm_htab_unlink(h, old);
             fm_htab_link_head(h, old, hash);
@@ -737,23 +834,28 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     memcpy(h->keys + (size_t)e * h->key_size, key, h->key_size);
     val_write(f, e, s, value, 1);
     fm_htab_link_head(h, e, hash);
+    if (f->type == FM_HASH_OF_MAPS)
+        inner_ref(m, key_u32(value));
     return 0;
 }
 
-static int htab_delete(struct fm_map *f, const void *key, void *value_out)
+static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, void *value_out)
 {
     struct fm_htab *h = f->h;
-    uint32_t e = fm_htab_find(h, key, fm_htab_hash(h, key));
+    uint32_t e = fm_htab_find(h, key, fm_htab_hash(h, key)), held = 0;
 
     if (e == FM_NIL)
         return -ENOENT;
     if (value_out)
         val_out(f, e, value_out);
+    if (f->type == FM_HASH_OF_MAPS)
+        memcpy(&held, slot_val(f, e), 4);
     fm_htab_unlink(h, e);
     if (h->lru)
         fm_lru_push_free(&h->lru_lists, e);
     else
         fm_htab_release(h, e);
+    inner_put(m, held);
     return 0;
 }
 
@@ -805,35 +907,39 @@ static int devhash_update(struct fm_map *f, const void *key, const void *value, 
     return 0;
 }
 
-/* ---- queue / stack / bloom */
+/* ---- queue / stack / bloom: a ring of max_entries + 1 slots; positions in 64 bits (the slot
+ * count is 2^32 for max_entries 0xffffffff, which map_geometry refuses anyway). */
+static uint32_t qs_at(const struct fm_map *f, uint64_t pos)
+{
+    return (uint32_t)(pos % ((uint64_t)f->max_entries + 1));
+}
+
 static int qs_push(struct fm_map *f, const void *value, uint64_t flags)
 {
-    uint32_t size = f->max_entries + 1;
-
     if ((flags & FM_NOEXIST) || flags > FM_EXIST)
         return -EINVAL;
     if (f->q_count == f->max_entries) {
         if (!(flags & FM_EXIST))
             return -E2BIG;
-        f->q_head = (f->q_head + 1) % size; /* drop the oldest */
+        f->q_head = qs_at(f, (uint64_t)f->q_head + 1); /* drop the oldest */
         f->q_count--;
     }
-    memcpy(slot_val(f, (f->q_head + f->q_count) % size), value, f->value_size);
+    memcpy(slot_val(f, qs_at(f, (uint64_t)f->q_head + f->q_count)), value, f->value_size);
     f->q_count++;
     return 0;
 }
 
 static int qs_peek_pop(struct fm_map *f, void *value, int pop)
 {
-    uint32_t size = f->max_entries + 1, at;
+    uint32_t at;
 
     if (!f->q_count)
         return -ENOENT;
-    at = f->type == FM_QUEUE ? f->q_head : (f->q_head + f->q_count - 1) % size;
+    at = f->type == FM_QUEUE ? f->q_head : qs_at(f, (uint64_t)f->q_head + f->q_count - 1);
     memcpy(value, slot_val(f, at), f->value_size);
     if (pop) {
         if (f->type == FM_QUEUE)
-            f->q_head = (f->q_head + 1) % size;
+            f->q_head = qs_at(f, (uint64_t)f->q_head + 1);
         f->q_count--;
     }
     return 0;
@@ -873,39 +979,98 @@ static int bloom_peek(const struct fm_map *f, const void *value)
 /* ---------------------------------------------------------------------------------------------
  * Host side.
  */
-static const char *errname(int err)
+static const char *type_name(uint32_t t)
 {
-    switch (-err) {
-    case ENOENT:
-        return "no such element";
-    case EEXIST:
-        return "the element exists (BPF_NOEXIST)";
-    case E2BIG:
-        return "index out of range or map full";
-    case EINVAL:
-        return "invalid for this map type or flags";
-    case EPERM:
-        return "the map's access flags refuse it";
-    case ENOSPC:
-        return "the LPM trie is full";
-    case ENOMEM:
-        return "no free element";
-    case FM_ENOTSUPP:
-        return "not supported by this map type";
-    case EOPNOTSUPP:
-        return "not supported by this map type";
+    switch (t) {
+    case FM_HASH:
+        return "hash";
+    case FM_ARRAY:
+        return "array";
+    case FM_PROG_ARRAY:
+        return "prog array";
+    case FM_PERF_EVENT_ARRAY:
+        return "perf event array";
+    case FM_PERCPU_HASH:
+        return "per-CPU hash";
+    case FM_PERCPU_ARRAY:
+        return "per-CPU array";
+    case FM_LRU_HASH:
+        return "LRU hash";
+    case FM_LRU_PERCPU_HASH:
+        return "LRU per-CPU hash";
+    case FM_LPM_TRIE:
+        return "LPM trie";
+    case FM_ARRAY_OF_MAPS:
+        return "array of maps";
+    case FM_HASH_OF_MAPS:
+        return "hash of maps";
+    case FM_DEVMAP:
+        return "devmap";
+    case FM_QUEUE:
+        return "queue";
+    case FM_STACK:
+        return "stack";
+    case FM_DEVMAP_HASH:
+        return "devmap hash";
+    case FM_RINGBUF:
+        return "ring buffer";
+    case FM_BLOOM_FILTER:
+        return "bloom filter";
     default:
-        return "refused";
+        return "map";
     }
 }
 
-#define RET(err)                                                                                   \
-    do {                                                                                           \
-        int e_ = (err);                                                                            \
-        if (e_)                                                                                    \
-            say(msg, msg_len, "map %u (type %u): %s", id, f->type, errname(e_));                   \
-        return e_;                                                                                 \
-    } while (0)
+static int is_indexed(uint32_t t)
+{
+    return is_plain_array(t) || is_fd_array(t) || t == FM_DEVMAP;
+}
+
+/* The sentence of a refused host operation: what was refused and the limit or rule, in terms of
+ * the map (its type, index and max_entries), as the kernel's errno alone cannot say. */
+static int explain(const struct fm_map *f, int err, const void *key, char *msg, size_t msg_len)
+{
+    const char *tn = type_name(f->type);
+    uint32_t idx = key && f->key_size >= 4 ? key_u32(key) : 0;
+
+    switch (-err) {
+    case 0:
+        return 0;
+    case E2BIG:
+        if (is_indexed(f->type))
+            FAIL(err, "%s: index %u is past max_entries %u", tn, idx, f->max_entries);
+        FAIL(err, "%s: the map is full (max_entries %u)", tn, f->max_entries);
+    case ENOENT:
+        if (is_indexed(f->type) && idx >= f->max_entries)
+            FAIL(err, "%s: index %u is past max_entries %u", tn, idx, f->max_entries);
+        if (f->type == FM_QUEUE || f->type == FM_STACK)
+            FAIL(err, "%s: empty", tn);
+        FAIL(err, "%s: no such element", tn);
+    case EEXIST:
+        if (is_indexed(f->type))
+            FAIL(err, "%s: BPF_NOEXIST, and array elements always exist", tn);
+        FAIL(err, "%s: the element exists (BPF_NOEXIST)", tn);
+    case EINVAL:
+        if (f->type == FM_ARRAY_OF_MAPS || f->type == FM_HASH_OF_MAPS)
+            FAIL(err, "%s: the value is not a map like the template (or the flags are wrong)", tn);
+        if (is_plain_array(f->type))
+            FAIL(err, "%s: flags invalid, or array elements cannot be deleted", tn);
+        FAIL(err, "%s: invalid for this map type or its flags", tn);
+    case EPERM:
+        FAIL(err, "%s: the map's access flags (0x%x) refuse it", tn, f->flags);
+    case ENOSPC:
+        FAIL(err, "%s: the trie is full (max_entries %u)", tn, f->max_entries);
+    case ENOMEM:
+        FAIL(err, "%s: no free element (max_entries %u)", tn, f->max_entries);
+    case FM_ENOTSUPP:
+    case EOPNOTSUPP:
+        FAIL(err, "%s: operation not supported by this map type", tn);
+    default:
+        FAIL(err, "%s: refused (%d)", tn, err);
+    }
+}
+
+#define RET(err) return explain(f, (err), key, msg, msg_len)
 
 static int host_lookup(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, void *value)
 {
@@ -976,7 +1141,7 @@ int nicsim_fw_maps__lookup_and_delete(struct nicsim_fw_maps *m, uint32_t id, con
     if (f->type == FM_QUEUE || f->type == FM_STACK)
         RET(qs_peek_pop(f, value, 1));
     if (f->type == FM_HASH || f->type == FM_PERCPU_HASH || is_lru(f->type))
-        RET(htab_delete(f, key, value));
+        RET(htab_delete(m, f, key, value));
     RET(-FM_ENOTSUPP);
 }
 
@@ -1010,8 +1175,16 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
         idx = key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
-        if (f->type == FM_ARRAY_OF_MAPS && !inner_ok(m, f, key_u32(value)))
-            return -EINVAL;
+        if (f->type == FM_ARRAY_OF_MAPS) {
+            uint32_t held = 0;
+
+            if (!inner_ok(m, f, key_u32(value)))
+                return -EINVAL;
+            if (f->present[idx])
+                memcpy(&held, slot_val(f, idx), 4);
+            inner_ref(m, key_u32(value)); /* before the put: it may be the same map */
+            inner_put(m, held);
+        }
         memcpy(slot_val(f, idx), value, 4);
         if (!f->present[idx])
             f->count++;
@@ -1081,9 +1254,9 @@ int nicsim_fw_maps__update(struct nicsim_fw_maps *m, uint32_t id, const void *ke
     RET(do_update(m, f, key, value, flags, s));
 }
 
-static int do_delete(struct fm_map *f, const void *key)
+static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
 {
-    uint32_t idx, slot;
+    uint32_t idx, slot, held;
 
     switch (f->type) {
     case FM_ARRAY:
@@ -1099,6 +1272,10 @@ static int do_delete(struct fm_map *f, const void *key)
             return -ENOENT;
         f->present[idx] = 0;
         f->count--;
+        if (f->type == FM_ARRAY_OF_MAPS) {
+            memcpy(&held, slot_val(f, idx), 4);
+            inner_put(m, held);
+        }
         return 0;
     case FM_DEVMAP:
         idx = key_u32(key);
@@ -1127,7 +1304,7 @@ static int do_delete(struct fm_map *f, const void *key)
     case FM_RINGBUF:
         return -FM_ENOTSUPP;
     default:
-        return htab_delete(f, key, NULL);
+        return htab_delete(m, f, key, NULL);
     }
 }
 
@@ -1140,7 +1317,7 @@ int nicsim_fw_maps__delete(struct nicsim_fw_maps *m, uint32_t id, const void *ke
         FAIL(-ENOENT, "map %u does not exist", id);
     if (f->flags & FM_F_RDONLY)
         RET(-EPERM);
-    RET(do_delete(f, key));
+    RET(do_delete(m, f, key));
 }
 
 int nicsim_fw_maps__get_next_key(struct nicsim_fw_maps *m, uint32_t id, const void *key, void *next,
@@ -1204,7 +1381,9 @@ int nicsim_fw_maps__prog_lookup(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
     } else {
         return -EOPNOTSUPP;
     }
-    *value_off = slot * f->stride + (f->n_cpus > 1 ? cpu * f->slice : 0);
+    /* < vals_len <= FM_MAX_VALUE_MEM (map_geometry): fits the 32-bit region offset */
+    *value_off =
+        (uint32_t)((uint64_t)slot * f->stride + (f->n_cpus > 1 ? (uint64_t)cpu * f->slice : 0));
     return 0;
 }
 
@@ -1242,7 +1421,7 @@ int nicsim_fw_maps__prog_delete(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
 
     if (err)
         return err;
-    return do_delete(f, key);
+    return do_delete(m, f, key);
 }
 
 int nicsim_fw_maps__devmap_get(struct nicsim_fw_maps *m, uint32_t id, uint32_t key,

@@ -182,23 +182,16 @@ void fm_htab_fini(struct fm_htab *h)
     memset(h, 0, sizeof(*h));
 }
 
-static uint32_t roundup_pow2(uint32_t v)
-{
-    uint32_t p = 1;
-
-    while (p < v)
-        p <<= 1;
-    return p;
-}
-
 int fm_htab_init(struct fm_htab *h, uint32_t n_elems, uint32_t key_size, uint32_t seed,
                  int identity, int lru, int percpu_lru, uint32_t n_cpus)
 {
     size_t ne = n_elems ? n_elems : 1;
 
     memset(h, 0, sizeof(*h));
+    if (n_elems > FM_HTAB_MAX_ENTRIES)
+        return -E2BIG; /* the bucket count would not fit 32 bits */
     h->n_elems = n_elems;
-    h->n_buckets = roundup_pow2(n_elems);
+    h->n_buckets = (uint32_t)fm_roundup_pow2(n_elems);
     h->seed = seed;
     h->key_size = key_size;
     h->identity = identity;

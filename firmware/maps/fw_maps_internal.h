@@ -11,6 +11,7 @@
 #ifndef NICSIM_FW_MAPS_INTERNAL_H
 #define NICSIM_FW_MAPS_INTERNAL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,38 @@
 #define FM_NIL UINT32_MAX
 /* The kernel's internal ENOTSUPP (include/linux/errno.h), which bpf(2) passes to user space. */
 #define FM_ENOTSUPP 524
+
+/* ---- Sizes. Every count and byte size a map is built from is computed with these: in 64 bits,
+ * an overflow is an error (-E2BIG), never a wrap. 32-bit attributes multiplied or rounded up in
+ * 32 bits once hung roundup_pow2 (max_entries 0x80000001) and wrapped queue sizes. */
+#define FM_HTAB_MAX_ENTRIES (1u << 31)    /* hashtab.c: "max_entries > 1UL << 31" is -E2BIG */
+#define FM_LPM_MAX_ENTRIES  (1u << 30)    /* NIC: 2 * max_entries trie nodes, child 2 * node + 1 */
+#define FM_MAX_VALUE_MEM    0xffffffffull /* NIC: a map region is addressed with 32-bit offsets */
+
+/* *r = a * b + c; -E2BIG when it does not fit 64 bits. */
+static inline int fm_size(uint64_t a, uint64_t b, uint64_t c, uint64_t *r)
+{
+    uint64_t p;
+
+    if (__builtin_mul_overflow(a, b, &p) || __builtin_add_overflow(p, c, r))
+        return -E2BIG;
+    return 0;
+}
+
+/* roundup_pow_of_two in 64 bits; callers keep v <= 2^63 (0 and 1 give 1). */
+static inline uint64_t fm_roundup_pow2(uint64_t v)
+{
+    uint64_t p = 1;
+
+    while (p < v && p < (1ull << 63))
+        p <<= 1;
+    return p;
+}
+
+static inline uint64_t fm_round8(uint64_t v)
+{
+    return (v + 7u) & ~(uint64_t)7u;
+}
 
 /* enum bpf_map_type */
 enum {
@@ -172,6 +205,8 @@ struct fm_map {
     uint8_t *bits;            /* bloom filter */
     uint32_t bloom_mask, bloom_nr_hash, seed;
     struct nicsim_fw_map_attr inner; /* map-in-map template */
+    uint32_t refs; /* elements of outer maps (array / hash of maps) holding this map */
+    int freed;     /* the host freed it while refs > 0: released when the last one goes */
 };
 
 struct nicsim_fw_maps {

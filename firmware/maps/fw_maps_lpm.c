@@ -69,10 +69,12 @@ void fm_lpm_fini(struct fm_lpm *t)
 int fm_lpm_init(struct fm_lpm *t, uint32_t key_size, uint32_t max_entries)
 {
     memset(t, 0, sizeof(*t));
+    if (key_size < 5 || !max_entries || max_entries > FM_LPM_MAX_ENTRIES)
+        return -E2BIG; /* node indices (2 * max_entries, child 2 * n + 1) stay below FM_NIL */
     t->data_size = key_size - 4;
     t->max_prefixlen = t->data_size * 8;
     t->max_entries = max_entries;
-    t->n_nodes = 2 * max_entries;
+    t->n_nodes = (uint32_t)(2ull * max_entries);
     t->root = FM_NIL;
     t->child = malloc(sizeof(uint32_t) * 2 * t->n_nodes);
     t->plen = calloc(t->n_nodes, sizeof(uint32_t));

@@ -16,6 +16,7 @@
 
 #include "fw_internal.h"
 #include "nicsim/pcie.h"
+#include "nicsim/printk.h"
 
 static uint32_t reg_rd(struct nicsim_fw *fw, uint32_t off)
 {
@@ -441,12 +442,28 @@ int nicsim_fw__event_output(struct nicsim_fw *fw, uint32_t map_id, uint32_t cpu,
     struct fw_event *e;
     int was_empty;
 
-    if (!m || (m->type != FW_MAP_PERF_EVENT_ARRAY && m->type != FW_MAP_RINGBUF))
+    /* bpf_trace_printk records have a map id of their own (no map has it) */
+    if (map_id != NICSIM_EVENT_TRACE_PRINTK &&
+        (!m || (m->type != FW_MAP_PERF_EVENT_ARRAY && m->type != FW_MAP_RINGBUF)))
         return -ENOENT;
-    if (m->type == FW_MAP_PERF_EVENT_ARRAY && index >= m->max_entries)
+    if (m && m->type == FW_MAP_PERF_EVENT_ARRAY && index >= m->max_entries)
         return -E2BIG;
     if ((len && !data) || need > fw->evq_bytes)
         return -E2BIG;
+    if (m && m->type == FW_MAP_RINGBUF) {
+        /* The ring's size (max_entries bytes) as __bpf_ringbuf_reserve: every record not yet
+         * read by the host takes round_up(len + 8, 8); the producer may not get a full ring
+         * ahead of the consumer. A record that does not fit is refused and counted. */
+        uint64_t used = 0, rec = ((uint64_t)len + 8 + 7) / 8 * 8;
+
+        for (const struct fw_event *q = fw->evq_head; q; q = q->next)
+            if (q->rec.map_id == map_id)
+                used += ((uint64_t)q->rec.len + 8 + 7) / 8 * 8;
+        if (used + rec >= m->max_entries) {
+            fw->evq_lost++;
+            return -EAGAIN;
+        }
+    }
     if (need > fw->evq_bytes - fw->evq_used) {
         fw->evq_lost++;
         return -ENOSPC;

@@ -12,6 +12,11 @@
  *
  * Relocation: LDDW MAP_IDX m becomes the 64-bit immediate nicsim_addr(NICSIM_MAP_REGION_BASE + m,
  * 0), LDDW MAP_IDX_VALUE m, off becomes nicsim_addr(NICSIM_MAP_REGION_BASE + m, off).
+ *
+ * The map table (out->map_ids) is the program's whole view of map memory: the cores make only
+ * those maps' regions visible while it runs (docs/nic-image.md, "Map table"). A raw 64-bit
+ * immediate that happens to be another map's address is a legal constant and is not refused
+ * here; using it traps on the cores.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -76,14 +76,15 @@ int fw_map_create(struct nicsim_fw *fw, const struct nicsim_cmsg_map_alloc *a, u
                                       .value_size = a->value_size,
                                       .max_entries = a->max_entries,
                                       .flags = a->map_flags,
-                                      .inner_map_id = a->inner_map_id};
+                                      .inner_map_id = a->inner_map_id,
+                                      .map_extra = a->map_extra};
     struct nicsim_fw_map_info info;
     uint32_t slot = 0;
     int err;
 
     for (uint32_t i = 1; i <= fw->max_maps && !slot; i++)
-        if (!fw->map_ent[i].used)
-            slot = i;
+        if (!fw->map_ent[i].used && !nicsim_fw_maps__in_use(fw->maps, i))
+            slot = i; /* not a freed inner map an outer map still holds */
     if (!slot) {
         snprintf(msg, msg_len, "no free map id");
         return -ENOSPC;

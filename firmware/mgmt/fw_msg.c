@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fw_internal.h"
+#include "nicsim/fw_maps.h"
 #include "nicsim/pcie.h"
 
 #define FW_MAX_BATCH (NICSIM_RING_MAX_SLOT / 8u) /* elements per message, whatever their size */
@@ -97,10 +98,7 @@ static void msg_map_alloc(struct nicsim_fw *fw, const uint8_t *body, size_t len,
     if (!body_is(r, len, sizeof(a)))
         return;
     memcpy(&a, body, sizeof(a));
-    if (a.reserved[0] || a.reserved[1]) {
-        fw_fail(r, NICSIM_CMSG_EINVAL, "MAP_ALLOC: reserved fields must be 0");
-        return;
-    }
+
     if (a.inner_map_id && a.type != FW_MAP_ARRAY_OF_MAPS && a.type != FW_MAP_HASH_OF_MAPS) {
         fw_fail(r, NICSIM_CMSG_EINVAL,
                 "MAP_ALLOC: inner map %u given for map type %u, which "
@@ -479,13 +477,12 @@ static uint32_t prog_in_prog_array(struct nicsim_fw *fw, uint32_t id)
     for (uint32_t map_id = 1; map_id <= fw->max_maps; map_id++) {
         const struct fw_map_ent *m = fw_map_get(fw, map_id);
         uint32_t key, val;
-        char msg[8];
 
         if (!m || m->type != FW_MAP_PROG_ARRAY)
             continue;
-        /* prog array keys are indices: check every slot */
+        /* prog array keys are indices: check every slot (without a sentence per empty one) */
         for (key = 0; key < m->max_entries; key++)
-            if (!fw_map_lookup(fw, map_id, &key, &val, 0, msg, sizeof(msg)) && val == id)
+            if (!nicsim_fw_maps__prog_array_get(fw->maps, map_id, key, &val) && val == id)
                 return map_id;
     }
     return 0;

@@ -5,12 +5,19 @@
  */
 #include "cli.h"
 #include "bpfconf.h"
+#include "nicsim/mapjson.h"
+#include "opt.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct bench_prog {
     const char *name;
@@ -97,25 +104,120 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* nicsim bench map: the --map reader (bpftool JSON, duplicate keys checked) on a generated dump of
+ * N entries (4-byte keys, 8-byte values), in a child process so that its peak memory is its own.
+ * The dump is written to a temporary file that is removed at once (read through /dev/fd). */
+static int bench_map(int argc, char **argv)
+{
+    uint64_t entries = 1000000;
+    const struct cli_opt opts[] = {
+        {.name = "--entries",
+         .kind = CLI_U64,
+         .dst = &entries,
+         .lo = 1,
+         .hi = 100000000,
+         .why = "(entries of the generated map dump)"},
+        {.name = "--help", .kind = CLI_HELPOPT},
+    };
+    const char *pos[1];
+    size_t n_pos = 0;
+    char path[] = "/tmp/nicsim-bench-map-XXXXXX.json";
+
+    cli_set_prog("nicsim bench map");
+    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos);
+    if (prc == CLI_HELP) {
+        printf("usage: nicsim bench map [--entries N]\n");
+        return 0;
+    }
+    if (prc)
+        return CLI_USAGE;
+    int fd = mkstemps(path, 5);
+    if (fd < 0)
+        return cli_fail("cannot create %s: %s", path, strerror(errno));
+    unlink(path); /* nothing is left behind, however the benchmark ends */
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        return cli_fail("cannot write the map dump: %s", strerror(errno));
+    }
+    fputs("[", f);
+    for (uint64_t i = 0; i < entries; i++) {
+        uint32_t k = (uint32_t)(i * 2654435761u); /* distinct keys (odd multiplier), scattered */
+        fprintf(f,
+                "%s{\"key\":[\"0x%02x\",\"0x%02x\",\"0x%02x\",\"0x%02x\"],\"value\":[\"0x%02x\","
+                "\"0x00\",\"0x00\",\"0x00\",\"0x00\",\"0x00\",\"0x00\",\"0x01\"]}",
+                i ? ",\n" : "", k & 255, (k >> 8) & 255, (k >> 16) & 255, k >> 24,
+                (unsigned)(i & 255));
+    }
+    fputs("]\n", f);
+    if (fflush(f)) {
+        fclose(f);
+        return cli_fail("cannot write the map dump: %s", strerror(errno));
+    }
+    long size = ftell(f);
+    char dev[32];
+    snprintf(dev, sizeof(dev), "/dev/fd/%d", fileno(f));
+    printf("nicsim bench map: the --map reader on a bpftool dump of %llu entries (%ld bytes)\n",
+           (unsigned long long)entries, size);
+    fflush(stdout);
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct nicsim_mapjson_layout l = {
+            .name = "bench", .key_size = 4, .value_size = 8, .max_entries = (uint32_t)entries};
+        struct nicsim_mapjson_entries e;
+        char err[512];
+        int rc = nicsim_mapjson__read_file(dev, &l, &e, err, sizeof(err));
+        if (rc)
+            fprintf(stderr, "nicsim bench map: %s\n", err);
+        else if (e.count != entries)
+            fprintf(stderr, "nicsim bench map: read %zu entries, not %llu\n", e.count,
+                    (unsigned long long)entries);
+        bool bad = rc || e.count != entries;
+        nicsim_mapjson_entries__free(&e);
+        _exit(bad ? 1 : 0);
+    }
+    int st = 0;
+    struct rusage ru;
+    bool ok = pid > 0 && wait4(pid, &st, 0, &ru) == pid && WIFEXITED(st) && !WEXITSTATUS(st);
+    double dt = now() - t0;
+    fclose(f);
+    if (!ok)
+        return cli_fail("the map read failed");
+    printf("read and checked (no duplicate key): %.2f s, peak memory %ld KiB\n", dt, ru.ru_maxrss);
+    return 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
-    int reps = 3;
+    uint64_t reps = 3;
     if (argc > 1 && !strcmp(argv[1], "replay"))
         return cmd_bench_replay(argc - 1, argv + 1);
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
-            reps = atoi(argv[++i]);
-            if (reps < 1)
-                reps = 1;
-        } else {
-            fprintf(stderr, "usage: nicsim bench [--reps N] | nicsim bench replay [--packets N]\n"
-                            "  prints simulated instructions per second (best of N runs, cycle "
-                            "counting on) and CPI\n");
-            return 2;
-        }
+    if (argc > 1 && !strcmp(argv[1], "map"))
+        return bench_map(argc - 1, argv + 1);
+    const struct cli_opt opts[] = {
+        {.name = "--reps", .kind = CLI_U64, .dst = &reps, .lo = 1, .hi = 1000},
+        {.name = "--help", .kind = CLI_HELPOPT},
+    };
+    const char *pos[1];
+    size_t n_pos = 0;
+    static const char use[] =
+        "usage: nicsim bench [--reps N] | nicsim bench replay [--example NAME] [--packets N] | "
+        "nicsim bench map [--entries N]\n"
+        "  prints simulated instructions per second (best of N runs, cycle counting on) and CPI\n";
+
+    cli_set_prog("nicsim bench");
+    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos);
+    if (prc == CLI_HELP) {
+        fputs(use, stdout);
+        return 0;
+    }
+    if (prc) {
+        fputs(use, stderr);
+        return CLI_USAGE;
     }
     printf("nicsim bench: C core model, single-issue timing, cycle counting on (best of %d)\n\n",
-           reps);
+           (int)reps);
     printf("%-12s %12s %12s %6s %10s  %s\n", "program", "insns", "cycles", "CPI", "Minsn/s",
            "what");
     uint64_t total_insns = 0;
@@ -142,7 +244,7 @@ int cmd_bench(int argc, char **argv)
         }
         double best = 1e30;
         struct nicsim_run run;
-        for (int r = 0; r < reps; r++) {
+        for (uint64_t r = 0; r < reps; r++) {
             double t0 = now();
             int rc = nicsim_bpfconf__exec(env, &run);
             double dt = now() - t0;

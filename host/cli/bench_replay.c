@@ -13,12 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdbool.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "nicsim/kref.h"
 #include "nicsim/mapjson.h"
+#include "opt.h"
 #include "replay.h"
 
 #ifndef NICSIM_EXAMPLES_DIR
@@ -71,13 +74,10 @@ static struct pkt *read_trace(const char *path, size_t *n)
     return v;
 }
 
-static int write_trace(const char *path, const struct pkt *v, size_t n, size_t total)
+static int write_trace(FILE *f, const struct pkt *v, size_t n, size_t total)
 {
-    FILE *f = fopen(path, "wb");
     uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
 
-    if (!f)
-        return -errno;
     fwrite(hdr, sizeof(hdr), 1, f);
     for (size_t i = 0; i < total; i++) {
         const struct pkt *p = &v[i % n];
@@ -85,57 +85,108 @@ static int write_trace(const char *path, const struct pkt *v, size_t n, size_t t
         fwrite(rec, sizeof(rec), 1, f);
         fwrite(p->data, p->len, 1, f);
     }
-    return fclose(f) ? -errno : 0;
+    return fflush(f) || ferror(f) ? -EIO : 0;
 }
+
+static void free_trace(struct pkt *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].data);
+    free(v);
+}
+
+#define BENCH_MAX_PACKETS 100000000ull
 
 int cmd_bench_replay(int argc, char **argv)
 {
     const char *name = "firewall";
-    size_t total = 100000;
+    uint64_t total = 100000;
     char obj[512], trace[512], maps[512], path[] = "/tmp/nicsim-bench-XXXXXX.pcap";
+    bool no_kernel = false;
+    const struct cli_opt opts[] = {
+        {.name = "--packets",
+         .kind = CLI_U64,
+         .dst = &total,
+         .lo = 1,
+         .hi = BENCH_MAX_PACKETS,
+         .why = "(packets of the generated trace)"},
+        {.name = "--example", .kind = CLI_STR, .dst = &name},
+        {.name = "--no-kernel", .kind = CLI_FLAG, .dst = &no_kernel},
+        {.name = "--help", .kind = CLI_HELPOPT},
+    };
+    const char *pos[1];
+    size_t n_pos = 0;
+    static const char use[] =
+        "usage: nicsim bench replay [--example NAME] [--packets N] [--no-kernel]\n";
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--packets") && i + 1 < argc)
-            total = strtoull(argv[++i], NULL, 0);
-        else if (!strcmp(argv[i], "--example") && i + 1 < argc)
-            name = argv[++i];
-        else {
-            fprintf(stderr, "usage: nicsim bench replay [--example NAME] [--packets N]\n");
-            return 2;
-        }
+    cli_set_prog("nicsim bench replay");
+    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos);
+    if (prc == CLI_HELP) {
+        fputs(use, stdout);
+        return 0;
     }
-    if (total == 0)
-        total = 1;
+    if (prc) {
+        fputs(use, stderr);
+        return CLI_USAGE;
+    }
+    if (strchr(name, '/') || !*name)
+        return cli_usage_fail("--example '%s': the name of a bundled example", name);
     snprintf(obj, sizeof(obj), "%s/%s.bpf.o", NICSIM_EXAMPLES_DIR, name);
     snprintf(trace, sizeof(trace), "%s/traces/%s.pcap", NICSIM_EXAMPLES_SOURCE_DIR, name);
     snprintf(maps, sizeof(maps), "%s/%s.maps", NICSIM_EXAMPLES_SOURCE_DIR, name);
 
     size_t n;
     struct pkt *v = read_trace(trace, &n);
-    if (!v || !n)
-        return 1;
-    int fd = mkstemps(path, 5);
-    if (fd < 0 || (close(fd), write_trace(path, v, n, total))) {
-        fprintf(stderr, "nicsim bench replay: cannot write %s\n", path);
+    if (!v || !n) {
+        free_trace(v, n);
         return 1;
     }
-    printf("nicsim bench replay: example %s, its %zu-packet trace repeated to %zu packets\n\n",
-           name, n, total);
+    /* The trace's file is removed as soon as it is created and read through /dev/fd: nothing is
+     * left behind, however the benchmark ends (Ctrl-C, kill). It must fit the disk. */
+    uint64_t bytes = 24;
+    for (size_t i = 0; i < n; i++)
+        bytes += (16 + (uint64_t)v[i].len) * (total / n + (i < total % n));
+    int fd = mkstemps(path, 5);
+    if (fd >= 0)
+        unlink(path);
+    struct statvfs vfs;
+    if (fd >= 0 && fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < bytes) {
+        close(fd);
+        free_trace(v, n);
+        return cli_fail("--packets %llu: the trace takes %llu bytes, /tmp has %llu free",
+                        (unsigned long long)total, (unsigned long long)bytes,
+                        (unsigned long long)vfs.f_bavail * vfs.f_frsize);
+    }
+    FILE *tf = fd >= 0 ? fdopen(fd, "w+") : NULL;
+    if (!tf || write_trace(tf, v, n, (size_t)total)) {
+        if (tf)
+            fclose(tf);
+        else if (fd >= 0)
+            close(fd);
+        free_trace(v, n);
+        return cli_fail("cannot write a %llu-byte trace in /tmp: %s", (unsigned long long)bytes,
+                        strerror(errno));
+    }
+    char dev[32];
+    snprintf(dev, sizeof(dev), "/dev/fd/%d", fileno(tf));
+    printf("nicsim bench replay: example %s, its %zu-packet trace repeated to %llu packets\n\n",
+           name, n, (unsigned long long)total);
 
     /* The C model: the whole `nicsim run` path, reports on, no JSON file, in a child process so
      * that its peak memory is its own. A tenth of the trace first: memory must not grow with the
      * trace's length. */
     double nic_s = 0;
     long rss_kb[2] = {0, 0};
-    size_t counts[2] = {total / 10 ? total / 10 : 1, total};
+    uint64_t counts[2] = {total / 10 ? total / 10 : 1, total};
     for (int pass = 0; pass < 2; pass++) {
         char count[32];
-        snprintf(count, sizeof(count), "%zu", counts[pass]);
-        char *args[] = {"run",           obj,       "--pcap", path, "--maps-dir", maps, "--quiet",
+        snprintf(count, sizeof(count), "%llu", (unsigned long long)counts[pass]);
+        char *args[] = {"run",           obj,       "--pcap", dev, "--maps-dir", maps, "--quiet",
                         "--no-progress", "--count", count,    NULL};
         struct run_opts o;
         if (run_parse_args(10, args, &o)) {
-            unlink(path);
+            fclose(tf);
+            free_trace(v, n);
             return 1;
         }
         fflush(stdout);
@@ -147,23 +198,29 @@ int cmd_bench_replay(int argc, char **argv)
         struct rusage ru;
         if (pid < 0 || wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
             fprintf(stderr, "nicsim bench replay: the replay failed\n");
-            unlink(path);
+            fclose(tf);
+            free_trace(v, n);
             return 1;
         }
         nic_s = now() - t0;
         rss_kb[pass] = ru.ru_maxrss;
     }
-    unlink(path);
+    fclose(tf);
     double nic_pps = (double)total / nic_s;
     printf("C model (nicsim run, cycle counting on): %10.0f packets/s  (%.2f s)\n", nic_pps, nic_s);
-    printf("peak memory of the replay: %ld KiB for %zu packets, %ld KiB for %zu packets\n",
-           rss_kb[0], counts[0], rss_kb[1], counts[1]);
+    printf("peak memory of the replay: %ld KiB for %llu packets, %ld KiB for %llu packets\n",
+           rss_kb[0], (unsigned long long)counts[0], rss_kb[1], (unsigned long long)counts[1]);
+    if (no_kernel) {
+        free_trace(v, n);
+        return 0;
+    }
 
     /* The kernel: BPF_PROG_TEST_RUN, one run per packet. */
     char err[512];
     int rc = nicsim_kref__probe(err, sizeof(err));
     if (nicsim_kref__unavailable(rc)) {
         printf("kernel (BPF_PROG_TEST_RUN):  not measured: bpf() refused (%s)\n", err);
+        free_trace(v, n);
         return 0;
     }
     struct nicsim_kref_opts ko = {.sz = sizeof(ko)};
@@ -172,6 +229,7 @@ int cmd_bench_replay(int argc, char **argv)
         nicsim_kref__load(k, err, sizeof(err))) {
         fprintf(stderr, "nicsim bench replay: kernel: %s\n", err);
         nicsim_kref__close(k);
+        free_trace(v, n);
         return 1;
     }
     struct nicsim_kref_run_opts ro = {.sz = sizeof(ro), .repeat = 1};
@@ -181,6 +239,7 @@ int cmd_bench_replay(int argc, char **argv)
         if (nicsim_kref__run(k, v[i % n].data, v[i % n].len, &ro, &kr, err, sizeof(err))) {
             fprintf(stderr, "nicsim bench replay: kernel: packet %zu: %s\n", i, err);
             nicsim_kref__close(k);
+            free_trace(v, n);
             return 1;
         }
     }
@@ -189,8 +248,6 @@ int cmd_bench_replay(int argc, char **argv)
     double k_pps = (double)total / k_s;
     printf("kernel (BPF_PROG_TEST_RUN, 1 run/pkt): %8.0f packets/s  (%.2f s)\n", k_pps, k_s);
     printf("\nC model / kernel: %.2fx\n", nic_pps / k_pps);
-    for (size_t i = 0; i < n; i++)
-        free(v[i].data);
-    free(v);
+    free_trace(v, n);
     return 0;
 }

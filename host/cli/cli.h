@@ -3,6 +3,7 @@
 #ifndef NICSIM_CLI_H
 #define NICSIM_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,8 +21,9 @@ int cmd_bench_replay(int argc, char **argv);
 struct nicsim_run;
 void cli_print_run(const struct nicsim_run *run);
 
-/* Reads a whole file (NUL-terminated); NULL with a message on stderr naming the file. */
-char *cli_read_file(const char *path, size_t *len);
+/* Reads a whole file (NUL-terminated) of at most `limit` bytes (`what` says what that limit
+ * holds, for the message); NULL with a message on stderr naming the file. */
+char *cli_read_file(const char *path, size_t limit, bool text, const char *what, size_t *len);
 /* Loads a program: assembler text (.s/.asm/.data with an `-- asm` section) or raw bytes (.bin,
  * .o is not accepted here). Prints a message naming the file and line on failure. */
 int cli_load_program(const char *path, struct nicsim_insn **out, size_t *n);

@@ -9,10 +9,24 @@
 
 void report_hist__add(struct report_hist *h, uint64_t v)
 {
-    if (v < REPORT_HIST_EXACT)
+    if (v < REPORT_HIST_EXACT) {
         h->exact[v]++;
-    else
-        h->log2[63 - __builtin_clzll(v)]++;
+    } else {
+        if (h->n_big == h->cap_big) {
+            size_t cap = h->cap_big ? 2 * h->cap_big : 1024;
+            uint64_t *b = realloc(h->big, cap * sizeof(*b));
+            if (!b)
+                h->oom = true;
+            else {
+                h->big = b;
+                h->cap_big = cap;
+            }
+        }
+        if (h->n_big < h->cap_big) {
+            h->big[h->n_big++] = v;
+            h->sorted = false;
+        }
+    }
     if (!h->count || v < h->min)
         h->min = v;
     if (v > h->max)
@@ -21,12 +35,18 @@ void report_hist__add(struct report_hist *h, uint64_t v)
     h->sum += v;
 }
 
-uint64_t report_hist__quantile(const struct report_hist *h, double q)
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+uint64_t report_hist__quantile(struct report_hist *h, unsigned pct)
 {
     if (!h->count)
         return 0;
-    /* nearest-rank: the smallest value with at least ceil(q * count) values at or below it */
-    uint64_t rank = (uint64_t)(q * (double)h->count + 0.999999);
+    /* nearest rank, in integers: ceil(pct * count / 100) */
+    uint64_t rank = (h->count / 100) * pct + ((h->count % 100) * pct + 99) / 100;
     if (rank < 1)
         rank = 1;
     uint64_t seen = 0;
@@ -35,12 +55,31 @@ uint64_t report_hist__quantile(const struct report_hist *h, double q)
         if (seen >= rank)
             return v;
     }
-    for (unsigned b = 16; b < 64; b++) {
-        seen += h->log2[b];
-        if (seen >= rank)
-            return 1ull << b;
+    if (!h->sorted) {
+        qsort(h->big, h->n_big, sizeof(*h->big), cmp_u64);
+        h->sorted = true;
     }
+    if (rank - seen - 1 < h->n_big && !h->oom)
+        return h->big[rank - seen - 1];
     return h->max;
+}
+
+void report_hist__free(struct report_hist *h)
+{
+    free(h->big);
+    h->big = NULL;
+    h->n_big = h->cap_big = 0;
+}
+
+void report__free(struct report *r)
+{
+    if (r->json)
+        fclose(r->json);
+    r->json = NULL;
+    report_hist__free(&r->cycles);
+    report_hist__free(&r->insns);
+    report_hist__free(&r->latency_ns);
+    report_hist__free(&r->kernel_ns);
 }
 
 int report__open(struct report *r, const char *json_path, uint32_t clock_mhz, bool kernel)
@@ -220,11 +259,11 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
             "program", prog_name, "packets", (json_int_t)r->packets, "ran", (json_int_t)ran,
             "mac_errors", (json_int_t)errors, "verdicts", v, "traps", (json_int_t)r->traps,
             "watchdogs", (json_int_t)r->watchdogs, "cycles", "min", (json_int_t)r->cycles.min,
-            "median", (json_int_t)report_hist__quantile(&r->cycles, 0.5), "p99",
-            (json_int_t)report_hist__quantile(&r->cycles, 0.99), "max", (json_int_t)r->cycles.max,
+            "median", (json_int_t)report_hist__quantile(&r->cycles, 50), "p99",
+            (json_int_t)report_hist__quantile(&r->cycles, 99), "max", (json_int_t)r->cycles.max,
             "mean", mean_cycles, "instructions", "min", (json_int_t)r->insns.min, "median",
-            (json_int_t)report_hist__quantile(&r->insns, 0.5), "p99",
-            (json_int_t)report_hist__quantile(&r->insns, 0.99), "max", (json_int_t)r->insns.max,
+            (json_int_t)report_hist__quantile(&r->insns, 50), "p99",
+            (json_int_t)report_hist__quantile(&r->insns, 99), "max", (json_int_t)r->insns.max,
             "mean", ran ? (double)r->insns.sum / (double)ran : 0.0, "cpi", cpi, "clock_mhz",
             (json_int_t)r->clock_mhz, "cores", (json_int_t)n_cores, "mpps_per_core",
             mean_cycles ? r->clock_mhz / mean_cycles : 0.0, "mpps_all_cores",
@@ -248,14 +287,14 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
             json_object_set_new(
                 s, "latency_ns",
                 json_pack("{s:s,s:I,s:I,s:I}", "arrivals", r->arrival ? r->arrival : "trace",
-                          "median", (json_int_t)report_hist__quantile(&r->latency_ns, 0.5), "p99",
-                          (json_int_t)report_hist__quantile(&r->latency_ns, 0.99), "max",
+                          "median", (json_int_t)report_hist__quantile(&r->latency_ns, 50), "p99",
+                          (json_int_t)report_hist__quantile(&r->latency_ns, 99), "max",
                           (json_int_t)r->latency_ns.max));
         if (r->kernel)
             json_object_set_new(s, "kernel",
                                 json_pack("{s:I,s:I,s:I}", "mismatches",
                                           (json_int_t)r->kernel_mismatches, "median_ns",
-                                          (json_int_t)report_hist__quantile(&r->kernel_ns, 0.5),
+                                          (json_int_t)report_hist__quantile(&r->kernel_ns, 50),
                                           "packets", (json_int_t)r->kernel_ns.count));
         fputs("\n],\n\"summary\": ", r->json);
         json_dumpf(s, r->json, JSON_INDENT(2));
@@ -272,10 +311,14 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
         return rc;
     fprintf(tty, "%s: %llu packets, %llu refused by the MAC", prog_name,
             (unsigned long long)r->packets, (unsigned long long)errors);
-    for (int i = 1; i < 5; i++)
-        if (r->mac_errors[i])
-            fprintf(tty, "%s %llu %s", i == 1 ? " (" : ",", (unsigned long long)r->mac_errors[i],
+    const char *sep = " (";
+    for (int i = 1; i < 5; i++) {
+        if (r->mac_errors[i]) {
+            fprintf(tty, "%s%llu %s", sep, (unsigned long long)r->mac_errors[i],
                     nicsim_dp_error_name(i));
+            sep = ", ";
+        }
+    }
     fprintf(tty, "%s\n", errors ? ")" : "");
     fprintf(tty, "verdicts:");
     for (int i = 0; i < 6; i++)
@@ -289,13 +332,13 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
         fprintf(tty,
                 "cycles/packet:       min %llu  median %llu  p99 %llu  max %llu  (mean %.1f)\n",
                 (unsigned long long)r->cycles.min,
-                (unsigned long long)report_hist__quantile(&r->cycles, 0.5),
-                (unsigned long long)report_hist__quantile(&r->cycles, 0.99),
+                (unsigned long long)report_hist__quantile(&r->cycles, 50),
+                (unsigned long long)report_hist__quantile(&r->cycles, 99),
                 (unsigned long long)r->cycles.max, mean_cycles);
         fprintf(tty, "instructions/packet: min %llu  median %llu  p99 %llu  max %llu\n",
                 (unsigned long long)r->insns.min,
-                (unsigned long long)report_hist__quantile(&r->insns, 0.5),
-                (unsigned long long)report_hist__quantile(&r->insns, 0.99),
+                (unsigned long long)report_hist__quantile(&r->insns, 50),
+                (unsigned long long)report_hist__quantile(&r->insns, 99),
                 (unsigned long long)r->insns.max);
         fprintf(tty, "cycles/instruction:  %.3f\n", cpi);
         if (r->cycles.sum) {
@@ -341,8 +384,8 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
             fprintf(tty,
                     "latency (arrival to verdict, %s): median %llu ns  p99 %llu ns  max %llu ns\n",
                     r->arrival ? r->arrival : "the trace's timing",
-                    (unsigned long long)report_hist__quantile(&r->latency_ns, 0.5),
-                    (unsigned long long)report_hist__quantile(&r->latency_ns, 0.99),
+                    (unsigned long long)report_hist__quantile(&r->latency_ns, 50),
+                    (unsigned long long)report_hist__quantile(&r->latency_ns, 99),
                     (unsigned long long)r->latency_ns.max);
         if (stats) {
             fprintf(tty, "core load:");
@@ -355,8 +398,8 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
         fprintf(tty,
                 "host kernel (JIT):   median %llu ns/packet vs NIC median %.1f ns/packet; "
                 "%llu mismatches\n",
-                (unsigned long long)report_hist__quantile(&r->kernel_ns, 0.5),
-                (double)report_hist__quantile(&r->cycles, 0.5) * ns_per_cycle,
+                (unsigned long long)report_hist__quantile(&r->kernel_ns, 50),
+                (double)report_hist__quantile(&r->cycles, 50) * ns_per_cycle,
                 (unsigned long long)r->kernel_mismatches);
     return rc;
 }

@@ -20,6 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <linux/bpf.h>
 #include <linux/if_link.h>
@@ -34,11 +38,47 @@
 #include "nicsim/obj.h"
 #include "nicsim/pcie.h"
 #include "nicsim/system.h"
+#include "nicsim/util.h"
 #include "nicsim/xdp.h"
+#include "printk.h"
+#include "progsel.h"
+#include "bpfconf.h"
+#include "opt.h"
+#include "outfile.h"
 #include "replay.h"
 #include "report.h"
 
 #define ERR_LEN 512
+
+/* The kernel runs BPF_PROG_TEST_RUN on the calling thread's CPU: each kernel run is pinned to the
+ * CPU chosen at set-up, so that every packet sees the same per-CPU map slices and the comparison
+ * does not depend on the scheduler; the thread's own affinity is restored after each run (the
+ * rest of the process, and what it starts, keeps the CPUs it was given). */
+struct kpin {
+    cpu_set_t saved, one;
+    bool ok;
+};
+
+static void kpin_init(struct kpin *p)
+{
+    int cpu = sched_getcpu();
+
+    p->ok = sched_getaffinity(0, sizeof(p->saved), &p->saved) == 0;
+    CPU_ZERO(&p->one);
+    CPU_SET(cpu < 0 ? 0 : cpu, &p->one);
+}
+
+static void kpin_enter(const struct kpin *p)
+{
+    if (p->ok)
+        sched_setaffinity(0, sizeof(p->one), &p->one);
+}
+
+static void kpin_leave(const struct kpin *p)
+{
+    if (p->ok)
+        sched_setaffinity(0, sizeof(p->saved), &p->saved);
+}
 
 /* Everything one run holds. */
 struct run {
@@ -50,9 +90,11 @@ struct run {
     int *map_fds;  /* per object map */
     int *prog_fds; /* per object program, -1 when not loaded */
     struct nicsim_kref *kref;
+    struct kpin kpin;
     FILE *events;
     uint64_t events_written, events_lost;
     uint64_t cur_index;
+    struct cli_printk printk; /* bpf_trace_printk lines (printk.c) */
     bool collect_errors; /* load_prog: keep the refusal in last_err instead of printing it */
     char last_err[ERR_LEN];
     struct {
@@ -105,127 +147,173 @@ static void usage(FILE *f)
         "  --rate GBPS              frames arrive back to back at this line rate (default:\n"
         "                           at the trace's timestamps); shows whether the cores keep up\n"
         "  --cores N                NIC cores (4)      --ports N   NIC ports (2)\n"
-        "  --mtu BYTES              port MTU (1500)    --seed N    prandom seed (0)\n"
+        "  --mtu BYTES              port MTU (1500; at most 3502: a frame must fit the\n"
+        "                           NIC's 3520-byte XDP buffer)\n"
+        "  --seed N                 prandom seed (0)\n"
         "  --budget N               instructions per packet before the watchdog\n"
+        "                           (1..10000000000; default 16777216)\n"
         "  --count N                stop after N packets\n"
+        "  --truncated pad|captured|refuse  frames the capture cut short (snap length): zero-\n"
+        "                           filled to their wire length (pad, the default), run as\n"
+        "                           captured (as BPF_PROG_TEST_RUN), or refused by the MAC\n"
         "  --quiet                  no terminal summary\n"
         "  --no-progress            no progress bar\n"
         "\n"
-        "Exit status: 0 done, 1 bad input or setup failure, 3 kernel mismatch,\n"
-        "4 cycle regression against --baseline.\n");
+        "Outputs are written to a temporary file beside each target and renamed when\n"
+        "complete; an output that is also an input is refused; Ctrl-C leaves no partial file.\n"
+        "\n"
+        "Exit status: 0 done, 1 bad input or setup failure, 2 usage, 3 kernel mismatch,\n"
+        "4 cycle regression against --baseline, 128 + N on signal N.\n");
 }
 
-static int parse_u64(const char *opt, const char *s, uint64_t *out)
-{
-    char *end;
+/* Instructions per packet the watchdog allows at most: about ten seconds of simulation. */
+#define RUN_MAX_BUDGET NICSIM_BPFCONF_MAX_BUDGET
 
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end || *s == '-')
-        return fail("%s: '%s' is not a number", opt, s);
-    *out = v;
+static int opt_map(void *user, const char *opt, const char *arg)
+{
+    struct run_opts *o = user;
+    const char *eq = strchr(arg, '=');
+
+    if (o->n_map_args == RUN_MAX_MAP_ARGS)
+        return cli_usage_fail("%s: at most %d", opt, RUN_MAX_MAP_ARGS);
+    if (!eq || eq == arg || !eq[1])
+        return cli_usage_fail("%s '%s': expected NAME=FILE", opt, arg);
+    if ((size_t)(eq - arg) >= RUN_MAX_NAME)
+        return cli_usage_fail("%s '%.40s...': a map name has at most %d characters", opt, arg,
+                              RUN_MAX_NAME - 1);
+    o->map_args[o->n_map_args++] = arg;
     return 0;
 }
 
-/* Numeric options: range and where the value goes in struct run_opts. */
-struct num_opt {
-    int opt;
-    uint64_t min, max;
-    size_t off;
-    int width; /* 4 or 8 bytes */
-};
+/* MAP:INDEX=PROG, the index range-checked here, against the map at set-up. */
+static int opt_prog_array(void *user, const char *opt, const char *arg)
+{
+    struct run_opts *o = user;
+    const char *colon = strchr(arg, ':'), *eq = colon ? strchr(colon, '=') : NULL;
+    char idx[32], what[96];
+    uint64_t v;
+
+    if (o->n_prog_array_args == RUN_MAX_MAP_ARGS)
+        return cli_usage_fail("%s: at most %d", opt, RUN_MAX_MAP_ARGS);
+    if (!colon || !eq || colon == arg || !eq[1] || (size_t)(colon - arg) >= RUN_MAX_NAME ||
+        strlen(eq + 1) >= RUN_MAX_NAME || (size_t)(eq - colon - 1) >= sizeof(idx))
+        return cli_usage_fail("%s '%s': expected MAP:INDEX=PROG", opt, arg);
+    snprintf(idx, sizeof(idx), "%.*s", (int)(eq - colon - 1), colon + 1);
+    snprintf(what, sizeof(what), "%s %.60s: INDEX", opt, arg);
+    if (cli_num(what, idx, 0, UINT32_MAX, NULL, &v))
+        return CLI_USAGE;
+    o->prog_array_args[o->n_prog_array_args++] = arg;
+    return 0;
+}
+
+static int opt_trace_packet(void *user, const char *opt, const char *arg)
+{
+    struct run_opts *o = user;
+
+    if (cli_num(opt, arg, 0, UINT64_MAX, NULL, &o->trace_packet))
+        return CLI_USAGE;
+    o->has_trace_packet = true;
+    return 0;
+}
+
+/* --truncated refuse|captured|pad */
+static int opt_truncated(void *user, const char *opt, const char *arg)
+{
+    struct run_opts *o = user;
+
+    if (nicsim_trace_truncated__parse(arg, &o->truncated))
+        return cli_usage_fail("%s '%s': one of refuse, captured, pad", opt, arg);
+    return 0;
+}
+
+/* MAP:OFFSET:LEN, the numbers range-checked here, against the map's value size at set-up. */
+static int opt_ignore(void *user, const char *opt, const char *arg)
+{
+    struct run_opts *o = user;
+    const char *c1 = strchr(arg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    char off[32], len[32];
+    uint64_t v;
+
+    if (o->n_ignore_args == RUN_MAX_MAP_ARGS)
+        return cli_usage_fail("%s: at most %d", opt, RUN_MAX_MAP_ARGS);
+    if (!c1 || !c2 || c1 == arg || (size_t)(c1 - arg) >= RUN_MAX_NAME ||
+        (size_t)(c2 - c1 - 1) >= sizeof(off) || strlen(c2 + 1) >= sizeof(len))
+        return cli_usage_fail("%s '%s': expected MAP:OFFSET:LEN", opt, arg);
+    snprintf(off, sizeof(off), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+    snprintf(len, sizeof(len), "%s", c2 + 1);
+    char what[96];
+    snprintf(what, sizeof(what), "%s %s: OFFSET", opt, arg);
+    if (cli_num(what, off, 0, UINT32_MAX, NULL, &v))
+        return CLI_USAGE;
+    snprintf(what, sizeof(what), "%s %s: LEN", opt, arg);
+    if (cli_num(what, len, 1, UINT32_MAX, NULL, &v))
+        return CLI_USAGE;
+    o->ignore_args[o->n_ignore_args++] = arg;
+    return 0;
+}
 
 int run_parse_args(int argc, char **argv, struct run_opts *o)
 {
-    enum {
-        O_PCAP = 256,
-        O_PROG,
-        O_MAP,
-        O_PROG_ARRAY,
-        O_JSON,
-        O_OUT_PCAP,
-        O_DUMP,
-        O_EVENTS,
-        O_COMPARE,
-        O_REPEAT,
-        O_CLOCK,
-        O_CORES,
-        O_PORTS,
-        O_MTU,
-        O_SEED,
-        O_BUDGET,
-        O_COUNT,
-        O_QUIET,
-        O_NOPROG,
-        O_HELP,
-        O_MAPS_DIR,
-        O_RATE,
-        O_INGRESS,
-        O_TRACE_PKT,
-        O_BASELINE,
-        O_MAXREG,
-        O_IGNORE,
-        O_PLOT,
+    bool no_progress = false;
+    const struct cli_opt opts[] = {
+        {.name = "--pcap", .kind = CLI_STR, .dst = &o->pcap},
+        {.name = "--prog", .kind = CLI_STR, .dst = &o->prog},
+        {.name = "--map", .kind = CLI_FN, .fn = opt_map},
+        {.name = "--maps-dir", .kind = CLI_STR, .dst = &o->maps_dir},
+        {.name = "--prog-array", .kind = CLI_FN, .fn = opt_prog_array},
+        {.name = "--json", .kind = CLI_STR, .dst = &o->json},
+        {.name = "--out-pcap", .kind = CLI_STR, .dst = &o->out_pcap},
+        {.name = "--dump-maps", .kind = CLI_STR, .dst = &o->dump_maps},
+        {.name = "--events", .kind = CLI_STR, .dst = &o->events},
+        {.name = "--plot", .kind = CLI_STR, .dst = &o->plot},
+        {.name = "--baseline", .kind = CLI_STR, .dst = &o->baseline},
+        {.name = "--compare-kernel", .kind = CLI_FLAG, .dst = &o->compare_kernel},
+        {.name = "--kernel-repeat",
+         .kind = CLI_U32,
+         .dst = &o->kernel_repeat,
+         .lo = 1,
+         .hi = 1000000},
+        {.name = "--clock-mhz", .kind = CLI_U32, .dst = &o->clock_mhz, .lo = 1, .hi = 10000},
+        {.name = "--cores", .kind = CLI_U32, .dst = &o->cores, .lo = 1, .hi = 64},
+        {.name = "--ports", .kind = CLI_U32, .dst = &o->ports, .lo = 1, .hi = 16},
+        {.name = "--mtu",
+         .kind = CLI_U32,
+         .dst = &o->mtu,
+         .lo = 68,
+         .hi = RUN_MAX_MTU,
+         .why = "(a frame of MTU + 18 bytes of Ethernet and VLAN header must fit the NIC's "
+                "3520-byte XDP buffer)"},
+        {.name = "--seed", .kind = CLI_U64, .dst = &o->seed, .lo = 0, .hi = UINT64_MAX},
+        {.name = "--budget",
+         .kind = CLI_U64,
+         .dst = &o->budget,
+         .lo = 1,
+         .hi = RUN_MAX_BUDGET,
+         .why = "(instructions per packet before the watchdog)"},
+        {.name = "--count", .kind = CLI_U64, .dst = &o->limit, .lo = 0, .hi = UINT64_MAX},
+        {.name = "--ingress-port", .kind = CLI_U32, .dst = &o->ingress_port, .lo = 0, .hi = 15},
+        {.name = "--trace-packet", .kind = CLI_FN, .fn = opt_trace_packet},
+        {.name = "--ignore-bytes", .kind = CLI_FN, .fn = opt_ignore},
+        {.name = "--rate",
+         .kind = CLI_DOUBLE,
+         .dst = &o->rate_gbps,
+         .dlo = 0,
+         .dhi = 10000,
+         .dlo_open = true,
+         .why = "Gb/s"},
+        {.name = "--max-regression",
+         .kind = CLI_DOUBLE,
+         .dst = &o->max_regression,
+         .dlo = 0,
+         .dhi = 1000,
+         .why = "percent"},
+        {.name = "--truncated", .kind = CLI_FN, .fn = opt_truncated},
+        {.name = "--quiet", .kind = CLI_FLAG, .dst = &o->quiet},
+        {.name = "--no-progress", .kind = CLI_FLAG, .dst = &no_progress},
+        {.name = "--help", .kind = CLI_HELPOPT},
     };
-    static const struct option lo[] = {
-        {"pcap", required_argument, NULL, O_PCAP},
-        {"prog", required_argument, NULL, O_PROG},
-        {"map", required_argument, NULL, O_MAP},
-        {"prog-array", required_argument, NULL, O_PROG_ARRAY},
-        {"json", required_argument, NULL, O_JSON},
-        {"out-pcap", required_argument, NULL, O_OUT_PCAP},
-        {"dump-maps", required_argument, NULL, O_DUMP},
-        {"events", required_argument, NULL, O_EVENTS},
-        {"compare-kernel", no_argument, NULL, O_COMPARE},
-        {"kernel-repeat", required_argument, NULL, O_REPEAT},
-        {"clock-mhz", required_argument, NULL, O_CLOCK},
-        {"cores", required_argument, NULL, O_CORES},
-        {"ports", required_argument, NULL, O_PORTS},
-        {"mtu", required_argument, NULL, O_MTU},
-        {"seed", required_argument, NULL, O_SEED},
-        {"budget", required_argument, NULL, O_BUDGET},
-        {"count", required_argument, NULL, O_COUNT},
-        {"quiet", no_argument, NULL, O_QUIET},
-        {"no-progress", no_argument, NULL, O_NOPROG},
-        {"help", no_argument, NULL, O_HELP},
-        {"maps-dir", required_argument, NULL, O_MAPS_DIR},
-        {"ignore-bytes", required_argument, NULL, O_IGNORE},
-        {"plot", required_argument, NULL, O_PLOT},
-        {"rate", required_argument, NULL, O_RATE},
-        {"ingress-port", required_argument, NULL, O_INGRESS},
-        {"trace-packet", required_argument, NULL, O_TRACE_PKT},
-        {"baseline", required_argument, NULL, O_BASELINE},
-        {"max-regression", required_argument, NULL, O_MAXREG},
-        {0},
-    };
-    /* Options that name a file or a program: where the argument goes. */
-    static const struct {
-        int opt;
-        size_t off;
-    } str_opts[] = {
-        {O_PCAP, offsetof(struct run_opts, pcap)},
-        {O_PROG, offsetof(struct run_opts, prog)},
-        {O_JSON, offsetof(struct run_opts, json)},
-        {O_OUT_PCAP, offsetof(struct run_opts, out_pcap)},
-        {O_DUMP, offsetof(struct run_opts, dump_maps)},
-        {O_EVENTS, offsetof(struct run_opts, events)},
-        {O_PLOT, offsetof(struct run_opts, plot)},
-        {O_MAPS_DIR, offsetof(struct run_opts, maps_dir)},
-        {O_BASELINE, offsetof(struct run_opts, baseline)},
-    };
-    static const struct num_opt num_opts[] = {
-        {O_REPEAT, 1, 1000000, offsetof(struct run_opts, kernel_repeat), 4},
-        {O_CLOCK, 1, 10000, offsetof(struct run_opts, clock_mhz), 4},
-        {O_CORES, 1, 64, offsetof(struct run_opts, cores), 4},
-        {O_PORTS, 1, 16, offsetof(struct run_opts, ports), 4},
-        {O_MTU, 68, 9216, offsetof(struct run_opts, mtu), 4},
-        {O_SEED, 0, UINT64_MAX, offsetof(struct run_opts, seed), 8},
-        {O_BUDGET, 0, UINT64_MAX, offsetof(struct run_opts, budget), 8},
-        {O_COUNT, 0, UINT64_MAX, offsetof(struct run_opts, limit), 8},
-        {O_INGRESS, 0, 15, offsetof(struct run_opts, ingress_port), 4},
-    };
-    uint64_t v = 0;
-    int c;
+    const char *pos[2];
+    size_t n_pos = 0;
 
     memset(o, 0, sizeof(*o));
     o->clock_mhz = 250;
@@ -233,108 +321,23 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
     o->ports = 2;
     o->mtu = 1500;
     o->kernel_repeat = 64;
-    o->progress = isatty(STDERR_FILENO);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        bool done = false;
-        for (size_t i = 0; i < sizeof(str_opts) / sizeof(str_opts[0]) && !done; i++) {
-            if (str_opts[i].opt == c) {
-                const char *arg = optarg;
-                memcpy((char *)o + str_opts[i].off, &arg, sizeof(arg));
-                done = true;
-            }
-        }
-        if (done)
-            continue;
-        switch (c) {
-        case O_MAP:
-            if (o->n_map_args == RUN_MAX_MAP_ARGS)
-                return fail("--map: at most %d", RUN_MAX_MAP_ARGS);
-            if (!strchr(optarg, '='))
-                return fail("--map '%s': expected NAME=FILE", optarg);
-            o->map_args[o->n_map_args++] = optarg;
-            break;
-        case O_PROG_ARRAY:
-            if (o->n_prog_array_args == RUN_MAX_MAP_ARGS)
-                return fail("--prog-array: at most %d", RUN_MAX_MAP_ARGS);
-            o->prog_array_args[o->n_prog_array_args++] = optarg;
-            break;
-        case O_COMPARE:
-            o->compare_kernel = true;
-            break;
-        case O_TRACE_PKT:
-            if (parse_u64("--trace-packet", optarg, &o->trace_packet))
-                return 1;
-            o->has_trace_packet = true;
-            break;
-        case O_MAXREG: {
-            char *end;
-            double pct = strtod(optarg, &end);
-            if (end == optarg || *end || !(pct >= 0 && pct <= 1000))
-                return fail("--max-regression '%s': a percentage, 0..1000", optarg);
-            o->max_regression = pct;
-            break;
-        }
-        case O_RATE: {
-            char *end;
-            double g = strtod(optarg, &end);
-            if (end == optarg || *end || !(g > 0 && g <= 10000))
-                return fail("--rate '%s': a line rate in Gb/s, 0 < rate <= 10000", optarg);
-            o->rate_gbps = g;
-            break;
-        }
-        case O_IGNORE: {
-            char m[128];
-            unsigned off, len;
-            int n = 0;
-            if (o->n_ignore_args == RUN_MAX_MAP_ARGS)
-                return fail("--ignore-bytes: at most %d", RUN_MAX_MAP_ARGS);
-            if (sscanf(optarg, "%127[^:]:%u:%u%n", m, &off, &len, &n) != 3 || optarg[n])
-                return fail("--ignore-bytes '%s': expected MAP:OFFSET:LEN", optarg);
-            o->ignore_args[o->n_ignore_args++] = optarg;
-            break;
-        }
-        case O_QUIET:
-            o->quiet = true;
-            break;
-        case O_NOPROG:
-            o->progress = false;
-            break;
-        case O_HELP:
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default: {
-            if (c == '?') {
-                usage(stderr);
-                return 2;
-            }
-            const struct num_opt *no = NULL;
-            for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++)
-                if (num_opts[i].opt == c)
-                    no = &num_opts[i];
-            const char *name = lo[c - O_PCAP].name;
-            if (!no || parse_u64(name, optarg, &v))
-                return 1;
-            if (v < no->min || v > no->max)
-                return fail("--%s: %llu..%llu", name, (unsigned long long)no->min,
-                            (unsigned long long)no->max);
-            if (no->width == 4) {
-                uint32_t v32 = (uint32_t)v;
-                memcpy((char *)o + no->off, &v32, 4);
-            } else {
-                memcpy((char *)o + no->off, &v, 8);
-            }
-        }
-        }
+    cli_set_prog(cmd_name);
+    int rc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), o, pos, 2, &n_pos);
+    if (rc == CLI_HELP) {
+        usage(stdout);
+        exit(0);
     }
-    if (optind != argc - 1) {
-        usage(stderr);
-        return fail(optind >= argc ? "no object file given" : "one object file, please");
-    }
-    o->object = argv[optind];
+    if (rc)
+        return rc;
+    o->progress = !no_progress && isatty(STDERR_FILENO);
+    if (n_pos != 1)
+        return cli_usage_fail(n_pos ? "one object file, please (got '%s' and '%s')"
+                                    : "no object file given%s%s; usage: nicsim run OBJECT.o "
+                                      "--pcap TRACE [options], --help lists them",
+                              n_pos ? pos[0] : "", n_pos ? pos[1] : "");
+    o->object = pos[0];
     if (!o->pcap)
-        return fail("--pcap TRACE is required");
+        return cli_usage_fail("--pcap TRACE is required");
     return 0;
 }
 
@@ -439,27 +442,36 @@ out:
 /* ---------------------------------------------------------------------------------------------
  * Set-up: object, NIC, maps, programs, attach.
  */
+static uint32_t map_max_entries(const struct run *r, const struct nicsim_obj_map *m);
+
 static const char *map_type_name(uint32_t t)
 {
     return nicsim_bpf_map_type_name(t);
 }
 
-static int find_map_arg(struct run *r, const char *arg, char *name, size_t name_len,
-                        const char **file)
+/* The object map an argument NAME=FILE names: its index, or -1 after a message. */
+static int find_map_arg(struct run *r, const char *what, const char *arg, char *name,
+                        size_t name_len, const char **file)
 {
     const char *eq = strchr(arg, '=');
-    size_t n = (size_t)(eq - arg);
+    size_t n = eq ? (size_t)(eq - arg) : 0;
     int idx;
 
-    if (n == 0 || n >= name_len)
-        return fail("--map '%s': expected NAME=FILE", arg);
+    if (!eq || n == 0 || !eq[1]) {
+        fail("%s '%s': expected NAME=FILE", what, arg);
+        return -1;
+    }
+    if (n >= name_len) {
+        fail("%s '%.40s...': a map name has at most %zu characters", what, arg, name_len - 1);
+        return -1;
+    }
     memcpy(name, arg, n);
     name[n] = 0;
     *file = eq + 1;
     idx = nicsim_obj__find_map(r->obj, name);
     if (idx < 0) {
-        fprintf(stderr, "nicsim run: --map %s: %s has no map '%s'; its maps:", name, r->o->object,
-                name);
+        fprintf(stderr, "%s: %s %s: %s has no map '%s'; its maps:", cmd_name, what, name,
+                r->o->object, name);
         for (size_t i = 0; i < nicsim_obj__n_maps(r->obj); i++)
             fprintf(stderr, " %s", nicsim_obj__map(r->obj, i)->name);
         fputc('\n', stderr);
@@ -468,9 +480,10 @@ static int find_map_arg(struct run *r, const char *arg, char *name, size_t name_
     return idx;
 }
 
-static int load_map_arg(struct run *r, const char *arg);
+static int load_map_arg(struct run *r, const char *what, const char *arg);
 
-/* --maps-dir: every DIR/NAME.json, in name order, then the --map arguments (which win). */
+/* --maps-dir: every DIR/NAME.json, in name order, then the --map arguments (which win).
+ * 0, or 1 after a message. */
 static int load_map_args(struct run *r)
 {
     if (r->o->maps_dir) {
@@ -483,9 +496,15 @@ static int load_map_args(struct run *r)
             const char *d = ents[i]->d_name;
             size_t len = strlen(d);
             if (!rc && len > 5 && !strcmp(d + len - 5, ".json")) {
-                char arg[1024];
-                snprintf(arg, sizeof(arg), "%.*s=%s/%s", (int)(len - 5), d, r->o->maps_dir, d);
-                rc = load_map_arg(r, arg);
+                size_t alen = 2 * len + strlen(r->o->maps_dir) + 3;
+                char *arg = malloc(alen);
+                if (!arg) {
+                    rc = fail("out of memory");
+                } else {
+                    snprintf(arg, alen, "%.*s=%s/%s", (int)(len - 5), d, r->o->maps_dir, d);
+                    rc = load_map_arg(r, "--maps-dir", arg);
+                    free(arg);
+                }
             }
             free(ents[i]);
         }
@@ -494,56 +513,71 @@ static int load_map_args(struct run *r)
             return rc;
     }
     for (unsigned a = 0; a < r->o->n_map_args; a++)
-        if (load_map_arg(r, r->o->map_args[a]))
+        if (load_map_arg(r, "--map", r->o->map_args[a]))
             return 1;
     return 0;
 }
 
-static int load_map_arg(struct run *r, const char *arg)
+/* The map's JSON, read with the limit its size allows. */
+static int read_map_json(const char *file, const struct nicsim_mapjson_layout *l,
+                         struct nicsim_mapjson_entries *e, char *err, size_t errlen)
 {
-    char name[128], err[ERR_LEN];
-    const char *file = NULL;
+    return nicsim_mapjson__read_file(file, l, e, err, errlen);
+}
 
-    {
-        int idx = find_map_arg(r, arg, name, sizeof(name), &file);
-        if (idx < 0)
-            return 1;
-        const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, (size_t)idx);
-        if (!is_dumpable(m->type))
-            return fail("--map %s: a %s map is not filled from JSON (use --prog-array for prog "
-                        "arrays)",
-                        name, map_type_name(m->type));
-        struct nicsim_mapjson_layout l = nic_layout(r, m);
-        struct nicsim_mapjson_entries e;
-        if (nicsim_mapjson__read_file(file, &l, &e, err, sizeof(err)))
-            return fail("--map %s: %s", name, err);
-        uint8_t *val = calloc(1, round8(m->value_size) * l.ncpus + m->value_size);
-        for (size_t i = 0; val && i < e.count; i++) {
-            to_syscall_value(&l, nicsim_mapjson_entries__value(&e, i), val);
-            int rc = nicsim_kern_map_update_elem(r->k, r->map_fds[idx],
-                                                 nicsim_mapjson_entries__key(&e, i), val, BPF_ANY);
-            if (rc) {
-                free(val);
-                nicsim_mapjson_entries__free(&e);
-                return fail("--map %s: %s: entry %zu: the NIC map refuses it: %s", name, file, i,
-                            strerror(-rc));
-            }
-        }
-        free(val);
+/* 0, or 1 after a message. */
+static int load_map_arg(struct run *r, const char *what, const char *arg)
+{
+    char name[RUN_MAX_NAME], err[ERR_LEN];
+    const char *file = NULL;
+    int idx = find_map_arg(r, what, arg, name, sizeof(name), &file);
+
+    if (idx < 0)
+        return 1;
+    const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, (size_t)idx);
+    if (!is_dumpable(m->type))
+        return fail("%s %s: a %s map is not filled from JSON (use --prog-array for prog arrays)",
+                    what, name, map_type_name(m->type));
+    struct nicsim_mapjson_layout l = nic_layout(r, m);
+    l.max_entries = map_max_entries(r, m);
+    struct nicsim_mapjson_entries e;
+    if (read_map_json(file, &l, &e, err, sizeof(err))) {
         nicsim_mapjson_entries__free(&e);
-        if (r->kref) {
-            struct nicsim_kref_map_info ki;
-            int ki_idx = nicsim_kref__map_index(r->kref, name);
-            if (ki_idx < 0 || nicsim_kref__map_info(r->kref, (size_t)ki_idx, &ki))
-                return fail("--map %s: the kernel's copy of %s has no such map", name,
-                            r->o->object);
-            if (nicsim_mapjson__read_file(file, &ki.layout, &e, err, sizeof(err)))
-                return fail("--map %s: %s", name, err);
-            int rc = nicsim_kref__map_set(r->kref, name, &e, err, sizeof(err));
+        return fail("%s %s: %s", what, name, err);
+    }
+    uint8_t *val = calloc(1, round8(m->value_size) * l.ncpus + m->value_size);
+    if (!val) {
+        nicsim_mapjson_entries__free(&e);
+        return fail("%s %s: out of memory", what, name);
+    }
+    for (size_t i = 0; i < e.count; i++) {
+        to_syscall_value(&l, nicsim_mapjson_entries__value(&e, i), val);
+        int rc = nicsim_kern_map_update_elem(r->k, r->map_fds[idx],
+                                             nicsim_mapjson_entries__key(&e, i), val, BPF_ANY);
+        if (rc) {
+            free(val);
             nicsim_mapjson_entries__free(&e);
-            if (rc)
-                return fail("--map %s: kernel: %s", name, err);
+            return fail("%s %s: %s: entry %zu: the NIC map refuses it: %s", what, name, file, i,
+                        *nicsim_kern_last_error(r->k) ? nicsim_kern_last_error(r->k)
+                                                      : strerror(-rc));
         }
+    }
+    free(val);
+    nicsim_mapjson_entries__free(&e);
+    if (r->kref) {
+        struct nicsim_kref_map_info ki;
+        int ki_idx = nicsim_kref__map_index(r->kref, name);
+        if (ki_idx < 0 || nicsim_kref__map_info(r->kref, (size_t)ki_idx, &ki))
+            return fail("%s %s: the kernel's copy of %s has no such map", what, name, r->o->object);
+        ki.layout.max_entries = l.max_entries;
+        if (read_map_json(file, &ki.layout, &e, err, sizeof(err))) {
+            nicsim_mapjson_entries__free(&e);
+            return fail("%s %s: %s", what, name, err);
+        }
+        int rc = nicsim_kref__map_set(r->kref, name, &e, err, sizeof(err));
+        nicsim_mapjson_entries__free(&e);
+        if (rc)
+            return fail("%s %s: kernel: %s", what, name, err);
     }
     return 0;
 }
@@ -557,6 +591,13 @@ static int load_prog(struct run *r, size_t pi)
 
     if (r->prog_fds[pi] >= 0)
         return 0;
+    if (p->error) { /* the ELF loader could not link it (a kfunc call, CO-RE ...) */
+        snprintf(r->last_err, sizeof(r->last_err), "%s: program %s (section %s) refused: %s",
+                 r->o->object, p->name, p->section, p->error);
+        if (!r->collect_errors)
+            fail("%s", r->last_err);
+        return -1;
+    }
     a.prog_type = p->prog_type ? p->prog_type : BPF_PROG_TYPE_XDP;
     a.expected_attach_type = BPF_XDP;
     a.insns = p->insns;
@@ -574,8 +615,10 @@ static int load_prog(struct run *r, size_t pi)
         char at[32] = "";
         if (a.err_insn >= 0)
             snprintf(at, sizeof(at), " at insn %d", a.err_insn);
+        char why[ERR_LEN];
         snprintf(r->last_err, sizeof(r->last_err), "%s: program %s (section %s) refused%s: %s",
-                 r->o->object, p->name, p->section, at, a.err_msg[0] ? a.err_msg : strerror(-fd));
+                 r->o->object, p->name, p->section, at,
+                 cli_prog_load_reason(fd, a.err_msg, why, sizeof(why)));
         if (!r->collect_errors)
             fail("%s", r->last_err);
         return -1;
@@ -605,9 +648,9 @@ static int set_prog_array(struct run *r, int map_idx, uint32_t index, const char
     uint32_t fd = (uint32_t)r->prog_fds[pi];
     int rc = nicsim_kern_map_update_elem(r->k, r->map_fds[map_idx], &index, &fd, BPF_ANY);
     if (rc)
-        return fail("%s: %s[%u] = %s: %s%s%s", what, nicsim_obj__map(r->obj, map_idx)->name, index,
-                    prog_name, strerror(-rc),
-                    "; driver: ", nicsim_drv__last_msg(nicsim_sys__drv(r->sys)));
+        return fail("%s: %s[%u] = %s: %s", what, nicsim_obj__map(r->obj, map_idx)->name, index,
+                    prog_name,
+                    *nicsim_kern_last_error(r->k) ? nicsim_kern_last_error(r->k) : strerror(-rc));
     if (r->kref && strcmp(what, "static") &&
         nicsim_kref__set_tail_call(r->kref, nicsim_obj__map(r->obj, map_idx)->name, index,
                                    prog_name, err, sizeof(err)))
@@ -624,18 +667,18 @@ static int load_prog_arrays(struct run *r)
                 return 1;
     }
     for (unsigned a = 0; a < r->o->n_prog_array_args; a++) {
-        const char *arg = r->o->prog_array_args[a];
-        char map[128], prog[128];
-        unsigned idx;
-        int n = 0;
-
-        if (sscanf(arg, "%127[^:]:%u=%127s%n", map, &idx, prog, &n) != 3 || arg[n])
-            return fail("--prog-array '%s': expected MAP:INDEX=PROG", arg);
+        /* MAP:INDEX=PROG, its form and index checked with the arguments */
+        const char *arg = r->o->prog_array_args[a], *colon = strchr(arg, ':');
+        const char *eq = strchr(colon, '=');
+        char map[RUN_MAX_NAME], prog[RUN_MAX_NAME];
+        snprintf(map, sizeof(map), "%.*s", (int)(colon - arg), arg);
+        snprintf(prog, sizeof(prog), "%s", eq + 1);
+        uint32_t idx = (uint32_t)strtoull(colon + 1, NULL, 0);
         int mi = nicsim_obj__find_map(r->obj, map);
         if (mi < 0)
             return fail("--prog-array %s: %s has no map '%s'", arg, r->o->object, map);
         if (nicsim_obj__map(r->obj, mi)->type != BPF_MAP_TYPE_PROG_ARRAY)
-            return fail("--prog-array %s: map '%s' is a %s, not a prog array", arg, map,
+            return fail("--prog-array %s: map '%s' is of type %s, not a prog array", arg, map,
                         map_type_name(nicsim_obj__map(r->obj, mi)->type));
         if (set_prog_array(r, mi, idx, prog, "--prog-array"))
             return 1;
@@ -645,38 +688,11 @@ static int load_prog_arrays(struct run *r)
 
 static int select_prog(struct run *r)
 {
-    size_t n = nicsim_obj__n_progs(r->obj), xdp = 0;
+    char err[ERR_LEN];
 
-    if (r->o->prog) {
-        r->prog = nicsim_obj__find_prog(r->obj, r->o->prog);
-        if (!r->prog) {
-            fprintf(stderr,
-                    "nicsim run: --prog %s: %s has no program '%s'; its programs:", r->o->prog,
-                    r->o->object, r->o->prog);
-            for (size_t i = 0; i < n; i++)
-                fprintf(stderr, " %s", nicsim_obj__prog(r->obj, i)->name);
-            fputc('\n', stderr);
-            return 1;
-        }
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (nicsim_obj__prog(r->obj, i)->prog_type == BPF_PROG_TYPE_XDP) {
-            xdp++;
-            r->prog = nicsim_obj__prog(r->obj, i);
-        }
-    }
-    if (xdp == 1)
-        return 0;
-    if (!xdp)
-        return fail("%s: no XDP program in the object", r->o->object);
-    fprintf(stderr, "nicsim run: %s has %zu XDP programs, choose one with --prog:", r->o->object,
-            xdp);
-    for (size_t i = 0; i < n; i++)
-        if (nicsim_obj__prog(r->obj, i)->prog_type == BPF_PROG_TYPE_XDP)
-            fprintf(stderr, " %s", nicsim_obj__prog(r->obj, i)->name);
-    fputc('\n', stderr);
-    return 1;
+    if (cli_prog_select(r->obj, r->o->object, r->o->prog, &r->prog, err, sizeof(err)))
+        return fail("%s", err);
+    return 0;
 }
 
 /* libbpf's rule: a perf event array declared without max_entries gets one slot per CPU (here:
@@ -686,18 +702,6 @@ static uint32_t map_max_entries(const struct run *r, const struct nicsim_obj_map
     if (m->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && m->max_entries == 0)
         return nicsim_sys__n_cores(r->sys);
     return m->max_entries;
-}
-
-/* The kernel runs BPF_PROG_TEST_RUN on the calling thread's CPU: pin it, so that every packet
- * sees the same per-CPU map slices and the comparison does not depend on the scheduler. */
-static void pin_to_one_cpu(void)
-{
-    cpu_set_t set;
-    int cpu = sched_getcpu();
-
-    CPU_ZERO(&set);
-    CPU_SET(cpu < 0 ? 0 : cpu, &set);
-    sched_setaffinity(0, sizeof(set), &set);
 }
 
 /* Create object map i on the NIC (map_ifindex of port 0) as libbpf would, with its initial
@@ -727,7 +731,8 @@ static int offload_map(struct run *r, size_t i, char *why, size_t why_len)
         uint32_t zero = 0;
         int rc = nicsim_kern_map_update_elem(r->k, fd, &zero, m->init, BPF_ANY);
         if (rc) {
-            snprintf(why, why_len, "map %s: initial contents refused: %s", m->name, strerror(-rc));
+            snprintf(why, why_len, "map %s: initial contents refused: %s", m->name,
+                     *nicsim_kern_last_error(r->k) ? nicsim_kern_last_error(r->k) : strerror(-rc));
             nicsim_kern_close(r->k, fd);
             return -1;
         }
@@ -735,24 +740,54 @@ static int offload_map(struct run *r, size_t i, char *why, size_t why_len)
     return fd;
 }
 
+/* The object is read whole: a regular file, and no larger than an XDP object can be (programs of
+ * at most 1,000,000 instructions, 8 MB each, with their relocations, BTF and line info). */
+#define RUN_MAX_OBJECT (256ull << 20)
+
+static int check_object(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st))
+        return 0; /* the loader says why it cannot open it */
+    if (S_ISDIR(st.st_mode))
+        return fail("%s: is a directory, not an object file", path);
+    if (!S_ISREG(st.st_mode))
+        return fail("%s: not a regular file (an ELF object file is read whole)", path);
+    if ((uint64_t)st.st_size > RUN_MAX_OBJECT)
+        return fail("%s: %llu bytes, larger than the %llu bytes an XDP object file can take", path,
+                    (unsigned long long)st.st_size, RUN_MAX_OBJECT);
+    return 0;
+}
+
 static int setup(struct run *r)
 {
     char err[ERR_LEN];
     struct nicsim_sys_opts so = {.sz = sizeof(so)};
 
+    if (check_object(r->o->object))
+        return 1;
     r->obj = nicsim_obj__open_file(r->o->object, NULL, err, sizeof(err));
     if (!r->obj)
         return fail("%s", err);
     if (select_prog(r))
         return 1;
     for (unsigned i = 0; i < r->o->n_ignore_args; i++) {
-        char name[128] = "";
-        sscanf(r->o->ignore_args[i], "%127[^:]:%u:%u", name, &r->ignore[i].off,
-               &r->ignore[i].len); /* the form was checked with the arguments */
+        /* MAP:OFFSET:LEN, its form and numbers checked with the arguments */
+        const char *arg = r->o->ignore_args[i], *c1 = strchr(arg, ':');
+        char name[RUN_MAX_NAME], *end;
+        snprintf(name, sizeof(name), "%.*s", (int)(c1 - arg), arg);
+        unsigned long long off = strtoull(c1 + 1, &end, 0), len = strtoull(end + 1, NULL, 0);
         r->ignore[i].map = nicsim_obj__find_map(r->obj, name);
         if (r->ignore[i].map < 0)
-            return fail("--ignore-bytes %s: %s has no map '%s'", r->o->ignore_args[i], r->o->object,
-                        name);
+            return fail("--ignore-bytes %s: %s has no map '%s'", arg, r->o->object, name);
+        uint32_t vs = nicsim_obj__map(r->obj, (size_t)r->ignore[i].map)->value_size;
+        if (off >= vs || len > vs - off)
+            return fail("--ignore-bytes %s: bytes %llu..%llu are outside the %u-byte value of map "
+                        "'%s' (OFFSET 0..%u, OFFSET + LEN at most %u)",
+                        arg, off, off + len - 1, vs, name, vs ? vs - 1 : 0, vs);
+        r->ignore[i].off = (unsigned)off;
+        r->ignore[i].len = (unsigned)len;
     }
 
     so.n_ports = r->o->ports;
@@ -775,7 +810,7 @@ static int setup(struct run *r)
                     "running without the comparison\n",
                     err);
         } else {
-            pin_to_one_cpu();
+            kpin_init(&r->kpin);
             r->kref = nicsim_kref__open(r->o->object, &ko, err, sizeof(err));
             if (!r->kref)
                 return fail("--compare-kernel: %s", err);
@@ -801,6 +836,8 @@ static int setup(struct run *r)
         return 1;
     if (load_prog_arrays(r))
         return 1;
+    if (!r->o->quiet)
+        cli_prog_report_skipped(r->obj, r->o->object, r->prog, r->prog_fds, stderr);
 
     /* Every port of the NIC runs the program (`ip link set dev PORT xdpoffload` on each: a
      * program bound to one port may run on all ports of its NIC). */
@@ -816,8 +853,22 @@ static int setup(struct run *r)
     if (r->o->ingress_port >= nicsim_sys__n_ports(r->sys))
         return fail("--ingress-port %u: the NIC has ports 0..%u", r->o->ingress_port,
                     nicsim_sys__n_ports(r->sys) - 1);
-    if (r->kref && nicsim_kref__load(r->kref, err, sizeof(err)))
-        return fail("--compare-kernel: the kernel refuses %s: %s", r->o->object, err);
+    if (r->kref) {
+        int rc = nicsim_kref__load(r->kref, err, sizeof(err));
+        if (nicsim_kref__unavailable(rc)) {
+            fprintf(stderr, "nicsim run: --compare-kernel: %s; running without the comparison\n",
+                    err);
+            nicsim_kref__close(r->kref);
+            r->kref = NULL;
+            if (r->o->kernel_skipped)
+                *r->o->kernel_skipped = true;
+        } else if (rc) {
+            return fail("--compare-kernel: the kernel refuses %s: %s", r->o->object, err);
+        }
+    }
+    if (r->kref && nicsim_kref__trace_unavailable(r->kref))
+        fprintf(stderr, "nicsim run: --compare-kernel: bpf_trace_printk lines not compared: %s\n",
+                nicsim_kref__trace_unavailable(r->kref));
     return 0;
 }
 
@@ -839,6 +890,9 @@ static int on_event(void *user, const struct nicsim_event_rec *rec, const void *
     struct run *r = user;
     const uint8_t *d = data;
 
+    if (cli_printk_on_event(&r->printk, r->o->quiet ? NULL : stdout, r->events, r->cur_index, rec,
+                            data))
+        return 0;
     r->events_written++;
     if (!r->events)
         return 0;
@@ -935,6 +989,7 @@ static int compare_maps(struct run *r, FILE *tty)
             continue;
         }
         struct nicsim_mapjson_layout nl = nic_layout(r, m);
+        nicsim_mapjson_entries__index(&ke); /* hash maps dump in another order on each side */
         uint8_t *a = malloc(m->value_size), *b = malloc(m->value_size);
         size_t bad = 0;
         for (size_t e = 0; a && b && e < ne.count; e++) {
@@ -980,9 +1035,9 @@ static int compare_maps(struct run *r, FILE *tty)
 /* ---------------------------------------------------------------------------------------------
  * Map dump: {"MAP": [bpftool entries], ...}.
  */
-static int dump_maps(struct run *r)
+static int dump_maps(struct run *r, const char *path)
 {
-    FILE *f = fopen(r->o->dump_maps, "w");
+    FILE *f = fopen(path, "w");
     bool first = true;
 
     if (!f)
@@ -1017,38 +1072,107 @@ static int dump_maps(struct run *r)
 /* ---------------------------------------------------------------------------------------------
  * Plot: per-packet figures streamed to a data file during the replay, drawn by gnuplot at the end.
  */
-static int plot_draw(const char *png, const char *data, bool kernel, uint32_t clock_mhz,
-                     const char *title)
+/* gnuplot in PATH: the file to run, or NULL. */
+static char *find_gnuplot(void)
+{
+    const char *path = getenv("PATH");
+    char *copy = strdup(path && *path ? path : "/usr/bin:/bin"), *save = NULL;
+
+    for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
+        size_t n = strlen(d) + sizeof("/gnuplot");
+        char *f = malloc(n);
+        if (!f)
+            break;
+        snprintf(f, n, "%s/gnuplot", d);
+        if (access(f, X_OK) == 0) {
+            free(copy);
+            return f;
+        }
+        free(f);
+    }
+    free(copy);
+    return NULL;
+}
+
+/*
+ * Draws the plot with gnuplot, run without a shell. Nothing the user named becomes gnuplot code:
+ * the script below is constant but for numbers, and the title, the data file and the output file
+ * reach it as the string arguments ARG1..ARG3 of `gnuplot -c` (values, never parsed as code).
+ */
+static int plot_draw(const char *gnuplot, const char *png, const char *shown, const char *data,
+                     bool kernel, uint32_t clock_mhz, const char *title)
 {
     char script[] = "/tmp/nicsim-plot-XXXXXX.gp";
     int fd = mkstemps(script, 3);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     double ns = 1000.0 / clock_mhz;
 
-    if (!f)
-        return fail("--plot: cannot write a gnuplot script: %s", strerror(errno));
+    if (!f) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(script);
+        }
+        return fail("--plot %s: cannot write a gnuplot script in /tmp: %s", shown, strerror(errno));
+    }
     fprintf(f,
             "set terminal pngcairo size 1200,500 font ',10' noenhanced\n"
-            "set output '%s'\n"
-            "set multiplot layout 1,2 title '%s'\n"
+            "set output ARG3\n"
+            "set multiplot layout 1,2 title ARG1\n"
             "set xlabel 'packet (trace order)'\nset ylabel 'ns per packet'\nset key top left\n"
-            "plot '%s' using 1:($2*%g) with points pt 7 ps 0.4 title 'NIC core (%u MHz)'%s\n"
+            "plot ARG2 using 1:($2*%g) with points pt 7 ps 0.4 title 'NIC core (%u MHz)'%s\n"
             "set xlabel 'ns per packet'\nset ylabel 'fraction of packets'\n"
-            "stats '%s' using 2 nooutput\n"
-            "plot '%s' using ($2*%g):(1.0/STATS_records) smooth cumulative title 'NIC core'%s\n"
+            "stats ARG2 using 2 nooutput\n"
+            "plot ARG2 using ($2*%g):(1.0/STATS_records) smooth cumulative title 'NIC core'%s\n"
             "unset multiplot\n",
-            png, title, data, ns, clock_mhz,
-            kernel ? ", '' using 1:4 with points pt 7 ps 0.4 title 'host kernel (JIT)'" : "", data,
-            data, ns,
+            ns, clock_mhz,
+            kernel ? ", '' using 1:4 with points pt 7 ps 0.4 title 'host kernel (JIT)'" : "", ns,
             kernel ? ", '' using 4:(1.0/STATS_records) smooth cumulative title 'host kernel'" : "");
-    fclose(f);
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "gnuplot '%s' 2>&1", script);
-    int rc = system(cmd);
+    if (ferror(f) | fclose(f)) {
+        unlink(script);
+        return fail("--plot %s: cannot write a gnuplot script in /tmp", shown);
+    }
+    FILE *errf = tmpfile();
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            dup2(devnull, STDIN_FILENO);
+            dup2(devnull, STDOUT_FILENO);
+        }
+        if (errf)
+            dup2(fileno(errf), STDERR_FILENO);
+        execl(gnuplot, "gnuplot", "-c", script, title, data, png, (char *)NULL);
+        fprintf(stderr, "cannot run %s: %s\n", gnuplot, strerror(errno));
+        _exit(127);
+    }
+    int st = 0;
+    bool waited = pid > 0 && waitpid(pid, &st, 0) == pid;
     unlink(script);
-    if (rc != 0)
-        return fail("--plot %s: gnuplot failed (is gnuplot installed?)", png);
-    return 0;
+    if (waited && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        if (errf)
+            fclose(errf);
+        return 0;
+    }
+    /* gnuplot's own last message says what failed */
+    char said[512] = "", line[512];
+    if (errf) {
+        rewind(errf);
+        while (fgets(line, sizeof(line), errf)) {
+            line[strcspn(line, "\n")] = 0;
+            if (line[strspn(line, " ^")])
+                snprintf(said, sizeof(said), "%s", line + strspn(line, " "));
+        }
+        fclose(errf);
+    }
+    if (pid < 0)
+        return fail("--plot %s: cannot start %s: %s", shown, gnuplot, strerror(errno));
+    if (WIFSIGNALED(st))
+        return fail("--plot %s: %s was killed by signal %d%s%s", shown, gnuplot, WTERMSIG(st),
+                    said[0] ? ": " : "", said);
+    return fail("--plot %s: %s failed (exit status %d)%s%s", shown, gnuplot,
+                WIFEXITED(st) ? WEXITSTATUS(st) : -1, said[0] ? ": " : "", said);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1113,10 +1237,41 @@ struct baseline {
     double worst_pct;
 };
 
-static int baseline_load(struct baseline *b, const char *path)
+/* A --json report takes at most about 16 KiB a packet (two packets' bytes in hex and the rest),
+ * and every packet of the trace at least 16 bytes of its file: the baseline of a trace is read
+ * up to RUN_BASELINE_PER_TRACE_BYTE bytes per byte of the trace. */
+#define RUN_BASELINE_PER_TRACE_BYTE 1024ull
+#define RUN_BASELINE_MIN            (1ull << 20)
+
+static int baseline_load(struct baseline *b, const char *path, const char *trace)
 {
     json_error_t e;
-    json_t *root = json_load_file(path, 0, &e);
+    struct stat st;
+    uint64_t limit = RUN_BASELINE_MIN;
+    if (stat(trace, &st) == 0 && S_ISREG(st.st_mode))
+        limit += (uint64_t)st.st_size * RUN_BASELINE_PER_TRACE_BYTE;
+    if (limit > SIZE_MAX / 2)
+        limit = SIZE_MAX / 2;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail("--baseline %s: %s", path, strerror(errno));
+    size_t len = 0;
+    char *text = nicsim_read_limited(f, (size_t)limit, true, &len);
+    int err = errno;
+    fclose(f);
+    if (!text) {
+        if (err == EFBIG)
+            return fail("--baseline %s: longer than %llu bytes, the most a --json report of %s "
+                        "can take",
+                        path, (unsigned long long)limit, trace);
+        if (err == EISDIR)
+            return fail("--baseline %s: is a directory", path);
+        if (err == EILSEQ)
+            return fail("--baseline %s: a NUL byte at offset %zu: not JSON text", path, len);
+        return fail("--baseline %s: %s", path, strerror(err));
+    }
+    json_t *root = json_loadb(text, len, 0, &e);
+    free(text);
     json_t *pk = root ? json_object_get(root, "packets") : NULL;
 
     if (!root)
@@ -1185,6 +1340,7 @@ static void progress(uint64_t n, double frac, bool done)
 
 static void teardown(struct run *r)
 {
+    cli_printk_free(&r->printk);
     if (r->events)
         fclose(r->events);
     nicsim_kref__close(r->kref);
@@ -1202,13 +1358,75 @@ static void teardown(struct run *r)
     free(r->prog_fds);
 }
 
+/* Refuses an output that is also an input (or another output), before anything is written. */
+static int check_files(const struct run_opts *o)
+{
+    struct cli_file f[16 + 2 * RUN_MAX_MAP_ARGS];
+    size_t n = 0;
+    int rc = 0;
+
+    f[n++] = (struct cli_file){"the object", o->object, false};
+    f[n++] = (struct cli_file){"--pcap", o->pcap, false};
+    f[n++] = (struct cli_file){"--baseline", o->baseline, false};
+    for (unsigned i = 0; i < o->n_map_args; i++) {
+        const char *eq = strchr(o->map_args[i], '=');
+        f[n++] = (struct cli_file){"--map", eq ? eq + 1 : NULL, false};
+    }
+    f[n++] = (struct cli_file){"--json", o->json, true};
+    f[n++] = (struct cli_file){"--out-pcap", o->out_pcap, true};
+    f[n++] = (struct cli_file){"--dump-maps", o->dump_maps, true};
+    f[n++] = (struct cli_file){"--events", o->events, true};
+    f[n++] = (struct cli_file){"--plot", o->plot, true};
+    /* the files of --maps-dir */
+    char **names = NULL;
+    size_t n_names = 0;
+    if (o->maps_dir) {
+        struct dirent **ents;
+        int k = scandir(o->maps_dir, &ents, NULL, alphasort);
+        names = calloc(k > 0 ? (size_t)k : 1, sizeof(*names));
+        for (int i = 0; i < k; i++) {
+            size_t len = strlen(ents[i]->d_name);
+            if (names && len > 5 && !strcmp(ents[i]->d_name + len - 5, ".json")) {
+                size_t plen = strlen(o->maps_dir) + len + 2;
+                names[n_names] = malloc(plen);
+                if (names[n_names])
+                    snprintf(names[n_names++], plen, "%s/%s", o->maps_dir, ents[i]->d_name);
+            }
+            free(ents[i]);
+        }
+        if (k >= 0)
+            free(ents);
+    }
+    struct cli_file *all = calloc(n + n_names + 1, sizeof(*all));
+    if (!all) {
+        rc = fail("out of memory");
+    } else {
+        memcpy(all, f, n * sizeof(*f));
+        for (size_t i = 0; i < n_names; i++)
+            all[n + i] = (struct cli_file){"--maps-dir", names[i], false};
+        rc = cli_files_check(all, n + n_names);
+    }
+    for (size_t i = 0; i < n_names; i++)
+        free(names[i]);
+    free(names);
+    free(all);
+    return rc;
+}
+
+enum { OUT_JSON, OUT_PCAP, OUT_DUMP, OUT_EVENTS, OUT_PLOT, N_OUTS };
+
 int run_main(const struct run_opts *o)
 {
     struct run r = {.o = o};
     struct nicsim_trace_in *in = NULL;
     struct nicsim_trace_out *out = NULL;
+    struct cli_out outs[N_OUTS];
+    const char *const out_opt[N_OUTS] = {"--json", "--out-pcap", "--dump-maps", "--events",
+                                         "--plot"};
+    const char *const out_path[N_OUTS] = {o->json, o->out_pcap, o->dump_maps, o->events, o->plot};
     FILE *plot = NULL;
     char plot_data[] = "/tmp/nicsim-plot-XXXXXX.dat";
+    char *gnuplot = NULL;
     struct report *repp = calloc(1, sizeof(*repp));
     char err[ERR_LEN];
     int status = 1;
@@ -1216,23 +1434,43 @@ int run_main(const struct run_opts *o)
     double wire_bits = 0;
     char arrivals[64] = "";
     struct baseline base = {0};
-    bool events;
+    bool events, json_open = false;
 
-    /* Inputs first, so that a missing trace is reported before any work. */
+    memset(outs, 0, sizeof(outs));
+    for (int i = 0; i < N_OUTS; i++)
+        outs[i].slot = -1;
+    cli_set_prog(cmd_name);
+    cli_signals_install();
     if (!repp)
         return fail("out of memory");
+    status = check_files(o);
+    if (status) {
+        free(repp);
+        return status;
+    }
+    status = 1;
+    /* Inputs first, so that a missing trace is reported before any work. */
     in = nicsim_trace_in__open(o->pcap, err, sizeof(err));
     if (!in) {
         free(repp);
         return fail("%s", err);
     }
-    if (o->baseline && baseline_load(&base, o->baseline))
+    nicsim_trace_in__set_truncated(in, o->truncated);
+    /* Then every output: its directory must take a file now, not after the replay. */
+    if (o->plot && !(gnuplot = find_gnuplot())) {
+        fail("--plot %s: gnuplot is not installed (not found in PATH)", o->plot);
+        goto out;
+    }
+    for (int i = 0; i < N_OUTS; i++)
+        if (out_path[i] && cli_out_begin(&outs[i], out_opt[i], out_path[i]))
+            goto out;
+    if (o->baseline && baseline_load(&base, o->baseline, o->pcap))
         goto out;
     if (setup(&r))
         goto out;
-    events = has_event_maps(&r);
+    events = has_event_maps(&r) || cli_printk_used(r.obj, r.prog_fds);
     if (o->events) {
-        r.events = fopen(o->events, "w");
+        r.events = fopen(cli_out_path(&outs[OUT_EVENTS]), "w");
         if (!r.events) {
             fail("--events %s: %s", o->events, strerror(errno));
             goto out;
@@ -1246,9 +1484,10 @@ int run_main(const struct run_opts *o)
             names[p] = port_names[p];
         }
         names[o->ports] = "host";
-        out = nicsim_trace_out__create(o->out_pcap, names, o->ports + 1, err, sizeof(err));
+        out = nicsim_trace_out__create(cli_out_path(&outs[OUT_PCAP]), names, o->ports + 1, err,
+                                       sizeof(err));
         if (!out) {
-            fail("%s", err);
+            fail("--out-pcap %s: %s", o->out_pcap, err);
             goto out;
         }
     }
@@ -1256,28 +1495,32 @@ int run_main(const struct run_opts *o)
         int pfd = mkstemps(plot_data, 4);
         plot = pfd >= 0 ? fdopen(pfd, "w") : NULL;
         if (!plot) {
-            fail("--plot: cannot create a data file: %s", strerror(errno));
+            fail("--plot: cannot create a data file in /tmp: %s", strerror(errno));
             goto out;
         }
     }
-    if (report__open(repp, o->json, o->clock_mhz, r.kref != NULL)) {
+    if (report__open(repp, o->json ? cli_out_path(&outs[OUT_JSON]) : NULL, o->clock_mhz,
+                     r.kref != NULL)) {
         fail("--json %s: %s", o->json, strerror(errno));
         goto out;
     }
+    json_open = true;
     if (o->rate_gbps > 0) {
         snprintf(arrivals, sizeof(arrivals), "back to back at %g Gb/s", o->rate_gbps);
         repp->arrival = arrivals;
     }
 
+    cli_signals_defer(true);
     for (;;) {
         struct nicsim_trace_pkt pkt;
         struct nicsim_dp_result res;
         struct report_kernel_pkt kp = {0};
-        int rc = nicsim_trace_in__next(in, &pkt, err, sizeof(err));
 
+        if (cli_interrupted())
+            break;
+        int rc = nicsim_trace_in__next(in, &pkt, err, sizeof(err));
         if (rc < 0) {
             fail("%s", err);
-            report__finish(repp, NULL, NULL, 0, r.prog->name);
             goto out;
         }
         if (rc == 0 || (o->limit && index >= o->limit))
@@ -1301,6 +1544,7 @@ int run_main(const struct run_opts *o)
                    (unsigned long long)index, pkt.caplen);
             itrace_set(&r, &it);
         }
+        cli_printk_begin_packet(&r.printk);
         int rx = nicsim_sys__rx(r.sys, o->ingress_port, pkt.data, pkt.caplen, pkt.wirelen,
                                 arrival_ns, &res);
         if (tracing) {
@@ -1327,11 +1571,16 @@ int run_main(const struct run_opts *o)
         if (r.kref && res.error == NICSIM_DP_OK) {
             struct nicsim_kref_result kr;
             struct nicsim_kref_run_opts ro = {.sz = sizeof(ro), .repeat = o->kernel_repeat};
-            if (nicsim_kref__run(r.kref, pkt.data, pkt.caplen, &ro, &kr, err, sizeof(err))) {
+            kpin_enter(&r.kpin);
+            int krc = nicsim_kref__run(r.kref, pkt.data, pkt.caplen, &ro, &kr, err, sizeof(err));
+            kpin_leave(&r.kpin);
+            if (krc) {
                 fail("--compare-kernel: packet %llu: %s", (unsigned long long)index, err);
                 goto out;
             }
             compare_packet(&res, &kr, &kp);
+            if (kp.match)
+                cli_printk_compare(&r.printk, &kr, &kp.match, kp.mismatch, sizeof(kp.mismatch));
             if (!kp.match && !o->quiet)
                 fprintf(stderr, "mismatch: packet %llu: %s\n", (unsigned long long)index,
                         kp.mismatch);
@@ -1361,25 +1610,62 @@ int run_main(const struct run_opts *o)
     }
     if (o->progress)
         progress(index, 1.0, true);
+    if (cli_interrupted()) {
+        char pending[1024];
+        int sig = cli_signals_take();
+        cli_out_pending(pending, sizeof(pending));
+        fprintf(stderr, "%s: %s after %llu packets of %s; the replay did not finish%s%s\n",
+                cmd_name, sig == SIGINT ? "interrupted (SIGINT)" : "stopped by a signal",
+                (unsigned long long)index, o->pcap, pending[0] ? "; not written:" : "",
+                pending[0] ? pending + 1 : "");
+        status = 128 + sig;
+        goto out;
+    }
+    /* From here a signal ends the run at once: the outputs not yet renamed are removed. */
+    cli_signals_defer(false);
 
     FILE *tty = o->quiet ? NULL : stdout;
     int map_mismatches = 0;
     if (r.kref) {
         map_mismatches = compare_maps(&r, o->quiet ? stderr : stdout);
     }
+    json_open = false;
     if (report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
                        nicsim_sys__n_cores(r.sys), r.prog->name)) {
         fail("--json %s: write failed", o->json);
         goto out;
     }
+    if (o->json && cli_out_commit(&outs[OUT_JSON]))
+        goto out;
     if (tty && (events || r.events_written))
         fprintf(tty, "events: %llu records%s%s, %llu lost\n", (unsigned long long)r.events_written,
                 o->events ? " written to " : "", o->events ? o->events : "",
                 (unsigned long long)r.events_lost);
+    if (tty && r.printk.total)
+        fprintf(tty, "bpf_trace_printk: %llu lines%s%s\n", (unsigned long long)r.printk.total,
+                o->events ? " written to " : "", o->events ? o->events : "");
+    if (tty && nicsim_trace_in__n_cut(in))
+        fprintf(tty, "truncated: %llu frames cut short by the capture: %s (--truncated %s)\n",
+                (unsigned long long)nicsim_trace_in__n_cut(in),
+                o->truncated == NICSIM_TRACE_TRUNC_PAD
+                    ? "zero-filled to their wire length"
+                : o->truncated == NICSIM_TRACE_TRUNC_CAPTURED ? "run as captured"
+                                                             : "refused by the MAC",
+                nicsim_trace_truncated__name(o->truncated));
     if (tty && r.kref)
         fprintf(tty, "maps: %s\n",
                 map_mismatches ? "final contents differ from the kernel's (see above)"
                                : "final contents equal to the kernel's");
+    if (r.events) {
+        int bad = ferror(r.events) | fclose(r.events);
+        r.events = NULL;
+        if (bad) {
+            fail("--events %s: write failed", o->events);
+            goto out;
+        }
+        if (cli_out_commit(&outs[OUT_EVENTS]))
+            goto out;
+    }
     if (out) {
         int rc = nicsim_trace_out__close(out);
         out = NULL;
@@ -1387,15 +1673,24 @@ int run_main(const struct run_opts *o)
             fail("--out-pcap %s: %s", o->out_pcap, strerror(-rc));
             goto out;
         }
+        if (cli_out_commit(&outs[OUT_PCAP]))
+            goto out;
     }
-    if (o->dump_maps && dump_maps(&r))
+    if (o->dump_maps &&
+        (dump_maps(&r, cli_out_path(&outs[OUT_DUMP])) || cli_out_commit(&outs[OUT_DUMP])))
         goto out;
     if (plot) {
-        char title[256];
-        fclose(plot);
+        char title[1024];
+        int bad = ferror(plot) | fclose(plot);
         plot = NULL;
+        if (bad) {
+            fail("--plot: cannot write the data file %s", plot_data);
+            goto out;
+        }
         snprintf(title, sizeof(title), "%s: %s over %s", r.prog->name, o->object, o->pcap);
-        if (plot_draw(o->plot, plot_data, r.kref != NULL, o->clock_mhz, title))
+        if (plot_draw(gnuplot, cli_out_path(&outs[OUT_PLOT]), o->plot, plot_data, r.kref != NULL,
+                      o->clock_mhz, title) ||
+            cli_out_commit(&outs[OUT_PLOT]))
             goto out;
     }
     if (o->baseline && tty)
@@ -1411,17 +1706,29 @@ int run_main(const struct run_opts *o)
                 cmd_name, (unsigned long long)base.regressions,
                 (unsigned long long)base.worst_index, base.worst_pct);
     status = (r.kref && (repp->kernel_mismatches || map_mismatches)) ? 3 : base.regressions ? 4 : 0;
+    if (o->has_trace_packet && o->trace_packet >= index) {
+        fail("--trace-packet %llu: the trace has %llu packet%s (0..%llu)%s",
+             (unsigned long long)o->trace_packet, (unsigned long long)index, index == 1 ? "" : "s",
+             (unsigned long long)(index ? index - 1 : 0), o->limit ? " within --count" : "");
+        status = status ? status : 1;
+    }
 out:
+    cli_signals_defer(false);
     if (plot)
         fclose(plot);
     if (o->plot)
         unlink(plot_data);
     if (out)
         nicsim_trace_out__close(out);
+    (void)json_open;
+    report__free(repp);
+    for (int i = 0; i < N_OUTS; i++)
+        cli_out_abort(&outs[i]);
     nicsim_trace_in__close(in);
     teardown(&r);
     free(repp);
     free(base.cycles);
+    free(gnuplot);
     return status;
 }
 
@@ -1430,8 +1737,12 @@ int cmd_run(int argc, char **argv)
     struct run_opts o;
     int rc = run_parse_args(argc, argv, &o);
 
-    if (rc)
+    if (rc) {
+        if (rc == CLI_USAGE)
+            fprintf(stderr, "usage: nicsim run OBJECT.o --pcap TRACE [options] (--help lists "
+                            "them)\n");
         return rc;
+    }
     return run_main(&o);
 }
 
@@ -1522,23 +1833,32 @@ int cmd_load(int argc, char **argv)
     char err[ERR_LEN];
     int status = 0;
 
+    bool no_kernel = false;
+    const struct cli_opt opts[] = {
+        {.name = "--no-kernel", .kind = CLI_FLAG, .dst = &no_kernel},
+        {.name = "--help", .kind = CLI_HELPOPT},
+    };
+    const char *pos[1];
+    size_t n_pos = 0;
+    static const char use[] = "usage: nicsim load OBJECT.o [--no-kernel]\n"
+                              "  offloads every program of the object to the simulated NIC, one by "
+                              "one, and reports\n";
+
     cmd_name = "nicsim load";
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--no-kernel"))
-            kcheck = false;
-        else if (argv[i][0] != '-' && !o.object)
-            o.object = argv[i];
-        else {
-            fprintf(stderr, "usage: nicsim load OBJECT.o [--no-kernel]\n"
-                            "  offloads every program of the object to the simulated NIC, one by "
-                            "one, and reports\n");
-            return 2;
-        }
+    cli_set_prog(cmd_name);
+    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
+    if (prc == CLI_HELP) {
+        fputs(use, stdout);
+        return 0;
     }
-    if (!o.object) {
-        fprintf(stderr, "usage: nicsim load OBJECT.o [--no-kernel]\n");
-        return 2;
+    if (prc || n_pos != 1) {
+        fputs(use, stderr);
+        return CLI_USAGE;
     }
+    o.object = pos[0];
+    kcheck = !no_kernel;
+    if (check_object(o.object))
+        return 1;
     r.obj = nicsim_obj__open_file(o.object, NULL, err, sizeof(err));
     if (!r.obj) {
         fprintf(stderr, "nicsim load: %s\n", err);

@@ -6,7 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "replay.h"
+
 #define RUN_MAX_MAP_ARGS 64
+#define RUN_MAX_NAME 128 /* bytes of a map name on the command line, with its NUL */
+/* The largest --mtu: a frame of MTU + 14 bytes of Ethernet header + 4 of VLAN tag must fit the
+ * 3520 bytes of packet data an XDP buffer holds (NICSIM_XDP_MAX_DATA). */
+#define RUN_MAX_MTU (3520 - 18)
 
 struct run_opts {
     const char *object;
@@ -41,6 +47,9 @@ struct run_opts {
     uint32_t kernel_repeat; /* BPF_PROG_TEST_RUN repeat for the timing run */
     bool quiet;
     bool progress;
+    enum nicsim_trace_truncated truncated; /* --truncated (pad) */
+    bool *kernel_skipped; /* set to true when --compare-kernel found this kernel unable to run
+                           * the program (see nicsim_kref__unavailable); may be NULL */
 };
 
 int run_parse_args(int argc, char **argv, struct run_opts *o);

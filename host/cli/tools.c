@@ -3,25 +3,52 @@
 #include "cli.h"
 #include "bpfconf.h"
 #include "nicsim/util.h"
+#include "opt.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-char *cli_read_file(const char *path, size_t *len)
+char *cli_read_file(const char *path, size_t limit, bool text, const char *what, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "nicsim: cannot open %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "%s: cannot open %s: %s\n", cli_prog(), path, strerror(errno));
         return NULL;
     }
-    char *buf = nicsim_read_all(f, len);
+    size_t n = 0;
+    char *buf = nicsim_read_limited(f, limit, text, &n);
+    int e = errno;
     fclose(f);
-    if (!buf)
-        fprintf(stderr, "nicsim: cannot read %s: %s\n", path, strerror(errno));
-    return buf;
+    if (buf) {
+        *len = n;
+        return buf;
+    }
+    if (e == EFBIG)
+        fprintf(stderr, "%s: %s: longer than %zu bytes, the most %s of %u instructions can take\n",
+                cli_prog(), path, limit, what, NICSIM_ISA_MAX_INSNS);
+    else if (e == EISDIR)
+        fprintf(stderr, "%s: %s: is a directory\n", cli_prog(), path);
+    else if (e == EILSEQ) {
+        size_t line = 1;
+        f = fopen(path, "rb");
+        for (size_t i = 0; f && i < n; i++) {
+            int c = fgetc(f);
+            if (c == EOF)
+                break;
+            line += c == '\n';
+        }
+        if (f)
+            fclose(f);
+        fprintf(stderr, "%s: %s:%zu: a NUL byte (offset %zu): %s has none\n", cli_prog(), path,
+                line, n, what);
+    } else
+        fprintf(stderr, "%s: cannot read %s: %s\n", cli_prog(), path, strerror(e));
+    return NULL;
 }
 
 static int has_suffix(const char *s, const char *suffix)
@@ -51,14 +78,21 @@ static const char *asm_section(char *text)
 
 int cli_load_program(const char *path, struct nicsim_insn **out, size_t *n)
 {
-    size_t len;
-    char *text = cli_read_file(path, &len);
+    size_t len = 0;
+    bool bin = has_suffix(path, ".bin");
+    if (has_suffix(path, ".o")) {
+        fprintf(stderr, "%s: %s: ELF objects are loaded by 'nicsim run', not here\n", cli_prog(),
+                path);
+        return -1;
+    }
+    char *text = bin ? cli_read_file(path, NICSIM_BPFCONF_BIN_LIMIT, false, "a program", &len)
+                     : cli_read_file(path, NICSIM_BPFCONF_ASM_LIMIT, true, "assembler text", &len);
     if (!text)
         return -1;
-    if (has_suffix(path, ".bin")) {
+    if (bin) {
         if (len == 0 || len % 8) {
-            fprintf(stderr, "nicsim: %s: %zu bytes is not a whole number of 8-byte instructions\n",
-                    path, len);
+            fprintf(stderr, "%s: %s: %zu bytes is not a whole number of 8-byte instructions\n",
+                    cli_prog(), path, len);
             free(text);
             return -1;
         }
@@ -72,16 +106,15 @@ int cli_load_program(const char *path, struct nicsim_insn **out, size_t *n)
         free(text);
         return 0;
     }
-    if (has_suffix(path, ".o")) {
-        fprintf(stderr, "nicsim: %s: ELF objects are loaded by 'nicsim run', not here\n", path);
-        free(text);
-        return -1;
-    }
     struct nicsim_isa_err err = {.index = -1};
     int rc = nicsim_asm(asm_section(text), out, n, &err);
     free(text);
     if (rc < 0) {
-        fprintf(stderr, "nicsim: %s:%ld: %s\n", path, err.index, err.msg);
+        if (err.index > 0)
+            fprintf(stderr, "%s: %s:%ld: %s\n", cli_prog(), path, err.index, err.msg);
+        else
+            fprintf(stderr, "%s: %s: %s%s\n", cli_prog(), path, err.msg,
+                    len == 0 ? " (the file is empty)" : "");
         return -1;
     }
     return 0;
@@ -89,40 +122,90 @@ int cli_load_program(const char *path, struct nicsim_insn **out, size_t *n)
 
 int cmd_asm(int argc, char **argv)
 {
-    if (argc != 4 || strcmp(argv[2], "-o")) {
-        fprintf(stderr, "usage: nicsim asm SOURCE -o OUT.bin\n");
-        return 2;
+    const char *outp = NULL;
+    const struct cli_opt opts[] = {
+        {.name = "-o", .kind = CLI_STR, .dst = &outp},
+        {.name = "--help", .kind = CLI_HELPOPT},
+    };
+    const char *pos[1];
+    size_t n_pos = 0;
+    static const char use[] = "usage: nicsim asm SOURCE -o OUT.bin\n";
+
+    cli_set_prog("nicsim asm");
+    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
+    if (prc == CLI_HELP) {
+        fputs(use, stdout);
+        return 0;
     }
+    if (prc || n_pos != 1 || !outp) {
+        fputs(use, stderr);
+        return CLI_USAGE;
+    }
+    const struct cli_file files[] = {{"SOURCE", pos[0], false}, {"-o", outp, true}};
+    if (cli_files_check(files, 2))
+        return CLI_USAGE;
     struct nicsim_insn *prog;
     size_t n;
-    if (cli_load_program(argv[1], &prog, &n) < 0)
+    if (cli_load_program(pos[0], &prog, &n) < 0)
         return 1;
-    FILE *f = fopen(argv[3], "wb");
-    if (!f || fwrite(prog, sizeof(*prog), n, f) != n || fclose(f) != 0) {
-        fprintf(stderr, "nicsim: cannot write %s: %s\n", argv[3], strerror(errno));
+    struct cli_out o;
+    cli_signals_install();
+    if (cli_out_begin(&o, "-o", outp)) {
         free(prog);
         return 1;
     }
+    FILE *f = fopen(cli_out_path(&o), "wb");
+    bool ok = f && fwrite(prog, sizeof(*prog), n, f) == n;
+    ok = f && fclose(f) == 0 && ok;
     free(prog);
-    return 0;
+    if (!ok) {
+        fprintf(stderr, "nicsim asm: cannot write %s: %s\n", outp, strerror(errno));
+        cli_out_abort(&o);
+        return 1;
+    }
+    return cli_out_commit(&o);
 }
 
 int cmd_disasm(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: nicsim disasm PROGRAM(.bin|.s)\n");
-        return 2;
+    const struct cli_opt opts[] = {{.name = "--help", .kind = CLI_HELPOPT}};
+    const char *pos[1];
+    size_t n_pos = 0;
+    static const char use[] = "usage: nicsim disasm PROGRAM(.bin|.s)\n";
+
+    cli_set_prog("nicsim disasm");
+    int prc = cli_parse(argc, argv, 1, opts, 1, NULL, pos, 1, &n_pos);
+    if (prc == CLI_HELP) {
+        fputs(use, stdout);
+        return 0;
+    }
+    if (prc || n_pos != 1) {
+        fputs(use, stderr);
+        return CLI_USAGE;
     }
     struct nicsim_insn *prog;
     size_t n;
-    if (cli_load_program(argv[1], &prog, &n) < 0)
+    if (cli_load_program(pos[0], &prog, &n) < 0)
         return 1;
     char *text = nicsim_disasm(prog, n);
-    free(prog);
     if (!text) {
-        fprintf(stderr, "nicsim: %s: cannot disassemble: %s\n", argv[1], strerror(errno));
+        /* the instruction that cannot be disassembled, and why */
+        char line[192];
+        size_t i = 0;
+        int rc = 0;
+        while (i < n && (rc = nicsim_disasm_insn(&prog[i], n - i, line, sizeof(line))) > 0)
+            i += (size_t)rc;
+        const char *why = strncmp(line, "<invalid: ", 10) ? line : line + 10;
+        size_t wl = strlen(why);
+        if (i < n)
+            fprintf(stderr, "nicsim disasm: %s: instruction %zu (byte offset %zu): %.*s\n", pos[0],
+                    i, i * 8, (int)(why != line && wl ? wl - 1 : wl), why);
+        else
+            fprintf(stderr, "nicsim disasm: %s: cannot disassemble: %s\n", pos[0], strerror(errno));
+        free(prog);
         return 1;
     }
+    free(prog);
     fputs(text, stdout);
     free(text);
     return 0;
@@ -155,58 +238,68 @@ void cli_print_run(const struct nicsim_run *run)
 
 int cmd_exec(int argc, char **argv)
 {
-    const char *path = NULL, *memhex = NULL;
-    int trace = 0;
+    const char *memhex = NULL;
+    bool trace = false;
     uint64_t budget = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--trace"))
-            trace = 1;
-        else if (!strcmp(argv[i], "--mem") && i + 1 < argc)
-            memhex = argv[++i];
-        else if (!strcmp(argv[i], "--budget") && i + 1 < argc)
-            budget = strtoull(argv[++i], NULL, 0);
-        else if (argv[i][0] != '-' && !path)
-            path = argv[i];
-        else {
-            fprintf(stderr, "usage: nicsim exec PROGRAM [--mem HEX] [--trace] [--budget N]\n"
-                            "  runs PROGRAM with r1 = the memory block, r2 = its length\n");
-            return 2;
-        }
+    const struct cli_opt opts[] = {
+        {.name = "--trace", .kind = CLI_FLAG, .dst = &trace},
+        {.name = "--mem", .kind = CLI_STR, .dst = &memhex},
+        {.name = "--budget",
+         .kind = CLI_U64,
+         .dst = &budget,
+         .lo = 1,
+         .hi = NICSIM_BPFCONF_MAX_BUDGET,
+         .why = "(instructions before the watchdog)"},
+        {.name = "--help", .kind = CLI_HELPOPT},
+    };
+    const char *pos[1];
+    size_t n_pos = 0;
+    static const char use[] = "usage: nicsim exec PROGRAM [--mem HEX] [--trace] [--budget N]\n"
+                              "  runs PROGRAM with r1 = the memory block, r2 = its length\n";
+
+    cli_set_prog("nicsim exec");
+    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
+    if (prc == CLI_HELP) {
+        fputs(use, stdout);
+        return 0;
     }
-    if (!path) {
-        fprintf(stderr, "usage: nicsim exec PROGRAM [--mem HEX] [--trace] [--budget N]\n");
-        return 2;
+    if (prc || n_pos != 1) {
+        fputs(use, stderr);
+        return CLI_USAGE;
     }
+    const char *path = pos[0];
     struct nicsim_insn *prog;
     size_t n;
-    if (cli_load_program(path, &prog, &n) < 0)
-        return 1;
     uint8_t *mem = NULL;
     long memlen = 0;
-    if (memhex && (memlen = nicsim_bpfconf_parse_hex(memhex, &mem)) < 0) {
-        fprintf(stderr, "nicsim: --mem: not hex bytes\n");
-        free(prog);
+    char why[128];
+    if (memhex && (memlen = nicsim_bpfconf_parse_hex_err(memhex, &mem, why, sizeof(why))) < 0) {
+        fprintf(stderr, "nicsim exec: --mem: not hex bytes: %s\n", why);
+        return CLI_USAGE;
+    }
+    if (cli_load_program(path, &prog, &n) < 0) {
+        free(mem);
         return 1;
     }
     struct trace_ctx tc = {prog, n};
-    struct nicsim_bpfconf_opts opts = {.sz = sizeof(opts),
-                                       .budget = budget,
-                                       .trace = trace ? print_trace : NULL,
-                                       .trace_user = &tc};
+    struct nicsim_bpfconf_opts opts2 = {.sz = sizeof(opts2),
+                                        .budget = budget,
+                                        .trace = trace ? print_trace : NULL,
+                                        .trace_user = &tc};
     struct nicsim_run run;
     struct nicsim_isa_err err = {.index = -1};
     if (trace)
         printf("     pc  instruction                           cost     cycle\n");
-    int rc = nicsim_bpfconf_run(prog, n, mem, (size_t)memlen, &opts, &run, &err);
+    int rc = nicsim_bpfconf_run(prog, n, mem, (size_t)memlen, &opts2, &run, &err);
     free(prog);
     free(mem);
     if (rc == -EINVAL) {
-        fprintf(stderr, "nicsim: %s: refused: %s\n", path, err.msg);
+        fprintf(stderr, "nicsim exec: %s: refused: %s\n", path, err.msg);
         return 1;
     }
     cli_print_run(&run);
     if (rc < 0) {
-        fprintf(stderr, "nicsim: %s: %s\n", path, run.trap.msg);
+        fprintf(stderr, "nicsim exec: %s: %s\n", path, run.trap.msg);
         return 1;
     }
     return 0;

@@ -109,6 +109,13 @@ static int sec_data(struct ld *ld, size_t i)
                        elf_errmsg(-1));
     if (s->sh.sh_type != SHT_NOBITS && s->data->d_size && !s->data->d_buf)
         return ld_fail(ld, -EINVAL, "section '%s': no contents", s->name);
+    /* everything after this reads sh_size bytes (functions, relocations, global data copied
+     * into maps): the data libelf handed back must be exactly that long */
+    if (s->sh.sh_type != SHT_NOBITS && s->data->d_size != s->sh.sh_size)
+        return ld_fail(ld, -EINVAL,
+                       "section '%s': %zu bytes of contents where its header says %llu "
+                       "(compressed or damaged)",
+                       s->name, s->data->d_size, (unsigned long long)s->sh.sh_size);
     return 0;
 }
 
@@ -728,7 +735,9 @@ static int apply_rel(struct ld *ld, struct linkbuf *lb, const struct ld_func *f,
     if (ss->kind == LD_SEC_DATA || ss->kind == LD_SEC_RODATA || ss->kind == LD_SEC_BSS) {
         long long voff = (long long)sym->s.st_value + insn->imm;
 
-        if (sym->s.st_value > ss->sh.sh_size || voff < 0 || (uint64_t)voff > ss->sh.sh_size)
+        /* the kernel takes a value offset below the value size (array_map_direct_value_addr):
+         * the end of the section is outside it */
+        if (sym->s.st_value > ss->sh.sh_size || voff < 0 || (uint64_t)voff >= ss->sh.sh_size)
             return ld_fail(ld, -EINVAL,
                            "section '%s' insn %zu: lddw of '%s' %+d: offset %lld is outside "
                            "'%s' (%llu bytes)",
@@ -821,11 +830,19 @@ static int link_func(struct ld *ld, struct linkbuf *lb, size_t fi, int depth)
     return 0;
 }
 
+/*
+ * Every program is linked on its own. A program that cannot be linked (a kfunc call, a CO-RE
+ * relocation ...) does not take the others down with it: it is kept with its reason in `error`
+ * and no instructions, the way libbpf opens such an object and fails only the program it loads.
+ * Only an object none of whose programs links is refused as a whole (with the first reason).
+ */
 static int build_progs(struct ld *ld)
 {
     struct nicsim_obj *obj = ld->obj;
-    size_t np = 0;
-    int rc;
+    char first_err[512] = "", pbuf[512];
+    char *saved_err = ld->err;
+    size_t saved_len = ld->err_len, np = 0, n_ok = 0;
+    int first_rc = 0, rc;
 
     for (size_t i = 0; i < ld->nfuncs; i++)
         np += ld->funcs[i].is_prog;
@@ -843,23 +860,50 @@ static int build_progs(struct ld *ld)
         for (size_t k = 0; k < ld->nfuncs; k++)
             ld->funcs[k].link_at = -1;
         f->link_at = 0;
+        pbuf[0] = '\0';
+        ld->err = pbuf;
+        ld->err_len = sizeof(pbuf);
         rc = lb_append(ld, &lb, f);
         if (!rc)
             rc = link_func(ld, &lb, i, 0);
-        if (rc) {
+        ld->err = saved_err;
+        ld->err_len = saved_len;
+        if (rc == -ENOMEM) {
             free(lb.insns);
-            return rc;
+            return ld_fail(ld, rc, "out of memory");
         }
-        p->insns = lb.insns;
-        p->n = lb.n;
-        p->entry_n = f->n;
         p->autoload = secname[0] != '?';
         p->name = strdup(f->name);
         p->section = strdup(secname + !p->autoload);
         obj->n_progs++;
+        if (rc) {
+            free(lb.insns);
+            if (!first_rc) {
+                first_rc = rc;
+                snprintf(first_err, sizeof(first_err), "%s", pbuf);
+            }
+            /* without the "<file>: " prefix: the program is named by whoever reports it */
+            const char *why = strncmp(pbuf, ld->name, strlen(ld->name)) == 0 &&
+                                      !strncmp(pbuf + strlen(ld->name), ": ", 2)
+                                  ? pbuf + strlen(ld->name) + 2
+                                  : pbuf;
+            p->error = strdup(why);
+            if (!p->error)
+                return ld_fail(ld, -ENOMEM, "out of memory");
+        } else {
+            p->insns = lb.insns;
+            p->n = lb.n;
+            p->entry_n = f->n;
+            n_ok++;
+        }
         if (!p->name || !p->section)
             return ld_fail(ld, -ENOMEM, "out of memory");
         ld_sec_def(p->section, &p->prog_type, &p->expected_attach_type);
+    }
+    if (np && !n_ok) {
+        if (ld->err && ld->err_len)
+            snprintf(ld->err, ld->err_len, "%s", first_err);
+        return first_rc;
     }
     return 0;
 }
@@ -1022,6 +1066,7 @@ void nicsim_obj__free(struct nicsim_obj *obj)
         free((void *)obj->progs[i].name);
         free((void *)obj->progs[i].section);
         free((void *)obj->progs[i].insns);
+        free((void *)obj->progs[i].error);
     }
     for (size_t i = 0; i < obj->n_maps; i++) {
         struct nicsim_obj_map *m = &obj->maps[i];

@@ -5,6 +5,8 @@
  */
 #include "nicsim/util.h"
 #include "nicsim/kref.h"
+#include "nicsim/obj.h"
+#include "kref_trace.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -69,6 +72,9 @@ struct nicsim_kref {
     struct nicsim_kref_event *events;
     size_t n_events, cap_events;
     uint64_t lost;
+    struct kref_trace trace; /* bpf_trace_printk lines (trace.c), when a program prints */
+    bool trace_wanted;       /* a loaded program calls bpf_trace_printk */
+    char trace_why[256];     /* why they cannot be read ("" when they can) */
 };
 
 static const char *unavailable_why(int e)
@@ -205,7 +211,58 @@ static int check_bpffs(char *err, size_t errlen)
     return -e;
 }
 
-/* The program named `name`, or the only XDP program when name is NULL. */
+/* "a (xdp), b (tc)": every program of the object with its section. */
+static void list_progs(const struct nicsim_kref *k, char *buf, size_t len)
+{
+    struct bpf_program *p;
+    size_t used = 0;
+
+    buf[0] = '\0';
+    bpf_object__for_each_program(p, k->obj)
+    {
+        if (used >= len)
+            break;
+        int n = snprintf(buf + used, len - used, "%s%s (section %s)", used ? ", " : "",
+                         bpf_program__name(p), bpf_program__section_name(p));
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    if (!used)
+        snprintf(buf, len, "none");
+}
+
+/*
+ * Makes `p` loadable as the XDP program the NIC runs: a section libbpf does not know (the
+ * legacy SEC("xdp1"), "xdp_icmp", "prog" ...) leaves its type unset, and the NIC loads such a
+ * program as XDP, so the kernel is told the same (bpf_program__set_type and the expected attach
+ * type), and it is loaded even if its section starts with '?'.
+ */
+static int make_xdp(struct nicsim_kref *k, struct bpf_program *p, char *err, size_t errlen)
+{
+    enum bpf_prog_type t = bpf_program__type(p);
+
+    if (t == BPF_PROG_TYPE_UNSPEC) {
+        bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
+        bpf_program__set_expected_attach_type(p, BPF_XDP);
+    } else if (t != BPF_PROG_TYPE_XDP) {
+        nicsim_errf(err, errlen,
+                    "%s: program '%s' (section %s) is a %s program, not XDP: the NIC runs XDP "
+                    "programs only",
+                    k->path, bpf_program__name(p), bpf_program__section_name(p),
+                    libbpf_bpf_prog_type_str(t) ? libbpf_bpf_prog_type_str(t) : "non-XDP");
+        return -EINVAL;
+    }
+    bpf_program__set_autoload(p, true);
+    return 0;
+}
+
+/*
+ * The program named `name` (by function name, else by section name, as the NIC's loader finds
+ * it), or the only XDP program when name is NULL. Only it is loaded (autoload off for every
+ * other program of the object: a TC program calling a kfunc, or a program in a section libbpf
+ * cannot type, must not stop it); tail-call targets are added by nicsim_kref__set_tail_call.
+ */
 static int choose_prog(struct nicsim_kref *k, const char *name, char *err, size_t errlen)
 {
     char names[256] = "";
@@ -213,22 +270,36 @@ static int choose_prog(struct nicsim_kref *k, const char *name, char *err, size_
     struct bpf_program *p;
     bpf_object__for_each_program(p, k->obj)
     {
+        if (name && !strcmp(bpf_program__name(p), name))
+            k->prog = p;
         if (bpf_program__type(p) != BPF_PROG_TYPE_XDP)
             continue;
         n_xdp++;
         size_t used = strlen(names);
         snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
                  bpf_program__name(p));
-        if (name ? strcmp(bpf_program__name(p), name) == 0 : n_xdp == 1)
+        if (!name && n_xdp == 1)
             k->prog = p;
     }
     if (name && !k->prog) {
-        nicsim_errf(err, errlen, "%s: no XDP program named '%s' (it has: %s)", k->path, name,
-                    n_xdp ? names : "none");
+        bpf_object__for_each_program(p, k->obj)
+        {
+            if (!strcmp(bpf_program__section_name(p), name)) {
+                k->prog = p;
+                break;
+            }
+        }
+    }
+    if (name && !k->prog) {
+        char all[1024];
+        list_progs(k, all, sizeof(all));
+        nicsim_errf(err, errlen, "%s: no program named '%s' (it has: %s)", k->path, name, all);
         return -ENOENT;
     }
     if (!name && n_xdp == 0) {
-        nicsim_errf(err, errlen, "%s: no XDP program (SEC(\"xdp\"))", k->path);
+        char all[1024];
+        list_progs(k, all, sizeof(all));
+        nicsim_errf(err, errlen, "%s: no XDP program (SEC(\"xdp\")); it has: %s", k->path, all);
         return -ENOENT;
     }
     if (!name && n_xdp > 1) {
@@ -237,6 +308,32 @@ static int choose_prog(struct nicsim_kref *k, const char *name, char *err, size_
                     names);
         return -EINVAL;
     }
+    bpf_object__for_each_program(p, k->obj) bpf_program__set_autoload(p, false);
+    return make_xdp(k, k->prog, err, errlen);
+}
+
+/*
+ * Programs named by the static initialisers of prog arrays (`.values = { [0] = &prog }`):
+ * libbpf writes those slots at load and fails the whole load for a program it did not load, and
+ * the NIC side loads them too; so they are loaded. libbpf has no accessor for the initialisers:
+ * they are read with nicsim's own ELF loader (an object it cannot open has none it can report).
+ */
+static int load_static_tail_targets(struct nicsim_kref *k, char *err, size_t errlen)
+{
+    struct nicsim_obj *o = nicsim_obj__open_file(k->path, NULL, NULL, 0);
+
+    for (size_t i = 0; o && i < nicsim_obj__n_maps(o); i++) {
+        const struct nicsim_obj_map *m = nicsim_obj__map(o, i);
+        for (size_t j = 0; j < m->n_prog_inits; j++) {
+            struct bpf_program *p = bpf_object__find_program_by_name(k->obj, m->prog_inits[j].prog);
+            int rc = p ? make_xdp(k, p, err, errlen) : 0;
+            if (rc) {
+                nicsim_obj__free(o);
+                return rc;
+            }
+        }
+    }
+    nicsim_obj__free(o);
     return 0;
 }
 
@@ -251,6 +348,7 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
         errno = ENOMEM;
         return NULL;
     }
+    k->trace.fd = -1; /* no trace_pipe open (0 would be stdin) */
     int rc = -ENOMEM;
     k->path = strdup(path);
     k->log = calloc(1, LOG_BYTES);
@@ -272,6 +370,8 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
         goto fail;
     }
     rc = choose_prog(k, o.prog_name, err, errlen);
+    if (!rc)
+        rc = load_static_tail_targets(k, err, errlen);
     if (rc)
         goto fail;
     rc = describe_maps(k);
@@ -311,6 +411,7 @@ void nicsim_kref__close(struct nicsim_kref *k)
         return;
     free_events(k);
     free(k->events);
+    kref_trace_close(&k->trace);
     ring_buffer__free(k->rb);
     for (size_t i = 0; k->pbs && i < k->n_maps; i++)
         perf_buffer__free(k->pbs[i]);
@@ -588,9 +689,17 @@ int nicsim_kref__set_tail_call(struct nicsim_kref *k, const char *map_name, uint
                     k->maps[idx].info.max_entries);
         return -E2BIG;
     }
-    if (!bpf_object__find_program_by_name(k->obj, prog_name)) {
-        nicsim_errf(err, errlen, "%s: no program named '%s'", k->path, prog_name);
+    struct bpf_program *target = bpf_object__find_program_by_name(k->obj, prog_name);
+    if (!target) {
+        char all[1024];
+        list_progs(k, all, sizeof(all));
+        nicsim_errf(err, errlen, "%s: no program named '%s' (it has: %s)", k->path, prog_name, all);
         return -ENOENT;
+    }
+    if (!k->loaded) {
+        int rc = make_xdp(k, target, err, errlen); /* a tail-call target is loaded too */
+        if (rc)
+            return rc;
     }
     struct kref_tail t = {.map = (size_t)idx, .index = index, .prog = strdup(prog_name)};
     if (!t.prog)
@@ -760,6 +869,26 @@ static int open_event_buffers(struct nicsim_kref *k, char *err, size_t errlen)
     return 0;
 }
 
+/* A verifier refusal that only says this kernel lacks a helper for XDP programs: the line that
+ * says so, or NULL. The kernel words it "program of this type cannot use helper NAME#ID" (helper
+ * not offered to the program type) or "unknown func NAME#ID" (helper this kernel does not know). */
+static const char *missing_helper_line(const char *log, char *line, size_t linelen)
+{
+    static const char *const says[] = {"program of this type cannot use helper", "unknown func"};
+    for (size_t i = 0; i < sizeof(says) / sizeof(says[0]); i++) {
+        const char *p = strstr(log, says[i]);
+        if (!p)
+            continue;
+        size_t n = strcspn(p, "\n");
+        if (n >= linelen)
+            n = linelen - 1;
+        memcpy(line, p, n);
+        line[n] = '\0';
+        return line;
+    }
+    return NULL;
+}
+
 /* The last `lines` lines of the verifier log. */
 static const char *log_tail(const char *log, int lines)
 {
@@ -792,6 +921,15 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
                         unavailable_why(EPERM));
             return rc;
         }
+        char line[160];
+        if (missing_helper_line(k->log, line, sizeof(line))) {
+            struct utsname u;
+            nicsim_errf(err, errlen,
+                        "kernel comparison unavailable: %s: the running kernel (%s) does not let "
+                        "XDP programs use a helper the program calls (its verifier: \"%s\")",
+                        k->path, uname(&u) == 0 ? u.release : "?", line);
+            return -EOPNOTSUPP;
+        }
         nicsim_errf(err, errlen, "%s: the kernel refuses to load it (%s)%s%s", k->path,
                     strerror(-rc), k->log[0] ? "; verifier log ends:\n" : "",
                     k->log[0] ? log_tail(k->log, 4) : "");
@@ -813,7 +951,26 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
         if (rc)
             return rc;
     }
+    /* after load, a program's instructions include its subprograms' */
+    k->trace_wanted = false;
+    struct bpf_program *p;
+    bpf_object__for_each_program(p, k->obj)
+    {
+        const struct bpf_insn *in = bpf_program__insns(p);
+        for (size_t i = 0; bpf_program__autoload(p) && i < bpf_program__insn_cnt(p); i++)
+            if (in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == 0 &&
+                in[i].imm == BPF_FUNC_trace_printk)
+                k->trace_wanted = true;
+    }
+    /* without the kernel's lines the comparison goes on; trace_why says why */
+    if (k->trace_wanted && kref_trace_open(&k->trace, k->trace_why, sizeof(k->trace_why)))
+        k->trace.fd = -1;
     return open_event_buffers(k, err, errlen);
+}
+
+const char *nicsim_kref__trace_unavailable(const struct nicsim_kref *k)
+{
+    return k->trace_wanted && k->trace.fd < 0 ? k->trace_why : NULL;
 }
 
 /* ---- run ---- */
@@ -994,6 +1151,7 @@ int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
     k->keep_events = false;
     collect_events(k);
     free_events(k);
+    kref_trace_read(&k->trace, false); /* lines of earlier timing runs */
 
     struct xdp_md ctx_in = {.data = o.meta_in_len, .data_end = in_len, .ingress_ifindex = 1};
     struct xdp_md ctx_out = {0};
@@ -1011,6 +1169,10 @@ int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
     k->keep_events = true;
     collect_events(k);
     k->keep_events = false;
+    kref_trace_read(&k->trace, true);
+    res->trace = (const char *const *)k->trace.lines;
+    res->n_trace = k->trace.n;
+    res->trace_read = k->trace.fd >= 0;
 
     /* data_out is metadata + packet (its fragments included); ctx_out.data is the metadata's
      * length, data_end the end of the linear part. */

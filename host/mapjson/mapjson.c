@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,47 @@
 static const char *map_name(const struct nicsim_mapjson_layout *l)
 {
     return l->name ? l->name : "?";
+}
+
+static uint64_t key_hash(const uint8_t *k, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, then a final mix */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ k[i]) * 0x100000001b3ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+static void index_put(size_t *slot, size_t mask, const struct nicsim_mapjson_entries *e, size_t i)
+{
+    size_t h = (size_t)key_hash(nicsim_mapjson_entries__key(e, i), e->key_size) & mask;
+    while (slot[h])
+        h = (h + 1) & mask;
+    slot[h] = i + 1;
+}
+
+/* Rebuilt at twice the entries' capacity: at most half full. */
+static int index_rebuild(struct nicsim_mapjson_entries *e, size_t min_entries)
+{
+    size_t cap = 1024;
+    while (cap < 2 * min_entries)
+        cap *= 2;
+    size_t *slot = calloc(cap, sizeof(*slot));
+    if (!slot)
+        return -ENOMEM;
+    for (size_t i = 0; i < e->count; i++)
+        index_put(slot, cap - 1, e, i);
+    free(e->index);
+    e->index = slot;
+    e->index_mask = cap - 1;
+    return 0;
+}
+
+int nicsim_mapjson_entries__index(struct nicsim_mapjson_entries *e)
+{
+    return index_rebuild(e, e->count);
 }
 
 void nicsim_mapjson_entries__init(struct nicsim_mapjson_entries *e,
@@ -45,12 +87,29 @@ int nicsim_mapjson_entries__append(struct nicsim_mapjson_entries *e, const void 
     }
     memcpy(nicsim_mapjson_entries__key(e, e->count), key, e->key_size);
     memcpy(nicsim_mapjson_entries__value(e, e->count), value, e->value_stride);
+    if (e->index) {
+        if (2 * (e->count + 1) > e->index_mask + 1 && index_rebuild(e, e->count + 1)) {
+            free(e->index); /* no index rather than a wrong one */
+            e->index = NULL;
+        } else {
+            index_put(e->index, e->index_mask, e, e->count);
+        }
+    }
     e->count++;
     return 0;
 }
 
 long nicsim_mapjson_entries__find(const struct nicsim_mapjson_entries *e, const void *key)
 {
+    if (e->index) {
+        size_t h = (size_t)key_hash(key, e->key_size) & e->index_mask;
+        for (; e->index[h]; h = (h + 1) & e->index_mask) {
+            size_t i = e->index[h] - 1;
+            if (memcmp(nicsim_mapjson_entries__key(e, i), key, e->key_size) == 0)
+                return (long)i;
+        }
+        return -1;
+    }
     for (size_t i = 0; i < e->count; i++) {
         if (memcmp(nicsim_mapjson_entries__key(e, i), key, e->key_size) == 0)
             return (long)i;
@@ -62,8 +121,11 @@ void nicsim_mapjson_entries__free(struct nicsim_mapjson_entries *e)
 {
     free(e->keys);
     free(e->values);
+    free(e->index);
     e->keys = NULL;
     e->values = NULL;
+    e->index = NULL;
+    e->index_mask = 0;
     e->count = 0;
     e->capacity = 0;
 }
@@ -290,69 +352,134 @@ static int check_layout(const struct nicsim_mapjson_layout *l, char *err, size_t
     return 0;
 }
 
-/* The JSON index of the first entry before `upto` whose key is `key` (all of them parsed). */
-static size_t earlier_entry(const json_t *root, size_t upto, const uint8_t *key,
-                            const struct nicsim_mapjson_layout *l)
+/* What reading a dump keeps between entries. */
+struct reader {
+    const struct nicsim_mapjson_layout *l;
+    struct nicsim_mapjson_entries *out;
+    uint8_t *key, *value;
+    size_t *json_index; /* the JSON index of each entry kept, for messages */
+    char *err;
+    size_t errlen;
+};
+
+/* Entry i of the dump: checked, and kept unless it is an error slot. 0 or -errno. */
+static int take_entry(struct reader *r, const json_t *ent, size_t i)
 {
-    uint8_t *k = malloc(l->key_size);
-    size_t found = 0;
-    for (size_t i = 0; k && i < upto; i++) {
-        const json_t *ent = json_array_get(root, i);
-        const json_t *vj = json_object_get(ent, "value");
-        if (json_is_object(vj) && json_object_get(vj, "error"))
-            continue;
-        const json_t *kj = json_object_get(ent, "key");
-        if (parse_bytes(kj, i, "key", k, l->key_size, "key_size", l, NULL, 0) == 0 &&
-            memcmp(k, key, l->key_size) == 0) {
-            found = i;
-            break;
-        }
+    const struct nicsim_mapjson_layout *l = r->l;
+    struct nicsim_mapjson_entries *out = r->out;
+    int rc = parse_entry(ent, i, r->key, r->value, l, r->err, r->errlen);
+    if (rc == 1)
+        return 0;
+    if (rc)
+        return rc;
+    if (l->max_entries && out->count == l->max_entries) {
+        nicsim_errf(r->err, r->errlen, "entry %zu: map '%s' holds at most %u entries (max_entries)",
+                    i, map_name(l), l->max_entries);
+        return -E2BIG;
     }
-    free(k);
-    return found;
+    if (!out->index && (rc = nicsim_mapjson_entries__index(out)))
+        return rc;
+    long dup = nicsim_mapjson_entries__find(out, r->key);
+    if (dup >= 0) {
+        nicsim_errf(r->err, r->errlen, "entry %zu: key duplicates entry %zu", i,
+                    r->json_index[dup]);
+        return -EINVAL;
+    }
+    size_t cap = out->capacity;
+    rc = nicsim_mapjson_entries__append(out, r->key, r->value);
+    if (rc)
+        return rc;
+    if (out->capacity != cap || !r->json_index) {
+        size_t *ji = realloc(r->json_index, out->capacity * sizeof(*ji));
+        if (!ji)
+            return -ENOMEM;
+        r->json_index = ji;
+    }
+    r->json_index[out->count - 1] = i;
+    return 0;
 }
 
-static int parse_root(const json_t *root, const struct nicsim_mapjson_layout *l,
-                      struct nicsim_mapjson_entries *out, char *err, size_t errlen)
+static const char *skip_ws(const char *p, long *line, const char **line_start)
 {
-    if (!json_is_array(root)) {
-        nicsim_errf(err, errlen,
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+        if (*p == '\n') {
+            (*line)++;
+            *line_start = p + 1;
+        }
+        p++;
+    }
+    return p;
+}
+
+/*
+ * The top-level array is walked here, one entry at a time decoded by jansson, so that memory
+ * holds the text and the entries read, never the whole document as JSON values (a million
+ * entries would take gigabytes).
+ */
+static int parse_stream(struct reader *r, const char *json)
+{
+    long line = 1;
+    const char *line_start = json;
+    const char *p = skip_ws(json, &line, &line_start);
+    size_t len = strlen(json);
+
+    if (*p != '[') {
+        json_error_t jerr;
+        json_t *root = json_loads(json, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+        if (!root) {
+            nicsim_errf(r->err, r->errlen, "line %d, column %d: %s", jerr.line, jerr.column,
+                        jerr.text);
+            return -EINVAL;
+        }
+        json_decref(root);
+        nicsim_errf(r->err, r->errlen,
                     "expected a JSON array of entries (as `bpftool -j map dump` prints)");
         return -EINVAL;
     }
-    size_t stride = nicsim_mapjson_layout__value_stride(l);
-    uint8_t *key = malloc(l->key_size);
-    uint8_t *value = malloc(stride);
-    if (!key || !value) {
-        free(key);
-        free(value);
-        return -ENOMEM;
-    }
-    int rc = 0;
-    size_t i;
-    json_t *ent;
-    json_array_foreach(root, i, ent)
-    {
-        rc = parse_entry(ent, i, key, value, l, err, errlen);
-        if (rc == 1) {
-            rc = 0;
-            continue;
+    p = skip_ws(p + 1, &line, &line_start);
+    if (*p == ']')
+        goto end;
+    for (size_t i = 0;; i++) {
+        json_error_t jerr;
+        json_t *ent =
+            json_loadb(p, len - (size_t)(p - json),
+                       JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
+        if (!ent) {
+            long col = jerr.line <= 1 ? (long)(p - line_start) + jerr.column : jerr.column;
+            nicsim_errf(r->err, r->errlen, "line %ld, column %ld: %s", line + jerr.line - 1, col,
+                        jerr.text);
+            return -EINVAL;
         }
-        if (rc)
-            break;
-        if (nicsim_mapjson_entries__find(out, key) >= 0) {
-            nicsim_errf(err, errlen, "entry %zu: key duplicates entry %zu", i,
-                        earlier_entry(root, i, key, l));
-            rc = -EINVAL;
-            break;
+        for (const char *q = p; q < p + jerr.position; q++) {
+            if (*q == '\n') {
+                line++;
+                line_start = q + 1;
+            }
         }
-        rc = nicsim_mapjson_entries__append(out, key, value);
+        p += jerr.position;
+        int rc = take_entry(r, ent, i);
+        json_decref(ent);
         if (rc)
+            return rc;
+        p = skip_ws(p, &line, &line_start);
+        if (*p == ']')
             break;
+        if (*p != ',') {
+            nicsim_errf(r->err, r->errlen,
+                        "line %ld, column %ld: expected ',' or ']' after entry %zu", line,
+                        (long)(p - line_start) + 1, i);
+            return -EINVAL;
+        }
+        p = skip_ws(p + 1, &line, &line_start);
     }
-    free(key);
-    free(value);
-    return rc;
+end:
+    p = skip_ws(p + 1, &line, &line_start);
+    if (*p) {
+        nicsim_errf(r->err, r->errlen, "line %ld, column %ld: end of file expected after the array",
+                    line, (long)(p - line_start) + 1);
+        return -EINVAL;
+    }
+    return 0;
 }
 
 int nicsim_mapjson__parse(const char *json, const struct nicsim_mapjson_layout *l,
@@ -362,15 +489,26 @@ int nicsim_mapjson__parse(const char *json, const struct nicsim_mapjson_layout *
     int rc = check_layout(l, err, errlen);
     if (rc)
         return rc;
-    json_error_t jerr;
-    json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        nicsim_errf(err, errlen, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
-        return -EINVAL;
-    }
-    rc = parse_root(root, l, out, err, errlen);
-    json_decref(root);
+    struct reader r = {.l = l, .out = out, .err = err, .errlen = errlen};
+    r.key = malloc(l->key_size);
+    r.value = malloc(nicsim_mapjson_layout__value_stride(l));
+    rc = r.key && r.value ? parse_stream(&r, json) : -ENOMEM;
+    free(r.json_index);
+    free(r.key);
+    free(r.value);
+    if (rc)
+        nicsim_mapjson_entries__free(out); /* nothing half-read is left to the caller */
     return rc;
+}
+
+uint64_t nicsim_mapjson_layout__file_limit(const struct nicsim_mapjson_layout *l)
+{
+    if (!l->max_entries)
+        return NICSIM_MAPJSON_FILE_MAX;
+    uint64_t per = NICSIM_MAPJSON_BYTES_PER_BYTE *
+                       ((uint64_t)l->key_size + (uint64_t)nicsim_mapjson_layout__value_stride(l)) +
+                   NICSIM_MAPJSON_ENTRY_BYTES;
+    return NICSIM_MAPJSON_FILE_BASE + per * l->max_entries;
 }
 
 int nicsim_mapjson__read_file(const char *path, const struct nicsim_mapjson_layout *l,
@@ -383,32 +521,27 @@ int nicsim_mapjson__read_file(const char *path, const struct nicsim_mapjson_layo
         nicsim_errf(err, errlen, "%s: %s", path, strerror(e));
         return -e;
     }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (len < cap - 1)
-            break;
-        cap *= 2;
-        char *nb = realloc(buf, cap);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf = nb;
-        }
-    }
-    int rd_err = ferror(f);
+    uint64_t limit = nicsim_mapjson_layout__file_limit(l);
+    size_t len = 0;
+    char *buf =
+        nicsim_read_limited(f, limit > SIZE_MAX - 2 ? SIZE_MAX - 2 : (size_t)limit, true, &len);
+    int e = errno;
     fclose(f);
-    if (!buf)
-        return -ENOMEM;
-    if (rd_err) {
-        free(buf);
-        nicsim_errf(err, errlen, "%s: read error", path);
-        return -EIO;
+    if (!buf) {
+        if (e == EISDIR)
+            nicsim_errf(err, errlen, "%s: is a directory, not a map dump", path);
+        else if (e == EFBIG)
+            nicsim_errf(err, errlen,
+                        "%s: longer than %llu bytes, the most a dump of map '%s' can take "
+                        "(max_entries %u, key %u, value %zu bytes)",
+                        path, (unsigned long long)limit, map_name(l), l->max_entries, l->key_size,
+                        nicsim_mapjson_layout__value_stride(l));
+        else if (e == EILSEQ)
+            nicsim_errf(err, errlen, "%s: a NUL byte at offset %zu: not JSON text", path, len);
+        else
+            nicsim_errf(err, errlen, "%s: read error: %s", path, strerror(e));
+        return e == EILSEQ ? -EINVAL : -e;
     }
-    buf[len] = '\0';
     char msg[512];
     int rc = nicsim_mapjson__parse(buf, l, out, msg, sizeof(msg));
     free(buf);

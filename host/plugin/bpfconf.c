@@ -140,21 +140,33 @@ static int hexval(int c)
     return -1;
 }
 
-long nicsim_bpfconf_parse_hex(const char *text, uint8_t **out)
+long nicsim_bpfconf_parse_hex_err(const char *text, uint8_t **out, char *err, size_t errlen)
 {
-    size_t cap = strlen(text) / 2 + 1, n = 0;
+    size_t cap = strlen(text) / 2 + 1, n = 0, digits = 0;
     uint8_t *buf = malloc(cap);
     int hi = -1;
-    if (!buf)
+    if (!buf) {
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory");
         return -ENOMEM;
+    }
     for (const char *p = text; *p; p++) {
         if (isspace((unsigned char)*p))
             continue;
         int v = hexval((unsigned char)*p);
         if (v < 0) {
             free(buf);
+            if (err && errlen) {
+                if (isprint((unsigned char)*p))
+                    snprintf(err, errlen, "'%c' at offset %zu is not a hex digit", *p,
+                             (size_t)(p - text));
+                else
+                    snprintf(err, errlen, "byte 0x%02x at offset %zu is not a hex digit",
+                             (unsigned char)*p, (size_t)(p - text));
+            }
             return -EINVAL;
         }
+        digits++;
         if (hi < 0) {
             hi = v;
         } else {
@@ -164,8 +176,16 @@ long nicsim_bpfconf_parse_hex(const char *text, uint8_t **out)
     }
     if (hi >= 0) {
         free(buf);
+        if (err && errlen)
+            snprintf(err, errlen, "odd number of hex digits (%zu): the last byte has only one",
+                     digits);
         return -EINVAL;
     }
     *out = buf;
     return (long)n;
+}
+
+long nicsim_bpfconf_parse_hex(const char *text, uint8_t **out)
+{
+    return nicsim_bpfconf_parse_hex_err(text, out, NULL, 0);
 }

@@ -54,6 +54,19 @@ const struct nicsim_helper *nicsim_bpfconf_helpers(void);
 /* Parse hex bytes ("b7 00 ..", "b700..", any whitespace) into a malloc'ed buffer. Returns the
  * byte count or -EINVAL on a non-hex character or an odd number of digits. */
 long nicsim_bpfconf_parse_hex(const char *text, uint8_t **out);
+/* As nicsim_bpfconf_parse_hex, with what is wrong in err: "'z' at offset 3 is not a hex digit",
+ * "odd number of hex digits (3): the last byte has only one". */
+long nicsim_bpfconf_parse_hex_err(const char *text, uint8_t **out, char *err, size_t errlen);
+
+/* The most the readers take: a program of NICSIM_ISA_MAX_INSNS slots as hex ("b7 " per byte, or
+ * four characters with any other spacing), or as raw bytes (8 a slot); assembler text at most
+ * NICSIM_BPFCONF_ASM_LINE bytes a slot on average (comments, labels, indentation). */
+#define NICSIM_BPFCONF_HEX_LIMIT ((size_t)NICSIM_ISA_MAX_INSNS * 8 * 4)
+#define NICSIM_BPFCONF_BIN_LIMIT ((size_t)NICSIM_ISA_MAX_INSNS * 8)
+#define NICSIM_BPFCONF_ASM_LINE  128
+#define NICSIM_BPFCONF_ASM_LIMIT ((size_t)NICSIM_ISA_MAX_INSNS * NICSIM_BPFCONF_ASM_LINE)
+/* The largest instruction budget the command line accepts: about ten seconds of simulation. */
+#define NICSIM_BPFCONF_MAX_BUDGET 10000000000ull
 
 #ifdef __cplusplus
 }

@@ -2,28 +2,31 @@
 /*
  * nicsim-plugin: drives the nicsim core from upstream bpf_conformance's runner.
  *
- *   nicsim-plugin [MEMORY_HEX] [--model c|rtl] [--budget N] [--stats]
+ *   nicsim-plugin [MEMORY_HEX] [--model c|rtl] [--budget N] [--stats] [--wave F.fst]
  *
  * Reads the program as hex bytes on standard input, prints r0 in hex on standard output and exits
  * 0; on a refused program or a trap, exits 1 with the reason on standard error.
  */
 #include "nicsim/util.h"
 #include "bpfconf.h"
+#include "opt.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: nicsim-plugin [MEMORY_HEX] [--model c|rtl] [--budget N] [--stats]\n"
-               "  program: hex bytes on standard input; prints r0 in hex\n"
-               "  --model M     c: the C cycle model; rtl: the Verilated RTL core (if built)\n"
-               "  --budget N    instruction budget before the watchdog ends the run\n"
-               "  --stats       print instructions and cycles on standard error\n"
-               "  --wave F.fst  with --model rtl: write the run's waveform (gtkwave)\n");
+    fprintf(f,
+            "usage: nicsim-plugin [MEMORY_HEX] [--model c|rtl] [--budget N] [--stats] [--wave F.fst]\n"
+            "  program: hex bytes on standard input; prints r0 in hex\n"
+            "  --model M     c: the C cycle model; rtl: the Verilated RTL core (if built)\n"
+            "  --budget N    instruction budget before the watchdog ends the run (1..10000000000)\n"
+            "  --stats       print instructions and cycles on standard error\n"
+            "  --wave F.fst  with --model rtl: write the run's waveform (gtkwave)\n");
 }
 
 #ifdef NICSIM_HAVE_RTL
@@ -41,79 +44,96 @@ static int run_rtl(const uint8_t *prog, size_t n, const uint8_t *mem, size_t mem
         nicsim_rtl__free(rtl);
         return -EINVAL;
     }
-    int rc = nicsim_rtl__run_conf(rtl, (const struct nicsim_insn *)prog, n, mem, memlen, NULL, budget,
-                                  nicsim_bpfconf_helpers(), NULL, NULL, run, err);
+    int rc = nicsim_rtl__run_conf(rtl, (const struct nicsim_insn *)prog, n, mem, memlen, NULL,
+                                  budget, nicsim_bpfconf_helpers(), NULL, NULL, run, err);
     nicsim_rtl__free(rtl);
     return rc;
 }
-#define MODELS "c, rtl"
+#define HAVE_RTL 1
+#define MODELS   "c, rtl"
 #else
-#define MODELS "c"
+#define HAVE_RTL 0
+#define MODELS   "c"
 #endif
 
 int main(int argc, char **argv)
 {
-    int rtl = 0;
-    const char *wave = NULL; /* --wave FILE.fst (--model rtl) */
-    const char *memhex = NULL;
+    const char *memhex = NULL, *model = "c", *wave = NULL;
     uint64_t budget = 0;
-    int stats = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
-            ++i;
-#ifdef NICSIM_HAVE_RTL
-            rtl = !strcmp(argv[i], "rtl");
-#endif
-            if (strcmp(argv[i], "c") != 0 && !rtl) {
-                fprintf(stderr,
-                        "nicsim-plugin: model '%s' is not available (this build has: " MODELS ")\n",
-                        argv[i]);
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "--budget") && i + 1 < argc) {
-            budget = strtoull(argv[++i], NULL, 0);
-        } else if (!strcmp(argv[i], "--wave") && i + 1 < argc) {
-            wave = argv[++i];
-        } else if (!strcmp(argv[i], "--stats")) {
-            stats = 1;
-        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            fprintf(stderr, "nicsim-plugin: unknown option %s\n", argv[i]);
-            usage(stderr);
-            return 2;
-        } else if (!memhex) {
-            memhex = argv[i];
-        } else {
-            fprintf(stderr, "nicsim-plugin: unexpected argument %s\n", argv[i]);
-            return 2;
-        }
-    }
+    bool stats = false;
+    const struct cli_opt opts[] = {
+        {.name = "--model", .kind = CLI_STR, .dst = &model},
+        {.name = "--budget",
+         .kind = CLI_U64,
+         .dst = &budget,
+         .lo = 1,
+         .hi = NICSIM_BPFCONF_MAX_BUDGET,
+         .why = "(instructions before the watchdog)"},
+        {.name = "--stats", .kind = CLI_FLAG, .dst = &stats},
+        {.name = "--wave", .kind = CLI_STR, .dst = &wave},
+        {.name = "--help", .kind = CLI_HELPOPT},
+    };
+    const char *pos[1];
+    size_t n_pos = 0;
 
+    cli_set_prog("nicsim-plugin");
+    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
+    if (prc == CLI_HELP) {
+        usage(stdout);
+        return 0;
+    }
+    if (prc) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    bool rtl = HAVE_RTL && !strcmp(model, "rtl");
+    if (strcmp(model, "c") != 0 && !rtl) {
+        fprintf(stderr,
+                "nicsim-plugin: --model: model '%s' is not available (this build has: " MODELS ")\n",
+                model);
+        return CLI_USAGE;
+    }
     if (wave && !rtl) {
         fprintf(stderr, "nicsim-plugin: --wave needs --model rtl (the C model has no waveform)\n");
-        return 2;
+        return CLI_USAGE;
     }
+    memhex = n_pos ? pos[0] : NULL;
+
     uint8_t *mem = NULL, *prog = NULL;
     long memlen = 0;
+    char why[128];
     if (memhex) {
-        memlen = nicsim_bpfconf_parse_hex(memhex, &mem);
+        memlen = nicsim_bpfconf_parse_hex_err(memhex, &mem, why, sizeof(why));
         if (memlen < 0) {
-            fprintf(stderr, "nicsim-plugin: memory argument is not hex bytes\n");
+            fprintf(stderr, "nicsim-plugin: the memory argument is not hex bytes: %s\n", why);
             return 1;
         }
     }
-    char *text = nicsim_read_all(stdin, NULL);
+    size_t len = 0;
+    char *text = nicsim_read_limited(stdin, NICSIM_BPFCONF_HEX_LIMIT, true, &len);
     if (!text) {
-        fprintf(stderr, "nicsim-plugin: cannot read the program: %s\n", strerror(errno));
+        if (errno == EFBIG)
+            fprintf(stderr,
+                    "nicsim-plugin: the program on standard input is longer than %zu bytes, the "
+                    "most %u instructions take as hex\n",
+                    (size_t)NICSIM_BPFCONF_HEX_LIMIT, NICSIM_ISA_MAX_INSNS);
+        else if (errno == EILSEQ)
+            fprintf(stderr,
+                    "nicsim-plugin: the program on standard input has a NUL byte at offset %zu: "
+                    "not hex text\n",
+                    len);
+        else
+            fprintf(stderr, "nicsim-plugin: cannot read the program: %s\n", strerror(errno));
+        free(mem);
         return 1;
     }
-    long plen = nicsim_bpfconf_parse_hex(text, &prog);
+    long plen = nicsim_bpfconf_parse_hex_err(text, &prog, why, sizeof(why));
     free(text);
     if (plen < 0 || plen % 8 != 0) {
-        fprintf(stderr, "nicsim-plugin: program must be hex bytes, a multiple of 8 (got %s)\n",
-                plen < 0 ? "non-hex text" : "a partial instruction");
+        if (plen >= 0)
+            snprintf(why, sizeof(why), "%ld bytes is not a whole number of 8-byte instructions",
+                     plen);
+        fprintf(stderr, "nicsim-plugin: the program must be hex bytes, a multiple of 8: %s\n", why);
         free(mem);
         if (plen >= 0)
             free(prog);
@@ -121,7 +141,7 @@ int main(int argc, char **argv)
     }
     struct nicsim_run run;
     struct nicsim_isa_err err = {.index = -1};
-    struct nicsim_bpfconf_opts opts = {.sz = sizeof(opts), .budget = budget};
+    struct nicsim_bpfconf_opts bopts = {.sz = sizeof(bopts), .budget = budget};
     int rc;
 #ifdef NICSIM_HAVE_RTL
     if (rtl)
@@ -129,7 +149,7 @@ int main(int argc, char **argv)
     else
 #endif
         rc = nicsim_bpfconf_run((const struct nicsim_insn *)prog, (size_t)plen / 8, mem,
-                                (size_t)memlen, &opts, &run, &err);
+                                (size_t)memlen, &bopts, &run, &err);
     free(prog);
     free(mem);
     if (rc == -EINVAL) {

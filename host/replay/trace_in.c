@@ -5,9 +5,14 @@
 
 #include <pcap/dlt.h>
 #include <pcap/pcap.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+
+/* libpcap's own bound on a record (MAXIMUM_SNAPLEN): no padding past it. */
+#define PAD_MAX 262144u
 
 struct nicsim_trace_in {
     pcap_t *p;
@@ -15,7 +20,40 @@ struct nicsim_trace_in {
     char path[256];
     uint64_t index;
     int nsec;
+    enum nicsim_trace_truncated trunc;
+    uint64_t n_cut;
+    uint8_t *pad; /* PAD_MAX bytes, allocated at the first cut record */
 };
+
+int nicsim_trace_truncated__parse(const char *s, enum nicsim_trace_truncated *out)
+{
+    static const char *const names[] = {"pad", "captured", "refuse"};
+
+    for (int i = 0; i < 3; i++) {
+        if (s && !strcmp(s, names[i])) {
+            *out = (enum nicsim_trace_truncated)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+const char *nicsim_trace_truncated__name(enum nicsim_trace_truncated t)
+{
+    return t == NICSIM_TRACE_TRUNC_CAPTURED ? "captured"
+           : t == NICSIM_TRACE_TRUNC_REFUSE ? "refuse"
+                                            : "pad";
+}
+
+void nicsim_trace_in__set_truncated(struct nicsim_trace_in *t, enum nicsim_trace_truncated how)
+{
+    t->trunc = how;
+}
+
+uint64_t nicsim_trace_in__n_cut(const struct nicsim_trace_in *t)
+{
+    return t->n_cut;
+}
 
 struct nicsim_trace_in *nicsim_trace_in__open(const char *path, char *err, size_t errlen)
 {
@@ -64,9 +102,33 @@ int nicsim_trace_in__next(struct nicsim_trace_in *t, struct nicsim_trace_pkt *pk
                  pcap_geterr(t->p));
         return -1;
     }
+    if (h->caplen > h->len) {
+        snprintf(err, errlen,
+                 "%s: packet %llu: the record holds %u captured bytes but says the frame was %u "
+                 "bytes on the wire (captured length > wire length: a malformed record)",
+                 t->path, (unsigned long long)t->index, h->caplen, h->len);
+        return -1;
+    }
     pkt->data = data;
     pkt->caplen = h->caplen;
     pkt->wirelen = h->len;
+    pkt->captured = h->caplen;
+    if (h->caplen < h->len) {
+        t->n_cut++;
+        if (t->trunc == NICSIM_TRACE_TRUNC_CAPTURED) {
+            pkt->wirelen = h->caplen;
+        } else if (t->trunc == NICSIM_TRACE_TRUNC_PAD && h->len <= PAD_MAX) {
+            if (!t->pad && !(t->pad = malloc(PAD_MAX))) {
+                snprintf(err, errlen, "%s: packet %llu: out of memory", t->path,
+                         (unsigned long long)t->index);
+                return -1;
+            }
+            memcpy(t->pad, data, h->caplen);
+            memset(t->pad + h->caplen, 0, h->len - h->caplen);
+            pkt->data = t->pad;
+            pkt->caplen = h->len;
+        }
+    }
     pkt->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull +
                  (uint64_t)h->ts.tv_usec * (t->nsec ? 1ull : 1000ull);
     t->index++;
@@ -88,5 +150,6 @@ void nicsim_trace_in__close(struct nicsim_trace_in *t)
     if (!t)
         return;
     pcap_close(t->p);
+    free(t->pad);
     free(t);
 }

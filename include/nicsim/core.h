@@ -9,7 +9,8 @@
  *
  * NIC address space: every pointer the program sees is (region << 32) | offset. Region 0 is never
  * mapped, so NULL and small integers fault. Each access is checked against its region's
- * [lo, hi) window, size and write permission.
+ * [lo, hi) window, size and write permission, in an element-divided region against one element's
+ * window, and a region granted to some programs only (map memory) is unmapped to the others.
  */
 #ifndef NICSIM_CORE_H
 #define NICSIM_CORE_H
@@ -56,15 +57,31 @@ enum nicsim_region_kind {
 };
 const char *nicsim_region_kind_name(enum nicsim_region_kind kind);
 
-/* One entry of the region table. Accessible offsets are [lo, hi). */
+/*
+ * One entry of the region table. Accessible offsets are [lo, hi).
+ *
+ * A region may be divided into elements (elem_stride != 0): element k covers
+ * [lo + k * elem_stride, lo + (k + 1) * elem_stride) and only bytes [elem_lo, elem_hi) of each
+ * element are accessible; an access must lie inside one element's window. The NIC uses this for
+ * map value memory: one value (for a per-CPU map: this core's slice of it) per element, so that
+ * an access past a value never reaches the neighbouring element or another core's slice. The
+ * check is done by the same address decoder as the window check and costs no cycles.
+ *
+ * A region with NICSIM_RGN_F_GRANTED is visible only to programs whose load options grant its
+ * index (struct nicsim_prog_opts.regions): for every other program it is unmapped.
+ */
+#define NICSIM_RGN_F_GRANTED 0x1u
+
 struct nicsim_region {
     uint8_t *host;   /* host memory backing offset 0 */
     uint32_t lo, hi; /* accessible window */
     uint8_t kind;    /* enum nicsim_region_kind; UNMAPPED = free slot */
     uint8_t writable;
-    uint8_t latency; /* memory-stage cycles of an access, >= 1 */
-    uint8_t pad;
-    uint32_t owner; /* e.g. NIC map id, for reports */
+    uint8_t latency;           /* memory-stage cycles of an access, >= 1 */
+    uint8_t flags;             /* NICSIM_RGN_F_* */
+    uint32_t owner;            /* e.g. NIC map id, for reports */
+    uint32_t elem_stride;      /* 0: the window is one block */
+    uint32_t elem_lo, elem_hi; /* accessible bytes of each element, elem_hi <= elem_stride */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -138,7 +155,12 @@ struct nicsim_prog_opts {
     const struct nicsim_timing *timing;  /* NULL: nicsim_timing_default() */
     const struct nicsim_helper *helpers; /* NICSIM_MAX_HELPERS entries, or NULL */
     const char *name;                    /* for reports */
+    /* Regions with NICSIM_RGN_F_GRANTED this program may address (its maps); others stay
+     * unmapped while it runs. A tail call switches to the target's own grants. */
+    const uint32_t *regions;
+    uint32_t n_regions; /* at most NICSIM_MAX_GRANTS */
 };
+#define NICSIM_MAX_GRANTS 1024
 
 /*
  * Load a decoded program: annotate timing, resolve every CALL_HELPER against opts->helpers.
@@ -219,7 +241,8 @@ struct nicsim_vm *nicsim_vm__new(const struct nicsim_vm_opts *opts);
 void nicsim_vm__free(struct nicsim_vm *vm);
 
 /* Region table. map returns the region number (>= 1) or a negative errno. Region 1 is the
- * stack, mapped by nicsim_vm__new. */
+ * stack, mapped by nicsim_vm__new. A region with NICSIM_RGN_F_GRANTED is installed but visible
+ * only while a program that grants it runs; nicsim_vm__region returns the visible entry. */
 int nicsim_vm__map(struct nicsim_vm *vm, const struct nicsim_region *region);
 int nicsim_vm__map_at(struct nicsim_vm *vm, uint32_t index, const struct nicsim_region *region);
 void nicsim_vm__unmap(struct nicsim_vm *vm, uint32_t index);

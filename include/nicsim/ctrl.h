@@ -126,7 +126,8 @@ struct nicsim_cmsg_map_alloc {
     uint32_t max_entries;
     uint32_t map_flags;    /* BPF_F_* as the kernel takes them */
     uint32_t inner_map_id; /* ARRAY_OF_MAPS / HASH_OF_MAPS: template map; else 0 */
-    uint32_t reserved[2];  /* 0 */
+    uint64_t map_extra;    /* the kernel's map_extra: BLOOM_FILTER, bits 0-3 the number of hash
+                            * functions (0: 5); 0 for every other type */
 };
 /* MAP_ALLOC reply body. */
 struct nicsim_cmsg_map_alloc_reply {

@@ -44,6 +44,7 @@ struct nicsim_fw_map_attr {
     uint32_t type; /* enum bpf_map_type */
     uint32_t key_size, value_size, max_entries, flags;
     uint32_t inner_map_id; /* array / hash of maps: the template map (an existing map id) */
+    uint64_t map_extra;    /* bloom filter: bits 0-3 the number of hash functions (0: 5); else 0 */
 };
 
 struct nicsim_fw_map_info {
@@ -61,10 +62,20 @@ void nicsim_fw_maps__free(struct nicsim_fw_maps *m);
 /* Whether the library implements a map type. */
 int nicsim_fw_maps__type_supported(uint32_t type);
 /* Create map `id` (1..max_id, unused). Checks the attributes as the kernel's map_alloc_check
- * does (-EINVAL with the reason). */
+ * does (-EINVAL with the reason); sizes are 64-bit and limited as the kernel's (a hash table
+ * holds at most 2^31 elements: -E2BIG) and by the NIC (an LPM trie at most 2^30 prefixes, a map's
+ * value memory at most 4 GiB - 1 since a region offset is 32 bits: -E2BIG), then the budget
+ * (-ENOMEM). */
 int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
                            const struct nicsim_fw_map_attr *attr, char *msg, size_t msg_len);
+/* The host frees map `id`. A map that elements of an array / hash of maps still hold is gone for
+ * the host at once (every call naming it answers -ENOENT, it cannot be stored in an outer map
+ * again) but, as the kernel's outer map holds a reference, its memory stays (and stays charged)
+ * until the last such element is deleted or replaced or its outer map is destroyed. Destroying
+ * an outer map drops the references of its elements. */
 int nicsim_fw_maps__destroy(struct nicsim_fw_maps *m, uint32_t id);
+/* Whether id is taken: a live map, or a freed one that an outer map still holds (not reusable). */
+int nicsim_fw_maps__in_use(const struct nicsim_fw_maps *m, uint32_t id);
 int nicsim_fw_maps__info(const struct nicsim_fw_maps *m, uint32_t id,
                          struct nicsim_fw_map_info *info);
 uint64_t nicsim_fw_maps__mem_used(const struct nicsim_fw_maps *m);

@@ -392,12 +392,22 @@ struct nicsim_kern_map_create_attr {
     uint32_t map_ifindex; /* 0: a host map */
     const char *map_name; /* may be NULL */
 };
+/* The explanation of the last refused map element operation or program load, where a driver
+ * gave one (its sentence and its device's: "nicsim: map rules: ... the map is full (max_entries
+ * 4)"); "" otherwise. Each of those calls clears it first. Drivers set it with
+ * nicsim_kern_set_error (the last call wins); a failed offloaded-program translation adds it to
+ * the verifier log's last line. */
+const char *nicsim_kern_last_error(const struct nicsim_kern *k);
+void nicsim_kern_set_error(struct nicsim_kern *k, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* BPF_MAP_CREATE. extack (may be NULL) receives the driver's explanation of a refusal. */
 int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_create_attr *attr,
                            struct nicsim_extack *extack);
 
 /* BPF_MAP_LOOKUP_ELEM / UPDATE_ELEM / DELETE_ELEM / GET_NEXT_KEY (key NULL: first key). Offloaded
- * maps go to the driver; orphaned ones give -ENODEV. */
+ * maps go to the driver; orphaned ones give -ENODEV. A refusal the driver explains leaves its
+ * sentence (and the device's) in nicsim_kern_last_error. */
 int nicsim_kern_map_lookup_elem(struct nicsim_kern *k, int fd, const void *key, void *value);
 int nicsim_kern_map_update_elem(struct nicsim_kern *k, int fd, const void *key, const void *value,
                                 uint64_t flags);

@@ -7,7 +7,8 @@
  *   nicsim_kref__open        opens the object with libbpf (no bpf() calls yet)
  *   nicsim_kref__map_set     initial map contents (before or after load);
  *   nicsim_kref__set_tail_call   prog array slots, by program name
- *   nicsim_kref__load        verifies and loads every program of the object, creates its maps
+ *   nicsim_kref__load        verifies and loads the chosen program and the tail-call targets
+ *                            set for it (no other program of the object), creates the maps
  *   nicsim_kref__run         one packet: verdict, output bytes, metadata, ringbuf/perf records,
  *                            and the kernel's own duration when asked
  *   nicsim_kref__map_dump    final contents of any map, global data maps included
@@ -45,8 +46,11 @@
  *
  * Errors: 0 or a negative errno, with a message in err. When the kernel refuses bpf() itself
  * (not root, no CAP_BPF, lockdown, a kernel without BPF) load and probe return -EPERM or -ENOSYS
- * and say so; nicsim_kref__unavailable() tells these apart, so a caller can report "kernel
- * comparison unavailable: <message>" and go on.
+ * and say so. When the running kernel's verifier refuses the program only because this kernel
+ * does not offer a helper to XDP programs that the NIC does offer ("program of this type cannot
+ * use helper ..." or "unknown func ..."; 6.18 builds exist without bpf_xdp_adjust_meta), load
+ * returns -EOPNOTSUPP and names the helper. nicsim_kref__unavailable() tells these apart from a
+ * bad program, so a caller can report "kernel comparison unavailable: <message>" and go on.
  */
 #ifndef NICSIM_KREF_H
 #define NICSIM_KREF_H
@@ -66,15 +70,19 @@ struct nicsim_kref;
 
 struct nicsim_kref_opts {
     size_t sz;             /* sizeof(struct nicsim_kref_opts) */
-    const char *prog_name; /* function name of the XDP program to run; NULL: the object's only
-                            * XDP program (an object with several must name one) */
+    const char *prog_name; /* function name (else section name) of the program to run; NULL:
+                            * the object's only XDP program (an object with several must name
+                            * one). A program whose section libbpf cannot type (the legacy
+                            * SEC("xdp1"), "xdp_icmp", "prog" ...) is loaded as XDP, as the NIC
+                            * loads it; the object's other programs are not loaded at all. */
     bool keep_pinning;     /* honour the object's map pinning (default: pin nothing) */
 };
 
-/* True for the errors that mean "the kernel refuses bpf()", as opposed to a bad program. */
+/* True for the errors that mean "this kernel cannot be the reference" (bpf() refused, or a helper
+ * this kernel does not offer to XDP programs), as opposed to a bad program. */
 static inline bool nicsim_kref__unavailable(int rc)
 {
-    return rc == -EPERM || rc == -ENOSYS;
+    return rc == -EPERM || rc == -ENOSYS || rc == -EOPNOTSUPP;
 }
 
 /* Checks that this process may load and test-run an XDP program. 0, or -EPERM/-ENOSYS (or
@@ -121,7 +129,8 @@ int nicsim_kref__map_set(struct nicsim_kref *k, const char *map_name,
  * it. A file naming no map of the object is an error. */
 int nicsim_kref__map_set_dir(struct nicsim_kref *k, const char *dir, char *err, size_t errlen);
 /* Prog array slot `index` of map_name = the object's program prog_name (a function name). Before
- * or after load. */
+ * or after load; before load it also makes prog_name one of the programs loaded (as XDP, like
+ * the chosen one); after load only a program already loaded can be set. */
 int nicsim_kref__set_tail_call(struct nicsim_kref *k, const char *map_name, uint32_t index,
                                const char *prog_name, char *err, size_t errlen);
 
@@ -159,7 +168,17 @@ struct nicsim_kref_result {
     const struct nicsim_kref_event *events;
     size_t n_events;
     uint64_t lost_events; /* perf buffer records the kernel could not deliver */
+    /* bpf_trace_printk: the text of each line the single run wrote (what trace_pipe shows after
+     * "bpf_trace_printk: "), read from a tracefs instance of this process; trace_read is false
+     * when they could not be read (nicsim_kref__trace_unavailable says why). */
+    const char *const *trace;
+    size_t n_trace;
+    bool trace_read;
 };
+
+/* NULL when the loaded programs print nothing or their bpf_trace_printk lines can be read;
+ * otherwise why they cannot (tracefs missing, no permission). */
+const char *nicsim_kref__trace_unavailable(const struct nicsim_kref *k);
 
 /* Runs one packet. When the single run succeeds but the timing run fails, the error is returned
  * and the result still holds the single run's outcome (runs = 1). */

@@ -16,7 +16,8 @@
  *     (an empty devmap slot, a perf event array): skipped;
  *   - bytes written "0x2a" or "0x2A" (one or two hex digits), "42" (decimal string) or 42 (JSON
  *     integer), each 0..255.
- * Two entries with the same key are an error. Messages name the entry index and the field and
+ * Two entries with the same key are an error (found through a hash of the keys: a million entries
+ * read in about a second), and so are more entries than max_entries when the layout gives it. Messages name the entry index and the field and
  * say what is wrong: "entry 3: key has 3 bytes, map 'flows' has key_size 4".
  *
  * Writing produces the first two forms exactly as bpftool prints them (keys and values as
@@ -44,7 +45,18 @@ struct nicsim_mapjson_layout {
     uint32_t value_size; /* bytes per CPU for per-CPU maps, > 0 */
     bool per_cpu;
     uint32_t ncpus; /* per-CPU maps: values per entry (> 0); ignored otherwise */
+    uint32_t max_entries; /* the map's max_entries, 0 when not known: bounds what is read */
 };
+
+/* The largest dump file read for a layout: NICSIM_MAPJSON_FILE_BASE bytes, plus, per entry the map
+ * can hold, NICSIM_MAPJSON_BYTES_PER_BYTE per key and value byte ("0x2a", its comma and the
+ * indentation of a pretty-printed dump) and NICSIM_MAPJSON_ENTRY_BYTES (braces, member names, a
+ * BTF "formatted" member); NICSIM_MAPJSON_FILE_MAX when max_entries is not known. */
+#define NICSIM_MAPJSON_FILE_BASE (1ull << 20)
+#define NICSIM_MAPJSON_BYTES_PER_BYTE 32ull
+#define NICSIM_MAPJSON_ENTRY_BYTES 4096ull
+#define NICSIM_MAPJSON_FILE_MAX (1ull << 30)
+uint64_t nicsim_mapjson_layout__file_limit(const struct nicsim_mapjson_layout *l);
 
 /* Bytes of one entry's value: value_size, times ncpus for a per-CPU map (CPU 0's value first). */
 static inline size_t nicsim_mapjson_layout__value_stride(const struct nicsim_mapjson_layout *l)
@@ -60,6 +72,10 @@ struct nicsim_mapjson_entries {
     size_t value_stride;
     uint8_t *keys;   /* count * key_size bytes */
     uint8_t *values; /* count * value_stride bytes */
+    /* A hash index of the keys (nicsim_mapjson_entries__index), kept up to date by append:
+     * slot i holds an entry index + 1, or 0. NULL when not built. */
+    size_t *index;
+    size_t index_mask;
 };
 
 /* An empty set of entries for maps of layout `l`. Needs no freeing while empty. */
@@ -68,8 +84,12 @@ void nicsim_mapjson_entries__init(struct nicsim_mapjson_entries *e,
 /* Appends a copy of key (key_size bytes) and value (value_stride bytes). 0 or -ENOMEM. */
 int nicsim_mapjson_entries__append(struct nicsim_mapjson_entries *e, const void *key,
                                    const void *value);
-/* Index of the entry with this key, or -1. */
+/* Index of the entry with this key, or -1: through the hash index when it is built (constant
+ * time), else by a search of every entry. */
 long nicsim_mapjson_entries__find(const struct nicsim_mapjson_entries *e, const void *key);
+/* Builds the hash index of the keys (kept by later appends, freed with the entries). 0 or
+ * -ENOMEM. */
+int nicsim_mapjson_entries__index(struct nicsim_mapjson_entries *e);
 /* Frees the arrays and leaves `e` empty (and still usable for the same layout). */
 void nicsim_mapjson_entries__free(struct nicsim_mapjson_entries *e);
 
@@ -84,13 +104,15 @@ static inline uint8_t *nicsim_mapjson_entries__value(const struct nicsim_mapjson
 }
 
 /*
- * Parses a dump into `out` (initialised here; free with nicsim_mapjson_entries__free, also on
- * failure). 0, or -EINVAL with a message in err (-ENOMEM when out of memory).
+ * Parses a dump into `out` (initialised here; on failure it is left empty, nothing to free,
+ * though nicsim_mapjson_entries__free is harmless). 0, or -EINVAL with a message in err (-ENOMEM
+ * when out of memory).
  */
 int nicsim_mapjson__parse(const char *json, const struct nicsim_mapjson_layout *l,
                           struct nicsim_mapjson_entries *out, char *err, size_t errlen);
 /* As nicsim_mapjson__parse on a file's contents; messages start with the path. -ENOENT etc. when
- * the file cannot be read. */
+ * the file cannot be read, -EISDIR for a directory, -EFBIG past
+ * nicsim_mapjson_layout__file_limit, -EINVAL for a NUL byte (not JSON text). */
 int nicsim_mapjson__read_file(const char *path, const struct nicsim_mapjson_layout *l,
                               struct nicsim_mapjson_entries *out, char *err, size_t errlen);
 

@@ -79,6 +79,7 @@ enum nicsim_hw_helper {
     NICSIM_HW_STORE_BYTES,
     NICSIM_HW_PERF_EVENT_OUTPUT,
     NICSIM_HW_RINGBUF_OUTPUT,
+    NICSIM_HW_TRACE_PRINTK, /* bpf_trace_printk: the record goes to the host (nicsim/printk.h) */
     NICSIM_HW__COUNT
 };
 

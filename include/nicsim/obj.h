@@ -12,7 +12,8 @@
  *
  * Anything not supported (CO-RE relocations, kfuncs, externs, unknown relocation types, map
  * kinds this loader cannot express) is refused with a message naming the section, the symbol and
- * the instruction. Malformed input never crashes: every offset and size is checked.
+ * the instruction: in a program's code it marks that program (nicsim_obj_prog.error), and the
+ * object is refused only when none of its programs can be linked. Malformed input never crashes: every offset and size is checked.
  */
 #ifndef NICSIM_OBJ_H
 #define NICSIM_OBJ_H
@@ -65,6 +66,12 @@ struct nicsim_obj_prog {
     size_t n;                        /* slots */
     size_t entry_n;                  /* slots of the entry function alone (insns[0..entry_n)) */
     int autoload;                    /* 0 for SEC("?...") (the '?' is not part of `section`) */
+    /* Why the program cannot be linked ("section 'tc' insn 4: call to kernel function 'x'
+     * (kfunc) is not supported"), NULL if it can. Such a program has no instructions (insns
+     * NULL, n 0); the object still opens as long as one of its programs links, so that one
+     * program's unsupported feature does not block the others (libbpf fails only the program
+     * it loads). */
+    const char *error;
 };
 
 struct nicsim_obj_opts {

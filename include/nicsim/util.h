@@ -3,7 +3,9 @@
 #ifndef NICSIM_UTIL_H
 #define NICSIM_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -16,6 +18,13 @@ void nicsim_errf(char *buf, size_t len, const char *fmt, ...) __attribute__((for
 /* The rest of a stream, NUL-terminated (malloc'ed; *len without the NUL, len may be NULL). NULL
  * with errno on a read error or when out of memory. */
 char *nicsim_read_all(FILE *f, size_t *len);
+
+/* As nicsim_read_all, for inputs with a size limit derived from what they can legally hold: at
+ * most `limit` bytes. NULL with errno EFBIG when the stream holds more (a regular file's size is
+ * checked before any read; *len is then the size, or how much was read), EISDIR for a directory,
+ * EILSEQ for a NUL byte in a text input (`text`; *len is its offset), ENOMEM, or the read's
+ * error. */
+char *nicsim_read_limited(FILE *f, size_t limit, bool text, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,9 @@ extern "C" {
 #define NICSIM_XDP_MAX_DATA   (NICSIM_XDP_FRAME_SIZE - NICSIM_XDP_HEADROOM - NICSIM_XDP_TAILROOM)
 #define NICSIM_XDP_META_MAX   255u /* type_max(skb_shared_info.meta_len) */
 #define NICSIM_ETH_HLEN       14u
+/* perf_event_output: the raw sample (data then packet bytes) of one perf record, whose size
+ * field is 16 bits: 8-byte header + round_up(4 + raw, 8) <= 65535. Larger records: -E2BIG. */
+#define NICSIM_XDP_PERF_MAX_RAW 65516u
 
 enum nicsim_xdp_action {
     NICSIM_XDP_ABORTED = 0,
@@ -74,7 +77,10 @@ struct nicsim_xdp_map_ops {
     int (*devmap_get)(void *ctx, uint32_t map_id, uint32_t key, uint32_t *ifindex);
     /* prog array: the program at `index`, or NULL when the slot is empty. */
     const struct nicsim_prog *(*prog_array_get)(void *ctx, uint32_t map_id, uint32_t index);
-    /* perf event array / ring buffer: deliver one record to the host. */
+    /* perf event array / ring buffer: deliver one record to the host. For a ring buffer, a
+     * record that does not fit the ring's free space (max_entries bytes, each record taking
+     * round_up(size + 8, 8), as the kernel's __bpf_ringbuf_reserve) must be refused (< 0) and
+     * counted; the helper returns -EAGAIN for it. */
     int (*event_output)(void *ctx, uint32_t map_id, uint32_t cpu, uint64_t index, const void *data,
                         uint32_t size);
 };
@@ -97,8 +103,32 @@ void nicsim_xdp_core__free(struct nicsim_xdp_core *core);
 const struct nicsim_helper *nicsim_xdp_helpers(void);
 /* The underlying core (region table, trace). */
 struct nicsim_vm *nicsim_xdp_core__vm(struct nicsim_xdp_core *core);
-/* Map map `map_id`'s value memory for this core at region NICSIM_MAP_REGION_BASE + map_id. A
- * NULL `mem` with len 0 maps a handle-only map (prog array, devmap, events). */
+/*
+ * Map map `map_id`'s value memory for this core at region NICSIM_MAP_REGION_BASE + map_id. A
+ * NULL `mem` with len 0 maps a handle-only map (prog array, devmap, events).
+ *
+ * The region is visible only to programs loaded with its region number in
+ * nicsim_prog_opts.regions (the maps of their image's map table): for every other program it is
+ * unmapped, to loads, stores and map helpers alike.
+ *
+ * With a layout (stride != 0), every access must stay inside one value: element k is
+ * [k * stride, (k + 1) * stride) and only its first value_size bytes (per-CPU maps: this core's
+ * slice, [core_id * slice, core_id * slice + value_size)) are accessible. The check costs no
+ * cycles.
+ */
+struct nicsim_xdp_map_mem {
+    size_t sz; /* sizeof(struct nicsim_xdp_map_mem) */
+    uint8_t *mem;
+    uint32_t len;
+    int writable;
+    uint8_t latency;     /* memory-stage cycles; 0: 1 */
+    uint32_t value_size; /* bytes of one value (one CPU's slice of a per-CPU value) */
+    uint32_t stride;     /* bytes between two values; 0: no per-value check */
+    uint32_t slice;      /* per-CPU maps: bytes between two cores' slices; 0: not per-CPU */
+};
+int nicsim_xdp_core__map_values(struct nicsim_xdp_core *core, uint32_t map_id,
+                                const struct nicsim_xdp_map_mem *m);
+/* nicsim_xdp_core__map_values without a layout. */
 int nicsim_xdp_core__map_map(struct nicsim_xdp_core *core, uint32_t map_id, uint8_t *mem,
                              uint32_t len, int writable, uint8_t latency);
 void nicsim_xdp_core__unmap_map(struct nicsim_xdp_core *core, uint32_t map_id);

@@ -30,6 +30,9 @@ struct nicsim_prog {
     struct nicsim_isa_insn *src; /* the decoded program as loaded (traces, disassembly) */
     struct nicsim_timing timing;
     struct nicsim_helper helpers[NICSIM_MAX_HELPERS];
+    uint64_t serial;  /* unique per loaded program: which grants a core has made visible */
+    uint32_t *grants; /* regions with NICSIM_RGN_F_GRANTED this program may address */
+    uint32_t n_grants;
 };
 
 /* timing.c */

@@ -98,6 +98,34 @@ struct nicsim_prog *nicsim_prog__load(const struct nicsim_isa_insn *insns, size_
     if (opts && opts->helpers)
         memcpy(p->helpers, opts->helpers, sizeof(p->helpers));
     snprintf(p->name, sizeof(p->name), "%s", opts && opts->name ? opts->name : "prog");
+    static uint64_t next_serial;
+    p->serial = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
+    if (opts && opts->n_regions) {
+        if (opts->n_regions > NICSIM_MAX_GRANTS || !opts->regions) {
+            refuse(err, -1, "%u granted regions: a program may be granted at most %d",
+                   opts->n_regions, NICSIM_MAX_GRANTS);
+            nicsim_prog__free(p);
+            errno = EINVAL;
+            return NULL;
+        }
+        p->grants = malloc(opts->n_regions * sizeof(*p->grants));
+        if (!p->grants) {
+            nicsim_prog__free(p);
+            errno = ENOMEM;
+            return NULL;
+        }
+        for (uint32_t i = 0; i < opts->n_regions; i++) {
+            if (opts->regions[i] == 0 || opts->regions[i] >= NICSIM_MAX_REGIONS) {
+                refuse(err, -1, "granted region %u is not a region number (1..%d)",
+                       opts->regions[i], NICSIM_MAX_REGIONS - 1);
+                nicsim_prog__free(p);
+                errno = EINVAL;
+                return NULL;
+            }
+            p->grants[i] = opts->regions[i];
+        }
+        p->n_grants = opts->n_regions;
+    }
 
     for (size_t pc = 0; pc < n; pc++) {
         const struct nicsim_isa_insn *in = &insns[pc];
@@ -125,6 +153,7 @@ void nicsim_prog__free(struct nicsim_prog *prog)
         return;
     free(prog->code);
     free(prog->src);
+    free(prog->grants);
     free(prog);
 }
 

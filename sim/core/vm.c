@@ -47,7 +47,13 @@ struct frame {
 };
 
 struct nicsim_vm {
-    struct nicsim_region regions[NICSIM_MAX_REGIONS];
+    struct nicsim_region regions[NICSIM_MAX_REGIONS]; /* what the running program sees */
+    /* Regions with NICSIM_RGN_F_GRANTED as installed; copied into regions[] for the programs
+     * that grant them while they run (activate()). */
+    struct nicsim_region granted[NICSIM_MAX_REGIONS];
+    uint64_t active_serial; /* program whose grants are visible; 0: none */
+    uint32_t active[NICSIM_MAX_GRANTS];
+    uint32_t n_active;
     uint8_t stack[STACK_BYTES];
     uint32_t core_id;
     uint64_t budget;
@@ -122,12 +128,51 @@ void nicsim_vm__free(struct nicsim_vm *vm)
     free(vm);
 }
 
+/* Hide the grants of the program that ran last; the next run makes its own visible. */
+static void deactivate(struct nicsim_vm *vm)
+{
+    for (uint32_t i = 0; i < vm->n_active; i++)
+        memset(&vm->regions[vm->active[i]], 0, sizeof(vm->regions[0]));
+    vm->n_active = 0;
+    vm->active_serial = 0;
+}
+
+/* Make exactly `prog`'s granted regions visible (on entry and on every tail call). Nothing to do
+ * when the same program runs again, which is the common case. */
+static void activate(struct nicsim_vm *vm, const struct nicsim_prog *prog)
+{
+    if (vm->active_serial == prog->serial)
+        return;
+    deactivate(vm);
+    for (uint32_t i = 0; i < prog->n_grants; i++) {
+        uint32_t r = prog->grants[i];
+        if (vm->granted[r].kind == NICSIM_RGN_UNMAPPED)
+            continue;
+        vm->regions[r] = vm->granted[r];
+        vm->active[vm->n_active++] = r;
+    }
+    vm->active_serial = prog->serial;
+}
+
 int nicsim_vm__map_at(struct nicsim_vm *vm, uint32_t index, const struct nicsim_region *region)
 {
     if (index == 0 || index >= NICSIM_MAX_REGIONS || !region || !region->host ||
         region->kind == NICSIM_RGN_UNMAPPED || region->kind >= NICSIM_RGN__COUNT ||
-        region->lo > region->hi || region->latency == 0)
+        region->lo > region->hi || region->latency == 0 || (region->flags & ~NICSIM_RGN_F_GRANTED))
         return -EINVAL;
+    if (region->elem_stride &&
+        (region->elem_lo >= region->elem_hi || region->elem_hi > region->elem_stride))
+        return -EINVAL;
+    if (region->flags & NICSIM_RGN_F_GRANTED) {
+        deactivate(vm);
+        vm->granted[index] = *region;
+        memset(&vm->regions[index], 0, sizeof(vm->regions[index]));
+        return (int)index;
+    }
+    if (vm->granted[index].kind != NICSIM_RGN_UNMAPPED) {
+        deactivate(vm);
+        memset(&vm->granted[index], 0, sizeof(vm->granted[index]));
+    }
     vm->regions[index] = *region;
     return (int)index;
 }
@@ -135,15 +180,21 @@ int nicsim_vm__map_at(struct nicsim_vm *vm, uint32_t index, const struct nicsim_
 int nicsim_vm__map(struct nicsim_vm *vm, const struct nicsim_region *region)
 {
     for (uint32_t i = STACK_REGION + 1; i < NICSIM_MAX_REGIONS; i++)
-        if (vm->regions[i].kind == NICSIM_RGN_UNMAPPED)
+        if (vm->regions[i].kind == NICSIM_RGN_UNMAPPED &&
+            vm->granted[i].kind == NICSIM_RGN_UNMAPPED)
             return nicsim_vm__map_at(vm, i, region);
     return -ENOSPC;
 }
 
 void nicsim_vm__unmap(struct nicsim_vm *vm, uint32_t index)
 {
-    if (index > STACK_REGION && index < NICSIM_MAX_REGIONS)
-        memset(&vm->regions[index], 0, sizeof(vm->regions[index]));
+    if (index <= STACK_REGION || index >= NICSIM_MAX_REGIONS)
+        return;
+    if (vm->granted[index].kind != NICSIM_RGN_UNMAPPED) {
+        deactivate(vm);
+        memset(&vm->granted[index], 0, sizeof(vm->granted[index]));
+    }
+    memset(&vm->regions[index], 0, sizeof(vm->regions[index]));
 }
 
 struct nicsim_region *nicsim_vm__region(struct nicsim_vm *vm, uint32_t index)
@@ -168,6 +219,14 @@ static inline const struct nicsim_region *check(const struct nicsim_vm *vm, uint
     if ((uint64_t)(uint32_t)(off - rg->lo) + size > (uint64_t)(rg->hi - rg->lo)) {
         *why = rg->kind == NICSIM_RGN_UNMAPPED ? NICSIM_TRAP_UNMAPPED : NICSIM_TRAP_BOUNDS;
         return NULL;
+    }
+    /* element-divided regions (map values): inside one element's accessible bytes */
+    if (__builtin_expect(rg->elem_stride != 0, 0)) {
+        uint32_t in = (off - rg->lo) % rg->elem_stride;
+        if (in < rg->elem_lo || (uint64_t)in + size > rg->elem_hi) {
+            *why = NICSIM_TRAP_BOUNDS;
+            return NULL;
+        }
     }
     if (write && !rg->writable) {
         *why = NICSIM_TRAP_READONLY;
@@ -249,10 +308,28 @@ static void mem_trap(struct nicsim_vm *vm, struct nicsim_run *out, const struct 
     out->trap.size = (uint8_t)size;
     out->trap.is_write = write;
     out->trap.region_kind = rg ? rg->kind : NICSIM_RGN_UNMAPPED;
-    if (why == NICSIM_TRAP_UNMAPPED) {
+    if (why == NICSIM_TRAP_UNMAPPED && r < NICSIM_MAX_REGIONS &&
+        vm->granted[r].kind != NICSIM_RGN_UNMAPPED) {
+        snprintf(out->trap.msg, sizeof(out->trap.msg),
+                 "%s: insn %u: %s of %u bytes at 0x%llx: region %llu (%s, owner %u) is not "
+                 "granted to this program (not in its map table)",
+                 prog->name, pc, write ? "write" : "read", size, (unsigned long long)addr,
+                 (unsigned long long)r, nicsim_region_kind_name(vm->granted[r].kind),
+                 vm->granted[r].owner);
+    } else if (why == NICSIM_TRAP_UNMAPPED) {
         snprintf(out->trap.msg, sizeof(out->trap.msg),
                  "%s: insn %u: %s of %u bytes at 0x%llx: address is in no mapped region",
                  prog->name, pc, write ? "write" : "read", size, (unsigned long long)addr);
+    } else if (why == NICSIM_TRAP_BOUNDS && rg->elem_stride && (uint32_t)addr >= rg->lo &&
+               (uint64_t)(uint32_t)addr + size <= rg->hi) {
+        uint32_t in = ((uint32_t)addr - rg->lo) % rg->elem_stride;
+        snprintf(out->trap.msg, sizeof(out->trap.msg),
+                 "%s: insn %u: out-of-bounds %s of %u bytes at 0x%llx: %s region %llu element %u "
+                 "bytes [%u, %u) are outside its accessible [%u, %u)",
+                 prog->name, pc, write ? "write" : "read", size, (unsigned long long)addr,
+                 nicsim_region_kind_name(rg->kind), (unsigned long long)r,
+                 ((uint32_t)addr - rg->lo) / rg->elem_stride, in, in + size, rg->elem_lo,
+                 rg->elem_hi);
     } else if (why == NICSIM_TRAP_READONLY) {
         snprintf(out->trap.msg, sizeof(out->trap.msg),
                  "%s: insn %u: write of %u bytes at 0x%llx: %s region %llu is read-only",
@@ -451,6 +528,7 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
     uint64_t last_cycles = T->pipeline_fill;
 
     memset(vm->stack, 0, sizeof(vm->stack));
+    activate(vm, entry);
     vm->live = &c;
     vm->live_timing = T;
     reg[1] = a1;
@@ -900,6 +978,7 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
                 prog = ho.tail;
                 code = prog->code;
                 pc = 0;
+                activate(vm, prog);
                 break;
             }
             set_trap(out, prog, cur, NICSIM_TRAP_HELPER);

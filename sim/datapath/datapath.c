@@ -203,8 +203,12 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
         return 0;
     }
 
+    /* The frame is what was on the wire: capture bytes past wirelen are not part of it (a
+     * capture record cannot legally hold more than the frame had). */
+    uint32_t len = wirelen;
+
     /* dispatch and queueing */
-    uint32_t core = nicsim_dp_flow_hash(frame, caplen) % dp->opts.n_cores;
+    uint32_t core = nicsim_dp_flow_hash(frame, len) % dp->opts.n_cores;
     /* ns to cycles without overflow for any 64-bit time */
     uint64_t arrival_cycle =
         arrival_ns / 1000 * dp->opts.clock_mhz + arrival_ns % 1000 * dp->opts.clock_mhz / 1000;
@@ -213,7 +217,7 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
     struct nicsim_xdp_core *xc = dp->cores[core];
     nicsim_xdp_core__set_time(xc, start + dp->opts.rx_overhead_cycles);
     struct nicsim_xdp_pkt_in in = {.data = frame,
-                                   .len = caplen,
+                                   .len = len,
                                    .ingress_ifindex = dp->opts.ports[port].ifindex,
                                    .rx_queue_index = core,
                                    .port = port};

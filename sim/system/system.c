@@ -128,10 +128,23 @@ static const struct nicsim_xdp_map_ops map_unit = {
 static int core_load(void *ctx, const struct nicsim_fw_prog_desc *d, char *msg, size_t msg_len)
 {
     struct nicsim_sys *sys = ctx;
-    struct nicsim_prog_opts po = {
-        .sz = sizeof(po), .helpers = nicsim_xdp_helpers(), .name = d->name};
+    /* the program may address the maps of its image's map table, and no other */
+    uint32_t regions[NICSIM_IMG_MAX_MAPS];
+    struct nicsim_prog_opts po = {.sz = sizeof(po),
+                                  .helpers = nicsim_xdp_helpers(),
+                                  .name = d->name,
+                                  .regions = regions,
+                                  .n_regions = d->n_maps};
     struct nicsim_isa_err e = {0};
     struct nicsim_prog *p;
+
+    if (d->n_maps > NICSIM_IMG_MAX_MAPS) {
+        nicsim_errf(msg, msg_len, "core refuses program %u: %u maps, at most %u", d->prog_id,
+                    d->n_maps, NICSIM_IMG_MAX_MAPS);
+        return -E2BIG;
+    }
+    for (uint32_t i = 0; i < d->n_maps; i++)
+        regions[i] = NICSIM_MAP_REGION_BASE + d->map_ids[i];
 
     if (sys->n_progs == sys->cap_progs) {
         size_t cap = sys->cap_progs ? 2 * sys->cap_progs : 8;
@@ -195,10 +208,22 @@ static void core_map_created(void *ctx, uint32_t map_id)
     if (!sys->dp || nicsim_fw_maps__info(sys_maps(sys), map_id, &fi))
         return;
     mem = nicsim_fw_maps__value_mem(sys_maps(sys), map_id, &len);
-    /* BPF_F_RDONLY_PROG (0x80): the program may only read the map (.rodata). */
+    /* A region offset is 32 bits: the map library refuses larger value memory (-E2BIG at
+     * MAP_ALLOC); a longer one is never mapped truncated, it is not mapped at all. */
+    if (len > UINT32_MAX)
+        return;
+    /* BPF_F_RDONLY_PROG (0x80): the program may only read the map (.rodata). Each core sees
+     * one value per element, of a per-CPU map only its own slice. */
+    struct nicsim_xdp_map_mem mm = {.sz = sizeof(mm),
+                                    .mem = mem,
+                                    .len = (uint32_t)len,
+                                    .writable = !(fi.flags & 0x80u),
+                                    .latency = SYS_MAP_LATENCY,
+                                    .value_size = fi.value_size,
+                                    .stride = mem ? fi.value_stride : 0,
+                                    .slice = fi.n_cpus > 1 ? fi.value_stride / fi.n_cpus : 0};
     for (uint32_t c = 0; c < sys->n_cores; c++)
-        nicsim_xdp_core__map_map(nicsim_dp__core(sys->dp, c), map_id, mem, (uint32_t)len,
-                                 !(fi.flags & 0x80u), SYS_MAP_LATENCY);
+        nicsim_xdp_core__map_values(nicsim_dp__core(sys->dp, c), map_id, &mm);
 }
 
 static void core_map_freed(void *ctx, uint32_t map_id)

@@ -5,6 +5,7 @@
  * bpf_csum_diff, __bpf_xdp_redirect_map ...); cycle costs are docs/microarchitecture.md §5.
  */
 #include "nicsim/xdp.h"
+#include "nicsim/printk.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -14,6 +15,8 @@
 
 struct nicsim_xdp_core {
     struct nicsim_vm *vm;
+    /* perf_event_output assembles its record (data, then packet bytes) here */
+    uint8_t rec[NICSIM_XDP_PERF_MAX_RAW];
     struct nicsim_xdp_core_opts opts;
     uint64_t prng;      /* get_prandom_u32 state */
     uint64_t time_base; /* cycles since NIC start at the beginning of this packet */
@@ -58,6 +61,72 @@ static uint32_t lookup_cost(const struct nicsim_xdp_map_info *mi)
     }
 }
 
+/* ---- bounded copies ----------------------------------------------------------------------------
+ * Every byte a helper copies goes through a span: host memory together with its real capacity.
+ * A span of program memory comes from the core's region check (nicsim_vm__translate: the whole
+ * range inside one region, writable if written), a span of the frame from the packet's current
+ * geometry, the event record from its buffer. span_sub takes [off, off + n) of a span or fails,
+ * span_copy copies between two spans of the same length; all lengths are 64-bit, so no
+ * program-controlled length can wrap past a check.
+ */
+struct span {
+    uint8_t *p;
+    uint64_t len;
+};
+
+static bool span_sub(struct span s, uint64_t off, uint64_t n, struct span *out)
+{
+    if (!s.p || off > s.len || n > s.len - off)
+        return false;
+    *out = (struct span){s.p + off, n};
+    return true;
+}
+
+static bool span_copy(struct span dst, struct span src)
+{
+    if (!dst.p || !src.p || dst.len != src.len)
+        return false;
+    memmove(dst.p, src.p, (size_t)src.len);
+    return true;
+}
+
+static bool span_zero(struct span dst)
+{
+    if (!dst.p)
+        return false;
+    memset(dst.p, 0, (size_t)dst.len);
+    return true;
+}
+
+/* `n` bytes of program memory at NIC address `addr`, checked as the core checks an access. */
+static bool prog_span(struct nicsim_vm *vm, uint64_t addr, uint64_t n, bool write, struct span *out)
+{
+    if (n > UINT32_MAX)
+        return false;
+    if (n == 0) {
+        *out = (struct span){(uint8_t *)"", 0};
+        return true;
+    }
+    uint8_t *p = nicsim_vm__translate(vm, addr, (uint32_t)n, write);
+    if (!p)
+        return false;
+    *out = (struct span){p, n};
+    return true;
+}
+
+/* The whole frame buffer and the packet data [data, data_end) in it. */
+static struct span frame_span(struct nicsim_xdp_core *c)
+{
+    return (struct span){c->frame, sizeof(c->frame)};
+}
+
+static struct span packet_span(struct nicsim_xdp_core *c)
+{
+    struct span s = {NULL, 0};
+    span_sub(frame_span(c), c->data, c->data_end - c->data, &s);
+    return s;
+}
+
 /* ---- the packet ------------------------------------------------------------------------------ */
 
 static void sync_desc(struct nicsim_xdp_core *c)
@@ -87,6 +156,9 @@ static int handle_map(struct nicsim_xdp_core *c, uint64_t handle, struct nicsim_
     uint32_t region = nicsim_addr_region(handle);
     if (nicsim_addr_offset(handle) != 0 || region < NICSIM_MAP_REGION_BASE ||
         region >= NICSIM_MAX_REGIONS || !c->opts.maps)
+        return -1;
+    /* only maps granted to the running program (its image's map table) are visible */
+    if (!nicsim_vm__region(c->vm, region))
         return -1;
     uint32_t id = region - NICSIM_MAP_REGION_BASE;
     if (c->opts.maps->info(c->opts.maps_ctx, id, mi) < 0)
@@ -319,18 +391,23 @@ static void h_csum_diff(struct nicsim_vm *vm, void *user, const uint64_t args[5]
 {
     uint32_t from_size = (uint32_t)args[1], to_size = (uint32_t)args[3];
     out->cycles = 2 + words8(from_size) + words8(to_size);
-    const uint8_t *from = NULL, *to = NULL;
-    if (from_size && !(from = nicsim_vm__translate(vm, args[0], from_size, 0))) {
+    /* the kernel refuses sizes before it reads anything */
+    if (((from_size | to_size) & 3) || (uint64_t)from_size + to_size > 512) {
+        out->ret = (uint64_t)(int64_t)-EINVAL;
+        return;
+    }
+    struct span from, to;
+    if (!prog_span(vm, args[0], from_size, false, &from)) {
         helper_fault(out, "csum_diff: from buffer at 0x%llx is not readable",
                      (unsigned long long)args[0]);
         return;
     }
-    if (to_size && !(to = nicsim_vm__translate(vm, args[2], to_size, 0))) {
+    if (!prog_span(vm, args[2], to_size, false, &to)) {
         helper_fault(out, "csum_diff: to buffer at 0x%llx is not readable",
                      (unsigned long long)args[2]);
         return;
     }
-    out->ret = (uint64_t)nicsim_csum_diff(from, from_size, to, to_size, (uint32_t)args[4]);
+    out->ret = (uint64_t)nicsim_csum_diff(from.p, from_size, to.p, to_size, (uint32_t)args[4]);
 }
 
 /* ---- packet geometry helpers ---------------------------------------------------------------- */
@@ -348,8 +425,14 @@ static void h_adjust_head(struct nicsim_vm *vm, void *user, const uint64_t args[
         out->ret = (uint64_t)(int64_t)-EINVAL;
         return;
     }
-    if (metalen)
-        memmove(c->frame + c->data_meta + delta, c->frame + c->data_meta, metalen);
+    struct span src, dst;
+    if (!span_sub(frame_span(c), c->data_meta, metalen, &src) ||
+        !span_sub(frame_span(c), (uint64_t)((int64_t)c->data_meta + delta), metalen, &dst) ||
+        !span_copy(dst, src)) {
+        helper_fault(out, "xdp_adjust_head: metadata move by %lld leaves the frame",
+                     (long long)delta);
+        return;
+    }
     c->data_meta = (uint32_t)((int64_t)c->data_meta + delta);
     c->data = (uint32_t)data;
     sync_desc(c);
@@ -388,8 +471,12 @@ static void h_adjust_tail(struct nicsim_vm *vm, void *user, const uint64_t args[
         out->ret = (uint64_t)(int64_t)-EINVAL;
         return;
     }
-    if (delta > 0)
-        memset(c->frame + c->data_end, 0, (size_t)delta);
+    struct span grown;
+    if (delta > 0 &&
+        (!span_sub(frame_span(c), c->data_end, (uint64_t)delta, &grown) || !span_zero(grown))) {
+        helper_fault(out, "xdp_adjust_tail: growing by %lld leaves the frame", (long long)delta);
+        return;
+    }
     c->data_end = (uint32_t)end;
     sync_desc(c);
     out->ret = 0;
@@ -414,19 +501,19 @@ static void xdp_copy(struct nicsim_vm *vm, const uint64_t args[5], struct nicsim
         out->ret = (uint64_t)(int64_t)-EFAULT;
         return;
     }
-    if (off + len > c->data_end - c->data) {
+    struct span buf, pkt;
+    if (!span_sub(packet_span(c), off, len, &pkt)) {
         out->ret = (uint64_t)(int64_t)-EINVAL;
         return;
     }
-    uint8_t *buf = nicsim_vm__translate(vm, args[2], len, !store);
-    if (!buf) {
+    if (!prog_span(vm, args[2], len, !store, &buf)) {
         helper_fault(out, "buffer at 0x%llx is not accessible", (unsigned long long)args[2]);
         return;
     }
     if (store)
-        memcpy(c->frame + c->data + off, buf, len);
+        span_copy(pkt, buf);
     else
-        memcpy(buf, c->frame + c->data + off, len);
+        span_copy(buf, pkt);
     out->ret = 0;
 }
 
@@ -469,25 +556,26 @@ static void h_perf_event_output(struct nicsim_vm *vm, void *user, const uint64_t
         out->ret = (uint64_t)(int64_t)-EFAULT;
         return;
     }
-    const uint8_t *data = size ? nicsim_vm__translate(vm, args[3], size, 0) : NULL;
-    if (size && !data) {
+    struct span data, ctx, rec = {c->rec, sizeof(c->rec)}, rec_data, rec_ctx;
+    if (!prog_span(vm, args[3], size, false, &data)) {
         helper_fault(out, "perf_event_output: data at 0x%llx is not readable",
                      (unsigned long long)args[3]);
         return;
     }
-    uint8_t rec[512 + NICSIM_XDP_MAX_DATA];
-    if (size > 512) {
+    /* The record is what the kernel's bpf_event_output sends: `size` bytes of data, then
+     * `ctxlen` packet bytes, as one raw sample whose 16-bit perf record size must hold it. */
+    if (!span_sub(packet_span(c), 0, ctxlen, &ctx) || !span_sub(rec, 0, size, &rec_data) ||
+        !span_sub(rec, size, ctxlen, &rec_ctx)) {
         out->ret = (uint64_t)(int64_t)-E2BIG;
         return;
     }
-    if (size)
-        memcpy(rec, data, size);
-    memcpy(rec + size, c->frame + c->data, ctxlen);
+    span_copy(rec_data, data);
+    span_copy(rec_ctx, ctx);
     uint64_t index = flags & BPF_F_INDEX_MASK;
     if (index == BPF_F_INDEX_MASK) /* BPF_F_CURRENT_CPU */
         index = c->opts.core_id;
     out->ret = (uint64_t)(int64_t)c->opts.maps->event_output(
-        c->opts.maps_ctx, (uint32_t)id, c->opts.core_id, index, rec, size + ctxlen);
+        c->opts.maps_ctx, (uint32_t)id, c->opts.core_id, index, c->rec, size + ctxlen);
 }
 
 static void h_ringbuf_output(struct nicsim_vm *vm, void *user, const uint64_t args[5],
@@ -508,14 +596,81 @@ static void h_ringbuf_output(struct nicsim_vm *vm, void *user, const uint64_t ar
         out->ret = (uint64_t)(int64_t)-EINVAL;
         return;
     }
-    const uint8_t *data = size ? nicsim_vm__translate(vm, args[1], size, 0) : NULL;
-    if (size && !data) {
+    struct span data;
+    if (!prog_span(vm, args[1], size, false, &data)) {
         helper_fault(out, "ringbuf_output: data at 0x%llx is not readable",
                      (unsigned long long)args[1]);
         return;
     }
-    out->ret = (uint64_t)(int64_t)c->opts.maps->event_output(c->opts.maps_ctx, (uint32_t)id,
-                                                             c->opts.core_id, 0, data, size);
+    /* The map unit honours the ring's size as __bpf_ringbuf_reserve does (a record that does
+     * not fit the ring's free space is refused and counted); bpf_ringbuf_output knows one
+     * failure, no room: -EAGAIN. */
+    int rc = c->opts.maps->event_output(c->opts.maps_ctx, (uint32_t)id, c->opts.core_id, 0,
+                                        size ? data.p : NULL, size);
+    out->ret = (uint64_t)(int64_t)(rc < 0 ? -EAGAIN : rc);
+}
+
+/* ---- bpf_trace_printk -------------------------------------------------------------------------
+ * The format is checked as the kernel checks it, %s strings are read now (the memory may change
+ * after the helper returns), and the record (include/nicsim/printk.h) goes to the host through
+ * the event queue perf_event_output uses, under map id NICSIM_EVENT_TRACE_PRINTK. r0 is the
+ * length of the text, as bpf_trace_printk returns it.
+ */
+static void h_trace_printk(struct nicsim_vm *vm, void *user, const uint64_t args[5],
+                           struct nicsim_helper_out *out)
+{
+    struct nicsim_xdp_core *c = core_of(vm);
+    uint32_t fmt_size = (uint32_t)args[1];
+    uint8_t rec[NICSIM_PRINTK_MAX_ARGS * 8 + NICSIM_PRINTK_OUT_MAX +
+                NICSIM_PRINTK_MAX_ARGS * NICSIM_PRINTK_STR_MAX];
+    char text[NICSIM_PRINTK_OUT_MAX];
+    int is_str[NICSIM_PRINTK_MAX_ARGS];
+    size_t at, flen;
+
+    (void)user;
+    out->cycles = 8 + words8(fmt_size);
+    const char *fmt = fmt_size ? nicsim_vm__translate(vm, args[0], fmt_size, 0) : NULL;
+    if (!fmt) {
+        helper_fault(out, "trace_printk: format at 0x%llx is not readable",
+                     (unsigned long long)args[0]);
+        return;
+    }
+    int n = nicsim_printk_scan(fmt, fmt_size, is_str);
+    flen = n < 0 ? 0 : strlen(fmt) + 1;
+    if (n < 0 || flen > NICSIM_PRINTK_OUT_MAX) {
+        out->ret = (uint64_t)(int64_t)-EINVAL;
+        return;
+    }
+    memcpy(rec, &args[2], NICSIM_PRINTK_MAX_ARGS * 8);
+    at = NICSIM_PRINTK_MAX_ARGS * 8;
+    memcpy(rec + at, fmt, flen);
+    at += flen;
+    for (int k = 0; k < n; k++) {
+        if (!is_str[k])
+            continue;
+        /* as strncpy_from_kernel_nofault: up to the first byte that cannot be read */
+        uint32_t j = 0;
+        for (; j + 1 < NICSIM_PRINTK_STR_MAX; j++) {
+            const char *b = nicsim_vm__translate(vm, args[2 + k] + j, 1, 0);
+            if (!b || !*b)
+                break;
+            rec[at + j] = (uint8_t)*b;
+        }
+        rec[at + j] = 0;
+        at += j + 1;
+        out->cycles += words8(j + 1);
+    }
+    int len = nicsim_printk_format(rec, at, text, sizeof(text));
+    if (len < 0) {
+        out->ret = (uint64_t)(int64_t)-EINVAL;
+        return;
+    }
+    /* a core with no map unit behind it (unit tests, tools) has nowhere to send the line: it is
+     * dropped, and r0 is what printing it returns */
+    if (c->opts.maps && c->opts.maps->event_output)
+        c->opts.maps->event_output(c->opts.maps_ctx, NICSIM_EVENT_TRACE_PRINTK, c->opts.core_id,
+                                   0, rec, (uint32_t)at);
+    out->ret = (uint64_t)len;
 }
 
 /* ---- helper table -----------------------------------------------------------------------------
@@ -540,6 +695,7 @@ static const struct nicsim_helper xdp_helpers[NICSIM_MAX_HELPERS] = {
     [NICSIM_HW_STORE_BYTES] = {"xdp_store_bytes", h_store_bytes, NULL},
     [NICSIM_HW_PERF_EVENT_OUTPUT] = {"perf_event_output", h_perf_event_output, NULL},
     [NICSIM_HW_RINGBUF_OUTPUT] = {"ringbuf_output", h_ringbuf_output, NULL},
+    [NICSIM_HW_TRACE_PRINTK] = {"trace_printk", h_trace_printk, NULL},
 };
 
 const struct nicsim_helper *nicsim_xdp_helpers(void)
@@ -611,22 +767,41 @@ void nicsim_xdp_core__set_time(struct nicsim_xdp_core *core, uint64_t cycles)
     core->time_base = cycles;
 }
 
-int nicsim_xdp_core__map_map(struct nicsim_xdp_core *core, uint32_t map_id, uint8_t *mem,
-                             uint32_t len, int writable, uint8_t latency)
+int nicsim_xdp_core__map_values(struct nicsim_xdp_core *core, uint32_t map_id,
+                                const struct nicsim_xdp_map_mem *m)
 {
-    if (map_id >= NICSIM_MAX_REGIONS - NICSIM_MAP_REGION_BASE)
+    if (!core || !m || m->sz < sizeof(*m) || map_id >= NICSIM_MAX_REGIONS - NICSIM_MAP_REGION_BASE)
         return -EINVAL;
     /* A handle-only map still needs backing for the region entry; its window is empty. */
     static uint8_t no_memory[1];
-    struct nicsim_region r = {.host = mem ? mem : no_memory,
+    struct nicsim_region r = {.host = m->mem ? m->mem : no_memory,
                               .lo = 0,
-                              .hi = mem ? len : 0,
-                              .kind = writable ? NICSIM_RGN_MAP : NICSIM_RGN_RODATA,
-                              .writable = (uint8_t)(writable != 0),
-                              .latency = latency ? latency : 1,
+                              .hi = m->mem ? m->len : 0,
+                              .kind = m->writable ? NICSIM_RGN_MAP : NICSIM_RGN_RODATA,
+                              .writable = (uint8_t)(m->writable != 0),
+                              .latency = m->latency ? m->latency : 1,
+                              .flags = NICSIM_RGN_F_GRANTED,
                               .owner = map_id};
+    if (m->mem && m->stride && !m->value_size) {
+        r.hi = 0; /* values of 0 bytes: nothing to address */
+    } else if (m->mem && m->stride) {
+        uint64_t lo = m->slice ? (uint64_t)core->opts.core_id * m->slice : 0;
+        if (lo + m->value_size > m->stride)
+            return -EINVAL;
+        r.elem_stride = m->stride;
+        r.elem_lo = (uint32_t)lo;
+        r.elem_hi = (uint32_t)(lo + m->value_size);
+    }
     int rc = nicsim_vm__map_at(core->vm, NICSIM_MAP_REGION_BASE + map_id, &r);
     return rc < 0 ? rc : 0;
+}
+
+int nicsim_xdp_core__map_map(struct nicsim_xdp_core *core, uint32_t map_id, uint8_t *mem,
+                             uint32_t len, int writable, uint8_t latency)
+{
+    struct nicsim_xdp_map_mem m = {
+        .sz = sizeof(m), .mem = mem, .len = len, .writable = writable, .latency = latency};
+    return nicsim_xdp_core__map_values(core, map_id, &m);
 }
 
 void nicsim_xdp_core__unmap_map(struct nicsim_xdp_core *core, uint32_t map_id)

@@ -19,6 +19,11 @@ static volatile uint8_t sink;
 
 static void check_prog(const struct nicsim_obj *obj, const struct nicsim_obj_prog *p)
 {
+    if (p->error) { /* a program that cannot be linked has a reason and no instructions */
+        if (p->n || p->insns || !p->error[0] || !p->name[0] || !p->section)
+            abort();
+        return;
+    }
     if (!p->n || p->entry_n > p->n || !p->name[0] || !p->section)
         abort();
     for (size_t i = 0; i < p->n; i++) {

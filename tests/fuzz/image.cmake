@@ -7,8 +7,8 @@
 if(NICSIM_FUZZ)
   add_executable(image_fuzz_seedgen ${CMAKE_CURRENT_LIST_DIR}/image_fuzz.c)
   target_compile_definitions(image_fuzz_seedgen PRIVATE NICSIM_FUZZ_SEEDGEN)
-  target_link_libraries(image_fuzz_seedgen PRIVATE nicsim_drv nicsim_firmware)
+  target_link_libraries(image_fuzz_seedgen PRIVATE nicsim_drv nicsim_firmware nicsim_xdp)
   nicsim_fuzz_target(image HARNESS ${CMAKE_CURRENT_LIST_DIR}/image_fuzz.c
-                     INSTRUMENT nicsim_firmware MAX_LEN 65536
+                     INSTRUMENT nicsim_firmware nicsim_xdp nicsim_core MAX_LEN 65536
                      SEED_COMMAND image_fuzz_seedgen SEED_DEPENDS image_fuzz_seedgen)
 endif()

@@ -15,6 +15,11 @@
  * maps), and is then attached to a port, put into the prog array, detached and unloaded. Every
  * reply must be well-formed.
  *
+ * The fake core also runs what it is given: on a real core model with the NIC's helper unit
+ * (sim/xdp) and a fake map unit, granted only the image's map table, over a 64-byte and a
+ * 3,520-byte packet, so that the helpers see whatever arguments and packet geometry a loadable
+ * image can produce (under ASan: no helper may touch host memory outside its destination).
+ *
  * Built with NICSIM_FUZZ_SEEDGEN, the file is instead a program that writes the seed corpus into
  * the directory it is given: images produced by the driver's translator
  * (nicsim_drv_translate) from small verified programs referencing those maps, each checked to
@@ -25,10 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nicsim/core.h"
 #include "nicsim/ctrl.h"
 #include "nicsim/fw_hal.h"
 #include "nicsim/nic_image.h"
 #include "nicsim/pcie.h"
+#include "nicsim/xdp.h"
 
 #include "fuzz_fake_hal.h"
 
@@ -43,6 +50,158 @@ struct fake {
     uint32_t loaded;     /* programs on the cores */
     uint32_t port_prog;  /* set_port_prog calls with a program */
 };
+
+/* ---- Running a loaded program: a real core, a fake map unit with the preamble's maps ----------
+ */
+static uint8_t rt_array[8], rt_hash[16 * 8], rt_sink[NICSIM_XDP_PERF_MAX_RAW];
+
+static int rt_info(void *ctx, uint32_t id, struct nicsim_xdp_map_info *mi)
+{
+    static const struct nicsim_xdp_map_info infos[] = {
+        {2, 4, 8, 1}, {1, 4, 8, 16}, {3, 4, 4, 4}, {14, 4, 4, 4}, {4, 4, 4, 4}};
+
+    (void)ctx;
+    if (id < 1 || id > 5)
+        return -ENOENT;
+    *mi = infos[id - 1];
+    return 0;
+}
+static int rt_lookup(void *ctx, uint32_t id, uint32_t cpu, const void *key, uint32_t *off)
+{
+    uint32_t k;
+
+    (void)ctx;
+    (void)cpu;
+    memcpy(&k, key, 4);
+    if (id == 1 && k == 0) {
+        *off = 0;
+        return 0;
+    }
+    if (id == 2) {
+        *off = (k % 16) * 8;
+        return 0;
+    }
+    return -ENOENT;
+}
+static int rt_update(void *ctx, uint32_t id, uint32_t cpu, const void *key, const void *value,
+                     uint64_t flags)
+{
+    uint32_t k;
+
+    (void)ctx;
+    (void)cpu;
+    (void)flags;
+    memcpy(&k, key, 4);
+    if (id == 1 && k == 0)
+        memcpy(rt_array, value, 8);
+    else if (id == 2)
+        memcpy(rt_hash + (k % 16) * 8, value, 8);
+    else
+        return -EINVAL;
+    return 0;
+}
+static int rt_remove(void *ctx, uint32_t id, uint32_t cpu, const void *key)
+{
+    (void)ctx;
+    (void)id;
+    (void)cpu;
+    (void)key;
+    return -ENOENT;
+}
+static int rt_devmap_get(void *ctx, uint32_t id, uint32_t key, uint32_t *ifindex)
+{
+    (void)ctx;
+    if (id != 4 || key)
+        return -ENOENT;
+    *ifindex = 3;
+    return 0;
+}
+static const struct nicsim_prog *rt_prog_array_get(void *ctx, uint32_t id, uint32_t index)
+{
+    (void)ctx;
+    (void)id;
+    (void)index;
+    return NULL;
+}
+static int rt_event_output(void *ctx, uint32_t id, uint32_t cpu, uint64_t index, const void *data,
+                           uint32_t size)
+{
+    (void)ctx;
+    (void)cpu;
+    (void)index;
+    if ((id != 5 && id != 6) || size > sizeof(rt_sink) || (size && !data))
+        abort(); /* only event maps, never more than a perf record holds */
+    if (size)
+        memcpy(rt_sink, data, size); /* ASan: every byte handed over is readable */
+    return 0;
+}
+static const struct nicsim_xdp_map_ops rt_maps = {
+    rt_info, rt_lookup, rt_update, rt_remove, rt_devmap_get, rt_prog_array_get, rt_event_output};
+
+static struct nicsim_xdp_core *rt_core(void)
+{
+    static struct nicsim_xdp_core *core;
+    struct nicsim_xdp_core_opts o = {
+        .sz = sizeof(o), .core_id = 1, .seed = 1, .budget = 1u << 14, .maps = &rt_maps};
+    struct nicsim_xdp_map_mem a = {.sz = sizeof(a),
+                                   .mem = rt_array,
+                                   .len = sizeof(rt_array),
+                                   .writable = 1,
+                                   .latency = 2,
+                                   .value_size = 8,
+                                   .stride = 8};
+
+    if (core)
+        return core;
+    core = nicsim_xdp_core__new(&o);
+    if (!core || nicsim_xdp_core__map_values(core, 1, &a))
+        abort();
+    a.mem = rt_hash;
+    a.len = sizeof(rt_hash);
+    if (nicsim_xdp_core__map_values(core, 2, &a))
+        abort();
+    for (uint32_t id = 3; id <= 5; id++)
+        if (nicsim_xdp_core__map_map(core, id, NULL, 0, 0, 2))
+            abort();
+    return core;
+}
+
+static void rt_run(const struct nicsim_fw_prog_desc *p)
+{
+    static uint8_t pkt[NICSIM_XDP_MAX_DATA];
+    uint32_t regions[NICSIM_IMG_MAX_MAPS];
+    struct nicsim_prog_opts po = {.sz = sizeof(po),
+                                  .helpers = nicsim_xdp_helpers(),
+                                  .name = "fuzz",
+                                  .regions = regions,
+                                  .n_regions = p->n_maps};
+    struct nicsim_isa_err e;
+    struct nicsim_prog *prog;
+    static const uint32_t lens[] = {64, NICSIM_XDP_MAX_DATA};
+
+    for (uint32_t i = 0; i < p->n_maps; i++)
+        regions[i] = NICSIM_MAP_REGION_BASE + p->map_ids[i];
+    prog = nicsim_prog__load(p->insns, p->n, &po, &e);
+    if (!prog)
+        abort(); /* what the loader accepts, a core can hold */
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        struct nicsim_xdp_pkt_in in = {.data = pkt, .len = lens[i], .ingress_ifindex = 2};
+        struct nicsim_xdp_result r;
+
+        memset(rt_array, 0, sizeof(rt_array));
+        memset(rt_hash, 0, sizeof(rt_hash));
+        for (uint32_t b = 0; b < lens[i]; b++)
+            pkt[b] = (uint8_t)(b * 7 + 1);
+        if (nicsim_xdp_core__run(rt_core(), prog, &in, &r))
+            abort();
+        /* the packet stays inside the frame: at most the tail limit plus the usable headroom */
+        if (r.len < NICSIM_ETH_HLEN ||
+            r.len + r.meta_len > NICSIM_XDP_MAX_DATA + NICSIM_XDP_HEADROOM - NICSIM_XDP_FRAME_HDR ||
+            r.meta_len > NICSIM_XDP_META_MAX)
+            abort();
+    }
+    nicsim_prog__free(prog);
+}
 
 /* The loader's promises to the cores. */
 static int f_load(void *ctx, const struct nicsim_fw_prog_desc *p, char *msg, size_t msg_len)
@@ -88,6 +247,7 @@ static int f_load(void *ctx, const struct nicsim_fw_prog_desc *p, char *msg, siz
     last = &p->insns[p->n - 1];
     if (last->op != NICSIM_OP_EXIT && last->op != NICSIM_OP_JA && last->op != NICSIM_OP_JA32)
         abort();
+    rt_run(p);
     f->loaded++;
     (void)msg;
     (void)msg_len;
@@ -328,6 +488,24 @@ static const struct nicsim_insn s_events[] = {MOV_X(6, 1),  ST(BPF_DW, 10, -8, 7
                                               MOV_K(5, 8),  CALL(BPF_FUNC_perf_event_output),
                                               MOV_K(0, 2),  EXIT()};
 
+/* the packet grown to the buffer's limits, then a perf record of 512 bytes of stack and all of it
+ */
+static const struct nicsim_insn s_grow[] = {MOV_X(6, 1),
+                                            MOV_K(2, 3456),
+                                            CALL(BPF_FUNC_xdp_adjust_tail),
+                                            MOV_X(1, 6),
+                                            MOV_K(2, -216),
+                                            CALL(BPF_FUNC_xdp_adjust_head),
+                                            MOV_X(1, 6),
+                                            MOV_X(4, 10),
+                                            ADD_K(4, -512),
+                                            LD_MAP(2, 0),
+                                            LD_IMM64(3, -1, 3736),
+                                            MOV_K(5, 512),
+                                            CALL(BPF_FUNC_perf_event_output),
+                                            MOV_K(0, 2),
+                                            EXIT()};
+
 static const uint32_t m_array[] = {1}, m_hash[] = {2}, m_prog_array[] = {PROG_ARR},
                       m_devmap[] = {4}, m_perf[] = {5};
 
@@ -354,6 +532,7 @@ static const struct seed seeds[] = {
     SEED("redirect", s_redirect, NULL, m_devmap, 1, 0, 0),
     SEED("subprog", s_subprog, c_subprog, NULL, 0, 0, 0),
     SEED("events", s_events, NULL, m_perf, 1, 8, 0),
+    SEED("grow", s_grow, NULL, m_perf, 1, 512, NICSIM_IMG_F_USES_PKT_WRITE),
 };
 
 int main(int argc, char **argv)

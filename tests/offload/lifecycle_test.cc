@@ -748,6 +748,50 @@ TEST_F(LifecycleTest, OffloadedProgArrayLoadsItsPrograms)
     EXPECT_EQ(n_maps(), 0);
 }
 
+// What the NIC refuses reaches the caller as a sentence naming the map, the key and the reason
+// (nicsim_kern_last_error), not as the bare errno; a program too large for the NIC's
+// instruction memory says so in the load's message.
+TEST_F(LifecycleTest, NicRefusalsNameTheMapTheKeyAndTheReason)
+{
+    int htab = map(BPF_MAP_TYPE_HASH, (uint32_t)sim, 2, "flows");
+    int array = map(BPF_MAP_TYPE_ARRAY, (uint32_t)sim, 2, "cfg");
+    ASSERT_GE(htab, 0);
+    ASSERT_GE(array, 0);
+    uint64_t v = 1;
+    for (uint32_t i = 0; i < 2; i++)
+        ASSERT_EQ(nicsim_kern_map_update_elem(k, htab, &i, &v, BPF_ANY), 0);
+    EXPECT_STREQ(nicsim_kern_last_error(k), "");
+    uint32_t key = 3;
+    ASSERT_EQ(nicsim_kern_map_update_elem(k, htab, &key, &v, BPF_ANY), -E2BIG);
+    std::string e = nicsim_kern_last_error(k);
+    EXPECT_NE(e.find("map flows"), std::string::npos) << e;
+    EXPECT_NE(e.find("key 03000000"), std::string::npos) << e;
+    EXPECT_NE(e.find("full (max_entries 2)"), std::string::npos) << e;
+    ASSERT_EQ(nicsim_kern_map_update_elem(k, array, &key, &v, BPF_ANY), -E2BIG);
+    e = nicsim_kern_last_error(k);
+    EXPECT_NE(e.find("map cfg"), std::string::npos) << e;
+    EXPECT_NE(e.find("index 3 is past max_entries 2"), std::string::npos) << e;
+    ASSERT_EQ(nicsim_kern_map_lookup_elem(k, array, &(key = 1), &v), 0);
+    EXPECT_STREQ(nicsim_kern_last_error(k), "") << "a call that succeeds clears it";
+
+    auto at = map_attr(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4, (uint32_t)sim, "jmp");
+    int pa = nicsim_kern_map_create(k, &at, nullptr);
+    int tail = load(ret_pass(), (uint32_t)sim);
+    ASSERT_GE(pa, 0);
+    ASSERT_GE(tail, 0);
+    uint32_t far = 4, value = (uint32_t)tail;
+    ASSERT_EQ(nicsim_kern_map_update_elem(k, pa, &far, &value, BPF_ANY), -E2BIG);
+    e = nicsim_kern_last_error(k);
+    EXPECT_NE(e.find("prog array jmp: index 4 is past max_entries 4"), std::string::npos) << e;
+
+    Prog big(70000, mov64_imm(0, XDP_PASS));
+    big.push_back(exit_insn());
+    EXPECT_EQ(load(big, (uint32_t)sim), -E2BIG);
+    EXPECT_NE(err_msg().find("instruction memory"), std::string::npos) << err_msg();
+    for (int f : {tail, pa, htab, array})
+        nicsim_kern_close(k, f);
+}
+
 // ---- Device removal.
 
 TEST_F(LifecycleTest, PortRemovalMovesObjectsThenOrphansThem)

@@ -21,6 +21,12 @@ for e in firewall l4lb ipip router parser; do
         echo "skipped: the kernel refuses bpf(), nothing to compare with"
         exit 77
     fi
+    if [ $rc -eq 0 ] && grep -q "does not let XDP programs use a helper" "$tmp/$e.out"; then
+        # This kernel cannot run the program (some 6.18 kernels offer no bpf_xdp_adjust_meta to
+        # XDP): nothing to compare with, and the run said so.
+        echo "$e: not compared: $(grep -o 'the running kernel.*' "$tmp/$e.out" | head -1)"
+        continue
+    fi
     if [ $rc -ne 0 ] || ! grep -q "0 mismatches" "$tmp/$e.out"; then
         echo "== $e: exit $rc"
         cat "$tmp/$e.out"

@@ -3,6 +3,8 @@
 // tail calls and load-time refusals.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <cstring>
 #include <string>
 #include <vector>
@@ -545,6 +547,90 @@ TEST(CoreTest, RegionTableRefusesBadEntries)
     EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 2), 6, 1), buf + 2);
     EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 2), 7, 0), nullptr);
     EXPECT_LT(nicsim_vm__map_at(h.vm, 0, &r), 0) << "region 0 stays unmapped";
+}
+
+TEST(CoreTest, GrantedRegionsAreVisibleOnlyToTheProgramsGrantedThem)
+{
+    Harness h;
+    uint8_t buf[16] = {7};
+    struct nicsim_region r = {};
+    r.host = buf;
+    r.hi = 16;
+    r.kind = NICSIM_RGN_MAP;
+    r.latency = 1;
+    r.flags = NICSIM_RGN_F_GRANTED;
+    ASSERT_EQ(nicsim_vm__map_at(h.vm, 40, &r), 40);
+    EXPECT_EQ(nicsim_vm__region(h.vm, 40), nullptr) << "no program granted it yet";
+    const std::string text =
+        "lddw %r1, " + std::to_string(nicsim_addr(40, 0)) + "\nldxb %r0, [%r1]\nexit\n";
+    auto plain = h.run(text);
+    EXPECT_EQ(plain.trap.kind, NICSIM_TRAP_UNMAPPED);
+    EXPECT_EQ(plain.trap.addr, nicsim_addr(40, 0));
+    EXPECT_NE(std::string(plain.trap.msg).find("not granted"), std::string::npos) << plain.trap.msg;
+
+    struct nicsim_insn *raw = nullptr;
+    size_t n = 0;
+    struct nicsim_isa_err err = {};
+    ASSERT_EQ(nicsim_asm(text.c_str(), &raw, &n, &err), 0);
+    std::vector<struct nicsim_isa_insn> dec(n);
+    ASSERT_EQ(nicsim_isa_decode(raw, n, dec.data(), &err), 0);
+    free(raw);
+    uint32_t grant = 40, bad = 0;
+    struct nicsim_prog_opts po = {};
+    po.sz = sizeof(po);
+    po.regions = &bad;
+    po.n_regions = 1;
+    EXPECT_EQ(nicsim_prog__load(dec.data(), n, &po, &err), nullptr) << "region 0 is no grant";
+    po.regions = &grant;
+    struct nicsim_prog *p = nicsim_prog__load(dec.data(), n, &po, &err);
+    ASSERT_NE(p, nullptr) << err.msg;
+    struct nicsim_run run = {};
+    ASSERT_EQ(nicsim_vm__run(h.vm, p, 0, 0, &run), 0);
+    EXPECT_EQ(run.status, NICSIM_RUN_OK) << run.trap.msg;
+    EXPECT_EQ(run.r0, 7u);
+    // the next program without the grant does not inherit it
+    EXPECT_EQ(h.run(text).trap.kind, NICSIM_TRAP_UNMAPPED);
+    // unmapping while granted: gone for the granted program too
+    nicsim_vm__unmap(h.vm, 40);
+    ASSERT_EQ(nicsim_vm__run(h.vm, p, 0, 0, &run), 0);
+    EXPECT_EQ(run.trap.kind, NICSIM_TRAP_UNMAPPED);
+    nicsim_prog__free(p);
+}
+
+TEST(CoreTest, ElementWindowsKeepAccessesInsideOneElement)
+{
+    Harness h;
+    uint8_t buf[64] = {};
+    struct nicsim_region r = {};
+    r.host = buf;
+    r.hi = 64;
+    r.kind = NICSIM_RGN_MAP;
+    r.writable = 1;
+    r.latency = 1;
+    r.elem_stride = 16;
+    r.elem_lo = 4;
+    r.elem_hi = 12;
+    int idx = nicsim_vm__map(h.vm, &r);
+    ASSERT_GT(idx, 1);
+    EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 4), 8, 1), buf + 4);
+    EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 52), 8, 1), buf + 52);
+    EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 3), 1, 0), nullptr);
+    EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 8), 8, 0), nullptr);
+    EXPECT_EQ(nicsim_vm__translate(h.vm, nicsim_addr(idx, 12), 1, 0), nullptr);
+    auto t =
+        h.run("lddw %r1, " + std::to_string(nicsim_addr(idx, 24)) + "\nldxdw %r0, [%r1]\nexit\n");
+    EXPECT_EQ(t.trap.kind, NICSIM_TRAP_BOUNDS);
+    EXPECT_NE(std::string(t.trap.msg).find("element 1"), std::string::npos) << t.trap.msg;
+    // cycles are those of an unchecked access
+    auto ok =
+        h.run("lddw %r1, " + std::to_string(nicsim_addr(idx, 20)) + "\nldxw %r0, [%r1]\nexit\n");
+    auto plain = h.run("mov %r0, %r1\nldxw %r0, [%r1]\nexit\n");
+    EXPECT_EQ(ok.status, NICSIM_RUN_OK) << ok.trap.msg;
+    EXPECT_EQ(ok.cycles, plain.cycles + 1) << "one more for the LDDW's second slot only";
+    r.elem_hi = 17;
+    EXPECT_LT(nicsim_vm__map(h.vm, &r), 0) << "window past the stride";
+    r.elem_hi = 4;
+    EXPECT_LT(nicsim_vm__map(h.vm, &r), 0) << "empty window";
 }
 
 } // namespace

@@ -274,6 +274,11 @@ TEST_F(CtrlTest, MapInMapHoldsInnerMapIds)
     ASSERT_EQ(nicsim_ctrl__map_update(ctrl, hom, &k, &inner, 0), 0) << err();
     uint32_t bogus = 999;
     EXPECT_NE(nicsim_ctrl__map_update(ctrl, outer, &k, &bogus, 0), 0);
+    // freeing the inner map: the outer maps keep it, its id is not handed out again
+    ASSERT_EQ(nicsim_ctrl__map_free(ctrl, inner), 0) << err();
+    uint32_t next;
+    ASSERT_EQ(nicsim_ctrl__map_alloc(ctrl, ARRAY, 4, 8, 4, 0, &next), 0) << err();
+    EXPECT_NE(next, inner);
 }
 
 TEST_F(CtrlTest, ProgArrayAndEventMaps)
@@ -350,8 +355,18 @@ TEST_F(CtrlTest, FirmwareErrorsReachTheHostWithContext)
     EXPECT_NE(err().find("map " + std::to_string(id)), std::string::npos) << err();
     ASSERT_EQ(nicsim_ctrl__map_update(ctrl, id, &k, &v, 0), 0);
     EXPECT_EQ(nicsim_ctrl__map_update(ctrl, id, &k, &v, 1 /* NOEXIST */), -EEXIST);
+    EXPECT_NE(err().find("(key 01000000): hash: the element exists (BPF_NOEXIST)"),
+              std::string::npos)
+        << err();
     k = 2;
     EXPECT_EQ(nicsim_ctrl__map_update(ctrl, id, &k, &v, 0), -E2BIG);
+    EXPECT_NE(err().find("(key 02000000): hash: the map is full (max_entries 1)"),
+              std::string::npos)
+        << err();
+    uint32_t arr;
+    ASSERT_EQ(nicsim_ctrl__map_alloc(ctrl, ARRAY, 4, 8, 2, 0, &arr), 0);
+    EXPECT_EQ(nicsim_ctrl__map_update(ctrl, arr, &k, &v, 0), -E2BIG);
+    EXPECT_NE(err().find("array: index 2 is past max_entries 2"), std::string::npos) << err();
     EXPECT_EQ(nicsim_ctrl__map_lookup(ctrl, 4242, &k, &v), -ENOENT);
     EXPECT_NE(err().find("map 4242 was not allocated"), std::string::npos) << err();
     EXPECT_EQ(nicsim_ctrl__map_free(ctrl, 4242), -ENOENT);
@@ -512,7 +527,8 @@ TEST_F(CtrlTest, EventsAreDrainedByTheHost)
 {
     open(4096);
     uint32_t rb;
-    ASSERT_EQ(nicsim_ctrl__map_alloc(ctrl, RINGBUF, 0, 0, 4096, 0, &rb), 0) << err();
+    // 16 KiB: the 100 records (about 6.7 KiB with their 8-byte headers) fit the ring's size
+    ASSERT_EQ(nicsim_ctrl__map_alloc(ctrl, RINGBUF, 0, 0, 16384, 0, &rb), 0) << err();
     int irqs = 0;
     nicsim_pcie__set_irq_handler(nicsim_nic__pcie(nic), count_irq, &irqs);
     std::vector<std::string> sent;

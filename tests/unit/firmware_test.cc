@@ -398,11 +398,12 @@ TEST_F(FirmwareTest, MapAllocChecksItsBody)
     a.value_size = 4;
     a.max_entries = 1;
     EXPECT_EQ(sendb(NICSIM_CMSG_MAP_ALLOC, &a, sizeof(a) - 4).err(), -EINVAL);
-    a.reserved[1] = 1;
+    a.map_extra = 1; // the kernel's map_create: map_extra is for bloom filters only
     Reply r = send(NICSIM_CMSG_MAP_ALLOC, a);
     EXPECT_EQ(r.err(), -EINVAL);
-    EXPECT_NE(r.text().find("reserved"), std::string::npos);
-    a.reserved[1] = 0;
+    EXPECT_NE(r.text().find("map_extra 0x1 is for bloom filters only"), std::string::npos)
+        << r.text();
+    a.map_extra = 0;
     a.inner_map_id = 1;
     r = send(NICSIM_CMSG_MAP_ALLOC, a);
     EXPECT_EQ(r.err(), -EINVAL);
@@ -474,6 +475,75 @@ TEST_F(FirmwareTest, MapUsedByAProgramCannotBeFreed)
     nicsim_cmsg_id pid{p, 0};
     ASSERT_EQ(send(NICSIM_CMSG_PROG_UNLOAD, pid).err(), 0);
     EXPECT_EQ(send(NICSIM_CMSG_MAP_FREE, id).err(), 0);
+}
+
+// MAP_ALLOC at the 32-bit boundaries: refused with the limit named, and the firmware goes on
+// answering (a hash of maps of 0x80000001 entries hung it in roundup_pow2).
+TEST_F(FirmwareTest, MapAllocAtThirtyTwoBitBoundariesIsRefusedAndTheFirmwareAnswers)
+{
+    uint32_t tmpl = map(ARRAY, 4, 8, 4);
+    ASSERT_NE(tmpl, 0u);
+    for (uint32_t max : {0x80000001u, 0xffffffffu}) {
+        Reply r = alloc(HASH_OF_MAPS, 4, 4, max, 0, tmpl);
+        EXPECT_EQ(r.err(), -E2BIG) << max;
+        EXPECT_NE(r.text().find("MAP_ALLOC: max_entries " + std::to_string(max)), std::string::npos)
+            << r.text();
+        EXPECT_EQ(alloc(LRU_HASH, 4, 8, max).err(), -E2BIG);
+        EXPECT_EQ(alloc(QUEUE, 0, 8, max).err(), -E2BIG); // (max + 1) * 8 bytes
+        EXPECT_EQ(alloc(LPM, 8, 8, max, 1).err(), -E2BIG);
+    }
+    auto info = sendb(NICSIM_CMSG_FW_INFO, nullptr, 0).as<nicsim_cmsg_fw_info>();
+    EXPECT_EQ(info.n_maps, 1u);
+    EXPECT_EQ(info.map_mem_used, 64u + 4 * 8);
+}
+
+// The kernel's outer map holds its inner maps: MAP_FREE of an inner map an outer map holds
+// succeeds for the host, but its id is not handed out again until the outer map lets go.
+TEST_F(FirmwareTest, FreedInnerMapIdIsNotReusedWhileAnOuterMapHoldsIt)
+{
+    uint32_t inner = map(ARRAY, 4, 8, 4);
+    ASSERT_NE(inner, 0u);
+    Reply r = alloc(ARRAY_OF_MAPS, 4, 4, 2, 0, inner);
+    ASSERT_EQ(r.err(), 0) << r.text();
+    uint32_t outer = r.as<nicsim_cmsg_map_alloc_reply>().map_id;
+    ASSERT_EQ(update_u32(outer, 0, inner, 4).err(), 0);
+    nicsim_cmsg_id id{inner, 0};
+    ASSERT_EQ(send(NICSIM_CMSG_MAP_FREE, id).err(), 0);
+    EXPECT_EQ(fake.maps_freed, std::vector<uint32_t>{inner}) << "the cores unmap it";
+    EXPECT_EQ(lookup_u32(inner, 0).err(), -ENOENT);
+    EXPECT_EQ(send(NICSIM_CMSG_MAP_FREE, id).err(), -ENOENT);
+    uint32_t again = map(ARRAY, 4, 8, 4);
+    EXPECT_NE(again, inner) << "a freed inner map's id must not be reused under its outer map";
+    EXPECT_EQ(update_u32(outer, 1, inner, 4).err(), -EINVAL) << "nor stored again";
+    r = lookup_u32(outer, 0, 4);
+    ASSERT_EQ(r.err(), 0);
+    EXPECT_EQ(r.as<uint32_t>(40), inner);
+    // the outer map lets go: the id is free again
+    nicsim_cmsg_id oid{outer, 0};
+    ASSERT_EQ(send(NICSIM_CMSG_MAP_FREE, oid).err(), 0);
+    EXPECT_EQ(map(ARRAY, 4, 8, 4), inner);
+}
+
+// Refused elements say which index, which limit, which map type: not a bare errno.
+TEST_F(FirmwareTest, MapOpRefusalsNameTheIndexAndTheLimit)
+{
+    uint32_t arr = map(ARRAY, 4, 8, 3), h = map(HASH, 4, 8, 2), pa = map(PROG_ARRAY, 4, 4, 2);
+    Reply r = update_u32(arr, 7, 1);
+    EXPECT_EQ(r.err(), -E2BIG);
+    EXPECT_NE(r.op_text().find("(key 07000000): array: index 7 is past max_entries 3"),
+              std::string::npos)
+        << r.op_text();
+    ASSERT_EQ(update_u32(h, 1, 1).err(), 0);
+    ASSERT_EQ(update_u32(h, 2, 1).err(), 0);
+    r = update_u32(h, 3, 1);
+    EXPECT_EQ(r.err(), -E2BIG);
+    EXPECT_NE(r.op_text().find("hash: the map is full (max_entries 2)"), std::string::npos)
+        << r.op_text();
+    uint32_t p = load(Image::pass());
+    r = update_u32(pa, 2, p, 4);
+    EXPECT_EQ(r.err(), -E2BIG);
+    EXPECT_NE(r.op_text().find("prog array: index 2 is past max_entries 2"), std::string::npos)
+        << r.op_text();
 }
 
 // ---------------------------------------------------------------------------------------------

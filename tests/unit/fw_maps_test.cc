@@ -25,7 +25,7 @@ namespace
 constexpr uint32_t HASH = 1, ARRAY = 2, PROG_ARRAY = 3, PERF = 4, PERCPU_HASH = 5, PERCPU_ARRAY = 6,
                    LRU_HASH = 9, LRU_PERCPU_HASH = 10, LPM = 11, ARRAY_OF_MAPS = 12,
                    HASH_OF_MAPS = 13, DEVMAP = 14, QUEUE = 22, STACK = 23, DEVMAP_HASH = 25,
-                   RINGBUF = 27;
+                   RINGBUF = 27, BLOOM = 30;
 constexpr uint32_t F_NO_PREALLOC = 1, F_NO_COMMON_LRU = 2, F_RDONLY = 8, F_WRONLY = 16,
                    F_ZERO_SEED = 64;
 constexpr int ENOTSUPP_K = 524; // the kernel's internal ENOTSUPP, as bpf(2) returns it
@@ -511,6 +511,69 @@ TEST_F(FwMapsTest, QueueAndStack)
     EXPECT_EQ(del(1, {}), -EINVAL);
 }
 
+// Sizes at the 32-bit boundaries: each of these once hung (roundup_pow2 looping on 2^31 + 1),
+// divided by a wrapped zero or built a structure smaller than its max_entries. Every one is now
+// refused with -E2BIG and a sentence naming the limit, with an unlimited budget (nothing else
+// stops them).
+TEST_F(FwMapsTest, SizesAtTheThirtyTwoBitBoundariesAreRefusedNotWrapped)
+{
+    open(3, 0); // 3 CPUs: the per-CPU LRU rounding of 2^31 passes 2^31; unlimited budget
+    ASSERT_EQ(create(1, ARRAY, 4, 8, 4), 0) << msg; // template for the map-in-map cases
+    for (uint32_t max : {0x80000001u, 0xffffffffu}) {
+        EXPECT_EQ(create(2, HASH_OF_MAPS, 4, 4, max, 0, 1), -E2BIG) << max; // hung before
+        EXPECT_NE(std::string(msg).find("2147483648"), std::string::npos) << msg;
+        EXPECT_EQ(create(2, HASH, 4, 8, max), -E2BIG) << max;
+        EXPECT_EQ(create(2, PERCPU_HASH, 4, 8, max), -E2BIG) << max;
+        EXPECT_EQ(create(2, LRU_HASH, 4, 8, max), -E2BIG) << max;
+        EXPECT_EQ(create(2, DEVMAP_HASH, 4, 4, max), -EINVAL) << max; // devmap.c says EINVAL
+        EXPECT_EQ(create(2, ARRAY, 4, 4, max), -E2BIG) << max;
+        EXPECT_EQ(create(2, ARRAY_OF_MAPS, 4, 4, max, 0, 1), -E2BIG) << max;
+        EXPECT_EQ(create(2, PROG_ARRAY, 4, 4, max), -E2BIG) << max;
+    }
+    // 2^31 is the kernel's hash limit itself, but rounded up to 3 CPUs it passes it.
+    EXPECT_EQ(create(2, LRU_PERCPU_HASH, 4, 8, 0x80000000u, F_NO_COMMON_LRU), -E2BIG);
+    // queue of 0xffffffff: max_entries + 1 slots wrapped to 0 (a division by zero on push).
+    EXPECT_EQ(create(2, QUEUE, 0, 1, 0xffffffffu), -E2BIG);
+    EXPECT_NE(std::string(msg).find("4294967296 elements"), std::string::npos) << msg;
+    EXPECT_EQ(create(2, STACK, 0, 1, 0xffffffffu), -E2BIG);
+    // LPM: 2 * max_entries nodes wrapped to 0 (2^31) or 2 (2^31 + 1).
+    for (uint32_t max : {0x80000000u, 0x80000001u, 0xffffffffu}) {
+        EXPECT_EQ(create(2, LPM, 8, 4, max, F_NO_PREALLOC), -E2BIG) << max;
+        EXPECT_NE(std::string(msg).find("LPM"), std::string::npos) << msg;
+    }
+    // slot * stride past the 32-bit region offset: 2^29 elements of 8 bytes is 4 GiB.
+    EXPECT_EQ(create(2, ARRAY, 4, 8, 1u << 29), -E2BIG);
+    EXPECT_NE(std::string(msg).find("map region"), std::string::npos) << msg;
+    EXPECT_EQ(create(2, PERCPU_ARRAY, 4, 8, 1u << 28), -E2BIG); // 3 slices of 8 bytes
+    EXPECT_EQ(create(2, HASH, 4, 0x7fffff, 1u << 10), -E2BIG);  // key + value >= 4 MiB
+    EXPECT_EQ(create(2, BLOOM, 0, (4u << 20) + 1, 16), -E2BIG); // bloom_map_alloc_check
+    EXPECT_EQ(nicsim_fw_maps__mem_used(m), 64u + 4 * 8) << "nothing was charged";
+
+    // Below the limits the same types are sized in 64 bits: with a budget they are -ENOMEM,
+    // with the 64-bit charge in the sentence.
+    open(3, 1 << 20);
+    EXPECT_EQ(create(2, BLOOM, 0, 8, 0xffffffffu), -ENOMEM); // 2^32 bits
+    EXPECT_NE(std::string(msg).find("536870976"), std::string::npos) << msg;
+    EXPECT_EQ(create(2, QUEUE, 0, 2, 0xfffffff0u), -E2BIG); // 0xfffffff1 slots of 2: region
+    EXPECT_EQ(create(2, HASH, 4, 8, 0x80000000u), -E2BIG);  // 2^31 * 8 bytes of values: region
+    EXPECT_EQ(create(2, HASH, 4, 4, 0x1fffffffu), -ENOMEM);
+    EXPECT_NE(std::string(msg).find("needs 30064771088 bytes"), std::string::npos) << msg;
+}
+
+TEST_F(FwMapsTest, QueueWrapsAroundItsRingInSixtyFourBits)
+{
+    ASSERT_EQ(create(1, QUEUE, 0, 4, 3), 0) << msg;
+    Bytes v(4);
+    for (uint32_t i = 0; i < 20; i++) {
+        ASSERT_EQ(update(1, {}, u32(i)), 0) << i;
+        if (i >= 2) {
+            ASSERT_EQ(nicsim_fw_maps__lookup_and_delete(m, 1, nullptr, v.data(), msg, sizeof(msg)),
+                      0);
+            EXPECT_EQ(v, u32(i - 2));
+        }
+    }
+}
+
 TEST_F(FwMapsTest, MapInMapChecksTheTemplate)
 {
     ASSERT_EQ(create(1, ARRAY, 4, 8, 4), 0);
@@ -524,6 +587,52 @@ TEST_F(FwMapsTest, MapInMapChecksTheTemplate)
     Bytes v;
     ASSERT_EQ(lookup(4, u32(7), &v), 0);
     EXPECT_EQ(v, u32(1));
+}
+
+// The kernel's outer map holds a reference on each inner map: freeing an inner map an outer map
+// still holds hides it from the host but keeps its id and memory until the last holder lets go.
+TEST_F(FwMapsTest, FreedInnerMapLivesUntilTheLastOuterMapElementLetsGo)
+{
+    ASSERT_EQ(create(1, ARRAY, 4, 8, 4), 0);
+    ASSERT_EQ(create(2, ARRAY, 4, 8, 4), 0);
+    ASSERT_EQ(create(3, ARRAY_OF_MAPS, 4, 4, 2, 0, 1), 0) << msg;
+    ASSERT_EQ(create(4, HASH_OF_MAPS, 4, 4, 2, 0, 1), 0) << msg;
+    ASSERT_EQ(update(3, u32(0), u32(2)), 0) << msg;
+    ASSERT_EQ(update(4, u32(7), u32(2)), 0) << msg;
+    const uint64_t used = nicsim_fw_maps__mem_used(m), inner_mem = 64 + 4 * 8;
+
+    EXPECT_EQ(nicsim_fw_maps__destroy(m, 2), 0);
+    EXPECT_TRUE(nicsim_fw_maps__in_use(m, 2)) << "the id must not be reused under the outer maps";
+    EXPECT_EQ(create(2, ARRAY, 4, 8, 4), -EEXIST);
+    EXPECT_EQ(lookup(2, u32(0)), -ENOENT) << "gone for the host";
+    EXPECT_EQ(nicsim_fw_maps__destroy(m, 2), -ENOENT);
+    EXPECT_EQ(update(3, u32(1), u32(2)), -EINVAL) << "a freed map cannot be stored again";
+    EXPECT_EQ(nicsim_fw_maps__mem_used(m), used) << "its memory lives";
+    Bytes v;
+    ASSERT_EQ(lookup(3, u32(0), &v), 0);
+    EXPECT_EQ(v, u32(2));
+
+    ASSERT_EQ(del(3, u32(0)), 0);
+    EXPECT_TRUE(nicsim_fw_maps__in_use(m, 2)) << "the hash of maps still holds it";
+    ASSERT_EQ(update(4, u32(7), u32(1)), 0) << msg; // replaced: the last reference goes
+    EXPECT_FALSE(nicsim_fw_maps__in_use(m, 2));
+    EXPECT_EQ(nicsim_fw_maps__mem_used(m), used - inner_mem);
+    ASSERT_EQ(create(2, ARRAY, 4, 8, 4), 0) << msg;
+
+    // Destroying the outer map drops its elements' references; storing the same map twice and
+    // replacing an element by itself count right.
+    ASSERT_EQ(update(3, u32(0), u32(2)), 0);
+    ASSERT_EQ(update(3, u32(1), u32(2)), 0);
+    ASSERT_EQ(update(3, u32(1), u32(2)), 0);
+    ASSERT_EQ(nicsim_fw_maps__destroy(m, 2), 0);
+    EXPECT_TRUE(nicsim_fw_maps__in_use(m, 2));
+    ASSERT_EQ(nicsim_fw_maps__destroy(m, 3), 0);
+    EXPECT_FALSE(nicsim_fw_maps__in_use(m, 2));
+    EXPECT_FALSE(nicsim_fw_maps__in_use(m, 3));
+    ASSERT_EQ(del(4, u32(7)), 0);
+    ASSERT_EQ(nicsim_fw_maps__destroy(m, 4), 0);
+    ASSERT_EQ(nicsim_fw_maps__destroy(m, 1), 0);
+    EXPECT_EQ(nicsim_fw_maps__mem_used(m), 0u);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -800,6 +909,16 @@ TEST(FwMapsKernelCreateTest, SameErrnosAsKernel)
         {RINGBUF, 4, 0, 4096, 0},
         {30 /* BLOOM */, 0, 8, 16, 0},
         {30, 4, 8, 16, 0},
+        {30, 0, (4u << 20) + 1, 16, 0},
+        {30, 4, (4u << 20) + 1, 16, 0}, // bloom_map_alloc_check runs first: E2BIG
+        // 32-bit boundaries refused before any allocation (the same errno as the kernel's)
+        {HASH, 4, 8, 0x80000001u, 0},
+        {HASH, 4, 8, 0xffffffffu, F_NO_PREALLOC},
+        {PERCPU_HASH, 4, 8, 0x80000001u, 0},
+        {LRU_HASH, 4, 8, 0x80000001u, 0},
+        {LRU_PERCPU_HASH, 4, 8, 0xffffffffu, F_NO_COMMON_LRU},
+        {DEVMAP_HASH, 4, 4, 0x80000001u, 0},
+        {QUEUE, 0, (4u << 20) + 1, 0xffffffffu, 0},
     };
     int n_cpus = libbpf_num_possible_cpus();
     ASSERT_GT(n_cpus, 0);
@@ -831,6 +950,103 @@ TEST(FwMapsKernelCreateTest, SameErrnosAsKernel)
             << " flags 0x" << std::hex << a.flags << ": " << msg;
         if (err) {
             EXPECT_NE(msg[0], 0) << "a refusal says why";
+        }
+        if (fd >= 0)
+            close(fd);
+        nicsim_fw_maps__free(m);
+    }
+}
+
+// Hash of maps at max_entries 2^31 + 1 (it hung the firmware): the kernel's -E2BIG.
+TEST(FwMapsKernelCreateTest, HashOfMapsPastTwoToTheThirtyOneAsKernel)
+{
+    int inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, nullptr, 4, 8, 4, nullptr);
+    if (inner == -EPERM || inner == -ENOSYS || inner == -EACCES)
+        GTEST_SKIP() << "bpf() is not available here (" << strerror(-inner)
+                     << "): kernel-differential test skipped";
+    ASSERT_GE(inner, 0);
+    nicsim_fw_maps_opts o{};
+    o.sz = sizeof(o);
+    o.n_cpus = 1;
+    o.max_id = 2;
+    nicsim_fw_maps *m = nicsim_fw_maps__new(&o);
+    ASSERT_NE(m, nullptr);
+    nicsim_fw_map_attr a{};
+    a.type = ARRAY;
+    a.key_size = 4;
+    a.value_size = 8;
+    a.max_entries = 4;
+    char msg[256] = "";
+    ASSERT_EQ(nicsim_fw_maps__create(m, 1, &a, msg, sizeof(msg)), 0) << msg;
+    for (uint32_t max : {0x80000001u, 0xffffffffu}) {
+        LIBBPF_OPTS(bpf_map_create_opts, ko, .inner_map_fd = (uint32_t)inner);
+        int fd = bpf_map_create(BPF_MAP_TYPE_HASH_OF_MAPS, nullptr, 4, 4, max, &ko);
+        a = nicsim_fw_map_attr{};
+        a.type = HASH_OF_MAPS;
+        a.key_size = 4;
+        a.value_size = 4;
+        a.max_entries = max;
+        a.inner_map_id = 1;
+        EXPECT_EQ(nicsim_fw_maps__create(m, 2, &a, msg, sizeof(msg)), fd < 0 ? fd : 0)
+            << max << ": " << msg;
+        if (fd >= 0)
+            close(fd);
+    }
+    close(inner);
+    nicsim_fw_maps__free(m);
+}
+
+// map_extra: the bloom filter's hash function count (bits 0-3), 0 for every other type; the
+// bit array grows with it (max_entries * k * 7 / 5 bits, rounded up to a power of two).
+TEST(FwMapsKernelCreateTest, MapExtraAsKernel)
+{
+    struct A {
+        uint32_t type, ks, vs, max;
+        uint64_t extra;
+        uint64_t mem; // expected charge on success (0: not checked)
+    } cases[] = {
+        {BLOOM, 0, 8, 16, 0, 64 + 16},     // 5 functions: 112 bits -> 128
+        {BLOOM, 0, 8, 16, 15, 64 + 64},    // 15: 336 bits -> 512
+        {BLOOM, 0, 8, 16, 1, 64 + 8},      // 1: 22 bits -> 64
+        {BLOOM, 0, 8, 16, 0x10, 0},        // only bits 0-3
+        {BLOOM, 0, 8, 0x40000000u, 15, 0}, // max * 15 passes u32: 2^32 bits
+        {ARRAY, 4, 8, 4, 1, 0},            // map_extra is for bloom filters only
+        {HASH, 4, 8, 4, 1ull << 40, 0},
+    };
+    int probe = bpf_map_create(BPF_MAP_TYPE_ARRAY, nullptr, 4, 4, 1, nullptr);
+    if (probe == -EPERM || probe == -ENOSYS || probe == -EACCES)
+        GTEST_SKIP() << "bpf() is not available here (" << strerror(-probe)
+                     << "): kernel-differential test skipped";
+    ASSERT_GE(probe, 0);
+    close(probe);
+    nicsim_fw_maps_opts o{};
+    o.sz = sizeof(o);
+    o.n_cpus = 1;
+    o.max_id = 1;
+    o.mem_budget = 1ull << 30;
+    for (const A &a : cases) {
+        nicsim_fw_maps *m = nicsim_fw_maps__new(&o);
+        ASSERT_NE(m, nullptr);
+        LIBBPF_OPTS(bpf_map_create_opts, ko, .map_extra = a.extra);
+        int fd = bpf_map_create((bpf_map_type)a.type, nullptr, a.ks, a.vs, a.max, &ko);
+        nicsim_fw_map_attr attr{};
+        attr.type = a.type;
+        attr.key_size = a.ks;
+        attr.value_size = a.vs;
+        attr.max_entries = a.max;
+        attr.map_extra = a.extra;
+        char msg[256] = "";
+        int err = nicsim_fw_maps__create(m, 1, &attr, msg, sizeof(msg));
+        EXPECT_EQ(err, fd < 0 ? fd : 0) << "type " << a.type << " max " << a.max << " extra 0x"
+                                        << std::hex << a.extra << ": " << msg;
+        nicsim_fw_map_info info{};
+        if (!err && a.mem) {
+            ASSERT_EQ(nicsim_fw_maps__info(m, 1, &info), 0);
+            EXPECT_EQ(info.mem, a.mem) << "extra " << a.extra;
+        }
+        if (!err && a.max == 0x40000000u) {
+            ASSERT_EQ(nicsim_fw_maps__info(m, 1, &info), 0);
+            EXPECT_EQ(info.mem, 64u + (1ull << 29)) << "2^32 bits";
         }
         if (fd >= 0)
             close(fd);

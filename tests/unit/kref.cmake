@@ -8,9 +8,10 @@ add_dependencies(kref_test nicsim_examples)
 target_compile_definitions(kref_test PRIVATE NICSIM_EXAMPLES_DIR="${NICSIM_EXAMPLES_DIR}"
                            NICSIM_EXAMPLES_SOURCE_DIR="${NICSIM_EXAMPLES_SOURCE_DIR}")
 
-# Test objects: a program the verifier refuses, and one with a map pinned by name.
+# Test objects: a program the verifier refuses, one calling a helper no kernel offers to XDP,
+# and one with a map pinned by name.
 set(_kref_objs)
-foreach(obj kref_reject kref_pin)
+foreach(obj kref_reject kref_pin kref_nohelper)
   set(_out ${CMAKE_CURRENT_BINARY_DIR}/${obj}.bpf.o)
   add_custom_command(
     OUTPUT ${_out}
@@ -25,4 +26,5 @@ add_custom_target(kref_test_objects DEPENDS ${_kref_objs})
 add_dependencies(kref_test kref_test_objects)
 target_compile_definitions(kref_test PRIVATE
                            KREF_REJECT_OBJ="${CMAKE_CURRENT_BINARY_DIR}/kref_reject.bpf.o"
-                           KREF_PIN_OBJ="${CMAKE_CURRENT_BINARY_DIR}/kref_pin.bpf.o")
+                           KREF_PIN_OBJ="${CMAKE_CURRENT_BINARY_DIR}/kref_pin.bpf.o"
+                           KREF_NOHELPER_OBJ="${CMAKE_CURRENT_BINARY_DIR}/kref_nohelper.bpf.o")

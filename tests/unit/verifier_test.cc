@@ -873,10 +873,11 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnEveryFormOfTheDataEndCheck)
     EXPECT_EQ(refused, 32 - 12);
 }
 
-TEST(VerifierKernelCrossCheckTest, AgreesOnPacketPointersSpilledAcrossAdjustMeta)
+TEST(VerifierKernelCrossCheckTest, AgreesOnPacketPointersSpilledAcrossAdjustHead)
 {
-    // A checked pointer spilled to the stack keeps its range; after bpf_xdp_adjust_meta the
-    // spilled copy is a number too.
+    // A checked pointer spilled to the stack keeps its range; after bpf_xdp_adjust_head the
+    // spilled copy is a number too. (adjust_head, not adjust_meta: some 6.18 kernels do not offer
+    // bpf_xdp_adjust_meta to XDP programs at all.)
     Prog ok = {mov64_reg(6, 1),
                ldx(BPF_W, 2, 6, 0),
                ldx(BPF_W, 3, 6, 4),
@@ -895,7 +896,7 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnPacketPointersSpilledAcrossAdjustMeta
 
     Prog stale = ok;
     stale.insert(stale.begin() + 7,
-                 {mov64_reg(1, 6), mov64_imm(2, -8), call(BPF_FUNC_xdp_adjust_meta)});
+                 {mov64_reg(1, 6), mov64_imm(2, -8), call(BPF_FUNC_xdp_adjust_head)});
     stale[5].off += 3;
     Kcheck r(stale);
     SKIP_WITHOUT_BPF(r);

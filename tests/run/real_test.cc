@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: MIT
+// Real third-party program shapes (issue 8) through the real `nicsim run` binary and the kernel
+// comparison: legacy section names, names of 16+ characters, several programs per object (a TC
+// program with a kfunc call among them), truncated captures.
+#include <gtest/gtest.h>
+
+#include <jansson.h>
+#include <linux/bpf.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+extern "C" {
+#include "nicsim/kref.h"
+#include "nicsim/obj.h"
+#include "nicsim/printk.h"
+}
+
+namespace
+{
+
+struct Result {
+    int status = -1;
+    std::string out, err;
+};
+
+std::string slurp(const std::string &path)
+{
+    std::ifstream f(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+class Tmp
+{
+  public:
+    Tmp()
+    {
+        char t[] = "/tmp/nicsim-real-test-XXXXXX";
+        dir_ = mkdtemp(t);
+    }
+    ~Tmp() { (void)!system(("rm -rf " + dir_).c_str()); }
+    std::string path(const std::string &name) const { return dir_ + "/" + name; }
+
+  private:
+    std::string dir_;
+};
+
+Result nicsim(const std::string &args)
+{
+    Tmp t;
+    std::string cmd = std::string(NICSIM_CLI) + " " + args + " > " + t.path("out") + " 2> " +
+                      t.path("err") + " < /dev/null";
+    int st = system(cmd.c_str());
+    Result r;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(t.path("out"));
+    r.err = slurp(t.path("err"));
+    return r;
+}
+
+std::string obj(const std::string &name)
+{
+    return std::string(REAL_OBJ_DIR) + "/" + name + ".bpf.o";
+}
+
+bool kernel_available()
+{
+    char err[256] = "";
+    return !nicsim_kref__unavailable(nicsim_kref__probe(err, sizeof(err)));
+}
+
+json_t *load_json(const std::string &path)
+{
+    json_error_t e;
+    json_t *j = json_load_file(path.c_str(), 0, &e);
+    EXPECT_NE(j, nullptr) << path << ":" << e.line << ": " << e.text;
+    return j;
+}
+
+using Frame = std::vector<uint8_t>;
+
+// Ethernet + IPv4 with protocol `proto`, `len` bytes in all.
+Frame ipv4(uint8_t proto, size_t len)
+{
+    Frame f(len, 0);
+    const uint8_t hdr[] = {2, 0, 0, 0, 0, 2,  2,     0, 0, 0,   0, 1, 0x08, 0x00, 0x45, 0,   0,
+                           0, 0, 1, 0, 0, 64, proto, 0, 0, 192, 0, 2, 1,    198,  51,   100, 7};
+    memcpy(f.data(), hdr, std::min(len, sizeof(hdr)));
+    uint16_t tot = (uint16_t)(len - 14);
+    f[16] = (uint8_t)(tot >> 8);
+    f[17] = (uint8_t)tot;
+    return f;
+}
+
+// Classic pcap: records of (captured bytes, wire length).
+void write_pcap(const std::string &path, const std::vector<std::pair<Frame, uint32_t>> &pkts,
+                uint32_t snaplen = 65535)
+{
+    std::string s;
+    auto put32 = [&](uint32_t v) { s.append((const char *)&v, 4); };
+    auto put16 = [&](uint16_t v) { s.append((const char *)&v, 2); };
+    put32(0xa1b2c3d4);
+    put16(2);
+    put16(4);
+    put32(0);
+    put32(0);
+    put32(snaplen);
+    put32(1);
+    uint32_t ts = 1;
+    for (auto &p : pkts) {
+        put32(ts++);
+        put32(0);
+        put32((uint32_t)p.first.size());
+        put32(p.second);
+        s.append((const char *)p.first.data(), p.first.size());
+    }
+    std::ofstream(path, std::ios::binary) << s;
+}
+
+std::vector<std::pair<Frame, uint32_t>> udp_tcp_icmp()
+{
+    return {{ipv4(17, 60), 60}, {ipv4(6, 60), 60}, {ipv4(1, 98), 98}};
+}
+
+const char *verdict(json_t *rep, size_t i)
+{
+    return json_string_value(
+        json_object_get(json_array_get(json_object_get(rep, "packets"), i), "verdict"));
+}
+
+// ---- several programs per object, legacy sections, long names ----
+
+// xdp_count_protocol_func (23 characters, SEC("xdp_icmp")) tail-calls xdp_drop_udp_tail_func
+// (SEC("xdp-test")); the object also holds a TC program calling a kfunc and SEC("prog").
+TEST(RealPrograms, ChosenProgramAndItsTailCallRunBesideOthersTheNicCannotLoad)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), udp_tcp_icmp());
+    bool kernel = kernel_available();
+    Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                      " --prog xdp_count_protocol_func --prog-array "
+                      "jmp_table:0=xdp_drop_udp_tail_func --no-progress --json " +
+                      t.path("r.json") + (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    // the full name in the report, though the kernel (emulated and real) holds 15 characters
+    EXPECT_NE(r.out.find("xdp_count_protocol_func: 3 packets"), std::string::npos) << r.out;
+    // the others are skipped, each with why, and the kfunc program's reason names its insn
+    EXPECT_NE(r.err.find("loaded program xdp_count_protocol_func, xdp_drop_udp_tail_func "
+                         "(tail-call target); skipped 2 other programs"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("tc_rcu_kfunc_user (section tc: section 'tc' insn 0: call to kernel "
+                         "function 'bpf_rcu_read_lock' (kfunc) is not supported)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("xdp_bounce_everything (section prog: not chosen"), std::string::npos)
+        << r.err;
+    json_t *rep = load_json(t.path("r.json"));
+    ASSERT_TRUE(rep);
+    EXPECT_STREQ(verdict(rep, 0), "XDP_DROP"); // UDP, dropped by the tail-call target
+    EXPECT_STREQ(verdict(rep, 1), "XDP_PASS");
+    EXPECT_STREQ(verdict(rep, 2), "XDP_PASS");
+    if (kernel) {
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("maps: final contents equal to the kernel's"), std::string::npos)
+            << r.out;
+    }
+    json_decref(rep);
+}
+
+TEST(RealPrograms, LegacySectionProgramIsFoundBySectionNameAndComparedWithTheKernel)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), udp_tcp_icmp());
+    bool kernel = kernel_available();
+    Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                      " --prog prog --no-progress" + (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("verdicts: XDP_TX 3"), std::string::npos) << r.out;
+    if (kernel) {
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+    }
+}
+
+TEST(RealPrograms, ProgramTheNicCannotLoadIsRefusedNamingProgramSectionAndReason)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), udp_tcp_icmp());
+    Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                      " --prog tc_rcu_kfunc_user");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("program tc_rcu_kfunc_user (section tc) cannot be offloaded: section "
+                         "'tc' insn 0: call to kernel function 'bpf_rcu_read_lock' (kfunc)"),
+              std::string::npos)
+        << r.err;
+    r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("no XDP program in the object"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("xdp_count_protocol_func (section xdp_icmp)"), std::string::npos) << r.err;
+}
+
+TEST(RealPrograms, ElfLoaderKeepsTheProgramsItCanLinkAndSaysWhyForTheOthers)
+{
+    char err[512] = "";
+    nicsim_obj *o = nicsim_obj__open_file(obj("real_multi").c_str(), nullptr, err, sizeof(err));
+    ASSERT_NE(o, nullptr) << err;
+    ASSERT_EQ(nicsim_obj__n_progs(o), 4u);
+    const nicsim_obj_prog *tc = nicsim_obj__find_prog(o, "tc_rcu_kfunc_user");
+    ASSERT_NE(tc, nullptr);
+    ASSERT_NE(tc->error, nullptr);
+    EXPECT_STREQ(tc->error, "section 'tc' insn 0: call to kernel function 'bpf_rcu_read_lock' "
+                            "(kfunc) is not supported");
+    EXPECT_EQ(tc->n, 0u);
+    EXPECT_EQ(tc->insns, nullptr);
+    const nicsim_obj_prog *x = nicsim_obj__find_prog(o, "xdp_icmp");
+    ASSERT_NE(x, nullptr);
+    EXPECT_STREQ(x->name, "xdp_count_protocol_func");
+    EXPECT_EQ(x->error, nullptr);
+    EXPECT_GT(x->n, 0u);
+    EXPECT_EQ(x->prog_type, 0u); // libbpf cannot type "xdp_icmp" either
+    nicsim_obj__free(o);
+}
+
+// The kernel side alone: the chosen program of an untyped legacy section is loaded as XDP, the
+// others are not loaded, and a wrong name lists what the object contains.
+TEST(RealPrograms, KernelReferenceLoadsWhatTheNicLoads)
+{
+    char err[2048] = "";
+    nicsim_kref_opts o = {};
+    o.sz = sizeof(o);
+    o.prog_name = "nope";
+    EXPECT_EQ(nicsim_kref__open(obj("real_multi").c_str(), &o, err, sizeof(err)), nullptr);
+    EXPECT_NE(std::string(err).find("no program named 'nope' (it has: xdp_count_protocol_func "
+                                    "(section xdp_icmp), xdp_drop_udp_tail_func (section "
+                                    "xdp-test), xdp_bounce_everything (section prog), "
+                                    "tc_rcu_kfunc_user (section tc))"),
+              std::string::npos)
+        << err;
+    o.prog_name = "tc_rcu_kfunc_user";
+    EXPECT_EQ(nicsim_kref__open(obj("real_multi").c_str(), &o, err, sizeof(err)), nullptr);
+    EXPECT_NE(std::string(err).find("is a sched_cls program, not XDP"), std::string::npos) << err;
+    if (!kernel_available())
+        GTEST_SKIP() << "bpf() unavailable";
+    o.prog_name = "xdp_bounce_everything";
+    nicsim_kref *k = nicsim_kref__open(obj("real_multi").c_str(), &o, err, sizeof(err));
+    ASSERT_NE(k, nullptr) << err;
+    ASSERT_EQ(nicsim_kref__load(k, err, sizeof(err)), 0) << err;
+    Frame f = ipv4(17, 60);
+    nicsim_kref_result res;
+    ASSERT_EQ(nicsim_kref__run(k, f.data(), (uint32_t)f.size(), nullptr, &res, err, sizeof(err)), 0)
+        << err;
+    EXPECT_EQ(res.verdict, (uint32_t)XDP_TX);
+    nicsim_kref__close(k);
+}
+
+// ---- truncated captures ----
+
+// A UDP frame of 300 bytes captured with a 96-byte snap length, then a whole TCP frame.
+std::vector<std::pair<Frame, uint32_t>> snap96()
+{
+    Frame udp = ipv4(17, 300);
+    udp.resize(96);
+    return {{udp, 300}, {ipv4(6, 60), 60}};
+}
+
+struct TruncCase {
+    const char *mode;    // --truncated MODE ("" for the default)
+    const char *verdict; // of the cut frame; nullptr: refused by the MAC
+};
+
+class Truncated : public testing::TestWithParam<TruncCase>
+{
+};
+
+TEST_P(Truncated, CutFramesRunAsTheOptionSaysAndTheKernelSeesTheSameBytes)
+{
+    const TruncCase &c = GetParam();
+    Tmp t;
+    write_pcap(t.path("t.pcap"), snap96(), 96);
+    bool kernel = kernel_available();
+    Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                      " --prog xdp_count_protocol_func --prog-array "
+                      "jmp_table:0=xdp_drop_udp_tail_func --no-progress --json " +
+                      t.path("r.json") + (c.mode[0] ? std::string(" --truncated ") + c.mode : "") +
+                      (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    std::string mode = c.mode[0] ? c.mode : "pad";
+    EXPECT_NE(r.out.find("truncated: 1 frames cut short by the capture"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("(--truncated " + mode + ")"), std::string::npos) << r.out;
+    json_t *rep = load_json(t.path("r.json"));
+    ASSERT_TRUE(rep);
+    json_t *p0 = json_array_get(json_object_get(rep, "packets"), 0);
+    if (c.verdict) {
+        EXPECT_STREQ(json_string_value(json_object_get(p0, "verdict")), c.verdict);
+        if (kernel) {
+            EXPECT_TRUE(json_is_true(json_object_get(json_object_get(p0, "kernel"), "match")));
+        }
+    } else {
+        EXPECT_STREQ(json_string_value(json_object_get(p0, "error")), "truncated");
+    }
+    EXPECT_STREQ(verdict(rep, 1), "XDP_PASS");
+    if (kernel) {
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+    }
+    json_decref(rep);
+}
+
+// The cut UDP frame is dropped by the tail-call target whether run as captured or padded, and
+// refused by the MAC with `refuse`.
+INSTANTIATE_TEST_SUITE_P(Modes, Truncated,
+                         testing::Values(TruncCase{"", "XDP_DROP"}, TruncCase{"pad", "XDP_DROP"},
+                                         TruncCase{"captured", "XDP_DROP"},
+                                         TruncCase{"refuse", nullptr}),
+                         [](const testing::TestParamInfo<TruncCase> &i) {
+                             return std::string(i.param.mode[0] ? i.param.mode : "default");
+                         });
+
+// XDP_PASS keeps the frame: its bytes after the program tell which frame ran.
+TEST(RealPrograms, PaddedFrameHasItsWireLengthAndCapturedFrameItsCapturedLength)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), snap96(), 96);
+    for (auto [mode, len] : {std::pair<const char *, size_t>{"pad", 300}, {"captured", 96}}) {
+        Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                          " --prog xdp_count_protocol_func --no-progress --truncated " + mode +
+                          " --json " + t.path("r.json"));
+        ASSERT_EQ(r.status, 0) << r.err;
+        json_t *rep = load_json(t.path("r.json"));
+        ASSERT_TRUE(rep);
+        json_t *p0 = json_array_get(json_object_get(rep, "packets"), 0);
+        EXPECT_STREQ(json_string_value(json_object_get(p0, "verdict")), "XDP_PASS") << mode;
+        const char *hex = json_string_value(json_object_get(p0, "data_out"));
+        ASSERT_NE(hex, nullptr);
+        EXPECT_EQ(strlen(hex), 2 * len) << mode;
+        if (!strcmp(mode, "pad")) { // the bytes past the capture are zeros
+            EXPECT_EQ(std::string(hex + 2 * 96), std::string(2 * (300 - 96), '0'));
+        }
+        json_decref(rep);
+    }
+}
+
+TEST(RealPrograms, BadTruncatedModeIsRefused)
+{
+    Result r = nicsim("run " + obj("real_multi") + " --pcap x.pcap --truncated zero");
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("--truncated 'zero': one of refuse, captured, pad"), std::string::npos)
+        << r.err;
+}
+
+// issue 7 item 11: a record whose captured length exceeds its wire length is not a frame as
+// received; it is refused naming the packet and both lengths, not run as the longer frame.
+TEST(RealPrograms, CapturedLengthPastTheWireLengthIsRefused)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), {{ipv4(6, 60), 60}, {ipv4(17, 120), 60}});
+    Result r = nicsim("run " + obj("real_multi") + " --pcap " + t.path("t.pcap") +
+                      " --prog prog --no-progress");
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.err.find("t.pcap: packet 1: the record holds 120 captured bytes but says the "
+                         "frame was 60 bytes on the wire"),
+              std::string::npos)
+        << r.err;
+}
+
+// ---- bpf_printk ----
+
+std::vector<std::pair<Frame, uint32_t>> printk_frames()
+{
+    Frame shortf = ipv4(6, 20);
+    Frame expired = ipv4(17, 60);
+    expired[22] = 1; // ttl
+    return {{shortf, 20}, {ipv4(6, 60), 60}, {expired, 60}};
+}
+
+// The lines trace_pipe would show, in packet order: %d of a length, %s of a .rodata string, %x,
+// then flags and widths (%-4d, %05u) and a 64-bit %llx.
+const char *const kPrintkLines[] = {
+    "short frame: 20 bytes",
+    "len 60 proto tcp ttl 40",
+    "len 60 proto udp ttl 1",
+    "ttl expired: 1   |00046|1122334455667788",
+};
+
+TEST(RealPrograms, PrintkLinesArePrintedWrittenAndComparedWithTheKernel)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), printk_frames());
+    bool kernel = kernel_available();
+    Result r = nicsim("run " + obj("real_printk") + " --pcap " + t.path("t.pcap") +
+                      " --no-progress --events " + t.path("ev.jsonl") +
+                      (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    size_t at = 0;
+    for (const char *line : kPrintkLines) {
+        size_t k = r.out.find(std::string("bpf_trace_printk: ") + line + "\n", at);
+        ASSERT_NE(k, std::string::npos) << line << "\n" << r.out;
+        at = k;
+    }
+    std::string ev = slurp(t.path("ev.jsonl"));
+    const int packet_of[] = {0, 1, 2, 2};
+    at = 0;
+    for (size_t i = 0; i < 4; i++) {
+        std::string want = "{\"packet\":" + std::to_string(packet_of[i]) + ",\"cpu\":";
+        size_t k = ev.find(want, at);
+        ASSERT_NE(k, std::string::npos) << ev;
+        size_t txt = ev.find(std::string("\"trace_printk\":\"") + kPrintkLines[i] + "\"}", k);
+        EXPECT_EQ(txt, ev.find('\n', k) - strlen(kPrintkLines[i]) - 18) << ev;
+        at = k + 1;
+    }
+    if (kernel) {
+        EXPECT_EQ(r.err.find("not compared"), std::string::npos) << r.err;
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out << r.err;
+    }
+}
+
+// The format rules of the kernel's bpf_bprintf_prepare (3 arguments), and bstr_printf's output.
+TEST(RealPrograms, PrintkFormatsFollowTheKernelsRules)
+{
+    int is_str[3];
+    auto scan = [&](const std::string &f) {
+        return nicsim_printk_scan(f.c_str(), f.size() + 1, is_str);
+    };
+    EXPECT_EQ(scan("no conversion, 100%%"), 0);
+    EXPECT_EQ(scan("%d %s %llx"), 3);
+    EXPECT_EQ(is_str[0], 0);
+    EXPECT_EQ(is_str[1], 1);
+    EXPECT_EQ(is_str[2], 0);
+    EXPECT_EQ(scan("%-08lu %px %c"), 3);
+    EXPECT_EQ(scan("%d%d%d%d"), -EINVAL); // a fourth argument
+    EXPECT_EQ(scan("%q"), -EINVAL);
+    EXPECT_EQ(scan("%lld%hd"), -EINVAL);
+    EXPECT_EQ(scan("%pI4"), -EINVAL); // not modelled
+    EXPECT_EQ(scan("bell\a"), -EINVAL);
+    EXPECT_EQ(nicsim_printk_scan("abc", 3, is_str), -EINVAL); // not NUL-terminated in its size
+    // a record: args, format, then the %s string
+    std::string rec(24, '\0');
+    uint64_t args[3] = {(uint64_t)-5, 0, 0xffffffff00000007ull};
+    memcpy(&rec[0], args, sizeof(args));
+    rec += std::string("[%4d] [%-3s] [%x] 100%%") + '\0' + "ab" + '\0';
+    char out[128];
+    ASSERT_EQ(nicsim_printk_format(rec.data(), rec.size(), out, sizeof(out)), 21);
+    EXPECT_STREQ(out, "[  -5] [ab ] [7] 100%"); // %x without 'l' prints the low 32 bits
+    EXPECT_EQ(nicsim_printk_format(rec.data(), rec.size() - 3, out, sizeof(out)), -EINVAL);
+}
+
+// Printing only from a subprogram: libbpf appends subprograms at load, and the runner must see the
+// call there to read the kernel's lines.
+TEST(RealPrograms, KernelReferenceReadsPrintkLinesOfSubprograms)
+{
+    if (!kernel_available())
+        GTEST_SKIP() << "bpf() unavailable";
+    char err[2048] = "";
+    nicsim_kref *k = nicsim_kref__open(obj("real_printk_sub").c_str(), nullptr, err, sizeof(err));
+    ASSERT_NE(k, nullptr) << err;
+    ASSERT_EQ(nicsim_kref__load(k, err, sizeof(err)), 0) << err;
+    if (const char *why = nicsim_kref__trace_unavailable(k)) {
+        nicsim_kref__close(k);
+        GTEST_SKIP() << "trace buffer unavailable: " << why;
+    }
+    Frame f = ipv4(6, 60);
+    nicsim_kref_result res;
+    ASSERT_EQ(nicsim_kref__run(k, f.data(), (uint32_t)f.size(), nullptr, &res, err, sizeof(err)), 0)
+        << err;
+    EXPECT_TRUE(res.trace_read);
+    ASSERT_EQ(res.n_trace, 1u);
+    EXPECT_STREQ(res.trace[0], "frame of 60 bytes");
+    nicsim_kref__close(k);
+}
+
+// A runner that never opened the trace buffer (no program prints, or never loaded) closes no
+// descriptor of the process on close: `nicsim demo` runs example after example in one process,
+// and a close(0) there took the next example's trace file with it.
+TEST(RealPrograms, KernelReferenceClosesOnlyWhatItOpened)
+{
+    if (fcntl(0, F_GETFD) < 0) {
+        ASSERT_EQ(open("/dev/null", O_RDONLY), 0);
+    }
+    char err[2048] = "";
+    nicsim_kref_opts o = {};
+    o.sz = sizeof(o);
+    o.prog_name = "prog";
+    nicsim_kref *k = nicsim_kref__open(obj("real_multi").c_str(), &o, err, sizeof(err));
+    ASSERT_NE(k, nullptr) << err;
+    nicsim_kref__close(k);
+    EXPECT_GE(fcntl(0, F_GETFD), 0) << "descriptor 0 was closed";
+}
+
+// The kernel side: the lines the kernel wrote to the trace buffer for one test run.
+TEST(RealPrograms, KernelReferenceReadsTheKernelsPrintkLines)
+{
+    if (!kernel_available())
+        GTEST_SKIP() << "bpf() unavailable";
+    char err[2048] = "";
+    nicsim_kref *k = nicsim_kref__open(obj("real_printk").c_str(), nullptr, err, sizeof(err));
+    ASSERT_NE(k, nullptr) << err;
+    ASSERT_EQ(nicsim_kref__load(k, err, sizeof(err)), 0) << err;
+    if (const char *why = nicsim_kref__trace_unavailable(k)) {
+        nicsim_kref__close(k);
+        GTEST_SKIP() << "trace buffer unavailable: " << why;
+    }
+    auto frames = printk_frames();
+    Frame &f = frames[2].first;
+    nicsim_kref_run_opts ro = {};
+    ro.sz = sizeof(ro);
+    ro.repeat = 8; // the timing runs print too; only the single run's lines are returned
+    nicsim_kref_result res;
+    ASSERT_EQ(nicsim_kref__run(k, f.data(), (uint32_t)f.size(), &ro, &res, err, sizeof(err)), 0)
+        << err;
+    ASSERT_TRUE(res.trace_read);
+    ASSERT_EQ(res.n_trace, 2u);
+    EXPECT_STREQ(res.trace[0], kPrintkLines[2]);
+    EXPECT_STREQ(res.trace[1], kPrintkLines[3]);
+    ASSERT_EQ(nicsim_kref__run(k, f.data(), (uint32_t)f.size(), nullptr, &res, err, sizeof(err)), 0)
+        << err;
+    EXPECT_EQ(res.n_trace, 2u);
+    nicsim_kref__close(k);
+}
+
+} // namespace
