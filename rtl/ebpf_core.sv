@@ -115,6 +115,7 @@ module ebpf_core #(
   logic [31:0]    lddw_lo_d, lddw_lo_q;
   logic [3:0]     lddw_dst_d, lddw_dst_q;
   logic [2:0]     depth_d, depth_q, depth_m1;
+  logic [PcWm1:0] ret_pc;
   logic [ebpf_pkg::CallFrames*ebpf_pkg::PcW-1:0] rstack_d, rstack_q;  // return pcs
   logic           id_redirect;
   logic           lu_d, lu_q;
@@ -125,6 +126,7 @@ module ebpf_core #(
   ebpf_pkg::insn_t ex_d, ex_q;
   logic [11*64-1:0] rf_view;   // r0 in [63:0]
   logic [63:0] ex_r0;          // r0 for CMPXCHG
+  logic [63:0] rf_dst, rf_src; // dst's and src's values in the register file view
   logic [63:0] ex_a, ex_b, ex_src, ex_imm;
   logic [63:0] alu_res, mul_res, div_res, ex_res, ex_addr;
   logic        mul_done, div_done, ex_busy, ex_fire, br_taken, ex_taken;
@@ -224,6 +226,24 @@ module ebpf_core #(
 
   assign depth_m1 = depth_q - 3'd1;
 
+  // Register and return-stack reads are written as explicit multiplexers: a variable
+  // part-select (v[W*i +: W]) synthesizes into a wide shifter in Yosys.
+  always_comb begin
+    ret_pc = Zero;
+    for (int i = 0; i < ebpf_pkg::CallFrames; i++)
+      if (depth_m1 == 3'(i)) ret_pc = rstack_q[ebpf_pkg::PcW*i +: ebpf_pkg::PcW];
+  end
+  always_comb begin
+    rf_dst = '0;
+    rf_src = '0;
+    callx_id = '0;
+    for (int i = 0; i < 11; i++) begin
+      if (ex_q.dst == 4'(i)) rf_dst = rf_view[64*i +: 64];
+      if (ex_q.src == 4'(i)) rf_src = rf_view[64*i +: 64];
+      if (mem_q.dst == 4'(i)) callx_id = rf_view[64*i +: 64];
+    end
+  end
+
   // what depends on the call depth: call-depth trap, return vs end of program
   always_comb begin
     id_insn       = id_dec;
@@ -245,8 +265,8 @@ module ebpf_core #(
         end else begin
           id_insn.depth  = depth_q - 3'd1;
           id_insn.frame  = depth_q - 3'd1;
-          id_insn.target = rstack_q[ebpf_pkg::PcW*depth_m1 +: ebpf_pkg::PcW];
-          id_insn.npc    = rstack_q[ebpf_pkg::PcW*depth_m1 +: ebpf_pkg::PcW];
+          id_insn.target = ret_pc;
+          id_insn.npc    = ret_pc;
         end
       end else if (id_dec.unit == ebpf_pkg::UnitJump) begin
         id_insn.npc = id_dec.target;
@@ -270,10 +290,8 @@ module ebpf_core #(
   assign mem_fwd_val = (mem_q.unit == ebpf_pkg::UnitHelper) ? hp_r0_q : mem_res_q;
   // select the register first, then forward: one 2:1 stage per operand, not per register
   assign ex_imm = {{32{ex_q.imm[31]}}, ex_q.imm};
-  assign ex_a   = (mem_fwd && mem_q.rd == ex_q.dst) ? mem_fwd_val :
-                  (ex_q.dst <= 4'd10) ? rf_view[64*ex_q.dst +: 64] : 64'd0;
-  assign ex_src = (mem_fwd && mem_q.rd == ex_q.src) ? mem_fwd_val :
-                  (ex_q.src <= 4'd10) ? rf_view[64*ex_q.src +: 64] : 64'd0;
+  assign ex_a   = (mem_fwd && mem_q.rd == ex_q.dst) ? mem_fwd_val : rf_dst;
+  assign ex_src = (mem_fwd && mem_q.rd == ex_q.src) ? mem_fwd_val : rf_src;
   assign ex_r0  = (mem_fwd && mem_q.rd == 4'd0) ? mem_fwd_val : rf_view[63:0];
   assign ex_b   = ex_q.use_imm ? ex_imm : ex_src;
 
@@ -366,7 +384,6 @@ module ebpf_core #(
   // helper port: the request is up until the unit answers; then 2 + its cycles pass
   assign helper_req_valid_o = mem_q.valid && mem_q.unit == ebpf_pkg::UnitHelper &&
                               mem_q.trap == ebpf_pkg::TrapNone && !hp_wait_q && run_q;
-  assign callx_id      = (mem_q.dst <= 4'd10) ? rf_view[64*mem_q.dst +: 64] : 64'd0;
   assign helper_id_o   = !mem_q.callx ? mem_q.imm :
                          (callx_id[63:32] != 32'd0) ? 32'hffff_ffff : callx_id[31:0];
   assign helper_args_o = rf_view[64 +: 5*64];
@@ -729,7 +746,8 @@ module ebpf_core #(
           lddw_dst_d  = id_dec.dst;
         end
         if (id_insn.trap == ebpf_pkg::TrapNone && id_insn.unit == ebpf_pkg::UnitCall)
-          rstack_d[ebpf_pkg::PcW*depth_q +: ebpf_pkg::PcW] = id_pc_q + 1'b1;
+          for (int i = 0; i < ebpf_pkg::CallFrames; i++)
+            if (depth_q == 3'(i)) rstack_d[ebpf_pkg::PcW*i +: ebpf_pkg::PcW] = id_pc_q + 1'b1;
         depth_d = id_insn.depth;
       end
     end

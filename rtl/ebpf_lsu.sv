@@ -146,7 +146,9 @@ module ebpf_lsu (
       j = 3'(b) - pa[2:0];
       if (run_i) begin
         bank_row[RowW*b +: RowW] = pa[ebpf_pkg::DmemAw-1:3] + RowW'(3'(b) < pa[2:0]);
-        bank_wdata[8*b +: 8]     = wvalue[8*j +: 8];
+        bank_wdata[8*b +: 8]     = '0;
+        for (int k = 0; k < 8; k++)  // byte j of the value, as a multiplexer
+          if (j == 3'(k)) bank_wdata[8*b +: 8] = wvalue[8*k +: 8];
         bank_we[b]    = wr_strobe && ({1'b0, j} < nbytes);
         bank_re[b]    = rd_strobe;
       end else begin
@@ -171,7 +173,10 @@ module ebpf_lsu (
 
   // byte j of the last read is in bank (lane + j) mod 8
   always_comb begin
-    for (int j = 0; j < 8; j++) rdata_o[8*j +: 8] = bank_rdata[8*(3'(j) + lane_q) +: 8];
+    rdata_o = '0;
+    for (int j = 0; j < 8; j++)
+      for (int b = 0; b < 8; b++)
+        if (3'(j) + lane_q == 3'(b)) rdata_o[8*j +: 8] = bank_rdata[8*b +: 8];
   end
   assign host_rdata_o = bank_rdata;
 

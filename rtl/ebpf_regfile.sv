@@ -54,7 +54,9 @@ module ebpf_regfile (
       rf_d[2*64 +: 64]  = init_r2_i;
       rf_d[10*64 +: 64] = init_r10_i;
     end else begin
-      if (we_i && waddr_i <= 4'd10) rf_d[64*waddr_i +: 64] = wdata_i;
+      // a constant part-select per register: a variable one synthesizes into a wide shifter
+      for (int i = 0; i < 11; i++)
+        if (we_i && waddr_i == 4'(i)) rf_d[64*i +: 64] = wdata_i;
       if (call_i) rf_d[10*64 +: 64] = rf_q[10*64 +: 64] - Frame;
       if (ret_i) begin
         rf_d[6*64 +: 256] = shadow_rdata;  // r6..r9
