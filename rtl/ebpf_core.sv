@@ -6,7 +6,8 @@
 // Interface (all ports synchronous to clk_i):
 //   host side (between runs): imem_* writes instruction slots, dmem_* reads/writes 8-byte rows
 //     of the data memory, rgn_* writes region-table entries.
-//   run control: start_i (one cycle, while !busy_o) starts a run at entry_i with r1 = r1_i,
+//   run control: start_i (one cycle, while !busy_o; the run begins the next cycle, with the
+//     inputs held) starts a run at entry_i with r1 = r1_i,
 //     r2 = r2_i, r10 = top of the stack (region 1), budget_i instructions before the watchdog.
 //     done_o pulses when it ends; the report outputs hold until the next start.
 //   helper port (valid/ready, from MEM): helper_req_valid_o with the helper id and r1-r5; the
@@ -98,6 +99,7 @@ module ebpf_core #(
 
   // ---- run state -----------------------------------------------------------------------------
   logic        run_d, run_q;
+  logic        start_d, start_q;
   logic        init;
   logic [63:0] cycle_d, cycle_q;
   logic [63:0] insns_d, insns_q;
@@ -191,7 +193,10 @@ module ebpf_core #(
   logic        redirect;
   logic [PcWm1:0] redirect_pc;
 
-  assign init = start_i && !run_q;
+  // start_i is registered first: nothing combinational depends on the run-control inputs, so
+  // a cycle-based simulator need not re-evaluate the pipeline's logic when they change
+  assign start_d = start_i && !run_q;
+  assign init    = start_q && !run_q;
 
   // =========================================================================================
   // IF
@@ -756,6 +761,7 @@ module ebpf_core #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       run_q        <= 1'b0;
+      start_q      <= 1'b0;
       cycle_q      <= '0;
       insns_q      <= '0;
       tails_q      <= '0;
@@ -814,6 +820,7 @@ module ebpf_core #(
       rtails_q     <= '0;
     end else begin
       run_q        <= run_d;
+      start_q      <= start_d;
       cycle_q      <= cycle_d;
       insns_q      <= insns_d;
       tails_q      <= tails_d;
