@@ -805,7 +805,13 @@ static int setup(struct run *r)
     r->k = nicsim_sys__kern(r->sys);
 
     if (r->o->compare_kernel) {
-        struct nicsim_kref_opts ko = {.sz = sizeof(ko), .prog_name = r->prog->name};
+        /* the kernel's runs see the NIC ports' ifindexes and rx queues (one per core) */
+        uint32_t ifx[NICSIM_DP_MAX_PORTS];
+        struct nicsim_kref_opts ko = {.sz = sizeof(ko), .prog_name = r->prog->name,
+                                      .ifindexes = ifx, .n_rx_queues = nicsim_sys__n_cores(r->sys)};
+        for (; ko.n_ifindexes < nicsim_sys__n_ports(r->sys) && ko.n_ifindexes < NICSIM_DP_MAX_PORTS;
+             ko.n_ifindexes++)
+            ifx[ko.n_ifindexes] = (uint32_t)nicsim_sys__ifindex(r->sys, (uint32_t)ko.n_ifindexes);
         int rc = nicsim_kref__probe(err, sizeof(err));
         if (nicsim_kref__unavailable(rc)) {
             fprintf(stderr,
@@ -874,6 +880,11 @@ static int setup(struct run *r)
                 "nicsim run: --compare-kernel: the kernel runs %s without its %zu writes to "
                 "rx_queue_index (allowed only to offloaded programs)\n",
                 r->prog->name, nicsim_kref__rx_queue_writes_removed(r->kref));
+    if (r->kref && nicsim_kref__ifindex_unavailable(r->kref))
+        fprintf(stderr,
+                "nicsim run: --compare-kernel: the kernel's runs see ctx->ingress_ifindex 1 (lo) "
+                "and rx_queue_index 0, not the NIC port's: %s\n",
+                nicsim_kref__ifindex_unavailable(r->kref));
     if (r->kref && nicsim_kref__trace_unavailable(r->kref))
         fprintf(stderr, "nicsim run: --compare-kernel: bpf_trace_printk lines not compared: %s\n",
                 nicsim_kref__trace_unavailable(r->kref));
@@ -1578,7 +1589,10 @@ int run_main(const struct run_opts *o)
         }
         if (r.kref && res.error == NICSIM_DP_OK) {
             struct nicsim_kref_result kr;
-            struct nicsim_kref_run_opts ro = {.sz = sizeof(ro), .repeat = o->kernel_repeat};
+            struct nicsim_kref_run_opts ro = {
+                .sz = sizeof(ro), .repeat = o->kernel_repeat,
+                .ingress_ifindex = (uint32_t)nicsim_sys__ifindex(r.sys, o->ingress_port),
+                .rx_queue_index = res.core};
             kpin_enter(&r.kpin);
             int krc = nicsim_kref__run(r.kref, pkt.data, pkt.caplen, &ro, &kr, err, sizeof(err));
             kpin_leave(&r.kpin);
