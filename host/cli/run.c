@@ -582,6 +582,17 @@ static int load_map_arg(struct run *r, const char *what, const char *arg)
     return 0;
 }
 
+/* The expected attach type libbpf loads an XDP program with: its section's (xdp/devmap:
+ * BPF_XDP_DEVMAP, xdp/cpumap: BPF_XDP_CPUMAP, which the kernel refuses to attach to a device),
+ * else BPF_XDP (legacy sections libbpf cannot type are loaded as XDP). */
+static uint32_t xdp_attach_type(const struct nicsim_obj_prog *p)
+{
+    uint32_t t = p->expected_attach_type;
+    return p->prog_type == BPF_PROG_TYPE_XDP && (t == BPF_XDP_DEVMAP || t == BPF_XDP_CPUMAP)
+               ? t
+               : BPF_XDP;
+}
+
 static int load_prog(struct run *r, size_t pi)
 {
     const struct nicsim_obj_prog *p = nicsim_obj__prog(r->obj, pi);
@@ -599,7 +610,7 @@ static int load_prog(struct run *r, size_t pi)
         return -1;
     }
     a.prog_type = p->prog_type ? p->prog_type : BPF_PROG_TYPE_XDP;
-    a.expected_attach_type = BPF_XDP;
+    a.expected_attach_type = xdp_attach_type(p);
     a.insns = p->insns;
     a.insn_cnt = (uint32_t)p->n;
     a.license = nicsim_obj__license(r->obj);
@@ -845,8 +856,6 @@ static int setup(struct run *r)
         return 1;
     if (load_prog_arrays(r))
         return 1;
-    if (!r->o->quiet)
-        cli_prog_report_skipped(r->obj, r->o->object, r->prog, r->prog_fds, stderr);
 
     /* Every port of the NIC runs the program (`ip link set dev PORT xdpoffload` on each: a
      * program bound to one port may run on all ports of its NIC). */
@@ -856,9 +865,12 @@ static int setup(struct run *r)
                                         r->prog_fds[r->prog - nicsim_obj__prog(r->obj, 0)], -1,
                                         XDP_FLAGS_HW_MODE, &ea);
         if (rc)
-            return fail("attach %s to port %u in HW mode: %s", r->prog->name, port,
+            return fail("%s: program %s (section %s) refused: attach to port %u in HW mode: %s",
+                        r->o->object, r->prog->name, r->prog->section, port,
                         ea.msg[0] ? ea.msg : strerror(-rc));
     }
+    if (!r->o->quiet)
+        cli_prog_report_skipped(r->obj, r->o->object, r->prog, r->prog_fds, stderr);
     if (r->o->ingress_port >= nicsim_sys__n_ports(r->sys))
         return fail("--ingress-port %u: the NIC has ports 0..%u", r->o->ingress_port,
                     nicsim_sys__n_ports(r->sys) - 1);
@@ -1827,7 +1839,7 @@ static int load_one(struct run *r, size_t pi, bool kcheck)
         idx[i] = (int)i;
     }
     a.prog_type = p->prog_type ? p->prog_type : BPF_PROG_TYPE_XDP;
-    a.expected_attach_type = BPF_XDP;
+    a.expected_attach_type = xdp_attach_type(p);
     a.insns = p->insns;
     a.insn_cnt = (uint32_t)p->n;
     a.license = nicsim_obj__license(r->obj);
