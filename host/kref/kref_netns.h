@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 /*
- * Moves the calling thread into a network namespace of its own (once per process: later calls
- * reuse it) and makes sure a device exists there with each of the n ifindexes, with at least
+ * Moves the calling thread into a network namespace of its own (once: later calls from the same
+ * thread reuse it) and makes sure a device exists there with each of the n ifindexes, with at least
  * n_rxq receive queues: a dummy device, or a veth (its peer at ifindex 1000000 + ifindex) where
  * the kernel has no dummy driver. Devices this process created before are reused. 0, or -errno
  * with why (no CAP_SYS_ADMIN for the namespace, no CAP_NET_ADMIN, neither driver).

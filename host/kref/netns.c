@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/if_link.h>
@@ -99,15 +100,17 @@ static int new_link(int fd, const char *kind, uint32_t ifindex, uint32_t n_rxq)
 int kref_netns_devices(const uint32_t *ifindexes, size_t n, uint32_t n_rxq, char *why,
                        size_t whylen)
 {
-    static bool private_ns;
-    if (!private_ns) {
+    /* The namespace is the thread's: another thread (or /proc unreadable) gets its own. */
+    static ino_t private_ns;
+    struct stat st;
+    if (!private_ns || stat("/proc/thread-self/ns/net", &st) || st.st_ino != private_ns) {
         if (unshare(CLONE_NEWNET) < 0) {
             int e = errno;
             nicsim_errf(why, whylen, "cannot create a private network namespace: unshare: %s",
                         strerror(e));
             return -e;
         }
-        private_ns = true;
+        private_ns = stat("/proc/thread-self/ns/net", &st) ? 0 : st.st_ino;
     }
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) {

@@ -19,7 +19,7 @@
  *     be the packet length and data the metadata length (or the run fails), and ingress_ifindex
  *     0 or a device of the test-running thread's network namespace, whose rx queue
  *     rx_queue_index the packet then arrives on. When the opts name ifindexes (the NIC ports'),
- *     kref moves the calling thread (once per process) into a private network namespace and
+ *     kref moves the calling thread (once per thread) into a private network namespace and
  *     creates a device with each ifindex there (dummy, else veth; nothing reaches the host's
  *     namespace), and each run gets the run opts' ingress_ifindex and rx_queue_index. Without
  *     them, or when the devices cannot be created (nicsim_kref__ifindex_unavailable says why),

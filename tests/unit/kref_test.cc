@@ -17,7 +17,9 @@
 
 #include <jansson.h>
 #include <pcap/pcap.h>
+#include <linux/capability.h>
 #include <net/if.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -788,6 +790,52 @@ TEST_F(KrefTest, RunsOnTheNicPortsIfindexAndRxQueue)
     nicsim_kref_result res;
     ASSERT_EQ(r.Run(Ipv4(17, kClient, kDns, 5353, 53), &res), 0) << r.err;
     EXPECT_EQ(res.verdict, 16u) << "ifindex 1 (lo), queue 0";
+}
+
+// Without CAP_SYS_ADMIN (kept: CAP_BPF, CAP_NET_ADMIN, enough to load and test-run XDP) there is
+// no private network namespace: the runner says why and runs on the loopback's queue 0.
+TEST_F(KrefTest, RunsOnTheLoopbackWhenThePortsDevicesCannotBeMade)
+{
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct caps[2] = {};
+        if (syscall(SYS_capget, &hdr, caps))
+            _exit(10);
+        caps[0].effective &= ~(1u << CAP_SYS_ADMIN);
+        if (syscall(SYS_capset, &hdr, caps))
+            _exit(11);
+        const uint32_t ifx[] = {7};
+        nicsim_kref_opts o = {};
+        o.sz = sizeof(o);
+        o.ifindexes = ifx;
+        o.n_ifindexes = 1;
+        char err[512] = "";
+        nicsim_kref *k = nicsim_kref__open(KREF_IFINDEX_OBJ, &o, err, sizeof(err));
+        if (!k)
+            _exit(12);
+        const char *why = nicsim_kref__ifindex_unavailable(k);
+        if (!why || !strstr(why, "cannot create a private network namespace: unshare: "
+                                 "Operation not permitted"))
+            _exit(13);
+        if (nicsim_kref__load(k, err, sizeof(err)))
+            _exit(14);
+        Bytes pkt = Ipv4(17, kClient, kDns, 5353, 53);
+        nicsim_kref_run_opts ro = {};
+        ro.sz = sizeof(ro);
+        ro.ingress_ifindex = 7;
+        ro.rx_queue_index = 2;
+        nicsim_kref_result res;
+        if (nicsim_kref__run(k, pkt.data(), (uint32_t)pkt.size(), &ro, &res, err, sizeof(err)))
+            _exit(15);
+        nicsim_kref__close(k);
+        _exit(res.verdict == 16 && if_nametoindex("nicsim7") == 0 ? 0 : 16);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "see the exit codes in the child above";
 }
 
 // Without privileges (a child process that gave up root) bpf() is refused, and the runner says
