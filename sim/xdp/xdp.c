@@ -320,7 +320,9 @@ static void h_redirect_map(struct nicsim_vm *vm, void *user, const uint64_t args
     }
     out->cycles = 1 + lookup_cost(&mi);
     uint64_t flags = args[2];
-    if (flags & ~(action_mask | flag_mask)) {
+    bool cpumap = mi.type == NICSIM_MAP_TYPE_CPUMAP;
+    /* cpu_map_redirect passes no flag mask: a broadcast flag is XDP_ABORTED */
+    if (flags & ~(action_mask | (cpumap ? 0 : flag_mask))) {
         out->ret = NICSIM_XDP_ABORTED;
         return;
     }
@@ -332,10 +334,13 @@ static void h_redirect_map(struct nicsim_vm *vm, void *user, const uint64_t args
     }
     uint32_t target; /* devmap: the ifindex; cpumap: the host CPU */
     if (c->opts.maps->devmap_get(c->opts.maps_ctx, (uint32_t)id, (uint32_t)args[1], &target) < 0) {
-        out->ret = flags & action_mask; /* __bpf_xdp_redirect_map: no entry */
+        /* __bpf_xdp_redirect_map: no entry clears the target (the last call counts) */
+        c->redirect_ifindex = 0;
+        c->redirect_map_id = -1;
+        c->redirect_cpu = -1;
+        out->ret = flags & action_mask;
         return;
     }
-    bool cpumap = mi.type == NICSIM_MAP_TYPE_CPUMAP;
     c->redirect_ifindex = cpumap ? 0 : target;
     c->redirect_cpu = cpumap ? (int32_t)target : -1;
     c->redirect_map_id = id;
