@@ -582,6 +582,17 @@ static int load_map_arg(struct run *r, const char *what, const char *arg)
     return 0;
 }
 
+/* The expected attach type libbpf loads an XDP program with: its section's (xdp/devmap:
+ * BPF_XDP_DEVMAP, xdp/cpumap: BPF_XDP_CPUMAP, which the kernel refuses to attach to a device),
+ * else BPF_XDP (legacy sections libbpf cannot type are loaded as XDP). */
+static uint32_t xdp_attach_type(const struct nicsim_obj_prog *p)
+{
+    uint32_t t = p->expected_attach_type;
+    return p->prog_type == BPF_PROG_TYPE_XDP && (t == BPF_XDP_DEVMAP || t == BPF_XDP_CPUMAP)
+               ? t
+               : BPF_XDP;
+}
+
 static int load_prog(struct run *r, size_t pi)
 {
     const struct nicsim_obj_prog *p = nicsim_obj__prog(r->obj, pi);
@@ -599,7 +610,7 @@ static int load_prog(struct run *r, size_t pi)
         return -1;
     }
     a.prog_type = p->prog_type ? p->prog_type : BPF_PROG_TYPE_XDP;
-    a.expected_attach_type = BPF_XDP;
+    a.expected_attach_type = xdp_attach_type(p);
     a.insns = p->insns;
     a.insn_cnt = (uint32_t)p->n;
     a.license = nicsim_obj__license(r->obj);
@@ -805,7 +816,13 @@ static int setup(struct run *r)
     r->k = nicsim_sys__kern(r->sys);
 
     if (r->o->compare_kernel) {
-        struct nicsim_kref_opts ko = {.sz = sizeof(ko), .prog_name = r->prog->name};
+        /* the kernel's runs see the NIC ports' ifindexes and rx queues (one per core) */
+        uint32_t ifx[NICSIM_DP_MAX_PORTS];
+        struct nicsim_kref_opts ko = {.sz = sizeof(ko), .prog_name = r->prog->name,
+                                      .ifindexes = ifx, .n_rx_queues = nicsim_sys__n_cores(r->sys)};
+        for (; ko.n_ifindexes < nicsim_sys__n_ports(r->sys) && ko.n_ifindexes < NICSIM_DP_MAX_PORTS;
+             ko.n_ifindexes++)
+            ifx[ko.n_ifindexes] = (uint32_t)nicsim_sys__ifindex(r->sys, (uint32_t)ko.n_ifindexes);
         int rc = nicsim_kref__probe(err, sizeof(err));
         if (nicsim_kref__unavailable(rc)) {
             fprintf(stderr,
@@ -839,8 +856,6 @@ static int setup(struct run *r)
         return 1;
     if (load_prog_arrays(r))
         return 1;
-    if (!r->o->quiet)
-        cli_prog_report_skipped(r->obj, r->o->object, r->prog, r->prog_fds, stderr);
 
     /* Every port of the NIC runs the program (`ip link set dev PORT xdpoffload` on each: a
      * program bound to one port may run on all ports of its NIC). */
@@ -850,9 +865,12 @@ static int setup(struct run *r)
                                         r->prog_fds[r->prog - nicsim_obj__prog(r->obj, 0)], -1,
                                         XDP_FLAGS_HW_MODE, &ea);
         if (rc)
-            return fail("attach %s to port %u in HW mode: %s", r->prog->name, port,
+            return fail("%s: program %s (section %s) refused: attach to port %u in HW mode: %s",
+                        r->o->object, r->prog->name, r->prog->section, port,
                         ea.msg[0] ? ea.msg : strerror(-rc));
     }
+    if (!r->o->quiet)
+        cli_prog_report_skipped(r->obj, r->o->object, r->prog, r->prog_fds, stderr);
     if (r->o->ingress_port >= nicsim_sys__n_ports(r->sys))
         return fail("--ingress-port %u: the NIC has ports 0..%u", r->o->ingress_port,
                     nicsim_sys__n_ports(r->sys) - 1);
@@ -874,6 +892,11 @@ static int setup(struct run *r)
                 "nicsim run: --compare-kernel: the kernel runs %s without its %zu writes to "
                 "rx_queue_index (allowed only to offloaded programs)\n",
                 r->prog->name, nicsim_kref__rx_queue_writes_removed(r->kref));
+    if (r->kref && nicsim_kref__ifindex_unavailable(r->kref))
+        fprintf(stderr,
+                "nicsim run: --compare-kernel: the kernel's runs see ctx->ingress_ifindex 1 (lo) "
+                "and rx_queue_index 0, not the NIC port's: %s\n",
+                nicsim_kref__ifindex_unavailable(r->kref));
     if (r->kref && nicsim_kref__trace_unavailable(r->kref))
         fprintf(stderr, "nicsim run: --compare-kernel: bpf_trace_printk lines not compared: %s\n",
                 nicsim_kref__trace_unavailable(r->kref));
@@ -1578,7 +1601,10 @@ int run_main(const struct run_opts *o)
         }
         if (r.kref && res.error == NICSIM_DP_OK) {
             struct nicsim_kref_result kr;
-            struct nicsim_kref_run_opts ro = {.sz = sizeof(ro), .repeat = o->kernel_repeat};
+            struct nicsim_kref_run_opts ro = {
+                .sz = sizeof(ro), .repeat = o->kernel_repeat,
+                .ingress_ifindex = (uint32_t)nicsim_sys__ifindex(r.sys, o->ingress_port),
+                .rx_queue_index = res.core};
             kpin_enter(&r.kpin);
             int krc = nicsim_kref__run(r.kref, pkt.data, pkt.caplen, &ro, &kr, err, sizeof(err));
             kpin_leave(&r.kpin);
@@ -1816,7 +1842,7 @@ static int load_one(struct run *r, size_t pi, bool kcheck)
         idx[i] = (int)i;
     }
     a.prog_type = p->prog_type ? p->prog_type : BPF_PROG_TYPE_XDP;
-    a.expected_attach_type = BPF_XDP;
+    a.expected_attach_type = xdp_attach_type(p);
     a.insns = p->insns;
     a.insn_cnt = (uint32_t)p->n;
     a.license = nicsim_obj__license(r->obj);

@@ -6,6 +6,7 @@
 #include "nicsim/util.h"
 #include "nicsim/kref.h"
 #include "nicsim/obj.h"
+#include "kref_netns.h"
 #include "kref_rxq.h"
 #include "kref_trace.h"
 
@@ -77,6 +78,8 @@ struct nicsim_kref {
     bool trace_wanted;          /* a loaded program calls bpf_trace_printk */
     char trace_why[256];        /* why they cannot be read ("" when they can) */
     struct nicsim_kref_rxq rxq; /* writes to rx_queue_index patched out (rxq.c) */
+    bool devices;               /* the opts' ifindexes exist in this thread's netns (netns.c) */
+    char devices_why[256];      /* why not, when ifindexes were asked for ("" otherwise) */
 };
 
 static const char *unavailable_why(int e)
@@ -459,6 +462,9 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
         if (rc)
             goto fail;
     }
+    if (o.n_ifindexes)
+        k->devices = kref_netns_devices(o.ifindexes, o.n_ifindexes, o.n_rx_queues,
+                                        k->devices_why, sizeof(k->devices_why)) == 0;
     return k;
 fail:
     nicsim_kref__close(k);
@@ -1041,6 +1047,11 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
     return open_event_buffers(k, err, errlen);
 }
 
+const char *nicsim_kref__ifindex_unavailable(const struct nicsim_kref *k)
+{
+    return k && k->devices_why[0] ? k->devices_why : NULL;
+}
+
 const char *nicsim_kref__trace_unavailable(const struct nicsim_kref *k)
 {
     return k->trace_wanted && k->trace.fd < 0 ? k->trace_why : NULL;
@@ -1226,7 +1237,12 @@ int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
     free_events(k);
     kref_trace_read(&k->trace, false); /* lines of earlier timing runs */
 
+    /* the NIC port's device and rx queue where it exists, else the loopback's queue 0 */
     struct xdp_md ctx_in = {.data = o.meta_in_len, .data_end = in_len, .ingress_ifindex = 1};
+    if (o.ingress_ifindex && k->devices) {
+        ctx_in.ingress_ifindex = o.ingress_ifindex;
+        ctx_in.rx_queue_index = o.rx_queue_index;
+    }
     struct xdp_md ctx_out = {0};
     LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = in, .data_size_in = in_len, .data_out = k->out,
                 .data_size_out = (uint32_t)k->out_cap, .ctx_in = &ctx_in,

@@ -29,6 +29,11 @@ static const struct nicsim_helper bpfconf_helpers[NICSIM_MAX_HELPERS] = {
     [5] = {.name = "conformance_helper5", .fn = helper5},
 };
 
+const struct nicsim_helper *nicsim_bpfconf_helpers(void)
+{
+    return bpfconf_helpers;
+}
+
 static void *fail(struct nicsim_isa_err *err, int e, const char *msg, size_t a)
 {
     err->index = -1;

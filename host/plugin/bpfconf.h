@@ -47,6 +47,10 @@ int nicsim_bpfconf_run(const struct nicsim_insn *raw, size_t n, const uint8_t *m
                        const struct nicsim_bpfconf_opts *opts, struct nicsim_run *run,
                        struct nicsim_isa_err *err);
 
+/* The environment's helper table (NICSIM_MAX_HELPERS entries: helper 5), for other models
+ * (the RTL harness answers its helper port with these functions). */
+const struct nicsim_helper *nicsim_bpfconf_helpers(void);
+
 /* Parse hex bytes ("b7 00 ..", "b700..", any whitespace) into a malloc'ed buffer. Returns the
  * byte count or -EINVAL on a non-hex character or an odd number of digits. */
 long nicsim_bpfconf_parse_hex(const char *text, uint8_t **out);

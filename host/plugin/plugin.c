@@ -2,7 +2,7 @@
 /*
  * nicsim-plugin: drives the nicsim core from upstream bpf_conformance's runner.
  *
- *   nicsim-plugin [MEMORY_HEX] [--model c] [--budget N] [--stats]
+ *   nicsim-plugin [MEMORY_HEX] [--model c|rtl] [--budget N] [--stats] [--wave F.fst]
  *
  * Reads the program as hex bytes on standard input, prints r0 in hex on standard output and exits
  * 0; on a refused program or a trap, exits 1 with the reason on standard error.
@@ -21,16 +21,44 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: nicsim-plugin [MEMORY_HEX] [--model c] [--budget N] [--stats]\n"
+            "usage: nicsim-plugin [MEMORY_HEX] [--model c|rtl] [--budget N] [--stats] [--wave F.fst]\n"
             "  program: hex bytes on standard input; prints r0 in hex\n"
-            "  --model c     the C cycle model (the only model in this build)\n"
+            "  --model M     c: the C cycle model; rtl: the Verilated RTL core (if built)\n"
             "  --budget N    instruction budget before the watchdog ends the run (1..10000000000)\n"
-            "  --stats       print instructions and cycles on standard error\n");
+            "  --stats       print instructions and cycles on standard error\n"
+            "  --wave F.fst  with --model rtl: write the run's waveform (gtkwave)\n");
 }
+
+#ifdef NICSIM_HAVE_RTL
+#include "rtl.h"
+/* --model rtl: the same environment on the Verilated RTL core (sim/rtl). */
+static int run_rtl(const uint8_t *prog, size_t n, const uint8_t *mem, size_t memlen,
+                   uint64_t budget, const char *wave, struct nicsim_run *run,
+                   struct nicsim_isa_err *err)
+{
+    struct nicsim_rtl *rtl = nicsim_rtl__new();
+    if (!rtl)
+        return -ENOMEM;
+    if (wave && nicsim_rtl__set_wave(rtl, wave) < 0) {
+        snprintf(err->msg, sizeof(err->msg), "cannot write the waveform %s (an .fst file)", wave);
+        nicsim_rtl__free(rtl);
+        return -EINVAL;
+    }
+    int rc = nicsim_rtl__run_conf(rtl, (const struct nicsim_insn *)prog, n, mem, memlen, NULL,
+                                  budget, nicsim_bpfconf_helpers(), NULL, NULL, run, err);
+    nicsim_rtl__free(rtl);
+    return rc;
+}
+#define HAVE_RTL 1
+#define MODELS   "c, rtl"
+#else
+#define HAVE_RTL 0
+#define MODELS   "c"
+#endif
 
 int main(int argc, char **argv)
 {
-    const char *memhex = NULL, *model = "c";
+    const char *memhex = NULL, *model = "c", *wave = NULL;
     uint64_t budget = 0;
     bool stats = false;
     const struct cli_opt opts[] = {
@@ -42,6 +70,7 @@ int main(int argc, char **argv)
          .hi = NICSIM_BPFCONF_MAX_BUDGET,
          .why = "(instructions before the watchdog)"},
         {.name = "--stats", .kind = CLI_FLAG, .dst = &stats},
+        {.name = "--wave", .kind = CLI_STR, .dst = &wave},
         {.name = "--help", .kind = CLI_HELPOPT},
     };
     const char *pos[1];
@@ -57,9 +86,15 @@ int main(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
-    if (strcmp(model, "c") != 0) {
-        fprintf(stderr, "nicsim-plugin: --model: model '%s' is not available (this build has: c)\n",
+    bool rtl = HAVE_RTL && !strcmp(model, "rtl");
+    if (strcmp(model, "c") != 0 && !rtl) {
+        fprintf(stderr,
+                "nicsim-plugin: --model: model '%s' is not available (this build has: " MODELS ")\n",
                 model);
+        return CLI_USAGE;
+    }
+    if (wave && !rtl) {
+        fprintf(stderr, "nicsim-plugin: --wave needs --model rtl (the C model has no waveform)\n");
         return CLI_USAGE;
     }
     memhex = n_pos ? pos[0] : NULL;
@@ -107,7 +142,13 @@ int main(int argc, char **argv)
     struct nicsim_run run;
     struct nicsim_isa_err err = {.index = -1};
     struct nicsim_bpfconf_opts bopts = {.sz = sizeof(bopts), .budget = budget};
-    int rc = nicsim_bpfconf_run((const struct nicsim_insn *)prog, (size_t)plen / 8, mem,
+    int rc;
+#ifdef NICSIM_HAVE_RTL
+    if (rtl)
+        rc = run_rtl(prog, (size_t)plen / 8, mem, (size_t)memlen, budget, wave, &run, &err);
+    else
+#endif
+        rc = nicsim_bpfconf_run((const struct nicsim_insn *)prog, (size_t)plen / 8, mem,
                                 (size_t)memlen, &bopts, &run, &err);
     free(prog);
     free(mem);

@@ -17,9 +17,15 @@
  *   - Packets run with a ctx_in (struct xdp_md) and a ctx_out, which tells where the metadata
  *     and the linear part end after the program. Given a context, the kernel wants data_end to
  *     be the packet length and data the metadata length (or the run fails), and ingress_ifindex
- *     0 or a real device. kref sets ingress_ifindex 1, the loopback, which is ifindex 1 in every
- *     network namespace: the kernel runs test packets on the loopback's rx queue 0 whether or
- *     not an ifindex is given, so 1 only makes explicit what ctx->ingress_ifindex reads.
+ *     0 or a device of the test-running thread's network namespace, whose rx queue
+ *     rx_queue_index the packet then arrives on. When the opts name ifindexes (the NIC ports'),
+ *     kref moves the calling thread (once per thread) into a private network namespace and
+ *     creates a device with each ifindex there (dummy, else veth; nothing reaches the host's
+ *     namespace), and each run gets the run opts' ingress_ifindex and rx_queue_index. Without
+ *     them, or when the devices cannot be created (nicsim_kref__ifindex_unavailable says why),
+ *     runs get ingress_ifindex 1, the loopback (ifindex 1 in every namespace), and rx queue 0.
+ *     egress_ifindex stays 0: the kernel's test run wants it so, and only BPF_XDP_DEVMAP
+ *     programs, which cannot be test-run, may read it.
  *   - Every packet runs exactly once (repeat 1) for its verdict, bytes and effect on maps. When
  *     the caller asks for timing (run opts repeat > 1), a second, separate BPF_PROG_TEST_RUN with
  *     repeat N measures the kernel's average ns per run; before it every map the program can
@@ -76,6 +82,9 @@ struct nicsim_kref_opts {
                             * SEC("xdp1"), "xdp_icmp", "prog" ...) is loaded as XDP, as the NIC
                             * loads it; the object's other programs are not loaded at all. */
     bool keep_pinning;     /* honour the object's map pinning (default: pin nothing) */
+    const uint32_t *ifindexes; /* devices for ctx->ingress_ifindex (the NIC ports' ifindexes) */
+    size_t n_ifindexes;        /* 0: none, runs see the loopback */
+    uint32_t n_rx_queues;      /* rx queues of each (the NIC's cores); 0: 1 */
 };
 
 /* Stores to ctx->rx_queue_index (a 4-byte store at offset 16 through a register or stack slot
@@ -155,6 +164,8 @@ struct nicsim_kref_run_opts {
     uint32_t repeat;     /* > 1: also time the program over this many runs (see above) */
     const void *meta_in; /* metadata in front of the packet (multiple of 4, at most 32 bytes) */
     uint32_t meta_in_len;
+    uint32_t ingress_ifindex; /* ctx->ingress_ifindex: one of the opts' ifindexes; 0: lo */
+    uint32_t rx_queue_index;  /* ctx->rx_queue_index on that device */
 };
 
 /* A record the program sent to user space with bpf_ringbuf_output / bpf_perf_event_output. */
@@ -185,6 +196,10 @@ struct nicsim_kref_result {
     size_t n_trace;
     bool trace_read;
 };
+
+/* NULL when the opts named no ifindexes or their devices exist; otherwise why they could not be
+ * created (runs then see ingress_ifindex 1 and rx_queue_index 0). */
+const char *nicsim_kref__ifindex_unavailable(const struct nicsim_kref *k);
 
 /* NULL when the loaded programs print nothing or their bpf_trace_printk lines can be read;
  * otherwise why they cannot (tracefs missing, no permission). */

@@ -32,7 +32,28 @@ void nicsim_timing_default(struct nicsim_timing *t)
     t->region_latency[NICSIM_RGN_MEM] = 1;
 }
 
-/* Registers an instruction produces from a memory read: the load-use producers. */
+/*
+ * Registers an instruction reads, for the load-use rule: the table of docs/microarchitecture.md
+ * §4 ("Registers read"). It is the pipeline's view, not the ISA's: a local call reads nothing
+ * (the r6-r9 shadow save happens when the call retires, after every older write), EXIT reads r0
+ * (the return value is latched in EX), a helper call reads r1-r5 (handed to the helper unit).
+ * LD_ABS/LD_IND are refused at load (prog.c), so they never reach the pipeline.
+ */
+static uint16_t pipeline_regs_read(const struct nicsim_isa_insn *in)
+{
+    switch (nicsim_isa_op_class(in->op)) {
+    case NICSIM_CLASS_CALL_LOCAL:
+    case NICSIM_CLASS_JA:
+    case NICSIM_CLASS_LDDW:
+    case NICSIM_CLASS_LEGACY:
+        return 0;
+    default:
+        return nicsim_isa_regs_read(in);
+    }
+}
+
+/* Registers an instruction produces from a memory read: the load-use producers. XCHG always
+ * returns the old value (it is a FETCH atomic); CMPXCHG returns it in r0. */
 static uint16_t loaded_regs(const struct nicsim_isa_insn *in)
 {
     switch (nicsim_isa_op_class(in->op)) {
@@ -64,6 +85,6 @@ void nicsim_timing__annotate(const struct nicsim_timing *t, const struct nicsim_
                              struct nicsim_xinsn *x)
 {
     (void)t;
-    x->rmask = nicsim_isa_regs_read(in);
+    x->rmask = pipeline_regs_read(in);
     x->ldmask = loaded_regs(in);
 }

@@ -545,6 +545,7 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
     for (;;) {
         const struct nicsim_xinsn *x = &code[pc];
         const uint32_t cur = pc;
+        const struct nicsim_prog *cur_prog = prog; /* a tail call switches prog */
         uint8_t why;
         const struct nicsim_region *rg;
         uint64_t addr;
@@ -957,6 +958,8 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
             const struct nicsim_helper *h =
                 id < NICSIM_MAX_HELPERS && prog->helpers[id].fn ? &prog->helpers[id] : NULL;
             if (!h) {
+                /* the helper unit answers "no such helper" after the handshake (§5) */
+                c.helper += T->helper_call;
                 set_trap(out, prog, cur, NICSIM_TRAP_BAD_HELPER);
                 snprintf(out->trap.msg, sizeof(out->trap.msg),
                          "%s: insn %u: callx to helper %llu, which this core does not provide",
@@ -1038,7 +1041,7 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
             goto done;
         }
         if (tracing)
-            emit_trace(vm, prog, cur, &c, reg, x->dst, &last_cycles);
+            emit_trace(vm, cur_prog, cur, &c, reg, x->dst, &last_cycles);
     }
 
 finished:
@@ -1046,6 +1049,10 @@ finished:
         emit_trace(vm, prog, pc - 1, &c, reg, 0, &last_cycles);
     out->status = NICSIM_RUN_OK;
 done:
+    /* The trapping instruction was executed (its issue cycle, its load-use stall): the trace
+     * includes it. The watchdog's instruction was not executed and has no record. */
+    if (tracing && out->status == NICSIM_RUN_TRAP)
+        emit_trace(vm, prog, out->trap.pc, &c, reg, 0, &last_cycles);
     out->r0 = reg[0];
     out->insns = c.insns;
     account(T, &c, &out->stalls, &out->issue, &out->cycles);

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "cli_runner.h"
+
 extern "C" {
 #include "nicsim/kref.h"
 #include "nicsim/obj.h"
@@ -28,44 +30,10 @@ extern "C" {
 namespace
 {
 
-struct Result {
-    int status = -1;
-    std::string out, err;
-};
-
-std::string slurp(const std::string &path)
-{
-    std::ifstream f(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-class Tmp
-{
-  public:
-    Tmp()
-    {
-        char t[] = "/tmp/nicsim-real-test-XXXXXX";
-        dir_ = mkdtemp(t);
-    }
-    ~Tmp() { (void)!system(("rm -rf " + dir_).c_str()); }
-    std::string path(const std::string &name) const { return dir_ + "/" + name; }
-
-  private:
-    std::string dir_;
-};
-
-Result nicsim(const std::string &args)
-{
-    Tmp t;
-    std::string cmd = std::string(NICSIM_CLI) + " " + args + " > " + t.path("out") + " 2> " +
-                      t.path("err") + " < /dev/null";
-    int st = system(cmd.c_str());
-    Result r;
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.out = slurp(t.path("out"));
-    r.err = slurp(t.path("err"));
-    return r;
-}
+using nicsim_test::nicsim;
+using nicsim_test::Result;
+using nicsim_test::slurp;
+using nicsim_test::Tmp;
 
 std::string obj(const std::string &name)
 {
@@ -837,3 +805,70 @@ TEST(RealPrograms, RxQueueWritesAreFoundThroughCopiesSpillsAndCalls)
 }
 
 } // namespace
+
+// ---- the receiving device: ctx->ingress_ifindex and rx_queue_index ----
+
+// A program deciding on ctx->ingress_ifindex (drop unless from the loopback) sees the NIC port's
+// ifindex and its core's rx queue, and so does the kernel's run of each packet: they agree on
+// verdicts, printk lines and the map where the program keeps them.
+TEST(RealPrograms, IngressIfindexAndRxQueueAreThePortsInTheNicAndTheKernel)
+{
+    Tmp t;
+    std::vector<std::pair<Frame, uint32_t>> pkts;
+    for (uint32_t i = 1; i <= 8; i++)
+        pkts.push_back({ipv4_flow(0x0a000000u + i * 0x01010101u, 0x0b000000u + i * 0x00030507u),
+                        60});
+    write_pcap(t.path("t.pcap"), pkts);
+    bool kernel = kernel_available();
+    Result r = nicsim("run " + obj("real_ifindex") + " --pcap " + t.path("t.pcap") +
+                      " --ingress-port 1 --no-progress --json " + t.path("r.json") +
+                      (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    json_t *rep = load_json(t.path("r.json"));
+    ASSERT_TRUE(rep);
+    std::set<std::string> lines;
+    for (size_t i = 0; i < pkts.size(); i++) {
+        EXPECT_STREQ(verdict(rep, i), "XDP_DROP") << i; // a NIC port is not the loopback
+        json_t *p = json_array_get(json_object_get(rep, "packets"), i);
+        // the emulated kernel numbers devices as it registers them: lo 1, port 0 2, port 1 3
+        std::string want = "ingress 3 queue " +
+                           std::to_string(json_integer_value(json_object_get(p, "core")));
+        EXPECT_NE(r.out.find("bpf_trace_printk: " + want + "\n"), std::string::npos)
+            << want << "\n" << r.out;
+        lines.insert(want);
+    }
+    EXPECT_GT(lines.size(), 1u); // the flows spread over cores, so over rx queues
+    json_decref(rep);
+    if (kernel) {
+        EXPECT_EQ(r.err.find("not the NIC port's"), std::string::npos) << r.err;
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out << r.err;
+        EXPECT_NE(r.out.find("maps: final contents equal to the kernel's"), std::string::npos)
+            << r.out;
+    }
+}
+
+// Programs for devmap/cpumap entries load (xdp_dm may read egress_ifindex) but, as in the
+// kernel, cannot be attached to a device: `nicsim run --prog` of one is refused before the
+// replay, naming program, section and the kernel's reason.
+TEST(RealPrograms, DevmapAndCpumapProgramsAreRefusedAtAttach)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), udp_tcp_icmp());
+    bool kernel = kernel_available();
+    const char *cases[][3] = {{"xdp_dm", "xdp/devmap", "BPF_XDP_DEVMAP"},
+                              {"xdp_cm", "xdp.frags/cpumap", "BPF_XDP_CPUMAP"}};
+    for (const auto &c : cases) {
+        Result r = nicsim("run " + obj("real_devmap") + " --prog " + c[0] + " --pcap " +
+                          t.path("t.pcap") + " --no-progress" +
+                          (kernel ? " --compare-kernel" : ""));
+        EXPECT_EQ(r.status, 1) << r.out << r.err;
+        std::string want = obj("real_devmap") + ": program " + c[0] + " (section " + c[1] +
+                           ") refused: attach to port 0 in HW mode: " + c[2] +
+                           " programs can not be attached to a device";
+        EXPECT_NE(r.err.find(want), std::string::npos) << want << "\n" << r.err;
+        EXPECT_EQ(r.out.find("packets"), std::string::npos) << r.out;
+    }
+    Result ok = nicsim("run " + obj("real_devmap") + " --prog xdp_main --pcap " + t.path("t.pcap") +
+                       " --no-progress" + (kernel ? " --compare-kernel" : ""));
+    EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
+}

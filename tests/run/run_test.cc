@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "cli_runner.h"
+
 extern "C" {
 #include "nicsim/kref.h"
 }
@@ -26,44 +28,10 @@ extern "C" {
 namespace
 {
 
-struct Result {
-    int status = -1;
-    std::string out, err;
-};
-
-std::string slurp(const std::string &path)
-{
-    std::ifstream f(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-class Tmp
-{
-  public:
-    Tmp()
-    {
-        char t[] = "/tmp/nicsim-run-test-XXXXXX";
-        dir_ = mkdtemp(t);
-    }
-    ~Tmp() { (void)!system(("rm -rf " + dir_).c_str()); }
-    std::string path(const std::string &name) const { return dir_ + "/" + name; }
-
-  private:
-    std::string dir_;
-};
-
-Result nicsim(const std::string &args)
-{
-    Tmp t;
-    std::string cmd = std::string(NICSIM_CLI) + " " + args + " > " + t.path("out") + " 2> " +
-                      t.path("err") + " < /dev/null";
-    int st = system(cmd.c_str());
-    Result r;
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.out = slurp(t.path("out"));
-    r.err = slurp(t.path("err"));
-    return r;
-}
+using nicsim_test::nicsim;
+using nicsim_test::Result;
+using nicsim_test::slurp;
+using nicsim_test::Tmp;
 
 std::string obj(const std::string &name)
 {

@@ -468,6 +468,84 @@ TEST(CoreTest, TraceCyclesSumToTheRunTotal)
     EXPECT_EQ(sum, r.cycles);
 }
 
+// docs/microarchitecture.md §4 "Registers read": a local call reads nothing, so a load into an
+// argument register just before it does not stall.
+TEST(CoreTest, LocalCallReadsNoRegisterForTheLoadUseRule)
+{
+    Harness h;
+    auto r = h.run("ldxdw %r1, [%r1]\ncall local f\nexit\nf:\nmov %r0, %r1\nexit\n");
+    ASSERT_EQ(r.status, NICSIM_RUN_OK);
+    EXPECT_EQ(r.stalls.load_use, 0u);
+    EXPECT_EQ(r.cycles, kFill + 5 + 2);
+}
+
+// The trapping instruction is executed: the trace's last record is it, and the records sum to
+// the run's cycles (the RTL lockstep compares this stream).
+TEST(CoreTest, TraceIncludesTheTrappingInstruction)
+{
+    Harness h;
+    h.enable_trace();
+    auto r = h.run("mov %r0, 0\nldxdw %r2, [%r1+4096]\nexit\n");
+    ASSERT_EQ(r.status, NICSIM_RUN_TRAP);
+    ASSERT_EQ(h.trace.size(), 2u);
+    EXPECT_EQ(h.trace.back().pc, 1u);
+    EXPECT_EQ(h.trace.back().cycle, r.cycles);
+    EXPECT_EQ(r.cycles, kFill + 2) << "a trapping load costs its issue cycle, no memory latency";
+}
+
+// The watchdog's instruction is not executed: no record, not counted.
+TEST(CoreTest, WatchdogInstructionIsNotExecuted)
+{
+    Harness h(/*budget=*/10);
+    h.enable_trace();
+    auto r = h.run("loop:\nadd %r0, 1\nja loop\nexit\n");
+    ASSERT_EQ(r.status, NICSIM_RUN_WATCHDOG);
+    EXPECT_EQ(r.insns, 10u);
+    EXPECT_EQ(h.trace.size(), 10u);
+    EXPECT_EQ(r.trap.pc, 0u) << "the 11th instruction, add at pc 0, would exceed the budget";
+    EXPECT_EQ(r.cycles, kFill + 10 + 5) << "five JA, one extra cycle each";
+}
+
+// An unknown helper is answered by the helper unit after the handshake.
+TEST(CoreTest, CallxToAMissingHelperCostsTheHandshake)
+{
+    Harness h;
+    auto r = h.run("mov %r3, 77\ncall %r3\nexit\n");
+    ASSERT_EQ(r.trap.kind, NICSIM_TRAP_BAD_HELPER);
+    EXPECT_EQ(r.stalls.helper, 2u);
+    EXPECT_EQ(r.cycles, kFill + 2 + 2);
+}
+
+// Depth: the program's frame plus seven calls fill the eight frames; the eighth call traps.
+TEST(CoreTest, CallDepthTrapIsAtTheEighthCallAndCostsItsIssueOnly)
+{
+    Harness h;
+    auto r = h.run("call local f\nexit\nf:\ncall local f\nexit\n");
+    ASSERT_EQ(r.trap.kind, NICSIM_TRAP_CALL_DEPTH);
+    EXPECT_EQ(r.trap.pc, 2u);
+    EXPECT_EQ(r.stalls.call, 7u);
+    EXPECT_EQ(r.cycles, kFill + 8 + 7);
+}
+
+// The trace record of a tail-calling instruction names the program it is in, not the target.
+TEST(CoreTest, TraceOfATailCallNamesTheCallersProgram)
+{
+    Harness h;
+    TailTarget target = {nullptr};
+    h.helpers[12] = {"tail_call", helper_tail, &target};
+    struct nicsim_prog *callee = h.load("mov %r0, 42\nexit\n");
+    struct nicsim_prog *caller = h.load("mov %r0, 1\ncall 12\nexit\n");
+    target.prog = callee;
+    h.enable_trace();
+    struct nicsim_run r = {};
+    ASSERT_EQ(nicsim_vm__run(h.vm, caller, 0, 0, &r), 0);
+    ASSERT_EQ(h.trace.size(), 4u);
+    EXPECT_EQ(h.trace[1].prog, caller);
+    EXPECT_EQ(h.trace[1].pc, 1u);
+    EXPECT_EQ(h.trace[2].prog, callee);
+    EXPECT_EQ(h.trace[2].pc, 0u);
+}
+
 TEST(CoreTest, RegionTableRefusesBadEntries)
 {
     Harness h;

@@ -9,9 +9,9 @@ target_compile_definitions(kref_test PRIVATE NICSIM_EXAMPLES_DIR="${NICSIM_EXAMP
                            NICSIM_EXAMPLES_SOURCE_DIR="${NICSIM_EXAMPLES_SOURCE_DIR}")
 
 # Test objects: a program the verifier refuses, one calling a helper no kernel offers to XDP,
-# and one with a map pinned by name.
+# one with a map pinned by name, and one returning its ingress_ifindex and rx_queue_index.
 set(_kref_objs)
-foreach(obj kref_reject kref_pin kref_nohelper)
+foreach(obj kref_reject kref_pin kref_nohelper kref_ifindex)
   set(_out ${CMAKE_CURRENT_BINARY_DIR}/${obj}.bpf.o)
   add_custom_command(
     OUTPUT ${_out}
@@ -27,4 +27,5 @@ add_dependencies(kref_test kref_test_objects)
 target_compile_definitions(kref_test PRIVATE
                            KREF_REJECT_OBJ="${CMAKE_CURRENT_BINARY_DIR}/kref_reject.bpf.o"
                            KREF_PIN_OBJ="${CMAKE_CURRENT_BINARY_DIR}/kref_pin.bpf.o"
-                           KREF_NOHELPER_OBJ="${CMAKE_CURRENT_BINARY_DIR}/kref_nohelper.bpf.o")
+                           KREF_NOHELPER_OBJ="${CMAKE_CURRENT_BINARY_DIR}/kref_nohelper.bpf.o"
+                           KREF_IFINDEX_OBJ="${CMAKE_CURRENT_BINARY_DIR}/kref_ifindex.bpf.o")

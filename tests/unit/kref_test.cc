@@ -11,11 +11,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include <jansson.h>
 #include <pcap/pcap.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -725,6 +729,113 @@ TEST_F(KrefTest, PinsNothingUnlessAsked)
     EXPECT_EQ(access(pin, F_OK), 0) << "keep_pinning: the object's pinning is honoured";
     nicsim_kref__close(k);
     unlink(pin);
+}
+
+// Given the NIC ports' ifindexes, the kernel's runs arrive on a device with the port's ifindex
+// and on the rx queue asked for (the program returns ingress_ifindex * 16 + rx_queue_index);
+// the devices live in a private network namespace of the thread (here a thread of its own), so
+// none appears in the test's namespace. Without ifindexes, runs see the loopback's queue 0.
+TEST_F(KrefTest, RunsOnTheNicPortsIfindexAndRxQueue)
+{
+    const uint32_t ifx[] = {5, 7};
+    std::thread th([&] {
+        nicsim_kref_opts o = {};
+        o.sz = sizeof(o);
+        o.ifindexes = ifx;
+        o.n_ifindexes = 2;
+        o.n_rx_queues = 4;
+        char err[512] = "";
+        nicsim_kref *k = nicsim_kref__open(KREF_IFINDEX_OBJ, &o, err, sizeof(err));
+        ASSERT_NE(k, nullptr) << err;
+        EXPECT_EQ(nicsim_kref__ifindex_unavailable(k), nullptr) << nicsim_kref__ifindex_unavailable(k);
+        ASSERT_EQ(nicsim_kref__load(k, err, sizeof(err)), 0) << err;
+        Bytes pkt = Ipv4(17, kClient, kDns, 5353, 53);
+        const uint32_t runs[][2] = {{7, 3}, {5, 0}, {5, 2}, {0, 0}};
+        for (const auto &want : runs) {
+            nicsim_kref_run_opts ro = {};
+            ro.sz = sizeof(ro);
+            ro.ingress_ifindex = want[0];
+            ro.rx_queue_index = want[1];
+            nicsim_kref_result res;
+            ASSERT_EQ(nicsim_kref__run(k, pkt.data(), (uint32_t)pkt.size(), &ro, &res, err,
+                                       sizeof(err)),
+                      0)
+                << err;
+            uint32_t ifindex = want[0] ? want[0] : 1; // 0: the loopback
+            EXPECT_EQ(res.verdict, ifindex * 16 + want[1]) << want[0] << " queue " << want[1];
+        }
+        // a queue the device does not have is the kernel's EINVAL, explained
+        nicsim_kref_run_opts ro = {};
+        ro.sz = sizeof(ro);
+        ro.ingress_ifindex = 7;
+        ro.rx_queue_index = 4;
+        nicsim_kref_result res;
+        EXPECT_EQ(nicsim_kref__run(k, pkt.data(), (uint32_t)pkt.size(), &ro, &res, err,
+                                   sizeof(err)),
+                  -EINVAL);
+        nicsim_kref__close(k);
+        // a second runner of the same process reuses the devices
+        k = nicsim_kref__open(KREF_IFINDEX_OBJ, &o, err, sizeof(err));
+        ASSERT_NE(k, nullptr) << err;
+        EXPECT_EQ(nicsim_kref__ifindex_unavailable(k), nullptr);
+        nicsim_kref__close(k);
+    });
+    th.join();
+    EXPECT_EQ(if_nametoindex("nicsim7"), 0u) << "a device leaked into the test's namespace";
+
+    Runner r(KREF_IFINDEX_OBJ);
+    ASSERT_NE(r.k, nullptr) << r.err;
+    EXPECT_EQ(nicsim_kref__ifindex_unavailable(r.k), nullptr);
+    ASSERT_EQ(nicsim_kref__load(r.k, r.err, sizeof(r.err)), 0) << r.err;
+    nicsim_kref_result res;
+    ASSERT_EQ(r.Run(Ipv4(17, kClient, kDns, 5353, 53), &res), 0) << r.err;
+    EXPECT_EQ(res.verdict, 16u) << "ifindex 1 (lo), queue 0";
+}
+
+// Without CAP_SYS_ADMIN (kept: CAP_BPF, CAP_NET_ADMIN, enough to load and test-run XDP) there is
+// no private network namespace: the runner says why and runs on the loopback's queue 0.
+TEST_F(KrefTest, RunsOnTheLoopbackWhenThePortsDevicesCannotBeMade)
+{
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct caps[2] = {};
+        if (syscall(SYS_capget, &hdr, caps))
+            _exit(10);
+        caps[0].effective &= ~(1u << CAP_SYS_ADMIN);
+        if (syscall(SYS_capset, &hdr, caps))
+            _exit(11);
+        const uint32_t ifx[] = {7};
+        nicsim_kref_opts o = {};
+        o.sz = sizeof(o);
+        o.ifindexes = ifx;
+        o.n_ifindexes = 1;
+        char err[512] = "";
+        nicsim_kref *k = nicsim_kref__open(KREF_IFINDEX_OBJ, &o, err, sizeof(err));
+        if (!k)
+            _exit(12);
+        const char *why = nicsim_kref__ifindex_unavailable(k);
+        if (!why || !strstr(why, "cannot create a private network namespace: unshare: "
+                                 "Operation not permitted"))
+            _exit(13);
+        if (nicsim_kref__load(k, err, sizeof(err)))
+            _exit(14);
+        Bytes pkt = Ipv4(17, kClient, kDns, 5353, 53);
+        nicsim_kref_run_opts ro = {};
+        ro.sz = sizeof(ro);
+        ro.ingress_ifindex = 7;
+        ro.rx_queue_index = 2;
+        nicsim_kref_result res;
+        if (nicsim_kref__run(k, pkt.data(), (uint32_t)pkt.size(), &ro, &res, err, sizeof(err)))
+            _exit(15);
+        nicsim_kref__close(k);
+        _exit(res.verdict == 16 && if_nametoindex("nicsim7") == 0 ? 0 : 16);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "see the exit codes in the child above";
 }
 
 // Without privileges (a child process that gave up root) bpf() is refused, and the runner says

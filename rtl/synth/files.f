@@ -1,0 +1,11 @@
+ebpf_pkg.sv
+ebpf_ram.sv
+ebpf_decode.sv
+ebpf_alu.sv
+ebpf_branch.sv
+ebpf_mul.sv
+ebpf_div.sv
+ebpf_regfile.sv
+ebpf_lsu.sv
+ebpf_fetch.sv
+ebpf_core.sv

@@ -1,0 +1,48 @@
+# RTL tests (only when Verilator built the core, sim/rtl): the conformance suite on the RTL,
+# compared with the C model file by file (results, cycles, traces).
+if(TARGET nicsim_rtl)
+  nicsim_gtest(rtl_conformance_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/rtl_conformance_test.cc
+               LIBS nicsim_rtl nicsim_bpfconf nicsim_conformance_data nicsim_isa LABELS "rtl;conformance")
+  add_dependencies(rtl_conformance_test nicsim-plugin)
+  target_compile_definitions(rtl_conformance_test PRIVATE
+                             NICSIM_PLUGIN_PATH="$<TARGET_FILE:nicsim-plugin>")
+endif()
+# Random programs, C model against RTL in lockstep (seed printed; NICSIM_RTL_SEED and
+# NICSIM_RTL_PROGRAMS reproduce and soak).
+if(TARGET nicsim_rtl)
+  nicsim_gtest(rtl_lockstep_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/rtl_lockstep_test.cc
+               LIBS nicsim_rtl nicsim_bpfconf nicsim_isa LABELS rtl)
+endif()
+# The RTL sources must stay `verilator --lint-only -Wall` clean (waivers only in rtl/lint.vlt)
+# and synthesize with Yosys without latches (the fast generic flow; rtl/synth/synth.sh xilinx
+# makes the FPGA figures of docs/rtl-synthesis.md).
+file(STRINGS ${CMAKE_SOURCE_DIR}/rtl/synth/files.f _nicsim_rtl_files)
+set(_nicsim_rtl_paths)
+foreach(_f ${_nicsim_rtl_files})
+  list(APPEND _nicsim_rtl_paths ${CMAKE_SOURCE_DIR}/rtl/${_f})
+endforeach()
+find_program(NICSIM_VERILATOR_BIN verilator)
+find_program(NICSIM_YOSYS_BIN yosys)
+if(NICSIM_VERILATOR_BIN)
+  add_test(NAME rtl.lint
+           COMMAND ${NICSIM_VERILATOR_BIN} --lint-only -Wall ${CMAKE_SOURCE_DIR}/rtl/lint.vlt
+                   ${_nicsim_rtl_paths} --top-module ebpf_core)
+  set_tests_properties(rtl.lint PROPERTIES LABELS rtl)
+else()
+  message(STATUS "verilator not found: rtl.lint is not registered")
+endif()
+if(NICSIM_YOSYS_BIN)
+  add_test(NAME rtl.synth_generic COMMAND ${CMAKE_SOURCE_DIR}/rtl/synth/synth.sh generic)
+  set_tests_properties(rtl.synth_generic PROPERTIES LABELS rtl TIMEOUT 900
+                       ENVIRONMENT NICSIM_SYNTH_OUT=${CMAKE_BINARY_DIR}/rtl-synth)
+else()
+  message(STATUS "yosys not found: rtl.synth_generic is not registered")
+endif()
+# --wave: the waveform of an RTL run holds every signal of waveforms/core.gtkw.
+find_program(NICSIM_FST2VCD_BIN fst2vcd)
+if(TARGET nicsim_rtl AND NICSIM_FST2VCD_BIN)
+  add_test(NAME rtl.wave_has_the_save_file_signals
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/wave_check.sh $<TARGET_FILE:nicsim-plugin>
+                   ${CMAKE_SOURCE_DIR}/waveforms/core.gtkw ${CMAKE_BINARY_DIR}/rtl-wave)
+  set_tests_properties(rtl.wave_has_the_save_file_signals PROPERTIES LABELS rtl)
+endif()
