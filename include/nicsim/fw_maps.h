@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nicsim NIC map library: the maps that live in the NIC's map memory, with the Linux kernel's
- * semantics and error codes (kernel/bpf/{arraymap,hashtab,lpm_trie,devmap,bpf_lru_list}.c).
+ * semantics and error codes (kernel/bpf/{arraymap,hashtab,lpm_trie,devmap,cpumap,bpf_lru_list}.c).
  *
  * Two sides use one store:
  *   - the firmware, serving the host's control messages (values in the host's view: per-CPU maps
