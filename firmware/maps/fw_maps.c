@@ -117,8 +117,8 @@ static int has_value_mem(uint32_t t)
 int nicsim_fw_maps__type_supported(uint32_t t)
 {
     return is_plain_array(t) || is_fd_array(t) || is_htab(t) || t == FM_LPM_TRIE ||
-           t == FM_DEVMAP || t == FM_DEVMAP_HASH || t == FM_CPUMAP || t == FM_QUEUE || t == FM_STACK ||
-           t == FM_RINGBUF || t == FM_BLOOM_FILTER;
+           t == FM_DEVMAP || t == FM_DEVMAP_HASH || t == FM_CPUMAP || t == FM_QUEUE ||
+           t == FM_STACK || t == FM_RINGBUF || t == FM_BLOOM_FILTER;
 }
 
 /* ---- store */
@@ -894,7 +894,8 @@ static int cpumap_update(struct fm_map *f, const void *key, const void *value, u
         return -EEXIST;
     if (qsize > FM_CPUMAP_MAX_QSIZE)
         return -EOVERFLOW;
-    if (idx >= FM_CPUMAP_MAX_CPUS) /* the kernel's !cpu_possible; max_entries keeps it unreachable */
+    /* the kernel's !cpu_possible; max_entries keeps it unreachable */
+    if (idx >= FM_CPUMAP_MAX_CPUS)
         return -ENODEV;
     if (!qsize) { /* "Same as deleting" */
         if (f->present[idx])

@@ -26,8 +26,8 @@
  * 32 bits once hung roundup_pow2 (max_entries 0x80000001) and wrapped queue sizes. */
 /* The host CPUs (one host receive queue each) the NIC delivers to: a cpumap's NR_CPUS. A cpumap
  * of more entries is -E2BIG, as cpu_map_alloc's "max_entries > NR_CPUS". */
-#define FM_CPUMAP_MAX_CPUS 128u
-#define FM_CPUMAP_MAX_QSIZE 16384u /* cpu_map_update_elem: qsize above it is -EOVERFLOW */
+#define FM_CPUMAP_MAX_CPUS  128u
+#define FM_CPUMAP_MAX_QSIZE 16384u        /* cpu_map_update_elem: qsize above it is -EOVERFLOW */
 #define FM_HTAB_MAX_ENTRIES (1u << 31)    /* hashtab.c: "max_entries > 1UL << 31" is -E2BIG */
 #define FM_LPM_MAX_ENTRIES  (1u << 30)    /* NIC: 2 * max_entries trie nodes, child 2 * node + 1 */
 #define FM_MAX_VALUE_MEM    0xffffffffull /* NIC: a map region is addressed with 32-bit offsets */

@@ -109,7 +109,7 @@ int nicsim_fw_maps__prog_update(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
 int nicsim_fw_maps__prog_delete(struct nicsim_fw_maps *m, uint32_t id, uint32_t cpu,
                                 const void *key);
 /* devmap / devmap hash: the target ifindex stored under `key`; cpumap: `key` itself, the host CPU
- * (and host receive queue) a redirect delivers to, when its entry is present (-ENOENT when none). */
+ * (and host receive queue) a redirect delivers to, if its entry is present. -ENOENT: none. */
 int nicsim_fw_maps__devmap_get(struct nicsim_fw_maps *m, uint32_t id, uint32_t key,
                                uint32_t *ifindex);
 /* prog array: the NIC program id stored at `index` (-ENOENT when the slot is empty). The host

@@ -637,10 +637,11 @@ std::string cpumap_json(const std::set<uint32_t> &cpus, uint32_t prog_id = 0)
     for (uint32_t c = 0; c < 4; c++) {
         char e[200];
         if (cpus.count(c))
-            snprintf(e, sizeof(e),
-                     "{\"key\":[\"0x%02x\",\"0x00\",\"0x00\",\"0x00\"],\"value\":[\"0x00\",\"0x08\","
-                     "\"0x00\",\"0x00\",\"0x%02x\",\"0x00\",\"0x00\",\"0x00\"]}",
-                     c, prog_id);
+            snprintf(
+                e, sizeof(e),
+                "{\"key\":[\"0x%02x\",\"0x00\",\"0x00\",\"0x00\"],\"value\":[\"0x00\",\"0x08\","
+                "\"0x00\",\"0x00\",\"0x%02x\",\"0x00\",\"0x00\",\"0x00\"]}",
+                c, prog_id);
         else
             snprintf(e, sizeof(e),
                      "{\"key\":[\"0x%02x\",\"0x00\",\"0x00\",\"0x00\"],\"value\":{\"error\":\"No "
@@ -691,17 +692,17 @@ TEST(RealPrograms, CpumapRedirectSelectsTheHostCpuQueue)
         EXPECT_STREQ(json_string_value(json_object_get(eg, "dest")), "host") << i;
         EXPECT_EQ(json_integer_value(json_object_get(eg, "cpu")), want) << i;
         EXPECT_EQ(json_integer_value(json_object_get(eg, "rx_queue")), want) << i;
-        EXPECT_EQ(json_integer_value(json_object_get(json_object_get(p, "redirect"), "cpu")),
-                  want)
+        EXPECT_EQ(json_integer_value(json_object_get(json_object_get(p, "redirect"), "cpu")), want)
             << i;
         cpus.insert(want);
     }
     EXPECT_EQ(cpus.size(), 4u);
     json_decref(rep);
     std::string c0 = std::to_string(cpumap_cpu(flows[0].first, flows[0].second));
-    EXPECT_NE(slurp(t.path("o.pcapng"))
-                  .find("verdict=XDP_REDIRECT egress=host0 ifindex=0 cpu=" + c0 + " rx_queue=" + c0),
-              std::string::npos);
+    EXPECT_NE(
+        slurp(t.path("o.pcapng"))
+            .find("verdict=XDP_REDIRECT egress=host0 ifindex=0 cpu=" + c0 + " rx_queue=" + c0),
+        std::string::npos);
 
     // no entries: every redirect fails, and the flags' XDP_PASS is the verdict
     Result e = nicsim("run " + obj("real_cpumap") + " --pcap " + t.path("t.pcap") +

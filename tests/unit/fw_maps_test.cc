@@ -24,8 +24,8 @@ namespace
 
 constexpr uint32_t HASH = 1, ARRAY = 2, PROG_ARRAY = 3, PERF = 4, PERCPU_HASH = 5, PERCPU_ARRAY = 6,
                    LRU_HASH = 9, LRU_PERCPU_HASH = 10, LPM = 11, ARRAY_OF_MAPS = 12,
-                   HASH_OF_MAPS = 13, DEVMAP = 14, CPUMAP = 16, QUEUE = 22, STACK = 23, DEVMAP_HASH = 25,
-                   RINGBUF = 27, BLOOM = 30;
+                   HASH_OF_MAPS = 13, DEVMAP = 14, CPUMAP = 16, QUEUE = 22, STACK = 23,
+                   DEVMAP_HASH = 25, RINGBUF = 27, BLOOM = 30;
 constexpr uint32_t F_NO_PREALLOC = 1, F_NO_COMMON_LRU = 2, F_RDONLY = 8, F_WRONLY = 16,
                    F_ZERO_SEED = 64;
 constexpr int ENOTSUPP_K = 524; // the kernel's internal ENOTSUPP, as bpf(2) returns it
@@ -508,12 +508,14 @@ TEST(FwMapsKernelCpumapTest, SameUpdateLookupDeleteAsKernel)
         uint32_t key;
         uint64_t value, flags;
     } ops[] = {
-        {'l', 0, 0, 0},         {'u', 0, 256, 0},   {'l', 0, 0, 0},      {'u', 0, 512, 2},
-        {'l', 0, 0, 0},         {'u', 0, 512, 1},   {'u', 0, 512, 4},    {'u', 4, 512, 0},
-        {'u', 0, 16385, 0},     {'u', 0, 16384, 0}, {'l', 0, 0, 0},      {'u', last, 64, 0},
-        {'l', last, 0, 0},      {'u', 0, 0, 0},     {'l', 0, 0, 0},      {'d', 4, 0, 0},
-        {'d', last, 0, 0},      {'l', last, 0, 0},  {'d', last, 0, 0},   {'l', 5, 0, 0},
-        {'u', 0, 8 | (0xffffffffull << 32), 0}, {'l', 0, 0, 0},
+        {'l', 0, 0, 0},     {'u', 0, 256, 0},  {'l', 0, 0, 0},
+        {'u', 0, 512, 2},   {'l', 0, 0, 0},    {'u', 0, 512, 1},
+        {'u', 0, 512, 4},   {'u', 4, 512, 0},  {'u', 0, 16385, 0},
+        {'u', 0, 16384, 0}, {'l', 0, 0, 0},    {'u', last, 64, 0},
+        {'l', last, 0, 0},  {'u', 0, 0, 0},    {'l', 0, 0, 0},
+        {'d', 4, 0, 0},     {'d', last, 0, 0}, {'l', last, 0, 0},
+        {'d', last, 0, 0},  {'l', 5, 0, 0},    {'u', 0, 8 | (0xffffffffull << 32), 0},
+        {'l', 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
         const Op &op = ops[i];

@@ -399,15 +399,14 @@ TEST(XdpTest, RedirectIntoACpumapNamesTheHostCpuOrReturnsTheFallbackAction)
     EXPECT_EQ(bc.r0, (uint64_t)NICSIM_XDP_ABORTED);
     EXPECT_EQ(bc.run.status, NICSIM_RUN_OK);
     // a hit then a miss: the miss clears the target, as the kernel's redirect info
-    auto hm = miss.run(handle7 + "mov %r2, 1\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) +
-                       handle7 + "mov %r2, 2\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) +
-                       "mov %r0, 4\nexit\n");
+    auto hm =
+        miss.run(handle7 + "mov %r2, 1\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) + handle7 +
+                 "mov %r2, 2\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) + "mov %r0, 4\nexit\n");
     EXPECT_EQ(hm.action, (uint32_t)NICSIM_XDP_REDIRECT);
     EXPECT_EQ(hm.redirect_cpu, -1);
     EXPECT_EQ(hm.redirect_map_id, -1);
     // a devmap redirect after a cpumap one on the same core names no CPU
-    auto d = miss.run("lddw %r1, " +
-                      std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + 1, 0)) +
+    auto d = miss.run("lddw %r1, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + 1, 0)) +
                       "\nmov %r2, 0\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
     EXPECT_EQ(d.redirect_cpu, -1);
     EXPECT_EQ(d.redirect_ifindex, 7u);
