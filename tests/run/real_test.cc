@@ -761,6 +761,18 @@ TEST(RealPrograms, CpumapRedirectAgreesWithTheKernel)
             << i;
     }
     json_decref(rep);
+    if (ncpu < 4) { // the NIC's host has the CPUs, this machine has not: the kernel says so
+        std::ofstream(t.path("all.json")) << cpumap_json({0, 1, 2, 3});
+        Result all =
+            nicsim("run " + obj("real_cpumap") + " --pcap " + t.path("t.pcap") +
+                   " --map cpu_map=" + t.path("all.json") + " --no-progress --compare-kernel");
+        EXPECT_EQ(all.status, 1);
+        EXPECT_NE(all.err.find("map 'cpu_map': entry " + std::to_string(ncpu) +
+                               ": the kernel refuses the update: No such device (a cpumap key is "
+                               "a CPU: this machine has no such CPU)"),
+                  std::string::npos)
+            << all.err;
+    }
 }
 
 // Which stores the kernel's copy loses: through the context pointer only, on any path, after a
