@@ -74,6 +74,7 @@ bool nicsim_drv_map_type_offloadable(uint32_t map_type)
     case BPF_MAP_TYPE_LPM_TRIE:
     case BPF_MAP_TYPE_DEVMAP:
     case BPF_MAP_TYPE_DEVMAP_HASH:
+    case BPF_MAP_TYPE_CPUMAP:
     case BPF_MAP_TYPE_PROG_ARRAY:
     case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
     case BPF_MAP_TYPE_RINGBUF:

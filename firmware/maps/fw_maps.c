@@ -13,7 +13,7 @@
  * B = the hash table's bucket count (roundup_pow_of_two(max_entries)), N = max_entries:
  *   every map                                  64 (descriptor)
  *   array, per-CPU array                       + N * S
- *   prog array, perf event array, array of maps, devmap   + N * 8
+ *   prog array, perf event array, array of maps, devmap, cpumap   + N * 8
  *   hash, per-CPU hash, LRU hashes, hash of maps          + 8 * B + N * (32 + round8(key) + S)
  *   devmap hash                                + 8 * B + N * 40
  *   LPM trie                                   + N * (S + 2 * (24 + round8(key - 4)))
@@ -92,6 +92,12 @@ static int is_fd_array(uint32_t t)
     return t == FM_PROG_ARRAY || t == FM_PERF_EVENT_ARRAY || t == FM_ARRAY_OF_MAPS;
 }
 
+/* Arrays of redirect targets indexed by the key, with a slot-present flag. */
+static int is_devarray(uint32_t t)
+{
+    return t == FM_DEVMAP || t == FM_CPUMAP;
+}
+
 static int is_htab(uint32_t t)
 {
     return t == FM_HASH || t == FM_PERCPU_HASH || t == FM_LRU_HASH || t == FM_LRU_PERCPU_HASH ||
@@ -111,8 +117,8 @@ static int has_value_mem(uint32_t t)
 int nicsim_fw_maps__type_supported(uint32_t t)
 {
     return is_plain_array(t) || is_fd_array(t) || is_htab(t) || t == FM_LPM_TRIE ||
-           t == FM_DEVMAP || t == FM_DEVMAP_HASH || t == FM_QUEUE || t == FM_STACK ||
-           t == FM_RINGBUF || t == FM_BLOOM_FILTER;
+           t == FM_DEVMAP || t == FM_DEVMAP_HASH || t == FM_CPUMAP || t == FM_QUEUE ||
+           t == FM_STACK || t == FM_RINGBUF || t == FM_BLOOM_FILTER;
 }
 
 /* ---- store */
@@ -360,6 +366,17 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
         if (t == FM_DEVMAP_HASH && a->max_entries > (1u << 31))
             FAIL(-EINVAL, "max_entries %u is too large", a->max_entries);
         return 0;
+    case FM_CPUMAP: /* cpu_map_alloc */
+        if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
+            (f & ~FM_F_NUMA_NODE))
+            FAIL(-EINVAL,
+                 "cpumap: key_size 4 (the CPU), value_size 4 (qsize) or 8 (qsize, prog fd), "
+                 "max_entries > 0 and map_flags within 0x%x needed",
+                 FM_F_NUMA_NODE);
+        if (a->max_entries > FM_CPUMAP_MAX_CPUS)
+            FAIL(-E2BIG, "cpumap: max_entries %u is more than the NIC's %u host CPUs",
+                 a->max_entries, FM_CPUMAP_MAX_CPUS);
+        return 0;
     case FM_QUEUE:
     case FM_STACK:
         if (!a->max_entries || a->key_size || !a->value_size || (f & ~QS_CREATE_FLAG_MASK) ||
@@ -419,6 +436,7 @@ static int mem_of(const struct fm_map *f, uint64_t *mem)
     case FM_PERF_EVENT_ARRAY:
     case FM_ARRAY_OF_MAPS:
     case FM_DEVMAP:
+    case FM_CPUMAP:
         return fm_size(n, 8, 64, mem);
     case FM_DEVMAP_HASH:
         err = fm_size(b, 8, 64, &x);
@@ -487,7 +505,7 @@ static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, uint64
         f->stride = f->value_size; /* a ring of max_entries + 1 raw values */
         f->n_cpus = 1;
         n_slots = (uint64_t)f->max_entries + 1;
-    } else if (is_plain_array(f->type) || is_fd_array(f->type) || f->type == FM_DEVMAP ||
+    } else if (is_plain_array(f->type) || is_fd_array(f->type) || is_devarray(f->type) ||
                is_htab(f->type) || f->type == FM_LPM_TRIE || f->type == FM_DEVMAP_HASH) {
         n_slots = f->max_entries;
     }
@@ -553,7 +571,7 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
     }
     f->vals = calloc(f->vals_len ? f->vals_len : 1, 1);
     err = f->vals ? 0 : -ENOMEM;
-    if (!err && (is_fd_array(f->type) || f->type == FM_DEVMAP)) {
+    if (!err && (is_fd_array(f->type) || is_devarray(f->type))) {
         f->present = calloc(f->max_entries, 1);
         err = f->present ? 0 : -ENOMEM;
     }
@@ -859,6 +877,44 @@ static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     return 0;
 }
 
+/* ---- cpumap (cpu_map_update_elem): the value is struct bpf_cpumap_val {u32 qsize; union {int fd;
+ * u32 id} bpf_prog}; qsize 0 empties the slot; a program fd is refused (the NIC runs no program on
+ * the host's CPU), so a lookup reads bpf_prog.id 0. */
+static int cpumap_update(struct fm_map *f, const void *key, const void *value, uint64_t flags)
+{
+    uint32_t idx = key_u32(key), qsize = key_u32(value);
+    int32_t fd = 0;
+    uint8_t v[8] = {0};
+
+    if (flags > FM_EXIST)
+        return -EINVAL;
+    if (idx >= f->max_entries)
+        return -E2BIG;
+    if (flags == FM_NOEXIST)
+        return -EEXIST;
+    if (qsize > FM_CPUMAP_MAX_QSIZE)
+        return -EOVERFLOW;
+    /* the kernel's !cpu_possible; max_entries keeps it unreachable */
+    if (idx >= FM_CPUMAP_MAX_CPUS)
+        return -ENODEV;
+    if (!qsize) { /* "Same as deleting" */
+        if (f->present[idx])
+            f->count--;
+        f->present[idx] = 0;
+        return 0;
+    }
+    if (f->value_size == 8)
+        memcpy(&fd, (const uint8_t *)value + 4, 4);
+    if (fd > 0)
+        return -EOPNOTSUPP;
+    memcpy(v, &qsize, 4);
+    memcpy(slot_val(f, idx), v, f->value_size);
+    if (!f->present[idx])
+        f->count++;
+    f->present[idx] = 1;
+    return 0;
+}
+
 /* ---- devmap hash: hash by index, a replacement goes to the bucket head, BPF_EXIST unchecked */
 static int devmap_value(struct fm_map *f, const void *value, uint8_t *out)
 {
@@ -1012,6 +1068,8 @@ static const char *type_name(uint32_t t)
         return "stack";
     case FM_DEVMAP_HASH:
         return "devmap hash";
+    case FM_CPUMAP:
+        return "cpumap";
     case FM_RINGBUF:
         return "ring buffer";
     case FM_BLOOM_FILTER:
@@ -1023,12 +1081,13 @@ static const char *type_name(uint32_t t)
 
 static int is_indexed(uint32_t t)
 {
-    return is_plain_array(t) || is_fd_array(t) || t == FM_DEVMAP;
+    return is_plain_array(t) || is_fd_array(t) || is_devarray(t);
 }
 
 /* The sentence of a refused host operation: what was refused and the limit or rule, in terms of
  * the map (its type, index and max_entries), as the kernel's errno alone cannot say. */
-static int explain(const struct fm_map *f, int err, const void *key, char *msg, size_t msg_len)
+static int explain(const struct fm_map *f, int err, const void *key, const void *value, char *msg,
+                   size_t msg_len)
 {
     const char *tn = type_name(f->type);
     uint32_t idx = key && f->key_size >= 4 ? key_u32(key) : 0;
@@ -1056,6 +1115,11 @@ static int explain(const struct fm_map *f, int err, const void *key, char *msg, 
         if (is_plain_array(f->type))
             FAIL(err, "%s: flags invalid, or array elements cannot be deleted", tn);
         FAIL(err, "%s: invalid for this map type or its flags", tn);
+    case EOVERFLOW: /* cpumap only */
+        FAIL(err, "%s: qsize %u is more than %u", tn, value ? key_u32(value) : 0,
+             FM_CPUMAP_MAX_QSIZE);
+    case ENODEV: /* cpumap only */
+        FAIL(err, "%s: CPU %u is not one of the NIC's %u host CPUs", tn, idx, FM_CPUMAP_MAX_CPUS);
     case EPERM:
         FAIL(err, "%s: the map's access flags (0x%x) refuse it", tn, f->flags);
     case ENOSPC:
@@ -1064,13 +1128,18 @@ static int explain(const struct fm_map *f, int err, const void *key, char *msg, 
         FAIL(err, "%s: no free element (max_entries %u)", tn, f->max_entries);
     case FM_ENOTSUPP:
     case EOPNOTSUPP:
+        if (f->type == FM_CPUMAP && value && f->value_size == 8)
+            FAIL(err,
+                 "%s: CPU %u: bpf_prog.fd %d: the NIC cannot run a second program on the host "
+                 "CPU (only qsize, with prog fd 0, can be offloaded)",
+                 tn, idx, (int32_t)key_u32((const uint8_t *)value + 4));
         FAIL(err, "%s: operation not supported by this map type", tn);
     default:
         FAIL(err, "%s: refused (%d)", tn, err);
     }
 }
 
-#define RET(err) return explain(f, (err), key, msg, msg_len)
+#define RET(err) return explain(f, (err), key, NULL, msg, msg_len)
 
 static int host_lookup(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, void *value)
 {
@@ -1090,6 +1159,7 @@ static int host_lookup(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     case FM_PROG_ARRAY:
     case FM_ARRAY_OF_MAPS:
     case FM_DEVMAP:
+    case FM_CPUMAP:
         idx = key_u32(key);
         if (idx >= f->max_entries || !f->present[idx])
             return -ENOENT;
@@ -1221,6 +1291,10 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
         if (s.prog)
             return -EOPNOTSUPP;
         return devhash_update(f, key, value, flags);
+    case FM_CPUMAP:
+        if (s.prog)
+            return -EOPNOTSUPP;
+        return cpumap_update(f, key, value, flags);
     case FM_LPM_TRIE:
         err = fm_lpm_update(f->t, key, flags, &slot);
         if (!err)
@@ -1251,7 +1325,7 @@ int nicsim_fw_maps__update(struct nicsim_fw_maps *m, uint32_t id, const void *ke
     if (flags & FM_F_LOCK)
         FAIL(-EINVAL, "map %u: BPF_F_LOCK needs a bpf_spin_lock in the value, NIC maps have none",
              id);
-    RET(do_update(m, f, key, value, flags, s));
+    return explain(f, do_update(m, f, key, value, flags, s), key, value, msg, msg_len);
 }
 
 static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
@@ -1278,6 +1352,7 @@ static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
         }
         return 0;
     case FM_DEVMAP:
+    case FM_CPUMAP:
         idx = key_u32(key);
         if (idx >= f->max_entries)
             return -EINVAL;
@@ -1329,7 +1404,7 @@ int nicsim_fw_maps__get_next_key(struct nicsim_fw_maps *m, uint32_t id, const vo
         FAIL(-ENOENT, "map %u does not exist", id);
     if (f->flags & FM_F_WRONLY)
         RET(-EPERM);
-    if (is_plain_array(f->type) || is_fd_array(f->type) || f->type == FM_DEVMAP) {
+    if (is_indexed(f->type)) {
         uint32_t idx = key ? key_u32(key) : UINT32_MAX, nx;
 
         if (idx >= f->max_entries) {
@@ -1439,6 +1514,11 @@ int nicsim_fw_maps__devmap_get(struct nicsim_fw_maps *m, uint32_t id, uint32_t k
         slot = fm_htab_find(f->h, &key, key);
         if (slot == FM_NIL)
             return -ENOENT;
+    } else if (f->type == FM_CPUMAP) {
+        if (key >= f->max_entries || !f->present[key])
+            return -ENOENT;
+        *ifindex = key; /* the host CPU, hence host receive queue, is the key */
+        return 0;
     } else {
         return -EINVAL;
     }

@@ -24,6 +24,10 @@
 /* ---- Sizes. Every count and byte size a map is built from is computed with these: in 64 bits,
  * an overflow is an error (-E2BIG), never a wrap. 32-bit attributes multiplied or rounded up in
  * 32 bits once hung roundup_pow2 (max_entries 0x80000001) and wrapped queue sizes. */
+/* The host CPUs (one host receive queue each) the NIC delivers to: a cpumap's NR_CPUS. A cpumap
+ * of more entries is -E2BIG, as cpu_map_alloc's "max_entries > NR_CPUS". */
+#define FM_CPUMAP_MAX_CPUS  128u
+#define FM_CPUMAP_MAX_QSIZE 16384u        /* cpu_map_update_elem: qsize above it is -EOVERFLOW */
 #define FM_HTAB_MAX_ENTRIES (1u << 31)    /* hashtab.c: "max_entries > 1UL << 31" is -E2BIG */
 #define FM_LPM_MAX_ENTRIES  (1u << 30)    /* NIC: 2 * max_entries trie nodes, child 2 * node + 1 */
 #define FM_MAX_VALUE_MEM    0xffffffffull /* NIC: a map region is addressed with 32-bit offsets */
@@ -67,6 +71,7 @@ enum {
     FM_ARRAY_OF_MAPS = 12,
     FM_HASH_OF_MAPS = 13,
     FM_DEVMAP = 14,
+    FM_CPUMAP = 16,
     FM_QUEUE = 22,
     FM_STACK = 23,
     FM_DEVMAP_HASH = 25,

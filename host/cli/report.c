@@ -196,6 +196,10 @@ void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_res
         json_object_set_new(eg, "ifindex", json_integer(res->egress_ifindex));
     if (x->action == NICSIM_XDP_PASS) /* the host receive queue (ctx->rx_queue_index) */
         json_object_set_new(eg, "rx_queue", json_integer(x->rx_queue));
+    if (x->action == NICSIM_XDP_REDIRECT && x->redirect_cpu >= 0) { /* cpumap: host CPU's queue */
+        json_object_set_new(eg, "cpu", json_integer(x->redirect_cpu));
+        json_object_set_new(eg, "rx_queue", json_integer(x->redirect_cpu));
+    }
     json_object_set_new(o, "egress", eg);
     if (x->meta_len) {
         char *meta = hex(x->meta, x->meta_len);
@@ -207,6 +211,8 @@ void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_res
         if (x->redirect_map_id >= 0) {
             json_object_set_new(rd, "nic_map_id", json_integer(x->redirect_map_id));
             json_object_set_new(rd, "key", json_integer(x->redirect_key));
+            if (x->redirect_cpu >= 0)
+                json_object_set_new(rd, "cpu", json_integer(x->redirect_cpu));
         }
         json_object_set_new(o, "redirect", rd);
     }

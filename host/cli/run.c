@@ -1637,6 +1637,9 @@ int run_main(const struct run_opts *o)
             if (res.xdp.action == NICSIM_XDP_PASS && n > 0 && (size_t)n < sizeof(comment))
                 snprintf(comment + n, sizeof(comment) - (size_t)n, " rx_queue=%u",
                          res.xdp.rx_queue);
+            else if (res.xdp.redirect_cpu >= 0 && n > 0 && (size_t)n < sizeof(comment))
+                snprintf(comment + n, sizeof(comment) - (size_t)n, " cpu=%d rx_queue=%d",
+                         (int)res.xdp.redirect_cpu, (int)res.xdp.redirect_cpu); /* cpumap */
             nicsim_trace_out__write(out, ifidx, pkt.ts_ns, res.xdp.data, res.xdp.len, comment);
         } else if (out && res.error == NICSIM_DP_ERR_NO_PROGRAM) {
             nicsim_trace_out__write(out, o->ports, pkt.ts_ns, pkt.data, pkt.caplen,

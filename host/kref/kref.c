@@ -147,6 +147,7 @@ static bool type_dumpable(uint32_t t)
     case BPF_MAP_TYPE_LPM_TRIE:
     case BPF_MAP_TYPE_DEVMAP:
     case BPF_MAP_TYPE_DEVMAP_HASH:
+    case BPF_MAP_TYPE_CPUMAP: /* struct bpf_cpumap_val: qsize, bpf_prog.id */
         return true;
     default:
         return false;
@@ -158,7 +159,8 @@ static bool map_writable_by_prog(const struct kref_map *m)
 {
     if (m->info.frozen || !m->info.dumpable)
         return false;
-    return m->info.type != BPF_MAP_TYPE_DEVMAP && m->info.type != BPF_MAP_TYPE_DEVMAP_HASH;
+    return m->info.type != BPF_MAP_TYPE_DEVMAP && m->info.type != BPF_MAP_TYPE_DEVMAP_HASH &&
+           m->info.type != BPF_MAP_TYPE_CPUMAP;
 }
 
 static int describe_maps(struct nicsim_kref *k)
@@ -619,7 +621,10 @@ static int write_entries(struct kref_map *m, const struct nicsim_mapjson_entries
             rc = -errno;
             nicsim_errf(err, errlen, "map '%s': entry %zu: the kernel refuses the update: %s%s",
                         m->name, i, strerror(errno),
-                        errno == E2BIG ? " (the map is full, or the key is past max_entries)" : "");
+                        errno == E2BIG ? " (the map is full, or the key is past max_entries)"
+                        : errno == ENODEV && m->info.type == BPF_MAP_TYPE_CPUMAP
+                            ? " (a cpumap key is a CPU: this machine has no such CPU)"
+                            : "");
             break;
         }
     }

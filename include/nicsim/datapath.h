@@ -55,7 +55,8 @@ const char *nicsim_dp_error_code(enum nicsim_dp_error err);
 enum nicsim_dp_dest {
     NICSIM_DP_DEST_DROP = 0,
     NICSIM_DP_DEST_PORT, /* transmitted on a NIC port (XDP_TX, or a redirect to a NIC port) */
-    NICSIM_DP_DEST_HOST, /* to the host's stack (XDP_PASS, redirect to a non-NIC ifindex) */
+    NICSIM_DP_DEST_HOST, /* to the host's stack (XDP_PASS, redirect to a non-NIC ifindex, or
+                          * into a cpumap: host receive queue xdp.redirect_cpu) */
 };
 
 struct nicsim_dp_result {

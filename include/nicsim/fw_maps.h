@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nicsim NIC map library: the maps that live in the NIC's map memory, with the Linux kernel's
- * semantics and error codes (kernel/bpf/{arraymap,hashtab,lpm_trie,devmap,bpf_lru_list}.c).
+ * semantics and error codes (kernel/bpf/{arraymap,hashtab,lpm_trie,devmap,cpumap,bpf_lru_list}.c).
  *
  * Two sides use one store:
  *   - the firmware, serving the host's control messages (values in the host's view: per-CPU maps
@@ -108,7 +108,8 @@ int nicsim_fw_maps__prog_update(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
                                 const void *key, const void *value, uint64_t flags);
 int nicsim_fw_maps__prog_delete(struct nicsim_fw_maps *m, uint32_t id, uint32_t cpu,
                                 const void *key);
-/* devmap / devmap hash: the target ifindex stored under `key` (-ENOENT when none). */
+/* devmap / devmap hash: the target ifindex stored under `key`; cpumap: `key` itself, the host CPU
+ * (and host receive queue) a redirect delivers to, if its entry is present. -ENOENT: none. */
 int nicsim_fw_maps__devmap_get(struct nicsim_fw_maps *m, uint32_t id, uint32_t key,
                                uint32_t *ifindex);
 /* prog array: the NIC program id stored at `index` (-ENOENT when the slot is empty). The host

@@ -51,6 +51,7 @@ enum {
     NICSIM_MAP_TYPE_PROG_ARRAY = 3,
     NICSIM_MAP_TYPE_PERF_EVENT_ARRAY = 4,
     NICSIM_MAP_TYPE_DEVMAP = 14,
+    NICSIM_MAP_TYPE_CPUMAP = 16,
     NICSIM_MAP_TYPE_DEVMAP_HASH = 25,
     NICSIM_MAP_TYPE_RINGBUF = 27,
 };
@@ -73,7 +74,8 @@ struct nicsim_xdp_map_ops {
     int (*update)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key, const void *value,
                   uint64_t flags);
     int (*remove)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key);
-    /* devmap / devmap hash: the egress ifindex stored for `key`. */
+    /* devmap / devmap hash: the egress ifindex stored for `key`. cpumap: `key` itself (the host
+     * CPU, whose receive queue gets the frame) when its entry is present. -ENOENT: no entry. */
     int (*devmap_get)(void *ctx, uint32_t map_id, uint32_t key, uint32_t *ifindex);
     /* prog array: the program at `index`, or NULL when the slot is empty. */
     const struct nicsim_prog *(*prog_array_get)(void *ctx, uint32_t map_id, uint32_t index);
@@ -151,9 +153,10 @@ struct nicsim_xdp_result {
     const uint8_t *meta; /* metadata area: [meta, meta + meta_len), just before data */
     uint32_t meta_len;
     /* XDP_REDIRECT: where to */
-    uint32_t redirect_ifindex;
-    int32_t redirect_map_id; /* -1 when bpf_redirect (not a map) was used */
+    uint32_t redirect_ifindex; /* 0 for a cpumap redirect */
+    int32_t redirect_map_id;   /* -1 when bpf_redirect (not a map) was used */
     uint32_t redirect_key;
+    int32_t redirect_cpu; /* redirect into a cpumap: the host CPU (= host receive queue); else -1 */
     /* rx_queue_index when the program ended: the receive queue it came in on, or the host
      * receive queue an offloaded program chose by writing ctx->rx_queue_index (XDP_PASS delivers
      * the frame to that host queue; the raw value, no host queue count is modelled) */

@@ -248,6 +248,12 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
         res->dest = NICSIM_DP_DEST_HOST;
         break;
     case NICSIM_XDP_REDIRECT: {
+        if (res->xdp.redirect_cpu >= 0) { /* cpumap: the host, on that CPU's receive queue */
+            res->dest = NICSIM_DP_DEST_HOST;
+            res->egress_ifindex = 0;
+            res->egress_port = 0;
+            break;
+        }
         int eg = nicsim_dp__port_of_ifindex(dp, res->xdp.redirect_ifindex);
         res->egress_ifindex = res->xdp.redirect_ifindex;
         res->dest = eg >= 0 ? NICSIM_DP_DEST_PORT : NICSIM_DP_DEST_HOST;

@@ -28,6 +28,7 @@ struct nicsim_xdp_core {
     uint32_t redirect_ifindex;
     int32_t redirect_map_id;
     uint32_t redirect_key;
+    int32_t redirect_cpu; /* cpumap: the host CPU; -1 otherwise */
 };
 
 static const char *const action_names[] = {"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
@@ -53,6 +54,7 @@ static uint32_t lookup_cost(const struct nicsim_xdp_map_info *mi)
     case 6:  /* percpu array */
     case 3:  /* prog array */
     case 14: /* devmap */
+    case 16: /* cpumap */
         return 3;
     case 11: /* lpm trie: one step per key byte after the prefix length */
         return 4 + 2 * (mi->key_size > 4 ? mi->key_size - 4 : 0);
@@ -298,6 +300,7 @@ static void h_redirect(struct nicsim_vm *vm, void *user, const uint64_t args[5],
     }
     c->redirect_ifindex = (uint32_t)args[0];
     c->redirect_map_id = -1;
+    c->redirect_cpu = -1;
     out->ret = NICSIM_XDP_REDIRECT;
 }
 
@@ -309,13 +312,17 @@ static void h_redirect_map(struct nicsim_vm *vm, void *user, const uint64_t args
     const uint64_t action_mask = 3;                   /* ABORTED | DROP | PASS | TX */
     const uint64_t flag_mask = 1ull << 3 | 1ull << 4; /* BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS */
     int id = handle_map(c, args[0], &mi);
-    if (id < 0 || (mi.type != NICSIM_MAP_TYPE_DEVMAP && mi.type != NICSIM_MAP_TYPE_DEVMAP_HASH)) {
-        helper_fault(out, "redirect_map: r1 = 0x%llx is not a devmap", (unsigned long long)args[0]);
+    if (id < 0 || (mi.type != NICSIM_MAP_TYPE_DEVMAP && mi.type != NICSIM_MAP_TYPE_DEVMAP_HASH &&
+                   mi.type != NICSIM_MAP_TYPE_CPUMAP)) {
+        helper_fault(out, "redirect_map: r1 = 0x%llx is not a devmap or cpumap",
+                     (unsigned long long)args[0]);
         return;
     }
     out->cycles = 1 + lookup_cost(&mi);
     uint64_t flags = args[2];
-    if (flags & ~(action_mask | flag_mask)) {
+    bool cpumap = mi.type == NICSIM_MAP_TYPE_CPUMAP;
+    /* cpu_map_redirect passes no flag mask: a broadcast flag is XDP_ABORTED */
+    if (flags & ~(action_mask | (cpumap ? 0 : flag_mask))) {
         out->ret = NICSIM_XDP_ABORTED;
         return;
     }
@@ -325,12 +332,17 @@ static void h_redirect_map(struct nicsim_vm *vm, void *user, const uint64_t args
                      (unsigned long long)flags);
         return;
     }
-    uint32_t ifindex;
-    if (c->opts.maps->devmap_get(c->opts.maps_ctx, (uint32_t)id, (uint32_t)args[1], &ifindex) < 0) {
+    uint32_t target; /* devmap: the ifindex; cpumap: the host CPU */
+    if (c->opts.maps->devmap_get(c->opts.maps_ctx, (uint32_t)id, (uint32_t)args[1], &target) < 0) {
+        /* __bpf_xdp_redirect_map: no entry clears the target (the last call counts) */
+        c->redirect_ifindex = 0;
+        c->redirect_map_id = -1;
+        c->redirect_cpu = -1;
         out->ret = flags & action_mask;
         return;
     }
-    c->redirect_ifindex = ifindex;
+    c->redirect_ifindex = cpumap ? 0 : target;
+    c->redirect_cpu = cpumap ? (int32_t)target : -1;
     c->redirect_map_id = id;
     c->redirect_key = (uint32_t)args[1];
     out->ret = NICSIM_XDP_REDIRECT;
@@ -834,6 +846,7 @@ int nicsim_xdp_core__run(struct nicsim_xdp_core *c, const struct nicsim_prog *pr
     c->redirect_ifindex = 0;
     c->redirect_map_id = -1;
     c->redirect_key = 0;
+    c->redirect_cpu = -1;
 
     nicsim_vm__run(c->vm, prog, nicsim_addr(NICSIM_CTX_REGION, 0), 0, &res->run);
 
@@ -853,8 +866,10 @@ int nicsim_xdp_core__run(struct nicsim_xdp_core *c, const struct nicsim_prog *pr
         res->redirect_ifindex = c->redirect_ifindex;
         res->redirect_map_id = c->redirect_map_id;
         res->redirect_key = c->redirect_key;
+        res->redirect_cpu = c->redirect_cpu;
     } else {
         res->redirect_map_id = -1;
+        res->redirect_cpu = -1;
     }
     return 0;
 }

@@ -623,6 +623,158 @@ TEST(RealPrograms, RxQueueIndexWritesSteerPassedPacketsAndTheKernelRunsWithoutTh
     }
 }
 
+// The CPU real_cpumap.bpf.c picks for an IPv4 flow (the same hash as real_rss.bpf.c).
+uint32_t cpumap_cpu(uint32_t src, uint32_t dst)
+{
+    return rss_queue(src, dst);
+}
+
+// bpftool's JSON of a cpumap of 4 CPUs: qsize 2048 for the CPUs in `cpus`, bpf_prog id `prog_id`;
+// the other slots as bpftool prints an empty one.
+std::string cpumap_json(const std::set<uint32_t> &cpus, uint32_t prog_id = 0)
+{
+    std::string s = "[";
+    for (uint32_t c = 0; c < 4; c++) {
+        char e[200];
+        if (cpus.count(c))
+            snprintf(
+                e, sizeof(e),
+                "{\"key\":[\"0x%02x\",\"0x00\",\"0x00\",\"0x00\"],\"value\":[\"0x00\",\"0x08\","
+                "\"0x00\",\"0x00\",\"0x%02x\",\"0x00\",\"0x00\",\"0x00\"]}",
+                c, prog_id);
+        else
+            snprintf(e, sizeof(e),
+                     "{\"key\":[\"0x%02x\",\"0x00\",\"0x00\",\"0x00\"],\"value\":{\"error\":\"No "
+                     "such file or directory\"}}",
+                     c);
+        s += (c ? "," : "") + std::string(e);
+    }
+    return s + "]";
+}
+
+// Flows whose CPUs cover 0..3.
+std::vector<std::pair<uint32_t, uint32_t>> cpumap_flows()
+{
+    std::vector<std::pair<uint32_t, uint32_t>> flows;
+    std::set<uint32_t> seen;
+    for (uint32_t i = 1; seen.size() < 4 && i < 1000; i++) {
+        std::pair<uint32_t, uint32_t> f = {0x0a000000u + i * 0x01010101u, 0x0b000000u + i * 7u};
+        flows.push_back(f);
+        seen.insert(cpumap_cpu(f.first, f.second));
+    }
+    return flows;
+}
+
+// bpf_redirect_map into a cpumap: the host, on the receive queue of the CPU the entry names.
+TEST(RealPrograms, CpumapRedirectSelectsTheHostCpuQueue)
+{
+    Tmp t;
+    auto flows = cpumap_flows();
+    std::vector<std::pair<Frame, uint32_t>> pkts;
+    for (auto &f : flows)
+        pkts.push_back({ipv4_flow(f.first, f.second), 60});
+    write_pcap(t.path("t.pcap"), pkts);
+    std::ofstream(t.path("cpu_map.json")) << cpumap_json({0, 1, 2, 3});
+    Result r = nicsim("run " + obj("real_cpumap") + " --pcap " + t.path("t.pcap") +
+                      " --map cpu_map=" + t.path("cpu_map.json") + " --no-progress --json " +
+                      t.path("r.json") + " --out-pcap " + t.path("o.pcapng") + " --dump-maps " +
+                      t.path("maps.json"));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    json_t *rep = load_json(t.path("r.json"));
+    ASSERT_TRUE(rep);
+    json_t *packets = json_object_get(rep, "packets");
+    std::set<uint32_t> cpus;
+    for (size_t i = 0; i < flows.size(); i++) {
+        json_t *p = json_array_get(packets, i);
+        EXPECT_STREQ(verdict(rep, i), "XDP_REDIRECT") << i;
+        json_t *eg = json_object_get(p, "egress");
+        uint32_t want = cpumap_cpu(flows[i].first, flows[i].second);
+        EXPECT_STREQ(json_string_value(json_object_get(eg, "dest")), "host") << i;
+        EXPECT_EQ(json_integer_value(json_object_get(eg, "cpu")), want) << i;
+        EXPECT_EQ(json_integer_value(json_object_get(eg, "rx_queue")), want) << i;
+        EXPECT_EQ(json_integer_value(json_object_get(json_object_get(p, "redirect"), "cpu")), want)
+            << i;
+        cpus.insert(want);
+    }
+    EXPECT_EQ(cpus.size(), 4u);
+    json_decref(rep);
+    std::string c0 = std::to_string(cpumap_cpu(flows[0].first, flows[0].second));
+    EXPECT_NE(
+        slurp(t.path("o.pcapng"))
+            .find("verdict=XDP_REDIRECT egress=host0 ifindex=0 cpu=" + c0 + " rx_queue=" + c0),
+        std::string::npos);
+
+    // no entries: every redirect fails, and the flags' XDP_PASS is the verdict
+    Result e = nicsim("run " + obj("real_cpumap") + " --pcap " + t.path("t.pcap") +
+                      " --no-progress --json " + t.path("e.json"));
+    ASSERT_EQ(e.status, 0) << e.out << e.err;
+    rep = load_json(t.path("e.json"));
+    ASSERT_TRUE(rep);
+    for (size_t i = 0; i < flows.size(); i++)
+        EXPECT_STREQ(verdict(rep, i), "XDP_PASS") << i;
+    json_decref(rep);
+
+    // an entry with a program: refused, naming the map, the CPU and why
+    std::ofstream(t.path("prog.json")) << cpumap_json({1}, 7);
+    Result p = nicsim("run " + obj("real_cpumap") + " --pcap " + t.path("t.pcap") +
+                      " --map cpu_map=" + t.path("prog.json") + " --no-progress");
+    EXPECT_NE(p.status, 0);
+    EXPECT_NE(p.err.find("cpu_map"), std::string::npos) << p.err;
+    EXPECT_NE(p.err.find("cpumap: CPU 1: bpf_prog.fd 7: the NIC cannot run a second program on "
+                         "the host CPU"),
+              std::string::npos)
+        << p.err;
+}
+
+// The kernel's BPF_PROG_TEST_RUN returns XDP_REDIRECT for a redirect to a present cpumap entry
+// (without live frames nothing is sent) and the flags' action for a missing one: the NIC agrees,
+// and the cpumaps (qsize, bpf_prog.id) compare equal. Entries only for CPUs this machine has.
+TEST(RealPrograms, CpumapRedirectAgreesWithTheKernel)
+{
+    if (!kernel_available())
+        GTEST_SKIP() << "no kernel reference";
+    long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+    std::set<uint32_t> filled = {0};
+    if (ncpu >= 2)
+        filled.insert(1);
+    Tmp t;
+    auto flows = cpumap_flows();
+    std::vector<std::pair<Frame, uint32_t>> pkts;
+    for (auto &f : flows)
+        pkts.push_back({ipv4_flow(f.first, f.second), 60});
+    write_pcap(t.path("t.pcap"), pkts);
+    std::ofstream(t.path("cpu_map.json")) << cpumap_json(filled);
+    Result r = nicsim("run " + obj("real_cpumap") + " --pcap " + t.path("t.pcap") +
+                      " --map cpu_map=" + t.path("cpu_map.json") +
+                      " --no-progress --compare-kernel --json " + t.path("r.json"));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("maps: final contents equal to the kernel's"), std::string::npos) << r.out;
+    json_t *rep = load_json(t.path("r.json"));
+    ASSERT_TRUE(rep);
+    for (size_t i = 0; i < flows.size(); i++) {
+        bool present = filled.count(cpumap_cpu(flows[i].first, flows[i].second));
+        EXPECT_STREQ(verdict(rep, i), present ? "XDP_REDIRECT" : "XDP_PASS") << i;
+        json_t *k = json_object_get(json_array_get(json_object_get(rep, "packets"), i), "kernel");
+        EXPECT_STREQ(json_string_value(json_object_get(k, "verdict")),
+                     present ? "XDP_REDIRECT" : "XDP_PASS")
+            << i;
+    }
+    json_decref(rep);
+    if (ncpu < 4) { // the NIC's host has the CPUs, this machine has not: the kernel says so
+        std::ofstream(t.path("all.json")) << cpumap_json({0, 1, 2, 3});
+        Result all =
+            nicsim("run " + obj("real_cpumap") + " --pcap " + t.path("t.pcap") +
+                   " --map cpu_map=" + t.path("all.json") + " --no-progress --compare-kernel");
+        EXPECT_EQ(all.status, 1);
+        EXPECT_NE(all.err.find("map 'cpu_map': entry " + std::to_string(ncpu) +
+                               ": the kernel refuses the update: No such device (a cpumap key is "
+                               "a CPU: this machine has no such CPU)"),
+                  std::string::npos)
+            << all.err;
+    }
+}
+
 // Which stores the kernel's copy loses: through the context pointer only, on any path, after a
 // copy, a spill and fill, or in a subprogram given it.
 TEST(RealPrograms, RxQueueWritesAreFoundThroughCopiesSpillsAndCalls)

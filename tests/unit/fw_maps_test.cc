@@ -24,8 +24,8 @@ namespace
 
 constexpr uint32_t HASH = 1, ARRAY = 2, PROG_ARRAY = 3, PERF = 4, PERCPU_HASH = 5, PERCPU_ARRAY = 6,
                    LRU_HASH = 9, LRU_PERCPU_HASH = 10, LPM = 11, ARRAY_OF_MAPS = 12,
-                   HASH_OF_MAPS = 13, DEVMAP = 14, QUEUE = 22, STACK = 23, DEVMAP_HASH = 25,
-                   RINGBUF = 27, BLOOM = 30;
+                   HASH_OF_MAPS = 13, DEVMAP = 14, CPUMAP = 16, QUEUE = 22, STACK = 23,
+                   DEVMAP_HASH = 25, RINGBUF = 27, BLOOM = 30;
 constexpr uint32_t F_NO_PREALLOC = 1, F_NO_COMMON_LRU = 2, F_RDONLY = 8, F_WRONLY = 16,
                    F_ZERO_SEED = 64;
 constexpr int ENOTSUPP_K = 524; // the kernel's internal ENOTSUPP, as bpf(2) returns it
@@ -187,7 +187,7 @@ TEST_F(FwMapsTest, EverySupportedTypeCanBeCreated)
     EXPECT_EQ(create(15, ARRAY_OF_MAPS, 4, 4, 4, 0, 2), 0) << msg;
     EXPECT_EQ(create(16, HASH_OF_MAPS, 4, 4, 4, 0, 2), 0) << msg;
     for (uint32_t t : {HASH, ARRAY, PROG_ARRAY, PERF, PERCPU_HASH, PERCPU_ARRAY, LRU_HASH,
-                       LRU_PERCPU_HASH, LPM, DEVMAP, DEVMAP_HASH, RINGBUF, QUEUE, STACK})
+                       LRU_PERCPU_HASH, LPM, DEVMAP, DEVMAP_HASH, CPUMAP, RINGBUF, QUEUE, STACK})
         EXPECT_TRUE(nicsim_fw_maps__type_supported(t)) << t;
     EXPECT_FALSE(nicsim_fw_maps__type_supported(7)); // cgroup array
 }
@@ -437,6 +437,120 @@ TEST_F(FwMapsTest, DevmapFollowsKernelRules)
     ASSERT_EQ(update(2, u32(0), u64(9 | (0xffffffffull << 32))), 0); // fd -1: none
     ASSERT_EQ(lookup(2, u32(0), &v), 0);
     EXPECT_EQ(v, u64(9)); // ifindex, prog id 0
+}
+
+TEST_F(FwMapsTest, CpumapFollowsKernelRules)
+{
+    EXPECT_EQ(create(1, CPUMAP, 4, 8, 129), -E2BIG); // more than the NIC's 128 host CPUs
+    EXPECT_NE(std::string(msg).find("128 host CPUs"), std::string::npos) << msg;
+    EXPECT_EQ(create(1, CPUMAP, 4, 8, 4, F_RDONLY), -EINVAL);
+    ASSERT_EQ(create(1, CPUMAP, 4, 8, 4), 0) << msg;
+    EXPECT_EQ(nicsim_fw_maps__value_mem(m, 1, nullptr), nullptr);
+    Bytes q = u64(2048), v;
+    EXPECT_EQ(update(1, u32(4), q), -E2BIG);
+    EXPECT_EQ(update(1, u32(0), q, 1), -EEXIST); // BPF_NOEXIST
+    EXPECT_EQ(update(1, u32(0), q, 3), -EINVAL);
+    EXPECT_EQ(update(1, u32(0), u64(16385)), -EOVERFLOW);
+    EXPECT_NE(std::string(msg).find("qsize 16385 is more than 16384"), std::string::npos) << msg;
+    EXPECT_EQ(update(1, u32(2), u64(5 | (7ull << 32))), -EOPNOTSUPP); // a program fd
+    EXPECT_NE(std::string(msg).find("CPU 2: bpf_prog.fd 7: the NIC cannot run a second program"),
+              std::string::npos)
+        << msg;
+    uint32_t cpu = 99;
+    EXPECT_EQ(nicsim_fw_maps__devmap_get(m, 1, 2, &cpu), -ENOENT);
+    ASSERT_EQ(update(1, u32(2), u64(16384 | (0xffffffffull << 32))), 0); // fd -1: none
+    ASSERT_EQ(lookup(1, u32(2), &v), 0);
+    EXPECT_EQ(v, u64(16384)); // qsize, bpf_prog.id 0
+    EXPECT_EQ(nicsim_fw_maps__devmap_get(m, 1, 2, &cpu), 0);
+    EXPECT_EQ(cpu, 2u); // the host CPU is the key
+    EXPECT_EQ(nicsim_fw_maps__devmap_get(m, 1, 4, &cpu), -ENOENT);
+    EXPECT_EQ(lookup(1, u32(1)), -ENOENT);
+    EXPECT_EQ(walk(1, 4).size(), 4u);
+    ASSERT_EQ(update(1, u32(2), u64(0)), 0); // qsize 0: same as deleting
+    EXPECT_EQ(lookup(1, u32(2)), -ENOENT);
+    EXPECT_EQ(del(1, u32(4)), -EINVAL);
+    EXPECT_EQ(del(1, u32(3)), 0); // empty slots delete fine
+    // programs may only redirect into a cpumap
+    EXPECT_EQ(nicsim_fw_maps__prog_update(m, 1, 0, u32(0).data(), q.data(), 0), -EOPNOTSUPP);
+    ASSERT_EQ(create(2, CPUMAP, 4, 4, 2), 0) << msg; // value: qsize only
+    ASSERT_EQ(update(2, u32(1), u32(64)), 0);
+    ASSERT_EQ(lookup(2, u32(1), &v), 0);
+    EXPECT_EQ(v, u32(64));
+}
+
+// Element rules next to the running kernel's cpumap (only CPUs this machine has: the kernel
+// answers -ENODEV for others, the NIC's host has 128).
+TEST(FwMapsKernelCpumapTest, SameUpdateLookupDeleteAsKernel)
+{
+    int n_cpus = libbpf_num_possible_cpus();
+    ASSERT_GT(n_cpus, 0);
+    int kfd = bpf_map_create(BPF_MAP_TYPE_CPUMAP, nullptr, 4, 8, 4, nullptr);
+    if (kfd == -EPERM || kfd == -ENOSYS || kfd == -EACCES)
+        GTEST_SKIP() << "bpf() is not available here (" << strerror(-kfd) << ")";
+    ASSERT_GE(kfd, 0);
+    nicsim_fw_maps_opts o{};
+    o.sz = sizeof(o);
+    o.n_cpus = 4;
+    o.max_id = 1;
+    o.mem_budget = 1 << 20;
+    nicsim_fw_maps *m = nicsim_fw_maps__new(&o);
+    ASSERT_NE(m, nullptr);
+    nicsim_fw_map_attr a{};
+    a.type = CPUMAP;
+    a.key_size = 4;
+    a.value_size = 8;
+    a.max_entries = 4;
+    char msg[256];
+    ASSERT_EQ(nicsim_fw_maps__create(m, 1, &a, msg, sizeof(msg)), 0) << msg;
+    uint32_t last = n_cpus >= 2 ? 1 : 0;
+    struct Op {
+        char kind; // u(pdate), d(elete), l(ookup)
+        uint32_t key;
+        uint64_t value, flags;
+    } ops[] = {
+        {'l', 0, 0, 0},     {'u', 0, 256, 0},  {'l', 0, 0, 0},
+        {'u', 0, 512, 2},   {'l', 0, 0, 0},    {'u', 0, 512, 1},
+        {'u', 0, 512, 4},   {'u', 4, 512, 0},  {'u', 0, 16385, 0},
+        {'u', 0, 16384, 0}, {'l', 0, 0, 0},    {'u', last, 64, 0},
+        {'l', last, 0, 0},  {'u', 0, 0, 0},    {'l', 0, 0, 0},
+        {'d', 4, 0, 0},     {'d', last, 0, 0}, {'l', last, 0, 0},
+        {'d', last, 0, 0},  {'l', 5, 0, 0},    {'u', 0, 8 | (0xffffffffull << 32), 0},
+        {'l', 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        const Op &op = ops[i];
+        uint64_t kv = 0xdeadbeefdeadbeefull, nv = kv;
+        int ke, ne;
+        switch (op.kind) {
+        case 'u':
+            ke = bpf_map_update_elem(kfd, &op.key, &op.value, op.flags) < 0 ? -errno : 0;
+            ne = nicsim_fw_maps__update(m, 1, &op.key, &op.value, op.flags, msg, sizeof(msg));
+            break;
+        case 'd':
+            ke = bpf_map_delete_elem(kfd, &op.key) < 0 ? -errno : 0;
+            ne = nicsim_fw_maps__delete(m, 1, &op.key, msg, sizeof(msg));
+            break;
+        default:
+            ke = bpf_map_lookup_elem(kfd, &op.key, &kv) < 0 ? -errno : 0;
+            ne = nicsim_fw_maps__lookup(m, 1, &op.key, &nv, msg, sizeof(msg));
+            break;
+        }
+        EXPECT_EQ(ne, ke) << "op " << i << " " << op.kind << " key " << op.key;
+        if (op.kind == 'l' && ke == 0) {
+            EXPECT_EQ(nv, kv) << "op " << i << ": qsize and bpf_prog.id";
+        }
+    }
+    uint32_t kk, nk;
+    for (uint32_t k = 0; k <= 4; k++) {
+        int ke = bpf_map_get_next_key(kfd, k == 4 ? nullptr : &k, &kk) < 0 ? -errno : 0;
+        int ne = nicsim_fw_maps__get_next_key(m, 1, k == 4 ? nullptr : &k, &nk, msg, sizeof(msg));
+        EXPECT_EQ(ne, ke) << k;
+        if (!ke) {
+            EXPECT_EQ(nk, kk) << k;
+        }
+    }
+    nicsim_fw_maps__free(m);
+    close(kfd);
 }
 
 TEST_F(FwMapsTest, DevmapHashFollowsKernelRules)
@@ -899,6 +1013,14 @@ TEST(FwMapsKernelCreateTest, SameErrnosAsKernel)
         {DEVMAP, 4, 4, 4, F_NO_PREALLOC},
         {DEVMAP_HASH, 4, 4, 4, 0},
         {DEVMAP_HASH, 8, 4, 4, 0},
+        {CPUMAP, 4, 4, 4, 0},
+        {CPUMAP, 4, 8, 128, 0}, // the NIC's host CPUs, within the kernel's NR_CPUS
+        {CPUMAP, 4, 12, 4, 0},
+        {CPUMAP, 8, 8, 4, 0},
+        {CPUMAP, 4, 8, 0, 0},
+        {CPUMAP, 4, 8, 4, F_RDONLY},
+        {CPUMAP, 4, 8, 4, F_NO_PREALLOC},
+        {CPUMAP, 4, 8, 1u << 20, 0}, // more than NR_CPUS: E2BIG
         {QUEUE, 0, 8, 4, 0},
         {QUEUE, 4, 8, 4, 0},
         {STACK, 0, 0, 4, 0},

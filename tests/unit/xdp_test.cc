@@ -23,9 +23,10 @@ namespace
 // A fake map unit: map 0 = array of u64 (4 entries), map 1 = devmap {0 -> 7}, map 2 = prog
 // array, map 3 = ring buffer, map 4 = perf event array, map 5 = array of one 70,000-byte value
 // (a source and destination larger than any packet), map 6 = per-CPU array of u64 (2 entries,
-// 4 CPUs: element stride 32, CPU c's slice at c * 8).
+// 4 CPUs: element stride 32, CPU c's slice at c * 8), map 7 = cpumap of 4 host CPUs with
+// entries for CPUs 1 and 3.
 constexpr uint32_t kBigValue = 70000;
-constexpr uint32_t kNumMaps = 7;
+constexpr uint32_t kNumMaps = 8;
 struct FakeMaps {
     std::vector<uint8_t> array = std::vector<uint8_t>(32, 0);
     std::vector<uint8_t> big = std::vector<uint8_t>(kBigValue, 0);
@@ -45,6 +46,7 @@ struct FakeMaps {
             {NICSIM_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 2},
             {2, 4, kBigValue, 1},
             {6, 4, 8, 2},
+            {NICSIM_MAP_TYPE_CPUMAP, 4, 8, 4},
         };
         if (id >= kNumMaps)
             return -ENOENT;
@@ -82,6 +84,10 @@ struct FakeMaps {
     static int remove(void *ctx, uint32_t id, uint32_t cpu, const void *key) { return -EINVAL; }
     static int devmap_get(void *ctx, uint32_t id, uint32_t key, uint32_t *ifindex)
     {
+        if (id == 7 && (key == 1 || key == 3)) {
+            *ifindex = key; // cpumap: the host CPU
+            return 0;
+        }
         if (id != 1 || key != 0)
             return -ENOENT;
         *ifindex = 7;
@@ -147,6 +153,7 @@ struct XdpHarness {
         pc.stride = 32;
         pc.slice = 8;
         EXPECT_EQ(nicsim_xdp_core__map_values(core, 6, &pc), 0);
+        nicsim_xdp_core__map_map(core, 7, nullptr, 0, 0, 2);
         for (uint32_t id = 0; id < kNumMaps; id++)
             grants.push_back(NICSIM_MAP_REGION_BASE + id);
         packet.resize(len);
@@ -363,6 +370,46 @@ TEST(XdpTest, RedirectMapHitsOrReturnsTheFallbackAction)
     auto b =
         bad.run(handle1 + "mov %r2, 0\nmov %r3, 64\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
     EXPECT_EQ(b.r0, (uint64_t)NICSIM_XDP_ABORTED);
+}
+
+TEST(XdpTest, RedirectIntoACpumapNamesTheHostCpuOrReturnsTheFallbackAction)
+{
+    const std::string handle7 =
+        "lddw %r1, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + 7, 0)) + "\n";
+    XdpHarness hit;
+    auto r =
+        hit.run(handle7 + "mov %r2, 3\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
+    EXPECT_EQ(r.action, (uint32_t)NICSIM_XDP_REDIRECT);
+    EXPECT_EQ(r.redirect_cpu, 3);
+    EXPECT_EQ(r.redirect_ifindex, 0u);
+    EXPECT_EQ(r.redirect_map_id, 7);
+    EXPECT_EQ(r.redirect_key, 3u);
+    XdpHarness miss; // no entry for CPU 2: the flags' low bits, XDP_ABORTED by default
+    auto m =
+        miss.run(handle7 + "mov %r2, 2\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
+    EXPECT_EQ(m.r0, (uint64_t)NICSIM_XDP_ABORTED);
+    EXPECT_EQ(m.run.status, NICSIM_RUN_OK);
+    EXPECT_EQ(m.redirect_cpu, -1);
+    auto p =
+        miss.run(handle7 + "mov %r2, 9\nmov %r3, 2\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
+    EXPECT_EQ(p.r0, (uint64_t)NICSIM_XDP_PASS);
+    // cpu_map_redirect has no flag mask: BPF_F_BROADCAST is XDP_ABORTED, not a fault
+    auto bc =
+        miss.run(handle7 + "mov %r2, 1\nmov %r3, 8\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
+    EXPECT_EQ(bc.r0, (uint64_t)NICSIM_XDP_ABORTED);
+    EXPECT_EQ(bc.run.status, NICSIM_RUN_OK);
+    // a hit then a miss: the miss clears the target, as the kernel's redirect info
+    auto hm =
+        miss.run(handle7 + "mov %r2, 1\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) + handle7 +
+                 "mov %r2, 2\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) + "mov %r0, 4\nexit\n");
+    EXPECT_EQ(hm.action, (uint32_t)NICSIM_XDP_REDIRECT);
+    EXPECT_EQ(hm.redirect_cpu, -1);
+    EXPECT_EQ(hm.redirect_map_id, -1);
+    // a devmap redirect after a cpumap one on the same core names no CPU
+    auto d = miss.run("lddw %r1, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + 1, 0)) +
+                      "\nmov %r2, 0\nmov %r3, 0\n" + call(NICSIM_HW_REDIRECT_MAP) + "exit\n");
+    EXPECT_EQ(d.redirect_cpu, -1);
+    EXPECT_EQ(d.redirect_ifindex, 7u);
 }
 
 TEST(XdpTest, MapLookupGivesAPointerIntoTheMapRegion)
@@ -1084,6 +1131,25 @@ TEST(DatapathTest, VerdictsChooseTheDestination)
     nicsim_dp__set_prog(h.dp, 0, h.loader.load("mov %r0, 2\nexit\n"));
     nicsim_dp__rx(h.dp, 0, f.data(), 60, 60, 0, &r);
     EXPECT_EQ(r.dest, NICSIM_DP_DEST_HOST);
+    // into a cpumap: the host, on CPU 1's receive queue; a missing entry: the fallback verdict
+    const std::string cpumap =
+        "lddw %r1, " + std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + 7, 0)) + "\n";
+    for (uint32_t c = 0; c < nicsim_dp__n_cores(h.dp); c++)
+        nicsim_xdp_core__map_map(nicsim_dp__core(h.dp, c), 7, nullptr, 0, 0, 2);
+    nicsim_dp__set_prog(h.dp, 0,
+                        h.loader.load(cpumap + "mov %r2, 1\nmov %r3, 1\n" +
+                                      call(NICSIM_HW_REDIRECT_MAP) + "exit\n"));
+    nicsim_dp__rx(h.dp, 0, f.data(), 60, 60, 0, &r);
+    EXPECT_EQ(r.dest, NICSIM_DP_DEST_HOST);
+    EXPECT_EQ(r.xdp.action, (uint32_t)NICSIM_XDP_REDIRECT);
+    EXPECT_EQ(r.xdp.redirect_cpu, 1);
+    EXPECT_EQ(r.egress_ifindex, 0u);
+    nicsim_dp__set_prog(h.dp, 0,
+                        h.loader.load(cpumap + "mov %r2, 0\nmov %r3, 1\n" +
+                                      call(NICSIM_HW_REDIRECT_MAP) + "exit\n"));
+    nicsim_dp__rx(h.dp, 0, f.data(), 60, 60, 0, &r);
+    EXPECT_EQ(r.xdp.action, (uint32_t)NICSIM_XDP_DROP);
+    EXPECT_EQ(r.dest, NICSIM_DP_DEST_DROP);
 }
 
 TEST(DatapathTest, FlowsStickToOneCoreAndQueueBehindEachOther)
