@@ -919,6 +919,10 @@ int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_c
     memcpy(&a, attr, attr->sz < sizeof(a) ? attr->sz : sizeof(a));
     if (a.map_type == BPF_MAP_TYPE_UNSPEC || a.map_type >= NICSIM_MAX_BPF_MAP_TYPE)
         return -EINVAL;
+    /* bpf_map_flags_access_ok: a program may not be denied both reading and writing */
+    if ((a.map_flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) ==
+        (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))
+        return -EINVAL;
     map = calloc(1, sizeof(*map));
     if (!map)
         return -ENOMEM;

@@ -48,6 +48,11 @@ static inline uint8_t insn_src(uint8_t code)
 #define PSEUDO_CALL  1 /* BPF_PSEUDO_CALL */
 #define PSEUDO_KFUNC 2 /* BPF_PSEUDO_KFUNC_CALL */
 
+#ifndef BPF_JCOND
+#define BPF_JCOND 0xe0 /* may_goto: src BPF_MAY_GOTO (0) */
+#endif
+#define OP_MAY_GOTO (BPF_JMP | BPF_JCOND)
+
 static inline int insn_is_cond_jump(uint8_t code)
 {
     uint8_t cls = insn_class(code), op = insn_op(code);

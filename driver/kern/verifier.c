@@ -29,15 +29,17 @@
  * back to an identical state still being explored is an infinite loop, and at most
  * NICSIM_COMPLEXITY_LIMIT_INSNS instructions are processed.
  *
+ * Map values are bounds-checked as the kernel's check_map_access does, at both ends of a variable
+ * offset (at load time, as the kernel), with the map's BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG
+ * rights; atomics must be aligned.
+ *
  * LIMITS (deliberate; also in docs/offload.md):
- *   - map value accesses with a variable offset are not bounds-checked: the NIC core checks every
- *     access at run time and faults the packet (XDP_ABORTED) instead, where the kernel checks the
- *     bounds of the offset against value_size;
  *   - no precision tracking and no stack liveness: pruning compares every live register's bounds
  *     and every stack slot, so a program with many paths costs more instructions here than in the
- *     kernel and may hit the complexity limit first; 32-bit comparisons narrow bounds (and decide
- *     branches) only when both sides are known to be below 2^31, and 32-bit subregister bounds
- *     are not tracked apart from the 64-bit ones;
+ *     kernel and may hit the complexity limit first; without precision, may_goto loops are
+ *     walked exactly for 64 iterations, then every changed scalar is widened;
+ *   - 32-bit subregister bounds (after 32-bit comparisons) last until the next arithmetic on the
+ *     register; the kernel carries them through every operation;
  *   - divisions, modulo, byte swaps and shifts by a register give unknown (size-bounded) scalars;
  *   - variable-offset stack accesses, BTF, kfuncs, callbacks, spin locks, timers, dynptrs, socket
  *     references and ring buffer reservations are refused with a message saying this verifier
@@ -56,6 +58,10 @@
 #define REG_FP          10
 #define MAX_STACK       NICSIM_MAX_BPF_STACK
 #define MAX_LOOP_STATES 64
+#define MAX_VAR_OFF     (1 << 29) /* BPF_MAX_VAR_OFF */
+
+/* may_goto loops: iterations walked exactly before the loop's changed scalars are widened */
+#define MAY_GOTO_EXACT_ITERATIONS 64
 /* Besides the kernel's limit on processed instructions, a limit on the work spent on states:
  * every copy (a branch, a checkpoint), comparison and hash of a state costs its frame slots
  * (registers plus 8-byte stack slots). Programs with deep call chains and full stacks could
@@ -82,8 +88,9 @@ struct vstate {
     uint32_t branches;     /* unfinished paths through this state */
     uint32_t hit, miss;
     int insn_idx;
-    uint64_t hash;          /* checkpoints: state_hash() at insn_idx */
-    struct vstate *next_at; /* explored states at the same instruction */
+    uint64_t hash;           /* checkpoints: state_hash() at insn_idx */
+    struct vstate *next_at;  /* explored states at the same instruction */
+    uint32_t may_goto_depth; /* may_goto fall-throughs taken on this path */
 };
 
 struct pending {
@@ -105,6 +112,7 @@ struct venv {
     uint16_t *live; /* registers live before each instruction (bit n: Rn) */
     struct vstate **explored;
     struct vstate *cur;
+    struct vstate *new_checkpoint; /* made for the instruction being processed, if any */
     struct pending *stack;
     uint32_t n_stack, cap_stack;
     uint32_t insn_processed, jmps_processed, prev_jmps, prev_insns;
@@ -113,11 +121,12 @@ struct venv {
     int insn_idx, prev_insn_idx;
     int err_insn;
     bool allow_uninit_stack; /* root's rule: reading unwritten stack gives an unknown value */
+    bool strict_align;       /* this access must be aligned whatever the pointer (atomics) */
     /* subprograms: starts sorted, [n_subprogs] = len */
     int *sub_start;
     uint32_t n_subprogs;
     uint32_t *sub_stack; /* deepest stack use seen per subprogram */
-    uint8_t *sub_calls;  /* [i * n + j]: subprogram i calls j */
+    uint8_t *sub_calls;  /* [i * n + j]: subprogram i has a call instruction to j */
 };
 
 static void verbose(struct venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -221,6 +230,7 @@ static struct vstate *state_copy(const struct vstate *src)
     s->nframes = src->nframes;
     s->parent = src->parent;
     s->branches = src->branches;
+    s->may_goto_depth = src->may_goto_depth;
     for (uint32_t i = 0; i < src->nframes; i++) {
         s->fr[i] = frame_dup(src->fr[i], 0);
         if (!s->fr[i]) {
@@ -324,6 +334,22 @@ static struct tnum tnum_cast(struct tnum a, int bytes)
     return (struct tnum){a.v & mask, a.m & mask};
 }
 
+/* tnum_is_aligned */
+static bool tnum_aligned(struct tnum a, int size)
+{
+    return !((a.v | a.m) & (uint64_t)(size - 1));
+}
+
+/* tnum_strn as the running kernel prints it: a constant as a number, else (value; mask). */
+static const char *tnum_str(struct tnum a, char *buf, size_t len)
+{
+    if (!a.m)
+        snprintf(buf, len, "%llu", (unsigned long long)a.v);
+    else
+        snprintf(buf, len, "(0x%llx; 0x%llx)", (unsigned long long)a.v, (unsigned long long)a.m);
+    return buf;
+}
+
 /* Every value `b` allows, `a` allows too. */
 static bool tnum_in(struct tnum a, struct tnum b)
 {
@@ -363,13 +389,102 @@ static void bounds_unbounded(struct nicsim_reg_state *r)
     r->smax = INT64_MAX;
 }
 
-/* __update_reg_bounds + __reg_deduce_bounds + __reg_bound_offset: make the bounds and the tnum
- * agree with each other. */
+/* The bounds of the low 32 bits (u32 / s32), as __update_reg32_bounds + __reg32_deduce_bounds
+ * derive them: from the tnum's low half, from the 64-bit bounds when their upper halves agree,
+ * each signedness from the other, and the bounds a 32-bit comparison stored (has32). An empty
+ * range (umin > umax) means the state is impossible. */
+struct bounds32 {
+    uint32_t umin, umax;
+    int32_t smin, smax;
+};
+
+/* Narrow b to [lo, hi] (unsigned / signed). */
+static void b32_u(struct bounds32 *b, uint32_t lo, uint32_t hi)
+{
+    b->umin = lo > b->umin ? lo : b->umin;
+    b->umax = hi < b->umax ? hi : b->umax;
+}
+static void b32_s(struct bounds32 *b, int32_t lo, int32_t hi)
+{
+    b->smin = lo > b->smin ? lo : b->smin;
+    b->smax = hi < b->smax ? hi : b->smax;
+}
+
+static struct bounds32 reg_bounds32(const struct nicsim_reg_state *r)
+{
+    struct tnum lo = tnum_cast(tnum_of(r), 4);
+    struct bounds32 b = {(uint32_t)lo.v, (uint32_t)(lo.v | lo.m),
+                         (int32_t)(uint32_t)(lo.v | (lo.m & 0x80000000u)),
+                         (int32_t)(uint32_t)(lo.v | (lo.m & 0x7fffffffu))};
+
+    if (r->has32) {
+        b32_u(&b, r->u32_min, r->u32_max);
+        b32_s(&b, r->s32_min, r->s32_max);
+    }
+    if ((r->umin >> 32) == (r->umax >> 32)) {
+        b32_u(&b, (uint32_t)r->umin, (uint32_t)r->umax);
+        if ((int32_t)r->umin <= (int32_t)r->umax)
+            b32_s(&b, (int32_t)r->umin, (int32_t)r->umax);
+    }
+    if (((uint64_t)r->smin >> 32) == ((uint64_t)r->smax >> 32)) {
+        if ((uint32_t)r->smin <= (uint32_t)r->smax)
+            b32_u(&b, (uint32_t)r->smin, (uint32_t)r->smax);
+        if ((int32_t)r->smin <= (int32_t)r->smax)
+            b32_s(&b, (int32_t)r->smin, (int32_t)r->smax);
+    }
+    if ((int32_t)b.umin <= (int32_t)b.umax)
+        b32_s(&b, (int32_t)b.umin, (int32_t)b.umax);
+    if ((uint32_t)b.smin <= (uint32_t)b.smax) {
+        b32_u(&b, (uint32_t)b.smin, (uint32_t)b.smax);
+    } else if (b.umax < (uint32_t)b.smin) { /* as in reg_bounds_sync, on 32 bits */
+        b.smin = (int32_t)b.umin;
+        b32_u(&b, 0, (uint32_t)b.smax);
+    } else if ((uint32_t)b.smax < b.umin) {
+        b.smax = (int32_t)b.umax;
+        b32_u(&b, (uint32_t)b.smin, UINT32_MAX);
+    }
+    return b;
+}
+
+static bool bounds32_within(struct bounds32 old, struct bounds32 cur)
+{
+    return old.umin <= cur.umin && old.umax >= cur.umax && old.smin <= cur.smin &&
+           old.smax >= cur.smax;
+}
+
+/* __update_reg_bounds + __reg_deduce_bounds + __reg_deduce_mixed_bounds + __reg_bound_offset:
+ * make the 64-bit bounds, the 32-bit ones and the tnum agree with each other. */
 static void reg_bounds_sync(struct nicsim_reg_state *r)
 {
-    uint64_t sign = 1ull << 63;
+    uint64_t sign = 1ull << 63, lo32 = 0xffffffffull;
 
     for (int pass = 0; pass < 2; pass++) {
+        struct bounds32 b = reg_bounds32(r);
+
+        if (b.umin <= b.umax && b.smin <= b.smax) {
+            /* what the low half's bounds say of the 64-bit value */
+            uint64_t nu_min = (r->umin & ~lo32) | b.umin, nu_max = (r->umax & ~lo32) | b.umax;
+            int64_t ns_min = (int64_t)(((uint64_t)r->smin & ~lo32) | b.umin);
+            int64_t ns_max = (int64_t)(((uint64_t)r->smax & ~lo32) | b.umax);
+            struct tnum t = tnum_of(r), t32;
+
+            r->umin = umax64(r->umin, nu_min);
+            r->umax = umin64(r->umax, nu_max);
+            r->smin = smax64(r->smin, ns_min);
+            r->smax = smin64(r->smax, ns_max);
+            if (b.smin >= 0 && r->smin >= INT32_MIN && r->smax <= INT32_MAX) {
+                r->smin = smax64(r->smin, b.smin);
+                r->smax = smin64(r->smax, b.smax);
+            }
+            t32 = tnum_intersect(tnum_cast(t, 4), tnum_range(b.umin, b.umax));
+            set_tnum(r, (struct tnum){(t.v & ~lo32) | t32.v, (t.m & ~lo32) | t32.m});
+            if (r->has32) {
+                r->u32_min = b.umin;
+                r->u32_max = b.umax;
+                r->s32_min = b.smin;
+                r->s32_max = b.smax;
+            }
+        }
         r->umin = umax64(r->umin, r->tn_value);
         r->umax = umin64(r->umax, r->tn_value | r->tn_mask);
         r->smin = smax64(r->smin, (int64_t)(r->tn_value | (r->tn_mask & sign)));
@@ -377,6 +492,14 @@ static void reg_bounds_sync(struct nicsim_reg_state *r)
         if ((uint64_t)r->smin <= (uint64_t)r->smax) { /* one sign: the same range unsigned */
             r->umin = umax64(r->umin, (uint64_t)r->smin);
             r->umax = umin64(r->umax, (uint64_t)r->smax);
+        } else if (r->umax < (uint64_t)r->smin) {
+            /* the signed range crosses zero, the unsigned one lies below its negative part:
+             * only [0, smax] of it is possible */
+            r->smin = (int64_t)r->umin;
+            r->umax = umin64(r->umax, (uint64_t)r->smax);
+        } else if ((uint64_t)r->smax < r->umin) { /* ... above its positive part */
+            r->smax = (int64_t)r->umax;
+            r->umin = umax64(r->umin, (uint64_t)r->smin);
         }
         if ((int64_t)r->umin <= (int64_t)r->umax) { /* does not cross the sign boundary */
             r->smin = smax64(r->smin, (int64_t)r->umin);
@@ -396,8 +519,11 @@ static void reg_bounds_sync(struct nicsim_reg_state *r)
 /* The bounds describe at least one value (a branch refining them to nothing is dead). */
 static bool reg_bounds_ok(const struct nicsim_reg_state *r)
 {
+    struct bounds32 b = reg_bounds32(r);
+
     return r->umin <= r->umax && r->smin <= r->smax && !(r->tn_value & r->tn_mask) &&
-           r->tn_value <= r->umax && (r->tn_value | r->tn_mask) >= r->umin;
+           r->tn_value <= r->umax && (r->tn_value | r->tn_mask) >= r->umin && b.umin <= b.umax &&
+           b.smin <= b.smax;
 }
 
 static void mark_unknown(struct nicsim_reg_state *r)
@@ -426,6 +552,16 @@ static void coerce_to_size(struct nicsim_reg_state *r, int bytes)
 
     if (bytes >= 8)
         return;
+    if (bytes < 4)
+        r->has32 = 0; /* the low 32 bits change */
+    if (bytes == 4) { /* what is known of the low half */
+        struct bounds32 b = reg_bounds32(r);
+
+        if (b.umin <= b.umax) {
+            r->umin = b.umin;
+            r->umax = b.umax;
+        }
+    }
     set_tnum(r, tnum_cast(tnum_of(r), bytes));
     if (r->umax > mask || r->umin > r->umax) {
         r->umin = 0;
@@ -498,6 +634,12 @@ static bool regs_exact(const struct nicsim_reg_state *old, const struct nicsim_r
         old->umax != cur->umax || old->smin != cur->smin || old->smax != cur->smax ||
         old->tn_value != cur->tn_value || old->tn_mask != cur->tn_mask)
         return false;
+    {
+        struct bounds32 a = reg_bounds32(old), b = reg_bounds32(cur);
+
+        if (memcmp(&a, &b, sizeof(a)))
+            return false;
+    }
     if (old->type == NICSIM_SCALAR_VALUE && !old->id && !cur->id)
         return true;
     return check_ids(m, old->id, cur->id);
@@ -518,7 +660,8 @@ static int regsafe(const struct nicsim_reg_state *old, const struct nicsim_reg_s
         /* a copy old's bounds were learnt through must still be a copy */
         if (old->id && (!cur->id || !check_ids(m, old->id, cur->id)))
             return 0;
-        return range_within(old, cur) && tnum_in(tnum_of(old), tnum_of(cur));
+        return range_within(old, cur) && tnum_in(tnum_of(old), tnum_of(cur)) &&
+               bounds32_within(reg_bounds32(old), reg_bounds32(cur));
     case NICSIM_PTR_TO_PACKET:
     case NICSIM_PTR_TO_PACKET_META:
         /* at least the range old had, from the same offset, with the same copies */
@@ -559,7 +702,7 @@ static int stacksafe(const struct frame *old, const struct frame *cur, struct id
         if (!exact && !ow)
             continue;
         if (ow == cw) {
-            if (ow && old->stype[k0] == STACK_SPILL &&
+            if (ow && old->stype[k0 + 7] == STACK_SPILL &&
                 !regsafe(&old->spill[k0 / 8], &cur->spill[k0 / 8], m, exact))
                 return 0;
             continue;
@@ -590,7 +733,7 @@ static int stacksafe(const struct frame *old, const struct frame *cur, struct id
             /* spill */
             if (ct != STACK_SPILL)
                 return 0;
-            if (k % 8 == 0 && !regsafe(&old->spill[k / 8], &cur->spill[k / 8], m, 0))
+            if (k % 8 == 7 && !regsafe(&old->spill[k / 8], &cur->spill[k / 8], m, 0))
                 return 0;
         }
     }
@@ -707,7 +850,7 @@ static uint64_t state_hash(const struct venv *env, const struct vstate *st, int 
             if (!types)
                 continue;
             h = hash_mix(h, hash_mix(k, types));
-            if (f->stype[k] == STACK_SPILL)
+            if (f->stype[k + 7] == STACK_SPILL)
                 h = reg_hash(h, &f->spill[k / 8]);
         }
     }
@@ -756,13 +899,24 @@ static int push_stack(struct venv *env, int insn_idx, int prev_insn_idx)
 }
 
 /* is_state_visited: 1 = prune (an equivalent state was explored), 0 = go on, <0 error. */
+/* same_callsites: the two states are in the same function reached through the same calls. */
+static bool same_callsites(const struct vstate *a, const struct vstate *b)
+{
+    if (a->nframes != b->nframes)
+        return false;
+    for (uint32_t i = 0; i < a->nframes; i++)
+        if (a->fr[i]->callsite != b->fr[i]->callsite)
+            return false;
+    return true;
+}
+
 static int is_state_visited(struct venv *env, int idx)
 {
     struct vstate **pp = &env->explored[idx];
     struct vstate *cur = env->cur, *n;
     uint64_t slots = state_slots(cur), hash = 0;
     uint32_t in_progress = 0;
-    bool hashed = false;
+    bool hashed = false, may_goto = env->insns[idx].code == OP_MAY_GOTO;
     int add;
 
     while (*pp) {
@@ -770,13 +924,24 @@ static int is_state_visited(struct venv *env, int idx)
 
         if (sl->branches) {
             in_progress++;
+            /* may_goto: the loop came back to a state within one of an earlier iteration
+             * (another depth): what follows is explored from there */
+            if (may_goto && sl->may_goto_depth != cur->may_goto_depth && same_callsites(sl, cur)) {
+                if (charge_state_work(env, slots))
+                    return -E2BIG;
+                if (states_equal(env, sl, cur, idx, 0)) {
+                    sl->hit++;
+                    return 1;
+                }
+            }
             if (!hashed) {
                 if (charge_state_work(env, slots))
                     return -E2BIG;
                 hash = state_hash(env, cur, idx);
                 hashed = true;
             }
-            if (sl->hash == hash && states_equal(env, sl, cur, idx, 1)) {
+            if (sl->hash == hash && sl->may_goto_depth == cur->may_goto_depth &&
+                states_equal(env, sl, cur, idx, 1)) {
                 verbose(env, "infinite loop detected at insn %d", idx);
                 return -EINVAL;
             }
@@ -801,8 +966,9 @@ static int is_state_visited(struct venv *env, int idx)
     /* A loop going round with a different state each time (a counter): past MAX_LOOP_STATES
      * checkpoints at one instruction no more are kept, so each visit costs a bounded scan; the
      * loop is then bounded by the complexity limit alone. */
-    add = env->jmps_processed - env->prev_jmps >= 2 && env->insn_processed - env->prev_insns >= 8 &&
-          in_progress < MAX_LOOP_STATES;
+    add = may_goto || /* mark_force_checkpoint: a widened iteration must become one */
+          (env->jmps_processed - env->prev_jmps >= 2 &&
+           env->insn_processed - env->prev_insns >= 8 && in_progress < MAX_LOOP_STATES);
     if (!add)
         return 0;
     if (charge_state_work(env, hashed ? slots : 2 * slots))
@@ -819,6 +985,7 @@ static int is_state_visited(struct venv *env, int idx)
     cur->parent = n;
     n->next_at = env->explored[idx];
     env->explored[idx] = n;
+    env->new_checkpoint = n;
     return 0;
 }
 
@@ -844,6 +1011,8 @@ static int opcode_valid(uint8_t code)
             return !insn_src(code);
         if (op == BPF_CALL || op == BPF_EXIT)
             return cls == BPF_JMP && (op == BPF_CALL || !insn_src(code));
+        if (op == BPF_JCOND)
+            return code == OP_MAY_GOTO;
         return op <= BPF_JSLE;
     case BPF_LD:
         if (code == OP_LDDW)
@@ -867,16 +1036,6 @@ static int find_subprog(const struct venv *env, int off)
         if (env->sub_start[i] == off)
             return (int)i;
     return -1;
-}
-
-static int subprog_of(const struct venv *env, int idx)
-{
-    int s = 0;
-
-    for (uint32_t i = 0; i < env->n_subprogs; i++)
-        if (env->sub_start[i] <= idx)
-            s = (int)i;
-    return s;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -944,6 +1103,14 @@ static int check_subprogs(struct venv *env)
             }
             if (cls != BPF_JMP && cls != BPF_JMP32)
                 continue;
+            if (in->code == OP_CALL && in->src == PSEUDO_CALL) {
+                /* the call graph as check_max_stack_depth sees it: every call instruction,
+                 * whether or not a path reaches it */
+                int t = find_subprog(env, i + in->imm + 1);
+
+                if (t >= 0)
+                    env->sub_calls[(size_t)s * (size_t)n + (size_t)t] = 1;
+            }
             if (op == BPF_CALL || op == BPF_EXIT)
                 continue;
             t = (int64_t)i + (cls == BPF_JMP32 && op == BPF_JA ? in->imm : in->off) + 1;
@@ -1189,6 +1356,8 @@ static int check_cfg(struct venv *env)
                             &n_work);
             continue;
         }
+        if (in->code == OP_MAY_GOTO)
+            env->prune[t] = 1; /* mark_force_checkpoint */
         err = push_edge(env, t, t + 1, state, work, &n_work);
         if (!err)
             err = push_edge(env, t, t + in->off + 1, state, work, &n_work);
@@ -1252,7 +1421,7 @@ static void insn_use_def(const struct nicsim_insn *in, uint16_t *use, uint16_t *
             *def = 0x3f;
         } else if (op == BPF_EXIT) {
             *use |= 1;
-        } else if (op != BPF_JA) {
+        } else if (op != BPF_JA && op != BPF_JCOND) {
             *use |= d;
             if (insn_src(in->code) == BPF_X)
                 *use |= sr;
@@ -1421,6 +1590,21 @@ static int stack_access_off(struct venv *env, int regno, const struct nicsim_reg
     return 0;
 }
 
+/* check_ptr_alignment for the stack, before its bounds: always strict (spill tracking relies on
+ * aligned accesses). */
+static int check_stack_alignment(struct venv *env, const struct nicsim_reg_state *ptr, int off,
+                                 int size)
+{
+    struct tnum t = tnum_add(tnum_of(ptr), tnum_const((uint64_t)(int64_t)(ptr->off + off)));
+    char tn[48];
+
+    if (size <= 1 || tnum_aligned(t, size))
+        return 0;
+    verbose(env, "misaligned stack access off %s+%d+%d size %d",
+            tnum_str(tnum_of(ptr), tn, sizeof(tn)), ptr->off, off, size);
+    return -EACCES;
+}
+
 static void stack_mark_write(struct frame *f, int o, int size, uint8_t type)
 {
     for (int b = o; b < o + size; b++) {
@@ -1435,6 +1619,36 @@ static void stack_mark_write(struct frame *f, int o, int size, uint8_t type)
     }
 }
 
+/* get_reg_width: the bits a scalar's largest unsigned value needs. */
+static int reg_width(const struct nicsim_reg_state *r)
+{
+    return r->umax ? 64 - __builtin_clzll(r->umax) : 0;
+}
+
+/* assign_scalar_id_before_mov: an unknown scalar gets an id before it is copied, so that the
+ * copy and the original learn together. */
+static void assign_scalar_id(struct venv *env, struct nicsim_reg_state *r)
+{
+    if (r->type == NICSIM_SCALAR_VALUE && !r->id && r->tn_mask)
+        r->id = ++env->id_gen;
+}
+
+/* Bytes of slot `slot` (nicsim index j = 7 is the slot's lowest address, as the kernel's
+ * slot_type[7]) not covered by a spill of `size` bytes: mark_stack_slot_misc. */
+static void slot_rest_misc(struct venv *env, struct frame *f, int slot, int size)
+{
+    for (int j = 0; j < 8 - size; j++) {
+        uint8_t *t = &f->stype[slot * 8 + j];
+
+        if (*t == STACK_ZERO || (*t == STACK_INVALID && env->allow_uninit_stack))
+            continue;
+        *t = STACK_MISC;
+    }
+}
+
+/* check_stack_write_fixed_off. A scalar (or an immediate) stored at the start of an 8-byte slot
+ * is a spill of `size` bytes, keeping its bounds and its link (id) with the register when its
+ * value fits (the register gets an id first); pointers spill only whole. */
 static int check_stack_write(struct venv *env, int regno, const struct nicsim_reg_state *ptr,
                              int off, int size, const struct nicsim_reg_state *val, int imm_is_zero,
                              int64_t imm)
@@ -1443,13 +1657,11 @@ static int check_stack_write(struct venv *env, int regno, const struct nicsim_re
     struct frame *f;
     int o, err;
 
-    err = stack_access_off(env, regno, ptr, off, size, 1, " write to", &o);
+    err = check_stack_alignment(env, ptr, off, size);
+    if (!err)
+        err = stack_access_off(env, regno, ptr, off, size, 1, " write to", &o);
     if (err)
         return err;
-    if (o % size) {
-        verbose(env, "misaligned stack access off (0x0; 0x0)+%d+%d size %d", ptr->off, off, size);
-        return -EACCES;
-    }
     if (val) {
         v = *val; /* the frame holding it may move */
         val = &v;
@@ -1458,16 +1670,23 @@ static int check_stack_write(struct venv *env, int regno, const struct nicsim_re
     if (!f)
         return -ENOMEM;
     note_stack_depth(env, ptr->frameno);
-    if (size == 8 && o % 8 == 0 && (val || !imm_is_zero)) {
+    if (o % 8 == 0 && (!val || val->type == NICSIM_SCALAR_VALUE || size == 8)) {
         int slot = (-o - 8) / 8;
 
+        if (val && is_pointer(val) && size != 8) {
+            verbose(env, "invalid size of register spill");
+            return -EACCES;
+        }
         if (!val) {
             mark_known(&fake, (uint64_t)imm);
             val = &fake;
         }
         f->spill[slot] = *val;
-        for (int j = 0; j < 8; j++)
+        if (val->type == NICSIM_SCALAR_VALUE && reg_width(val) > size * 8)
+            f->spill[slot].id = 0; /* a narrowing spill: no longer the same value */
+        for (int j = 8 - size; j < 8; j++)
             f->stype[slot * 8 + j] = STACK_SPILL;
+        slot_rest_misc(env, f, slot, size);
         return 0;
     }
     if (val && is_pointer(val)) {
@@ -1481,49 +1700,66 @@ static int check_stack_write(struct venv *env, int regno, const struct nicsim_re
     return 0;
 }
 
+/* check_stack_read_fixed_off. */
 static int check_stack_read(struct venv *env, int regno, const struct nicsim_reg_state *ptr,
                             int off, int size, struct nicsim_reg_state *dst)
 {
     struct frame *f = env->cur->fr[ptr->frameno];
-    int o, err, zero = 1, spill_slot = -1;
+    int o, err, zero_cnt = 0, spill_cnt = 0, slot;
+    bool spilled;
 
-    err = stack_access_off(env, regno, ptr, off, size, 0, " read from", &o);
+    err = check_stack_alignment(env, ptr, off, size);
+    if (!err)
+        err = stack_access_off(env, regno, ptr, off, size, 0, " read from", &o);
     if (err)
         return err;
-    if (o % size) {
-        verbose(env, "misaligned stack access off (0x0; 0x0)+%d+%d size %d", ptr->off, off, size);
-        return -EACCES;
+    slot = (-o - 1) / 8; /* an aligned access stays within one slot */
+    spilled = (uint32_t)(slot * 8 + 8) <= f->depth && f->stype[slot * 8 + 7] == STACK_SPILL;
+    if (spilled) {
+        struct nicsim_reg_state *sp = &f->spill[slot];
+        int spill_size = 1;
+
+        while (spill_size < 8 && f->stype[slot * 8 + 7 - spill_size] == STACK_SPILL)
+            spill_size++;
+        if (size == 8 && spill_size == 8) {
+            if (dst)
+                *dst = *sp;
+            return 0;
+        }
+        if (sp->type != NICSIM_SCALAR_VALUE) {
+            verbose(env, "invalid size of register fill");
+            return -EACCES;
+        }
+        if (!dst)
+            return 0;
+        if (size <= spill_size && o % 8 == 0) {
+            /* the low bytes of the spilled value (the caller truncates it to `size`) */
+            if (size == 4 && spill_size == 4 && reg_width(sp) <= 32)
+                assign_scalar_id(env, sp);
+            *dst = *sp;
+            if (reg_width(sp) > size * 8)
+                dst->id = 0; /* a narrowing fill */
+            return 0;
+        }
     }
     for (int i = 0; i < size; i++) {
         int k = -(o + i) - 1;
         uint8_t t = (uint32_t)k < f->depth ? f->stype[k] : STACK_INVALID;
 
-        if (t == STACK_INVALID) {
-            if (env->allow_uninit_stack) {
-                zero = 0;
-                continue;
-            }
+        if (t == STACK_SPILL) {
+            spill_cnt++;
+        } else if (t == STACK_ZERO) {
+            zero_cnt++;
+        } else if (t == STACK_INVALID && !env->allow_uninit_stack) {
             verbose(env, "invalid read from stack off %d+%d size %d", o, i, size);
             return -EACCES;
-        }
-        if (t == STACK_SPILL) {
-            spill_slot = k / 8;
-            if (is_pointer(&f->spill[spill_slot]) && (size != 8 || o % 8)) {
-                verbose(env, "invalid size of register fill");
-                return -EACCES;
-            }
-            zero &= f->spill[spill_slot].known && f->spill[spill_slot].value == 0;
-        } else if (t != STACK_ZERO) {
-            zero = 0;
         }
     }
     if (!dst)
         return 0;
-    if (spill_slot >= 0 && size == 8 && o % 8 == 0) {
-        *dst = f->spill[spill_slot];
-        return 0;
-    }
-    if (zero)
+    if ((spilled && spill_cnt == size && f->spill[slot].tn_mask == 0 &&
+         f->spill[slot].tn_value == 0) ||
+        zero_cnt == size)
         mark_known(dst, 0);
     else
         mark_unknown(dst);
@@ -1537,12 +1773,20 @@ static int check_ctx_access(struct venv *env, int regno, const struct nicsim_reg
 {
     int ok;
 
-    if (reg->var_off) {
-        verbose(env, "variable ctx access var_off=(unknown) disallowed");
+    /* __check_ptr_off_reg, in its order */
+    if (reg->off < 0) {
+        verbose(env, "negative offset ctx ptr R%d off=%d disallowed", regno, reg->off);
         return -EACCES;
     }
     if (reg->off) {
         verbose(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno, reg->off);
+        return -EACCES;
+    }
+    if (reg->var_off) {
+        char tn[48];
+
+        verbose(env, "variable ctx access var_off=%s disallowed",
+                tnum_str(tnum_of(reg), tn, sizeof(tn)));
         return -EACCES;
     }
     ok = off >= 0 && off < 24 && size == 4 && off % size == 0;
@@ -1575,24 +1819,203 @@ static int check_ctx_access(struct venv *env, int regno, const struct nicsim_reg
     return 0;
 }
 
-static int check_map_value_access(struct venv *env, const struct nicsim_reg_state *reg, int off,
-                                  int size, int is_write)
+/* bpf_map_flags_to_cap + check_map_access_type: a program may not read a map created with
+ * BPF_F_WRONLY_PROG nor write one created with BPF_F_RDONLY_PROG. `off` includes reg->off. */
+static int check_map_access_type(struct venv *env, const struct nicsim_bpf_map *map, long off,
+                                 int size, int is_write)
 {
-    struct nicsim_bpf_map *map = reg->map_ptr;
-    long o = (long)reg->off + off;
-
-    if (is_write && map && (map->map_flags & BPF_F_RDONLY_PROG)) {
-        verbose(env, "write into map forbidden, value_size=%u off=%ld size=%d", map->value_size, o,
+    if (is_write && (map->map_flags & BPF_F_RDONLY_PROG)) {
+        verbose(env, "write into map forbidden, value_size=%u off=%ld size=%d", map->value_size,
+                off, size);
+        return -EACCES;
+    }
+    if (!is_write && (map->map_flags & BPF_F_WRONLY_PROG) &&
+        !(map->map_flags & BPF_F_RDONLY_PROG)) {
+        verbose(env, "read from map forbidden, value_size=%u off=%ld size=%d", map->value_size, off,
                 size);
         return -EACCES;
     }
-    if (reg->var_off || !map)
-        return 0; /* checked by the NIC at run time */
-    if (o < 0 || o + size > (long)map->value_size) {
-        verbose(env, "invalid access to map value, value_size=%u off=%ld size=%d", map->value_size,
-                o, size);
+    return 0;
+}
+
+/* __check_mem_access for a map value. */
+static int map_value_range_ok(struct venv *env, int off, int size, uint32_t value_size, int zero_ok)
+{
+    bool size_ok = size > 0 || (size == 0 && zero_ok);
+
+    if (off >= 0 && size_ok && (uint64_t)off + (uint64_t)size <= value_size)
+        return 0;
+    verbose(env, "invalid access to map value, value_size=%u off=%d size=%d", value_size, off,
+            size);
+    return -EACCES;
+}
+
+/* check_map_access_type + check_map_access (check_mem_region_access): the access at `off`
+ * (the instruction's; the pointer's fixed offset is added here) of `size` bytes must lie within
+ * the value for every value the pointer's variable offset may take: its smallest (smin) and its
+ * largest (umax, which must be below BPF_MAX_VAR_OFF). A program the kernel refuses for its
+ * map accesses is refused here, whatever the NIC checks at run time. */
+static int check_map_value_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
+                                  int off, int size, int is_write, int zero_ok)
+{
+    struct nicsim_bpf_map *map = reg->map_ptr;
+    long o = (long)reg->off + off;
+    int err;
+
+    if (!map) {
+        verbose(env, "R%d invalid map_ptr to access map value", regno);
         return -EACCES;
     }
+    err = check_map_access_type(env, map, o, size, is_write);
+    if (err)
+        return err;
+    if (reg->smin < 0 && (reg->smin == INT64_MIN || o + reg->smin != (int32_t)(o + reg->smin) ||
+                          reg->smin + o < 0)) {
+        verbose(env,
+                "R%d min value is negative, either use unsigned index or do a if (index >=0) "
+                "check.",
+                regno);
+        return -EACCES;
+    }
+    if (map_value_range_ok(env, (int)(reg->smin + o), size, map->value_size, zero_ok)) {
+        verbose(env, "R%d min value is outside of the allowed memory range", regno);
+        return -EACCES;
+    }
+    if (reg->umax >= MAX_VAR_OFF) {
+        verbose(env, "R%d unbounded memory access, make sure to bounds check any such access",
+                regno);
+        return -EACCES;
+    }
+    if (map_value_range_ok(env, (int)(reg->umax + o), size, map->value_size, zero_ok)) {
+        verbose(env, "R%d max value is outside of the allowed memory range", regno);
+        return -EACCES;
+    }
+    return 0;
+}
+
+/* Reading struct bpf_map through a map pointer (check_ptr_to_map_access + btf_struct_access),
+ * as the running kernel (6.18, x86-64) lays it out: the fields up to `id`. Scalars read as
+ * unknown numbers (the NIC gets the map's actual value, nicsim_bpf_map_field); pointer members
+ * would be PTR_TO_BTF_ID, which this verifier does not model. */
+struct map_member {
+    const char *name;
+    int off, size;
+    bool ptr;
+};
+static const struct map_member map_members[] = {
+    {"sha", 0, 32, false},           {"excl", 32, 4, false},       {"ops", 40, 8, true},
+    {"inner_map_meta", 48, 8, true}, {"security", 56, 8, true},    {"map_type", 64, 4, false},
+    {"key_size", 68, 4, false},      {"value_size", 72, 4, false}, {"max_entries", 76, 4, false},
+    {"map_extra", 80, 8, false},     {"map_flags", 88, 4, false},  {"id", 92, 4, false},
+};
+#define MAP_MEMBERS_END 96
+
+/* The BTF struct the kernel's map_btf_id names for a map type. */
+static const char *map_btf_struct(uint32_t map_type)
+{
+    switch (map_type) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+    case BPF_MAP_TYPE_CGROUP_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+        return "bpf_array";
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
+        return "bpf_htab";
+    case BPF_MAP_TYPE_LPM_TRIE:
+        return "lpm_trie";
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
+        return "bpf_dtab";
+    case BPF_MAP_TYPE_RINGBUF:
+        return "bpf_ringbuf_map";
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
+        return "bpf_queue_stack";
+    default:
+        return "bpf_map";
+    }
+}
+
+static int check_map_ptr_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
+                                int off, int size, int is_write, struct nicsim_reg_state *dst)
+{
+    const char *tname = map_btf_struct(reg->map_ptr ? reg->map_ptr->map_type : 0);
+    int o = reg->off + off;
+
+    if (o < 0) {
+        verbose(env, "R%d is %s invalid negative access: off=%d", regno, tname, o);
+        return -EACCES;
+    }
+    if (is_write) {
+        verbose(env, "only read from %s is supported", tname);
+        return -EACCES;
+    }
+    if (o + size > MAP_MEMBERS_END) {
+        verbose(env,
+                "reading struct %s at off %d size %d (beyond struct bpf_map's id) is not "
+                "supported by the nicsim verifier",
+                tname, o, size);
+        return -EOPNOTSUPP;
+    }
+    for (size_t i = 0; i < sizeof(map_members) / sizeof(map_members[0]); i++) {
+        const struct map_member *m = &map_members[i];
+
+        if (o < m->off || o >= m->off + m->size)
+            continue;
+        if (m->ptr && (o != m->off || size != m->size)) {
+            verbose(env,
+                    "cannot access ptr member %s with moff %d in struct bpf_map with off %d "
+                    "size %d",
+                    m->name, m->off, o, size);
+            return -EACCES;
+        }
+        if (m->ptr) {
+            verbose(env,
+                    "reading pointer member %s of struct bpf_map (a BTF pointer) is not "
+                    "supported by the nicsim verifier",
+                    m->name);
+            return -EOPNOTSUPP;
+        }
+        if (o + size > m->off + m->size) {
+            verbose(env,
+                    "access beyond the end of member %s (mend:%d) in struct bpf_map with off %d "
+                    "size %d",
+                    m->name, m->off + m->size, o, size);
+            return -EACCES;
+        }
+        if (dst)
+            mark_unknown(dst);
+        return 0;
+    }
+    verbose(env, "struct bpf_map doesn't have field at offset %d", o);
+    return -EINVAL;
+}
+
+int nicsim_bpf_map_field(const struct nicsim_bpf_map *map, int off, int size, uint64_t *val)
+{
+    uint8_t img[MAP_MEMBERS_END] = {0}; /* sha, excl, map_extra: 0 as a fresh kernel map has */
+    uint64_t v = 0;
+
+    if (!map || !val || off < 0 || size <= 0 || size > 8 || off + size > MAP_MEMBERS_END)
+        return -EINVAL;
+    for (size_t i = 0; i < sizeof(map_members) / sizeof(map_members[0]); i++)
+        if (map_members[i].ptr && off < map_members[i].off + map_members[i].size &&
+            off + size > map_members[i].off)
+            return -EINVAL;
+    memcpy(img + 64, &map->map_type, 4);
+    memcpy(img + 68, &map->key_size, 4);
+    memcpy(img + 72, &map->value_size, 4);
+    memcpy(img + 76, &map->max_entries, 4);
+    memcpy(img + 88, &map->map_flags, 4);
+    memcpy(img + 92, &map->id, 4);
+    memcpy(&v, img + off, (size_t)size); /* little-endian */
+    *val = v;
     return 0;
 }
 
@@ -1644,10 +2067,22 @@ static int check_mem_access(struct venv *env, int regno, int off, int size, int 
             mark_unknown(dst);
         return err;
     case NICSIM_PTR_TO_MAP_VALUE:
-        err = check_map_value_access(env, &reg, off, size, is_write);
+        /* check_generic_ptr_alignment: strict for atomics (strict_alignment_once) */
+        if (env->strict_align && size > 1 &&
+            !tnum_aligned(tnum_add(tnum_of(&reg), tnum_const((uint64_t)(int64_t)(reg.off + off))),
+                          size)) {
+            char tn[48];
+
+            verbose(env, "misaligned value access off %s+%d+%d size %d",
+                    tnum_str(tnum_of(&reg), tn, sizeof(tn)), reg.off, off, size);
+            return -EACCES;
+        }
+        err = check_map_value_access(env, regno, &reg, off, size, is_write, 0);
         if (!err && dst)
             mark_unknown(dst);
         return err;
+    case NICSIM_CONST_PTR_TO_MAP:
+        return check_map_ptr_access(env, regno, &reg, off, size, is_write, dst);
     default:
         verbose(env, "R%d invalid mem access '%s'", regno, nicsim_reg_type_str(reg.type));
         return -EACCES;
@@ -1755,7 +2190,6 @@ static uint64_t bswap(uint64_t v, int bits)
     return r;
 }
 
-#define MAX_VAR_OFF    (1 << 29) /* BPF_MAX_VAR_OFF */
 #define MAX_PACKET_OFF 0xffff
 
 /* scalar_min_max_{add,sub,and,or,xor,mul,lsh,rsh,arsh}: d = d op s on 64 bits, both scalars (or
@@ -1766,6 +2200,7 @@ static void scalar_op64(struct nicsim_reg_state *d, const struct nicsim_reg_stat
     uint64_t k = s->umin;
     int64_t lo, hi;
 
+    d->has32 = 0; /* a new value: its low half's bounds follow from the rest */
     switch (op) {
     case BPF_ADD:
         if (__builtin_add_overflow(d->smin, s->smin, &lo) ||
@@ -1934,6 +2369,10 @@ static int ptr_arith(struct venv *env, int dst_regno, struct nicsim_reg_state *p
     int64_t v = (int64_t)scalar->value, noff;
 
     if (!is64) {
+        if (op == BPF_SUB) { /* allow_ptr_leaks: a meaningless number */
+            mark_unknown(ptr);
+            return 0;
+        }
         verbose(env, "R%d 32-bit pointer arithmetic prohibited", dst_regno);
         return -EACCES;
     }
@@ -1942,13 +2381,20 @@ static int ptr_arith(struct venv *env, int dst_regno, struct nicsim_reg_state *p
                 nicsim_reg_type_str(ptr->type));
         return -EACCES;
     }
-    if (ptr->type == NICSIM_CONST_PTR_TO_MAP || ptr->type == NICSIM_PTR_TO_PACKET_END) {
+    if (ptr->type == NICSIM_PTR_TO_PACKET_END ||
+        (ptr->type == NICSIM_CONST_PTR_TO_MAP &&
+         !(scalar->known && scalar->value == 0 && op == BPF_ADD))) {
         verbose(env, "R%d pointer arithmetic on %s prohibited", dst_regno,
                 nicsim_reg_type_str(ptr->type));
         return -EACCES;
     }
     if (!reg_sane_offset(env, scalar, ptr->type) || !reg_sane_offset(env, ptr, ptr->type))
         return -EINVAL;
+    if (op == BPF_SUB && ptr->type == NICSIM_PTR_TO_STACK) {
+        /* the kernel's rule (JITs may not cope with it): r10 copies only grow by additions */
+        verbose(env, "R%d subtraction from stack pointer prohibited", dst_regno);
+        return -EACCES;
+    }
     if (op == BPF_AND || op == BPF_OR || op == BPF_XOR) {
         verbose(env, "R%d bitwise operator %s on pointer prohibited", dst_regno, alu_str[op >> 4]);
         return -EACCES;
@@ -2060,6 +2506,13 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
             *dst = regs[in->src];
             return 0;
         }
+        if (!is64 && !in->off && regs[in->src].type == NICSIM_SCALAR_VALUE &&
+            !regs[in->src].known && reg_width(&regs[in->src]) <= 32) {
+            /* w1 = w2 of a value below 2^32 is a copy: linked as a 64-bit move */
+            assign_scalar_id(env, &regs[in->src]);
+            *dst = regs[in->src];
+            return 0;
+        }
         src = regs[in->src];
         if (src.type != NICSIM_SCALAR_VALUE) {
             mark_unknown(dst); /* partial copy of a pointer: a number (root may) */
@@ -2075,6 +2528,12 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
                 *dst = src;
             } else if (src.umax < half) {
                 *dst = src; /* the sign bit is known clear: nothing changes */
+            } else if (src.umin >= half && src.umax < 2 * half) {
+                /* the sign bit is known set: every value moves down by 2 * half */
+                mark_unknown(dst);
+                dst->smin = (int64_t)src.umin - (int64_t)(2 * half);
+                dst->smax = (int64_t)src.umax - (int64_t)(2 * half);
+                reg_bounds_sync(dst);
             } else {
                 mark_unknown_sext(dst, in->off / 8);
             }
@@ -2147,7 +2606,11 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
     if (is_pointer(&src)) {
         struct nicsim_reg_state p = src;
 
-        if (is64 && op == BPF_SUB) {
+        if (!is64 && op == BPF_SUB) { /* allow_ptr_leaks: a meaningless number */
+            mark_unknown(dst);
+            return 0;
+        }
+        if (op == BPF_SUB) {
             verbose(env, "R%d tried to subtract pointer from scalar", in->dst);
             return -EACCES;
         }
@@ -2156,7 +2619,10 @@ static int do_alu(struct venv *env, const struct nicsim_insn *in)
             *dst = p;
         return err;
     }
-    if (dst->known && src.known) {
+    if (dst->known && src.known &&
+        /* is_safe_to_compute_dst_reg_range: a shift by the width or more is unknown */
+        !((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
+          (is64 ? src.value : (uint32_t)src.value) >= (uint64_t)(is64 ? 64 : 32))) {
         uint64_t v = alu_compute(op, is64, in->off == 1, dst->value, src.value);
 
         mark_known(dst, is64 ? v : (uint32_t)v);
@@ -2246,10 +2712,37 @@ static int scalar_branch_taken(const struct nicsim_reg_state *a, const struct ni
     }
 }
 
-/* A 32-bit comparison of a and b means the same as a 64-bit one. */
-static bool fits_jmp32(const struct nicsim_reg_state *a, const struct nicsim_reg_state *b)
+/* The low 32 bits of a scalar as a scalar of their own, for 32-bit comparisons: unsigned bounds
+ * and tnum zero-extended, signed bounds sign-extended (each comparison uses one kind). */
+static void view32(const struct nicsim_reg_state *r, struct nicsim_reg_state *v)
 {
-    return a->umax <= INT32_MAX && b->umax <= INT32_MAX;
+    struct bounds32 b = reg_bounds32(r);
+    struct tnum lo = tnum_cast(tnum_of(r), 4);
+
+    memset(v, 0, sizeof(*v));
+    v->type = NICSIM_SCALAR_VALUE;
+    v->umin = b.umin;
+    v->umax = b.umax;
+    v->smin = b.smin;
+    v->smax = b.smax;
+    set_tnum(v, lo);
+    v->known = lo.m == 0;
+    v->value = v->known ? lo.v : 0;
+}
+
+/* What a 32-bit comparison taught of the low half (`v`, from view32 and refine_cond) back into
+ * the register: its 32-bit bounds and the tnum's low half. */
+static void unview32(struct nicsim_reg_state *r, const struct nicsim_reg_state *v)
+{
+    uint64_t lo32 = 0xffffffffull;
+
+    r->has32 = 1;
+    r->u32_min = (uint32_t)v->umin;
+    r->u32_max = (uint32_t)v->umax;
+    r->s32_min = (int32_t)v->smin;
+    r->s32_max = (int32_t)v->smax;
+    set_tnum(r, (struct tnum){(r->tn_value & ~lo32) | (v->tn_value & lo32),
+                              (r->tn_mask & ~lo32) | (v->tn_mask & lo32)});
 }
 
 static bool not_null(const struct nicsim_reg_state *r)
@@ -2273,20 +2766,15 @@ static int branch_taken(const struct nicsim_reg_state *a, const struct nicsim_re
             return -1;
         return op == BPF_JEQ ? 0 : op == BPF_JNE ? 1 : -1;
     }
-    if (!is32 || fits_jmp32(a, b))
+    if (!is32)
         return scalar_branch_taken(a, b, op);
-    if (a->known && b->known) {
+    {
         struct nicsim_reg_state x, y;
 
-        mark_known(&x, (uint32_t)a->value);
-        mark_known(&y, (uint32_t)b->value);
-        if (op >= BPF_JSGT && op != BPF_JSET && op != BPF_JLT && op != BPF_JLE) {
-            mark_known(&x, (uint64_t)(int64_t)(int32_t)a->value);
-            mark_known(&y, (uint64_t)(int64_t)(int32_t)b->value);
-        }
+        view32(a, &x);
+        view32(b, &y);
         return scalar_branch_taken(&x, &y, op);
     }
-    return -1;
 }
 
 static uint8_t negate_jmp(uint8_t op)
@@ -2412,8 +2900,8 @@ static void mark_ptr_or_null(struct vstate *st, uint32_t id, int is_null)
         for (uint32_t s = 0; s < fr->depth / 8; s++) {
             struct nicsim_reg_state *reg = &fr->spill[s];
 
-            if (fr->stype[s * 8] != STACK_SPILL || reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL ||
-                reg->id != id)
+            if (fr->stype[s * 8 + 7] != STACK_SPILL ||
+                reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL || reg->id != id)
                 continue;
             if (is_null) {
                 mark_known(reg, 0);
@@ -2436,7 +2924,7 @@ static uint32_t state_regs(struct vstate *st, struct nicsim_reg_state **out, uin
         for (int r = 0; r < NREGS && n < cap; r++)
             out[n++] = &fr->regs[r];
         for (uint32_t k = 0; k < fr->depth / 8 && n < cap; k++)
-            if (fr->stype[k * 8] == STACK_SPILL)
+            if (fr->stype[k * 8 + 7] == STACK_SPILL)
                 out[n++] = &fr->spill[k];
     }
     return n;
@@ -2550,9 +3038,21 @@ static bool refine_branch(struct vstate *st, int a_regno, int b_regno,
 
     if (a.type != NICSIM_SCALAR_VALUE || b.type != NICSIM_SCALAR_VALUE)
         return true;
-    if (is32 && !fits_jmp32(&a, &b))
-        return true;
-    refine_cond(&a, &b, op);
+    if (is32) {
+        /* the kernel's 32-bit bounds: refined on the low halves, then synced into the rest */
+        struct nicsim_reg_state x, y;
+
+        view32(&a, &x);
+        view32(&b, &y);
+        refine_cond(&x, &y, op);
+        if (x.umin > x.umax || x.smin > x.smax || y.umin > y.umax || y.smin > y.smax ||
+            (x.tn_value & x.tn_mask) || (y.tn_value & y.tn_mask))
+            return false;
+        unview32(&a, &x);
+        unview32(&b, &y);
+    } else {
+        refine_cond(&a, &b, op);
+    }
     if (a.umin > a.umax || a.smin > a.smax || b.umin > b.umax || b.smin > b.smax)
         return false;
     reg_bounds_sync(&a);
@@ -2566,6 +3066,66 @@ static bool refine_branch(struct vstate *st, int a_regno, int b_regno,
         sync_linked_scalars(st, &b);
     }
     return true;
+}
+
+/* maybe_widen_reg: a scalar that changed since the loop's previous iteration forgets its value,
+ * so that the iterations converge. The kernel keeps the scalars precision tracking marked as
+ * needed; this verifier has none and widens every scalar that is not exactly the same. */
+static void maybe_widen(struct nicsim_reg_state *old, struct nicsim_reg_state *cur)
+{
+    struct idmap m;
+
+    m.n = 0;
+    if (old->type != NICSIM_SCALAR_VALUE || cur->type != NICSIM_SCALAR_VALUE ||
+        regs_exact(old, cur, &m))
+        return;
+    mark_unknown(cur);
+}
+
+static void widen_imprecise_scalars(struct vstate *old, struct vstate *cur)
+{
+    for (uint32_t f = 0; f < old->nframes && f < cur->nframes; f++) {
+        struct frame *fo = old->fr[f], *fc = cur->fr[f];
+        uint32_t slots = (fo->depth < fc->depth ? fo->depth : fc->depth) / 8;
+
+        for (int r = 0; r < NREGS; r++)
+            maybe_widen(&fo->regs[r], &fc->regs[r]);
+        for (uint32_t k = 0; k < slots; k++)
+            if (fo->stype[k * 8 + 7] == STACK_SPILL && fc->stype[k * 8 + 7] == STACK_SPILL)
+                maybe_widen(&fo->spill[k], &fc->spill[k]);
+    }
+}
+
+/* may_goto (BPF_JMP | BPF_JCOND, src BPF_MAY_GOTO), the kernel's bounded loop: the jump is
+ * explored first, the fall-through later one may_goto deeper, its scalars widened against the
+ * loop's previous iteration (find_prev_entry: a checkpoint at this instruction on this path). */
+static int do_may_goto(struct venv *env, const struct nicsim_insn *in, int *idx)
+{
+    struct vstate *prev = NULL, *queued;
+    int err;
+
+    if (in->code != OP_MAY_GOTO || in->src || in->dst || in->imm) {
+        verbose(env, "invalid may_goto imm %d", in->imm);
+        return -EINVAL;
+    }
+    for (struct vstate *sl = env->explored[*idx]; sl; sl = sl->next_at) {
+        if (sl != env->new_checkpoint && sl->branches && same_callsites(sl, env->cur)) {
+            prev = sl;
+            break;
+        }
+    }
+    err = push_stack(env, *idx + 1, *idx);
+    if (err)
+        return err;
+    queued = env->stack[env->n_stack - 1].st;
+    queued->may_goto_depth++;
+    /* Without precision tracking, which scalars the kernel would keep cannot be told: the first
+     * iterations are walked exactly (a loop that fails at its 16th iteration fails here too, with
+     * the kernel's reason), later ones widened. */
+    if (prev && queued->may_goto_depth > MAY_GOTO_EXACT_ITERATIONS)
+        widen_imprecise_scalars(prev, queued);
+    *idx += in->off + 1;
+    return 0;
 }
 
 /* 0: continue at *idx; 1: this path is dead (the comparison cannot go this way). */
@@ -2644,43 +3204,35 @@ struct call_meta {
     uint64_t key;
 };
 
-/* get_constant_map_key: a key on the stack written as zeroes or as one spilled constant. */
+/* get_constant_map_key: a key on the stack written as zeroes or as one spilled constant of the
+ * key's size. */
 static bool stack_const_key(struct venv *env, const struct nicsim_reg_state *reg, uint32_t size,
                             uint64_t *key)
 {
     const struct frame *f;
-    int o = reg->off;
+    int o = reg->off, k, slot, j, n;
 
-    if (reg->type != NICSIM_PTR_TO_STACK || reg->var_off || size > 8 || !size || o >= 0 ||
-        o + (int)size > 0)
+    if (reg->type != NICSIM_PTR_TO_STACK || reg->var_off || size > 8 || !size || o >= 0)
         return false;
     f = env->cur->fr[reg->frameno];
-    {
-        bool zero = true;
-
-        for (uint32_t i = 0; i < size; i++) {
-            int k = -(o + (int)i) - 1;
-
-            zero &= (uint32_t)k < f->depth && f->stype[k] == STACK_ZERO;
-        }
-        if (zero) {
-            *key = 0;
-            return true;
-        }
-    }
-    if (o % 8 == 0) {
-        int slot = (-o - 8) / 8, k0 = slot * 8;
-        const struct nicsim_reg_state *sp;
-
-        if ((uint32_t)(k0 + 8) > f->depth || f->stype[k0] != STACK_SPILL)
-            return false;
-        sp = &f->spill[slot];
-        if (sp->type != NICSIM_SCALAR_VALUE || !sp->known)
-            return false;
-        *key = size == 8 ? sp->value : sp->value & ((1ull << (size * 8)) - 1);
+    k = -o - 1;
+    slot = k / 8;
+    if ((uint32_t)(slot * 8 + 8) > f->depth)
+        return false;
+    for (j = k % 8, n = 0; j >= 0 && f->stype[slot * 8 + j] == STACK_ZERO; j--)
+        n++;
+    if ((uint32_t)n >= size) {
+        *key = 0;
         return true;
     }
-    return false;
+    if (f->stype[slot * 8 + 7] != STACK_SPILL)
+        return false;
+    for (j = k % 8, n = 0; j >= 0 && f->stype[slot * 8 + j] == STACK_SPILL; j--)
+        n++;
+    if ((uint32_t)n != size || f->spill[slot].type != NICSIM_SCALAR_VALUE || !f->spill[slot].known)
+        return false;
+    *key = f->spill[slot].value;
+    return true;
 }
 
 static int check_helper_mem(struct venv *env, int regno, const struct nicsim_reg_state *regp,
@@ -2721,7 +3273,7 @@ static int check_helper_mem(struct venv *env, int regno, const struct nicsim_reg
         return 0;
     }
     case NICSIM_PTR_TO_MAP_VALUE:
-        return check_map_value_access(env, &reg, 0, size, is_write);
+        return check_map_value_access(env, regno, &reg, 0, size, is_write, zero_ok);
     case NICSIM_PTR_TO_PACKET:
     case NICSIM_PTR_TO_PACKET_META:
         /* a zero size got here only where the helper allows it */
@@ -2759,6 +3311,10 @@ static int check_func_arg(struct venv *env, int arg, const struct helper_proto *
     case ARG_PTR_TO_CTX:
         if (reg->type != NICSIM_PTR_TO_CTX) {
             verbose(env, "R%d type=%s expected=ctx", regno, nicsim_reg_type_str(reg->type));
+            return -EACCES;
+        }
+        if (reg->off < 0) {
+            verbose(env, "negative offset ctx ptr R%d off=%d disallowed", regno, reg->off);
             return -EACCES;
         }
         if (reg->off || reg->var_off) {
@@ -3025,7 +3581,7 @@ static int do_local_call(struct venv *env, const struct nicsim_insn *in, int *id
 {
     struct vstate *st = env->cur;
     struct frame *caller = cur_frame(env), *callee;
-    int target = *idx + in->imm + 1, s;
+    int target = *idx + in->imm + 1;
 
     if (st->nframes >= NICSIM_MAX_CALL_FRAMES) {
         verbose(env, "the call stack of %u frames is too deep", st->nframes + 1);
@@ -3037,12 +3593,6 @@ static int do_local_call(struct venv *env, const struct nicsim_insn *in, int *id
     for (int r = 1; r <= 5; r++)
         callee->regs[r] = caller->regs[r];
     st->fr[st->nframes++] = callee;
-    s = find_subprog(env, target);
-    if (s > 0) {
-        int from = subprog_of(env, *idx);
-
-        env->sub_calls[(size_t)from * env->n_subprogs + (size_t)s] = 1;
-    }
     *idx = target;
     return 0;
 }
@@ -3053,13 +3603,17 @@ static int do_exit(struct venv *env, int *idx)
     struct vstate *st = env->cur;
     struct nicsim_reg_state r0;
     struct frame *callee, *caller;
-    int err = check_reg_read(env, 0);
 
-    if (err)
-        return err;
+    if (st->nframes == 1) {
+        /* check_return_code: only the main program's exit needs R0. XDP has no return range
+         * check; root may return a pointer */
+        int err = check_reg_read(env, 0);
+
+        return err ? err : 1;
+    }
+    /* prepare_func_exit: the caller gets whatever R0 holds, unwritten for a subprogram
+     * returning void (reading it after the call is then refused) */
     r0 = cur_regs(env)[0];
-    if (st->nframes == 1)
-        return 1; /* XDP has no return range check; root may return a pointer */
     callee = st->fr[st->nframes - 1];
     caller = st->fr[st->nframes - 2];
     if (r0.type == NICSIM_PTR_TO_STACK && r0.frameno == st->nframes - 1) {
@@ -3100,15 +3654,15 @@ static int do_atomic(struct venv *env, const struct nicsim_insn *in)
                 nicsim_reg_type_str(reg.type));
         return -EACCES;
     }
+    env->strict_align = true; /* check_atomic: strict_alignment_once */
     err = check_mem_access(env, in->dst, in->off, size, 0, NULL, 0, NULL);
-    if (err)
-        return err;
-    {
+    if (!err) {
         struct nicsim_reg_state unknown;
 
         mark_unknown(&unknown);
         err = check_mem_access(env, in->dst, in->off, size, 1, &unknown, 0, NULL);
     }
+    env->strict_align = false;
     if (err)
         return err;
     regs = cur_regs(env);
@@ -3202,8 +3756,14 @@ static int do_insn(struct venv *env, int *idx)
         if (err)
             return err;
         {
-            struct nicsim_reg_state val = regs[in->src];
+            struct nicsim_reg_state val;
+            const struct nicsim_reg_state *p = &regs[in->dst];
 
+            /* a scalar spilled whole (its value fits) stays linked with the register */
+            if (p->type == NICSIM_PTR_TO_STACK && !p->var_off && (p->off + in->off) % 8 == 0 &&
+                reg_width(&regs[in->src]) <= size * 8)
+                assign_scalar_id(env, &regs[in->src]);
+            val = regs[in->src];
             err = check_mem_access(env, in->dst, in->off, size, 1, &val, 0, NULL);
         }
         if (err)
@@ -3297,6 +3857,8 @@ static int do_insn(struct venv *env, int *idx)
             }
             return do_exit(env, idx);
         }
+        if (op == BPF_JCOND)
+            return do_may_goto(env, in, idx);
         return do_cond_jmp(env, in, idx);
 
     default:
@@ -3323,6 +3885,7 @@ static int do_check(struct venv *env)
     for (;;) {
         env->insn_idx = idx;
         env->prev_insn_idx = prev;
+        env->new_checkpoint = NULL;
         if (idx < 0 || idx >= (int)env->len) {
             verbose(env, "invalid insn idx %d insn_cnt %u", idx, env->len);
             env->err_insn = prev;
@@ -3385,8 +3948,8 @@ static int do_check(struct venv *env)
     return 0;
 }
 
-/* The deepest chain of frames starting with subprogram 0, 32-byte rounded per frame as the kernel
- * counts when `rounded`; *frames gets its length. Computed level by level from the deepest
+/* The deepest chain of frames starting with subprogram 0, 16-byte rounded per frame as the JIT-ing
+ * kernel counts when `rounded`; *frames gets its length. Computed level by level from the deepest
  * (NICSIM_MAX_CALL_FRAMES levels, each subprogram once per level): a walk of every chain would
  * take n_subprogs^7 steps when many subprograms call each other. On ties the first callee in
  * subprogram order wins. */
@@ -3409,10 +3972,10 @@ static int chain_depth(struct venv *env, int rounded, uint32_t *depth, uint32_t 
         for (uint32_t s = 0; s < n; s++) {
             uint32_t own = env->sub_stack[s], best = 0, best_frames = 0;
 
-            if (rounded)
-                own = ((own ? own : 1) + 31u) & ~31u;
+            if (rounded) /* round_up_stack_depth with the JIT (x86-64 always JITs) */
+                own = (own + 15u) & ~15u;
             for (uint32_t t = 0; t < n && level + 1 < NICSIM_MAX_CALL_FRAMES; t++) {
-                if (t == s || !env->sub_calls[(size_t)s * n + t])
+                if (!env->sub_calls[(size_t)s * n + t])
                     continue;
                 if (nd[t] > best) {
                     best = nd[t];
@@ -3430,13 +3993,45 @@ static int chain_depth(struct venv *env, int rounded, uint32_t *depth, uint32_t 
     return 0;
 }
 
-/* check_max_stack_depth: the deepest chain of frames, each rounded to 32 bytes as the kernel
- * counts, must fit MAX_BPF_STACK. aux->stack_depth gets the chain's real bytes. */
+/* check_max_stack_depth: the deepest chain of frames, each rounded to 16 bytes as the JIT-ing
+ * kernel counts, must fit MAX_BPF_STACK. aux->stack_depth gets the chain's real bytes. */
 static int check_max_stack_depth(struct venv *env)
 {
-    uint32_t frames = 0, depth = 0;
+    uint32_t frames = 0, depth = 0, n = env->n_subprogs;
     int err;
 
+    /* check_max_stack_depth_subprog follows every call instruction whatever the conditions
+     * guarding it, so a recursive call (direct or through others) is too deep even when the walk
+     * proved that it stops: a chain of NICSIM_MAX_CALL_FRAMES calls from main is refused. The
+     * kernel's depth-first walk reports whichever of this and the stack size it meets first; this
+     * one checks the frames first. */
+    if (n > 1) {
+        uint8_t *at = calloc(2 * (size_t)n, 1);
+        bool deep = false;
+
+        if (!at)
+            return -ENOMEM;
+        at[0] = 1; /* row (level % 2): reachable with `level` calls */
+        for (int level = 1; level <= NICSIM_MAX_CALL_FRAMES; level++) {
+            const uint8_t *prev = at + (size_t)((level - 1) % 2) * n;
+            uint8_t *cur = at + (size_t)(level % 2) * n;
+            bool any = false;
+
+            memset(cur, 0, n);
+            for (uint32_t s = 0; s < n; s++)
+                for (uint32_t t = 0; prev[s] && t < n; t++)
+                    if (env->sub_calls[(size_t)s * n + t])
+                        any = (cur[t] = 1);
+            if (!any)
+                break;
+            deep = level == NICSIM_MAX_CALL_FRAMES;
+        }
+        free(at);
+        if (deep) {
+            verbose(env, "the call stack of %d frames is too deep !", NICSIM_MAX_CALL_FRAMES);
+            return -E2BIG;
+        }
+    }
     if (env->n_subprogs > 1) {
         err = chain_depth(env, 1, &depth, &frames);
         if (err)
@@ -3557,7 +4152,8 @@ static void opt_remove_nops(struct venv *env)
             i++;
             continue;
         }
-        if (in->code == OP_JA && in->off == 0 && !in->imm && !in->src && !in->dst) {
+        if ((in->code == OP_JA || in->code == OP_MAY_GOTO) && in->off == 0 && !in->imm &&
+            !in->src && !in->dst) { /* ja +0, may_goto +0 */
             remove_insns(env, i, 1);
             i--;
         }

@@ -43,11 +43,14 @@ enum {
     META_REMOVED = 0x2,   /* removed by the verifier's dead-code optimisation */
     META_PKT_WRITE = 0x4, /* a store into the packet */
     META_SEEN = 0x8,      /* insn_hook saw it */
+
+    META_MAP_FIELD = 0x10, /* a load from struct bpf_map through a map pointer */
 };
 
 struct drv_meta {
     struct nicsim_insn insn;
     uint8_t flags;
+    struct nicsim_insn map_field; /* META_MAP_FIELD: the constant move the NIC runs instead */
 };
 
 /* offload->dev_priv of a program. */

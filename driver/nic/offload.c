@@ -141,6 +141,34 @@ static int drv_bpf_insn_hook(struct nicsim_verifier_env *env, int idx, int prev_
         m->flags |= META_CTX;
         return 0;
     }
+    if (cls == BPF_LDX && regs[in->src].type == NICSIM_CONST_PTR_TO_MAP) {
+        /* A field of struct bpf_map: the map is known, so is the value (the verifier refuses
+         * what nicsim_bpf_map_field has no value for, right after this hook). */
+        static const int bytes[4] = {4, 2, 1, 8};
+        int size = bytes[(in->code >> 3) & 3], off = regs[in->src].off + in->off;
+        uint64_t v;
+
+        if (nicsim_bpf_map_field(regs[in->src].map_ptr, off, size, &v))
+            return 0;
+        if (v > INT32_MAX) {
+            nicsim_verifier_log(env,
+                                "insn %d reads struct bpf_map at offset %d: its value %llu does "
+                                "not fit the NIC's one-slot constant move",
+                                idx, off, (unsigned long long)v);
+            return -EOPNOTSUPP;
+        }
+        if ((m->flags & META_MAP_FIELD) && m->map_field.imm != (int32_t)v) {
+            nicsim_verifier_log(env,
+                                "insn %d reads struct bpf_map of maps that differ on different "
+                                "paths: the NIC needs one constant",
+                                idx);
+            return -EOPNOTSUPP;
+        }
+        m->flags |= META_MAP_FIELD;
+        m->map_field = (struct nicsim_insn){
+            .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst = in->dst, .imm = (int32_t)v};
+        return 0;
+    }
     if (cls == BPF_ST || cls == BPF_STX) {
         uint8_t t = regs[in->dst].type;
 
@@ -287,6 +315,10 @@ static int drv_bpf_translate(struct nicsim_bpf_prog *prog)
             goto out;
         }
     }
+    /* loads from struct bpf_map become the constant they read */
+    for (uint32_t j = 0; j < dp->n_live; j++)
+        if (dp->meta[dp->live[j]].flags & META_MAP_FIELD)
+            insns[j] = dp->meta[dp->live[j]].map_field;
     for (uint32_t i = 0; i < prog->aux->used_map_cnt; i++) {
         const struct nicsim_bpf_map *map = prog->aux->used_maps[i];
         const struct drv_map *dm = map->offloaded ? map->dev_priv : NULL;

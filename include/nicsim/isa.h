@@ -94,7 +94,10 @@ struct nicsim_insn {
     X(ACMPXCHG_W, "lock cmpxchg32") X(AADD_DW, "lock add") X(AOR_DW, "lock or")                    \
     X(AAND_DW, "lock and") X(AXOR_DW, "lock xor") X(AFADD_DW, "lock fetch add")                    \
     X(AFOR_DW, "lock fetch or") X(AFAND_DW, "lock fetch and") X(AFXOR_DW, "lock fetch xor")        \
-    X(AXCHG_DW, "lock xchg") X(ACMPXCHG_DW, "lock cmpxchg")
+    X(AXCHG_DW, "lock xchg") X(ACMPXCHG_DW, "lock cmpxchg")                                       \
+    /* the kernel's bounded-loop instruction (BPF_JMP | BPF_JCOND, src BPF_MAY_GOTO): falls     \
+     * through while the frame's loop counter lasts, then jumps (docs/microarchitecture.md) */   \
+    X(MAY_GOTO, "may_goto")
 /* clang-format on */
 
 enum nicsim_op {

@@ -235,6 +235,9 @@ static inline bool nicsim_bpf_map_is_offloaded(const struct nicsim_bpf_map *map)
 {
     return map->offloaded;
 }
+/* What a program reading `size` bytes at `off` of struct bpf_map through a map pointer gets (the
+ * verifier allows the scalar members up to `id`; docs/offload.md): 0 and *val, or -EINVAL. */
+int nicsim_bpf_map_field(const struct nicsim_bpf_map *map, int off, int size, uint64_t *val);
 
 /* bpf_prog_inc / bpf_prog_put, bpf_map_inc / bpf_map_put (the last put frees). */
 void nicsim_bpf_prog_inc(struct nicsim_bpf_prog *prog);
@@ -289,6 +292,12 @@ struct nicsim_reg_state {
     uint64_t umin, umax;
     int64_t smin, smax;
     uint64_t tn_value, tn_mask;
+    /* Scalars: bounds of the low 32 bits (the kernel's u32/s32 bounds), valid when has32; what
+     * the fields above imply of the low half applies in any case (a zeroed state knows nothing
+     * more). */
+    uint8_t has32;
+    uint32_t u32_min, u32_max;
+    int32_t s32_min, s32_max;
 };
 
 /* struct bpf_insn_aux_data: what the verifier learnt about one instruction. */

@@ -43,8 +43,14 @@ struct counters {
 struct frame {
     const struct nicsim_prog *prog;
     uint32_t ret_pc;
+    uint32_t may_goto; /* the caller's may_goto counter */
     uint64_t saved[4]; /* r6..r9 */
 };
+
+/* may_goto as the kernel rewrites it without a timed JIT (BPF_MAX_LOOPS): every function
+ * invocation, and a tail-called program, starts a counter; each may_goto falls through and counts
+ * down while it lasts, then jumps. */
+#define MAY_GOTO_LOOPS (8u * 1024 * 1024)
 
 struct nicsim_vm {
     struct nicsim_region regions[NICSIM_MAX_REGIONS]; /* what the running program sees */
@@ -525,6 +531,7 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
     uint64_t budget = vm->budget;
     uint16_t loaded = 0; /* registers the previous instruction loaded */
     uint32_t pc = 0;
+    uint32_t may_goto = MAY_GOTO_LOOPS;
     uint64_t last_cycles = T->pipeline_fill;
 
     memset(vm->stack, 0, sizeof(vm->stack));
@@ -853,6 +860,14 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
             pc = (uint32_t)x->target;
             c.ja++;
             break;
+        case NICSIM_OP_MAY_GOTO: /* timed as a conditional branch */
+            if (may_goto) {
+                may_goto--;
+            } else {
+                pc = (uint32_t)x->target;
+                c.taken++;
+            }
+            break;
 
         /* ---- 64-bit immediate ---- */
         case NICSIM_OP_LDDW:
@@ -972,6 +987,7 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
                 }
                 out->tail_calls++;
                 c.tail++;
+                may_goto = MAY_GOTO_LOOPS;
                 prog = ho.tail;
                 code = prog->code;
                 pc = 0;
@@ -993,6 +1009,8 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
             }
             frames[depth].prog = prog;
             frames[depth].ret_pc = pc;
+            frames[depth].may_goto = may_goto;
+            may_goto = MAY_GOTO_LOOPS;
             memcpy(frames[depth].saved, &reg[6], sizeof(frames[depth].saved));
             depth++;
             reg[10] -= NICSIM_STACK_SIZE;
@@ -1006,6 +1024,7 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
             prog = frames[depth].prog;
             code = prog->code;
             pc = frames[depth].ret_pc;
+            may_goto = frames[depth].may_goto;
             memcpy(&reg[6], frames[depth].saved, sizeof(frames[depth].saved));
             reg[10] += NICSIM_STACK_SIZE;
             c.ret_local++;

@@ -65,7 +65,7 @@ int nicsim_disasm_insn(const struct nicsim_insn *raw, size_t avail, char *buf, s
         w = snprintf(buf, len, "%s %%r%u, %%r%u, %+d", m, d.dst, d.src, (int)d.off);
         break;
     case FMT_JA:
-        w = snprintf(buf, len, "ja %+d", (int)d.off);
+        w = snprintf(buf, len, "%s %+d", m, (int)d.off); /* ja, may_goto */
         break;
     case FMT_JA32:
         w = snprintf(buf, len, "ja32 %+" PRId32, d.imm);

@@ -152,6 +152,7 @@ const struct isa_opinfo isa_ops[NICSIM_OP__COUNT] = {
     ATOMIC_PAIR(AFXOR_W, AFXOR_DW, BPF_XOR | BPF_FETCH),
     ATOMIC_PAIR(AXCHG_W, AXCHG_DW, BPF_XCHG),
     ATOMIC_PAIR(ACMPXCHG_W, ACMPXCHG_DW, BPF_CMPXCHG),
+    OPI(MAY_GOTO, BPF_JMP | BPF_JCOND | BPF_K, FMT_JA, NICSIM_CLASS_JCOND),
 };
 
 static const char *const op_mnemonics[NICSIM_OP__COUNT] = {
@@ -531,6 +532,17 @@ static int decode_jmp(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
                             "2 kfunc)",
                             (unsigned)raw->src);
         if ((rc = zero_dst(op, raw, err)) || (rc = zero_off(op, raw, err)))
+            return rc;
+        return (int)op;
+    case BPF_JCOND: /* may_goto: src BPF_MAY_GOTO (0) is the only kind */
+        if (is32 || x)
+            return unknown(raw, err);
+        op = NICSIM_OP_MAY_GOTO;
+        if (raw->src != 0)
+            return isa_fail(err, -1,
+                            "may_goto (opcode 0x%02x) has unknown source subtype src == %u",
+                            raw->code, (unsigned)raw->src);
+        if ((rc = zero_dst(op, raw, err)) || (rc = zero_imm(op, raw, err)))
             return rc;
         return (int)op;
     case BPF_EXIT:

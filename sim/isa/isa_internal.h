@@ -56,6 +56,8 @@
 #define BPF_JSLT 0xc0
 #define BPF_JSLE 0xd0
 
+#define BPF_JCOND 0xe0 /* may_goto (src BPF_MAY_GOTO = 0) */
+
 /* Load/store size (code & 0x18) and mode (code & 0xe0). */
 #define BPF_W      0x00
 #define BPF_H      0x08

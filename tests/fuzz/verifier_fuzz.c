@@ -337,6 +337,27 @@ static const struct nicsim_insn s_stack[] = {
     STX(BPF_W, 10, 2, -12),  LDX(BPF_W, 3, 10, -12), MOV_K(0, XDP_PASS),
     JMP_K(BPF_JGT, 3, 3, 1), MOV_K(0, XDP_DROP),     EXIT()};
 
+static const struct nicsim_insn s_may_goto[] = {
+    /* a may_goto loop over a masked index into the array value, narrow spills and fills, a
+     * 32-bit comparison and a read of the map's max_entries through the map pointer */
+    LOOKUP_KEY0(0),
+    JMP_K(BPF_JEQ, 0, 0, 11),
+    MOV_X(6, 0),
+    MOV_K(7, 0),
+    I(CODE(BPF_JMP, 0xe0, BPF_K), 0, 0, 8, 0), /* may_goto +8 */
+    STX(BPF_W, 10, 7, -16),
+    LDX(BPF_W, 8, 10, -16),
+    AND_K(8, 7),
+    MOV_X(2, 6),
+    ADD_X(2, 8),
+    LDX(BPF_B, 3, 2, 0),
+    ADD_K(7, 1),
+    I(CODE(BPF_JMP32, BPF_JLT, BPF_K), 7, 0, -9, 100), /* if w7 < 100 goto may_goto */
+    LD_MAP(1, 0),
+    LDX(BPF_W, 0, 1, 76), /* max_entries */
+    AND_K(0, 3),
+    EXIT()};
+
 struct seed {
     const char *name;
     uint8_t ctl;
@@ -356,7 +377,7 @@ static const struct seed seeds[] = {
     SEED("loop", 0x20, s_loop, 1),      SEED("tail", 0x08, s_tail, 1),
     SEED("redirect", 0, s_redirect, 1), SEED("subprog", 0x01, s_subprog, 1),
     SEED("global", 0, s_global, 1),     SEED("adjust", 0x02, s_adjust, 1),
-    SEED("stack", 0x11, s_stack, 1),
+    SEED("stack", 0x11, s_stack, 1),    SEED("may_goto", 0, s_may_goto, 1),
 };
 
 int main(int argc, char **argv)

@@ -49,3 +49,41 @@ set_tests_properties(run.demo_main_command PROPERTIES LABELS run
 add_test(NAME run.plugin_at_readme_path COMMAND sh -c
          "printf 'b7  00  00  00  07  00  00  00  95  00  00  00  00  00  00  00\\n' | ${CMAKE_BINARY_DIR}/host/nicsim-plugin")
 set_tests_properties(run.plugin_at_readme_path PROPERTIES LABELS run PASS_REGULAR_EXPRESSION "^(0x)?7\n?$")
+
+# may_goto end to end (issue 8): offloaded, replayed and compared with the host kernel packet for
+# packet (BPF_PROG_TEST_RUN). The loop ends by its own condition long before either side's
+# may_goto limit.
+set(_may_goto_obj ${CMAKE_CURRENT_BINARY_DIR}/run_may_goto.bpf.o)
+add_custom_command(
+  OUTPUT ${_may_goto_obj}
+  COMMAND ${NICSIM_BPF_CLANG} -target bpf -c ${CMAKE_CURRENT_LIST_DIR}/progs/may_goto.s
+          -o ${_may_goto_obj}
+  DEPENDS ${CMAKE_CURRENT_LIST_DIR}/progs/may_goto.s
+  COMMENT "Assembling tests/run/progs/may_goto.s"
+  VERBATIM)
+add_custom_target(run_may_goto_object ALL DEPENDS ${_may_goto_obj})
+add_test(NAME run.may_goto_agrees_with_the_kernel
+         COMMAND ${CMAKE_BINARY_DIR}/host/nicsim run ${_may_goto_obj} --pcap
+                 ${NICSIM_SHARED_DIR}/pcaps/tcpreplay-test.pcap --compare-kernel --no-progress)
+set_tests_properties(run.may_goto_agrees_with_the_kernel PROPERTIES LABELS "run;kernel"
+                     PASS_REGULAR_EXPRESSION "verdicts: XDP_DROP 157 XDP_PASS 22\n.*; 0 mismatches")
+
+# Programs the kernel accepts that the verifier once refused (issue 8), offloaded, replayed and
+# compared with the host kernel packet for packet and map for map: fields of struct bpf_map read
+# through a map pointer (the driver materialises them on the NIC); a subprogram returning void.
+foreach(obj map_field void_subprog)
+  set(_obj ${CMAKE_CURRENT_BINARY_DIR}/run_${obj}.bpf.o)
+  add_custom_command(
+    OUTPUT ${_obj}
+    COMMAND ${NICSIM_BPF_CLANG} -O2 -g -target bpf -I${NICSIM_BPF_INCLUDE}
+            -c ${CMAKE_CURRENT_LIST_DIR}/progs/${obj}.bpf.c -o ${_obj}
+    DEPENDS ${CMAKE_CURRENT_LIST_DIR}/progs/${obj}.bpf.c
+    COMMENT "Compiling tests/run/progs/${obj}.bpf.c"
+    VERBATIM)
+  add_custom_target(run_${obj}_object ALL DEPENDS ${_obj})
+  add_test(NAME run.${obj}_agrees_with_the_kernel
+           COMMAND ${CMAKE_BINARY_DIR}/host/nicsim run ${_obj} --pcap
+                   ${NICSIM_SHARED_DIR}/pcaps/tcpreplay-test.pcap --compare-kernel --no-progress)
+  set_tests_properties(run.${obj}_agrees_with_the_kernel PROPERTIES LABELS "run;kernel"
+                       PASS_REGULAR_EXPRESSION "XDP_PASS [0-9]+.*; 0 mismatches\n.*maps: final contents equal")
+endforeach()

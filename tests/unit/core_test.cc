@@ -395,6 +395,26 @@ TEST(CoreTest, WatchdogEndsAnEndlessLoop)
     EXPECT_NE(std::string(r.trap.msg).find("watchdog"), std::string::npos);
 }
 
+// may_goto as the kernel rewrites it (BPF_MAX_LOOPS): 2^23 fall-throughs, then the jump, timed
+// as a conditional branch taken once. A callee counts on its own and the caller's count goes on.
+TEST(CoreTest, MayGotoFallsThroughWhileItsFramesCounterLasts)
+{
+    Harness h(/*budget=*/1u << 26);
+    auto r = h.run("mov %r0, 0\nloop:\nmay_goto out\nadd %r0, 1\nja loop\nout:\nexit\n");
+    EXPECT_EQ(r.status, NICSIM_RUN_OK);
+    EXPECT_EQ(r.r0, 8388608u);
+    EXPECT_EQ(r.insns, 3u * 8388608 + 3);
+    EXPECT_EQ(r.stalls.branch, 2u);
+    EXPECT_EQ(r.stalls.jump, 8388608u);
+
+    Harness c(/*budget=*/1u << 26);
+    r = c.run("mov %r6, 0\nmay_goto +0\nmay_goto +0\ncall local f\nadd %r6, %r0\n"
+              "loop:\nmay_goto out\nadd %r6, 1\nja loop\nout:\nmov %r0, %r6\nexit\n"
+              "f:\nmov %r0, 0\nfl:\nmay_goto fo\nadd %r0, 1\nja fl\nfo:\nexit\n");
+    EXPECT_EQ(r.status, NICSIM_RUN_OK);
+    EXPECT_EQ(r.r0, 8388608u + 8388606u);
+}
+
 TEST(CoreTest, CallxToAMissingHelperTraps)
 {
     Harness h;
