@@ -880,7 +880,7 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
 /* bpf_map_offload_map_alloc */
 static int map_offload_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map,
                              const struct nicsim_kern_map_create_attr *attr,
-                             struct nicsim_extack *extack)
+                             struct nicsim_bpf_map *tmpl, struct nicsim_extack *extack)
 {
     struct nicsim_extack ea = {{0}};
     struct nicsim_netdev_bpf data = {0};
@@ -901,6 +901,7 @@ static int map_offload_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map,
     map->netdev = netdev;
     data.command = NICSIM_BPF_OFFLOAD_MAP_ALLOC;
     data.offmap = map;
+    data.inner_map = tmpl;
     data.extack = extack ? extack : &ea;
     err = netdev->netdev_ops->ndo_bpf(netdev, &data);
     if (err) {
@@ -920,7 +921,8 @@ static bool map_is_map_in_map(const struct nicsim_bpf_map *map)
 }
 
 /* bpf_map_meta_alloc: a copy of the template's attributes. */
-static int map_meta_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map, int inner_fd)
+static int map_meta_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map, int inner_fd,
+                          struct nicsim_bpf_map **tmpl)
 {
     struct fd_ent *e = fd_get(k, inner_fd);
     struct nicsim_bpf_map *inner, *meta;
@@ -944,8 +946,11 @@ static int map_meta_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map, int
     meta->max_entries = inner->max_entries;
     meta->map_flags = inner->map_flags;
     meta->refcnt = 1;
+    meta->is_inner_meta = true;
+    meta->offloaded = inner->offloaded; /* the device's maps stand in for it */
     memcpy(meta->name, inner->name, sizeof(meta->name));
     map->inner_map_meta = meta;
+    *tmpl = inner;
     return 0;
 }
 
@@ -1039,7 +1044,7 @@ int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_c
                            struct nicsim_extack *extack)
 {
     struct nicsim_kern_map_create_attr a = {0};
-    struct nicsim_bpf_map *map;
+    struct nicsim_bpf_map *map, *tmpl = NULL;
     int err, fd;
 
     if (!k || !attr || attr->sz < sizeof(size_t))
@@ -1063,10 +1068,10 @@ int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_c
     map->refcnt = 1;
     err = obj_name_cpy(map->name, a.map_name);
     if (!err && map_is_map_in_map(map))
-        err = map_meta_alloc(k, map, (int)a.inner_map_fd);
+        err = map_meta_alloc(k, map, (int)a.inner_map_fd, &tmpl);
     if (!err && a.map_ifindex) {
         map->offloaded = true;
-        err = map_offload_alloc(k, map, &a, extack);
+        err = map_offload_alloc(k, map, &a, tmpl, extack);
     } else if (!err) {
         err = hostmap_alloc(map);
     }

@@ -102,6 +102,9 @@ struct nicsim_netdev_bpf {
     struct nicsim_bpf_prog *prog;
     /* BPF_OFFLOAD_MAP_ALLOC / FREE */
     struct nicsim_bpf_map *offmap;
+    /* BPF_OFFLOAD_MAP_ALLOC of an array / hash of maps: the template map (inner_map_fd); its
+     * attributes are also in offmap->inner_map_meta. NULL otherwise. */
+    struct nicsim_bpf_map *inner_map;
     /* Always set (never NULL) so a driver can explain a refusal. */
     struct nicsim_extack *extack;
 };
@@ -225,6 +228,7 @@ struct nicsim_bpf_map {
      * template map's attributes taken at creation (bpf_map_meta_alloc; id 0, no storage). The
      * verifier gives a lookup in the outer map this map as the CONST_PTR_TO_MAP it yields. */
     struct nicsim_bpf_map *inner_map_meta;
+    bool is_inner_meta; /* this map is such a copy: it stands for whichever inner map runs */
 };
 
 static inline bool nicsim_bpf_prog_is_dev_bound(const struct nicsim_bpf_prog *prog)

@@ -133,6 +133,11 @@ int nicsim_kref__map_set_dir(struct nicsim_kref *k, const char *dir, char *err, 
  * the chosen one); after load only a program already loaded can be set. */
 int nicsim_kref__set_tail_call(struct nicsim_kref *k, const char *map_name, uint32_t index,
                                const char *prog_name, char *err, size_t errlen);
+/* An element of an array / hash of maps: map_name[key] = the object's map inner_name (by its
+ * descriptor, as the kernel takes it). Before load it is recorded and written once the maps
+ * exist (libbpf itself writes the `.values = {&inner}` initialisers at load). */
+int nicsim_kref__set_inner_map(struct nicsim_kref *k, const char *map_name, const void *key,
+                               const char *inner_name, char *err, size_t errlen);
 
 /* Loads the object into the kernel. A verifier rejection returns its -errno with the last lines
  * of the verifier's log in err; the whole log is nicsim_kref__log(). */

@@ -50,6 +50,8 @@ const char *nicsim_xdp_action_name(uint64_t action);
 enum {
     NICSIM_MAP_TYPE_PROG_ARRAY = 3,
     NICSIM_MAP_TYPE_PERF_EVENT_ARRAY = 4,
+    NICSIM_MAP_TYPE_ARRAY_OF_MAPS = 12,
+    NICSIM_MAP_TYPE_HASH_OF_MAPS = 13,
     NICSIM_MAP_TYPE_DEVMAP = 14,
     NICSIM_MAP_TYPE_DEVMAP_HASH = 25,
     NICSIM_MAP_TYPE_RINGBUF = 27,
@@ -73,6 +75,10 @@ struct nicsim_xdp_map_ops {
     int (*update)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key, const void *value,
                   uint64_t flags);
     int (*remove)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key);
+    /* array / hash of maps: the id of the inner map held under `key` (-ENOENT when none). May
+     * be NULL: lookups in such maps then find nothing. */
+    int (*inner_map)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key,
+                     uint32_t *inner_id);
     /* devmap / devmap hash: the egress ifindex stored for `key`. */
     int (*devmap_get)(void *ctx, uint32_t map_id, uint32_t key, uint32_t *ifindex);
     /* prog array: the program at `index`, or NULL when the slot is empty. */
