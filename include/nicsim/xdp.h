@@ -75,10 +75,6 @@ struct nicsim_xdp_map_ops {
     int (*update)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key, const void *value,
                   uint64_t flags);
     int (*remove)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key);
-    /* array / hash of maps: the id of the inner map held under `key` (-ENOENT when none). May
-     * be NULL: lookups in such maps then find nothing. */
-    int (*inner_map)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key,
-                     uint32_t *inner_id);
     /* devmap / devmap hash: the egress ifindex stored for `key`. */
     int (*devmap_get)(void *ctx, uint32_t map_id, uint32_t key, uint32_t *ifindex);
     /* prog array: the program at `index`, or NULL when the slot is empty. */
@@ -89,6 +85,10 @@ struct nicsim_xdp_map_ops {
      * counted; the helper returns -EAGAIN for it. */
     int (*event_output)(void *ctx, uint32_t map_id, uint32_t cpu, uint64_t index, const void *data,
                         uint32_t size);
+    /* array / hash of maps: the id of the inner map held under `key` (-ENOENT when none). May
+     * be NULL: lookups in such maps then find nothing. */
+    int (*inner_map)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key,
+                     uint32_t *inner_id);
 };
 
 struct nicsim_xdp_core_opts {
