@@ -924,17 +924,18 @@ static bool map_is_map_in_map(const struct nicsim_bpf_map *map)
 static int map_meta_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map, int inner_fd,
                           struct nicsim_bpf_map **tmpl)
 {
-    struct fd_ent *e = fd_get(k, inner_fd);
+    struct fd_ent *e;
     struct nicsim_bpf_map *inner, *meta;
 
+    if (map->value_size != 4) /* fd_array_map_alloc_check / fd_htab_map_alloc_check, first */
+        return -EINVAL;
+    e = fd_get(k, inner_fd);
     if (!e)
         return -EBADF;
     if (e->kind != FD_MAP)
         return -EINVAL;
     inner = e->obj;
     if (inner->inner_map_meta) /* "Does not support >1 level map-in-map" */
-        return -EINVAL;
-    if (map->value_size != 4) /* fd_array_map_alloc_check / fd_htab_map_alloc_check */
         return -EINVAL;
     meta = calloc(1, sizeof(*meta));
     if (!meta)
@@ -995,13 +996,12 @@ static int outer_update(struct nicsim_bpf_map *outer, const void *key, const voi
         return -EINVAL;
     inner = e->obj;
     if (!kern_map_meta_equal(outer->inner_map_meta, inner) || inner->offloaded) {
-        nicsim_kern_set_error(k,
-                              "map %s: map %u (%s) does not match the inner map template "
-                              "(type, key and value size, flags%s)",
-                              outer->name, inner->id, inner->name,
-                              outer->inner_map_meta->map_type == BPF_MAP_TYPE_ARRAY
-                                  ? ", max_entries"
-                                  : "");
+        nicsim_kern_set_error(
+            k,
+            "map %s: map %u (%s) does not match the inner map template "
+            "(type, key and value size, flags%s)",
+            outer->name, inner->id, inner->name,
+            outer->inner_map_meta->map_type == BPF_MAP_TYPE_ARRAY ? ", max_entries" : "");
         return -EINVAL;
     }
     old = held_map(outer, key);

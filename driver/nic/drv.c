@@ -146,8 +146,10 @@ static int outer_update(struct drv_map *dm, const void *key, const void *value, 
     }
     in = own_map(drv, inner);
     if (!in) {
-        drv_log(drv, "map %s: map %u (%s) is not offloaded to this NIC; an outer map on the NIC "
-                "can only hold maps of the NIC", dm->map->name, inner->id, inner->name);
+        drv_log(drv,
+                "map %s: map %u (%s) is not offloaded to this NIC; an outer map on the NIC "
+                "can only hold maps of the NIC",
+                dm->map->name, inner->id, inner->name);
         return -EINVAL;
     }
     old = held_map(dm, key);

@@ -129,7 +129,9 @@ static void usage(FILE *f)
         "\n"
         "  --prog NAME              program by function name (default: the only XDP one)\n"
         "  --map NAME=FILE          initial entries of a map, bpftool's `map dump -j` JSON;\n"
-        "                           global data by section (.rodata, .data, .bss); repeatable\n"
+        "                           global data by section (.rodata, .data, .bss); a map of\n"
+        "                           maps' values may name inner maps (\"value\": \"NAME\");\n"
+        "                           repeatable\n"
         "  --maps-dir DIR           --map NAME=DIR/NAME.json for every .json file in DIR\n"
         "  --prog-array MAP:INDEX=PROG  an entry of a prog array (tail calls); repeatable\n"
         "  --json FILE              per-packet report and summary (JSON)\n"
@@ -840,9 +842,9 @@ static int offload_map(struct run *r, size_t i, char *why, size_t why_len)
         ta.map_name = tname;
         tmpl = nicsim_kern_map_create(r->k, &ta, &ea);
         if (tmpl < 0) {
-            snprintf(why, why_len, "map %s: its inner map template %s (%s): cannot be offloaded: %s",
-                     m->name, in->name, map_type_name(in->type),
-                     ea.msg[0] ? ea.msg : strerror(-tmpl));
+            snprintf(why, why_len,
+                     "map %s: its inner map template %s (%s): cannot be offloaded: %s", m->name,
+                     in->name, map_type_name(in->type), ea.msg[0] ? ea.msg : strerror(-tmpl));
             return -1;
         }
         ma.inner_map_fd = (uint32_t)tmpl;

@@ -451,8 +451,8 @@ static int map_in_map_init(struct ld *ld, struct nicsim_obj_map *m, size_t idx,
         return ld_fail(ld, -EINVAL, "map '%s' slot %zu: '%s' is not a map of section '.maps'",
                        m->name, idx, sym->name);
     if (is_map_in_map(ld->obj->maps[in].type))
-        return ld_fail(ld, -EINVAL, "map '%s' slot %zu: '%s' is itself a map-in-map", m->name,
-                       idx, sym->name);
+        return ld_fail(ld, -EINVAL, "map '%s' slot %zu: '%s' is itself a map-in-map", m->name, idx,
+                       sym->name);
     for (size_t i = 0; i < m->n_map_inits; i++)
         if (m->map_inits[i].index == idx)
             return ld_fail(ld, -EINVAL, "map '%s': slot %zu is initialised twice", m->name, idx);

@@ -730,8 +730,7 @@ int nicsim_kref__set_tail_call(struct nicsim_kref *k, const char *map_name, uint
     return 0;
 }
 
-static int apply_inner(struct nicsim_kref *k, const struct kref_inner *t, char *err,
-                       size_t errlen)
+static int apply_inner(struct nicsim_kref *k, const struct kref_inner *t, char *err, size_t errlen)
 {
     int fd = bpf_map__fd(k->maps[t->inner].map);
 

@@ -87,8 +87,7 @@ struct nicsim_xdp_map_ops {
                         uint32_t size);
     /* array / hash of maps: the id of the inner map held under `key` (-ENOENT when none). May
      * be NULL: lookups in such maps then find nothing. */
-    int (*inner_map)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key,
-                     uint32_t *inner_id);
+    int (*inner_map)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key, uint32_t *inner_id);
 };
 
 struct nicsim_xdp_core_opts {

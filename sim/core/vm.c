@@ -162,8 +162,7 @@ static void activate(struct nicsim_vm *vm, const struct nicsim_prog *prog)
 
 int nicsim_vm__grant_now(struct nicsim_vm *vm, uint32_t index)
 {
-    if (index == 0 || index >= NICSIM_MAX_REGIONS ||
-        vm->granted[index].kind == NICSIM_RGN_UNMAPPED)
+    if (index == 0 || index >= NICSIM_MAX_REGIONS || vm->granted[index].kind == NICSIM_RGN_UNMAPPED)
         return -ENOENT;
     if (vm->regions[index].kind != NICSIM_RGN_UNMAPPED)
         return 0; /* visible already */

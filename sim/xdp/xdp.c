@@ -205,9 +205,8 @@ static void h_map_lookup(struct nicsim_vm *vm, void *user, const uint64_t args[5
         uint32_t inner;
         out->cycles += 1;
         out->ret = 0;
-        if (!c->opts.maps->inner_map ||
-            c->opts.maps->inner_map(c->opts.maps_ctx, (uint32_t)id, c->opts.core_id, key,
-                                    &inner) < 0)
+        if (!c->opts.maps->inner_map || c->opts.maps->inner_map(c->opts.maps_ctx, (uint32_t)id,
+                                                                c->opts.core_id, key, &inner) < 0)
             return;
         if (inner >= NICSIM_MAX_REGIONS - NICSIM_MAP_REGION_BASE ||
             nicsim_vm__grant_now(vm, NICSIM_MAP_REGION_BASE + inner) < 0) {

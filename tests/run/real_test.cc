@@ -538,18 +538,20 @@ const char *kDaddr = R"(["0xc6","0x33","0x64","0x07"])"; // 198.51.100.7, the fr
 // from bpftool-style JSON naming its inner maps; the inner maps from their own JSON.
 void write_mim_maps(const Tmp &t)
 {
-    write_file(t.path("vips_tcp.json"),
-               std::string("[{\"key\": ") + kDaddr + R"(, "value": ["0x01","0x00","0x00","0x00"]}])");
-    write_file(t.path("vips_udp.json"),
-               std::string("[{\"key\": ") + kDaddr + R"(, "value": ["0x03","0x00","0x00","0x00"]}])");
-    write_file(t.path("outer.json"), R"([{"key": ["0x06","0x00","0x00","0x00"], "value": "vips_tcp"},
+    write_file(t.path("vips_tcp.json"), std::string("[{\"key\": ") + kDaddr +
+                                            R"(, "value": ["0x01","0x00","0x00","0x00"]}])");
+    write_file(t.path("vips_udp.json"), std::string("[{\"key\": ") + kDaddr +
+                                            R"(, "value": ["0x03","0x00","0x00","0x00"]}])");
+    write_file(t.path("outer.json"),
+               R"([{"key": ["0x06","0x00","0x00","0x00"], "value": "vips_tcp"},
  {"key": ["0x11","0x00","0x00","0x00"], "value": "vips_udp"}])");
 }
 
 std::string mim_args(const Tmp &t)
 {
-    return " --map vips_tcp=" + t.path("vips_tcp.json") + " --map vips_udp=" +
-           t.path("vips_udp.json") + " --map vips_by_proto=" + t.path("outer.json");
+    return " --map vips_tcp=" + t.path("vips_tcp.json") +
+           " --map vips_udp=" + t.path("vips_udp.json") +
+           " --map vips_by_proto=" + t.path("outer.json");
 }
 
 TEST(RealPrograms, MapsOfMapsLoadOffloadAndRunAsInTheKernel)
@@ -598,17 +600,18 @@ TEST(RealPrograms, MapOfMapsValuesNameMapsOfTheObject)
     EXPECT_NE(r.err.find("bad_name.json: entry 0: value 'no_such_map': "), std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("has no map named 'no_such_map'"), std::string::npos) << r.err;
-    write_file(t.path("bad_id.json"),
-               R"([{"key": ["0x06","0x00","0x00","0x00"], "value": ["0xff","0x00","0x00","0x00"]}])");
-    r = nicsim("run " + obj("real_mim") + " --pcap " + t.path("t.pcap") + " --map vips_by_proto=" +
-               t.path("bad_id.json"));
+    write_file(
+        t.path("bad_id.json"),
+        R"([{"key": ["0x06","0x00","0x00","0x00"], "value": ["0xff","0x00","0x00","0x00"]}])");
+    r = nicsim("run " + obj("real_mim") + " --pcap " + t.path("t.pcap") +
+               " --map vips_by_proto=" + t.path("bad_id.json"));
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("entry 0: value 255 is the id of no map of"), std::string::npos) << r.err;
     // an inner map that does not match the template (a counters array in a hash of vips)
     write_file(t.path("bad_tmpl.json"),
                R"([{"key": ["0x06","0x00","0x00","0x00"], "value": "stats_tcp"}])");
-    r = nicsim("run " + obj("real_mim") + " --pcap " + t.path("t.pcap") + " --map vips_by_proto=" +
-               t.path("bad_tmpl.json"));
+    r = nicsim("run " + obj("real_mim") + " --pcap " + t.path("t.pcap") +
+               " --map vips_by_proto=" + t.path("bad_tmpl.json"));
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("--map: vips_by_proto = map stats_tcp: "), std::string::npos) << r.err;
 }

@@ -1714,10 +1714,7 @@ class MapInMapTest : public VerifierTest
         a.inner_map_fd = (uint32_t)inner_fd;
         return nicsim_kern_map_create(k, &a, nullptr);
     }
-    uint32_t map_id(int fd)
-    {
-        return nicsim_kern_map_by_fd(k, fd)->id;
-    }
+    uint32_t map_id(int fd) { return nicsim_kern_map_by_fd(k, fd)->id; }
 };
 
 TEST_F(MapInMapTest, TemplateChecksAsTheKernel)
@@ -1733,9 +1730,9 @@ TEST_F(MapInMapTest, TemplateChecksAsTheKernel)
     ASSERT_GE(hash, 0);
 
     int same = host_map(BPF_MAP_TYPE_ARRAY, 8, 4);
-    int other_max = host_map(BPF_MAP_TYPE_ARRAY, 8, 2);  // arrays: max_entries must match
-    int other_vs = host_map(BPF_MAP_TYPE_ARRAY, 4, 4);   // value size must match
-    int other_type = host_map(BPF_MAP_TYPE_HASH, 8, 4);  // type must match
+    int other_max = host_map(BPF_MAP_TYPE_ARRAY, 8, 2); // arrays: max_entries must match
+    int other_vs = host_map(BPF_MAP_TYPE_ARRAY, 4, 4);  // value size must match
+    int other_type = host_map(BPF_MAP_TYPE_HASH, 8, 4); // type must match
     uint32_t key = 1, v;
     for (int bad : {other_max, other_vs, other_type}) {
         v = (uint32_t)bad;
@@ -1802,8 +1799,8 @@ TEST_F(MapInMapTest, LookupInAnOuterMapYieldsTheInnerMap)
     };
     EXPECT_EQ(load(prog(0, true), {arr}), 0) << last->logs();
     // the inner value's size is the template's
-    expect_refused(prog(8, true), -EACCES, 16, "R0 min value is outside of the allowed memory range",
-                   {arr});
+    expect_refused(prog(8, true), -EACCES, 16,
+                   "R0 min value is outside of the allowed memory range", {arr});
     EXPECT_NE(last->logs().find("invalid access to map value, value_size=8 off=8 size=8"),
               std::string::npos)
         << last->logs();

@@ -105,7 +105,7 @@ struct FakeMaps {
 };
 
 const struct nicsim_xdp_map_ops kFakeOps = {
-    FakeMaps::info,       FakeMaps::lookup,         FakeMaps::update,      FakeMaps::remove,
+    FakeMaps::info,       FakeMaps::lookup,         FakeMaps::update,       FakeMaps::remove,
     FakeMaps::devmap_get, FakeMaps::prog_array_get, FakeMaps::event_output, nullptr};
 
 struct XdpHarness {
@@ -976,9 +976,9 @@ TEST(XdpSystemTest, AnInnerMapIsReachableOnlyThroughTheProgramsOwnOuterMap)
 {
     SysHarness s;
     uint32_t inner_a = s.map(2, 4, 8, 1), inner_b = s.map(2, 4, 8, 1), outer = 0;
-    ASSERT_EQ(nicsim_ctrl__map_alloc_inner(s.ctrl, 12 /* array of maps */, 4, 4, 2, 0, inner_a,
-                                           &outer),
-              0)
+    ASSERT_EQ(
+        nicsim_ctrl__map_alloc_inner(s.ctrl, 12 /* array of maps */, 4, 4, 2, 0, inner_a, &outer),
+        0)
         << nicsim_ctrl__last_error(s.ctrl);
     uint32_t key = 0;
     uint64_t va = 0x1111, vb = 0x2222;
@@ -1007,16 +1007,14 @@ TEST(XdpSystemTest, AnInnerMapIsReachableOnlyThroughTheProgramsOwnOuterMap)
         return std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + id, 0));
     };
     // with a grant from the outer lookup, the program still cannot name another map
-    uint32_t other = s.load("lddw %r6, " + raw(inner_b) + "\n" +
-                                through_outer(0, "%r6"),
-                            {outer});
+    uint32_t other = s.load("lddw %r6, " + raw(inner_b) + "\n" + through_outer(0, "%r6"), {outer});
     auto t = s.rx(other);
     EXPECT_EQ(t.xdp.run.trap.kind, NICSIM_TRAP_HELPER) << "inner_b is no element of its outer map";
     // nor the held inner map without looking it up, even right after the owner ran on the core
-    uint32_t direct = s.load("stw [%r10-4], 0\nlddw %r1, " + raw(inner_a) +
-                                 "\nmov %r2, %r10\nadd %r2, -4\n" + call(NICSIM_HW_MAP_LOOKUP) +
-                                 "exit\n",
-                             {outer});
+    uint32_t direct =
+        s.load("stw [%r10-4], 0\nlddw %r1, " + raw(inner_a) + "\nmov %r2, %r10\nadd %r2, -4\n" +
+                   call(NICSIM_HW_MAP_LOOKUP) + "exit\n",
+               {outer});
     for (uint32_t prog : {owner, direct}) {
         auto d = s.rx(prog);
         if (prog == owner) {
