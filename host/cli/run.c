@@ -1093,6 +1093,53 @@ static void mask_ignored(const struct run *r, size_t i, uint8_t *v)
     }
 }
 
+/* A map of maps: each side's elements must hold the map of the same name. 1 on a mismatch. */
+static int compare_outer_map(struct run *r, size_t i, int kidx, FILE *tty)
+{
+    const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
+    struct nicsim_mapjson_entries ne, ke;
+    char err[ERR_LEN];
+    size_t bad = 0;
+
+    if (nic_map_dump(r, i, &ne)) {
+        fprintf(tty, "map %s: cannot read the NIC map\n", m->name);
+        return 1;
+    }
+    if (nicsim_kref__outer_map_dump(r->kref, (size_t)kidx, &ke, err, sizeof(err))) {
+        fprintf(tty, "map %s: cannot read the kernel map: %s\n", m->name, err);
+        nicsim_mapjson_entries__free(&ne);
+        nicsim_mapjson_entries__free(&ke);
+        return 1;
+    }
+    nicsim_mapjson_entries__index(&ke);
+    for (size_t e = 0; e < ne.count; e++) {
+        struct nicsim_kref_map_info ki;
+        uint32_t id, kmap;
+        long ke_i = nicsim_mapjson_entries__find(&ke, nicsim_mapjson_entries__key(&ne, e));
+        memcpy(&id, nicsim_mapjson_entries__value(&ne, e), 4);
+        int nmap = map_by_id(r, id);
+        const char *nname = nmap >= 0 ? nicsim_obj__map(r->obj, (size_t)nmap)->name : "?";
+        if (ke_i < 0) {
+            if (!bad++)
+                fprintf(tty, "map %s: a key only the NIC has (entry %zu)\n", m->name, e);
+            continue;
+        }
+        memcpy(&kmap, nicsim_mapjson_entries__value(&ke, (size_t)ke_i), 4);
+        const char *kname = kmap != UINT32_MAX && !nicsim_kref__map_info(r->kref, kmap, &ki)
+                                ? ki.layout.name
+                                : "?";
+        if (strcmp(nname, kname) && !bad++)
+            fprintf(tty, "map %s: entry %zu: the NIC's holds map %s, the kernel's map %s\n",
+                    m->name, e, nname, kname);
+    }
+    if (ke.count != ne.count && !bad++)
+        fprintf(tty, "map %s: the NIC holds %zu entries, the kernel %zu\n", m->name, ne.count,
+                ke.count);
+    nicsim_mapjson_entries__free(&ne);
+    nicsim_mapjson_entries__free(&ke);
+    return bad != 0;
+}
+
 static int compare_maps(struct run *r, FILE *tty)
 {
     char err[ERR_LEN];
@@ -1104,6 +1151,10 @@ static int compare_maps(struct run *r, FILE *tty)
         struct nicsim_mapjson_entries ne, ke;
         int kidx = nicsim_kref__map_index(r->kref, m->name);
 
+        if (m->inner && kidx >= 0) {
+            mismatches += compare_outer_map(r, i, kidx, tty);
+            continue;
+        }
         if (!is_dumpable(m->type) || kidx < 0 ||
             nicsim_kref__map_info(r->kref, (size_t)kidx, &ki) || !ki.dumpable)
             continue;

@@ -777,6 +777,49 @@ int nicsim_kref__set_inner_map(struct nicsim_kref *k, const char *map_name, cons
     return 0;
 }
 
+int nicsim_kref__outer_map_dump(const struct nicsim_kref *k, size_t i,
+                                struct nicsim_mapjson_entries *out, char *err, size_t errlen)
+{
+    const struct kref_map *m = i < k->n_maps ? &k->maps[i] : NULL;
+    struct nicsim_mapjson_layout l = {.name = m ? m->name : "?", .value_size = 4};
+    uint8_t key[512], next[512];
+    bool first = true;
+    int rc = 0;
+
+    if (m)
+        l.key_size = m->info.layout.key_size;
+    nicsim_mapjson_entries__init(out, &l);
+    if (!m || (m->info.type != BPF_MAP_TYPE_ARRAY_OF_MAPS &&
+               m->info.type != BPF_MAP_TYPE_HASH_OF_MAPS) ||
+        l.key_size > sizeof(key)) {
+        nicsim_errf(err, errlen, "map %zu is not a map of maps", i);
+        return -EINVAL;
+    }
+    int fd = bpf_map__fd(m->map);
+    while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+        uint32_t id = 0, idx = UINT32_MAX;
+        first = false;
+        memcpy(key, next, l.key_size);
+        if (bpf_map_lookup_elem(fd, key, &id) < 0) {
+            if (errno == ENOENT)
+                continue; /* an empty slot of an array of maps */
+            rc = -errno;
+            nicsim_errf(err, errlen, "map '%s': lookup: %s", m->name, strerror(errno));
+            break;
+        }
+        for (size_t j = 0; j < k->n_maps && idx == UINT32_MAX; j++) {
+            struct bpf_map_info info = {0};
+            uint32_t len = sizeof(info);
+            if (!bpf_obj_get_info_by_fd(bpf_map__fd(k->maps[j].map), &info, &len) &&
+                info.id == id)
+                idx = (uint32_t)j;
+        }
+        if ((rc = nicsim_mapjson_entries__append(out, key, (const uint8_t *)&idx)))
+            break;
+    }
+    return rc;
+}
+
 /* BPF_MAP_LOOKUP_BATCH: the whole map in a few system calls (the same order as a key walk).
  * -EOPNOTSUPP when the map type or the kernel has no batch operations: walk the keys instead. */
 static int dump_batch(const struct kref_map *m, int fd, struct nicsim_mapjson_entries *out,

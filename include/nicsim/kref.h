@@ -191,6 +191,12 @@ int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
                      const struct nicsim_kref_run_opts *opts, struct nicsim_kref_result *res,
                      char *err, size_t errlen);
 
+/* Elements of map of maps i (initialised here; free with nicsim_mapjson_entries__free): each
+ * value is a u32, the index (for nicsim_kref__map_info) of the object's map the element holds,
+ * UINT32_MAX for a map that is not one of the object's. 0, or -errno with a sentence. */
+int nicsim_kref__outer_map_dump(const struct nicsim_kref *k, size_t i,
+                                struct nicsim_mapjson_entries *out, char *err, size_t errlen);
+
 /* Current contents of map i (initialised here; free with nicsim_mapjson_entries__free). Maps
  * that are not dumpable give no entries. Per-CPU values are packed value_size bytes per CPU. */
 int nicsim_kref__map_dump(const struct nicsim_kref *k, size_t i, struct nicsim_mapjson_entries *out,

@@ -20,6 +20,7 @@
 
 extern "C" {
 #include "nicsim/kref.h"
+#include "nicsim/mapjson.h"
 #include "nicsim/obj.h"
 #include "nicsim/printk.h"
 }
@@ -614,6 +615,46 @@ TEST(RealPrograms, MapOfMapsValuesNameMapsOfTheObject)
                " --map vips_by_proto=" + t.path("bad_tmpl.json"));
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("--map: vips_by_proto = map stats_tcp: "), std::string::npos) << r.err;
+}
+
+// The kernel comparison's view of a map of maps: which of the object's maps each element holds
+// (libbpf sets the static initialiser; nicsim_kref__set_inner_map the others), as the NIC's
+// elements are compared with it by name.
+TEST(RealPrograms, KernelReferenceDumpsMapsOfMapsByInnerMap)
+{
+    if (!kernel_available())
+        GTEST_SKIP() << "bpf() unavailable";
+    char err[2048] = "";
+    nicsim_kref *k = nicsim_kref__open(obj("real_mim").c_str(), nullptr, err, sizeof(err));
+    ASSERT_NE(k, nullptr) << err;
+    uint32_t udp = 17;
+    ASSERT_EQ(nicsim_kref__set_inner_map(k, "vips_by_proto", &udp, "vips_udp", err, sizeof(err)),
+              0)
+        << err;
+    EXPECT_EQ(nicsim_kref__set_inner_map(k, "vips_udp", &udp, "vips_tcp", err, sizeof(err)),
+              -ENOENT);
+    ASSERT_EQ(nicsim_kref__load(k, err, sizeof(err)), 0) << err;
+    auto held = [&](const char *outer) {
+        std::vector<std::pair<uint32_t, std::string>> v;
+        nicsim_mapjson_entries e;
+        int i = nicsim_kref__map_index(k, outer);
+        EXPECT_GE(i, 0);
+        EXPECT_EQ(nicsim_kref__outer_map_dump(k, (size_t)i, &e, err, sizeof(err)), 0) << err;
+        for (size_t j = 0; j < e.count; j++) {
+            uint32_t key, idx;
+            nicsim_kref_map_info info;
+            memcpy(&key, nicsim_mapjson_entries__key(&e, j), 4);
+            memcpy(&idx, nicsim_mapjson_entries__value(&e, j), 4);
+            EXPECT_EQ(nicsim_kref__map_info(k, idx, &info), 0);
+            v.emplace_back(key, info.layout.name);
+        }
+        nicsim_mapjson_entries__free(&e);
+        return v;
+    };
+    using V = std::vector<std::pair<uint32_t, std::string>>;
+    EXPECT_EQ(held("stats_by_proto"), (V{{0, "stats_tcp"}, {1, "stats_other"}}));
+    EXPECT_EQ(held("vips_by_proto"), (V{{17, "vips_udp"}}));
+    nicsim_kref__close(k);
 }
 
 } // namespace
