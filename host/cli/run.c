@@ -1125,9 +1125,8 @@ static int compare_outer_map(struct run *r, size_t i, int kidx, FILE *tty)
             continue;
         }
         memcpy(&kmap, nicsim_mapjson_entries__value(&ke, (size_t)ke_i), 4);
-        const char *kname = kmap != UINT32_MAX && !nicsim_kref__map_info(r->kref, kmap, &ki)
-                                ? ki.layout.name
-                                : "?";
+        const char *kname =
+            kmap != UINT32_MAX && !nicsim_kref__map_info(r->kref, kmap, &ki) ? ki.layout.name : "?";
         if (strcmp(nname, kname) && !bad++)
             fprintf(tty, "map %s: entry %zu: the NIC's holds map %s, the kernel's map %s\n",
                     m->name, e, nname, kname);

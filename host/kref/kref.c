@@ -789,8 +789,8 @@ int nicsim_kref__outer_map_dump(const struct nicsim_kref *k, size_t i,
     if (m)
         l.key_size = m->info.layout.key_size;
     nicsim_mapjson_entries__init(out, &l);
-    if (!m || (m->info.type != BPF_MAP_TYPE_ARRAY_OF_MAPS &&
-               m->info.type != BPF_MAP_TYPE_HASH_OF_MAPS) ||
+    if (!m ||
+        (m->info.type != BPF_MAP_TYPE_ARRAY_OF_MAPS && m->info.type != BPF_MAP_TYPE_HASH_OF_MAPS) ||
         l.key_size > sizeof(key)) {
         nicsim_errf(err, errlen, "map %zu is not a map of maps", i);
         return -EINVAL;
@@ -810,8 +810,7 @@ int nicsim_kref__outer_map_dump(const struct nicsim_kref *k, size_t i,
         for (size_t j = 0; j < k->n_maps && idx == UINT32_MAX; j++) {
             struct bpf_map_info info = {0};
             uint32_t len = sizeof(info);
-            if (!bpf_obj_get_info_by_fd(bpf_map__fd(k->maps[j].map), &info, &len) &&
-                info.id == id)
+            if (!bpf_obj_get_info_by_fd(bpf_map__fd(k->maps[j].map), &info, &len) && info.id == id)
                 idx = (uint32_t)j;
         }
         if ((rc = nicsim_mapjson_entries__append(out, key, (const uint8_t *)&idx)))

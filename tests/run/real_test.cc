@@ -628,8 +628,7 @@ TEST(RealPrograms, KernelReferenceDumpsMapsOfMapsByInnerMap)
     nicsim_kref *k = nicsim_kref__open(obj("real_mim").c_str(), nullptr, err, sizeof(err));
     ASSERT_NE(k, nullptr) << err;
     uint32_t udp = 17;
-    ASSERT_EQ(nicsim_kref__set_inner_map(k, "vips_by_proto", &udp, "vips_udp", err, sizeof(err)),
-              0)
+    ASSERT_EQ(nicsim_kref__set_inner_map(k, "vips_by_proto", &udp, "vips_udp", err, sizeof(err)), 0)
         << err;
     EXPECT_EQ(nicsim_kref__set_inner_map(k, "vips_udp", &udp, "vips_tcp", err, sizeof(err)),
               -ENOENT);
