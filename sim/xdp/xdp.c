@@ -52,6 +52,7 @@ static uint32_t lookup_cost(const struct nicsim_xdp_map_info *mi)
     case 2:  /* array */
     case 6:  /* percpu array */
     case 3:  /* prog array */
+    case 12: /* array of maps */
     case 14: /* devmap */
         return 3;
     case 11: /* lpm trie: one step per key byte after the prefix length */

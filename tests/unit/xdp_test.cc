@@ -1026,6 +1026,21 @@ TEST(XdpSystemTest, AnInnerMapIsReachableOnlyThroughTheProgramsOwnOuterMap)
     // and the owner once more: its grant came back with its lookup, not from the earlier run
     auto again = s.rx(owner);
     EXPECT_EQ(again.xdp.r0, va);
+    // the lookup in an array of maps costs L(array) + 1 (docs/microarchitecture.md): one cycle
+    // more than the same lookup in an array
+    const std::string lookup_only = "stw [%r10-4], 0\nlddw %r1, HANDLE\nmov %r2, %r10\n"
+                                    "add %r2, -4\n" +
+                                    call(NICSIM_HW_MAP_LOOKUP) + "mov %r0, 2\nexit\n";
+    auto with = [&](uint32_t map) {
+        std::string t = lookup_only;
+        t.replace(t.find("HANDLE"), 6, handle(map));
+        return t;
+    };
+    auto in_outer = s.rx(s.load(with(outer), {outer}));
+    auto in_array = s.rx(s.load(with(inner_b), {inner_b}));
+    ASSERT_EQ(in_outer.xdp.run.status, NICSIM_RUN_OK) << in_outer.xdp.run.trap.msg;
+    ASSERT_EQ(in_array.xdp.run.status, NICSIM_RUN_OK) << in_array.xdp.run.trap.msg;
+    EXPECT_EQ(in_outer.xdp.run.cycles, in_array.xdp.run.cycles + 1);
 }
 
 TEST(XdpSystemTest, ACoreReachesOnlyItsOwnPerCpuSlice)
