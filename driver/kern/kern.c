@@ -454,6 +454,8 @@ void nicsim_bpf_map_inc(struct nicsim_bpf_map *map)
     map->refcnt++;
 }
 
+static void outer_clear(struct nicsim_bpf_map *outer);
+
 void nicsim_bpf_map_put(struct nicsim_bpf_map *map)
 {
     if (!map || --map->refcnt)
@@ -468,9 +470,12 @@ void nicsim_bpf_map_put(struct nicsim_bpf_map *map)
             map_offload_destroy(map);
         }
     } else {
+        if (map->inner_map_meta && map->host)
+            outer_clear(map);
         hostmap_free(map);
     }
     map_free_id(map);
+    free(map->inner_map_meta);
     free(map);
 }
 
@@ -875,7 +880,7 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
 /* bpf_map_offload_map_alloc */
 static int map_offload_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map,
                              const struct nicsim_kern_map_create_attr *attr,
-                             struct nicsim_extack *extack)
+                             struct nicsim_bpf_map *tmpl, struct nicsim_extack *extack)
 {
     struct nicsim_extack ea = {{0}};
     struct nicsim_netdev_bpf data = {0};
@@ -896,6 +901,7 @@ static int map_offload_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map,
     map->netdev = netdev;
     data.command = NICSIM_BPF_OFFLOAD_MAP_ALLOC;
     data.offmap = map;
+    data.inner_map = tmpl;
     data.extack = extack ? extack : &ea;
     err = netdev->netdev_ops->ndo_bpf(netdev, &data);
     if (err) {
@@ -907,11 +913,138 @@ static int map_offload_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map,
     return 0;
 }
 
+/* ---- Maps of maps (kernel/bpf/map_in_map.c). */
+static bool map_is_map_in_map(const struct nicsim_bpf_map *map)
+{
+    return map->map_type == BPF_MAP_TYPE_ARRAY_OF_MAPS ||
+           map->map_type == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+/* bpf_map_meta_alloc: a copy of the template's attributes. */
+static int map_meta_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map, int inner_fd,
+                          struct nicsim_bpf_map **tmpl)
+{
+    struct fd_ent *e;
+    struct nicsim_bpf_map *inner, *meta;
+
+    if (map->value_size != 4) /* fd_array_map_alloc_check / fd_htab_map_alloc_check, first */
+        return -EINVAL;
+    e = fd_get(k, inner_fd);
+    if (!e)
+        return -EBADF;
+    if (e->kind != FD_MAP)
+        return -EINVAL;
+    inner = e->obj;
+    if (inner->inner_map_meta) /* "Does not support >1 level map-in-map" */
+        return -EINVAL;
+    meta = calloc(1, sizeof(*meta));
+    if (!meta)
+        return -ENOMEM;
+    meta->kern = k;
+    meta->map_type = inner->map_type;
+    meta->key_size = inner->key_size;
+    meta->value_size = inner->value_size;
+    meta->max_entries = inner->max_entries;
+    meta->map_flags = inner->map_flags;
+    meta->refcnt = 1;
+    meta->is_inner_meta = true;
+    meta->offloaded = inner->offloaded; /* the device's maps stand in for it */
+    memcpy(meta->name, inner->name, sizeof(meta->name));
+    map->inner_map_meta = meta;
+    *tmpl = inner;
+    return 0;
+}
+
+bool kern_map_meta_equal(const struct nicsim_bpf_map *meta, const struct nicsim_bpf_map *map)
+{
+    if (meta->map_type != map->map_type || meta->key_size != map->key_size ||
+        meta->value_size != map->value_size || meta->map_flags != map->map_flags)
+        return false;
+    /* array_map_meta_equal */
+    if (meta->map_type == BPF_MAP_TYPE_ARRAY || meta->map_type == BPF_MAP_TYPE_PERCPU_ARRAY)
+        return (meta->map_flags & BPF_F_INNER_MAP) || meta->max_entries == map->max_entries;
+    return true;
+}
+
+/* The inner map an element of a host outer map holds (its id), NULL if none. */
+static struct nicsim_bpf_map *held_map(struct nicsim_bpf_map *outer, const void *key)
+{
+    struct nicsim_kern *k = outer->kern;
+    uint32_t id = 0;
+
+    if (hostmap_lookup(outer, key, &id) || !id || id > k->n_map_ids)
+        return NULL;
+    return k->maps[id - 1];
+}
+
+/* bpf_map_fd_get_ptr + the element update: the value is a map descriptor; the element holds a
+ * reference on that map, and user space reads back its id (bpf_map_fd_sys_lookup_elem). */
+static int outer_update(struct nicsim_bpf_map *outer, const void *key, const void *value,
+                        uint64_t flags)
+{
+    struct nicsim_kern *k = outer->kern;
+    struct nicsim_bpf_map *inner, *old;
+    struct fd_ent *e;
+    uint32_t fd;
+    int err;
+
+    memcpy(&fd, value, 4);
+    e = fd_get(k, (int)fd);
+    if (!e)
+        return -EBADF;
+    if (e->kind != FD_MAP)
+        return -EINVAL;
+    inner = e->obj;
+    if (!kern_map_meta_equal(outer->inner_map_meta, inner) || inner->offloaded) {
+        nicsim_kern_set_error(
+            k,
+            "map %s: map %u (%s) does not match the inner map template "
+            "(type, key and value size, flags%s)",
+            outer->name, inner->id, inner->name,
+            outer->inner_map_meta->map_type == BPF_MAP_TYPE_ARRAY ? ", max_entries" : "");
+        return -EINVAL;
+    }
+    old = held_map(outer, key);
+    err = hostmap_update(outer, key, &inner->id, flags);
+    if (err)
+        return err;
+    nicsim_bpf_map_inc(inner);
+    nicsim_bpf_map_put(old);
+    return 0;
+}
+
+static int outer_delete(struct nicsim_bpf_map *outer, const void *key)
+{
+    struct nicsim_bpf_map *old = held_map(outer, key);
+    int err = hostmap_delete(outer, key);
+
+    if (!err)
+        nicsim_bpf_map_put(old);
+    return err;
+}
+
+/* An outer map going away drops the inner maps its elements hold. */
+static void outer_clear(struct nicsim_bpf_map *outer)
+{
+    uint8_t key[512], next[512];
+    const void *prev = NULL;
+
+    if (outer->key_size > sizeof(key))
+        return;
+    while (!hostmap_get_next(outer, prev, next)) {
+        struct nicsim_bpf_map *old = held_map(outer, next);
+
+        memcpy(key, next, outer->key_size);
+        prev = key;
+        nicsim_bpf_map_put(old); /* an inner map holds no maps: the outer one is untouched */
+    }
+}
+
 int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_create_attr *attr,
                            struct nicsim_extack *extack)
 {
     struct nicsim_kern_map_create_attr a = {0};
-    struct nicsim_bpf_map *map;
+    struct nicsim_bpf_map *map, *tmpl = NULL;
     int err, fd;
 
     if (!k || !attr || attr->sz < sizeof(size_t))
@@ -934,13 +1067,16 @@ int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_c
     map->map_flags = a.map_flags;
     map->refcnt = 1;
     err = obj_name_cpy(map->name, a.map_name);
+    if (!err && map_is_map_in_map(map))
+        err = map_meta_alloc(k, map, (int)a.inner_map_fd, &tmpl);
     if (!err && a.map_ifindex) {
         map->offloaded = true;
-        err = map_offload_alloc(k, map, &a, extack);
+        err = map_offload_alloc(k, map, &a, tmpl, extack);
     } else if (!err) {
         err = hostmap_alloc(map);
     }
     if (err) {
+        free(map->inner_map_meta);
         free(map);
         return err;
     }
@@ -997,6 +1133,8 @@ int nicsim_kern_map_update_elem(struct nicsim_kern *k, int fd, const void *key, 
         return err;
     if (!value || (!key && map->key_size))
         return -EFAULT;
+    if (!map->offloaded && map->inner_map_meta)
+        return outer_update(map, key, value, flags);
     if (!map->offloaded)
         return hostmap_update(map, key, value, flags);
     if (flags > BPF_EXIST)
@@ -1017,6 +1155,8 @@ int nicsim_kern_map_delete_elem(struct nicsim_kern *k, int fd, const void *key)
         return err;
     if (!key && map->key_size)
         return -EFAULT;
+    if (!map->offloaded && map->inner_map_meta)
+        return outer_delete(map, key);
     if (!map->offloaded)
         return hostmap_delete(map, key);
     if (!map->netdev)

@@ -147,6 +147,8 @@ struct nicsim_kern {
 };
 
 struct nicsim_bpf_map *kern_map_get(struct nicsim_kern *k, int fd);
+/* bpf_map_meta_equal (array_map_meta_equal for arrays): map fits an outer map's template. */
+bool kern_map_meta_equal(const struct nicsim_bpf_map *meta, const struct nicsim_bpf_map *map);
 
 /* ---- Verifier (verifier.c): resolves map references, walks the program, runs the offload
  * callbacks when prog is offloaded and the dead-code optimisations. On success prog->insnsi /

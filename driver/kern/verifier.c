@@ -2879,6 +2879,19 @@ static void refine_cond(struct nicsim_reg_state *a, struct nicsim_reg_state *b, 
     }
 }
 
+/* mark_ptr_or_null_reg, not null: a map value, or, for a lookup in a map of maps, the inner
+ * map (CONST_PTR_TO_MAP of the outer map's template, usable as another lookup's map). */
+static void mark_not_null(struct nicsim_reg_state *reg)
+{
+    if (reg->map_ptr && reg->map_ptr->inner_map_meta) {
+        reg->type = NICSIM_CONST_PTR_TO_MAP;
+        reg->map_ptr = reg->map_ptr->inner_map_meta;
+    } else {
+        reg->type = NICSIM_PTR_TO_MAP_VALUE;
+    }
+    reg->id = 0;
+}
+
 /* mark_ptr_or_null_regs: every copy of a maybe-null pointer with this id. */
 static void mark_ptr_or_null(struct vstate *st, uint32_t id, int is_null)
 {
@@ -2890,12 +2903,10 @@ static void mark_ptr_or_null(struct vstate *st, uint32_t id, int is_null)
 
             if (reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL || reg->id != id)
                 continue;
-            if (is_null) {
+            if (is_null)
                 mark_known(reg, 0);
-            } else {
-                reg->type = NICSIM_PTR_TO_MAP_VALUE;
-                reg->id = 0;
-            }
+            else
+                mark_not_null(reg);
         }
         for (uint32_t s = 0; s < fr->depth / 8; s++) {
             struct nicsim_reg_state *reg = &fr->spill[s];
@@ -2903,12 +2914,10 @@ static void mark_ptr_or_null(struct vstate *st, uint32_t id, int is_null)
             if (fr->stype[s * 8 + 7] != STACK_SPILL ||
                 reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL || reg->id != id)
                 continue;
-            if (is_null) {
+            if (is_null)
                 mark_known(reg, 0);
-            } else {
-                reg->type = NICSIM_PTR_TO_MAP_VALUE;
-                reg->id = 0;
-            }
+            else
+                mark_not_null(reg);
         }
     }
 }
@@ -3437,14 +3446,7 @@ static int check_map_func_compat(struct venv *env, const struct call_meta *meta)
         break;
     case BPF_MAP_TYPE_ARRAY_OF_MAPS:
     case BPF_MAP_TYPE_HASH_OF_MAPS:
-        if (f == BPF_FUNC_map_lookup_elem) {
-            verbose(env,
-                    "map type %s: inner map pointers are not supported by the nicsim "
-                    "verifier",
-                    nicsim_bpf_map_type_name(map->map_type));
-            return -EOPNOTSUPP;
-        }
-        ok = 0;
+        ok = f == BPF_FUNC_map_lookup_elem;
         break;
     case BPF_MAP_TYPE_SOCKMAP:
     case BPF_MAP_TYPE_SOCKHASH:

@@ -89,9 +89,97 @@ static struct drv_map *dmap(struct nicsim_bpf_map *map)
     return map->dev_priv;
 }
 
+static const struct nicsim_bpf_map_dev_ops drv_map_ops;
+
+static bool is_map_in_map(const struct nicsim_bpf_map *map)
+{
+    return map->map_type == BPF_MAP_TYPE_ARRAY_OF_MAPS ||
+           map->map_type == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+/* A map offloaded to this NIC (not orphaned), else NULL. */
+static struct drv_map *own_map(struct nicsim_drv *drv, struct nicsim_bpf_map *map)
+{
+    if (!map || !map->offloaded || !map->netdev || map->dev_ops != &drv_map_ops ||
+        dmap(map)->drv != drv)
+        return NULL;
+    return dmap(map);
+}
+
+static struct drv_map *map_by_nic_id(struct nicsim_drv *drv, uint32_t nic_id)
+{
+    for (struct drv_map *dm = drv->maps; dm; dm = dm->next_map)
+        if (dm->nic_id == nic_id)
+            return dm;
+    return NULL;
+}
+
+/* ---- Maps of maps: the NIC's elements hold NIC map ids; the kernel's, map references. The
+ * driver keeps a kernel reference on each inner map an element of an outer map holds, so that
+ * the inner map stays on the NIC (and mapped in the cores) while it can be reached, and reports
+ * the kernel's map id to user space. */
+static struct nicsim_bpf_map *held_map(struct drv_map *dm, const void *key)
+{
+    uint32_t nic_id = 0;
+    struct drv_map *in;
+
+    if (nicsim_ctrl__map_lookup(dm->drv->ctrl, dm->nic_id, key, &nic_id))
+        return NULL;
+    in = map_by_nic_id(dm->drv, nic_id);
+    return in ? in->map : NULL;
+}
+
+static int outer_update(struct drv_map *dm, const void *key, const void *value, uint64_t flags)
+{
+    struct nicsim_drv *drv = dm->drv;
+    struct nicsim_bpf_map *inner, *old;
+    struct drv_map *in;
+    uint32_t fd;
+    int err;
+
+    memcpy(&fd, value, 4);
+    inner = nicsim_kern_map_by_fd(drv->kern, (int)fd);
+    if (!inner) {
+        err = -errno;
+        drv_log(drv, "map %s: %d is not a map descriptor", dm->map->name, (int)fd);
+        return err;
+    }
+    in = own_map(drv, inner);
+    if (!in) {
+        drv_log(drv,
+                "map %s: map %u (%s) is not offloaded to this NIC; an outer map on the NIC "
+                "can only hold maps of the NIC",
+                dm->map->name, inner->id, inner->name);
+        return -EINVAL;
+    }
+    old = held_map(dm, key);
+    err = map_refused(dm, "update",
+                      nicsim_ctrl__map_update(drv->ctrl, dm->nic_id, key, &in->nic_id, flags));
+    if (err)
+        return err;
+    nicsim_bpf_map_inc(inner);
+    nicsim_bpf_map_put(old);
+    return 0;
+}
+
 static int drv_map_lookup(struct nicsim_bpf_map *map, void *key, void *value)
 {
     struct drv_map *dm = dmap(map);
+
+    if (is_map_in_map(map)) {
+        /* user space reads the inner map's kernel id (bpf_map_fd_sys_lookup_elem) */
+        struct nicsim_bpf_map *in;
+        uint32_t nic_id = 0, id;
+        int err = map_refused(dm, "lookup",
+                              nicsim_ctrl__map_lookup(dm->drv->ctrl, dm->nic_id, key, &nic_id));
+
+        if (err)
+            return err;
+        in = map_by_nic_id(dm->drv, nic_id) ? map_by_nic_id(dm->drv, nic_id)->map : NULL;
+        id = in ? in->id : 0;
+        memcpy(value, &id, 4);
+        return 0;
+    }
 
     if (map->map_type == BPF_MAP_TYPE_PROG_ARRAY) {
         /* The kernel reports the program's id for prog array lookups from user space. */
@@ -171,6 +259,8 @@ static int drv_map_update(struct nicsim_bpf_map *map, void *key, void *value, ui
         memcpy(&idx, key, 4);
         return prog_array_update(dm, idx, value, flags);
     }
+    if (is_map_in_map(map))
+        return outer_update(dm, key, value, flags);
     return map_refused(dm, "update",
                        nicsim_ctrl__map_update(dm->drv->ctrl, dm->nic_id, key, value, flags));
 }
@@ -189,7 +279,11 @@ static void prog_array_clear(struct drv_map *dm, uint32_t idx)
 static int drv_map_delete(struct nicsim_bpf_map *map, void *key)
 {
     struct drv_map *dm = dmap(map);
+    struct nicsim_bpf_map *held = is_map_in_map(map) ? held_map(dm, key) : NULL;
     int err = map_refused(dm, "delete", nicsim_ctrl__map_delete(dm->drv->ctrl, dm->nic_id, key));
+
+    if (!err)
+        nicsim_bpf_map_put(held);
 
     if (!err && map->map_type == BPF_MAP_TYPE_PROG_ARRAY) {
         uint32_t idx;
@@ -217,9 +311,9 @@ static const struct nicsim_bpf_map_dev_ops drv_map_ops = {
 };
 
 static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
-                         struct nicsim_extack *extack)
+                         struct nicsim_bpf_map *tmpl, struct nicsim_extack *extack)
 {
-    struct drv_map *dm;
+    struct drv_map *dm, *tm = NULL;
     int err;
 
     if (!nicsim_drv_map_type_offloadable(map->map_type)) {
@@ -227,6 +321,15 @@ static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
                           nicsim_bpf_map_type_name(map->map_type));
         drv_log(drv, "map type %s cannot be offloaded", nicsim_bpf_map_type_name(map->map_type));
         return -EOPNOTSUPP;
+    }
+    if (is_map_in_map(map) && !(tm = own_map(drv, tmpl))) {
+        nicsim_extack_set(extack,
+                          DRV_NAME ": map of maps %s: its inner map template must be a map "
+                                   "offloaded to this NIC",
+                          map->name);
+        drv_log(drv, "map of maps %s: its inner map template (%s) is not offloaded to this NIC",
+                map->name, tmpl ? tmpl->name : "none");
+        return -EINVAL;
     }
     dm = calloc(1, sizeof(*dm));
     if (!dm)
@@ -238,8 +341,9 @@ static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
             return -ENOMEM;
         }
     }
-    err = nicsim_ctrl__map_alloc(drv->ctrl, map->map_type, map->key_size, map->value_size,
-                                 map->max_entries, map->map_flags, &dm->nic_id);
+    err = nicsim_ctrl__map_alloc_inner(drv->ctrl, map->map_type, map->key_size, map->value_size,
+                                       map->max_entries, map->map_flags, tm ? tm->nic_id : 0,
+                                       &dm->nic_id);
     if (err) {
         nicsim_extack_set(extack, DRV_NAME ": firmware refused the map: %s",
                           nicsim_ctrl__last_error(drv->ctrl));
@@ -250,6 +354,8 @@ static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
     }
     dm->drv = drv;
     dm->map = map;
+    dm->next_map = drv->maps;
+    drv->maps = dm;
     if (dm->slots) {
         dm->next_prog_array = drv->prog_arrays;
         drv->prog_arrays = dm;
@@ -259,12 +365,46 @@ static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
     return 0;
 }
 
+/* An outer map going away: the inner maps its elements hold, to let go of once the NIC has freed
+ * the outer map (so that none is freed on the NIC while an element still holds it). */
+static struct nicsim_bpf_map **outer_held(struct drv_map *dm, size_t *n)
+{
+    uint8_t key[512], next[512];
+    const void *prev = NULL;
+    struct nicsim_bpf_map **held = NULL, **nh;
+
+    *n = 0;
+    if (dm->map->key_size > sizeof(key))
+        return NULL;
+    while (!nicsim_ctrl__map_get_next(dm->drv->ctrl, dm->nic_id, prev, next)) {
+        struct nicsim_bpf_map *in = held_map(dm, next);
+
+        memcpy(key, next, dm->map->key_size);
+        prev = key;
+        if (!in || !(nh = realloc(held, (*n + 1) * sizeof(*held))))
+            continue;
+        held = nh;
+        held[(*n)++] = in;
+    }
+    return held;
+}
+
 static void drv_map_free(struct nicsim_drv *drv, struct nicsim_bpf_map *map)
 {
     struct drv_map *dm = map->dev_priv;
+    struct nicsim_bpf_map **held = NULL;
+    size_t n_held = 0;
 
     if (!dm)
         return;
+    for (struct drv_map **pp = &drv->maps; *pp; pp = &(*pp)->next_map) {
+        if (*pp == dm) {
+            *pp = dm->next_map;
+            break;
+        }
+    }
+    if (is_map_in_map(map))
+        held = outer_held(dm, &n_held);
     if (dm->slots) {
         for (struct drv_map **pp = &drv->prog_arrays; *pp; pp = &(*pp)->next_prog_array) {
             if (*pp == dm) {
@@ -279,6 +419,9 @@ static void drv_map_free(struct nicsim_drv *drv, struct nicsim_bpf_map *map)
     }
     if (nicsim_ctrl__map_free(drv->ctrl, dm->nic_id))
         drv_log(drv, "firmware kept map %u: %s", dm->nic_id, nicsim_ctrl__last_error(drv->ctrl));
+    for (size_t i = 0; i < n_held; i++)
+        nicsim_bpf_map_put(held[i]);
+    free(held);
     if (dm->slots) {
         for (uint32_t i = 0; i < map->max_entries; i++)
             prog_array_clear(dm, i);
@@ -379,7 +522,7 @@ static int drv_ndo_bpf(struct nicsim_netdev *dev, struct nicsim_netdev_bpf *bpf)
             return err;
         return xdp_setup_hw(p, bpf);
     case NICSIM_BPF_OFFLOAD_MAP_ALLOC:
-        return drv_map_alloc(p->drv, bpf->offmap, bpf->extack);
+        return drv_map_alloc(p->drv, bpf->offmap, bpf->inner_map, bpf->extack);
     case NICSIM_BPF_OFFLOAD_MAP_FREE:
         drv_map_free(p->drv, bpf->offmap);
         return 0;

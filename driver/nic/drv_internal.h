@@ -33,6 +33,7 @@ struct nicsim_drv {
     uint32_t n_ports;
     struct drv_port ports[NICSIM_DRV_MAX_PORTS];
     struct drv_map *prog_arrays; /* offloaded prog arrays, to find slots holding a program */
+    struct drv_map *maps;        /* every offloaded map (NIC id -> kernel map, for maps of maps) */
     char msg[256];               /* last log line */
 };
 
@@ -75,6 +76,7 @@ struct drv_map {
     struct nicsim_bpf_map *map;
     struct nicsim_bpf_prog **slots; /* prog arrays: the program in each slot (a reference) */
     struct drv_map *next_prog_array;
+    struct drv_map *next_map;
 };
 
 void drv_log(struct nicsim_drv *drv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

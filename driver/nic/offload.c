@@ -141,6 +141,15 @@ static int drv_bpf_insn_hook(struct nicsim_verifier_env *env, int idx, int prev_
         m->flags |= META_CTX;
         return 0;
     }
+    if (cls == BPF_LDX && regs[in->src].type == NICSIM_CONST_PTR_TO_MAP &&
+        regs[in->src].map_ptr->is_inner_meta) {
+        nicsim_verifier_log(env,
+                            "insn %d reads struct bpf_map of an inner map (from a map of maps): "
+                            "which map it is is known only at run time, and the NIC reads "
+                            "map fields as constants",
+                            idx);
+        return -EOPNOTSUPP;
+    }
     if (cls == BPF_LDX && regs[in->src].type == NICSIM_CONST_PTR_TO_MAP) {
         /* A field of struct bpf_map: the map is known, so is the value (the verifier refuses
          * what nicsim_bpf_map_field has no value for, right after this hook). */

@@ -78,6 +78,8 @@ bool nicsim_drv_map_type_offloadable(uint32_t map_type)
     case BPF_MAP_TYPE_PROG_ARRAY:
     case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
     case BPF_MAP_TYPE_RINGBUF:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
         return true;
     default:
         return false;

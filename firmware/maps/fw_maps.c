@@ -1462,6 +1462,29 @@ int nicsim_fw_maps__prog_lookup(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
     return 0;
 }
 
+int nicsim_fw_maps__prog_lookup_map(struct nicsim_fw_maps *m, uint32_t id, uint32_t cpu,
+                                    const void *key, uint32_t *inner_id)
+{
+    struct fm_map *f = get(m, id);
+    uint32_t slot;
+
+    if (!f || !key || !inner_id || cpu >= m->n_cpus)
+        return -EINVAL;
+    if (f->type == FM_ARRAY_OF_MAPS) {
+        slot = key_u32(key);
+        if (slot >= f->max_entries || !f->present[slot])
+            return -ENOENT;
+    } else if (f->type == FM_HASH_OF_MAPS) {
+        slot = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
+        if (slot == FM_NIL)
+            return -ENOENT;
+    } else {
+        return -EINVAL;
+    }
+    memcpy(inner_id, f->vals + (size_t)slot * f->stride, 4);
+    return 0;
+}
+
 static int prog_ok(const struct nicsim_fw_maps *m, const struct fm_map *f, uint32_t cpu)
 {
     if (!f || cpu >= m->n_cpus)

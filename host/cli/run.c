@@ -129,7 +129,9 @@ static void usage(FILE *f)
         "\n"
         "  --prog NAME              program by function name (default: the only XDP one)\n"
         "  --map NAME=FILE          initial entries of a map, bpftool's `map dump -j` JSON;\n"
-        "                           global data by section (.rodata, .data, .bss); repeatable\n"
+        "                           global data by section (.rodata, .data, .bss); a map of\n"
+        "                           maps' values may name inner maps (\"value\": \"NAME\");\n"
+        "                           repeatable\n"
         "  --maps-dir DIR           --map NAME=DIR/NAME.json for every .json file in DIR\n"
         "  --prog-array MAP:INDEX=PROG  an entry of a prog array (tail calls); repeatable\n"
         "  --json FILE              per-packet report and summary (JSON)\n"
@@ -525,6 +527,70 @@ static int read_map_json(const char *file, const struct nicsim_mapjson_layout *l
     return nicsim_mapjson__read_file(file, l, e, err, errlen);
 }
 
+static int set_inner_map(struct run *r, int outer, const void *key, int inner, const char *what);
+
+/* The object map with this id in the emulated kernel, -1 if none. */
+static int map_by_id(const struct run *r, uint32_t id)
+{
+    for (size_t i = 0; i < nicsim_obj__n_maps(r->obj); i++) {
+        const struct nicsim_bpf_map *km = nicsim_kern_map_by_fd(r->k, r->map_fds[i]);
+        if (km && km->id == id)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* A map of maps' value given as a name: the id of that map of the object. */
+static int inner_name_to_id(void *ctx, const char *name, uint8_t *value, char *err, size_t errlen)
+{
+    const struct run *r = ctx;
+    int i = nicsim_obj__find_map(r->obj, name);
+    const struct nicsim_bpf_map *km = i < 0 ? NULL : nicsim_kern_map_by_fd(r->k, r->map_fds[i]);
+
+    if (!km) {
+        snprintf(err, errlen, "%s has no map named '%s'", r->o->object, name);
+        return -ENOENT;
+    }
+    memcpy(value, &km->id, 4);
+    return 0;
+}
+
+/* --map OUTER=FILE for an array / hash of maps: bpftool's JSON of the outer map, whose values are
+ * inner map ids (4 bytes, as bpftool prints them: the ids nicsim's kernel gives the object's
+ * maps) or, more usefully, inner map names as strings ("value": "inner_a"). Each names a map of
+ * the object, which both the NIC and the kernel comparison put in the element. */
+static int load_outer_map_arg(struct run *r, const char *what, const char *name, int idx,
+                              const char *file)
+{
+    const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, (size_t)idx);
+    struct nicsim_mapjson_layout l = nic_layout(r, m);
+    struct nicsim_mapjson_entries e;
+    char err[ERR_LEN];
+    int rc = 0;
+
+    l.max_entries = map_max_entries(r, m);
+    l.value_name = inner_name_to_id;
+    l.value_name_ctx = r;
+    if (read_map_json(file, &l, &e, err, sizeof(err))) {
+        nicsim_mapjson_entries__free(&e);
+        return fail("%s %s: %s", what, name, err);
+    }
+    for (size_t i = 0; i < e.count && !rc; i++) {
+        uint32_t id;
+        memcpy(&id, nicsim_mapjson_entries__value(&e, i), 4);
+        int in = map_by_id(r, id);
+        if (in < 0) {
+            rc = fail("%s %s: %s: entry %zu: value %u is the id of no map of %s (name the inner "
+                      "map: \"value\": \"NAME\")",
+                      what, name, file, i, id, r->o->object);
+            break;
+        }
+        rc = set_inner_map(r, idx, nicsim_mapjson_entries__key(&e, i), in, what);
+    }
+    nicsim_mapjson_entries__free(&e);
+    return rc;
+}
+
 /* 0, or 1 after a message. */
 static int load_map_arg(struct run *r, const char *what, const char *arg)
 {
@@ -535,6 +601,8 @@ static int load_map_arg(struct run *r, const char *what, const char *arg)
     if (idx < 0)
         return 1;
     const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, (size_t)idx);
+    if (m->type == BPF_MAP_TYPE_ARRAY_OF_MAPS || m->type == BPF_MAP_TYPE_HASH_OF_MAPS)
+        return load_outer_map_arg(r, what, name, idx, file);
     if (!is_dumpable(m->type))
         return fail("%s %s: a %s map is not filled from JSON (use --prog-array for prog arrays)",
                     what, name, map_type_name(m->type));
@@ -672,6 +740,42 @@ static int set_prog_array(struct run *r, int map_idx, uint32_t index, const char
     return 0;
 }
 
+/* outer[key] = object map `inner` on the NIC (and, unless static, in the kernel comparison: libbpf
+ * writes static initialisers itself). 0, or 1 after a message. */
+static int set_inner_map(struct run *r, int outer, const void *key, int inner, const char *what)
+{
+    const char *oname = nicsim_obj__map(r->obj, outer)->name;
+    const char *iname = nicsim_obj__map(r->obj, inner)->name;
+    uint32_t fd = (uint32_t)r->map_fds[inner];
+    char err[ERR_LEN];
+    int rc = nicsim_kern_map_update_elem(r->k, r->map_fds[outer], key, &fd, BPF_ANY);
+
+    if (rc)
+        return fail("%s: %s = map %s: %s", what, oname, iname,
+                    *nicsim_kern_last_error(r->k) ? nicsim_kern_last_error(r->k) : strerror(-rc));
+    if (r->kref && strcmp(what, "static") &&
+        nicsim_kref__set_inner_map(r->kref, oname, key, iname, err, sizeof(err)))
+        return fail("%s: kernel: %s", what, err);
+    return 0;
+}
+
+/* `.values = { [i] = &inner }` of maps of maps, after every map exists (libbpf's order). */
+static int load_map_in_map_inits(struct run *r)
+{
+    for (size_t i = 0; i < nicsim_obj__n_maps(r->obj); i++) {
+        const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
+        for (size_t j = 0; j < m->n_map_inits; j++) {
+            int in = nicsim_obj__find_map(r->obj, m->map_inits[j].map);
+            uint32_t key = m->map_inits[j].index;
+            if (in < 0)
+                return fail("static: %s has no map '%s'", r->o->object, m->map_inits[j].map);
+            if (set_inner_map(r, (int)i, &key, in, "static"))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static int load_prog_arrays(struct run *r)
 {
     for (size_t i = 0; i < nicsim_obj__n_maps(r->obj); i++) {
@@ -735,7 +839,33 @@ static int offload_map(struct run *r, size_t i, char *why, size_t why_len)
     ma.map_flags = m->map_flags;
     ma.map_ifindex = (uint32_t)nicsim_sys__ifindex(r->sys, 0);
     ma.map_name = kname;
+    int tmpl = -1;
+    if (m->inner) {
+        /* a map of maps: its inner template first, as libbpf creates it, closed once the outer
+         * map has taken its attributes */
+        const struct nicsim_obj_map *in = m->inner;
+        struct nicsim_kern_map_create_attr ta = {.sz = sizeof(ta),
+                                                 .map_type = in->type,
+                                                 .key_size = in->key_size,
+                                                 .value_size = in->value_size,
+                                                 .max_entries = in->max_entries,
+                                                 .map_flags = in->map_flags,
+                                                 .map_ifindex = ma.map_ifindex};
+        char tname[16];
+        snprintf(tname, sizeof(tname), "%s", in->name);
+        ta.map_name = tname;
+        tmpl = nicsim_kern_map_create(r->k, &ta, &ea);
+        if (tmpl < 0) {
+            snprintf(why, why_len,
+                     "map %s: its inner map template %s (%s): cannot be offloaded: %s", m->name,
+                     in->name, map_type_name(in->type), ea.msg[0] ? ea.msg : strerror(-tmpl));
+            return -1;
+        }
+        ma.inner_map_fd = (uint32_t)tmpl;
+    }
     int fd = nicsim_kern_map_create(r->k, &ma, &ea);
+    if (tmpl >= 0)
+        nicsim_kern_close(r->k, tmpl);
     if (fd < 0) {
         snprintf(why, why_len, "map %s (%s): cannot be offloaded: %s", m->name,
                  map_type_name(m->type), ea.msg[0] ? ea.msg : strerror(-fd));
@@ -850,7 +980,7 @@ static int setup(struct run *r)
         if (r->map_fds[i] < 0)
             return fail("%s: %s", r->o->object, why);
     }
-    if (load_map_args(r))
+    if (load_map_in_map_inits(r) || load_map_args(r))
         return 1;
     if (load_prog(r, (size_t)(r->prog - nicsim_obj__prog(r->obj, 0))))
         return 1;
@@ -994,6 +1124,52 @@ static void mask_ignored(const struct run *r, size_t i, uint8_t *v)
     }
 }
 
+/* A map of maps: each side's elements must hold the map of the same name. 1 on a mismatch. */
+static int compare_outer_map(struct run *r, size_t i, int kidx, FILE *tty)
+{
+    const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
+    struct nicsim_mapjson_entries ne, ke;
+    char err[ERR_LEN];
+    size_t bad = 0;
+
+    if (nic_map_dump(r, i, &ne)) {
+        fprintf(tty, "map %s: cannot read the NIC map\n", m->name);
+        return 1;
+    }
+    if (nicsim_kref__outer_map_dump(r->kref, (size_t)kidx, &ke, err, sizeof(err))) {
+        fprintf(tty, "map %s: cannot read the kernel map: %s\n", m->name, err);
+        nicsim_mapjson_entries__free(&ne);
+        nicsim_mapjson_entries__free(&ke);
+        return 1;
+    }
+    nicsim_mapjson_entries__index(&ke);
+    for (size_t e = 0; e < ne.count; e++) {
+        struct nicsim_kref_map_info ki;
+        uint32_t id, kmap;
+        long ke_i = nicsim_mapjson_entries__find(&ke, nicsim_mapjson_entries__key(&ne, e));
+        memcpy(&id, nicsim_mapjson_entries__value(&ne, e), 4);
+        int nmap = map_by_id(r, id);
+        const char *nname = nmap >= 0 ? nicsim_obj__map(r->obj, (size_t)nmap)->name : "?";
+        if (ke_i < 0) {
+            if (!bad++)
+                fprintf(tty, "map %s: a key only the NIC has (entry %zu)\n", m->name, e);
+            continue;
+        }
+        memcpy(&kmap, nicsim_mapjson_entries__value(&ke, (size_t)ke_i), 4);
+        const char *kname =
+            kmap != UINT32_MAX && !nicsim_kref__map_info(r->kref, kmap, &ki) ? ki.layout.name : "?";
+        if (strcmp(nname, kname) && !bad++)
+            fprintf(tty, "map %s: entry %zu: the NIC's holds map %s, the kernel's map %s\n",
+                    m->name, e, nname, kname);
+    }
+    if (ke.count != ne.count && !bad++)
+        fprintf(tty, "map %s: the NIC holds %zu entries, the kernel %zu\n", m->name, ne.count,
+                ke.count);
+    nicsim_mapjson_entries__free(&ne);
+    nicsim_mapjson_entries__free(&ke);
+    return bad != 0;
+}
+
 static int compare_maps(struct run *r, FILE *tty)
 {
     char err[ERR_LEN];
@@ -1005,6 +1181,10 @@ static int compare_maps(struct run *r, FILE *tty)
         struct nicsim_mapjson_entries ne, ke;
         int kidx = nicsim_kref__map_index(r->kref, m->name);
 
+        if (m->inner && kidx >= 0) {
+            mismatches += compare_outer_map(r, i, kidx, tty);
+            continue;
+        }
         if (!is_dumpable(m->type) || kidx < 0 ||
             nicsim_kref__map_info(r->kref, (size_t)kidx, &ki) || !ki.dumpable)
             continue;

@@ -9,7 +9,10 @@
  *    attributes (`int (*type)[N]` means type = N; `key`/`value` are pointers to the types).
  *    Clang leaves the DATASEC offsets zero, so a variable's offset comes from its ELF symbol.
  *  - global data: every non-empty .data*, .rodata*, .bss* section is a one-entry array.
- *  - `.rel.maps`: `__array(values, ...)` initialisers of prog arrays.
+ *  - `.rel.maps`: `__array(values, ...)` initialisers of prog arrays (programs) and of arrays /
+ *    hashes of maps (maps of the object), as libbpf's bpf_object__init_user_btf_maps and
+ *    init_map_in_map_slots read them; a map-in-map's inner template is the struct its `values`
+ *    points to (`__array(values, struct inner_def)`), named "<outer>.inner" as libbpf does.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -168,33 +171,76 @@ static bool is_map_in_map(uint32_t type)
     return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
 }
 
+static int btf_map_def(struct ld *ld, struct nicsim_obj_map *m, const struct btf_type *def,
+                       bool inner);
+
+/* The inner template of a map-in-map: `values` is `struct def *values[]`. */
+static int btf_inner_def(struct ld *ld, struct nicsim_obj_map *m, const struct btf_type *t)
+{
+    struct nicsim_obj_map *in;
+    size_t len = strlen(m->name) + sizeof(".inner");
+    int rc;
+
+    t = t && btf_is_ptr(t) ? ld_btf_skip(ld->btf, t->type, NULL) : NULL;
+    if (!t || !btf_is_struct(t))
+        return ld_fail(ld, -EINVAL,
+                       "map '%s': 'values' of a map-in-map is not an array of pointers to a map "
+                       "definition struct",
+                       m->name);
+    if (m->inner)
+        return ld_fail(ld, -EINVAL, "map '%s': 'values' is given twice", m->name);
+    in = calloc(1, sizeof(*in));
+    if (!in || !(in->name = malloc(len))) {
+        free(in);
+        return ld_fail(ld, -ENOMEM, "out of memory");
+    }
+    snprintf((char *)in->name, len, "%s.inner", m->name);
+    in->kind = NICSIM_OBJ_MAP_BTF;
+    m->inner = in;
+    rc = btf_map_def(ld, in, t, true);
+    if (rc)
+        return rc;
+    if (is_map_in_map(in->type))
+        return ld_fail(ld, -EINVAL,
+                       "map '%s': its inner map is itself a map-in-map (%s), which the kernel "
+                       "refuses",
+                       m->name, in->name);
+    return 0;
+}
+
 static int btf_values_attr(struct ld *ld, struct nicsim_obj_map *m, const struct btf_type *def,
                            uint16_t i)
 {
     const struct btf_member *mb = &btf_members(def)[i];
     const struct btf_type *t = btf__type_by_id(ld->btf, mb->type);
 
-    if (is_map_in_map(m->type))
-        return ld_fail(ld, -EOPNOTSUPP,
-                       "map '%s': map-in-map (inner map definitions) is not "
-                       "supported",
+    if (!is_map_in_map(m->type) && m->type != BPF_MAP_TYPE_PROG_ARRAY)
+        return ld_fail(ld, -EINVAL,
+                       "map '%s': 'values' is only allowed in a prog array or a map-in-map "
+                       "(the type must come before it)",
                        m->name);
-    if (m->type != BPF_MAP_TYPE_PROG_ARRAY)
-        return ld_fail(ld, -EINVAL, "map '%s': 'values' is only allowed in a prog array", m->name);
     if (i != btf_vlen(def) - 1)
         return ld_fail(ld, -EINVAL, "map '%s': 'values' must be the last member", m->name);
     if (!t || !btf_is_array(t) || btf_array(t)->nelems)
         return ld_fail(ld, -EINVAL, "map '%s': 'values' is not a zero-sized array", m->name);
     t = ld_btf_skip(ld->btf, btf_array(t)->type, NULL);
-    t = t && btf_is_ptr(t) ? ld_btf_skip(ld->btf, t->type, NULL) : NULL;
-    if (!t || !btf_is_func_proto(t))
-        return ld_fail(ld, -EINVAL, "map '%s': 'values' is not an array of function pointers",
-                       m->name);
+    if (is_map_in_map(m->type)) {
+        int rc = btf_inner_def(ld, m, t);
+
+        if (rc)
+            return rc;
+    } else {
+        t = t && btf_is_ptr(t) ? ld_btf_skip(ld->btf, t->type, NULL) : NULL;
+        if (!t || !btf_is_func_proto(t))
+            return ld_fail(ld, -EINVAL, "map '%s': 'values' is not an array of function pointers",
+                           m->name);
+    }
     ld->mapsrc[ld->obj->n_maps - 1].values_off = btf_member_bit_offset(def, i) / 8;
     return set_size(ld, m->name, "value", &m->value_size, 4);
 }
 
-static int btf_map_def(struct ld *ld, struct nicsim_obj_map *m, const struct btf_type *def)
+static int btf_map_def(struct ld *ld, struct nicsim_obj_map *m, const struct btf_type *def,
+                       bool inner)
 {
     const struct btf_member *mb = btf_members(def);
     int rc = 0;
@@ -227,8 +273,13 @@ static int btf_map_def(struct ld *ld, struct nicsim_obj_map *m, const struct btf
             rc = btf_type_attr(ld, m->name, a, mb[i].type, &v);
             if (!rc)
                 rc = set_size(ld, m->name, a, a[0] == 'k' ? &m->key_size : &m->value_size, v);
-        } else if (!strcmp(a, "values")) {
+        } else if (!strcmp(a, "values") && !inner) {
             rc = btf_values_attr(ld, m, def, i);
+        } else if (!strcmp(a, "values")) {
+            rc = ld_fail(ld, -EOPNOTSUPP,
+                         "map '%s': multi-level inner maps are not supported (an inner map "
+                         "definition holds 'values')",
+                         m->name);
         } else {
             rc = ld_fail(ld, -EOPNOTSUPP, "map '%s': unknown attribute '%s'", m->name, a);
         }
@@ -237,9 +288,11 @@ static int btf_map_def(struct ld *ld, struct nicsim_obj_map *m, const struct btf
         return rc;
     if (!m->type)
         return ld_fail(ld, -EINVAL, "map '%s': map type isn't specified", m->name);
-    if (is_map_in_map(m->type))
-        return ld_fail(ld, -EOPNOTSUPP,
-                       "map '%s': map-in-map (inner map definitions) is not supported", m->name);
+    if (is_map_in_map(m->type) && !m->inner)
+        return ld_fail(ld, -EINVAL,
+                       "map '%s': a map-in-map needs its inner map definition "
+                       "(__array(values, struct ...))",
+                       m->name);
     if (m->pinning > 1)
         return ld_fail(ld, -EINVAL, "map '%s': invalid pinning value %u", m->name, m->pinning);
     return 0;
@@ -309,7 +362,7 @@ int ld_btf_maps(struct ld *ld)
         m->kind = NICSIM_OBJ_MAP_BTF;
         ld->mapsrc[ld->obj->n_maps - 1].off = off;
         ld->mapsrc[ld->obj->n_maps - 1].len = vi[i].size;
-        if ((rc = btf_map_def(ld, m, def)))
+        if ((rc = btf_map_def(ld, m, def, false)))
             return rc;
     }
     return 0;
@@ -378,6 +431,43 @@ static const char *find_prog_entry(const struct ld *ld, const struct ld_sym *sym
     return NULL;
 }
 
+static int cmp_map_inits(const void *a, const void *b)
+{
+    const struct nicsim_obj_map_init *x = a, *y = b;
+
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* `.values = { [idx] = &inner }` of a map-in-map: inner must be a BTF map of this object. */
+static int map_in_map_init(struct ld *ld, struct nicsim_obj_map *m, size_t idx,
+                           const struct ld_sym *sym)
+{
+    struct nicsim_obj_map_init *inits;
+    int in = -1;
+
+    if (sym->s.st_shndx == (size_t)ld->btfmaps_sec && GELF_ST_TYPE(sym->s.st_info) == STT_OBJECT)
+        in = nicsim_obj__find_map(ld->obj, sym->name);
+    if (in < 0 || ld->obj->maps[in].kind != NICSIM_OBJ_MAP_BTF)
+        return ld_fail(ld, -EINVAL, "map '%s' slot %zu: '%s' is not a map of section '.maps'",
+                       m->name, idx, sym->name);
+    if (is_map_in_map(ld->obj->maps[in].type))
+        return ld_fail(ld, -EINVAL, "map '%s' slot %zu: '%s' is itself a map-in-map", m->name, idx,
+                       sym->name);
+    for (size_t i = 0; i < m->n_map_inits; i++)
+        if (m->map_inits[i].index == idx)
+            return ld_fail(ld, -EINVAL, "map '%s': slot %zu is initialised twice", m->name, idx);
+    inits = realloc((void *)m->map_inits, (m->n_map_inits + 1) * sizeof(*inits));
+    if (!inits)
+        return ld_fail(ld, -ENOMEM, "out of memory");
+    m->map_inits = inits;
+    inits[m->n_map_inits] =
+        (struct nicsim_obj_map_init){.index = (uint32_t)idx, .map = strdup(sym->name)};
+    if (!inits[m->n_map_inits++].map)
+        return ld_fail(ld, -ENOMEM, "out of memory");
+    qsort(inits, m->n_map_inits, sizeof(*inits), cmp_map_inits);
+    return 0;
+}
+
 int ld_map_relos(struct ld *ld, size_t relsec)
 {
     const struct ld_sec *rs = &ld->secs[relsec];
@@ -414,6 +504,11 @@ int ld_map_relos(struct ld *ld, size_t relsec)
         if (idx >= m->max_entries)
             return ld_fail(ld, -EINVAL, "map '%s': initialiser slot %zu is past max_entries %u",
                            m->name, idx, m->max_entries);
+        if (is_map_in_map(m->type)) {
+            if ((rc = map_in_map_init(ld, m, idx, sym)))
+                return rc;
+            continue;
+        }
         prog = find_prog_entry(ld, sym);
         if (!prog)
             return ld_fail(ld, -EINVAL, "map '%s' slot %zu: '%s' is not a program of this object",

@@ -1122,6 +1122,12 @@ void nicsim_obj__free(struct nicsim_obj *obj)
         for (size_t k = 0; k < m->n_prog_inits; k++)
             free((void *)m->prog_inits[k].prog);
         free((void *)m->prog_inits);
+        for (size_t k = 0; k < m->n_map_inits; k++)
+            free((void *)m->map_inits[k].map);
+        free((void *)m->map_inits);
+        if (m->inner)
+            free((void *)m->inner->name);
+        free((void *)m->inner);
         free((void *)m->name);
         free((void *)m->init);
     }

@@ -47,6 +47,12 @@ struct kref_tail {
     char *prog;
 };
 
+/* An element of a map of maps: outer[key] = the inner map (by its index). */
+struct kref_inner {
+    size_t map, inner;
+    uint8_t *key;
+};
+
 /* Passed to the ringbuf/perf callbacks: which map a record came from. */
 struct kref_sink {
     struct nicsim_kref *k;
@@ -64,6 +70,8 @@ struct nicsim_kref {
     struct kref_sink *sinks; /* one per map */
     struct kref_tail *tails;
     size_t n_tails;
+    struct kref_inner *inners;
+    size_t n_inners;
     char *log;
 
     uint8_t *out;
@@ -500,6 +508,9 @@ void nicsim_kref__close(struct nicsim_kref *k)
     for (size_t i = 0; i < k->n_tails; i++)
         free(k->tails[i].prog);
     free(k->tails);
+    for (size_t i = 0; i < k->n_inners; i++)
+        free(k->inners[i].key);
+    free(k->inners);
     bpf_object__close(k->obj);
     nicsim_kref_rxq_unregister(&k->rxq);
     free(k->out);
@@ -798,6 +809,95 @@ int nicsim_kref__set_tail_call(struct nicsim_kref *k, const char *map_name, uint
     return 0;
 }
 
+static int apply_inner(struct nicsim_kref *k, const struct kref_inner *t, char *err, size_t errlen)
+{
+    int fd = bpf_map__fd(k->maps[t->inner].map);
+
+    if (bpf_map_update_elem(bpf_map__fd(k->maps[t->map].map), t->key, &fd, BPF_ANY) < 0) {
+        int e = errno;
+        nicsim_errf(err, errlen, "map '%s': element = map '%s': the kernel refuses it: %s",
+                    k->maps[t->map].name, k->maps[t->inner].name, strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+int nicsim_kref__set_inner_map(struct nicsim_kref *k, const char *map_name, const void *key,
+                               const char *inner_name, char *err, size_t errlen)
+{
+    int idx = nicsim_kref__map_index(k, map_name), in = nicsim_kref__map_index(k, inner_name);
+    uint32_t t = idx < 0 ? 0 : k->maps[idx].info.type;
+
+    if (t != BPF_MAP_TYPE_ARRAY_OF_MAPS && t != BPF_MAP_TYPE_HASH_OF_MAPS) {
+        nicsim_errf(err, errlen, "%s: no map of maps named '%s'", k->path, map_name);
+        return -ENOENT;
+    }
+    if (in < 0) {
+        nicsim_errf(err, errlen, "%s: no map named '%s'", k->path, inner_name);
+        return -ENOENT;
+    }
+    struct kref_inner e = {.map = (size_t)idx, .inner = (size_t)in};
+    size_t ks = k->maps[idx].info.layout.key_size;
+    if (!(e.key = malloc(ks ? ks : 1)))
+        return -ENOMEM;
+    memcpy(e.key, key, ks);
+    if (k->loaded) {
+        int rc = apply_inner(k, &e, err, errlen);
+        free(e.key);
+        return rc;
+    }
+    struct kref_inner *ne = realloc(k->inners, (k->n_inners + 1) * sizeof(*ne));
+    if (!ne) {
+        free(e.key);
+        return -ENOMEM;
+    }
+    k->inners = ne;
+    k->inners[k->n_inners++] = e;
+    return 0;
+}
+
+int nicsim_kref__outer_map_dump(const struct nicsim_kref *k, size_t i,
+                                struct nicsim_mapjson_entries *out, char *err, size_t errlen)
+{
+    const struct kref_map *m = i < k->n_maps ? &k->maps[i] : NULL;
+    struct nicsim_mapjson_layout l = {.name = m ? m->name : "?", .value_size = 4};
+    uint8_t key[512], next[512];
+    bool first = true;
+    int rc = 0;
+
+    if (m)
+        l.key_size = m->info.layout.key_size;
+    nicsim_mapjson_entries__init(out, &l);
+    if (!m ||
+        (m->info.type != BPF_MAP_TYPE_ARRAY_OF_MAPS && m->info.type != BPF_MAP_TYPE_HASH_OF_MAPS) ||
+        l.key_size > sizeof(key)) {
+        nicsim_errf(err, errlen, "map %zu is not a map of maps", i);
+        return -EINVAL;
+    }
+    int fd = bpf_map__fd(m->map);
+    while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+        uint32_t id = 0, idx = UINT32_MAX;
+        first = false;
+        memcpy(key, next, l.key_size);
+        if (bpf_map_lookup_elem(fd, key, &id) < 0) {
+            if (errno == ENOENT)
+                continue; /* an empty slot of an array of maps */
+            rc = -errno;
+            nicsim_errf(err, errlen, "map '%s': lookup: %s", m->name, strerror(errno));
+            break;
+        }
+        for (size_t j = 0; j < k->n_maps && idx == UINT32_MAX; j++) {
+            struct bpf_map_info info = {0};
+            uint32_t len = sizeof(info);
+            if (!bpf_obj_get_info_by_fd(bpf_map__fd(k->maps[j].map), &info, &len) && info.id == id)
+                idx = (uint32_t)j;
+        }
+        if ((rc = nicsim_mapjson_entries__append(out, key, (const uint8_t *)&idx)))
+            break;
+    }
+    return rc;
+}
+
 /* BPF_MAP_LOOKUP_BATCH: the whole map in a few system calls (the same order as a key walk).
  * -EOPNOTSUPP when the map type or the kernel has no batch operations: walk the keys instead. */
 static int dump_batch(const struct kref_map *m, int fd, struct nicsim_mapjson_entries *out,
@@ -1027,6 +1127,11 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
     }
     for (size_t i = 0; i < k->n_tails; i++) {
         rc = apply_tail(k, &k->tails[i], err, errlen);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < k->n_inners; i++) {
+        rc = apply_inner(k, &k->inners[i], err, errlen);
         if (rc)
             return rc;
     }

@@ -329,6 +329,13 @@ static int parse_entry(const json_t *ent, size_t idx, uint8_t *key, uint8_t *val
         memset(value, 0, nicsim_mapjson_layout__value_stride(l));
         return parse_percpu_values(vs, idx, value, l, err, errlen);
     }
+    if (json_is_string(v) && l->value_name && !l->per_cpu) {
+        char why[256] = "";
+        rc = l->value_name(l->value_name_ctx, json_string_value(v), value, why, sizeof(why));
+        if (rc)
+            nicsim_errf(err, errlen, "entry %zu: value '%s': %s", idx, json_string_value(v), why);
+        return rc;
+    }
     rc = parse_bytes(v, idx, "value", value, l->value_size, "value_size", l, err, errlen);
     if (rc || !l->per_cpu)
         return rc;

@@ -247,6 +247,11 @@ int nicsim_vm__map(struct nicsim_vm *vm, const struct nicsim_region *region);
 int nicsim_vm__map_at(struct nicsim_vm *vm, uint32_t index, const struct nicsim_region *region);
 void nicsim_vm__unmap(struct nicsim_vm *vm, uint32_t index);
 struct nicsim_region *nicsim_vm__region(struct nicsim_vm *vm, uint32_t index);
+/* Make installed granted region `index` visible to the program running now, until it ends or
+ * tail-calls (an inner map reached through an outer map the program is granted: the grant follows
+ * the outer map's element). 0, -ENOENT if no such region is installed, -ENOSPC past
+ * NICSIM_MAX_GRANTS visible regions. */
+int nicsim_vm__grant_now(struct nicsim_vm *vm, uint32_t index);
 /* Translate an address for a helper: host pointer to `size` bytes, or NULL when the access would
  * trap (out of a region, or a write to a read-only one). */
 void *nicsim_vm__translate(struct nicsim_vm *vm, uint64_t addr, uint32_t size, int write);

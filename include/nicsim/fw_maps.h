@@ -102,6 +102,10 @@ int nicsim_fw_maps__get_next_key(struct nicsim_fw_maps *m, uint32_t id, const vo
  * the element referenced as the kernel does. */
 int nicsim_fw_maps__prog_lookup(struct nicsim_fw_maps *m, uint32_t id, uint32_t cpu,
                                 const void *key, uint32_t *value_off);
+/* bpf_map_lookup_elem on an array / hash of maps: the id of the inner map the element holds
+ * (which the outer map keeps alive), -ENOENT when absent, -EINVAL for other map types. */
+int nicsim_fw_maps__prog_lookup_map(struct nicsim_fw_maps *m, uint32_t id, uint32_t cpu,
+                                    const void *key, uint32_t *inner_id);
 /* bpf_map_update_elem from a program: per-CPU maps write this CPU's slice (a new element's other
  * slices are zeroed). */
 int nicsim_fw_maps__prog_update(struct nicsim_fw_maps *m, uint32_t id, uint32_t cpu,

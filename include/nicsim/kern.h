@@ -102,6 +102,9 @@ struct nicsim_netdev_bpf {
     struct nicsim_bpf_prog *prog;
     /* BPF_OFFLOAD_MAP_ALLOC / FREE */
     struct nicsim_bpf_map *offmap;
+    /* BPF_OFFLOAD_MAP_ALLOC of an array / hash of maps: the template map (inner_map_fd); its
+     * attributes are also in offmap->inner_map_meta. NULL otherwise. */
+    struct nicsim_bpf_map *inner_map;
     /* Always set (never NULL) so a driver can explain a refusal. */
     struct nicsim_extack *extack;
 };
@@ -221,6 +224,11 @@ struct nicsim_bpf_map {
     struct nicsim_bpf_map *next_offmap; /* on the bound port's list (private) */
     uint32_t refcnt;
     void *host; /* host maps: the emulated kernel's storage (private) */
+    /* Maps of maps (array / hash of maps): what an inner map must look like, a copy of the
+     * template map's attributes taken at creation (bpf_map_meta_alloc; id 0, no storage). The
+     * verifier gives a lookup in the outer map this map as the CONST_PTR_TO_MAP it yields. */
+    struct nicsim_bpf_map *inner_map_meta;
+    bool is_inner_meta; /* this map is such a copy: it stands for whichever inner map runs */
 };
 
 static inline bool nicsim_bpf_prog_is_dev_bound(const struct nicsim_bpf_prog *prog)
@@ -400,6 +408,11 @@ struct nicsim_kern_map_create_attr {
     uint32_t key_size, value_size, max_entries, map_flags;
     uint32_t map_ifindex; /* 0: a host map */
     const char *map_name; /* may be NULL */
+    /* Array / hash of maps: a map descriptor whose attributes every inner map must have (the
+     * template; type, key and value size, flags, and max_entries for arrays without
+     * BPF_F_INNER_MAP). Ignored for other types. Elements of such a map are written as a map
+     * descriptor (u32) and read back, from user space, as that map's id. */
+    uint32_t inner_map_fd;
 };
 /* The explanation of the last refused map element operation or program load, where a driver
  * gave one (its sentence and its device's: "nicsim: map rules: ... the map is full (max_entries

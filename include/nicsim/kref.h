@@ -152,6 +152,11 @@ int nicsim_kref__map_set_dir(struct nicsim_kref *k, const char *dir, char *err, 
  * the chosen one); after load only a program already loaded can be set. */
 int nicsim_kref__set_tail_call(struct nicsim_kref *k, const char *map_name, uint32_t index,
                                const char *prog_name, char *err, size_t errlen);
+/* An element of an array / hash of maps: map_name[key] = the object's map inner_name (by its
+ * descriptor, as the kernel takes it). Before load it is recorded and written once the maps
+ * exist (libbpf itself writes the `.values = {&inner}` initialisers at load). */
+int nicsim_kref__set_inner_map(struct nicsim_kref *k, const char *map_name, const void *key,
+                               const char *inner_name, char *err, size_t errlen);
 
 /* Loads the object into the kernel. A verifier rejection returns its -errno with the last lines
  * of the verifier's log in err; the whole log is nicsim_kref__log(). */
@@ -210,6 +215,12 @@ const char *nicsim_kref__trace_unavailable(const struct nicsim_kref *k);
 int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
                      const struct nicsim_kref_run_opts *opts, struct nicsim_kref_result *res,
                      char *err, size_t errlen);
+
+/* Elements of map of maps i (initialised here; free with nicsim_mapjson_entries__free): each
+ * value is a u32, the index (for nicsim_kref__map_info) of the object's map the element holds,
+ * UINT32_MAX for a map that is not one of the object's. 0, or -errno with a sentence. */
+int nicsim_kref__outer_map_dump(const struct nicsim_kref *k, size_t i,
+                                struct nicsim_mapjson_entries *out, char *err, size_t errlen);
 
 /* Current contents of map i (initialised here; free with nicsim_mapjson_entries__free). Maps
  * that are not dumpable give no entries. Per-CPU values are packed value_size bytes per CPU. */

@@ -46,6 +46,11 @@ struct nicsim_mapjson_layout {
     bool per_cpu;
     uint32_t ncpus; /* per-CPU maps: values per entry (> 0); ignored otherwise */
     uint32_t max_entries; /* the map's max_entries, 0 when not known: bounds what is read */
+    /* Maps of maps: a value may also be given as a JSON string, the name of a map, which this
+     * function turns into the value's bytes (the map's id); 0, or -errno with a sentence in err.
+     * NULL: values are byte arrays only. */
+    int (*value_name)(void *ctx, const char *name, uint8_t *value, char *err, size_t errlen);
+    void *value_name_ctx;
 };
 
 /* The largest dump file read for a layout: NICSIM_MAPJSON_FILE_BASE bytes, plus, per entry the map

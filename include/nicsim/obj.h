@@ -45,6 +45,12 @@ struct nicsim_obj_prog_init {
     const char *prog; /* function name of a program in this object */
 };
 
+/* Static initialiser of a map-in-map in .maps (`.values = { [0] = &inner_a, ... }`). */
+struct nicsim_obj_map_init {
+    uint32_t index;
+    const char *map; /* name of a BTF map of this object (the inner map) */
+};
+
 struct nicsim_obj_map {
     const char *name; /* symbol name; global data maps: the section name (".rodata", ".bss") */
     enum nicsim_obj_map_kind kind;
@@ -57,6 +63,12 @@ struct nicsim_obj_map {
     const struct nicsim_obj_prog_init *prog_inits; /* sorted by index */
     size_t n_prog_inits;
     uint64_t map_extra; /* BTF maps: `map_extra` as declared (bloom filter hashes), else 0 */
+    /* Map-in-map (array / hash of maps): the inner map template declared with
+     * `__array(values, struct def)`, named "<outer>.inner" as libbpf names it; NULL otherwise.
+     * Its own `inner` is NULL (maps of maps of maps are refused). */
+    const struct nicsim_obj_map *inner;
+    const struct nicsim_obj_map_init *map_inits; /* sorted by index */
+    size_t n_map_inits;
 };
 
 /* An instruction patched by a CO-RE relocation (resolved against the running kernel's BTF). */

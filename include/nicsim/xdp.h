@@ -50,6 +50,8 @@ const char *nicsim_xdp_action_name(uint64_t action);
 enum {
     NICSIM_MAP_TYPE_PROG_ARRAY = 3,
     NICSIM_MAP_TYPE_PERF_EVENT_ARRAY = 4,
+    NICSIM_MAP_TYPE_ARRAY_OF_MAPS = 12,
+    NICSIM_MAP_TYPE_HASH_OF_MAPS = 13,
     NICSIM_MAP_TYPE_DEVMAP = 14,
     NICSIM_MAP_TYPE_CPUMAP = 16,
     NICSIM_MAP_TYPE_DEVMAP_HASH = 25,
@@ -85,6 +87,9 @@ struct nicsim_xdp_map_ops {
      * counted; the helper returns -EAGAIN for it. */
     int (*event_output)(void *ctx, uint32_t map_id, uint32_t cpu, uint64_t index, const void *data,
                         uint32_t size);
+    /* array / hash of maps: the id of the inner map held under `key` (-ENOENT when none). May
+     * be NULL: lookups in such maps then find nothing. */
+    int (*inner_map)(void *ctx, uint32_t map_id, uint32_t cpu, const void *key, uint32_t *inner_id);
 };
 
 struct nicsim_xdp_core_opts {

@@ -160,6 +160,21 @@ static void activate(struct nicsim_vm *vm, const struct nicsim_prog *prog)
     vm->active_serial = prog->serial;
 }
 
+int nicsim_vm__grant_now(struct nicsim_vm *vm, uint32_t index)
+{
+    if (index == 0 || index >= NICSIM_MAX_REGIONS || vm->granted[index].kind == NICSIM_RGN_UNMAPPED)
+        return -ENOENT;
+    if (vm->regions[index].kind != NICSIM_RGN_UNMAPPED)
+        return 0; /* visible already */
+    if (vm->n_active == NICSIM_MAX_GRANTS)
+        return -ENOSPC;
+    vm->regions[index] = vm->granted[index];
+    vm->active[vm->n_active++] = index;
+    /* the next run starts from its own grants again, without this one */
+    vm->active_serial = 0;
+    return 0;
+}
+
 int nicsim_vm__map_at(struct nicsim_vm *vm, uint32_t index, const struct nicsim_region *region)
 {
     if (index == 0 || index >= NICSIM_MAX_REGIONS || !region || !region->host ||

@@ -74,6 +74,14 @@ static int mu_lookup(void *ctx, uint32_t map_id, uint32_t cpu, const void *key, 
     return nicsim_fw_maps__prog_lookup(sys_maps(sys), map_id, cpu, key, off);
 }
 
+static int mu_inner_map(void *ctx, uint32_t map_id, uint32_t cpu, const void *key,
+                        uint32_t *inner_id)
+{
+    struct nicsim_sys *sys = ctx;
+
+    return nicsim_fw_maps__prog_lookup_map(sys_maps(sys), map_id, cpu, key, inner_id);
+}
+
 static int mu_update(void *ctx, uint32_t map_id, uint32_t cpu, const void *key, const void *value,
                      uint64_t flags)
 {
@@ -117,6 +125,7 @@ static int mu_event_output(void *ctx, uint32_t map_id, uint32_t cpu, uint64_t in
 static const struct nicsim_xdp_map_ops map_unit = {
     .info = mu_info,
     .lookup = mu_lookup,
+    .inner_map = mu_inner_map,
     .update = mu_update,
     .remove = mu_remove,
     .devmap_get = mu_devmap_get,

@@ -53,6 +53,7 @@ static uint32_t lookup_cost(const struct nicsim_xdp_map_info *mi)
     case 2:  /* array */
     case 6:  /* percpu array */
     case 3:  /* prog array */
+    case 12: /* array of maps */
     case 14: /* devmap */
     case 16: /* cpumap */
         return 3;
@@ -201,6 +202,24 @@ static void h_map_lookup(struct nicsim_vm *vm, void *user, const uint64_t args[5
         return;
     uint32_t off;
     out->cycles = lookup_cost(&mi);
+    if (mi.type == NICSIM_MAP_TYPE_ARRAY_OF_MAPS || mi.type == NICSIM_MAP_TYPE_HASH_OF_MAPS) {
+        /* the inner map's handle (the kernel's JIT returns the map pointer the element holds);
+         * the program may use that map while it runs: it reached it through its own outer map */
+        uint32_t inner;
+        out->cycles += 1;
+        out->ret = 0;
+        if (!c->opts.maps->inner_map || c->opts.maps->inner_map(c->opts.maps_ctx, (uint32_t)id,
+                                                                c->opts.core_id, key, &inner) < 0)
+            return;
+        if (inner >= NICSIM_MAX_REGIONS - NICSIM_MAP_REGION_BASE ||
+            nicsim_vm__grant_now(vm, NICSIM_MAP_REGION_BASE + inner) < 0) {
+            helper_fault(out, "inner map %llu of the outer map is not on this core",
+                         (unsigned long long)inner);
+            return;
+        }
+        out->ret = nicsim_addr(NICSIM_MAP_REGION_BASE + inner, 0);
+        return;
+    }
     int rc = c->opts.maps->lookup(c->opts.maps_ctx, (uint32_t)id, c->opts.core_id, key, &off);
     out->ret = rc < 0 ? 0 : nicsim_addr(NICSIM_MAP_REGION_BASE + (uint32_t)id, off);
 }

@@ -22,6 +22,7 @@ set(_elf_objs
     "refused_ksym|refused|-g -DUSE_KSYM"
     "refused_kconfig|refused|-g -DUSE_KCONFIG"
     "refused_callback|refused|-g -DUSE_CALLBACK"
+    "map_in_map|map_in_map|-g"
     "refused_map_in_map|refused|-g -DUSE_MAP_IN_MAP"
     "refused_static_prog|refused|-g -DUSE_STATIC_PROG")
 

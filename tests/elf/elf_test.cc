@@ -637,6 +637,40 @@ TEST(ElfTest, ProgArrayStaticInitialisers)
     }
 }
 
+TEST(ElfTest, MapInMapTemplatesAndStaticInitialisers)
+{
+    Obj o = Open("map_in_map");
+    ASSERT_TRUE(o);
+    const nicsim_obj_map &arr = MapNamed(o.get(), "outer_arr");
+    EXPECT_EQ(arr.type, (uint32_t)BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    EXPECT_EQ(arr.key_size, 4u);
+    EXPECT_EQ(arr.value_size, 4u); // a map's descriptor / id
+    EXPECT_EQ(arr.max_entries, 4u);
+    ASSERT_NE(arr.inner, nullptr);
+    EXPECT_STREQ(arr.inner->name, "outer_arr.inner"); // libbpf's name for the template
+    EXPECT_EQ(arr.inner->type, (uint32_t)BPF_MAP_TYPE_ARRAY);
+    EXPECT_EQ(arr.inner->key_size, 4u);
+    EXPECT_EQ(arr.inner->value_size, 8u);
+    EXPECT_EQ(arr.inner->max_entries, 2u);
+    EXPECT_EQ(arr.inner->inner, nullptr);
+    ASSERT_EQ(arr.n_map_inits, 2u);
+    EXPECT_EQ(arr.map_inits[0].index, 0u);
+    EXPECT_STREQ(arr.map_inits[0].map, "inner_a");
+    EXPECT_EQ(arr.map_inits[1].index, 2u);
+    EXPECT_STREQ(arr.map_inits[1].map, "inner_b");
+    EXPECT_EQ(arr.n_prog_inits, 0u);
+
+    const nicsim_obj_map &h = MapNamed(o.get(), "outer_hash");
+    EXPECT_EQ(h.type, (uint32_t)BPF_MAP_TYPE_HASH_OF_MAPS);
+    ASSERT_NE(h.inner, nullptr);
+    EXPECT_STREQ(h.inner->name, "outer_hash.inner");
+    EXPECT_EQ(h.inner->type, (uint32_t)BPF_MAP_TYPE_HASH);
+    EXPECT_EQ(h.inner->value_size, 4u);
+    EXPECT_EQ(h.inner->max_entries, 16u);
+    EXPECT_EQ(h.n_map_inits, 0u);
+    EXPECT_EQ(MapNamed(o.get(), "inner_a").inner, nullptr);
+}
+
 // ---- refusals ----
 
 struct Refusal {
@@ -651,8 +685,8 @@ const Refusal kRefusals[] = {
                         "'LINUX_KERNEL_VERSION' (kconfig) is not supported"},
     {"refused_callback", "refused_callback.bpf.o: section 'xdp' insn 5: address of function "
                          "'loop_cb' (a callback, lddw src 4) is not supported"},
-    {"refused_map_in_map", "refused_map_in_map.bpf.o: map 'outer': map-in-map (inner map "
-                           "definitions) is not supported"},
+    {"refused_map_in_map", "refused_map_in_map.bpf.o: map 'outer.inner': multi-level inner maps "
+                           "are not supported (an inner map definition holds 'values')"},
     {"refused_static_prog", "refused_static_prog.bpf.o: section 'xdp': program 'xdp_static' is "
                             "static; programs must be global functions"},
     {"legacy_maps_pinned", "legacy_maps_pinned.bpf.o: map 'legacy_hash' in section 'maps': "
@@ -891,6 +925,7 @@ const std::map<std::string, std::string> kLibbpfRefuses = {
     {"legacy_maps_nobtf.bpf.o", "legacy map definitions in 'maps' section are not supported"},
     {"legacy_maps_pinned.bpf.o", "legacy map definitions in 'maps' section are not supported"},
     {"refused_static_prog.bpf.o", "program 'xdp_static' is static and not supported"},
+    {"refused_map_in_map.bpf.o", "map 'outer.inner': multi-level inner maps not supported"},
 };
 
 // Objects nicsim refuses (the exact message); libbpf opens the others of them.
@@ -1022,6 +1057,17 @@ TEST_P(ElfDiffTest, MatchesLibbpf)
         uint32_t lflags = bpf_map__map_flags(maps[i]) & ~(data ? (uint32_t)BPF_F_MMAPABLE : 0u);
         EXPECT_EQ(m->map_flags, lflags);
         EXPECT_EQ(m->map_extra, bpf_map__map_extra(maps[i]));
+        // map-in-map: the same inner template
+        bpf_map *li = bpf_map__inner_map(maps[i]);
+        ASSERT_EQ(m->inner != nullptr, li != nullptr);
+        if (li) {
+            EXPECT_STREQ(m->inner->name, bpf_map__name(li));
+            EXPECT_EQ(m->inner->type, (uint32_t)bpf_map__type(li));
+            EXPECT_EQ(m->inner->key_size, bpf_map__key_size(li));
+            EXPECT_EQ(m->inner->value_size, bpf_map__value_size(li));
+            EXPECT_EQ(m->inner->max_entries, bpf_map__max_entries(li));
+            EXPECT_EQ(m->inner->map_flags, bpf_map__map_flags(li));
+        }
         if (data && m->init) {
             size_t sz = 0;
             const void *init = bpf_map__initial_value(maps[i], &sz);

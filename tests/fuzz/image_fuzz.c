@@ -135,8 +135,9 @@ static int rt_event_output(void *ctx, uint32_t id, uint32_t cpu, uint64_t index,
         memcpy(rt_sink, data, size); /* ASan: every byte handed over is readable */
     return 0;
 }
-static const struct nicsim_xdp_map_ops rt_maps = {
-    rt_info, rt_lookup, rt_update, rt_remove, rt_devmap_get, rt_prog_array_get, rt_event_output};
+static const struct nicsim_xdp_map_ops rt_maps = {rt_info,         rt_lookup,     rt_update,
+                                                  rt_remove,       rt_devmap_get, rt_prog_array_get,
+                                                  rt_event_output, NULL};
 
 static struct nicsim_xdp_core *rt_core(void)
 {

@@ -628,6 +628,55 @@ TEST_F(LifecycleTest, MapCreateWithMapIfindex)
     EXPECT_EQ(n_maps(), 0);
 }
 
+// Maps of maps on the NIC: created with an offloaded template; elements hold offloaded maps of the
+// same NIC (the firmware checks them against the template), user space reads back kernel ids, and
+// the driver keeps each held map alive until the element lets go of it.
+TEST_F(LifecycleTest, MapOfMapsOnTheNic)
+{
+    int host_tmpl = map(BPF_MAP_TYPE_ARRAY, 0, 4);
+    int tmpl = map(BPF_MAP_TYPE_ARRAY, (uint32_t)sim, 4, "tmpl");
+    ASSERT_GE(tmpl, 0) << msg;
+    auto outer_attr = map_attr(BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 2, (uint32_t)sim, "outer");
+    outer_attr.inner_map_fd = (uint32_t)host_tmpl;
+    nicsim_extack ea{};
+    EXPECT_EQ(nicsim_kern_map_create(k, &outer_attr, &ea), -EINVAL);
+    EXPECT_EQ(std::string(ea.msg),
+              "nicsim: map of maps outer: its inner map template must be a map offloaded to this "
+              "NIC");
+    outer_attr.inner_map_fd = (uint32_t)tmpl;
+    int outer = nicsim_kern_map_create(k, &outer_attr, &ea);
+    ASSERT_GE(outer, 0) << ea.msg;
+    nicsim_kern_close(k, tmpl); // the NIC took its attributes
+
+    int inner = map(BPF_MAP_TYPE_ARRAY, (uint32_t)sim, 4, "inner");
+    int wrong = map(BPF_MAP_TYPE_ARRAY, (uint32_t)sim, 2, "wrong"); // max_entries differ
+    ASSERT_GE(inner, 0);
+    uint32_t key = 1, v = (uint32_t)wrong;
+    EXPECT_EQ(nicsim_kern_map_update_elem(k, outer, &key, &v, BPF_ANY), -EINVAL);
+    EXPECT_NE(std::string(nicsim_kern_last_error(k)).find("map outer: update"), std::string::npos)
+        << nicsim_kern_last_error(k);
+    v = (uint32_t)host_tmpl;
+    EXPECT_EQ(nicsim_kern_map_update_elem(k, outer, &key, &v, BPF_ANY), -EINVAL);
+    EXPECT_NE(std::string(nicsim_kern_last_error(k)).find("is not offloaded to this NIC"),
+              std::string::npos)
+        << nicsim_kern_last_error(k);
+    v = (uint32_t)inner;
+    ASSERT_EQ(nicsim_kern_map_update_elem(k, outer, &key, &v, BPF_ANY), 0)
+        << nicsim_kern_last_error(k);
+    uint32_t inner_id = nicsim_kern_map_by_fd(k, inner)->id, got = 0;
+    ASSERT_EQ(nicsim_kern_map_lookup_elem(k, outer, &key, &got), 0);
+    EXPECT_EQ(got, inner_id) << "user space reads the kernel's id";
+    nicsim_kern_close(k, inner);
+    int again = nicsim_kern_map_get_fd_by_id(k, inner_id);
+    EXPECT_GE(again, 0) << "the element holds the map";
+    nicsim_kern_close(k, again);
+    nicsim_kern_close(k, outer); // the last reference to the inner map goes with it
+    EXPECT_EQ(nicsim_kern_map_get_fd_by_id(k, inner_id), -ENOENT);
+    nicsim_kern_close(k, wrong);
+    nicsim_kern_close(k, host_tmpl);
+    EXPECT_EQ(n_maps(), 0);
+}
+
 struct Kv {
     uint32_t key;
     uint64_t value;

@@ -5,7 +5,8 @@ nicsim_gtest(real_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/real_test.cc
              LIBS PkgConfig::JANSSON nicsim_kref nicsim_obj nicsim_xdp LABELS run kernel)
 add_dependencies(real_test nicsim)
 set(_real_objs)
-foreach(obj real_multi real_printk real_printk_sub real_rss real_ifindex real_devmap real_cpumap)
+foreach(obj real_multi real_printk real_printk_sub real_rss real_ifindex real_devmap real_cpumap
+            real_mim)
   set(_out ${CMAKE_CURRENT_BINARY_DIR}/${obj}.bpf.o)
   add_custom_command(
     OUTPUT ${_out}

@@ -23,6 +23,7 @@
 
 extern "C" {
 #include "nicsim/kref.h"
+#include "nicsim/mapjson.h"
 #include "nicsim/obj.h"
 #include "nicsim/printk.h"
 }
@@ -816,6 +817,137 @@ TEST(RealPrograms, RxQueueWritesAreFoundThroughCopiesSpillsAndCalls)
     EXPECT_EQ(mark, want);
     EXPECT_EQ(nicsim_kref_rxq_writes(p.data(), 3, nullptr), 0u);
 }
+
+// ---- maps of maps (Katran's balancer_ingress shape) ----
+
+void write_file(const std::string &path, const std::string &text)
+{
+    std::ofstream(path) << text;
+}
+
+const char *kDaddr = R"(["0xc6","0x33","0x64","0x07"])"; // 198.51.100.7, the frames' destination
+
+// stats_by_proto (array of maps) is set by its static initialiser; vips_by_proto (hash of maps)
+// from bpftool-style JSON naming its inner maps; the inner maps from their own JSON.
+void write_mim_maps(const Tmp &t)
+{
+    write_file(t.path("vips_tcp.json"), std::string("[{\"key\": ") + kDaddr +
+                                            R"(, "value": ["0x01","0x00","0x00","0x00"]}])");
+    write_file(t.path("vips_udp.json"), std::string("[{\"key\": ") + kDaddr +
+                                            R"(, "value": ["0x03","0x00","0x00","0x00"]}])");
+    write_file(t.path("outer.json"),
+               R"([{"key": ["0x06","0x00","0x00","0x00"], "value": "vips_tcp"},
+ {"key": ["0x11","0x00","0x00","0x00"], "value": "vips_udp"}])");
+}
+
+std::string mim_args(const Tmp &t)
+{
+    return " --map vips_tcp=" + t.path("vips_tcp.json") +
+           " --map vips_udp=" + t.path("vips_udp.json") +
+           " --map vips_by_proto=" + t.path("outer.json");
+}
+
+TEST(RealPrograms, MapsOfMapsLoadOffloadAndRunAsInTheKernel)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), udp_tcp_icmp());
+    write_mim_maps(t);
+    bool kernel = kernel_available();
+    Result r = nicsim("run " + obj("real_mim") + " --pcap " + t.path("t.pcap") + mim_args(t) +
+                      " --no-progress --json " + t.path("r.json") + " --dump-maps " +
+                      t.path("maps.json") + (kernel ? " --compare-kernel" : ""));
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    json_t *rep = load_json(t.path("r.json"));
+    ASSERT_TRUE(rep);
+    EXPECT_STREQ(verdict(rep, 0), "XDP_TX");   // UDP: vips_by_proto[17] = vips_udp: 3
+    EXPECT_STREQ(verdict(rep, 1), "XDP_DROP"); // TCP: vips_by_proto[6] = vips_tcp: 1
+    EXPECT_STREQ(verdict(rep, 2), "XDP_PASS"); // ICMP: no inner map for protocol 1
+    json_decref(rep);
+    // the counters went to the inner maps the static initialiser put in stats_by_proto
+    json_t *maps = load_json(t.path("maps.json"));
+    ASSERT_TRUE(maps);
+    auto count0 = [&](const char *map) {
+        json_t *v = json_object_get(json_array_get(json_object_get(maps, map), 0), "value");
+        return json_string_value(json_array_get(v, 0));
+    };
+    EXPECT_STREQ(count0("stats_tcp"), "0x01");
+    EXPECT_STREQ(count0("stats_other"), "0x02");
+    json_decref(maps);
+    if (kernel) {
+        EXPECT_NE(r.out.find(" 0 mismatches"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("maps: final contents equal to the kernel's"), std::string::npos)
+            << r.out;
+    }
+}
+
+TEST(RealPrograms, MapOfMapsValuesNameMapsOfTheObject)
+{
+    Tmp t;
+    write_pcap(t.path("t.pcap"), udp_tcp_icmp());
+    write_mim_maps(t);
+    write_file(t.path("bad_name.json"),
+               R"([{"key": ["0x06","0x00","0x00","0x00"], "value": "no_such_map"}])");
+    Result r = nicsim("run " + obj("real_mim") + " --pcap " + t.path("t.pcap") +
+                      " --map vips_by_proto=" + t.path("bad_name.json"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("bad_name.json: entry 0: value 'no_such_map': "), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("has no map named 'no_such_map'"), std::string::npos) << r.err;
+    write_file(
+        t.path("bad_id.json"),
+        R"([{"key": ["0x06","0x00","0x00","0x00"], "value": ["0xff","0x00","0x00","0x00"]}])");
+    r = nicsim("run " + obj("real_mim") + " --pcap " + t.path("t.pcap") +
+               " --map vips_by_proto=" + t.path("bad_id.json"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("entry 0: value 255 is the id of no map of"), std::string::npos) << r.err;
+    // an inner map that does not match the template (a counters array in a hash of vips)
+    write_file(t.path("bad_tmpl.json"),
+               R"([{"key": ["0x06","0x00","0x00","0x00"], "value": "stats_tcp"}])");
+    r = nicsim("run " + obj("real_mim") + " --pcap " + t.path("t.pcap") +
+               " --map vips_by_proto=" + t.path("bad_tmpl.json"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("--map: vips_by_proto = map stats_tcp: "), std::string::npos) << r.err;
+}
+
+// The kernel comparison's view of a map of maps: which of the object's maps each element holds
+// (libbpf sets the static initialiser; nicsim_kref__set_inner_map the others), as the NIC's
+// elements are compared with it by name.
+TEST(RealPrograms, KernelReferenceDumpsMapsOfMapsByInnerMap)
+{
+    if (!kernel_available())
+        GTEST_SKIP() << "bpf() unavailable";
+    char err[2048] = "";
+    nicsim_kref *k = nicsim_kref__open(obj("real_mim").c_str(), nullptr, err, sizeof(err));
+    ASSERT_NE(k, nullptr) << err;
+    uint32_t udp = 17;
+    ASSERT_EQ(nicsim_kref__set_inner_map(k, "vips_by_proto", &udp, "vips_udp", err, sizeof(err)), 0)
+        << err;
+    EXPECT_EQ(nicsim_kref__set_inner_map(k, "vips_udp", &udp, "vips_tcp", err, sizeof(err)),
+              -ENOENT);
+    ASSERT_EQ(nicsim_kref__load(k, err, sizeof(err)), 0) << err;
+    auto held = [&](const char *outer) {
+        std::vector<std::pair<uint32_t, std::string>> v;
+        nicsim_mapjson_entries e;
+        int i = nicsim_kref__map_index(k, outer);
+        EXPECT_GE(i, 0);
+        EXPECT_EQ(nicsim_kref__outer_map_dump(k, (size_t)i, &e, err, sizeof(err)), 0) << err;
+        for (size_t j = 0; j < e.count; j++) {
+            uint32_t key, idx;
+            nicsim_kref_map_info info;
+            memcpy(&key, nicsim_mapjson_entries__key(&e, j), 4);
+            memcpy(&idx, nicsim_mapjson_entries__value(&e, j), 4);
+            EXPECT_EQ(nicsim_kref__map_info(k, idx, &info), 0);
+            v.emplace_back(key, info.layout.name);
+        }
+        nicsim_mapjson_entries__free(&e);
+        return v;
+    };
+    using V = std::vector<std::pair<uint32_t, std::string>>;
+    EXPECT_EQ(held("stats_by_proto"), (V{{0, "stats_tcp"}, {1, "stats_other"}}));
+    EXPECT_EQ(held("vips_by_proto"), (V{{17, "vips_udp"}}));
+    nicsim_kref__close(k);
+}
+
 
 } // namespace
 

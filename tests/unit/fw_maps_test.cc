@@ -749,6 +749,37 @@ TEST_F(FwMapsTest, FreedInnerMapLivesUntilTheLastOuterMapElementLetsGo)
     EXPECT_EQ(nicsim_fw_maps__mem_used(m), 0u);
 }
 
+// A program's lookup in a map of maps: the id of the inner map the element holds (the cores turn
+// it into that map's handle), nothing for an empty element, and no other map type answers it.
+TEST_F(FwMapsTest, ProgramLookupInAMapOfMapsGivesTheInnerMapId)
+{
+    ASSERT_EQ(create(1, ARRAY, 4, 8, 4), 0);
+    ASSERT_EQ(create(2, ARRAY, 4, 8, 4), 0);
+    ASSERT_EQ(create(3, ARRAY_OF_MAPS, 4, 4, 2, 0, 1), 0) << msg;
+    ASSERT_EQ(create(4, HASH_OF_MAPS, 4, 4, 2, 0, 1), 0) << msg;
+    ASSERT_EQ(update(3, u32(1), u32(2)), 0) << msg;
+    ASSERT_EQ(update(4, u32(77), u32(1)), 0) << msg;
+    uint32_t id = 0, k;
+    k = 1;
+    ASSERT_EQ(nicsim_fw_maps__prog_lookup_map(m, 3, 0, &k, &id), 0);
+    EXPECT_EQ(id, 2u);
+    k = 0;
+    EXPECT_EQ(nicsim_fw_maps__prog_lookup_map(m, 3, 0, &k, &id), -ENOENT) << "empty slot";
+    k = 2;
+    EXPECT_EQ(nicsim_fw_maps__prog_lookup_map(m, 3, 0, &k, &id), -ENOENT) << "past the end";
+    k = 77;
+    ASSERT_EQ(nicsim_fw_maps__prog_lookup_map(m, 4, 3, &k, &id), 0);
+    EXPECT_EQ(id, 1u);
+    k = 78;
+    EXPECT_EQ(nicsim_fw_maps__prog_lookup_map(m, 4, 0, &k, &id), -ENOENT);
+    k = 0;
+    EXPECT_EQ(nicsim_fw_maps__prog_lookup_map(m, 1, 0, &k, &id), -EINVAL) << "not a map of maps";
+    EXPECT_EQ(nicsim_fw_maps__prog_lookup_map(m, 3, 4, &k, &id), -EINVAL) << "no such CPU";
+    ASSERT_EQ(del(3, u32(1)), 0);
+    k = 1;
+    EXPECT_EQ(nicsim_fw_maps__prog_lookup_map(m, 3, 0, &k, &id), -ENOENT) << "deleted";
+}
+
 // ---------------------------------------------------------------------------------------------
 // Kernel-differential tests.
 

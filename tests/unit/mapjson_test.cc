@@ -298,6 +298,37 @@ TEST(MapjsonTest, MessagesForTheDocumentShape)
     EXPECT_EQ(ErrorFor("{" + kKey + "}", true), "entry 0: no 'value' or 'values'");
 }
 
+// Maps of maps: with a value_name function, a value may be a map's name, turned into its bytes;
+// without one a string value stays an error.
+int NameToId(void *, const char *name, uint8_t *value, char *err, size_t errlen)
+{
+    if (std::string(name) != "inner_a") {
+        snprintf(err, errlen, "no map named '%s'", name);
+        return -ENOENT;
+    }
+    const uint8_t id[4] = {7, 0, 0, 0};
+    memcpy(value, id, 4);
+    return 0;
+}
+
+TEST(MapjsonTest, MapOfMapsValuesMayNameMaps)
+{
+    nicsim_mapjson_layout l = Layout(4, 4);
+    l.value_name = NameToId;
+    Parsed p;
+    Parse("[{" + kKey + R"(,"value":"inner_a"},{"key":[2,0,0,0],"value":[9,0,0,0]}])", l, &p);
+    ASSERT_EQ(p.rc, 0) << p.err;
+    ASSERT_EQ(p.e.count, 2u);
+    EXPECT_EQ(Value(p.e, 0), (std::vector<uint8_t>{7, 0, 0, 0}));
+    EXPECT_EQ(Value(p.e, 1), (std::vector<uint8_t>{9, 0, 0, 0})) << "an id as bpftool prints it";
+    Parsed q;
+    Parse("[{" + kKey + R"(,"value":"inner_z"}])", l, &q);
+    EXPECT_EQ(q.rc, -ENOENT);
+    EXPECT_EQ(q.err, "entry 0: value 'inner_z': no map named 'inner_z'");
+    EXPECT_EQ(ErrorFor("{" + kKey + R"(,"value":"inner_a"})"),
+              "entry 0: value is not an array of bytes");
+}
+
 TEST(MapjsonTest, MessagesForKeysAndValues)
 {
     Parsed p;

@@ -1735,3 +1735,123 @@ TEST(VerifierKernelCrossCheckTest, AgreesOnMapPointerFields)
 }
 
 } // namespace
+
+// ---- Maps of maps (kernel/bpf/map_in_map.c, mark_ptr_or_null_reg).
+
+class MapInMapTest : public VerifierTest
+{
+  protected:
+    int outer(uint32_t type, int inner_fd, uint32_t max = 4, uint32_t vs = 4)
+    {
+        auto a = map_attr(type, 4, vs, max);
+        a.inner_map_fd = (uint32_t)inner_fd;
+        return nicsim_kern_map_create(k, &a, nullptr);
+    }
+    uint32_t map_id(int fd) { return nicsim_kern_map_by_fd(k, fd)->id; }
+};
+
+TEST_F(MapInMapTest, TemplateChecksAsTheKernel)
+{
+    int tmpl = host_map(BPF_MAP_TYPE_ARRAY, 8, 4);
+    // creation: the template must be a map descriptor, not itself a map of maps; value 4 bytes
+    EXPECT_EQ(outer(BPF_MAP_TYPE_ARRAY_OF_MAPS, 77), -EBADF);
+    EXPECT_EQ(outer(BPF_MAP_TYPE_ARRAY_OF_MAPS, tmpl, 4, 8), -EINVAL);
+    int arr = outer(BPF_MAP_TYPE_ARRAY_OF_MAPS, tmpl);
+    ASSERT_GE(arr, 0);
+    EXPECT_EQ(outer(BPF_MAP_TYPE_HASH_OF_MAPS, arr), -EINVAL); // >1 level
+    int hash = outer(BPF_MAP_TYPE_HASH_OF_MAPS, tmpl, 8);
+    ASSERT_GE(hash, 0);
+
+    int same = host_map(BPF_MAP_TYPE_ARRAY, 8, 4);
+    int other_max = host_map(BPF_MAP_TYPE_ARRAY, 8, 2); // arrays: max_entries must match
+    int other_vs = host_map(BPF_MAP_TYPE_ARRAY, 4, 4);  // value size must match
+    int other_type = host_map(BPF_MAP_TYPE_HASH, 8, 4); // type must match
+    uint32_t key = 1, v;
+    for (int bad : {other_max, other_vs, other_type}) {
+        v = (uint32_t)bad;
+        EXPECT_EQ(nicsim_kern_map_update_elem(k, arr, &key, &v, BPF_ANY), -EINVAL) << bad;
+    }
+    EXPECT_NE(std::string(nicsim_kern_last_error(k)).find("inner map template"), std::string::npos)
+        << nicsim_kern_last_error(k);
+    v = 99; // not a descriptor
+    EXPECT_EQ(nicsim_kern_map_update_elem(k, arr, &key, &v, BPF_ANY), -EBADF);
+    v = (uint32_t)same;
+    ASSERT_EQ(nicsim_kern_map_update_elem(k, arr, &key, &v, BPF_ANY), 0);
+    // user space reads back the inner map's id (bpf_map_fd_sys_lookup_elem)
+    uint32_t got = 0;
+    ASSERT_EQ(nicsim_kern_map_lookup_elem(k, arr, &key, &got), 0);
+    EXPECT_EQ(got, map_id(same));
+    key = 0;
+    EXPECT_EQ(nicsim_kern_map_lookup_elem(k, arr, &key, &got), -ENOENT);
+
+    // the element holds the inner map: closing its last descriptor does not free it
+    uint32_t id = map_id(same);
+    nicsim_kern_close(k, same);
+    int again = nicsim_kern_map_get_fd_by_id(k, id);
+    EXPECT_GE(again, 0);
+    nicsim_kern_close(k, again);
+    key = 1;
+    ASSERT_EQ(nicsim_kern_map_delete_elem(k, arr, &key), 0); // the last reference goes
+    EXPECT_EQ(nicsim_kern_map_get_fd_by_id(k, id), -ENOENT);
+
+    // a hash of maps the same way; freeing the outer map drops what it holds
+    int in2 = host_map(BPF_MAP_TYPE_ARRAY, 8, 4);
+    uint32_t id2 = map_id(in2);
+    key = 12345;
+    v = (uint32_t)in2;
+    ASSERT_EQ(nicsim_kern_map_update_elem(k, hash, &key, &v, BPF_ANY), 0);
+    nicsim_kern_close(k, in2);
+    ASSERT_EQ(nicsim_kern_map_lookup_elem(k, hash, &key, &got), 0);
+    EXPECT_EQ(got, id2);
+    nicsim_kern_close(k, hash);
+    EXPECT_EQ(nicsim_kern_map_get_fd_by_id(k, id2), -ENOENT);
+}
+
+TEST_F(MapInMapTest, LookupInAnOuterMapYieldsTheInnerMap)
+{
+    int tmpl = host_map(BPF_MAP_TYPE_ARRAY, 8, 4);
+    int arr = outer(BPF_MAP_TYPE_ARRAY_OF_MAPS, tmpl);
+    ASSERT_GE(arr, 0);
+    auto prog = [](int read_off, bool check) {
+        Prog p;
+        lookup_key0(p, 0); // insns 0-5: r0 = outer[0]
+        if (check)
+            p.push_back(jmp_imm(BPF_JNE, 0, 0, 2));
+        p.push_back(mov64_imm(0, 2));
+        p.push_back(exit_insn());
+        p.push_back(mov64_reg(1, 0)); // the inner map as the next lookup's map
+        p.push_back(mov64_reg(2, 10));
+        p.push_back(alu64_imm(BPF_ADD, 2, -4));
+        p.push_back(call(BPF_FUNC_map_lookup_elem));
+        p.push_back(jmp_imm(BPF_JNE, 0, 0, 2));
+        p.push_back(mov64_imm(0, 2));
+        p.push_back(exit_insn());
+        p.push_back(ldx(BPF_DW, 0, 0, (int16_t)read_off)); // the inner map's value: 8 bytes
+        p.push_back(exit_insn());
+        return p;
+    };
+    EXPECT_EQ(load(prog(0, true), {arr}), 0) << last->logs();
+    // the inner value's size is the template's
+    expect_refused(prog(8, true), -EACCES, 16,
+                   "R0 min value is outside of the allowed memory range", {arr});
+    EXPECT_NE(last->logs().find("invalid access to map value, value_size=8 off=8 size=8"),
+              std::string::npos)
+        << last->logs();
+    // without the null check the lookup's result is no map
+    Prog unchecked;
+    lookup_key0(unchecked, 0);
+    unchecked.push_back(mov64_reg(1, 0));
+    unchecked.push_back(mov64_reg(2, 10));
+    unchecked.push_back(alu64_imm(BPF_ADD, 2, -4));
+    unchecked.push_back(call(BPF_FUNC_map_lookup_elem)); // insn 9
+    unchecked.push_back(exit_insn());
+    EXPECT_EQ(load(unchecked, {arr}), -EACCES);
+    EXPECT_EQ(last->attr.err_insn, 9);
+    // a program cannot write an outer map (check_map_func_compatibility)
+    Prog upd;
+    lookup_key0(upd, 0);
+    upd.back() = call(BPF_FUNC_map_delete_elem);
+    upd.push_back(mov64_imm(0, 2));
+    upd.push_back(exit_insn());
+    EXPECT_EQ(load(upd, {arr}), -EINVAL) << last->logs();
+}

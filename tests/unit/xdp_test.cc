@@ -111,8 +111,8 @@ struct FakeMaps {
 };
 
 const struct nicsim_xdp_map_ops kFakeOps = {
-    FakeMaps::info,       FakeMaps::lookup,         FakeMaps::update,      FakeMaps::remove,
-    FakeMaps::devmap_get, FakeMaps::prog_array_get, FakeMaps::event_output};
+    FakeMaps::info,       FakeMaps::lookup,         FakeMaps::update,       FakeMaps::remove,
+    FakeMaps::devmap_get, FakeMaps::prog_array_get, FakeMaps::event_output, nullptr};
 
 struct XdpHarness {
     FakeMaps maps;
@@ -1023,6 +1023,80 @@ TEST(XdpSystemTest, AnImageReachesOnlyTheMapsOfItsMapTable)
                {mine});
     auto t2 = s.rx(thief2);
     EXPECT_EQ(t2.xdp.run.trap.kind, NICSIM_TRAP_HELPER) << t2.xdp.run.trap.msg;
+}
+
+// Maps of maps: a lookup in an outer map gives the inner map's handle, which the program may use
+// while it runs (the inner map is reached through its own outer map); an inner map not held by
+// its outer maps, or held but not looked up, stays out of reach.
+TEST(XdpSystemTest, AnInnerMapIsReachableOnlyThroughTheProgramsOwnOuterMap)
+{
+    SysHarness s;
+    uint32_t inner_a = s.map(2, 4, 8, 1), inner_b = s.map(2, 4, 8, 1), outer = 0;
+    ASSERT_EQ(
+        nicsim_ctrl__map_alloc_inner(s.ctrl, 12 /* array of maps */, 4, 4, 2, 0, inner_a, &outer),
+        0)
+        << nicsim_ctrl__last_error(s.ctrl);
+    uint32_t key = 0;
+    uint64_t va = 0x1111, vb = 0x2222;
+    ASSERT_EQ(nicsim_ctrl__map_update(s.ctrl, inner_a, &key, &va, 0), 0);
+    ASSERT_EQ(nicsim_ctrl__map_update(s.ctrl, inner_b, &key, &vb, 0), 0);
+    ASSERT_EQ(nicsim_ctrl__map_update(s.ctrl, outer, &key, &inner_a, 0), 0)
+        << nicsim_ctrl__last_error(s.ctrl);
+    // r0 = outer[slot]; then r0 = *inner[0], or 1 when a lookup misses
+    auto through_outer = [&](int slot, const std::string &inner_handle) {
+        return "stw [%r10-4], " + std::to_string(slot) + "\nlddw %r1, " + handle(outer) +
+               "\nmov %r2, %r10\nadd %r2, -4\n" + call(NICSIM_HW_MAP_LOOKUP) +
+               "jeq %r0, 0, miss\nmov %r1, " + inner_handle + "\nstw [%r10-4], 0\n" +
+               "mov %r2, %r10\nadd %r2, -4\n" + call(NICSIM_HW_MAP_LOOKUP) +
+               "jeq %r0, 0, miss\nldxdw %r0, [%r0]\nexit\nmiss:\nmov %r0, 1\nexit\n";
+    };
+    uint32_t owner = s.load(through_outer(0, "%r0"), {outer});
+    auto o = s.rx(owner);
+    ASSERT_EQ(o.xdp.run.status, NICSIM_RUN_OK) << o.xdp.run.trap.msg;
+    EXPECT_EQ(o.xdp.r0, va) << "the inner map the outer map holds";
+    uint32_t empty = s.load(through_outer(1, "%r0"), {outer});
+    auto e = s.rx(empty);
+    ASSERT_EQ(e.xdp.run.status, NICSIM_RUN_OK) << e.xdp.run.trap.msg;
+    EXPECT_EQ(e.xdp.r0, 1u) << "an empty slot holds no map: the lookup returns NULL";
+
+    auto raw = [](uint32_t id) {
+        return std::to_string(nicsim_addr(NICSIM_MAP_REGION_BASE + id, 0));
+    };
+    // with a grant from the outer lookup, the program still cannot name another map
+    uint32_t other = s.load("lddw %r6, " + raw(inner_b) + "\n" + through_outer(0, "%r6"), {outer});
+    auto t = s.rx(other);
+    EXPECT_EQ(t.xdp.run.trap.kind, NICSIM_TRAP_HELPER) << "inner_b is no element of its outer map";
+    // nor the held inner map without looking it up, even right after the owner ran on the core
+    uint32_t direct =
+        s.load("stw [%r10-4], 0\nlddw %r1, " + raw(inner_a) + "\nmov %r2, %r10\nadd %r2, -4\n" +
+                   call(NICSIM_HW_MAP_LOOKUP) + "exit\n",
+               {outer});
+    for (uint32_t prog : {owner, direct}) {
+        auto d = s.rx(prog);
+        if (prog == owner) {
+            EXPECT_EQ(d.xdp.r0, va);
+            continue;
+        }
+        EXPECT_EQ(d.xdp.run.trap.kind, NICSIM_TRAP_HELPER) << d.xdp.run.trap.msg;
+    }
+    // and the owner once more: its grant came back with its lookup, not from the earlier run
+    auto again = s.rx(owner);
+    EXPECT_EQ(again.xdp.r0, va);
+    // the lookup in an array of maps costs L(array) + 1 (docs/microarchitecture.md): one cycle
+    // more than the same lookup in an array
+    const std::string lookup_only = "stw [%r10-4], 0\nlddw %r1, HANDLE\nmov %r2, %r10\n"
+                                    "add %r2, -4\n" +
+                                    call(NICSIM_HW_MAP_LOOKUP) + "mov %r0, 2\nexit\n";
+    auto with = [&](uint32_t map) {
+        std::string t = lookup_only;
+        t.replace(t.find("HANDLE"), 6, handle(map));
+        return t;
+    };
+    auto in_outer = s.rx(s.load(with(outer), {outer}));
+    auto in_array = s.rx(s.load(with(inner_b), {inner_b}));
+    ASSERT_EQ(in_outer.xdp.run.status, NICSIM_RUN_OK) << in_outer.xdp.run.trap.msg;
+    ASSERT_EQ(in_array.xdp.run.status, NICSIM_RUN_OK) << in_array.xdp.run.trap.msg;
+    EXPECT_EQ(in_outer.xdp.run.cycles, in_array.xdp.run.cycles + 1);
 }
 
 TEST(XdpSystemTest, ACoreReachesOnlyItsOwnPerCpuSlice)

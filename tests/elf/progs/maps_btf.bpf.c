@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR MIT)
 // ELF loader test object: BTF-defined maps (.maps) of many kinds and attribute spellings
-// (map-in-map is refused by the loader: see refused.bpf.c, USE_MAP_IN_MAP).
+// (maps of maps: map_in_map.bpf.c).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 

@@ -25,11 +25,19 @@ static int loop_cb(__u32 index, void *data)
     return 0;
 }
 #elif defined(USE_MAP_IN_MAP)
-struct inner {
+/* a map of maps of maps: the kernel refuses an inner map that holds maps (bpf_map_meta_alloc) */
+struct inner0 {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u32);
+};
+
+struct inner {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __array(values, struct inner0);
 };
 
 struct {
