@@ -1,0 +1,2 @@
+/* Fixture: a header no layer claims. */
+#include "nicsim/isa.h"
