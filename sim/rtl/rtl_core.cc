@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "Vebpf_core.h"
+#include "Vebpf_core___024root.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
@@ -28,11 +29,40 @@ constexpr size_t kImemSlots = 4096;
 
 } // namespace
 
+// A span of the RTL's data memory that the harness's helpers see through a host buffer: the
+// buffer is filled from the RTL's memory before every helper call and what the helper changed
+// is written back before the core continues, so the RTL's memory stays the only backing store.
+struct Mirror {
+    uint32_t pa;   // data-memory address of the first byte
+    uint8_t *host; // the helper vm's region buffer
+    size_t len;
+};
+
 struct nicsim_rtl {
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<Vebpf_core> m;
     std::unique_ptr<VerilatedFstC> wave;
     uint64_t sim_cycles = 0;
+    // the data memory's eight byte banks (rtl/ebpf_lsu.sv g_bank[b].u_bank.mem, public through
+    // rtl/lint.vlt): byte `pa` is row pa / 8 of bank pa % 8
+    CData *bank[8] = {};
+    std::vector<Mirror> mirrors;
+
+    uint8_t peek(uint32_t pa) const { return bank[pa % 8][pa / 8]; }
+    void poke(uint32_t pa, uint8_t v) { bank[pa % 8][pa / 8] = v; }
+    void sync_in()
+    {
+        for (const Mirror &mr : mirrors)
+            for (size_t i = 0; i < mr.len; i++)
+                mr.host[i] = peek(mr.pa + (uint32_t)i);
+    }
+    void sync_out()
+    {
+        for (const Mirror &mr : mirrors)
+            for (size_t i = 0; i < mr.len; i++)
+                if (peek(mr.pa + (uint32_t)i) != mr.host[i])
+                    poke(mr.pa + (uint32_t)i, mr.host[i]);
+    }
 
     nicsim_rtl() { build(false); }
 
@@ -47,6 +77,15 @@ struct nicsim_rtl {
         ctx->threads(1);
         ctx->traceEverOn(traced);
         m.reset(new Vebpf_core{ctx.get(), "ebpf_core"});
+        Vebpf_core___024root *r = m->rootp;
+        bank[0] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__0__KET____DOT__u_bank__DOT__mem[0];
+        bank[1] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__1__KET____DOT__u_bank__DOT__mem[0];
+        bank[2] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__2__KET____DOT__u_bank__DOT__mem[0];
+        bank[3] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__3__KET____DOT__u_bank__DOT__mem[0];
+        bank[4] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__4__KET____DOT__u_bank__DOT__mem[0];
+        bank[5] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__5__KET____DOT__u_bank__DOT__mem[0];
+        bank[6] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__6__KET____DOT__u_bank__DOT__mem[0];
+        bank[7] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__7__KET____DOT__u_bank__DOT__mem[0];
         m->rst_ni = 0;
         m->clk_i = 0;
         m->eval();
@@ -194,10 +233,8 @@ int nicsim_rtl__read_mem(struct nicsim_rtl *rtl, uint8_t *out, size_t memlen)
 {
     if (memlen > NICSIM_RTL_MEM_MAX)
         return -EINVAL;
-    for (size_t i = 0; i < memlen; i++) {
-        uint32_t pa = kMemBase + (uint32_t)i;
-        out[i] = (uint8_t)(rtl->read_row(pa / 8) >> (8 * (pa % 8)));
-    }
+    for (size_t i = 0; i < memlen; i++)
+        out[i] = rtl->peek(kMemBase + (uint32_t)i);
     return 0;
 }
 
@@ -267,12 +304,29 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
     size_t n = image.size();
     const struct nicsim_prog *prog = progs[0];
 
-    // A C-model vm for the helpers: same region table, so that nicsim_vm__translate agrees.
-    std::vector<uint8_t> copy(mem, mem + memlen);
+    // A C-model vm for the helpers: same region table, so that nicsim_vm__translate agrees;
+    // its stack and memory block are mirrors of the RTL's data memory (sync_in/sync_out around
+    // every helper call).
+    std::vector<uint8_t> copy(mem, mem + memlen), stack(kStackBytes);
     struct nicsim_vm_opts vo = {};
     vo.sz = sizeof(vo);
     vo.budget = budget;
     struct nicsim_vm *vm = nicsim_vm__new(&vo);
+    if (!vm)
+        return -ENOMEM;
+    {
+        struct nicsim_region sr = {};
+        sr.host = stack.data();
+        sr.hi = kStackBytes;
+        sr.kind = NICSIM_RGN_STACK;
+        sr.writable = 1;
+        sr.latency = 1;
+        nicsim_vm__map_at(vm, 1, &sr);
+    }
+    rtl->mirrors.clear();
+    rtl->mirrors.push_back({0, stack.data(), kStackBytes});
+    if (memlen)
+        rtl->mirrors.push_back({kMemBase, copy.data(), memlen});
     uint64_t r1 = 0;
     if (memlen) {
         struct nicsim_region r = {};
@@ -332,7 +386,9 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
                 id < NICSIM_MAX_HELPERS && helpers && helpers[id].fn ? &helpers[id] : nullptr;
             uint8_t action = 4; // HelperNoSuch
             if (h) {
+                c.sync_in();
                 h->fn(vm, h->user, args, &ho);
+                c.sync_out();
                 size_t target = nprogs;
                 for (size_t k = 0; k < nprogs; k++)
                     if (ho.tail == progs[k])
@@ -345,6 +401,11 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
                 if (ho.action == NICSIM_HELPER_TAIL_CALL && !tail_ok)
                     ho.ret = 0; // a failed tail call falls through with r0 = 0
                 tail_pc = tail_ok ? base[target] : 0;
+                if (ho.cycles > 0xffff) { // never silently truncated: a loud divergence
+                    action = 3;
+                    snprintf(ho.trap_msg, sizeof(ho.trap_msg),
+                             "%u unit cycles do not fit the RTL helper port (16 bits)", ho.cycles);
+                }
                 if (action == 3)
                     hmsg = std::string("helper ") + (h->name ? h->name : "?") + ": " + ho.trap_msg;
             } else {
@@ -443,6 +504,7 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
         }
         rc = -EFAULT;
     }
+    rtl->mirrors.clear();
     nicsim_vm__free(vm);
     return rc;
 }

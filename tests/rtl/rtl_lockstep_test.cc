@@ -7,7 +7,8 @@
 // loads (sign-extending too), stores and atomics on the memory block (r1) and the stack (r10),
 // unaligned and sometimes out of bounds (traps), forward and backward branches and jumps (loops
 // end at the watchdog, budgets are small), local calls (recursion ends at the call-depth trap),
-// helpers (5: continuing, or ending the run with r1 = 0; 6: unit cycles; 7: a helper fault)
+// helpers (5: continuing, or ending the run with r1 = 0; 6: unit cycles; 7: a helper fault; 8:
+// a copy between the stack and the block that must see and change the RTL's memory)
 // and callx to a helper that exists or not; the memory block is sometimes map-like (latency
 // 2-4) or read-only.
 // NICSIM_RTL_SEED picks the seed (printed), NICSIM_RTL_PROGRAMS the count (default 1000; the
@@ -147,6 +148,21 @@ struct Gen {
                 if (p(15))
                     main.push_back(I(0xb7, 1, 0, 0, 0)); // r1 = 0: the helper ends the run
                 main.push_back(I(0x85, 0, 0, 0, p(50) ? 5 : (int32_t)(6 + u(2))));
+            } else if (what < 96 && p(50)) { // helper 8 on program memory
+                // r2 = destination, r3 = source (stack or block, sometimes out of bounds), r4 =
+                // length: the helper must see and change the RTL's memory as the C model's
+                unsigned n = (unsigned)u(32);
+                for (unsigned reg = 2; reg <= 3; reg++) {
+                    bool stack = p(50);
+                    int32_t o = stack ? -(int32_t)(n + u(480)) - 1
+                                     : (int32_t)u(memlen >= n ? memlen - n + 1 : 1);
+                    if (p(5))
+                        o += p(50) ? 600 : -600; // out of the region: the helper traps
+                    main.push_back(I(0xbf, reg, stack ? 10 : 1, 0, 0));
+                    main.push_back(I(0x07, reg, 0, 0, o));
+                }
+                main.push_back(I(0xb7, 4, 0, 0, (int32_t)n));
+                main.push_back(I(0x85, 0, 0, 0, 8));
             } else if (what < 94) { // callx
                 main.push_back(I(0xb7, 3, 0, 0, p(70) ? (int32_t)(5 + u(3)) : 77));
                 main.push_back(I(0x8d, 3, 0, 0, 0));
@@ -214,6 +230,25 @@ void helper_picky(struct nicsim_vm *, void *, const uint64_t a[5], struct nicsim
         snprintf(o->trap_msg, sizeof(o->trap_msg), "odd r2");
     }
 }
+// 8 copies r4 bytes from r3 to r2 (program memory: block or stack) and returns the sum of the
+// bytes it read; an address out of its region is a helper fault.
+void helper_xfer(struct nicsim_vm *vm, void *, const uint64_t a[5], struct nicsim_helper_out *o)
+{
+    uint32_t n = (uint32_t)a[3] & 31; // r4 is arbitrary when a jump lands on the call
+    const uint8_t *src = (const uint8_t *)nicsim_vm__translate(vm, a[2], n ? n : 1, 0);
+    uint8_t *dst = (uint8_t *)nicsim_vm__translate(vm, a[1], n ? n : 1, 1);
+    o->cycles = 2 + (n + 7) / 8;
+    if (!src || !dst) {
+        o->action = NICSIM_HELPER_TRAP;
+        snprintf(o->trap_msg, sizeof(o->trap_msg), "xfer: address out of its region");
+        return;
+    }
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < n; i++)
+        sum = sum * 31 + src[i];
+    memmove(dst, src, n);
+    o->ret = sum;
+}
 const struct nicsim_helper *lockstep_helpers()
 {
     static struct nicsim_helper h[NICSIM_MAX_HELPERS];
@@ -221,6 +256,7 @@ const struct nicsim_helper *lockstep_helpers()
         memcpy(h, nicsim_bpfconf_helpers(), sizeof(h));
         h[6] = {"add", helper_add, nullptr};
         h[7] = {"picky", helper_picky, nullptr};
+        h[8] = {"xfer", helper_xfer, nullptr};
     }
     return h;
 }
