@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -370,6 +371,10 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
     m.start_i = 0;
     uint64_t limit = (uint64_t)m.budget_i * 300 + 100000, last = t.pipeline_fill;
     bool hung = true;
+    // Tests only (--lockstep's divergence report): NICSIM_RTL_TEST_CORRUPT_RETIRE=K flips bit 0
+    // of the value the K-th retired instruction (from 0) reports on the retire port.
+    const char *corrupt_env = getenv("NICSIM_RTL_TEST_CORRUPT_RETIRE");
+    uint64_t corrupt_at = corrupt_env ? strtoull(corrupt_env, nullptr, 0) : UINT64_MAX, retired = 0;
     std::string hmsg; // what the helper unit said, for a helper trap's message
     for (uint64_t cyc = 0; cyc < limit; cyc++) {
         m.helper_resp_valid_i = 0;
@@ -424,6 +429,8 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
             rec.cycle = m.retire_cycle_o;
             rec.cycles = (uint32_t)(rec.cycle - last);
             rec.dst_value = m.retire_we_o ? m.retire_value_o : 0;
+            if (retired++ == corrupt_at)
+                rec.dst_value ^= 1;
             last = rec.cycle;
             trace(trace_user, &rec);
         }
@@ -472,14 +479,37 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
                      "%s: insn %u: %s of %u bytes at 0x%llx: address is in no mapped region",
                      tr.prog_name, tr.pc, dir, tr.size, (unsigned long long)tr.addr);
             break;
-        case NICSIM_TRAP_BOUNDS:
+        case NICSIM_TRAP_BOUNDS: { // the C model's words (sim/core/vm.c mem_trap)
+            uint32_t r = nicsim_addr_region(tr.addr);
+            uint32_t hi = r == 1 ? kStackBytes : (uint32_t)memlen; // the regions mapped above
+            snprintf(tr.msg, sizeof(tr.msg),
+                     "%s: insn %u: out-of-bounds %s of %u bytes at 0x%llx: %s region %u offset %u "
+                     "is outside [0, %u)",
+                     tr.prog_name, tr.pc, dir, tr.size, (unsigned long long)tr.addr,
+                     nicsim_region_kind_name((enum nicsim_region_kind)tr.region_kind), r,
+                     (uint32_t)tr.addr, hi);
+            break;
+        }
         case NICSIM_TRAP_READONLY:
-            snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: %s %s of %u bytes at 0x%llx (%s region %u)",
-                     tr.prog_name, tr.pc, nicsim_trap_kind_name((enum nicsim_trap_kind)tr.kind),
-                     dir, tr.size,
-                     (unsigned long long)tr.addr,
+            snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: write of %u bytes at 0x%llx: %s region %u is read-only",
+                     tr.prog_name, tr.pc, tr.size, (unsigned long long)tr.addr,
                      nicsim_region_kind_name((enum nicsim_region_kind)tr.region_kind),
                      nicsim_addr_region(tr.addr));
+            break;
+        case NICSIM_TRAP_CALL_DEPTH:
+            tr.size = 0;
+            tr.addr = 0;
+            snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: local call would exceed %d call frames",
+                     tr.prog_name, tr.pc, NICSIM_MAX_CALL_DEPTH);
+            break;
+        case NICSIM_TRAP_ILLEGAL:
+            tr.size = 0;
+            tr.addr = 0;
+            snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: %s cannot be executed", tr.prog_name,
+                     tr.pc,
+                     tr.pc < nicsim_prog__len(tp)
+                         ? nicsim_isa_op_name((enum nicsim_op)nicsim_prog__insns(tp)[tr.pc].op)
+                         : "?");
             break;
         case NICSIM_TRAP_HELPER:
         case NICSIM_TRAP_BAD_HELPER:
