@@ -132,6 +132,10 @@ module ebpf_core #(
   logic [63:0] ex_a, ex_b, ex_src, ex_imm;
   logic [63:0] alu_res, mul_res, div_res, ex_res, ex_addr;
   logic        mul_done, div_done, ex_busy, ex_fire, br_taken, ex_taken;
+  localparam int MgW = 24;  // may_goto counters: 0..MayGotoLoops (2^23)
+  logic [ebpf_pkg::CallFrames*MgW-1:0] mg_d, mg_q;
+  logic [MgW-1:0] mg_cur;
+  logic        mg_zero, ex_br_taken;
   logic        mul_active, div_active;
 
   // ---- MEM ---------------------------------------------------------------------------------
@@ -534,7 +538,42 @@ module ebpf_core #(
   assign stall_front = frozen || load_use;
   assign ex_fire     = ex_q.valid && !frozen;
   assign ex_taken    = ex_fire && !kill && ex_q.unit == ebpf_pkg::UnitBranch &&
-                       ex_q.trap == ebpf_pkg::TrapNone && br_taken;
+                       ex_q.trap == ebpf_pkg::TrapNone && ex_br_taken;
+
+  // may_goto (docs/microarchitecture.md 4a): one counter per call frame, set when the frame is
+  // entered (run start, a local call in EX, a tail call), counted down by each may_goto of
+  // that frame in EX while it is not 0; the may_goto is taken when it is 0.
+  always_comb begin
+    mg_cur = '0;
+    for (int i = 0; i < ebpf_pkg::CallFrames; i++)
+      if (ex_q.frame == 3'(i)) mg_cur = mg_q[MgW*i +: MgW];
+  end
+  assign mg_zero     = (mg_cur == '0);
+  assign ex_br_taken = (ex_q.br_cond == ebpf_pkg::BrMayGoto) ? mg_zero : br_taken;
+
+  always_comb begin
+    mg_d = mg_q;
+    if (init) begin
+      mg_d = {ebpf_pkg::CallFrames{MgW'(ebpf_pkg::MayGotoLoops)}};
+    end else begin
+      if (ex_fire && !kill && ex_q.trap == ebpf_pkg::TrapNone) begin
+        if (ex_q.unit == ebpf_pkg::UnitBranch && ex_q.br_cond == ebpf_pkg::BrMayGoto && !mg_zero)
+          for (int i = 0; i < ebpf_pkg::CallFrames; i++)
+            if (ex_q.frame == 3'(i)) mg_d[MgW*i +: MgW] = mg_cur - 1'b1;
+        if (ex_q.unit == ebpf_pkg::UnitCall)
+          for (int i = 0; i < ebpf_pkg::CallFrames; i++)
+            if (ex_q.depth == 3'(i)) mg_d[MgW*i +: MgW] = MgW'(ebpf_pkg::MayGotoLoops);
+      end
+      if (kill && mem_tail)
+        for (int i = 0; i < ebpf_pkg::CallFrames; i++)
+          if (mem_q.frame == 3'(i)) mg_d[MgW*i +: MgW] = MgW'(ebpf_pkg::MayGotoLoops);
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) mg_q <= '0;
+    else         mg_q <= mg_d;
+  end
   assign flush_id    = ex_taken || kill;
   assign id_fire     = id_valid_q && !stall_front && !flush_id;
 
