@@ -139,12 +139,15 @@ struct nicsim_rtl {
         m->dmem_we_i = 0;
     }
 
+    // the data-memory host port is registered (rtl/ebpf_lsu.sv): the request is sampled at
+    // the first edge and served at the second
     uint64_t read_row(uint32_t row)
     {
         m->dmem_re_i = 1;
         m->dmem_row_i = row;
         edge();
         m->dmem_re_i = 0;
+        edge();
         return m->dmem_rdata_o;
     }
 
@@ -359,6 +362,8 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
                      (uint32_t)memlen);
         c.write_bytes(kMemBase, mem, memlen);
     }
+
+    c.edge(); // the last host write, sampled by the registered port, lands here
 
     // Run.
     Vebpf_core &m = *c.m;
