@@ -133,7 +133,7 @@ module ebpf_core #(
   logic [63:0] alu_res, mul_res, div_res, ex_res, ex_addr;
   logic        mul_done, div_done, ex_busy, ex_fire, br_taken, ex_taken;
   localparam int MgW = 24;  // may_goto counters: 0..MayGotoLoops (2^23)
-  logic [ebpf_pkg::CallFrames*MgW-1:0] mg_q;
+  logic [MgW-1:0] mg_mem [ebpf_pkg::CallFrames];
   logic [MgW-1:0] mg_cur, mg_wdata;
   logic [2:0]  mg_widx;
   logic        mg_we, mg_zero, ex_br_taken;
@@ -562,11 +562,7 @@ module ebpf_core #(
   // may_goto (docs/microarchitecture.md 4a): one counter per call frame, set when the frame is
   // entered (run start, a local call in EX, a tail call), counted down by each may_goto of
   // that frame in EX while it is not 0; the may_goto is taken when it is 0.
-  always_comb begin
-    mg_cur = '0;
-    for (int i = 0; i < ebpf_pkg::CallFrames; i++)
-      if (ex_q.frame == 3'(i)) mg_cur = mg_q[MgW*i +: MgW];
-  end
+  assign mg_cur      = mg_mem[ex_q.frame];
   assign mg_zero     = (mg_cur == '0);
   assign ex_br_taken = (ex_q.br_cond == ebpf_pkg::BrMayGoto) ? mg_zero : br_taken;
 
@@ -592,13 +588,10 @@ module ebpf_core #(
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      mg_q <= '0;
-    end else begin
-      for (int i = 0; i < ebpf_pkg::CallFrames; i++)
-        if (mg_we && mg_widx == 3'(i)) mg_q[MgW*i +: MgW] <= mg_wdata;
-    end
+  // a small RAM with one write port and an asynchronous read (distributed RAM on an FPGA); no
+  // reset needed: a frame's counter is written when the frame is entered, before any read
+  always_ff @(posedge clk_i) begin
+    if (mg_we) mg_mem[mg_widx] <= mg_wdata;
   end
   assign flush_id    = ex_taken || kill;
   assign id_fire     = id_valid_q && !stall_front && !flush_id;
