@@ -194,7 +194,7 @@ static int bench_map(int argc, char **argv)
 static int bench_rtl(uint64_t insns)
 {
     printf("nicsim bench --model rtl: Verilated RTL core beside the C model, first %" PRIu64
-           " instructions of each program\n\n",
+           " instructions of each program, per second of CPU time\n\n",
            insns);
     printf("%-12s %12s %12s %14s %14s\n", "program", "insns", "cycles", "RTL Mcycle/s",
            "C Mcycle/s");
@@ -262,8 +262,9 @@ int cmd_bench(int argc, char **argv)
         "usage: nicsim bench [--reps N] [--model c|rtl [--rtl-insns N]] | nicsim bench replay "
         "[--example NAME] [--packets N] | nicsim bench map [--entries N]\n"
         "  prints simulated instructions per second (best of N runs, cycle counting on) and CPI;\n"
-        "  --model rtl: simulated core cycles per second of the Verilated RTL beside the C\n"
-        "  model's, over the first N instructions of each program (default 2,000,000)\n";
+        "  --model rtl: simulated core cycles per second (of thread CPU time) of the Verilated\n"
+        "  RTL beside the C model's, over the first N instructions of each program (default\n"
+        "  2,000,000)\n";
 
     cli_set_prog("nicsim bench");
     int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos);
