@@ -133,15 +133,29 @@ int cli_exec_lockstep(const char *path, const struct nicsim_insn *raw, size_t n,
     struct nicsim_run c, r;
     struct nicsim_bpfconf_opts o = {
         .sz = sizeof(o), .budget = budget, .trace = collect, .trace_user = &cr};
-    int crc = nicsim_bpfconf_run(raw, n, mem, memlen, &o, &c, &err);
     int status = 1;
-    if (crc == -EINVAL) {
+    uint8_t *cmem = NULL, *rmem = NULL;
+    struct nicsim_rtl *rtl = NULL;
+    struct nicsim_bpfconf *env = nicsim_bpfconf__new(raw, n, mem, memlen, &o, &err);
+    if (!env) {
         cli_fail("%s: refused: %s", path, err.msg);
         goto out;
     }
-    int rrc = cli_exec_rtl(raw, n, mem, memlen, budget, collect, &rr, wave, &r, &err);
-    if (rrc == -ENODEV)
+    int crc = nicsim_bpfconf__exec(env, &c);
+    cmem = malloc(memlen ? memlen : 1);
+    rmem = malloc(memlen ? memlen : 1);
+    if (!cmem || !rmem || nicsim_bpfconf__read_mem(env, cmem, memlen) < 0) {
+        cli_fail("cannot read the C model's memory block");
         goto out;
+    }
+    if (open_rtl(wave, &rtl))
+        goto out;
+    if (nicsim_rtl__run_conf(rtl, raw, n, mem, memlen, NULL, budget, nicsim_bpfconf_helpers(),
+                             collect, &rr, &r, &err) == -EINVAL ||
+        nicsim_rtl__read_mem(rtl, rmem, memlen) < 0) {
+        cli_fail("%s: refused by the RTL harness: %s", path, err.msg);
+        goto out;
+    }
     if (cr.oom || rr.oom) {
         cli_fail("out of memory recording the instruction streams");
         goto out;
@@ -166,9 +180,22 @@ int cli_exec_lockstep(const char *path, const struct nicsim_insn *raw, size_t n,
     else if (c.status != r.status || c.r0 != r.r0 || c.cycles != r.cycles ||
              c.trap.kind != r.trap.kind || c.trap.pc != r.trap.pc)
         what = "end of the run (status, r0, cycles or trap)";
+    size_t mdiff = 0;
+    while (mdiff < memlen && cmem[mdiff] == rmem[mdiff])
+        mdiff++;
+    if (!what && mdiff < memlen) {
+        printf("lockstep: DIVERGENCE in the memory block after the run: byte %zu is 0x%02x on the "
+               "C model, 0x%02x on the RTL\n",
+               mdiff, cmem[mdiff], rmem[mdiff]);
+        fprintf(stderr, "nicsim exec: %s: lockstep: the memory blocks differ after the run (byte "
+                        "%zu)\n",
+                path, mdiff);
+        status = 3;
+        goto out;
+    }
     if (!what) {
         printf("lockstep: C model and RTL agree on all %zu retired instructions (pc, written "
-               "register value, retire cycle) and on the end of the run\n",
+               "register value, retire cycle), on the end of the run and on the memory block\n",
                cr.n);
         cli_print_run(&c);
         if (crc < 0)
@@ -199,6 +226,11 @@ int cli_exec_lockstep(const char *path, const struct nicsim_insn *raw, size_t n,
             path, i, what);
     status = 3;
 out:
+    if (rtl)
+        nicsim_rtl__free(rtl); /* closes the waveform */
+    nicsim_bpfconf__free(env);
+    free(cmem);
+    free(rmem);
     free(cr.v);
     free(rr.v);
     free(dec);

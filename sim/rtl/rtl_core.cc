@@ -251,6 +251,13 @@ int nicsim_rtl__read_mem(struct nicsim_rtl *rtl, uint8_t *out, size_t memlen)
         return -EINVAL;
     for (size_t i = 0; i < memlen; i++)
         out[i] = rtl->peek(kMemBase + (uint32_t)i);
+    // Tests only (--lockstep's memory comparison): NICSIM_RTL_TEST_CORRUPT_MEM=K flips bit 0 of
+    // byte K of what is read back.
+    if (const char *e = getenv("NICSIM_RTL_TEST_CORRUPT_MEM")) {
+        size_t k = strtoull(e, nullptr, 0);
+        if (k < memlen)
+            out[k] ^= 1;
+    }
     return 0;
 }
 

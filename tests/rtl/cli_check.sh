@@ -4,8 +4,8 @@
 #   model      every conformance program with an asm section gives the same `nicsim exec`
 #              output (r0, counts, stalls, or the trap message) with --model c and --model rtl
 #   lockstep   --lockstep agrees on every one of them (never exit 3)
-#   diverge    an injected divergence (the harness's test knob) is reported: exit 3, the
-#              instruction, both records
+#   diverge    an injected divergence (the harness's test knobs) is reported: exit 3, the
+#              instruction and both records; a memory byte after the run
 #   wave       exec --model rtl --wave F.fst writes every signal of the gtkwave save file
 #   bench      bench --model rtl prints the RTL's and the C model's cycles per second
 set -eu
@@ -55,6 +55,14 @@ diverge)
     echo "$out" | grep -q '^  C    pc 2  add %r0, %r3' || fail=1
     echo "$out" | grep -q '^  RTL  pc 2  add %r0, %r3' || fail=1
     echo "$out" | grep -q 'cycle window' || fail=1
+    # the memory block after the run (the second knob flips a byte the RTL harness reads back)
+    set +e
+    out=$(NICSIM_RTL_TEST_CORRUPT_MEM=2 "$nicsim" exec "$prog" --mem 00000000 --lockstep 2>&1)
+    rc=$?
+    set -e
+    echo "$out"
+    [ $rc -eq 3 ] || { echo "memory: exit $rc, not 3"; fail=1; }
+    echo "$out" | grep -q 'DIVERGENCE in the memory block after the run: byte 2 is 0x00 on the C model, 0x01 on the RTL' || fail=1
     ;;
 wave)
     fst="$dir/exec.fst"
