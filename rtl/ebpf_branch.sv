@@ -37,6 +37,7 @@ module ebpf_branch (
       ebpf_pkg::BrSge: taken_o = !lts;
       ebpf_pkg::BrSlt: taken_o = lts;
       ebpf_pkg::BrSle: taken_o = lts || eq;
+      ebpf_pkg::BrMayGoto: taken_o = 1'b0;  // decided by the core's may_goto counter
       default:         taken_o = 1'b0;
     endcase
   end

@@ -132,6 +132,11 @@ module ebpf_core #(
   logic [63:0] ex_a, ex_b, ex_src, ex_imm;
   logic [63:0] alu_res, mul_res, div_res, ex_res, ex_addr;
   logic        mul_done, div_done, ex_busy, ex_fire, br_taken, ex_taken;
+  localparam int MgW = 24;  // may_goto counters: 0..MayGotoLoops (2^23)
+  logic [MgW-1:0] mg_mem [ebpf_pkg::CallFrames];
+  logic [MgW-1:0] mg_cur, mg_wdata;
+  logic [2:0]  mg_widx;
+  logic        mg_we, mg_zero, ex_br_taken;
   logic        mul_active, div_active;
 
   // ---- MEM ---------------------------------------------------------------------------------
@@ -198,6 +203,24 @@ module ebpf_core #(
   assign start_d = start_i && !run_q;
   assign init    = start_q && !run_q;
 
+  // the run's arguments, registered with start_i: no pipeline logic depends combinationally on
+  // a run-control input (the Verilated model then re-evaluates far less per input change)
+  logic [ebpf_pkg::PcW-1:0] arg_entry_q;
+  logic [63:0]              arg_r1_q, arg_r2_q, arg_budget_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      arg_entry_q  <= '0;
+      arg_r1_q     <= '0;
+      arg_r2_q     <= '0;
+      arg_budget_q <= '0;
+    end else if (start_d) begin
+      arg_entry_q  <= entry_i;
+      arg_r1_q     <= r1_i;
+      arg_r2_q     <= r2_i;
+      arg_budget_q <= budget_i;
+    end
+  end
+
   // =========================================================================================
   // IF
   // =========================================================================================
@@ -206,7 +229,7 @@ module ebpf_core #(
     .rst_ni        (rst_ni),
     .run_i         (run_q),
     .start_i       (init),
-    .entry_i       (entry_i),
+    .entry_i       (arg_entry_q),
     .redirect_i    (redirect),
     .redirect_pc_i (redirect_pc),
     .stall_i       (stall_front),
@@ -507,8 +530,8 @@ module ebpf_core #(
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
     .init_i     (init),
-    .init_r1_i  (r1_i),
-    .init_r2_i  (r2_i),
+    .init_r1_i  (arg_r1_q),
+    .init_r2_i  (arg_r2_q),
     .init_r10_i (StackTop),
     .we_i       (wb_q.valid && wb_we_q),
     .waddr_i    (wb_q.rd),
@@ -534,7 +557,42 @@ module ebpf_core #(
   assign stall_front = frozen || load_use;
   assign ex_fire     = ex_q.valid && !frozen;
   assign ex_taken    = ex_fire && !kill && ex_q.unit == ebpf_pkg::UnitBranch &&
-                       ex_q.trap == ebpf_pkg::TrapNone && br_taken;
+                       ex_q.trap == ebpf_pkg::TrapNone && ex_br_taken;
+
+  // may_goto (docs/microarchitecture.md 4a): one counter per call frame, set when the frame is
+  // entered (run start, a local call in EX, a tail call), counted down by each may_goto of
+  // that frame in EX while it is not 0; the may_goto is taken when it is 0.
+  assign mg_cur      = mg_mem[ex_q.frame];
+  assign mg_zero     = (mg_cur == '0);
+  assign ex_br_taken = (ex_q.br_cond == ebpf_pkg::BrMayGoto) ? mg_zero : br_taken;
+
+  // one write port for the eight counters (the frame entered, or the may_goto's frame);
+  // only frame 0 is set at the run's start: every other frame is set when a call enters it
+  always_comb begin
+    mg_we    = 1'b0;
+    mg_widx  = ex_q.frame;
+    mg_wdata = mg_cur - 1'b1;
+    if (ex_fire && !kill && ex_q.trap == ebpf_pkg::TrapNone) begin
+      if (ex_q.unit == ebpf_pkg::UnitBranch && ex_q.br_cond == ebpf_pkg::BrMayGoto && !mg_zero)
+        mg_we = 1'b1;
+      if (ex_q.unit == ebpf_pkg::UnitCall) begin
+        mg_we    = 1'b1;
+        mg_widx  = ex_q.depth;
+        mg_wdata = MgW'(ebpf_pkg::MayGotoLoops);
+      end
+    end
+    if ((kill && mem_tail) || init) begin
+      mg_we    = 1'b1;
+      mg_widx  = init ? 3'd0 : mem_q.frame;
+      mg_wdata = MgW'(ebpf_pkg::MayGotoLoops);
+    end
+  end
+
+  // a small RAM with one write port and an asynchronous read (distributed RAM on an FPGA); no
+  // reset needed: a frame's counter is written when the frame is entered, before any read
+  always_ff @(posedge clk_i) begin
+    if (mg_we) mg_mem[mg_widx] <= mg_wdata;
+  end
   assign flush_id    = ex_taken || kill;
   assign id_fire     = id_valid_q && !stall_front && !flush_id;
 
@@ -612,7 +670,7 @@ module ebpf_core #(
       cycle_d     = 64'd1;
       insns_d     = '0;
       tails_d     = '0;
-      budget_d    = budget_i;
+      budget_d    = arg_budget_q;
       id_valid_d  = 1'b0;
       lddw_pend_d = 1'b0;
       depth_d     = '0;

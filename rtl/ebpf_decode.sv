@@ -203,6 +203,13 @@ module ebpf_decode (
                 insn_o.trap = ebpf_pkg::TrapIllegal;  // kfunc calls are refused at load
               end
             end
+            4'he: begin
+              // may_goto (BPF_JCOND, src BPF_MAY_GOTO): a conditional branch on the frame's
+              // may_goto counter (docs/microarchitecture.md 4a); reads no register
+              insn_o.br_cond = ebpf_pkg::BrMayGoto;
+              insn_o.rd_mask = '0;
+              if (cls == 3'd6 || xsrc || src != 4'd0) insn_o.trap = ebpf_pkg::TrapIllegal;
+            end
             4'h9: begin
               if (cls == 3'd6) insn_o.trap = ebpf_pkg::TrapIllegal;
               insn_o.unit    = ebpf_pkg::UnitExit;

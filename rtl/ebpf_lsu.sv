@@ -4,7 +4,9 @@
 //
 // Interface:
 //   cfg_*           write one region-table entry (between runs)
-//   host_*          read or write one 8-byte row of the data memory (between runs, run_i low)
+//   host_*          read or write one 8-byte row of the data memory (between runs, run_i low);
+//                   registered: a write lands at the second edge, read data is on host_rdata_o
+//                   after the second edge
 //   valid_i, unit_i the instruction in MEM; first_i marks its first MEM cycle
 //   addr_i          the 64-bit NIC address (region << 32 | offset), computed in EX
 //   size_i          log2 of the access size; sdata_i the store value / atomic operand;
@@ -138,7 +140,29 @@ module ebpf_lsu (
 
   // ---- banks -------------------------------------------------------------------------------
   assign pa     = rgn.base + off[ebpf_pkg::DmemAw-1:0];
-  assign lane_d = rd_strobe ? pa[2:0] : (host_re_i && !run_i) ? 3'd0 : lane_q;
+  // the host port is registered (no logic depends combinationally on it): a request takes
+  // effect at the edge after the one that samples it
+  logic                        host_re_q, host_we_q;
+  logic [ebpf_pkg::DmemAw-4:0] host_row_q;
+  logic [63:0]                 host_wdata_q;
+  logic [7:0]                  host_be_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      host_re_q    <= 1'b0;
+      host_we_q    <= 1'b0;
+      host_row_q   <= '0;
+      host_wdata_q <= '0;
+      host_be_q    <= '0;
+    end else begin
+      host_re_q    <= host_re_i;
+      host_we_q    <= host_we_i;
+      host_row_q   <= host_row_i;
+      host_wdata_q <= host_wdata_i;
+      host_be_q    <= host_be_i;
+    end
+  end
+
+  assign lane_d = rd_strobe ? pa[2:0] : (host_re_q && !run_i) ? 3'd0 : lane_q;
 
   always_comb begin
     for (int b = 0; b < 8; b++) begin
@@ -152,10 +176,10 @@ module ebpf_lsu (
         bank_we[b]    = wr_strobe && ({1'b0, j} < nbytes);
         bank_re[b]    = rd_strobe;
       end else begin
-        bank_row[RowW*b +: RowW] = host_row_i;
-        bank_wdata[8*b +: 8]     = host_wdata_i[8*b +: 8];
-        bank_we[b]    = host_we_i && host_be_i[b];
-        bank_re[b]    = host_re_i;
+        bank_row[RowW*b +: RowW] = host_row_q;
+        bank_wdata[8*b +: 8]     = host_wdata_q[8*b +: 8];
+        bank_we[b]    = host_we_q && host_be_q[b];
+        bank_re[b]    = host_re_q;
       end
     end
   end

@@ -15,6 +15,7 @@ package ebpf_pkg;
   localparam int FrameBytes   = 512;
   localparam int StackBytes   = CallFrames * FrameBytes;
   localparam int MaxTailCalls = 33;    // the kernel's MAX_TAIL_CALL_CNT
+  localparam int MayGotoLoops = 8388608; // may_goto's counter per function (BPF_MAX_LOOPS)
 
   // ---- timing (docs/microarchitecture.md §4; the C model's nicsim_timing_default) ------------
   localparam int MulCycles    = 3;     // EX cycles of MUL: 1 + mul (2)
@@ -96,7 +97,8 @@ package ebpf_pkg;
 
   // Conditional-jump conditions; the encoding's op field (RFC 9669 table 5) maps onto these.
   typedef enum logic [3:0] {
-    BrEq, BrGt, BrGe, BrSet, BrNe, BrSgt, BrSge, BrLt, BrLe, BrSlt, BrSle
+    BrEq, BrGt, BrGe, BrSet, BrNe, BrSgt, BrSge, BrLt, BrLe, BrSlt, BrSle,
+    BrMayGoto  // may_goto: taken when the frame's counter is 0 (ebpf_core), not by operands
   } br_cond_e;
 
   typedef enum logic [2:0] {

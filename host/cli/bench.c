@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "bpfconf.h"
+#include "model.h"
 #include "nicsim/mapjson.h"
 #include "opt.h"
 
@@ -188,6 +189,53 @@ static int bench_map(int argc, char **argv)
     return 0;
 }
 
+/* --model rtl: each program's first `insns` instructions (the watchdog ends the longer ones) on
+ * the Verilated RTL and on the C model, same work, simulated core cycles per second of each. */
+static int bench_rtl(uint64_t insns)
+{
+    printf("nicsim bench --model rtl: Verilated RTL core beside the C model, first %" PRIu64
+           " instructions of each program, per second of CPU time\n\n",
+           insns);
+    printf("%-12s %12s %12s %14s %14s\n", "program", "insns", "cycles", "RTL Mcycle/s",
+           "C Mcycle/s");
+    double rtl_time = 0, c_time = 0;
+    uint64_t total_cycles = 0;
+    for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+        const struct bench_prog *bp = &programs[i];
+        struct nicsim_insn *raw;
+        size_t n;
+        struct nicsim_isa_err err = {.index = -1};
+        if (nicsim_asm(bp->text, &raw, &n, &err) < 0) {
+            fprintf(stderr, "nicsim bench: %s: line %ld: %s\n", bp->name, err.index, err.msg);
+            return 1;
+        }
+        uint8_t *mem = calloc(1, bp->memlen ? bp->memlen : 1);
+        if (!mem) {
+            free(raw);
+            return cli_fail("out of memory");
+        }
+        for (size_t j = 0; j < bp->memlen; j++)
+            mem[j] = (uint8_t)(j * 7 + 1);
+        double rcps = 0, ccps = 0;
+        struct nicsim_run run;
+        int rc = cli_bench_rtl(bp->name, raw, n, mem, bp->memlen, insns, &rcps, &ccps, &run);
+        free(raw);
+        free(mem);
+        if (rc < 0)
+            return 1;
+        printf("%-12s %12" PRIu64 " %12" PRIu64 " %14.2f %14.2f\n", bp->name, run.insns,
+               run.cycles, rcps / 1e6, ccps / 1e6);
+        total_cycles += run.cycles;
+        rtl_time += rcps > 0 ? (double)run.cycles / rcps : 0;
+        c_time += ccps > 0 ? (double)run.cycles / ccps : 0;
+    }
+    printf("\nsimulated core cycles per second: RTL %.2f million, C model %.2f million (all "
+           "programs)\n",
+           rtl_time > 0 ? (double)total_cycles / rtl_time / 1e6 : 0,
+           c_time > 0 ? (double)total_cycles / c_time / 1e6 : 0);
+    return 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     uint64_t reps = 3;
@@ -195,16 +243,28 @@ int cmd_bench(int argc, char **argv)
         return cmd_bench_replay(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "map"))
         return bench_map(argc - 1, argv + 1);
+    const char *model_name = "c";
+    uint64_t rtl_insns = 2000000;
     const struct cli_opt opts[] = {
         {.name = "--reps", .kind = CLI_U64, .dst = &reps, .lo = 1, .hi = 1000},
+        {.name = "--model", .kind = CLI_STR, .dst = &model_name},
+        {.name = "--rtl-insns",
+         .kind = CLI_U64,
+         .dst = &rtl_insns,
+         .lo = 1000,
+         .hi = 1000000000,
+         .why = "(instructions of each program run on the RTL)"},
         {.name = "--help", .kind = CLI_HELPOPT},
     };
     const char *pos[1];
     size_t n_pos = 0;
     static const char use[] =
-        "usage: nicsim bench [--reps N] | nicsim bench replay [--example NAME] [--packets N] | "
-        "nicsim bench map [--entries N]\n"
-        "  prints simulated instructions per second (best of N runs, cycle counting on) and CPI\n";
+        "usage: nicsim bench [--reps N] [--model c|rtl [--rtl-insns N]] | nicsim bench replay "
+        "[--example NAME] [--packets N] | nicsim bench map [--entries N]\n"
+        "  prints simulated instructions per second (best of N runs, cycle counting on) and CPI;\n"
+        "  --model rtl: simulated core cycles per second (of thread CPU time) of the Verilated\n"
+        "  RTL beside the C model's, over the first N instructions of each program (default\n"
+        "  2,000,000)\n";
 
     cli_set_prog("nicsim bench");
     int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos);
@@ -216,6 +276,11 @@ int cmd_bench(int argc, char **argv)
         fputs(use, stderr);
         return CLI_USAGE;
     }
+    enum cli_model model;
+    if (cli_model_parse(model_name, &model))
+        return CLI_USAGE;
+    if (model == CLI_MODEL_RTL)
+        return bench_rtl(rtl_insns);
     printf("nicsim bench: C core model, single-issue timing, cycle counting on (best of %d)\n\n",
            (int)reps);
     printf("%-12s %12s %12s %6s %10s  %s\n", "program", "insns", "cycles", "CPI", "Minsn/s",

@@ -2,6 +2,7 @@
 /* nicsim asm / disasm / exec, and the file helpers the subcommands share. */
 #include "cli.h"
 #include "bpfconf.h"
+#include "model.h"
 #include "nicsim/util.h"
 #include "opt.h"
 #include "outfile.h"
@@ -238,11 +239,14 @@ void cli_print_run(const struct nicsim_run *run)
 
 int cmd_exec(int argc, char **argv)
 {
-    const char *memhex = NULL;
-    bool trace = false;
+    const char *memhex = NULL, *model_name = "c", *wave = NULL;
+    bool trace = false, lockstep = false;
     uint64_t budget = 0;
     const struct cli_opt opts[] = {
         {.name = "--trace", .kind = CLI_FLAG, .dst = &trace},
+        {.name = "--model", .kind = CLI_STR, .dst = &model_name},
+        {.name = "--lockstep", .kind = CLI_FLAG, .dst = &lockstep},
+        {.name = "--wave", .kind = CLI_STR, .dst = &wave},
         {.name = "--mem", .kind = CLI_STR, .dst = &memhex},
         {.name = "--budget",
          .kind = CLI_U64,
@@ -254,8 +258,13 @@ int cmd_exec(int argc, char **argv)
     };
     const char *pos[1];
     size_t n_pos = 0;
-    static const char use[] = "usage: nicsim exec PROGRAM [--mem HEX] [--trace] [--budget N]\n"
-                              "  runs PROGRAM with r1 = the memory block, r2 = its length\n";
+    static const char use[] =
+        "usage: nicsim exec PROGRAM [--mem HEX] [--trace] [--budget N] [--model c|rtl]\n"
+        "                   [--lockstep] [--wave FILE.fst]\n"
+        "  runs PROGRAM with r1 = the memory block, r2 = its length\n"
+        "  --model rtl   on the Verilated RTL core; --lockstep: on both models, every retired\n"
+        "                instruction compared (exit 3 at the first divergence)\n"
+        "  --wave F.fst  the RTL run's waveform (with --model rtl or --lockstep)\n";
 
     cli_set_prog("nicsim exec");
     int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
@@ -265,6 +274,18 @@ int cmd_exec(int argc, char **argv)
     }
     if (prc || n_pos != 1) {
         fputs(use, stderr);
+        return CLI_USAGE;
+    }
+    enum cli_model model;
+    if (cli_model_parse(model_name, &model))
+        return CLI_USAGE;
+    if (wave && model != CLI_MODEL_RTL && !lockstep) {
+        fprintf(stderr, "nicsim exec: --wave: only an RTL run has a waveform (--model rtl or "
+                        "--lockstep)\n");
+        return CLI_USAGE;
+    }
+    if (lockstep && trace) {
+        fprintf(stderr, "nicsim exec: --lockstep and --trace: give one of them\n");
         return CLI_USAGE;
     }
     const char *path = pos[0];
@@ -281,6 +302,12 @@ int cmd_exec(int argc, char **argv)
         free(mem);
         return 1;
     }
+    if (lockstep) {
+        int ls = cli_exec_lockstep(path, prog, n, mem, (size_t)memlen, budget, wave);
+        free(prog);
+        free(mem);
+        return ls;
+    }
     struct trace_ctx tc = {prog, n};
     struct nicsim_bpfconf_opts opts2 = {.sz = sizeof(opts2),
                                         .budget = budget,
@@ -290,9 +317,14 @@ int cmd_exec(int argc, char **argv)
     struct nicsim_isa_err err = {.index = -1};
     if (trace)
         printf("     pc  instruction                           cost     cycle\n");
-    int rc = nicsim_bpfconf_run(prog, n, mem, (size_t)memlen, &opts2, &run, &err);
+    int rc = model == CLI_MODEL_RTL
+                 ? cli_exec_rtl(prog, n, mem, (size_t)memlen, budget, opts2.trace, &tc, wave,
+                                &run, &err)
+                 : nicsim_bpfconf_run(prog, n, mem, (size_t)memlen, &opts2, &run, &err);
     free(prog);
     free(mem);
+    if (rc == -ENODEV)
+        return 1;
     if (rc == -EINVAL) {
         fprintf(stderr, "nicsim exec: %s: refused: %s\n", path, err.msg);
         return 1;

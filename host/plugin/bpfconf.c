@@ -108,6 +108,15 @@ int nicsim_bpfconf__exec(struct nicsim_bpfconf *env, struct nicsim_run *run)
     return run->status == NICSIM_RUN_OK ? 0 : -EFAULT;
 }
 
+int nicsim_bpfconf__read_mem(const struct nicsim_bpfconf *env, uint8_t *out, size_t memlen)
+{
+    if (memlen > env->memlen)
+        return -EINVAL;
+    if (memlen)
+        memcpy(out, env->block, memlen);
+    return 0;
+}
+
 void nicsim_bpfconf__free(struct nicsim_bpfconf *env)
 {
     if (!env)

@@ -40,6 +40,8 @@ struct nicsim_bpfconf *nicsim_bpfconf__new(const struct nicsim_insn *raw, size_t
 /* Run once (the memory block keeps what earlier runs wrote). 0 when the program ran to its end,
  * -EFAULT when it trapped or hit the watchdog (run->trap.msg says why). */
 int nicsim_bpfconf__exec(struct nicsim_bpfconf *env, struct nicsim_run *run);
+/* The memory block as the runs left it (memlen bytes, at most the block's length). 0 or -EINVAL. */
+int nicsim_bpfconf__read_mem(const struct nicsim_bpfconf *env, uint8_t *out, size_t memlen);
 void nicsim_bpfconf__free(struct nicsim_bpfconf *env);
 
 /* new + exec + free. -EINVAL (err filled) when refused at load. */

@@ -8,8 +8,9 @@
  * with the C model's helper functions (struct nicsim_helper), charging what they report.
  *
  * Limits of this version (rtl/README.md): the region table has 16 entries and the data memory
- * 16 KiB (stack 4 KiB at 0, the rest for one plain-memory block); helpers see a C-model vm whose regions mirror the RTL's
- * but not its memory contents.
+ * 16 KiB (stack 4 KiB at 0, the rest for one plain-memory block). Helpers see a C-model vm
+ * whose region table mirrors the RTL's and whose stack and block are copied from the RTL's data
+ * memory before each helper call and written back after it.
  */
 #ifndef NICSIM_RTL_H
 #define NICSIM_RTL_H

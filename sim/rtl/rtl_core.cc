@@ -8,12 +8,14 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "Vebpf_core.h"
+#include "Vebpf_core___024root.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
@@ -28,11 +30,40 @@ constexpr size_t kImemSlots = 4096;
 
 } // namespace
 
+// A span of the RTL's data memory that the harness's helpers see through a host buffer: the
+// buffer is filled from the RTL's memory before every helper call and what the helper changed
+// is written back before the core continues, so the RTL's memory stays the only backing store.
+struct Mirror {
+    uint32_t pa;   // data-memory address of the first byte
+    uint8_t *host; // the helper vm's region buffer
+    size_t len;
+};
+
 struct nicsim_rtl {
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<Vebpf_core> m;
     std::unique_ptr<VerilatedFstC> wave;
     uint64_t sim_cycles = 0;
+    // the data memory's eight byte banks (rtl/ebpf_lsu.sv g_bank[b].u_bank.mem, public through
+    // rtl/lint.vlt): byte `pa` is row pa / 8 of bank pa % 8
+    CData *bank[8] = {};
+    std::vector<Mirror> mirrors;
+
+    uint8_t peek(uint32_t pa) const { return bank[pa % 8][pa / 8]; }
+    void poke(uint32_t pa, uint8_t v) { bank[pa % 8][pa / 8] = v; }
+    void sync_in()
+    {
+        for (const Mirror &mr : mirrors)
+            for (size_t i = 0; i < mr.len; i++)
+                mr.host[i] = peek(mr.pa + (uint32_t)i);
+    }
+    void sync_out()
+    {
+        for (const Mirror &mr : mirrors)
+            for (size_t i = 0; i < mr.len; i++)
+                if (peek(mr.pa + (uint32_t)i) != mr.host[i])
+                    poke(mr.pa + (uint32_t)i, mr.host[i]);
+    }
 
     nicsim_rtl() { build(false); }
 
@@ -47,6 +78,15 @@ struct nicsim_rtl {
         ctx->threads(1);
         ctx->traceEverOn(traced);
         m.reset(new Vebpf_core{ctx.get(), "ebpf_core"});
+        Vebpf_core___024root *r = m->rootp;
+        bank[0] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__0__KET____DOT__u_bank__DOT__mem[0];
+        bank[1] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__1__KET____DOT__u_bank__DOT__mem[0];
+        bank[2] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__2__KET____DOT__u_bank__DOT__mem[0];
+        bank[3] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__3__KET____DOT__u_bank__DOT__mem[0];
+        bank[4] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__4__KET____DOT__u_bank__DOT__mem[0];
+        bank[5] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__5__KET____DOT__u_bank__DOT__mem[0];
+        bank[6] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__6__KET____DOT__u_bank__DOT__mem[0];
+        bank[7] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__7__KET____DOT__u_bank__DOT__mem[0];
         m->rst_ni = 0;
         m->clk_i = 0;
         m->eval();
@@ -67,6 +107,18 @@ struct nicsim_rtl {
     // settle (10 time units per cycle in a waveform)
     void edge()
     {
+        if (!wave) {
+            // One eval per cycle: nothing in the core is sensitive to the falling edge and the
+            // outputs settle in the rising edge's eval, so the low phase only has to be seen by
+            // Verilator's edge detection, whose record of the clock (Verilator 5's trigger
+            // state) is set low directly instead of evaluating the model with clk_i low.
+            m->rootp->__Vtrigrprev__TOP__clk_i = 0;
+            m->clk_i = 1;
+            m->eval();
+            ctx->timeInc(10);
+            sim_cycles++;
+            return;
+        }
         m->clk_i = 1;
         m->eval();
         ctx->timeInc(5);
@@ -99,12 +151,15 @@ struct nicsim_rtl {
         m->dmem_we_i = 0;
     }
 
+    // the data-memory host port is registered (rtl/ebpf_lsu.sv): the request is sampled at
+    // the first edge and served at the second
     uint64_t read_row(uint32_t row)
     {
         m->dmem_re_i = 1;
         m->dmem_row_i = row;
         edge();
         m->dmem_re_i = 0;
+        edge();
         return m->dmem_rdata_o;
     }
 
@@ -194,9 +249,14 @@ int nicsim_rtl__read_mem(struct nicsim_rtl *rtl, uint8_t *out, size_t memlen)
 {
     if (memlen > NICSIM_RTL_MEM_MAX)
         return -EINVAL;
-    for (size_t i = 0; i < memlen; i++) {
-        uint32_t pa = kMemBase + (uint32_t)i;
-        out[i] = (uint8_t)(rtl->read_row(pa / 8) >> (8 * (pa % 8)));
+    for (size_t i = 0; i < memlen; i++)
+        out[i] = rtl->peek(kMemBase + (uint32_t)i);
+    // Tests only (--lockstep's memory comparison): NICSIM_RTL_TEST_CORRUPT_MEM=K flips bit 0 of
+    // byte K of what is read back.
+    if (const char *e = getenv("NICSIM_RTL_TEST_CORRUPT_MEM")) {
+        size_t k = strtoull(e, nullptr, 0);
+        if (k < memlen)
+            out[k] ^= 1;
     }
     return 0;
 }
@@ -267,12 +327,29 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
     size_t n = image.size();
     const struct nicsim_prog *prog = progs[0];
 
-    // A C-model vm for the helpers: same region table, so that nicsim_vm__translate agrees.
-    std::vector<uint8_t> copy(mem, mem + memlen);
+    // A C-model vm for the helpers: same region table, so that nicsim_vm__translate agrees;
+    // its stack and memory block are mirrors of the RTL's data memory (sync_in/sync_out around
+    // every helper call).
+    std::vector<uint8_t> copy(mem, mem + memlen), stack(kStackBytes);
     struct nicsim_vm_opts vo = {};
     vo.sz = sizeof(vo);
     vo.budget = budget;
     struct nicsim_vm *vm = nicsim_vm__new(&vo);
+    if (!vm)
+        return -ENOMEM;
+    {
+        struct nicsim_region sr = {};
+        sr.host = stack.data();
+        sr.hi = kStackBytes;
+        sr.kind = NICSIM_RGN_STACK;
+        sr.writable = 1;
+        sr.latency = 1;
+        nicsim_vm__map_at(vm, 1, &sr);
+    }
+    rtl->mirrors.clear();
+    rtl->mirrors.push_back({0, stack.data(), kStackBytes});
+    if (memlen)
+        rtl->mirrors.push_back({kMemBase, copy.data(), memlen});
     uint64_t r1 = 0;
     if (memlen) {
         struct nicsim_region r = {};
@@ -305,6 +382,8 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
         c.write_bytes(kMemBase, mem, memlen);
     }
 
+    c.edge(); // the last host write, sampled by the registered port, lands here
+
     // Run.
     Vebpf_core &m = *c.m;
     m.entry_i = 0;
@@ -316,6 +395,10 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
     m.start_i = 0;
     uint64_t limit = (uint64_t)m.budget_i * 300 + 100000, last = t.pipeline_fill;
     bool hung = true;
+    // Tests only (--lockstep's divergence report): NICSIM_RTL_TEST_CORRUPT_RETIRE=K flips bit 0
+    // of the value the K-th retired instruction (from 0) reports on the retire port.
+    const char *corrupt_env = getenv("NICSIM_RTL_TEST_CORRUPT_RETIRE");
+    uint64_t corrupt_at = corrupt_env ? strtoull(corrupt_env, nullptr, 0) : UINT64_MAX, retired = 0;
     std::string hmsg; // what the helper unit said, for a helper trap's message
     for (uint64_t cyc = 0; cyc < limit; cyc++) {
         m.helper_resp_valid_i = 0;
@@ -332,7 +415,9 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
                 id < NICSIM_MAX_HELPERS && helpers && helpers[id].fn ? &helpers[id] : nullptr;
             uint8_t action = 4; // HelperNoSuch
             if (h) {
+                c.sync_in();
                 h->fn(vm, h->user, args, &ho);
+                c.sync_out();
                 size_t target = nprogs;
                 for (size_t k = 0; k < nprogs; k++)
                     if (ho.tail == progs[k])
@@ -345,6 +430,11 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
                 if (ho.action == NICSIM_HELPER_TAIL_CALL && !tail_ok)
                     ho.ret = 0; // a failed tail call falls through with r0 = 0
                 tail_pc = tail_ok ? base[target] : 0;
+                if (ho.cycles > 0xffff) { // never silently truncated: a loud divergence
+                    action = 3;
+                    snprintf(ho.trap_msg, sizeof(ho.trap_msg),
+                             "%u unit cycles do not fit the RTL helper port (16 bits)", ho.cycles);
+                }
                 if (action == 3)
                     hmsg = std::string("helper ") + (h->name ? h->name : "?") + ": " + ho.trap_msg;
             } else {
@@ -363,6 +453,8 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
             rec.cycle = m.retire_cycle_o;
             rec.cycles = (uint32_t)(rec.cycle - last);
             rec.dst_value = m.retire_we_o ? m.retire_value_o : 0;
+            if (retired++ == corrupt_at)
+                rec.dst_value ^= 1;
             last = rec.cycle;
             trace(trace_user, &rec);
         }
@@ -411,14 +503,37 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
                      "%s: insn %u: %s of %u bytes at 0x%llx: address is in no mapped region",
                      tr.prog_name, tr.pc, dir, tr.size, (unsigned long long)tr.addr);
             break;
-        case NICSIM_TRAP_BOUNDS:
+        case NICSIM_TRAP_BOUNDS: { // the C model's words (sim/core/vm.c mem_trap)
+            uint32_t r = nicsim_addr_region(tr.addr);
+            uint32_t hi = r == 1 ? kStackBytes : (uint32_t)memlen; // the regions mapped above
+            snprintf(tr.msg, sizeof(tr.msg),
+                     "%s: insn %u: out-of-bounds %s of %u bytes at 0x%llx: %s region %u offset %u "
+                     "is outside [0, %u)",
+                     tr.prog_name, tr.pc, dir, tr.size, (unsigned long long)tr.addr,
+                     nicsim_region_kind_name((enum nicsim_region_kind)tr.region_kind), r,
+                     (uint32_t)tr.addr, hi);
+            break;
+        }
         case NICSIM_TRAP_READONLY:
-            snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: %s %s of %u bytes at 0x%llx (%s region %u)",
-                     tr.prog_name, tr.pc, nicsim_trap_kind_name((enum nicsim_trap_kind)tr.kind),
-                     dir, tr.size,
-                     (unsigned long long)tr.addr,
+            snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: write of %u bytes at 0x%llx: %s region %u is read-only",
+                     tr.prog_name, tr.pc, tr.size, (unsigned long long)tr.addr,
                      nicsim_region_kind_name((enum nicsim_region_kind)tr.region_kind),
                      nicsim_addr_region(tr.addr));
+            break;
+        case NICSIM_TRAP_CALL_DEPTH:
+            tr.size = 0;
+            tr.addr = 0;
+            snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: local call would exceed %d call frames",
+                     tr.prog_name, tr.pc, NICSIM_MAX_CALL_DEPTH);
+            break;
+        case NICSIM_TRAP_ILLEGAL:
+            tr.size = 0;
+            tr.addr = 0;
+            snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: %s cannot be executed", tr.prog_name,
+                     tr.pc,
+                     tr.pc < nicsim_prog__len(tp)
+                         ? nicsim_isa_op_name((enum nicsim_op)nicsim_prog__insns(tp)[tr.pc].op)
+                         : "?");
             break;
         case NICSIM_TRAP_HELPER:
         case NICSIM_TRAP_BAD_HELPER:
@@ -443,6 +558,7 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
         }
         rc = -EFAULT;
     }
+    rtl->mirrors.clear();
     nicsim_vm__free(vm);
     return rc;
 }

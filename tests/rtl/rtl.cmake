@@ -46,3 +46,20 @@ if(TARGET nicsim_rtl AND NICSIM_FST2VCD_BIN)
                    ${CMAKE_SOURCE_DIR}/waveforms/core.gtkw ${CMAKE_BINARY_DIR}/rtl-wave)
   set_tests_properties(rtl.wave_has_the_save_file_signals PROPERTIES LABELS rtl)
 endif()
+# nicsim exec / bench --model rtl, --lockstep, --wave (host/cli/model.c).
+if(TARGET nicsim_rtl)
+  foreach(_mode model lockstep diverge bench)
+    add_test(NAME rtl.cli_${_mode}
+             COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_check.sh $<TARGET_FILE:nicsim>
+                     ${NICSIM_SHARED_DIR}/conformance/tests ${CMAKE_SOURCE_DIR}/waveforms/core.gtkw
+                     ${CMAKE_BINARY_DIR}/rtl-cli ${_mode})
+    set_tests_properties(rtl.cli_${_mode} PROPERTIES LABELS rtl TIMEOUT 600)
+  endforeach()
+  if(NICSIM_FST2VCD_BIN)
+    add_test(NAME rtl.cli_wave
+             COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_check.sh $<TARGET_FILE:nicsim>
+                     ${NICSIM_SHARED_DIR}/conformance/tests ${CMAKE_SOURCE_DIR}/waveforms/core.gtkw
+                     ${CMAKE_BINARY_DIR}/rtl-cli wave)
+    set_tests_properties(rtl.cli_wave PROPERTIES LABELS rtl)
+  endif()
+endif()

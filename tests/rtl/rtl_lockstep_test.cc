@@ -6,8 +6,10 @@
 // 64 bit, K and X), MUL/DIV/MOD signed and unsigned with 0, -1 and INT_MIN operands, LDDW,
 // loads (sign-extending too), stores and atomics on the memory block (r1) and the stack (r10),
 // unaligned and sometimes out of bounds (traps), forward and backward branches and jumps (loops
-// end at the watchdog, budgets are small), local calls (recursion ends at the call-depth trap),
-// helpers (5: continuing, or ending the run with r1 = 0; 6: unit cycles; 7: a helper fault)
+// end at the watchdog, budgets are small), may_goto (its counter never runs out within these
+// budgets: MayGotoCounters tests that), local calls (recursion ends at the call-depth trap),
+// helpers (5: continuing, or ending the run with r1 = 0; 6: unit cycles; 7: a helper fault; 8:
+// a copy between the stack and the block that must see and change the RTL's memory)
 // and callx to a helper that exists or not; the memory block is sometimes map-like (latency
 // 2-4) or read-only.
 // NICSIM_RTL_SEED picks the seed (printed), NICSIM_RTL_PROGRAMS the count (default 1000; the
@@ -137,9 +139,11 @@ struct Gen {
                 jumps.push_back(main.size());
                 main.push_back(I((uint8_t)(cls | (x ? 0x08 : 0) | jops[u(11)] << 4), rreg(),
                                  x ? rreg() : 0, 0, x ? 0 : imm() % 16));
-            } else if (what < 83) { // JA, JA32
+            } else if (what < 83) { // JA, JA32, may_goto
                 jumps.push_back(main.size());
-                main.push_back(p(50) ? I(0x05, 0, 0, 0, 0) : I(0x06, 0, 0, 0, 0));
+                unsigned k = (unsigned)u(3);
+                main.push_back(k == 0 ? I(0x05, 0, 0, 0, 0)
+                                      : k == 1 ? I(0x06, 0, 0, 0, 0) : I(0xe5, 0, 0, 0, 0));
             } else if (what < 88) { // local call
                 main.push_back(I(0x85, 0, 1, 0, 0)); // target fixed up below
                 main.back().off = 0x7fff;              // marker: call to the subprogram
@@ -147,6 +151,21 @@ struct Gen {
                 if (p(15))
                     main.push_back(I(0xb7, 1, 0, 0, 0)); // r1 = 0: the helper ends the run
                 main.push_back(I(0x85, 0, 0, 0, p(50) ? 5 : (int32_t)(6 + u(2))));
+            } else if (what < 96 && p(50)) { // helper 8 on program memory
+                // r2 = destination, r3 = source (stack or block, sometimes out of bounds), r4 =
+                // length: the helper must see and change the RTL's memory as the C model's
+                unsigned n = (unsigned)u(32);
+                for (unsigned reg = 2; reg <= 3; reg++) {
+                    bool stack = p(50);
+                    int32_t o = stack ? -(int32_t)(n + u(480)) - 1
+                                     : (int32_t)u(memlen >= n ? memlen - n + 1 : 1);
+                    if (p(5))
+                        o += p(50) ? 600 : -600; // out of the region: the helper traps
+                    main.push_back(I(0xbf, reg, stack ? 10 : 1, 0, 0));
+                    main.push_back(I(0x07, reg, 0, 0, o));
+                }
+                main.push_back(I(0xb7, 4, 0, 0, (int32_t)n));
+                main.push_back(I(0x85, 0, 0, 0, 8));
             } else if (what < 94) { // callx
                 main.push_back(I(0xb7, 3, 0, 0, p(70) ? (int32_t)(5 + u(3)) : 77));
                 main.push_back(I(0x8d, 3, 0, 0, 0));
@@ -214,6 +233,25 @@ void helper_picky(struct nicsim_vm *, void *, const uint64_t a[5], struct nicsim
         snprintf(o->trap_msg, sizeof(o->trap_msg), "odd r2");
     }
 }
+// 8 copies r4 bytes from r3 to r2 (program memory: block or stack) and returns the sum of the
+// bytes it read; an address out of its region is a helper fault.
+void helper_xfer(struct nicsim_vm *vm, void *, const uint64_t a[5], struct nicsim_helper_out *o)
+{
+    uint32_t n = (uint32_t)a[3] & 31; // r4 is arbitrary when a jump lands on the call
+    const uint8_t *src = (const uint8_t *)nicsim_vm__translate(vm, a[2], n ? n : 1, 0);
+    uint8_t *dst = (uint8_t *)nicsim_vm__translate(vm, a[1], n ? n : 1, 1);
+    o->cycles = 2 + (n + 7) / 8;
+    if (!src || !dst) {
+        o->action = NICSIM_HELPER_TRAP;
+        snprintf(o->trap_msg, sizeof(o->trap_msg), "xfer: address out of its region");
+        return;
+    }
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < n; i++)
+        sum = sum * 31 + src[i];
+    memmove(dst, src, n);
+    o->ret = sum;
+}
 const struct nicsim_helper *lockstep_helpers()
 {
     static struct nicsim_helper h[NICSIM_MAX_HELPERS];
@@ -221,6 +259,7 @@ const struct nicsim_helper *lockstep_helpers()
         memcpy(h, nicsim_bpfconf_helpers(), sizeof(h));
         h[6] = {"add", helper_add, nullptr};
         h[7] = {"picky", helper_picky, nullptr};
+        h[8] = {"xfer", helper_xfer, nullptr};
     }
     return h;
 }
@@ -360,6 +399,62 @@ TEST(RtlLockstep, RandomProgramsAgreeInstructionByInstruction)
     EXPECT_GT(oks, 0u);
     EXPECT_GT(traps, 0u);
     EXPECT_GT(watchdogs, 0u);
+}
+
+// may_goto's counter per frame (docs/microarchitecture.md 4a): the subprogram loops on
+// may_goto until its counter runs out (8,388,608 times), returns, and the caller's may_goto
+// must still fall through on the caller's own counter; both models must agree on r0, the
+// counts, the cycles and the stall breakdown (no trace: 25 million instructions).
+TEST(RtlLockstep, MayGotoCountersArePerFrameAndRunOut)
+{
+    const char *text = "mov %r6, 0\n"
+                       "call local f\n"
+                       "mov %r6, %r0\n"
+                       "may_goto +1\n"        /* the caller's counter is untouched: falls through */
+                       "add %r6, 1000\n"
+                       "mov %r0, %r6\n"
+                       "exit\n"
+                       "f:\n"
+                       "mov %r0, 0\n"
+                       "loop:\n"
+                       "may_goto +2\n"
+                       "add %r0, 1\n"
+                       "ja loop\n"
+                       "exit\n";
+    nicsim_insn *raw = nullptr;
+    size_t n = 0;
+    nicsim_isa_err err{};
+    ASSERT_EQ(nicsim_asm(text, &raw, &n, &err), 0) << err.msg;
+    std::vector<nicsim_isa_insn> dec(n);
+    ASSERT_EQ(nicsim_isa_decode(raw, n, dec.data(), &err), 0) << err.msg;
+    nicsim_prog_opts po{};
+    po.sz = sizeof(po);
+    po.name = "prog";
+    nicsim_prog *cp = nicsim_prog__load(dec.data(), n, &po, &err);
+    ASSERT_NE(cp, nullptr) << err.msg;
+    nicsim_vm_opts vo{};
+    vo.sz = sizeof(vo);
+    vo.budget = 100000000;
+    nicsim_vm *vm = nicsim_vm__new(&vo);
+    nicsim_run c{}, r{};
+    nicsim_vm__run(vm, cp, 0, 0, &c);
+    nicsim_vm__free(vm);
+    ASSERT_EQ(c.status, NICSIM_RUN_OK) << c.trap.msg;
+    ASSERT_EQ(c.r0, 8388608u + 1000u); // the loop ran until the counter was 0
+
+    nicsim_rtl *rtl = nicsim_rtl__new();
+    ASSERT_NE(rtl, nullptr);
+    ASSERT_EQ(nicsim_rtl__run_conf(rtl, raw, n, nullptr, 0, nullptr, vo.budget, nullptr,
+                                   nullptr, nullptr, &r, &err),
+              0)
+        << err.msg << r.trap.msg;
+    nicsim_rtl__free(rtl);
+    free(raw);
+    nicsim_prog__free(cp);
+    EXPECT_EQ(r.r0, c.r0);
+    EXPECT_EQ(r.insns, c.insns);
+    EXPECT_EQ(r.cycles, c.cycles);
+    EXPECT_EQ(0, memcmp(&r.stalls, &c.stalls, sizeof(r.stalls))) << "stall breakdown";
 }
 
 // Tail calls: two programs calling each other through a tail-call helper; the 34th tail call
