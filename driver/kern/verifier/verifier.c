@@ -52,7 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kern_internal.h"
+#include "../kern_internal.h"
 
 #define NREGS           11
 #define REG_FP          10
