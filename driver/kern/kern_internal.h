@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Kernel emulation internals shared by kern.c (objects, devices, syscalls, XDP), verifier.c and
+ * Kernel emulation internals shared by kern.c (objects, devices, syscalls, XDP), verifier/ and
  * helpers.c. Nothing here is part of the driver-facing API (include/nicsim/kern.h).
  */
 #ifndef NICSIM_KERN_INTERNAL_H
@@ -150,7 +150,7 @@ struct nicsim_bpf_map *kern_map_get(struct nicsim_kern *k, int fd);
 /* bpf_map_meta_equal (array_map_meta_equal for arrays): map fits an outer map's template. */
 bool kern_map_meta_equal(const struct nicsim_bpf_map *meta, const struct nicsim_bpf_map *map);
 
-/* ---- Verifier (verifier.c): resolves map references, walks the program, runs the offload
+/* ---- Verifier (verifier/verifier.c): resolves map references, walks the program, runs the offload
  * callbacks when prog is offloaded and the dead-code optimisations. On success prog->insnsi /
  * len / aux->used_maps / stack_depth are final. */
 int nicsim_bpf_check(struct nicsim_bpf_prog *prog, struct nicsim_kern_prog_load_attr *attr,
