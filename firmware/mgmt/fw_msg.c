@@ -80,7 +80,7 @@ static void msg_fw_info(struct nicsim_fw *fw, size_t len, struct fw_reply *r)
     info.event_queue_bytes = fw->evq_bytes;
     snprintf(info.name, sizeof(info.name), "nicsim-fw %u.%u", FW_VERSION >> 16,
              FW_VERSION & 0xffffu);
-    fw_reply_put(r, &info, sizeof(info));
+    FW_REPLY_ENCODE(r, nicsim_cmsg_fw_info_put, &info);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -97,7 +97,7 @@ static void msg_map_alloc(struct nicsim_fw *fw, const uint8_t *body, size_t len,
 
     if (!body_is(r, len, sizeof(a)))
         return;
-    memcpy(&a, body, sizeof(a));
+    nicsim_cmsg_map_alloc_get(&a, body);
 
     if (a.inner_map_id && a.type != FW_MAP_ARRAY_OF_MAPS && a.type != FW_MAP_HASH_OF_MAPS) {
         fw_fail(r, NICSIM_CMSG_EINVAL,
@@ -118,7 +118,7 @@ static void msg_map_alloc(struct nicsim_fw *fw, const uint8_t *body, size_t len,
     }
     rep.map_id = id;
     rep.mem_bytes = mem;
-    fw_reply_put(r, &rep, sizeof(rep));
+    FW_REPLY_ENCODE(r, nicsim_cmsg_map_alloc_reply_put, &rep);
     if (fw->hal.core && fw->hal.core->map_created)
         fw->hal.core->map_created(fw->hal.core_ctx, id);
 }
@@ -129,7 +129,7 @@ static void msg_map_free(struct nicsim_fw *fw, const uint8_t *body, size_t len, 
 
     if (!body_is(r, len, sizeof(req)))
         return;
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_id_get(&req, body);
     if (req.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "MAP_FREE: reserved field must be 0");
         return;
@@ -195,7 +195,7 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
                 tname(type), len, sizeof(op));
         return;
     }
-    memcpy(&op, body, sizeof(op));
+    nicsim_cmsg_map_op_get(&op, body);
     rop->map_id = op.map_id;
     rop->key_size = op.key_size;
     rop->value_size = op.value_size;
@@ -385,7 +385,7 @@ static void msg_prog_load(struct nicsim_fw *fw, uint16_t flags, const uint8_t *b
                 sizeof(req));
         return;
     }
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_prog_load_get(&req, body);
     if (req.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "PROG_LOAD: reserved field must be 0");
         return;
@@ -468,7 +468,7 @@ static void msg_prog_load(struct nicsim_fw *fw, uint16_t flags, const uint8_t *b
     fw->n_progs++;
     rep.prog_id = prog.id;
     rep.n_slots = (uint32_t)prog.n;
-    fw_reply_put(r, &rep, sizeof(rep));
+    FW_REPLY_ENCODE(r, nicsim_cmsg_prog_load_reply_put, &rep);
 }
 
 /* Is program `id` a value in a prog array? Returns that map's id or 0. */
@@ -497,7 +497,7 @@ static void msg_prog_unload(struct nicsim_fw *fw, const uint8_t *body, size_t le
 
     if (!body_is(r, len, sizeof(req)))
         return;
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_id_get(&req, body);
     if (req.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "PROG_UNLOAD: reserved field must be 0");
         return;
@@ -542,7 +542,7 @@ static void msg_xdp(struct nicsim_fw *fw, uint8_t type, const uint8_t *body, siz
 
     if (!body_is(r, len, sizeof(req)))
         return;
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_xdp_get(&req, body);
     if (req.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "%s: reserved field must be 0", tname(type));
         return;
@@ -588,7 +588,7 @@ static void msg_xdp(struct nicsim_fw *fw, uint8_t type, const uint8_t *body, siz
         p->attached++;
     fw->ports[req.port].prog_id = req.prog_id;
     rep.old_prog_id = old_id;
-    fw_reply_put(r, &rep, sizeof(rep));
+    FW_REPLY_ENCODE(r, nicsim_cmsg_xdp_reply_put, &rep);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -601,7 +601,7 @@ static void msg_stats(struct nicsim_fw *fw, const uint8_t *body, size_t len, str
 
     if (!body_is(r, len, sizeof(req)))
         return;
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_stats_req_get(&req, body);
     if (req.reserved || (req.flags & ~NICSIM_STATS_F_RESET)) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "STATS: undefined flags 0x%x or reserved field set",
                 req.flags & ~NICSIM_STATS_F_RESET);
@@ -629,7 +629,7 @@ static void msg_stats(struct nicsim_fw *fw, const uint8_t *body, size_t len, str
     }
     s->scope = req.scope;
     s->id = req.id;
-    fw_reply_put(r, s, sizeof(*s));
+    FW_REPLY_ENCODE(r, nicsim_stats_put, s);
     if (req.flags & NICSIM_STATS_F_RESET)
         *s = (struct nicsim_stats){.scope = req.scope, .id = req.id};
 }
@@ -642,7 +642,7 @@ static void msg_events(struct nicsim_fw *fw, const uint8_t *body, size_t len, st
 
     if (!body_is(r, len, sizeof(req)))
         return;
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_events_req_get(&req, body);
     if (req.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "EVENTS: reserved field must be 0");
         return;
@@ -660,7 +660,7 @@ static void msg_events(struct nicsim_fw *fw, const uint8_t *body, size_t len, st
         } else if (need > budget - used) {
             break;
         } else {
-            fw_reply_put(r, &e->rec, sizeof(e->rec));
+            FW_REPLY_ENCODE(r, nicsim_event_rec_put, &e->rec);
             fw_reply_put(r, e->data, e->rec.len);
             used += need;
             rep->count++;

@@ -605,4 +605,43 @@ TEST_F(CtrlTest, HaltedFirmwareTimesOutAndReportsItsError)
     EXPECT_TRUE(nicsim_ctrl__irq(ctrl) & NICSIM_IRQ_FW_ERROR);
 }
 
+/* The wire encoders write every field little-endian at its documented offset
+ * (docs/control-messages.md), whatever the host's byte order, and the decoders read it back. */
+TEST(CmsgWireTest, EncodersWriteLittleEndianAtDocumentedOffsets)
+{
+    struct nicsim_cmsg_hdr h = {};
+    h.version = NICSIM_CMSG_VERSION;
+    h.type = NICSIM_CMSG_MAP_UPDATE;
+    h.flags = 0x0102;
+    h.seq = 0x03040506u;
+    h.len = 0x0708090au;
+    h.status = 0x0b0c0d0eu;
+    uint8_t b[16];
+    memset(b, 0xff, sizeof(b));
+    nicsim_cmsg_hdr_put(b, &h);
+    const uint8_t want[16] = {1,    5,    0x02, 0x01, 0x06, 0x05, 0x04, 0x03,
+                              0x0a, 0x09, 0x08, 0x07, 0x0e, 0x0d, 0x0c, 0x0b};
+    EXPECT_EQ(0, memcmp(b, want, sizeof(b)));
+    struct nicsim_cmsg_hdr back = {};
+    nicsim_cmsg_hdr_get(&back, b);
+    EXPECT_EQ(0x0102u, back.flags);
+    EXPECT_EQ(0x03040506u, back.seq);
+    EXPECT_EQ(0x0b0c0d0eu, back.status);
+
+    struct nicsim_cmsg_map_op op = {};
+    op.map_id = 7;
+    op.flags = 0x1122334455667788ull;
+    op.max_count = 0x01000000u;
+    uint8_t ob[sizeof(op)] = {};
+    nicsim_cmsg_map_op_put(ob, &op);
+    EXPECT_EQ(7, ob[0]);
+    EXPECT_EQ(0x88, ob[16]); /* flags at offset 16, low byte first */
+    EXPECT_EQ(0x11, ob[23]);
+    EXPECT_EQ(0x01, ob[27]); /* max_count at offset 24 */
+    EXPECT_EQ(0x1122334455667788ull, nicsim_get_le64(ob, 16));
+    struct nicsim_cmsg_map_op oback = {};
+    nicsim_cmsg_map_op_get(&oback, ob);
+    EXPECT_EQ(0, memcmp(&op, &oback, sizeof(op)));
+}
+
 } // namespace
