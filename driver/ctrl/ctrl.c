@@ -16,6 +16,7 @@
 
 #include "nicsim/ctrl.h"
 #include "nicsim/pcie.h"
+#include "nicsim/util.h"
 
 #define CTRL_DEF_ENTRIES 16u
 #define CTRL_DEF_SLOT    (64u * 1024u)
@@ -114,7 +115,11 @@ struct nicsim_ctrl *nicsim_ctrl__new(const struct nicsim_bar_ops *bar, void *bar
     if (opts) {
         struct nicsim_ctrl_opts o = {0};
 
-        memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+        if (nicsim_opts_copy(&o, sizeof(o), opts)) {
+            free(c);
+            errno = EINVAL;
+            return NULL;
+        }
         if (o.ring_entries)
             c->entries = o.ring_entries;
         if (o.slot_size) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "drv_internal.h"
+#include "nicsim/util.h"
 
 void drv_log(struct nicsim_drv *drv, const char *fmt, ...)
 {
@@ -548,11 +549,10 @@ struct nicsim_drv *nicsim_drv__probe(struct nicsim_kern *k, struct nicsim_ctrl *
         return NULL;
     }
     if (opts) {
-        if (opts->sz < sizeof(size_t)) {
+        if (nicsim_opts_copy(&o, sizeof(o), opts)) {
             errno = EINVAL;
             return NULL;
         }
-        memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
     }
     if (!o.prefix)
         o.prefix = "nicsim";

@@ -16,6 +16,7 @@
 #endif
 #include "nicsim/nic_image.h"
 #include "nicsim/nicdev.h"
+#include "nicsim/util.h"
 
 namespace
 {
@@ -603,6 +604,37 @@ TEST_F(CtrlTest, HaltedFirmwareTimesOutAndReportsItsError)
     EXPECT_EQ(nicsim_pcie__read32(pcie, NICSIM_BAR0_FW_STATUS), (uint32_t)NICSIM_FW_STATUS_HALTED);
     EXPECT_GE(irqs, 1);
     EXPECT_TRUE(nicsim_ctrl__irq(ctrl) & NICSIM_IRQ_FW_ERROR);
+}
+
+/* One options rule (libbpf's OPTS_VALID, nicsim_opts_copy): a smaller struct reads its missing
+ * tail as zero; a larger one is accepted only when the bytes this library does not know are 0. */
+TEST(OptsRuleTest, LargerStructNeedsZeroTailSmallerIsZeroFilled)
+{
+    struct {
+        nicsim_nic_opts o;
+        uint64_t future;
+    } big{};
+    big.o.sz = sizeof(big);
+    big.o.n_ports = 1;
+    nicsim_nic *n = nicsim_nic__new(&big.o);
+    ASSERT_NE(n, nullptr) << strerror(errno);
+    nicsim_nic__free(n);
+    big.future = 1;
+    errno = 0;
+    EXPECT_EQ(nicsim_nic__new(&big.o), nullptr);
+    EXPECT_EQ(errno, EINVAL);
+
+    nicsim_ctrl_opts full{}, small{};
+    small.sz = offsetof(nicsim_ctrl_opts, slot_size);
+    small.ring_entries = 8;
+    small.slot_size = 4096; /* past sz: must read as 0 */
+    full.poll_budget = 77;  /* caller zeroes out; the copy keeps what it does not cover */
+    ASSERT_EQ(0, nicsim_opts_copy(&full, sizeof(full), &small));
+    EXPECT_EQ(8u, full.ring_entries);
+    EXPECT_EQ(0u, full.slot_size);
+    EXPECT_EQ(77u, full.poll_budget);
+    size_t tiny = 4;
+    EXPECT_EQ(-EINVAL, nicsim_opts_copy(&full, sizeof(full), &tiny));
 }
 
 /* The wire encoders write every field little-endian at its documented offset
