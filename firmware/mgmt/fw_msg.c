@@ -184,23 +184,25 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
     char msg[NICSIM_CMSG_ERRMSG_MAX], kb[40];
     const struct fw_map_ent *m;
     struct nicsim_cmsg_map_op op;
-    struct nicsim_cmsg_map_op *rop;
+    struct nicsim_cmsg_map_op ro = {0};
+    uint8_t *rop;
     size_t kp, vp, hv, elem_in, elem_out, room;
     const uint8_t *in;
     int with_values;
 
-    rop = fw_reply_put(r, NULL, sizeof(*rop)); /* count 0 until elements are done */
+    rop = fw_reply_put(r, NULL, sizeof(ro)); /* count 0 until elements are done */
     if (len < sizeof(op)) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "%s: body of %zu bytes, the map-op header needs %zu",
                 tname(type), len, sizeof(op));
         return;
     }
     nicsim_cmsg_map_op_get(&op, body);
-    rop->map_id = op.map_id;
-    rop->key_size = op.key_size;
-    rop->value_size = op.value_size;
-    rop->flags = op.flags;
-    rop->max_count = op.max_count;
+    ro.map_id = op.map_id;
+    ro.key_size = op.key_size;
+    ro.value_size = op.value_size;
+    ro.flags = op.flags;
+    ro.max_count = op.max_count;
+    nicsim_cmsg_map_op_put(rop, &ro);
     if (op.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "%s: reserved field must be 0", tname(type));
         return;
@@ -308,7 +310,7 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
     if (type == NICSIM_CMSG_MAP_GETFIRST || type == NICSIM_CMSG_MAP_GETNEXT) {
         const uint8_t *prev = type == NICSIM_CMSG_MAP_GETNEXT ? in : NULL;
 
-        while (rop->count < op.max_count) {
+        while (ro.count < op.max_count) {
             uint8_t *e = fw_reply_put(r, NULL, elem_out);
             int err;
 
@@ -317,7 +319,7 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
             err = fw_map_get_next(fw, op.map_id, prev, e, msg, sizeof(msg));
             if (err) {
                 r->len -= elem_out;
-                if (err == -ENOENT && rop->count)
+                if (err == -ENOENT && ro.count)
                     break;
                 if (err == -ENOENT)
                     fw_fail(r, NICSIM_CMSG_ENOENT, "map %u: no key after %s", op.map_id,
@@ -337,7 +339,8 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
                 memcpy(e + kp, fw->val_buf, hv);
             }
             prev = e;
-            rop->count++;
+            ro.count++;
+            nicsim_cmsg_map_op_put(rop, &ro);
         }
         return;
     }
@@ -364,7 +367,8 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
                           hexkey(in, m->key_size, kb, sizeof(kb)), msg[0] ? msg : strerror(-err));
             return;
         }
-        rop->count++;
+        ro.count++;
+        nicsim_cmsg_map_op_put(rop, &ro);
     }
 }
 
@@ -637,7 +641,8 @@ static void msg_stats(struct nicsim_fw *fw, const uint8_t *body, size_t len, str
 static void msg_events(struct nicsim_fw *fw, const uint8_t *body, size_t len, struct fw_reply *r)
 {
     struct nicsim_cmsg_events_req req;
-    struct nicsim_cmsg_events_reply *rep;
+    struct nicsim_cmsg_events_reply er = {0};
+    uint8_t *rep;
     size_t budget, max_rec, used = 0;
 
     if (!body_is(r, len, sizeof(req)))
@@ -647,7 +652,7 @@ static void msg_events(struct nicsim_fw *fw, const uint8_t *body, size_t len, st
         fw_fail(r, NICSIM_CMSG_EINVAL, "EVENTS: reserved field must be 0");
         return;
     }
-    rep = fw_reply_put(r, NULL, sizeof(*rep));
+    rep = fw_reply_put(r, NULL, sizeof(er));
     budget = max_rec = fw_reply_room(r);
     if (req.max_bytes && req.max_bytes < budget)
         budget = req.max_bytes;
@@ -663,7 +668,7 @@ static void msg_events(struct nicsim_fw *fw, const uint8_t *body, size_t len, st
             FW_REPLY_ENCODE(r, nicsim_event_rec_put, &e->rec);
             fw_reply_put(r, e->data, e->rec.len);
             used += need;
-            rep->count++;
+            er.count++;
         }
         fw->evq_head = e->next;
         if (!fw->evq_head)
@@ -672,8 +677,9 @@ static void msg_events(struct nicsim_fw *fw, const uint8_t *body, size_t len, st
         fw->evq_count--;
         free(e);
     }
-    rep->pending = fw->evq_count;
-    rep->lost = fw->evq_lost;
+    er.pending = fw->evq_count;
+    er.lost = fw->evq_lost;
+    nicsim_cmsg_events_reply_put(rep, &er);
     fw->evq_lost = 0;
 }
 
