@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nicsim/nicdev.h"
+#include "nicsim/util.h"
 
 struct nic_prog {
     uint32_t id; /* 0: free */
@@ -181,11 +182,10 @@ struct nicsim_nic *nicsim_nic__new(const struct nicsim_nic_opts *opts)
     int err = ENOMEM;
 
     if (opts) {
-        if (opts->sz < sizeof(size_t)) {
+        if (nicsim_opts_copy(&o, sizeof(o), opts)) {
             errno = EINVAL;
             return NULL;
         }
-        memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
     }
     if (!o.n_ports)
         o.n_ports = 1;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Control-message wire helpers shared by the firmware and the host client (include/nicsim/ctrl.h):
- * type names and the status <-> errno mapping of docs/control-messages.md.
+ * Control-message wire helpers shared by the firmware and the host client
+ * (include/nicsim/wire/cmsg.h): type names and the status <-> errno mapping of
+ * docs/control-messages.md.
  */
 #include <errno.h>
 
-#include "nicsim/ctrl.h"
+#include "nicsim/wire/cmsg.h"
 
 static const char *const cmsg_type_names[] = {
     [NICSIM_CMSG_FW_INFO] = "FW_INFO",

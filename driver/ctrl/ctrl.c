@@ -16,6 +16,7 @@
 
 #include "nicsim/ctrl.h"
 #include "nicsim/pcie.h"
+#include "nicsim/util.h"
 
 #define CTRL_DEF_ENTRIES 16u
 #define CTRL_DEF_SLOT    (64u * 1024u)
@@ -114,7 +115,11 @@ struct nicsim_ctrl *nicsim_ctrl__new(const struct nicsim_bar_ops *bar, void *bar
     if (opts) {
         struct nicsim_ctrl_opts o = {0};
 
-        memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+        if (nicsim_opts_copy(&o, sizeof(o), opts)) {
+            free(c);
+            errno = EINVAL;
+            return NULL;
+        }
         if (o.ring_entries)
             c->entries = o.ring_entries;
         if (o.slot_size) {
@@ -259,7 +264,7 @@ static int ctrl_reap(struct nicsim_ctrl *c, uint32_t seq, uint8_t type)
         const uint8_t *slot = c->resp_ring + (size_t)(c->resp_tail & (c->entries - 1)) * c->slot;
         struct nicsim_cmsg_hdr h;
 
-        memcpy(&h, slot, sizeof(h));
+        nicsim_cmsg_hdr_get(&h, slot);
         c->resp_tail++;
         wr(c, NICSIM_BAR0_RESP_TAIL, c->resp_tail);
         if (h.seq != seq)
@@ -283,12 +288,12 @@ static int ctrl_send(struct nicsim_ctrl *c, size_t len, int *reply_len)
 
     if (len < sizeof(h) || len > c->slot)
         return -E2BIG;
-    memcpy(&h, c->msg, sizeof(h));
+    nicsim_cmsg_hdr_get(&h, c->msg);
     h.version = NICSIM_CMSG_VERSION;
     h.seq = ++c->seq;
     h.len = (uint32_t)len;
     h.status = 0;
-    memcpy(c->msg, &h, sizeof(h));
+    nicsim_cmsg_hdr_put(c->msg, &h);
 
     ret = ctrl_wait_request_slot(c);
     if (ret)
@@ -338,7 +343,7 @@ static void *ctrl_begin(struct nicsim_ctrl *c, uint8_t type, uint16_t flags)
     struct nicsim_cmsg_hdr h = {.version = NICSIM_CMSG_VERSION, .type = type, .flags = flags};
 
     memset(c->msg, 0, c->slot < 512 ? c->slot : 512);
-    memcpy(c->msg, &h, sizeof(h));
+    nicsim_cmsg_hdr_put(c->msg, &h);
     return c->msg + sizeof(h);
 }
 
@@ -364,7 +369,7 @@ static int ctrl_call_ex(struct nicsim_ctrl *c, size_t body_len, size_t min_body,
     err = ctrl_send(c, sizeof(h) + body_len, &len);
     if (err)
         return err;
-    memcpy(&h, c->reply, sizeof(h));
+    nicsim_cmsg_hdr_get(&h, c->reply);
     if (body)
         *body = c->reply + sizeof(h);
     if (out_len)
@@ -401,7 +406,7 @@ int nicsim_ctrl__fw_info(struct nicsim_ctrl *c, struct nicsim_cmsg_fw_info *out)
     ctrl_begin(c, NICSIM_CMSG_FW_INFO, 0);
     err = ctrl_call(c, 0, sizeof(*out), &body, NULL);
     if (!err)
-        memcpy(out, body, sizeof(*out));
+        nicsim_cmsg_fw_info_get(out, body);
     return err;
 }
 
@@ -421,12 +426,12 @@ int nicsim_ctrl__prog_load(struct nicsim_ctrl *c, const void *image, size_t len,
         return err;
     req.image_addr = bus;
     req.image_len = (uint32_t)len;
-    memcpy(ctrl_begin(c, NICSIM_CMSG_PROG_LOAD, 0), &req, sizeof(req));
+    nicsim_cmsg_prog_load_put(ctrl_begin(c, NICSIM_CMSG_PROG_LOAD, 0), &req);
     err = ctrl_call(c, sizeof(req), sizeof(rep), &body, NULL);
     c->bar->dma_unmap(c->bar_ctx, bus);
     if (err)
         return err;
-    memcpy(&rep, body, sizeof(rep));
+    nicsim_cmsg_prog_load_reply_get(&rep, body);
     if (!rep.prog_id) {
         ctrl_seterr(c, "PROG_LOAD reply names program id 0");
         return -EBADMSG;
@@ -439,7 +444,7 @@ static int ctrl_id_op(struct nicsim_ctrl *c, uint8_t type, uint32_t id)
 {
     struct nicsim_cmsg_id req = {.id = id};
 
-    memcpy(ctrl_begin(c, type, 0), &req, sizeof(req));
+    nicsim_cmsg_id_put(ctrl_begin(c, type, 0), &req);
     return ctrl_call(c, sizeof(req), 0, NULL, NULL);
 }
 
@@ -456,11 +461,11 @@ static int ctrl_xdp(struct nicsim_ctrl *c, uint8_t type, uint32_t port, uint32_t
     const uint8_t *body;
     int err;
 
-    memcpy(ctrl_begin(c, type, 0), &req, sizeof(req));
+    nicsim_cmsg_xdp_put(ctrl_begin(c, type, 0), &req);
     err = ctrl_call(c, sizeof(req), sizeof(rep), &body, NULL);
     if (err)
         return err;
-    memcpy(&rep, body, sizeof(rep));
+    nicsim_cmsg_xdp_reply_get(&rep, body);
     if (old)
         *old = rep.old_prog_id;
     return 0;
@@ -486,10 +491,10 @@ int nicsim_ctrl__stats(struct nicsim_ctrl *c, uint32_t scope, uint32_t id, uint3
 
     if (!out)
         return -EINVAL;
-    memcpy(ctrl_begin(c, NICSIM_CMSG_STATS, 0), &req, sizeof(req));
+    nicsim_cmsg_stats_req_put(ctrl_begin(c, NICSIM_CMSG_STATS, 0), &req);
     err = ctrl_call(c, sizeof(req), sizeof(*out), &body, NULL);
     if (!err)
-        memcpy(out, body, sizeof(*out));
+        nicsim_stats_get(out, body);
     return err;
 }
 
@@ -508,11 +513,11 @@ int nicsim_ctrl__events_drain(struct nicsim_ctrl *c, nicsim_ctrl_event_fn fn, vo
         size_t body_len, off;
         int err, stop = 0;
 
-        memcpy(ctrl_begin(c, NICSIM_CMSG_EVENTS, 0), &req, sizeof(req));
+        nicsim_cmsg_events_req_put(ctrl_begin(c, NICSIM_CMSG_EVENTS, 0), &req);
         err = ctrl_call(c, sizeof(req), sizeof(rep), &body, &body_len);
         if (err)
             return err;
-        memcpy(&rep, body, sizeof(rep));
+        nicsim_cmsg_events_reply_get(&rep, body);
         lost_total += rep.lost;
         off = sizeof(rep);
         for (uint32_t i = 0; i < rep.count; i++) {
@@ -522,7 +527,7 @@ int nicsim_ctrl__events_drain(struct nicsim_ctrl *c, nicsim_ctrl_event_fn fn, vo
                 ctrl_seterr(c, "EVENTS reply: record %u of %u runs past the reply", i, rep.count);
                 return -EBADMSG;
             }
-            memcpy(&rec, body + off, sizeof(rec));
+            nicsim_event_rec_get(&rec, body + off);
             off += sizeof(rec);
             if (body_len - off < round8(rec.len)) {
                 ctrl_seterr(c, "EVENTS reply: record %u claims %u data bytes, %zu left", i, rec.len,
@@ -592,11 +597,11 @@ int nicsim_ctrl__map_alloc_inner(struct nicsim_ctrl *c, uint32_t type, uint32_t 
         c->maps = maps;
         c->cap_maps = cap;
     }
-    memcpy(ctrl_begin(c, NICSIM_CMSG_MAP_ALLOC, 0), &req, sizeof(req));
+    nicsim_cmsg_map_alloc_put(ctrl_begin(c, NICSIM_CMSG_MAP_ALLOC, 0), &req);
     err = ctrl_call(c, sizeof(req), sizeof(rep), &body, NULL);
     if (err)
         return err;
-    memcpy(&rep, body, sizeof(rep));
+    nicsim_cmsg_map_alloc_reply_get(&rep, body);
     if (!rep.map_id || ctrl_map_find(c, rep.map_id)) {
         ctrl_seterr(c, "MAP_ALLOC reply names map id %u, which is 0 or already in use", rep.map_id);
         return -EBADMSG;
@@ -682,7 +687,7 @@ static int ctrl_map_msg(struct nicsim_ctrl *c, const struct ctrl_map *m, uint8_t
     size_t len = 0;
     int err;
 
-    memcpy(body, &op, sizeof(op));
+    nicsim_cmsg_map_op_put(body, &op);
     for (uint32_t i = 0; i < n; i++) {
         memset(p, 0, kp);
         if (m->key_size)
@@ -707,7 +712,7 @@ static int ctrl_map_msg(struct nicsim_ctrl *c, const struct ctrl_map *m, uint8_t
                     nicsim_cmsg_type_name(type));
         return -EBADMSG;
     }
-    memcpy(&rop, rb, sizeof(rop));
+    nicsim_cmsg_map_op_get(&rop, rb);
     if (rop.count > limit || (relem && (len - sizeof(rop)) / relem < rop.count)) {
         ctrl_seterr(c, "map %u: %s reply counts %u elements (%u asked) in %zu bytes", m->id,
                     nicsim_cmsg_type_name(type), rop.count, limit, len);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "kern_internal.h"
+#include "nicsim/util.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Small utilities.
@@ -533,12 +534,11 @@ struct nicsim_kern *nicsim_kern__new(const struct nicsim_kern_opts *opts)
         return NULL;
     }
     if (opts) {
-        if (opts->sz < sizeof(size_t)) {
+        if (nicsim_opts_copy(&k->opts, sizeof(k->opts), opts)) {
             free(k);
             errno = EINVAL;
             return NULL;
         }
-        memcpy(&k->opts, opts, opts->sz < sizeof(k->opts) ? opts->sz : sizeof(k->opts));
     }
     k->opts.sz = sizeof(k->opts);
     k->next_ifindex = 1;
@@ -1047,9 +1047,8 @@ int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_c
     struct nicsim_bpf_map *map, *tmpl = NULL;
     int err, fd;
 
-    if (!k || !attr || attr->sz < sizeof(size_t))
+    if (!k || !attr || nicsim_opts_copy(&a, sizeof(a), attr))
         return -EINVAL;
-    memcpy(&a, attr, attr->sz < sizeof(a) ? attr->sz : sizeof(a));
     if (a.map_type == BPF_MAP_TYPE_UNSPEC || a.map_type >= NICSIM_MAX_BPF_MAP_TYPE)
         return -EINVAL;
     /* bpf_map_flags_access_ok: a program may not be denied both reading and writing */

@@ -9,8 +9,9 @@
 #include <string.h>
 
 #include "drv_internal.h"
+#include "nicsim/util.h"
 
-void drv_log(struct nicsim_drv *drv, const char *fmt, ...)
+void nicsim_drv_log(struct nicsim_drv *drv, const char *fmt, ...)
 {
     va_list ap;
 
@@ -26,8 +27,8 @@ void drv_log(struct nicsim_drv *drv, const char *fmt, ...)
 static int map_refused(struct drv_map *dm, const char *op, int err)
 {
     if (err && err != -ENOENT)
-        drv_log(dm->drv, "map %s: %s: %s", dm->map->name, op,
-                nicsim_ctrl__last_error(dm->drv->ctrl));
+        nicsim_drv_log(dm->drv, "map %s: %s: %s", dm->map->name, op,
+                       nicsim_ctrl__last_error(dm->drv->ctrl));
     else if (err)
         nicsim_kern_set_error(dm->drv->kern, DRV_NAME ": map %s: %s: %s", dm->map->name, op,
                               nicsim_ctrl__last_error(dm->drv->ctrl));
@@ -39,7 +40,7 @@ const char *nicsim_drv__last_msg(const struct nicsim_drv *drv)
     return drv ? drv->msg : "";
 }
 
-struct drv_prog *drv_prog_of(const struct nicsim_bpf_prog *prog)
+struct drv_prog *nicsim_drv_prog_of(const struct nicsim_bpf_prog *prog)
 {
     const struct nicsim_bpf_prog_offload *off;
 
@@ -53,21 +54,21 @@ struct drv_prog *drv_prog_of(const struct nicsim_bpf_prog *prog)
 
 const char *nicsim_drv__prog_state(const struct nicsim_bpf_prog *prog)
 {
-    const struct drv_prog *dp = drv_prog_of(prog);
+    const struct drv_prog *dp = nicsim_drv_prog_of(prog);
 
     return dp ? dp->state : NULL;
 }
 
 uint32_t nicsim_drv__nic_prog_id(const struct nicsim_bpf_prog *prog)
 {
-    const struct drv_prog *dp = drv_prog_of(prog);
+    const struct drv_prog *dp = nicsim_drv_prog_of(prog);
 
     return dp ? dp->nic_id : 0;
 }
 
 const void *nicsim_drv__image(const struct nicsim_bpf_prog *prog, size_t *len)
 {
-    const struct drv_prog *dp = drv_prog_of(prog);
+    const struct drv_prog *dp = nicsim_drv_prog_of(prog);
 
     if (len)
         *len = dp ? dp->image_len : 0;
@@ -141,15 +142,15 @@ static int outer_update(struct drv_map *dm, const void *key, const void *value, 
     inner = nicsim_kern_map_by_fd(drv->kern, (int)fd);
     if (!inner) {
         err = -errno;
-        drv_log(drv, "map %s: %d is not a map descriptor", dm->map->name, (int)fd);
+        nicsim_drv_log(drv, "map %s: %d is not a map descriptor", dm->map->name, (int)fd);
         return err;
     }
     in = own_map(drv, inner);
     if (!in) {
-        drv_log(drv,
-                "map %s: map %u (%s) is not offloaded to this NIC; an outer map on the NIC "
-                "can only hold maps of the NIC",
-                dm->map->name, inner->id, inner->name);
+        nicsim_drv_log(drv,
+                       "map %s: map %u (%s) is not offloaded to this NIC; an outer map on the NIC "
+                       "can only hold maps of the NIC",
+                       dm->map->name, inner->id, inner->name);
         return -EINVAL;
     }
     old = held_map(dm, key);
@@ -207,43 +208,44 @@ static int prog_array_update(struct drv_map *dm, uint32_t idx, const void *value
     int err;
 
     if (idx >= dm->map->max_entries) {
-        drv_log(drv, "prog array %s: index %u is past max_entries %u", dm->map->name, idx,
-                dm->map->max_entries);
+        nicsim_drv_log(drv, "prog array %s: index %u is past max_entries %u", dm->map->name, idx,
+                       dm->map->max_entries);
         return -E2BIG;
     }
     if (flags == BPF_NOEXIST) {
-        drv_log(drv, "prog array %s: BPF_NOEXIST, and array elements always exist", dm->map->name);
+        nicsim_drv_log(drv, "prog array %s: BPF_NOEXIST, and array elements always exist",
+                       dm->map->name);
         return -EEXIST;
     }
     memcpy(&fd, value, 4);
     prog = nicsim_kern_prog_by_fd(drv->kern, (int)fd);
     if (!prog) {
         err = -errno;
-        drv_log(drv, "prog array %s: index %u: %d is not a program descriptor", dm->map->name, idx,
-                (int)fd);
+        nicsim_drv_log(drv, "prog array %s: index %u: %d is not a program descriptor",
+                       dm->map->name, idx, (int)fd);
         return err;
     }
-    dp = drv_prog_of(prog);
+    dp = nicsim_drv_prog_of(prog);
     if (!dp || !nicsim_bpf_offload_dev_match(prog, dm->map->netdev)) {
-        drv_log(drv, "prog array %s: program %u is not offloaded to this NIC", dm->map->name,
-                prog->aux->id);
+        nicsim_drv_log(drv, "prog array %s: program %u is not offloaded to this NIC", dm->map->name,
+                       prog->aux->id);
         return -EINVAL;
     }
-    err = drv_prog_get_nic(dp, NULL);
+    err = nicsim_drv_prog_get_nic(dp, NULL);
     if (err)
         return err;
     nic_id = dp->nic_id;
     err = nicsim_ctrl__map_update(drv->ctrl, dm->nic_id, &idx, &nic_id, BPF_ANY);
     if (err) {
         map_refused(dm, "update", err);
-        drv_prog_put_nic(dp);
+        nicsim_drv_prog_put_nic(dp);
         return err;
     }
     nicsim_bpf_prog_inc(prog);
     old = dm->slots[idx];
     dm->slots[idx] = prog;
     if (old) {
-        drv_prog_put_nic(drv_prog_of(old));
+        nicsim_drv_prog_put_nic(nicsim_drv_prog_of(old));
         nicsim_bpf_prog_put(old);
     }
     return 0;
@@ -271,7 +273,7 @@ static void prog_array_clear(struct drv_map *dm, uint32_t idx)
 
     dm->slots[idx] = NULL;
     if (old) {
-        drv_prog_put_nic(drv_prog_of(old));
+        nicsim_drv_prog_put_nic(nicsim_drv_prog_of(old));
         nicsim_bpf_prog_put(old);
     }
 }
@@ -319,7 +321,8 @@ static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
     if (!nicsim_drv_map_type_offloadable(map->map_type)) {
         nicsim_extack_set(extack, DRV_NAME ": map type %s cannot be offloaded",
                           nicsim_bpf_map_type_name(map->map_type));
-        drv_log(drv, "map type %s cannot be offloaded", nicsim_bpf_map_type_name(map->map_type));
+        nicsim_drv_log(drv, "map type %s cannot be offloaded",
+                       nicsim_bpf_map_type_name(map->map_type));
         return -EOPNOTSUPP;
     }
     if (is_map_in_map(map) && !(tm = own_map(drv, tmpl))) {
@@ -327,8 +330,9 @@ static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
                           DRV_NAME ": map of maps %s: its inner map template must be a map "
                                    "offloaded to this NIC",
                           map->name);
-        drv_log(drv, "map of maps %s: its inner map template (%s) is not offloaded to this NIC",
-                map->name, tmpl ? tmpl->name : "none");
+        nicsim_drv_log(drv,
+                       "map of maps %s: its inner map template (%s) is not offloaded to this NIC",
+                       map->name, tmpl ? tmpl->name : "none");
         return -EINVAL;
     }
     dm = calloc(1, sizeof(*dm));
@@ -347,7 +351,7 @@ static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
     if (err) {
         nicsim_extack_set(extack, DRV_NAME ": firmware refused the map: %s",
                           nicsim_ctrl__last_error(drv->ctrl));
-        drv_log(drv, "firmware refused the map: %s", nicsim_ctrl__last_error(drv->ctrl));
+        nicsim_drv_log(drv, "firmware refused the map: %s", nicsim_ctrl__last_error(drv->ctrl));
         free(dm->slots);
         free(dm);
         return err;
@@ -418,7 +422,8 @@ static void drv_map_free(struct nicsim_drv *drv, struct nicsim_bpf_map *map)
                 nicsim_ctrl__map_delete(drv->ctrl, dm->nic_id, &i);
     }
     if (nicsim_ctrl__map_free(drv->ctrl, dm->nic_id))
-        drv_log(drv, "firmware kept map %u: %s", dm->nic_id, nicsim_ctrl__last_error(drv->ctrl));
+        nicsim_drv_log(drv, "firmware kept map %u: %s", dm->nic_id,
+                       nicsim_ctrl__last_error(drv->ctrl));
     for (size_t i = 0; i < n_held; i++)
         nicsim_bpf_map_put(held[i]);
     free(held);
@@ -456,7 +461,7 @@ static int setup_prog_hw_checks(struct drv_port *p, struct nicsim_netdev_bpf *bp
         nicsim_extack_set(bpf->extack, DRV_NAME ": xdpoffload of non-bound program");
         return -EINVAL;
     }
-    dp = drv_prog_of(bpf->prog);
+    dp = nicsim_drv_prog_of(bpf->prog);
     if (!dp || dp->drv != p->drv) {
         nicsim_extack_set(bpf->extack, DRV_NAME ": program bound to different dev");
         return -EINVAL;
@@ -471,7 +476,7 @@ static int setup_prog_hw_checks(struct drv_port *p, struct nicsim_netdev_bpf *bp
 static int xdp_setup_hw(struct drv_port *p, struct nicsim_netdev_bpf *bpf)
 {
     struct nicsim_drv *drv = p->drv;
-    struct drv_prog *dp = drv_prog_of(bpf->prog), *old = drv_prog_of(p->hw_prog);
+    struct drv_prog *dp = nicsim_drv_prog_of(bpf->prog), *old = nicsim_drv_prog_of(p->hw_prog);
     int err;
 
     if (!bpf->prog) {
@@ -484,21 +489,21 @@ static int xdp_setup_hw(struct drv_port *p, struct nicsim_netdev_bpf *bpf)
             return err;
         }
         p->hw_prog = NULL;
-        drv_prog_put_nic(old);
+        nicsim_drv_prog_put_nic(old);
         return 0;
     }
-    err = drv_prog_get_nic(dp, bpf->extack);
+    err = nicsim_drv_prog_get_nic(dp, bpf->extack);
     if (err)
         return err;
     err = nicsim_ctrl__xdp_attach(drv->ctrl, p->port, dp->nic_id, 0, NULL);
     if (err) {
         nicsim_extack_set(bpf->extack, DRV_NAME ": firmware refused to attach: %s",
                           nicsim_ctrl__last_error(drv->ctrl));
-        drv_prog_put_nic(dp);
+        nicsim_drv_prog_put_nic(dp);
         return err;
     }
     p->hw_prog = bpf->prog;
-    drv_prog_put_nic(old);
+    nicsim_drv_prog_put_nic(old);
     return 0;
 }
 
@@ -548,11 +553,10 @@ struct nicsim_drv *nicsim_drv__probe(struct nicsim_kern *k, struct nicsim_ctrl *
         return NULL;
     }
     if (opts) {
-        if (opts->sz < sizeof(size_t)) {
+        if (nicsim_opts_copy(&o, sizeof(o), opts)) {
             errno = EINVAL;
             return NULL;
         }
-        memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
     }
     if (!o.prefix)
         o.prefix = "nicsim";

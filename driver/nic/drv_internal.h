@@ -79,16 +79,17 @@ struct drv_map {
     struct drv_map *next_map;
 };
 
-void drv_log(struct nicsim_drv *drv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void nicsim_drv_log(struct nicsim_drv *drv, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* offload.c */
 extern const struct nicsim_bpf_prog_offload_ops nicsim_drv_offload_ops;
 /* Make sure the program is on the NIC (load its image if it is not) and count a user. */
-int drv_prog_get_nic(struct drv_prog *dp, struct nicsim_extack *extack);
+int nicsim_drv_prog_get_nic(struct drv_prog *dp, struct nicsim_extack *extack);
 /* Drop a user; the last one unloads the program from the NIC. */
-void drv_prog_put_nic(struct drv_prog *dp);
+void nicsim_drv_prog_put_nic(struct drv_prog *dp);
 
 /* drv.c */
-struct drv_prog *drv_prog_of(const struct nicsim_bpf_prog *prog);
+struct drv_prog *nicsim_drv_prog_of(const struct nicsim_bpf_prog *prog);
 
 #endif /* NICSIM_DRV_INTERNAL_H */

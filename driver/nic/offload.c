@@ -290,7 +290,7 @@ static int drv_bpf_translate(struct nicsim_bpf_prog *prog)
     if (!dp)
         return -EINVAL;
     if (off->opt_failed) {
-        drv_log(dp->drv, "translate: the verifier's optimisations could not be mirrored");
+        nicsim_drv_log(dp->drv, "translate: the verifier's optimisations could not be mirrored");
         return -EINVAL;
     }
     insns = malloc((dp->n_live ? dp->n_live : 1) * sizeof(*insns));
@@ -317,17 +317,17 @@ static int drv_bpf_translate(struct nicsim_bpf_prog *prog)
         ctx[j] = (dp->meta[orig].flags & META_CTX) != 0;
     }
     if (dp->n_live != prog->len) {
-        drv_log(dp->drv,
-                "translate: the driver tracked %u instructions, the kernel's program "
-                "has %u",
-                dp->n_live, prog->len);
+        nicsim_drv_log(dp->drv,
+                       "translate: the driver tracked %u instructions, the kernel's program "
+                       "has %u",
+                       dp->n_live, prog->len);
         err = -EINVAL;
         goto out;
     }
     for (uint32_t j = 0; j < dp->n_live; j++) {
         if (memcmp(&insns[j], &prog->insnsi[j], sizeof(insns[j]))) {
-            drv_log(dp->drv, "translate: the driver's copy of insn %u differs from the kernel's",
-                    j);
+            nicsim_drv_log(dp->drv,
+                           "translate: the driver's copy of insn %u differs from the kernel's", j);
             err = -EINVAL;
             goto out;
         }
@@ -341,7 +341,7 @@ static int drv_bpf_translate(struct nicsim_bpf_prog *prog)
         const struct drv_map *dm = map->offloaded ? map->dev_priv : NULL;
 
         if (!dm || dm->drv != dp->drv) {
-            drv_log(dp->drv, "translate: map %s is not on this NIC", map->name);
+            nicsim_drv_log(dp->drv, "translate: map %s is not on this NIC", map->name);
             err = -EINVAL;
             goto out;
         }
@@ -359,7 +359,7 @@ static int drv_bpf_translate(struct nicsim_bpf_prog *prog)
     dp->image = NULL;
     err = nicsim_drv_translate(&x, &dp->image, &dp->image_len, msg, sizeof(msg));
     if (err) {
-        drv_log(dp->drv, "%s", msg);
+        nicsim_drv_log(dp->drv, "%s", msg);
         goto out;
     }
     off->jited_image = dp->image;
@@ -372,7 +372,7 @@ out:
     return err;
 }
 
-int drv_prog_get_nic(struct drv_prog *dp, struct nicsim_extack *extack)
+int nicsim_drv_prog_get_nic(struct drv_prog *dp, struct nicsim_extack *extack)
 {
     int err;
 
@@ -386,8 +386,8 @@ int drv_prog_get_nic(struct drv_prog *dp, struct nicsim_extack *extack)
             dp->nic_id = 0;
             nicsim_extack_set(extack, DRV_NAME ": firmware refused the program: %s",
                               nicsim_ctrl__last_error(dp->drv->ctrl));
-            drv_log(dp->drv, "firmware refused the program: %s",
-                    nicsim_ctrl__last_error(dp->drv->ctrl));
+            nicsim_drv_log(dp->drv, "firmware refused the program: %s",
+                           nicsim_ctrl__last_error(dp->drv->ctrl));
             return err;
         }
         dp->state = "loaded";
@@ -396,15 +396,15 @@ int drv_prog_get_nic(struct drv_prog *dp, struct nicsim_extack *extack)
     return 0;
 }
 
-void drv_prog_put_nic(struct drv_prog *dp)
+void nicsim_drv_prog_put_nic(struct drv_prog *dp)
 {
     if (!dp || !dp->users)
         return;
     if (--dp->users || !dp->nic_id)
         return;
     if (nicsim_ctrl__prog_unload(dp->drv->ctrl, dp->nic_id))
-        drv_log(dp->drv, "firmware kept program %u: %s", dp->nic_id,
-                nicsim_ctrl__last_error(dp->drv->ctrl));
+        nicsim_drv_log(dp->drv, "firmware kept program %u: %s", dp->nic_id,
+                       nicsim_ctrl__last_error(dp->drv->ctrl));
     dp->nic_id = 0;
     dp->state = "xlated";
 }
@@ -425,8 +425,8 @@ static void drv_bpf_destroy(struct nicsim_bpf_prog *prog)
             }
         }
         if (nicsim_ctrl__prog_unload(dp->drv->ctrl, dp->nic_id))
-            drv_log(dp->drv, "firmware kept program %u: %s", dp->nic_id,
-                    nicsim_ctrl__last_error(dp->drv->ctrl));
+            nicsim_drv_log(dp->drv, "firmware kept program %u: %s", dp->nic_id,
+                           nicsim_ctrl__last_error(dp->drv->ctrl));
     }
     free(dp->image);
     free(dp->meta);

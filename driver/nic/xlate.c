@@ -172,9 +172,9 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
 
         h.name[o++] = (char)(c >= 0x20 && c <= 0x7e ? c : '_');
     }
-    memcpy(img, &h, sizeof(h));
-    if (x->n_maps)
-        memcpy(img + sizeof(h), x->map_ids, 4u * x->n_maps);
+    nicsim_img_hdr_put(img, &h);
+    for (uint32_t i = 0; i < x->n_maps; i++)
+        nicsim_put_le32(img, sizeof(h) + 4u * i, x->map_ids[i]);
     out = (struct nicsim_insn *)(img + sizeof(h) + 4u * x->n_maps);
     memcpy(out, x->insns, 8u * (size_t)x->n);
 

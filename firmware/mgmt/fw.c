@@ -138,7 +138,7 @@ size_t nicsim_fw__handle(struct nicsim_fw *fw, const void *req, size_t len, void
     if (!msg)
         len = 0;
     if (len >= sizeof(h))
-        memcpy(&h, msg, sizeof(h));
+        nicsim_cmsg_hdr_get(&h, msg);
     else if (len >= 2)
         h.type = msg[1];
     r.type = h.type & ~NICSIM_CMSG_REPLY;
@@ -168,7 +168,7 @@ size_t nicsim_fw__handle(struct nicsim_fw *fw, const void *req, size_t len, void
     rh.seq = h.seq;
     rh.len = (uint32_t)r.len;
     rh.status = r.status;
-    memcpy(resp, &rh, sizeof(rh));
+    nicsim_cmsg_hdr_put(resp, &rh);
     return r.len;
 }
 
@@ -259,6 +259,7 @@ int nicsim_fw__poll(struct nicsim_fw *fw)
         uint32_t used = fw->resp_head - resp_tail;
         uint64_t req_at, resp_at;
         struct nicsim_cmsg_hdr h;
+        uint8_t hb[sizeof(h)];
         size_t n, rlen;
 
         if (used > resp.entries) {
@@ -269,10 +270,11 @@ int nicsim_fw__poll(struct nicsim_fw *fw)
             break; /* no room for the reply: wait for the host */
         req_at = req.base + (uint64_t)(fw->req_tail & (req.entries - 1)) * req.slot;
         resp_at = resp.base + (uint64_t)(fw->resp_head & (resp.entries - 1)) * resp.slot;
-        if (fw->hal.ops->dma_read(fw->hal.ctx, req_at, &h, sizeof(h))) {
+        if (fw->hal.ops->dma_read(fw->hal.ctx, req_at, hb, sizeof(hb))) {
             fw_halt(fw, NICSIM_FW_ERR_DMA);
             return -EFAULT;
         }
+        nicsim_cmsg_hdr_get(&h, hb);
         /* read what the header claims, within the slot; the parser judges the rest */
         n = h.len < sizeof(h) ? sizeof(h) : h.len > req.slot ? req.slot : h.len;
         if (fw->hal.ops->dma_read(fw->hal.ctx, req_at, fw->req_buf, n)) {

@@ -194,7 +194,7 @@ int fw_image_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, struct f
                        "image of %zu bytes is shorter than its %zu-byte "
                        "header",
                        len, sizeof(h));
-    memcpy(&h, img, sizeof(h));
+    nicsim_img_hdr_get(&h, img);
     if (check_header(fw, &h, len, r))
         return -1;
 
@@ -205,8 +205,8 @@ int fw_image_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, struct f
         err = fw_fail(r, NICSIM_CMSG_ENOMEM, "no firmware memory for a %u-slot program", h.n_slots);
         goto out;
     }
-    if (h.n_maps)
-        memcpy(ids, img + sizeof(h), 4u * h.n_maps);
+    for (uint32_t i = 0; i < h.n_maps; i++)
+        ids[i] = nicsim_get_le32(img, sizeof(h) + 4u * i);
     memcpy(raw, img + sizeof(h) + 4u * h.n_maps, (size_t)h.n_slots * sizeof(*raw));
 
     for (uint32_t i = 0; i < h.n_maps; i++) {

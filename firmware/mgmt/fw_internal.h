@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nicsim/ctrl.h"
+#include "nicsim/wire/cmsg.h"
 #include "nicsim/fw_hal.h"
 #include "nicsim/isa.h"
 #include "nicsim/nic_image.h"
@@ -107,6 +107,14 @@ struct fw_reply {
 
 /* Append `n` bytes (src NULL: zeros) padded to 8; NULL when the reply has no room. */
 void *fw_reply_put(struct fw_reply *r, const void *src, size_t n);
+/* Append the wire struct *v encoded by put (nicsim_<struct>_put, include/nicsim/wire/cmsg.h); as
+ * fw_reply_put, nothing when it does not fit. */
+#define FW_REPLY_ENCODE(r, put, v)                                                                 \
+    do {                                                                                           \
+        void *at_ = fw_reply_put((r), NULL, sizeof(*(v)));                                         \
+        if (at_)                                                                                   \
+            put(at_, (v));                                                                         \
+    } while (0)
 size_t fw_reply_room(const struct fw_reply *r);
 /* Set an error status with a sentence appended to the body. Returns -1 for convenience. */
 int fw_fail(struct fw_reply *r, uint32_t status, const char *fmt, ...)

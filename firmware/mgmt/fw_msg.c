@@ -80,7 +80,7 @@ static void msg_fw_info(struct nicsim_fw *fw, size_t len, struct fw_reply *r)
     info.event_queue_bytes = fw->evq_bytes;
     snprintf(info.name, sizeof(info.name), "nicsim-fw %u.%u", FW_VERSION >> 16,
              FW_VERSION & 0xffffu);
-    fw_reply_put(r, &info, sizeof(info));
+    FW_REPLY_ENCODE(r, nicsim_cmsg_fw_info_put, &info);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -97,7 +97,7 @@ static void msg_map_alloc(struct nicsim_fw *fw, const uint8_t *body, size_t len,
 
     if (!body_is(r, len, sizeof(a)))
         return;
-    memcpy(&a, body, sizeof(a));
+    nicsim_cmsg_map_alloc_get(&a, body);
 
     if (a.inner_map_id && a.type != FW_MAP_ARRAY_OF_MAPS && a.type != FW_MAP_HASH_OF_MAPS) {
         fw_fail(r, NICSIM_CMSG_EINVAL,
@@ -118,7 +118,7 @@ static void msg_map_alloc(struct nicsim_fw *fw, const uint8_t *body, size_t len,
     }
     rep.map_id = id;
     rep.mem_bytes = mem;
-    fw_reply_put(r, &rep, sizeof(rep));
+    FW_REPLY_ENCODE(r, nicsim_cmsg_map_alloc_reply_put, &rep);
     if (fw->hal.core && fw->hal.core->map_created)
         fw->hal.core->map_created(fw->hal.core_ctx, id);
 }
@@ -129,7 +129,7 @@ static void msg_map_free(struct nicsim_fw *fw, const uint8_t *body, size_t len, 
 
     if (!body_is(r, len, sizeof(req)))
         return;
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_id_get(&req, body);
     if (req.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "MAP_FREE: reserved field must be 0");
         return;
@@ -184,23 +184,25 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
     char msg[NICSIM_CMSG_ERRMSG_MAX], kb[40];
     const struct fw_map_ent *m;
     struct nicsim_cmsg_map_op op;
-    struct nicsim_cmsg_map_op *rop;
+    struct nicsim_cmsg_map_op ro = {0};
+    uint8_t *rop;
     size_t kp, vp, hv, elem_in, elem_out, room;
     const uint8_t *in;
     int with_values;
 
-    rop = fw_reply_put(r, NULL, sizeof(*rop)); /* count 0 until elements are done */
+    rop = fw_reply_put(r, NULL, sizeof(ro)); /* count 0 until elements are done */
     if (len < sizeof(op)) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "%s: body of %zu bytes, the map-op header needs %zu",
                 tname(type), len, sizeof(op));
         return;
     }
-    memcpy(&op, body, sizeof(op));
-    rop->map_id = op.map_id;
-    rop->key_size = op.key_size;
-    rop->value_size = op.value_size;
-    rop->flags = op.flags;
-    rop->max_count = op.max_count;
+    nicsim_cmsg_map_op_get(&op, body);
+    ro.map_id = op.map_id;
+    ro.key_size = op.key_size;
+    ro.value_size = op.value_size;
+    ro.flags = op.flags;
+    ro.max_count = op.max_count;
+    nicsim_cmsg_map_op_put(rop, &ro);
     if (op.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "%s: reserved field must be 0", tname(type));
         return;
@@ -308,7 +310,7 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
     if (type == NICSIM_CMSG_MAP_GETFIRST || type == NICSIM_CMSG_MAP_GETNEXT) {
         const uint8_t *prev = type == NICSIM_CMSG_MAP_GETNEXT ? in : NULL;
 
-        while (rop->count < op.max_count) {
+        while (ro.count < op.max_count) {
             uint8_t *e = fw_reply_put(r, NULL, elem_out);
             int err;
 
@@ -317,7 +319,7 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
             err = fw_map_get_next(fw, op.map_id, prev, e, msg, sizeof(msg));
             if (err) {
                 r->len -= elem_out;
-                if (err == -ENOENT && rop->count)
+                if (err == -ENOENT && ro.count)
                     break;
                 if (err == -ENOENT)
                     fw_fail(r, NICSIM_CMSG_ENOENT, "map %u: no key after %s", op.map_id,
@@ -337,7 +339,8 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
                 memcpy(e + kp, fw->val_buf, hv);
             }
             prev = e;
-            rop->count++;
+            ro.count++;
+            nicsim_cmsg_map_op_put(rop, &ro);
         }
         return;
     }
@@ -364,7 +367,8 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
                           hexkey(in, m->key_size, kb, sizeof(kb)), msg[0] ? msg : strerror(-err));
             return;
         }
-        rop->count++;
+        ro.count++;
+        nicsim_cmsg_map_op_put(rop, &ro);
     }
 }
 
@@ -385,7 +389,7 @@ static void msg_prog_load(struct nicsim_fw *fw, uint16_t flags, const uint8_t *b
                 sizeof(req));
         return;
     }
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_prog_load_get(&req, body);
     if (req.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "PROG_LOAD: reserved field must be 0");
         return;
@@ -468,7 +472,7 @@ static void msg_prog_load(struct nicsim_fw *fw, uint16_t flags, const uint8_t *b
     fw->n_progs++;
     rep.prog_id = prog.id;
     rep.n_slots = (uint32_t)prog.n;
-    fw_reply_put(r, &rep, sizeof(rep));
+    FW_REPLY_ENCODE(r, nicsim_cmsg_prog_load_reply_put, &rep);
 }
 
 /* Is program `id` a value in a prog array? Returns that map's id or 0. */
@@ -497,7 +501,7 @@ static void msg_prog_unload(struct nicsim_fw *fw, const uint8_t *body, size_t le
 
     if (!body_is(r, len, sizeof(req)))
         return;
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_id_get(&req, body);
     if (req.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "PROG_UNLOAD: reserved field must be 0");
         return;
@@ -542,7 +546,7 @@ static void msg_xdp(struct nicsim_fw *fw, uint8_t type, const uint8_t *body, siz
 
     if (!body_is(r, len, sizeof(req)))
         return;
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_xdp_get(&req, body);
     if (req.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "%s: reserved field must be 0", tname(type));
         return;
@@ -588,7 +592,7 @@ static void msg_xdp(struct nicsim_fw *fw, uint8_t type, const uint8_t *body, siz
         p->attached++;
     fw->ports[req.port].prog_id = req.prog_id;
     rep.old_prog_id = old_id;
-    fw_reply_put(r, &rep, sizeof(rep));
+    FW_REPLY_ENCODE(r, nicsim_cmsg_xdp_reply_put, &rep);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -601,7 +605,7 @@ static void msg_stats(struct nicsim_fw *fw, const uint8_t *body, size_t len, str
 
     if (!body_is(r, len, sizeof(req)))
         return;
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_stats_req_get(&req, body);
     if (req.reserved || (req.flags & ~NICSIM_STATS_F_RESET)) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "STATS: undefined flags 0x%x or reserved field set",
                 req.flags & ~NICSIM_STATS_F_RESET);
@@ -629,7 +633,7 @@ static void msg_stats(struct nicsim_fw *fw, const uint8_t *body, size_t len, str
     }
     s->scope = req.scope;
     s->id = req.id;
-    fw_reply_put(r, s, sizeof(*s));
+    FW_REPLY_ENCODE(r, nicsim_stats_put, s);
     if (req.flags & NICSIM_STATS_F_RESET)
         *s = (struct nicsim_stats){.scope = req.scope, .id = req.id};
 }
@@ -637,17 +641,18 @@ static void msg_stats(struct nicsim_fw *fw, const uint8_t *body, size_t len, str
 static void msg_events(struct nicsim_fw *fw, const uint8_t *body, size_t len, struct fw_reply *r)
 {
     struct nicsim_cmsg_events_req req;
-    struct nicsim_cmsg_events_reply *rep;
+    struct nicsim_cmsg_events_reply er = {0};
+    uint8_t *rep;
     size_t budget, max_rec, used = 0;
 
     if (!body_is(r, len, sizeof(req)))
         return;
-    memcpy(&req, body, sizeof(req));
+    nicsim_cmsg_events_req_get(&req, body);
     if (req.reserved) {
         fw_fail(r, NICSIM_CMSG_EINVAL, "EVENTS: reserved field must be 0");
         return;
     }
-    rep = fw_reply_put(r, NULL, sizeof(*rep));
+    rep = fw_reply_put(r, NULL, sizeof(er));
     budget = max_rec = fw_reply_room(r);
     if (req.max_bytes && req.max_bytes < budget)
         budget = req.max_bytes;
@@ -660,10 +665,10 @@ static void msg_events(struct nicsim_fw *fw, const uint8_t *body, size_t len, st
         } else if (need > budget - used) {
             break;
         } else {
-            fw_reply_put(r, &e->rec, sizeof(e->rec));
+            FW_REPLY_ENCODE(r, nicsim_event_rec_put, &e->rec);
             fw_reply_put(r, e->data, e->rec.len);
             used += need;
-            rep->count++;
+            er.count++;
         }
         fw->evq_head = e->next;
         if (!fw->evq_head)
@@ -672,8 +677,9 @@ static void msg_events(struct nicsim_fw *fw, const uint8_t *body, size_t len, st
         fw->evq_count--;
         free(e);
     }
-    rep->pending = fw->evq_count;
-    rep->lost = fw->evq_lost;
+    er.pending = fw->evq_count;
+    er.lost = fw->evq_lost;
+    nicsim_cmsg_events_reply_put(rep, &er);
     fw->evq_lost = 0;
 }
 

@@ -75,7 +75,7 @@ static bool is_enumval_based(uint32_t k)
 
 static const struct btf_type *skip(const struct btf *btf, uint32_t id, uint32_t *res_id)
 {
-    return ld_btf_skip(btf, id, res_id);
+    return nicsim_ld_btf_skip(btf, id, res_id);
 }
 
 /* "task_struct___v2" -> length of "task_struct" (libbpf's bpf_core_essential_name_len: the last
@@ -740,7 +740,7 @@ static const char *spec_str(const struct btf *btf, uint32_t type_id, const char 
     char tb[96];
     size_t n;
 
-    n = (size_t)snprintf(buf, len, "%s", ld_btf_type_str(btf, type_id, tb, sizeof(tb)));
+    n = (size_t)snprintf(buf, len, "%s", nicsim_ld_btf_type_str(btf, type_id, tb, sizeof(tb)));
     for (int i = 1; s && i < s->len && n < len; i++)
         n += (size_t)(s->spec[i].name ? snprintf(buf + n, len - n, ".%s", s->spec[i].name)
                                       : snprintf(buf + n, len - n, "[%u]", s->spec[i].idx));
@@ -769,9 +769,9 @@ static int target_btf(struct ld *ld)
     ld->targ_btf = path && *path ? btf__parse(path, NULL) : btf__load_vmlinux_btf();
     if (!ld->targ_btf) {
         err = errno ? errno : ENOENT;
-        return ld_fail(ld, (int)-err,
-                       "CO-RE relocations need the kernel's BTF (%s), which cannot be read: %s",
-                       path && *path ? path : "/sys/kernel/btf/vmlinux", strerror((int)err));
+        return nicsim_ld_fail(
+            ld, (int)-err, "CO-RE relocations need the kernel's BTF (%s), which cannot be read: %s",
+            path && *path ? path : "/sys/kernel/btf/vmlinux", strerror((int)err));
     }
     return 0;
 }
@@ -809,7 +809,7 @@ static int module_btfs(struct ld *ld)
         if (!v) {
             btf__free(b);
             closedir(d);
-            return ld_fail(ld, -ENOMEM, "out of memory");
+            return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
         }
         ld->mod_btfs = v;
         ld->mod_btfs[ld->n_mod_btfs++] = b;
@@ -837,34 +837,37 @@ static int scan_cands(struct ld *ld, struct ld_core *c, const struct spec *lsp,
             continue;
         rc = spec_match(lsp, tb, id, &ts);
         if (rc < 0)
-            return ld_fail(ld, rc,
-                           "section '%s' insn %zu: CO-RE relocation (%s) of %s: error matching "
-                           "kernel type [%u]",
-                           secname, slot, kind_str(c->kind), c->what, id);
+            return nicsim_ld_fail(
+                ld, rc,
+                "section '%s' insn %zu: CO-RE relocation (%s) of %s: error matching "
+                "kernel type [%u]",
+                secname, slot, kind_str(c->kind), c->what, id);
         if (!rc)
             continue;
         rc = calc_relo(c->kind, lsp, &ts, &cr);
         if (rc)
-            return ld_fail(ld, rc,
-                           "section '%s' insn %zu: CO-RE relocation (%s) of %s cannot be "
-                           "computed for kernel type [%u]",
-                           secname, slot, kind_str(c->kind), c->what, id);
+            return nicsim_ld_fail(ld, rc,
+                                  "section '%s' insn %zu: CO-RE relocation (%s) of %s cannot be "
+                                  "computed for kernel type [%u]",
+                                  secname, slot, kind_str(c->kind), c->what, id);
         if (!m->n) {
             m->r = cr;
             m->best = id;
             m->bit_offset = ts.bit_offset;
         } else if (ts.bit_offset != m->bit_offset) {
-            return ld_fail(ld, -EINVAL,
-                           "section '%s' insn %zu: CO-RE relocation (%s) of %s is ambiguous: "
-                           "kernel types [%u] and [%u] place the field at bits %u and %u",
-                           secname, slot, kind_str(c->kind), c->what, m->best, id, m->bit_offset,
-                           ts.bit_offset);
+            return nicsim_ld_fail(
+                ld, -EINVAL,
+                "section '%s' insn %zu: CO-RE relocation (%s) of %s is ambiguous: "
+                "kernel types [%u] and [%u] place the field at bits %u and %u",
+                secname, slot, kind_str(c->kind), c->what, m->best, id, m->bit_offset,
+                ts.bit_offset);
         } else if (cr.poison != m->r.poison || cr.new_val != m->r.new_val) {
-            return ld_fail(ld, -EINVAL,
-                           "section '%s' insn %zu: CO-RE relocation (%s) of %s is ambiguous: "
-                           "kernel types [%u] and [%u] give %llu and %llu",
-                           secname, slot, kind_str(c->kind), c->what, m->best, id,
-                           (unsigned long long)m->r.new_val, (unsigned long long)cr.new_val);
+            return nicsim_ld_fail(
+                ld, -EINVAL,
+                "section '%s' insn %zu: CO-RE relocation (%s) of %s is ambiguous: "
+                "kernel types [%u] and [%u] give %llu and %llu",
+                secname, slot, kind_str(c->kind), c->what, m->best, id,
+                (unsigned long long)m->r.new_val, (unsigned long long)cr.new_val);
         }
         m->n++;
     }
@@ -886,10 +889,10 @@ static int resolve(struct ld *ld, struct ld_core *c, const char *secname, size_t
 
     rc = parse_spec(lb, c->type_id, access, c->kind, &ls);
     if (rc)
-        return ld_fail(ld, rc == -E2BIG ? -E2BIG : -EINVAL,
-                       "section '%s' insn %zu: CO-RE relocation (%s) of %s: bad access string",
-                       secname, slot, kind_str(c->kind),
-                       spec_str(lb, c->type_id, access, NULL, buf, sizeof(buf)));
+        return nicsim_ld_fail(
+            ld, rc == -E2BIG ? -E2BIG : -EINVAL,
+            "section '%s' insn %zu: CO-RE relocation (%s) of %s: bad access string", secname, slot,
+            kind_str(c->kind), spec_str(lb, c->type_id, access, NULL, buf, sizeof(buf)));
     spec_str(lb, c->type_id, access, &ls, c->what, sizeof(c->what));
     if (c->kind == BPF_CORE_TYPE_ID_LOCAL) {
         /* libbpf: the object's own id, not validated */
@@ -902,10 +905,11 @@ static int resolve(struct ld *ld, struct ld_core *c, const char *secname, size_t
     lt = btf__type_by_id(lb, c->type_id);
     lname = lt ? name_of(lb, lt->name_off) : "";
     if (!lt || !*lname)
-        return ld_fail(ld, -EINVAL,
-                       "section '%s' insn %zu: CO-RE relocation (%s) of %s: the root type has "
-                       "no name",
-                       secname, slot, kind_str(c->kind), c->what);
+        return nicsim_ld_fail(
+            ld, -EINVAL,
+            "section '%s' insn %zu: CO-RE relocation (%s) of %s: the root type has "
+            "no name",
+            secname, slot, kind_str(c->kind), c->what);
     rc = scan_cands(ld, c, &ls, lt, tb, 1, &m, secname, slot);
     if (!rc && !m.n && !getenv_nonempty("NICSIM_VMLINUX_BTF")) {
         /* libbpf: kernel modules' BTF when vmlinux has no candidate */
@@ -920,8 +924,9 @@ static int resolve(struct ld *ld, struct ld_core *c, const char *secname, size_t
     if (!nmatch) {
         rc = calc_relo(c->kind, &ls, NULL, &r);
         if (rc)
-            return ld_fail(ld, rc, "section '%s' insn %zu: CO-RE relocation (%s) of %s failed",
-                           secname, slot, kind_str(c->kind), c->what);
+            return nicsim_ld_fail(ld, rc,
+                                  "section '%s' insn %zu: CO-RE relocation (%s) of %s failed",
+                                  secname, slot, kind_str(c->kind), c->what);
     }
     c->res = r;
     return 0;
@@ -950,8 +955,8 @@ static int size_bytes(uint8_t code)
     }
 }
 
-int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t slot,
-                  struct nicsim_insn *insn, size_t avail, bool *poisoned)
+int nicsim_ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t slot,
+                         struct nicsim_insn *insn, size_t avail, bool *poisoned)
 {
     const struct ld_core_res *r;
     uint8_t cls = insn->code & 0x07;
@@ -979,28 +984,29 @@ int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t 
             break;
         if (r->validate && (uint64_t)(int64_t)insn->imm != r->orig_val &&
             (uint32_t)insn->imm != r->orig_val)
-            return ld_fail(ld, -EINVAL,
-                           "section '%s' insn %zu: CO-RE relocation (%s) of %s: immediate %d, "
-                           "expected %llu",
-                           secname, slot, kind_str(c->kind), c->what, insn->imm,
-                           (unsigned long long)r->orig_val);
+            return nicsim_ld_fail(
+                ld, -EINVAL,
+                "section '%s' insn %zu: CO-RE relocation (%s) of %s: immediate %d, "
+                "expected %llu",
+                secname, slot, kind_str(c->kind), c->what, insn->imm,
+                (unsigned long long)r->orig_val);
         insn->imm = (int32_t)r->new_val;
         return 0;
     case BPF_LDX:
     case BPF_ST:
     case BPF_STX:
         if (r->validate && (int64_t)insn->off != (int64_t)r->orig_val)
-            return ld_fail(ld, -EINVAL,
-                           "section '%s' insn %zu: CO-RE relocation (%s) of %s: offset %d, "
-                           "expected %llu",
-                           secname, slot, kind_str(c->kind), c->what, insn->off,
-                           (unsigned long long)r->orig_val);
+            return nicsim_ld_fail(ld, -EINVAL,
+                                  "section '%s' insn %zu: CO-RE relocation (%s) of %s: offset %d, "
+                                  "expected %llu",
+                                  secname, slot, kind_str(c->kind), c->what, insn->off,
+                                  (unsigned long long)r->orig_val);
         if (r->new_val > SHRT_MAX)
-            return ld_fail(ld, -ERANGE,
-                           "section '%s' insn %zu: CO-RE relocation (%s) of %s: offset %llu "
-                           "does not fit an instruction",
-                           secname, slot, kind_str(c->kind), c->what,
-                           (unsigned long long)r->new_val);
+            return nicsim_ld_fail(ld, -ERANGE,
+                                  "section '%s' insn %zu: CO-RE relocation (%s) of %s: offset %llu "
+                                  "does not fit an instruction",
+                                  secname, slot, kind_str(c->kind), c->what,
+                                  (unsigned long long)r->new_val);
         if (r->fail_memsz_adjust) /* the field changed size and type: no safe access size */
             goto poison;
         insn->off = (int16_t)r->new_val;
@@ -1008,16 +1014,17 @@ int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t 
             static const uint8_t sz_code[9] = {[1] = BPF_B, [2] = BPF_H, [4] = BPF_W, [8] = BPF_DW};
 
             if (size_bytes(insn->code) != (int)r->orig_sz)
-                return ld_fail(ld, -EINVAL,
-                               "section '%s' insn %zu: CO-RE relocation (%s) of %s: access of "
-                               "%d bytes, expected %u",
-                               secname, slot, kind_str(c->kind), c->what, size_bytes(insn->code),
-                               r->orig_sz);
+                return nicsim_ld_fail(
+                    ld, -EINVAL,
+                    "section '%s' insn %zu: CO-RE relocation (%s) of %s: access of "
+                    "%d bytes, expected %u",
+                    secname, slot, kind_str(c->kind), c->what, size_bytes(insn->code), r->orig_sz);
             if (r->new_sz > 8 || (r->new_sz != 8 && !sz_code[r->new_sz]))
-                return ld_fail(ld, -EINVAL,
-                               "section '%s' insn %zu: CO-RE relocation (%s) of %s: the kernel's "
-                               "field has %u bytes, no access size",
-                               secname, slot, kind_str(c->kind), c->what, r->new_sz);
+                return nicsim_ld_fail(
+                    ld, -EINVAL,
+                    "section '%s' insn %zu: CO-RE relocation (%s) of %s: the kernel's "
+                    "field has %u bytes, no access size",
+                    secname, slot, kind_str(c->kind), c->what, r->new_sz);
             insn->code = (uint8_t)((insn->code & ~0x18) | sz_code[r->new_sz]);
         }
         return 0;
@@ -1027,11 +1034,12 @@ int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t 
             uint64_t imm = (uint32_t)insn[0].imm | ((uint64_t)(uint32_t)insn[1].imm << 32);
 
             if (r->validate && imm != r->orig_val)
-                return ld_fail(ld, -EINVAL,
-                               "section '%s' insn %zu: CO-RE relocation (%s) of %s: immediate "
-                               "%llu, expected %llu",
-                               secname, slot, kind_str(c->kind), c->what, (unsigned long long)imm,
-                               (unsigned long long)r->orig_val);
+                return nicsim_ld_fail(
+                    ld, -EINVAL,
+                    "section '%s' insn %zu: CO-RE relocation (%s) of %s: immediate "
+                    "%llu, expected %llu",
+                    secname, slot, kind_str(c->kind), c->what, (unsigned long long)imm,
+                    (unsigned long long)r->orig_val);
             insn[0].imm = (int32_t)(uint32_t)r->new_val;
             insn[1].imm = (int32_t)(uint32_t)(r->new_val >> 32);
             return 0;
@@ -1040,8 +1048,8 @@ int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t 
     default:
         break;
     }
-    return ld_fail(ld, -EINVAL,
-                   "section '%s' insn %zu: CO-RE relocation (%s) of %s on an instruction it "
-                   "cannot patch (code 0x%02x)",
-                   secname, slot, kind_str(c->kind), c->what, (unsigned)insn->code);
+    return nicsim_ld_fail(ld, -EINVAL,
+                          "section '%s' insn %zu: CO-RE relocation (%s) of %s on an instruction it "
+                          "cannot patch (code 0x%02x)",
+                          secname, slot, kind_str(c->kind), c->what, (unsigned)insn->code);
 }

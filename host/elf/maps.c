@@ -25,7 +25,7 @@
 
 #define MAX_BTF_DEPTH 32
 
-const struct btf_type *ld_btf_skip(const struct btf *btf, uint32_t id, uint32_t *res_id)
+const struct btf_type *nicsim_ld_btf_skip(const struct btf *btf, uint32_t id, uint32_t *res_id)
 {
     const struct btf_type *t = btf__type_by_id(btf, id);
 
@@ -40,7 +40,7 @@ const struct btf_type *ld_btf_skip(const struct btf *btf, uint32_t id, uint32_t 
     return t;
 }
 
-const char *ld_btf_type_str(const struct btf *btf, uint32_t id, char *buf, size_t len)
+const char *nicsim_ld_btf_type_str(const struct btf *btf, uint32_t id, char *buf, size_t len)
 {
     const struct btf_type *t = btf ? btf__type_by_id(btf, id) : NULL;
     const char *name = t ? btf__name_by_offset(btf, t->name_off) : NULL;
@@ -68,7 +68,7 @@ struct legacy_def {
     uint32_t type, key_size, value_size, max_entries, map_flags;
 };
 
-int ld_legacy_maps(struct ld *ld)
+int nicsim_ld_legacy_maps(struct ld *ld)
 {
     const struct ld_sec *s;
     size_t n = 0, size, def_sz;
@@ -81,10 +81,11 @@ int ld_legacy_maps(struct ld *ld)
         n += ld->syms[i].s.st_shndx == (size_t)ld->maps_sec &&
              GELF_ST_TYPE(ld->syms[i].s.st_info) != STT_SECTION;
     if (!size || !n || size % n)
-        return ld_fail(ld, -EINVAL,
-                       "section 'maps': cannot tell the size of a map definition (%zu bytes, "
-                       "%zu symbols)",
-                       size, n);
+        return nicsim_ld_fail(
+            ld, -EINVAL,
+            "section 'maps': cannot tell the size of a map definition (%zu bytes, "
+            "%zu symbols)",
+            size, n);
     def_sz = size / n;
     for (size_t i = 0; i < ld->nsyms; i++) {
         const struct ld_sym *sym = &ld->syms[i];
@@ -95,23 +96,25 @@ int ld_legacy_maps(struct ld *ld)
         if (sym->s.st_shndx != (size_t)ld->maps_sec || GELF_ST_TYPE(sym->s.st_info) == STT_SECTION)
             continue;
         if (!sym->name[0])
-            return ld_fail(ld, -EINVAL, "section 'maps': map symbol %zu has no name", i);
+            return nicsim_ld_fail(ld, -EINVAL, "section 'maps': map symbol %zu has no name", i);
         if (sym->s.st_value > size || def_sz > size - sym->s.st_value)
-            return ld_fail(ld, -EINVAL,
-                           "map '%s' in section 'maps': definition at offset %llu runs past the "
-                           "end of the section",
-                           sym->name, (unsigned long long)sym->s.st_value);
+            return nicsim_ld_fail(
+                ld, -EINVAL,
+                "map '%s' in section 'maps': definition at offset %llu runs past the "
+                "end of the section",
+                sym->name, (unsigned long long)sym->s.st_value);
         rec = (const uint8_t *)s->data->d_buf + sym->s.st_value;
         memcpy(&def, rec, def_sz < sizeof(def) ? def_sz : sizeof(def));
         for (size_t b = sizeof(def); b < def_sz; b++)
             if (rec[b])
-                return ld_fail(ld, -EOPNOTSUPP,
-                               "map '%s' in section 'maps': %zu-byte definition with non-zero "
-                               "fields past struct bpf_map_def (byte %zu) is not supported",
-                               sym->name, def_sz, b);
-        m = ld_add_map(ld);
+                return nicsim_ld_fail(
+                    ld, -EOPNOTSUPP,
+                    "map '%s' in section 'maps': %zu-byte definition with non-zero "
+                    "fields past struct bpf_map_def (byte %zu) is not supported",
+                    sym->name, def_sz, b);
+        m = nicsim_ld_add_map(ld);
         if (!m || !(m->name = strdup(sym->name)))
-            return ld_fail(ld, -ENOMEM, "out of memory");
+            return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
         m->kind = NICSIM_OBJ_MAP_LEGACY;
         m->type = def.type;
         m->key_size = def.key_size;
@@ -130,12 +133,12 @@ int ld_legacy_maps(struct ld *ld)
 static int btf_int_attr(struct ld *ld, const char *map, const char *attr, uint32_t type,
                         uint32_t *out)
 {
-    const struct btf_type *t = ld_btf_skip(ld->btf, type, NULL);
+    const struct btf_type *t = nicsim_ld_btf_skip(ld->btf, type, NULL);
     const struct btf_type *arr = t && btf_is_ptr(t) ? btf__type_by_id(ld->btf, t->type) : NULL;
 
     if (!arr || !btf_is_array(arr))
-        return ld_fail(ld, -EINVAL, "map '%s': attribute '%s' is not encoded as int (*)[N]", map,
-                       attr);
+        return nicsim_ld_fail(ld, -EINVAL, "map '%s': attribute '%s' is not encoded as int (*)[N]",
+                              map, attr);
     *out = btf_array(arr)->nelems;
     return 0;
 }
@@ -148,12 +151,12 @@ static int btf_type_attr(struct ld *ld, const char *map, const char *attr, uint3
     long long sz;
 
     if (!t || !btf_is_ptr(t))
-        return ld_fail(ld, -EINVAL, "map '%s': attribute '%s' is not a pointer to a type", map,
-                       attr);
+        return nicsim_ld_fail(ld, -EINVAL, "map '%s': attribute '%s' is not a pointer to a type",
+                              map, attr);
     sz = btf__resolve_size(ld->btf, t->type);
     if (sz < 0 || sz > UINT32_MAX)
-        return ld_fail(ld, -EINVAL, "map '%s': cannot tell the size of the %s type [%u]", map, attr,
-                       t->type);
+        return nicsim_ld_fail(ld, -EINVAL, "map '%s': cannot tell the size of the %s type [%u]",
+                              map, attr, t->type);
     *out = (uint32_t)sz;
     return 0;
 }
@@ -161,7 +164,8 @@ static int btf_type_attr(struct ld *ld, const char *map, const char *attr, uint3
 static int set_size(struct ld *ld, const char *map, const char *what, uint32_t *field, uint32_t v)
 {
     if (*field && *field != v)
-        return ld_fail(ld, -EINVAL, "map '%s': conflicting %s size %u != %u", map, what, *field, v);
+        return nicsim_ld_fail(ld, -EINVAL, "map '%s': conflicting %s size %u != %u", map, what,
+                              *field, v);
     *field = v;
     return 0;
 }
@@ -181,18 +185,19 @@ static int btf_inner_def(struct ld *ld, struct nicsim_obj_map *m, const struct b
     size_t len = strlen(m->name) + sizeof(".inner");
     int rc;
 
-    t = t && btf_is_ptr(t) ? ld_btf_skip(ld->btf, t->type, NULL) : NULL;
+    t = t && btf_is_ptr(t) ? nicsim_ld_btf_skip(ld->btf, t->type, NULL) : NULL;
     if (!t || !btf_is_struct(t))
-        return ld_fail(ld, -EINVAL,
-                       "map '%s': 'values' of a map-in-map is not an array of pointers to a map "
-                       "definition struct",
-                       m->name);
+        return nicsim_ld_fail(
+            ld, -EINVAL,
+            "map '%s': 'values' of a map-in-map is not an array of pointers to a map "
+            "definition struct",
+            m->name);
     if (m->inner)
-        return ld_fail(ld, -EINVAL, "map '%s': 'values' is given twice", m->name);
+        return nicsim_ld_fail(ld, -EINVAL, "map '%s': 'values' is given twice", m->name);
     in = calloc(1, sizeof(*in));
     if (!in || !(in->name = malloc(len))) {
         free(in);
-        return ld_fail(ld, -ENOMEM, "out of memory");
+        return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
     }
     snprintf((char *)in->name, len, "%s.inner", m->name);
     in->kind = NICSIM_OBJ_MAP_BTF;
@@ -201,10 +206,11 @@ static int btf_inner_def(struct ld *ld, struct nicsim_obj_map *m, const struct b
     if (rc)
         return rc;
     if (is_map_in_map(in->type))
-        return ld_fail(ld, -EINVAL,
-                       "map '%s': its inner map is itself a map-in-map (%s), which the kernel "
-                       "refuses",
-                       m->name, in->name);
+        return nicsim_ld_fail(
+            ld, -EINVAL,
+            "map '%s': its inner map is itself a map-in-map (%s), which the kernel "
+            "refuses",
+            m->name, in->name);
     return 0;
 }
 
@@ -215,25 +221,25 @@ static int btf_values_attr(struct ld *ld, struct nicsim_obj_map *m, const struct
     const struct btf_type *t = btf__type_by_id(ld->btf, mb->type);
 
     if (!is_map_in_map(m->type) && m->type != BPF_MAP_TYPE_PROG_ARRAY)
-        return ld_fail(ld, -EINVAL,
-                       "map '%s': 'values' is only allowed in a prog array or a map-in-map "
-                       "(the type must come before it)",
-                       m->name);
+        return nicsim_ld_fail(ld, -EINVAL,
+                              "map '%s': 'values' is only allowed in a prog array or a map-in-map "
+                              "(the type must come before it)",
+                              m->name);
     if (i != btf_vlen(def) - 1)
-        return ld_fail(ld, -EINVAL, "map '%s': 'values' must be the last member", m->name);
+        return nicsim_ld_fail(ld, -EINVAL, "map '%s': 'values' must be the last member", m->name);
     if (!t || !btf_is_array(t) || btf_array(t)->nelems)
-        return ld_fail(ld, -EINVAL, "map '%s': 'values' is not a zero-sized array", m->name);
-    t = ld_btf_skip(ld->btf, btf_array(t)->type, NULL);
+        return nicsim_ld_fail(ld, -EINVAL, "map '%s': 'values' is not a zero-sized array", m->name);
+    t = nicsim_ld_btf_skip(ld->btf, btf_array(t)->type, NULL);
     if (is_map_in_map(m->type)) {
         int rc = btf_inner_def(ld, m, t);
 
         if (rc)
             return rc;
     } else {
-        t = t && btf_is_ptr(t) ? ld_btf_skip(ld->btf, t->type, NULL) : NULL;
+        t = t && btf_is_ptr(t) ? nicsim_ld_btf_skip(ld->btf, t->type, NULL) : NULL;
         if (!t || !btf_is_func_proto(t))
-            return ld_fail(ld, -EINVAL, "map '%s': 'values' is not an array of function pointers",
-                           m->name);
+            return nicsim_ld_fail(
+                ld, -EINVAL, "map '%s': 'values' is not an array of function pointers", m->name);
     }
     ld->mapsrc[ld->obj->n_maps - 1].values_off = btf_member_bit_offset(def, i) / 8;
     return set_size(ld, m->name, "value", &m->value_size, 4);
@@ -250,7 +256,7 @@ static int btf_map_def(struct ld *ld, struct nicsim_obj_map *m, const struct btf
         uint32_t v = 0;
 
         if (!a)
-            return ld_fail(ld, -EINVAL, "map '%s': member %u has no name", m->name, i);
+            return nicsim_ld_fail(ld, -EINVAL, "map '%s': member %u has no name", m->name, i);
         if (!strcmp(a, "type")) {
             rc = btf_int_attr(ld, m->name, a, mb[i].type, &m->type);
         } else if (!strcmp(a, "max_entries")) {
@@ -276,25 +282,26 @@ static int btf_map_def(struct ld *ld, struct nicsim_obj_map *m, const struct btf
         } else if (!strcmp(a, "values") && !inner) {
             rc = btf_values_attr(ld, m, def, i);
         } else if (!strcmp(a, "values")) {
-            rc = ld_fail(ld, -EOPNOTSUPP,
-                         "map '%s': multi-level inner maps are not supported (an inner map "
-                         "definition holds 'values')",
-                         m->name);
+            rc = nicsim_ld_fail(ld, -EOPNOTSUPP,
+                                "map '%s': multi-level inner maps are not supported (an inner map "
+                                "definition holds 'values')",
+                                m->name);
         } else {
-            rc = ld_fail(ld, -EOPNOTSUPP, "map '%s': unknown attribute '%s'", m->name, a);
+            rc = nicsim_ld_fail(ld, -EOPNOTSUPP, "map '%s': unknown attribute '%s'", m->name, a);
         }
     }
     if (rc)
         return rc;
     if (!m->type)
-        return ld_fail(ld, -EINVAL, "map '%s': map type isn't specified", m->name);
+        return nicsim_ld_fail(ld, -EINVAL, "map '%s': map type isn't specified", m->name);
     if (is_map_in_map(m->type) && !m->inner)
-        return ld_fail(ld, -EINVAL,
-                       "map '%s': a map-in-map needs its inner map definition "
-                       "(__array(values, struct ...))",
-                       m->name);
+        return nicsim_ld_fail(ld, -EINVAL,
+                              "map '%s': a map-in-map needs its inner map definition "
+                              "(__array(values, struct ...))",
+                              m->name);
     if (m->pinning > 1)
-        return ld_fail(ld, -EINVAL, "map '%s': invalid pinning value %u", m->name, m->pinning);
+        return nicsim_ld_fail(ld, -EINVAL, "map '%s': invalid pinning value %u", m->name,
+                              m->pinning);
     return 0;
 }
 
@@ -315,10 +322,10 @@ static int btf_map_off(struct ld *ld, const struct btf_type *sec, const struct b
             return 0;
         }
     }
-    return ld_fail(ld, -EINVAL, "map '%s': no symbol for it in section '.maps'", name);
+    return nicsim_ld_fail(ld, -EINVAL, "map '%s': no symbol for it in section '.maps'", name);
 }
 
-int ld_btf_maps(struct ld *ld)
+int nicsim_ld_btf_maps(struct ld *ld)
 {
     const struct btf_var_secinfo *vi;
     const struct btf_type *sec;
@@ -328,13 +335,13 @@ int ld_btf_maps(struct ld *ld)
     if (ld->btfmaps_sec < 0)
         return 0;
     if (!ld->btf)
-        return ld_fail(ld, -EINVAL,
-                       "section '.maps' needs BTF, and there is none (compile with -g)");
+        return nicsim_ld_fail(ld, -EINVAL,
+                              "section '.maps' needs BTF, and there is none (compile with -g)");
     size = ld->secs[ld->btfmaps_sec].data->d_size;
     id = btf__find_by_name_kind(ld->btf, ".maps", BTF_KIND_DATASEC);
     sec = id > 0 ? btf__type_by_id(ld->btf, (uint32_t)id) : NULL;
     if (!sec)
-        return ld_fail(ld, -EINVAL, "section '.maps': BTF has no DATASEC '.maps'");
+        return nicsim_ld_fail(ld, -EINVAL, "section '.maps': BTF has no DATASEC '.maps'");
     vi = btf_var_secinfos(sec);
     for (uint16_t i = 0; i < btf_vlen(sec); i++) {
         const struct btf_type *var = btf__type_by_id(ld->btf, vi[i].type), *def;
@@ -343,22 +350,24 @@ int ld_btf_maps(struct ld *ld)
         size_t off = 0;
 
         if (!var || !btf_is_var(var) || !name || !name[0])
-            return ld_fail(ld, -EINVAL, "section '.maps': entry %u is not a named variable", i);
+            return nicsim_ld_fail(ld, -EINVAL, "section '.maps': entry %u is not a named variable",
+                                  i);
         if (btf_var(var)->linkage != BTF_VAR_GLOBAL_ALLOCATED)
-            return ld_fail(ld, -EOPNOTSUPP, "map '%s': static or extern maps are not supported",
-                           name);
+            return nicsim_ld_fail(ld, -EOPNOTSUPP,
+                                  "map '%s': static or extern maps are not supported", name);
         if ((rc = btf_map_off(ld, sec, &vi[i], name, &off)))
             return rc;
         if (off > size || vi[i].size > size - off)
-            return ld_fail(ld, -EINVAL, "map '%s': definition at %zu+%u is outside section '.maps'",
-                           name, off, vi[i].size);
-        def = ld_btf_skip(ld->btf, var->type, NULL);
+            return nicsim_ld_fail(ld, -EINVAL,
+                                  "map '%s': definition at %zu+%u is outside section '.maps'", name,
+                                  off, vi[i].size);
+        def = nicsim_ld_btf_skip(ld->btf, var->type, NULL);
         if (!def || !btf_is_struct(def) || def->size > vi[i].size)
-            return ld_fail(ld, -EINVAL, "map '%s': the definition is not a struct of its size",
-                           name);
-        m = ld_add_map(ld);
+            return nicsim_ld_fail(ld, -EINVAL,
+                                  "map '%s': the definition is not a struct of its size", name);
+        m = nicsim_ld_add_map(ld);
         if (!m || !(m->name = strdup(name)))
-            return ld_fail(ld, -ENOMEM, "out of memory");
+            return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
         m->kind = NICSIM_OBJ_MAP_BTF;
         ld->mapsrc[ld->obj->n_maps - 1].off = off;
         ld->mapsrc[ld->obj->n_maps - 1].len = vi[i].size;
@@ -370,7 +379,7 @@ int ld_btf_maps(struct ld *ld)
 
 /* ---- global data ---- */
 
-int ld_data_maps(struct ld *ld)
+int nicsim_ld_data_maps(struct ld *ld)
 {
     for (size_t i = 1; i < ld->nsec; i++) {
         struct ld_sec *s = &ld->secs[i];
@@ -378,9 +387,9 @@ int ld_data_maps(struct ld *ld)
 
         if (s->kind != LD_SEC_DATA && s->kind != LD_SEC_RODATA && s->kind != LD_SEC_BSS)
             continue;
-        m = ld_add_map(ld);
+        m = nicsim_ld_add_map(ld);
         if (!m || !(m->name = strdup(s->name)))
-            return ld_fail(ld, -ENOMEM, "out of memory");
+            return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
         m->kind = s->kind == LD_SEC_DATA     ? NICSIM_OBJ_MAP_DATA
                   : s->kind == LD_SEC_RODATA ? NICSIM_OBJ_MAP_RODATA
                                              : NICSIM_OBJ_MAP_BSS;
@@ -394,7 +403,7 @@ int ld_data_maps(struct ld *ld)
             continue;
         m->init = malloc(m->value_size);
         if (!m->init)
-            return ld_fail(ld, -ENOMEM, "out of memory");
+            return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
         memcpy((void *)m->init, s->data->d_buf, m->value_size);
         m->init_len = m->value_size;
     }
@@ -448,27 +457,29 @@ static int map_in_map_init(struct ld *ld, struct nicsim_obj_map *m, size_t idx,
     if (sym->s.st_shndx == (size_t)ld->btfmaps_sec && GELF_ST_TYPE(sym->s.st_info) == STT_OBJECT)
         in = nicsim_obj__find_map(ld->obj, sym->name);
     if (in < 0 || ld->obj->maps[in].kind != NICSIM_OBJ_MAP_BTF)
-        return ld_fail(ld, -EINVAL, "map '%s' slot %zu: '%s' is not a map of section '.maps'",
-                       m->name, idx, sym->name);
+        return nicsim_ld_fail(ld, -EINVAL,
+                              "map '%s' slot %zu: '%s' is not a map of section '.maps'", m->name,
+                              idx, sym->name);
     if (is_map_in_map(ld->obj->maps[in].type))
-        return ld_fail(ld, -EINVAL, "map '%s' slot %zu: '%s' is itself a map-in-map", m->name, idx,
-                       sym->name);
+        return nicsim_ld_fail(ld, -EINVAL, "map '%s' slot %zu: '%s' is itself a map-in-map",
+                              m->name, idx, sym->name);
     for (size_t i = 0; i < m->n_map_inits; i++)
         if (m->map_inits[i].index == idx)
-            return ld_fail(ld, -EINVAL, "map '%s': slot %zu is initialised twice", m->name, idx);
+            return nicsim_ld_fail(ld, -EINVAL, "map '%s': slot %zu is initialised twice", m->name,
+                                  idx);
     inits = realloc((void *)m->map_inits, (m->n_map_inits + 1) * sizeof(*inits));
     if (!inits)
-        return ld_fail(ld, -ENOMEM, "out of memory");
+        return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
     m->map_inits = inits;
     inits[m->n_map_inits] =
         (struct nicsim_obj_map_init){.index = (uint32_t)idx, .map = strdup(sym->name)};
     if (!inits[m->n_map_inits++].map)
-        return ld_fail(ld, -ENOMEM, "out of memory");
+        return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
     qsort(inits, m->n_map_inits, sizeof(*inits), cmp_map_inits);
     return 0;
 }
 
-int ld_map_relos(struct ld *ld, size_t relsec)
+int nicsim_ld_map_relos(struct ld *ld, size_t relsec)
 {
     const struct ld_sec *rs = &ld->secs[relsec];
     size_t n = rs->data->d_size / sizeof(Elf64_Rel);
@@ -484,26 +495,27 @@ int ld_map_relos(struct ld *ld, size_t relsec)
         long mi;
         GElf_Rel r;
 
-        if ((rc = ld_read_rel(ld, rs, k, &r)))
+        if ((rc = nicsim_ld_read_rel(ld, rs, k, &r)))
             return rc;
         sym = &ld->syms[GELF_R_SYM(r.r_info)];
         mi = find_map_by_off(ld, r.r_offset);
         if (mi < 0)
-            return ld_fail(ld, -EINVAL,
-                           "section '%s' relocation #%zu: offset %llu is not inside a map "
-                           "definition",
-                           rs->name, k, (unsigned long long)r.r_offset);
+            return nicsim_ld_fail(ld, -EINVAL,
+                                  "section '%s' relocation #%zu: offset %llu is not inside a map "
+                                  "definition",
+                                  rs->name, k, (unsigned long long)r.r_offset);
         m = &ld->obj->maps[mi];
         rel_off = r.r_offset - ld->mapsrc[mi].off;
         if (ld->mapsrc[mi].values_off < 0 || rel_off < (uint64_t)ld->mapsrc[mi].values_off ||
             (rel_off - (uint64_t)ld->mapsrc[mi].values_off) % 8)
-            return ld_fail(ld, -EINVAL,
-                           "map '%s': relocation against '%s' outside its 'values' initialiser",
-                           m->name, sym->name);
+            return nicsim_ld_fail(
+                ld, -EINVAL, "map '%s': relocation against '%s' outside its 'values' initialiser",
+                m->name, sym->name);
         idx = (rel_off - (uint64_t)ld->mapsrc[mi].values_off) / 8;
         if (idx >= m->max_entries)
-            return ld_fail(ld, -EINVAL, "map '%s': initialiser slot %zu is past max_entries %u",
-                           m->name, idx, m->max_entries);
+            return nicsim_ld_fail(ld, -EINVAL,
+                                  "map '%s': initialiser slot %zu is past max_entries %u", m->name,
+                                  idx, m->max_entries);
         if (is_map_in_map(m->type)) {
             if ((rc = map_in_map_init(ld, m, idx, sym)))
                 return rc;
@@ -511,20 +523,21 @@ int ld_map_relos(struct ld *ld, size_t relsec)
         }
         prog = find_prog_entry(ld, sym);
         if (!prog)
-            return ld_fail(ld, -EINVAL, "map '%s' slot %zu: '%s' is not a program of this object",
-                           m->name, idx, sym->name);
+            return nicsim_ld_fail(ld, -EINVAL,
+                                  "map '%s' slot %zu: '%s' is not a program of this object",
+                                  m->name, idx, sym->name);
         for (size_t i = 0; i < m->n_prog_inits; i++)
             if (m->prog_inits[i].index == idx)
-                return ld_fail(ld, -EINVAL, "map '%s': slot %zu is initialised twice", m->name,
-                               idx);
+                return nicsim_ld_fail(ld, -EINVAL, "map '%s': slot %zu is initialised twice",
+                                      m->name, idx);
         inits = realloc((void *)m->prog_inits, (m->n_prog_inits + 1) * sizeof(*inits));
         if (!inits)
-            return ld_fail(ld, -ENOMEM, "out of memory");
+            return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
         m->prog_inits = inits;
         inits[m->n_prog_inits] =
             (struct nicsim_obj_prog_init){.index = (uint32_t)idx, .prog = strdup(prog)};
         if (!inits[m->n_prog_inits++].prog)
-            return ld_fail(ld, -ENOMEM, "out of memory");
+            return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
         qsort(inits, m->n_prog_inits, sizeof(*inits), cmp_inits);
     }
     return 0;

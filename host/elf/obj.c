@@ -33,7 +33,7 @@
  * rule: real programs nest a handful). */
 #define MAX_LINK_DEPTH 256
 
-int ld_fail(struct ld *ld, int code, const char *fmt, ...)
+int nicsim_ld_fail(struct ld *ld, int code, const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -49,7 +49,7 @@ int ld_fail(struct ld *ld, int code, const char *fmt, ...)
     return code;
 }
 
-struct nicsim_obj_map *ld_add_map(struct ld *ld)
+struct nicsim_obj_map *nicsim_ld_add_map(struct ld *ld)
 {
     struct nicsim_obj *obj = ld->obj;
     struct nicsim_obj_map *maps;
@@ -75,25 +75,26 @@ static int read_header(struct ld *ld)
     GElf_Ehdr eh;
 
     if (elf_kind(ld->elf) != ELF_K_ELF)
-        return ld_fail(ld, -EINVAL, "not an ELF file");
+        return nicsim_ld_fail(ld, -EINVAL, "not an ELF file");
     if (gelf_getclass(ld->elf) != ELFCLASS64)
-        return ld_fail(ld, -EINVAL, "not a BPF object (ELF class %d, not 64-bit)",
-                       gelf_getclass(ld->elf));
+        return nicsim_ld_fail(ld, -EINVAL, "not a BPF object (ELF class %d, not 64-bit)",
+                              gelf_getclass(ld->elf));
     if (!gelf_getehdr(ld->elf, &eh))
-        return ld_fail(ld, -EINVAL, "bad ELF header: %s", elf_errmsg(-1));
+        return nicsim_ld_fail(ld, -EINVAL, "bad ELF header: %s", elf_errmsg(-1));
     if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
-        return ld_fail(ld, -EINVAL, "not a BPF object (big-endian)");
+        return nicsim_ld_fail(ld, -EINVAL, "not a BPF object (big-endian)");
     if (eh.e_machine != EM_BPF)
-        return ld_fail(ld, -EINVAL, "not a BPF object (machine %u)", (unsigned)eh.e_machine);
+        return nicsim_ld_fail(ld, -EINVAL, "not a BPF object (machine %u)", (unsigned)eh.e_machine);
     if (eh.e_type != ET_REL)
-        return ld_fail(ld, -EINVAL, "not a BPF object file (ELF type %u, not relocatable)",
-                       (unsigned)eh.e_type);
+        return nicsim_ld_fail(ld, -EINVAL, "not a BPF object file (ELF type %u, not relocatable)",
+                              (unsigned)eh.e_type);
     if (elf_getshdrnum(ld->elf, &ld->nsec) || elf_getshdrstrndx(ld->elf, &ld->shstrndx))
-        return ld_fail(ld, -EINVAL, "bad section table: %s", elf_errmsg(-1));
+        return nicsim_ld_fail(ld, -EINVAL, "bad section table: %s", elf_errmsg(-1));
     if (ld->nsec < 2)
-        return ld_fail(ld, -EINVAL, "no sections");
+        return nicsim_ld_fail(ld, -EINVAL, "no sections");
     if (ld->shstrndx == 0 || ld->shstrndx >= ld->nsec)
-        return ld_fail(ld, -EINVAL, "section name table index %zu out of range", ld->shstrndx);
+        return nicsim_ld_fail(ld, -EINVAL, "section name table index %zu out of range",
+                              ld->shstrndx);
     return 0;
 }
 
@@ -106,17 +107,17 @@ static int sec_data(struct ld *ld, size_t i)
         return 0;
     s->data = scn ? elf_getdata(scn, NULL) : NULL;
     if (!s->data)
-        return ld_fail(ld, -EINVAL, "section '%s': cannot read its contents (%s)", s->name,
-                       elf_errmsg(-1));
+        return nicsim_ld_fail(ld, -EINVAL, "section '%s': cannot read its contents (%s)", s->name,
+                              elf_errmsg(-1));
     if (s->sh.sh_type != SHT_NOBITS && s->data->d_size && !s->data->d_buf)
-        return ld_fail(ld, -EINVAL, "section '%s': no contents", s->name);
+        return nicsim_ld_fail(ld, -EINVAL, "section '%s': no contents", s->name);
     /* everything after this reads sh_size bytes (functions, relocations, global data copied
      * into maps): the data libelf handed back must be exactly that long */
     if (s->sh.sh_type != SHT_NOBITS && s->data->d_size != s->sh.sh_size)
-        return ld_fail(ld, -EINVAL,
-                       "section '%s': %zu bytes of contents where its header says %llu "
-                       "(compressed or damaged)",
-                       s->name, s->data->d_size, (unsigned long long)s->sh.sh_size);
+        return nicsim_ld_fail(ld, -EINVAL,
+                              "section '%s': %zu bytes of contents where its header says %llu "
+                              "(compressed or damaged)",
+                              s->name, s->data->d_size, (unsigned long long)s->sh.sh_size);
     return 0;
 }
 
@@ -133,10 +134,11 @@ static int set_special(struct ld *ld, long *slot, size_t i, uint32_t need_type)
     struct ld_sec *s = &ld->secs[i];
 
     if (*slot >= 0)
-        return ld_fail(ld, -EINVAL, "two sections named '%s' (%ld and %zu)", s->name, *slot, i);
+        return nicsim_ld_fail(ld, -EINVAL, "two sections named '%s' (%ld and %zu)", s->name, *slot,
+                              i);
     if (s->sh.sh_type != need_type)
-        return ld_fail(ld, -EINVAL, "section '%s' has type %u, expected %u", s->name,
-                       (unsigned)s->sh.sh_type, (unsigned)need_type);
+        return nicsim_ld_fail(ld, -EINVAL, "section '%s' has type %u, expected %u", s->name,
+                              (unsigned)s->sh.sh_type, (unsigned)need_type);
     *slot = (long)i;
     return sec_data(ld, i);
 }
@@ -150,7 +152,7 @@ static int classify(struct ld *ld, size_t i)
 
     if (sh->sh_type == SHT_SYMTAB) {
         if (ld->symtab)
-            return ld_fail(ld, -EINVAL, "more than one symbol table");
+            return nicsim_ld_fail(ld, -EINVAL, "more than one symbol table");
         ld->symtab = i;
         return sec_data(ld, i);
     }
@@ -171,11 +173,12 @@ static int classify(struct ld *ld, size_t i)
     if (!strcmp(n, ".BTF.ext"))
         return set_special(ld, &ld->btf_ext_sec, i, SHT_PROGBITS);
     if (!strcmp(n, ".struct_ops") || !strcmp(n, ".struct_ops.link"))
-        return ld_fail(ld, -EOPNOTSUPP, "section '%s': struct_ops maps are not supported", n);
+        return nicsim_ld_fail(ld, -EOPNOTSUPP, "section '%s': struct_ops maps are not supported",
+                              n);
     if (sh->sh_type == SHT_PROGBITS && (sh->sh_flags & SHF_EXECINSTR) && sh->sh_size) {
         if (sh->sh_size % INSN_SZ)
-            return ld_fail(ld, -EINVAL, "section '%s': size %llu is not a multiple of 8", n,
-                           (unsigned long long)sh->sh_size);
+            return nicsim_ld_fail(ld, -EINVAL, "section '%s': size %llu is not a multiple of 8", n,
+                                  (unsigned long long)sh->sh_size);
         if (!strcmp(n, ".text")) {
             rc = set_special(ld, &ld->text, i, SHT_PROGBITS);
             s->kind = LD_SEC_TEXT;
@@ -188,7 +191,7 @@ static int classify(struct ld *ld, size_t i)
         s->rel_at = malloc(sh->sh_size / INSN_SZ * sizeof(*s->rel_at));
         s->core_at = malloc(sh->sh_size / INSN_SZ * sizeof(*s->core_at));
         if (!s->rel_at || !s->core_at)
-            return ld_fail(ld, -ENOMEM, "out of memory");
+            return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
         memset(s->rel_at, 0xff, sh->sh_size / INSN_SZ * sizeof(*s->rel_at));
         memset(s->core_at, 0xff, sh->sh_size / INSN_SZ * sizeof(*s->core_at));
         return 0;
@@ -202,8 +205,8 @@ static int classify(struct ld *ld, size_t i)
     else
         return 0;
     if (sh->sh_size > UINT32_MAX)
-        return ld_fail(ld, -E2BIG, "section '%s': %llu bytes is too large for a map value", n,
-                       (unsigned long long)sh->sh_size);
+        return nicsim_ld_fail(ld, -E2BIG, "section '%s': %llu bytes is too large for a map value",
+                              n, (unsigned long long)sh->sh_size);
     return sec_data(ld, i);
 }
 
@@ -213,7 +216,7 @@ static int read_sections(struct ld *ld)
 
     ld->secs = calloc(ld->nsec, sizeof(*ld->secs));
     if (!ld->secs)
-        return ld_fail(ld, -ENOMEM, "out of memory");
+        return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
     for (size_t i = 0; i < ld->nsec; i++) {
         ld->secs[i].map = -1;
         ld->secs[i].name = "";
@@ -223,11 +226,11 @@ static int read_sections(struct ld *ld)
         Elf_Scn *scn = elf_getscn(ld->elf, i);
 
         if (!scn || !gelf_getshdr(scn, &s->sh))
-            return ld_fail(ld, -EINVAL, "section %zu: bad header: %s", i, elf_errmsg(-1));
+            return nicsim_ld_fail(ld, -EINVAL, "section %zu: bad header: %s", i, elf_errmsg(-1));
         s->name = elf_strptr(ld->elf, ld->shstrndx, s->sh.sh_name);
         if (!s->name)
-            return ld_fail(ld, -EINVAL, "section %zu: name offset %u out of range", i,
-                           (unsigned)s->sh.sh_name);
+            return nicsim_ld_fail(ld, -EINVAL, "section %zu: name offset %u out of range", i,
+                                  (unsigned)s->sh.sh_name);
     }
     for (size_t i = 1; i < ld->nsec; i++)
         if ((rc = classify(ld, i)))
@@ -243,36 +246,36 @@ static int read_symbols(struct ld *ld)
     Elf_Data *d;
 
     if (!ld->symtab)
-        return ld_fail(ld, -EINVAL, "no symbol table (stripped object?)");
+        return nicsim_ld_fail(ld, -EINVAL, "no symbol table (stripped object?)");
     st = &ld->secs[ld->symtab];
     d = st->data;
     ld->strtab = st->sh.sh_link;
     if (st->sh.sh_entsize != sizeof(Elf64_Sym))
-        return ld_fail(ld, -EINVAL, "section '%s': entry size %llu, expected %zu", st->name,
-                       (unsigned long long)st->sh.sh_entsize, sizeof(Elf64_Sym));
+        return nicsim_ld_fail(ld, -EINVAL, "section '%s': entry size %llu, expected %zu", st->name,
+                              (unsigned long long)st->sh.sh_entsize, sizeof(Elf64_Sym));
     if (!ld->strtab || ld->strtab >= ld->nsec || ld->secs[ld->strtab].sh.sh_type != SHT_STRTAB)
-        return ld_fail(ld, -EINVAL, "section '%s': string table index %zu is invalid", st->name,
-                       ld->strtab);
+        return nicsim_ld_fail(ld, -EINVAL, "section '%s': string table index %zu is invalid",
+                              st->name, ld->strtab);
     ld->nsyms = d->d_size / sizeof(Elf64_Sym);
     ld->syms = calloc(ld->nsyms ? ld->nsyms : 1, sizeof(*ld->syms));
     if (!ld->syms)
-        return ld_fail(ld, -ENOMEM, "out of memory");
+        return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
     for (size_t i = 0; i < ld->nsyms; i++) {
         struct ld_sym *s = &ld->syms[i];
 
         if (!gelf_getsym(d, (int)i, &s->s))
-            return ld_fail(ld, -EINVAL, "symbol %zu: unreadable: %s", i, elf_errmsg(-1));
+            return nicsim_ld_fail(ld, -EINVAL, "symbol %zu: unreadable: %s", i, elf_errmsg(-1));
         if (s->s.st_shndx >= ld->nsec && s->s.st_shndx < SHN_LORESERVE)
-            return ld_fail(ld, -EINVAL, "symbol %zu: section index %u out of range", i,
-                           (unsigned)s->s.st_shndx);
+            return nicsim_ld_fail(ld, -EINVAL, "symbol %zu: section index %u out of range", i,
+                                  (unsigned)s->s.st_shndx);
         if (GELF_ST_TYPE(s->s.st_info) == STT_SECTION && !s->s.st_name) {
             s->name = s->s.st_shndx < ld->nsec ? ld->secs[s->s.st_shndx].name : "";
             continue;
         }
         s->name = elf_strptr(ld->elf, ld->strtab, s->s.st_name);
         if (!s->name)
-            return ld_fail(ld, -EINVAL, "symbol %zu: name offset %u out of range", i,
-                           (unsigned)s->s.st_name);
+            return nicsim_ld_fail(ld, -EINVAL, "symbol %zu: name offset %u out of range", i,
+                                  (unsigned)s->s.st_name);
     }
     return 0;
 }
@@ -290,7 +293,7 @@ static int collect_funcs(struct ld *ld)
 {
     ld->funcs = calloc(ld->nsyms ? ld->nsyms : 1, sizeof(*ld->funcs));
     if (!ld->funcs)
-        return ld_fail(ld, -ENOMEM, "out of memory");
+        return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
     for (size_t i = 0; i < ld->nsyms; i++) {
         const struct ld_sym *sym = &ld->syms[i];
         uint64_t v = sym->s.st_value, sz = sym->s.st_size;
@@ -302,18 +305,19 @@ static int collect_funcs(struct ld *ld)
         if (sec->kind != LD_SEC_PROG && sec->kind != LD_SEC_TEXT)
             continue;
         if (!sym->name[0])
-            return ld_fail(ld, -EINVAL, "section '%s': function symbol %zu has no name", sec->name,
-                           i);
+            return nicsim_ld_fail(ld, -EINVAL, "section '%s': function symbol %zu has no name",
+                                  sec->name, i);
         if (!sz || v % INSN_SZ || sz % INSN_SZ || v > sec->sh.sh_size || sz > sec->sh.sh_size - v)
-            return ld_fail(ld, -EINVAL,
-                           "section '%s': function '%s' at offset %llu, size %llu, is outside "
-                           "the section or not made of whole instructions",
-                           sec->name, sym->name, (unsigned long long)v, (unsigned long long)sz);
+            return nicsim_ld_fail(
+                ld, -EINVAL,
+                "section '%s': function '%s' at offset %llu, size %llu, is outside "
+                "the section or not made of whole instructions",
+                sec->name, sym->name, (unsigned long long)v, (unsigned long long)sz);
         if (sec->kind == LD_SEC_PROG && GELF_ST_BIND(sym->s.st_info) == STB_LOCAL)
-            return ld_fail(ld, -EOPNOTSUPP,
-                           "section '%s': program '%s' is static; programs must be global "
-                           "functions",
-                           sec->name, sym->name);
+            return nicsim_ld_fail(ld, -EOPNOTSUPP,
+                                  "section '%s': program '%s' is static; programs must be global "
+                                  "functions",
+                                  sec->name, sym->name);
         ld->funcs[ld->nfuncs++] = (struct ld_func){.sec = sym->s.st_shndx,
                                                    .off = v / INSN_SZ,
                                                    .n = sz / INSN_SZ,
@@ -326,8 +330,8 @@ static int collect_funcs(struct ld *ld)
         const struct ld_func *a = &ld->funcs[i - 1], *b = &ld->funcs[i];
 
         if (a->sec == b->sec && a->off + a->n > b->off)
-            return ld_fail(ld, -EINVAL, "section '%s': functions '%s' and '%s' overlap",
-                           ld->secs[a->sec].name, a->name, b->name);
+            return nicsim_ld_fail(ld, -EINVAL, "section '%s': functions '%s' and '%s' overlap",
+                                  ld->secs[a->sec].name, a->name, b->name);
     }
     return 0;
 }
@@ -367,7 +371,7 @@ static int read_btf(struct ld *ld)
     if (!ld->btf) {
         /* like libbpf: broken BTF only matters to objects that need it */
         if (ld->btfmaps_sec >= 0)
-            return ld_fail(ld, -EINVAL, "section '.BTF' is corrupt; '.maps' needs it");
+            return nicsim_ld_fail(ld, -EINVAL, "section '.BTF' is corrupt; '.maps' needs it");
         return 0;
     }
     btf__set_pointer_size(ld->btf, 8);
@@ -410,10 +414,10 @@ static int read_core(struct ld *ld)
     p = s->data->d_buf;
     size = s->data->d_size;
     if (size < 8 || (rd32(p) & 0xffff) != 0xeB9F)
-        return ld_fail(ld, -EINVAL, "section '.BTF.ext': bad header");
+        return nicsim_ld_fail(ld, -EINVAL, "section '.BTF.ext': bad header");
     off = rd32(p + 4); /* hdr_len */
     if (off < 24 || off > size)
-        return ld_fail(ld, -EINVAL, "section '.BTF.ext': header length %zu is invalid", off);
+        return nicsim_ld_fail(ld, -EINVAL, "section '.BTF.ext': header length %zu is invalid", off);
     if (off < 32)
         return 0; /* no CO-RE part */
     {
@@ -422,29 +426,32 @@ static int read_core(struct ld *ld)
         if (!core_len)
             return 0;
         if (core_off > size - hdr_len || core_len > size - hdr_len - core_off || core_len < 4)
-            return ld_fail(ld, -EINVAL, "section '.BTF.ext': CO-RE records outside the section");
+            return nicsim_ld_fail(ld, -EINVAL,
+                                  "section '.BTF.ext': CO-RE records outside the section");
         off = hdr_len + core_off;
         end = off + core_len;
     }
     if (!ld->btf)
-        return ld_fail(ld, -EINVAL, "section '.BTF.ext' has CO-RE relocations but no usable .BTF");
+        return nicsim_ld_fail(ld, -EINVAL,
+                              "section '.BTF.ext' has CO-RE relocations but no usable .BTF");
     rec_size = rd32(p + off);
     off += 4;
     if (rec_size < 16 || rec_size > 1024)
-        return ld_fail(ld, -EINVAL, "section '.BTF.ext': CO-RE record size %zu is invalid",
-                       rec_size);
+        return nicsim_ld_fail(ld, -EINVAL, "section '.BTF.ext': CO-RE record size %zu is invalid",
+                              rec_size);
     while (off < end) {
         const char *name;
         size_t count;
         long sec;
 
         if (end - off < 8)
-            return ld_fail(ld, -EINVAL, "section '.BTF.ext': truncated CO-RE records");
+            return nicsim_ld_fail(ld, -EINVAL, "section '.BTF.ext': truncated CO-RE records");
         name = btf__name_by_offset(ld->btf, rd32(p + off));
         count = rd32(p + off + 4);
         off += 8;
         if (!name || count > (end - off) / rec_size)
-            return ld_fail(ld, -EINVAL, "section '.BTF.ext': truncated or unnamed CO-RE records");
+            return nicsim_ld_fail(ld, -EINVAL,
+                                  "section '.BTF.ext': truncated or unnamed CO-RE records");
         sec = find_exec_sec(ld, name);
         for (size_t k = 0; k < count; k++, off += rec_size) {
             uint32_t insn_off = rd32(p + off);
@@ -455,13 +462,14 @@ static int read_core(struct ld *ld)
                 continue;
             es = &ld->secs[sec];
             if (insn_off % INSN_SZ || insn_off >= es->sh.sh_size)
-                return ld_fail(ld, -EINVAL,
-                               "section '.BTF.ext': CO-RE record for '%s' offset %u is outside "
-                               "the section",
-                               name, insn_off);
+                return nicsim_ld_fail(
+                    ld, -EINVAL,
+                    "section '.BTF.ext': CO-RE record for '%s' offset %u is outside "
+                    "the section",
+                    name, insn_off);
             c = realloc(ld->cores, (ld->ncores + 1) * sizeof(*c));
             if (!c)
-                return ld_fail(ld, -ENOMEM, "out of memory");
+                return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
             ld->cores = c;
             c[ld->ncores] = (struct ld_core){.type_id = rd32(p + off + 4),
                                              .access_off = rd32(p + off + 8),
@@ -479,21 +487,22 @@ static int read_core(struct ld *ld)
 static int check_rel_sec(struct ld *ld, const struct ld_sec *rs)
 {
     if (rs->sh.sh_entsize != sizeof(Elf64_Rel))
-        return ld_fail(ld, -EINVAL, "section '%s': entry size %llu, expected %zu", rs->name,
-                       (unsigned long long)rs->sh.sh_entsize, sizeof(Elf64_Rel));
+        return nicsim_ld_fail(ld, -EINVAL, "section '%s': entry size %llu, expected %zu", rs->name,
+                              (unsigned long long)rs->sh.sh_entsize, sizeof(Elf64_Rel));
     if (rs->sh.sh_link != ld->symtab)
-        return ld_fail(ld, -EINVAL, "section '%s': does not use the symbol table", rs->name);
+        return nicsim_ld_fail(ld, -EINVAL, "section '%s': does not use the symbol table", rs->name);
     return 0;
 }
 
-int ld_read_rel(struct ld *ld, const struct ld_sec *rs, size_t k, GElf_Rel *r)
+int nicsim_ld_read_rel(struct ld *ld, const struct ld_sec *rs, size_t k, GElf_Rel *r)
 {
     if (!gelf_getrel(rs->data, (int)k, r))
-        return ld_fail(ld, -EINVAL, "section '%s' relocation #%zu: unreadable: %s", rs->name, k,
-                       elf_errmsg(-1));
+        return nicsim_ld_fail(ld, -EINVAL, "section '%s' relocation #%zu: unreadable: %s", rs->name,
+                              k, elf_errmsg(-1));
     if (GELF_R_SYM(r->r_info) >= ld->nsyms)
-        return ld_fail(ld, -EINVAL, "section '%s' relocation #%zu: symbol index %llu out of range",
-                       rs->name, k, (unsigned long long)GELF_R_SYM(r->r_info));
+        return nicsim_ld_fail(ld, -EINVAL,
+                              "section '%s' relocation #%zu: symbol index %llu out of range",
+                              rs->name, k, (unsigned long long)GELF_R_SYM(r->r_info));
     return 0;
 }
 
@@ -512,21 +521,21 @@ static int collect_exec_relos(struct ld *ld, size_t ri)
         GElf_Rel r;
         size_t slot;
 
-        if ((rc = ld_read_rel(ld, rs, k, &r)))
+        if ((rc = nicsim_ld_read_rel(ld, rs, k, &r)))
             return rc;
         if (r.r_offset % INSN_SZ || r.r_offset >= ts->sh.sh_size)
-            return ld_fail(ld, -EINVAL,
-                           "section '%s' relocation #%zu: offset %llu is outside section '%s'",
-                           rs->name, k, (unsigned long long)r.r_offset, ts->name);
+            return nicsim_ld_fail(
+                ld, -EINVAL, "section '%s' relocation #%zu: offset %llu is outside section '%s'",
+                rs->name, k, (unsigned long long)r.r_offset, ts->name);
         slot = r.r_offset / INSN_SZ;
         if (find_func(ld, rs->sh.sh_info, slot, false) < 0)
             continue; /* not in any function: libbpf skips these too */
         if (ts->rel_at[slot] >= 0)
-            return ld_fail(ld, -EINVAL, "section '%s' insn %zu: more than one relocation", ts->name,
-                           slot);
+            return nicsim_ld_fail(ld, -EINVAL, "section '%s' insn %zu: more than one relocation",
+                                  ts->name, slot);
         rels = realloc(ld->rels, (ld->nrels + 1) * sizeof(*rels));
         if (!rels)
-            return ld_fail(ld, -ENOMEM, "out of memory");
+            return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
         ld->rels = rels;
         rels[ld->nrels] =
             (struct ld_rel){.sym = GELF_R_SYM(r.r_info), .type = (uint32_t)GELF_R_TYPE(r.r_info)};
@@ -546,16 +555,16 @@ static int collect_relos(struct ld *ld)
         if (rs->sh.sh_type != SHT_REL && rs->sh.sh_type != SHT_RELA)
             continue;
         if (t == 0 || t >= ld->nsec)
-            return ld_fail(ld, -EINVAL, "section '%s': target section %zu out of range", rs->name,
-                           t);
+            return nicsim_ld_fail(ld, -EINVAL, "section '%s': target section %zu out of range",
+                                  rs->name, t);
         if (ld->secs[t].kind == LD_SEC_PROG || ld->secs[t].kind == LD_SEC_TEXT) {
             if (rs->sh.sh_type == SHT_RELA)
-                return ld_fail(ld, -EOPNOTSUPP, "section '%s': RELA relocations are not supported",
-                               rs->name);
+                return nicsim_ld_fail(ld, -EOPNOTSUPP,
+                                      "section '%s': RELA relocations are not supported", rs->name);
             rc = collect_exec_relos(ld, i);
         } else if ((long)t == ld->btfmaps_sec && rs->sh.sh_type == SHT_REL) {
             if (!(rc = check_rel_sec(ld, rs)) && !(rc = sec_data(ld, i)))
-                rc = ld_map_relos(ld, i);
+                rc = nicsim_ld_map_relos(ld, i);
         } else {
             rc = 0; /* debug info, BTF: nothing to do */
         }
@@ -612,7 +621,7 @@ static int add_core_relo(struct ld *ld, struct linkbuf *lb, size_t at, const str
     char buf[320];
 
     if (!p)
-        return ld_fail(ld, -ENOMEM, "out of memory");
+        return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
     lb->relos = p;
     const char *kind = c->kind < sizeof(kinds) / sizeof(kinds[0]) ? kinds[c->kind] : "unknown";
 
@@ -627,7 +636,7 @@ static int add_core_relo(struct ld *ld, struct linkbuf *lb, size_t at, const str
     p[lb->n_relos].insn = (uint32_t)at;
     p[lb->n_relos].poisoned = poisoned;
     if (!(p[lb->n_relos].what = strdup(buf)))
-        return ld_fail(ld, -ENOMEM, "out of memory");
+        return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
     lb->n_relos++;
     return 0;
 }
@@ -644,14 +653,14 @@ static int lb_append(struct ld *ld, struct linkbuf *lb, const struct ld_func *f)
     const uint8_t *src = (const uint8_t *)ld->secs[f->sec].data->d_buf + f->off * INSN_SZ;
 
     if (lb->n + f->n > NICSIM_ISA_MAX_INSNS)
-        return ld_fail(ld, -E2BIG, "section '%s': program linked with '%s' exceeds %u slots",
-                       ld->secs[f->sec].name, f->name, NICSIM_ISA_MAX_INSNS);
+        return nicsim_ld_fail(ld, -E2BIG, "section '%s': program linked with '%s' exceeds %u slots",
+                              ld->secs[f->sec].name, f->name, NICSIM_ISA_MAX_INSNS);
     if (lb->n + f->n > lb->cap) {
         size_t cap = (lb->n + f->n) * 2;
         struct nicsim_insn *p = realloc(lb->insns, cap * sizeof(*p));
 
         if (!p)
-            return ld_fail(ld, -ENOMEM, "out of memory");
+            return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
         lb->insns = p;
         lb->cap = cap;
     }
@@ -685,53 +694,59 @@ static int apply_rel(struct ld *ld, struct linkbuf *lb, const struct ld_func *f,
         long long t;
 
         if (r->type != R_BPF_64_32)
-            return ld_fail(ld, -EOPNOTSUPP,
-                           "section '%s' insn %zu: relocation type %u on a call to '%s' is not "
-                           "supported",
-                           sec->name, slot, r->type, sn);
+            return nicsim_ld_fail(
+                ld, -EOPNOTSUPP,
+                "section '%s' insn %zu: relocation type %u on a call to '%s' is not "
+                "supported",
+                sec->name, slot, r->type, sn);
         if (shndx == SHN_UNDEF)
-            return ld_fail(ld, -EOPNOTSUPP,
-                           "section '%s' insn %zu: call to kernel function '%s' (kfunc) is not "
-                           "supported",
-                           sec->name, slot, sn);
+            return nicsim_ld_fail(
+                ld, -EOPNOTSUPP,
+                "section '%s' insn %zu: call to kernel function '%s' (kfunc) is not "
+                "supported",
+                sec->name, slot, sn);
         if (insn->src != BPF_PSEUDO_CALL)
-            return ld_fail(ld, -EINVAL,
-                           "section '%s' insn %zu: relocation against '%s' on a call with src %u",
-                           sec->name, slot, sn, (unsigned)insn->src);
+            return nicsim_ld_fail(
+                ld, -EINVAL, "section '%s' insn %zu: relocation against '%s' on a call with src %u",
+                sec->name, slot, sn, (unsigned)insn->src);
         if ((long)shndx != ld->text || sym->s.st_value % INSN_SZ)
-            return ld_fail(ld, -EOPNOTSUPP,
-                           "section '%s' insn %zu: call to '%s' in section '%s': subprograms "
-                           "must be functions in .text",
-                           sec->name, slot, sn, ss ? ss->name : "?");
+            return nicsim_ld_fail(
+                ld, -EOPNOTSUPP,
+                "section '%s' insn %zu: call to '%s' in section '%s': subprograms "
+                "must be functions in .text",
+                sec->name, slot, sn, ss ? ss->name : "?");
         t = (long long)(sym->s.st_value / INSN_SZ) + insn->imm + 1;
         *target = t >= 0 && (uint64_t)t < ss->sh.sh_size / INSN_SZ
                       ? find_func(ld, shndx, (size_t)t, true)
                       : -1;
         if (*target < 0)
-            return ld_fail(ld, -EINVAL,
-                           "section '%s' insn %zu: call to '%s' %+lld does not start a function "
-                           "in .text",
-                           sec->name, slot, sn, (long long)insn->imm + 1);
+            return nicsim_ld_fail(
+                ld, -EINVAL,
+                "section '%s' insn %zu: call to '%s' %+lld does not start a function "
+                "in .text",
+                sec->name, slot, sn, (long long)insn->imm + 1);
         return 0;
     }
     if (insn->code != CODE_LDDW)
-        return ld_fail(ld, -EINVAL,
-                       "section '%s' insn %zu: relocation against '%s' on an instruction that is "
-                       "neither lddw nor call (code 0x%02x)",
-                       sec->name, slot, sn, (unsigned)insn->code);
+        return nicsim_ld_fail(
+            ld, -EINVAL,
+            "section '%s' insn %zu: relocation against '%s' on an instruction that is "
+            "neither lddw nor call (code 0x%02x)",
+            sec->name, slot, sn, (unsigned)insn->code);
     if (i + 1 >= f->n)
-        return ld_fail(ld, -EINVAL,
-                       "section '%s' insn %zu: lddw of '%s' is cut off at the end "
-                       "of function '%s'",
-                       sec->name, slot, sn, f->name);
+        return nicsim_ld_fail(ld, -EINVAL,
+                              "section '%s' insn %zu: lddw of '%s' is cut off at the end "
+                              "of function '%s'",
+                              sec->name, slot, sn, f->name);
     if (r->type != R_BPF_64_64)
-        return ld_fail(ld, -EOPNOTSUPP,
-                       "section '%s' insn %zu: relocation type %u on lddw of '%s' is not "
-                       "supported",
-                       sec->name, slot, r->type, sn);
+        return nicsim_ld_fail(ld, -EOPNOTSUPP,
+                              "section '%s' insn %zu: relocation type %u on lddw of '%s' is not "
+                              "supported",
+                              sec->name, slot, r->type, sn);
     if (shndx == SHN_UNDEF)
-        return ld_fail(ld, -EOPNOTSUPP, "section '%s' insn %zu: extern '%s' (%s) is not supported",
-                       sec->name, slot, sn, extern_kind(ld, sym->name));
+        return nicsim_ld_fail(ld, -EOPNOTSUPP,
+                              "section '%s' insn %zu: extern '%s' (%s) is not supported", sec->name,
+                              slot, sn, extern_kind(ld, sym->name));
     if (ss && ss->kind == LD_SEC_TEXT) {
         /* a static callback is relocated against .text with its offset in imm */
         long long at = ((long long)sym->s.st_value + insn->imm) / INSN_SZ;
@@ -742,24 +757,26 @@ static int apply_rel(struct ld *ld, struct linkbuf *lb, const struct ld_func *f,
     }
     if (insn->src == BPF_PSEUDO_FUNC ||
         (ss && (ss->kind == LD_SEC_PROG || ss->kind == LD_SEC_TEXT)))
-        return ld_fail(ld, -EOPNOTSUPP,
-                       "section '%s' insn %zu: address of function '%s' (a callback, lddw src "
-                       "4) is not supported",
-                       sec->name, slot, sn);
+        return nicsim_ld_fail(
+            ld, -EOPNOTSUPP,
+            "section '%s' insn %zu: address of function '%s' (a callback, lddw src "
+            "4) is not supported",
+            sec->name, slot, sn);
     if (!ss)
-        return ld_fail(ld, -EINVAL,
-                       "section '%s' insn %zu: lddw of '%s' in special section 0x%x (an "
-                       "uninitialised global?)",
-                       sec->name, slot, sn, shndx);
+        return nicsim_ld_fail(ld, -EINVAL,
+                              "section '%s' insn %zu: lddw of '%s' in special section 0x%x (an "
+                              "uninitialised global?)",
+                              sec->name, slot, sn, shndx);
     if (ss->kind == LD_SEC_MAPS || ss->kind == LD_SEC_BTFMAPS) {
         long m = map_at(ld, ss->kind == LD_SEC_MAPS ? NICSIM_OBJ_MAP_LEGACY : NICSIM_OBJ_MAP_BTF,
                         sym->s.st_value);
 
         if (m < 0)
-            return ld_fail(ld, -EINVAL,
-                           "section '%s' insn %zu: lddw of '%s': no map at offset %llu of "
-                           "section '%s'",
-                           sec->name, slot, sn, (unsigned long long)sym->s.st_value, ss->name);
+            return nicsim_ld_fail(ld, -EINVAL,
+                                  "section '%s' insn %zu: lddw of '%s': no map at offset %llu of "
+                                  "section '%s'",
+                                  sec->name, slot, sn, (unsigned long long)sym->s.st_value,
+                                  ss->name);
         insn->src = NICSIM_LDDW_MAP_IDX;
         insn->imm = (int32_t)m;
         return 0;
@@ -770,20 +787,22 @@ static int apply_rel(struct ld *ld, struct linkbuf *lb, const struct ld_func *f,
         /* the kernel takes a value offset below the value size (array_map_direct_value_addr):
          * the end of the section is outside it */
         if (sym->s.st_value > ss->sh.sh_size || voff < 0 || (uint64_t)voff >= ss->sh.sh_size)
-            return ld_fail(ld, -EINVAL,
-                           "section '%s' insn %zu: lddw of '%s' %+d: offset %lld is outside "
-                           "'%s' (%llu bytes)",
-                           sec->name, slot, sn, insn->imm, (long long)sym->s.st_value + insn->imm,
-                           ss->name, (unsigned long long)ss->sh.sh_size);
+            return nicsim_ld_fail(ld, -EINVAL,
+                                  "section '%s' insn %zu: lddw of '%s' %+d: offset %lld is outside "
+                                  "'%s' (%llu bytes)",
+                                  sec->name, slot, sn, insn->imm,
+                                  (long long)sym->s.st_value + insn->imm, ss->name,
+                                  (unsigned long long)ss->sh.sh_size);
         insn->src = NICSIM_LDDW_MAP_IDX_VALUE;
         insn->imm = (int32_t)ss->map;
         insn[1].imm = (int32_t)voff;
         return 0;
     }
-    return ld_fail(ld, -EOPNOTSUPP,
-                   "section '%s' insn %zu: lddw of '%s' in section '%s', which is neither a map "
-                   "nor a global data section",
-                   sec->name, slot, sn, ss->name);
+    return nicsim_ld_fail(
+        ld, -EOPNOTSUPP,
+        "section '%s' insn %zu: lddw of '%s' in section '%s', which is neither a map "
+        "nor a global data section",
+        sec->name, slot, sn, ss->name);
 }
 
 /* Links function `fi`, already copied at funcs[fi].link_at: relocations, then every callee not
@@ -796,8 +815,9 @@ static int link_func(struct ld *ld, struct linkbuf *lb, size_t fi, int depth)
     int rc;
 
     if (depth > MAX_LINK_DEPTH)
-        return ld_fail(ld, -E2BIG, "section '%s': subprogram calls from '%s' nest deeper than %d",
-                       sec->name, f->name, MAX_LINK_DEPTH);
+        return nicsim_ld_fail(ld, -E2BIG,
+                              "section '%s': subprogram calls from '%s' nest deeper than %d",
+                              sec->name, f->name, MAX_LINK_DEPTH);
     for (size_t i = 0; i < f->n; i++) {
         size_t slot = f->off + i;
         struct nicsim_insn *insn = &lb->insns[base + i];
@@ -806,8 +826,8 @@ static int link_func(struct ld *ld, struct linkbuf *lb, size_t fi, int depth)
         if (sec->core_at[slot] >= 0) {
             bool poisoned;
 
-            rc = ld_core_apply(ld, &ld->cores[sec->core_at[slot]], sec->name, slot, insn, f->n - i,
-                               &poisoned);
+            rc = nicsim_ld_core_apply(ld, &ld->cores[sec->core_at[slot]], sec->name, slot, insn,
+                                      f->n - i, &poisoned);
             if (rc)
                 return rc;
             if ((rc = add_core_relo(ld, lb, base + i, &ld->cores[sec->core_at[slot]], poisoned)))
@@ -820,28 +840,31 @@ static int link_func(struct ld *ld, struct linkbuf *lb, size_t fi, int depth)
             long long t = (long long)slot + insn->imm + 1;
 
             if (t < 0 || (uint64_t)t >= nslots || (target = find_func(ld, f->sec, t, true)) < 0)
-                return ld_fail(ld, -EINVAL,
-                               "section '%s' insn %zu: bpf-to-bpf call to insn %lld, which does "
-                               "not start a function of the section",
-                               sec->name, slot, t);
+                return nicsim_ld_fail(
+                    ld, -EINVAL,
+                    "section '%s' insn %zu: bpf-to-bpf call to insn %lld, which does "
+                    "not start a function of the section",
+                    sec->name, slot, t);
             if ((long)f->sec != ld->text)
-                return ld_fail(ld, -EOPNOTSUPP,
-                               "section '%s' insn %zu: call to '%s': subprograms must be "
-                               "functions in .text",
-                               sec->name, slot, ld->funcs[target].name);
+                return nicsim_ld_fail(ld, -EOPNOTSUPP,
+                                      "section '%s' insn %zu: call to '%s': subprograms must be "
+                                      "functions in .text",
+                                      sec->name, slot, ld->funcs[target].name);
         } else if (insn->code == CODE_CALL && insn->src == BPF_PSEUDO_KFUNC_CALL) {
-            return ld_fail(ld, -EOPNOTSUPP,
-                           "section '%s' insn %zu: call to a kernel function (kfunc) is not "
-                           "supported",
-                           sec->name, slot);
+            return nicsim_ld_fail(ld, -EOPNOTSUPP,
+                                  "section '%s' insn %zu: call to a kernel function (kfunc) is not "
+                                  "supported",
+                                  sec->name, slot);
         } else if (insn->code == CODE_LDDW && insn->src == BPF_PSEUDO_FUNC) {
-            return ld_fail(ld, -EOPNOTSUPP,
-                           "section '%s' insn %zu: address of a function (a callback, lddw src "
-                           "4) is not supported",
-                           sec->name, slot);
+            return nicsim_ld_fail(
+                ld, -EOPNOTSUPP,
+                "section '%s' insn %zu: address of a function (a callback, lddw src "
+                "4) is not supported",
+                sec->name, slot);
         } else if (insn->code == CODE_LDDW && insn->src != 0) {
-            return ld_fail(ld, -EINVAL, "section '%s' insn %zu: lddw with src %u and no relocation",
-                           sec->name, slot, (unsigned)insn->src);
+            return nicsim_ld_fail(ld, -EINVAL,
+                                  "section '%s' insn %zu: lddw with src %u and no relocation",
+                                  sec->name, slot, (unsigned)insn->src);
         }
         if (target >= 0) {
             struct ld_func *t = &ld->funcs[target];
@@ -878,7 +901,7 @@ static int build_progs(struct ld *ld)
         np += ld->funcs[i].is_prog;
     obj->progs = calloc(np ? np : 1, sizeof(*obj->progs));
     if (!obj->progs)
-        return ld_fail(ld, -ENOMEM, "out of memory");
+        return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
     for (size_t i = 0; i < ld->nfuncs; i++) {
         struct ld_func *f = &ld->funcs[i];
         struct nicsim_obj_prog *p = &obj->progs[obj->n_progs];
@@ -901,7 +924,7 @@ static int build_progs(struct ld *ld)
         if (rc == -ENOMEM) {
             free(lb.insns);
             free_core_relos(lb.relos, lb.n_relos);
-            return ld_fail(ld, rc, "out of memory");
+            return nicsim_ld_fail(ld, rc, "out of memory");
         }
         p->autoload = secname[0] != '?';
         p->name = strdup(f->name);
@@ -921,7 +944,7 @@ static int build_progs(struct ld *ld)
                                   : pbuf;
             p->error = strdup(why);
             if (!p->error)
-                return ld_fail(ld, -ENOMEM, "out of memory");
+                return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
         } else {
             p->insns = lb.insns;
             p->n = lb.n;
@@ -931,8 +954,8 @@ static int build_progs(struct ld *ld)
             n_ok++;
         }
         if (!p->name || !p->section)
-            return ld_fail(ld, -ENOMEM, "out of memory");
-        ld_sec_def(p->section, &p->prog_type, &p->expected_attach_type);
+            return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
+        nicsim_ld_sec_def(p->section, &p->prog_type, &p->expected_attach_type);
     }
     if (np && !n_ok) {
         if (ld->err && ld->err_len)
@@ -954,7 +977,7 @@ static int read_license(struct ld *ld)
         n++;
     free(ld->obj->license);
     ld->obj->license = strndup(d->d_buf ? d->d_buf : "", n);
-    return ld->obj->license ? 0 : ld_fail(ld, -ENOMEM, "out of memory");
+    return ld->obj->license ? 0 : nicsim_ld_fail(ld, -ENOMEM, "out of memory");
 }
 
 /* ---- open / free ---- */
@@ -965,16 +988,17 @@ static int ld_load(struct ld *ld, char *buf, size_t len)
 
     ld->obj = calloc(1, sizeof(*ld->obj));
     if (!ld->obj || !(ld->obj->name = strdup(ld->name)) || !(ld->obj->license = strdup("")))
-        return ld_fail(ld, -ENOMEM, "out of memory");
+        return nicsim_ld_fail(ld, -ENOMEM, "out of memory");
     if (elf_version(EV_CURRENT) == EV_NONE)
-        return ld_fail(ld, -EINVAL, "libelf is unusable: %s", elf_errmsg(-1));
+        return nicsim_ld_fail(ld, -EINVAL, "libelf is unusable: %s", elf_errmsg(-1));
     ld->elf = elf_memory(buf, len);
     if (!ld->elf)
-        return ld_fail(ld, -EINVAL, "not an ELF file (%s)", elf_errmsg(-1));
+        return nicsim_ld_fail(ld, -EINVAL, "not an ELF file (%s)", elf_errmsg(-1));
     if ((rc = read_header(ld)) || (rc = read_sections(ld)) || (rc = read_symbols(ld)) ||
-        (rc = read_btf(ld)) || (rc = collect_funcs(ld)) || (rc = ld_legacy_maps(ld)) ||
-        (rc = ld_btf_maps(ld)) || (rc = ld_data_maps(ld)) || (rc = collect_relos(ld)) ||
-        (rc = read_core(ld)) || (rc = read_license(ld)) || (rc = build_progs(ld)))
+        (rc = read_btf(ld)) || (rc = collect_funcs(ld)) || (rc = nicsim_ld_legacy_maps(ld)) ||
+        (rc = nicsim_ld_btf_maps(ld)) || (rc = nicsim_ld_data_maps(ld)) ||
+        (rc = collect_relos(ld)) || (rc = read_core(ld)) || (rc = read_license(ld)) ||
+        (rc = build_progs(ld)))
         return rc;
     return 0;
 }
@@ -1017,7 +1041,7 @@ static struct nicsim_obj *open_buf(char *buf, size_t len, const char *name,
     int rc;
 
     if (opts && opts->sz < sizeof(opts->sz))
-        rc = ld_fail(&ld, -EINVAL, "bad options (sz %zu)", opts->sz);
+        rc = nicsim_ld_fail(&ld, -EINVAL, "bad options (sz %zu)", opts->sz);
     else
         rc = ld_load(&ld, buf, len);
     ld_cleanup(&ld);

@@ -5,7 +5,8 @@
  *
  * One `struct ld` lives for the duration of one open: it holds the libelf handle, the section
  * and symbol tables as read (every index and offset checked once, when read), the BTF, and the
- * object being built. Every failure goes through ld_fail(), which writes "<file>: <message>".
+ * object being built. Every failure goes through nicsim_ld_fail(), which writes "<file>:
+ * <message>".
  */
 #ifndef NICSIM_OBJ_INTERNAL_H
 #define NICSIM_OBJ_INTERNAL_H
@@ -116,31 +117,32 @@ struct ld {
 };
 
 /* Writes "<file>: <message>" into the caller's buffer; returns `code` (a negative errno). */
-int ld_fail(struct ld *ld, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int nicsim_ld_fail(struct ld *ld, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Reads relocation `k` of section `rs` (data read) with its symbol index checked. */
-int ld_read_rel(struct ld *ld, const struct ld_sec *rs, size_t k, GElf_Rel *r);
+int nicsim_ld_read_rel(struct ld *ld, const struct ld_sec *rs, size_t k, GElf_Rel *r);
 
 /* Appends one zeroed map to ld->obj and returns it (NULL and a message on failure). */
-struct nicsim_obj_map *ld_add_map(struct ld *ld);
+struct nicsim_obj_map *nicsim_ld_add_map(struct ld *ld);
 
 /* maps.c: legacy "maps", BTF ".maps", global data sections; prog array initialisers. */
-int ld_legacy_maps(struct ld *ld);
-int ld_btf_maps(struct ld *ld);
-int ld_data_maps(struct ld *ld);
-int ld_map_relos(struct ld *ld, size_t relsec);
+int nicsim_ld_legacy_maps(struct ld *ld);
+int nicsim_ld_btf_maps(struct ld *ld);
+int nicsim_ld_data_maps(struct ld *ld);
+int nicsim_ld_map_relos(struct ld *ld, size_t relsec);
 
 /* BTF helpers (maps.c): a type with modifiers and typedefs skipped, NULL if broken. */
-const struct btf_type *ld_btf_skip(const struct btf *btf, uint32_t id, uint32_t *res_id);
+const struct btf_type *nicsim_ld_btf_skip(const struct btf *btf, uint32_t id, uint32_t *res_id);
 /* "struct iphdr", "typedef u32", "[12]" ... into buf. */
-const char *ld_btf_type_str(const struct btf *btf, uint32_t id, char *buf, size_t len);
+const char *nicsim_ld_btf_type_str(const struct btf *btf, uint32_t id, char *buf, size_t len);
 
 /* core.c: resolves CO-RE record `c` (once) and patches `insn` (`avail` slots from it in the
  * program); *poisoned tells that the instruction was poisoned as libbpf does (no match). */
-int ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t slot,
-                  struct nicsim_insn *insn, size_t avail, bool *poisoned);
+int nicsim_ld_core_apply(struct ld *ld, struct ld_core *c, const char *secname, size_t slot,
+                         struct nicsim_insn *insn, size_t avail, bool *poisoned);
 
 /* sec_def.c: program type and expected attach type as libbpf derives them from SEC(). */
-void ld_sec_def(const char *sec, uint32_t *prog_type, uint32_t *attach_type);
+void nicsim_ld_sec_def(const char *sec, uint32_t *prog_type, uint32_t *attach_type);
 
 #endif /* NICSIM_OBJ_INTERNAL_H */

@@ -116,7 +116,7 @@ static bool sec_def_matches(const char *def, const char *sec)
     return strcmp(sec, def) == 0;
 }
 
-void ld_sec_def(const char *sec, uint32_t *prog_type, uint32_t *attach_type)
+void nicsim_ld_sec_def(const char *sec, uint32_t *prog_type, uint32_t *attach_type)
 {
     *prog_type = BPF_PROG_TYPE_UNSPEC;
     *attach_type = 0;

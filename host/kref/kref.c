@@ -471,8 +471,8 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
             goto fail;
     }
     if (o.n_ifindexes)
-        k->devices = kref_netns_devices(o.ifindexes, o.n_ifindexes, o.n_rx_queues,
-                                        k->devices_why, sizeof(k->devices_why)) == 0;
+        k->devices = nicsim_kref_netns_devices(o.ifindexes, o.n_ifindexes, o.n_rx_queues,
+                                               k->devices_why, sizeof(k->devices_why)) == 0;
     return k;
 fail:
     nicsim_kref__close(k);
@@ -494,7 +494,7 @@ void nicsim_kref__close(struct nicsim_kref *k)
         return;
     free_events(k);
     free(k->events);
-    kref_trace_close(&k->trace);
+    nicsim_kref_trace_close(&k->trace);
     ring_buffer__free(k->rb);
     for (size_t i = 0; k->pbs && i < k->n_maps; i++)
         perf_buffer__free(k->pbs[i]);
@@ -1147,7 +1147,7 @@ int nicsim_kref__load(struct nicsim_kref *k, char *err, size_t errlen)
                 k->trace_wanted = true;
     }
     /* without the kernel's lines the comparison goes on; trace_why says why */
-    if (k->trace_wanted && kref_trace_open(&k->trace, k->trace_why, sizeof(k->trace_why)))
+    if (k->trace_wanted && nicsim_kref_trace_open(&k->trace, k->trace_why, sizeof(k->trace_why)))
         k->trace.fd = -1;
     return open_event_buffers(k, err, errlen);
 }
@@ -1340,7 +1340,7 @@ int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
     k->keep_events = false;
     collect_events(k);
     free_events(k);
-    kref_trace_read(&k->trace, false); /* lines of earlier timing runs */
+    nicsim_kref_trace_read(&k->trace, false); /* lines of earlier timing runs */
 
     /* the NIC port's device and rx queue where it exists, else the loopback's queue 0 */
     struct xdp_md ctx_in = {.data = o.meta_in_len, .data_end = in_len, .ingress_ifindex = 1};
@@ -1363,7 +1363,7 @@ int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
     k->keep_events = true;
     collect_events(k);
     k->keep_events = false;
-    kref_trace_read(&k->trace, true);
+    nicsim_kref_trace_read(&k->trace, true);
     res->trace = (const char *const *)k->trace.lines;
     res->n_trace = k->trace.n;
     res->trace_read = k->trace.fd >= 0;

@@ -13,7 +13,7 @@
  * the kernel has no dummy driver. Devices this process created before are reused. 0, or -errno
  * with why (no CAP_SYS_ADMIN for the namespace, no CAP_NET_ADMIN, neither driver).
  */
-int kref_netns_devices(const uint32_t *ifindexes, size_t n, uint32_t n_rxq, char *why,
-                       size_t whylen);
+int nicsim_kref_netns_devices(const uint32_t *ifindexes, size_t n, uint32_t n_rxq, char *why,
+                              size_t whylen);
 
 #endif

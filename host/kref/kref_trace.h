@@ -15,10 +15,10 @@ struct kref_trace {
 };
 
 /* 0, or -errno with why (tracefs unavailable, no permission ...). */
-int kref_trace_open(struct kref_trace *t, char *why, size_t whylen);
+int nicsim_kref_trace_open(struct kref_trace *t, char *why, size_t whylen);
 /* Reads what the kernel has written since the last read; keeps the lines when `keep`. */
-void kref_trace_read(struct kref_trace *t, bool keep);
-void kref_trace_clear(struct kref_trace *t);
-void kref_trace_close(struct kref_trace *t);
+void nicsim_kref_trace_read(struct kref_trace *t, bool keep);
+void nicsim_kref_trace_clear(struct kref_trace *t);
+void nicsim_kref_trace_close(struct kref_trace *t);
 
 #endif

@@ -97,8 +97,8 @@ static int new_link(int fd, const char *kind, uint32_t ifindex, uint32_t n_rxq)
     }
 }
 
-int kref_netns_devices(const uint32_t *ifindexes, size_t n, uint32_t n_rxq, char *why,
-                       size_t whylen)
+int nicsim_kref_netns_devices(const uint32_t *ifindexes, size_t n, uint32_t n_rxq, char *why,
+                              size_t whylen)
 {
     /* The namespace is the thread's: another thread (or /proc unreadable) gets its own. */
     static ino_t private_ns;

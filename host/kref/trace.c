@@ -58,7 +58,7 @@ static void remove_stale_instances(void)
         closedir(d);
 }
 
-int kref_trace_open(struct kref_trace *t, char *why, size_t whylen)
+int nicsim_kref_trace_open(struct kref_trace *t, char *why, size_t whylen)
 {
     static atomic_uint seq;
     char pid[32];
@@ -86,7 +86,7 @@ int kref_trace_open(struct kref_trace *t, char *why, size_t whylen)
         (rc = write_file(t->dir, "events/bpf_trace/bpf_trace_printk/enable", "1"))) {
         snprintf(why, whylen, "cannot enable bpf_trace_printk events in %s (%s)", t->dir,
                  strerror(-rc));
-        kref_trace_close(t);
+        nicsim_kref_trace_close(t);
         return rc;
     }
     char path[512];
@@ -95,7 +95,7 @@ int kref_trace_open(struct kref_trace *t, char *why, size_t whylen)
     if (t->fd < 0) {
         rc = -errno;
         snprintf(why, whylen, "cannot open %s (%s)", path, strerror(-rc));
-        kref_trace_close(t);
+        nicsim_kref_trace_close(t);
         return rc;
     }
     return 0;
@@ -123,19 +123,19 @@ static void add_line(struct kref_trace *t, const char *line, size_t n)
         t->n++;
 }
 
-void kref_trace_clear(struct kref_trace *t)
+void nicsim_kref_trace_clear(struct kref_trace *t)
 {
     for (size_t i = 0; i < t->n; i++)
         free(t->lines[i]);
     t->n = 0;
 }
 
-void kref_trace_read(struct kref_trace *t, bool keep)
+void nicsim_kref_trace_read(struct kref_trace *t, bool keep)
 {
     char buf[8192];
     ssize_t n;
 
-    kref_trace_clear(t);
+    nicsim_kref_trace_clear(t);
     if (t->fd < 0)
         return;
     while ((n = read(t->fd, buf + t->partial, sizeof(buf) - 1 - t->partial)) > 0 ||
@@ -158,9 +158,9 @@ void kref_trace_read(struct kref_trace *t, bool keep)
     t->partial = 0; /* the pipe hands out whole events: nothing is left over between reads */
 }
 
-void kref_trace_close(struct kref_trace *t)
+void nicsim_kref_trace_close(struct kref_trace *t)
 {
-    kref_trace_clear(t);
+    nicsim_kref_trace_clear(t);
     free(t->lines);
     t->lines = NULL;
     t->cap = 0;

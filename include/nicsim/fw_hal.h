@@ -3,9 +3,10 @@
  * nicsim NIC firmware: the management core's control-plane program, and the hardware abstraction
  * layer (HAL) it runs on.
  *
- * The firmware serves the control-message rings (include/nicsim/ctrl.h, docs/control-messages.md):
- * it validates every message, owns the NIC's map memory (through the fw_maps library), the program
- * store, the datapath configuration (port -> program), the counters and the event queue.
+ * The firmware serves the control-message rings (include/nicsim/wire/cmsg.h,
+ * docs/control-messages.md): it validates every message, owns the NIC's map memory (through the
+ * fw_maps library), the program store, the datapath configuration (port -> program), the
+ * counters and the event queue.
  *
  * It touches hardware only through struct nicsim_fw_hal: BAR registers, DMA to host memory, the
  * interrupt line, and the "core" operations that write a program into core instruction memory and
@@ -19,7 +20,7 @@
 #include <stdint.h>
 
 #include "nicsim/isa.h"
-#include "nicsim/ctrl.h"
+#include "nicsim/wire/cmsg.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -9,9 +9,12 @@
 #ifndef NICSIM_NIC_IMAGE_H
 #define NICSIM_NIC_IMAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "nicsim/isa.h"
+#include "nicsim/wire/le.h"
 
 #ifdef __cplusplus
 #define NICSIM_STATIC_ASSERT(c, m) static_assert(c, m)
@@ -45,6 +48,44 @@ struct nicsim_img_hdr {
 };
 NICSIM_STATIC_ASSERT(sizeof(struct nicsim_img_hdr) == 64, "image header is 64 bytes");
 
+/* The header <-> its 64 wire bytes at buf (little-endian, include/nicsim/wire/le.h); the map table
+ * that follows is u32 little-endian ids (nicsim_get_le32 / nicsim_put_le32). */
+static inline void nicsim_img_hdr_get(struct nicsim_img_hdr *v, const void *buf)
+{
+    v->magic = nicsim_get_le32(buf, offsetof(struct nicsim_img_hdr, magic));
+    v->version = nicsim_get_le16(buf, offsetof(struct nicsim_img_hdr, version));
+    v->hdr_len = nicsim_get_le16(buf, offsetof(struct nicsim_img_hdr, hdr_len));
+    v->n_slots = nicsim_get_le32(buf, offsetof(struct nicsim_img_hdr, n_slots));
+    v->n_maps = nicsim_get_le32(buf, offsetof(struct nicsim_img_hdr, n_maps));
+    v->prog_type = nicsim_get_le32(buf, offsetof(struct nicsim_img_hdr, prog_type));
+    v->stack_depth = nicsim_get_le32(buf, offsetof(struct nicsim_img_hdr, stack_depth));
+    v->flags = nicsim_get_le32(buf, offsetof(struct nicsim_img_hdr, flags));
+    v->reserved0 = nicsim_get_le32(buf, offsetof(struct nicsim_img_hdr, reserved0));
+    memcpy(v->name, (const uint8_t *)buf + offsetof(struct nicsim_img_hdr, name), sizeof(v->name));
+    v->reserved[0] = nicsim_get_le32(buf, offsetof(struct nicsim_img_hdr, reserved[0]));
+    v->reserved[1] = nicsim_get_le32(buf, offsetof(struct nicsim_img_hdr, reserved[1]));
+    v->reserved[2] = nicsim_get_le32(buf, offsetof(struct nicsim_img_hdr, reserved[2]));
+    v->reserved[3] = nicsim_get_le32(buf, offsetof(struct nicsim_img_hdr, reserved[3]));
+}
+
+static inline void nicsim_img_hdr_put(void *buf, const struct nicsim_img_hdr *v)
+{
+    nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, magic), v->magic);
+    nicsim_put_le16(buf, offsetof(struct nicsim_img_hdr, version), v->version);
+    nicsim_put_le16(buf, offsetof(struct nicsim_img_hdr, hdr_len), v->hdr_len);
+    nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, n_slots), v->n_slots);
+    nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, n_maps), v->n_maps);
+    nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, prog_type), v->prog_type);
+    nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, stack_depth), v->stack_depth);
+    nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, flags), v->flags);
+    nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, reserved0), v->reserved0);
+    memcpy((uint8_t *)buf + offsetof(struct nicsim_img_hdr, name), v->name, sizeof(v->name));
+    nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, reserved[0]), v->reserved[0]);
+    nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, reserved[1]), v->reserved[1]);
+    nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, reserved[2]), v->reserved[2]);
+    nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, reserved[3]), v->reserved[3]);
+}
+
 #define NICSIM_IMG_F_USES_TAIL_CALL 0x1u
 #define NICSIM_IMG_F_USES_PKT_WRITE 0x2u
 
@@ -55,8 +96,9 @@ NICSIM_STATIC_ASSERT(sizeof(struct nicsim_img_hdr) == 64, "image header is 64 by
  *    a pointer into the map's value (global data).
  *  - CALL_HELPER imm = a NIC helper-unit id (enum nicsim_hw_helper), not a kernel helper id.
  *  - Context accesses use the packet descriptor layout below, not struct xdp_md.
- * The firmware's loader turns the LDDW forms into plain 64-bit immediates (NIC addresses, see
- * nicsim_map_region()) before the program reaches a core.
+ * The firmware's loader (firmware/mgmt/fw_image.c) turns the LDDW forms into plain 64-bit
+ * immediates, the NIC addresses nicsim_addr(NICSIM_MAP_REGION_BASE + id, off), before the program
+ * reaches a core.
  */
 
 /* Helper-unit operations. Kernel helper ids are mapped to these by `translate`. */

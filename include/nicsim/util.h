@@ -3,10 +3,12 @@
 #ifndef NICSIM_UTIL_H
 #define NICSIM_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,6 +27,29 @@ char *nicsim_read_all(FILE *f, size_t *len);
  * EILSEQ for a NUL byte in a text input (`text`; *len is its offset), ENOMEM, or the read's
  * error. */
 char *nicsim_read_limited(FILE *f, size_t limit, bool text, size_t *len);
+
+/*
+ * The one rule for every options / attribute struct whose first field is its size (size_t sz),
+ * libbpf's OPTS_VALID: a caller's smaller struct is accepted, the fields it lacks reading as zero;
+ * a larger struct only if every byte past the `known` bytes this library knows is zero. Copies
+ * the first min(sz, known) bytes of opts into out (whose other bytes the caller has zeroed).
+ * -EINVAL when sz cannot even hold the size field or the unknown tail is not zero; out is then
+ * untouched.
+ */
+static inline int nicsim_opts_copy(void *out, size_t known, const void *opts)
+{
+    const unsigned char *p = (const unsigned char *)opts;
+    size_t sz;
+
+    memcpy(&sz, opts, sizeof(sz));
+    if (sz < sizeof(size_t))
+        return -EINVAL;
+    for (size_t i = known; i < sz; i++)
+        if (p[i])
+            return -EINVAL;
+    memcpy(out, opts, sz < known ? sz : known);
+    return 0;
+}
 
 #ifdef __cplusplus
 }

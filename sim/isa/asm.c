@@ -65,12 +65,12 @@ __attribute__((format(printf, 3, 4))) static int asm_fail(struct asm_ctx *c, lon
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return isa_fail(c->err, line, "line %ld: %s", line, msg);
+    return nicsim_isa_fail(c->err, line, "line %ld: %s", line, msg);
 }
 
 static int oom(struct asm_ctx *c)
 {
-    isa_fail(c->err, c->line, "line %ld: out of memory", c->line);
+    nicsim_isa_fail(c->err, c->line, "line %ld: out of memory", c->line);
     return -ENOMEM;
 }
 
@@ -355,7 +355,7 @@ static int asm_lddw(struct asm_ctx *c, char **t, size_t nt)
         return operand_count(c, "lddw");
     if (nt == 3) {
         for (src = 1; src <= NICSIM_LDDW_MAP_IDX_VALUE; src++)
-            if (!strcmp(t[1], isa_lddw_kind_name(src)))
+            if (!strcmp(t[1], nicsim_isa_lddw_kind_name(src)))
                 break;
         if (src > NICSIM_LDDW_MAP_IDX_VALUE)
             return asm_fail(c, c->line, "Invalid lddw source kind: %.64s", t[1]);
@@ -633,14 +633,14 @@ int nicsim_asm(const char *text, struct nicsim_insn **out, size_t *n, struct nic
         err->msg[0] = 0;
     }
     if (!text || !out || !n)
-        return isa_fail(err, -1, "no text to assemble");
+        return nicsim_isa_fail(err, -1, "no text to assemble");
     *out = NULL;
     *n = 0;
 
     struct asm_ctx c = {.err = err};
     int rc = assemble(&c, text);
     if (!rc && c.n == 0)
-        rc = isa_fail(err, -1, "no instructions to assemble");
+        rc = nicsim_isa_fail(err, -1, "no instructions to assemble");
     struct nicsim_insn *raw = NULL;
     if (!rc) {
         raw = calloc(c.n ? c.n : 1, sizeof(*raw));
@@ -653,7 +653,7 @@ int nicsim_asm(const char *text, struct nicsim_insn **out, size_t *n, struct nic
             long line = c.line_of[err->index];
             char msg[sizeof(err->msg)];
             memcpy(msg, err->msg, sizeof(msg));
-            isa_fail(err, line, "line %ld: %s", line, msg);
+            nicsim_isa_fail(err, line, "line %ld: %s", line, msg);
         }
     }
     ctx_free(&c);

@@ -83,7 +83,7 @@ int nicsim_disasm_insn(const struct nicsim_insn *raw, size_t avail, char *buf, s
         w = snprintf(buf, len, "exit");
         break;
     case FMT_LDDW: {
-        const char *kind = isa_lddw_kind_name(d.src);
+        const char *kind = nicsim_isa_lddw_kind_name(d.src);
         if (d.imm64 <= 65535)
             snprintf(a, sizeof(a), "%" PRIu64, d.imm64);
         else

@@ -34,7 +34,7 @@
         OPI(dw, BPF_STX | BPF_ATOMIC | BPF_DW, FMT_ATOMIC, NICSIM_CLASS_ATOMIC, .size = 8,         \
             .imm = (op_))
 
-const struct isa_opinfo isa_ops[NICSIM_OP__COUNT] = {
+const struct isa_opinfo nicsim_isa_ops[NICSIM_OP__COUNT] = {
     OPI(INVALID, 0, FMT_NONE, NICSIM_CLASS_NONE),
     /* 64-bit ALU */
     ALU_PAIR(ADD64, BPF_ALU64 | BPF_ADD, ALU),
@@ -161,7 +161,7 @@ static const char *const op_mnemonics[NICSIM_OP__COUNT] = {
 #undef NICSIM_ISA_MNEM_
 };
 
-int isa_fail(struct nicsim_isa_err *err, long index, const char *fmt, ...)
+int nicsim_isa_fail(struct nicsim_isa_err *err, long index, const char *fmt, ...)
 {
     if (err) {
         va_list ap;
@@ -173,7 +173,7 @@ int isa_fail(struct nicsim_isa_err *err, long index, const char *fmt, ...)
     return -EINVAL;
 }
 
-const char *isa_lddw_kind_name(unsigned src)
+const char *nicsim_isa_lddw_kind_name(unsigned src)
 {
     static const char *const names[] = {
         [NICSIM_LDDW_MAP_FD] = "map_fd",   [NICSIM_LDDW_MAP_VALUE] = "map_value",
@@ -401,33 +401,35 @@ static unsigned atomic_op(int32_t imm, int dw)
 
 static int unknown(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
 {
-    return isa_fail(err, -1, "unknown opcode 0x%02x", raw->code);
+    return nicsim_isa_fail(err, -1, "unknown opcode 0x%02x", raw->code);
 }
 
 /* Field checks: each returns 0 or fails naming the op and the offending value. */
 static int zero_src(unsigned op, const struct nicsim_insn *raw, struct nicsim_isa_err *err)
 {
-    return raw->src ? isa_fail(err, -1, "%s requires src == 0 (got %u)", isa_info(op)->id,
-                               (unsigned)raw->src)
+    return raw->src ? nicsim_isa_fail(err, -1, "%s requires src == 0 (got %u)", isa_info(op)->id,
+                                      (unsigned)raw->src)
                     : 0;
 }
 
 static int zero_dst(unsigned op, const struct nicsim_insn *raw, struct nicsim_isa_err *err)
 {
-    return raw->dst ? isa_fail(err, -1, "%s requires dst == 0 (got %u)", isa_info(op)->id,
-                               (unsigned)raw->dst)
+    return raw->dst ? nicsim_isa_fail(err, -1, "%s requires dst == 0 (got %u)", isa_info(op)->id,
+                                      (unsigned)raw->dst)
                     : 0;
 }
 
 static int zero_off(unsigned op, const struct nicsim_insn *raw, struct nicsim_isa_err *err)
 {
-    return raw->off ? isa_fail(err, -1, "%s requires off == 0 (got %d)", isa_info(op)->id, raw->off)
+    return raw->off ? nicsim_isa_fail(err, -1, "%s requires off == 0 (got %d)", isa_info(op)->id,
+                                      raw->off)
                     : 0;
 }
 
 static int zero_imm(unsigned op, const struct nicsim_insn *raw, struct nicsim_isa_err *err)
 {
-    return raw->imm ? isa_fail(err, -1, "%s requires imm == 0 (got %d)", isa_info(op)->id, raw->imm)
+    return raw->imm ? nicsim_isa_fail(err, -1, "%s requires imm == 0 (got %d)", isa_info(op)->id,
+                                      raw->imm)
                     : 0;
 }
 
@@ -445,11 +447,11 @@ static int decode_alu(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
             return unknown(raw, err);
         unsigned base = is64 ? NICSIM_OP_BSWAP16 : x ? NICSIM_OP_BE16 : NICSIM_OP_LE16;
         if (raw->imm != 16 && raw->imm != 32 && raw->imm != 64)
-            return isa_fail(err, -1, "%s requires imm == 16, 32 or 64 (got %d)",
-                            is64 ? "BSWAP"
-                            : x  ? "BE"
-                                 : "LE",
-                            raw->imm);
+            return nicsim_isa_fail(err, -1, "%s requires imm == 16, 32 or 64 (got %d)",
+                                   is64 ? "BSWAP"
+                                   : x  ? "BE"
+                                        : "LE",
+                                   raw->imm);
         op = base + (raw->imm == 16 ? 0 : raw->imm == 32 ? 1 : 2);
         if ((rc = zero_src(op, raw, err)) || (rc = zero_off(op, raw, err)))
             return rc;
@@ -472,8 +474,8 @@ static int decode_alu(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
         else if (raw->off == 32 && is64)
             op = NICSIM_OP_MOVSX32_64;
         else
-            return isa_fail(err, -1, "%s requires off == 0, 8, 16%s (got %d)", isa_info(op)->id,
-                            is64 ? " or 32" : "", raw->off);
+            return nicsim_isa_fail(err, -1, "%s requires off == 0, 8, 16%s (got %d)",
+                                   isa_info(op)->id, is64 ? " or 32" : "", raw->off);
     } else if ((opc == BPF_DIV || opc == BPF_MOD) && raw->off != 0) {
         unsigned sop = op;
         if (opc == BPF_DIV)
@@ -483,8 +485,8 @@ static int decode_alu(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
             sop = is64 ? (x ? NICSIM_OP_SMOD64_X : NICSIM_OP_SMOD64_K)
                        : (x ? NICSIM_OP_SMOD32_X : NICSIM_OP_SMOD32_K);
         if (raw->off != 1)
-            return isa_fail(err, -1, "%s requires off == 0 (or 1 for %s) (got %d)",
-                            isa_info(op)->id, isa_info(sop)->id, raw->off);
+            return nicsim_isa_fail(err, -1, "%s requires off == 0 (or 1 for %s) (got %d)",
+                                   isa_info(op)->id, isa_info(sop)->id, raw->off);
         op = sop;
     } else if ((rc = zero_off(op, raw, err))) {
         return rc;
@@ -527,10 +529,10 @@ static int decode_jmp(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
         else if (raw->src == BPF_PSEUDO_KFUNC_CALL)
             op = NICSIM_OP_CALL_KFUNC;
         else
-            return isa_fail(err, -1,
-                            "CALL has unknown source subtype src == %u (0 helper, 1 local, "
-                            "2 kfunc)",
-                            (unsigned)raw->src);
+            return nicsim_isa_fail(err, -1,
+                                   "CALL has unknown source subtype src == %u (0 helper, 1 local, "
+                                   "2 kfunc)",
+                                   (unsigned)raw->src);
         if ((rc = zero_dst(op, raw, err)) || (rc = zero_off(op, raw, err)))
             return rc;
         return (int)op;
@@ -539,9 +541,9 @@ static int decode_jmp(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
             return unknown(raw, err);
         op = NICSIM_OP_MAY_GOTO;
         if (raw->src != 0)
-            return isa_fail(err, -1,
-                            "may_goto (opcode 0x%02x) has unknown source subtype src == %u",
-                            raw->code, (unsigned)raw->src);
+            return nicsim_isa_fail(err, -1,
+                                   "may_goto (opcode 0x%02x) has unknown source subtype src == %u",
+                                   raw->code, (unsigned)raw->src);
         if ((rc = zero_dst(op, raw, err)) || (rc = zero_imm(op, raw, err)))
             return rc;
         return (int)op;
@@ -570,19 +572,20 @@ static int decode_lddw(const struct nicsim_insn *raw, size_t avail, struct nicsi
     if ((rc = zero_off(op, raw, err)))
         return rc;
     if (raw->src > NICSIM_LDDW_MAP_IDX_VALUE)
-        return isa_fail(err, -1, "LDDW has unknown source subtype src == %u (0..6)",
-                        (unsigned)raw->src);
+        return nicsim_isa_fail(err, -1, "LDDW has unknown source subtype src == %u (0..6)",
+                               (unsigned)raw->src);
     if (avail < 2)
-        return isa_fail(err, -1, "LDDW is truncated: its second slot is missing");
+        return nicsim_isa_fail(err, -1, "LDDW is truncated: its second slot is missing");
     const struct nicsim_insn *hi = raw + 1;
     if (hi->code || hi->dst || hi->src || hi->off)
-        return isa_fail(err, -1,
-                        "LDDW second slot requires code, dst, src and off == 0 (got code 0x%02x "
-                        "dst %u src %u off %d)",
-                        hi->code, (unsigned)hi->dst, (unsigned)hi->src, hi->off);
+        return nicsim_isa_fail(
+            err, -1,
+            "LDDW second slot requires code, dst, src and off == 0 (got code 0x%02x "
+            "dst %u src %u off %d)",
+            hi->code, (unsigned)hi->dst, (unsigned)hi->src, hi->off);
     if ((raw->src == NICSIM_LDDW_MAP_FD || raw->src == NICSIM_LDDW_MAP_IDX) && hi->imm)
-        return isa_fail(err, -1, "LDDW %s requires imm == 0 in the second slot (got %d)",
-                        isa_lddw_kind_name(raw->src), hi->imm);
+        return nicsim_isa_fail(err, -1, "LDDW %s requires imm == 0 in the second slot (got %d)",
+                               nicsim_isa_lddw_kind_name(raw->src), hi->imm);
     out->imm64 = (uint64_t)(uint32_t)raw->imm | (uint64_t)(uint32_t)hi->imm << 32;
     return (int)op;
 }
@@ -620,8 +623,8 @@ static int decode_mem(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
         return unknown(raw, err);
 
     if (op == NICSIM_OP_INVALID && mode == BPF_ATOMIC)
-        return isa_fail(err, -1, "atomic (opcode 0x%02x) has unknown operation imm == 0x%x",
-                        raw->code, (unsigned)raw->imm);
+        return nicsim_isa_fail(err, -1, "atomic (opcode 0x%02x) has unknown operation imm == 0x%x",
+                               raw->code, (unsigned)raw->imm);
     if (op == NICSIM_OP_INVALID)
         return unknown(raw, err);
     if (cls == BPF_ST)
@@ -665,7 +668,7 @@ int nicsim_isa_decode_one(const struct nicsim_insn *raw, size_t avail, struct ni
     if (err)
         err->index = -1;
     if (!raw || !out || avail == 0)
-        return isa_fail(err, -1, "no instruction to decode");
+        return nicsim_isa_fail(err, -1, "no instruction to decode");
 
     memset(out, 0, sizeof(*out));
     out->dst = raw->dst;
@@ -699,11 +702,11 @@ int nicsim_isa_decode_one(const struct nicsim_insn *raw, size_t avail, struct ni
 
     const struct isa_opinfo *info = isa_info((unsigned)op);
     if (dst_is_reg(info->fmt) && raw->dst > ISA_MAX_REG)
-        return isa_fail(err, -1, "%s uses dst register r%u, which does not exist (r0..r10)",
-                        info->id, (unsigned)raw->dst);
+        return nicsim_isa_fail(err, -1, "%s uses dst register r%u, which does not exist (r0..r10)",
+                               info->id, (unsigned)raw->dst);
     if (src_is_reg(info->fmt) && raw->src > ISA_MAX_REG)
-        return isa_fail(err, -1, "%s uses src register r%u, which does not exist (r0..r10)",
-                        info->id, (unsigned)raw->src);
+        return nicsim_isa_fail(err, -1, "%s uses src register r%u, which does not exist (r0..r10)",
+                               info->id, (unsigned)raw->src);
     out->op = (uint16_t)op;
     out->size = info->size;
     return info->fmt == FMT_LDDW ? 2 : 1;
@@ -716,7 +719,7 @@ static int fail_at(struct nicsim_isa_err *err, long index, int rc)
         char msg[sizeof(err->msg)];
         memcpy(msg, err->msg, sizeof(msg));
         msg[sizeof(msg) - 1] = 0;
-        isa_fail(err, index, "insn %ld: %s", index, msg);
+        nicsim_isa_fail(err, index, "insn %ld: %s", index, msg);
     }
     return rc;
 }
@@ -729,12 +732,12 @@ int nicsim_isa_decode(const struct nicsim_insn *raw, size_t n, struct nicsim_isa
         err->msg[0] = 0;
     }
     if (n == 0)
-        return isa_fail(err, -1, "empty program");
+        return nicsim_isa_fail(err, -1, "empty program");
     if (!raw || !out)
-        return isa_fail(err, -1, "no program to decode");
+        return nicsim_isa_fail(err, -1, "no program to decode");
     if (n > NICSIM_ISA_MAX_INSNS)
-        return isa_fail(err, -1, "program has %zu slots, more than the limit of %u", n,
-                        NICSIM_ISA_MAX_INSNS);
+        return nicsim_isa_fail(err, -1, "program has %zu slots, more than the limit of %u", n,
+                               NICSIM_ISA_MAX_INSNS);
 
     for (size_t i = 0; i < n;) {
         int rc = nicsim_isa_decode_one(&raw[i], n - i, &out[i], err);
@@ -756,21 +759,23 @@ int nicsim_isa_decode(const struct nicsim_insn *raw, size_t n, struct nicsim_isa
         if (cls != NICSIM_CLASS_JCOND && cls != NICSIM_CLASS_JA && cls != NICSIM_CLASS_CALL_LOCAL)
             continue;
         if (t < 0 || (size_t)t >= n)
-            return isa_fail(err, (long)i, "insn %zu: %s target %ld is outside the program (0..%zu)",
-                            i, nicsim_isa_op_name(out[i].op), t, n - 1);
+            return nicsim_isa_fail(err, (long)i,
+                                   "insn %zu: %s target %ld is outside the program (0..%zu)", i,
+                                   nicsim_isa_op_name(out[i].op), t, n - 1);
         if (out[t].op == NICSIM_OP_LDDW_HI)
-            return isa_fail(err, (long)i,
-                            "insn %zu: %s target %ld is the second slot of the LDDW at insn %ld", i,
-                            nicsim_isa_op_name(out[i].op), t, t - 1);
+            return nicsim_isa_fail(
+                err, (long)i, "insn %zu: %s target %ld is the second slot of the LDDW at insn %ld",
+                i, nicsim_isa_op_name(out[i].op), t, t - 1);
     }
 
     unsigned last = out[n - 1].op;
     if (last != NICSIM_OP_EXIT && last != NICSIM_OP_JA && last != NICSIM_OP_JA32) {
         long at = last == NICSIM_OP_LDDW_HI ? (long)n - 2 : (long)n - 1;
-        return isa_fail(err, at,
-                        "insn %ld: program must end with EXIT or an unconditional jump (last "
-                        "instruction is %s)",
-                        at, isa_info(out[at].op)->id);
+        return nicsim_isa_fail(
+            err, at,
+            "insn %ld: program must end with EXIT or an unconditional jump (last "
+            "instruction is %s)",
+            at, isa_info(out[at].op)->id);
     }
     return 0;
 }
@@ -781,8 +786,8 @@ static int encode_reg(struct nicsim_isa_err *err, size_t i, const char *what, un
                       unsigned v)
 {
     if (v > 15)
-        return isa_fail(err, (long)i, "insn %zu: %s %s %u does not fit the 4-bit field", i,
-                        isa_info(op)->id, what, v);
+        return nicsim_isa_fail(err, (long)i, "insn %zu: %s %s %u does not fit the 4-bit field", i,
+                               isa_info(op)->id, what, v);
     return 0;
 }
 
@@ -794,16 +799,17 @@ int nicsim_isa_encode(const struct nicsim_isa_insn *in, size_t n, struct nicsim_
         err->msg[0] = 0;
     }
     if ((!in || !out) && n)
-        return isa_fail(err, -1, "no program to encode");
+        return nicsim_isa_fail(err, -1, "no program to encode");
 
     for (size_t i = 0; i < n; i++) {
         const struct nicsim_isa_insn *d = &in[i];
         if (d->op == NICSIM_OP_INVALID || d->op >= NICSIM_OP__COUNT)
-            return isa_fail(err, (long)i, "insn %zu: invalid op %u", i, (unsigned)d->op);
+            return nicsim_isa_fail(err, (long)i, "insn %zu: invalid op %u", i, (unsigned)d->op);
         const struct isa_opinfo *info = isa_info(d->op);
         if (info->fmt == FMT_LDDW_HI) {
             if (i == 0 || in[i - 1].op != NICSIM_OP_LDDW)
-                return isa_fail(err, (long)i, "insn %zu: LDDW_HI does not follow an LDDW", i);
+                return nicsim_isa_fail(err, (long)i, "insn %zu: LDDW_HI does not follow an LDDW",
+                                       i);
             continue; /* written with its LDDW */
         }
         int rc;
@@ -853,8 +859,8 @@ int nicsim_isa_encode(const struct nicsim_isa_insn *in, size_t n, struct nicsim_
             break;
         case FMT_LDDW:
             if (i + 1 >= n || in[i + 1].op != NICSIM_OP_LDDW_HI)
-                return isa_fail(err, (long)i, "insn %zu: LDDW must be followed by its LDDW_HI slot",
-                                i);
+                return nicsim_isa_fail(err, (long)i,
+                                       "insn %zu: LDDW must be followed by its LDDW_HI slot", i);
             r.dst = d->dst & 15;
             r.src = d->src & 15;
             r.imm = (int32_t)(uint32_t)d->imm64;
@@ -885,7 +891,7 @@ int nicsim_isa_encode(const struct nicsim_isa_insn *in, size_t n, struct nicsim_
             r.imm = info->imm;
             break;
         default:
-            return isa_fail(err, (long)i, "insn %zu: invalid op %u", i, (unsigned)d->op);
+            return nicsim_isa_fail(err, (long)i, "insn %zu: invalid op %u", i, (unsigned)d->op);
         }
         out[i] = r;
 
@@ -895,8 +901,8 @@ int nicsim_isa_encode(const struct nicsim_isa_insn *in, size_t n, struct nicsim_
         if (rc < 0)
             return fail_at(err, (long)i, rc);
         if (check.op != d->op)
-            return isa_fail(err, (long)i, "insn %zu: %s cannot be encoded (decodes as %s)", i,
-                            info->id, isa_info(check.op)->id);
+            return nicsim_isa_fail(err, (long)i, "insn %zu: %s cannot be encoded (decodes as %s)",
+                                   i, info->id, isa_info(check.op)->id);
     }
     return 0;
 }

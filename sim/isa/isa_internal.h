@@ -122,18 +122,18 @@ struct isa_opinfo {
     const char *id; /* enum name without prefix, for messages: "ADD64_K" */
 };
 
-extern const struct isa_opinfo isa_ops[NICSIM_OP__COUNT];
+extern const struct isa_opinfo nicsim_isa_ops[NICSIM_OP__COUNT];
 
 static inline const struct isa_opinfo *isa_info(unsigned op)
 {
-    return op < NICSIM_OP__COUNT ? &isa_ops[op] : &isa_ops[NICSIM_OP_INVALID];
+    return op < NICSIM_OP__COUNT ? &nicsim_isa_ops[op] : &nicsim_isa_ops[NICSIM_OP_INVALID];
 }
 
 /* Fill err (if any) with index and a formatted message; returns -EINVAL. */
-__attribute__((format(printf, 3, 4))) int isa_fail(struct nicsim_isa_err *err, long index,
-                                                   const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) int nicsim_isa_fail(struct nicsim_isa_err *err, long index,
+                                                          const char *fmt, ...);
 
 /* Keyword of an LDDW source subtype in assembler syntax ("map_fd"), NULL for IMM64/unknown. */
-const char *isa_lddw_kind_name(unsigned src);
+const char *nicsim_isa_lddw_kind_name(unsigned src);
 
 #endif /* NICSIM_ISA_INTERNAL_H */

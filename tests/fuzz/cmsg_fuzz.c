@@ -33,7 +33,7 @@ static void send(struct nicsim_fw *fw, uint8_t type, const void *body, size_t le
     struct nicsim_cmsg_hdr h = {.version = NICSIM_CMSG_VERSION, .type = type};
 
     h.len = (uint32_t)(sizeof(h) + len);
-    memcpy(msg, &h, sizeof(h));
+    nicsim_cmsg_hdr_put(msg, &h);
     memcpy(msg + sizeof(h), body, len);
     nicsim_fw__handle(fw, msg, h.len, resp, FUZZ_CAP);
 }
@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct nicsim_cmsg_hdr rh;
 
         nicsim_fw__handle(fw, &tmpl, sizeof(tmpl), resp, sizeof(resp));
-        memcpy(&rh, resp, sizeof(rh));
+        nicsim_cmsg_hdr_get(&rh, resp);
         if (rh.status != NICSIM_CMSG_OK) {
             fprintf(stderr, "template image refused: %s\n", (const char *)resp + sizeof(rh));
             abort();
@@ -147,12 +147,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         .seq = (uint32_t)off,
                                         .len = (uint32_t)(sizeof(h) + n)};
 
-            memcpy(msg, &h, sizeof(h));
+            nicsim_cmsg_hdr_put(msg, &h);
             memcpy(msg + sizeof(h), data + off, n);
             rlen = nicsim_fw__handle(fw, msg, sizeof(h) + n, resp, sizeof(resp));
         }
         /* the reply is always well-formed */
-        memcpy(&rh, resp, sizeof(rh));
+        nicsim_cmsg_hdr_get(&rh, resp);
         if (rlen < sizeof(rh) || rlen > sizeof(resp) || rh.len != rlen || (rlen & 7) ||
             rh.version != NICSIM_CMSG_VERSION || !(rh.type & NICSIM_CMSG_REPLY) ||
             rh.status > NICSIM_CMSG__MAX_STATUS)

@@ -127,7 +127,7 @@ static void check_reply(size_t rlen, const uint8_t *resp)
 {
     struct nicsim_cmsg_hdr rh;
 
-    memcpy(&rh, resp, sizeof(rh));
+    nicsim_cmsg_hdr_get(&rh, resp);
     if (rlen < sizeof(rh) || rlen > CAP || rh.len != rlen || (rlen & 7) ||
         rh.version != NICSIM_CMSG_VERSION || !(rh.type & NICSIM_CMSG_REPLY) ||
         rh.status > NICSIM_CMSG__MAX_STATUS)
@@ -143,10 +143,10 @@ static uint32_t xfer(struct st *s, uint8_t type, uint16_t flags, size_t body)
                                 .len = (uint32_t)(sizeof(h) + body)};
     size_t rlen;
 
-    memcpy(s->msg, &h, sizeof(h));
+    nicsim_cmsg_hdr_put(s->msg, &h);
     rlen = nicsim_fw__handle(s->fw, s->msg, sizeof(h) + body, s->resp, CAP);
     check_reply(rlen, s->resp);
-    memcpy(&h, s->resp, sizeof(h));
+    nicsim_cmsg_hdr_get(&h, s->resp);
     return h.status;
 }
 
@@ -156,7 +156,7 @@ static void fw_info_check(struct st *s)
 
     if (xfer(s, NICSIM_CMSG_FW_INFO, 0, 0) != NICSIM_CMSG_OK)
         abort();
-    memcpy(&info, s->resp + sizeof(struct nicsim_cmsg_hdr), sizeof(info));
+    nicsim_cmsg_fw_info_get(&info, s->resp + sizeof(struct nicsim_cmsg_hdr));
     if (info.map_mem_used > info.map_mem_total || info.n_maps > info.max_maps)
         abort();
 }
@@ -188,10 +188,10 @@ static void op_alloc(struct st *s, struct rd *r)
         a.map_extra = how & 32 ? draw_u32(r) : byte(r) & 0x1f;
     if (a.type == 12 || a.type == 13)
         a.inner_map_id = s->n_maps && !(how & 8) ? s->maps[byte(r) % s->n_maps].id : draw_u32(r);
-    memcpy(s->msg + 16, &a, sizeof(a));
+    nicsim_cmsg_map_alloc_put(s->msg + 16, &a);
     if (xfer(s, NICSIM_CMSG_MAP_ALLOC, 0, sizeof(a)) != NICSIM_CMSG_OK)
         return;
-    memcpy(&rep, s->resp + 16, sizeof(rep));
+    nicsim_cmsg_map_alloc_reply_get(&rep, s->resp + 16);
     for (uint32_t i = 0; i < s->n_maps; i++)
         if (s->maps[i].id == rep.map_id)
             abort(); /* an id handed out twice */
@@ -208,7 +208,7 @@ static void op_free(struct st *s, struct rd *r)
     const struct map *m = pick_map(s, r, &tmp);
     struct nicsim_cmsg_id id = {.id = m->id};
 
-    memcpy(s->msg + 16, &id, sizeof(id));
+    nicsim_cmsg_id_put(s->msg + 16, &id);
     if (xfer(s, NICSIM_CMSG_MAP_FREE, 0, sizeof(id)) != NICSIM_CMSG_OK)
         return;
     for (uint32_t i = 0; i < s->n_maps; i++) /* the id may have been drawn, not picked */
@@ -264,7 +264,7 @@ static void op_map(struct st *s, struct rd *r, uint8_t type)
         }
         off += op.count * elem;
     }
-    memcpy(s->msg + 16, &op, sizeof(op));
+    nicsim_cmsg_map_op_put(s->msg + 16, &op);
     xfer(s, type, flags, off - 16);
 }
 
@@ -283,7 +283,7 @@ static void op_load(struct st *s, struct rd *r)
     memcpy(img + 64, &m->id, 4);
     memcpy(img + 64 + 4, code, sizeof(code));
     memcpy(img + 64 + 4 + 4, &m->id, 4);
-    memcpy(s->msg + 16, &pl, sizeof(pl));
+    nicsim_cmsg_prog_load_put(s->msg + 16, &pl);
     memcpy(s->msg + 16 + sizeof(pl), img, sizeof(img));
     if (xfer(s, NICSIM_CMSG_PROG_LOAD, NICSIM_CMSG_F_INLINE, sizeof(pl) + sizeof(img)) ==
         NICSIM_CMSG_OK)

@@ -287,12 +287,12 @@ static uint32_t send(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const v
     if (len + tail_len > sizeof(msg) - sizeof(h))
         abort();
     h.len = (uint32_t)(sizeof(h) + len + tail_len);
-    memcpy(msg, &h, sizeof(h));
+    nicsim_cmsg_hdr_put(msg, &h);
     memcpy(msg + sizeof(h), body, len);
     if (tail_len)
         memcpy(msg + sizeof(h) + len, tail, tail_len);
     rlen = nicsim_fw__handle(fw, msg, h.len, resp, FUZZ_CAP);
-    memcpy(&rh, resp, sizeof(rh));
+    nicsim_cmsg_hdr_get(&rh, resp);
     if (rlen < sizeof(rh) || rlen > FUZZ_CAP || rh.len != rlen || (rlen & 7) ||
         rh.version != NICSIM_CMSG_VERSION || rh.type != (type | NICSIM_CMSG_REPLY) ||
         rh.status > NICSIM_CMSG__MAX_STATUS)
@@ -339,7 +339,7 @@ static uint32_t prog_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, 
               inline_img ? img : NULL, inline_img ? len : 0, resp);
     *id = 0;
     if (st == NICSIM_CMSG_OK) {
-        memcpy(&rep, resp + sizeof(struct nicsim_cmsg_hdr), sizeof(rep));
+        nicsim_cmsg_prog_load_reply_get(&rep, resp + sizeof(struct nicsim_cmsg_hdr));
         if (!rep.prog_id || rep.n_slots * 8ull > len)
             abort();
         *id = rep.prog_id;
@@ -359,7 +359,7 @@ static void exercise(struct nicsim_fw *fw, uint32_t id, uint8_t *resp)
     if (send(fw, NICSIM_CMSG_XDP_ATTACH, 0, &at, sizeof(at), NULL, 0, resp) != NICSIM_CMSG_OK)
         abort(); /* a loaded program can run on a port */
     /* element: key padded to 8 bytes, value padded to 8 bytes */
-    memcpy(req, &op, sizeof(op));
+    nicsim_cmsg_map_op_put(req, &op);
     memcpy(req + sizeof(op), &key, 4);
     memcpy(req + sizeof(op) + 8, &id, 4);
     if (send(fw, NICSIM_CMSG_MAP_UPDATE, 0, req, sizeof(req), NULL, 0, resp) != NICSIM_CMSG_OK)
@@ -414,7 +414,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct nicsim_img_hdr h;
         size_t len;
 
-        memcpy(&h, data, sizeof(h));
+        nicsim_img_hdr_get(&h, data);
         h.magic = NICSIM_IMG_MAGIC;
         h.version = NICSIM_IMG_VERSION;
         h.hdr_len = sizeof(h);
@@ -423,7 +423,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         h.n_slots = (uint32_t)((size - sizeof(h) - 4u * h.n_maps) / 8);
         len = sizeof(h) + 4u * h.n_maps + 8u * h.n_slots;
         memcpy(fixed, data, len);
-        memcpy(fixed, &h, sizeof(h));
+        nicsim_img_hdr_put(fixed, &h);
         if (prog_load(fw, fixed, len, 1, resp, &id_inline) == NICSIM_CMSG_OK)
             exercise(fw, id_inline, resp);
     }

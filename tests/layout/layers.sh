@@ -48,10 +48,10 @@ hdr_layer() {
     case "$1" in
     nicsim/util.h) echo util ;;
     nicsim/isa.h) echo isa ;;
-    nicsim/wire/*.h | nicsim/ctrl.h | nicsim/nic_image.h) echo wire ;;
+    nicsim/wire/*.h | nicsim/nic_image.h) echo wire ;;
     nicsim/core.h | nicsim/xdp.h | nicsim/datapath.h | nicsim/pcie.h | nicsim/printk.h) echo sim ;;
     nicsim/fw_hal.h | nicsim/fw_maps.h | nicsim/fw/*.h) echo firmware ;;
-    nicsim/kern.h | nicsim/drv.h | nicsim/kern/*.h) echo driver ;;
+    nicsim/kern.h | nicsim/drv.h | nicsim/ctrl.h | nicsim/kern/*.h) echo driver ;;
     nicsim/nicdev.h | nicsim/system.h) echo platform ;;
     nicsim/obj.h | nicsim/kref.h | nicsim/mapjson.h | nicsim/host/*.h) echo host ;;
     *) echo "?" ;;

@@ -16,6 +16,7 @@
 #endif
 #include "nicsim/nic_image.h"
 #include "nicsim/nicdev.h"
+#include "nicsim/util.h"
 
 namespace
 {
@@ -603,6 +604,76 @@ TEST_F(CtrlTest, HaltedFirmwareTimesOutAndReportsItsError)
     EXPECT_EQ(nicsim_pcie__read32(pcie, NICSIM_BAR0_FW_STATUS), (uint32_t)NICSIM_FW_STATUS_HALTED);
     EXPECT_GE(irqs, 1);
     EXPECT_TRUE(nicsim_ctrl__irq(ctrl) & NICSIM_IRQ_FW_ERROR);
+}
+
+/* One options rule (libbpf's OPTS_VALID, nicsim_opts_copy): a smaller struct reads its missing
+ * tail as zero; a larger one is accepted only when the bytes this library does not know are 0. */
+TEST(OptsRuleTest, LargerStructNeedsZeroTailSmallerIsZeroFilled)
+{
+    struct {
+        nicsim_nic_opts o;
+        uint64_t future;
+    } big{};
+    big.o.sz = sizeof(big);
+    big.o.n_ports = 1;
+    nicsim_nic *n = nicsim_nic__new(&big.o);
+    ASSERT_NE(n, nullptr) << strerror(errno);
+    nicsim_nic__free(n);
+    big.future = 1;
+    errno = 0;
+    EXPECT_EQ(nicsim_nic__new(&big.o), nullptr);
+    EXPECT_EQ(errno, EINVAL);
+
+    nicsim_ctrl_opts full{}, small{};
+    small.sz = offsetof(nicsim_ctrl_opts, slot_size);
+    small.ring_entries = 8;
+    small.slot_size = 4096; /* past sz: must read as 0 */
+    full.poll_budget = 77;  /* caller zeroes out; the copy keeps what it does not cover */
+    ASSERT_EQ(0, nicsim_opts_copy(&full, sizeof(full), &small));
+    EXPECT_EQ(8u, full.ring_entries);
+    EXPECT_EQ(0u, full.slot_size);
+    EXPECT_EQ(77u, full.poll_budget);
+    size_t tiny = 4;
+    EXPECT_EQ(-EINVAL, nicsim_opts_copy(&full, sizeof(full), &tiny));
+}
+
+/* The wire encoders write every field little-endian at its documented offset
+ * (docs/control-messages.md), whatever the host's byte order, and the decoders read it back. */
+TEST(CmsgWireTest, EncodersWriteLittleEndianAtDocumentedOffsets)
+{
+    struct nicsim_cmsg_hdr h = {};
+    h.version = NICSIM_CMSG_VERSION;
+    h.type = NICSIM_CMSG_MAP_UPDATE;
+    h.flags = 0x0102;
+    h.seq = 0x03040506u;
+    h.len = 0x0708090au;
+    h.status = 0x0b0c0d0eu;
+    uint8_t b[16];
+    memset(b, 0xff, sizeof(b));
+    nicsim_cmsg_hdr_put(b, &h);
+    const uint8_t want[16] = {1,    5,    0x02, 0x01, 0x06, 0x05, 0x04, 0x03,
+                              0x0a, 0x09, 0x08, 0x07, 0x0e, 0x0d, 0x0c, 0x0b};
+    EXPECT_EQ(0, memcmp(b, want, sizeof(b)));
+    struct nicsim_cmsg_hdr back = {};
+    nicsim_cmsg_hdr_get(&back, b);
+    EXPECT_EQ(0x0102u, back.flags);
+    EXPECT_EQ(0x03040506u, back.seq);
+    EXPECT_EQ(0x0b0c0d0eu, back.status);
+
+    struct nicsim_cmsg_map_op op = {};
+    op.map_id = 7;
+    op.flags = 0x1122334455667788ull;
+    op.max_count = 0x01000000u;
+    uint8_t ob[sizeof(op)] = {};
+    nicsim_cmsg_map_op_put(ob, &op);
+    EXPECT_EQ(7, ob[0]);
+    EXPECT_EQ(0x88, ob[16]); /* flags at offset 16, low byte first */
+    EXPECT_EQ(0x11, ob[23]);
+    EXPECT_EQ(0x01, ob[27]); /* max_count at offset 24 */
+    EXPECT_EQ(0x1122334455667788ull, nicsim_get_le64(ob, 16));
+    struct nicsim_cmsg_map_op oback = {};
+    nicsim_cmsg_map_op_get(&oback, ob);
+    EXPECT_EQ(0, memcmp(&op, &oback, sizeof(op)));
 }
 
 } // namespace
