@@ -44,13 +44,13 @@
 #define PAGE_SIZE          4096u
 
 #define ARRAY_CREATE_FLAG_MASK                                                                     \
-    (FM_F_NUMA_NODE | FM_F_MMAPABLE | FM_F_ACCESS_MASK | FM_F_PRESERVE_ELEMS | FM_F_INNER_MAP)
+    (BPF_F_NUMA_NODE | BPF_F_MMAPABLE | FM_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP)
 #define HTAB_CREATE_FLAG_MASK                                                                      \
-    (FM_F_NO_PREALLOC | FM_F_NO_COMMON_LRU | FM_F_NUMA_NODE | FM_F_ACCESS_MASK | FM_F_ZERO_SEED)
-#define LPM_CREATE_FLAG_MASK   (FM_F_NO_PREALLOC | FM_F_NUMA_NODE | FM_F_ACCESS_MASK)
-#define DEV_CREATE_FLAG_MASK   (FM_F_NUMA_NODE | FM_F_RDONLY | FM_F_WRONLY)
-#define QS_CREATE_FLAG_MASK    (FM_F_NUMA_NODE | FM_F_ACCESS_MASK)
-#define BLOOM_CREATE_FLAG_MASK (FM_F_NUMA_NODE | FM_F_ZERO_SEED | FM_F_ACCESS_MASK)
+    (BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | FM_ACCESS_MASK | BPF_F_ZERO_SEED)
+#define LPM_CREATE_FLAG_MASK   (BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | FM_ACCESS_MASK)
+#define DEV_CREATE_FLAG_MASK   (BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY)
+#define QS_CREATE_FLAG_MASK    (BPF_F_NUMA_NODE | FM_ACCESS_MASK)
+#define BLOOM_CREATE_FLAG_MASK (BPF_F_NUMA_NODE | BPF_F_ZERO_SEED | FM_ACCESS_MASK)
 
 static void say(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -71,54 +71,46 @@ static void say(char *msg, size_t len, const char *fmt, ...)
         return (err);                                                                              \
     } while (0)
 
-static inline uint32_t round8(uint32_t v) /* v <= 0x7fffffff: checked by every caller */
-{
-    return (uint32_t)fm_round8(v);
-}
-
 /* ---- type classes */
-static int is_percpu(uint32_t t)
-{
-    return t == FM_PERCPU_ARRAY || t == FM_PERCPU_HASH || t == FM_LRU_PERCPU_HASH;
-}
-
 static int is_plain_array(uint32_t t)
 {
-    return t == FM_ARRAY || t == FM_PERCPU_ARRAY;
+    return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
 static int is_fd_array(uint32_t t)
 {
-    return t == FM_PROG_ARRAY || t == FM_PERF_EVENT_ARRAY || t == FM_ARRAY_OF_MAPS;
+    return t == BPF_MAP_TYPE_PROG_ARRAY || t == BPF_MAP_TYPE_PERF_EVENT_ARRAY ||
+           t == BPF_MAP_TYPE_ARRAY_OF_MAPS;
 }
 
 /* Arrays of redirect targets indexed by the key, with a slot-present flag. */
 static int is_devarray(uint32_t t)
 {
-    return t == FM_DEVMAP || t == FM_CPUMAP;
+    return t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_CPUMAP;
 }
 
 static int is_htab(uint32_t t)
 {
-    return t == FM_HASH || t == FM_PERCPU_HASH || t == FM_LRU_HASH || t == FM_LRU_PERCPU_HASH ||
-           t == FM_HASH_OF_MAPS;
+    return t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_HASH ||
+           t == BPF_MAP_TYPE_LRU_PERCPU_HASH || t == BPF_MAP_TYPE_HASH_OF_MAPS;
 }
 
 static int is_lru(uint32_t t)
 {
-    return t == FM_LRU_HASH || t == FM_LRU_PERCPU_HASH;
+    return t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
 static int has_value_mem(uint32_t t)
 {
-    return is_plain_array(t) || is_htab(t) || t == FM_LPM_TRIE;
+    return is_plain_array(t) || is_htab(t) || t == BPF_MAP_TYPE_LPM_TRIE;
 }
 
 int nicsim_fw_maps__type_supported(uint32_t t)
 {
-    return is_plain_array(t) || is_fd_array(t) || is_htab(t) || t == FM_LPM_TRIE ||
-           t == FM_DEVMAP || t == FM_DEVMAP_HASH || t == FM_CPUMAP || t == FM_QUEUE ||
-           t == FM_STACK || t == FM_RINGBUF || t == FM_BLOOM_FILTER;
+    return is_plain_array(t) || is_fd_array(t) || is_htab(t) || t == BPF_MAP_TYPE_LPM_TRIE ||
+           t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_DEVMAP_HASH || t == BPF_MAP_TYPE_CPUMAP ||
+           t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK || t == BPF_MAP_TYPE_RINGBUF ||
+           t == BPF_MAP_TYPE_BLOOM_FILTER;
 }
 
 /* ---- store */
@@ -227,13 +219,13 @@ static void inner_put_all(struct nicsim_fw_maps *m, struct fm_map *f)
 {
     uint32_t id;
 
-    if (f->type == FM_ARRAY_OF_MAPS) {
+    if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
         for (uint32_t i = 0; i < f->max_entries; i++)
             if (f->present[i]) {
                 memcpy(&id, f->vals + (size_t)i * f->stride, 4);
                 inner_put(m, id);
             }
-    } else if (f->type == FM_HASH_OF_MAPS) {
+    } else if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
         for (uint32_t e = 0; e < f->h->n_elems; e++)
             if (f->h->in_htab[e]) {
                 memcpy(&id, f->vals + (size_t)e * f->stride, 4);
@@ -250,7 +242,8 @@ uint64_t nicsim_fw_maps__mem_used(const struct nicsim_fw_maps *m)
 /* ---- creation: the checks of map_create and of each type's map_alloc_check / map_alloc */
 static int access_ok(uint32_t flags)
 {
-    return (flags & (FM_F_RDONLY_PROG | FM_F_WRONLY_PROG)) != (FM_F_RDONLY_PROG | FM_F_WRONLY_PROG);
+    return (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) !=
+           (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG);
 }
 
 static int check_array(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
@@ -263,15 +256,15 @@ static int check_array(const struct nicsim_fw_map_attr *a, char *msg, size_t msg
         FAIL(-EINVAL, "value_size must not be 0");
     if ((a->flags & ~ARRAY_CREATE_FLAG_MASK) || !access_ok(a->flags))
         FAIL(-EINVAL, "map_flags 0x%x are not valid for an array map", a->flags);
-    if (a->type == FM_PERCPU_ARRAY && (a->flags & FM_F_NUMA_NODE))
+    if (a->type == BPF_MAP_TYPE_PERCPU_ARRAY && (a->flags & BPF_F_NUMA_NODE))
         FAIL(-EINVAL, "per-CPU arrays take no NUMA node");
-    if (a->type != FM_ARRAY && (a->flags & (FM_F_MMAPABLE | FM_F_INNER_MAP)))
+    if (a->type != BPF_MAP_TYPE_ARRAY && (a->flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP)))
         FAIL(-EINVAL, "BPF_F_MMAPABLE and BPF_F_INNER_MAP are for BPF_MAP_TYPE_ARRAY only");
-    if (a->type != FM_PERF_EVENT_ARRAY && (a->flags & FM_F_PRESERVE_ELEMS))
+    if (a->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY && (a->flags & BPF_F_PRESERVE_ELEMS))
         FAIL(-EINVAL, "BPF_F_PRESERVE_ELEMS is for perf event arrays only");
     if (a->value_size > 0x7fffffffu)
         FAIL(-E2BIG, "value_size %u is too large", a->value_size);
-    if (a->type == FM_PERCPU_ARRAY && round8(a->value_size) > PCPU_MIN_UNIT_SIZE)
+    if (a->type == BPF_MAP_TYPE_PERCPU_ARRAY && nicsim_round8(a->value_size) > PCPU_MIN_UNIT_SIZE)
         FAIL(-E2BIG, "per-CPU values are limited to %u bytes, not %u", PCPU_MIN_UNIT_SIZE,
              a->value_size);
     if (a->max_entries > (1u << 31))
@@ -281,15 +274,15 @@ static int check_array(const struct nicsim_fw_map_attr *a, char *msg, size_t msg
 
 static int check_htab(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
 {
-    int percpu = is_percpu(a->type), lru = is_lru(a->type);
+    int percpu = nicsim_map_type_is_percpu(a->type), lru = is_lru(a->type);
 
     if ((a->flags & ~HTAB_CREATE_FLAG_MASK) || !access_ok(a->flags))
         FAIL(-EINVAL, "map_flags 0x%x are not valid for a hash map", a->flags);
-    if (!lru && (a->flags & FM_F_NO_COMMON_LRU))
+    if (!lru && (a->flags & BPF_F_NO_COMMON_LRU))
         FAIL(-EINVAL, "BPF_F_NO_COMMON_LRU is for LRU hash maps only");
-    if (lru && (a->flags & FM_F_NO_PREALLOC))
-        FAIL(-FM_ENOTSUPP, "LRU hash maps are always preallocated (BPF_F_NO_PREALLOC refused)");
-    if ((a->flags & FM_F_NUMA_NODE) && (percpu || (a->flags & FM_F_NO_COMMON_LRU)))
+    if (lru && (a->flags & BPF_F_NO_PREALLOC))
+        FAIL(-NICSIM_ENOTSUPP, "LRU hash maps are always preallocated (BPF_F_NO_PREALLOC refused)");
+    if ((a->flags & BPF_F_NUMA_NODE) && (percpu || (a->flags & BPF_F_NO_COMMON_LRU)))
         FAIL(-EINVAL, "per-CPU maps take no NUMA node");
     if (!a->max_entries || !a->key_size || !a->value_size)
         FAIL(-EINVAL, "key_size (%u), value_size (%u) and max_entries (%u) must not be 0",
@@ -297,7 +290,7 @@ static int check_htab(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_
     if ((uint64_t)a->key_size + a->value_size >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE)
         FAIL(-E2BIG, "key_size + value_size (%llu) is too large",
              (unsigned long long)a->key_size + a->value_size);
-    if (percpu && round8(a->value_size) > PCPU_MIN_UNIT_SIZE)
+    if (percpu && nicsim_round8(a->value_size) > PCPU_MIN_UNIT_SIZE)
         FAIL(-E2BIG, "per-CPU values are limited to %u bytes, not %u", PCPU_MIN_UNIT_SIZE,
              a->value_size);
     return 0;
@@ -311,38 +304,38 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
 
     if (!nicsim_fw_maps__type_supported(t))
         FAIL(-EINVAL, "map type %u is not supported by the NIC", t);
-    if ((f & FM_F_RDONLY) && (f & FM_F_WRONLY))
+    if ((f & BPF_F_RDONLY) && (f & BPF_F_WRONLY))
         FAIL(-EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY exclude each other");
-    if (a->inner_map_id && t != FM_ARRAY_OF_MAPS && t != FM_HASH_OF_MAPS)
+    if (a->inner_map_id && t != BPF_MAP_TYPE_ARRAY_OF_MAPS && t != BPF_MAP_TYPE_HASH_OF_MAPS)
         FAIL(-EINVAL, "map type %u holds no maps (inner map %u given)", t, a->inner_map_id);
-    if (a->map_extra && t != FM_BLOOM_FILTER) /* map_create */
+    if (a->map_extra && t != BPF_MAP_TYPE_BLOOM_FILTER) /* map_create */
         FAIL(-EINVAL, "map_extra 0x%llx is for bloom filters only",
              (unsigned long long)a->map_extra);
     switch (t) {
-    case FM_ARRAY:
-    case FM_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
         return check_array(a, msg, msg_len);
-    case FM_PROG_ARRAY:
-    case FM_PERF_EVENT_ARRAY:
-    case FM_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
         if (a->value_size != 4)
             FAIL(-EINVAL, "map type %u holds 4-byte ids, not %u-byte values", t, a->value_size);
-        if (f & (FM_F_RDONLY_PROG | FM_F_WRONLY_PROG))
+        if (f & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))
             FAIL(-EINVAL, "map type %u takes no BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG", t);
         err = check_array(a, msg, msg_len);
         break;
-    case FM_HASH_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
         if (a->value_size != 4)
             FAIL(-EINVAL, "hash of maps holds 4-byte ids, not %u-byte values", a->value_size);
         err = check_htab(a, msg, msg_len);
         break;
-    case FM_HASH:
-    case FM_PERCPU_HASH:
-    case FM_LRU_HASH:
-    case FM_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
         return check_htab(a, msg, msg_len); /* max_entries: map_geometry, after LRU rounding */
-    case FM_LPM_TRIE:
-        if (!a->max_entries || !(f & FM_F_NO_PREALLOC) || (f & ~LPM_CREATE_FLAG_MASK) ||
+    case BPF_MAP_TYPE_LPM_TRIE:
+        if (!a->max_entries || !(f & BPF_F_NO_PREALLOC) || (f & ~LPM_CREATE_FLAG_MASK) ||
             !access_ok(f))
             FAIL(-EINVAL,
                  "LPM trie: max_entries must not be 0 and map_flags 0x%x must include "
@@ -355,37 +348,37 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
             FAIL(-EINVAL, "LPM trie: value_size %u is not in 1..%llu", a->value_size,
                  (unsigned long long)LPM_VAL_SIZE_MAX);
         return 0;
-    case FM_DEVMAP:
-    case FM_DEVMAP_HASH:
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
         if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
             (f & ~DEV_CREATE_FLAG_MASK))
             FAIL(-EINVAL,
                  "devmap: key_size 4, value_size 4 (ifindex) or 8 (ifindex, prog fd), "
                  "max_entries > 0 and map_flags within 0x%x needed",
                  DEV_CREATE_FLAG_MASK);
-        if (t == FM_DEVMAP_HASH && a->max_entries > (1u << 31))
+        if (t == BPF_MAP_TYPE_DEVMAP_HASH && a->max_entries > (1u << 31))
             FAIL(-EINVAL, "max_entries %u is too large", a->max_entries);
         return 0;
-    case FM_CPUMAP: /* cpu_map_alloc */
+    case BPF_MAP_TYPE_CPUMAP: /* cpu_map_alloc */
         if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
-            (f & ~FM_F_NUMA_NODE))
+            (f & ~BPF_F_NUMA_NODE))
             FAIL(-EINVAL,
                  "cpumap: key_size 4 (the CPU), value_size 4 (qsize) or 8 (qsize, prog fd), "
                  "max_entries > 0 and map_flags within 0x%x needed",
-                 FM_F_NUMA_NODE);
+                 BPF_F_NUMA_NODE);
         if (a->max_entries > FM_CPUMAP_MAX_CPUS)
             FAIL(-E2BIG, "cpumap: max_entries %u is more than the NIC's %u host CPUs",
                  a->max_entries, FM_CPUMAP_MAX_CPUS);
         return 0;
-    case FM_QUEUE:
-    case FM_STACK:
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
         if (!a->max_entries || a->key_size || !a->value_size || (f & ~QS_CREATE_FLAG_MASK) ||
             !access_ok(f))
             FAIL(-EINVAL, "queue / stack: key_size 0, value_size and max_entries > 0 needed");
         if (a->value_size > KMALLOC_MAX_SIZE)
             FAIL(-E2BIG, "value_size %u is too large", a->value_size);
         return 0;
-    case FM_BLOOM_FILTER:
+    case BPF_MAP_TYPE_BLOOM_FILTER:
         if (a->value_size > KMALLOC_MAX_SIZE) /* bloom_map_alloc_check, before map_alloc */
             FAIL(-E2BIG, "bloom filter: value_size %u is more than %llu", a->value_size,
                  (unsigned long long)KMALLOC_MAX_SIZE);
@@ -396,8 +389,8 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
             FAIL(-EINVAL, "bloom filter: map_extra 0x%llx, only bits 0-3 (hash functions) exist",
                  (unsigned long long)a->map_extra);
         return 0;
-    case FM_RINGBUF:
-        if (f & ~FM_F_NUMA_NODE)
+    case BPF_MAP_TYPE_RINGBUF:
+        if (f & ~BPF_F_NUMA_NODE)
             FAIL(-EINVAL, "ring buffer: map_flags 0x%x are not valid", f);
         if (a->key_size || a->value_size || a->max_entries < PAGE_SIZE ||
             (a->max_entries & (a->max_entries - 1)))
@@ -411,12 +404,12 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
     }
     if (err)
         return err;
-    if (t == FM_ARRAY_OF_MAPS || t == FM_HASH_OF_MAPS) {
+    if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS || t == BPF_MAP_TYPE_HASH_OF_MAPS) {
         struct fm_map *in = get(m, a->inner_map_id);
 
         if (!in)
             FAIL(-EINVAL, "map-in-map: the template map %u does not exist", a->inner_map_id);
-        if (in->type == FM_ARRAY_OF_MAPS || in->type == FM_HASH_OF_MAPS)
+        if (in->type == BPF_MAP_TYPE_ARRAY_OF_MAPS || in->type == BPF_MAP_TYPE_HASH_OF_MAPS)
             FAIL(-EINVAL, "map-in-map: the template map %u holds maps itself", a->inner_map_id);
     }
     return 0;
@@ -429,32 +422,32 @@ static int mem_of(const struct fm_map *f, uint64_t *mem)
     int err;
 
     switch (f->type) {
-    case FM_ARRAY:
-    case FM_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
         return fm_size(n, s, 64, mem);
-    case FM_PROG_ARRAY:
-    case FM_PERF_EVENT_ARRAY:
-    case FM_ARRAY_OF_MAPS:
-    case FM_DEVMAP:
-    case FM_CPUMAP:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_CPUMAP:
         return fm_size(n, 8, 64, mem);
-    case FM_DEVMAP_HASH:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
         err = fm_size(b, 8, 64, &x);
         return err ? err : fm_size(n, 40, x, mem);
-    case FM_LPM_TRIE:
-        per = s + 2 * (24 + fm_round8(f->key_size - 4));
+    case BPF_MAP_TYPE_LPM_TRIE:
+        per = s + 2 * (24 + nicsim_round8(f->key_size - 4));
         return fm_size(n, per, 64, mem);
-    case FM_QUEUE:
-    case FM_STACK:
-        return fm_size(n + 1, fm_round8(f->value_size), 64, mem);
-    case FM_BLOOM_FILTER:
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
+        return fm_size(n + 1, nicsim_round8(f->value_size), 64, mem);
+    case BPF_MAP_TYPE_BLOOM_FILTER:
         *mem = 64 + (uint64_t)f->bloom_mask / 8 + 1;
         return 0;
-    case FM_RINGBUF:
+    case BPF_MAP_TYPE_RINGBUF:
         *mem = 64 + n + PAGE_SIZE;
         return 0;
     default: /* hash tables */
-        per = 32 + fm_round8(f->key_size) + s;
+        per = 32 + nicsim_round8(f->key_size) + s;
         err = fm_size(b, 8, 64, &x);
         return err ? err : fm_size(n, per, x, mem);
     }
@@ -487,7 +480,7 @@ static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, uint64
 {
     uint64_t n_slots = 0, len;
 
-    if (is_lru(f->type) && (f->flags & FM_F_NO_COMMON_LRU)) {
+    if (is_lru(f->type) && (f->flags & BPF_F_NO_COMMON_LRU)) {
         /* htab_map_alloc: roundup(max_entries, CPUs), rounddown when that passes u32 */
         uint64_t up = ((uint64_t)f->max_entries + m->n_cpus - 1) / m->n_cpus * m->n_cpus;
 
@@ -496,17 +489,18 @@ static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, uint64
     if (is_htab(f->type) && f->max_entries > FM_HTAB_MAX_ENTRIES)
         FAIL(-E2BIG, "max_entries %u is more than a hash table's %u", f->max_entries,
              FM_HTAB_MAX_ENTRIES);
-    if (f->type == FM_LPM_TRIE && f->max_entries > FM_LPM_MAX_ENTRIES)
+    if (f->type == BPF_MAP_TYPE_LPM_TRIE && f->max_entries > FM_LPM_MAX_ENTRIES)
         FAIL(-E2BIG, "LPM trie: max_entries %u is more than the NIC's %u (preallocated nodes)",
              f->max_entries, FM_LPM_MAX_ENTRIES);
-    if (f->type == FM_BLOOM_FILTER)
+    if (f->type == BPF_MAP_TYPE_BLOOM_FILTER)
         bloom_size(f, map_extra);
-    if (f->type == FM_QUEUE || f->type == FM_STACK) {
+    if (f->type == BPF_MAP_TYPE_QUEUE || f->type == BPF_MAP_TYPE_STACK) {
         f->stride = f->value_size; /* a ring of max_entries + 1 raw values */
         f->n_cpus = 1;
         n_slots = (uint64_t)f->max_entries + 1;
     } else if (is_plain_array(f->type) || is_fd_array(f->type) || is_devarray(f->type) ||
-               is_htab(f->type) || f->type == FM_LPM_TRIE || f->type == FM_DEVMAP_HASH) {
+               is_htab(f->type) || f->type == BPF_MAP_TYPE_LPM_TRIE ||
+               f->type == BPF_MAP_TYPE_DEVMAP_HASH) {
         n_slots = f->max_entries;
     }
     if (fm_size(n_slots, f->stride, 0, &len) || len > FM_MAX_VALUE_MEM)
@@ -542,12 +536,12 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
     f->value_size = attr->value_size;
     f->max_entries = f->attr_max_entries = attr->max_entries;
     f->flags = attr->flags;
-    if (f->type == FM_DEVMAP || f->type == FM_DEVMAP_HASH)
-        f->flags |= FM_F_RDONLY_PROG; /* as dev_map_init_map */
-    f->n_cpus = is_percpu(f->type) ? m->n_cpus : 1;
-    f->slice = round8(f->value_size);
+    if (f->type == BPF_MAP_TYPE_DEVMAP || f->type == BPF_MAP_TYPE_DEVMAP_HASH)
+        f->flags |= BPF_F_RDONLY_PROG; /* as dev_map_init_map */
+    f->n_cpus = nicsim_map_type_is_percpu(f->type) ? m->n_cpus : 1;
+    f->slice = (uint32_t)nicsim_round8(f->value_size);
     f->stride = f->slice * f->n_cpus; /* slice <= 32 KiB when per-CPU (check_attr) */
-    if (f->type == FM_ARRAY_OF_MAPS || f->type == FM_HASH_OF_MAPS) {
+    if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS || f->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
         const struct fm_map *in = m->maps[attr->inner_map_id];
 
         f->inner = (struct nicsim_fw_map_attr){.type = in->type,
@@ -575,20 +569,20 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
         f->present = calloc(f->max_entries, 1);
         err = f->present ? 0 : -ENOMEM;
     }
-    if (!err && (is_htab(f->type) || f->type == FM_DEVMAP_HASH)) {
-        uint32_t seed = (f->flags & FM_F_ZERO_SEED) ? 0 : m->hash_seed;
+    if (!err && (is_htab(f->type) || f->type == BPF_MAP_TYPE_DEVMAP_HASH)) {
+        uint32_t seed = (f->flags & BPF_F_ZERO_SEED) ? 0 : m->hash_seed;
 
         f->h = calloc(1, sizeof(*f->h));
-        err = f->h
-                  ? fm_htab_init(f->h, f->max_entries, f->key_size, seed, f->type == FM_DEVMAP_HASH,
-                                 is_lru(f->type), !!(f->flags & FM_F_NO_COMMON_LRU), m->n_cpus)
-                  : -ENOMEM;
+        err = f->h ? fm_htab_init(f->h, f->max_entries, f->key_size, seed,
+                                  f->type == BPF_MAP_TYPE_DEVMAP_HASH, is_lru(f->type),
+                                  !!(f->flags & BPF_F_NO_COMMON_LRU), m->n_cpus)
+                   : -ENOMEM;
         if (err) {
             free(f->h);
             f->h = NULL;
         }
     }
-    if (!err && f->type == FM_LPM_TRIE) {
+    if (!err && f->type == BPF_MAP_TYPE_LPM_TRIE) {
         f->t = calloc(1, sizeof(*f->t));
         err = f->t ? fm_lpm_init(f->t, f->key_size, f->max_entries) : -ENOMEM;
         if (err) {
@@ -596,8 +590,8 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
             f->t = NULL;
         }
     }
-    if (!err && f->type == FM_BLOOM_FILTER) {
-        f->seed = (f->flags & FM_F_ZERO_SEED) ? 0 : m->hash_seed;
+    if (!err && f->type == BPF_MAP_TYPE_BLOOM_FILTER) {
+        f->seed = (f->flags & BPF_F_ZERO_SEED) ? 0 : m->hash_seed;
         f->bits = calloc((size_t)f->bloom_mask / 8 + 1, 1);
         err = f->bits ? 0 : -ENOMEM;
     }
@@ -633,7 +627,7 @@ static uint32_t count_of(const struct fm_map *f)
         return f->h->count;
     if (f->t)
         return f->t->n_entries;
-    if (f->type == FM_QUEUE || f->type == FM_STACK)
+    if (f->type == BPF_MAP_TYPE_QUEUE || f->type == BPF_MAP_TYPE_STACK)
         return f->q_count;
     return f->count;
 }
@@ -679,7 +673,8 @@ size_t nicsim_fw_maps__host_value_size(const struct nicsim_fw_maps *m, uint32_t 
 
     if (!f)
         return 0;
-    return is_percpu(f->type) ? (size_t)f->slice * f->n_cpus : f->value_size;
+    return (size_t)nicsim_map_value_bytes(nicsim_map_type_is_percpu(f->type), f->value_size,
+                                          f->n_cpus);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -704,12 +699,12 @@ static void val_out(const struct fm_map *f, uint32_t slot, void *out)
 {
     const uint8_t *v = f->vals + (size_t)slot * f->stride;
 
-    memcpy(out, v, is_percpu(f->type) ? f->stride : f->value_size);
+    memcpy(out, v, nicsim_map_type_is_percpu(f->type) ? f->stride : f->value_size);
 }
 
 static void val_in_host(struct fm_map *f, uint32_t slot, const void *in)
 {
-    memcpy(slot_val(f, slot), in, is_percpu(f->type) ? f->stride : f->value_size);
+    memcpy(slot_val(f, slot), in, nicsim_map_type_is_percpu(f->type) ? f->stride : f->value_size);
 }
 
 /* A program's write: its CPU's slice (value_size bytes); `fresh` zeroes the other slices. */
@@ -717,7 +712,7 @@ static void val_in_prog(struct fm_map *f, uint32_t slot, uint32_t cpu, const voi
 {
     uint8_t *v = slot_val(f, slot);
 
-    if (!is_percpu(f->type)) {
+    if (!nicsim_map_type_is_percpu(f->type)) {
         memcpy(v, in, f->value_size);
         return;
     }
@@ -741,9 +736,9 @@ static void val_write(struct fm_map *f, uint32_t slot, struct src s, const void 
 
 static int check_flags(uint32_t found, uint64_t flags)
 {
-    if (found != FM_NIL && (flags & ~(uint64_t)FM_F_LOCK) == FM_NOEXIST)
+    if (found != FM_NIL && (flags & ~(uint64_t)BPF_F_LOCK) == BPF_NOEXIST)
         return -EEXIST;
-    if (found == FM_NIL && (flags & ~(uint64_t)FM_F_LOCK) == FM_EXIST)
+    if (found == FM_NIL && (flags & ~(uint64_t)BPF_F_LOCK) == BPF_EXIST)
         return -ENOENT;
     return 0;
 }
@@ -757,8 +752,8 @@ static int inner_ok(const struct nicsim_fw_maps *m, const struct fm_map *f, uint
     if (!in || in->type != t->type || in->key_size != t->key_size ||
         in->value_size != t->value_size || in->flags != t->flags)
         return 0;
-    if (t->type == FM_ARRAY || t->type == FM_PERCPU_ARRAY)
-        return (t->flags & FM_F_INNER_MAP) || in->max_entries == t->max_entries;
+    if (t->type == BPF_MAP_TYPE_ARRAY || t->type == BPF_MAP_TYPE_PERCPU_ARRAY)
+        return (t->flags & BPF_F_INNER_MAP) || in->max_entries == t->max_entries;
     return 1;
 }
 
@@ -770,8 +765,8 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     uint32_t hash = fm_htab_hash(h, key), old, e;
     int err;
 
-    if (f->type == FM_LRU_HASH) {
-        if (flags > FM_EXIST)
+    if (f->type == BPF_MAP_TYPE_LRU_HASH) {
+        if (flags > BPF_EXIST)
             return -EINVAL;
         /* the new node comes off the LRU first (it may evict), then the flags are checked */
         e = fm_lru_pop_free(&h->lru_lists, s.cpu);
@@ -793,11 +788,11 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
         }
         return 0;
     }
-    if (f->type == FM_LRU_PERCPU_HASH) {
+    if (f->type == BPF_MAP_TYPE_LRU_PERCPU_HASH) {
         e = FM_NIL;
-        if (flags > FM_EXIST)
+        if (flags > BPF_EXIST)
             return -EINVAL;
-        if (flags != FM_EXIST) {
+        if (flags != BPF_EXIST) {
             e = fm_lru_pop_free(&h->lru_lists, s.cpu);
             if (e == FM_NIL)
                 return -ENOMEM;
@@ -817,15 +812,15 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
             fm_lru_push_free(&h->lru_lists, e);
         return err;
     }
-    if (f->type == FM_HASH) {
-        if ((flags & ~(uint64_t)FM_F_LOCK) > FM_EXIST)
+    if (f->type == BPF_MAP_TYPE_HASH) {
+        if ((flags & ~(uint64_t)BPF_F_LOCK) > BPF_EXIST)
             return -EINVAL;
-        if (flags & FM_F_LOCK)
+        if (flags & BPF_F_LOCK)
             return -EINVAL; /* no bpf_spin_lock in the value */
-    } else if (flags > FM_EXIST) {
+    } else if (flags > BPF_EXIST) {
         return -EINVAL;
     }
-    if (f->type == FM_HASH_OF_MAPS && !inner_ok(m, f, key_u32(value)))
+    if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS && !inner_ok(m, f, key_u32(value)))
         return -EINVAL;
     old = fm_htab_find(h, key, hash);
     err = check_flags(old, flags);
@@ -834,13 +829,14 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     if (old != FM_NIL) {
         uint32_t held = 0;
 
-        if (f->type == FM_HASH_OF_MAPS) { /* the new inner map first: it may be the same */
+        if (f->type ==
+            BPF_MAP_TYPE_HASH_OF_MAPS) { /* the new inner map first: it may be the same */
             memcpy(&held, slot_val(f, old), 4);
             inner_ref(m, key_u32(value));
         }
         val_write(f, old, s, value, 0);
         inner_put(m, held);
-        if (f->type == FM_HASH) { /* the replacement goes to the head of its bucket */
+        if (f->type == BPF_MAP_TYPE_HASH) { /* the replacement goes to the head of its bucket */
             fm_htab_unlink(h, old);
             fm_htab_link_head(h, old, hash);
         }
@@ -852,7 +848,7 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     memcpy(h->keys + (size_t)e * h->key_size, key, h->key_size);
     val_write(f, e, s, value, 1);
     fm_htab_link_head(h, e, hash);
-    if (f->type == FM_HASH_OF_MAPS)
+    if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS)
         inner_ref(m, key_u32(value));
     return 0;
 }
@@ -866,7 +862,7 @@ static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
         return -ENOENT;
     if (value_out)
         val_out(f, e, value_out);
-    if (f->type == FM_HASH_OF_MAPS)
+    if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS)
         memcpy(&held, slot_val(f, e), 4);
     fm_htab_unlink(h, e);
     if (h->lru)
@@ -886,11 +882,11 @@ static int cpumap_update(struct fm_map *f, const void *key, const void *value, u
     int32_t fd = 0;
     uint8_t v[8] = {0};
 
-    if (flags > FM_EXIST)
+    if (flags > BPF_EXIST)
         return -EINVAL;
     if (idx >= f->max_entries)
         return -E2BIG;
-    if (flags == FM_NOEXIST)
+    if (flags == BPF_NOEXIST)
         return -EEXIST;
     if (qsize > FM_CPUMAP_MAX_QSIZE)
         return -EOVERFLOW;
@@ -939,10 +935,10 @@ static int devhash_update(struct fm_map *f, const void *key, const void *value, 
     uint8_t v[8];
     int err;
 
-    if (flags > FM_EXIST || !key_u32(value))
+    if (flags > BPF_EXIST || !key_u32(value))
         return -EINVAL;
     old = fm_htab_find(h, key, hash);
-    if (old != FM_NIL && (flags & FM_NOEXIST))
+    if (old != FM_NIL && (flags & BPF_NOEXIST))
         return -EEXIST;
     err = devmap_value(f, value, v);
     if (err)
@@ -972,10 +968,10 @@ static uint32_t qs_at(const struct fm_map *f, uint64_t pos)
 
 static int qs_push(struct fm_map *f, const void *value, uint64_t flags)
 {
-    if ((flags & FM_NOEXIST) || flags > FM_EXIST)
+    if ((flags & BPF_NOEXIST) || flags > BPF_EXIST)
         return -EINVAL;
     if (f->q_count == f->max_entries) {
-        if (!(flags & FM_EXIST))
+        if (!(flags & BPF_EXIST))
             return -E2BIG;
         f->q_head = qs_at(f, (uint64_t)f->q_head + 1); /* drop the oldest */
         f->q_count--;
@@ -991,10 +987,10 @@ static int qs_peek_pop(struct fm_map *f, void *value, int pop)
 
     if (!f->q_count)
         return -ENOENT;
-    at = f->type == FM_QUEUE ? f->q_head : qs_at(f, (uint64_t)f->q_head + f->q_count - 1);
+    at = f->type == BPF_MAP_TYPE_QUEUE ? f->q_head : qs_at(f, (uint64_t)f->q_head + f->q_count - 1);
     memcpy(value, slot_val(f, at), f->value_size);
     if (pop) {
-        if (f->type == FM_QUEUE)
+        if (f->type == BPF_MAP_TYPE_QUEUE)
             f->q_head = qs_at(f, (uint64_t)f->q_head + 1);
         f->q_count--;
     }
@@ -1011,7 +1007,7 @@ static uint32_t bloom_hash(const struct fm_map *f, const void *value, uint32_t i
 
 static int bloom_push(struct fm_map *f, const void *value, uint64_t flags)
 {
-    if (flags != FM_ANY)
+    if (flags != BPF_ANY)
         return -EINVAL;
     for (uint32_t i = 0; i < f->bloom_nr_hash; i++) {
         uint32_t b = bloom_hash(f, value, i);
@@ -1038,41 +1034,41 @@ static int bloom_peek(const struct fm_map *f, const void *value)
 static const char *type_name(uint32_t t)
 {
     switch (t) {
-    case FM_HASH:
+    case BPF_MAP_TYPE_HASH:
         return "hash";
-    case FM_ARRAY:
+    case BPF_MAP_TYPE_ARRAY:
         return "array";
-    case FM_PROG_ARRAY:
+    case BPF_MAP_TYPE_PROG_ARRAY:
         return "prog array";
-    case FM_PERF_EVENT_ARRAY:
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
         return "perf event array";
-    case FM_PERCPU_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
         return "per-CPU hash";
-    case FM_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
         return "per-CPU array";
-    case FM_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
         return "LRU hash";
-    case FM_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
         return "LRU per-CPU hash";
-    case FM_LPM_TRIE:
+    case BPF_MAP_TYPE_LPM_TRIE:
         return "LPM trie";
-    case FM_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
         return "array of maps";
-    case FM_HASH_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
         return "hash of maps";
-    case FM_DEVMAP:
+    case BPF_MAP_TYPE_DEVMAP:
         return "devmap";
-    case FM_QUEUE:
+    case BPF_MAP_TYPE_QUEUE:
         return "queue";
-    case FM_STACK:
+    case BPF_MAP_TYPE_STACK:
         return "stack";
-    case FM_DEVMAP_HASH:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
         return "devmap hash";
-    case FM_CPUMAP:
+    case BPF_MAP_TYPE_CPUMAP:
         return "cpumap";
-    case FM_RINGBUF:
+    case BPF_MAP_TYPE_RINGBUF:
         return "ring buffer";
-    case FM_BLOOM_FILTER:
+    case BPF_MAP_TYPE_BLOOM_FILTER:
         return "bloom filter";
     default:
         return "map";
@@ -1102,7 +1098,7 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
     case ENOENT:
         if (is_indexed(f->type) && idx >= f->max_entries)
             FAIL(err, "%s: index %u is past max_entries %u", tn, idx, f->max_entries);
-        if (f->type == FM_QUEUE || f->type == FM_STACK)
+        if (f->type == BPF_MAP_TYPE_QUEUE || f->type == BPF_MAP_TYPE_STACK)
             FAIL(err, "%s: empty", tn);
         FAIL(err, "%s: no such element", tn);
     case EEXIST:
@@ -1110,7 +1106,7 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
             FAIL(err, "%s: BPF_NOEXIST, and array elements always exist", tn);
         FAIL(err, "%s: the element exists (BPF_NOEXIST)", tn);
     case EINVAL:
-        if (f->type == FM_ARRAY_OF_MAPS || f->type == FM_HASH_OF_MAPS)
+        if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS || f->type == BPF_MAP_TYPE_HASH_OF_MAPS)
             FAIL(err, "%s: the value is not a map like the template (or the flags are wrong)", tn);
         if (is_plain_array(f->type))
             FAIL(err, "%s: flags invalid, or array elements cannot be deleted", tn);
@@ -1126,9 +1122,9 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
         FAIL(err, "%s: the trie is full (max_entries %u)", tn, f->max_entries);
     case ENOMEM:
         FAIL(err, "%s: no free element (max_entries %u)", tn, f->max_entries);
-    case FM_ENOTSUPP:
+    case NICSIM_ENOTSUPP:
     case EOPNOTSUPP:
-        if (f->type == FM_CPUMAP && value && f->value_size == 8)
+        if (f->type == BPF_MAP_TYPE_CPUMAP && value && f->value_size == 8)
             FAIL(err,
                  "%s: CPU %u: bpf_prog.fd %d: the NIC cannot run a second program on the host "
                  "CPU (only qsize, with prog fd 0, can be offloaded)",
@@ -1147,37 +1143,37 @@ static int host_lookup(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
 
     (void)m;
     switch (f->type) {
-    case FM_ARRAY:
-    case FM_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
         idx = key_u32(key);
         if (idx >= f->max_entries)
             return -ENOENT;
         val_out(f, idx, value);
         return 0;
-    case FM_PERF_EVENT_ARRAY:
-        return -FM_ENOTSUPP;
-    case FM_PROG_ARRAY:
-    case FM_ARRAY_OF_MAPS:
-    case FM_DEVMAP:
-    case FM_CPUMAP:
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+        return -NICSIM_ENOTSUPP;
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_CPUMAP:
         idx = key_u32(key);
         if (idx >= f->max_entries || !f->present[idx])
             return -ENOENT;
         val_out(f, idx, value);
         return 0;
-    case FM_LPM_TRIE:
+    case BPF_MAP_TYPE_LPM_TRIE:
         e = fm_lpm_lookup(f->t, key);
         if (e == FM_NIL)
             return -ENOENT;
         val_out(f, e, value);
         return 0;
-    case FM_QUEUE:
-    case FM_STACK:
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
         return qs_peek_pop(f, value, 0);
-    case FM_BLOOM_FILTER:
+    case BPF_MAP_TYPE_BLOOM_FILTER:
         return bloom_peek(f, value);
-    case FM_RINGBUF:
-        return -FM_ENOTSUPP;
+    case BPF_MAP_TYPE_RINGBUF:
+        return -NICSIM_ENOTSUPP;
     default: /* hash tables (LRU: a host lookup does not mark the element) */
         e = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
         if (e == FM_NIL)
@@ -1194,7 +1190,7 @@ int nicsim_fw_maps__lookup(struct nicsim_fw_maps *m, uint32_t id, const void *ke
 
     if (!f)
         FAIL(-ENOENT, "map %u does not exist", id);
-    if (f->flags & FM_F_WRONLY)
+    if (f->flags & BPF_F_WRONLY)
         RET(-EPERM);
     RET(host_lookup(m, f, key, value));
 }
@@ -1206,13 +1202,13 @@ int nicsim_fw_maps__lookup_and_delete(struct nicsim_fw_maps *m, uint32_t id, con
 
     if (!f)
         FAIL(-ENOENT, "map %u does not exist", id);
-    if (f->flags & (FM_F_RDONLY | FM_F_WRONLY))
+    if (f->flags & (BPF_F_RDONLY | BPF_F_WRONLY))
         RET(-EPERM);
-    if (f->type == FM_QUEUE || f->type == FM_STACK)
+    if (f->type == BPF_MAP_TYPE_QUEUE || f->type == BPF_MAP_TYPE_STACK)
         RET(qs_peek_pop(f, value, 1));
-    if (f->type == FM_HASH || f->type == FM_PERCPU_HASH || is_lru(f->type))
+    if (f->type == BPF_MAP_TYPE_HASH || f->type == BPF_MAP_TYPE_PERCPU_HASH || is_lru(f->type))
         RET(htab_delete(m, f, key, value));
-    RET(-FM_ENOTSUPP);
+    RET(-NICSIM_ENOTSUPP);
 }
 
 static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, const void *value,
@@ -1222,30 +1218,31 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
     int err;
 
     switch (f->type) {
-    case FM_ARRAY:
-    case FM_PERCPU_ARRAY:
-        if (f->type == FM_ARRAY ? (flags & ~(uint64_t)FM_F_LOCK) > FM_EXIST : flags > FM_EXIST)
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+        if (f->type == BPF_MAP_TYPE_ARRAY ? (flags & ~(uint64_t)BPF_F_LOCK) > BPF_EXIST
+                                          : flags > BPF_EXIST)
             return -EINVAL;
-        if (flags & FM_F_LOCK)
+        if (flags & BPF_F_LOCK)
             return -EINVAL;
         idx = key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
-        if (flags == FM_NOEXIST)
+        if (flags == BPF_NOEXIST)
             return -EEXIST;
         val_write(f, idx, s, value, 0);
         return 0;
-    case FM_PROG_ARRAY:
-    case FM_PERF_EVENT_ARRAY:
-    case FM_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
         if (s.prog)
             return -EOPNOTSUPP;
-        if (flags != FM_ANY)
+        if (flags != BPF_ANY)
             return -EINVAL;
         idx = key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
-        if (f->type == FM_ARRAY_OF_MAPS) {
+        if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
             uint32_t held = 0;
 
             if (!inner_ok(m, f, key_u32(value)))
@@ -1260,17 +1257,17 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
             f->count++;
         f->present[idx] = 1;
         return 0;
-    case FM_DEVMAP: {
+    case BPF_MAP_TYPE_DEVMAP: {
         uint8_t v[8];
 
         if (s.prog)
             return -EOPNOTSUPP;
-        if (flags > FM_EXIST)
+        if (flags > BPF_EXIST)
             return -EINVAL;
         idx = key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
-        if (flags == FM_NOEXIST)
+        if (flags == BPF_NOEXIST)
             return -EEXIST;
         err = devmap_value(f, value, v);
         if (err)
@@ -1287,26 +1284,26 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
         f->present[idx] = 1;
         return 0;
     }
-    case FM_DEVMAP_HASH:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
         if (s.prog)
             return -EOPNOTSUPP;
         return devhash_update(f, key, value, flags);
-    case FM_CPUMAP:
+    case BPF_MAP_TYPE_CPUMAP:
         if (s.prog)
             return -EOPNOTSUPP;
         return cpumap_update(f, key, value, flags);
-    case FM_LPM_TRIE:
+    case BPF_MAP_TYPE_LPM_TRIE:
         err = fm_lpm_update(f->t, key, flags, &slot);
         if (!err)
             val_write(f, slot, s, value, 1);
         return err;
-    case FM_QUEUE:
-    case FM_STACK:
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
         return qs_push(f, value, flags);
-    case FM_BLOOM_FILTER:
+    case BPF_MAP_TYPE_BLOOM_FILTER:
         return bloom_push(f, value, flags);
-    case FM_RINGBUF:
-        return -FM_ENOTSUPP;
+    case BPF_MAP_TYPE_RINGBUF:
+        return -NICSIM_ENOTSUPP;
     default:
         return htab_update(m, f, key, value, flags, s);
     }
@@ -1320,9 +1317,9 @@ int nicsim_fw_maps__update(struct nicsim_fw_maps *m, uint32_t id, const void *ke
 
     if (!f)
         FAIL(-ENOENT, "map %u does not exist", id);
-    if (f->flags & FM_F_RDONLY)
+    if (f->flags & BPF_F_RDONLY)
         RET(-EPERM);
-    if (flags & FM_F_LOCK)
+    if (flags & BPF_F_LOCK)
         FAIL(-EINVAL, "map %u: BPF_F_LOCK needs a bpf_spin_lock in the value, NIC maps have none",
              id);
     return explain(f, do_update(m, f, key, value, flags, s), key, value, msg, msg_len);
@@ -1333,12 +1330,12 @@ static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
     uint32_t idx, slot, held;
 
     switch (f->type) {
-    case FM_ARRAY:
-    case FM_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
         return -EINVAL;
-    case FM_PROG_ARRAY:
-    case FM_PERF_EVENT_ARRAY:
-    case FM_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
         idx = key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
@@ -1346,13 +1343,13 @@ static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
             return -ENOENT;
         f->present[idx] = 0;
         f->count--;
-        if (f->type == FM_ARRAY_OF_MAPS) {
+        if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
             memcpy(&held, slot_val(f, idx), 4);
             inner_put(m, held);
         }
         return 0;
-    case FM_DEVMAP:
-    case FM_CPUMAP:
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_CPUMAP:
         idx = key_u32(key);
         if (idx >= f->max_entries)
             return -EINVAL;
@@ -1360,7 +1357,7 @@ static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
             f->count--;
         f->present[idx] = 0;
         return 0;
-    case FM_DEVMAP_HASH: {
+    case BPF_MAP_TYPE_DEVMAP_HASH: {
         uint32_t e = fm_htab_find(f->h, key, key_u32(key));
 
         if (e == FM_NIL)
@@ -1369,15 +1366,15 @@ static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
         fm_htab_release(f->h, e);
         return 0;
     }
-    case FM_LPM_TRIE:
+    case BPF_MAP_TYPE_LPM_TRIE:
         return fm_lpm_delete(f->t, key, &slot);
-    case FM_QUEUE:
-    case FM_STACK:
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
         return -EINVAL;
-    case FM_BLOOM_FILTER:
+    case BPF_MAP_TYPE_BLOOM_FILTER:
         return -EOPNOTSUPP;
-    case FM_RINGBUF:
-        return -FM_ENOTSUPP;
+    case BPF_MAP_TYPE_RINGBUF:
+        return -NICSIM_ENOTSUPP;
     default:
         return htab_delete(m, f, key, NULL);
     }
@@ -1390,7 +1387,7 @@ int nicsim_fw_maps__delete(struct nicsim_fw_maps *m, uint32_t id, const void *ke
 
     if (!f)
         FAIL(-ENOENT, "map %u does not exist", id);
-    if (f->flags & FM_F_RDONLY)
+    if (f->flags & BPF_F_RDONLY)
         RET(-EPERM);
     RET(do_delete(m, f, key));
 }
@@ -1402,7 +1399,7 @@ int nicsim_fw_maps__get_next_key(struct nicsim_fw_maps *m, uint32_t id, const vo
 
     if (!f)
         FAIL(-ENOENT, "map %u does not exist", id);
-    if (f->flags & FM_F_WRONLY)
+    if (f->flags & BPF_F_WRONLY)
         RET(-EPERM);
     if (is_indexed(f->type)) {
         uint32_t idx = key ? key_u32(key) : UINT32_MAX, nx;
@@ -1421,8 +1418,8 @@ int nicsim_fw_maps__get_next_key(struct nicsim_fw_maps *m, uint32_t id, const vo
         RET(fm_htab_next_key(f->h, key, next));
     if (f->t)
         RET(fm_lpm_next_key(f->t, key, next));
-    if (f->type == FM_RINGBUF)
-        RET(-FM_ENOTSUPP);
+    if (f->type == BPF_MAP_TYPE_RINGBUF)
+        RET(-NICSIM_ENOTSUPP);
     RET(-EINVAL); /* queue, stack, bloom filter */
 }
 
@@ -1449,7 +1446,7 @@ int nicsim_fw_maps__prog_lookup(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
             return -ENOENT;
         if (f->h->lru)
             fm_lru_set_ref(&f->h->lru_lists, slot);
-    } else if (f->type == FM_LPM_TRIE) {
+    } else if (f->type == BPF_MAP_TYPE_LPM_TRIE) {
         slot = fm_lpm_lookup(f->t, key);
         if (slot == FM_NIL)
             return -ENOENT;
@@ -1470,11 +1467,11 @@ int nicsim_fw_maps__prog_lookup_map(struct nicsim_fw_maps *m, uint32_t id, uint3
 
     if (!f || !key || !inner_id || cpu >= m->n_cpus)
         return -EINVAL;
-    if (f->type == FM_ARRAY_OF_MAPS) {
+    if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
         slot = key_u32(key);
         if (slot >= f->max_entries || !f->present[slot])
             return -ENOENT;
-    } else if (f->type == FM_HASH_OF_MAPS) {
+    } else if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
         slot = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
         if (slot == FM_NIL)
             return -ENOENT;
@@ -1489,10 +1486,10 @@ static int prog_ok(const struct nicsim_fw_maps *m, const struct fm_map *f, uint3
 {
     if (!f || cpu >= m->n_cpus)
         return -EINVAL;
-    if (!has_value_mem(f->type) && f->type != FM_QUEUE && f->type != FM_STACK &&
-        f->type != FM_BLOOM_FILTER)
+    if (!has_value_mem(f->type) && f->type != BPF_MAP_TYPE_QUEUE && f->type != BPF_MAP_TYPE_STACK &&
+        f->type != BPF_MAP_TYPE_BLOOM_FILTER)
         return -EOPNOTSUPP;
-    if (f->flags & FM_F_RDONLY_PROG)
+    if (f->flags & BPF_F_RDONLY_PROG)
         return -EPERM;
     return 0;
 }
@@ -1506,7 +1503,7 @@ int nicsim_fw_maps__prog_update(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
 
     if (err)
         return err;
-    if (f->type == FM_HASH_OF_MAPS || f->type == FM_ARRAY_OF_MAPS)
+    if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS || f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
         return -EOPNOTSUPP;
     return do_update(m, f, key, value, flags, s);
 }
@@ -1530,14 +1527,14 @@ int nicsim_fw_maps__devmap_get(struct nicsim_fw_maps *m, uint32_t id, uint32_t k
 
     if (!f || !ifindex)
         return -EINVAL;
-    if (f->type == FM_DEVMAP) {
+    if (f->type == BPF_MAP_TYPE_DEVMAP) {
         if (key >= f->max_entries || !f->present[key])
             return -ENOENT;
-    } else if (f->type == FM_DEVMAP_HASH) {
+    } else if (f->type == BPF_MAP_TYPE_DEVMAP_HASH) {
         slot = fm_htab_find(f->h, &key, key);
         if (slot == FM_NIL)
             return -ENOENT;
-    } else if (f->type == FM_CPUMAP) {
+    } else if (f->type == BPF_MAP_TYPE_CPUMAP) {
         if (key >= f->max_entries || !f->present[key])
             return -ENOENT;
         *ifindex = key; /* the host CPU, hence host receive queue, is the key */
@@ -1554,7 +1551,7 @@ int nicsim_fw_maps__prog_array_get(struct nicsim_fw_maps *m, uint32_t id, uint32
 {
     struct fm_map *f = get(m, id);
 
-    if (!f || !prog_id || f->type != FM_PROG_ARRAY)
+    if (!f || !prog_id || f->type != BPF_MAP_TYPE_PROG_ARRAY)
         return -EINVAL;
     if (index >= f->max_entries || !f->present[index])
         return -ENOENT;

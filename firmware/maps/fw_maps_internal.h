@@ -16,10 +16,9 @@
 #include <stdint.h>
 
 #include "nicsim/fw_maps.h"
+#include "nicsim/maptypes.h"
 
 #define FM_NIL UINT32_MAX
-/* The kernel's internal ENOTSUPP (include/linux/errno.h), which bpf(2) passes to user space. */
-#define FM_ENOTSUPP 524
 
 /* ---- Sizes. Every count and byte size a map is built from is computed with these: in 64 bits,
  * an overflow is an error (-E2BIG), never a wrap. 32-bit attributes multiplied or rounded up in
@@ -52,52 +51,8 @@ static inline uint64_t fm_roundup_pow2(uint64_t v)
     return p;
 }
 
-static inline uint64_t fm_round8(uint64_t v)
-{
-    return (v + 7u) & ~(uint64_t)7u;
-}
-
-/* enum bpf_map_type */
-enum {
-    FM_HASH = 1,
-    FM_ARRAY = 2,
-    FM_PROG_ARRAY = 3,
-    FM_PERF_EVENT_ARRAY = 4,
-    FM_PERCPU_HASH = 5,
-    FM_PERCPU_ARRAY = 6,
-    FM_LRU_HASH = 9,
-    FM_LRU_PERCPU_HASH = 10,
-    FM_LPM_TRIE = 11,
-    FM_ARRAY_OF_MAPS = 12,
-    FM_HASH_OF_MAPS = 13,
-    FM_DEVMAP = 14,
-    FM_CPUMAP = 16,
-    FM_QUEUE = 22,
-    FM_STACK = 23,
-    FM_DEVMAP_HASH = 25,
-    FM_RINGBUF = 27,
-    FM_BLOOM_FILTER = 30,
-};
-
-/* map_flags */
-#define FM_F_NO_PREALLOC    (1u << 0)
-#define FM_F_NO_COMMON_LRU  (1u << 1)
-#define FM_F_NUMA_NODE      (1u << 2)
-#define FM_F_RDONLY         (1u << 3)
-#define FM_F_WRONLY         (1u << 4)
-#define FM_F_ZERO_SEED      (1u << 6)
-#define FM_F_RDONLY_PROG    (1u << 7)
-#define FM_F_WRONLY_PROG    (1u << 8)
-#define FM_F_MMAPABLE       (1u << 10)
-#define FM_F_PRESERVE_ELEMS (1u << 11)
-#define FM_F_INNER_MAP      (1u << 12)
-#define FM_F_ACCESS_MASK    (FM_F_RDONLY | FM_F_WRONLY | FM_F_RDONLY_PROG | FM_F_WRONLY_PROG)
-
-/* update flags */
-#define FM_ANY     0u
-#define FM_NOEXIST 1u
-#define FM_EXIST   2u
-#define FM_F_LOCK  4u
+/* Map types, map_flags and update flags: <linux/bpf.h> (via nicsim/maptypes.h). */
+#define FM_ACCESS_MASK (BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
 
 /* ---- LRU (bpf_lru_list.c). Node types as enum bpf_lru_list_type. */
 enum { LRU_ACTIVE, LRU_INACTIVE, LRU_FREE, LRU_LOCAL_FREE, LRU_LOCAL_PENDING };
