@@ -453,23 +453,6 @@ static int mem_of(const struct fm_map *f, uint64_t *mem)
     }
 }
 
-/* bloom_map_alloc: k = map_extra's hash functions (0: 5); max_entries * k * 7 / 5 bits rounded
- * up to a power of two, in 64 bits where the kernel's u32 products overflow to 2^32 bits. */
-static void bloom_size(struct fm_map *f, uint64_t map_extra)
-{
-    uint64_t nr_bits;
-
-    f->bloom_nr_hash = map_extra & 0xf ? (uint32_t)(map_extra & 0xf) : 5;
-    nr_bits = (uint64_t)f->max_entries * f->bloom_nr_hash;
-    if (nr_bits > UINT32_MAX || nr_bits / 5 * 7 > (1ull << 31)) {
-        f->bloom_mask = UINT32_MAX; /* the kernel's overflow case: 2^32 bits */
-        return;
-    }
-    nr_bits = nr_bits / 5 * 7;
-    nr_bits = nr_bits <= 64 ? 64 : fm_roundup_pow2(nr_bits);
-    f->bloom_mask = (uint32_t)(nr_bits - 1);
-}
-
 /*
  * Every size of a new map, once, in 64 bits (fm_size): the element count after the LRU per-CPU
  * rounding, the kernel's and the NIC's count limits, the value memory (slots * stride) and the
@@ -493,7 +476,7 @@ static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, uint64
         FAIL(-E2BIG, "LPM trie: max_entries %u is more than the NIC's %u (preallocated nodes)",
              f->max_entries, FM_LPM_MAX_ENTRIES);
     if (f->type == BPF_MAP_TYPE_BLOOM_FILTER)
-        bloom_size(f, map_extra);
+        fm_bloom_size(f, map_extra);
     if (f->type == BPF_MAP_TYPE_QUEUE || f->type == BPF_MAP_TYPE_STACK) {
         f->stride = f->value_size; /* a ring of max_entries + 1 raw values */
         f->n_cpus = 1;
@@ -680,11 +663,6 @@ size_t nicsim_fw_maps__host_value_size(const struct nicsim_fw_maps *m, uint32_t 
 /* ---------------------------------------------------------------------------------------------
  * Element helpers.
  */
-static inline uint8_t *slot_val(struct fm_map *f, uint32_t slot)
-{
-    return f->vals + (size_t)slot * f->stride;
-}
-
 static inline uint32_t key_u32(const void *key)
 {
     uint32_t v;
@@ -704,13 +682,14 @@ static void val_out(const struct fm_map *f, uint32_t slot, void *out)
 
 static void val_in_host(struct fm_map *f, uint32_t slot, const void *in)
 {
-    memcpy(slot_val(f, slot), in, nicsim_map_type_is_percpu(f->type) ? f->stride : f->value_size);
+    memcpy(fm_slot_val(f, slot), in,
+           nicsim_map_type_is_percpu(f->type) ? f->stride : f->value_size);
 }
 
 /* A program's write: its CPU's slice (value_size bytes); `fresh` zeroes the other slices. */
 static void val_in_prog(struct fm_map *f, uint32_t slot, uint32_t cpu, const void *in, int fresh)
 {
-    uint8_t *v = slot_val(f, slot);
+    uint8_t *v = fm_slot_val(f, slot);
 
     if (!nicsim_map_type_is_percpu(f->type)) {
         memcpy(v, in, f->value_size);
@@ -831,7 +810,7 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
 
         if (f->type ==
             BPF_MAP_TYPE_HASH_OF_MAPS) { /* the new inner map first: it may be the same */
-            memcpy(&held, slot_val(f, old), 4);
+            memcpy(&held, fm_slot_val(f, old), 4);
             inner_ref(m, key_u32(value));
         }
         val_write(f, old, s, value, 0);
@@ -863,7 +842,7 @@ static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     if (value_out)
         val_out(f, e, value_out);
     if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS)
-        memcpy(&held, slot_val(f, e), 4);
+        memcpy(&held, fm_slot_val(f, e), 4);
     fm_htab_unlink(h, e);
     if (h->lru)
         fm_lru_push_free(&h->lru_lists, e);
@@ -904,7 +883,7 @@ static int cpumap_update(struct fm_map *f, const void *key, const void *value, u
     if (fd > 0)
         return -EOPNOTSUPP;
     memcpy(v, &qsize, 4);
-    memcpy(slot_val(f, idx), v, f->value_size);
+    memcpy(fm_slot_val(f, idx), v, f->value_size);
     if (!f->present[idx])
         f->count++;
     f->present[idx] = 1;
@@ -954,77 +933,8 @@ static int devhash_update(struct fm_map *f, const void *key, const void *value, 
             return -E2BIG;
         memcpy(h->keys + (size_t)e * 4, key, 4);
     }
-    memcpy(slot_val(f, e), v, f->value_size);
+    memcpy(fm_slot_val(f, e), v, f->value_size);
     fm_htab_link_head(h, e, hash);
-    return 0;
-}
-
-/* ---- queue / stack / bloom: a ring of max_entries + 1 slots; positions in 64 bits (the slot
- * count is 2^32 for max_entries 0xffffffff, which map_geometry refuses anyway). */
-static uint32_t qs_at(const struct fm_map *f, uint64_t pos)
-{
-    return (uint32_t)(pos % ((uint64_t)f->max_entries + 1));
-}
-
-static int qs_push(struct fm_map *f, const void *value, uint64_t flags)
-{
-    if ((flags & BPF_NOEXIST) || flags > BPF_EXIST)
-        return -EINVAL;
-    if (f->q_count == f->max_entries) {
-        if (!(flags & BPF_EXIST))
-            return -E2BIG;
-        f->q_head = qs_at(f, (uint64_t)f->q_head + 1); /* drop the oldest */
-        f->q_count--;
-    }
-    memcpy(slot_val(f, qs_at(f, (uint64_t)f->q_head + f->q_count)), value, f->value_size);
-    f->q_count++;
-    return 0;
-}
-
-static int qs_peek_pop(struct fm_map *f, void *value, int pop)
-{
-    uint32_t at;
-
-    if (!f->q_count)
-        return -ENOENT;
-    at = f->type == BPF_MAP_TYPE_QUEUE ? f->q_head : qs_at(f, (uint64_t)f->q_head + f->q_count - 1);
-    memcpy(value, slot_val(f, at), f->value_size);
-    if (pop) {
-        if (f->type == BPF_MAP_TYPE_QUEUE)
-            f->q_head = qs_at(f, (uint64_t)f->q_head + 1);
-        f->q_count--;
-    }
-    return 0;
-}
-
-static uint32_t bloom_hash(const struct fm_map *f, const void *value, uint32_t i)
-{
-    uint32_t h = f->value_size % 4 == 0 ? fm_jhash2(value, f->value_size / 4, f->seed + i)
-                                        : fm_jhash(value, f->value_size, f->seed + i);
-
-    return h & f->bloom_mask;
-}
-
-static int bloom_push(struct fm_map *f, const void *value, uint64_t flags)
-{
-    if (flags != BPF_ANY)
-        return -EINVAL;
-    for (uint32_t i = 0; i < f->bloom_nr_hash; i++) {
-        uint32_t b = bloom_hash(f, value, i);
-
-        f->bits[b / 8] |= (uint8_t)(1u << (b % 8));
-    }
-    return 0;
-}
-
-static int bloom_peek(const struct fm_map *f, const void *value)
-{
-    for (uint32_t i = 0; i < f->bloom_nr_hash; i++) {
-        uint32_t b = bloom_hash(f, value, i);
-
-        if (!(f->bits[b / 8] & (1u << (b % 8))))
-            return -ENOENT;
-    }
     return 0;
 }
 
@@ -1169,9 +1079,9 @@ static int host_lookup(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
         return 0;
     case BPF_MAP_TYPE_QUEUE:
     case BPF_MAP_TYPE_STACK:
-        return qs_peek_pop(f, value, 0);
+        return fm_qs_peek_pop(f, value, 0);
     case BPF_MAP_TYPE_BLOOM_FILTER:
-        return bloom_peek(f, value);
+        return fm_bloom_peek(f, value);
     case BPF_MAP_TYPE_RINGBUF:
         return -NICSIM_ENOTSUPP;
     default: /* hash tables (LRU: a host lookup does not mark the element) */
@@ -1205,7 +1115,7 @@ int nicsim_fw_maps__lookup_and_delete(struct nicsim_fw_maps *m, uint32_t id, con
     if (f->flags & (BPF_F_RDONLY | BPF_F_WRONLY))
         RET(-EPERM);
     if (f->type == BPF_MAP_TYPE_QUEUE || f->type == BPF_MAP_TYPE_STACK)
-        RET(qs_peek_pop(f, value, 1));
+        RET(fm_qs_peek_pop(f, value, 1));
     if (f->type == BPF_MAP_TYPE_HASH || f->type == BPF_MAP_TYPE_PERCPU_HASH || is_lru(f->type))
         RET(htab_delete(m, f, key, value));
     RET(-NICSIM_ENOTSUPP);
@@ -1248,11 +1158,11 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
             if (!inner_ok(m, f, key_u32(value)))
                 return -EINVAL;
             if (f->present[idx])
-                memcpy(&held, slot_val(f, idx), 4);
+                memcpy(&held, fm_slot_val(f, idx), 4);
             inner_ref(m, key_u32(value)); /* before the put: it may be the same map */
             inner_put(m, held);
         }
-        memcpy(slot_val(f, idx), value, 4);
+        memcpy(fm_slot_val(f, idx), value, 4);
         if (!f->present[idx])
             f->count++;
         f->present[idx] = 1;
@@ -1278,7 +1188,7 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
             f->present[idx] = 0;
             return 0;
         }
-        memcpy(slot_val(f, idx), v, f->value_size);
+        memcpy(fm_slot_val(f, idx), v, f->value_size);
         if (!f->present[idx])
             f->count++;
         f->present[idx] = 1;
@@ -1299,9 +1209,9 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
         return err;
     case BPF_MAP_TYPE_QUEUE:
     case BPF_MAP_TYPE_STACK:
-        return qs_push(f, value, flags);
+        return fm_qs_push(f, value, flags);
     case BPF_MAP_TYPE_BLOOM_FILTER:
-        return bloom_push(f, value, flags);
+        return fm_bloom_push(f, value, flags);
     case BPF_MAP_TYPE_RINGBUF:
         return -NICSIM_ENOTSUPP;
     default:
@@ -1344,7 +1254,7 @@ static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
         f->present[idx] = 0;
         f->count--;
         if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
-            memcpy(&held, slot_val(f, idx), 4);
+            memcpy(&held, fm_slot_val(f, idx), 4);
             inner_put(m, held);
         }
         return 0;
@@ -1542,7 +1452,7 @@ int nicsim_fw_maps__devmap_get(struct nicsim_fw_maps *m, uint32_t id, uint32_t k
     } else {
         return -EINVAL;
     }
-    memcpy(ifindex, slot_val(f, slot), 4);
+    memcpy(ifindex, fm_slot_val(f, slot), 4);
     return 0;
 }
 
@@ -1555,6 +1465,6 @@ int nicsim_fw_maps__prog_array_get(struct nicsim_fw_maps *m, uint32_t id, uint32
         return -EINVAL;
     if (index >= f->max_entries || !f->present[index])
         return -ENOENT;
-    memcpy(prog_id, slot_val(f, index), 4);
+    memcpy(prog_id, fm_slot_val(f, index), 4);
     return 0;
 }

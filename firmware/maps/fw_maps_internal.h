@@ -175,4 +175,19 @@ struct nicsim_fw_maps {
     struct fm_map **maps; /* [max_id + 1] */
 };
 
+/* The value of element slot `slot` (CPU 0's slice for a per-CPU map). */
+static inline uint8_t *fm_slot_val(struct fm_map *f, uint32_t slot)
+{
+    return f->vals + (size_t)slot * f->stride;
+}
+
+/* ---- queue / stack (fw_maps_qs.c) */
+int fm_qs_push(struct fm_map *f, const void *value, uint64_t flags);
+int fm_qs_peek_pop(struct fm_map *f, void *value, int pop);
+
+/* ---- bloom filter (fw_maps_bloom.c) */
+void fm_bloom_size(struct fm_map *f, uint64_t map_extra);
+int fm_bloom_push(struct fm_map *f, const void *value, uint64_t flags);
+int fm_bloom_peek(const struct fm_map *f, const void *value);
+
 #endif /* NICSIM_FW_MAPS_INTERNAL_H */
