@@ -663,14 +663,6 @@ size_t nicsim_fw_maps__host_value_size(const struct nicsim_fw_maps *m, uint32_t 
 /* ---------------------------------------------------------------------------------------------
  * Element helpers.
  */
-static inline uint32_t key_u32(const void *key)
-{
-    uint32_t v;
-
-    memcpy(&v, key, 4);
-    return v;
-}
-
 /* Host view out: per-CPU values copy every slice whole (round_up(value_size, 8), as the kernel's
  * copy_map_value_long), others value_size bytes. */
 static void val_out(const struct fm_map *f, uint32_t slot, void *out)
@@ -799,7 +791,7 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     } else if (flags > BPF_EXIST) {
         return -EINVAL;
     }
-    if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS && !inner_ok(m, f, key_u32(value)))
+    if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS && !inner_ok(m, f, fm_key_u32(value)))
         return -EINVAL;
     old = fm_htab_find(h, key, hash);
     err = check_flags(old, flags);
@@ -811,7 +803,7 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
         if (f->type ==
             BPF_MAP_TYPE_HASH_OF_MAPS) { /* the new inner map first: it may be the same */
             memcpy(&held, fm_slot_val(f, old), 4);
-            inner_ref(m, key_u32(value));
+            inner_ref(m, fm_key_u32(value));
         }
         val_write(f, old, s, value, 0);
         inner_put(m, held);
@@ -828,7 +820,7 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     val_write(f, e, s, value, 1);
     fm_htab_link_head(h, e, hash);
     if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS)
-        inner_ref(m, key_u32(value));
+        inner_ref(m, fm_key_u32(value));
     return 0;
 }
 
@@ -849,92 +841,6 @@ static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     else
         fm_htab_release(h, e);
     inner_put(m, held);
-    return 0;
-}
-
-/* ---- cpumap (cpu_map_update_elem): the value is struct bpf_cpumap_val {u32 qsize; union {int fd;
- * u32 id} bpf_prog}; qsize 0 empties the slot; a program fd is refused (the NIC runs no program on
- * the host's CPU), so a lookup reads bpf_prog.id 0. */
-static int cpumap_update(struct fm_map *f, const void *key, const void *value, uint64_t flags)
-{
-    uint32_t idx = key_u32(key), qsize = key_u32(value);
-    int32_t fd = 0;
-    uint8_t v[8] = {0};
-
-    if (flags > BPF_EXIST)
-        return -EINVAL;
-    if (idx >= f->max_entries)
-        return -E2BIG;
-    if (flags == BPF_NOEXIST)
-        return -EEXIST;
-    if (qsize > FM_CPUMAP_MAX_QSIZE)
-        return -EOVERFLOW;
-    /* the kernel's !cpu_possible; max_entries keeps it unreachable */
-    if (idx >= FM_CPUMAP_MAX_CPUS)
-        return -ENODEV;
-    if (!qsize) { /* "Same as deleting" */
-        if (f->present[idx])
-            f->count--;
-        f->present[idx] = 0;
-        return 0;
-    }
-    if (f->value_size == 8)
-        memcpy(&fd, (const uint8_t *)value + 4, 4);
-    if (fd > 0)
-        return -EOPNOTSUPP;
-    memcpy(v, &qsize, 4);
-    memcpy(fm_slot_val(f, idx), v, f->value_size);
-    if (!f->present[idx])
-        f->count++;
-    f->present[idx] = 1;
-    return 0;
-}
-
-/* ---- devmap hash: hash by index, a replacement goes to the bucket head, BPF_EXIST unchecked */
-static int devmap_value(struct fm_map *f, const void *value, uint8_t *out)
-{
-    uint32_t ifindex = key_u32(value);
-    int32_t fd = -1;
-
-    if (f->value_size == 8)
-        memcpy(&fd, (const uint8_t *)value + 4, 4);
-    if (!ifindex && fd > 0)
-        return -EINVAL; /* no program without a device */
-    if (fd > 0)
-        return -EINVAL; /* DEVMAP programs are not run by the NIC */
-    memset(out, 0, 8);
-    memcpy(out, &ifindex, 4); /* bpf_prog.id stays 0 */
-    return 0;
-}
-
-static int devhash_update(struct fm_map *f, const void *key, const void *value, uint64_t flags)
-{
-    struct fm_htab *h = f->h;
-    uint32_t hash = key_u32(key), old, e;
-    uint8_t v[8];
-    int err;
-
-    if (flags > BPF_EXIST || !key_u32(value))
-        return -EINVAL;
-    old = fm_htab_find(h, key, hash);
-    if (old != FM_NIL && (flags & BPF_NOEXIST))
-        return -EEXIST;
-    err = devmap_value(f, value, v);
-    if (err)
-        return err;
-    if (old != FM_NIL) {
-        fm_htab_unlink(h, old);
-        e = old;
-    } else {
-        if (h->count >= f->max_entries)
-            return -E2BIG;
-        e = fm_htab_alloc(h);
-        if (e == FM_NIL)
-            return -E2BIG;
-        memcpy(h->keys + (size_t)e * 4, key, 4);
-    }
-    memcpy(fm_slot_val(f, e), v, f->value_size);
-    fm_htab_link_head(h, e, hash);
     return 0;
 }
 
@@ -996,7 +902,7 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
                    size_t msg_len)
 {
     const char *tn = type_name(f->type);
-    uint32_t idx = key && f->key_size >= 4 ? key_u32(key) : 0;
+    uint32_t idx = key && f->key_size >= 4 ? fm_key_u32(key) : 0;
 
     switch (-err) {
     case 0:
@@ -1022,7 +928,7 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
             FAIL(err, "%s: flags invalid, or array elements cannot be deleted", tn);
         FAIL(err, "%s: invalid for this map type or its flags", tn);
     case EOVERFLOW: /* cpumap only */
-        FAIL(err, "%s: qsize %u is more than %u", tn, value ? key_u32(value) : 0,
+        FAIL(err, "%s: qsize %u is more than %u", tn, value ? fm_key_u32(value) : 0,
              FM_CPUMAP_MAX_QSIZE);
     case ENODEV: /* cpumap only */
         FAIL(err, "%s: CPU %u is not one of the NIC's %u host CPUs", tn, idx, FM_CPUMAP_MAX_CPUS);
@@ -1038,7 +944,7 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
             FAIL(err,
                  "%s: CPU %u: bpf_prog.fd %d: the NIC cannot run a second program on the host "
                  "CPU (only qsize, with prog fd 0, can be offloaded)",
-                 tn, idx, (int32_t)key_u32((const uint8_t *)value + 4));
+                 tn, idx, (int32_t)fm_key_u32((const uint8_t *)value + 4));
         FAIL(err, "%s: operation not supported by this map type", tn);
     default:
         FAIL(err, "%s: refused (%d)", tn, err);
@@ -1055,7 +961,7 @@ static int host_lookup(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     switch (f->type) {
     case BPF_MAP_TYPE_ARRAY:
     case BPF_MAP_TYPE_PERCPU_ARRAY:
-        idx = key_u32(key);
+        idx = fm_key_u32(key);
         if (idx >= f->max_entries)
             return -ENOENT;
         val_out(f, idx, value);
@@ -1066,7 +972,7 @@ static int host_lookup(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     case BPF_MAP_TYPE_ARRAY_OF_MAPS:
     case BPF_MAP_TYPE_DEVMAP:
     case BPF_MAP_TYPE_CPUMAP:
-        idx = key_u32(key);
+        idx = fm_key_u32(key);
         if (idx >= f->max_entries || !f->present[idx])
             return -ENOENT;
         val_out(f, idx, value);
@@ -1135,7 +1041,7 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
             return -EINVAL;
         if (flags & BPF_F_LOCK)
             return -EINVAL;
-        idx = key_u32(key);
+        idx = fm_key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
         if (flags == BPF_NOEXIST)
@@ -1149,17 +1055,17 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
             return -EOPNOTSUPP;
         if (flags != BPF_ANY)
             return -EINVAL;
-        idx = key_u32(key);
+        idx = fm_key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
         if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
             uint32_t held = 0;
 
-            if (!inner_ok(m, f, key_u32(value)))
+            if (!inner_ok(m, f, fm_key_u32(value)))
                 return -EINVAL;
             if (f->present[idx])
                 memcpy(&held, fm_slot_val(f, idx), 4);
-            inner_ref(m, key_u32(value)); /* before the put: it may be the same map */
+            inner_ref(m, fm_key_u32(value)); /* before the put: it may be the same map */
             inner_put(m, held);
         }
         memcpy(fm_slot_val(f, idx), value, 4);
@@ -1174,15 +1080,15 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
             return -EOPNOTSUPP;
         if (flags > BPF_EXIST)
             return -EINVAL;
-        idx = key_u32(key);
+        idx = fm_key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
         if (flags == BPF_NOEXIST)
             return -EEXIST;
-        err = devmap_value(f, value, v);
+        err = fm_devmap_value(f, value, v);
         if (err)
             return err;
-        if (!key_u32(v)) { /* ifindex 0 empties the slot */
+        if (!fm_key_u32(v)) { /* ifindex 0 empties the slot */
             if (f->present[idx])
                 f->count--;
             f->present[idx] = 0;
@@ -1197,11 +1103,11 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
     case BPF_MAP_TYPE_DEVMAP_HASH:
         if (s.prog)
             return -EOPNOTSUPP;
-        return devhash_update(f, key, value, flags);
+        return fm_devhash_update(f, key, value, flags);
     case BPF_MAP_TYPE_CPUMAP:
         if (s.prog)
             return -EOPNOTSUPP;
-        return cpumap_update(f, key, value, flags);
+        return fm_cpumap_update(f, key, value, flags);
     case BPF_MAP_TYPE_LPM_TRIE:
         err = fm_lpm_update(f->t, key, flags, &slot);
         if (!err)
@@ -1246,7 +1152,7 @@ static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
     case BPF_MAP_TYPE_PROG_ARRAY:
     case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
     case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-        idx = key_u32(key);
+        idx = fm_key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
         if (!f->present[idx])
@@ -1260,7 +1166,7 @@ static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
         return 0;
     case BPF_MAP_TYPE_DEVMAP:
     case BPF_MAP_TYPE_CPUMAP:
-        idx = key_u32(key);
+        idx = fm_key_u32(key);
         if (idx >= f->max_entries)
             return -EINVAL;
         if (f->present[idx])
@@ -1268,7 +1174,7 @@ static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
         f->present[idx] = 0;
         return 0;
     case BPF_MAP_TYPE_DEVMAP_HASH: {
-        uint32_t e = fm_htab_find(f->h, key, key_u32(key));
+        uint32_t e = fm_htab_find(f->h, key, fm_key_u32(key));
 
         if (e == FM_NIL)
             return -ENOENT;
@@ -1312,7 +1218,7 @@ int nicsim_fw_maps__get_next_key(struct nicsim_fw_maps *m, uint32_t id, const vo
     if (f->flags & BPF_F_WRONLY)
         RET(-EPERM);
     if (is_indexed(f->type)) {
-        uint32_t idx = key ? key_u32(key) : UINT32_MAX, nx;
+        uint32_t idx = key ? fm_key_u32(key) : UINT32_MAX, nx;
 
         if (idx >= f->max_entries) {
             nx = 0;
@@ -1347,7 +1253,7 @@ int nicsim_fw_maps__prog_lookup(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
     if (cpu >= m->n_cpus)
         return -EINVAL;
     if (is_plain_array(f->type)) {
-        slot = key_u32(key);
+        slot = fm_key_u32(key);
         if (slot >= f->max_entries)
             return -ENOENT;
     } else if (is_htab(f->type)) {
@@ -1378,7 +1284,7 @@ int nicsim_fw_maps__prog_lookup_map(struct nicsim_fw_maps *m, uint32_t id, uint3
     if (!f || !key || !inner_id || cpu >= m->n_cpus)
         return -EINVAL;
     if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
-        slot = key_u32(key);
+        slot = fm_key_u32(key);
         if (slot >= f->max_entries || !f->present[slot])
             return -ENOENT;
     } else if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS) {

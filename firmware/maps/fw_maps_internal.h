@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "nicsim/fw_maps.h"
 #include "nicsim/maptypes.h"
@@ -180,6 +181,23 @@ static inline uint8_t *fm_slot_val(struct fm_map *f, uint32_t slot)
 {
     return f->vals + (size_t)slot * f->stride;
 }
+
+/* A 4-byte key or value field as u32 (array index, devmap ifindex, cpumap qsize). */
+static inline uint32_t fm_key_u32(const void *key)
+{
+    uint32_t v;
+
+    memcpy(&v, key, 4);
+    return v;
+}
+
+/* ---- devmap, devmap hash (fw_maps_devmap.c) */
+/* A devmap value (struct bpf_devmap_val, 4 or 8 bytes) as stored: ifindex, bpf_prog.id 0. */
+int fm_devmap_value(struct fm_map *f, const void *value, uint8_t *out);
+int fm_devhash_update(struct fm_map *f, const void *key, const void *value, uint64_t flags);
+
+/* ---- cpumap (fw_maps_cpumap.c) */
+int fm_cpumap_update(struct fm_map *f, const void *key, const void *value, uint64_t flags);
 
 /* ---- queue / stack (fw_maps_qs.c) */
 int fm_qs_push(struct fm_map *f, const void *value, uint64_t flags);
