@@ -107,10 +107,7 @@ static int has_value_mem(uint32_t t)
 
 int nicsim_fw_maps__type_supported(uint32_t t)
 {
-    return is_plain_array(t) || is_fd_array(t) || is_htab(t) || t == BPF_MAP_TYPE_LPM_TRIE ||
-           t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_DEVMAP_HASH || t == BPF_MAP_TYPE_CPUMAP ||
-           t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK || t == BPF_MAP_TYPE_RINGBUF ||
-           t == BPF_MAP_TYPE_BLOOM_FILTER;
+    return fm_ops(t) != NULL;
 }
 
 /* ---- store */
@@ -296,13 +293,143 @@ static int check_htab(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_
     return 0;
 }
 
+static int check_fd_array(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (a->value_size != 4)
+        FAIL(-EINVAL, "map type %u holds 4-byte ids, not %u-byte values", a->type, a->value_size);
+    if (a->flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))
+        FAIL(-EINVAL, "map type %u takes no BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG", a->type);
+    return check_array(a, msg, msg_len);
+}
+
+static int check_hash_of_maps(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (a->value_size != 4)
+        FAIL(-EINVAL, "hash of maps holds 4-byte ids, not %u-byte values", a->value_size);
+    return check_htab(a, msg, msg_len); /* max_entries: map_geometry, after LRU rounding */
+}
+
+static int check_lpm(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    uint32_t f = a->flags;
+
+    if (!a->max_entries || !(f & BPF_F_NO_PREALLOC) || (f & ~LPM_CREATE_FLAG_MASK) || !access_ok(f))
+        FAIL(-EINVAL,
+             "LPM trie: max_entries must not be 0 and map_flags 0x%x must include "
+             "BPF_F_NO_PREALLOC and nothing unsupported",
+             f);
+    if (a->key_size < 5 || a->key_size > 4 + LPM_DATA_SIZE_MAX)
+        FAIL(-EINVAL, "LPM trie: key_size %u is not 4 (prefixlen) + 1..%u data bytes", a->key_size,
+             LPM_DATA_SIZE_MAX);
+    if (a->value_size < 1 || a->value_size > LPM_VAL_SIZE_MAX)
+        FAIL(-EINVAL, "LPM trie: value_size %u is not in 1..%llu", a->value_size,
+             (unsigned long long)LPM_VAL_SIZE_MAX);
+    return 0;
+}
+
+static int check_dev(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
+        (a->flags & ~DEV_CREATE_FLAG_MASK))
+        FAIL(-EINVAL,
+             "devmap: key_size 4, value_size 4 (ifindex) or 8 (ifindex, prog fd), "
+             "max_entries > 0 and map_flags within 0x%x needed",
+             DEV_CREATE_FLAG_MASK);
+    if (a->type == BPF_MAP_TYPE_DEVMAP_HASH && a->max_entries > (1u << 31))
+        FAIL(-EINVAL, "max_entries %u is too large", a->max_entries);
+    return 0;
+}
+
+static int check_cpumap(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    /* cpu_map_alloc */
+    if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
+        (a->flags & ~BPF_F_NUMA_NODE))
+        FAIL(-EINVAL,
+             "cpumap: key_size 4 (the CPU), value_size 4 (qsize) or 8 (qsize, prog fd), "
+             "max_entries > 0 and map_flags within 0x%x needed",
+             BPF_F_NUMA_NODE);
+    if (a->max_entries > FM_CPUMAP_MAX_CPUS)
+        FAIL(-E2BIG, "cpumap: max_entries %u is more than the NIC's %u host CPUs", a->max_entries,
+             FM_CPUMAP_MAX_CPUS);
+    return 0;
+}
+
+static int check_qs(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (!a->max_entries || a->key_size || !a->value_size || (a->flags & ~QS_CREATE_FLAG_MASK) ||
+        !access_ok(a->flags))
+        FAIL(-EINVAL, "queue / stack: key_size 0, value_size and max_entries > 0 needed");
+    if (a->value_size > KMALLOC_MAX_SIZE)
+        FAIL(-E2BIG, "value_size %u is too large", a->value_size);
+    return 0;
+}
+
+static int check_bloom(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (a->value_size > KMALLOC_MAX_SIZE) /* bloom_map_alloc_check, before map_alloc */
+        FAIL(-E2BIG, "bloom filter: value_size %u is more than %llu", a->value_size,
+             (unsigned long long)KMALLOC_MAX_SIZE);
+    if (a->key_size || !a->value_size || !a->max_entries || (a->flags & ~BLOOM_CREATE_FLAG_MASK) ||
+        !access_ok(a->flags))
+        FAIL(-EINVAL, "bloom filter: key_size 0, value_size and max_entries > 0 needed");
+    if (a->map_extra & ~0xfull)
+        FAIL(-EINVAL, "bloom filter: map_extra 0x%llx, only bits 0-3 (hash functions) exist",
+             (unsigned long long)a->map_extra);
+    return 0;
+}
+
+static int check_ringbuf(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (a->flags & ~BPF_F_NUMA_NODE)
+        FAIL(-EINVAL, "ring buffer: map_flags 0x%x are not valid", a->flags);
+    if (a->key_size || a->value_size || a->max_entries < PAGE_SIZE ||
+        (a->max_entries & (a->max_entries - 1)))
+        FAIL(-EINVAL,
+             "ring buffer: key and value size 0, size a power of 2 and a multiple "
+             "of %u",
+             PAGE_SIZE);
+    return 0;
+}
+
+/* One entry per supported map type (enum bpf_map_type): its name in messages and its creation
+ * checks (the kernel's map_alloc_check with the NIC's limits). */
+static const struct fm_map_ops fm_map_ops[] = {
+    [BPF_MAP_TYPE_ARRAY] = {.name = "array", .check = check_array},
+    [BPF_MAP_TYPE_PERCPU_ARRAY] = {.name = "per-CPU array", .check = check_array},
+    [BPF_MAP_TYPE_PROG_ARRAY] = {.name = "prog array", .check = check_fd_array},
+    [BPF_MAP_TYPE_PERF_EVENT_ARRAY] = {.name = "perf event array", .check = check_fd_array},
+    [BPF_MAP_TYPE_ARRAY_OF_MAPS] = {.name = "array of maps", .check = check_fd_array},
+    [BPF_MAP_TYPE_HASH] = {.name = "hash", .check = check_htab},
+    [BPF_MAP_TYPE_PERCPU_HASH] = {.name = "per-CPU hash", .check = check_htab},
+    [BPF_MAP_TYPE_LRU_HASH] = {.name = "LRU hash", .check = check_htab},
+    [BPF_MAP_TYPE_LRU_PERCPU_HASH] = {.name = "LRU per-CPU hash", .check = check_htab},
+    [BPF_MAP_TYPE_HASH_OF_MAPS] = {.name = "hash of maps", .check = check_hash_of_maps},
+    [BPF_MAP_TYPE_LPM_TRIE] = {.name = "LPM trie", .check = check_lpm},
+    [BPF_MAP_TYPE_DEVMAP] = {.name = "devmap", .check = check_dev},
+    [BPF_MAP_TYPE_DEVMAP_HASH] = {.name = "devmap hash", .check = check_dev},
+    [BPF_MAP_TYPE_CPUMAP] = {.name = "cpumap", .check = check_cpumap},
+    [BPF_MAP_TYPE_QUEUE] = {.name = "queue", .check = check_qs},
+    [BPF_MAP_TYPE_STACK] = {.name = "stack", .check = check_qs},
+    [BPF_MAP_TYPE_BLOOM_FILTER] = {.name = "bloom filter", .check = check_bloom},
+    [BPF_MAP_TYPE_RINGBUF] = {.name = "ring buffer", .check = check_ringbuf},
+};
+
+const struct fm_map_ops *fm_ops(uint32_t type)
+{
+    if (type >= sizeof(fm_map_ops) / sizeof(fm_map_ops[0]) || !fm_map_ops[type].check)
+        return NULL;
+    return &fm_map_ops[type];
+}
+
 static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr *a, char *msg,
                       size_t msg_len)
 {
+    const struct fm_map_ops *ops = fm_ops(a->type);
     uint32_t t = a->type, f = a->flags;
     int err;
 
-    if (!nicsim_fw_maps__type_supported(t))
+    if (!ops)
         FAIL(-EINVAL, "map type %u is not supported by the NIC", t);
     if ((f & BPF_F_RDONLY) && (f & BPF_F_WRONLY))
         FAIL(-EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY exclude each other");
@@ -311,97 +438,7 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
     if (a->map_extra && t != BPF_MAP_TYPE_BLOOM_FILTER) /* map_create */
         FAIL(-EINVAL, "map_extra 0x%llx is for bloom filters only",
              (unsigned long long)a->map_extra);
-    switch (t) {
-    case BPF_MAP_TYPE_ARRAY:
-    case BPF_MAP_TYPE_PERCPU_ARRAY:
-        return check_array(a, msg, msg_len);
-    case BPF_MAP_TYPE_PROG_ARRAY:
-    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-        if (a->value_size != 4)
-            FAIL(-EINVAL, "map type %u holds 4-byte ids, not %u-byte values", t, a->value_size);
-        if (f & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))
-            FAIL(-EINVAL, "map type %u takes no BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG", t);
-        err = check_array(a, msg, msg_len);
-        break;
-    case BPF_MAP_TYPE_HASH_OF_MAPS:
-        if (a->value_size != 4)
-            FAIL(-EINVAL, "hash of maps holds 4-byte ids, not %u-byte values", a->value_size);
-        err = check_htab(a, msg, msg_len);
-        break;
-    case BPF_MAP_TYPE_HASH:
-    case BPF_MAP_TYPE_PERCPU_HASH:
-    case BPF_MAP_TYPE_LRU_HASH:
-    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-        return check_htab(a, msg, msg_len); /* max_entries: map_geometry, after LRU rounding */
-    case BPF_MAP_TYPE_LPM_TRIE:
-        if (!a->max_entries || !(f & BPF_F_NO_PREALLOC) || (f & ~LPM_CREATE_FLAG_MASK) ||
-            !access_ok(f))
-            FAIL(-EINVAL,
-                 "LPM trie: max_entries must not be 0 and map_flags 0x%x must include "
-                 "BPF_F_NO_PREALLOC and nothing unsupported",
-                 f);
-        if (a->key_size < 5 || a->key_size > 4 + LPM_DATA_SIZE_MAX)
-            FAIL(-EINVAL, "LPM trie: key_size %u is not 4 (prefixlen) + 1..%u data bytes",
-                 a->key_size, LPM_DATA_SIZE_MAX);
-        if (a->value_size < 1 || a->value_size > LPM_VAL_SIZE_MAX)
-            FAIL(-EINVAL, "LPM trie: value_size %u is not in 1..%llu", a->value_size,
-                 (unsigned long long)LPM_VAL_SIZE_MAX);
-        return 0;
-    case BPF_MAP_TYPE_DEVMAP:
-    case BPF_MAP_TYPE_DEVMAP_HASH:
-        if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
-            (f & ~DEV_CREATE_FLAG_MASK))
-            FAIL(-EINVAL,
-                 "devmap: key_size 4, value_size 4 (ifindex) or 8 (ifindex, prog fd), "
-                 "max_entries > 0 and map_flags within 0x%x needed",
-                 DEV_CREATE_FLAG_MASK);
-        if (t == BPF_MAP_TYPE_DEVMAP_HASH && a->max_entries > (1u << 31))
-            FAIL(-EINVAL, "max_entries %u is too large", a->max_entries);
-        return 0;
-    case BPF_MAP_TYPE_CPUMAP: /* cpu_map_alloc */
-        if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
-            (f & ~BPF_F_NUMA_NODE))
-            FAIL(-EINVAL,
-                 "cpumap: key_size 4 (the CPU), value_size 4 (qsize) or 8 (qsize, prog fd), "
-                 "max_entries > 0 and map_flags within 0x%x needed",
-                 BPF_F_NUMA_NODE);
-        if (a->max_entries > FM_CPUMAP_MAX_CPUS)
-            FAIL(-E2BIG, "cpumap: max_entries %u is more than the NIC's %u host CPUs",
-                 a->max_entries, FM_CPUMAP_MAX_CPUS);
-        return 0;
-    case BPF_MAP_TYPE_QUEUE:
-    case BPF_MAP_TYPE_STACK:
-        if (!a->max_entries || a->key_size || !a->value_size || (f & ~QS_CREATE_FLAG_MASK) ||
-            !access_ok(f))
-            FAIL(-EINVAL, "queue / stack: key_size 0, value_size and max_entries > 0 needed");
-        if (a->value_size > KMALLOC_MAX_SIZE)
-            FAIL(-E2BIG, "value_size %u is too large", a->value_size);
-        return 0;
-    case BPF_MAP_TYPE_BLOOM_FILTER:
-        if (a->value_size > KMALLOC_MAX_SIZE) /* bloom_map_alloc_check, before map_alloc */
-            FAIL(-E2BIG, "bloom filter: value_size %u is more than %llu", a->value_size,
-                 (unsigned long long)KMALLOC_MAX_SIZE);
-        if (a->key_size || !a->value_size || !a->max_entries || (f & ~BLOOM_CREATE_FLAG_MASK) ||
-            !access_ok(f))
-            FAIL(-EINVAL, "bloom filter: key_size 0, value_size and max_entries > 0 needed");
-        if (a->map_extra & ~0xfull)
-            FAIL(-EINVAL, "bloom filter: map_extra 0x%llx, only bits 0-3 (hash functions) exist",
-                 (unsigned long long)a->map_extra);
-        return 0;
-    case BPF_MAP_TYPE_RINGBUF:
-        if (f & ~BPF_F_NUMA_NODE)
-            FAIL(-EINVAL, "ring buffer: map_flags 0x%x are not valid", f);
-        if (a->key_size || a->value_size || a->max_entries < PAGE_SIZE ||
-            (a->max_entries & (a->max_entries - 1)))
-            FAIL(-EINVAL,
-                 "ring buffer: key and value size 0, size a power of 2 and a multiple "
-                 "of %u",
-                 PAGE_SIZE);
-        return 0;
-    default:
-        FAIL(-EINVAL, "map type %u is not supported by the NIC", t);
-    }
+    err = ops->check(a, msg, msg_len);
     if (err)
         return err;
     if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS || t == BPF_MAP_TYPE_HASH_OF_MAPS) {
@@ -849,46 +886,9 @@ static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
  */
 static const char *type_name(uint32_t t)
 {
-    switch (t) {
-    case BPF_MAP_TYPE_HASH:
-        return "hash";
-    case BPF_MAP_TYPE_ARRAY:
-        return "array";
-    case BPF_MAP_TYPE_PROG_ARRAY:
-        return "prog array";
-    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-        return "perf event array";
-    case BPF_MAP_TYPE_PERCPU_HASH:
-        return "per-CPU hash";
-    case BPF_MAP_TYPE_PERCPU_ARRAY:
-        return "per-CPU array";
-    case BPF_MAP_TYPE_LRU_HASH:
-        return "LRU hash";
-    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-        return "LRU per-CPU hash";
-    case BPF_MAP_TYPE_LPM_TRIE:
-        return "LPM trie";
-    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-        return "array of maps";
-    case BPF_MAP_TYPE_HASH_OF_MAPS:
-        return "hash of maps";
-    case BPF_MAP_TYPE_DEVMAP:
-        return "devmap";
-    case BPF_MAP_TYPE_QUEUE:
-        return "queue";
-    case BPF_MAP_TYPE_STACK:
-        return "stack";
-    case BPF_MAP_TYPE_DEVMAP_HASH:
-        return "devmap hash";
-    case BPF_MAP_TYPE_CPUMAP:
-        return "cpumap";
-    case BPF_MAP_TYPE_RINGBUF:
-        return "ring buffer";
-    case BPF_MAP_TYPE_BLOOM_FILTER:
-        return "bloom filter";
-    default:
-        return "map";
-    }
+    const struct fm_map_ops *ops = fm_ops(t);
+
+    return ops ? ops->name : "map";
 }
 
 static int is_indexed(uint32_t t)

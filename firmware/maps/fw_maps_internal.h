@@ -182,6 +182,16 @@ static inline uint8_t *fm_slot_val(struct fm_map *f, uint32_t slot)
     return f->vals + (size_t)slot * f->stride;
 }
 
+/* ---- Per-type operations (the kernel's struct bpf_map_ops), one entry per supported type. */
+struct fm_map_ops {
+    const char *name; /* in messages: "hash", "per-CPU array", ... */
+    /* Creation checks of this type: its map_alloc_check and the NIC's limits. */
+    int (*check)(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len);
+};
+
+/* The operations of a map type; NULL when the NIC does not support it. */
+const struct fm_map_ops *fm_ops(uint32_t type);
+
 /* A 4-byte key or value field as u32 (array index, devmap ifindex, cpumap qsize). */
 static inline uint32_t fm_key_u32(const void *key)
 {
