@@ -392,27 +392,87 @@ static int check_ringbuf(const struct nicsim_fw_map_attr *a, char *msg, size_t m
     return 0;
 }
 
+/* ---- Memory charged per type (the table in this file's head comment); S = f->stride. */
+static int mem_array(const struct fm_map *f, uint64_t *mem)
+{
+    return fm_size(f->max_entries, f->stride, 64, mem);
+}
+
+/* prog array, perf event array, array of maps, devmap, cpumap: 8 bytes an entry */
+static int mem_ids(const struct fm_map *f, uint64_t *mem)
+{
+    return fm_size(f->max_entries, 8, 64, mem);
+}
+
+static int mem_htab(const struct fm_map *f, uint64_t *mem)
+{
+    uint64_t per = 32 + nicsim_round8(f->key_size) + f->stride, x;
+    int err = fm_size(fm_roundup_pow2(f->max_entries), 8, 64, &x);
+
+    return err ? err : fm_size(f->max_entries, per, x, mem);
+}
+
+static int mem_devhash(const struct fm_map *f, uint64_t *mem)
+{
+    uint64_t x;
+    int err = fm_size(fm_roundup_pow2(f->max_entries), 8, 64, &x);
+
+    return err ? err : fm_size(f->max_entries, 40, x, mem);
+}
+
+static int mem_lpm(const struct fm_map *f, uint64_t *mem)
+{
+    uint64_t per = f->stride + 2 * (24 + nicsim_round8(f->key_size - 4));
+
+    return fm_size(f->max_entries, per, 64, mem);
+}
+
+static int mem_qs(const struct fm_map *f, uint64_t *mem)
+{
+    return fm_size((uint64_t)f->max_entries + 1, nicsim_round8(f->value_size), 64, mem);
+}
+
+static int mem_bloom(const struct fm_map *f, uint64_t *mem)
+{
+    *mem = 64 + (uint64_t)f->bloom_mask / 8 + 1;
+    return 0;
+}
+
+static int mem_ringbuf(const struct fm_map *f, uint64_t *mem)
+{
+    *mem = 64 + (uint64_t)f->max_entries + PAGE_SIZE;
+    return 0;
+}
+
 /* One entry per supported map type (enum bpf_map_type): its name in messages and its creation
  * checks (the kernel's map_alloc_check with the NIC's limits). */
 static const struct fm_map_ops fm_map_ops[] = {
-    [BPF_MAP_TYPE_ARRAY] = {.name = "array", .check = check_array},
-    [BPF_MAP_TYPE_PERCPU_ARRAY] = {.name = "per-CPU array", .check = check_array},
-    [BPF_MAP_TYPE_PROG_ARRAY] = {.name = "prog array", .check = check_fd_array},
-    [BPF_MAP_TYPE_PERF_EVENT_ARRAY] = {.name = "perf event array", .check = check_fd_array},
-    [BPF_MAP_TYPE_ARRAY_OF_MAPS] = {.name = "array of maps", .check = check_fd_array},
-    [BPF_MAP_TYPE_HASH] = {.name = "hash", .check = check_htab},
-    [BPF_MAP_TYPE_PERCPU_HASH] = {.name = "per-CPU hash", .check = check_htab},
-    [BPF_MAP_TYPE_LRU_HASH] = {.name = "LRU hash", .check = check_htab},
-    [BPF_MAP_TYPE_LRU_PERCPU_HASH] = {.name = "LRU per-CPU hash", .check = check_htab},
-    [BPF_MAP_TYPE_HASH_OF_MAPS] = {.name = "hash of maps", .check = check_hash_of_maps},
-    [BPF_MAP_TYPE_LPM_TRIE] = {.name = "LPM trie", .check = check_lpm},
-    [BPF_MAP_TYPE_DEVMAP] = {.name = "devmap", .check = check_dev},
-    [BPF_MAP_TYPE_DEVMAP_HASH] = {.name = "devmap hash", .check = check_dev},
-    [BPF_MAP_TYPE_CPUMAP] = {.name = "cpumap", .check = check_cpumap},
-    [BPF_MAP_TYPE_QUEUE] = {.name = "queue", .check = check_qs},
-    [BPF_MAP_TYPE_STACK] = {.name = "stack", .check = check_qs},
-    [BPF_MAP_TYPE_BLOOM_FILTER] = {.name = "bloom filter", .check = check_bloom},
-    [BPF_MAP_TYPE_RINGBUF] = {.name = "ring buffer", .check = check_ringbuf},
+    [BPF_MAP_TYPE_ARRAY] = {.name = "array", .check = check_array, .mem = mem_array},
+    [BPF_MAP_TYPE_PERCPU_ARRAY] = {.name = "per-CPU array", .check = check_array, .mem = mem_array},
+    [BPF_MAP_TYPE_PROG_ARRAY] = {.name = "prog array", .check = check_fd_array, .mem = mem_ids},
+    [BPF_MAP_TYPE_PERF_EVENT_ARRAY] = {.name = "perf event array",
+                                       .check = check_fd_array,
+                                       .mem = mem_ids},
+    [BPF_MAP_TYPE_ARRAY_OF_MAPS] = {.name = "array of maps",
+                                    .check = check_fd_array,
+                                    .mem = mem_ids},
+    [BPF_MAP_TYPE_HASH] = {.name = "hash", .check = check_htab, .mem = mem_htab},
+    [BPF_MAP_TYPE_PERCPU_HASH] = {.name = "per-CPU hash", .check = check_htab, .mem = mem_htab},
+    [BPF_MAP_TYPE_LRU_HASH] = {.name = "LRU hash", .check = check_htab, .mem = mem_htab},
+    [BPF_MAP_TYPE_LRU_PERCPU_HASH] = {.name = "LRU per-CPU hash",
+                                      .check = check_htab,
+                                      .mem = mem_htab},
+    [BPF_MAP_TYPE_HASH_OF_MAPS] = {.name = "hash of maps",
+                                   .check = check_hash_of_maps,
+                                   .mem = mem_htab},
+    [BPF_MAP_TYPE_LPM_TRIE] = {.name = "LPM trie", .check = check_lpm, .mem = mem_lpm},
+    [BPF_MAP_TYPE_DEVMAP] = {.name = "devmap", .check = check_dev, .mem = mem_ids},
+    [BPF_MAP_TYPE_DEVMAP_HASH] = {.name = "devmap hash", .check = check_dev, .mem = mem_devhash},
+    [BPF_MAP_TYPE_CPUMAP] = {.name = "cpumap", .check = check_cpumap, .mem = mem_ids},
+    [BPF_MAP_TYPE_QUEUE] = {.name = "queue", .check = check_qs, .mem = mem_qs},
+    [BPF_MAP_TYPE_STACK] = {.name = "stack", .check = check_qs, .mem = mem_qs},
+    [BPF_MAP_TYPE_BLOOM_FILTER] = {.name = "bloom filter", .check = check_bloom, .mem = mem_bloom},
+    [BPF_MAP_TYPE_RINGBUF] = {.name = "ring buffer", .check = check_ringbuf, .mem = mem_ringbuf},
 };
 
 const struct fm_map_ops *fm_ops(uint32_t type)
@@ -455,39 +515,7 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
 /* Bytes charged (the formula at the top), from checked 64-bit products. */
 static int mem_of(const struct fm_map *f, uint64_t *mem)
 {
-    uint64_t n = f->max_entries, s = f->stride, b = fm_roundup_pow2(f->max_entries), per, x;
-    int err;
-
-    switch (f->type) {
-    case BPF_MAP_TYPE_ARRAY:
-    case BPF_MAP_TYPE_PERCPU_ARRAY:
-        return fm_size(n, s, 64, mem);
-    case BPF_MAP_TYPE_PROG_ARRAY:
-    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-    case BPF_MAP_TYPE_DEVMAP:
-    case BPF_MAP_TYPE_CPUMAP:
-        return fm_size(n, 8, 64, mem);
-    case BPF_MAP_TYPE_DEVMAP_HASH:
-        err = fm_size(b, 8, 64, &x);
-        return err ? err : fm_size(n, 40, x, mem);
-    case BPF_MAP_TYPE_LPM_TRIE:
-        per = s + 2 * (24 + nicsim_round8(f->key_size - 4));
-        return fm_size(n, per, 64, mem);
-    case BPF_MAP_TYPE_QUEUE:
-    case BPF_MAP_TYPE_STACK:
-        return fm_size(n + 1, nicsim_round8(f->value_size), 64, mem);
-    case BPF_MAP_TYPE_BLOOM_FILTER:
-        *mem = 64 + (uint64_t)f->bloom_mask / 8 + 1;
-        return 0;
-    case BPF_MAP_TYPE_RINGBUF:
-        *mem = 64 + n + PAGE_SIZE;
-        return 0;
-    default: /* hash tables */
-        per = 32 + nicsim_round8(f->key_size) + s;
-        err = fm_size(b, 8, 64, &x);
-        return err ? err : fm_size(n, per, x, mem);
-    }
+    return fm_ops(f->type)->mem(f, mem);
 }
 
 /*

@@ -183,10 +183,13 @@ static inline uint8_t *fm_slot_val(struct fm_map *f, uint32_t slot)
 }
 
 /* ---- Per-type operations (the kernel's struct bpf_map_ops), one entry per supported type. */
+struct fm_map;
 struct fm_map_ops {
     const char *name; /* in messages: "hash", "per-CPU array", ... */
     /* Creation checks of this type: its map_alloc_check and the NIC's limits. */
     int (*check)(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len);
+    /* Bytes charged to the budget for a map of this geometry; -E2BIG past 64 bits. */
+    int (*mem)(const struct fm_map *f, uint64_t *mem);
 };
 
 /* The operations of a map type; NULL when the NIC does not support it. */
