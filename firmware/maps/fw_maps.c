@@ -444,35 +444,84 @@ static int mem_ringbuf(const struct fm_map *f, uint64_t *mem)
     return 0;
 }
 
+/* bpf(2) lookups per type, defined with the host side below */
+static int lookup_array(struct fm_map *f, const void *key, void *value);
+static int lookup_ids(struct fm_map *f, const void *key, void *value);
+static int lookup_notsupp(struct fm_map *f, const void *key, void *value);
+static int lookup_lpm(struct fm_map *f, const void *key, void *value);
+static int lookup_qs(struct fm_map *f, const void *key, void *value);
+static int lookup_bloom(struct fm_map *f, const void *key, void *value);
+static int lookup_htab(struct fm_map *f, const void *key, void *value);
+
 /* One entry per supported map type (enum bpf_map_type): its name in messages and its creation
  * checks (the kernel's map_alloc_check with the NIC's limits). */
 static const struct fm_map_ops fm_map_ops[] = {
-    [BPF_MAP_TYPE_ARRAY] = {.name = "array", .check = check_array, .mem = mem_array},
-    [BPF_MAP_TYPE_PERCPU_ARRAY] = {.name = "per-CPU array", .check = check_array, .mem = mem_array},
-    [BPF_MAP_TYPE_PROG_ARRAY] = {.name = "prog array", .check = check_fd_array, .mem = mem_ids},
+    [BPF_MAP_TYPE_ARRAY] = {.name = "array",
+                            .check = check_array,
+                            .mem = mem_array,
+                            .lookup = lookup_array},
+    [BPF_MAP_TYPE_PERCPU_ARRAY] = {.name = "per-CPU array",
+                                   .check = check_array,
+                                   .mem = mem_array,
+                                   .lookup = lookup_array},
+    [BPF_MAP_TYPE_PROG_ARRAY] = {.name = "prog array",
+                                 .check = check_fd_array,
+                                 .mem = mem_ids,
+                                 .lookup = lookup_ids},
     [BPF_MAP_TYPE_PERF_EVENT_ARRAY] = {.name = "perf event array",
                                        .check = check_fd_array,
-                                       .mem = mem_ids},
+                                       .mem = mem_ids,
+                                       .lookup = lookup_notsupp},
     [BPF_MAP_TYPE_ARRAY_OF_MAPS] = {.name = "array of maps",
                                     .check = check_fd_array,
-                                    .mem = mem_ids},
-    [BPF_MAP_TYPE_HASH] = {.name = "hash", .check = check_htab, .mem = mem_htab},
-    [BPF_MAP_TYPE_PERCPU_HASH] = {.name = "per-CPU hash", .check = check_htab, .mem = mem_htab},
-    [BPF_MAP_TYPE_LRU_HASH] = {.name = "LRU hash", .check = check_htab, .mem = mem_htab},
+                                    .mem = mem_ids,
+                                    .lookup = lookup_ids},
+    [BPF_MAP_TYPE_HASH] = {.name = "hash",
+                           .check = check_htab,
+                           .mem = mem_htab,
+                           .lookup = lookup_htab},
+    [BPF_MAP_TYPE_PERCPU_HASH] = {.name = "per-CPU hash",
+                                  .check = check_htab,
+                                  .mem = mem_htab,
+                                  .lookup = lookup_htab},
+    [BPF_MAP_TYPE_LRU_HASH] = {.name = "LRU hash",
+                               .check = check_htab,
+                               .mem = mem_htab,
+                               .lookup = lookup_htab},
     [BPF_MAP_TYPE_LRU_PERCPU_HASH] = {.name = "LRU per-CPU hash",
                                       .check = check_htab,
-                                      .mem = mem_htab},
+                                      .mem = mem_htab,
+                                      .lookup = lookup_htab},
     [BPF_MAP_TYPE_HASH_OF_MAPS] = {.name = "hash of maps",
                                    .check = check_hash_of_maps,
-                                   .mem = mem_htab},
-    [BPF_MAP_TYPE_LPM_TRIE] = {.name = "LPM trie", .check = check_lpm, .mem = mem_lpm},
-    [BPF_MAP_TYPE_DEVMAP] = {.name = "devmap", .check = check_dev, .mem = mem_ids},
-    [BPF_MAP_TYPE_DEVMAP_HASH] = {.name = "devmap hash", .check = check_dev, .mem = mem_devhash},
-    [BPF_MAP_TYPE_CPUMAP] = {.name = "cpumap", .check = check_cpumap, .mem = mem_ids},
-    [BPF_MAP_TYPE_QUEUE] = {.name = "queue", .check = check_qs, .mem = mem_qs},
-    [BPF_MAP_TYPE_STACK] = {.name = "stack", .check = check_qs, .mem = mem_qs},
-    [BPF_MAP_TYPE_BLOOM_FILTER] = {.name = "bloom filter", .check = check_bloom, .mem = mem_bloom},
-    [BPF_MAP_TYPE_RINGBUF] = {.name = "ring buffer", .check = check_ringbuf, .mem = mem_ringbuf},
+                                   .mem = mem_htab,
+                                   .lookup = lookup_htab},
+    [BPF_MAP_TYPE_LPM_TRIE] = {.name = "LPM trie",
+                               .check = check_lpm,
+                               .mem = mem_lpm,
+                               .lookup = lookup_lpm},
+    [BPF_MAP_TYPE_DEVMAP] = {.name = "devmap",
+                             .check = check_dev,
+                             .mem = mem_ids,
+                             .lookup = lookup_ids},
+    [BPF_MAP_TYPE_DEVMAP_HASH] = {.name = "devmap hash",
+                                  .check = check_dev,
+                                  .mem = mem_devhash,
+                                  .lookup = lookup_htab},
+    [BPF_MAP_TYPE_CPUMAP] = {.name = "cpumap",
+                             .check = check_cpumap,
+                             .mem = mem_ids,
+                             .lookup = lookup_ids},
+    [BPF_MAP_TYPE_QUEUE] = {.name = "queue", .check = check_qs, .mem = mem_qs, .lookup = lookup_qs},
+    [BPF_MAP_TYPE_STACK] = {.name = "stack", .check = check_qs, .mem = mem_qs, .lookup = lookup_qs},
+    [BPF_MAP_TYPE_BLOOM_FILTER] = {.name = "bloom filter",
+                                   .check = check_bloom,
+                                   .mem = mem_bloom,
+                                   .lookup = lookup_bloom},
+    [BPF_MAP_TYPE_RINGBUF] = {.name = "ring buffer",
+                              .check = check_ringbuf,
+                              .mem = mem_ringbuf,
+                              .lookup = lookup_notsupp},
 };
 
 const struct fm_map_ops *fm_ops(uint32_t type)
@@ -981,50 +1030,69 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
 
 #define RET(err) return explain(f, (err), key, NULL, msg, msg_len)
 
+/* ---- bpf(2) lookups per type (ops.lookup) */
+static int lookup_array(struct fm_map *f, const void *key, void *value)
+{
+    uint32_t idx = fm_key_u32(key);
+
+    if (idx >= f->max_entries)
+        return -ENOENT;
+    val_out(f, idx, value);
+    return 0;
+}
+
+/* prog array, array of maps, devmap, cpumap: an empty slot is -ENOENT */
+static int lookup_ids(struct fm_map *f, const void *key, void *value)
+{
+    uint32_t idx = fm_key_u32(key);
+
+    if (idx >= f->max_entries || !f->present[idx])
+        return -ENOENT;
+    val_out(f, idx, value);
+    return 0;
+}
+
+/* perf event array, ring buffer */
+static int lookup_notsupp(struct fm_map *f, const void *key, void *value)
+{
+    return -NICSIM_ENOTSUPP;
+}
+
+static int lookup_lpm(struct fm_map *f, const void *key, void *value)
+{
+    uint32_t e = fm_lpm_lookup(f->t, key);
+
+    if (e == FM_NIL)
+        return -ENOENT;
+    val_out(f, e, value);
+    return 0;
+}
+
+static int lookup_qs(struct fm_map *f, const void *key, void *value)
+{
+    return fm_qs_peek_pop(f, value, 0);
+}
+
+static int lookup_bloom(struct fm_map *f, const void *key, void *value)
+{
+    return fm_bloom_peek(f, value);
+}
+
+/* hash tables (LRU: a host lookup does not mark the element) */
+static int lookup_htab(struct fm_map *f, const void *key, void *value)
+{
+    uint32_t e = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
+
+    if (e == FM_NIL)
+        return -ENOENT;
+    val_out(f, e, value);
+    return 0;
+}
+
 static int host_lookup(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, void *value)
 {
-    uint32_t idx, e;
-
     (void)m;
-    switch (f->type) {
-    case BPF_MAP_TYPE_ARRAY:
-    case BPF_MAP_TYPE_PERCPU_ARRAY:
-        idx = fm_key_u32(key);
-        if (idx >= f->max_entries)
-            return -ENOENT;
-        val_out(f, idx, value);
-        return 0;
-    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-        return -NICSIM_ENOTSUPP;
-    case BPF_MAP_TYPE_PROG_ARRAY:
-    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-    case BPF_MAP_TYPE_DEVMAP:
-    case BPF_MAP_TYPE_CPUMAP:
-        idx = fm_key_u32(key);
-        if (idx >= f->max_entries || !f->present[idx])
-            return -ENOENT;
-        val_out(f, idx, value);
-        return 0;
-    case BPF_MAP_TYPE_LPM_TRIE:
-        e = fm_lpm_lookup(f->t, key);
-        if (e == FM_NIL)
-            return -ENOENT;
-        val_out(f, e, value);
-        return 0;
-    case BPF_MAP_TYPE_QUEUE:
-    case BPF_MAP_TYPE_STACK:
-        return fm_qs_peek_pop(f, value, 0);
-    case BPF_MAP_TYPE_BLOOM_FILTER:
-        return fm_bloom_peek(f, value);
-    case BPF_MAP_TYPE_RINGBUF:
-        return -NICSIM_ENOTSUPP;
-    default: /* hash tables (LRU: a host lookup does not mark the element) */
-        e = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
-        if (e == FM_NIL)
-            return -ENOENT;
-        val_out(f, e, value);
-        return 0;
-    }
+    return fm_ops(f->type)->lookup(f, key, value);
 }
 
 int nicsim_fw_maps__lookup(struct nicsim_fw_maps *m, uint32_t id, const void *key, void *value,

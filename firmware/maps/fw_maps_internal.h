@@ -190,6 +190,8 @@ struct fm_map_ops {
     int (*check)(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len);
     /* Bytes charged to the budget for a map of this geometry; -E2BIG past 64 bits. */
     int (*mem)(const struct fm_map *f, uint64_t *mem);
+    /* bpf(2) BPF_MAP_LOOKUP_ELEM: the host's view of the value (all CPUs' slices). */
+    int (*lookup)(struct fm_map *f, const void *key, void *value);
 };
 
 /* The operations of a map type; NULL when the NIC does not support it. */
