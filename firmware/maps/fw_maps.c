@@ -452,6 +452,15 @@ static int lookup_lpm(struct fm_map *f, const void *key, void *value);
 static int lookup_qs(struct fm_map *f, const void *key, void *value);
 static int lookup_bloom(struct fm_map *f, const void *key, void *value);
 static int lookup_htab(struct fm_map *f, const void *key, void *value);
+/* bpf(2) deletes per type, defined with the host side below */
+static int delete_bloom(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_dev(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_devhash(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_einval(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_fd(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_htab(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_lpm(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_ringbuf(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
 
 /* One entry per supported map type (enum bpf_map_type): its name in messages and its creation
  * checks (the kernel's map_alloc_check with the NIC's limits). */
@@ -459,69 +468,93 @@ static const struct fm_map_ops fm_map_ops[] = {
     [BPF_MAP_TYPE_ARRAY] = {.name = "array",
                             .check = check_array,
                             .mem = mem_array,
-                            .lookup = lookup_array},
+                            .lookup = lookup_array,
+                            .del = delete_einval},
     [BPF_MAP_TYPE_PERCPU_ARRAY] = {.name = "per-CPU array",
                                    .check = check_array,
                                    .mem = mem_array,
-                                   .lookup = lookup_array},
+                                   .lookup = lookup_array,
+                                   .del = delete_einval},
     [BPF_MAP_TYPE_PROG_ARRAY] = {.name = "prog array",
                                  .check = check_fd_array,
                                  .mem = mem_ids,
-                                 .lookup = lookup_ids},
+                                 .lookup = lookup_ids,
+                                 .del = delete_fd},
     [BPF_MAP_TYPE_PERF_EVENT_ARRAY] = {.name = "perf event array",
                                        .check = check_fd_array,
                                        .mem = mem_ids,
-                                       .lookup = lookup_notsupp},
+                                       .lookup = lookup_notsupp,
+                                       .del = delete_fd},
     [BPF_MAP_TYPE_ARRAY_OF_MAPS] = {.name = "array of maps",
                                     .check = check_fd_array,
                                     .mem = mem_ids,
-                                    .lookup = lookup_ids},
+                                    .lookup = lookup_ids,
+                                    .del = delete_fd},
     [BPF_MAP_TYPE_HASH] = {.name = "hash",
                            .check = check_htab,
                            .mem = mem_htab,
-                           .lookup = lookup_htab},
+                           .lookup = lookup_htab,
+                           .del = delete_htab},
     [BPF_MAP_TYPE_PERCPU_HASH] = {.name = "per-CPU hash",
                                   .check = check_htab,
                                   .mem = mem_htab,
-                                  .lookup = lookup_htab},
+                                  .lookup = lookup_htab,
+                                  .del = delete_htab},
     [BPF_MAP_TYPE_LRU_HASH] = {.name = "LRU hash",
                                .check = check_htab,
                                .mem = mem_htab,
-                               .lookup = lookup_htab},
+                               .lookup = lookup_htab,
+                               .del = delete_htab},
     [BPF_MAP_TYPE_LRU_PERCPU_HASH] = {.name = "LRU per-CPU hash",
                                       .check = check_htab,
                                       .mem = mem_htab,
-                                      .lookup = lookup_htab},
+                                      .lookup = lookup_htab,
+                                      .del = delete_htab},
     [BPF_MAP_TYPE_HASH_OF_MAPS] = {.name = "hash of maps",
                                    .check = check_hash_of_maps,
                                    .mem = mem_htab,
-                                   .lookup = lookup_htab},
+                                   .lookup = lookup_htab,
+                                   .del = delete_htab},
     [BPF_MAP_TYPE_LPM_TRIE] = {.name = "LPM trie",
                                .check = check_lpm,
                                .mem = mem_lpm,
-                               .lookup = lookup_lpm},
+                               .lookup = lookup_lpm,
+                               .del = delete_lpm},
     [BPF_MAP_TYPE_DEVMAP] = {.name = "devmap",
                              .check = check_dev,
                              .mem = mem_ids,
-                             .lookup = lookup_ids},
+                             .lookup = lookup_ids,
+                             .del = delete_dev},
     [BPF_MAP_TYPE_DEVMAP_HASH] = {.name = "devmap hash",
                                   .check = check_dev,
                                   .mem = mem_devhash,
-                                  .lookup = lookup_htab},
+                                  .lookup = lookup_htab,
+                                  .del = delete_devhash},
     [BPF_MAP_TYPE_CPUMAP] = {.name = "cpumap",
                              .check = check_cpumap,
                              .mem = mem_ids,
-                             .lookup = lookup_ids},
-    [BPF_MAP_TYPE_QUEUE] = {.name = "queue", .check = check_qs, .mem = mem_qs, .lookup = lookup_qs},
-    [BPF_MAP_TYPE_STACK] = {.name = "stack", .check = check_qs, .mem = mem_qs, .lookup = lookup_qs},
+                             .lookup = lookup_ids,
+                             .del = delete_dev},
+    [BPF_MAP_TYPE_QUEUE] = {.name = "queue",
+                            .check = check_qs,
+                            .mem = mem_qs,
+                            .lookup = lookup_qs,
+                            .del = delete_einval},
+    [BPF_MAP_TYPE_STACK] = {.name = "stack",
+                            .check = check_qs,
+                            .mem = mem_qs,
+                            .lookup = lookup_qs,
+                            .del = delete_einval},
     [BPF_MAP_TYPE_BLOOM_FILTER] = {.name = "bloom filter",
                                    .check = check_bloom,
                                    .mem = mem_bloom,
-                                   .lookup = lookup_bloom},
+                                   .lookup = lookup_bloom,
+                                   .del = delete_bloom},
     [BPF_MAP_TYPE_RINGBUF] = {.name = "ring buffer",
                               .check = check_ringbuf,
                               .mem = mem_ringbuf,
-                              .lookup = lookup_notsupp},
+                              .lookup = lookup_notsupp,
+                              .del = delete_ringbuf},
 };
 
 const struct fm_map_ops *fm_ops(uint32_t type)
@@ -1237,59 +1270,80 @@ int nicsim_fw_maps__update(struct nicsim_fw_maps *m, uint32_t id, const void *ke
     return explain(f, do_update(m, f, key, value, flags, s), key, value, msg, msg_len);
 }
 
+/* ---- bpf(2) deletes per type (ops.del) */
+/* arrays, queue, stack: elements cannot be deleted */
+static int delete_einval(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    return -EINVAL;
+}
+
+/* prog array, perf event array, array of maps: empty the slot (dropping a held inner map) */
+static int delete_fd(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    uint32_t idx = fm_key_u32(key), held;
+
+    if (idx >= f->max_entries)
+        return -E2BIG;
+    if (!f->present[idx])
+        return -ENOENT;
+    f->present[idx] = 0;
+    f->count--;
+    if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+        memcpy(&held, fm_slot_val(f, idx), 4);
+        inner_put(m, held);
+    }
+    return 0;
+}
+
+/* devmap, cpumap: empty the slot, an empty one included */
+static int delete_dev(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    uint32_t idx = fm_key_u32(key);
+
+    if (idx >= f->max_entries)
+        return -EINVAL;
+    if (f->present[idx])
+        f->count--;
+    f->present[idx] = 0;
+    return 0;
+}
+
+static int delete_devhash(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    uint32_t e = fm_htab_find(f->h, key, fm_key_u32(key));
+
+    if (e == FM_NIL)
+        return -ENOENT;
+    fm_htab_unlink(f->h, e);
+    fm_htab_release(f->h, e);
+    return 0;
+}
+
+static int delete_lpm(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    uint32_t slot;
+
+    return fm_lpm_delete(f->t, key, &slot);
+}
+
+static int delete_bloom(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    return -EOPNOTSUPP;
+}
+
+static int delete_ringbuf(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    return -NICSIM_ENOTSUPP;
+}
+
+static int delete_htab(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    return htab_delete(m, f, key, NULL);
+}
+
 static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
 {
-    uint32_t idx, slot, held;
-
-    switch (f->type) {
-    case BPF_MAP_TYPE_ARRAY:
-    case BPF_MAP_TYPE_PERCPU_ARRAY:
-        return -EINVAL;
-    case BPF_MAP_TYPE_PROG_ARRAY:
-    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-        idx = fm_key_u32(key);
-        if (idx >= f->max_entries)
-            return -E2BIG;
-        if (!f->present[idx])
-            return -ENOENT;
-        f->present[idx] = 0;
-        f->count--;
-        if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
-            memcpy(&held, fm_slot_val(f, idx), 4);
-            inner_put(m, held);
-        }
-        return 0;
-    case BPF_MAP_TYPE_DEVMAP:
-    case BPF_MAP_TYPE_CPUMAP:
-        idx = fm_key_u32(key);
-        if (idx >= f->max_entries)
-            return -EINVAL;
-        if (f->present[idx])
-            f->count--;
-        f->present[idx] = 0;
-        return 0;
-    case BPF_MAP_TYPE_DEVMAP_HASH: {
-        uint32_t e = fm_htab_find(f->h, key, fm_key_u32(key));
-
-        if (e == FM_NIL)
-            return -ENOENT;
-        fm_htab_unlink(f->h, e);
-        fm_htab_release(f->h, e);
-        return 0;
-    }
-    case BPF_MAP_TYPE_LPM_TRIE:
-        return fm_lpm_delete(f->t, key, &slot);
-    case BPF_MAP_TYPE_QUEUE:
-    case BPF_MAP_TYPE_STACK:
-        return -EINVAL;
-    case BPF_MAP_TYPE_BLOOM_FILTER:
-        return -EOPNOTSUPP;
-    case BPF_MAP_TYPE_RINGBUF:
-        return -NICSIM_ENOTSUPP;
-    default:
-        return htab_delete(m, f, key, NULL);
-    }
+    return fm_ops(f->type)->del(m, f, key);
 }
 
 int nicsim_fw_maps__delete(struct nicsim_fw_maps *m, uint32_t id, const void *key, char *msg,

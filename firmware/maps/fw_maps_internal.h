@@ -192,6 +192,8 @@ struct fm_map_ops {
     int (*mem)(const struct fm_map *f, uint64_t *mem);
     /* bpf(2) BPF_MAP_LOOKUP_ELEM: the host's view of the value (all CPUs' slices). */
     int (*lookup)(struct fm_map *f, const void *key, void *value);
+    /* bpf(2) BPF_MAP_DELETE_ELEM. */
+    int (*del)(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
 };
 
 /* The operations of a map type; NULL when the NIC does not support it. */
