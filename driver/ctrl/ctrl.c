@@ -15,20 +15,13 @@
 #include <string.h>
 
 #include "nicsim/ctrl.h"
+#include "nicsim/maptypes.h"
 #include "nicsim/pcie.h"
 #include "nicsim/util.h"
 
 #define CTRL_DEF_ENTRIES 16u
 #define CTRL_DEF_SLOT    (64u * 1024u)
 #define CTRL_DEF_POLLS   1000u
-
-/* Kernel map types whose host-side values hold one slice per CPU. */
-enum {
-    MAP_TYPE_PERCPU_HASH = 5,
-    MAP_TYPE_PERCPU_ARRAY = 6,
-    MAP_TYPE_LRU_PERCPU_HASH = 10,
-    MAP_TYPE_PERCPU_CGROUP_STORAGE = 21,
-};
 
 struct ctrl_map {
     uint32_t id;
@@ -57,10 +50,6 @@ struct nicsim_ctrl {
     size_t n_maps, cap_maps;
 };
 
-static inline size_t round8(size_t v)
-{
-    return (v + 7u) & ~(size_t)7u;
-}
 static inline int is_pow2(uint32_t v)
 {
     return v && !(v & (v - 1u));
@@ -529,7 +518,7 @@ int nicsim_ctrl__events_drain(struct nicsim_ctrl *c, nicsim_ctrl_event_fn fn, vo
             }
             nicsim_event_rec_get(&rec, body + off);
             off += sizeof(rec);
-            if (body_len - off < round8(rec.len)) {
+            if (body_len - off < nicsim_round8(rec.len)) {
                 ctrl_seterr(c, "EVENTS reply: record %u claims %u data bytes, %zu left", i, rec.len,
                             body_len - off);
                 return -EBADMSG;
@@ -538,7 +527,7 @@ int nicsim_ctrl__events_drain(struct nicsim_ctrl *c, nicsim_ctrl_event_fn fn, vo
                 delivered++;
                 stop = fn(user, &rec, body + off);
             }
-            off += round8(rec.len);
+            off += nicsim_round8(rec.len);
         }
         if (stop || !rep.pending)
             break;
@@ -561,12 +550,6 @@ static struct ctrl_map *ctrl_map_find(const struct nicsim_ctrl *c, uint32_t id)
         if (c->maps[i].id == id)
             return &c->maps[i];
     return NULL;
-}
-
-static int map_is_percpu(uint32_t type)
-{
-    return type == MAP_TYPE_PERCPU_HASH || type == MAP_TYPE_PERCPU_ARRAY ||
-           type == MAP_TYPE_LRU_PERCPU_HASH || type == MAP_TYPE_PERCPU_CGROUP_STORAGE;
 }
 
 int nicsim_ctrl__map_alloc_inner(struct nicsim_ctrl *c, uint32_t type, uint32_t key_size,
@@ -612,7 +595,7 @@ int nicsim_ctrl__map_alloc_inner(struct nicsim_ctrl *c, uint32_t type, uint32_t 
     m->key_size = key_size;
     m->value_size = value_size;
     m->host_value_size =
-        map_is_percpu(type) ? round8(value_size) * (size_t)c->n_cores : (size_t)value_size;
+        (size_t)nicsim_map_value_bytes(nicsim_map_type_is_percpu(type), value_size, c->n_cores);
     *id = rep.map_id;
     return 0;
 }
@@ -678,7 +661,7 @@ static int ctrl_map_msg(struct nicsim_ctrl *c, const struct ctrl_map *m, uint8_t
         .flags = op_flags,
         .max_count = max_count,
     };
-    size_t kp = round8(m->key_size), vp = round8(m->host_value_size);
+    size_t kp = nicsim_round8(m->key_size), vp = nicsim_round8(m->host_value_size);
     uint8_t *body = ctrl_begin(c, type, flags);
     uint8_t *p = body + sizeof(op);
     uint32_t limit = max_count ? max_count : n;
@@ -742,8 +725,8 @@ int nicsim_ctrl__map_lookup_batch(struct nicsim_ctrl *c, uint32_t id, const void
         return -EINVAL;
     }
     total = *count;
-    kp = round8(m->key_size);
-    vp = round8(m->host_value_size);
+    kp = nicsim_round8(m->key_size);
+    vp = nicsim_round8(m->host_value_size);
     fit = ctrl_fit(c, kp + vp);
     if (!fit) {
         ctrl_seterr(c, "map %u: one element does not fit a message slot", id);
@@ -788,7 +771,8 @@ static int ctrl_map_write_batch(struct nicsim_ctrl *c, uint8_t type, uint32_t id
         return -EINVAL;
     }
     total = *count;
-    elem = round8(m->key_size) + (type == NICSIM_CMSG_MAP_UPDATE ? round8(m->host_value_size) : 0);
+    elem = nicsim_round8(m->key_size) +
+           (type == NICSIM_CMSG_MAP_UPDATE ? nicsim_round8(m->host_value_size) : 0);
     fit = ctrl_fit(c, elem);
     if (!fit) {
         ctrl_seterr(c, "map %u: one element does not fit a message slot", id);
@@ -840,8 +824,8 @@ int nicsim_ctrl__map_get_next_batch(struct nicsim_ctrl *c, uint32_t id, const vo
     if (!count || !*count || !keys)
         return -EINVAL;
     total = *count;
-    kp = round8(m->key_size);
-    vp = values ? round8(m->host_value_size) : 0;
+    kp = nicsim_round8(m->key_size);
+    vp = values ? nicsim_round8(m->host_value_size) : 0;
     fit = ctrl_fit(c, kp + vp);
     if (!fit) {
         ctrl_seterr(c, "map %u: one element does not fit a message slot", id);
@@ -906,17 +890,18 @@ int nicsim_ctrl__map_lookup_and_delete(struct nicsim_ctrl *c, uint32_t id, const
         return -ENOENT;
     if ((!key && m->key_size) || !value)
         return -EINVAL;
-    if (ctrl_fit(c, round8(m->key_size) + round8(m->host_value_size)) < 1)
+    if (ctrl_fit(c, nicsim_round8(m->key_size) + nicsim_round8(m->host_value_size)) < 1)
         return -E2BIG;
     err = ctrl_map_msg(c, m, NICSIM_CMSG_MAP_LOOKUP, NICSIM_CMSG_F_AND_DELETE, key, NULL, 1, 0, 0,
-                       round8(m->key_size) + round8(m->host_value_size), &done, &rb, &rlen);
+                       nicsim_round8(m->key_size) + nicsim_round8(m->host_value_size), &done, &rb,
+                       &rlen);
     if (err)
         return err;
     if (done != 1) {
         ctrl_seterr(c, "map %u: lookup-and-delete reply without the value", id);
         return -EBADMSG;
     }
-    memcpy(value, rb + round8(m->key_size), m->host_value_size);
+    memcpy(value, rb + nicsim_round8(m->key_size), m->host_value_size);
     return 0;
 }
 

@@ -44,13 +44,13 @@
 #define PAGE_SIZE          4096u
 
 #define ARRAY_CREATE_FLAG_MASK                                                                     \
-    (FM_F_NUMA_NODE | FM_F_MMAPABLE | FM_F_ACCESS_MASK | FM_F_PRESERVE_ELEMS | FM_F_INNER_MAP)
+    (BPF_F_NUMA_NODE | BPF_F_MMAPABLE | FM_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP)
 #define HTAB_CREATE_FLAG_MASK                                                                      \
-    (FM_F_NO_PREALLOC | FM_F_NO_COMMON_LRU | FM_F_NUMA_NODE | FM_F_ACCESS_MASK | FM_F_ZERO_SEED)
-#define LPM_CREATE_FLAG_MASK   (FM_F_NO_PREALLOC | FM_F_NUMA_NODE | FM_F_ACCESS_MASK)
-#define DEV_CREATE_FLAG_MASK   (FM_F_NUMA_NODE | FM_F_RDONLY | FM_F_WRONLY)
-#define QS_CREATE_FLAG_MASK    (FM_F_NUMA_NODE | FM_F_ACCESS_MASK)
-#define BLOOM_CREATE_FLAG_MASK (FM_F_NUMA_NODE | FM_F_ZERO_SEED | FM_F_ACCESS_MASK)
+    (BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | FM_ACCESS_MASK | BPF_F_ZERO_SEED)
+#define LPM_CREATE_FLAG_MASK   (BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | FM_ACCESS_MASK)
+#define DEV_CREATE_FLAG_MASK   (BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY)
+#define QS_CREATE_FLAG_MASK    (BPF_F_NUMA_NODE | FM_ACCESS_MASK)
+#define BLOOM_CREATE_FLAG_MASK (BPF_F_NUMA_NODE | BPF_F_ZERO_SEED | FM_ACCESS_MASK)
 
 static void say(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -71,54 +71,43 @@ static void say(char *msg, size_t len, const char *fmt, ...)
         return (err);                                                                              \
     } while (0)
 
-static inline uint32_t round8(uint32_t v) /* v <= 0x7fffffff: checked by every caller */
-{
-    return (uint32_t)fm_round8(v);
-}
-
 /* ---- type classes */
-static int is_percpu(uint32_t t)
-{
-    return t == FM_PERCPU_ARRAY || t == FM_PERCPU_HASH || t == FM_LRU_PERCPU_HASH;
-}
-
 static int is_plain_array(uint32_t t)
 {
-    return t == FM_ARRAY || t == FM_PERCPU_ARRAY;
+    return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
 static int is_fd_array(uint32_t t)
 {
-    return t == FM_PROG_ARRAY || t == FM_PERF_EVENT_ARRAY || t == FM_ARRAY_OF_MAPS;
+    return t == BPF_MAP_TYPE_PROG_ARRAY || t == BPF_MAP_TYPE_PERF_EVENT_ARRAY ||
+           t == BPF_MAP_TYPE_ARRAY_OF_MAPS;
 }
 
 /* Arrays of redirect targets indexed by the key, with a slot-present flag. */
 static int is_devarray(uint32_t t)
 {
-    return t == FM_DEVMAP || t == FM_CPUMAP;
+    return t == BPF_MAP_TYPE_DEVMAP || t == BPF_MAP_TYPE_CPUMAP;
 }
 
 static int is_htab(uint32_t t)
 {
-    return t == FM_HASH || t == FM_PERCPU_HASH || t == FM_LRU_HASH || t == FM_LRU_PERCPU_HASH ||
-           t == FM_HASH_OF_MAPS;
+    return t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_HASH ||
+           t == BPF_MAP_TYPE_LRU_PERCPU_HASH || t == BPF_MAP_TYPE_HASH_OF_MAPS;
 }
 
 static int is_lru(uint32_t t)
 {
-    return t == FM_LRU_HASH || t == FM_LRU_PERCPU_HASH;
+    return t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
 static int has_value_mem(uint32_t t)
 {
-    return is_plain_array(t) || is_htab(t) || t == FM_LPM_TRIE;
+    return is_plain_array(t) || is_htab(t) || t == BPF_MAP_TYPE_LPM_TRIE;
 }
 
 int nicsim_fw_maps__type_supported(uint32_t t)
 {
-    return is_plain_array(t) || is_fd_array(t) || is_htab(t) || t == FM_LPM_TRIE ||
-           t == FM_DEVMAP || t == FM_DEVMAP_HASH || t == FM_CPUMAP || t == FM_QUEUE ||
-           t == FM_STACK || t == FM_RINGBUF || t == FM_BLOOM_FILTER;
+    return fm_ops(t) != NULL;
 }
 
 /* ---- store */
@@ -227,13 +216,13 @@ static void inner_put_all(struct nicsim_fw_maps *m, struct fm_map *f)
 {
     uint32_t id;
 
-    if (f->type == FM_ARRAY_OF_MAPS) {
+    if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
         for (uint32_t i = 0; i < f->max_entries; i++)
             if (f->present[i]) {
                 memcpy(&id, f->vals + (size_t)i * f->stride, 4);
                 inner_put(m, id);
             }
-    } else if (f->type == FM_HASH_OF_MAPS) {
+    } else if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
         for (uint32_t e = 0; e < f->h->n_elems; e++)
             if (f->h->in_htab[e]) {
                 memcpy(&id, f->vals + (size_t)e * f->stride, 4);
@@ -250,7 +239,8 @@ uint64_t nicsim_fw_maps__mem_used(const struct nicsim_fw_maps *m)
 /* ---- creation: the checks of map_create and of each type's map_alloc_check / map_alloc */
 static int access_ok(uint32_t flags)
 {
-    return (flags & (FM_F_RDONLY_PROG | FM_F_WRONLY_PROG)) != (FM_F_RDONLY_PROG | FM_F_WRONLY_PROG);
+    return (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) !=
+           (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG);
 }
 
 static int check_array(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
@@ -263,15 +253,15 @@ static int check_array(const struct nicsim_fw_map_attr *a, char *msg, size_t msg
         FAIL(-EINVAL, "value_size must not be 0");
     if ((a->flags & ~ARRAY_CREATE_FLAG_MASK) || !access_ok(a->flags))
         FAIL(-EINVAL, "map_flags 0x%x are not valid for an array map", a->flags);
-    if (a->type == FM_PERCPU_ARRAY && (a->flags & FM_F_NUMA_NODE))
+    if (a->type == BPF_MAP_TYPE_PERCPU_ARRAY && (a->flags & BPF_F_NUMA_NODE))
         FAIL(-EINVAL, "per-CPU arrays take no NUMA node");
-    if (a->type != FM_ARRAY && (a->flags & (FM_F_MMAPABLE | FM_F_INNER_MAP)))
+    if (a->type != BPF_MAP_TYPE_ARRAY && (a->flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP)))
         FAIL(-EINVAL, "BPF_F_MMAPABLE and BPF_F_INNER_MAP are for BPF_MAP_TYPE_ARRAY only");
-    if (a->type != FM_PERF_EVENT_ARRAY && (a->flags & FM_F_PRESERVE_ELEMS))
+    if (a->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY && (a->flags & BPF_F_PRESERVE_ELEMS))
         FAIL(-EINVAL, "BPF_F_PRESERVE_ELEMS is for perf event arrays only");
     if (a->value_size > 0x7fffffffu)
         FAIL(-E2BIG, "value_size %u is too large", a->value_size);
-    if (a->type == FM_PERCPU_ARRAY && round8(a->value_size) > PCPU_MIN_UNIT_SIZE)
+    if (a->type == BPF_MAP_TYPE_PERCPU_ARRAY && nicsim_round8(a->value_size) > PCPU_MIN_UNIT_SIZE)
         FAIL(-E2BIG, "per-CPU values are limited to %u bytes, not %u", PCPU_MIN_UNIT_SIZE,
              a->value_size);
     if (a->max_entries > (1u << 31))
@@ -281,15 +271,15 @@ static int check_array(const struct nicsim_fw_map_attr *a, char *msg, size_t msg
 
 static int check_htab(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
 {
-    int percpu = is_percpu(a->type), lru = is_lru(a->type);
+    int percpu = nicsim_map_type_is_percpu(a->type), lru = is_lru(a->type);
 
     if ((a->flags & ~HTAB_CREATE_FLAG_MASK) || !access_ok(a->flags))
         FAIL(-EINVAL, "map_flags 0x%x are not valid for a hash map", a->flags);
-    if (!lru && (a->flags & FM_F_NO_COMMON_LRU))
+    if (!lru && (a->flags & BPF_F_NO_COMMON_LRU))
         FAIL(-EINVAL, "BPF_F_NO_COMMON_LRU is for LRU hash maps only");
-    if (lru && (a->flags & FM_F_NO_PREALLOC))
-        FAIL(-FM_ENOTSUPP, "LRU hash maps are always preallocated (BPF_F_NO_PREALLOC refused)");
-    if ((a->flags & FM_F_NUMA_NODE) && (percpu || (a->flags & FM_F_NO_COMMON_LRU)))
+    if (lru && (a->flags & BPF_F_NO_PREALLOC))
+        FAIL(-NICSIM_ENOTSUPP, "LRU hash maps are always preallocated (BPF_F_NO_PREALLOC refused)");
+    if ((a->flags & BPF_F_NUMA_NODE) && (percpu || (a->flags & BPF_F_NO_COMMON_LRU)))
         FAIL(-EINVAL, "per-CPU maps take no NUMA node");
     if (!a->max_entries || !a->key_size || !a->value_size)
         FAIL(-EINVAL, "key_size (%u), value_size (%u) and max_entries (%u) must not be 0",
@@ -297,126 +287,308 @@ static int check_htab(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_
     if ((uint64_t)a->key_size + a->value_size >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE)
         FAIL(-E2BIG, "key_size + value_size (%llu) is too large",
              (unsigned long long)a->key_size + a->value_size);
-    if (percpu && round8(a->value_size) > PCPU_MIN_UNIT_SIZE)
+    if (percpu && nicsim_round8(a->value_size) > PCPU_MIN_UNIT_SIZE)
         FAIL(-E2BIG, "per-CPU values are limited to %u bytes, not %u", PCPU_MIN_UNIT_SIZE,
              a->value_size);
     return 0;
 }
 
+static int check_fd_array(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (a->value_size != 4)
+        FAIL(-EINVAL, "map type %u holds 4-byte ids, not %u-byte values", a->type, a->value_size);
+    if (a->flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))
+        FAIL(-EINVAL, "map type %u takes no BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG", a->type);
+    return check_array(a, msg, msg_len);
+}
+
+static int check_hash_of_maps(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (a->value_size != 4)
+        FAIL(-EINVAL, "hash of maps holds 4-byte ids, not %u-byte values", a->value_size);
+    return check_htab(a, msg, msg_len); /* max_entries: map_geometry, after LRU rounding */
+}
+
+static int check_lpm(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    uint32_t f = a->flags;
+
+    if (!a->max_entries || !(f & BPF_F_NO_PREALLOC) || (f & ~LPM_CREATE_FLAG_MASK) || !access_ok(f))
+        FAIL(-EINVAL,
+             "LPM trie: max_entries must not be 0 and map_flags 0x%x must include "
+             "BPF_F_NO_PREALLOC and nothing unsupported",
+             f);
+    if (a->key_size < 5 || a->key_size > 4 + LPM_DATA_SIZE_MAX)
+        FAIL(-EINVAL, "LPM trie: key_size %u is not 4 (prefixlen) + 1..%u data bytes", a->key_size,
+             LPM_DATA_SIZE_MAX);
+    if (a->value_size < 1 || a->value_size > LPM_VAL_SIZE_MAX)
+        FAIL(-EINVAL, "LPM trie: value_size %u is not in 1..%llu", a->value_size,
+             (unsigned long long)LPM_VAL_SIZE_MAX);
+    return 0;
+}
+
+static int check_dev(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
+        (a->flags & ~DEV_CREATE_FLAG_MASK))
+        FAIL(-EINVAL,
+             "devmap: key_size 4, value_size 4 (ifindex) or 8 (ifindex, prog fd), "
+             "max_entries > 0 and map_flags within 0x%x needed",
+             DEV_CREATE_FLAG_MASK);
+    if (a->type == BPF_MAP_TYPE_DEVMAP_HASH && a->max_entries > (1u << 31))
+        FAIL(-EINVAL, "max_entries %u is too large", a->max_entries);
+    return 0;
+}
+
+static int check_cpumap(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    /* cpu_map_alloc */
+    if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
+        (a->flags & ~BPF_F_NUMA_NODE))
+        FAIL(-EINVAL,
+             "cpumap: key_size 4 (the CPU), value_size 4 (qsize) or 8 (qsize, prog fd), "
+             "max_entries > 0 and map_flags within 0x%x needed",
+             BPF_F_NUMA_NODE);
+    if (a->max_entries > FM_CPUMAP_MAX_CPUS)
+        FAIL(-E2BIG, "cpumap: max_entries %u is more than the NIC's %u host CPUs", a->max_entries,
+             FM_CPUMAP_MAX_CPUS);
+    return 0;
+}
+
+static int check_qs(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (!a->max_entries || a->key_size || !a->value_size || (a->flags & ~QS_CREATE_FLAG_MASK) ||
+        !access_ok(a->flags))
+        FAIL(-EINVAL, "queue / stack: key_size 0, value_size and max_entries > 0 needed");
+    if (a->value_size > KMALLOC_MAX_SIZE)
+        FAIL(-E2BIG, "value_size %u is too large", a->value_size);
+    return 0;
+}
+
+static int check_bloom(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (a->value_size > KMALLOC_MAX_SIZE) /* bloom_map_alloc_check, before map_alloc */
+        FAIL(-E2BIG, "bloom filter: value_size %u is more than %llu", a->value_size,
+             (unsigned long long)KMALLOC_MAX_SIZE);
+    if (a->key_size || !a->value_size || !a->max_entries || (a->flags & ~BLOOM_CREATE_FLAG_MASK) ||
+        !access_ok(a->flags))
+        FAIL(-EINVAL, "bloom filter: key_size 0, value_size and max_entries > 0 needed");
+    if (a->map_extra & ~0xfull)
+        FAIL(-EINVAL, "bloom filter: map_extra 0x%llx, only bits 0-3 (hash functions) exist",
+             (unsigned long long)a->map_extra);
+    return 0;
+}
+
+static int check_ringbuf(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    if (a->flags & ~BPF_F_NUMA_NODE)
+        FAIL(-EINVAL, "ring buffer: map_flags 0x%x are not valid", a->flags);
+    if (a->key_size || a->value_size || a->max_entries < PAGE_SIZE ||
+        (a->max_entries & (a->max_entries - 1)))
+        FAIL(-EINVAL,
+             "ring buffer: key and value size 0, size a power of 2 and a multiple "
+             "of %u",
+             PAGE_SIZE);
+    return 0;
+}
+
+/* ---- Memory charged per type (the table in this file's head comment); S = f->stride. */
+static int mem_array(const struct fm_map *f, uint64_t *mem)
+{
+    return fm_size(f->max_entries, f->stride, 64, mem);
+}
+
+/* prog array, perf event array, array of maps, devmap, cpumap: 8 bytes an entry */
+static int mem_ids(const struct fm_map *f, uint64_t *mem)
+{
+    return fm_size(f->max_entries, 8, 64, mem);
+}
+
+static int mem_htab(const struct fm_map *f, uint64_t *mem)
+{
+    uint64_t per = 32 + nicsim_round8(f->key_size) + f->stride, x;
+    int err = fm_size(fm_roundup_pow2(f->max_entries), 8, 64, &x);
+
+    return err ? err : fm_size(f->max_entries, per, x, mem);
+}
+
+static int mem_devhash(const struct fm_map *f, uint64_t *mem)
+{
+    uint64_t x;
+    int err = fm_size(fm_roundup_pow2(f->max_entries), 8, 64, &x);
+
+    return err ? err : fm_size(f->max_entries, 40, x, mem);
+}
+
+static int mem_lpm(const struct fm_map *f, uint64_t *mem)
+{
+    uint64_t per = f->stride + 2 * (24 + nicsim_round8(f->key_size - 4));
+
+    return fm_size(f->max_entries, per, 64, mem);
+}
+
+static int mem_qs(const struct fm_map *f, uint64_t *mem)
+{
+    return fm_size((uint64_t)f->max_entries + 1, nicsim_round8(f->value_size), 64, mem);
+}
+
+static int mem_bloom(const struct fm_map *f, uint64_t *mem)
+{
+    *mem = 64 + (uint64_t)f->bloom_mask / 8 + 1;
+    return 0;
+}
+
+static int mem_ringbuf(const struct fm_map *f, uint64_t *mem)
+{
+    *mem = 64 + (uint64_t)f->max_entries + PAGE_SIZE;
+    return 0;
+}
+
+/* bpf(2) lookups per type, defined with the host side below */
+static int lookup_array(struct fm_map *f, const void *key, void *value);
+static int lookup_ids(struct fm_map *f, const void *key, void *value);
+static int lookup_notsupp(struct fm_map *f, const void *key, void *value);
+static int lookup_lpm(struct fm_map *f, const void *key, void *value);
+static int lookup_qs(struct fm_map *f, const void *key, void *value);
+static int lookup_bloom(struct fm_map *f, const void *key, void *value);
+static int lookup_htab(struct fm_map *f, const void *key, void *value);
+/* bpf(2) deletes per type, defined with the host side below */
+static int delete_bloom(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_dev(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_devhash(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_einval(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_fd(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_htab(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_lpm(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+static int delete_ringbuf(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+
+/* One entry per supported map type (enum bpf_map_type): its name in messages and its creation
+ * checks (the kernel's map_alloc_check with the NIC's limits). */
+static const struct fm_map_ops fm_map_ops[] = {
+    [BPF_MAP_TYPE_ARRAY] = {.name = "array",
+                            .check = check_array,
+                            .mem = mem_array,
+                            .lookup = lookup_array,
+                            .del = delete_einval},
+    [BPF_MAP_TYPE_PERCPU_ARRAY] = {.name = "per-CPU array",
+                                   .check = check_array,
+                                   .mem = mem_array,
+                                   .lookup = lookup_array,
+                                   .del = delete_einval},
+    [BPF_MAP_TYPE_PROG_ARRAY] = {.name = "prog array",
+                                 .check = check_fd_array,
+                                 .mem = mem_ids,
+                                 .lookup = lookup_ids,
+                                 .del = delete_fd},
+    [BPF_MAP_TYPE_PERF_EVENT_ARRAY] = {.name = "perf event array",
+                                       .check = check_fd_array,
+                                       .mem = mem_ids,
+                                       .lookup = lookup_notsupp,
+                                       .del = delete_fd},
+    [BPF_MAP_TYPE_ARRAY_OF_MAPS] = {.name = "array of maps",
+                                    .check = check_fd_array,
+                                    .mem = mem_ids,
+                                    .lookup = lookup_ids,
+                                    .del = delete_fd},
+    [BPF_MAP_TYPE_HASH] = {.name = "hash",
+                           .check = check_htab,
+                           .mem = mem_htab,
+                           .lookup = lookup_htab,
+                           .del = delete_htab},
+    [BPF_MAP_TYPE_PERCPU_HASH] = {.name = "per-CPU hash",
+                                  .check = check_htab,
+                                  .mem = mem_htab,
+                                  .lookup = lookup_htab,
+                                  .del = delete_htab},
+    [BPF_MAP_TYPE_LRU_HASH] = {.name = "LRU hash",
+                               .check = check_htab,
+                               .mem = mem_htab,
+                               .lookup = lookup_htab,
+                               .del = delete_htab},
+    [BPF_MAP_TYPE_LRU_PERCPU_HASH] = {.name = "LRU per-CPU hash",
+                                      .check = check_htab,
+                                      .mem = mem_htab,
+                                      .lookup = lookup_htab,
+                                      .del = delete_htab},
+    [BPF_MAP_TYPE_HASH_OF_MAPS] = {.name = "hash of maps",
+                                   .check = check_hash_of_maps,
+                                   .mem = mem_htab,
+                                   .lookup = lookup_htab,
+                                   .del = delete_htab},
+    [BPF_MAP_TYPE_LPM_TRIE] = {.name = "LPM trie",
+                               .check = check_lpm,
+                               .mem = mem_lpm,
+                               .lookup = lookup_lpm,
+                               .del = delete_lpm},
+    [BPF_MAP_TYPE_DEVMAP] = {.name = "devmap",
+                             .check = check_dev,
+                             .mem = mem_ids,
+                             .lookup = lookup_ids,
+                             .del = delete_dev},
+    [BPF_MAP_TYPE_DEVMAP_HASH] = {.name = "devmap hash",
+                                  .check = check_dev,
+                                  .mem = mem_devhash,
+                                  .lookup = lookup_htab,
+                                  .del = delete_devhash},
+    [BPF_MAP_TYPE_CPUMAP] = {.name = "cpumap",
+                             .check = check_cpumap,
+                             .mem = mem_ids,
+                             .lookup = lookup_ids,
+                             .del = delete_dev},
+    [BPF_MAP_TYPE_QUEUE] = {.name = "queue",
+                            .check = check_qs,
+                            .mem = mem_qs,
+                            .lookup = lookup_qs,
+                            .del = delete_einval},
+    [BPF_MAP_TYPE_STACK] = {.name = "stack",
+                            .check = check_qs,
+                            .mem = mem_qs,
+                            .lookup = lookup_qs,
+                            .del = delete_einval},
+    [BPF_MAP_TYPE_BLOOM_FILTER] = {.name = "bloom filter",
+                                   .check = check_bloom,
+                                   .mem = mem_bloom,
+                                   .lookup = lookup_bloom,
+                                   .del = delete_bloom},
+    [BPF_MAP_TYPE_RINGBUF] = {.name = "ring buffer",
+                              .check = check_ringbuf,
+                              .mem = mem_ringbuf,
+                              .lookup = lookup_notsupp,
+                              .del = delete_ringbuf},
+};
+
+const struct fm_map_ops *fm_ops(uint32_t type)
+{
+    if (type >= sizeof(fm_map_ops) / sizeof(fm_map_ops[0]) || !fm_map_ops[type].check)
+        return NULL;
+    return &fm_map_ops[type];
+}
+
 static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr *a, char *msg,
                       size_t msg_len)
 {
+    const struct fm_map_ops *ops = fm_ops(a->type);
     uint32_t t = a->type, f = a->flags;
     int err;
 
-    if (!nicsim_fw_maps__type_supported(t))
+    if (!ops)
         FAIL(-EINVAL, "map type %u is not supported by the NIC", t);
-    if ((f & FM_F_RDONLY) && (f & FM_F_WRONLY))
+    if ((f & BPF_F_RDONLY) && (f & BPF_F_WRONLY))
         FAIL(-EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY exclude each other");
-    if (a->inner_map_id && t != FM_ARRAY_OF_MAPS && t != FM_HASH_OF_MAPS)
+    if (a->inner_map_id && t != BPF_MAP_TYPE_ARRAY_OF_MAPS && t != BPF_MAP_TYPE_HASH_OF_MAPS)
         FAIL(-EINVAL, "map type %u holds no maps (inner map %u given)", t, a->inner_map_id);
-    if (a->map_extra && t != FM_BLOOM_FILTER) /* map_create */
+    if (a->map_extra && t != BPF_MAP_TYPE_BLOOM_FILTER) /* map_create */
         FAIL(-EINVAL, "map_extra 0x%llx is for bloom filters only",
              (unsigned long long)a->map_extra);
-    switch (t) {
-    case FM_ARRAY:
-    case FM_PERCPU_ARRAY:
-        return check_array(a, msg, msg_len);
-    case FM_PROG_ARRAY:
-    case FM_PERF_EVENT_ARRAY:
-    case FM_ARRAY_OF_MAPS:
-        if (a->value_size != 4)
-            FAIL(-EINVAL, "map type %u holds 4-byte ids, not %u-byte values", t, a->value_size);
-        if (f & (FM_F_RDONLY_PROG | FM_F_WRONLY_PROG))
-            FAIL(-EINVAL, "map type %u takes no BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG", t);
-        err = check_array(a, msg, msg_len);
-        break;
-    case FM_HASH_OF_MAPS:
-        if (a->value_size != 4)
-            FAIL(-EINVAL, "hash of maps holds 4-byte ids, not %u-byte values", a->value_size);
-        err = check_htab(a, msg, msg_len);
-        break;
-    case FM_HASH:
-    case FM_PERCPU_HASH:
-    case FM_LRU_HASH:
-    case FM_LRU_PERCPU_HASH:
-        return check_htab(a, msg, msg_len); /* max_entries: map_geometry, after LRU rounding */
-    case FM_LPM_TRIE:
-        if (!a->max_entries || !(f & FM_F_NO_PREALLOC) || (f & ~LPM_CREATE_FLAG_MASK) ||
-            !access_ok(f))
-            FAIL(-EINVAL,
-                 "LPM trie: max_entries must not be 0 and map_flags 0x%x must include "
-                 "BPF_F_NO_PREALLOC and nothing unsupported",
-                 f);
-        if (a->key_size < 5 || a->key_size > 4 + LPM_DATA_SIZE_MAX)
-            FAIL(-EINVAL, "LPM trie: key_size %u is not 4 (prefixlen) + 1..%u data bytes",
-                 a->key_size, LPM_DATA_SIZE_MAX);
-        if (a->value_size < 1 || a->value_size > LPM_VAL_SIZE_MAX)
-            FAIL(-EINVAL, "LPM trie: value_size %u is not in 1..%llu", a->value_size,
-                 (unsigned long long)LPM_VAL_SIZE_MAX);
-        return 0;
-    case FM_DEVMAP:
-    case FM_DEVMAP_HASH:
-        if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
-            (f & ~DEV_CREATE_FLAG_MASK))
-            FAIL(-EINVAL,
-                 "devmap: key_size 4, value_size 4 (ifindex) or 8 (ifindex, prog fd), "
-                 "max_entries > 0 and map_flags within 0x%x needed",
-                 DEV_CREATE_FLAG_MASK);
-        if (t == FM_DEVMAP_HASH && a->max_entries > (1u << 31))
-            FAIL(-EINVAL, "max_entries %u is too large", a->max_entries);
-        return 0;
-    case FM_CPUMAP: /* cpu_map_alloc */
-        if (!a->max_entries || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
-            (f & ~FM_F_NUMA_NODE))
-            FAIL(-EINVAL,
-                 "cpumap: key_size 4 (the CPU), value_size 4 (qsize) or 8 (qsize, prog fd), "
-                 "max_entries > 0 and map_flags within 0x%x needed",
-                 FM_F_NUMA_NODE);
-        if (a->max_entries > FM_CPUMAP_MAX_CPUS)
-            FAIL(-E2BIG, "cpumap: max_entries %u is more than the NIC's %u host CPUs",
-                 a->max_entries, FM_CPUMAP_MAX_CPUS);
-        return 0;
-    case FM_QUEUE:
-    case FM_STACK:
-        if (!a->max_entries || a->key_size || !a->value_size || (f & ~QS_CREATE_FLAG_MASK) ||
-            !access_ok(f))
-            FAIL(-EINVAL, "queue / stack: key_size 0, value_size and max_entries > 0 needed");
-        if (a->value_size > KMALLOC_MAX_SIZE)
-            FAIL(-E2BIG, "value_size %u is too large", a->value_size);
-        return 0;
-    case FM_BLOOM_FILTER:
-        if (a->value_size > KMALLOC_MAX_SIZE) /* bloom_map_alloc_check, before map_alloc */
-            FAIL(-E2BIG, "bloom filter: value_size %u is more than %llu", a->value_size,
-                 (unsigned long long)KMALLOC_MAX_SIZE);
-        if (a->key_size || !a->value_size || !a->max_entries || (f & ~BLOOM_CREATE_FLAG_MASK) ||
-            !access_ok(f))
-            FAIL(-EINVAL, "bloom filter: key_size 0, value_size and max_entries > 0 needed");
-        if (a->map_extra & ~0xfull)
-            FAIL(-EINVAL, "bloom filter: map_extra 0x%llx, only bits 0-3 (hash functions) exist",
-                 (unsigned long long)a->map_extra);
-        return 0;
-    case FM_RINGBUF:
-        if (f & ~FM_F_NUMA_NODE)
-            FAIL(-EINVAL, "ring buffer: map_flags 0x%x are not valid", f);
-        if (a->key_size || a->value_size || a->max_entries < PAGE_SIZE ||
-            (a->max_entries & (a->max_entries - 1)))
-            FAIL(-EINVAL,
-                 "ring buffer: key and value size 0, size a power of 2 and a multiple "
-                 "of %u",
-                 PAGE_SIZE);
-        return 0;
-    default:
-        FAIL(-EINVAL, "map type %u is not supported by the NIC", t);
-    }
+    err = ops->check(a, msg, msg_len);
     if (err)
         return err;
-    if (t == FM_ARRAY_OF_MAPS || t == FM_HASH_OF_MAPS) {
+    if (t == BPF_MAP_TYPE_ARRAY_OF_MAPS || t == BPF_MAP_TYPE_HASH_OF_MAPS) {
         struct fm_map *in = get(m, a->inner_map_id);
 
         if (!in)
             FAIL(-EINVAL, "map-in-map: the template map %u does not exist", a->inner_map_id);
-        if (in->type == FM_ARRAY_OF_MAPS || in->type == FM_HASH_OF_MAPS)
+        if (in->type == BPF_MAP_TYPE_ARRAY_OF_MAPS || in->type == BPF_MAP_TYPE_HASH_OF_MAPS)
             FAIL(-EINVAL, "map-in-map: the template map %u holds maps itself", a->inner_map_id);
     }
     return 0;
@@ -425,56 +597,7 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
 /* Bytes charged (the formula at the top), from checked 64-bit products. */
 static int mem_of(const struct fm_map *f, uint64_t *mem)
 {
-    uint64_t n = f->max_entries, s = f->stride, b = fm_roundup_pow2(f->max_entries), per, x;
-    int err;
-
-    switch (f->type) {
-    case FM_ARRAY:
-    case FM_PERCPU_ARRAY:
-        return fm_size(n, s, 64, mem);
-    case FM_PROG_ARRAY:
-    case FM_PERF_EVENT_ARRAY:
-    case FM_ARRAY_OF_MAPS:
-    case FM_DEVMAP:
-    case FM_CPUMAP:
-        return fm_size(n, 8, 64, mem);
-    case FM_DEVMAP_HASH:
-        err = fm_size(b, 8, 64, &x);
-        return err ? err : fm_size(n, 40, x, mem);
-    case FM_LPM_TRIE:
-        per = s + 2 * (24 + fm_round8(f->key_size - 4));
-        return fm_size(n, per, 64, mem);
-    case FM_QUEUE:
-    case FM_STACK:
-        return fm_size(n + 1, fm_round8(f->value_size), 64, mem);
-    case FM_BLOOM_FILTER:
-        *mem = 64 + (uint64_t)f->bloom_mask / 8 + 1;
-        return 0;
-    case FM_RINGBUF:
-        *mem = 64 + n + PAGE_SIZE;
-        return 0;
-    default: /* hash tables */
-        per = 32 + fm_round8(f->key_size) + s;
-        err = fm_size(b, 8, 64, &x);
-        return err ? err : fm_size(n, per, x, mem);
-    }
-}
-
-/* bloom_map_alloc: k = map_extra's hash functions (0: 5); max_entries * k * 7 / 5 bits rounded
- * up to a power of two, in 64 bits where the kernel's u32 products overflow to 2^32 bits. */
-static void bloom_size(struct fm_map *f, uint64_t map_extra)
-{
-    uint64_t nr_bits;
-
-    f->bloom_nr_hash = map_extra & 0xf ? (uint32_t)(map_extra & 0xf) : 5;
-    nr_bits = (uint64_t)f->max_entries * f->bloom_nr_hash;
-    if (nr_bits > UINT32_MAX || nr_bits / 5 * 7 > (1ull << 31)) {
-        f->bloom_mask = UINT32_MAX; /* the kernel's overflow case: 2^32 bits */
-        return;
-    }
-    nr_bits = nr_bits / 5 * 7;
-    nr_bits = nr_bits <= 64 ? 64 : fm_roundup_pow2(nr_bits);
-    f->bloom_mask = (uint32_t)(nr_bits - 1);
+    return fm_ops(f->type)->mem(f, mem);
 }
 
 /*
@@ -487,7 +610,7 @@ static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, uint64
 {
     uint64_t n_slots = 0, len;
 
-    if (is_lru(f->type) && (f->flags & FM_F_NO_COMMON_LRU)) {
+    if (is_lru(f->type) && (f->flags & BPF_F_NO_COMMON_LRU)) {
         /* htab_map_alloc: roundup(max_entries, CPUs), rounddown when that passes u32 */
         uint64_t up = ((uint64_t)f->max_entries + m->n_cpus - 1) / m->n_cpus * m->n_cpus;
 
@@ -496,17 +619,18 @@ static int map_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, uint64
     if (is_htab(f->type) && f->max_entries > FM_HTAB_MAX_ENTRIES)
         FAIL(-E2BIG, "max_entries %u is more than a hash table's %u", f->max_entries,
              FM_HTAB_MAX_ENTRIES);
-    if (f->type == FM_LPM_TRIE && f->max_entries > FM_LPM_MAX_ENTRIES)
+    if (f->type == BPF_MAP_TYPE_LPM_TRIE && f->max_entries > FM_LPM_MAX_ENTRIES)
         FAIL(-E2BIG, "LPM trie: max_entries %u is more than the NIC's %u (preallocated nodes)",
              f->max_entries, FM_LPM_MAX_ENTRIES);
-    if (f->type == FM_BLOOM_FILTER)
-        bloom_size(f, map_extra);
-    if (f->type == FM_QUEUE || f->type == FM_STACK) {
+    if (f->type == BPF_MAP_TYPE_BLOOM_FILTER)
+        fm_bloom_size(f, map_extra);
+    if (f->type == BPF_MAP_TYPE_QUEUE || f->type == BPF_MAP_TYPE_STACK) {
         f->stride = f->value_size; /* a ring of max_entries + 1 raw values */
         f->n_cpus = 1;
         n_slots = (uint64_t)f->max_entries + 1;
     } else if (is_plain_array(f->type) || is_fd_array(f->type) || is_devarray(f->type) ||
-               is_htab(f->type) || f->type == FM_LPM_TRIE || f->type == FM_DEVMAP_HASH) {
+               is_htab(f->type) || f->type == BPF_MAP_TYPE_LPM_TRIE ||
+               f->type == BPF_MAP_TYPE_DEVMAP_HASH) {
         n_slots = f->max_entries;
     }
     if (fm_size(n_slots, f->stride, 0, &len) || len > FM_MAX_VALUE_MEM)
@@ -542,12 +666,12 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
     f->value_size = attr->value_size;
     f->max_entries = f->attr_max_entries = attr->max_entries;
     f->flags = attr->flags;
-    if (f->type == FM_DEVMAP || f->type == FM_DEVMAP_HASH)
-        f->flags |= FM_F_RDONLY_PROG; /* as dev_map_init_map */
-    f->n_cpus = is_percpu(f->type) ? m->n_cpus : 1;
-    f->slice = round8(f->value_size);
+    if (f->type == BPF_MAP_TYPE_DEVMAP || f->type == BPF_MAP_TYPE_DEVMAP_HASH)
+        f->flags |= BPF_F_RDONLY_PROG; /* as dev_map_init_map */
+    f->n_cpus = nicsim_map_type_is_percpu(f->type) ? m->n_cpus : 1;
+    f->slice = (uint32_t)nicsim_round8(f->value_size);
     f->stride = f->slice * f->n_cpus; /* slice <= 32 KiB when per-CPU (check_attr) */
-    if (f->type == FM_ARRAY_OF_MAPS || f->type == FM_HASH_OF_MAPS) {
+    if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS || f->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
         const struct fm_map *in = m->maps[attr->inner_map_id];
 
         f->inner = (struct nicsim_fw_map_attr){.type = in->type,
@@ -575,20 +699,20 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
         f->present = calloc(f->max_entries, 1);
         err = f->present ? 0 : -ENOMEM;
     }
-    if (!err && (is_htab(f->type) || f->type == FM_DEVMAP_HASH)) {
-        uint32_t seed = (f->flags & FM_F_ZERO_SEED) ? 0 : m->hash_seed;
+    if (!err && (is_htab(f->type) || f->type == BPF_MAP_TYPE_DEVMAP_HASH)) {
+        uint32_t seed = (f->flags & BPF_F_ZERO_SEED) ? 0 : m->hash_seed;
 
         f->h = calloc(1, sizeof(*f->h));
-        err = f->h
-                  ? fm_htab_init(f->h, f->max_entries, f->key_size, seed, f->type == FM_DEVMAP_HASH,
-                                 is_lru(f->type), !!(f->flags & FM_F_NO_COMMON_LRU), m->n_cpus)
-                  : -ENOMEM;
+        err = f->h ? fm_htab_init(f->h, f->max_entries, f->key_size, seed,
+                                  f->type == BPF_MAP_TYPE_DEVMAP_HASH, is_lru(f->type),
+                                  !!(f->flags & BPF_F_NO_COMMON_LRU), m->n_cpus)
+                   : -ENOMEM;
         if (err) {
             free(f->h);
             f->h = NULL;
         }
     }
-    if (!err && f->type == FM_LPM_TRIE) {
+    if (!err && f->type == BPF_MAP_TYPE_LPM_TRIE) {
         f->t = calloc(1, sizeof(*f->t));
         err = f->t ? fm_lpm_init(f->t, f->key_size, f->max_entries) : -ENOMEM;
         if (err) {
@@ -596,8 +720,8 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
             f->t = NULL;
         }
     }
-    if (!err && f->type == FM_BLOOM_FILTER) {
-        f->seed = (f->flags & FM_F_ZERO_SEED) ? 0 : m->hash_seed;
+    if (!err && f->type == BPF_MAP_TYPE_BLOOM_FILTER) {
+        f->seed = (f->flags & BPF_F_ZERO_SEED) ? 0 : m->hash_seed;
         f->bits = calloc((size_t)f->bloom_mask / 8 + 1, 1);
         err = f->bits ? 0 : -ENOMEM;
     }
@@ -633,7 +757,7 @@ static uint32_t count_of(const struct fm_map *f)
         return f->h->count;
     if (f->t)
         return f->t->n_entries;
-    if (f->type == FM_QUEUE || f->type == FM_STACK)
+    if (f->type == BPF_MAP_TYPE_QUEUE || f->type == BPF_MAP_TYPE_STACK)
         return f->q_count;
     return f->count;
 }
@@ -679,45 +803,34 @@ size_t nicsim_fw_maps__host_value_size(const struct nicsim_fw_maps *m, uint32_t 
 
     if (!f)
         return 0;
-    return is_percpu(f->type) ? (size_t)f->slice * f->n_cpus : f->value_size;
+    return (size_t)nicsim_map_value_bytes(nicsim_map_type_is_percpu(f->type), f->value_size,
+                                          f->n_cpus);
 }
 
 /* ---------------------------------------------------------------------------------------------
  * Element helpers.
  */
-static inline uint8_t *slot_val(struct fm_map *f, uint32_t slot)
-{
-    return f->vals + (size_t)slot * f->stride;
-}
-
-static inline uint32_t key_u32(const void *key)
-{
-    uint32_t v;
-
-    memcpy(&v, key, 4);
-    return v;
-}
-
 /* Host view out: per-CPU values copy every slice whole (round_up(value_size, 8), as the kernel's
  * copy_map_value_long), others value_size bytes. */
 static void val_out(const struct fm_map *f, uint32_t slot, void *out)
 {
     const uint8_t *v = f->vals + (size_t)slot * f->stride;
 
-    memcpy(out, v, is_percpu(f->type) ? f->stride : f->value_size);
+    memcpy(out, v, nicsim_map_type_is_percpu(f->type) ? f->stride : f->value_size);
 }
 
 static void val_in_host(struct fm_map *f, uint32_t slot, const void *in)
 {
-    memcpy(slot_val(f, slot), in, is_percpu(f->type) ? f->stride : f->value_size);
+    memcpy(fm_slot_val(f, slot), in,
+           nicsim_map_type_is_percpu(f->type) ? f->stride : f->value_size);
 }
 
 /* A program's write: its CPU's slice (value_size bytes); `fresh` zeroes the other slices. */
 static void val_in_prog(struct fm_map *f, uint32_t slot, uint32_t cpu, const void *in, int fresh)
 {
-    uint8_t *v = slot_val(f, slot);
+    uint8_t *v = fm_slot_val(f, slot);
 
-    if (!is_percpu(f->type)) {
+    if (!nicsim_map_type_is_percpu(f->type)) {
         memcpy(v, in, f->value_size);
         return;
     }
@@ -741,9 +854,9 @@ static void val_write(struct fm_map *f, uint32_t slot, struct src s, const void 
 
 static int check_flags(uint32_t found, uint64_t flags)
 {
-    if (found != FM_NIL && (flags & ~(uint64_t)FM_F_LOCK) == FM_NOEXIST)
+    if (found != FM_NIL && (flags & ~(uint64_t)BPF_F_LOCK) == BPF_NOEXIST)
         return -EEXIST;
-    if (found == FM_NIL && (flags & ~(uint64_t)FM_F_LOCK) == FM_EXIST)
+    if (found == FM_NIL && (flags & ~(uint64_t)BPF_F_LOCK) == BPF_EXIST)
         return -ENOENT;
     return 0;
 }
@@ -757,8 +870,8 @@ static int inner_ok(const struct nicsim_fw_maps *m, const struct fm_map *f, uint
     if (!in || in->type != t->type || in->key_size != t->key_size ||
         in->value_size != t->value_size || in->flags != t->flags)
         return 0;
-    if (t->type == FM_ARRAY || t->type == FM_PERCPU_ARRAY)
-        return (t->flags & FM_F_INNER_MAP) || in->max_entries == t->max_entries;
+    if (t->type == BPF_MAP_TYPE_ARRAY || t->type == BPF_MAP_TYPE_PERCPU_ARRAY)
+        return (t->flags & BPF_F_INNER_MAP) || in->max_entries == t->max_entries;
     return 1;
 }
 
@@ -770,8 +883,8 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     uint32_t hash = fm_htab_hash(h, key), old, e;
     int err;
 
-    if (f->type == FM_LRU_HASH) {
-        if (flags > FM_EXIST)
+    if (f->type == BPF_MAP_TYPE_LRU_HASH) {
+        if (flags > BPF_EXIST)
             return -EINVAL;
         /* the new node comes off the LRU first (it may evict), then the flags are checked */
         e = fm_lru_pop_free(&h->lru_lists, s.cpu);
@@ -793,11 +906,11 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
         }
         return 0;
     }
-    if (f->type == FM_LRU_PERCPU_HASH) {
+    if (f->type == BPF_MAP_TYPE_LRU_PERCPU_HASH) {
         e = FM_NIL;
-        if (flags > FM_EXIST)
+        if (flags > BPF_EXIST)
             return -EINVAL;
-        if (flags != FM_EXIST) {
+        if (flags != BPF_EXIST) {
             e = fm_lru_pop_free(&h->lru_lists, s.cpu);
             if (e == FM_NIL)
                 return -ENOMEM;
@@ -817,15 +930,15 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
             fm_lru_push_free(&h->lru_lists, e);
         return err;
     }
-    if (f->type == FM_HASH) {
-        if ((flags & ~(uint64_t)FM_F_LOCK) > FM_EXIST)
+    if (f->type == BPF_MAP_TYPE_HASH) {
+        if ((flags & ~(uint64_t)BPF_F_LOCK) > BPF_EXIST)
             return -EINVAL;
-        if (flags & FM_F_LOCK)
+        if (flags & BPF_F_LOCK)
             return -EINVAL; /* no bpf_spin_lock in the value */
-    } else if (flags > FM_EXIST) {
+    } else if (flags > BPF_EXIST) {
         return -EINVAL;
     }
-    if (f->type == FM_HASH_OF_MAPS && !inner_ok(m, f, key_u32(value)))
+    if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS && !inner_ok(m, f, fm_key_u32(value)))
         return -EINVAL;
     old = fm_htab_find(h, key, hash);
     err = check_flags(old, flags);
@@ -834,13 +947,14 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     if (old != FM_NIL) {
         uint32_t held = 0;
 
-        if (f->type == FM_HASH_OF_MAPS) { /* the new inner map first: it may be the same */
-            memcpy(&held, slot_val(f, old), 4);
-            inner_ref(m, key_u32(value));
+        if (f->type ==
+            BPF_MAP_TYPE_HASH_OF_MAPS) { /* the new inner map first: it may be the same */
+            memcpy(&held, fm_slot_val(f, old), 4);
+            inner_ref(m, fm_key_u32(value));
         }
         val_write(f, old, s, value, 0);
         inner_put(m, held);
-        if (f->type == FM_HASH) { /* the replacement goes to the head of its bucket */
+        if (f->type == BPF_MAP_TYPE_HASH) { /* the replacement goes to the head of its bucket */
             fm_htab_unlink(h, old);
             fm_htab_link_head(h, old, hash);
         }
@@ -852,8 +966,8 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     memcpy(h->keys + (size_t)e * h->key_size, key, h->key_size);
     val_write(f, e, s, value, 1);
     fm_htab_link_head(h, e, hash);
-    if (f->type == FM_HASH_OF_MAPS)
-        inner_ref(m, key_u32(value));
+    if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS)
+        inner_ref(m, fm_key_u32(value));
     return 0;
 }
 
@@ -866,8 +980,8 @@ static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
         return -ENOENT;
     if (value_out)
         val_out(f, e, value_out);
-    if (f->type == FM_HASH_OF_MAPS)
-        memcpy(&held, slot_val(f, e), 4);
+    if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS)
+        memcpy(&held, fm_slot_val(f, e), 4);
     fm_htab_unlink(h, e);
     if (h->lru)
         fm_lru_push_free(&h->lru_lists, e);
@@ -877,206 +991,14 @@ static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     return 0;
 }
 
-/* ---- cpumap (cpu_map_update_elem): the value is struct bpf_cpumap_val {u32 qsize; union {int fd;
- * u32 id} bpf_prog}; qsize 0 empties the slot; a program fd is refused (the NIC runs no program on
- * the host's CPU), so a lookup reads bpf_prog.id 0. */
-static int cpumap_update(struct fm_map *f, const void *key, const void *value, uint64_t flags)
-{
-    uint32_t idx = key_u32(key), qsize = key_u32(value);
-    int32_t fd = 0;
-    uint8_t v[8] = {0};
-
-    if (flags > FM_EXIST)
-        return -EINVAL;
-    if (idx >= f->max_entries)
-        return -E2BIG;
-    if (flags == FM_NOEXIST)
-        return -EEXIST;
-    if (qsize > FM_CPUMAP_MAX_QSIZE)
-        return -EOVERFLOW;
-    /* the kernel's !cpu_possible; max_entries keeps it unreachable */
-    if (idx >= FM_CPUMAP_MAX_CPUS)
-        return -ENODEV;
-    if (!qsize) { /* "Same as deleting" */
-        if (f->present[idx])
-            f->count--;
-        f->present[idx] = 0;
-        return 0;
-    }
-    if (f->value_size == 8)
-        memcpy(&fd, (const uint8_t *)value + 4, 4);
-    if (fd > 0)
-        return -EOPNOTSUPP;
-    memcpy(v, &qsize, 4);
-    memcpy(slot_val(f, idx), v, f->value_size);
-    if (!f->present[idx])
-        f->count++;
-    f->present[idx] = 1;
-    return 0;
-}
-
-/* ---- devmap hash: hash by index, a replacement goes to the bucket head, BPF_EXIST unchecked */
-static int devmap_value(struct fm_map *f, const void *value, uint8_t *out)
-{
-    uint32_t ifindex = key_u32(value);
-    int32_t fd = -1;
-
-    if (f->value_size == 8)
-        memcpy(&fd, (const uint8_t *)value + 4, 4);
-    if (!ifindex && fd > 0)
-        return -EINVAL; /* no program without a device */
-    if (fd > 0)
-        return -EINVAL; /* DEVMAP programs are not run by the NIC */
-    memset(out, 0, 8);
-    memcpy(out, &ifindex, 4); /* bpf_prog.id stays 0 */
-    return 0;
-}
-
-static int devhash_update(struct fm_map *f, const void *key, const void *value, uint64_t flags)
-{
-    struct fm_htab *h = f->h;
-    uint32_t hash = key_u32(key), old, e;
-    uint8_t v[8];
-    int err;
-
-    if (flags > FM_EXIST || !key_u32(value))
-        return -EINVAL;
-    old = fm_htab_find(h, key, hash);
-    if (old != FM_NIL && (flags & FM_NOEXIST))
-        return -EEXIST;
-    err = devmap_value(f, value, v);
-    if (err)
-        return err;
-    if (old != FM_NIL) {
-        fm_htab_unlink(h, old);
-        e = old;
-    } else {
-        if (h->count >= f->max_entries)
-            return -E2BIG;
-        e = fm_htab_alloc(h);
-        if (e == FM_NIL)
-            return -E2BIG;
-        memcpy(h->keys + (size_t)e * 4, key, 4);
-    }
-    memcpy(slot_val(f, e), v, f->value_size);
-    fm_htab_link_head(h, e, hash);
-    return 0;
-}
-
-/* ---- queue / stack / bloom: a ring of max_entries + 1 slots; positions in 64 bits (the slot
- * count is 2^32 for max_entries 0xffffffff, which map_geometry refuses anyway). */
-static uint32_t qs_at(const struct fm_map *f, uint64_t pos)
-{
-    return (uint32_t)(pos % ((uint64_t)f->max_entries + 1));
-}
-
-static int qs_push(struct fm_map *f, const void *value, uint64_t flags)
-{
-    if ((flags & FM_NOEXIST) || flags > FM_EXIST)
-        return -EINVAL;
-    if (f->q_count == f->max_entries) {
-        if (!(flags & FM_EXIST))
-            return -E2BIG;
-        f->q_head = qs_at(f, (uint64_t)f->q_head + 1); /* drop the oldest */
-        f->q_count--;
-    }
-    memcpy(slot_val(f, qs_at(f, (uint64_t)f->q_head + f->q_count)), value, f->value_size);
-    f->q_count++;
-    return 0;
-}
-
-static int qs_peek_pop(struct fm_map *f, void *value, int pop)
-{
-    uint32_t at;
-
-    if (!f->q_count)
-        return -ENOENT;
-    at = f->type == FM_QUEUE ? f->q_head : qs_at(f, (uint64_t)f->q_head + f->q_count - 1);
-    memcpy(value, slot_val(f, at), f->value_size);
-    if (pop) {
-        if (f->type == FM_QUEUE)
-            f->q_head = qs_at(f, (uint64_t)f->q_head + 1);
-        f->q_count--;
-    }
-    return 0;
-}
-
-static uint32_t bloom_hash(const struct fm_map *f, const void *value, uint32_t i)
-{
-    uint32_t h = f->value_size % 4 == 0 ? fm_jhash2(value, f->value_size / 4, f->seed + i)
-                                        : fm_jhash(value, f->value_size, f->seed + i);
-
-    return h & f->bloom_mask;
-}
-
-static int bloom_push(struct fm_map *f, const void *value, uint64_t flags)
-{
-    if (flags != FM_ANY)
-        return -EINVAL;
-    for (uint32_t i = 0; i < f->bloom_nr_hash; i++) {
-        uint32_t b = bloom_hash(f, value, i);
-
-        f->bits[b / 8] |= (uint8_t)(1u << (b % 8));
-    }
-    return 0;
-}
-
-static int bloom_peek(const struct fm_map *f, const void *value)
-{
-    for (uint32_t i = 0; i < f->bloom_nr_hash; i++) {
-        uint32_t b = bloom_hash(f, value, i);
-
-        if (!(f->bits[b / 8] & (1u << (b % 8))))
-            return -ENOENT;
-    }
-    return 0;
-}
-
 /* ---------------------------------------------------------------------------------------------
  * Host side.
  */
 static const char *type_name(uint32_t t)
 {
-    switch (t) {
-    case FM_HASH:
-        return "hash";
-    case FM_ARRAY:
-        return "array";
-    case FM_PROG_ARRAY:
-        return "prog array";
-    case FM_PERF_EVENT_ARRAY:
-        return "perf event array";
-    case FM_PERCPU_HASH:
-        return "per-CPU hash";
-    case FM_PERCPU_ARRAY:
-        return "per-CPU array";
-    case FM_LRU_HASH:
-        return "LRU hash";
-    case FM_LRU_PERCPU_HASH:
-        return "LRU per-CPU hash";
-    case FM_LPM_TRIE:
-        return "LPM trie";
-    case FM_ARRAY_OF_MAPS:
-        return "array of maps";
-    case FM_HASH_OF_MAPS:
-        return "hash of maps";
-    case FM_DEVMAP:
-        return "devmap";
-    case FM_QUEUE:
-        return "queue";
-    case FM_STACK:
-        return "stack";
-    case FM_DEVMAP_HASH:
-        return "devmap hash";
-    case FM_CPUMAP:
-        return "cpumap";
-    case FM_RINGBUF:
-        return "ring buffer";
-    case FM_BLOOM_FILTER:
-        return "bloom filter";
-    default:
-        return "map";
-    }
+    const struct fm_map_ops *ops = fm_ops(t);
+
+    return ops ? ops->name : "map";
 }
 
 static int is_indexed(uint32_t t)
@@ -1090,7 +1012,7 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
                    size_t msg_len)
 {
     const char *tn = type_name(f->type);
-    uint32_t idx = key && f->key_size >= 4 ? key_u32(key) : 0;
+    uint32_t idx = key && f->key_size >= 4 ? fm_key_u32(key) : 0;
 
     switch (-err) {
     case 0:
@@ -1102,7 +1024,7 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
     case ENOENT:
         if (is_indexed(f->type) && idx >= f->max_entries)
             FAIL(err, "%s: index %u is past max_entries %u", tn, idx, f->max_entries);
-        if (f->type == FM_QUEUE || f->type == FM_STACK)
+        if (f->type == BPF_MAP_TYPE_QUEUE || f->type == BPF_MAP_TYPE_STACK)
             FAIL(err, "%s: empty", tn);
         FAIL(err, "%s: no such element", tn);
     case EEXIST:
@@ -1110,13 +1032,13 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
             FAIL(err, "%s: BPF_NOEXIST, and array elements always exist", tn);
         FAIL(err, "%s: the element exists (BPF_NOEXIST)", tn);
     case EINVAL:
-        if (f->type == FM_ARRAY_OF_MAPS || f->type == FM_HASH_OF_MAPS)
+        if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS || f->type == BPF_MAP_TYPE_HASH_OF_MAPS)
             FAIL(err, "%s: the value is not a map like the template (or the flags are wrong)", tn);
         if (is_plain_array(f->type))
             FAIL(err, "%s: flags invalid, or array elements cannot be deleted", tn);
         FAIL(err, "%s: invalid for this map type or its flags", tn);
     case EOVERFLOW: /* cpumap only */
-        FAIL(err, "%s: qsize %u is more than %u", tn, value ? key_u32(value) : 0,
+        FAIL(err, "%s: qsize %u is more than %u", tn, value ? fm_key_u32(value) : 0,
              FM_CPUMAP_MAX_QSIZE);
     case ENODEV: /* cpumap only */
         FAIL(err, "%s: CPU %u is not one of the NIC's %u host CPUs", tn, idx, FM_CPUMAP_MAX_CPUS);
@@ -1126,13 +1048,13 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
         FAIL(err, "%s: the trie is full (max_entries %u)", tn, f->max_entries);
     case ENOMEM:
         FAIL(err, "%s: no free element (max_entries %u)", tn, f->max_entries);
-    case FM_ENOTSUPP:
+    case NICSIM_ENOTSUPP:
     case EOPNOTSUPP:
-        if (f->type == FM_CPUMAP && value && f->value_size == 8)
+        if (f->type == BPF_MAP_TYPE_CPUMAP && value && f->value_size == 8)
             FAIL(err,
                  "%s: CPU %u: bpf_prog.fd %d: the NIC cannot run a second program on the host "
                  "CPU (only qsize, with prog fd 0, can be offloaded)",
-                 tn, idx, (int32_t)key_u32((const uint8_t *)value + 4));
+                 tn, idx, (int32_t)fm_key_u32((const uint8_t *)value + 4));
         FAIL(err, "%s: operation not supported by this map type", tn);
     default:
         FAIL(err, "%s: refused (%d)", tn, err);
@@ -1141,50 +1063,69 @@ static int explain(const struct fm_map *f, int err, const void *key, const void 
 
 #define RET(err) return explain(f, (err), key, NULL, msg, msg_len)
 
+/* ---- bpf(2) lookups per type (ops.lookup) */
+static int lookup_array(struct fm_map *f, const void *key, void *value)
+{
+    uint32_t idx = fm_key_u32(key);
+
+    if (idx >= f->max_entries)
+        return -ENOENT;
+    val_out(f, idx, value);
+    return 0;
+}
+
+/* prog array, array of maps, devmap, cpumap: an empty slot is -ENOENT */
+static int lookup_ids(struct fm_map *f, const void *key, void *value)
+{
+    uint32_t idx = fm_key_u32(key);
+
+    if (idx >= f->max_entries || !f->present[idx])
+        return -ENOENT;
+    val_out(f, idx, value);
+    return 0;
+}
+
+/* perf event array, ring buffer */
+static int lookup_notsupp(struct fm_map *f, const void *key, void *value)
+{
+    return -NICSIM_ENOTSUPP;
+}
+
+static int lookup_lpm(struct fm_map *f, const void *key, void *value)
+{
+    uint32_t e = fm_lpm_lookup(f->t, key);
+
+    if (e == FM_NIL)
+        return -ENOENT;
+    val_out(f, e, value);
+    return 0;
+}
+
+static int lookup_qs(struct fm_map *f, const void *key, void *value)
+{
+    return fm_qs_peek_pop(f, value, 0);
+}
+
+static int lookup_bloom(struct fm_map *f, const void *key, void *value)
+{
+    return fm_bloom_peek(f, value);
+}
+
+/* hash tables (LRU: a host lookup does not mark the element) */
+static int lookup_htab(struct fm_map *f, const void *key, void *value)
+{
+    uint32_t e = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
+
+    if (e == FM_NIL)
+        return -ENOENT;
+    val_out(f, e, value);
+    return 0;
+}
+
 static int host_lookup(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, void *value)
 {
-    uint32_t idx, e;
-
     (void)m;
-    switch (f->type) {
-    case FM_ARRAY:
-    case FM_PERCPU_ARRAY:
-        idx = key_u32(key);
-        if (idx >= f->max_entries)
-            return -ENOENT;
-        val_out(f, idx, value);
-        return 0;
-    case FM_PERF_EVENT_ARRAY:
-        return -FM_ENOTSUPP;
-    case FM_PROG_ARRAY:
-    case FM_ARRAY_OF_MAPS:
-    case FM_DEVMAP:
-    case FM_CPUMAP:
-        idx = key_u32(key);
-        if (idx >= f->max_entries || !f->present[idx])
-            return -ENOENT;
-        val_out(f, idx, value);
-        return 0;
-    case FM_LPM_TRIE:
-        e = fm_lpm_lookup(f->t, key);
-        if (e == FM_NIL)
-            return -ENOENT;
-        val_out(f, e, value);
-        return 0;
-    case FM_QUEUE:
-    case FM_STACK:
-        return qs_peek_pop(f, value, 0);
-    case FM_BLOOM_FILTER:
-        return bloom_peek(f, value);
-    case FM_RINGBUF:
-        return -FM_ENOTSUPP;
-    default: /* hash tables (LRU: a host lookup does not mark the element) */
-        e = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
-        if (e == FM_NIL)
-            return -ENOENT;
-        val_out(f, e, value);
-        return 0;
-    }
+    return fm_ops(f->type)->lookup(f, key, value);
 }
 
 int nicsim_fw_maps__lookup(struct nicsim_fw_maps *m, uint32_t id, const void *key, void *value,
@@ -1194,7 +1135,7 @@ int nicsim_fw_maps__lookup(struct nicsim_fw_maps *m, uint32_t id, const void *ke
 
     if (!f)
         FAIL(-ENOENT, "map %u does not exist", id);
-    if (f->flags & FM_F_WRONLY)
+    if (f->flags & BPF_F_WRONLY)
         RET(-EPERM);
     RET(host_lookup(m, f, key, value));
 }
@@ -1206,13 +1147,13 @@ int nicsim_fw_maps__lookup_and_delete(struct nicsim_fw_maps *m, uint32_t id, con
 
     if (!f)
         FAIL(-ENOENT, "map %u does not exist", id);
-    if (f->flags & (FM_F_RDONLY | FM_F_WRONLY))
+    if (f->flags & (BPF_F_RDONLY | BPF_F_WRONLY))
         RET(-EPERM);
-    if (f->type == FM_QUEUE || f->type == FM_STACK)
-        RET(qs_peek_pop(f, value, 1));
-    if (f->type == FM_HASH || f->type == FM_PERCPU_HASH || is_lru(f->type))
+    if (f->type == BPF_MAP_TYPE_QUEUE || f->type == BPF_MAP_TYPE_STACK)
+        RET(fm_qs_peek_pop(f, value, 1));
+    if (f->type == BPF_MAP_TYPE_HASH || f->type == BPF_MAP_TYPE_PERCPU_HASH || is_lru(f->type))
         RET(htab_delete(m, f, key, value));
-    RET(-FM_ENOTSUPP);
+    RET(-NICSIM_ENOTSUPP);
 }
 
 static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, const void *value,
@@ -1222,91 +1163,92 @@ static int do_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key
     int err;
 
     switch (f->type) {
-    case FM_ARRAY:
-    case FM_PERCPU_ARRAY:
-        if (f->type == FM_ARRAY ? (flags & ~(uint64_t)FM_F_LOCK) > FM_EXIST : flags > FM_EXIST)
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+        if (f->type == BPF_MAP_TYPE_ARRAY ? (flags & ~(uint64_t)BPF_F_LOCK) > BPF_EXIST
+                                          : flags > BPF_EXIST)
             return -EINVAL;
-        if (flags & FM_F_LOCK)
+        if (flags & BPF_F_LOCK)
             return -EINVAL;
-        idx = key_u32(key);
+        idx = fm_key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
-        if (flags == FM_NOEXIST)
+        if (flags == BPF_NOEXIST)
             return -EEXIST;
         val_write(f, idx, s, value, 0);
         return 0;
-    case FM_PROG_ARRAY:
-    case FM_PERF_EVENT_ARRAY:
-    case FM_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
         if (s.prog)
             return -EOPNOTSUPP;
-        if (flags != FM_ANY)
+        if (flags != BPF_ANY)
             return -EINVAL;
-        idx = key_u32(key);
+        idx = fm_key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
-        if (f->type == FM_ARRAY_OF_MAPS) {
+        if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
             uint32_t held = 0;
 
-            if (!inner_ok(m, f, key_u32(value)))
+            if (!inner_ok(m, f, fm_key_u32(value)))
                 return -EINVAL;
             if (f->present[idx])
-                memcpy(&held, slot_val(f, idx), 4);
-            inner_ref(m, key_u32(value)); /* before the put: it may be the same map */
+                memcpy(&held, fm_slot_val(f, idx), 4);
+            inner_ref(m, fm_key_u32(value)); /* before the put: it may be the same map */
             inner_put(m, held);
         }
-        memcpy(slot_val(f, idx), value, 4);
+        memcpy(fm_slot_val(f, idx), value, 4);
         if (!f->present[idx])
             f->count++;
         f->present[idx] = 1;
         return 0;
-    case FM_DEVMAP: {
+    case BPF_MAP_TYPE_DEVMAP: {
         uint8_t v[8];
 
         if (s.prog)
             return -EOPNOTSUPP;
-        if (flags > FM_EXIST)
+        if (flags > BPF_EXIST)
             return -EINVAL;
-        idx = key_u32(key);
+        idx = fm_key_u32(key);
         if (idx >= f->max_entries)
             return -E2BIG;
-        if (flags == FM_NOEXIST)
+        if (flags == BPF_NOEXIST)
             return -EEXIST;
-        err = devmap_value(f, value, v);
+        err = fm_devmap_value(f, value, v);
         if (err)
             return err;
-        if (!key_u32(v)) { /* ifindex 0 empties the slot */
+        if (!fm_key_u32(v)) { /* ifindex 0 empties the slot */
             if (f->present[idx])
                 f->count--;
             f->present[idx] = 0;
             return 0;
         }
-        memcpy(slot_val(f, idx), v, f->value_size);
+        memcpy(fm_slot_val(f, idx), v, f->value_size);
         if (!f->present[idx])
             f->count++;
         f->present[idx] = 1;
         return 0;
     }
-    case FM_DEVMAP_HASH:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
         if (s.prog)
             return -EOPNOTSUPP;
-        return devhash_update(f, key, value, flags);
-    case FM_CPUMAP:
+        return fm_devhash_update(f, key, value, flags);
+    case BPF_MAP_TYPE_CPUMAP:
         if (s.prog)
             return -EOPNOTSUPP;
-        return cpumap_update(f, key, value, flags);
-    case FM_LPM_TRIE:
+        return fm_cpumap_update(f, key, value, flags);
+    case BPF_MAP_TYPE_LPM_TRIE:
         err = fm_lpm_update(f->t, key, flags, &slot);
         if (!err)
             val_write(f, slot, s, value, 1);
         return err;
-    case FM_QUEUE:
-    case FM_STACK:
-        return qs_push(f, value, flags);
-    case FM_BLOOM_FILTER:
-        return bloom_push(f, value, flags);
-    case FM_RINGBUF:
-        return -FM_ENOTSUPP;
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
+        return fm_qs_push(f, value, flags);
+    case BPF_MAP_TYPE_BLOOM_FILTER:
+        return fm_bloom_push(f, value, flags);
+    case BPF_MAP_TYPE_RINGBUF:
+        return -NICSIM_ENOTSUPP;
     default:
         return htab_update(m, f, key, value, flags, s);
     }
@@ -1320,67 +1262,88 @@ int nicsim_fw_maps__update(struct nicsim_fw_maps *m, uint32_t id, const void *ke
 
     if (!f)
         FAIL(-ENOENT, "map %u does not exist", id);
-    if (f->flags & FM_F_RDONLY)
+    if (f->flags & BPF_F_RDONLY)
         RET(-EPERM);
-    if (flags & FM_F_LOCK)
+    if (flags & BPF_F_LOCK)
         FAIL(-EINVAL, "map %u: BPF_F_LOCK needs a bpf_spin_lock in the value, NIC maps have none",
              id);
     return explain(f, do_update(m, f, key, value, flags, s), key, value, msg, msg_len);
 }
 
+/* ---- bpf(2) deletes per type (ops.del) */
+/* arrays, queue, stack: elements cannot be deleted */
+static int delete_einval(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    return -EINVAL;
+}
+
+/* prog array, perf event array, array of maps: empty the slot (dropping a held inner map) */
+static int delete_fd(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    uint32_t idx = fm_key_u32(key), held;
+
+    if (idx >= f->max_entries)
+        return -E2BIG;
+    if (!f->present[idx])
+        return -ENOENT;
+    f->present[idx] = 0;
+    f->count--;
+    if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+        memcpy(&held, fm_slot_val(f, idx), 4);
+        inner_put(m, held);
+    }
+    return 0;
+}
+
+/* devmap, cpumap: empty the slot, an empty one included */
+static int delete_dev(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    uint32_t idx = fm_key_u32(key);
+
+    if (idx >= f->max_entries)
+        return -EINVAL;
+    if (f->present[idx])
+        f->count--;
+    f->present[idx] = 0;
+    return 0;
+}
+
+static int delete_devhash(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    uint32_t e = fm_htab_find(f->h, key, fm_key_u32(key));
+
+    if (e == FM_NIL)
+        return -ENOENT;
+    fm_htab_unlink(f->h, e);
+    fm_htab_release(f->h, e);
+    return 0;
+}
+
+static int delete_lpm(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    uint32_t slot;
+
+    return fm_lpm_delete(f->t, key, &slot);
+}
+
+static int delete_bloom(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    return -EOPNOTSUPP;
+}
+
+static int delete_ringbuf(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    return -NICSIM_ENOTSUPP;
+}
+
+static int delete_htab(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    return htab_delete(m, f, key, NULL);
+}
+
 static int do_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
 {
-    uint32_t idx, slot, held;
-
-    switch (f->type) {
-    case FM_ARRAY:
-    case FM_PERCPU_ARRAY:
-        return -EINVAL;
-    case FM_PROG_ARRAY:
-    case FM_PERF_EVENT_ARRAY:
-    case FM_ARRAY_OF_MAPS:
-        idx = key_u32(key);
-        if (idx >= f->max_entries)
-            return -E2BIG;
-        if (!f->present[idx])
-            return -ENOENT;
-        f->present[idx] = 0;
-        f->count--;
-        if (f->type == FM_ARRAY_OF_MAPS) {
-            memcpy(&held, slot_val(f, idx), 4);
-            inner_put(m, held);
-        }
-        return 0;
-    case FM_DEVMAP:
-    case FM_CPUMAP:
-        idx = key_u32(key);
-        if (idx >= f->max_entries)
-            return -EINVAL;
-        if (f->present[idx])
-            f->count--;
-        f->present[idx] = 0;
-        return 0;
-    case FM_DEVMAP_HASH: {
-        uint32_t e = fm_htab_find(f->h, key, key_u32(key));
-
-        if (e == FM_NIL)
-            return -ENOENT;
-        fm_htab_unlink(f->h, e);
-        fm_htab_release(f->h, e);
-        return 0;
-    }
-    case FM_LPM_TRIE:
-        return fm_lpm_delete(f->t, key, &slot);
-    case FM_QUEUE:
-    case FM_STACK:
-        return -EINVAL;
-    case FM_BLOOM_FILTER:
-        return -EOPNOTSUPP;
-    case FM_RINGBUF:
-        return -FM_ENOTSUPP;
-    default:
-        return htab_delete(m, f, key, NULL);
-    }
+    return fm_ops(f->type)->del(m, f, key);
 }
 
 int nicsim_fw_maps__delete(struct nicsim_fw_maps *m, uint32_t id, const void *key, char *msg,
@@ -1390,7 +1353,7 @@ int nicsim_fw_maps__delete(struct nicsim_fw_maps *m, uint32_t id, const void *ke
 
     if (!f)
         FAIL(-ENOENT, "map %u does not exist", id);
-    if (f->flags & FM_F_RDONLY)
+    if (f->flags & BPF_F_RDONLY)
         RET(-EPERM);
     RET(do_delete(m, f, key));
 }
@@ -1402,10 +1365,10 @@ int nicsim_fw_maps__get_next_key(struct nicsim_fw_maps *m, uint32_t id, const vo
 
     if (!f)
         FAIL(-ENOENT, "map %u does not exist", id);
-    if (f->flags & FM_F_WRONLY)
+    if (f->flags & BPF_F_WRONLY)
         RET(-EPERM);
     if (is_indexed(f->type)) {
-        uint32_t idx = key ? key_u32(key) : UINT32_MAX, nx;
+        uint32_t idx = key ? fm_key_u32(key) : UINT32_MAX, nx;
 
         if (idx >= f->max_entries) {
             nx = 0;
@@ -1421,8 +1384,8 @@ int nicsim_fw_maps__get_next_key(struct nicsim_fw_maps *m, uint32_t id, const vo
         RET(fm_htab_next_key(f->h, key, next));
     if (f->t)
         RET(fm_lpm_next_key(f->t, key, next));
-    if (f->type == FM_RINGBUF)
-        RET(-FM_ENOTSUPP);
+    if (f->type == BPF_MAP_TYPE_RINGBUF)
+        RET(-NICSIM_ENOTSUPP);
     RET(-EINVAL); /* queue, stack, bloom filter */
 }
 
@@ -1440,7 +1403,7 @@ int nicsim_fw_maps__prog_lookup(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
     if (cpu >= m->n_cpus)
         return -EINVAL;
     if (is_plain_array(f->type)) {
-        slot = key_u32(key);
+        slot = fm_key_u32(key);
         if (slot >= f->max_entries)
             return -ENOENT;
     } else if (is_htab(f->type)) {
@@ -1449,7 +1412,7 @@ int nicsim_fw_maps__prog_lookup(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
             return -ENOENT;
         if (f->h->lru)
             fm_lru_set_ref(&f->h->lru_lists, slot);
-    } else if (f->type == FM_LPM_TRIE) {
+    } else if (f->type == BPF_MAP_TYPE_LPM_TRIE) {
         slot = fm_lpm_lookup(f->t, key);
         if (slot == FM_NIL)
             return -ENOENT;
@@ -1470,11 +1433,11 @@ int nicsim_fw_maps__prog_lookup_map(struct nicsim_fw_maps *m, uint32_t id, uint3
 
     if (!f || !key || !inner_id || cpu >= m->n_cpus)
         return -EINVAL;
-    if (f->type == FM_ARRAY_OF_MAPS) {
-        slot = key_u32(key);
+    if (f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+        slot = fm_key_u32(key);
         if (slot >= f->max_entries || !f->present[slot])
             return -ENOENT;
-    } else if (f->type == FM_HASH_OF_MAPS) {
+    } else if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
         slot = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
         if (slot == FM_NIL)
             return -ENOENT;
@@ -1489,10 +1452,10 @@ static int prog_ok(const struct nicsim_fw_maps *m, const struct fm_map *f, uint3
 {
     if (!f || cpu >= m->n_cpus)
         return -EINVAL;
-    if (!has_value_mem(f->type) && f->type != FM_QUEUE && f->type != FM_STACK &&
-        f->type != FM_BLOOM_FILTER)
+    if (!has_value_mem(f->type) && f->type != BPF_MAP_TYPE_QUEUE && f->type != BPF_MAP_TYPE_STACK &&
+        f->type != BPF_MAP_TYPE_BLOOM_FILTER)
         return -EOPNOTSUPP;
-    if (f->flags & FM_F_RDONLY_PROG)
+    if (f->flags & BPF_F_RDONLY_PROG)
         return -EPERM;
     return 0;
 }
@@ -1506,7 +1469,7 @@ int nicsim_fw_maps__prog_update(struct nicsim_fw_maps *m, uint32_t id, uint32_t 
 
     if (err)
         return err;
-    if (f->type == FM_HASH_OF_MAPS || f->type == FM_ARRAY_OF_MAPS)
+    if (f->type == BPF_MAP_TYPE_HASH_OF_MAPS || f->type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
         return -EOPNOTSUPP;
     return do_update(m, f, key, value, flags, s);
 }
@@ -1530,14 +1493,14 @@ int nicsim_fw_maps__devmap_get(struct nicsim_fw_maps *m, uint32_t id, uint32_t k
 
     if (!f || !ifindex)
         return -EINVAL;
-    if (f->type == FM_DEVMAP) {
+    if (f->type == BPF_MAP_TYPE_DEVMAP) {
         if (key >= f->max_entries || !f->present[key])
             return -ENOENT;
-    } else if (f->type == FM_DEVMAP_HASH) {
+    } else if (f->type == BPF_MAP_TYPE_DEVMAP_HASH) {
         slot = fm_htab_find(f->h, &key, key);
         if (slot == FM_NIL)
             return -ENOENT;
-    } else if (f->type == FM_CPUMAP) {
+    } else if (f->type == BPF_MAP_TYPE_CPUMAP) {
         if (key >= f->max_entries || !f->present[key])
             return -ENOENT;
         *ifindex = key; /* the host CPU, hence host receive queue, is the key */
@@ -1545,7 +1508,7 @@ int nicsim_fw_maps__devmap_get(struct nicsim_fw_maps *m, uint32_t id, uint32_t k
     } else {
         return -EINVAL;
     }
-    memcpy(ifindex, slot_val(f, slot), 4);
+    memcpy(ifindex, fm_slot_val(f, slot), 4);
     return 0;
 }
 
@@ -1554,10 +1517,10 @@ int nicsim_fw_maps__prog_array_get(struct nicsim_fw_maps *m, uint32_t id, uint32
 {
     struct fm_map *f = get(m, id);
 
-    if (!f || !prog_id || f->type != FM_PROG_ARRAY)
+    if (!f || !prog_id || f->type != BPF_MAP_TYPE_PROG_ARRAY)
         return -EINVAL;
     if (index >= f->max_entries || !f->present[index])
         return -ENOENT;
-    memcpy(prog_id, slot_val(f, index), 4);
+    memcpy(prog_id, fm_slot_val(f, index), 4);
     return 0;
 }

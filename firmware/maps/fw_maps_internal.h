@@ -14,12 +14,12 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "nicsim/fw_maps.h"
+#include "nicsim/maptypes.h"
 
 #define FM_NIL UINT32_MAX
-/* The kernel's internal ENOTSUPP (include/linux/errno.h), which bpf(2) passes to user space. */
-#define FM_ENOTSUPP 524
 
 /* ---- Sizes. Every count and byte size a map is built from is computed with these: in 64 bits,
  * an overflow is an error (-E2BIG), never a wrap. 32-bit attributes multiplied or rounded up in
@@ -52,52 +52,8 @@ static inline uint64_t fm_roundup_pow2(uint64_t v)
     return p;
 }
 
-static inline uint64_t fm_round8(uint64_t v)
-{
-    return (v + 7u) & ~(uint64_t)7u;
-}
-
-/* enum bpf_map_type */
-enum {
-    FM_HASH = 1,
-    FM_ARRAY = 2,
-    FM_PROG_ARRAY = 3,
-    FM_PERF_EVENT_ARRAY = 4,
-    FM_PERCPU_HASH = 5,
-    FM_PERCPU_ARRAY = 6,
-    FM_LRU_HASH = 9,
-    FM_LRU_PERCPU_HASH = 10,
-    FM_LPM_TRIE = 11,
-    FM_ARRAY_OF_MAPS = 12,
-    FM_HASH_OF_MAPS = 13,
-    FM_DEVMAP = 14,
-    FM_CPUMAP = 16,
-    FM_QUEUE = 22,
-    FM_STACK = 23,
-    FM_DEVMAP_HASH = 25,
-    FM_RINGBUF = 27,
-    FM_BLOOM_FILTER = 30,
-};
-
-/* map_flags */
-#define FM_F_NO_PREALLOC    (1u << 0)
-#define FM_F_NO_COMMON_LRU  (1u << 1)
-#define FM_F_NUMA_NODE      (1u << 2)
-#define FM_F_RDONLY         (1u << 3)
-#define FM_F_WRONLY         (1u << 4)
-#define FM_F_ZERO_SEED      (1u << 6)
-#define FM_F_RDONLY_PROG    (1u << 7)
-#define FM_F_WRONLY_PROG    (1u << 8)
-#define FM_F_MMAPABLE       (1u << 10)
-#define FM_F_PRESERVE_ELEMS (1u << 11)
-#define FM_F_INNER_MAP      (1u << 12)
-#define FM_F_ACCESS_MASK    (FM_F_RDONLY | FM_F_WRONLY | FM_F_RDONLY_PROG | FM_F_WRONLY_PROG)
-
-/* update flags */
-#define FM_ANY     0u
-#define FM_NOEXIST 1u
-#define FM_EXIST   2u
-#define FM_F_LOCK  4u
+/* Map types, map_flags and update flags: <linux/bpf.h> (via nicsim/maptypes.h). */
+#define FM_ACCESS_MASK (BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
 
 /* ---- LRU (bpf_lru_list.c). Node types as enum bpf_lru_list_type. */
 enum { LRU_ACTIVE, LRU_INACTIVE, LRU_FREE, LRU_LOCAL_FREE, LRU_LOCAL_PENDING };
@@ -219,5 +175,54 @@ struct nicsim_fw_maps {
     uint64_t mem_budget, mem_used;
     struct fm_map **maps; /* [max_id + 1] */
 };
+
+/* The value of element slot `slot` (CPU 0's slice for a per-CPU map). */
+static inline uint8_t *fm_slot_val(struct fm_map *f, uint32_t slot)
+{
+    return f->vals + (size_t)slot * f->stride;
+}
+
+/* ---- Per-type operations (the kernel's struct bpf_map_ops), one entry per supported type. */
+struct fm_map;
+struct fm_map_ops {
+    const char *name; /* in messages: "hash", "per-CPU array", ... */
+    /* Creation checks of this type: its map_alloc_check and the NIC's limits. */
+    int (*check)(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len);
+    /* Bytes charged to the budget for a map of this geometry; -E2BIG past 64 bits. */
+    int (*mem)(const struct fm_map *f, uint64_t *mem);
+    /* bpf(2) BPF_MAP_LOOKUP_ELEM: the host's view of the value (all CPUs' slices). */
+    int (*lookup)(struct fm_map *f, const void *key, void *value);
+    /* bpf(2) BPF_MAP_DELETE_ELEM. */
+    int (*del)(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+};
+
+/* The operations of a map type; NULL when the NIC does not support it. */
+const struct fm_map_ops *fm_ops(uint32_t type);
+
+/* A 4-byte key or value field as u32 (array index, devmap ifindex, cpumap qsize). */
+static inline uint32_t fm_key_u32(const void *key)
+{
+    uint32_t v;
+
+    memcpy(&v, key, 4);
+    return v;
+}
+
+/* ---- devmap, devmap hash (fw_maps_devmap.c) */
+/* A devmap value (struct bpf_devmap_val, 4 or 8 bytes) as stored: ifindex, bpf_prog.id 0. */
+int fm_devmap_value(struct fm_map *f, const void *value, uint8_t *out);
+int fm_devhash_update(struct fm_map *f, const void *key, const void *value, uint64_t flags);
+
+/* ---- cpumap (fw_maps_cpumap.c) */
+int fm_cpumap_update(struct fm_map *f, const void *key, const void *value, uint64_t flags);
+
+/* ---- queue / stack (fw_maps_qs.c) */
+int fm_qs_push(struct fm_map *f, const void *value, uint64_t flags);
+int fm_qs_peek_pop(struct fm_map *f, void *value, int pop);
+
+/* ---- bloom filter (fw_maps_bloom.c) */
+void fm_bloom_size(struct fm_map *f, uint64_t map_extra);
+int fm_bloom_push(struct fm_map *f, const void *value, uint64_t flags);
+int fm_bloom_peek(const struct fm_map *f, const void *value);
 
 #endif /* NICSIM_FW_MAPS_INTERNAL_H */

@@ -144,7 +144,7 @@ uint32_t fm_lpm_lookup(const struct fm_lpm *t, const uint8_t *key)
 
 static int check_add(struct fm_lpm *t, uint64_t flags)
 {
-    if (flags == FM_EXIST)
+    if (flags == BPF_EXIST)
         return -ENOENT;
     if (t->n_entries == t->max_entries)
         return -ENOSPC;
@@ -158,7 +158,7 @@ int fm_lpm_update(struct fm_lpm *t, const uint8_t *key, uint64_t flags, uint32_t
     int dir = 0, err;
     uint32_t *s;
 
-    if (flags > FM_EXIST)
+    if (flags > BPF_EXIST)
         return -EINVAL;
     if (key_plen(key) > t->max_prefixlen)
         return -EINVAL;
@@ -173,7 +173,7 @@ int fm_lpm_update(struct fm_lpm *t, const uint8_t *key, uint64_t flags, uint32_t
     if (n != FM_NIL && t->plen[n] == m) {
         /* exact prefix: the new node replaces this one (its data, its value) */
         if (!t->im[n]) {
-            if (flags == FM_NOEXIST)
+            if (flags == BPF_NOEXIST)
                 return -EEXIST;
         } else {
             err = check_add(t, flags);

@@ -42,7 +42,7 @@ size_t fw_reply_room(const struct fw_reply *r)
 
 void *fw_reply_put(struct fw_reply *r, const void *src, size_t n)
 {
-    size_t padded = fw_round8(n);
+    size_t padded = nicsim_round8(n);
     uint8_t *p;
 
     if (n > r->cap || padded > r->cap - r->len)
@@ -440,19 +440,19 @@ int nicsim_fw__event_output(struct nicsim_fw *fw, uint32_t map_id, uint32_t cpu,
                             const void *data, uint32_t len)
 {
     const struct fw_map_ent *m = fw_map_get(fw, map_id);
-    size_t need = sizeof(struct nicsim_event_rec) + fw_round8(len);
+    size_t need = sizeof(struct nicsim_event_rec) + nicsim_round8(len);
     struct fw_event *e;
     int was_empty;
 
     /* bpf_trace_printk records have a map id of their own (no map has it) */
     if (map_id != NICSIM_EVENT_TRACE_PRINTK &&
-        (!m || (m->type != FW_MAP_PERF_EVENT_ARRAY && m->type != FW_MAP_RINGBUF)))
+        (!m || (m->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY && m->type != BPF_MAP_TYPE_RINGBUF)))
         return -ENOENT;
-    if (m && m->type == FW_MAP_PERF_EVENT_ARRAY && index >= m->max_entries)
+    if (m && m->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && index >= m->max_entries)
         return -E2BIG;
     if ((len && !data) || need > fw->evq_bytes)
         return -E2BIG;
-    if (m && m->type == FW_MAP_RINGBUF) {
+    if (m && m->type == BPF_MAP_TYPE_RINGBUF) {
         /* The ring's size (max_entries bytes) as __bpf_ringbuf_reserve: every record not yet
          * read by the host takes round_up(len + 8, 8); the producer may not get a full ring
          * ahead of the consumer. A record that does not fit is refused and counted. */

@@ -143,7 +143,7 @@ static int check_slots(struct nicsim_fw *fw, struct nicsim_insn *raw, uint32_t n
                                    pc, raw[pc + 1].imm);
             } else {
                 off = (uint32_t)raw[pc + 1].imm;
-                if (m->type != FW_MAP_ARRAY || m->max_entries != 1)
+                if (m->type != BPF_MAP_TYPE_ARRAY || m->max_entries != 1)
                     return fw_fail(r, NICSIM_CMSG_EPERM,
                                    "insn %u: map %u (type %u, %u entries) "
                                    "has no direct value access: only single-entry arrays do",

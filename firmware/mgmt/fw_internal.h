@@ -12,6 +12,7 @@
 #include "nicsim/wire/cmsg.h"
 #include "nicsim/fw_hal.h"
 #include "nicsim/isa.h"
+#include "nicsim/maptypes.h"
 #include "nicsim/nic_image.h"
 
 #define FW_VERSION       0x00010000u /* 1.0 */
@@ -27,21 +28,6 @@
 /* Largest image: header, the map table, a full instruction memory. */
 #define FW_MAX_IMAGE_LEN                                                                           \
     (sizeof(struct nicsim_img_hdr) + 4u * NICSIM_IMG_MAX_MAPS + 8u * NICSIM_IMG_MAX_SLOTS)
-
-/* Kernel map type numbers the firmware itself needs to know. */
-enum {
-    FW_MAP_HASH = 1,
-    FW_MAP_ARRAY = 2,
-    FW_MAP_PROG_ARRAY = 3,
-    FW_MAP_PERF_EVENT_ARRAY = 4,
-    FW_MAP_PERCPU_HASH = 5,
-    FW_MAP_PERCPU_ARRAY = 6,
-    FW_MAP_LRU_PERCPU_HASH = 10,
-    FW_MAP_ARRAY_OF_MAPS = 12,
-    FW_MAP_HASH_OF_MAPS = 13,
-    FW_MAP_PERCPU_CGROUP_STORAGE = 21,
-    FW_MAP_RINGBUF = 27,
-};
 
 struct fw_prog {
     uint32_t id; /* 0: free slot */
@@ -152,10 +138,5 @@ int fw_map_delete(struct nicsim_fw *fw, uint32_t id, const void *key, char *msg,
 /* key NULL: first key. -ENOENT at the end. */
 int fw_map_get_next(struct nicsim_fw *fw, uint32_t id, const void *key, void *next, char *msg,
                     size_t msg_len);
-
-static inline size_t fw_round8(size_t v)
-{
-    return (v + 7u) & ~(size_t)7u;
-}
 
 #endif /* NICSIM_FW_INTERNAL_H */

@@ -16,12 +16,9 @@
 
 #include "fw_internal.h"
 
-#define KERNEL_ENOTSUPP 524
-#define T_BLOOM         30
-
 static int wire_err(int err)
 {
-    return err == -KERNEL_ENOTSUPP ? -EOPNOTSUPP : err;
+    return err == -NICSIM_ENOTSUPP ? -EOPNOTSUPP : err;
 }
 
 uint64_t fw_maps_types(void)
@@ -125,7 +122,7 @@ int fw_map_lookup(struct nicsim_fw *fw, uint32_t id, const void *key, void *valu
         snprintf(msg, msg_len, "no map %u", id);
         return -ENOENT;
     }
-    if (m->type == T_BLOOM && !and_delete) {
+    if (m->type == BPF_MAP_TYPE_BLOOM_FILTER && !and_delete) {
         /* the lookup message carries no value to test for membership */
         snprintf(msg, msg_len, "bloom filters answer membership only");
         return -EOPNOTSUPP;

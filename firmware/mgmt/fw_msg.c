@@ -15,8 +15,6 @@
 
 #define FW_MAX_BATCH (NICSIM_RING_MAX_SLOT / 8u) /* elements per message, whatever their size */
 
-enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2, BPF_F_LOCK = 4 };
-
 static const char *tname(uint8_t type)
 {
     return nicsim_cmsg_type_name(type);
@@ -99,7 +97,8 @@ static void msg_map_alloc(struct nicsim_fw *fw, const uint8_t *body, size_t len,
         return;
     nicsim_cmsg_map_alloc_get(&a, body);
 
-    if (a.inner_map_id && a.type != FW_MAP_ARRAY_OF_MAPS && a.type != FW_MAP_HASH_OF_MAPS) {
+    if (a.inner_map_id && a.type != BPF_MAP_TYPE_ARRAY_OF_MAPS &&
+        a.type != BPF_MAP_TYPE_HASH_OF_MAPS) {
         fw_fail(r, NICSIM_CMSG_EINVAL,
                 "MAP_ALLOC: inner map %u given for map type %u, which "
                 "holds no maps",
@@ -166,7 +165,7 @@ static int prog_array_value_ok(struct nicsim_fw *fw, const struct fw_map_ent *m,
 {
     uint32_t prog_id;
 
-    if (m->type != FW_MAP_PROG_ARRAY)
+    if (m->type != BPF_MAP_TYPE_PROG_ARRAY)
         return 1;
     memcpy(&prog_id, value, sizeof(prog_id));
     if (prog_get(fw, prog_id))
@@ -260,9 +259,9 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
         return;
     }
 
-    kp = fw_round8(m->key_size);
+    kp = nicsim_round8(m->key_size);
     hv = fw_map_host_value_size(fw, op.map_id);
-    vp = fw_round8(hv);
+    vp = nicsim_round8(hv);
     with_values = type == NICSIM_CMSG_MAP_LOOKUP ||
                   ((type == NICSIM_CMSG_MAP_GETFIRST || type == NICSIM_CMSG_MAP_GETNEXT) &&
                    !(flags & NICSIM_CMSG_F_KEYS_ONLY));
@@ -482,7 +481,7 @@ static uint32_t prog_in_prog_array(struct nicsim_fw *fw, uint32_t id)
         const struct fw_map_ent *m = fw_map_get(fw, map_id);
         uint32_t key, val;
 
-        if (!m || m->type != FW_MAP_PROG_ARRAY)
+        if (!m || m->type != BPF_MAP_TYPE_PROG_ARRAY)
             continue;
         /* prog array keys are indices: check every slot (without a sentence per empty one) */
         for (key = 0; key < m->max_entries; key++)
@@ -658,7 +657,7 @@ static void msg_events(struct nicsim_fw *fw, const uint8_t *body, size_t len, st
         budget = req.max_bytes;
     while (fw->evq_head) {
         struct fw_event *e = fw->evq_head;
-        size_t need = sizeof(e->rec) + fw_round8(e->rec.len);
+        size_t need = sizeof(e->rec) + nicsim_round8(e->rec.len);
 
         if (need > max_rec) {
             fw->evq_lost++; /* can never be delivered over this ring: drop it */

@@ -35,6 +35,7 @@
 #include "nicsim/kern.h"
 #include "nicsim/kref.h"
 #include "nicsim/mapjson.h"
+#include "nicsim/maptypes.h"
 #include "nicsim/obj.h"
 #include "nicsim/pcie.h"
 #include "nicsim/system.h"
@@ -347,12 +348,6 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
  * Map layouts: per-CPU maps hold one value per core on the NIC, one per possible CPU in the
  * kernel; bpf(2) exchanges per-CPU values padded to 8 bytes each.
  */
-static bool is_percpu(uint32_t type)
-{
-    return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
-           type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-}
-
 static bool is_dumpable(uint32_t type)
 {
     return type != BPF_MAP_TYPE_PROG_ARRAY && type != BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
@@ -365,14 +360,9 @@ static struct nicsim_mapjson_layout nic_layout(const struct run *r, const struct
     struct nicsim_mapjson_layout l = {.name = m->name,
                                       .key_size = m->key_size,
                                       .value_size = m->value_size,
-                                      .per_cpu = is_percpu(m->type),
+                                      .per_cpu = nicsim_map_type_is_percpu(m->type),
                                       .ncpus = nicsim_sys__n_cores(r->sys)};
     return l;
-}
-
-static size_t round8(size_t v)
-{
-    return (v + 7) & ~(size_t)7;
 }
 
 /* bpftool's JSON (per-CPU values unpadded) -> bpf(2) value (per-CPU values padded to 8). */
@@ -382,10 +372,7 @@ static void to_syscall_value(const struct nicsim_mapjson_layout *l, const uint8_
         memcpy(out, in, l->value_size);
         return;
     }
-    for (uint32_t c = 0; c < l->ncpus; c++) {
-        memset(out + c * round8(l->value_size), 0, round8(l->value_size));
-        memcpy(out + c * round8(l->value_size), in + (size_t)c * l->value_size, l->value_size);
-    }
+    nicsim_percpu_pad(out, in, l->value_size, l->ncpus);
 }
 
 static void from_syscall_value(const struct nicsim_mapjson_layout *l, const uint8_t *in,
@@ -395,8 +382,7 @@ static void from_syscall_value(const struct nicsim_mapjson_layout *l, const uint
         memcpy(out, in, l->value_size);
         return;
     }
-    for (uint32_t c = 0; c < l->ncpus; c++)
-        memcpy(out + (size_t)c * l->value_size, in + c * round8(l->value_size), l->value_size);
+    nicsim_percpu_unpad(out, in, l->value_size, l->ncpus);
 }
 
 /* Read every entry of a NIC map through bpf() on the offloaded map. */
@@ -404,7 +390,7 @@ static int nic_map_dump(struct run *r, size_t i, struct nicsim_mapjson_entries *
 {
     const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
     struct nicsim_mapjson_layout l = nic_layout(r, m);
-    size_t vsz = l.per_cpu ? round8(m->value_size) * l.ncpus : m->value_size;
+    size_t vsz = (size_t)nicsim_map_value_bytes(l.per_cpu, m->value_size, l.ncpus);
     uint8_t *key = calloc(1, m->key_size), *next = calloc(1, m->key_size);
     uint8_t *val = calloc(1, vsz), *jval = calloc(1, nicsim_mapjson_layout__value_stride(&l));
     int rc = -ENOMEM;
@@ -613,7 +599,7 @@ static int load_map_arg(struct run *r, const char *what, const char *arg)
         nicsim_mapjson_entries__free(&e);
         return fail("%s %s: %s", what, name, err);
     }
-    uint8_t *val = calloc(1, round8(m->value_size) * l.ncpus + m->value_size);
+    uint8_t *val = calloc(1, nicsim_round8(m->value_size) * l.ncpus + m->value_size);
     if (!val) {
         nicsim_mapjson_entries__free(&e);
         return fail("%s %s: out of memory", what, name);

@@ -5,6 +5,7 @@
  */
 #include "nicsim/util.h"
 #include "nicsim/kref.h"
+#include "nicsim/maptypes.h"
 #include "nicsim/obj.h"
 #include "kref_netns.h"
 #include "kref_rxq.h"
@@ -562,26 +563,19 @@ const char *nicsim_kref__log(const struct nicsim_kref *k)
 static size_t kernel_value_bytes(const struct kref_map *m)
 {
     const struct nicsim_mapjson_layout *l = &m->info.layout;
-    if (!l->per_cpu)
-        return l->value_size;
-    return (size_t)((l->value_size + 7u) & ~7u) * l->ncpus;
+    return (size_t)nicsim_map_value_bytes(l->per_cpu, l->value_size, l->ncpus);
 }
 
 static void pack_percpu(const struct kref_map *m, const uint8_t *kernel, uint8_t *packed)
 {
     const struct nicsim_mapjson_layout *l = &m->info.layout;
-    size_t slot = (l->value_size + 7u) & ~7u;
-    for (uint32_t c = 0; c < l->ncpus; c++)
-        memcpy(packed + (size_t)c * l->value_size, kernel + c * slot, l->value_size);
+    nicsim_percpu_unpad(packed, kernel, l->value_size, l->ncpus);
 }
 
 static void unpack_percpu(const struct kref_map *m, const uint8_t *packed, uint8_t *kernel)
 {
     const struct nicsim_mapjson_layout *l = &m->info.layout;
-    size_t slot = (l->value_size + 7u) & ~7u;
-    memset(kernel, 0, kernel_value_bytes(m));
-    for (uint32_t c = 0; c < l->ncpus; c++)
-        memcpy(kernel + c * slot, packed + (size_t)c * l->value_size, l->value_size);
+    nicsim_percpu_pad(kernel, packed, l->value_size, l->ncpus);
 }
 
 /* BPF_MAP_UPDATE_BATCH for many entries: 0, or -EOPNOTSUPP to write them one by one. */

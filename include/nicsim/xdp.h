@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "nicsim/core.h"
+#include "nicsim/maptypes.h" /* enum bpf_map_type */
 #include "nicsim/nic_image.h"
 
 #ifdef __cplusplus
@@ -45,18 +46,6 @@ enum nicsim_xdp_action {
 };
 /* "XDP_PASS", ...; "XDP_UNKNOWN" for other values. */
 const char *nicsim_xdp_action_name(uint64_t action);
-
-/* Kernel map type numbers the helpers care about (enum bpf_map_type). */
-enum {
-    NICSIM_MAP_TYPE_PROG_ARRAY = 3,
-    NICSIM_MAP_TYPE_PERF_EVENT_ARRAY = 4,
-    NICSIM_MAP_TYPE_ARRAY_OF_MAPS = 12,
-    NICSIM_MAP_TYPE_HASH_OF_MAPS = 13,
-    NICSIM_MAP_TYPE_DEVMAP = 14,
-    NICSIM_MAP_TYPE_CPUMAP = 16,
-    NICSIM_MAP_TYPE_DEVMAP_HASH = 25,
-    NICSIM_MAP_TYPE_RINGBUF = 27,
-};
 
 struct nicsim_xdp_map_info {
     uint32_t type; /* enum bpf_map_type */

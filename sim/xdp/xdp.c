@@ -50,14 +50,14 @@ static uint32_t words8(uint32_t bytes)
 static uint32_t lookup_cost(const struct nicsim_xdp_map_info *mi)
 {
     switch (mi->type) {
-    case 2:  /* array */
-    case 6:  /* percpu array */
-    case 3:  /* prog array */
-    case 12: /* array of maps */
-    case 14: /* devmap */
-    case 16: /* cpumap */
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_CPUMAP:
         return 3;
-    case 11: /* lpm trie: one step per key byte after the prefix length */
+    case BPF_MAP_TYPE_LPM_TRIE: /* one step per key byte after the prefix length */
         return 4 + 2 * (mi->key_size > 4 ? mi->key_size - 4 : 0);
     default: /* hash family: hash the key, compare it */
         return 6 + 2 * words8(mi->key_size);
@@ -202,7 +202,7 @@ static void h_map_lookup(struct nicsim_vm *vm, void *user, const uint64_t args[5
         return;
     uint32_t off;
     out->cycles = lookup_cost(&mi);
-    if (mi.type == NICSIM_MAP_TYPE_ARRAY_OF_MAPS || mi.type == NICSIM_MAP_TYPE_HASH_OF_MAPS) {
+    if (mi.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || mi.type == BPF_MAP_TYPE_HASH_OF_MAPS) {
         /* the inner map's handle (the kernel's JIT returns the map pointer the element holds);
          * the program may use that map while it runs: it reached it through its own outer map */
         uint32_t inner;
@@ -292,7 +292,7 @@ static void h_tail_call(struct nicsim_vm *vm, void *user, const uint64_t args[5]
     struct nicsim_xdp_map_info mi;
     out->cycles = 4;
     int id = handle_map(c, args[1], &mi);
-    if (id < 0 || mi.type != NICSIM_MAP_TYPE_PROG_ARRAY) {
+    if (id < 0 || mi.type != BPF_MAP_TYPE_PROG_ARRAY) {
         helper_fault(out, "tail call: r2 = 0x%llx is not a prog array",
                      (unsigned long long)args[1]);
         return;
@@ -331,15 +331,15 @@ static void h_redirect_map(struct nicsim_vm *vm, void *user, const uint64_t args
     const uint64_t action_mask = 3;                   /* ABORTED | DROP | PASS | TX */
     const uint64_t flag_mask = 1ull << 3 | 1ull << 4; /* BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS */
     int id = handle_map(c, args[0], &mi);
-    if (id < 0 || (mi.type != NICSIM_MAP_TYPE_DEVMAP && mi.type != NICSIM_MAP_TYPE_DEVMAP_HASH &&
-                   mi.type != NICSIM_MAP_TYPE_CPUMAP)) {
+    if (id < 0 || (mi.type != BPF_MAP_TYPE_DEVMAP && mi.type != BPF_MAP_TYPE_DEVMAP_HASH &&
+                   mi.type != BPF_MAP_TYPE_CPUMAP)) {
         helper_fault(out, "redirect_map: r1 = 0x%llx is not a devmap or cpumap",
                      (unsigned long long)args[0]);
         return;
     }
     out->cycles = 1 + lookup_cost(&mi);
     uint64_t flags = args[2];
-    bool cpumap = mi.type == NICSIM_MAP_TYPE_CPUMAP;
+    bool cpumap = mi.type == BPF_MAP_TYPE_CPUMAP;
     /* cpu_map_redirect passes no flag mask: a broadcast flag is XDP_ABORTED */
     if (flags & ~(action_mask | (cpumap ? 0 : flag_mask))) {
         out->ret = NICSIM_XDP_ABORTED;
@@ -573,7 +573,7 @@ static void h_perf_event_output(struct nicsim_vm *vm, void *user, const uint64_t
     uint64_t flags = args[2];
     uint32_t size = (uint32_t)args[4], ctxlen = (uint32_t)((flags & BPF_F_CTXLEN_MASK) >> 32);
     int id = handle_map(c, args[1], &mi);
-    if (id < 0 || mi.type != NICSIM_MAP_TYPE_PERF_EVENT_ARRAY) {
+    if (id < 0 || mi.type != BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
         helper_fault(out, "perf_event_output: r2 = 0x%llx is not a perf event array",
                      (unsigned long long)args[1]);
         return;
@@ -616,7 +616,7 @@ static void h_ringbuf_output(struct nicsim_vm *vm, void *user, const uint64_t ar
     struct nicsim_xdp_map_info mi;
     uint32_t size = (uint32_t)args[2];
     int id = handle_map(c, args[0], &mi);
-    if (id < 0 || mi.type != NICSIM_MAP_TYPE_RINGBUF) {
+    if (id < 0 || mi.type != BPF_MAP_TYPE_RINGBUF) {
         helper_fault(out, "ringbuf_output: r1 = 0x%llx is not a ring buffer",
                      (unsigned long long)args[0]);
         return;
@@ -699,8 +699,8 @@ static void h_trace_printk(struct nicsim_vm *vm, void *user, const uint64_t args
     /* a core with no map unit behind it (unit tests, tools) has nowhere to send the line: it is
      * dropped, and r0 is what printing it returns */
     if (c->opts.maps && c->opts.maps->event_output)
-        c->opts.maps->event_output(c->opts.maps_ctx, NICSIM_EVENT_TRACE_PRINTK, c->opts.core_id,
-                                   0, rec, (uint32_t)at);
+        c->opts.maps->event_output(c->opts.maps_ctx, NICSIM_EVENT_TRACE_PRINTK, c->opts.core_id, 0,
+                                   rec, (uint32_t)at);
     out->ret = (uint64_t)len;
 }
 

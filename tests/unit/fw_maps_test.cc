@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "nicsim/fw_maps.h"
+#include "nicsim/maptypes.h"
 
 namespace
 {
@@ -190,6 +191,35 @@ TEST_F(FwMapsTest, EverySupportedTypeCanBeCreated)
                        LRU_PERCPU_HASH, LPM, DEVMAP, DEVMAP_HASH, CPUMAP, RINGBUF, QUEUE, STACK})
         EXPECT_TRUE(nicsim_fw_maps__type_supported(t)) << t;
     EXPECT_FALSE(nicsim_fw_maps__type_supported(7)); // cgroup array
+}
+
+// The per-CPU value layout is defined once (nicsim/maptypes.h) and the map library, the control
+// client, the CLI and the kernel reference all use it: the library's host value size is that
+// rule, and packing/padding round-trips with the padding zeroed.
+TEST_F(FwMapsTest, PerCpuValueLayoutIsTheSharedRule)
+{
+    EXPECT_EQ(nicsim_map_type_is_percpu(PERCPU_HASH), 1);
+    EXPECT_EQ(nicsim_map_type_is_percpu(PERCPU_ARRAY), 1);
+    EXPECT_EQ(nicsim_map_type_is_percpu(LRU_PERCPU_HASH), 1);
+    EXPECT_EQ(nicsim_map_type_is_percpu(HASH), 0);
+    ASSERT_EQ(create(1, PERCPU_HASH, 4, 12, 4), 0) << msg;
+    ASSERT_EQ(create(2, HASH, 4, 12, 4), 0) << msg;
+    EXPECT_EQ(nicsim_fw_maps__host_value_size(m, 1), 16u * n_cpus);
+    EXPECT_EQ(nicsim_fw_maps__host_value_size(m, 1), nicsim_map_value_bytes(1, 12, n_cpus));
+    EXPECT_EQ(nicsim_fw_maps__host_value_size(m, 2), nicsim_map_value_bytes(0, 12, n_cpus));
+    EXPECT_EQ(nicsim_map_value_bytes(0, 12, n_cpus), 12u);
+
+    Bytes packed(12 * 3), padded(16 * 3, 0xee), back(12 * 3, 0);
+    for (size_t i = 0; i < packed.size(); i++)
+        packed[i] = (uint8_t)(i + 1);
+    nicsim_percpu_pad(padded.data(), packed.data(), 12, 3);
+    for (uint32_t c = 0; c < 3; c++) {
+        EXPECT_EQ(memcmp(padded.data() + 16 * c, packed.data() + 12 * c, 12), 0) << c;
+        for (uint32_t i = 12; i < 16; i++)
+            EXPECT_EQ(padded[16 * c + i], 0) << c << " " << i;
+    }
+    nicsim_percpu_unpad(back.data(), padded.data(), 12, 3);
+    EXPECT_EQ(back, packed);
 }
 
 TEST_F(FwMapsTest, MemoryIsChargedByTheDocumentedFormula)

@@ -40,13 +40,13 @@ struct FakeMaps {
     {
         static const struct nicsim_xdp_map_info infos[] = {
             {2, 4, 8, 4},
-            {NICSIM_MAP_TYPE_DEVMAP, 4, 4, 4},
-            {NICSIM_MAP_TYPE_PROG_ARRAY, 4, 4, 4},
-            {NICSIM_MAP_TYPE_RINGBUF, 0, 0, 4096},
-            {NICSIM_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 2},
+            {BPF_MAP_TYPE_DEVMAP, 4, 4, 4},
+            {BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4},
+            {BPF_MAP_TYPE_RINGBUF, 0, 0, 4096},
+            {BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 2},
             {2, 4, kBigValue, 1},
             {6, 4, 8, 2},
-            {NICSIM_MAP_TYPE_CPUMAP, 4, 8, 4},
+            {BPF_MAP_TYPE_CPUMAP, 4, 8, 4},
         };
         if (id >= kNumMaps)
             return -ENOENT;
@@ -1119,7 +1119,7 @@ TEST(XdpSystemTest, ACoreReachesOnlyItsOwnPerCpuSlice)
 TEST(XdpSystemTest, RingbufOutputHonoursTheRingsSize)
 {
     SysHarness s;
-    uint32_t rb = s.map(NICSIM_MAP_TYPE_RINGBUF, 0, 0, 4096);
+    uint32_t rb = s.map(BPF_MAP_TYPE_RINGBUF, 0, 0, 4096);
     // ringbuf_output(rb, packet, 1000, 0): each record takes 1008 bytes of the 4096-byte ring
     uint32_t prog =
         s.load("ldxdw %r2, [%r1+0]\nlddw %r1, " + handle(rb) + "\nmov %r3, 1000\nmov %r4, 0\n" +
