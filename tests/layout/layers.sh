@@ -46,7 +46,7 @@ src_layer() {
 # given its layer here).
 hdr_layer() {
     case "$1" in
-    nicsim/util.h) echo util ;;
+    nicsim/util.h | nicsim/maptypes.h) echo util ;;
     nicsim/isa.h) echo isa ;;
     nicsim/wire/*.h | nicsim/nic_image.h) echo wire ;;
     nicsim/core.h | nicsim/xdp.h | nicsim/datapath.h | nicsim/pcie.h | nicsim/printk.h) echo sim ;;
