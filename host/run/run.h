@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* nicsim run: options and the pieces the offload setup provides to the replay loop. */
+/* nicsim run (the library nicsim_run, host/run): options and the pieces the offload setup provides
+ * to the replay loop. */
 #ifndef NICSIM_RUN_H
 #define NICSIM_RUN_H
 

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* sched_getcpu, CPU_SET */
+/* nicsim run: the replay loop, the events drained after each packet, the end of a run. */
+#include "run_int.h"
+
+const char *nicsim_run_cmd_name = "nicsim run"; /* message prefix */
+
+int nicsim_run_fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", nicsim_run_cmd_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Events: drained from the firmware's queue over the BAR after each packet.
+ */
+static bool has_event_maps(const struct run *r)
+{
+    for (size_t i = 0; i < nicsim_obj__n_maps(r->obj); i++) {
+        uint32_t t = nicsim_obj__map(r->obj, i)->type;
+        if (t == BPF_MAP_TYPE_PERF_EVENT_ARRAY || t == BPF_MAP_TYPE_RINGBUF)
+            return true;
+    }
+    return false;
+}
+
+static int on_event(void *user, const struct nicsim_event_rec *rec, const void *data)
+{
+    struct run *r = user;
+    const uint8_t *d = data;
+
+    if (cli_printk_on_event(&r->printk, r->o->quiet ? NULL : stdout, r->events, r->cur_index, rec,
+                            data))
+        return 0;
+    r->events_written++;
+    if (!r->events)
+        return 0;
+    fprintf(r->events, "{\"packet\":%llu,\"nic_map_id\":%u,\"cpu\":%u,\"index\":%llu,\"data\":\"",
+            (unsigned long long)r->cur_index, rec->map_id, rec->cpu,
+            (unsigned long long)rec->index);
+    for (uint32_t i = 0; i < rec->len; i++)
+        fprintf(r->events, "%02x", d[i]);
+    fputs("\"}\n", r->events);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Replay.
+ */
+/* The progress bar on stderr: how much of the file has been read, and packets so far. */
+void nicsim_run_progress(uint64_t n, double frac, bool done)
+{
+    static const int width = 40;
+
+    if (done) {
+        fprintf(stderr, "\r%*s\r", width + 40, "");
+        return;
+    }
+    if (frac < 0) {
+        fprintf(stderr, "\r%llu packets", (unsigned long long)n);
+        return;
+    }
+    int fill = (int)(frac * width);
+    fprintf(stderr, "\r[%.*s%*s] %3d%%  %llu packets", fill,
+            "========================================", width - fill, "", (int)(frac * 100),
+            (unsigned long long)n);
+}
+
+void nicsim_run_teardown(struct run *r)
+{
+    cli_printk_free(&r->printk);
+    if (r->events)
+        fclose(r->events);
+    nicsim_kref__close(r->kref);
+    if (r->k) {
+        for (size_t i = 0; r->prog_fds && i < nicsim_obj__n_progs(r->obj); i++)
+            if (r->prog_fds[i] >= 0)
+                nicsim_kern_close(r->k, r->prog_fds[i]);
+        for (size_t i = 0; r->map_fds && i < nicsim_obj__n_maps(r->obj); i++)
+            if (r->map_fds[i] > 0)
+                nicsim_kern_close(r->k, r->map_fds[i]);
+    }
+    nicsim_sys__free(r->sys);
+    nicsim_obj__free(r->obj);
+    free(r->map_fds);
+    free(r->prog_fds);
+}
+
+/* Refuses an output that is also an input (or another output), before anything is written. */
+static int check_files(const struct run_opts *o)
+{
+    struct cli_file f[16 + 2 * RUN_MAX_MAP_ARGS];
+    size_t n = 0;
+    int rc = 0;
+
+    f[n++] = (struct cli_file){"the object", o->object, false};
+    f[n++] = (struct cli_file){"--pcap", o->pcap, false};
+    f[n++] = (struct cli_file){"--baseline", o->baseline, false};
+    for (unsigned i = 0; i < o->n_map_args; i++) {
+        const char *eq = strchr(o->map_args[i], '=');
+        f[n++] = (struct cli_file){"--map", eq ? eq + 1 : NULL, false};
+    }
+    f[n++] = (struct cli_file){"--json", o->json, true};
+    f[n++] = (struct cli_file){"--out-pcap", o->out_pcap, true};
+    f[n++] = (struct cli_file){"--dump-maps", o->dump_maps, true};
+    f[n++] = (struct cli_file){"--events", o->events, true};
+    f[n++] = (struct cli_file){"--plot", o->plot, true};
+    /* the files of --maps-dir */
+    char **names = NULL;
+    size_t n_names = 0;
+    if (o->maps_dir) {
+        struct dirent **ents;
+        int k = scandir(o->maps_dir, &ents, NULL, alphasort);
+        names = calloc(k > 0 ? (size_t)k : 1, sizeof(*names));
+        for (int i = 0; i < k; i++) {
+            size_t len = strlen(ents[i]->d_name);
+            if (names && len > 5 && !strcmp(ents[i]->d_name + len - 5, ".json")) {
+                size_t plen = strlen(o->maps_dir) + len + 2;
+                names[n_names] = malloc(plen);
+                if (names[n_names])
+                    snprintf(names[n_names++], plen, "%s/%s", o->maps_dir, ents[i]->d_name);
+            }
+            free(ents[i]);
+        }
+        if (k >= 0)
+            free(ents);
+    }
+    struct cli_file *all = calloc(n + n_names + 1, sizeof(*all));
+    if (!all) {
+        rc = nicsim_run_fail("out of memory");
+    } else {
+        memcpy(all, f, n * sizeof(*f));
+        for (size_t i = 0; i < n_names; i++)
+            all[n + i] = (struct cli_file){"--maps-dir", names[i], false};
+        rc = cli_files_check(all, n + n_names);
+    }
+    for (size_t i = 0; i < n_names; i++)
+        free(names[i]);
+    free(names);
+    free(all);
+    return rc;
+}
+
+enum { OUT_JSON, OUT_PCAP, OUT_DUMP, OUT_EVENTS, OUT_PLOT, N_OUTS };
+
+int run_main(const struct run_opts *o)
+{
+    struct run r = {.o = o};
+    struct nicsim_trace_in *in = NULL;
+    struct nicsim_trace_out *out = NULL;
+    struct cli_out outs[N_OUTS];
+    const char *const out_opt[N_OUTS] = {"--json", "--out-pcap", "--dump-maps", "--events",
+                                         "--plot"};
+    const char *const out_path[N_OUTS] = {o->json, o->out_pcap, o->dump_maps, o->events, o->plot};
+    FILE *plot = NULL;
+    char plot_data[] = "/tmp/nicsim-plot-XXXXXX.dat";
+    char *gnuplot = NULL;
+    struct report *repp = calloc(1, sizeof(*repp));
+    char err[ERR_LEN];
+    int status = 1;
+    uint64_t index = 0, first_ts = 0, arrival_ns = 0;
+    double wire_bits = 0;
+    char arrivals[64] = "";
+    struct baseline base = {0};
+    bool events, json_open = false;
+
+    memset(outs, 0, sizeof(outs));
+    for (int i = 0; i < N_OUTS; i++)
+        outs[i].slot = -1;
+    cli_set_prog(nicsim_run_cmd_name);
+    cli_signals_install();
+    if (!repp)
+        return nicsim_run_fail("out of memory");
+    status = check_files(o);
+    if (status) {
+        free(repp);
+        return status;
+    }
+    status = 1;
+    /* Inputs first, so that a missing trace is reported before any work. */
+    in = nicsim_trace_in__open(o->pcap, err, sizeof(err));
+    if (!in) {
+        free(repp);
+        return nicsim_run_fail("%s", err);
+    }
+    nicsim_trace_in__set_truncated(in, o->truncated);
+    /* Then every output: its directory must take a file now, not after the replay. */
+    if (o->plot && !(gnuplot = nicsim_run_find_gnuplot())) {
+        nicsim_run_fail("--plot %s: gnuplot is not installed (not found in PATH)", o->plot);
+        goto out;
+    }
+    for (int i = 0; i < N_OUTS; i++)
+        if (out_path[i] && cli_out_begin(&outs[i], out_opt[i], out_path[i]))
+            goto out;
+    if (o->baseline && nicsim_run_baseline_load(&base, o->baseline, o->pcap))
+        goto out;
+    if (nicsim_run_setup(&r))
+        goto out;
+    events = has_event_maps(&r) || cli_printk_used(r.obj, r.prog_fds);
+    if (o->events) {
+        r.events = fopen(cli_out_path(&outs[OUT_EVENTS]), "w");
+        if (!r.events) {
+            nicsim_run_fail("--events %s: %s", o->events, strerror(errno));
+            goto out;
+        }
+    }
+    if (o->out_pcap) {
+        const char *names[NICSIM_DP_MAX_PORTS + 1];
+        static char port_names[NICSIM_DP_MAX_PORTS][16];
+        for (uint32_t p = 0; p < o->ports; p++) {
+            snprintf(port_names[p], sizeof(port_names[p]), "port%u", p);
+            names[p] = port_names[p];
+        }
+        names[o->ports] = "host";
+        out = nicsim_trace_out__create(cli_out_path(&outs[OUT_PCAP]), names, o->ports + 1, err,
+                                       sizeof(err));
+        if (!out) {
+            nicsim_run_fail("--out-pcap %s: %s", o->out_pcap, err);
+            goto out;
+        }
+    }
+    if (o->plot) {
+        int pfd = mkstemps(plot_data, 4);
+        plot = pfd >= 0 ? fdopen(pfd, "w") : NULL;
+        if (!plot) {
+            nicsim_run_fail("--plot: cannot create a data file in /tmp: %s", strerror(errno));
+            goto out;
+        }
+    }
+    if (report__open(repp, o->json ? cli_out_path(&outs[OUT_JSON]) : NULL, o->clock_mhz,
+                     r.kref != NULL)) {
+        nicsim_run_fail("--json %s: %s", o->json, strerror(errno));
+        goto out;
+    }
+    json_open = true;
+    if (o->rate_gbps > 0) {
+        snprintf(arrivals, sizeof(arrivals), "back to back at %g Gb/s", o->rate_gbps);
+        repp->arrival = arrivals;
+    }
+
+    cli_signals_defer(true);
+    for (;;) {
+        struct nicsim_trace_pkt pkt;
+        struct nicsim_dp_result res;
+        struct report_kernel_pkt kp = {0};
+
+        if (cli_interrupted())
+            break;
+        int rc = nicsim_trace_in__next(in, &pkt, err, sizeof(err));
+        if (rc < 0) {
+            nicsim_run_fail("%s", err);
+            goto out;
+        }
+        if (rc == 0 || (o->limit && index >= o->limit))
+            break;
+        r.cur_index = index;
+        /* Arrival on the NIC's clock: from the first frame's timestamp (never backwards), or
+         * back to back at --rate (each frame also occupies preamble, gap and FCS: 24 bytes). */
+        if (o->rate_gbps > 0) {
+            arrival_ns = (uint64_t)(wire_bits / o->rate_gbps);
+            wire_bits += (pkt.wirelen + 24.0) * 8.0;
+        } else {
+            if (index == 0)
+                first_ts = pkt.ts_ns;
+            uint64_t t = pkt.ts_ns > first_ts ? pkt.ts_ns - first_ts : 0;
+            arrival_ns = t > arrival_ns ? t : arrival_ns;
+        }
+        bool tracing = o->has_trace_packet && o->trace_packet == index;
+        struct itrace it = {0};
+        if (tracing) {
+            printf("packet %llu (%u bytes), instruction by instruction:\n",
+                   (unsigned long long)index, pkt.caplen);
+            nicsim_run_itrace_set(&r, &it);
+        }
+        cli_printk_begin_packet(&r.printk);
+        int rx = nicsim_sys__rx(r.sys, o->ingress_port, pkt.data, pkt.caplen, pkt.wirelen,
+                                arrival_ns, &res);
+        if (tracing) {
+            nicsim_run_itrace_set(&r, NULL);
+            if (res.error)
+                printf("  not run: %s\n", nicsim_dp_error_name(res.error));
+            else
+                printf("  -> %s on core %u: %llu instructions, %llu cycles\n\n",
+                       nicsim_xdp_action_name(res.xdp.r0), res.core,
+                       (unsigned long long)res.xdp.run.insns,
+                       (unsigned long long)res.xdp.run.cycles);
+        }
+        if (rx) {
+            nicsim_run_fail("%s: packet %llu: the NIC could not take it", o->pcap,
+                            (unsigned long long)index);
+            goto out;
+        }
+        /* The driver's interrupt handler: drain the event queue when the NIC says it has
+         * records (EVENTS is raised when the queue goes from empty to non-empty). */
+        if (events && (nicsim_ctrl__irq(nicsim_sys__ctrl(r.sys)) & NICSIM_IRQ_EVENTS)) {
+            uint64_t lost = 0;
+            nicsim_ctrl__events_drain(nicsim_sys__ctrl(r.sys), on_event, &r, &lost);
+            r.events_lost += lost;
+        }
+        if (r.kref && res.error == NICSIM_DP_OK) {
+            struct nicsim_kref_result kr;
+            struct nicsim_kref_run_opts ro = {
+                .sz = sizeof(ro),
+                .repeat = o->kernel_repeat,
+                .ingress_ifindex = (uint32_t)nicsim_sys__ifindex(r.sys, o->ingress_port),
+                .rx_queue_index = res.core};
+            nicsim_run_kpin_enter(&r.kpin);
+            int krc = nicsim_kref__run(r.kref, pkt.data, pkt.caplen, &ro, &kr, err, sizeof(err));
+            nicsim_run_kpin_leave(&r.kpin);
+            if (krc) {
+                nicsim_run_fail("--compare-kernel: packet %llu: %s", (unsigned long long)index,
+                                err);
+                goto out;
+            }
+            nicsim_run_compare_packet(&res, &kr, &kp);
+            if (kp.match)
+                cli_printk_compare(&r.printk, &kr, &kp.match, kp.mismatch, sizeof(kp.mismatch));
+            if (!kp.match && !o->quiet)
+                fprintf(stderr, "mismatch: packet %llu: %s\n", (unsigned long long)index,
+                        kp.mismatch);
+        }
+        repp->wire_bytes += pkt.wirelen;
+        nicsim_run_baseline_check(&base, o, index, &res);
+        report__packet(repp, index, &res, r.kref ? &kp : NULL);
+        if (plot && res.error == NICSIM_DP_OK)
+            fprintf(plot, "%llu %llu %llu %llu\n", (unsigned long long)index,
+                    (unsigned long long)res.xdp.run.cycles, (unsigned long long)res.xdp.run.insns,
+                    (unsigned long long)kp.ns);
+        if (out && res.error == NICSIM_DP_OK && res.dest != NICSIM_DP_DEST_DROP) {
+            char comment[160];
+            uint32_t ifidx = res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : o->ports;
+            int n =
+                snprintf(comment, sizeof(comment), "index=%llu verdict=%s egress=%s%u ifindex=%u",
+                         (unsigned long long)index, nicsim_xdp_action_name(res.xdp.r0),
+                         res.dest == NICSIM_DP_DEST_PORT ? "port" : "host",
+                         res.dest == NICSIM_DP_DEST_PORT ? res.egress_port : 0, res.egress_ifindex);
+            if (res.xdp.action == NICSIM_XDP_PASS && n > 0 && (size_t)n < sizeof(comment))
+                snprintf(comment + n, sizeof(comment) - (size_t)n, " rx_queue=%u",
+                         res.xdp.rx_queue);
+            else if (res.xdp.redirect_cpu >= 0 && n > 0 && (size_t)n < sizeof(comment))
+                snprintf(comment + n, sizeof(comment) - (size_t)n, " cpu=%d rx_queue=%d",
+                         (int)res.xdp.redirect_cpu, (int)res.xdp.redirect_cpu); /* cpumap */
+            nicsim_trace_out__write(out, ifidx, pkt.ts_ns, res.xdp.data, res.xdp.len, comment);
+        } else if (out && res.error == NICSIM_DP_ERR_NO_PROGRAM) {
+            nicsim_trace_out__write(out, o->ports, pkt.ts_ns, pkt.data, pkt.caplen,
+                                    "verdict=none (no program)");
+        }
+        index++;
+        if (o->progress && (index & 4095) == 0)
+            nicsim_run_progress(index, nicsim_trace_in__progress(in), false);
+    }
+    if (o->progress)
+        nicsim_run_progress(index, 1.0, true);
+    if (cli_interrupted()) {
+        char pending[1024];
+        int sig = cli_signals_take();
+        cli_out_pending(pending, sizeof(pending));
+        fprintf(stderr, "%s: %s after %llu packets of %s; the replay did not finish%s%s\n",
+                nicsim_run_cmd_name, sig == SIGINT ? "interrupted (SIGINT)" : "stopped by a signal",
+                (unsigned long long)index, o->pcap, pending[0] ? "; not written:" : "",
+                pending[0] ? pending + 1 : "");
+        status = 128 + sig;
+        goto out;
+    }
+    /* From here a signal ends the run at once: the outputs not yet renamed are removed. */
+    cli_signals_defer(false);
+
+    FILE *tty = o->quiet ? NULL : stdout;
+    int map_mismatches = 0;
+    if (r.kref) {
+        map_mismatches = nicsim_run_compare_maps(&r, o->quiet ? stderr : stdout);
+    }
+    json_open = false;
+    if (report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
+                       nicsim_sys__n_cores(r.sys), r.prog->name)) {
+        nicsim_run_fail("--json %s: write failed", o->json);
+        goto out;
+    }
+    if (o->json && cli_out_commit(&outs[OUT_JSON]))
+        goto out;
+    if (tty && (events || r.events_written))
+        fprintf(tty, "events: %llu records%s%s, %llu lost\n", (unsigned long long)r.events_written,
+                o->events ? " written to " : "", o->events ? o->events : "",
+                (unsigned long long)r.events_lost);
+    if (tty && r.printk.total)
+        fprintf(tty, "bpf_trace_printk: %llu lines%s%s\n", (unsigned long long)r.printk.total,
+                o->events ? " written to " : "", o->events ? o->events : "");
+    if (tty && nicsim_trace_in__n_cut(in))
+        fprintf(tty, "truncated: %llu frames cut short by the capture: %s (--truncated %s)\n",
+                (unsigned long long)nicsim_trace_in__n_cut(in),
+                o->truncated == NICSIM_TRACE_TRUNC_PAD        ? "zero-filled to their wire length"
+                : o->truncated == NICSIM_TRACE_TRUNC_CAPTURED ? "run as captured"
+                                                              : "refused by the MAC",
+                nicsim_trace_truncated__name(o->truncated));
+    if (tty && r.kref)
+        fprintf(tty, "maps: %s\n",
+                map_mismatches ? "final contents differ from the kernel's (see above)"
+                               : "final contents equal to the kernel's");
+    if (r.events) {
+        int bad = ferror(r.events) | fclose(r.events);
+        r.events = NULL;
+        if (bad) {
+            nicsim_run_fail("--events %s: write failed", o->events);
+            goto out;
+        }
+        if (cli_out_commit(&outs[OUT_EVENTS]))
+            goto out;
+    }
+    if (out) {
+        int rc = nicsim_trace_out__close(out);
+        out = NULL;
+        if (rc) {
+            nicsim_run_fail("--out-pcap %s: %s", o->out_pcap, strerror(-rc));
+            goto out;
+        }
+        if (cli_out_commit(&outs[OUT_PCAP]))
+            goto out;
+    }
+    if (o->dump_maps && (nicsim_run_dump_maps(&r, cli_out_path(&outs[OUT_DUMP])) ||
+                         cli_out_commit(&outs[OUT_DUMP])))
+        goto out;
+    if (plot) {
+        char title[1024];
+        int bad = ferror(plot) | fclose(plot);
+        plot = NULL;
+        if (bad) {
+            nicsim_run_fail("--plot: cannot write the data file %s", plot_data);
+            goto out;
+        }
+        snprintf(title, sizeof(title), "%s: %s over %s", r.prog->name, o->object, o->pcap);
+        if (nicsim_run_plot_draw(gnuplot, cli_out_path(&outs[OUT_PLOT]), o->plot, plot_data,
+                                 r.kref != NULL, o->clock_mhz, title) ||
+            cli_out_commit(&outs[OUT_PLOT]))
+            goto out;
+    }
+    if (o->baseline && tty)
+        fprintf(tty,
+                "baseline %s: %llu packets compared, %llu over it by more than %g%%%s, %llu "
+                "faster\n",
+                o->baseline, (unsigned long long)base.compared,
+                (unsigned long long)base.regressions, o->max_regression,
+                base.regressions ? " (worst: see stderr)" : "",
+                (unsigned long long)base.improvements);
+    if (o->baseline && base.regressions)
+        fprintf(stderr, "%s: cycle regression: %llu packets, worst packet %llu (+%.1f%%)\n",
+                nicsim_run_cmd_name, (unsigned long long)base.regressions,
+                (unsigned long long)base.worst_index, base.worst_pct);
+    status = (r.kref && (repp->kernel_mismatches || map_mismatches)) ? 3 : base.regressions ? 4 : 0;
+    if (o->has_trace_packet && o->trace_packet >= index) {
+        nicsim_run_fail("--trace-packet %llu: the trace has %llu packet%s (0..%llu)%s",
+                        (unsigned long long)o->trace_packet, (unsigned long long)index,
+                        index == 1 ? "" : "s", (unsigned long long)(index ? index - 1 : 0),
+                        o->limit ? " within --count" : "");
+        status = status ? status : 1;
+    }
+out:
+    cli_signals_defer(false);
+    if (plot)
+        fclose(plot);
+    if (o->plot)
+        unlink(plot_data);
+    if (out)
+        nicsim_trace_out__close(out);
+    (void)json_open;
+    report__free(repp);
+    for (int i = 0; i < N_OUTS; i++)
+        cli_out_abort(&outs[i]);
+    nicsim_trace_in__close(in);
+    nicsim_run_teardown(&r);
+    free(repp);
+    free(base.cycles);
+    free(gnuplot);
+    return status;
+}
