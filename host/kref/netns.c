@@ -39,8 +39,10 @@ static struct rtattr *put_attr(struct nlreq *r, uint16_t type, const void *data,
     struct rtattr *a = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
     a->rta_type = type;
     a->rta_len = (unsigned short)RTA_LENGTH(len);
-    if (len)
+    if (len && data)
         memcpy(RTA_DATA(a), data, len);
+    else if (len) /* room for a header the caller fills in (the veth peer's ifinfomsg) */
+        memset(RTA_DATA(a), 0, len);
     r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(a->rta_len);
     return a;
 }

@@ -62,6 +62,7 @@ add_custom_command(
   COMMENT "Assembling tests/run/progs/may_goto.s"
   VERBATIM)
 add_custom_target(run_may_goto_object ALL DEPENDS ${_may_goto_obj})
+add_dependencies(run_test run_may_goto_object) # built with run_test (the sanitizer tree builds only it)
 add_test(NAME run.may_goto_agrees_with_the_kernel
          COMMAND ${CMAKE_BINARY_DIR}/host/nicsim run ${_may_goto_obj} --pcap
                  ${NICSIM_SHARED_DIR}/pcaps/tcpreplay-test.pcap --compare-kernel --no-progress)
@@ -81,6 +82,7 @@ foreach(obj map_field void_subprog)
     COMMENT "Compiling tests/run/progs/${obj}.bpf.c"
     VERBATIM)
   add_custom_target(run_${obj}_object ALL DEPENDS ${_obj})
+  add_dependencies(run_test run_${obj}_object)
   add_test(NAME run.${obj}_agrees_with_the_kernel
            COMMAND ${CMAKE_BINARY_DIR}/host/nicsim run ${_obj} --pcap
                    ${NICSIM_SHARED_DIR}/pcaps/tcpreplay-test.pcap --compare-kernel --no-progress)
