@@ -267,15 +267,10 @@ int cmd_bench(int argc, char **argv)
         "  2,000,000)\n";
 
     cli_set_prog("nicsim bench");
-    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos);
-    if (prc == CLI_HELP) {
-        fputs(use, stdout);
-        return 0;
-    }
-    if (prc) {
-        fputs(use, stderr);
-        return CLI_USAGE;
-    }
+    int prc = cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0,
+                            &n_pos, use);
+    if (prc)
+        return prc == CLI_HELP ? 0 : prc;
     enum cli_model model;
     if (cli_model_parse(model_name, &model))
         return CLI_USAGE;

@@ -120,15 +120,10 @@ int cmd_bench_replay(int argc, char **argv)
         "usage: nicsim bench replay [--example NAME] [--packets N] [--no-kernel]\n";
 
     cli_set_prog("nicsim bench replay");
-    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos);
-    if (prc == CLI_HELP) {
-        fputs(use, stdout);
-        return 0;
-    }
-    if (prc) {
-        fputs(use, stderr);
-        return CLI_USAGE;
-    }
+    int prc = cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0,
+                            &n_pos, use);
+    if (prc)
+        return prc == CLI_HELP ? 0 : prc;
     if (strchr(name, '/') || !*name)
         return cli_usage_fail("--example '%s': the name of a bundled example", name);
     snprintf(obj, sizeof(obj), "%s/%s.bpf.o", NICSIM_EXAMPLES_DIR, name);

@@ -178,3 +178,19 @@ int cli_parse(int argc, char **argv, int first, const struct cli_opt *opts, size
     }
     return 0;
 }
+
+int cli_parse_cmd(int argc, char **argv, const struct cli_opt *opts, size_t n_opts, void *user,
+                  const char **pos, size_t want_pos, size_t *n_pos, const char *use)
+{
+    int prc = cli_parse(argc, argv, 1, opts, n_opts, user, pos, want_pos, n_pos);
+
+    if (prc == CLI_HELP) {
+        fputs(use, stdout);
+        return CLI_HELP;
+    }
+    if (prc || *n_pos != want_pos) {
+        fputs(use, stderr);
+        return CLI_USAGE;
+    }
+    return 0;
+}

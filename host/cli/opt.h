@@ -61,4 +61,13 @@ int cli_num(const char *opt, const char *s, uint64_t lo, uint64_t hi, const char
 int cli_parse(int argc, char **argv, int first, const struct cli_opt *opts, size_t n_opts,
               void *user, const char **pos, size_t max_pos, size_t *n_pos);
 
+/*
+ * cli_parse for a command with the usage text `use` and exactly want_pos positional arguments
+ * (pos[] has room for want_pos, at least one): --help prints `use` on stdout and returns
+ * CLI_HELP; a usage error or another number of positional arguments prints it on stderr and
+ * returns CLI_USAGE. A caller ends with `return prc == CLI_HELP ? 0 : prc` when prc is not 0.
+ */
+int cli_parse_cmd(int argc, char **argv, const struct cli_opt *opts, size_t n_opts, void *user,
+                  const char **pos, size_t want_pos, size_t *n_pos, const char *use);
+
 #endif

@@ -353,15 +353,10 @@ int cmd_load(int argc, char **argv)
 
     nicsim_run_cmd_name = "nicsim load";
     cli_set_prog(nicsim_run_cmd_name);
-    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
-    if (prc == CLI_HELP) {
-        fputs(use, stdout);
-        return 0;
-    }
-    if (prc || n_pos != 1) {
-        fputs(use, stderr);
-        return CLI_USAGE;
-    }
+    int prc = cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1,
+                            &n_pos, use);
+    if (prc)
+        return prc == CLI_HELP ? 0 : prc;
     o.object = pos[0];
     kcheck = !no_kernel;
     if (nicsim_run_check_object(o.object))

@@ -175,15 +175,9 @@ int cmd_disasm(int argc, char **argv)
     static const char use[] = "usage: nicsim disasm PROGRAM(.bin|.s)\n";
 
     cli_set_prog("nicsim disasm");
-    int prc = cli_parse(argc, argv, 1, opts, 1, NULL, pos, 1, &n_pos);
-    if (prc == CLI_HELP) {
-        fputs(use, stdout);
-        return 0;
-    }
-    if (prc || n_pos != 1) {
-        fputs(use, stderr);
-        return CLI_USAGE;
-    }
+    int prc = cli_parse_cmd(argc, argv, opts, 1, NULL, pos, 1, &n_pos, use);
+    if (prc)
+        return prc == CLI_HELP ? 0 : prc;
     struct nicsim_insn *prog;
     size_t n;
     if (cli_load_program(pos[0], &prog, &n) < 0)
@@ -267,15 +261,10 @@ int cmd_exec(int argc, char **argv)
         "  --wave F.fst  the RTL run's waveform (with --model rtl or --lockstep)\n";
 
     cli_set_prog("nicsim exec");
-    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
-    if (prc == CLI_HELP) {
-        fputs(use, stdout);
-        return 0;
-    }
-    if (prc || n_pos != 1) {
-        fputs(use, stderr);
-        return CLI_USAGE;
-    }
+    int prc = cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1,
+                            &n_pos, use);
+    if (prc)
+        return prc == CLI_HELP ? 0 : prc;
     enum cli_model model;
     if (cli_model_parse(model_name, &model))
         return CLI_USAGE;
