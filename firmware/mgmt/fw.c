@@ -456,12 +456,7 @@ int nicsim_fw__event_output(struct nicsim_fw *fw, uint32_t map_id, uint32_t cpu,
         /* The ring's size (max_entries bytes) as __bpf_ringbuf_reserve: every record not yet
          * read by the host takes round_up(len + 8, 8); the producer may not get a full ring
          * ahead of the consumer. A record that does not fit is refused and counted. */
-        uint64_t used = 0, rec = ((uint64_t)len + 8 + 7) / 8 * 8;
-
-        for (const struct fw_event *q = fw->evq_head; q; q = q->next)
-            if (q->rec.map_id == map_id)
-                used += ((uint64_t)q->rec.len + 8 + 7) / 8 * 8;
-        if (used + rec >= m->max_entries) {
+        if (m->ring_pending + fw_ring_rec_bytes(len) >= m->max_entries) {
             fw->evq_lost++;
             return -EAGAIN;
         }
@@ -487,6 +482,8 @@ int nicsim_fw__event_output(struct nicsim_fw *fw, uint32_t map_id, uint32_t cpu,
     fw->evq_tail = e;
     fw->evq_used += (uint32_t)need;
     fw->evq_count++;
+    if (m && m->type == BPF_MAP_TYPE_RINGBUF)
+        fw->map_ent[map_id].ring_pending += fw_ring_rec_bytes(len);
     if (was_empty)
         fw_irq(fw, NICSIM_IRQ_EVENTS);
     return 0;

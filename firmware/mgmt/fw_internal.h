@@ -54,9 +54,16 @@ struct fw_event {
 
 struct fw_map_ent {
     uint32_t type, key_size, value_size, max_entries, flags;
-    uint64_t mem; /* bytes charged to the budget */
+    uint64_t mem;          /* bytes charged to the budget */
+    uint64_t ring_pending; /* ring buffer: bytes its queued records take (fw_ring_rec_bytes) */
     int used;
 };
+
+/* What one record of `len` bytes takes in a ring buffer, as __bpf_ringbuf_reserve counts it. */
+static inline uint64_t fw_ring_rec_bytes(uint32_t len)
+{
+    return ((uint64_t)len + 8 + 7) / 8 * 8;
+}
 
 struct nicsim_fw {
     struct nicsim_fw_hal hal;
@@ -130,6 +137,18 @@ int fw_map_destroy(struct nicsim_fw *fw, uint32_t id);
 /* Host view of values: per-CPU maps exchange round_up(value_size, 8) * n_cores bytes. */
 size_t fw_map_host_value_size(const struct nicsim_fw *fw, uint32_t id);
 const struct fw_map_ent *fw_map_get(const struct nicsim_fw *fw, uint32_t id);
+
+/* A queued ring buffer record leaves the queue (drained or dropped): its bytes are free in the
+ * ring again. Records of a map freed meanwhile (whose id a new ring may reuse) free at most what
+ * the map counts. */
+static inline void fw_ring_release(struct nicsim_fw *fw, const struct nicsim_event_rec *rec)
+{
+    const struct fw_map_ent *m = fw_map_get(fw, rec->map_id);
+    uint64_t b = fw_ring_rec_bytes(rec->len);
+
+    if (m && m->type == BPF_MAP_TYPE_RINGBUF)
+        fw->map_ent[rec->map_id].ring_pending -= b < m->ring_pending ? b : m->ring_pending;
+}
 int fw_map_lookup(struct nicsim_fw *fw, uint32_t id, const void *key, void *value, int and_delete,
                   char *msg, size_t msg_len);
 int fw_map_update(struct nicsim_fw *fw, uint32_t id, const void *key, const void *value,

@@ -669,6 +669,7 @@ static void msg_events(struct nicsim_fw *fw, const uint8_t *body, size_t len, st
             used += need;
             er.count++;
         }
+        fw_ring_release(fw, &e->rec);
         fw->evq_head = e->next;
         if (!fw->evq_head)
             fw->evq_tail = NULL;
