@@ -189,6 +189,27 @@ static int bench_map(int argc, char **argv)
     return 0;
 }
 
+/* A bench program assembled, and its memory block filled with its pattern: 0, or 1 after a
+ * message. */
+static int bench_prog_load(const struct bench_prog *bp, struct nicsim_insn **raw, size_t *n,
+                           uint8_t **mem)
+{
+    struct nicsim_isa_err err = {.index = -1};
+
+    if (nicsim_asm(bp->text, raw, n, &err) < 0) {
+        fprintf(stderr, "nicsim bench: %s: line %ld: %s\n", bp->name, err.index, err.msg);
+        return 1;
+    }
+    *mem = calloc(1, bp->memlen ? bp->memlen : 1);
+    if (!*mem) {
+        free(*raw);
+        return cli_fail("out of memory");
+    }
+    for (size_t j = 0; j < bp->memlen; j++)
+        (*mem)[j] = (uint8_t)(j * 7 + 1);
+    return 0;
+}
+
 /* --model rtl: each program's first `insns` instructions (the watchdog ends the longer ones) on
  * the Verilated RTL and on the C model, same work, simulated core cycles per second of each. */
 static int bench_rtl(uint64_t insns)
@@ -204,18 +225,9 @@ static int bench_rtl(uint64_t insns)
         const struct bench_prog *bp = &programs[i];
         struct nicsim_insn *raw;
         size_t n;
-        struct nicsim_isa_err err = {.index = -1};
-        if (nicsim_asm(bp->text, &raw, &n, &err) < 0) {
-            fprintf(stderr, "nicsim bench: %s: line %ld: %s\n", bp->name, err.index, err.msg);
+        uint8_t *mem;
+        if (bench_prog_load(bp, &raw, &n, &mem))
             return 1;
-        }
-        uint8_t *mem = calloc(1, bp->memlen ? bp->memlen : 1);
-        if (!mem) {
-            free(raw);
-            return cli_fail("out of memory");
-        }
-        for (size_t j = 0; j < bp->memlen; j++)
-            mem[j] = (uint8_t)(j * 7 + 1);
         double rcps = 0, ccps = 0;
         struct nicsim_run run;
         int rc = cli_bench_rtl(bp->name, raw, n, mem, bp->memlen, insns, &rcps, &ccps, &run);
@@ -286,14 +298,10 @@ int cmd_bench(int argc, char **argv)
         const struct bench_prog *bp = &programs[i];
         struct nicsim_insn *raw;
         size_t n;
+        uint8_t *mem;
         struct nicsim_isa_err err = {.index = -1};
-        if (nicsim_asm(bp->text, &raw, &n, &err) < 0) {
-            fprintf(stderr, "nicsim bench: %s: line %ld: %s\n", bp->name, err.index, err.msg);
+        if (bench_prog_load(bp, &raw, &n, &mem))
             return 1;
-        }
-        uint8_t *mem = calloc(1, bp->memlen ? bp->memlen : 1);
-        for (size_t j = 0; j < bp->memlen; j++)
-            mem[j] = (uint8_t)(j * 7 + 1);
         struct nicsim_bpfconf_opts opts = {.sz = sizeof(opts), .budget = 1ull << 40};
         struct nicsim_bpfconf *env = nicsim_bpfconf__new(raw, n, mem, bp->memlen, &opts, &err);
         free(raw);
