@@ -1234,6 +1234,10 @@ static int snapshot_take(struct nicsim_kref *k, struct snapshot *s, char *err, s
         int rc = nicsim_kref__map_dump(k, i, &s->maps[i], err, errlen);
         if (rc)
             return rc;
+        /* snapshot_restore looks every current key up in it, after every timed packet */
+        rc = nicsim_mapjson_entries__index(&s->maps[i]);
+        if (rc)
+            return rc;
     }
     return 0;
 }
