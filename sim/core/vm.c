@@ -60,6 +60,7 @@ struct nicsim_vm {
     uint64_t active_serial; /* program whose grants are visible; 0: none */
     uint32_t active[NICSIM_MAX_GRANTS];
     uint32_t n_active;
+    uint32_t n_base; /* active[0..n_base) are the program's own grants, the rest grant_now's */
     uint8_t stack[STACK_BYTES];
     uint32_t core_id;
     uint64_t budget;
@@ -139,7 +140,7 @@ static void deactivate(struct nicsim_vm *vm)
 {
     for (uint32_t i = 0; i < vm->n_active; i++)
         memset(&vm->regions[vm->active[i]], 0, sizeof(vm->regions[0]));
-    vm->n_active = 0;
+    vm->n_active = vm->n_base = 0;
     vm->active_serial = 0;
 }
 
@@ -147,8 +148,12 @@ static void deactivate(struct nicsim_vm *vm)
  * when the same program runs again, which is the common case. */
 static void activate(struct nicsim_vm *vm, const struct nicsim_prog *prog)
 {
-    if (vm->active_serial == prog->serial)
+    if (vm->active_serial == prog->serial) {
+        /* hide what the last run was granted on the way (an inner map it looked up) */
+        while (vm->n_active > vm->n_base)
+            memset(&vm->regions[vm->active[--vm->n_active]], 0, sizeof(vm->regions[0]));
         return;
+    }
     deactivate(vm);
     for (uint32_t i = 0; i < prog->n_grants; i++) {
         uint32_t r = prog->grants[i];
@@ -157,6 +162,7 @@ static void activate(struct nicsim_vm *vm, const struct nicsim_prog *prog)
         vm->regions[r] = vm->granted[r];
         vm->active[vm->n_active++] = r;
     }
+    vm->n_base = vm->n_active;
     vm->active_serial = prog->serial;
 }
 
@@ -169,9 +175,8 @@ int nicsim_vm__grant_now(struct nicsim_vm *vm, uint32_t index)
     if (vm->n_active == NICSIM_MAX_GRANTS)
         return -ENOSPC;
     vm->regions[index] = vm->granted[index];
+    /* past n_base: the next run (or tail call) starts from its own grants again, without it */
     vm->active[vm->n_active++] = index;
-    /* the next run starts from its own grants again, without this one */
-    vm->active_serial = 0;
     return 0;
 }
 
