@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nicsim/datapath.h"
 #include "replay.h"
 
 #define RUN_MAX_MAP_ARGS 64
@@ -14,6 +15,17 @@
 /* The largest --mtu: a frame of MTU + 14 bytes of Ethernet header + 4 of VLAN tag must fit the
  * 3520 bytes of packet data an XDP buffer holds (NICSIM_XDP_MAX_DATA). */
 #define RUN_MAX_MTU (3520 - 18)
+
+/* What a run achieved, for callers that run several (nicsim sweep); filled by run_main when
+ * run_opts.summary is not NULL. Times on the NIC's clock, from the first arrival. */
+struct run_summary {
+    uint64_t packets;                  /* frames offered by the trace (within --count) */
+    uint64_t drops[NICSIM_DP_N_DROP];  /* by enum nicsim_dp_drop ([0]: frames that left) */
+    uint64_t duration_ns;              /* first arrival to the last departure */
+    double achieved_mpps, achieved_gbps; /* frames (and their wire bits) that left the NIC */
+    uint64_t latency_p50_ns, latency_p99_ns, latency_max_ns; /* arrival to departure */
+    double core_utilisation;           /* busy cycles over duration, mean of the cores */
+};
 
 struct run_opts {
     const char *object;
@@ -32,6 +44,8 @@ struct run_opts {
     const char *ignore_args[RUN_MAX_MAP_ARGS]; /* --ignore-bytes MAP:OFFSET:LEN */
     unsigned n_ignore_args;
     double rate_gbps;      /* --rate: arrivals at this line rate instead of the trace timestamps */
+    double line_rate_gbps; /* --line-rate: every port's line rate (0: the NIC default) */
+    struct run_summary *summary; /* not NULL: filled at the end of the run (not an option) */
     const char *baseline;  /* --baseline REPORT.json: a previous --json report */
     double max_regression; /* --max-regression PCT: cycles allowed above the baseline's */
     uint64_t trace_packet; /* --trace-packet N: instruction trace of packet N */

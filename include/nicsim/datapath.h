@@ -59,8 +59,24 @@ enum nicsim_dp_dest {
                           * into a cpumap: host receive queue xdp.redirect_cpu) */
 };
 
+/* Why a frame did not leave the NIC (a port's transmit side or a host receive queue). */
+enum nicsim_dp_drop {
+    NICSIM_DP_DROP_NONE = 0,
+    NICSIM_DP_DROP_MAC_ERROR,      /* runt, oversize, truncated (enum nicsim_dp_error) */
+    NICSIM_DP_DROP_RX_BUFFER_FULL, /* the port's receive buffer had no room: never ran */
+    NICSIM_DP_DROP_TX_QUEUE_FULL,  /* XDP_TX / redirect to a port whose transmit queue was full */
+    NICSIM_DP_DROP_HOST_RING_FULL, /* XDP_PASS / to the host: the host receive ring was full */
+    NICSIM_DP_DROP_XDP_DROP,       /* the program's verdict */
+    NICSIM_DP_DROP_XDP_ABORTED,    /* XDP_ABORTED, a trap, the watchdog, an unknown verdict */
+    NICSIM_DP_N_DROP
+};
+/* Short code for reports: "none", "mac_error", "rx_buffer_full", "tx_queue_full",
+ * "host_ring_full", "xdp_drop", "xdp_aborted". */
+const char *nicsim_dp_drop_code(enum nicsim_dp_drop drop);
+
 struct nicsim_dp_result {
     uint8_t error;           /* enum nicsim_dp_error; when not OK, xdp is not filled */
+    uint8_t drop;            /* enum nicsim_dp_drop: NONE when the frame left the NIC */
     uint8_t dest;            /* enum nicsim_dp_dest */
     uint32_t port;           /* receiving port index */
     uint32_t egress_port;    /* DEST_PORT: port index */
@@ -68,6 +84,8 @@ struct nicsim_dp_result {
     uint32_t core;
     uint64_t arrival_cycle;          /* when the frame had arrived, NIC clock */
     uint64_t start_cycle, end_cycle; /* on that core's clock: queueing = start - arrival */
+    uint64_t departure_cycle;        /* the frame left the NIC (last bit on the wire, or DMA to
+                                      * the host done); for a drop, when it was dropped */
     struct nicsim_xdp_result xdp;
 };
 

@@ -36,6 +36,14 @@ const char *nicsim_dp_error_code(enum nicsim_dp_error err)
                                                                         : "unknown";
 }
 
+const char *nicsim_dp_drop_code(enum nicsim_dp_drop drop)
+{
+    static const char *const codes[NICSIM_DP_N_DROP] = {
+        "none",           "mac_error", "rx_buffer_full", "tx_queue_full",
+        "host_ring_full", "xdp_drop",  "xdp_aborted"};
+    return (unsigned)drop < NICSIM_DP_N_DROP ? codes[drop] : "unknown";
+}
+
 const char *nicsim_dp_error_name(enum nicsim_dp_error err)
 {
     return (unsigned)err < sizeof(error_names) / sizeof(error_names[0]) ? error_names[err]
@@ -200,6 +208,8 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
         dp->stats.rx_errors[res->error]++;
         res->dest =
             res->error == NICSIM_DP_ERR_NO_PROGRAM ? NICSIM_DP_DEST_HOST : NICSIM_DP_DEST_DROP;
+        res->drop =
+            res->error == NICSIM_DP_ERR_NO_PROGRAM ? NICSIM_DP_DROP_NONE : NICSIM_DP_DROP_MAC_ERROR;
         return 0;
     }
 
@@ -229,6 +239,7 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
     res->arrival_cycle = arrival_cycle;
     res->start_cycle = start;
     res->end_cycle = start + busy;
+    res->departure_cycle = res->end_cycle; /* this loop has no transmit or host queues */
     dp->core_free_at[core] = res->end_cycle;
     dp->stats.core_busy_cycles[core] += busy;
     dp->stats.core_packets[core]++;
@@ -264,5 +275,8 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
         res->dest = NICSIM_DP_DEST_DROP;
         break;
     }
+    if (res->dest == NICSIM_DP_DEST_DROP)
+        res->drop = res->xdp.action == NICSIM_XDP_DROP ? NICSIM_DP_DROP_XDP_DROP
+                                                       : NICSIM_DP_DROP_XDP_ABORTED;
     return 0;
 }

@@ -1166,11 +1166,15 @@ TEST(DatapathTest, MacChecksCountErrorsAndSkipTheProgram)
     struct nicsim_dp_result r;
     ASSERT_EQ(nicsim_dp__rx(h.dp, 0, f.data(), 13, 13, 0, &r), 0);
     EXPECT_EQ(r.error, NICSIM_DP_ERR_RUNT);
+    EXPECT_EQ(r.drop, NICSIM_DP_DROP_MAC_ERROR);
+    EXPECT_STREQ(nicsim_dp_drop_code((enum nicsim_dp_drop)r.drop), "mac_error");
     ASSERT_EQ(nicsim_dp__rx(h.dp, 0, f.data(), 1515, 1515, 0, &r), 0);
     EXPECT_EQ(r.error, NICSIM_DP_ERR_OVERSIZE);
     ASSERT_EQ(nicsim_dp__rx(h.dp, 0, f.data(), 1514, 1514, 0, &r), 0);
     EXPECT_EQ(r.error, NICSIM_DP_OK);
     EXPECT_EQ(r.dest, NICSIM_DP_DEST_DROP);
+    EXPECT_EQ(r.drop, NICSIM_DP_DROP_XDP_DROP);
+    EXPECT_EQ(r.departure_cycle, r.end_cycle);
     ASSERT_EQ(nicsim_dp__rx(h.dp, 0, f.data(), 100, 200, 0, &r), 0);
     EXPECT_EQ(r.error, NICSIM_DP_ERR_TRUNCATED);
     ASSERT_EQ(nicsim_dp__rx(h.dp, 1, f.data(), 60, 60, 0, &r), 0);
@@ -1192,6 +1196,10 @@ TEST(DatapathTest, VerdictsChooseTheDestination)
     nicsim_dp__rx(h.dp, 0, f.data(), 60, 60, 0, &r);
     EXPECT_EQ(r.dest, NICSIM_DP_DEST_PORT);
     EXPECT_EQ(r.egress_port, 0u);
+    EXPECT_EQ(r.drop, NICSIM_DP_DROP_NONE);
+    nicsim_dp__set_prog(h.dp, 0, h.loader.load("mov %r0, 0\nexit\n"));
+    nicsim_dp__rx(h.dp, 0, f.data(), 60, 60, 0, &r);
+    EXPECT_EQ(r.drop, NICSIM_DP_DROP_XDP_ABORTED);
     nicsim_dp__set_prog(
         h.dp, 0, h.loader.load("mov %r1, 11\nmov %r2, 0\n" + call(NICSIM_HW_REDIRECT) + "exit\n"));
     nicsim_dp__rx(h.dp, 0, f.data(), 60, 60, 0, &r);
