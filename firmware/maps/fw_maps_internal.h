@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NIC map library internals shared by its translation units: the map object, the hash table
- * (kernel/bpf/hashtab.c's bucket layout), the LRU lists (kernel/bpf/bpf_lru_list.c) and the LPM
- * trie (kernel/bpf/lpm_trie.c).
+ * NIC map library internals shared by its translation units: the map object, the per-type
+ * operations (struct fm_map_ops, the kernel's struct bpf_map_ops: one instance per type in its
+ * family's file, dispatched by the core fw_maps.c), the hash table (kernel/bpf/hashtab.c's bucket
+ * layout), the LRU lists (kernel/bpf/bpf_lru_list.c) and the LPM trie (kernel/bpf/lpm_trie.c).
  *
  * Lists are kept as indices instead of pointers: an LRU list is a circular doubly linked list over
  * the element indices 0..n-1 plus one sentinel index per list head (n, n+1, ...), so that the
@@ -150,7 +151,9 @@ int fm_lpm_delete(struct fm_lpm *t, const uint8_t *key, uint32_t *slot);
 int fm_lpm_next_key(const struct fm_lpm *t, const uint8_t *key, uint8_t *next);
 
 /* ---- A map. */
+struct fm_map_ops;
 struct fm_map {
+    const struct fm_map_ops *ops; /* its type's operations */
     uint32_t type, key_size, value_size, max_entries, flags, attr_max_entries;
     uint32_t n_cpus; /* value slices */
     uint32_t slice;  /* round_up(value_size, 8) for per-CPU maps, value_size rounded to 8 */
@@ -182,23 +185,6 @@ static inline uint8_t *fm_slot_val(struct fm_map *f, uint32_t slot)
     return f->vals + (size_t)slot * f->stride;
 }
 
-/* ---- Per-type operations (the kernel's struct bpf_map_ops), one entry per supported type. */
-struct fm_map;
-struct fm_map_ops {
-    const char *name; /* in messages: "hash", "per-CPU array", ... */
-    /* Creation checks of this type: its map_alloc_check and the NIC's limits. */
-    int (*check)(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len);
-    /* Bytes charged to the budget for a map of this geometry; -E2BIG past 64 bits. */
-    int (*mem)(const struct fm_map *f, uint64_t *mem);
-    /* bpf(2) BPF_MAP_LOOKUP_ELEM: the host's view of the value (all CPUs' slices). */
-    int (*lookup)(struct fm_map *f, const void *key, void *value);
-    /* bpf(2) BPF_MAP_DELETE_ELEM. */
-    int (*del)(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
-};
-
-/* The operations of a map type; NULL when the NIC does not support it. */
-const struct fm_map_ops *fm_ops(uint32_t type);
-
 /* A 4-byte key or value field as u32 (array index, devmap ifindex, cpumap qsize). */
 static inline uint32_t fm_key_u32(const void *key)
 {
@@ -208,21 +194,150 @@ static inline uint32_t fm_key_u32(const void *key)
     return v;
 }
 
-/* ---- devmap, devmap hash (fw_maps_devmap.c) */
-/* A devmap value (struct bpf_devmap_val, 4 or 8 bytes) as stored: ifindex, bpf_prog.id 0. */
-int fm_devmap_value(struct fm_map *f, const void *value, uint8_t *out);
-int fm_devhash_update(struct fm_map *f, const void *key, const void *value, uint64_t flags);
+/* ---- The kernel's limits that several types' creation checks share. */
+#define KMALLOC_MAX_SIZE   (1ull << 22) /* x86-64: 1 << (PAGE_SHIFT + MAX_PAGE_ORDER) */
+#define PCPU_MIN_UNIT_SIZE (32u << 10)
 
-/* ---- cpumap (fw_maps_cpumap.c) */
-int fm_cpumap_update(struct fm_map *f, const void *key, const void *value, uint64_t flags);
+/* BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG exclude each other (map_create). */
+static inline int fm_access_ok(uint32_t flags)
+{
+    return (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) !=
+           (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG);
+}
 
-/* ---- queue / stack (fw_maps_qs.c) */
-int fm_qs_push(struct fm_map *f, const void *value, uint64_t flags);
-int fm_qs_peek_pop(struct fm_map *f, void *value, int pop);
+/* The sentence of a failure into msg (msg may be NULL), as every message of fw_maps.h. */
+void nicsim_fm_say(char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-/* ---- bloom filter (fw_maps_bloom.c) */
-void fm_bloom_size(struct fm_map *f, uint64_t map_extra);
-int fm_bloom_push(struct fm_map *f, const void *value, uint64_t flags);
-int fm_bloom_peek(const struct fm_map *f, const void *value);
+/* In a function with `char *msg, size_t msg_len`: write the sentence and return err. */
+#define FAIL(err, ...)                                                                             \
+    do {                                                                                           \
+        nicsim_fm_say(msg, msg_len, __VA_ARGS__);                                                  \
+        return (err);                                                                              \
+    } while (0)
+
+/* Who writes an element: the host (bpf(2), the host view of per-CPU values) or a program on a
+ * core (helper semantics: its CPU's slice). */
+struct fm_src {
+    int prog;     /* from a program: CPU slice semantics */
+    uint32_t cpu; /* the acting CPU */
+};
+
+/* ---- Per-type operations (the kernel's struct bpf_map_ops), one instance per supported type,
+ * defined in the type family's file. A NULL operation has the default its comment names. */
+struct fm_map_ops {
+    const char *name; /* in messages: "hash", "per-CPU array", ... */
+    /* Keys are u32 indices 0..max_entries - 1 (arrays, fd arrays, devmap, cpumap): messages
+     * name the index, get_next_key's end is "no index after". */
+    unsigned indexed : 1;
+    /* In-place values the cores map (nicsim_fw_maps__value_mem). */
+    unsigned value_mem : 1;
+    /* Programs may update and delete elements (helpers); others: -EOPNOTSUPP. */
+    unsigned prog_write : 1;
+    /* Array / hash of maps: created from an inner map template, values are map ids. */
+    unsigned holds_maps : 1;
+    /* Takes map_extra (bloom filter). */
+    unsigned map_extra : 1;
+    /* The sentence of -EINVAL / -ENOENT from a host operation; NULL: a generic one. */
+    const char *einval_why, *enoent_why;
+
+    /* ---- creation */
+    /* This type's map_alloc_check and the NIC's limits on the attributes. */
+    int (*check)(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len);
+    /* The geometry past the attributes (element count, slices, slots of value memory) and its
+     * limits; -E2BIG with the sentence. NULL: no value slots. */
+    int (*geometry)(const struct nicsim_fw_maps *m, struct fm_map *f, uint64_t map_extra,
+                    uint64_t *n_slots, char *msg, size_t msg_len);
+    /* Bytes charged to the budget for a map of this geometry; -E2BIG past 64 bits. */
+    int (*mem)(const struct fm_map *f, uint64_t *mem);
+    /* The type's structures besides the value memory (NULL: none); -errno. */
+    int (*alloc)(const struct nicsim_fw_maps *m, struct fm_map *f);
+    /* Free what alloc made, also after a partial alloc (NULL: nothing). */
+    void (*free)(struct fm_map *f);
+    /* An outer map going away: drop the inner maps its elements hold (NULL: none). */
+    void (*drop_inner)(struct nicsim_fw_maps *m, struct fm_map *f);
+    /* Map-in-map: beyond type, sizes and flags, whether `in` matches the template t of its
+     * type (the kernel's map_meta_equal; NULL: it does). */
+    int (*meta_equal)(const struct fm_map *in, const struct nicsim_fw_map_attr *t);
+    /* Elements present (NULL: f->count). */
+    uint32_t (*count)(const struct fm_map *f);
+
+    /* ---- host side (bpf(2)) */
+    int (*lookup)(struct fm_map *f, const void *key, void *value);
+    /* BPF_MAP_LOOKUP_AND_DELETE_ELEM (NULL: -ENOTSUPP). */
+    int (*lookup_and_delete)(struct nicsim_fw_maps *m, struct fm_map *f, const void *key,
+                             void *value);
+    /* Update from the host or a program (s). */
+    int (*update)(struct nicsim_fw_maps *m, struct fm_map *f, const void *key, const void *value,
+                  uint64_t flags, struct fm_src s);
+    int (*del)(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+    int (*get_next_key)(struct fm_map *f, const void *key, void *next);
+    /* The sentence of a refusal this type words itself; 1 when written, 0: the generic one. */
+    int (*explain)(const struct fm_map *f, int err, const void *key, const void *value, char *msg,
+                   size_t msg_len);
+
+    /* ---- program side */
+    /* bpf_map_lookup_elem: the value slot of key (-ENOENT; NULL: -EOPNOTSUPP). */
+    int (*prog_slot)(struct fm_map *f, const void *key, uint32_t *slot);
+    /* bpf_map_lookup_elem on a map of maps: the slot holding the inner id (NULL: -EINVAL). */
+    int (*map_slot)(struct fm_map *f, const void *key, uint32_t *slot);
+    /* bpf_redirect_map: the target of key (NULL: -EINVAL). */
+    int (*redirect)(struct fm_map *f, uint32_t key, uint32_t *target);
+};
+
+/* The operations of a map type; NULL when the NIC does not support it. */
+const struct fm_map_ops *fm_ops(uint32_t type);
+
+/* The map types, one ops each, by family file. */
+extern const struct fm_map_ops nicsim_fm_array_ops, nicsim_fm_percpu_array_ops; /* array */
+extern const struct fm_map_ops nicsim_fm_prog_array_ops, nicsim_fm_perf_event_array_ops,
+    nicsim_fm_array_of_maps_ops;                                                 /* fdarray */
+extern const struct fm_map_ops nicsim_fm_hash_ops, nicsim_fm_percpu_hash_ops,
+    nicsim_fm_lru_hash_ops, nicsim_fm_lru_percpu_hash_ops, nicsim_fm_hash_of_maps_ops; /* htab */
+extern const struct fm_map_ops nicsim_fm_lpm_trie_ops;                           /* lpm */
+extern const struct fm_map_ops nicsim_fm_devmap_ops, nicsim_fm_devmap_hash_ops;  /* devmap */
+extern const struct fm_map_ops nicsim_fm_cpumap_ops;                             /* cpumap */
+extern const struct fm_map_ops nicsim_fm_queue_ops, nicsim_fm_stack_ops;         /* qs */
+extern const struct fm_map_ops nicsim_fm_bloom_ops;                              /* bloom */
+extern const struct fm_map_ops nicsim_fm_ringbuf_ops;                            /* ringbuf */
+
+/* ---- What the core (fw_maps.c) lends the type files. */
+/* A map the host can name (not freed), or NULL. */
+struct fm_map *nicsim_fm_get(const struct nicsim_fw_maps *m, uint32_t id);
+/* Value memory of max_entries slots (geometry of most types). */
+int nicsim_fm_geometry_entries(const struct nicsim_fw_maps *m, struct fm_map *f,
+                               uint64_t map_extra, uint64_t *n_slots, char *msg, size_t msg_len);
+/* Host view out: per-CPU values copy every slice whole (round_up(value_size, 8), as the kernel's
+ * copy_map_value_long), others value_size bytes. */
+void nicsim_fm_val_out(const struct fm_map *f, uint32_t slot, void *out);
+/* An element's value written by s; `fresh` (a new element) zeroes a program's other slices. */
+void nicsim_fm_val_write(struct fm_map *f, uint32_t slot, struct fm_src s, const void *in,
+                         int fresh);
+/* Map-in-map: whether inner_id names a map matching f's template (bpf_map_meta_equal); take and
+ * drop an element's reference on its inner map. */
+int nicsim_fm_inner_ok(const struct nicsim_fw_maps *m, const struct fm_map *f, uint32_t inner_id);
+void nicsim_fm_inner_ref(struct nicsim_fw_maps *m, uint32_t id);
+void nicsim_fm_inner_put(struct nicsim_fw_maps *m, uint32_t id);
+
+/* ---- Shared by the array-like families (fw_maps_array.c, fw_maps_fdarray.c). */
+/* The array checks of array_map_alloc_check (fd arrays and arrays). */
+int nicsim_fm_check_array(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len);
+/* get_next_key over indices: the first index, or the one after key; -ENOENT after the last. */
+int nicsim_fm_index_next_key(struct fm_map *f, const void *key, void *next);
+/* prog array, array of maps, devmap, cpumap: a slot-present byte per entry. */
+int nicsim_fm_alloc_present(const struct nicsim_fw_maps *m, struct fm_map *f);
+void nicsim_fm_free_present(struct fm_map *f);
+/* 8 bytes charged an entry. */
+int nicsim_fm_mem_ids(const struct fm_map *f, uint64_t *mem);
+/* An empty slot is -ENOENT. */
+int nicsim_fm_lookup_ids(struct fm_map *f, const void *key, void *value);
+/* devmap, cpumap: empty the slot (an empty one too); past max_entries -EINVAL. */
+int nicsim_fm_dev_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key);
+
+/* ---- Shared by the hash table users (fw_maps_htab.c, the devmap hash of fw_maps_devmap.c). */
+void nicsim_fm_htab_free(struct fm_map *f);
+uint32_t nicsim_fm_htab_count(const struct fm_map *f);
+int nicsim_fm_htab_lookup(struct fm_map *f, const void *key, void *value);
+int nicsim_fm_htab_get_next_key(struct fm_map *f, const void *key, void *next);
 
 #endif /* NICSIM_FW_MAPS_INTERNAL_H */
