@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "fw_maps_internal.h"
+#include "nicsim/util.h"
 
 void nicsim_fm_say(char *msg, size_t len, const char *fmt, ...)
 {
@@ -94,11 +95,12 @@ struct nicsim_fw_maps *nicsim_fw_maps__new(const struct nicsim_fw_maps_opts *opt
     struct nicsim_fw_maps_opts o = {0};
     struct nicsim_fw_maps *m;
 
-    if (!opts || opts->sz < offsetof(struct nicsim_fw_maps_opts, max_id) + sizeof(uint32_t)) {
+    /* nicsim_opts_copy: the one options rule (a shorter struct's missing fields read 0, which
+     * max_id may not be; a longer one's tail must be zero) */
+    if (!opts || nicsim_opts_copy(&o, sizeof(o), opts)) {
         errno = EINVAL;
         return NULL;
     }
-    memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
     if (!o.n_cpus || o.n_cpus > 64 || !o.max_id || o.max_id > (1u << 24) ||
         o.host_cpu >= o.n_cpus) {
         errno = EINVAL;

@@ -30,7 +30,8 @@ extern "C" {
 struct nicsim_fw_maps;
 
 struct nicsim_fw_maps_opts {
-    size_t sz;           /* sizeof(struct nicsim_fw_maps_opts) */
+    size_t sz;           /* sizeof(struct nicsim_fw_maps_opts); the rule of nicsim_opts_copy
+                          * (nicsim/util.h): a longer struct's tail must be zero */
     uint32_t n_cpus;     /* NIC cores: per-CPU maps keep one slice each (1..64) */
     uint64_t mem_budget; /* bytes of map memory (0: unlimited); a create over budget fails
                           * -ENOMEM; the charge of each map type is documented in fw_maps.c */

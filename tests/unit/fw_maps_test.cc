@@ -276,6 +276,34 @@ TEST_F(FwMapsTest, EveryOperationOfEveryTypeAnswersWithItsTypesRules)
     EXPECT_STREQ(msg, "map 2: no index after 3");
 }
 
+// The options struct follows the one options rule (nicsim_opts_copy, libbpf's OPTS_VALID): a
+// caller's longer struct is taken only when its unknown tail is zero; a shorter one lacking
+// max_id is refused.
+TEST(FwMapsOptsTest, OptionsFollowTheOneOptionsRule)
+{
+    struct {
+        nicsim_fw_maps_opts o;
+        uint64_t tail;
+    } big{};
+    big.o.sz = sizeof(big);
+    big.o.n_cpus = 2;
+    big.o.max_id = 4;
+    nicsim_fw_maps *m = nicsim_fw_maps__new(&big.o);
+    EXPECT_NE(m, nullptr); // zero tail: accepted
+    nicsim_fw_maps__free(m);
+    big.tail = 1;
+    errno = 0;
+    EXPECT_EQ(nicsim_fw_maps__new(&big.o), nullptr); // a field this library does not know
+    EXPECT_EQ(errno, EINVAL);
+    nicsim_fw_maps_opts o{};
+    o.sz = offsetof(nicsim_fw_maps_opts, max_id); // max_id missing: reads 0
+    o.n_cpus = 2;
+    o.max_id = 4;
+    EXPECT_EQ(nicsim_fw_maps__new(&o), nullptr);
+    o.sz = 4; // cannot hold the size field
+    EXPECT_EQ(nicsim_fw_maps__new(&o), nullptr);
+}
+
 // The per-CPU value layout is defined once (nicsim/maptypes.h) and the map library, the control
 // client, the CLI and the kernel reference all use it: the library's host value size is that
 // rule, and packing/padding round-trips with the padding zeroed.
