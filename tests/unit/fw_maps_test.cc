@@ -1,4 +1,4 @@
-// NIC map library (firmware/maps): the kernel's rules for every map type with exact errnos, and
+// Map library (maps/): the kernel's rules for every map type with exact errnos, and
 // kernel-differential tests running the same seeded random operations on a real kernel map and on
 // the library and comparing every return code, value and get-next-key walk.
 #include <gtest/gtest.h>
