@@ -28,12 +28,12 @@
  *   bloom filter                               + the bit array's bytes
  *   ring buffer                                + N + 4096 (data and the position pages)
  *
- * Sizes (map_geometry and each type's ops.geometry, fm_size in fw_maps_internal.h): every count and product is computed once,
- * in 64 bits, with overflow refused. Limits besides each type's kernel checks: a hash table holds
- * at most 2^31 elements (the kernel's -E2BIG, after the per-CPU LRU rounding), an LPM trie at
- * most 2^30 prefixes (its preallocated nodes are indexed with 32 bits), and a map's value memory
- * is at most 4 GiB - 1 (a core addresses a map region with 32-bit offsets); each is -E2BIG with
- * the limit named. Then the budget: -ENOMEM.
+ * Sizes (map_geometry and each type's ops.geometry, fm_size in fw_maps_internal.h): every count and
+ * product is computed once, in 64 bits, with overflow refused. Limits besides each type's kernel
+ * checks: a hash table holds at most 2^31 elements (the kernel's -E2BIG, after the per-CPU LRU
+ * rounding), an LPM trie at most 2^30 prefixes (its preallocated nodes are indexed with 32 bits),
+ * and a map's value memory is at most 4 GiB - 1 (a core addresses a map region with 32-bit
+ * offsets); each is -E2BIG with the limit named. Then the budget: -ENOMEM.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -77,7 +77,7 @@ static const struct fm_map_ops *const fm_map_ops[] = {
     [BPF_MAP_TYPE_RINGBUF] = &nicsim_fm_ringbuf_ops,
 };
 
-const struct fm_map_ops *fm_ops(uint32_t type)
+const struct fm_map_ops *nicsim_fm_ops(uint32_t type)
 {
     if (type >= sizeof(fm_map_ops) / sizeof(fm_map_ops[0]))
         return NULL;
@@ -86,7 +86,7 @@ const struct fm_map_ops *fm_ops(uint32_t type)
 
 int nicsim_fw_maps__type_supported(uint32_t t)
 {
-    return fm_ops(t) != NULL;
+    return nicsim_fm_ops(t) != NULL;
 }
 
 /* ---- store */
@@ -204,7 +204,7 @@ uint64_t nicsim_fw_maps__mem_used(const struct nicsim_fw_maps *m)
 static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr *a, char *msg,
                       size_t msg_len)
 {
-    const struct fm_map_ops *ops = fm_ops(a->type);
+    const struct fm_map_ops *ops = nicsim_fm_ops(a->type);
     uint32_t t = a->type, f = a->flags;
     int err;
 
@@ -231,8 +231,8 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
     return 0;
 }
 
-int nicsim_fm_geometry_entries(const struct nicsim_fw_maps *m, struct fm_map *f,
-                               uint64_t map_extra, uint64_t *n_slots, char *msg, size_t msg_len)
+int nicsim_fm_geometry_entries(const struct nicsim_fw_maps *m, struct fm_map *f, uint64_t map_extra,
+                               uint64_t *n_slots, char *msg, size_t msg_len)
 {
     (void)m, (void)map_extra, (void)msg, (void)msg_len;
     *n_slots = f->max_entries;
@@ -283,7 +283,7 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
     f = calloc(1, sizeof(*f));
     if (!f)
         FAIL(-ENOMEM, "no firmware memory");
-    f->ops = fm_ops(attr->type);
+    f->ops = nicsim_fm_ops(attr->type);
     f->type = attr->type;
     f->key_size = attr->key_size;
     f->value_size = attr->value_size;

@@ -73,8 +73,8 @@ static void bloom_free(struct fm_map *f)
 
 static uint32_t bloom_hash(const struct fm_map *f, const void *value, uint32_t i)
 {
-    uint32_t h = f->value_size % 4 == 0 ? fm_jhash2(value, f->value_size / 4, f->seed + i)
-                                        : fm_jhash(value, f->value_size, f->seed + i);
+    uint32_t h = f->value_size % 4 == 0 ? nicsim_fm_jhash2(value, f->value_size / 4, f->seed + i)
+                                        : nicsim_fm_jhash(value, f->value_size, f->seed + i);
 
     return h & f->bloom_mask;
 }

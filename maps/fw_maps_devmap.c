@@ -126,7 +126,7 @@ static int devhash_alloc(const struct nicsim_fw_maps *m, struct fm_map *f)
     int err;
 
     f->h = calloc(1, sizeof(*f->h));
-    err = f->h ? fm_htab_init(f->h, f->max_entries, f->key_size, seed, 1, 0, 0, m->n_cpus)
+    err = f->h ? nicsim_fm_htab_init(f->h, f->max_entries, f->key_size, seed, 1, 0, 0, m->n_cpus)
                : -ENOMEM;
     if (err) {
         free(f->h);
@@ -149,43 +149,43 @@ static int devhash_update(struct nicsim_fw_maps *m, struct fm_map *f, const void
         return -EOPNOTSUPP;
     if (flags > BPF_EXIST || !fm_key_u32(value))
         return -EINVAL;
-    old = fm_htab_find(h, key, hash);
+    old = nicsim_fm_htab_find(h, key, hash);
     if (old != FM_NIL && (flags & BPF_NOEXIST))
         return -EEXIST;
     err = devmap_value(f, value, v);
     if (err)
         return err;
     if (old != FM_NIL) {
-        fm_htab_unlink(h, old);
+        nicsim_fm_htab_unlink(h, old);
         e = old;
     } else {
         if (h->count >= f->max_entries)
             return -E2BIG;
-        e = fm_htab_alloc(h);
+        e = nicsim_fm_htab_alloc(h);
         if (e == FM_NIL)
             return -E2BIG;
         memcpy(h->keys + (size_t)e * 4, key, 4);
     }
     memcpy(fm_slot_val(f, e), v, f->value_size);
-    fm_htab_link_head(h, e, hash);
+    nicsim_fm_htab_link_head(h, e, hash);
     return 0;
 }
 
 static int devhash_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
 {
-    uint32_t e = fm_htab_find(f->h, key, fm_key_u32(key));
+    uint32_t e = nicsim_fm_htab_find(f->h, key, fm_key_u32(key));
 
     (void)m;
     if (e == FM_NIL)
         return -ENOENT;
-    fm_htab_unlink(f->h, e);
-    fm_htab_release(f->h, e);
+    nicsim_fm_htab_unlink(f->h, e);
+    nicsim_fm_htab_release(f->h, e);
     return 0;
 }
 
 static int devhash_redirect(struct fm_map *f, uint32_t key, uint32_t *ifindex)
 {
-    uint32_t slot = fm_htab_find(f->h, &key, key);
+    uint32_t slot = nicsim_fm_htab_find(f->h, &key, key);
 
     if (slot == FM_NIL)
         return -ENOENT;

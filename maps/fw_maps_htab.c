@@ -90,8 +90,8 @@ static int htab_alloc(const struct nicsim_fw_maps *m, struct fm_map *f)
     int err;
 
     f->h = calloc(1, sizeof(*f->h));
-    err = f->h ? fm_htab_init(f->h, f->max_entries, f->key_size, seed, 0, is_lru(f->type),
-                              !!(f->flags & BPF_F_NO_COMMON_LRU), m->n_cpus)
+    err = f->h ? nicsim_fm_htab_init(f->h, f->max_entries, f->key_size, seed, 0, is_lru(f->type),
+                                     !!(f->flags & BPF_F_NO_COMMON_LRU), m->n_cpus)
                : -ENOMEM;
     if (err) {
         free(f->h);
@@ -103,7 +103,7 @@ static int htab_alloc(const struct nicsim_fw_maps *m, struct fm_map *f)
 void nicsim_fm_htab_free(struct fm_map *f)
 {
     if (f->h) {
-        fm_htab_fini(f->h);
+        nicsim_fm_htab_fini(f->h);
         free(f->h);
     }
 }
@@ -116,7 +116,7 @@ uint32_t nicsim_fm_htab_count(const struct fm_map *f)
 /* (LRU: a host lookup does not mark the element) */
 int nicsim_fm_htab_lookup(struct fm_map *f, const void *key, void *value)
 {
-    uint32_t e = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
+    uint32_t e = nicsim_fm_htab_find(f->h, key, nicsim_fm_htab_hash(f->h, key));
 
     if (e == FM_NIL)
         return -ENOENT;
@@ -126,7 +126,7 @@ int nicsim_fm_htab_lookup(struct fm_map *f, const void *key, void *value)
 
 int nicsim_fm_htab_get_next_key(struct fm_map *f, const void *key, void *next)
 {
-    return fm_htab_next_key(f->h, key, next);
+    return nicsim_fm_htab_next_key(f->h, key, next);
 }
 
 static int check_flags(uint32_t found, uint64_t flags)
@@ -144,27 +144,27 @@ static int lru_hash_update(struct fm_map *f, const void *key, const void *value,
                            struct fm_src s)
 {
     struct fm_htab *h = f->h;
-    uint32_t hash = fm_htab_hash(h, key), old, e;
+    uint32_t hash = nicsim_fm_htab_hash(h, key), old, e;
     int err;
 
     if (flags > BPF_EXIST)
         return -EINVAL;
-    e = fm_lru_pop_free(&h->lru_lists, s.cpu);
+    e = nicsim_fm_lru_pop_free(&h->lru_lists, s.cpu);
     if (e == FM_NIL)
         return -ENOMEM;
     memcpy(h->keys + (size_t)e * h->key_size, key, h->key_size);
     nicsim_fm_val_write(f, e, s, value, 1);
-    old = fm_htab_find(h, key, hash);
+    old = nicsim_fm_htab_find(h, key, hash);
     err = check_flags(old, flags);
     if (err) {
-        fm_lru_push_free(&h->lru_lists, e);
+        nicsim_fm_lru_push_free(&h->lru_lists, e);
         return err;
     }
-    fm_htab_link_head(h, e, hash);
+    nicsim_fm_htab_link_head(h, e, hash);
     if (old != FM_NIL) {
         fm_lru_set_ref(&h->lru_lists, e);
-        fm_htab_unlink(h, old);
-        fm_lru_push_free(&h->lru_lists, old);
+        nicsim_fm_htab_unlink(h, old);
+        nicsim_fm_lru_push_free(&h->lru_lists, old);
     }
     return 0;
 }
@@ -174,29 +174,29 @@ static int lru_percpu_hash_update(struct fm_map *f, const void *key, const void 
                                   uint64_t flags, struct fm_src s)
 {
     struct fm_htab *h = f->h;
-    uint32_t hash = fm_htab_hash(h, key), old, e = FM_NIL;
+    uint32_t hash = nicsim_fm_htab_hash(h, key), old, e = FM_NIL;
     int err;
 
     if (flags > BPF_EXIST)
         return -EINVAL;
     if (flags != BPF_EXIST) {
-        e = fm_lru_pop_free(&h->lru_lists, s.cpu);
+        e = nicsim_fm_lru_pop_free(&h->lru_lists, s.cpu);
         if (e == FM_NIL)
             return -ENOMEM;
         memcpy(h->keys + (size_t)e * h->key_size, key, h->key_size);
     }
-    old = fm_htab_find(h, key, hash);
+    old = nicsim_fm_htab_find(h, key, hash);
     err = check_flags(old, flags);
     if (!err && old != FM_NIL) {
         fm_lru_set_ref(&h->lru_lists, old);
         nicsim_fm_val_write(f, old, s, value, 0);
     } else if (!err) {
         nicsim_fm_val_write(f, e, s, value, 1);
-        fm_htab_link_head(h, e, hash);
+        nicsim_fm_htab_link_head(h, e, hash);
         e = FM_NIL;
     }
     if (e != FM_NIL)
-        fm_lru_push_free(&h->lru_lists, e);
+        nicsim_fm_lru_push_free(&h->lru_lists, e);
     return err;
 }
 
@@ -211,7 +211,7 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
         return lru_hash_update(f, key, value, flags, s);
     if (f->type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
         return lru_percpu_hash_update(f, key, value, flags, s);
-    hash = fm_htab_hash(h, key);
+    hash = nicsim_fm_htab_hash(h, key);
     if (f->type == BPF_MAP_TYPE_HASH) {
         if ((flags & ~(uint64_t)BPF_F_LOCK) > BPF_EXIST)
             return -EINVAL;
@@ -222,7 +222,7 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
     }
     if (f->ops->holds_maps && !nicsim_fm_inner_ok(m, f, fm_key_u32(value)))
         return -EINVAL;
-    old = fm_htab_find(h, key, hash);
+    old = nicsim_fm_htab_find(h, key, hash);
     err = check_flags(old, flags);
     if (err)
         return err;
@@ -236,17 +236,17 @@ static int htab_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
         nicsim_fm_val_write(f, old, s, value, 0);
         nicsim_fm_inner_put(m, held);
         if (f->type == BPF_MAP_TYPE_HASH) { /* the replacement goes to the head of its bucket */
-            fm_htab_unlink(h, old);
-            fm_htab_link_head(h, old, hash);
+            nicsim_fm_htab_unlink(h, old);
+            nicsim_fm_htab_link_head(h, old, hash);
         }
         return 0;
     }
-    e = fm_htab_alloc(h);
+    e = nicsim_fm_htab_alloc(h);
     if (e == FM_NIL)
         return -E2BIG;
     memcpy(h->keys + (size_t)e * h->key_size, key, h->key_size);
     nicsim_fm_val_write(f, e, s, value, 1);
-    fm_htab_link_head(h, e, hash);
+    nicsim_fm_htab_link_head(h, e, hash);
     if (f->ops->holds_maps)
         nicsim_fm_inner_ref(m, fm_key_u32(value));
     return 0;
@@ -256,7 +256,7 @@ static int htab_lookup_and_delete(struct nicsim_fw_maps *m, struct fm_map *f, co
                                   void *value_out)
 {
     struct fm_htab *h = f->h;
-    uint32_t e = fm_htab_find(h, key, fm_htab_hash(h, key)), held = 0;
+    uint32_t e = nicsim_fm_htab_find(h, key, nicsim_fm_htab_hash(h, key)), held = 0;
 
     if (e == FM_NIL)
         return -ENOENT;
@@ -264,11 +264,11 @@ static int htab_lookup_and_delete(struct nicsim_fw_maps *m, struct fm_map *f, co
         nicsim_fm_val_out(f, e, value_out);
     if (f->ops->holds_maps)
         memcpy(&held, fm_slot_val(f, e), 4);
-    fm_htab_unlink(h, e);
+    nicsim_fm_htab_unlink(h, e);
     if (h->lru)
-        fm_lru_push_free(&h->lru_lists, e);
+        nicsim_fm_lru_push_free(&h->lru_lists, e);
     else
-        fm_htab_release(h, e);
+        nicsim_fm_htab_release(h, e);
     nicsim_fm_inner_put(m, held);
     return 0;
 }
@@ -281,7 +281,7 @@ static int htab_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *k
 /* a program's lookup marks an LRU element referenced */
 static int htab_prog_slot(struct fm_map *f, const void *key, uint32_t *slot)
 {
-    *slot = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
+    *slot = nicsim_fm_htab_find(f->h, key, nicsim_fm_htab_hash(f->h, key));
     if (*slot == FM_NIL)
         return -ENOENT;
     if (f->h->lru)
@@ -303,7 +303,7 @@ static void hash_of_maps_drop_inner(struct nicsim_fw_maps *m, struct fm_map *f)
 
 static int hash_of_maps_map_slot(struct fm_map *f, const void *key, uint32_t *slot)
 {
-    *slot = fm_htab_find(f->h, key, fm_htab_hash(f->h, key));
+    *slot = nicsim_fm_htab_find(f->h, key, nicsim_fm_htab_hash(f->h, key));
     return *slot == FM_NIL ? -ENOENT : 0;
 }
 

@@ -83,12 +83,12 @@ struct fm_lru {
     void *arg;
 };
 
-int fm_lru_init(struct fm_lru *lru, int percpu, uint32_t n_nodes, uint32_t n_cpus,
-                int (*del)(void *, uint32_t), void *arg);
-void fm_lru_fini(struct fm_lru *lru);
+int nicsim_fm_lru_init(struct fm_lru *lru, int percpu, uint32_t n_nodes, uint32_t n_cpus,
+                       int (*del)(void *, uint32_t), void *arg);
+void nicsim_fm_lru_fini(struct fm_lru *lru);
 /* bpf_lru_pop_free from `cpu`: a free node (now pending / inactive) or FM_NIL. */
-uint32_t fm_lru_pop_free(struct fm_lru *lru, uint32_t cpu);
-void fm_lru_push_free(struct fm_lru *lru, uint32_t node);
+uint32_t nicsim_fm_lru_pop_free(struct fm_lru *lru, uint32_t cpu);
+void nicsim_fm_lru_push_free(struct fm_lru *lru, uint32_t node);
 static inline void fm_lru_set_ref(struct fm_lru *lru, uint32_t node)
 {
     if (!lru->ref[node])
@@ -115,18 +115,18 @@ struct fm_htab {
     struct fm_lru lru_lists;
 };
 
-uint32_t fm_jhash(const void *key, uint32_t len, uint32_t seed);
-uint32_t fm_jhash2(const void *k, uint32_t n_words, uint32_t seed); /* over 32-bit words */
-uint32_t fm_htab_hash(const struct fm_htab *h, const void *key);
-int fm_htab_init(struct fm_htab *h, uint32_t n_elems, uint32_t key_size, uint32_t seed,
-                 int identity, int lru, int percpu_lru, uint32_t n_cpus);
-void fm_htab_fini(struct fm_htab *h);
-uint32_t fm_htab_find(const struct fm_htab *h, const void *key, uint32_t hash);
-void fm_htab_link_head(struct fm_htab *h, uint32_t e, uint32_t hash);
-void fm_htab_unlink(struct fm_htab *h, uint32_t e);
-uint32_t fm_htab_alloc(struct fm_htab *h);           /* non-LRU: a free element or FM_NIL */
-void fm_htab_release(struct fm_htab *h, uint32_t e); /* non-LRU */
-int fm_htab_next_key(const struct fm_htab *h, const void *key, void *next);
+uint32_t nicsim_fm_jhash(const void *key, uint32_t len, uint32_t seed);
+uint32_t nicsim_fm_jhash2(const void *k, uint32_t n_words, uint32_t seed); /* over 32-bit words */
+uint32_t nicsim_fm_htab_hash(const struct fm_htab *h, const void *key);
+int nicsim_fm_htab_init(struct fm_htab *h, uint32_t n_elems, uint32_t key_size, uint32_t seed,
+                        int identity, int lru, int percpu_lru, uint32_t n_cpus);
+void nicsim_fm_htab_fini(struct fm_htab *h);
+uint32_t nicsim_fm_htab_find(const struct fm_htab *h, const void *key, uint32_t hash);
+void nicsim_fm_htab_link_head(struct fm_htab *h, uint32_t e, uint32_t hash);
+void nicsim_fm_htab_unlink(struct fm_htab *h, uint32_t e);
+uint32_t nicsim_fm_htab_alloc(struct fm_htab *h);           /* non-LRU: a free element or FM_NIL */
+void nicsim_fm_htab_release(struct fm_htab *h, uint32_t e); /* non-LRU */
+int nicsim_fm_htab_next_key(const struct fm_htab *h, const void *key, void *next);
 
 /* ---- LPM trie (lpm_trie.c). */
 struct fm_lpm {
@@ -141,14 +141,14 @@ struct fm_lpm {
     uint32_t *slot_free, n_slot_free;
 };
 
-int fm_lpm_init(struct fm_lpm *t, uint32_t key_size, uint32_t max_entries);
-void fm_lpm_fini(struct fm_lpm *t);
+int nicsim_fm_lpm_init(struct fm_lpm *t, uint32_t key_size, uint32_t max_entries);
+void nicsim_fm_lpm_fini(struct fm_lpm *t);
 /* Value slot of the longest prefix match, FM_NIL when none. */
-uint32_t fm_lpm_lookup(const struct fm_lpm *t, const uint8_t *key);
+uint32_t nicsim_fm_lpm_lookup(const struct fm_lpm *t, const uint8_t *key);
 /* Exact match; 0 and *slot, or -errno. */
-int fm_lpm_update(struct fm_lpm *t, const uint8_t *key, uint64_t flags, uint32_t *slot);
-int fm_lpm_delete(struct fm_lpm *t, const uint8_t *key, uint32_t *slot);
-int fm_lpm_next_key(const struct fm_lpm *t, const uint8_t *key, uint8_t *next);
+int nicsim_fm_lpm_update(struct fm_lpm *t, const uint8_t *key, uint64_t flags, uint32_t *slot);
+int nicsim_fm_lpm_delete(struct fm_lpm *t, const uint8_t *key, uint32_t *slot);
+int nicsim_fm_lpm_next_key(const struct fm_lpm *t, const uint8_t *key, uint8_t *next);
 
 /* ---- A map. */
 struct fm_map_ops;
@@ -286,27 +286,27 @@ struct fm_map_ops {
 };
 
 /* The operations of a map type; NULL when the NIC does not support it. */
-const struct fm_map_ops *fm_ops(uint32_t type);
+const struct fm_map_ops *nicsim_fm_ops(uint32_t type);
 
 /* The map types, one ops each, by family file. */
 extern const struct fm_map_ops nicsim_fm_array_ops, nicsim_fm_percpu_array_ops; /* array */
 extern const struct fm_map_ops nicsim_fm_prog_array_ops, nicsim_fm_perf_event_array_ops,
-    nicsim_fm_array_of_maps_ops;                                                 /* fdarray */
+    nicsim_fm_array_of_maps_ops; /* fdarray */
 extern const struct fm_map_ops nicsim_fm_hash_ops, nicsim_fm_percpu_hash_ops,
     nicsim_fm_lru_hash_ops, nicsim_fm_lru_percpu_hash_ops, nicsim_fm_hash_of_maps_ops; /* htab */
-extern const struct fm_map_ops nicsim_fm_lpm_trie_ops;                           /* lpm */
-extern const struct fm_map_ops nicsim_fm_devmap_ops, nicsim_fm_devmap_hash_ops;  /* devmap */
-extern const struct fm_map_ops nicsim_fm_cpumap_ops;                             /* cpumap */
-extern const struct fm_map_ops nicsim_fm_queue_ops, nicsim_fm_stack_ops;         /* qs */
-extern const struct fm_map_ops nicsim_fm_bloom_ops;                              /* bloom */
-extern const struct fm_map_ops nicsim_fm_ringbuf_ops;                            /* ringbuf */
+extern const struct fm_map_ops nicsim_fm_lpm_trie_ops;                                 /* lpm */
+extern const struct fm_map_ops nicsim_fm_devmap_ops, nicsim_fm_devmap_hash_ops;        /* devmap */
+extern const struct fm_map_ops nicsim_fm_cpumap_ops;                                   /* cpumap */
+extern const struct fm_map_ops nicsim_fm_queue_ops, nicsim_fm_stack_ops;               /* qs */
+extern const struct fm_map_ops nicsim_fm_bloom_ops;                                    /* bloom */
+extern const struct fm_map_ops nicsim_fm_ringbuf_ops;                                  /* ringbuf */
 
 /* ---- What the core (fw_maps.c) lends the type files. */
 /* A map the host can name (not freed), or NULL. */
 struct fm_map *nicsim_fm_get(const struct nicsim_fw_maps *m, uint32_t id);
 /* Value memory of max_entries slots (geometry of most types). */
-int nicsim_fm_geometry_entries(const struct nicsim_fw_maps *m, struct fm_map *f,
-                               uint64_t map_extra, uint64_t *n_slots, char *msg, size_t msg_len);
+int nicsim_fm_geometry_entries(const struct nicsim_fw_maps *m, struct fm_map *f, uint64_t map_extra,
+                               uint64_t *n_slots, char *msg, size_t msg_len);
 /* Host view out: per-CPU values copy every slice whole (round_up(value_size, 8), as the kernel's
  * copy_map_value_long), others value_size bytes. */
 void nicsim_fm_val_out(const struct fm_map *f, uint32_t slot, void *out);

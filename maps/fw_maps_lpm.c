@@ -54,7 +54,7 @@ static uint32_t lpm_match(const struct fm_lpm *t, uint32_t n, const uint8_t *key
     return bits < limit ? bits : limit;
 }
 
-void fm_lpm_fini(struct fm_lpm *t)
+void nicsim_fm_lpm_fini(struct fm_lpm *t)
 {
     free(t->child);
     free(t->plen);
@@ -66,7 +66,7 @@ void fm_lpm_fini(struct fm_lpm *t)
     memset(t, 0, sizeof(*t));
 }
 
-int fm_lpm_init(struct fm_lpm *t, uint32_t key_size, uint32_t max_entries)
+int nicsim_fm_lpm_init(struct fm_lpm *t, uint32_t key_size, uint32_t max_entries)
 {
     memset(t, 0, sizeof(*t));
     if (key_size < 5 || !max_entries || max_entries > FM_LPM_MAX_ENTRIES)
@@ -84,7 +84,7 @@ int fm_lpm_init(struct fm_lpm *t, uint32_t key_size, uint32_t max_entries)
     t->node_free = malloc(sizeof(uint32_t) * t->n_nodes);
     t->slot_free = malloc(sizeof(uint32_t) * max_entries);
     if (!t->child || !t->plen || !t->slot || !t->im || !t->data || !t->node_free || !t->slot_free) {
-        fm_lpm_fini(t);
+        nicsim_fm_lpm_fini(t);
         return -ENOMEM;
     }
     for (uint32_t i = 0; i < t->n_nodes; i++)
@@ -120,7 +120,7 @@ static uint32_t *slot_of(struct fm_lpm *t, uint32_t parent, int dir)
     return parent == FM_NIL ? &t->root : &t->child[2 * parent + dir];
 }
 
-uint32_t fm_lpm_lookup(const struct fm_lpm *t, const uint8_t *key)
+uint32_t nicsim_fm_lpm_lookup(const struct fm_lpm *t, const uint8_t *key)
 {
     uint32_t found = FM_NIL;
 
@@ -152,7 +152,7 @@ static int check_add(struct fm_lpm *t, uint64_t flags)
     return 0;
 }
 
-int fm_lpm_update(struct fm_lpm *t, const uint8_t *key, uint64_t flags, uint32_t *slot)
+int nicsim_fm_lpm_update(struct fm_lpm *t, const uint8_t *key, uint64_t flags, uint32_t *slot)
 {
     uint32_t parent = FM_NIL, n, nn, im, m = 0;
     int dir = 0, err;
@@ -218,7 +218,7 @@ int fm_lpm_update(struct fm_lpm *t, const uint8_t *key, uint64_t flags, uint32_t
     return 0;
 }
 
-int fm_lpm_delete(struct fm_lpm *t, const uint8_t *key, uint32_t *slot)
+int nicsim_fm_lpm_delete(struct fm_lpm *t, const uint8_t *key, uint32_t *slot)
 {
     uint32_t parent = FM_NIL, gparent = FM_NIL, n, m = 0;
     int dir = 0, pdir = 0;
@@ -272,7 +272,7 @@ static void copy_key(const struct fm_lpm *t, uint32_t n, uint8_t *next)
     memcpy(next + 4, ndata(t, n), t->data_size);
 }
 
-int fm_lpm_next_key(const struct fm_lpm *t, const uint8_t *key, uint8_t *next)
+int nicsim_fm_lpm_next_key(const struct fm_lpm *t, const uint8_t *key, uint8_t *next)
 {
     uint32_t search_root = t->root, n, next_node = FM_NIL, m = 0;
     uint32_t stack[2056]; /* max_prefixlen + 1 <= 2049 */
@@ -375,7 +375,7 @@ static int lpm_alloc(const struct nicsim_fw_maps *m, struct fm_map *f)
 
     (void)m;
     f->t = calloc(1, sizeof(*f->t));
-    err = f->t ? fm_lpm_init(f->t, f->key_size, f->max_entries) : -ENOMEM;
+    err = f->t ? nicsim_fm_lpm_init(f->t, f->key_size, f->max_entries) : -ENOMEM;
     if (err) {
         free(f->t);
         f->t = NULL;
@@ -386,7 +386,7 @@ static int lpm_alloc(const struct nicsim_fw_maps *m, struct fm_map *f)
 static void lpm_free(struct fm_map *f)
 {
     if (f->t) {
-        fm_lpm_fini(f->t);
+        nicsim_fm_lpm_fini(f->t);
         free(f->t);
     }
 }
@@ -398,7 +398,7 @@ static uint32_t lpm_count(const struct fm_map *f)
 
 static int lpm_lookup(struct fm_map *f, const void *key, void *value)
 {
-    uint32_t e = fm_lpm_lookup(f->t, key);
+    uint32_t e = nicsim_fm_lpm_lookup(f->t, key);
 
     if (e == FM_NIL)
         return -ENOENT;
@@ -410,7 +410,7 @@ static int lpm_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *ke
                       const void *value, uint64_t flags, struct fm_src s)
 {
     uint32_t slot;
-    int err = fm_lpm_update(f->t, key, flags, &slot);
+    int err = nicsim_fm_lpm_update(f->t, key, flags, &slot);
 
     (void)m;
     if (!err)
@@ -423,17 +423,17 @@ static int lpm_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *ke
     uint32_t slot;
 
     (void)m;
-    return fm_lpm_delete(f->t, key, &slot);
+    return nicsim_fm_lpm_delete(f->t, key, &slot);
 }
 
 static int lpm_get_next_key(struct fm_map *f, const void *key, void *next)
 {
-    return fm_lpm_next_key(f->t, key, next);
+    return nicsim_fm_lpm_next_key(f->t, key, next);
 }
 
 static int lpm_prog_slot(struct fm_map *f, const void *key, uint32_t *slot)
 {
-    *slot = fm_lpm_lookup(f->t, key);
+    *slot = nicsim_fm_lpm_lookup(f->t, key);
     return *slot == FM_NIL ? -ENOENT : 0;
 }
 

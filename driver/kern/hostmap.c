@@ -57,7 +57,7 @@ static int is_always_present(uint32_t t)
     return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
-int hostmap_alloc(struct nicsim_bpf_map *map)
+int nicsim_hostmap_alloc(struct nicsim_bpf_map *map)
 {
     struct hostmap *h;
     uint32_t t = map->map_type;
@@ -98,7 +98,7 @@ int hostmap_alloc(struct nicsim_bpf_map *map)
     return 0;
 }
 
-void hostmap_free(struct nicsim_bpf_map *map)
+void nicsim_hostmap_free(struct nicsim_bpf_map *map)
 {
     struct hostmap *h = map->host;
 
@@ -125,7 +125,7 @@ static long find(const struct nicsim_bpf_map *map, const struct hostmap *h, cons
     return -1;
 }
 
-int hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value)
+int nicsim_hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value)
 {
     struct hostmap *h = map->host;
     long i;
@@ -139,7 +139,8 @@ int hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value)
     return 0;
 }
 
-int hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value, uint64_t flags)
+int nicsim_hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value,
+                          uint64_t flags)
 {
     struct hostmap *h = map->host;
     uint64_t f = flags & ~(uint64_t)BPF_F_LOCK;
@@ -183,7 +184,7 @@ int hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *valu
     return 0;
 }
 
-int hostmap_delete(struct nicsim_bpf_map *map, const void *key)
+int nicsim_hostmap_delete(struct nicsim_bpf_map *map, const void *key)
 {
     struct hostmap *h = map->host;
     long i;
@@ -199,7 +200,7 @@ int hostmap_delete(struct nicsim_bpf_map *map, const void *key)
     return 0;
 }
 
-int hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next)
+int nicsim_hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next)
 {
     struct hostmap *h = map->host;
     uint32_t from = 0;
