@@ -6,6 +6,22 @@
  * types keep up to max_entries keys in insertion order. Per-CPU maps keep one value (a
  * single-CPU host). Other types (ring buffers, queues, socket maps ...) exist but have no
  * element operations (-EOPNOTSUPP), as their kernel counterparts refuse most of them too.
+ *
+ * Not yet a store of the map library (maps/, include/nicsim/fw_maps.h, which the driver layer
+ * may use): its observable behaviour departs from the kernel's, and from the library's, in ways
+ * a conversion would change (issue 9 keeps behaviour as it is):
+ *   - an LPM trie is an exact-key hash here (no longest-prefix match);
+ *   - hash maps iterate in slot order (a deleted element's slot is reused first), not the
+ *     kernel's bucket order;
+ *   - a per-CPU map's value is value_size bytes, not round_up(value_size, 8) per CPU;
+ *   - its own limits: max_entries <= 2^20, key_size <= 512, value_size <= 64 KiB (-E2BIG), and
+ *     none of the kernel's per-type creation checks (map flags, value sizes of fd arrays ...);
+ *   - BPF_F_LOCK is ignored; prog arrays, perf event arrays, devmaps and cpumaps store the raw
+ *     value and take BPF_NOEXIST / BPF_EXIST (the kernel's fd arrays take BPF_ANY only); a perf
+ *     event array's element can be read back (the kernel: -ENOTSUPP);
+ *   - deleting past max_entries or an empty slot: -ENOENT for every array type (the kernel: fd
+ *     arrays -E2BIG past the end; devmap / cpumap -EINVAL past the end, 0 for an empty slot);
+ *   - cgroup arrays and XSK maps have element storage here; the library has neither type.
  */
 #include <errno.h>
 #include <stdlib.h>
