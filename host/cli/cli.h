@@ -17,6 +17,8 @@ int cmd_demo(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_bench_replay(int argc, char **argv);
+/* bench_report.c: the replay's speed without a report, with --json and with --json-lines. */
+int bench_report_figure(const char *obj, const char *trace, const char *maps, uint64_t total);
 
 struct nicsim_run;
 void cli_print_run(const struct nicsim_run *run);

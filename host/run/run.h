@@ -31,7 +31,9 @@ struct run_opts {
     const char *object;
     const char *pcap;
     const char *prog;                       /* --prog NAME */
-    const char *json;                       /* --json FILE */
+    const char *json;                       /* --json FILE (FILE.jsonl: JSON Lines) */
+    const char *json_lines;                 /* --json-lines FILE */
+    const char *report_dir;                 /* --report DIR */
     const char *out_pcap;                   /* --out-pcap FILE */
     const char *dump_maps;                  /* --dump-maps FILE */
     const char *events;                     /* --events FILE */
