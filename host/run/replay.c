@@ -202,7 +202,7 @@ int run_main(const struct run_opts *o)
             goto out;
     if (o->baseline && nicsim_run_baseline_load(&base, o->baseline, o->pcap))
         goto out;
-    if (nicsim_run_setup(&r))
+    if (nicsim_run_setup(&r) || (o->on_ready && o->on_ready(o->on_ready_user, &r)))
         goto out;
     events = has_event_maps(&r) || cli_printk_used(r.obj, r.prog_fds);
     if (o->events) {
@@ -395,6 +395,8 @@ int run_main(const struct run_opts *o)
     }
     if ((o->json && cli_out_commit(&outs[OUT_JSON])) ||
         (o->json_lines && cli_out_commit(&outs[OUT_JSONL])))
+        goto out;
+    if (o->on_done && o->on_done(o->on_ready_user, &r))
         goto out;
     if (tty && (events || r.events_written))
         fprintf(tty, "events: %llu records%s%s, %llu lost\n", (unsigned long long)r.events_written,
