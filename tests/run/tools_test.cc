@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+// What people look at (issue 11), through the real binary on the bundled examples: the streamed
+// report (its JSON shape, JSON Lines read line by line, the CSV), nicsim profile, nicsim sweep and
+// --report DIR.
+#include <gtest/gtest.h>
+
+#include <jansson.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli_runner.h"
+
+namespace
+{
+
+using nicsim_test::nicsim;
+using nicsim_test::Result;
+using nicsim_test::slurp;
+using nicsim_test::Tmp;
+
+const char *const kExamples[] = {"firewall", "ipip", "l4lb", "parser", "router"};
+
+std::string obj(const std::string &name)
+{
+    return std::string(NICSIM_EXAMPLES_DIR) + "/" + name + ".bpf.o";
+}
+std::string src(const std::string &rel)
+{
+    return std::string(NICSIM_EXAMPLES_SOURCE_DIR) + "/" + rel;
+}
+// OBJ --pcap TRACE --maps-dir MAPS [--prog P]: the example as `nicsim demo` runs it
+std::string example_args(const std::string &name)
+{
+    return obj(name) + " --pcap " + src("traces/" + name + ".pcap") + " --maps-dir " +
+           src(name + ".maps") + (name == "parser" ? " --prog xdp_parser" : "") + " --no-progress";
+}
+
+// A shell command (jq) with its output.
+Result sh(const std::string &cmd)
+{
+    Tmp t;
+    int st = system((cmd + " > " + t.path("out") + " 2> " + t.path("err") + " < /dev/null").c_str());
+    Result r;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(t.path("out"));
+    r.err = slurp(t.path("err"));
+    return r;
+}
+
+std::vector<std::string> lines_of(const std::string &s)
+{
+    std::vector<std::string> v;
+    std::istringstream in(s);
+    for (std::string l; std::getline(in, l);)
+        v.push_back(l);
+    return v;
+}
+
+class ToolsExample : public testing::TestWithParam<const char *>
+{
+};
+
+// ---- The report --------------------------------------------------------------------------------
+
+// The --json document keeps its shape and key order (tests and --baseline read it); the times and
+// drop cause of issue 11 come after the keys it had, and agree with each other.
+TEST_P(ToolsExample, JsonKeepsItsShapeAndTimesAgree)
+{
+    std::string name = GetParam();
+    Tmp t;
+    Result r = nicsim("run " + example_args(name) + " --quiet --json " + t.path("r.json"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    Result k = sh("jq -c 'keys_unsorted' " + t.path("r.json"));
+    ASSERT_EQ(k.status, 0) << k.err << " (jq is installed by scripts/bootstrap.sh)";
+    EXPECT_EQ(k.out, "[\"packets\",\"summary\"]\n");
+    // every packet that ran: the keys earlier reports had, in their order, first
+    k = sh("jq -c '[.packets[] | select(.error == null) | keys_unsorted[0:11]] | unique' " +
+           t.path("r.json"));
+    ASSERT_EQ(k.status, 0) << k.err;
+    EXPECT_EQ(k.out, "[[\"index\",\"verdict\",\"verdict_code\",\"data_out\",\"cycles\","
+                     "\"instructions\",\"core\",\"port\",\"stalls\",\"latency_ns\",\"egress\"]]\n");
+    // arrival <= start <= end <= departure; queue wait and latency are their differences
+    k = sh("jq -e '[.packets[] | select(.error == null) | .arrival_ns <= .start_ns and "
+           ".start_ns <= .end_ns and .end_ns <= .departure_ns and .queue_wait_ns == .start_ns - "
+           ".arrival_ns and .latency_ns == .departure_ns - .arrival_ns] | all and length > 0' " +
+           t.path("r.json"));
+    EXPECT_EQ(k.status, 0) << k.out << k.err;
+    // drops by cause in the summary equal the per-packet causes; departed the rest
+    k = sh("jq -e '(.packets | map(select(.drop == \"xdp_drop\")) | length) == "
+           ".summary.drops.xdp_drop and (.packets | map(select(.drop == \"none\")) | length) == "
+           ".summary.achieved.departed and (.packets | map(select(.verdict == \"XDP_DROP\")) | "
+           "length) == .summary.drops.xdp_drop' " +
+           t.path("r.json"));
+    EXPECT_EQ(k.status, 0) << k.out << k.err;
+}
+
+// JSON Lines: each line parses on its own, packets first with "type": "packet", the summary last;
+// the packet objects are the --json document's.
+TEST_P(ToolsExample, JsonLinesParseLineByLineAndEndWithTheSummary)
+{
+    std::string name = GetParam();
+    Tmp t;
+    Result r = nicsim("run " + example_args(name) + " --quiet --json " + t.path("r.json") +
+                      " --json-lines " + t.path("r.jsonl"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::vector<std::string> l = lines_of(slurp(t.path("r.jsonl")));
+    ASSERT_GE(l.size(), 2u);
+    for (size_t i = 0; i < l.size(); i++) {
+        json_error_t e;
+        json_t *j = json_loads(l[i].c_str(), 0, &e);
+        ASSERT_NE(j, nullptr) << "line " << i + 1 << ": " << e.text;
+        const char *type = json_string_value(json_object_get(j, "type"));
+        ASSERT_NE(type, nullptr) << l[i];
+        EXPECT_STREQ(type, i + 1 == l.size() ? "summary" : "packet") << "line " << i + 1;
+        json_decref(j);
+    }
+    // jq reads it as a stream, value by value
+    Result a = sh("jq -c '.packets[]' " + t.path("r.json"));
+    Result b = sh("jq -c 'select(.type == \"packet\") | del(.type)' " + t.path("r.jsonl"));
+    ASSERT_EQ(a.status, 0) << a.err;
+    ASSERT_EQ(b.status, 0) << b.err;
+    EXPECT_EQ(a.out, b.out);
+    a = sh("jq -c '.summary' " + t.path("r.json"));
+    b = sh("jq -c 'select(.type == \"summary\") | del(.type)' " + t.path("r.jsonl"));
+    EXPECT_EQ(a.out, b.out);
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, ToolsExample, testing::ValuesIn(kExamples));
+
+// --json FILE.jsonl writes JSON Lines.
+TEST(ToolsReport, JsonWithJsonlSuffixWritesJsonLines)
+{
+    Tmp t;
+    Result r = nicsim("run " + example_args("firewall") + " --quiet --json " + t.path("r.jsonl"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::vector<std::string> l = lines_of(slurp(t.path("r.jsonl")));
+    ASSERT_EQ(l.size(), 44u); // 43 packets and the summary
+    EXPECT_EQ(l.front().rfind("{\"type\":\"packet\",\"index\":0,", 0), 0u) << l.front();
+    EXPECT_EQ(l.back().rfind("{\"type\":\"summary\",", 0), 0u) << l.back();
+}
+
+// The summary on the terminal says what left the NIC and why the rest did not.
+TEST(ToolsReport, TerminalSummaryHasDropsByCauseAndAchievedRate)
+{
+    Result r = nicsim("run " + example_args("firewall"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("left the NIC: 21; dropped: xdp_drop 22"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("achieved: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("latency (arrival to departure"), std::string::npos) << r.out;
+}
+
+// ---- nicsim profile ----------------------------------------------------------------------------
+
+struct Totals {
+    unsigned long long insns = 0, cycles = 0;
+};
+
+Totals run_totals(const std::string &name)
+{
+    Tmp t;
+    Totals tot;
+    Result r = nicsim("run " + example_args(name) + " --quiet --json " + t.path("r.json"));
+    EXPECT_EQ(r.status, 0) << r.err;
+    Result k = sh("jq -r '[([.packets[] | .instructions // 0] | add), ([.packets[] | .cycles // 0] "
+                  "| add)] | @tsv' " +
+                  t.path("r.json"));
+    EXPECT_EQ(sscanf(k.out.c_str(), "%llu %llu", &tot.insns, &tot.cycles), 2) << k.out << k.err;
+    return tot;
+}
+
+// The profile's executions sum to the run's instructions, its cycles to the run's cycles; the
+// lines of each program also add up to its header.
+TEST_P(ToolsExample, ProfileSumsToTheRun)
+{
+    std::string name = GetParam();
+    Totals tot = run_totals(name);
+    Result r = nicsim("profile " + example_args(name));
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(r.out, m,
+                                  std::regex("(\\d+) runs, (\\d+) instructions, (\\d+) cycles "
+                                             "\\(pipeline fill (\\d+)\\)")))
+        << r.out;
+    EXPECT_EQ(std::stoull(m[2]), tot.insns);
+    EXPECT_EQ(std::stoull(m[3]), tot.cycles);
+    // per-instruction rows: count, cycles, %, 7 stall columns, pc, text
+    std::regex row("^ *(\\d+) +(\\d+) +[0-9.]+% +(\\d+) +(\\d+) +(\\d+) +(\\d+) +(\\d+) +(\\d+) "
+                   "+(\\d+) +(\\d+)  \\S");
+    unsigned long long count = 0, cycles = 0;
+    for (const std::string &l : lines_of(r.out)) {
+        std::smatch x;
+        if (!std::regex_search(l, x, row))
+            continue;
+        count += std::stoull(x[1]);
+        cycles += std::stoull(x[2]);
+        unsigned long long stalls = 0;
+        for (int i = 3; i <= 9; i++)
+            stalls += std::stoull(x[i]);
+        // each execution issues once; the rest of its cycles are stalls
+        EXPECT_EQ(std::stoull(x[2]), std::stoull(x[1]) + stalls) << l;
+    }
+    EXPECT_EQ(count, tot.insns);
+    EXPECT_EQ(cycles + std::stoull(m[4]), tot.cycles);
+    // the source lines of the BTF line info are interleaved
+    EXPECT_NE(r.out.find("; " + name + ".bpf.c:"), std::string::npos) << r.out.substr(0, 2000);
+}
+
+TEST(ToolsProfile, TopListsTheHottestLinesFirst)
+{
+    Result r = nicsim("profile " + example_args("l4lb") + " --top 3");
+    ASSERT_EQ(r.status, 0) << r.err;
+    ASSERT_NE(r.out.find("hottest source lines (of "), std::string::npos) << r.out;
+    // the three line rows (file:line), by cycles, descending
+    std::regex hdr("^ *(\\d+) +(\\d+) +[0-9.]+% .* l4lb\\.bpf\\.c:(\\d+)  ");
+    std::vector<unsigned long long> cyc;
+    for (const std::string &l : lines_of(r.out)) {
+        std::smatch x;
+        if (std::regex_search(l, x, hdr))
+            cyc.push_back(std::stoull(x[2]));
+    }
+    ASSERT_EQ(cyc.size(), 3u) << r.out;
+    EXPECT_GE(cyc[0], cyc[1]);
+    EXPECT_GE(cyc[1], cyc[2]);
+    EXPECT_GT(cyc[2], 0u);
+    // --top 1: one
+    r = nicsim("profile " + example_args("l4lb") + " --top 1");
+    size_t n = 0;
+    for (const std::string &l : lines_of(r.out))
+        n += std::regex_search(l, hdr);
+    EXPECT_EQ(n, 1u) << r.out;
+    r = nicsim("profile " + example_args("l4lb") + " --top 0");
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.err.find("--top"), std::string::npos) << r.err;
+}
+
+TEST(ToolsProfile, ObjectWithoutBtfShowsDisassemblyOnly)
+{
+    std::string args = std::string(TOOLS_NOBTF_OBJ) + " --pcap " + src("traces/firewall.pcap") +
+                       " --maps-dir " + src("firewall.maps") + " --no-progress";
+    Totals tot = run_totals("firewall");
+    Result r = nicsim("profile " + args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("no BTF line info for it: disassembly only"), std::string::npos)
+        << r.out;
+    EXPECT_EQ(r.out.find(".bpf.c:"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(std::to_string(tot.insns) + " instructions"), std::string::npos)
+        << r.out;
+    // --top ranks instructions then
+    r = nicsim("profile " + args + " --top 2");
+    EXPECT_NE(r.out.find("hottest instructions (of "), std::string::npos) << r.out;
+}
+
+} // namespace
