@@ -148,7 +148,7 @@ static int check_files(const struct run_opts *o)
     return rc;
 }
 
-enum { OUT_JSON, OUT_PCAP, OUT_DUMP, OUT_EVENTS, OUT_PLOT, OUT_JSONL, N_OUTS };
+enum { OUT_JSON, OUT_PCAP, OUT_DUMP, OUT_EVENTS, OUT_PLOT, OUT_JSONL, OUT_RJSON, OUT_RCSV, N_OUTS };
 
 int run_main(const struct run_opts *o)
 {
@@ -156,10 +156,20 @@ int run_main(const struct run_opts *o)
     struct nicsim_trace_in *in = NULL;
     struct nicsim_trace_out *out = NULL;
     struct cli_out outs[N_OUTS];
-    const char *const out_opt[N_OUTS] = {"--json",   "--out-pcap", "--dump-maps",
-                                         "--events", "--plot",     "--json-lines"};
-    const char *const out_path[N_OUTS] = {o->json,   o->out_pcap, o->dump_maps,
-                                          o->events, o->plot,     o->json_lines};
+    struct report_dir rd = {0};
+    if (o->report_dir && nicsim_run_report_dir_open(&rd, o->report_dir))
+        return 1;
+    const char *const out_opt[N_OUTS] = {"--json",       "--out-pcap", "--dump-maps",
+                                         "--events",     "--plot",     "--json-lines",
+                                         "--report",     "--report"};
+    const char *const out_path[N_OUTS] = {o->json,
+                                          o->out_pcap,
+                                          o->dump_maps,
+                                          o->events,
+                                          o->plot,
+                                          o->json_lines,
+                                          o->report_dir ? rd.json : NULL,
+                                          o->report_dir ? rd.csv : NULL};
     FILE *plot = NULL;
     char plot_data[] = "/tmp/nicsim-plot-XXXXXX.dat";
     char *gnuplot = NULL;
@@ -241,6 +251,10 @@ int run_main(const struct run_opts *o)
         *(report_is_jsonl(o->json) ? &rp.jsonl : &rp.json) = cli_out_path(&outs[OUT_JSON]);
     if (o->json_lines)
         rp.jsonl = cli_out_path(&outs[OUT_JSONL]);
+    if (o->report_dir) {
+        rp.json2 = cli_out_path(&outs[OUT_RJSON]);
+        rp.csv = cli_out_path(&outs[OUT_RCSV]);
+    }
     int orc = report__open(repp, &rp, o->clock_mhz, r.kref != NULL, &rp_failed);
     if (orc) {
         nicsim_run_fail("%s %s: %s", rp_failed == rp.jsonl && o->json_lines ? "--json-lines" : "--json",
@@ -386,16 +400,28 @@ int run_main(const struct run_opts *o)
         map_mismatches = nicsim_run_compare_maps(&r, o->quiet ? stderr : stdout);
     }
     json_open = false;
+    struct run_summary sum;
     int frc = report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
-                             nicsim_sys__n_cores(r.sys), r.prog->name, o->summary);
+                             nicsim_sys__n_cores(r.sys), r.prog->name, &sum);
+    if (o->summary)
+        *o->summary = sum;
     if (frc) {
         nicsim_run_fail("%s: write failed: %s", o->json_lines ? "--json-lines" : "--json",
                         strerror(-frc));
         goto out;
     }
     if ((o->json && cli_out_commit(&outs[OUT_JSON])) ||
-        (o->json_lines && cli_out_commit(&outs[OUT_JSONL])))
+        (o->json_lines && cli_out_commit(&outs[OUT_JSONL])) ||
+        (o->report_dir &&
+         (cli_out_commit(&outs[OUT_RJSON]) || cli_out_commit(&outs[OUT_RCSV]))))
         goto out;
+    if (o->report_dir) {
+        char rtitle[1024];
+        snprintf(rtitle, sizeof(rtitle), "%s: %s over %s", r.prog->name, o->object, o->pcap);
+        if (nicsim_run_report_dir_run(&rd, repp, &sum, r.prog->name, rtitle,
+                                      nicsim_sys__n_cores(r.sys)))
+            goto out;
+    }
     if (o->on_done && o->on_done(o->on_ready_user, &r))
         goto out;
     if (tty && (events || r.events_written))

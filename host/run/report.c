@@ -88,11 +88,13 @@ void report__free(struct report *r)
 {
     if (r->json)
         fclose(r->json);
+    if (r->json2)
+        fclose(r->json2);
     if (r->jsonl)
         fclose(r->jsonl);
     if (r->csv)
         fclose(r->csv);
-    r->json = r->jsonl = r->csv = NULL;
+    r->json = r->json2 = r->jsonl = r->csv = NULL;
     free(r->jbuf.p);
     free(r->lbuf.p);
     free(r->cbuf.p);
@@ -121,9 +123,12 @@ int report__open(struct report *r, const struct report_paths *paths, uint32_t cl
         hex_pairs_init();
     if (!paths)
         return 0;
-    const char *const path[3] = {paths->json, paths->jsonl, paths->csv};
-    FILE **const f[3] = {&r->json, &r->jsonl, &r->csv};
-    for (int i = 0; i < 3; i++) {
+    /* one document: the second copy is the first when only it is asked for */
+    const char *json = paths->json ? paths->json : paths->json2;
+    const char *json2 = paths->json ? paths->json2 : NULL;
+    const char *const path[4] = {json, json2, paths->jsonl, paths->csv};
+    FILE **const f[4] = {&r->json, &r->json2, &r->jsonl, &r->csv};
+    for (int i = 0; i < 4; i++) {
         if (!path[i])
             continue;
         *f[i] = open_out(path[i]);
@@ -136,6 +141,8 @@ int report__open(struct report *r, const struct report_paths *paths, uint32_t cl
     }
     if (r->json)
         fputs("{\"packets\": [\n", r->json);
+    if (r->json2)
+        fputs("{\"packets\": [\n", r->json2);
     if (r->csv)
         fputs("index,error,verdict,verdict_code,drop,dest,egress_port,core,port,bytes_in,bytes_out,"
               "cycles,instructions,stall_load_use,stall_memory,stall_branch,stall_jump,stall_call,"
@@ -169,12 +176,19 @@ static bool buf_room(struct report_buf *b, size_t n)
 }
 
 /* Writes the buffer out when it holds REPORT_FLUSH bytes (all: at the end). */
-static void buf_flush(struct report_buf *b, FILE *f, bool all)
+static void buf_flush2(struct report_buf *b, FILE *f, FILE *f2, bool all)
 {
     if (f && b->len && (all || b->len >= REPORT_FLUSH) && !b->oom) {
         fwrite(b->p, 1, b->len, f);
+        if (f2)
+            fwrite(b->p, 1, b->len, f2);
         b->len = 0;
     }
+}
+
+static void buf_flush(struct report_buf *b, FILE *f, bool all)
+{
+    buf_flush2(b, f, NULL, all);
 }
 
 static inline __attribute__((always_inline)) void put_n(struct report_buf *b, const char *s,
@@ -328,7 +342,7 @@ static void rec_end(struct report *r, struct report_buf *b, size_t body)
     } else if (r->jsonl) {
         PUT_LIT(b, "\n");
     }
-    buf_flush(&r->jbuf, r->json, false);
+    buf_flush2(&r->jbuf, r->json, r->json2, false);
     buf_flush(&r->lbuf, r->jsonl, false);
 }
 
@@ -634,7 +648,7 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
     achieved(r, stats, n_cores, &got);
     if (sum)
         *sum = got;
-    buf_flush(&r->jbuf, r->json, true);
+    buf_flush2(&r->jbuf, r->json, r->json2, true);
     buf_flush(&r->lbuf, r->jsonl, true);
     buf_flush(&r->cbuf, r->csv, true);
     if (r->json || r->jsonl) {
@@ -694,10 +708,13 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
                       (json_int_t)r->drops[NICSIM_DP_DROP_NONE], "duration_ns",
                       (json_int_t)got.duration_ns, "mpps", got.achieved_mpps, "gbps",
                       got.achieved_gbps, "core_utilisation", got.core_utilisation));
-        if (r->json) {
-            fputs("\n],\n\"summary\": ", r->json);
-            json_dumpf(s, r->json, JSON_INDENT(2));
-            fputs("}\n", r->json);
+        FILE *const docs[2] = {r->json, r->json2};
+        for (int i = 0; i < 2; i++) {
+            if (!docs[i])
+                continue;
+            fputs("\n],\n\"summary\": ", docs[i]);
+            json_dumpf(s, docs[i], JSON_INDENT(2));
+            fputs("}\n", docs[i]);
         }
         if (r->jsonl) {
             json_t *t = json_pack("{s:s}", "type", "summary");
@@ -709,6 +726,7 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
         json_decref(s);
     }
     rc = close_out(&r->json, rc);
+    rc = close_out(&r->json2, rc);
     rc = close_out(&r->jsonl, rc);
     rc = close_out(&r->csv, rc);
     if ((r->jbuf.oom || r->lbuf.oom || r->cbuf.oom) && !rc)

@@ -61,6 +61,7 @@ struct report_buf {
 /* Where the reports go (NULL: not written). */
 struct report_paths {
     const char *json;  /* the JSON document */
+    const char *json2; /* a second copy of it (--json beside --report DIR) */
     const char *jsonl; /* JSON Lines */
     const char *csv;   /* one row per packet */
 };
@@ -76,6 +77,7 @@ static inline bool report_is_jsonl(const char *path)
 
 struct report {
     FILE *json;  /* NULL: no JSON document */
+    FILE *json2; /* NULL: no second copy */
     FILE *jsonl; /* NULL: no JSON Lines */
     FILE *csv;   /* NULL: no CSV */
     bool json_first;
