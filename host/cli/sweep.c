@@ -88,10 +88,11 @@ static int parse_rates(const char *s, double *v, size_t *n)
         char *end;
         double r = strtod(t, &end);
         if (end == t || *end || !(r > 0) || r > 10000) {
+            int rc = cli_usage_fail("--line-rate '%s': '%s' is not a rate in Gb/s (0 < rate <= "
+                                    "10000)",
+                                    s, t);
             free(copy);
-            return cli_usage_fail("--line-rate '%s': '%s' is not a rate in Gb/s (0 < rate <= "
-                                  "10000)",
-                                  s, t);
+            return rc;
         }
         if (*n == SWEEP_MAX_RATES) {
             free(copy);

@@ -257,4 +257,162 @@ TEST(ToolsProfile, ObjectWithoutBtfShowsDisassemblyOnly)
     EXPECT_NE(r.out.find("hottest instructions (of "), std::string::npos) << r.out;
 }
 
+// ---- nicsim sweep ------------------------------------------------------------------------------
+
+// One row per (cores, rate), in that order, each with what the run library achieved; the fewest
+// cores line for each rate; the same figures as one `nicsim run` at that point.
+TEST(ToolsSweep, TableRowsAndFewestCores)
+{
+    Result r = nicsim("sweep " + example_args("l4lb") + " --cores 1-3,6 --line-rate 1,10");
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    std::regex row("^ +(\\d+) +([0-9.]+) +([0-9.]+) +([0-9.]+) +(\\d+) +(\\d+) +(\\d+) +[0-9.]+%$");
+    std::vector<std::pair<unsigned, double>> pts;
+    std::vector<std::string> rows;
+    for (const std::string &l : lines_of(r.out)) {
+        std::smatch x;
+        if (std::regex_search(l, x, row)) {
+            pts.emplace_back(std::stoul(x[1]), std::stod(x[2]));
+            rows.push_back(l);
+        }
+    }
+    std::vector<std::pair<unsigned, double>> want = {{1, 1}, {1, 10}, {2, 1}, {2, 10},
+                                                     {3, 1}, {3, 10}, {6, 1}, {6, 10}};
+    EXPECT_EQ(pts, want) << r.out;
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(r.out, m,
+                                  std::regex("fewest cores carrying the trace at 1 Gb/s: (\\d+|none)")))
+        << r.out;
+    EXPECT_TRUE(std::regex_search(r.out, m,
+                                  std::regex("fewest cores carrying the trace at 10 Gb/s: (\\d+|none)")))
+        << r.out;
+    // the point (2 cores, 10 Gb/s) is what one run at --cores 2 --rate 10 achieves: its p99
+    Tmp t;
+    Result one = nicsim("run " + example_args("l4lb") + " --cores 2 --rate 10 --quiet --json " +
+                        t.path("r.json"));
+    ASSERT_EQ(one.status, 0) << one.err;
+    Result p99 = sh("jq -r '.summary.latency_ns.p99' " + t.path("r.json"));
+    ASSERT_EQ(rows.size(), 8u);
+    std::smatch x;
+    ASSERT_TRUE(std::regex_search(rows[3], x, row));
+    EXPECT_EQ(x[7].str() + "\n", p99.out) << rows[3];
+    // the program's own drops are not for lack of room
+    EXPECT_EQ(x[5].str(), "0");
+    EXPECT_EQ(x[6].str(), "7");
+}
+
+// A slow program at a rate the cores cannot keep up with: not carried by one core; a rate far
+// below what one core does: carried by one.
+TEST(ToolsSweep, FewestCoresFollowsTheLoad)
+{
+    Result r = nicsim("sweep " + example_args("firewall") + " --cores 1-2 --line-rate 0.01,100");
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("fewest cores carrying the trace at 0.01 Gb/s: 1\n"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("fewest cores carrying the trace at 100 Gb/s: none of 1..2"),
+              std::string::npos)
+        << r.out;
+}
+
+TEST(ToolsSweep, BadListsAreUsageErrors)
+{
+    Result r = nicsim("sweep " + example_args("firewall") + " --cores 4-2");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("--cores '4-2'"), std::string::npos) << r.err;
+    r = nicsim("sweep " + example_args("firewall") + " --line-rate 10,x");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("'x' is not a rate"), std::string::npos) << r.err;
+    r = nicsim("sweep " + example_args("firewall") + " --json out.json");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("--json: an option of one run"), std::string::npos) << r.err;
+}
+
+// ---- --report DIR ------------------------------------------------------------------------------
+
+bool nonempty(const std::string &path)
+{
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+TEST(ToolsReportDir, RunWritesJsonCsvPlotsAndIndex)
+{
+    Tmp t;
+    std::string dir = t.path("rep");
+    Result r = nicsim("run " + example_args("router") + " --quiet --report " + dir);
+    ASSERT_EQ(r.status, 0) << r.err;
+    for (const char *f : {"report.json", "packets.csv", "cycles.png", "cycles.svg", "latency.png",
+                          "latency.svg", "index.html"})
+        EXPECT_TRUE(nonempty(dir + "/" + f)) << f;
+    EXPECT_FALSE(nonempty(dir + "/kernel.png")); // no --compare-kernel
+    // one CSV row per packet (and the header), as many as the JSON report has
+    std::vector<std::string> csv = lines_of(slurp(dir + "/packets.csv"));
+    Result n = sh("jq '.packets | length' " + dir + "/report.json");
+    ASSERT_EQ(n.status, 0) << n.err;
+    EXPECT_EQ(std::to_string(csv.size() - 1) + "\n", n.out);
+    EXPECT_EQ(csv.size() - 1, 65u); // the router's trace
+    EXPECT_EQ(csv[0].rfind("index,error,verdict,", 0), 0u) << csv[0];
+    // the CSV's cycles are the JSON's, row by row
+    Result c = sh("jq -r '.packets[] | .cycles' " + dir + "/report.json");
+    std::vector<std::string> jc = lines_of(c.out);
+    ASSERT_EQ(jc.size(), csv.size() - 1);
+    for (size_t i = 1; i < csv.size(); i++) {
+        std::vector<std::string> f;
+        std::stringstream ss(csv[i]);
+        for (std::string x; std::getline(ss, x, ',');)
+            f.push_back(x);
+        ASSERT_GT(f.size(), 12u) << csv[i];
+        EXPECT_EQ(f[11], jc[i - 1]) << "row " << i;
+    }
+    std::string html = slurp(dir + "/index.html");
+    for (const char *img : {"cycles.png", "latency.png", "cycles.svg", "latency.svg",
+                            "report.json", "packets.csv"})
+        EXPECT_NE(html.find(std::string("\"") + img + "\""), std::string::npos) << img;
+    EXPECT_NE(html.find("xdp_router"), std::string::npos);
+    // PNG and SVG are what they say
+    EXPECT_EQ(slurp(dir + "/cycles.png").substr(1, 3), "PNG");
+    EXPECT_NE(slurp(dir + "/latency.svg").find("<svg"), std::string::npos);
+}
+
+TEST(ToolsReportDir, FileNamesAreEscapedInTheIndex)
+{
+    Tmp t;
+    std::string odd = t.path("a<b>&'x.pcap");
+    ASSERT_EQ(system(("cp " + src("traces/firewall.pcap") + " \"" + odd + "\"").c_str()), 0);
+    std::string dir = t.path("rep");
+    Result r = nicsim("run " + obj("firewall") + " --pcap \"" + odd + "\" --maps-dir " +
+                      src("firewall.maps") + " --no-progress --quiet --report " + dir);
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::string html = slurp(dir + "/index.html");
+    EXPECT_EQ(html.find("a<b>"), std::string::npos);
+    EXPECT_NE(html.find("a&lt;b&gt;&amp;&#39;x.pcap"), std::string::npos) << html;
+}
+
+TEST(ToolsReportDir, SweepWritesTablePlotAndIndex)
+{
+    Tmp t;
+    std::string dir = t.path("sw");
+    Result r = nicsim("sweep " + example_args("l4lb") + " --cores 1-2 --line-rate 10,25 --report " +
+                      dir);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    for (const char *f : {"sweep.csv", "sweep.png", "sweep.svg", "index.html"})
+        EXPECT_TRUE(nonempty(dir + "/" + f)) << f;
+    EXPECT_EQ(lines_of(slurp(dir + "/sweep.csv")).size(), 5u); // header and 2 x 2 points
+    std::string html = slurp(dir + "/index.html");
+    EXPECT_NE(html.find("\"sweep.png\""), std::string::npos);
+    EXPECT_NE(html.find("<td>10 Gb/s</td>"), std::string::npos) << html;
+}
+
+TEST(ToolsReportDir, UnusableDirectoryIsRefusedBeforeTheReplay)
+{
+    Tmp t;
+    std::string file = t.path("afile");
+    ASSERT_EQ(system(("touch " + file).c_str()), 0);
+    Result r = nicsim("run " + example_args("firewall") + " --report " + file);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("--report " + file + ": "), std::string::npos) << r.err;
+    r = nicsim("run " + example_args("firewall") + " --report " + t.path("no/such/dir"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("cannot create the directory"), std::string::npos) << r.err;
+}
+
 } // namespace
