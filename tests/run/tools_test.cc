@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -413,6 +414,51 @@ TEST(ToolsReportDir, UnusableDirectoryIsRefusedBeforeTheReplay)
     r = nicsim("run " + example_args("firewall") + " --report " + t.path("no/such/dir"));
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("cannot create the directory"), std::string::npos) << r.err;
+}
+
+// ---- Figures ----------------------------------------------------------------------------------
+
+// The README's table: one row per example, its figures those of the example's run.
+TEST(ToolsBench, ExamplesTableIsTheRunsFigures)
+{
+    Result r = nicsim("bench examples --no-kernel");
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    std::regex row("^\\| (\\w+) \\| ([0-9.]+) \\| (\\d+) \\| (\\d+) \\(([0-9]+) bytes\\) \\| not measured \\|$");
+    size_t rows = 0;
+    for (const std::string &l : lines_of(r.out)) {
+        std::smatch x;
+        if (!std::regex_search(l, x, row))
+            continue;
+        rows++;
+        Tmp t;
+        Result one = nicsim("run " + example_args(x[1]) + " --quiet --json " + t.path("r.json"));
+        ASSERT_EQ(one.status, 0) << one.err;
+        Result j = sh("jq -r '.summary | [.cycles.mean, .clock_mhz, .mean_frame_bytes] | @tsv' " +
+                      t.path("r.json"));
+        double mean = 0, mhz = 0, frame = 0;
+        ASSERT_EQ(sscanf(j.out.c_str(), "%lf %lf %lf", &mean, &mhz, &frame), 3) << j.out;
+        char want[32];
+        snprintf(want, sizeof(want), "%.1f", mean);
+        EXPECT_EQ(x[2].str(), want) << l;
+        // 100 Gb/s of 64-byte frames: 84 bytes each on the wire
+        EXPECT_EQ(std::stoul(x[3]), (unsigned long)std::ceil(100e3 / (84 * 8) / (mhz / mean))) << l;
+        EXPECT_EQ(std::stoul(x[4]),
+                  (unsigned long)std::ceil(100e3 / ((frame + 24) * 8) / (mhz / mean)))
+            << l;
+    }
+    EXPECT_EQ(rows, 5u) << r.out;
+}
+
+// bench replay prints the replay's speed without a report, with --json and with --json-lines.
+TEST(ToolsBench, ReplayPrintsTheReportsCost)
+{
+    Result r = nicsim("bench replay --no-kernel --packets 3000");
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("the report's cost (3000 packets"), std::string::npos) << r.out;
+    std::regex json("--json +[0-9]+ packets/s .* ([0-9.]+) MB written, [0-9]+% of the replay's");
+    std::regex lines("--json-lines +[0-9]+ packets/s .* MB written");
+    EXPECT_TRUE(std::regex_search(r.out, json)) << r.out;
+    EXPECT_TRUE(std::regex_search(r.out, lines)) << r.out;
 }
 
 } // namespace
