@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,9 +25,10 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* One replay of `count` packets with `opt FILE` (opt NULL: no report); seconds, or < 0. */
+/* One replay of `count` packets with `opt FILE` (opt NULL: no report); wall seconds, or < 0;
+ * *cpu: the replay's CPU seconds (user and system). */
 static double timed_replay(const char *obj, const char *trace, const char *maps, uint64_t count,
-                           const char *opt, const char *file)
+                           const char *opt, const char *file, double *cpu)
 {
     char n[32];
     snprintf(n, sizeof(n), "%llu", (unsigned long long)count);
@@ -44,8 +46,11 @@ static double timed_replay(const char *obj, const char *trace, const char *maps,
     if (pid == 0)
         _exit(run_main(&o));
     int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
         return -1;
+    *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
     return now() - t0;
 }
 
@@ -54,7 +59,7 @@ int bench_report_figure(const char *obj, const char *trace, const char *maps, ui
     static const char *const opts[] = {NULL, "--json", "--json-lines"};
     static const char *const what[] = {"no report", "--json", "--json-lines"};
     char path[] = "/tmp/nicsim-bench-report-XXXXXX";
-    double base = 0;
+    double base = 0, base_cpu = 0;
     int fd = mkstemp(path);
 
     if (fd < 0) {
@@ -62,22 +67,29 @@ int bench_report_figure(const char *obj, const char *trace, const char *maps, ui
         return 1;
     }
     close(fd);
-    printf("\nthe report's cost (%llu packets, the same replay):\n", (unsigned long long)total);
+    printf("\nthe report's cost (%llu packets, the same replay; wall clock, and CPU time of the "
+           "replay's process):\n",
+           (unsigned long long)total);
     for (int i = 0; i < 3; i++) {
-        double s = timed_replay(obj, trace, maps, total, opts[i], opts[i] ? path : NULL);
+        double cpu = 0;
+        double s = timed_replay(obj, trace, maps, total, opts[i], opts[i] ? path : NULL, &cpu);
         struct stat sb;
         if (s < 0) {
             unlink(path);
             fprintf(stderr, "nicsim bench replay: the replay with %s failed\n", what[i]);
             return 1;
         }
-        if (i == 0)
+        if (i == 0) {
             base = s;
+            base_cpu = cpu;
+        }
         bool sized = opts[i] && stat(path, &sb) == 0;
-        printf("  %-13s %10.0f packets/s  (%.2f s)", what[i], (double)total / s, s);
+        printf("  %-13s %10.0f packets/s  (%.2f s, CPU %.2f s)", what[i], (double)total / s, s,
+               cpu);
         if (sized)
-            printf("  %.1f MB written, %.0f%% of the replay's speed", (double)sb.st_size / 1e6,
-                   100.0 * base / s);
+            printf("  %.1f MB written, %.0f%% of the replay's speed (CPU: %.0f%%)",
+                   (double)sb.st_size / 1e6, 100.0 * base / s,
+                   cpu > 0 ? 100.0 * base_cpu / cpu : 0.0);
         printf("\n");
     }
     unlink(path);
