@@ -814,8 +814,8 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
                     (unsigned long long)report_hist__quantile(&r->latency_ns, 99),
                     (unsigned long long)r->latency_ns.max);
         if (got.duration_ns) {
-            fprintf(tty, "achieved: %.3f Mpps, %.3f Gb/s on the wire over %llu ns; core "
-                         "utilisation %.1f%%\n",
+            fprintf(tty, "achieved: %.4g Mpps, %.4g Gb/s on the wire over %llu ns; core "
+                         "utilisation %.2g%%\n",
                     got.achieved_mpps, got.achieved_gbps, (unsigned long long)got.duration_ns,
                     100.0 * got.core_utilisation);
         }
