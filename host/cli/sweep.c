@@ -258,6 +258,20 @@ int cmd_sweep(int argc, char **argv)
         return cli_fail("out of memory");
     /* sweep's own options; everything else is run's */
     for (int i = 0; i < argc; i++) {
+        /* --name=value: as --name value */
+        const char *eq = !strncmp(argv[i], "--", 2) ? strchr(argv[i], '=') : NULL;
+        char name[32] = "";
+        if (eq && (size_t)(eq - argv[i]) < sizeof(name)) {
+            snprintf(name, sizeof(name), "%.*s", (int)(eq - argv[i]), argv[i]);
+            if (!strcmp(name, "--cores") || !strcmp(name, "--line-rate") ||
+                !strcmp(name, "--plot") || !strcmp(name, "--report")) {
+                *(!strcmp(name, "--cores")       ? &cores_arg
+                  : !strcmp(name, "--line-rate") ? &rates_arg
+                  : !strcmp(name, "--plot")      ? &plot
+                                                 : &report) = eq + 1;
+                continue;
+            }
+        }
         const char **dst = !strcmp(argv[i], "--cores")       ? &cores_arg
                            : !strcmp(argv[i], "--line-rate") ? &rates_arg
                            : !strcmp(argv[i], "--plot")      ? &plot
@@ -268,20 +282,17 @@ int cmd_sweep(int argc, char **argv)
             free(args);
             return 0;
         }
-        if (!strcmp(argv[i], "--rate") || !strcmp(argv[i], "--cores") ||
-            !strcmp(argv[i], "--line-rate")) {
-            if (!dst) {
-                free(args);
-                return cli_usage_fail("--rate: the sweep sets it from --line-rate");
-            }
-        }
-        if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--json-lines") ||
-            !strcmp(argv[i], "--trace-packet") || !strcmp(argv[i], "--out-pcap") ||
-            !strcmp(argv[i], "--dump-maps") || !strcmp(argv[i], "--events") ||
-            !strcmp(argv[i], "--baseline")) {
+        const char *opt = name[0] ? name : argv[i];
+        if (!strcmp(opt, "--rate")) {
             free(args);
-            return cli_usage_fail("%s: an option of one run (nicsim run), not of a sweep",
-                                  argv[i]);
+            return cli_usage_fail("--rate: the sweep sets it from --line-rate");
+        }
+        if (!strcmp(opt, "--json") || !strcmp(opt, "--json-lines") ||
+            !strcmp(opt, "--trace-packet") || !strcmp(opt, "--out-pcap") ||
+            !strcmp(opt, "--dump-maps") || !strcmp(opt, "--events") ||
+            !strcmp(opt, "--baseline")) {
+            free(args);
+            return cli_usage_fail("%s: an option of one run (nicsim run), not of a sweep", opt);
         }
         if (dst) {
             if (i + 1 >= argc) {

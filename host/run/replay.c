@@ -257,8 +257,10 @@ int run_main(const struct run_opts *o)
     }
     int orc = report__open(repp, &rp, o->clock_mhz, r.kref != NULL, &rp_failed);
     if (orc) {
-        nicsim_run_fail("%s %s: %s", rp_failed == rp.jsonl && o->json_lines ? "--json-lines" : "--json",
-                        rp_failed == rp.jsonl && o->json_lines ? o->json_lines : o->json, strerror(-orc));
+        bool in_dir = rp_failed == rp.json2 || rp_failed == rp.csv;
+        bool lines = rp_failed == rp.jsonl && o->json_lines;
+        nicsim_run_fail("%s %s: %s", in_dir ? "--report" : lines ? "--json-lines" : "--json",
+                        in_dir ? o->report_dir : lines ? o->json_lines : o->json, strerror(-orc));
         goto out;
     }
     json_open = true;
@@ -406,7 +408,8 @@ int run_main(const struct run_opts *o)
     if (o->summary)
         *o->summary = sum;
     if (frc) {
-        nicsim_run_fail("%s: write failed: %s", o->json_lines ? "--json-lines" : "--json",
+        nicsim_run_fail("the report (%s): write failed: %s",
+                        o->report_dir ? "--report" : o->json_lines ? "--json-lines" : "--json",
                         strerror(-frc));
         goto out;
     }
