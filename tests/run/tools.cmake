@@ -18,9 +18,18 @@ add_custom_command(
   DEPENDS ${CMAKE_SOURCE_DIR}/examples/firewall.bpf.c
   COMMENT "Compiling examples/firewall.bpf.c without BTF line info"
   VERBATIM)
-add_custom_target(tools_test_objects DEPENDS ${_nobtf})
+# Code the verifier removes before translation (profile maps slots back through the driver).
+set(_dead ${CMAKE_CURRENT_BINARY_DIR}/tools_dead_code.bpf.o)
+add_custom_command(
+  OUTPUT ${_dead}
+  COMMAND ${NICSIM_BPF_CLANG} -O2 -g -target bpf -I${NICSIM_BPF_INCLUDE}
+          -c ${CMAKE_CURRENT_LIST_DIR}/progs/dead_code.bpf.c -o ${_dead}
+  DEPENDS ${CMAKE_CURRENT_LIST_DIR}/progs/dead_code.bpf.c
+  COMMENT "Compiling tests/run/progs/dead_code.bpf.c"
+  VERBATIM)
+add_custom_target(tools_test_objects DEPENDS ${_nobtf} ${_dead})
 add_dependencies(tools_test tools_test_objects)
 target_compile_definitions(tools_test PRIVATE NICSIM_CLI="$<TARGET_FILE:nicsim>"
                            NICSIM_EXAMPLES_DIR="${NICSIM_EXAMPLES_DIR}"
                            NICSIM_EXAMPLES_SOURCE_DIR="${NICSIM_EXAMPLES_SOURCE_DIR}"
-                           TOOLS_NOBTF_OBJ="${_nobtf}")
+                           TOOLS_NOBTF_OBJ="${_nobtf}" TOOLS_DEAD_CODE_OBJ="${_dead}")

@@ -258,6 +258,28 @@ TEST(ToolsProfile, ObjectWithoutBtfShowsDisassemblyOnly)
     EXPECT_NE(r.out.find("hottest instructions (of "), std::string::npos) << r.out;
 }
 
+// The verifier removed dead code before translation: each source line still sits above its own
+// instructions (the slots are mapped back to the object's instructions through the driver).
+TEST(ToolsProfile, LinesFollowTheVerifiersDeadCodeRemoval)
+{
+    Result r = nicsim("profile " + std::string(TOOLS_DEAD_CODE_OBJ) + " --pcap " +
+                      src("traces/firewall.pcap") + " --no-progress");
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::vector<std::string> l = lines_of(r.out);
+    size_t at = l.size();
+    for (size_t i = 0; i < l.size(); i++)
+        if (l[i].find("long len = ctx->data_end - ctx->data;") != std::string::npos)
+            at = i;
+    ASSERT_LT(at + 1, l.size()) << r.out;
+    // the line's first instruction loads a packet pointer from the context, and no dead
+    // instruction (`add ..., 1/2/3` of the asm) is left in the image
+    EXPECT_NE(l[at + 1].find("ldxdw"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find(", 3\n"), std::string::npos) << r.out;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(r.out, m, std::regex("program xdp_dead_code: (\\d+) slots")));
+    EXPECT_LT(std::stoul(m[1]), 15u); // 15 instructions in the object
+}
+
 // ---- nicsim sweep ------------------------------------------------------------------------------
 
 // One row per (cores, rate), in that order, each with what the run library achieved; the fewest
