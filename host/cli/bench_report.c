@@ -32,9 +32,13 @@ static double timed_replay(const char *obj, const char *trace, const char *maps,
 {
     char n[32];
     snprintf(n, sizeof(n), "%llu", (unsigned long long)count);
-    char *args[] = {"run",   (char *)obj, "--pcap",      (char *)trace, "--maps-dir",
-                    (char *)maps, "--quiet", "--no-progress", "--count",     n,
-                    (char *)opt,  (char *)file,   NULL};
+    char *args[] = {"run",        (char *)obj,
+                    "--pcap",     (char *)trace,
+                    "--maps-dir", (char *)maps,
+                    "--quiet",    "--no-progress",
+                    "--count",    n,
+                    (char *)opt,  (char *)file,
+                    NULL};
     int argc = opt ? 12 : 10;
     struct run_opts o;
 
@@ -133,8 +137,7 @@ static int bench_example(size_t e, const char *json, bool want_kernel, bool *ker
     snprintf(obj, sizeof(obj), "%s/%s.bpf.o", NICSIM_EXAMPLES_DIR, bench_examples[e].name);
     snprintf(trace, sizeof(trace), "%s/traces/%s.pcap", NICSIM_EXAMPLES_SOURCE_DIR,
              bench_examples[e].name);
-    snprintf(maps, sizeof(maps), "%s/%s.maps", NICSIM_EXAMPLES_SOURCE_DIR,
-             bench_examples[e].name);
+    snprintf(maps, sizeof(maps), "%s/%s.maps", NICSIM_EXAMPLES_SOURCE_DIR, bench_examples[e].name);
     args[n++] = "run";
     args[n++] = obj;
     args[n++] = "--pcap";
@@ -183,11 +186,12 @@ int bench_examples_table(int argc, char **argv)
     char err[256];
 
     cli_set_prog("nicsim bench examples");
-    int prc = cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0,
-                            &n_pos, use);
+    int prc =
+        cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos, use);
     if (prc)
         return prc == CLI_HELP ? 0 : prc;
-    bool want_kernel = !no_kernel && !nicsim_kref__unavailable(nicsim_kref__probe(err, sizeof(err)));
+    bool want_kernel =
+        !no_kernel && !nicsim_kref__unavailable(nicsim_kref__probe(err, sizeof(err)));
     int fd = mkstemps(path, 5);
     if (fd < 0)
         return cli_fail("cannot create a report file in /tmp");
@@ -209,7 +213,8 @@ int bench_examples_table(int argc, char **argv)
         double mean = json_real_value(json_object_get(json_object_get(s, "cycles"), "mean"));
         double frame = json_number_value(json_object_get(s, "mean_frame_bytes"));
         json_int_t mhz = json_integer_value(json_object_get(s, "clock_mhz"));
-        json_int_t kns = json_integer_value(json_object_get(json_object_get(s, "kernel"), "median_ns"));
+        json_int_t kns =
+            json_integer_value(json_object_get(json_object_get(s, "kernel"), "median_ns"));
         if (!s || mean <= 0 || mhz <= 0) {
             fprintf(stderr, "nicsim bench examples: %s: no summary in the report\n",
                     bench_examples[e].name);

@@ -196,8 +196,8 @@ static void print_figures(uint64_t count, uint64_t cycles, const struct nicsim_s
            (unsigned long long)count, (unsigned long long)cycles,
            total ? 100.0 * (double)cycles / (double)total : 0.0, (unsigned long long)s->load_use,
            (unsigned long long)s->memory, (unsigned long long)s->branch,
-           (unsigned long long)s->jump, (unsigned long long)s->call,
-           (unsigned long long)s->muldiv, (unsigned long long)s->helper);
+           (unsigned long long)s->jump, (unsigned long long)s->call, (unsigned long long)s->muldiv,
+           (unsigned long long)s->helper);
 }
 
 static void print_insn(const struct prof_prog *pp, size_t pc, uint64_t total)
@@ -271,8 +271,8 @@ static int print_prog(const struct prof *p, const struct prof_prog *pp, unsigned
     }
     printf("\nprogram %s: %zu slots, %llu instructions executed, %llu cycles (%.1f%% of the "
            "total)%s\n",
-           nicsim_prog__name(pp->nic), pp->n, (unsigned long long)count,
-           (unsigned long long)cycles, total ? 100.0 * (double)cycles / (double)total : 0.0,
+           nicsim_prog__name(pp->nic), pp->n, (unsigned long long)count, (unsigned long long)cycles,
+           total ? 100.0 * (double)cycles / (double)total : 0.0,
            lines ? "" : "; the object has no BTF line info for it: disassembly only");
     if (top) {
         /* per source line (per instruction without line info), hottest first */

@@ -24,23 +24,22 @@ struct sweep_point {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: nicsim sweep OBJECT.o --pcap TRACE [--cores LIST] [--line-rate LIST]\n"
-            "                    [--plot FILE.png] [--report DIR] [run options]\n"
-            "\n"
-            "Replays TRACE once per core count and line rate (frames back to back at the rate,\n"
-            "on ports of that rate), through the same path as `nicsim run` (every run option\n"
-            "applies: --prog, --maps-dir, --count ...), and prints what each achieved.\n"
-            "\n"
-            "  --cores LIST       core counts: N, A-B, or a comma list of both (1-16)\n"
-            "  --line-rate LIST   line rates in Gb/s, comma separated (10,25,100)\n"
-            "  --plot FILE.png    throughput, drops and p99 latency against cores, one line\n"
-            "                     per rate (gnuplot), and FILE.svg beside it\n"
-            "  --report DIR       sweep.csv, the plots (PNG, SVG) and index.html in DIR\n"
-            "\n"
-            "A rate is carried by the fewest cores with no drops for lack of room (receive\n"
-            "buffer, transmit queue, host ring) whose replay also ends within 5%% of the time\n"
-            "the arrivals take plus one packet's time through the NIC (the cores keep up).\n");
+    fprintf(f, "usage: nicsim sweep OBJECT.o --pcap TRACE [--cores LIST] [--line-rate LIST]\n"
+               "                    [--plot FILE.png] [--report DIR] [run options]\n"
+               "\n"
+               "Replays TRACE once per core count and line rate (frames back to back at the rate,\n"
+               "on ports of that rate), through the same path as `nicsim run` (every run option\n"
+               "applies: --prog, --maps-dir, --count ...), and prints what each achieved.\n"
+               "\n"
+               "  --cores LIST       core counts: N, A-B, or a comma list of both (1-16)\n"
+               "  --line-rate LIST   line rates in Gb/s, comma separated (10,25,100)\n"
+               "  --plot FILE.png    throughput, drops and p99 latency against cores, one line\n"
+               "                     per rate (gnuplot), and FILE.svg beside it\n"
+               "  --report DIR       sweep.csv, the plots (PNG, SVG) and index.html in DIR\n"
+               "\n"
+               "A rate is carried by the fewest cores with no drops for lack of room (receive\n"
+               "buffer, transmit queue, host ring) whose replay also ends within 5%% of the time\n"
+               "the arrivals take plus one packet's time through the NIC (the cores keep up).\n");
 }
 
 /* "1-16", "1,2,4,8", "2-4,8": ascending, each once. */
@@ -143,7 +142,8 @@ static int trace_bits(const struct run_opts *o, double *bits)
         return nicsim_run_fail("%s", err);
     nicsim_trace_in__set_truncated(in, o->truncated);
     int rc;
-    while ((!o->limit || n < o->limit) && (rc = nicsim_trace_in__next(in, &pkt, err, sizeof(err))) == 1) {
+    while ((!o->limit || n < o->limit) &&
+           (rc = nicsim_trace_in__next(in, &pkt, err, sizeof(err))) == 1) {
         last = (pkt.wirelen + 24.0) * 8.0;
         *bits += last;
         n++;
@@ -166,9 +166,8 @@ static int write_csv(const char *path, const struct sweep_point *pts, size_t n_c
         for (size_t ci = 0; ci < n_cores; ci++) {
             const struct sweep_point *p = &pts[ci * n_rates + ri];
             fprintf(f, "%u,%g,%.6f,%.6f,%llu,%llu,%llu,%llu,%llu,%.4f\n", p->cores, p->rate,
-                    p->s.achieved_mpps, p->s.achieved_gbps,
-                    (unsigned long long)p->capacity_drops, (unsigned long long)p->program_drops,
-                    (unsigned long long)p->s.latency_p50_ns,
+                    p->s.achieved_mpps, p->s.achieved_gbps, (unsigned long long)p->capacity_drops,
+                    (unsigned long long)p->program_drops, (unsigned long long)p->s.latency_p50_ns,
                     (unsigned long long)p->s.latency_p99_ns,
                     (unsigned long long)p->s.latency_max_ns, p->s.core_utilisation);
         }
@@ -177,8 +176,8 @@ static int write_csv(const char *path, const struct sweep_point *pts, size_t n_c
 }
 
 /* Throughput, drops and p99 against cores, one line per rate: PNG or SVG into `out`. */
-static int draw(const char *gnuplot, const char *csv, const char *out, bool svg, const double *rates,
-                size_t n_rates, const char *title, const char *shown)
+static int draw(const char *gnuplot, const char *csv, const char *out, bool svg,
+                const double *rates, size_t n_rates, const char *title, const char *shown)
 {
     char script[8192];
     size_t len = 0;
@@ -289,8 +288,7 @@ int cmd_sweep(int argc, char **argv)
         }
         if (!strcmp(opt, "--json") || !strcmp(opt, "--json-lines") ||
             !strcmp(opt, "--trace-packet") || !strcmp(opt, "--out-pcap") ||
-            !strcmp(opt, "--dump-maps") || !strcmp(opt, "--events") ||
-            !strcmp(opt, "--baseline")) {
+            !strcmp(opt, "--dump-maps") || !strcmp(opt, "--events") || !strcmp(opt, "--baseline")) {
             free(args);
             return cli_usage_fail("%s: an option of one run (nicsim run), not of a sweep", opt);
         }
@@ -382,8 +380,7 @@ int cmd_sweep(int argc, char **argv)
     for (size_t i = 0; i < n_pts; i++)
         printf("%5u %10g %10.3f %10.3f %10llu %10llu %10llu %7.1f%%\n", pts[i].cores, pts[i].rate,
                pts[i].s.achieved_mpps, pts[i].s.achieved_gbps,
-               (unsigned long long)pts[i].capacity_drops,
-               (unsigned long long)pts[i].program_drops,
+               (unsigned long long)pts[i].capacity_drops, (unsigned long long)pts[i].program_drops,
                (unsigned long long)pts[i].s.latency_p99_ns, 100.0 * pts[i].s.core_utilisation);
     printf("\n(no room: dropped for lack of room in a receive buffer, transmit queue or host "
            "ring; dropped: by the program or the MAC)\n");

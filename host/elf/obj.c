@@ -1113,8 +1113,7 @@ static int ld_load(struct ld *ld, char *buf, size_t len)
         (rc = read_btf(ld)) || (rc = collect_funcs(ld)) || (rc = nicsim_ld_legacy_maps(ld)) ||
         (rc = nicsim_ld_btf_maps(ld)) || (rc = nicsim_ld_data_maps(ld)) ||
         (rc = collect_relos(ld)) || (rc = read_core(ld)) || (read_lines(ld), 0) ||
-        (rc = read_license(ld)) ||
-        (rc = build_progs(ld)))
+        (rc = read_license(ld)) || (rc = build_progs(ld)))
         return rc;
     return 0;
 }

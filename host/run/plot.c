@@ -100,8 +100,8 @@ int nicsim_run_gnuplot(const char *gnuplot, const char *script_text, const char 
     if (pid < 0)
         return nicsim_run_fail("%s: cannot start %s: %s", shown, gnuplot, strerror(errno));
     if (WIFSIGNALED(st))
-        return nicsim_run_fail("%s: %s was killed by signal %d%s%s", shown, gnuplot,
-                               WTERMSIG(st), said[0] ? ": " : "", said);
+        return nicsim_run_fail("%s: %s was killed by signal %d%s%s", shown, gnuplot, WTERMSIG(st),
+                               said[0] ? ": " : "", said);
     return nicsim_run_fail("%s: %s failed (exit status %d)%s%s", shown, gnuplot,
                            WIFEXITED(st) ? WEXITSTATUS(st) : -1, said[0] ? ": " : "", said);
 }
@@ -113,19 +113,20 @@ int nicsim_run_plot_draw(const char *gnuplot, const char *png, const char *shown
     char script[2048], what[1024];
     double ns = 1000.0 / clock_mhz;
 
-    snprintf(
-        script, sizeof(script),
-        "set terminal pngcairo size 1200,500 font ',10' noenhanced\n"
-        "set output ARG3\n"
-        "set multiplot layout 1,2 title ARG1\n"
-        "set xlabel 'packet (trace order)'\nset ylabel 'ns per packet'\nset key top left\n"
-        "plot ARG2 using 1:($2*%g) with points pt 7 ps 0.4 title 'NIC core (%u MHz)'%s\n"
-        "set xlabel 'ns per packet'\nset ylabel 'fraction of packets'\n"
-        "stats ARG2 using 2 nooutput\n"
-        "plot ARG2 using ($2*%g):(1.0/STATS_records) smooth cumulative title 'NIC core'%s\n"
-        "unset multiplot\n",
-        ns, clock_mhz, kernel ? ", '' using 1:4 with points pt 7 ps 0.4 title 'host kernel (JIT)'" : "",
-        ns, kernel ? ", '' using 4:(1.0/STATS_records) smooth cumulative title 'host kernel'" : "");
+    snprintf(script, sizeof(script),
+             "set terminal pngcairo size 1200,500 font ',10' noenhanced\n"
+             "set output ARG3\n"
+             "set multiplot layout 1,2 title ARG1\n"
+             "set xlabel 'packet (trace order)'\nset ylabel 'ns per packet'\nset key top left\n"
+             "plot ARG2 using 1:($2*%g) with points pt 7 ps 0.4 title 'NIC core (%u MHz)'%s\n"
+             "set xlabel 'ns per packet'\nset ylabel 'fraction of packets'\n"
+             "stats ARG2 using 2 nooutput\n"
+             "plot ARG2 using ($2*%g):(1.0/STATS_records) smooth cumulative title 'NIC core'%s\n"
+             "unset multiplot\n",
+             ns, clock_mhz,
+             kernel ? ", '' using 1:4 with points pt 7 ps 0.4 title 'host kernel (JIT)'" : "", ns,
+             kernel ? ", '' using 4:(1.0/STATS_records) smooth cumulative title 'host kernel'"
+                    : "");
     snprintf(what, sizeof(what), "--plot %s", shown);
     const char *args[] = {title, data, png};
     return nicsim_run_gnuplot(gnuplot, script, what, args, 3);

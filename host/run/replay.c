@@ -159,9 +159,8 @@ int run_main(const struct run_opts *o)
     struct report_dir rd = {0};
     if (o->report_dir && nicsim_run_report_dir_open(&rd, o->report_dir))
         return 1;
-    const char *const out_opt[N_OUTS] = {"--json",       "--out-pcap", "--dump-maps",
-                                         "--events",     "--plot",     "--json-lines",
-                                         "--report",     "--report"};
+    const char *const out_opt[N_OUTS] = {"--json", "--out-pcap",   "--dump-maps", "--events",
+                                         "--plot", "--json-lines", "--report",    "--report"};
     const char *const out_path[N_OUTS] = {o->json,
                                           o->out_pcap,
                                           o->dump_maps,
@@ -259,8 +258,14 @@ int run_main(const struct run_opts *o)
     if (orc) {
         bool in_dir = rp_failed == rp.json2 || rp_failed == rp.csv;
         bool lines = rp_failed == rp.jsonl && o->json_lines;
-        nicsim_run_fail("%s %s: %s", in_dir ? "--report" : lines ? "--json-lines" : "--json",
-                        in_dir ? o->report_dir : lines ? o->json_lines : o->json, strerror(-orc));
+        nicsim_run_fail("%s %s: %s",
+                        in_dir  ? "--report"
+                        : lines ? "--json-lines"
+                                : "--json",
+                        in_dir  ? o->report_dir
+                        : lines ? o->json_lines
+                                : o->json,
+                        strerror(-orc));
         goto out;
     }
     json_open = true;
@@ -409,14 +414,15 @@ int run_main(const struct run_opts *o)
         *o->summary = sum;
     if (frc) {
         nicsim_run_fail("the report (%s): write failed: %s",
-                        o->report_dir ? "--report" : o->json_lines ? "--json-lines" : "--json",
+                        o->report_dir   ? "--report"
+                        : o->json_lines ? "--json-lines"
+                                        : "--json",
                         strerror(-frc));
         goto out;
     }
     if ((o->json && cli_out_commit(&outs[OUT_JSON])) ||
         (o->json_lines && cli_out_commit(&outs[OUT_JSONL])) ||
-        (o->report_dir &&
-         (cli_out_commit(&outs[OUT_RJSON]) || cli_out_commit(&outs[OUT_RCSV]))))
+        (o->report_dir && (cli_out_commit(&outs[OUT_RJSON]) || cli_out_commit(&outs[OUT_RCSV]))))
         goto out;
     if (o->report_dir) {
         char rtitle[1024];

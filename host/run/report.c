@@ -283,7 +283,7 @@ static inline void put_hex(struct report_buf *b, const uint8_t *p, uint32_t n)
 }
 
 /* ,"key": (k a string literal) */
-#define put_key(b, k) PUT_LIT((b), ",\"" k "\":")
+#define put_key(b, k)       PUT_LIT((b), ",\"" k "\":")
 #define put_kv_u64(b, k, v) (put_key(b, k), put_u64((b), (v)))
 #define put_kv_i64(b, k, v) (put_key(b, k), put_i64((b), (v)))
 #define put_kv_str(b, k, v) (put_key(b, k), put_str((b), (v)))
@@ -605,8 +605,8 @@ static int close_out(FILE **f, int rc)
 }
 
 /* What the run achieved at the NIC's boundary (also the summary's "achieved" object). */
-static void achieved(const struct report *r, const struct nicsim_dp_stats *stats,
-                     uint32_t n_cores, struct run_summary *sum)
+static void achieved(const struct report *r, const struct nicsim_dp_stats *stats, uint32_t n_cores,
+                     struct run_summary *sum)
 {
     memset(sum, 0, sizeof(*sum));
     sum->packets = r->packets;
@@ -700,14 +700,15 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
                                           "packets", (json_int_t)r->kernel_ns.count));
         json_t *drops = json_object();
         for (int i = 1; i < NICSIM_DP_N_DROP; i++)
-            json_object_set_new(drops, nicsim_dp_drop_code(i), json_integer((json_int_t)r->drops[i]));
+            json_object_set_new(drops, nicsim_dp_drop_code(i),
+                                json_integer((json_int_t)r->drops[i]));
         json_object_set_new(s, "drops", drops);
-        json_object_set_new(
-            s, "achieved",
-            json_pack("{s:I,s:I,s:f,s:f,s:f}", "departed",
-                      (json_int_t)r->drops[NICSIM_DP_DROP_NONE], "duration_ns",
-                      (json_int_t)got.duration_ns, "mpps", got.achieved_mpps, "gbps",
-                      got.achieved_gbps, "core_utilisation", got.core_utilisation));
+        json_object_set_new(s, "achieved",
+                            json_pack("{s:I,s:I,s:f,s:f,s:f}", "departed",
+                                      (json_int_t)r->drops[NICSIM_DP_DROP_NONE], "duration_ns",
+                                      (json_int_t)got.duration_ns, "mpps", got.achieved_mpps,
+                                      "gbps", got.achieved_gbps, "core_utilisation",
+                                      got.core_utilisation));
         FILE *const docs[2] = {r->json, r->json2};
         for (int i = 0; i < 2; i++) {
             if (!docs[i])
@@ -814,8 +815,9 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
                     (unsigned long long)report_hist__quantile(&r->latency_ns, 99),
                     (unsigned long long)r->latency_ns.max);
         if (got.duration_ns) {
-            fprintf(tty, "achieved: %.4g Mpps, %.4g Gb/s on the wire over %llu ns; core "
-                         "utilisation %.2g%%\n",
+            fprintf(tty,
+                    "achieved: %.4g Mpps, %.4g Gb/s on the wire over %llu ns; core "
+                    "utilisation %.2g%%\n",
                     got.achieved_mpps, got.achieved_gbps, (unsigned long long)got.duration_ns,
                     100.0 * got.core_utilisation);
         }

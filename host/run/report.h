@@ -6,9 +6,9 @@
  * report must not cost more than the replay); the summary is built with jansson. Three forms,
  * any together: the JSON document (--json: {"packets": [...], "summary": {...}}), JSON Lines
  * (--json-lines, or --json FILE.jsonl: one packet object per line with "type": "packet", the
- * summary last with "type": "summary") and CSV (one row per packet, --report DIR). Distributions are
- * exact: a count per value below 65536, and every larger value kept (eight bytes each, so memory
- * grows only with the packets whose figure reaches 65536: under overload, latencies); the
+ * summary last with "type": "summary") and CSV (one row per packet, --report DIR). Distributions
+ * are exact: a count per value below 65536, and every larger value kept (eight bytes each, so
+ * memory grows only with the packets whose figure reaches 65536: under overload, latencies); the
  * median and p99 are the nearest-rank values of exactly what the per-packet reports give.
  */
 #ifndef NICSIM_REPORT_H
@@ -88,7 +88,7 @@ struct report {
     uint64_t packets, mac_errors[5];
     uint64_t wire_bytes; /* frame bytes as received (the caller adds them), for line rates */
     uint64_t drops[NICSIM_DP_N_DROP]; /* by enum nicsim_dp_drop; [0]: frames that left the NIC */
-    uint64_t left_wire_bits; /* wire bits (frame + 24 bytes) of the frames that left */
+    uint64_t left_wire_bits;          /* wire bits (frame + 24 bytes) of the frames that left */
     uint64_t first_arrival, last_departure; /* NIC cycles, over the packets that ran */
     bool any_timed;
     uint64_t verdicts[6];

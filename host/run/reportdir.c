@@ -122,7 +122,8 @@ struct run_page {
     bool kernel;
 };
 
-static void row(FILE *f, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void row(FILE *f, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void row(FILE *f, const char *name, const char *fmt, ...)
 {
@@ -152,8 +153,7 @@ static void page_head(FILE *f, const char *what, const char *title)
 
 static void figure(FILE *f, const char *name, const char *caption)
 {
-    fprintf(f,
-            "<h2>%s</h2>\n<p><img src=\"%s.png\" alt=\"%s\"> (<a href=\"%s.svg\">SVG</a>)</p>\n",
+    fprintf(f, "<h2>%s</h2>\n<p><img src=\"%s.png\" alt=\"%s\"> (<a href=\"%s.svg\">SVG</a>)</p>\n",
             caption, name, caption, name);
 }
 

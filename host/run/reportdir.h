@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * --report DIR (nicsim run and nicsim sweep): the reports of a run or a sweep in one directory, with
- * plots drawn by gnuplot (PNG and SVG) and an index.html that shows them beside the summary. Every
- * file is written beside its target and renamed when complete (outfile.h).
+ * --report DIR (nicsim run and nicsim sweep): the reports of a run or a sweep in one directory,
+ * with plots drawn by gnuplot (PNG and SVG) and an index.html that shows them beside the summary.
+ * Every file is written beside its target and renamed when complete (outfile.h).
  *
  * A run: report.json (the --json document), packets.csv (one row per packet), cycles.png/.svg
  * (cycles per packet histogram), latency.png/.svg (latency CDF, arrival to departure),

@@ -74,11 +74,11 @@ struct nicsim_obj_map {
 /* A source line of the object's BTF line info (.BTF.ext line_info, as clang -g writes it): the
  * first instruction of the line's code in the linked program. */
 struct nicsim_obj_line {
-    uint32_t insn;     /* slot in the linked program */
-    uint32_t line;     /* line number (1-based) */
-    uint32_t col;      /* column (1-based; 0 unknown) */
-    const char *file;  /* source file as the compiler named it */
-    const char *src;   /* the line's text ("" when the compiler left it out) */
+    uint32_t insn;    /* slot in the linked program */
+    uint32_t line;    /* line number (1-based) */
+    uint32_t col;     /* column (1-based; 0 unknown) */
+    const char *file; /* source file as the compiler named it */
+    const char *src;  /* the line's text ("" when the compiler left it out) */
 };
 
 /* An instruction patched by a CO-RE relocation (resolved against the running kernel's BTF). */

@@ -480,8 +480,9 @@ TEST(ElfTest, LineInfoFollowsEachFunctionToWhereItIsLinked)
             EXPECT_LT(p->lines[i].insn, p->n) << p->name;
             EXPECT_GT(p->lines[i].line, 0u) << p->name;
             EXPECT_NE(strstr(p->lines[i].file, "subprogs.bpf.c"), nullptr) << p->lines[i].file;
-            if (i)
+            if (i) {
                 EXPECT_LE(p->lines[i - 1].insn, p->lines[i].insn) << p->name;
+            }
         }
     }
     // the entry's own line is in the entry; bump's `*v += 1` after it, in each program where

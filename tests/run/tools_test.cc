@@ -47,7 +47,8 @@ std::string example_args(const std::string &name)
 Result sh(const std::string &cmd)
 {
     Tmp t;
-    int st = system((cmd + " > " + t.path("out") + " 2> " + t.path("err") + " < /dev/null").c_str());
+    int st =
+        system((cmd + " > " + t.path("out") + " 2> " + t.path("err") + " < /dev/null").c_str());
     Result r;
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     r.out = slurp(t.path("out"));
@@ -248,11 +249,9 @@ TEST(ToolsProfile, ObjectWithoutBtfShowsDisassemblyOnly)
     Totals tot = run_totals("firewall");
     Result r = nicsim("profile " + args);
     ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_NE(r.out.find("no BTF line info for it: disassembly only"), std::string::npos)
-        << r.out;
+    EXPECT_NE(r.out.find("no BTF line info for it: disassembly only"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find(".bpf.c:"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find(std::to_string(tot.insns) + " instructions"), std::string::npos)
-        << r.out;
+    EXPECT_NE(r.out.find(std::to_string(tot.insns) + " instructions"), std::string::npos) << r.out;
     // --top ranks instructions then
     r = nicsim("profile " + args + " --top 2");
     EXPECT_NE(r.out.find("hottest instructions (of "), std::string::npos) << r.out;
@@ -302,11 +301,11 @@ TEST(ToolsSweep, TableRowsAndFewestCores)
                                                      {3, 1}, {3, 10}, {6, 1}, {6, 10}};
     EXPECT_EQ(pts, want) << r.out;
     std::smatch m;
-    EXPECT_TRUE(std::regex_search(r.out, m,
-                                  std::regex("fewest cores carrying the trace at 1 Gb/s: (\\d+|none)")))
+    EXPECT_TRUE(std::regex_search(
+        r.out, m, std::regex("fewest cores carrying the trace at 1 Gb/s: (\\d+|none)")))
         << r.out;
-    EXPECT_TRUE(std::regex_search(r.out, m,
-                                  std::regex("fewest cores carrying the trace at 10 Gb/s: (\\d+|none)")))
+    EXPECT_TRUE(std::regex_search(
+        r.out, m, std::regex("fewest cores carrying the trace at 10 Gb/s: (\\d+|none)")))
         << r.out;
     // the point (2 cores, 10 Gb/s) is what one run at --cores 2 --rate 10 achieves: its p99
     Tmp t;
@@ -387,8 +386,8 @@ TEST(ToolsReportDir, RunWritesJsonCsvPlotsAndIndex)
         EXPECT_EQ(f[11], jc[i - 1]) << "row " << i;
     }
     std::string html = slurp(dir + "/index.html");
-    for (const char *img : {"cycles.png", "latency.png", "cycles.svg", "latency.svg",
-                            "report.json", "packets.csv"})
+    for (const char *img :
+         {"cycles.png", "latency.png", "cycles.svg", "latency.svg", "report.json", "packets.csv"})
         EXPECT_NE(html.find(std::string("\"") + img + "\""), std::string::npos) << img;
     EXPECT_NE(html.find("xdp_router"), std::string::npos);
     // PNG and SVG are what they say
@@ -414,8 +413,8 @@ TEST(ToolsReportDir, SweepWritesTablePlotAndIndex)
 {
     Tmp t;
     std::string dir = t.path("sw");
-    Result r = nicsim("sweep " + example_args("l4lb") + " --cores 1-2 --line-rate 10,25 --report " +
-                      dir);
+    Result r =
+        nicsim("sweep " + example_args("l4lb") + " --cores 1-2 --line-rate 10,25 --report " + dir);
     ASSERT_EQ(r.status, 0) << r.out << r.err;
     for (const char *f : {"sweep.csv", "sweep.png", "sweep.svg", "index.html"})
         EXPECT_TRUE(nonempty(dir + "/" + f)) << f;
@@ -445,7 +444,8 @@ TEST(ToolsBench, ExamplesTableIsTheRunsFigures)
 {
     Result r = nicsim("bench examples --no-kernel");
     ASSERT_EQ(r.status, 0) << r.out << r.err;
-    std::regex row("^\\| (\\w+) \\| ([0-9.]+) \\| (\\d+) \\| (\\d+) \\(([0-9]+) bytes\\) \\| not measured \\|$");
+    std::regex row("^\\| (\\w+) \\| ([0-9.]+) \\| (\\d+) \\| (\\d+) \\(([0-9]+) bytes\\) \\| not "
+                   "measured \\|$");
     size_t rows = 0;
     for (const std::string &l : lines_of(r.out)) {
         std::smatch x;
