@@ -94,12 +94,10 @@ struct report {
     uint64_t verdicts[6];
     uint64_t traps, watchdogs;
     struct report_hist cycles, insns;
-    struct report_hist latency_ns;
-    struct nicsim_stalls stalls; /* summed over the packets that ran */
-    uint64_t issue, fill;
-    /* issue slots and pipeline fill, summed */ /* arrival to verdict: queueing + run, NIC clock
-                                                   in ns */
-    const char *arrival;                        /* how arrival times were made, for the summary */
+    struct report_hist latency_ns; /* arrival to departure: queueing + run, NIC clock in ns */
+    struct nicsim_stalls stalls;   /* summed over the packets that ran */
+    uint64_t issue, fill;          /* issue slots and pipeline fill, summed */
+    const char *arrival;           /* how arrival times were made, for the summary */
     /* kernel */
     bool kernel;
     uint64_t kernel_mismatches;
