@@ -395,6 +395,28 @@ TEST(ToolsReportDir, RunWritesJsonCsvPlotsAndIndex)
     EXPECT_NE(slurp(dir + "/latency.svg").find("<svg"), std::string::npos);
 }
 
+// With --compare-kernel: the NIC's ns per packet beside the host JIT's, in the plots and the page.
+TEST(ToolsReportDir, CompareKernelAddsTheJitPlot)
+{
+    Tmp t;
+    std::string dir = t.path("rep");
+    Result r =
+        nicsim("run " + example_args("router") + " --quiet --compare-kernel --report " + dir);
+    ASSERT_EQ(r.status, 0) << r.err;
+    if (r.err.find("--compare-kernel") != std::string::npos &&
+        r.err.find("unavailable") != std::string::npos)
+        GTEST_SKIP() << "kernel comparison unavailable: " << r.err;
+    EXPECT_TRUE(nonempty(dir + "/kernel.png"));
+    EXPECT_TRUE(nonempty(dir + "/kernel.svg"));
+    std::string html = slurp(dir + "/index.html");
+    EXPECT_NE(html.find("\"kernel.png\""), std::string::npos);
+    EXPECT_NE(html.find("host kernel (JIT)"), std::string::npos);
+    // every row that ran carries the kernel's verdict and ns
+    std::vector<std::string> csv = lines_of(slurp(dir + "/packets.csv"));
+    ASSERT_GT(csv.size(), 1u);
+    EXPECT_NE(csv[1].find(",XDP_"), csv[1].rfind(",XDP_")) << csv[1];
+}
+
 TEST(ToolsReportDir, FileNamesAreEscapedInTheIndex)
 {
     Tmp t;
