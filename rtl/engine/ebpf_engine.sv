@@ -197,6 +197,7 @@ module ebpf_engine #(
   logic [63:0]      rx_masked;
   logic [127:0]     tx_pair;
   logic             imem_ok;    // the image may be written (no frame in the engine, RUN_EN 0)
+  logic             frame_busy;
 
   // ===========================================================================================
   // the core
@@ -303,7 +304,7 @@ module ebpf_engine #(
       10'h002: rd_data = {16'(MaxData), 16'(ImemSlots)};                    // 0x008 CAPS
       10'h004: rd_data = {29'd0, 1'b0, step_q, run_en_q};                   // 0x010 CTRL
       10'h005: rd_data = {20'd0, state_q, 5'd0, done_seen_q, core_busy,     // 0x014 STATUS
-                          state_q != StIdle};
+                          frame_busy};
       10'h006: rd_data = 32'(entry_q);                                      // 0x018 ENTRY
       10'h007: rd_data = ifindex_q;                                         // 0x01C IFINDEX
       10'h008: rd_data = budget_q[31:0];                                    // 0x020 BUDGET_LO
@@ -361,6 +362,8 @@ module ebpf_engine #(
   end
 
   assign imem_ok = (state_q == StIdle) && !run_en_q && !step_q;
+  // a frame is in the engine (or the region table is being cleared after reset)
+  assign frame_busy = !(state_q == StIdle || (state_q == StRx && cnt_q == 11'd0));
 
   always_comb begin
     wr_err      = 1'b0;
