@@ -170,6 +170,8 @@ struct Tb {
     // helper interface: answered with the C model's helper functions on this vm
     nicsim_vm *helper_vm = nullptr;
     uint64_t helpers_answered = 0;
+    unsigned helper_delay = 0; // cycles the request waits before the answer
+    unsigned helper_wait = 0;
 
     Tb()
     {
@@ -216,8 +218,14 @@ struct Tb {
         m->helper_resp_valid_i = 0;
         m->helper_egress_we_i = 0;
         m->eval();
-        if (m->helper_req_valid_o && helper_vm)
-            answer_helper();
+        if (m->helper_req_valid_o && helper_vm) {
+            if (helper_wait < helper_delay) {
+                helper_wait++;
+            } else {
+                helper_wait = 0;
+                answer_helper();
+            }
+        }
         bool rx_fire = m->s_axis_tvalid_i && m->s_axis_tready_o;
         if (m->s_axis_tvalid_i && !m->s_axis_tready_o)
             rx_stalled++;
@@ -566,6 +574,20 @@ TEST(EngineTest, RedirectThroughTheHelperInterface)
     }
     EXPECT_EQ(tb.helpers_answered, 3u);
     EXPECT_GT(tb.read(STALL_HELPER), 0u);
+
+    // a helper unit that answers 5 cycles after the request: the run takes 5 cycles more
+    // (CYCLES counts real cycles), STALL_HELPER still charges 2 + the unit's cycles
+    Frame f = random_frame(rng, true, 64, 0);
+    f.bytes[0] = 3;
+    nicsim_xdp_result r = c.run(f);
+    tb.helper_delay = 5;
+    uint32_t fin = tb.finished();
+    tb.rx_q.push_back(f);
+    ASSERT_EQ(tb.write(CTRL, kCtrlStep), kRespOkay);
+    tb.wait_frames(fin + 1);
+    EXPECT_EQ(tb.read64(CYCLES_LO), r.run.cycles + 5);
+    EXPECT_EQ(tb.read(STALL_HELPER), r.run.stalls.helper);
+    EXPECT_EQ(tb.tx_done.back().user, (4u << 8) | 3u);
 }
 
 TEST(EngineTest, AutoRunWithBackpressureAgreesWithTheCModel)
