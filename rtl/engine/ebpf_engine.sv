@@ -125,16 +125,7 @@ module ebpf_engine #(
     StTx    = 4'd8    // send [data, data_end)
   } state_e;
 
-  // TX phases of one beat: issue a row read, wait for the registered port, capture, present
-  typedef enum logic [1:0] {
-    TxIssue   = 2'd0,
-    TxWait    = 2'd1,
-    TxCapture = 2'd2,
-    TxPresent = 2'd3
-  } tx_phase_e;
-
   state_e           state_d, state_q;
-  tx_phase_e        txph_d, txph_q;
   logic [10:0]      cnt_d, cnt_q;          // init entry, RX beat, CTX step, POST step
   logic [PortW-1:0] port_d, port_q;        // ingress port of the frame
   logic [PortW-1:0] egress_d, egress_q;    // egress port of a REDIRECT
@@ -144,11 +135,21 @@ module ebpf_engine #(
   logic [2:0]       verdict_d, verdict_q;
   logic [31:0]      pdata_d, pdata_q;      // offset of data in the frame after the run
   logic [31:0]      pend_d, pend_q;        // offset of data_end
+  // TX: rows are read ahead through the core's host port (two cycles from request to data)
+  // into a four-row queue; a beat is the queue's head row and the next, shifted by the data
+  // offset within a row, so that frames leave at one beat per cycle from any byte offset
   logic [RowW-1:0]  txrow_d, txrow_q;      // next row to read
+  logic [9:0]       txrows_d, txrows_q;    // rows still to read
   logic [2:0]       txsh_d, txsh_q;        // data offset within a row
   logic [12:0]      txleft_d, txleft_q;    // bytes still to send
-  logic             txfirst_d, txfirst_q;  // the first row is not read yet
-  logic [63:0]      lo_d, lo_q, hi_d, hi_q;
+  logic [4*64-1:0]  txq_d, txq_q;          // the row queue, entry i in [64*i +: 64]
+  logic [1:0]       txrd_d, txrd_q;        // its head
+  logic [2:0]       txcnt_d, txcnt_q;      // rows in it
+  logic             txp1_d, txp1_q;        // a row read requested last cycle
+  logic             txp2_d, txp2_q;        // ... two cycles ago: its data is on the port now
+  logic             tx_issue, tx_need2, tx_fire;
+  logic [1:0]       txrd_p1, txwr;
+  logic [3:0]       tx_room;
 
   // control registers
   logic             run_en_d, run_en_q;
@@ -195,7 +196,7 @@ module ebpf_engine #(
   logic             rx_beat;
   logic [3:0]       keep_n;     // bytes in the beat; 0: TKEEP is not contiguous from byte 0
   logic [63:0]      rx_masked;
-  logic [127:0]     tx_pair;
+  logic [127:0]     tx_pair;                // head row and the next
   logic             imem_ok;    // the image may be written (no frame in the engine, RUN_EN 0)
   logic             frame_busy;
 
@@ -425,8 +426,19 @@ module ebpf_engine #(
                            (state_q == StRx && (cnt_q != 11'd0 || run_en_q || step_q));
   assign rx_beat = s_axis_tvalid_i && s_axis_tready_o;
 
-  assign tx_pair        = {hi_q, lo_q};
-  assign m_axis_tvalid_o = (state_q == StTx) && (txph_q == TxPresent);
+  assign txrd_p1  = txrd_q + 2'd1;
+  assign txwr     = txrd_q + txcnt_q[1:0];
+  assign tx_pair  = {txq_q[64*txrd_p1 +: 64], txq_q[64*txrd_q +: 64]};
+  // the beat's bytes [txsh, txsh + min(8, left)) reach into the next row
+  assign tx_room  = 4'd8 - {1'b0, txsh_q};   // bytes of the head row from the offset on
+  assign tx_need2 = (txsh_q != 3'd0) && (txleft_q > {9'd0, tx_room});
+  // a row requested now lands two cycles later: there must be room for it then, counting the
+  // rows in flight and the one a beat taken this cycle frees (TREADY reaches only the core's
+  // registered host port, no output)
+  assign tx_issue = (state_q == StTx) && (txrows_q != '0) &&
+                    ({1'b0, txcnt_q} + {3'd0, txp1_q} + {3'd0, txp2_q} < 4'd4 + {3'd0, tx_fire});
+  assign m_axis_tvalid_o = (state_q == StTx) && (txcnt_q >= (tx_need2 ? 3'd2 : 3'd1));
+  assign tx_fire  = m_axis_tvalid_o && m_axis_tready_i;
   assign m_axis_tdata_o  = tx_pair[{1'b0, txsh_q, 3'b000} +: 64];
   assign m_axis_tlast_o  = txleft_q <= 13'd8;
   assign m_axis_tkeep_o  = (txleft_q >= 13'd8) ? 8'hff : 8'((9'd1 << txleft_q[2:0]) - 9'd1);
@@ -434,7 +446,6 @@ module ebpf_engine #(
 
   always_comb begin
     state_d     = state_q;
-    txph_d      = txph_q;
     cnt_d       = cnt_q;
     port_d      = port_q;
     egress_d    = egress_q;
@@ -447,9 +458,12 @@ module ebpf_engine #(
     txrow_d     = txrow_q;
     txsh_d      = txsh_q;
     txleft_d    = txleft_q;
-    txfirst_d   = txfirst_q;
-    lo_d        = lo_q;
-    hi_d        = hi_q;
+    txrows_d    = txrows_q;
+    txq_d       = txq_q;
+    txrd_d      = txrd_q;
+    txcnt_d     = txcnt_q;
+    txp1_d      = tx_issue;
+    txp2_d      = txp1_q;
     done_seen_d = done_seen_q || core_done;
     c_rx_d      = c_rx_q;
     c_tx_d      = c_tx_q;
@@ -597,8 +611,9 @@ module ebpf_engine #(
           txrow_d   = FrameRow + RowW'(pdata_q[11:3]);
           txsh_d    = pdata_q[2:0];
           txleft_d  = 13'(pend_q - pdata_q);
-          txfirst_d = 1'b1;
-          txph_d    = TxIssue;
+          txrows_d  = 10'((32'(pdata_q[2:0]) + pend_q - pdata_q + 32'd7) >> 3);
+          txrd_d    = '0;
+          txcnt_d   = '0;
           olen_d    = '0;
           // a frame the program left outside its buffer (or empty) is not sent: aborted
           if (pend_q <= pdata_q || pend_q > 32'(FrameBytes)) verdict_d = XdpAborted;
@@ -615,38 +630,24 @@ module ebpf_engine #(
         end
       end
       StTx: begin
-        unique case (txph_q)
-          TxIssue: begin
-            dmem_re  = 1'b1;
-            dmem_row = txrow_q;
-            txrow_d  = txrow_q + 1'b1;
-            txph_d   = TxWait;
+        if (tx_issue) begin
+          dmem_re  = 1'b1;
+          dmem_row = txrow_q;
+          txrow_d  = txrow_q + 1'b1;
+          txrows_d = txrows_q - 10'd1;
+        end
+        if (txp2_q) txq_d[64*txwr +: 64] = dmem_rdata;
+        txcnt_d = txcnt_q + {2'd0, txp2_q} - {2'd0, tx_fire};
+        if (tx_fire) begin
+          txrd_d = txrd_p1;
+          if (txleft_q <= 13'd8) begin
+            txleft_d = '0;
+            c_tx_d   = c_tx_q + 32'd1;
+            state_d  = StIdle;
+          end else begin
+            txleft_d = txleft_q - 13'd8;
           end
-          TxWait: txph_d = TxCapture;
-          TxCapture: begin
-            if (txfirst_q) begin
-              lo_d      = dmem_rdata;
-              txfirst_d = 1'b0;
-              txph_d    = TxIssue;
-            end else begin
-              hi_d   = dmem_rdata;
-              txph_d = TxPresent;
-            end
-          end
-          default: begin                              // TxPresent
-            if (m_axis_tready_i) begin
-              lo_d   = hi_q;
-              txph_d = TxIssue;
-              if (txleft_q <= 13'd8) begin
-                txleft_d = '0;
-                c_tx_d   = c_tx_q + 32'd1;
-                state_d  = StIdle;
-              end else begin
-                txleft_d = txleft_q - 13'd8;
-              end
-            end
-          end
-        endcase
+        end
       end
       default: state_d = StIdle;
     endcase
@@ -665,7 +666,6 @@ module ebpf_engine #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q     <= StInit;
-      txph_q      <= TxIssue;
       cnt_q       <= '0;
       port_q      <= '0;
       egress_q    <= '0;
@@ -678,9 +678,12 @@ module ebpf_engine #(
       txrow_q     <= '0;
       txsh_q      <= '0;
       txleft_q    <= '0;
-      txfirst_q   <= 1'b0;
-      lo_q        <= '0;
-      hi_q        <= '0;
+      txrows_q    <= '0;
+      txq_q       <= '0;
+      txrd_q      <= '0;
+      txcnt_q     <= '0;
+      txp1_q      <= 1'b0;
+      txp2_q      <= 1'b0;
       run_en_q    <= 1'b0;
       step_q      <= 1'b0;
       done_seen_q <= 1'b0;
@@ -696,7 +699,6 @@ module ebpf_engine #(
       c_err_q     <= '0;
     end else begin
       state_q     <= state_d;
-      txph_q      <= txph_d;
       cnt_q       <= cnt_d;
       port_q      <= port_d;
       egress_q    <= egress_d;
@@ -709,9 +711,12 @@ module ebpf_engine #(
       txrow_q     <= txrow_d;
       txsh_q      <= txsh_d;
       txleft_q    <= txleft_d;
-      txfirst_q   <= txfirst_d;
-      lo_q        <= lo_d;
-      hi_q        <= hi_d;
+      txrows_q    <= txrows_d;
+      txq_q       <= txq_d;
+      txrd_q      <= txrd_d;
+      txcnt_q     <= txcnt_d;
+      txp1_q      <= txp1_d;
+      txp2_q      <= txp2_d;
       run_en_q    <= run_en_d;
       step_q      <= step_d;
       done_seen_q <= done_seen_d;

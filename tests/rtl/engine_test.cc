@@ -165,6 +165,7 @@ struct Tb {
     bool rx_valid = false;
     std::vector<Frame> tx_done;
     Frame tx_cur;
+    uint64_t tx_first_cycle = 0, tx_last_cycle = 0; // of the last frame sent
     uint64_t cycles = 0;
     unsigned rx_stalled = 0; // cycles with TVALID high and TREADY low (backpressure seen)
     // helper interface: answered with the C model's helper functions on this vm
@@ -236,6 +237,9 @@ struct Tb {
                 if (m->m_axis_tkeep_o >> b & 1)
                     tx_cur.bytes.push_back((uint8_t)(d >> (8 * b)));
             tx_cur.user = m->m_axis_tuser_o;
+            if (tx_cur.bytes.size() <= 8)
+                tx_first_cycle = cycles;
+            tx_last_cycle = cycles;
             if (m->m_axis_tlast_o) {
                 tx_done.push_back(tx_cur);
                 tx_cur = Frame{};
@@ -670,6 +674,28 @@ TEST(EngineTest, TransmitsWhatTheDescriptorSaysAfterTheRun)
         EXPECT_EQ(tb.tx_done.back().bytes,
                   std::vector<uint8_t>(f.bytes.begin() + 3, f.bytes.end() - 2)) << len;
         EXPECT_EQ(tb.read(RUN_LEN_OUT), len - 5);
+    }
+}
+
+// With TREADY always high the transmitter sends one beat per cycle, from an aligned and from
+// an unaligned start (the row queue reads ahead through the core's two-cycle host port).
+TEST(EngineTest, TransmitsOneBeatPerCycle)
+{
+    for (bool unaligned : {false, true}) {
+        SCOPED_TRACE(unaligned ? "unaligned" : "aligned");
+        Tb tb;
+        tb.stall_pct = 0;
+        tb.load(unaligned ? move_bounds_prog() : mac_swap_prog());
+        std::mt19937 rng(23);
+        Frame f = random_frame(rng, true, 1501, 1);
+        tb.rx_q.push_back(f);
+        ASSERT_EQ(tb.write(CTRL, kCtrlStep), kRespOkay);
+        tb.wait_frames(1);
+        ASSERT_EQ(tb.tx_done.size(), 1u);
+        size_t len = unaligned ? 1501 - 5 : 1501;
+        EXPECT_EQ(tb.tx_done[0].bytes.size(), len);
+        EXPECT_EQ(tb.tx_last_cycle - tb.tx_first_cycle + 1, (len + 7) / 8)
+            << "cycles from the first beat to the last";
     }
 }
 
