@@ -136,19 +136,19 @@ module ebpf_engine #(
   logic [31:0]      pdata_d, pdata_q;      // offset of data in the frame after the run
   logic [31:0]      pend_d, pend_q;        // offset of data_end
   // TX: rows are read ahead through the core's host port (two cycles from request to data)
-  // into a four-row queue; a beat is the queue's head row and the next, shifted by the data
-  // offset within a row, so that frames leave at one beat per cycle from any byte offset
+  // into a four-row queue (a shift register: the head is always entry 0); a beat is entries 0
+  // and 1 shifted by the data offset within a row, so that frames leave at one beat per cycle
+  // from any byte offset
   logic [RowW-1:0]  txrow_d, txrow_q;      // next row to read
   logic [9:0]       txrows_d, txrows_q;    // rows still to read
   logic [2:0]       txsh_d, txsh_q;        // data offset within a row
   logic [12:0]      txleft_d, txleft_q;    // bytes still to send
   logic [4*64-1:0]  txq_d, txq_q;          // the row queue, entry i in [64*i +: 64]
-  logic [1:0]       txrd_d, txrd_q;        // its head
   logic [2:0]       txcnt_d, txcnt_q;      // rows in it
   logic             txp1_d, txp1_q;        // a row read requested last cycle
   logic             txp2_d, txp2_q;        // ... two cycles ago: its data is on the port now
   logic             tx_issue, tx_need2, tx_fire;
-  logic [1:0]       txrd_p1, txwr;
+  logic [2:0]       txwr;                  // entry an arriving row goes to
   logic [3:0]       tx_room;
 
   // control registers
@@ -196,7 +196,7 @@ module ebpf_engine #(
   logic             rx_beat;
   logic [3:0]       keep_n;     // bytes in the beat; 0: TKEEP is not contiguous from byte 0
   logic [63:0]      rx_masked;
-  logic [127:0]     tx_pair;                // head row and the next
+  logic [119:0]     tx_pair;                // head row and the 7 bytes after it
   logic             imem_ok;    // the image may be written (no frame in the engine, RUN_EN 0)
   logic             frame_busy;
 
@@ -426,9 +426,7 @@ module ebpf_engine #(
                            (state_q == StRx && (cnt_q != 11'd0 || run_en_q || step_q));
   assign rx_beat = s_axis_tvalid_i && s_axis_tready_o;
 
-  assign txrd_p1  = txrd_q + 2'd1;
-  assign txwr     = txrd_q + txcnt_q[1:0];
-  assign tx_pair  = {txq_q[64*txrd_p1 +: 64], txq_q[64*txrd_q +: 64]};
+  assign tx_pair  = txq_q[119:0];
   // the beat's bytes [txsh, txsh + min(8, left)) reach into the next row
   assign tx_room  = 4'd8 - {1'b0, txsh_q};   // bytes of the head row from the offset on
   assign tx_need2 = (txsh_q != 3'd0) && (txleft_q > {9'd0, tx_room});
@@ -439,7 +437,18 @@ module ebpf_engine #(
                     ({1'b0, txcnt_q} + {3'd0, txp1_q} + {3'd0, txp2_q} < 4'd4 + {3'd0, tx_fire});
   assign m_axis_tvalid_o = (state_q == StTx) && (txcnt_q >= (tx_need2 ? 3'd2 : 3'd1));
   assign tx_fire  = m_axis_tvalid_o && m_axis_tready_i;
-  assign m_axis_tdata_o  = tx_pair[{1'b0, txsh_q, 3'b000} +: 64];
+  always_comb begin   // byte j of the beat is byte txsh + j of the pair: an 8-way byte shift
+    unique case (txsh_q)
+      3'd0: m_axis_tdata_o = tx_pair[63:0];
+      3'd1: m_axis_tdata_o = tx_pair[71:8];
+      3'd2: m_axis_tdata_o = tx_pair[79:16];
+      3'd3: m_axis_tdata_o = tx_pair[87:24];
+      3'd4: m_axis_tdata_o = tx_pair[95:32];
+      3'd5: m_axis_tdata_o = tx_pair[103:40];
+      3'd6: m_axis_tdata_o = tx_pair[111:48];
+      default: m_axis_tdata_o = tx_pair[119:56];
+    endcase
+  end
   assign m_axis_tlast_o  = txleft_q <= 13'd8;
   assign m_axis_tkeep_o  = (txleft_q >= 13'd8) ? 8'hff : 8'((9'd1 << txleft_q[2:0]) - 9'd1);
   assign m_axis_tuser_o  = {verdict_q, (verdict_q == XdpRedirect) ? egress_q : port_q};
@@ -460,7 +469,6 @@ module ebpf_engine #(
     txleft_d    = txleft_q;
     txrows_d    = txrows_q;
     txq_d       = txq_q;
-    txrd_d      = txrd_q;
     txcnt_d     = txcnt_q;
     txp1_d      = tx_issue;
     txp2_d      = txp1_q;
@@ -470,6 +478,7 @@ module ebpf_engine #(
     c_drop_d    = c_drop_q;
     c_abort_d   = c_abort_q;
     c_err_d     = c_err_q;
+    txwr        = '0;
     dmem_re     = 1'b0;
     dmem_we     = 1'b0;
     dmem_row    = '0;
@@ -612,7 +621,6 @@ module ebpf_engine #(
           txsh_d    = pdata_q[2:0];
           txleft_d  = 13'(pend_q - pdata_q);
           txrows_d  = 10'((32'(pdata_q[2:0]) + pend_q - pdata_q + 32'd7) >> 3);
-          txrd_d    = '0;
           txcnt_d   = '0;
           olen_d    = '0;
           // a frame the program left outside its buffer (or empty) is not sent: aborted
@@ -636,10 +644,13 @@ module ebpf_engine #(
           txrow_d  = txrow_q + 1'b1;
           txrows_d = txrows_q - 10'd1;
         end
-        if (txp2_q) txq_d[64*txwr +: 64] = dmem_rdata;
+        // a beat taken pops entry 0 (the rest move down); an arriving row goes behind the last
+        txwr = txcnt_q - {2'd0, tx_fire};
+        if (tx_fire) txq_d = {64'd0, txq_q[255:64]};
+        for (int i = 0; i < 4; i++)
+          if (txp2_q && txwr == 3'(i)) txq_d[64*i +: 64] = dmem_rdata;
         txcnt_d = txcnt_q + {2'd0, txp2_q} - {2'd0, tx_fire};
         if (tx_fire) begin
-          txrd_d = txrd_p1;
           if (txleft_q <= 13'd8) begin
             txleft_d = '0;
             c_tx_d   = c_tx_q + 32'd1;
@@ -680,7 +691,6 @@ module ebpf_engine #(
       txleft_q    <= '0;
       txrows_q    <= '0;
       txq_q       <= '0;
-      txrd_q      <= '0;
       txcnt_q     <= '0;
       txp1_q      <= 1'b0;
       txp2_q      <= 1'b0;
@@ -713,7 +723,6 @@ module ebpf_engine #(
       txleft_q    <= txleft_d;
       txrows_q    <= txrows_d;
       txq_q       <= txq_d;
-      txrd_q      <= txrd_d;
       txcnt_q     <= txcnt_d;
       txp1_q      <= txp1_d;
       txp2_q      <= txp2_d;

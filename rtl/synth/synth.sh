@@ -23,9 +23,9 @@ esac
 out=${NICSIM_SYNTH_OUT:-$(mktemp -d /tmp/nicsim-synth.XXXXXX)}
 mkdir -p "$out"
 core_srcs=""
-for f in $(cat "$here/files.f"); do core_srcs="$core_srcs $rtl/$f"; done
+while read -r f; do core_srcs="$core_srcs $rtl/$f"; done < "$here/files.f"
 engine_srcs="$core_srcs"
-for f in $(cat "$here/engine.f"); do engine_srcs="$engine_srcs $rtl/$f"; done
+while read -r f; do engine_srcs="$engine_srcs $rtl/$f"; done < "$here/engine.f"
 
 # generic TOP TAG SOURCES...: generic synthesis, no latches, statistics in $out/TAG-generic.stat
 generic() {
