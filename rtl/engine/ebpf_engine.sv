@@ -197,6 +197,7 @@ module ebpf_engine #(
   logic [3:0]       keep_n;     // bytes in the beat; 0: TKEEP is not contiguous from byte 0
   logic [63:0]      rx_masked;
   logic [119:0]     tx_pair;                // head row and the 7 bytes after it
+  logic [63:0]      tx_beat;
   logic             imem_ok;    // the image may be written (no frame in the engine, RUN_EN 0)
   logic             frame_busy;
 
@@ -439,15 +440,18 @@ module ebpf_engine #(
   assign tx_fire  = m_axis_tvalid_o && m_axis_tready_i;
   always_comb begin   // byte j of the beat is byte txsh + j of the pair: an 8-way byte shift
     unique case (txsh_q)
-      3'd0: m_axis_tdata_o = tx_pair[63:0];
-      3'd1: m_axis_tdata_o = tx_pair[71:8];
-      3'd2: m_axis_tdata_o = tx_pair[79:16];
-      3'd3: m_axis_tdata_o = tx_pair[87:24];
-      3'd4: m_axis_tdata_o = tx_pair[95:32];
-      3'd5: m_axis_tdata_o = tx_pair[103:40];
-      3'd6: m_axis_tdata_o = tx_pair[111:48];
-      default: m_axis_tdata_o = tx_pair[119:56];
+      3'd0: tx_beat = tx_pair[63:0];
+      3'd1: tx_beat = tx_pair[71:8];
+      3'd2: tx_beat = tx_pair[79:16];
+      3'd3: tx_beat = tx_pair[87:24];
+      3'd4: tx_beat = tx_pair[95:32];
+      3'd5: tx_beat = tx_pair[103:40];
+      3'd6: tx_beat = tx_pair[111:48];
+      default: tx_beat = tx_pair[119:56];
     endcase
+    // null bytes (TKEEP 0) are zero, not whatever follows the frame in the buffer
+    for (int b = 0; b < 8; b++)
+      m_axis_tdata_o[8*b +: 8] = m_axis_tkeep_o[b] ? tx_beat[8*b +: 8] : 8'd0;
   end
   assign m_axis_tlast_o  = txleft_q <= 13'd8;
   assign m_axis_tkeep_o  = (txleft_q >= 13'd8) ? 8'hff : 8'((9'd1 << txleft_q[2:0]) - 9'd1);

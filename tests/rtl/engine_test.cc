@@ -166,6 +166,9 @@ struct Tb {
     std::vector<Frame> tx_done;
     Frame tx_cur;
     uint64_t tx_first_cycle = 0, tx_last_cycle = 0; // of the last frame sent
+    bool tx_held = false; // a beat was offered and not taken last cycle
+    uint64_t held_data = 0;
+    unsigned held_keep = 0, held_last = 0, held_user = 0;
     uint64_t cycles = 0;
     unsigned rx_stalled = 0; // cycles with TVALID high and TREADY low (backpressure seen)
     // helper interface: answered with the C model's helper functions on this vm
@@ -231,6 +234,19 @@ struct Tb {
         if (m->s_axis_tvalid_i && !m->s_axis_tready_o)
             rx_stalled++;
         bool tx_fire = m->m_axis_tvalid_o && m->m_axis_tready_i;
+        // AXI4-Stream: a beat offered and not taken stays as it is until taken
+        if (tx_held && m->m_axis_tvalid_o) {
+            EXPECT_EQ(m->m_axis_tdata_o, held_data) << "TDATA changed while TREADY was low";
+            EXPECT_EQ(m->m_axis_tkeep_o, held_keep);
+            EXPECT_EQ(m->m_axis_tlast_o, held_last);
+            EXPECT_EQ(m->m_axis_tuser_o, held_user);
+        }
+        EXPECT_FALSE(tx_held && !m->m_axis_tvalid_o) << "TVALID dropped before the handshake";
+        tx_held = m->m_axis_tvalid_o && !m->m_axis_tready_i;
+        held_data = m->m_axis_tdata_o;
+        held_keep = m->m_axis_tkeep_o;
+        held_last = m->m_axis_tlast_o;
+        held_user = m->m_axis_tuser_o;
         if (tx_fire) {
             uint64_t d = m->m_axis_tdata_o;
             for (unsigned b = 0; b < 8; b++)
