@@ -8,9 +8,11 @@
 // configures, steps frames and reads the report registers (docs/engine-registers.md). Every
 // frame is also run on the C model (nicsim_xdp_core__run, the same program, packet and port):
 // verdict, bytes out, r0, instructions, cycles and stalls must agree.
+// NICSIM_ENGINE_WAVE=DIR records each test's waveform as DIR/<test>.fst (gtkwave).
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -20,6 +22,7 @@
 
 #include "Vebpf_engine.h"
 #include "verilated.h"
+#include "verilated_fst_c.h"
 
 extern "C" {
 #include "nicsim/core.h"
@@ -157,6 +160,7 @@ struct Frame {
 struct Tb {
     std::unique_ptr<VerilatedContext> ctx{new VerilatedContext};
     std::unique_ptr<Vebpf_engine> m;
+    std::unique_ptr<VerilatedFstC> wave;
     std::mt19937 rng{12345};
     unsigned gap_pct = 30;   // RX source: chance of no TVALID in a cycle
     unsigned stall_pct = 40; // TX sink: chance of TREADY low
@@ -179,7 +183,18 @@ struct Tb {
 
     Tb()
     {
+        const char *dir = getenv("NICSIM_ENGINE_WAVE");
+        if (dir && *dir)
+            ctx->traceEverOn(true);
         m.reset(new Vebpf_engine{ctx.get()});
+        if (dir && *dir) {
+            wave.reset(new VerilatedFstC);
+            m->trace(wave.get(), 99);
+            std::string path = std::string(dir) + "/" +
+                               ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+                               ".fst";
+            wave->open(path.c_str());
+        }
         m->rst_ni = 0;
         m->clk_i = 0;
         m->eval();
@@ -193,7 +208,12 @@ struct Tb {
         }
         EXPECT_LT(n, 100u) << "engine busy after reset";
     }
-    ~Tb() { m->final(); }
+    ~Tb()
+    {
+        m->final();
+        if (wave)
+            wave->close();
+    }
 
     bool rand_pct(unsigned pct) { return rng() % 100 < pct; }
 
@@ -261,8 +281,13 @@ struct Tb {
                 tx_cur = Frame{};
             }
         }
+        if (wave)
+            wave->dump(ctx->time());
+        ctx->timeInc(1);
         m->clk_i = 1;
         m->eval();
+        if (wave)
+            wave->dump(ctx->time());
         ctx->timeInc(1);
         cycles++;
         if (rx_fire) {

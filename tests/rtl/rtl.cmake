@@ -95,6 +95,7 @@ if(TARGET nicsim_rtl AND verilator_FOUND)
     TOP_MODULE ebpf_engine
     PREFIX Vebpf_engine
     THREADS 1
+    TRACE_FST
     OPT_FAST -O2
     VERILATOR_ARGS -Wall --x-assign fast --x-initial fast)
 endif()
