@@ -141,6 +141,20 @@ std::vector<nicsim_insn> redirect_prog()
 // Moves data and data_end in the descriptor (what an adjust_head/tail in the core does): the
 // frame sent must be [data + 3, data_end - 2), however unaligned. Not comparable with the C
 // model, which forbids nothing here but reports its own bounds: checked against the bytes.
+// Moves data forward by (byte 0 & 7) and data_end back by (byte 1 & 7), then XDP_PASS.
+std::vector<nicsim_insn> move_bounds_by_bytes_prog()
+{
+    return {
+        I(LDXDW, 2, 1, 0, 0),  // r2 = data
+        I(LDXDW, 3, 1, 8, 0),  // r3 = data_end
+        I(LDXB, 4, 2, 0, 0),   I(0x57, 4, 0, 0, 7), // r4 = byte 0 & 7 (AND64K)
+        I(LDXB, 5, 2, 1, 0),   I(0x57, 5, 0, 0, 7), // r5 = byte 1 & 7
+        I(ADD64X, 2, 4, 0, 0), I(0x1f, 3, 5, 0, 0), // data += r4; data_end -= r5 (SUB64X)
+        I(STXDW, 1, 2, 0, 0),  I(STXDW, 1, 3, 8, 0),
+        I(MOV64K, 0, 0, 0, 2), I(EXIT, 0, 0, 0, 0),
+    };
+}
+
 std::vector<nicsim_insn> move_bounds_prog()
 {
     return {
@@ -154,7 +168,8 @@ std::vector<nicsim_insn> move_bounds_prog()
 
 struct Frame {
     std::vector<uint8_t> bytes;
-    uint32_t user = 0; // RX: port; TX: {verdict, egress}
+    uint32_t user = 0;      // RX: port; TX: {verdict, egress}
+    int bad_keep_beat = -1; // RX: this beat's TKEEP is 0x7f (a hole before the last beat)
 };
 
 struct Tb {
@@ -234,7 +249,7 @@ struct Tb {
                 keep |= (uint8_t)(1u << b);
             }
             m->s_axis_tdata_i = d;
-            m->s_axis_tkeep_i = keep;
+            m->s_axis_tkeep_i = (int)(rx_pos / 8) == f.bad_keep_beat ? 0x7f : keep;
             m->s_axis_tlast_i = rx_pos + 8 >= f.bytes.size();
             m->s_axis_tuser_i = f.user;
         }
@@ -738,6 +753,53 @@ TEST(EngineTest, TransmitsOneBeatPerCycle)
         EXPECT_EQ(tb.tx_last_cycle - tb.tx_first_cycle + 1, (len + 7) / 8)
             << "cycles from the first beat to the last";
     }
+}
+
+// Random frames, random start and end offsets, random gaps and TREADY: every frame leaves
+// realigned, byte for byte, with XDP_PASS in TUSER.
+TEST(EngineTest, RealignsRandomBoundsUnderBackpressure)
+{
+    Tb tb;
+    tb.load(move_bounds_by_bytes_prog());
+    std::mt19937 rng(31);
+    std::vector<std::vector<uint8_t>> want;
+    const unsigned n = 60;
+    for (unsigned k = 0; k < n; k++) {
+        Frame f = random_frame(rng, true, 16 + rng() % 200, 4);
+        size_t a = f.bytes[0] & 7, b = f.bytes[1] & 7;
+        want.emplace_back(f.bytes.begin() + a, f.bytes.end() - b);
+        tb.rx_q.push_back(f);
+    }
+    tb.stall_pct = 50;
+    ASSERT_EQ(tb.write(CTRL, kCtrlRunEn), kRespOkay);
+    tb.wait_frames(n);
+    ASSERT_EQ(tb.tx_done.size(), n);
+    for (unsigned k = 0; k < n; k++) {
+        EXPECT_EQ(tb.tx_done[k].bytes, want[k]) << "frame " << k;
+        EXPECT_EQ(tb.tx_done[k].user, (2u << 8) | 4u) << "frame " << k;
+    }
+}
+
+// A beat before the last with a TKEEP hole: the frame is refused and discarded to its TLAST,
+// and the next frame runs normally.
+TEST(EngineTest, RefusesAFrameWithAKeepHole)
+{
+    Tb tb;
+    auto prog = mac_swap_prog();
+    tb.load(prog);
+    CModel c(prog);
+    std::mt19937 rng(41);
+    Frame bad = random_frame(rng, true, 100, 1);
+    bad.bad_keep_beat = 3;
+    tb.rx_q.push_back(bad);
+    ASSERT_EQ(tb.write(CTRL, kCtrlStep), kRespOkay);
+    for (unsigned k = 0; k < 1000 && tb.read(CNT_RX_ERR) == 0; k++) {
+    }
+    EXPECT_EQ(tb.read(CNT_RX_ERR), 1u);
+    EXPECT_TRUE(tb.rx_q.empty());
+    EXPECT_EQ(tb.read(CNT_RX), 0u);
+    EXPECT_TRUE(tb.tx_done.empty());
+    step_and_compare(tb, c, random_frame(rng, true, 100, 2), "after the refused frame");
 }
 
 } // namespace
