@@ -95,6 +95,9 @@ module ebpf_engine #(
   localparam int MaxData    = FrameBytes - Headroom - Tailroom;  // 3520 bytes
   localparam int MaxBeats   = MaxData / 8;
   localparam int CtxBytes   = 40;                   // sizeof(struct nicsim_pkt_desc)
+  localparam int StackRows  = ebpf_pkg::StackBytes / 8;
+  localparam int HeadRows   = Headroom / 8;
+  localparam int FrameRows  = FrameBytes / 8;
   localparam logic [31:0] CtxRegion = 32'd2;        // NICSIM_CTX_REGION
   localparam logic [31:0] PktRegion = 32'd3;        // NICSIM_PKT_REGION
   localparam logic [RowW-1:0] CtxRow   = RowW'(CtxBase / 8);
@@ -122,7 +125,8 @@ module ebpf_engine #(
     StStart = 4'd5,   // start_i to the core
     StRun   = 4'd6,   // the program runs
     StPost  = 4'd7,   // read data and data_end back from xdp_md
-    StTx    = 4'd8    // send [data, data_end)
+    StTx    = 4'd8,   // send [data, data_end)
+    StScrub = 4'd9    // CTRL.SCRUB: zero the stack, the headroom and the tailroom
   } state_e;
 
   state_e           state_d, state_q;
@@ -153,6 +157,7 @@ module ebpf_engine #(
 
   // control registers
   logic             run_en_d, run_en_q;
+  logic             scrub_d, scrub_q;       // CTRL.SCRUB
   logic             step_d, step_q;
   logic             step_set;              // CTRL.STEP written with 1
   logic             done_seen_d, done_seen_q;
@@ -304,7 +309,7 @@ module ebpf_engine #(
       10'h000: rd_data = EngineId;                                          // 0x000 ID
       10'h001: rd_data = EngineVersion;                                     // 0x004 VERSION
       10'h002: rd_data = {16'(MaxData), 16'(ImemSlots)};                    // 0x008 CAPS
-      10'h004: rd_data = {29'd0, 1'b0, step_q, run_en_q};                   // 0x010 CTRL
+      10'h004: rd_data = {28'd0, scrub_q, 1'b0, step_q, run_en_q};                   // 0x010 CTRL
       10'h005: rd_data = {20'd0, state_q, 5'd0, done_seen_q, core_busy,     // 0x014 STATUS
                           frame_busy};
       10'h006: rd_data = 32'(entry_q);                                      // 0x018 ENTRY
@@ -350,7 +355,7 @@ module ebpf_engine #(
   // the written word merged into the register's current value by the byte strobes
   always_comb begin
     unique case (wr_addr[AddrW-1:2])
-      10'h004: wr_old = {29'd0, 1'b0, step_q, run_en_q};
+      10'h004: wr_old = {28'd0, scrub_q, 1'b0, step_q, run_en_q};
       10'h006: wr_old = 32'(entry_q);
       10'h007: wr_old = ifindex_q;
       10'h008: wr_old = budget_q[31:0];
@@ -372,6 +377,7 @@ module ebpf_engine #(
     imem_we     = 1'b0;
     imem_wdata  = {wr_data, imem_lo_q};
     run_en_d    = run_en_q;
+    scrub_d     = scrub_q;
     step_set    = 1'b0;
     entry_d     = entry_q;
     ifindex_d   = ifindex_q;
@@ -382,6 +388,7 @@ module ebpf_engine #(
       unique case (wr_addr[AddrW-1:2])
         10'h004: begin                                  // CTRL
           run_en_d = wr_merged[0];
+          scrub_d  = wr_merged[3];
           step_set = wr_merged[1];
           // bit 2 (CLR_CNT) acts in the counter logic below
         end
@@ -543,7 +550,7 @@ module ebpf_engine #(
               state_d = StIdle;
             end else begin
               c_rx_d  = c_rx_q + 32'd1;
-              state_d = StCtx;
+              state_d = scrub_q ? StScrub : StCtx;
             end
           end else if (rx_bad_d) begin
             state_d = StDrain;
@@ -555,6 +562,21 @@ module ebpf_engine #(
           c_err_d = c_err_q + 32'd1;
           cnt_d   = '0;
           state_d = StIdle;
+        end
+      end
+      StScrub: begin
+        // zero rows: the stack (cnt < StackRows), then the frame's rows but the packet's
+        // (the packet's last row was written with zeros after its last byte)
+        dmem_we  = 1'b1;
+        dmem_be  = 8'hff;
+        dmem_row = (cnt_q < 11'(StackRows)) ? RowW'(cnt_q)
+                                            : FrameRow + RowW'(cnt_q - 11'(StackRows));
+        cnt_d    = cnt_q + 11'd1;
+        if (cnt_q == 11'(StackRows + HeadRows - 1))
+          cnt_d = 11'(StackRows + HeadRows) + 11'((len_q + 13'd7) >> 3);
+        if (cnt_q == 11'(StackRows + FrameRows - 1)) begin
+          cnt_d   = '0;
+          state_d = StCtx;
         end
       end
       StCtx: begin
@@ -699,6 +721,7 @@ module ebpf_engine #(
       txp1_q      <= 1'b0;
       txp2_q      <= 1'b0;
       run_en_q    <= 1'b0;
+      scrub_q     <= 1'b0;
       step_q      <= 1'b0;
       done_seen_q <= 1'b0;
       entry_q     <= '0;
@@ -731,6 +754,7 @@ module ebpf_engine #(
       txp1_q      <= txp1_d;
       txp2_q      <= txp2_d;
       run_en_q    <= run_en_d;
+      scrub_q     <= scrub_d;
       step_q      <= step_d;
       done_seen_q <= done_seen_d;
       entry_q     <= entry_d;

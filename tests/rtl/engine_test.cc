@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "Vebpf_engine.h"
+#include "Vebpf_engine___024root.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
@@ -46,7 +47,7 @@ enum Reg : uint32_t {
     STALL_HELPER = 0x098, CNT_RX = 0x0c0, CNT_TX = 0x0c4, CNT_DROP = 0x0c8, CNT_ABORT = 0x0cc,
     CNT_RX_ERR = 0x0d0,
 };
-constexpr uint32_t kCtrlRunEn = 1, kCtrlStep = 2, kCtrlClr = 4;
+constexpr uint32_t kCtrlRunEn = 1, kCtrlStep = 2, kCtrlClr = 4, kCtrlScrub = 8;
 constexpr uint32_t kIfindexBase = 100; // IFINDEX: ingress_ifindex = 100 + port
 constexpr unsigned kRespOkay = 0, kRespSlverr = 2;
 
@@ -155,6 +156,24 @@ std::vector<nicsim_insn> move_bounds_by_bytes_prog()
     };
 }
 
+// Reads the stack before writing it (what the C model's cleared stack answers 0 to), stores
+// data_end there, and writes what it read into the first 8 packet bytes; XDP_PASS.
+std::vector<nicsim_insn> stack_echo_prog()
+{
+    return {
+        I(LDXDW, 5, 10, -8, 0), // 0: r5 = uninitialised stack
+        I(LDXDW, 2, 1, 0, 0),   // 1: r2 = data
+        I(LDXDW, 3, 1, 8, 0),   // 2: r3 = data_end
+        I(STXDW, 10, 3, -8, 0), // 3
+        I(MOV64X, 4, 2, 0, 0),  // 4
+        I(ADD64K, 4, 0, 0, 8),  // 5
+        I(JGTX, 4, 3, 1, 0),    // 6: if data + 8 > data_end goto 8
+        I(STXDW, 2, 5, 0, 0),   // 7
+        I(MOV64K, 0, 0, 0, 2),  // 8: XDP_PASS
+        I(EXIT, 0, 0, 0, 0),    // 9
+    };
+}
+
 std::vector<nicsim_insn> move_bounds_prog()
 {
     return {
@@ -223,6 +242,26 @@ struct Tb {
         }
         EXPECT_LT(n, 100u) << "engine busy after reset";
     }
+    // byte `pa` of the core's data memory (rtl/ebpf_lsu.sv's eight byte banks, public through
+    // rtl/lint.vlt): row pa / 8 of bank pa % 8
+    CData *bank(unsigned b)
+    {
+        Vebpf_engine___024root *r = m->rootp;
+        CData *banks[8] = {
+            &r->ebpf_engine__DOT__u_core__DOT__u_lsu__DOT__g_bank__BRA__0__KET____DOT__u_bank__DOT__mem[0],
+            &r->ebpf_engine__DOT__u_core__DOT__u_lsu__DOT__g_bank__BRA__1__KET____DOT__u_bank__DOT__mem[0],
+            &r->ebpf_engine__DOT__u_core__DOT__u_lsu__DOT__g_bank__BRA__2__KET____DOT__u_bank__DOT__mem[0],
+            &r->ebpf_engine__DOT__u_core__DOT__u_lsu__DOT__g_bank__BRA__3__KET____DOT__u_bank__DOT__mem[0],
+            &r->ebpf_engine__DOT__u_core__DOT__u_lsu__DOT__g_bank__BRA__4__KET____DOT__u_bank__DOT__mem[0],
+            &r->ebpf_engine__DOT__u_core__DOT__u_lsu__DOT__g_bank__BRA__5__KET____DOT__u_bank__DOT__mem[0],
+            &r->ebpf_engine__DOT__u_core__DOT__u_lsu__DOT__g_bank__BRA__6__KET____DOT__u_bank__DOT__mem[0],
+            &r->ebpf_engine__DOT__u_core__DOT__u_lsu__DOT__g_bank__BRA__7__KET____DOT__u_bank__DOT__mem[0],
+        };
+        return banks[b];
+    }
+    uint8_t peek(uint32_t pa) { return bank(pa % 8)[pa / 8]; }
+    void poke(uint32_t pa, uint8_t v) { bank(pa % 8)[pa / 8] = v; }
+
     ~Tb()
     {
         m->final();
@@ -501,7 +540,7 @@ void step_and_compare(Tb &tb, CModel &c, const Frame &in, const char *what)
     uint32_t before = tb.finished();
     size_t sent = tb.tx_done.size();
     tb.rx_q.push_back(in);
-    ASSERT_EQ(tb.write(CTRL, kCtrlStep), kRespOkay);
+    ASSERT_EQ(tb.write(CTRL, tb.read(CTRL) | kCtrlStep), kRespOkay); // SCRUB kept
     tb.wait_frames(before + 1);
     uint32_t st = tb.read(RUN_STATUS);
     EXPECT_EQ(st & 3, r.run.status) << "run status";
@@ -800,6 +839,45 @@ TEST(EngineTest, RefusesAFrameWithAKeepHole)
     EXPECT_EQ(tb.read(CNT_RX), 0u);
     EXPECT_TRUE(tb.tx_done.empty());
     step_and_compare(tb, c, random_frame(rng, true, 100, 2), "after the refused frame");
+}
+
+// CTRL.SCRUB zeroes the stack, the headroom and the tailroom before each run, as the C model
+// starts every run: a program reading its stack before writing it then agrees with the C model
+// frame after frame. Without it the stack holds the previous frame's values.
+TEST(EngineTest, ScrubGivesEveryRunTheCModelsClearedMemory)
+{
+    Tb tb;
+    auto prog = stack_echo_prog();
+    tb.load(prog);
+    CModel c(prog);
+    std::mt19937 rng(43);
+    for (uint32_t pa = 0; pa < 16384; pa++)
+        tb.poke(pa, 0xaa); // stale contents everywhere
+    ASSERT_EQ(tb.write(CTRL, kCtrlScrub), kRespOkay);
+    EXPECT_EQ(tb.read(CTRL), kCtrlScrub);
+    for (size_t len : {64, 61, 3520}) {
+        Frame f = random_frame(rng, true, len, 1);
+        step_and_compare(tb, c, f, "scrubbed");
+        // the frame buffer: headroom, the packet's last row after its end, tailroom all zero
+        // (the program wrote only the packet and the stack)
+        const uint32_t frame = 8192, data = frame + 256;
+        for (uint32_t pa = frame; pa < data; pa++)
+            ASSERT_EQ(tb.peek(pa), 0) << "headroom byte " << pa - frame;
+        for (uint32_t pa = data + (uint32_t)len; pa < frame + 4096; pa++)
+            ASSERT_EQ(tb.peek(pa), 0) << "tailroom byte " << pa - frame << " after " << len;
+        for (uint32_t pa = 0; pa < 4096 - 8; pa++)
+            ASSERT_EQ(tb.peek(pa), 0) << "stack byte " << pa;
+    }
+    // without SCRUB the second frame reads the first one's data_end from the stack
+    ASSERT_EQ(tb.write(CTRL, 0), kRespOkay);
+    Frame f = random_frame(rng, true, 64, 1);
+    tb.rx_q.push_back(f);
+    ASSERT_EQ(tb.write(CTRL, kCtrlStep), kRespOkay);
+    tb.wait_frames(4);
+    ASSERT_EQ(tb.tx_done.size(), 4u);
+    uint64_t first8 = 0;
+    memcpy(&first8, tb.tx_done.back().bytes.data(), 8);
+    EXPECT_EQ(first8, (uint64_t)NICSIM_PKT_REGION << 32 | (256 + 3520)) << "stale stack value";
 }
 
 } // namespace
