@@ -95,12 +95,15 @@ void nicsim_run_teardown(struct run *r)
 /* Refuses an output that is also an input (or another output), before anything is written. */
 static int check_files(const struct run_opts *o)
 {
-    struct cli_file f[16 + 2 * RUN_MAX_MAP_ARGS];
+    struct cli_file f[16 + NICSIM_DP_MAX_PORTS + 2 * RUN_MAX_MAP_ARGS];
     size_t n = 0;
     int rc = 0;
 
     f[n++] = (struct cli_file){"the object", o->object, false};
     f[n++] = (struct cli_file){"--pcap", o->pcap, false};
+    for (unsigned i = 1; i < o->n_pcap_files; i++)
+        f[n++] = (struct cli_file){"--pcap", o->pcap_files[i], false};
+    f[n++] = (struct cli_file){"--wave-nic", o->wave_nic, true};
     f[n++] = (struct cli_file){"--baseline", o->baseline, false};
     for (unsigned i = 0; i < o->n_map_args; i++) {
         const char *eq = strchr(o->map_args[i], '=');
@@ -149,10 +152,94 @@ static int check_files(const struct run_opts *o)
 
 enum { OUT_JSON, OUT_PCAP, OUT_DUMP, OUT_EVENTS, OUT_PLOT, N_OUTS };
 
+/* The traces of a run: one on --ingress-port, or one per --pcap PORT=FILE, merged by timestamp
+ * (the earliest next frame first; at equal times the file given first). */
+struct trace_src {
+    struct nicsim_trace_in *in;
+    const char *path;
+    uint32_t port;
+    bool have, done;
+    struct nicsim_trace_pkt pkt;
+};
+
+struct traces {
+    struct trace_src src[NICSIM_DP_MAX_PORTS];
+    unsigned n;
+};
+
+static int traces_open(struct traces *t, const struct run_opts *o, char *err, size_t err_len)
+{
+    memset(t, 0, sizeof(*t));
+    if (!o->n_pcap_files) {
+        t->src[0].path = o->pcap;
+        t->src[0].port = o->ingress_port;
+        t->n = 1;
+    } else {
+        for (unsigned i = 0; i < o->n_pcap_files; i++) {
+            t->src[i].path = o->pcap_files[i];
+            t->src[i].port = o->pcap_ports[i];
+        }
+        t->n = o->n_pcap_files;
+    }
+    for (unsigned i = 0; i < t->n; i++) {
+        t->src[i].in = nicsim_trace_in__open(t->src[i].path, err, err_len);
+        if (!t->src[i].in)
+            return -1;
+        nicsim_trace_in__set_truncated(t->src[i].in, o->truncated);
+    }
+    return 0;
+}
+
+/* 1 and the next frame by time (and its port); 0 at the end; -1 with a message in err */
+static int traces_next(struct traces *t, struct nicsim_trace_pkt *pkt, uint32_t *port, char *err,
+                       size_t err_len)
+{
+    int best = -1;
+
+    for (unsigned i = 0; i < t->n; i++) {
+        struct trace_src *s = &t->src[i];
+        if (!s->have && !s->done) {
+            int rc = nicsim_trace_in__next(s->in, &s->pkt, err, err_len);
+            if (rc < 0)
+                return -1;
+            s->have = rc == 1;
+            s->done = rc == 0;
+        }
+        if (s->have && (best < 0 || s->pkt.ts_ns < t->src[best].pkt.ts_ns))
+            best = (int)i;
+    }
+    if (best < 0)
+        return 0;
+    *pkt = t->src[best].pkt;
+    *port = t->src[best].port;
+    t->src[best].have = false; /* pkt's data stays valid until this source's next read */
+    return 1;
+}
+
+static double traces_progress(const struct traces *t)
+{
+    return t->n == 1 ? nicsim_trace_in__progress(t->src[0].in) : -1;
+}
+
+static uint64_t traces_n_cut(const struct traces *t)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < t->n; i++)
+        n += t->src[i].in ? nicsim_trace_in__n_cut(t->src[i].in) : 0;
+    return n;
+}
+
+static void traces_close(struct traces *t)
+{
+    for (unsigned i = 0; i < t->n; i++)
+        nicsim_trace_in__close(t->src[i].in);
+    t->n = 0;
+}
+
 int run_main(const struct run_opts *o)
 {
     struct run r = {.o = o};
-    struct nicsim_trace_in *in = NULL;
+    struct traces in_traces = {0}, *in = &in_traces;
     struct nicsim_trace_out *out = NULL;
     struct cli_out outs[N_OUTS];
     const char *const out_opt[N_OUTS] = {"--json", "--out-pcap", "--dump-maps", "--events",
@@ -184,12 +271,11 @@ int run_main(const struct run_opts *o)
     }
     status = 1;
     /* Inputs first, so that a missing trace is reported before any work. */
-    in = nicsim_trace_in__open(o->pcap, err, sizeof(err));
-    if (!in) {
+    if (traces_open(in, o, err, sizeof(err))) {
+        traces_close(in);
         free(repp);
         return nicsim_run_fail("%s", err);
     }
-    nicsim_trace_in__set_truncated(in, o->truncated);
     /* Then every output: its directory must take a file now, not after the replay. */
     if (o->plot && !(gnuplot = nicsim_run_find_gnuplot())) {
         nicsim_run_fail("--plot %s: gnuplot is not installed (not found in PATH)", o->plot);
@@ -252,7 +338,8 @@ int run_main(const struct run_opts *o)
 
         if (cli_interrupted())
             break;
-        int rc = nicsim_trace_in__next(in, &pkt, err, sizeof(err));
+        uint32_t port = o->ingress_port;
+        int rc = traces_next(in, &pkt, &port, err, sizeof(err));
         if (rc < 0) {
             nicsim_run_fail("%s", err);
             goto out;
@@ -279,7 +366,7 @@ int run_main(const struct run_opts *o)
             nicsim_run_itrace_set(&r, &it);
         }
         cli_printk_begin_packet(&r.printk);
-        int rx = nicsim_sys__rx(r.sys, o->ingress_port, pkt.data, pkt.caplen, pkt.wirelen,
+        int rx = nicsim_sys__rx(r.sys, port, pkt.data, pkt.caplen, pkt.wirelen,
                                 arrival_ns, &res);
         if (tracing) {
             nicsim_run_itrace_set(&r, NULL);
@@ -308,7 +395,7 @@ int run_main(const struct run_opts *o)
             struct nicsim_kref_run_opts ro = {
                 .sz = sizeof(ro),
                 .repeat = o->kernel_repeat,
-                .ingress_ifindex = (uint32_t)nicsim_sys__ifindex(r.sys, o->ingress_port),
+                .ingress_ifindex = (uint32_t)nicsim_sys__ifindex(r.sys, port),
                 .rx_queue_index = res.core};
             nicsim_run_kpin_enter(&r.kpin);
             int krc = nicsim_kref__run(r.kref, pkt.data, pkt.caplen, &ro, &kr, err, sizeof(err));
@@ -353,7 +440,7 @@ int run_main(const struct run_opts *o)
         }
         index++;
         if (o->progress && (index & 4095) == 0)
-            nicsim_run_progress(index, nicsim_trace_in__progress(in), false);
+            nicsim_run_progress(index, traces_progress(in), false);
     }
     if (o->progress)
         nicsim_run_progress(index, 1.0, true);
@@ -377,6 +464,7 @@ int run_main(const struct run_opts *o)
         map_mismatches = nicsim_run_compare_maps(&r, o->quiet ? stderr : stdout);
     }
     json_open = false;
+    nicsim_sys__finish(r.sys); /* the NIC model's simulation runs to the last departure */
     if (report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
                        nicsim_sys__n_cores(r.sys), r.prog->name)) {
         nicsim_run_fail("--json %s: write failed", o->json);
@@ -391,9 +479,9 @@ int run_main(const struct run_opts *o)
     if (tty && r.printk.total)
         fprintf(tty, "bpf_trace_printk: %llu lines%s%s\n", (unsigned long long)r.printk.total,
                 o->events ? " written to " : "", o->events ? o->events : "");
-    if (tty && nicsim_trace_in__n_cut(in))
+    if (tty && traces_n_cut(in))
         fprintf(tty, "truncated: %llu frames cut short by the capture: %s (--truncated %s)\n",
-                (unsigned long long)nicsim_trace_in__n_cut(in),
+                (unsigned long long)traces_n_cut(in),
                 o->truncated == NICSIM_TRACE_TRUNC_PAD        ? "zero-filled to their wire length"
                 : o->truncated == NICSIM_TRACE_TRUNC_CAPTURED ? "run as captured"
                                                               : "refused by the MAC",
@@ -471,7 +559,7 @@ out:
     report__free(repp);
     for (int i = 0; i < N_OUTS; i++)
         cli_out_abort(&outs[i]);
-    nicsim_trace_in__close(in);
+    traces_close(in);
     nicsim_run_teardown(&r);
     free(repp);
     free(base.cycles);
