@@ -152,6 +152,40 @@ static int check_files(const struct run_opts *o)
 
 enum { OUT_JSON, OUT_PCAP, OUT_DUMP, OUT_EVENTS, OUT_PLOT, N_OUTS };
 
+/* The SystemC NIC's part of the terminal summary: drops by cause, what each port sent (frames,
+ * Mpps and Gb/s over the run, first arrival to last departure), queue occupancy maxima. */
+static void print_nic_summary(FILE *f, struct nicsim_sys *sys, uint64_t first_arrival_cycle)
+{
+    const struct nicsim_dp_stats *st = nicsim_dp__stats(nicsim_sys__dp(sys));
+    uint32_t mhz = nicsim_sys__clock_mhz(sys), ports = nicsim_sys__n_ports(sys);
+    uint64_t span = st->last_departure_cycle > first_arrival_cycle
+                        ? st->last_departure_cycle - first_arrival_cycle
+                        : 0;
+    double us = span ? (double)span / mhz : 0;
+
+    fprintf(f, "NIC drops:");
+    for (int d = NICSIM_DP_DROP_MAC_ERROR; d < NICSIM_DP_N_DROP; d++)
+        fprintf(f, " %s %llu", nicsim_dp_drop_code((enum nicsim_dp_drop)d),
+                (unsigned long long)st->drops[d]);
+    fprintf(f, "\nNIC out:  ");
+    for (uint32_t p = 0; p < ports; p++)
+        if (st->tx_frames[p])
+            fprintf(f, " port%u %llu frames %.3f Mpps %.3f Gb/s;", p,
+                    (unsigned long long)st->tx_frames[p], us ? st->tx_frames[p] / us : 0,
+                    us ? (st->tx_bytes[p] + 24.0 * st->tx_frames[p]) * 8 / us / 1000 : 0);
+    fprintf(f, " host %llu frames\nNIC queue maxima: rx buffer", (unsigned long long)st->host_frames);
+    for (uint32_t p = 0; p < ports; p++)
+        fprintf(f, " port%u %u frames/%llu bytes", p, st->max_rx_buffer_frames[p],
+                (unsigned long long)st->max_rx_buffer_bytes[p]);
+    fprintf(f, "; tx queue");
+    for (uint32_t p = 0; p < ports; p++)
+        fprintf(f, " port%u %u", p, st->max_tx_queue_frames[p]);
+    uint32_t hmax = 0;
+    for (uint32_t q = 0; q < NICSIM_DP_MAX_HOST_QUEUES; q++)
+        hmax = st->max_host_ring_entries[q] > hmax ? st->max_host_ring_entries[q] : hmax;
+    fprintf(f, "; host ring %u\n", hmax);
+}
+
 /* The traces of a run: one on --ingress-port, or one per --pcap PORT=FILE, merged by timestamp
  * (the earliest next frame first; at equal times the file given first). */
 struct trace_src {
@@ -251,7 +285,7 @@ int run_main(const struct run_opts *o)
     struct report *repp = calloc(1, sizeof(*repp));
     char err[ERR_LEN];
     int status = 1;
-    uint64_t index = 0, first_ts = 0, arrival_ns = 0;
+    uint64_t index = 0, first_ts = 0, arrival_ns = 0, first_arrival_cycle = 0;
     double wire_bits = 0;
     char arrivals[64] = "";
     struct baseline base = {0};
@@ -372,6 +406,8 @@ int run_main(const struct run_opts *o)
             nicsim_run_itrace_set(&r, NULL);
             if (res.error)
                 printf("  not run: %s\n", nicsim_dp_error_name(res.error));
+            else if (res.drop == NICSIM_DP_DROP_RX_BUFFER_FULL)
+                printf("  not run: the receive buffer of port %u was full\n", res.port);
             else
                 printf("  -> %s on core %u: %llu instructions, %llu cycles\n\n",
                        nicsim_xdp_action_name(res.xdp.r0), res.core,
@@ -390,7 +426,8 @@ int run_main(const struct run_opts *o)
             nicsim_ctrl__events_drain(nicsim_sys__ctrl(r.sys), on_event, &r, &lost);
             r.events_lost += lost;
         }
-        if (r.kref && res.error == NICSIM_DP_OK) {
+        /* a frame the receive buffer had no room for never ran: the kernel does not run it */
+        if (r.kref && res.error == NICSIM_DP_OK && res.drop != NICSIM_DP_DROP_RX_BUFFER_FULL) {
             struct nicsim_kref_result kr;
             struct nicsim_kref_run_opts ro = {
                 .sz = sizeof(ro),
@@ -414,6 +451,8 @@ int run_main(const struct run_opts *o)
         }
         repp->wire_bytes += pkt.wirelen;
         nicsim_run_baseline_check(&base, o, index, &res);
+        if (index == 0)
+            first_arrival_cycle = res.arrival_cycle;
         report__packet(repp, index, &res, r.kref ? &kp : NULL);
         if (plot && res.error == NICSIM_DP_OK)
             fprintf(plot, "%llu %llu %llu %llu\n", (unsigned long long)index,
@@ -472,6 +511,8 @@ int run_main(const struct run_opts *o)
     }
     if (o->json && cli_out_commit(&outs[OUT_JSON]))
         goto out;
+    if (tty && nicsim_sys__nic_model(r.sys))
+        print_nic_summary(tty, r.sys, first_arrival_cycle);
     if (tty && (events || r.events_written))
         fprintf(tty, "events: %llu records%s%s, %llu lost\n", (unsigned long long)r.events_written,
                 o->events ? " written to " : "", o->events ? o->events : "",

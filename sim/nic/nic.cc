@@ -591,6 +591,8 @@ extern "C" struct nicsim_nic_model *nicsim_nic_model_new(const struct nicsim_nic
         return nullptr;
     }
 
+    // SystemC's informational messages (the VCD's timescale) are not the model's output
+    sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     sc_core::sc_simcontext *ctx = sc_core::sc_get_curr_simcontext();
     if (ctx->elaboration_done()) {
         if (g_live) {
