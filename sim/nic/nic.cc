@@ -311,7 +311,7 @@ static std::string nm(const char *base, uint32_t i)
     return std::string(base) + std::to_string(i);
 }
 
-Nic::Nic(sc_core::sc_module_name name, const struct nicsim_nic_model_opts &o)
+Nic::Nic(sc_core::sc_module_name name, const struct nicsim_nic_model_opts &o, bool with_host_port)
     : sc_module(name), opts(o)
 {
     for (uint32_t p = 0; p < opts.n_ports; p++) {
@@ -327,7 +327,8 @@ Nic::Nic(sc_core::sc_module_name name, const struct nicsim_nic_model_opts &o)
     host_queues.reset(new HostQueues("host_queues", opts.host_queues, opts.host_ring_entries));
     if (opts.pcie) {
         bar.reset(new Bar("bar", opts.pcie));
-        host.reset(new HostPort("host", bar.get()));
+        if (with_host_port)
+            host.reset(new HostPort("host", bar.get()));
     }
     tracer.reset(new Tracer("tracer", 0));
     if (opts.vcd_path) {
@@ -681,11 +682,14 @@ static nicsim_pcie *pcie_of(void *ctx)
 }
 static uint32_t hb_read32(void *ctx, uint32_t off)
 {
-    return static_cast<nicsim_nic_model *>(ctx)->nic->host->read32(off);
+    Nic *nic = static_cast<nicsim_nic_model *>(ctx)->nic;
+    return nic->host ? nic->host->read32(off) : 0xffffffffu;
 }
 static void hb_write32(void *ctx, uint32_t off, uint32_t val)
 {
-    static_cast<nicsim_nic_model *>(ctx)->nic->host->write32(off, val);
+    Nic *nic = static_cast<nicsim_nic_model *>(ctx)->nic;
+    if (nic->host)
+        nic->host->write32(off, val);
 }
 static int hb_dma_read(void *ctx, uint64_t bus, void *buf, size_t len)
 {

@@ -152,7 +152,8 @@ class Bar : public sc_core::sc_module {
     SC_HAS_PROCESS(Bar);
     Bar(sc_core::sc_module_name name, struct nicsim_pcie *pcie);
     tlm_utils::simple_target_socket<Bar> socket;
-    sc_core::sc_signal<bool> irq;    // the interrupt line (level)
+    // the interrupt line (level); written by the BAR access and the management core
+    sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS> irq;
     sc_core::sc_event doorbell;      // wakes the management core
     uint64_t doorbells_pending = 0;  // written, not yet served by the thread
     uint64_t doorbells_served = 0;
@@ -183,7 +184,10 @@ class HostPort : public sc_core::sc_module {
 // The NIC top.
 class Nic : public sc_core::sc_module {
   public:
-    Nic(sc_core::sc_module_name name, const struct nicsim_nic_model_opts &opts);
+    // with_host_port: the model's own initiator (HostPort) on the BAR, for hosts outside the
+    // simulation (the C API); an embedding top binds its own initiator to bar->socket instead.
+    Nic(sc_core::sc_module_name name, const struct nicsim_nic_model_opts &opts,
+        bool with_host_port = true);
     ~Nic() override;
     void set_datapath(struct nicsim_dp *dp) { dp_ = dp; }
     // One frame (see nicsim_nic_model_rx).
