@@ -245,7 +245,7 @@ static int traces_next(struct traces *t, struct nicsim_trace_pkt *pkt, uint32_t 
     if (best < 0)
         return 0;
     *pkt = t->src[best].pkt;
-    *port = t->src[best].port;
+    *port = t->src[best].port + pkt->iface; /* a pcapng file's interface i: its port + i */
     t->src[best].have = false; /* pkt's data stays valid until this source's next read */
     return 1;
 }
@@ -380,6 +380,13 @@ int run_main(const struct run_opts *o)
         }
         if (rc == 0 || (o->limit && index >= o->limit))
             break;
+        if (port >= o->ports) {
+            nicsim_run_fail("packet %llu: pcapng interface %u of its trace enters port %u; the "
+                            "NIC has ports 0..%u (--ports; a pcapng interface i enters on the "
+                            "trace's port + i)",
+                            (unsigned long long)index, pkt.iface, port, o->ports - 1);
+            goto out;
+        }
         r.cur_index = index;
         /* Arrival on the NIC's clock: from the first frame's timestamp (never backwards), or
          * back to back at --rate (each frame also occupies preamble, gap and FCS: 24 bytes). */
