@@ -14,6 +14,7 @@
 #include "nicsim/nic/nic_model.h"
 #include "nicsim/nic_image.h"
 #include "nicsim/system.h"
+#include "nicsim/xdp.h"
 
 namespace {
 
@@ -34,24 +35,35 @@ struct Nic {
             ctrl = nicsim_sys__ctrl(sys);
     }
     ~Nic() { nicsim_sys__free(sys); }
-    // Loads `text` as a NIC image and attaches it to every port.
-    void load(const std::string &text)
+    // Loads `text` as a NIC image whose map table is `maps` (an LDDW of 0x7e00000000 + id is a
+    // reference to map id) and attaches it to every port.
+    void load(const std::string &text, const std::vector<uint32_t> &maps = {})
     {
         struct nicsim_insn *raw = nullptr;
         size_t n = 0;
         struct nicsim_isa_err e = {};
         ASSERT_EQ(nicsim_asm(text.c_str(), &raw, &n, &e), 0) << e.msg;
+        for (size_t i = 0; i + 1 < n; i++) {
+            uint64_t v = (uint32_t)raw[i].imm | (uint64_t)(uint32_t)raw[i + 1].imm << 32;
+            if (raw[i].code != 0x18 || (v & ~0xffffull) != 0x7e00000000ull)
+                continue;
+            raw[i].src = NICSIM_LDDW_MAP_IDX;
+            raw[i].imm = (int32_t)(v & 0xffff);
+            raw[i + 1].imm = 0;
+        }
         struct nicsim_img_hdr h = {};
         h.magic = NICSIM_IMG_MAGIC;
         h.version = NICSIM_IMG_VERSION;
         h.hdr_len = sizeof(h);
         h.n_slots = (uint32_t)n;
+        h.n_maps = (uint32_t)maps.size();
         h.prog_type = 6;
         h.stack_depth = 64;
         memcpy(h.name, "nictest", 7);
-        std::vector<uint8_t> img(sizeof(h) + 8 * n);
+        std::vector<uint8_t> img(sizeof(h) + 4 * maps.size() + 8 * n);
         memcpy(img.data(), &h, sizeof(h));
-        memcpy(img.data() + sizeof(h), raw, 8 * n);
+        memcpy(img.data() + sizeof(h), maps.data(), 4 * maps.size());
+        memcpy(img.data() + sizeof(h) + 4 * maps.size(), raw, 8 * n);
         free(raw);
         uint32_t id = 0;
         ASSERT_EQ(nicsim_ctrl__prog_load(ctrl, img.data(), img.size(), &id), 0)
@@ -292,6 +304,31 @@ TEST(NicHost, RxQueueIndexWriteChoosesTheHostQueue)
     m.load(kPass);
     auto r = m.rx(0, 64, 3);
     EXPECT_EQ(r.host_queue, r.core) << "unwritten: the receive queue it came in on";
+}
+
+// A redirect into a cpumap delivers to that CPU's host queue.
+TEST(NicHost, CpumapRedirectChoosesTheHostQueue)
+{
+    auto o = opts();
+    o.host_queues = 4;
+    Nic n(o, 2);
+    uint32_t map = 0;
+    ASSERT_EQ(nicsim_ctrl__map_alloc(n.ctrl, 16 /* BPF_MAP_TYPE_CPUMAP */, 4, 4, 4, 0, &map), 0)
+        << nicsim_ctrl__last_error(n.ctrl);
+    uint32_t cpu = 3, qsize = 64;
+    ASSERT_EQ(nicsim_ctrl__map_update(n.ctrl, map, &cpu, &qsize, 0), 0)
+        << nicsim_ctrl__last_error(n.ctrl);
+    n.load("lddw %r1, " + std::to_string(0x7e00000000ull + map) +
+               "\nmov %r2, 3\nmov %r3, 0\ncall " + std::to_string((int)NICSIM_HW_REDIRECT_MAP) +
+               "\nexit\n",
+           {map});
+    for (int i = 0; i < 4; i++) {
+        auto r = n.rx(i * 100, 64, (uint8_t)i);
+        ASSERT_EQ(r.xdp.action, (uint32_t)NICSIM_XDP_REDIRECT);
+        EXPECT_EQ(r.xdp.redirect_cpu, 3);
+        EXPECT_EQ(r.dest, NICSIM_DP_DEST_HOST);
+        EXPECT_EQ(r.host_queue, 3u) << "frame " << i << " on core " << r.core;
+    }
 }
 
 // A bad access to the BAR answers with a TLM error, never an assert; good ones work.
