@@ -183,7 +183,10 @@ static void print_nic_summary(FILE *f, struct nicsim_sys *sys, uint64_t first_ar
     uint32_t hmax = 0;
     for (uint32_t q = 0; q < NICSIM_DP_MAX_HOST_QUEUES; q++)
         hmax = st->max_host_ring_entries[q] > hmax ? st->max_host_ring_entries[q] : hmax;
-    fprintf(f, "; host ring %u\n", hmax);
+    fprintf(f, "; host ring %u\nNIC core utilisation:", hmax);
+    for (uint32_t c = 0; c < nicsim_sys__n_cores(sys) && c < NICSIM_DP_MAX_CORES; c++)
+        fprintf(f, " core%u %.1f%%", c, span ? 100.0 * st->core_busy_cycles[c] / span : 0.0);
+    fputc('\n', f);
 }
 
 /* The traces of a run: one on --ingress-port, or one per --pcap PORT=FILE, merged by timestamp

@@ -56,6 +56,7 @@ void Tracer::close()
     if (tf_)
         sc_core::sc_close_vcd_trace_file(tf_);
     tf_ = nullptr;
+    enabled_ = false; // the waveform is complete: nothing more is recorded
 }
 
 void Tracer::run()
