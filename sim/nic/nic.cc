@@ -604,7 +604,10 @@ extern "C" struct nicsim_nic_model *nicsim_nic_model_new(const struct nicsim_nic
             return nullptr;
         }
         // A fresh simulation context for this model: the last one has simulated and is done.
-        delete sc_core::sc_curr_simcontext;
+        // The old one is kept, not deleted: SystemC's static objects (sc_event::none, ...)
+        // still name the context they were made in and use it at exit.
+        static std::vector<sc_core::sc_simcontext *> done;
+        done.push_back(sc_core::sc_curr_simcontext);
         sc_core::sc_curr_simcontext = new sc_core::sc_simcontext;
         sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
         g_seq = 0;

@@ -62,7 +62,8 @@ struct Nic {
         memcpy(h.name, "nictest", 7);
         std::vector<uint8_t> img(sizeof(h) + 4 * maps.size() + 8 * n);
         memcpy(img.data(), &h, sizeof(h));
-        memcpy(img.data() + sizeof(h), maps.data(), 4 * maps.size());
+        if (!maps.empty())
+            memcpy(img.data() + sizeof(h), maps.data(), 4 * maps.size());
         memcpy(img.data() + sizeof(h) + 4 * maps.size(), raw, 8 * n);
         free(raw);
         uint32_t id = 0;
