@@ -271,7 +271,7 @@ static int opt_nic(void *user, const char *opt, const char *arg)
 
 int run_parse_args(int argc, char **argv, struct run_opts *o)
 {
-    bool no_progress = false;
+    bool no_progress = false, ingress_seen = false;
     const struct cli_opt opts[] = {
         {.name = "--pcap", .kind = CLI_FN, .fn = opt_pcap},
         {.name = "--line-rate", .kind = CLI_FN, .fn = opt_line_rate},
@@ -342,7 +342,12 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
          .hi = RUN_MAX_BUDGET,
          .why = "(instructions per packet before the watchdog)"},
         {.name = "--count", .kind = CLI_U64, .dst = &o->limit, .lo = 0, .hi = UINT64_MAX},
-        {.name = "--ingress-port", .kind = CLI_U32, .dst = &o->ingress_port, .lo = 0, .hi = 15},
+        {.name = "--ingress-port",
+         .kind = CLI_U32,
+         .dst = &o->ingress_port,
+         .lo = 0,
+         .hi = 15,
+         .seen = &ingress_seen},
         {.name = "--trace-packet", .kind = CLI_FN, .fn = opt_trace_packet},
         {.name = "--ignore-bytes", .kind = CLI_FN, .fn = opt_ignore},
         {.name = "--rate",
@@ -389,6 +394,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
     o->object = pos[0];
     if (!o->pcap)
         return cli_usage_fail("--pcap TRACE is required");
+    if (ingress_seen && o->n_pcap_files)
+        return cli_usage_fail("--ingress-port %u: the traces name their ports (--pcap PORT=FILE)",
+                              o->ingress_port);
     for (unsigned i = 0; i < o->n_pcap_files; i++)
         if (o->pcap_ports[i] >= o->ports)
             return cli_usage_fail("--pcap %u=%s: port %u, the NIC has ports 0..%u (--ports)",

@@ -141,6 +141,14 @@ TEST(NicRun, TracesOnTwoPortsAreMergedByTimestamp)
     EXPECT_EQ(bad.status, 2);
     EXPECT_NE(bad.err.find("--pcap 2="), std::string::npos) << bad.err;
     EXPECT_NE(bad.err.find("ports 0..1"), std::string::npos) << bad.err;
+    Result both = nicsim("run " + fw() + " --ingress-port 1 --pcap 0=" + t.path("a.pcap"));
+    EXPECT_EQ(both.status, 2);
+    EXPECT_NE(both.err.find("--ingress-port 1: the traces name their ports"), std::string::npos)
+        << both.err;
+    Result mixed = nicsim("run " + fw() + " --pcap " + t.path("a.pcap") + " --pcap 1=" +
+                          t.path("b.pcap"));
+    EXPECT_EQ(mixed.status, 2);
+    EXPECT_NE(mixed.err.find("give every trace as PORT=FILE"), std::string::npos) << mixed.err;
 }
 
 // A pcapng file's interface i enters port (its port + i).
