@@ -197,6 +197,7 @@ struct trace_src {
     uint32_t port;
     bool have, done;
     struct nicsim_trace_pkt pkt;
+    double wire_bits; /* --rate: bits this trace's port has received before its next frame */
 };
 
 struct traces {
@@ -227,9 +228,11 @@ static int traces_open(struct traces *t, const struct run_opts *o, char *err, si
     return 0;
 }
 
-/* 1 and the next frame by time (and its port); 0 at the end; -1 with a message in err */
-static int traces_next(struct traces *t, struct nicsim_trace_pkt *pkt, uint32_t *port, char *err,
-                       size_t err_len)
+/* 1 and the next frame by time (and its port); 0 at the end; -1 with a message in err. With
+ * rate_gbps > 0 each trace arrives back to back at that rate on its own port, and the frames are
+ * merged by those arrival times (*rate_arrival_ns), not by their timestamps. */
+static int traces_next(struct traces *t, double rate_gbps, struct nicsim_trace_pkt *pkt,
+                       uint32_t *port, uint64_t *rate_arrival_ns, char *err, size_t err_len)
 {
     int best = -1;
 
@@ -242,11 +245,18 @@ static int traces_next(struct traces *t, struct nicsim_trace_pkt *pkt, uint32_t 
             s->have = rc == 1;
             s->done = rc == 0;
         }
-        if (s->have && (best < 0 || s->pkt.ts_ns < t->src[best].pkt.ts_ns))
+        if (!s->have)
+            continue;
+        if (best < 0 || (rate_gbps > 0 ? s->wire_bits < t->src[best].wire_bits
+                                       : s->pkt.ts_ns < t->src[best].pkt.ts_ns))
             best = (int)i;
     }
     if (best < 0)
         return 0;
+    if (rate_gbps > 0) {
+        *rate_arrival_ns = (uint64_t)(t->src[best].wire_bits / rate_gbps);
+        t->src[best].wire_bits += (t->src[best].pkt.wirelen + 24.0) * 8.0;
+    }
     *pkt = t->src[best].pkt;
     *port = t->src[best].port + pkt->iface; /* a pcapng file's interface i: its port + i */
     t->src[best].have = false; /* pkt's data stays valid until this source's next read */
@@ -289,7 +299,6 @@ int run_main(const struct run_opts *o)
     char err[ERR_LEN];
     int status = 1;
     uint64_t index = 0, first_ts = 0, arrival_ns = 0, first_arrival_cycle = 0;
-    double wire_bits = 0;
     char arrivals[64] = "";
     struct baseline base = {0};
     bool events, json_open = false;
@@ -376,7 +385,8 @@ int run_main(const struct run_opts *o)
         if (cli_interrupted())
             break;
         uint32_t port = o->ingress_port;
-        int rc = traces_next(in, &pkt, &port, err, sizeof(err));
+        uint64_t rate_arrival_ns = 0;
+        int rc = traces_next(in, o->rate_gbps, &pkt, &port, &rate_arrival_ns, err, sizeof(err));
         if (rc < 0) {
             nicsim_run_fail("%s", err);
             goto out;
@@ -394,8 +404,7 @@ int run_main(const struct run_opts *o)
         /* Arrival on the NIC's clock: from the first frame's timestamp (never backwards), or
          * back to back at --rate (each frame also occupies preamble, gap and FCS: 24 bytes). */
         if (o->rate_gbps > 0) {
-            arrival_ns = (uint64_t)(wire_bits / o->rate_gbps);
-            wire_bits += (pkt.wirelen + 24.0) * 8.0;
+            arrival_ns = rate_arrival_ns; /* back to back on its port */
         } else {
             if (index == 0)
                 first_ts = pkt.ts_ns;

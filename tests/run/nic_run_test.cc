@@ -151,6 +151,29 @@ TEST(NicRun, TracesOnTwoPortsAreMergedByTimestamp)
     EXPECT_NE(mixed.err.find("give every trace as PORT=FILE"), std::string::npos) << mixed.err;
 }
 
+// With --rate each trace arrives back to back on its own port: merged by those arrival times.
+TEST(NicRun, RateArrivalsAreBackToBackOnEachPort)
+{
+    Tmp t;
+    std::vector<Rec> a, b;
+    for (int i = 0; i < 3; i++) {
+        a.push_back({1000000000ull + (uint64_t)i, udp((uint16_t)(1000 + i))}); // a second later
+        b.push_back({(uint64_t)i, udp((uint16_t)(2000 + i))});
+    }
+    write_pcap(t.path("a.pcap"), a);
+    write_pcap(t.path("b.pcap"), b);
+    std::string args = "run " + fw() + " --pcap 0=" + t.path("a.pcap") + " --pcap 1=" +
+                       t.path("b.pcap") + " --no-progress --quiet --json " + t.path("r.json");
+    ASSERT_EQ(nicsim(args + " --rate 10").status, 0);
+    json_t *rep = load_json(t.path("r.json"));
+    EXPECT_EQ(field(rep, "port"), (std::vector<long long>{0, 1, 0, 1, 0, 1}));
+    json_decref(rep);
+    ASSERT_EQ(nicsim(args).status, 0); // by the timestamps: all of b first
+    rep = load_json(t.path("r.json"));
+    EXPECT_EQ(field(rep, "port"), (std::vector<long long>{1, 1, 1, 0, 0, 0}));
+    json_decref(rep);
+}
+
 // A pcapng file's interface i enters port (its port + i).
 TEST(NicRun, PcapngInterfacesMapToPorts)
 {
