@@ -185,7 +185,7 @@ static void print_nic_summary(FILE *f, struct nicsim_sys *sys, uint64_t first_ar
         hmax = st->max_host_ring_entries[q] > hmax ? st->max_host_ring_entries[q] : hmax;
     fprintf(f, "; host ring %u\nNIC core utilisation:", hmax);
     for (uint32_t c = 0; c < nicsim_sys__n_cores(sys) && c < NICSIM_DP_MAX_CORES; c++)
-        fprintf(f, " core%u %.1f%%", c, span ? 100.0 * st->core_busy_cycles[c] / span : 0.0);
+        fprintf(f, " core%u %.3g%%", c, span ? 100.0 * st->core_busy_cycles[c] / span : 0.0);
     fputc('\n', f);
 }
 
