@@ -207,7 +207,6 @@ int cmd_bench_replay(int argc, char **argv)
         if (pass < 2)
             rss_kb[pass] = ru.ru_maxrss;
     }
-    fclose(tf);
     double nic_pps = (double)total / nic_s, plain_pps = (double)total / plain_s;
     printf("SystemC NIC (nicsim run, cycle counting on): %10.0f packets/s  (%.2f s)\n", nic_pps,
            nic_s);
@@ -216,6 +215,12 @@ int cmd_bench_replay(int argc, char **argv)
     printf("SystemC NIC / plain loop: %.2fx\n", nic_pps / plain_pps);
     printf("peak memory of the replay: %ld KiB for %llu packets, %ld KiB for %llu packets\n",
            rss_kb[0], (unsigned long long)counts[0], rss_kb[1], (unsigned long long)counts[1]);
+    int frc = bench_report_figure(obj, dev, maps, total);
+    fclose(tf);
+    if (frc) {
+        free_trace(v, n);
+        return 1;
+    }
     if (no_kernel) {
         free_trace(v, n);
         return 0;

@@ -110,6 +110,7 @@ static int check_files(const struct run_opts *o)
         f[n++] = (struct cli_file){"--map", eq ? eq + 1 : NULL, false};
     }
     f[n++] = (struct cli_file){"--json", o->json, true};
+    f[n++] = (struct cli_file){"--json-lines", o->json_lines, true};
     f[n++] = (struct cli_file){"--out-pcap", o->out_pcap, true};
     f[n++] = (struct cli_file){"--dump-maps", o->dump_maps, true};
     f[n++] = (struct cli_file){"--events", o->events, true};
@@ -150,10 +151,11 @@ static int check_files(const struct run_opts *o)
     return rc;
 }
 
-enum { OUT_JSON, OUT_PCAP, OUT_DUMP, OUT_EVENTS, OUT_PLOT, N_OUTS };
+enum { OUT_JSON, OUT_PCAP, OUT_DUMP, OUT_EVENTS, OUT_PLOT, OUT_JSONL, OUT_RJSON, OUT_RCSV, N_OUTS };
 
-/* The SystemC NIC's part of the terminal summary: drops by cause, what each port sent (frames,
- * Mpps and Gb/s over the run, first arrival to last departure), queue occupancy maxima. */
+/* The SystemC NIC's part of the terminal summary beside the report's (drops by cause, achieved
+ * rate): what each port sent (frames, Mpps and Gb/s over the run, first arrival to last
+ * departure), queue occupancy maxima, each core's utilisation. */
 static void print_nic_summary(FILE *f, struct nicsim_sys *sys, uint64_t first_arrival_cycle)
 {
     const struct nicsim_dp_stats *st = nicsim_dp__stats(nicsim_sys__dp(sys));
@@ -163,11 +165,7 @@ static void print_nic_summary(FILE *f, struct nicsim_sys *sys, uint64_t first_ar
                         : 0;
     double us = span ? (double)span / mhz : 0;
 
-    fprintf(f, "NIC drops:");
-    for (int d = NICSIM_DP_DROP_MAC_ERROR; d < NICSIM_DP_N_DROP; d++)
-        fprintf(f, " %s %llu", nicsim_dp_drop_code((enum nicsim_dp_drop)d),
-                (unsigned long long)st->drops[d]);
-    fprintf(f, "\nNIC out:  ");
+    fprintf(f, "NIC out:  ");
     for (uint32_t p = 0; p < ports; p++)
         if (st->tx_frames[p])
             fprintf(f, " port%u %llu frames %.3f Mpps %.3f Gb/s;", p,
@@ -289,9 +287,19 @@ int run_main(const struct run_opts *o)
     struct traces in_traces = {0}, *in = &in_traces;
     struct nicsim_trace_out *out = NULL;
     struct cli_out outs[N_OUTS];
-    const char *const out_opt[N_OUTS] = {"--json", "--out-pcap", "--dump-maps", "--events",
-                                         "--plot"};
-    const char *const out_path[N_OUTS] = {o->json, o->out_pcap, o->dump_maps, o->events, o->plot};
+    struct report_dir rd = {0};
+    if (o->report_dir && nicsim_run_report_dir_open(&rd, o->report_dir))
+        return 1;
+    const char *const out_opt[N_OUTS] = {"--json", "--out-pcap",   "--dump-maps", "--events",
+                                         "--plot", "--json-lines", "--report",    "--report"};
+    const char *const out_path[N_OUTS] = {o->json,
+                                          o->out_pcap,
+                                          o->dump_maps,
+                                          o->events,
+                                          o->plot,
+                                          o->json_lines,
+                                          o->report_dir ? rd.json : NULL,
+                                          o->report_dir ? rd.csv : NULL};
     FILE *plot = NULL;
     char plot_data[] = "/tmp/nicsim-plot-XXXXXX.dat";
     char *gnuplot = NULL;
@@ -332,7 +340,7 @@ int run_main(const struct run_opts *o)
             goto out;
     if (o->baseline && nicsim_run_baseline_load(&base, o->baseline, o->pcap))
         goto out;
-    if (nicsim_run_setup(&r))
+    if (nicsim_run_setup(&r) || (o->on_ready && o->on_ready(o->on_ready_user, &r)))
         goto out;
     events = has_event_maps(&r) || cli_printk_used(r.obj, r.prog_fds);
     if (o->events) {
@@ -365,9 +373,28 @@ int run_main(const struct run_opts *o)
             goto out;
         }
     }
-    if (report__open(repp, o->json ? cli_out_path(&outs[OUT_JSON]) : NULL, o->clock_mhz,
-                     r.kref != NULL)) {
-        nicsim_run_fail("--json %s: %s", o->json, strerror(errno));
+    struct report_paths rp = {0};
+    const char *rp_failed = NULL;
+    if (o->json)
+        *(report_is_jsonl(o->json) ? &rp.jsonl : &rp.json) = cli_out_path(&outs[OUT_JSON]);
+    if (o->json_lines)
+        rp.jsonl = cli_out_path(&outs[OUT_JSONL]);
+    if (o->report_dir) {
+        rp.json2 = cli_out_path(&outs[OUT_RJSON]);
+        rp.csv = cli_out_path(&outs[OUT_RCSV]);
+    }
+    int orc = report__open(repp, &rp, o->clock_mhz, r.kref != NULL, &rp_failed);
+    if (orc) {
+        bool in_dir = rp_failed == rp.json2 || rp_failed == rp.csv;
+        bool lines = rp_failed == rp.jsonl && o->json_lines;
+        nicsim_run_fail("%s %s: %s",
+                        in_dir  ? "--report"
+                        : lines ? "--json-lines"
+                                : "--json",
+                        in_dir  ? o->report_dir
+                        : lines ? o->json_lines
+                                : o->json,
+                        strerror(-orc));
         goto out;
     }
     json_open = true;
@@ -472,7 +499,7 @@ int run_main(const struct run_opts *o)
         nicsim_run_baseline_check(&base, o, index, &res);
         if (index == 0)
             first_arrival_cycle = res.arrival_cycle;
-        report__packet(repp, index, &res, r.kref ? &kp : NULL);
+        report__packet(repp, index, &res, pkt.wirelen, r.kref ? &kp : NULL);
         if (plot && res.error == NICSIM_DP_OK)
             fprintf(plot, "%llu %llu %llu %llu\n", (unsigned long long)index,
                     (unsigned long long)res.xdp.run.cycles, (unsigned long long)res.xdp.run.insns,
@@ -523,12 +550,31 @@ int run_main(const struct run_opts *o)
     }
     json_open = false;
     nicsim_sys__finish(r.sys); /* the NIC model's simulation runs to the last departure */
-    if (report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
-                       nicsim_sys__n_cores(r.sys), r.prog->name)) {
-        nicsim_run_fail("--json %s: write failed", o->json);
+    struct run_summary sum;
+    int frc = report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
+                             nicsim_sys__n_cores(r.sys), r.prog->name, &sum);
+    if (o->summary)
+        *o->summary = sum;
+    if (frc) {
+        nicsim_run_fail("the report (%s): write failed: %s",
+                        o->report_dir   ? "--report"
+                        : o->json_lines ? "--json-lines"
+                                        : "--json",
+                        strerror(-frc));
         goto out;
     }
-    if (o->json && cli_out_commit(&outs[OUT_JSON]))
+    if ((o->json && cli_out_commit(&outs[OUT_JSON])) ||
+        (o->json_lines && cli_out_commit(&outs[OUT_JSONL])) ||
+        (o->report_dir && (cli_out_commit(&outs[OUT_RJSON]) || cli_out_commit(&outs[OUT_RCSV]))))
+        goto out;
+    if (o->report_dir) {
+        char rtitle[1024];
+        snprintf(rtitle, sizeof(rtitle), "%s: %s over %s", r.prog->name, o->object, o->pcap);
+        if (nicsim_run_report_dir_run(&rd, repp, &sum, r.prog->name, rtitle,
+                                      nicsim_sys__n_cores(r.sys)))
+            goto out;
+    }
+    if (o->on_done && o->on_done(o->on_ready_user, &r))
         goto out;
     if (tty && nicsim_sys__nic_model(r.sys))
         print_nic_summary(tty, r.sys, first_arrival_cycle);
