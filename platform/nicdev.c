@@ -21,6 +21,7 @@ struct nic_prog {
 
 struct nicsim_nic {
     struct nicsim_pcie *pcie;
+    int owns_pcie;
     struct nicsim_fw *fw;
     struct nicsim_ctrl *ctrl;
     uint32_t n_ports, n_cores;
@@ -204,7 +205,8 @@ struct nicsim_nic *nicsim_nic__new(const struct nicsim_nic_opts *opts)
     nic->n_cores = o.n_cores;
     nic->core = o.core;
     nic->core_ctx = o.core_ctx;
-    nic->pcie = nicsim_pcie__new();
+    nic->pcie = o.pcie ? o.pcie : nicsim_pcie__new();
+    nic->owns_pcie = !o.pcie;
     if (!nic->pcie)
         goto fail;
 
@@ -222,7 +224,8 @@ struct nicsim_nic *nicsim_nic__new(const struct nicsim_nic_opts *opts)
         goto fail;
     }
     nicsim_pcie__set_device(nic->pcie, &nic_dev_ops, nic);
-    nic->ctrl = nicsim_ctrl__new(nicsim_pcie_bar_ops(), nic->pcie, o.ctrl);
+    nic->ctrl = o.host_bar ? nicsim_ctrl__new(o.host_bar, o.host_bar_ctx, o.ctrl)
+                           : nicsim_ctrl__new(nicsim_pcie_bar_ops(), nic->pcie, o.ctrl);
     if (!nic->ctrl) {
         err = errno;
         goto fail;
@@ -242,7 +245,8 @@ void nicsim_nic__free(struct nicsim_nic *nic)
     if (nic->pcie)
         nicsim_pcie__set_device(nic->pcie, NULL, NULL);
     nicsim_fw__free(nic->fw);
-    nicsim_pcie__free(nic->pcie);
+    if (nic->owns_pcie)
+        nicsim_pcie__free(nic->pcie);
     for (size_t i = 0; i < nic->n_progs; i++)
         free(nic->progs[i].insns);
     free(nic->progs);

@@ -31,6 +31,8 @@ struct nicsim_sys {
     struct nicsim_nic *nic;
     struct nicsim_drv *drv;
     struct nicsim_dp *dp;
+    struct nicsim_nic_model *model; /* the SystemC NIC, or NULL: the plain loop */
+    struct nicsim_pcie *pcie;       /* the model's BAR register logic */
     uint32_t n_ports, n_cores, clock_mhz;
     struct sys_prog *progs;
     size_t n_progs, cap_progs;
@@ -289,6 +291,26 @@ struct nicsim_sys *nicsim_sys__new(const struct nicsim_sys_opts *opts, char *err
     no.map_mem_bytes = o.map_mem_bytes;
     no.core = &core_ops;
     no.core_ctx = sys;
+    if (o.nic_model) {
+        struct nicsim_nic_model_opts mo = {0};
+        size_t msz = o.nic_model->sz < sizeof(mo) ? o.nic_model->sz : sizeof(mo);
+        memcpy(&mo, o.nic_model, msz);
+        mo.sz = sizeof(mo);
+        mo.n_ports = o.n_ports;
+        mo.n_cores = o.n_cores;
+        sys->pcie = nicsim_pcie__new();
+        if (!sys->pcie) {
+            nicsim_errf(err, err_len, "NIC BAR: %s", strerror(errno));
+            goto fail;
+        }
+        mo.pcie = sys->pcie;
+        sys->model = nicsim_nic_model_new(&mo, err, err_len);
+        if (!sys->model)
+            goto fail;
+        no.pcie = sys->pcie;
+        no.host_bar = nicsim_nic_model_host_bar_ops();
+        no.host_bar_ctx = sys->model;
+    }
     sys->nic = nicsim_nic__new(&no);
     if (!sys->nic) {
         nicsim_errf(err, err_len, "NIC device: %s", strerror(errno));
@@ -320,6 +342,11 @@ struct nicsim_sys *nicsim_sys__new(const struct nicsim_sys_opts *opts, char *err
         nicsim_errf(err, err_len, "datapath: %s", strerror(errno));
         goto fail;
     }
+    if (sys->model && nicsim_nic_model_set_datapath(sys->model, sys->dp)) {
+        nicsim_errf(err, err_len, "NIC model: the datapath does not match it");
+        errno = EINVAL;
+        goto fail;
+    }
     for (uint32_t p = 0; p < o.n_ports; p++)
         if (sys->pending_port_prog[p])
             core_set_port_prog(sys, p, sys->pending_port_prog[p]);
@@ -337,7 +364,9 @@ void nicsim_sys__free(struct nicsim_sys *sys)
         nicsim_drv__remove(sys->drv);
     if (sys->kern)
         nicsim_kern__free(sys->kern);
-    nicsim_nic__free(sys->nic);
+    nicsim_nic__free(sys->nic); /* its control client may still use the model's BAR */
+    nicsim_nic_model_free(sys->model);
+    nicsim_pcie__free(sys->pcie);
     for (size_t i = 0; i < sys->n_progs; i++)
         nicsim_prog__free(sys->progs[i].prog);
     free(sys->progs);
@@ -377,6 +406,14 @@ uint32_t nicsim_sys__clock_mhz(const struct nicsim_sys *sys)
 {
     return sys->clock_mhz;
 }
+struct nicsim_nic_model *nicsim_sys__nic_model(struct nicsim_sys *sys)
+{
+    return sys->model;
+}
+void nicsim_sys__finish(struct nicsim_sys *sys)
+{
+    nicsim_nic_model_finish(sys->model);
+}
 uint32_t nicsim_sys__n_loaded(const struct nicsim_sys *sys)
 {
     return (uint32_t)sys->n_progs;
@@ -393,11 +430,15 @@ int nicsim_sys__rx(struct nicsim_sys *sys, uint32_t port, const uint8_t *frame, 
                    uint32_t wirelen, uint64_t arrival_ns, struct nicsim_dp_result *res)
 {
     struct nicsim_fw *fw = nicsim_nic__fw(sys->nic);
-    int rc = nicsim_dp__rx(sys->dp, port, frame, caplen, wirelen, arrival_ns, res);
+    int rc = sys->model
+                 ? nicsim_nic_model_rx(sys->model, port, frame, caplen, wirelen, arrival_ns, res)
+                 : nicsim_dp__rx(sys->dp, port, frame, caplen, wirelen, arrival_ns, res);
 
     if (rc)
         return rc;
-    if (res->error && res->error != NICSIM_DP_ERR_NO_PROGRAM)
+    /* a frame the MAC refused or found no room for in the receive buffer: an rx error */
+    if ((res->error && res->error != NICSIM_DP_ERR_NO_PROGRAM) ||
+        res->drop == NICSIM_DP_DROP_RX_BUFFER_FULL)
         nicsim_fw__count(fw, port, 0, 0, wirelen, 0, 1);
     else if (res->error == NICSIM_DP_OK)
         nicsim_fw__count(fw, port, nicsim_fw__port_prog(fw, port), res->xdp.action, res->xdp.len,

@@ -19,7 +19,7 @@ jobs=${JOBS:-$(nproc)}
 # Debian packages the build, the examples and the tests need.
 PKGS="build-essential cmake pkg-config clang llvm lld libclang-rt-14-dev libelf-dev zlib1g-dev
 libbpf-dev libpcap-dev libjansson-dev libgtest-dev googletest gnuplot-nox python3-scapy bpftool
-linux-libc-dev xdp-tools libxdp1 verilator yosys iverilog gtkwave jq"
+linux-libc-dev xdp-tools libxdp1 verilator yosys iverilog gtkwave jq libsystemc-dev"
 
 need_install() {
     missing=""

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nicsim bench replay: packets per second of a whole `nicsim run` replay on the C model (pcap in,
- * MAC, dispatcher, cores with cycle counting, report), beside the host kernel replaying the same
- * trace through BPF_PROG_TEST_RUN, one run per packet, measured in the same process.
+ * nicsim bench replay: packets per second of a whole `nicsim run` replay through the SystemC NIC
+ * (pcap in, MAC, buffers, dispatcher, cores with cycle counting, queues, report), beside the plain
+ * C loop it replaced (--nic plain) and the host kernel replaying the same trace through
+ * BPF_PROG_TEST_RUN, one run per packet, measured in the same process.
  */
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include "cli.h"
@@ -167,19 +168,21 @@ int cmd_bench_replay(int argc, char **argv)
     printf("nicsim bench replay: example %s, its %zu-packet trace repeated to %llu packets\n\n",
            name, n, (unsigned long long)total);
 
-    /* The C model: the whole `nicsim run` path, reports on, no JSON file, in a child process so
-     * that its peak memory is its own. A tenth of the trace first: memory must not grow with the
-     * trace's length. */
-    double nic_s = 0;
+    /* The whole `nicsim run` path, reports on, no JSON file, each in a child process so that
+     * its peak memory is its own: the SystemC NIC (the default) on a tenth of the trace first
+     * (memory must not grow with the trace's length) and on all of it, then the plain C loop it
+     * replaced (--nic plain) on all of it. */
+    double nic_s = 0, plain_s = 0;
     long rss_kb[2] = {0, 0};
-    uint64_t counts[2] = {total / 10 ? total / 10 : 1, total};
-    for (int pass = 0; pass < 2; pass++) {
+    uint64_t counts[3] = {total / 10 ? total / 10 : 1, total, total};
+    for (int pass = 0; pass < 3; pass++) {
         char count[32];
         snprintf(count, sizeof(count), "%llu", (unsigned long long)counts[pass]);
-        char *args[] = {"run",           obj,       "--pcap", dev, "--maps-dir", maps, "--quiet",
-                        "--no-progress", "--count", count,    NULL};
+        char *args[] = {"run",   obj,   "--pcap",  dev,   "--maps-dir", maps,
+                        "--quiet", "--no-progress", "--count", count, "--nic",
+                        pass == 2 ? "plain" : "systemc", NULL};
         struct run_opts o;
-        if (run_parse_args(10, args, &o)) {
+        if (run_parse_args(12, args, &o)) {
             fclose(tf);
             free_trace(v, n);
             return 1;
@@ -197,11 +200,19 @@ int cmd_bench_replay(int argc, char **argv)
             free_trace(v, n);
             return 1;
         }
-        nic_s = now() - t0;
-        rss_kb[pass] = ru.ru_maxrss;
+        if (pass == 2)
+            plain_s = now() - t0;
+        else
+            nic_s = now() - t0;
+        if (pass < 2)
+            rss_kb[pass] = ru.ru_maxrss;
     }
-    double nic_pps = (double)total / nic_s;
-    printf("C model (nicsim run, cycle counting on): %10.0f packets/s  (%.2f s)\n", nic_pps, nic_s);
+    double nic_pps = (double)total / nic_s, plain_pps = (double)total / plain_s;
+    printf("SystemC NIC (nicsim run, cycle counting on): %10.0f packets/s  (%.2f s)\n", nic_pps,
+           nic_s);
+    printf("plain C loop (nicsim run --nic plain):       %10.0f packets/s  (%.2f s)\n",
+           plain_pps, plain_s);
+    printf("SystemC NIC / plain loop: %.2fx\n", nic_pps / plain_pps);
     printf("peak memory of the replay: %ld KiB for %llu packets, %ld KiB for %llu packets\n",
            rss_kb[0], (unsigned long long)counts[0], rss_kb[1], (unsigned long long)counts[1]);
     int frc = bench_report_figure(obj, dev, maps, total);
@@ -247,7 +258,7 @@ int cmd_bench_replay(int argc, char **argv)
     nicsim_kref__close(k);
     double k_pps = (double)total / k_s;
     printf("kernel (BPF_PROG_TEST_RUN, 1 run/pkt): %8.0f packets/s  (%.2f s)\n", k_pps, k_s);
-    printf("\nC model / kernel: %.2fx\n", nic_pps / k_pps);
+    printf("\nSystemC NIC / kernel: %.2fx\n", nic_pps / k_pps);
     free_trace(v, n);
     return 0;
 }

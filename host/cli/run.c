@@ -43,7 +43,8 @@ static void usage(FILE *f)
         "  --kernel-repeat N        BPF_PROG_TEST_RUN repeat for the kernel's timing (64)\n"
         "  --clock-mhz MHZ          core clock (250)\n"
         "  --rate GBPS              frames arrive back to back at this line rate (default:\n"
-        "                           at the trace's timestamps); shows whether the cores keep up\n"
+        "                           at the trace's timestamps); shows whether the cores keep up;\n"
+        "                           each --pcap PORT=FILE back to back on its port\n"
         "  --cores N                NIC cores (4)      --ports N   NIC ports (2)\n"
         "  --mtu BYTES              port MTU (1500; at most 3502: a frame must fit the\n"
         "                           NIC's 3520-byte XDP buffer)\n"
@@ -52,6 +53,20 @@ static void usage(FILE *f)
         "                           (1..10000000000; default 16777216)\n"
         "  --count N                stop after N packets\n"
         "  --ingress-port N         the port the trace arrives on (0)\n"
+        "The SystemC NIC (docs/nic-model.md):\n"
+        "  --pcap PORT=FILE         a trace arriving on PORT; repeatable, the files merged by\n"
+        "                           timestamp (a pcapng interface i enters on PORT + i)\n"
+        "  --line-rate [PORT=]GBPS  a port's line rate, every port without PORT= (100)\n"
+        "  --rx-buffer BYTES        receive buffer per port (4194304)\n"
+        "  --rx-descriptors N       receive descriptors per port (4096)\n"
+        "  --tx-queue N             transmit queue per port, frames (4096)\n"
+        "  --host-queues N          host receive queues (one per core)\n"
+        "  --host-ring N            entries of each host receive ring (4096)\n"
+        "  --host-drain MPPS        frames per us the host takes from each ring (at once)\n"
+        "  --dispatch hash|rr       core choice: flow hash (default) or round robin\n"
+        "  --wave-nic FILE.vcd      queue depths, core busy, port activity (SystemC VCD)\n"
+        "  --nic systemc|plain      the SystemC NIC (default) or the plain C loop without\n"
+        "                           queues (for comparison)\n"
         "  --trace-packet N         packet N's run instruction by instruction\n"
         "  --baseline REPORT.json   compare each packet's cycles with an earlier --json report\n"
         "  --max-regression PCT     cycles allowed above the baseline's (0); more: exit 4\n"
@@ -154,11 +169,150 @@ static int opt_ignore(void *user, const char *opt, const char *arg)
     return 0;
 }
 
+/* PORT=REST: the port (0..15) and REST; 1 when arg has no PORT= prefix, CLI_USAGE on a bad one */
+static int port_prefix(const char *opt, const char *arg, uint32_t *port, const char **rest)
+{
+    const char *eq = strchr(arg, '=');
+    size_t digits = strspn(arg, "0123456789");
+
+    if (!eq || digits != (size_t)(eq - arg) || digits == 0)
+        return 1;
+    char num[16], what[64];
+    uint64_t v;
+    if (digits >= sizeof(num))
+        return cli_usage_fail("%s '%s': PORT is 0..%d", opt, arg, NICSIM_DP_MAX_PORTS - 1);
+    snprintf(num, sizeof(num), "%.*s", (int)digits, arg);
+    snprintf(what, sizeof(what), "%s %.30s: PORT", opt, arg);
+    if (cli_num(what, num, 0, NICSIM_DP_MAX_PORTS - 1, NULL, &v))
+        return CLI_USAGE;
+    *port = (uint32_t)v;
+    *rest = eq + 1;
+    return 0;
+}
+
+/* --pcap FILE, or --pcap PORT=FILE (repeatable) */
+static int opt_pcap(void *user, const char *opt, const char *arg)
+{
+    struct run_opts *o = user;
+    uint32_t port = 0;
+    const char *file = arg;
+    int rc = port_prefix(opt, arg, &port, &file);
+
+    if (rc == CLI_USAGE)
+        return rc;
+    if (!*file)
+        return cli_usage_fail("%s '%s': expected FILE or PORT=FILE", opt, arg);
+    if (rc == 1) { /* a plain file: on --ingress-port */
+        if (o->pcap && !o->n_pcap_files)
+            return cli_usage_fail("%s %s: one trace without PORT= (already %s); several "
+                                  "traces: --pcap PORT=FILE each",
+                                  opt, arg, o->pcap);
+        if (o->n_pcap_files)
+            return cli_usage_fail("%s %s: give every trace as PORT=FILE when there are several",
+                                  opt, arg);
+        o->pcap = file;
+        return 0;
+    }
+    if (o->pcap && !o->n_pcap_files)
+        return cli_usage_fail("%s %s: give every trace as PORT=FILE when there are several", opt,
+                              arg);
+    if (o->n_pcap_files == NICSIM_DP_MAX_PORTS)
+        return cli_usage_fail("%s: at most %d traces", opt, NICSIM_DP_MAX_PORTS);
+    o->pcap_files[o->n_pcap_files] = file;
+    o->pcap_ports[o->n_pcap_files++] = port;
+    if (!o->pcap)
+        o->pcap = file;
+    return 0;
+}
+
+/* --line-rate GBPS (every port) or PORT=GBPS */
+static int opt_line_rate(void *user, const char *opt, const char *arg)
+{
+    struct run_opts *o = user;
+    uint32_t port = 0;
+    const char *num = arg;
+    int rc = port_prefix(opt, arg, &port, &num);
+    char *end;
+
+    if (rc == CLI_USAGE)
+        return rc;
+    errno = 0;
+    double v = strtod(num, &end);
+    if (!*num || *end || errno || !(v > 0 && v <= 10000))
+        return cli_usage_fail("%s '%s': a rate in Gb/s above 0 and at most 10000%s", opt, arg,
+                              rc ? ", or PORT=GBPS" : "");
+    if (rc == 1)
+        o->line_rate_gbps = v;
+    else
+        o->line_rate_port_gbps[port] = v;
+    return 0;
+}
+
+static int opt_dispatch(void *user, const char *opt, const char *arg)
+{
+    struct run_opts *o = user;
+
+    if (!strcmp(arg, "hash"))
+        o->dispatch = NICSIM_NIC_DISPATCH_HASH;
+    else if (!strcmp(arg, "rr"))
+        o->dispatch = NICSIM_NIC_DISPATCH_RR;
+    else
+        return cli_usage_fail("%s '%s': one of hash, rr", opt, arg);
+    return 0;
+}
+
+static int opt_nic(void *user, const char *opt, const char *arg)
+{
+    struct run_opts *o = user;
+
+    if (!strcmp(arg, "systemc"))
+        o->plain_loop = false;
+    else if (!strcmp(arg, "plain"))
+        o->plain_loop = true;
+    else
+        return cli_usage_fail("%s '%s': one of systemc, plain", opt, arg);
+    return 0;
+}
+
 int run_parse_args(int argc, char **argv, struct run_opts *o)
 {
-    bool no_progress = false;
+    bool no_progress = false, ingress_seen = false;
     const struct cli_opt opts[] = {
-        {.name = "--pcap", .kind = CLI_STR, .dst = &o->pcap},
+        {.name = "--pcap", .kind = CLI_FN, .fn = opt_pcap},
+        {.name = "--line-rate", .kind = CLI_FN, .fn = opt_line_rate},
+        {.name = "--rx-buffer",
+         .kind = CLI_U32,
+         .dst = &o->rx_buffer_bytes,
+         .lo = 64,
+         .hi = NICSIM_NIC_MAX_RX_BUFFER_BYTES,
+         .why = "bytes per port"},
+        {.name = "--rx-descriptors",
+         .kind = CLI_U32,
+         .dst = &o->rx_buffer_descs,
+         .lo = 1,
+         .hi = NICSIM_NIC_MAX_QUEUE},
+        {.name = "--tx-queue",
+         .kind = CLI_U32,
+         .dst = &o->tx_queue_frames,
+         .lo = 1,
+         .hi = NICSIM_NIC_MAX_QUEUE,
+         .why = "frames per port"},
+        {.name = "--host-queues",
+         .kind = CLI_U32,
+         .dst = &o->host_queues,
+         .lo = 1,
+         .hi = NICSIM_DP_MAX_HOST_QUEUES},
+        {.name = "--host-ring", .kind = CLI_U32, .dst = &o->host_ring, .lo = 1, .hi = NICSIM_NIC_MAX_QUEUE},
+        {.name = "--host-drain",
+         .kind = CLI_DOUBLE,
+         .dst = &o->host_drain_mpps,
+         .dlo = 0,
+         .dhi = 1000000,
+         .dlo_open = true,
+         .why = "Mpps"},
+        {.name = "--dispatch", .kind = CLI_FN, .fn = opt_dispatch},
+        {.name = "--wave-nic", .kind = CLI_STR, .dst = &o->wave_nic},
+        {.name = "--nic", .kind = CLI_FN, .fn = opt_nic},
         {.name = "--prog", .kind = CLI_STR, .dst = &o->prog},
         {.name = "--map", .kind = CLI_FN, .fn = opt_map},
         {.name = "--maps-dir", .kind = CLI_STR, .dst = &o->maps_dir},
@@ -195,7 +349,12 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
          .hi = RUN_MAX_BUDGET,
          .why = "(instructions per packet before the watchdog)"},
         {.name = "--count", .kind = CLI_U64, .dst = &o->limit, .lo = 0, .hi = UINT64_MAX},
-        {.name = "--ingress-port", .kind = CLI_U32, .dst = &o->ingress_port, .lo = 0, .hi = 15},
+        {.name = "--ingress-port",
+         .kind = CLI_U32,
+         .dst = &o->ingress_port,
+         .lo = 0,
+         .hi = 15,
+         .seen = &ingress_seen},
         {.name = "--trace-packet", .kind = CLI_FN, .fn = opt_trace_packet},
         {.name = "--ignore-bytes", .kind = CLI_FN, .fn = opt_ignore},
         {.name = "--rate",
@@ -242,6 +401,21 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
     o->object = pos[0];
     if (!o->pcap)
         return cli_usage_fail("--pcap TRACE is required");
+    if (ingress_seen && o->n_pcap_files)
+        return cli_usage_fail("--ingress-port %u: the traces name their ports (--pcap PORT=FILE)",
+                              o->ingress_port);
+    for (unsigned i = 0; i < o->n_pcap_files; i++)
+        if (o->pcap_ports[i] >= o->ports)
+            return cli_usage_fail("--pcap %u=%s: port %u, the NIC has ports 0..%u (--ports)",
+                                  o->pcap_ports[i], o->pcap_files[i], o->pcap_ports[i],
+                                  o->ports - 1);
+    for (uint32_t p = o->ports; p < NICSIM_DP_MAX_PORTS; p++)
+        if (o->line_rate_port_gbps[p] > 0)
+            return cli_usage_fail("--line-rate %u=%g: port %u, the NIC has ports 0..%u (--ports)",
+                                  p, o->line_rate_port_gbps[p], p, o->ports - 1);
+    if (o->plain_loop && (o->wave_nic || o->n_pcap_files > 1))
+        return cli_usage_fail("--nic plain: %s needs the SystemC NIC",
+                              o->wave_nic ? "--wave-nic" : "more than one --pcap");
     return 0;
 }
 

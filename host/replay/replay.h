@@ -22,6 +22,7 @@ struct nicsim_trace_pkt {
     uint32_t wirelen;  /* the frame's length on the wire as the NIC sees it */
     uint32_t captured; /* bytes the capture holds for this record (before any padding) */
     uint64_t ts_ns;    /* capture timestamp */
+    uint32_t iface;    /* pcapng: the interface id of the record's block (in its section); pcap: 0 */
 };
 
 /*

@@ -23,7 +23,49 @@ struct nicsim_trace_in {
     enum nicsim_trace_truncated trunc;
     uint64_t n_cut;
     uint8_t *pad; /* PAD_MAX bytes, allocated at the first cut record */
+    /* pcapng: a second reader of the file, walking the blocks in step with libpcap (one packet
+     * block per packet it returns) for each record's interface id, which libpcap does not give */
+    FILE *ng;
+    int ng_swap;
 };
+
+static uint32_t ng_u32(const struct nicsim_trace_in *t, const uint8_t *b)
+{
+    uint32_t v;
+    memcpy(&v, b, 4);
+    return t->ng_swap ? __builtin_bswap32(v) : v;
+}
+
+/* The interface id of the next packet block (EPB, SPB, obsolete PB); 0 for anything unreadable
+ * (libpcap reports a damaged file itself). */
+static uint32_t ng_next_iface(struct nicsim_trace_in *t)
+{
+    uint8_t h[12];
+
+    while (t->ng && fread(h, 1, 12, t->ng) == 12) {
+        uint32_t type, len;
+        memcpy(&type, h, 4);
+        if (type == 0x0a0d0d0au) { /* section header: its byte order */
+            uint32_t bom;
+            memcpy(&bom, h + 8, 4);
+            t->ng_swap = bom == 0x4d3c2b1au;
+        }
+        len = ng_u32(t, h + 4);
+        type = ng_u32(t, h);
+        if (len < 12 || fseek(t->ng, (long)len - 12, SEEK_CUR))
+            break;
+        if (type == 6) /* enhanced packet block: interface id first */
+            return ng_u32(t, h + 8);
+        if (type == 3) /* simple packet block: interface 0 */
+            return 0;
+        if (type == 2) { /* obsolete packet block: a 16-bit interface id */
+            uint16_t id;
+            memcpy(&id, h + 8, 2);
+            return t->ng_swap ? __builtin_bswap16(id) : id;
+        }
+    }
+    return 0;
+}
 
 int nicsim_trace_truncated__parse(const char *s, enum nicsim_trace_truncated *out)
 {
@@ -86,6 +128,12 @@ struct nicsim_trace_in *nicsim_trace_in__open(const char *path, char *err, size_
         t->size = (long)st.st_size;
     t->nsec = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
     snprintf(t->path, sizeof(t->path), "%s", path);
+    uint32_t magic = 0;
+    FILE *ng = t->size ? fopen(path, "rb") : NULL;
+    if (ng && fread(&magic, 4, 1, ng) == 1 && magic == 0x0a0d0d0au && fseek(ng, 0, SEEK_SET) == 0)
+        t->ng = ng;
+    else if (ng)
+        fclose(ng);
     return t;
 }
 
@@ -131,6 +179,7 @@ int nicsim_trace_in__next(struct nicsim_trace_in *t, struct nicsim_trace_pkt *pk
     }
     pkt->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull +
                  (uint64_t)h->ts.tv_usec * (t->nsec ? 1ull : 1000ull);
+    pkt->iface = t->ng ? ng_next_iface(t) : 0;
     t->index++;
     return 1;
 }
@@ -150,6 +199,8 @@ void nicsim_trace_in__close(struct nicsim_trace_in *t)
     if (!t)
         return;
     pcap_close(t->p);
+    if (t->ng)
+        fclose(t->ng);
     free(t->pad);
     free(t);
 }

@@ -95,12 +95,15 @@ void nicsim_run_teardown(struct run *r)
 /* Refuses an output that is also an input (or another output), before anything is written. */
 static int check_files(const struct run_opts *o)
 {
-    struct cli_file f[16 + 2 * RUN_MAX_MAP_ARGS];
+    struct cli_file f[16 + NICSIM_DP_MAX_PORTS + 2 * RUN_MAX_MAP_ARGS];
     size_t n = 0;
     int rc = 0;
 
     f[n++] = (struct cli_file){"the object", o->object, false};
     f[n++] = (struct cli_file){"--pcap", o->pcap, false};
+    for (unsigned i = 1; i < o->n_pcap_files; i++)
+        f[n++] = (struct cli_file){"--pcap", o->pcap_files[i], false};
+    f[n++] = (struct cli_file){"--wave-nic", o->wave_nic, true};
     f[n++] = (struct cli_file){"--baseline", o->baseline, false};
     for (unsigned i = 0; i < o->n_map_args; i++) {
         const char *eq = strchr(o->map_args[i], '=');
@@ -150,10 +153,138 @@ static int check_files(const struct run_opts *o)
 
 enum { OUT_JSON, OUT_PCAP, OUT_DUMP, OUT_EVENTS, OUT_PLOT, OUT_JSONL, OUT_RJSON, OUT_RCSV, N_OUTS };
 
+/* The SystemC NIC's part of the terminal summary beside the report's (drops by cause, achieved
+ * rate): what each port sent (frames, Mpps and Gb/s over the run, first arrival to last
+ * departure), queue occupancy maxima, each core's utilisation. */
+static void print_nic_summary(FILE *f, struct nicsim_sys *sys, uint64_t first_arrival_cycle)
+{
+    const struct nicsim_dp_stats *st = nicsim_dp__stats(nicsim_sys__dp(sys));
+    uint32_t mhz = nicsim_sys__clock_mhz(sys), ports = nicsim_sys__n_ports(sys);
+    uint64_t span = st->last_departure_cycle > first_arrival_cycle
+                        ? st->last_departure_cycle - first_arrival_cycle
+                        : 0;
+    double us = span ? (double)span / mhz : 0;
+
+    fprintf(f, "NIC out:  ");
+    for (uint32_t p = 0; p < ports; p++)
+        if (st->tx_frames[p])
+            fprintf(f, " port%u %llu frames %.3f Mpps %.3f Gb/s;", p,
+                    (unsigned long long)st->tx_frames[p], us ? st->tx_frames[p] / us : 0,
+                    us ? (st->tx_bytes[p] + 24.0 * st->tx_frames[p]) * 8 / us / 1000 : 0);
+    fprintf(f, " host %llu frames\nNIC queue maxima: rx buffer", (unsigned long long)st->host_frames);
+    for (uint32_t p = 0; p < ports; p++)
+        fprintf(f, " port%u %u frames/%llu bytes", p, st->max_rx_buffer_frames[p],
+                (unsigned long long)st->max_rx_buffer_bytes[p]);
+    fprintf(f, "; tx queue");
+    for (uint32_t p = 0; p < ports; p++)
+        fprintf(f, " port%u %u", p, st->max_tx_queue_frames[p]);
+    uint32_t hmax = 0;
+    for (uint32_t q = 0; q < NICSIM_DP_MAX_HOST_QUEUES; q++)
+        hmax = st->max_host_ring_entries[q] > hmax ? st->max_host_ring_entries[q] : hmax;
+    fprintf(f, "; host ring %u\nNIC core utilisation:", hmax);
+    for (uint32_t c = 0; c < nicsim_sys__n_cores(sys) && c < NICSIM_DP_MAX_CORES; c++)
+        fprintf(f, " core%u %.3g%%", c, span ? 100.0 * st->core_busy_cycles[c] / span : 0.0);
+    fputc('\n', f);
+}
+
+/* The traces of a run: one on --ingress-port, or one per --pcap PORT=FILE, merged by timestamp
+ * (the earliest next frame first; at equal times the file given first). */
+struct trace_src {
+    struct nicsim_trace_in *in;
+    const char *path;
+    uint32_t port;
+    bool have, done;
+    struct nicsim_trace_pkt pkt;
+    double wire_bits; /* --rate: bits this trace's port has received before its next frame */
+};
+
+struct traces {
+    struct trace_src src[NICSIM_DP_MAX_PORTS];
+    unsigned n;
+};
+
+static int traces_open(struct traces *t, const struct run_opts *o, char *err, size_t err_len)
+{
+    memset(t, 0, sizeof(*t));
+    if (!o->n_pcap_files) {
+        t->src[0].path = o->pcap;
+        t->src[0].port = o->ingress_port;
+        t->n = 1;
+    } else {
+        for (unsigned i = 0; i < o->n_pcap_files; i++) {
+            t->src[i].path = o->pcap_files[i];
+            t->src[i].port = o->pcap_ports[i];
+        }
+        t->n = o->n_pcap_files;
+    }
+    for (unsigned i = 0; i < t->n; i++) {
+        t->src[i].in = nicsim_trace_in__open(t->src[i].path, err, err_len);
+        if (!t->src[i].in)
+            return -1;
+        nicsim_trace_in__set_truncated(t->src[i].in, o->truncated);
+    }
+    return 0;
+}
+
+/* 1 and the next frame by time (and its port); 0 at the end; -1 with a message in err. With
+ * rate_gbps > 0 each trace arrives back to back at that rate on its own port, and the frames are
+ * merged by those arrival times (*rate_arrival_ns), not by their timestamps. */
+static int traces_next(struct traces *t, double rate_gbps, struct nicsim_trace_pkt *pkt,
+                       uint32_t *port, uint64_t *rate_arrival_ns, char *err, size_t err_len)
+{
+    int best = -1;
+
+    for (unsigned i = 0; i < t->n; i++) {
+        struct trace_src *s = &t->src[i];
+        if (!s->have && !s->done) {
+            int rc = nicsim_trace_in__next(s->in, &s->pkt, err, err_len);
+            if (rc < 0)
+                return -1;
+            s->have = rc == 1;
+            s->done = rc == 0;
+        }
+        if (!s->have)
+            continue;
+        if (best < 0 || (rate_gbps > 0 ? s->wire_bits < t->src[best].wire_bits
+                                       : s->pkt.ts_ns < t->src[best].pkt.ts_ns))
+            best = (int)i;
+    }
+    if (best < 0)
+        return 0;
+    if (rate_gbps > 0) {
+        *rate_arrival_ns = (uint64_t)(t->src[best].wire_bits / rate_gbps);
+        t->src[best].wire_bits += (t->src[best].pkt.wirelen + 24.0) * 8.0;
+    }
+    *pkt = t->src[best].pkt;
+    *port = t->src[best].port + pkt->iface; /* a pcapng file's interface i: its port + i */
+    t->src[best].have = false; /* pkt's data stays valid until this source's next read */
+    return 1;
+}
+
+static double traces_progress(const struct traces *t)
+{
+    return t->n == 1 ? nicsim_trace_in__progress(t->src[0].in) : -1;
+}
+
+static uint64_t traces_n_cut(const struct traces *t)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < t->n; i++)
+        n += t->src[i].in ? nicsim_trace_in__n_cut(t->src[i].in) : 0;
+    return n;
+}
+
+static void traces_close(struct traces *t)
+{
+    for (unsigned i = 0; i < t->n; i++)
+        nicsim_trace_in__close(t->src[i].in);
+    t->n = 0;
+}
+
 int run_main(const struct run_opts *o)
 {
     struct run r = {.o = o};
-    struct nicsim_trace_in *in = NULL;
+    struct traces in_traces = {0}, *in = &in_traces;
     struct nicsim_trace_out *out = NULL;
     struct cli_out outs[N_OUTS];
     struct report_dir rd = {0};
@@ -175,8 +306,7 @@ int run_main(const struct run_opts *o)
     struct report *repp = calloc(1, sizeof(*repp));
     char err[ERR_LEN];
     int status = 1;
-    uint64_t index = 0, first_ts = 0, arrival_ns = 0;
-    double wire_bits = 0;
+    uint64_t index = 0, first_ts = 0, arrival_ns = 0, first_arrival_cycle = 0;
     char arrivals[64] = "";
     struct baseline base = {0};
     bool events, json_open = false;
@@ -195,12 +325,11 @@ int run_main(const struct run_opts *o)
     }
     status = 1;
     /* Inputs first, so that a missing trace is reported before any work. */
-    in = nicsim_trace_in__open(o->pcap, err, sizeof(err));
-    if (!in) {
+    if (traces_open(in, o, err, sizeof(err))) {
+        traces_close(in);
         free(repp);
         return nicsim_run_fail("%s", err);
     }
-    nicsim_trace_in__set_truncated(in, o->truncated);
     /* Then every output: its directory must take a file now, not after the replay. */
     if (o->plot && !(gnuplot = nicsim_run_find_gnuplot())) {
         nicsim_run_fail("--plot %s: gnuplot is not installed (not found in PATH)", o->plot);
@@ -282,19 +411,27 @@ int run_main(const struct run_opts *o)
 
         if (cli_interrupted())
             break;
-        int rc = nicsim_trace_in__next(in, &pkt, err, sizeof(err));
+        uint32_t port = o->ingress_port;
+        uint64_t rate_arrival_ns = 0;
+        int rc = traces_next(in, o->rate_gbps, &pkt, &port, &rate_arrival_ns, err, sizeof(err));
         if (rc < 0) {
             nicsim_run_fail("%s", err);
             goto out;
         }
         if (rc == 0 || (o->limit && index >= o->limit))
             break;
+        if (port >= o->ports) {
+            nicsim_run_fail("packet %llu: pcapng interface %u of its trace enters port %u; the "
+                            "NIC has ports 0..%u (--ports; a pcapng interface i enters on the "
+                            "trace's port + i)",
+                            (unsigned long long)index, pkt.iface, port, o->ports - 1);
+            goto out;
+        }
         r.cur_index = index;
         /* Arrival on the NIC's clock: from the first frame's timestamp (never backwards), or
          * back to back at --rate (each frame also occupies preamble, gap and FCS: 24 bytes). */
         if (o->rate_gbps > 0) {
-            arrival_ns = (uint64_t)(wire_bits / o->rate_gbps);
-            wire_bits += (pkt.wirelen + 24.0) * 8.0;
+            arrival_ns = rate_arrival_ns; /* back to back on its port */
         } else {
             if (index == 0)
                 first_ts = pkt.ts_ns;
@@ -309,12 +446,14 @@ int run_main(const struct run_opts *o)
             nicsim_run_itrace_set(&r, &it);
         }
         cli_printk_begin_packet(&r.printk);
-        int rx = nicsim_sys__rx(r.sys, o->ingress_port, pkt.data, pkt.caplen, pkt.wirelen,
+        int rx = nicsim_sys__rx(r.sys, port, pkt.data, pkt.caplen, pkt.wirelen,
                                 arrival_ns, &res);
         if (tracing) {
             nicsim_run_itrace_set(&r, NULL);
             if (res.error)
                 printf("  not run: %s\n", nicsim_dp_error_name(res.error));
+            else if (res.drop == NICSIM_DP_DROP_RX_BUFFER_FULL)
+                printf("  not run: the receive buffer of port %u was full\n", res.port);
             else
                 printf("  -> %s on core %u: %llu instructions, %llu cycles\n\n",
                        nicsim_xdp_action_name(res.xdp.r0), res.core,
@@ -333,12 +472,13 @@ int run_main(const struct run_opts *o)
             nicsim_ctrl__events_drain(nicsim_sys__ctrl(r.sys), on_event, &r, &lost);
             r.events_lost += lost;
         }
-        if (r.kref && res.error == NICSIM_DP_OK) {
+        /* a frame the receive buffer had no room for never ran: the kernel does not run it */
+        if (r.kref && res.error == NICSIM_DP_OK && res.drop != NICSIM_DP_DROP_RX_BUFFER_FULL) {
             struct nicsim_kref_result kr;
             struct nicsim_kref_run_opts ro = {
                 .sz = sizeof(ro),
                 .repeat = o->kernel_repeat,
-                .ingress_ifindex = (uint32_t)nicsim_sys__ifindex(r.sys, o->ingress_port),
+                .ingress_ifindex = (uint32_t)nicsim_sys__ifindex(r.sys, port),
                 .rx_queue_index = res.core};
             nicsim_run_kpin_enter(&r.kpin);
             int krc = nicsim_kref__run(r.kref, pkt.data, pkt.caplen, &ro, &kr, err, sizeof(err));
@@ -357,6 +497,8 @@ int run_main(const struct run_opts *o)
         }
         repp->wire_bytes += pkt.wirelen;
         nicsim_run_baseline_check(&base, o, index, &res);
+        if (index == 0)
+            first_arrival_cycle = res.arrival_cycle;
         report__packet(repp, index, &res, pkt.wirelen, r.kref ? &kp : NULL);
         if (plot && res.error == NICSIM_DP_OK)
             fprintf(plot, "%llu %llu %llu %llu\n", (unsigned long long)index,
@@ -383,7 +525,7 @@ int run_main(const struct run_opts *o)
         }
         index++;
         if (o->progress && (index & 4095) == 0)
-            nicsim_run_progress(index, nicsim_trace_in__progress(in), false);
+            nicsim_run_progress(index, traces_progress(in), false);
     }
     if (o->progress)
         nicsim_run_progress(index, 1.0, true);
@@ -407,6 +549,7 @@ int run_main(const struct run_opts *o)
         map_mismatches = nicsim_run_compare_maps(&r, o->quiet ? stderr : stdout);
     }
     json_open = false;
+    nicsim_sys__finish(r.sys); /* the NIC model's simulation runs to the last departure */
     struct run_summary sum;
     int frc = report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
                              nicsim_sys__n_cores(r.sys), r.prog->name, &sum);
@@ -433,6 +576,8 @@ int run_main(const struct run_opts *o)
     }
     if (o->on_done && o->on_done(o->on_ready_user, &r))
         goto out;
+    if (tty && nicsim_sys__nic_model(r.sys))
+        print_nic_summary(tty, r.sys, first_arrival_cycle);
     if (tty && (events || r.events_written))
         fprintf(tty, "events: %llu records%s%s, %llu lost\n", (unsigned long long)r.events_written,
                 o->events ? " written to " : "", o->events ? o->events : "",
@@ -440,9 +585,9 @@ int run_main(const struct run_opts *o)
     if (tty && r.printk.total)
         fprintf(tty, "bpf_trace_printk: %llu lines%s%s\n", (unsigned long long)r.printk.total,
                 o->events ? " written to " : "", o->events ? o->events : "");
-    if (tty && nicsim_trace_in__n_cut(in))
+    if (tty && traces_n_cut(in))
         fprintf(tty, "truncated: %llu frames cut short by the capture: %s (--truncated %s)\n",
-                (unsigned long long)nicsim_trace_in__n_cut(in),
+                (unsigned long long)traces_n_cut(in),
                 o->truncated == NICSIM_TRACE_TRUNC_PAD        ? "zero-filled to their wire length"
                 : o->truncated == NICSIM_TRACE_TRUNC_CAPTURED ? "run as captured"
                                                               : "refused by the MAC",
@@ -520,7 +665,7 @@ out:
     report__free(repp);
     for (int i = 0; i < N_OUTS; i++)
         cli_out_abort(&outs[i]);
-    nicsim_trace_in__close(in);
+    traces_close(in);
     nicsim_run_teardown(&r);
     free(repp);
     free(base.cycles);

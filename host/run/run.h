@@ -75,6 +75,20 @@ struct run_opts {
     bool quiet;
     bool progress;
     enum nicsim_trace_truncated truncated; /* --truncated (pad) */
+    /* The SystemC NIC (sim/nic, docs/nic-model.md); zeros are its defaults. */
+    double line_rate_port_gbps[NICSIM_DP_MAX_PORTS]; /* --line-rate PORT=GBPS (0: --line-rate) */
+    uint32_t rx_buffer_bytes;  /* --rx-buffer BYTES */
+    uint32_t rx_buffer_descs;  /* --rx-descriptors N */
+    uint32_t tx_queue_frames;  /* --tx-queue N */
+    uint32_t host_queues;      /* --host-queues N */
+    uint32_t host_ring;        /* --host-ring N */
+    double host_drain_mpps;    /* --host-drain MPPS */
+    uint32_t dispatch;         /* --dispatch hash|rr (enum nicsim_nic_dispatch) */
+    const char *wave_nic;      /* --wave-nic FILE.vcd */
+    bool plain_loop;           /* --nic plain: the C loop without queues (bench comparison) */
+    const char *pcap_files[NICSIM_DP_MAX_PORTS]; /* --pcap PORT=FILE, merged by timestamp */
+    uint32_t pcap_ports[NICSIM_DP_MAX_PORTS];
+    unsigned n_pcap_files;
     bool *kernel_skipped; /* set to true when --compare-kernel found this kernel unable to run
                            * the program (see nicsim_kref__unavailable); may be NULL */
 };

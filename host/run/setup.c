@@ -598,6 +598,20 @@ int nicsim_run_setup(struct run *r)
     so.mtu = r->o->mtu;
     so.seed = r->o->seed;
     so.budget = r->o->budget;
+    struct nicsim_nic_model_opts mo = {.sz = sizeof(mo),
+                                       .rx_buffer_bytes = r->o->rx_buffer_bytes,
+                                       .rx_buffer_descs = r->o->rx_buffer_descs,
+                                       .tx_queue_frames = r->o->tx_queue_frames,
+                                       .host_queues = r->o->host_queues,
+                                       .host_ring_entries = r->o->host_ring,
+                                       .host_drain_mpps = r->o->host_drain_mpps,
+                                       .dispatch = r->o->dispatch,
+                                       .vcd_path = r->o->wave_nic};
+    for (uint32_t p = 0; p < NICSIM_DP_MAX_PORTS; p++)
+        mo.line_rate_gbps[p] =
+            r->o->line_rate_port_gbps[p] > 0 ? r->o->line_rate_port_gbps[p] : r->o->line_rate_gbps;
+    if (!r->o->plain_loop)
+        so.nic_model = &mo; /* nicsim run goes through the SystemC NIC */
     r->sys = nicsim_sys__new(&so, err, sizeof(err));
     if (!r->sys)
         return nicsim_run_fail("cannot start the NIC: %s", err);

@@ -22,6 +22,7 @@ extern "C" {
 
 #define NICSIM_DP_MAX_PORTS 16
 #define NICSIM_DP_MAX_CORES 64
+#define NICSIM_DP_MAX_HOST_QUEUES 64
 
 struct nicsim_dp_port {
     uint32_t ifindex; /* the kernel ifindex of the port's netdev */
@@ -87,6 +88,7 @@ struct nicsim_dp_result {
     uint64_t departure_cycle;        /* the frame left the NIC (last bit on the wire, or DMA to
                                       * the host done); for a drop, when it was dropped */
     struct nicsim_xdp_result xdp;
+    uint32_t host_queue; /* DEST_HOST: the host receive queue (ring) the frame was given to */
 };
 
 struct nicsim_dp_stats {
@@ -95,6 +97,16 @@ struct nicsim_dp_stats {
     uint64_t traps, watchdogs;
     uint64_t core_busy_cycles[NICSIM_DP_MAX_CORES];
     uint64_t core_packets[NICSIM_DP_MAX_CORES];
+    /* Filled by both the plain loop and the SystemC NIC (sim/nic); the queue maxima only by the
+     * NIC model (the plain loop has no finite queues). */
+    uint64_t drops[NICSIM_DP_N_DROP]; /* by enum nicsim_dp_drop; [NONE]: frames that left */
+    uint64_t tx_frames[NICSIM_DP_MAX_PORTS], tx_bytes[NICSIM_DP_MAX_PORTS]; /* left on a port */
+    uint64_t host_frames, host_bytes;                                    /* given to the host */
+    uint64_t last_departure_cycle; /* the latest departure (or drop) of any frame */
+    uint32_t max_rx_buffer_frames[NICSIM_DP_MAX_PORTS];
+    uint64_t max_rx_buffer_bytes[NICSIM_DP_MAX_PORTS];
+    uint32_t max_tx_queue_frames[NICSIM_DP_MAX_PORTS];
+    uint32_t max_host_ring_entries[NICSIM_DP_MAX_HOST_QUEUES];
 };
 
 struct nicsim_dp;
@@ -118,6 +130,31 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
                   uint32_t wirelen, uint64_t arrival_ns, struct nicsim_dp_result *res);
 
 const struct nicsim_dp_stats *nicsim_dp__stats(const struct nicsim_dp *dp);
+
+/*
+ * The pieces of nicsim_dp__rx, for a NIC model that places finite queues around them (sim/nic):
+ * nicsim_dp__rx is nicsim_dp__mac_check, then nicsim_dp__run on the flow hash's core, then
+ * nicsim_dp__account with departure = end.
+ */
+uint32_t nicsim_dp__clock_mhz(const struct nicsim_dp *dp);
+uint32_t nicsim_dp__n_ports(const struct nicsim_dp *dp);
+/* ns on the NIC's clock, without overflow for any 64-bit time. */
+uint64_t nicsim_dp__cycles_of_ns(const struct nicsim_dp *dp, uint64_t ns);
+/* Clears res and sets its port; the MAC receive checks. 0: the frame may run; 1: it may not
+ * (res->error, dest, drop filled, rx_errors counted; NO_PROGRAM frames go to the host);
+ * -EINVAL on bad arguments. */
+int nicsim_dp__mac_check(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame,
+                         uint32_t caplen, uint32_t wirelen, struct nicsim_dp_result *res);
+/* Runs a checked frame of `len` bytes on `core`: start = max(core free, arrival_cycle), end =
+ * start + rx overhead + cycles; fills core, times (departure = end), verdict and destination, and
+ * the core's and verdict counters. */
+int nicsim_dp__run(struct nicsim_dp *dp, uint32_t core, const uint8_t *frame, uint32_t len,
+                   uint64_t arrival_cycle, struct nicsim_dp_result *res);
+/* Counts a finished frame's fate (drops[], tx/host frames and bytes, last departure): after its
+ * drop cause and departure are final. `bytes`: the frame's length when it left. */
+void nicsim_dp__account(struct nicsim_dp *dp, const struct nicsim_dp_result *res, uint32_t bytes);
+/* The stats a NIC model fills beside the datapath's (queue maxima). */
+struct nicsim_dp_stats *nicsim_dp__stats_mut(struct nicsim_dp *dp);
 
 /* The dispatcher's flow hash (exposed for tests). */
 uint32_t nicsim_dp_flow_hash(const uint8_t *frame, uint32_t len);

@@ -34,6 +34,12 @@ struct nicsim_nic_opts {
     /* Cores / datapath registers; NULL: the device's own keeper (nicsim_nic__prog). */
     const struct nicsim_fw_core_ops *core;
     void *core_ctx;
+    /* The BAR's register logic (not owned; NULL: the device makes its own), and the transport
+     * the control client reaches it through (NULL: the register logic's calls directly; the
+     * SystemC NIC's TLM initiator, include/nicsim/nic/nic_model.h). */
+    struct nicsim_pcie *pcie;
+    const struct nicsim_bar_ops *host_bar;
+    void *host_bar_ctx;
 };
 
 struct nicsim_nic;

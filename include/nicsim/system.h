@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "nicsim/datapath.h"
+#include "nicsim/nic/nic_model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,6 +42,10 @@ struct nicsim_sys_opts {
     uint64_t seed;          /* get_prandom_u32 seed */
     uint64_t budget;        /* instructions per packet before the watchdog; 0: core default */
     uint64_t map_mem_bytes; /* 0: firmware default */
+    /* Not NULL: the NIC is the SystemC model (sim/nic) with these options (ports and cores are
+     * the system's); the BAR is its TLM socket and frames take its queues. NULL: the plain C
+     * loop (nicsim_dp__rx) and the BAR as function calls. */
+    const struct nicsim_nic_model_opts *nic_model;
 };
 
 struct nicsim_sys;
@@ -63,6 +68,11 @@ int nicsim_sys__ifindex(const struct nicsim_sys *sys, uint32_t port);
 /* One frame arriving on `port` (see nicsim_dp__rx); the firmware's counters are updated. */
 int nicsim_sys__rx(struct nicsim_sys *sys, uint32_t port, const uint8_t *frame, uint32_t caplen,
                    uint32_t wirelen, uint64_t arrival_ns, struct nicsim_dp_result *res);
+
+/* The SystemC NIC, NULL with the plain loop. */
+struct nicsim_nic_model *nicsim_sys__nic_model(struct nicsim_sys *sys);
+/* The end of a replay: the model's simulation runs to the last departure (waveform complete). */
+void nicsim_sys__finish(struct nicsim_sys *sys);
 
 /* Programs the cores hold now (loaded by the firmware), for reports. */
 uint32_t nicsim_sys__n_loaded(const struct nicsim_sys *sys);

@@ -183,8 +183,28 @@ uint32_t nicsim_dp_flow_hash(const uint8_t *f, uint32_t len)
 /* ---- receive -----------------------------------------------------------------------------------
  */
 
-int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uint32_t caplen,
-                  uint32_t wirelen, uint64_t arrival_ns, struct nicsim_dp_result *res)
+uint32_t nicsim_dp__clock_mhz(const struct nicsim_dp *dp)
+{
+    return dp->opts.clock_mhz;
+}
+
+uint32_t nicsim_dp__n_ports(const struct nicsim_dp *dp)
+{
+    return dp->opts.n_ports;
+}
+
+struct nicsim_dp_stats *nicsim_dp__stats_mut(struct nicsim_dp *dp)
+{
+    return &dp->stats;
+}
+
+uint64_t nicsim_dp__cycles_of_ns(const struct nicsim_dp *dp, uint64_t ns)
+{
+    return ns / 1000 * dp->opts.clock_mhz + ns % 1000 * dp->opts.clock_mhz / 1000;
+}
+
+int nicsim_dp__mac_check(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame,
+                         uint32_t caplen, uint32_t wirelen, struct nicsim_dp_result *res)
 {
     if (!dp || !res || port >= dp->opts.n_ports || (!frame && caplen))
         return -EINVAL;
@@ -204,24 +224,22 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
         res->error = NICSIM_DP_ERR_OVERSIZE;
     else if (!dp->progs[port])
         res->error = NICSIM_DP_ERR_NO_PROGRAM;
-    if (res->error) {
-        dp->stats.rx_errors[res->error]++;
-        res->dest =
-            res->error == NICSIM_DP_ERR_NO_PROGRAM ? NICSIM_DP_DEST_HOST : NICSIM_DP_DEST_DROP;
-        res->drop =
-            res->error == NICSIM_DP_ERR_NO_PROGRAM ? NICSIM_DP_DROP_NONE : NICSIM_DP_DROP_MAC_ERROR;
+    if (!res->error)
         return 0;
-    }
+    dp->stats.rx_errors[res->error]++;
+    res->dest = res->error == NICSIM_DP_ERR_NO_PROGRAM ? NICSIM_DP_DEST_HOST : NICSIM_DP_DEST_DROP;
+    res->drop =
+        res->error == NICSIM_DP_ERR_NO_PROGRAM ? NICSIM_DP_DROP_NONE : NICSIM_DP_DROP_MAC_ERROR;
+    return 1;
+}
 
-    /* The frame is what was on the wire: capture bytes past wirelen are not part of it (a
-     * capture record cannot legally hold more than the frame had). */
-    uint32_t len = wirelen;
+int nicsim_dp__run(struct nicsim_dp *dp, uint32_t core, const uint8_t *frame, uint32_t len,
+                   uint64_t arrival_cycle, struct nicsim_dp_result *res)
+{
+    uint32_t port = res->port;
 
-    /* dispatch and queueing */
-    uint32_t core = nicsim_dp_flow_hash(frame, len) % dp->opts.n_cores;
-    /* ns to cycles without overflow for any 64-bit time */
-    uint64_t arrival_cycle =
-        arrival_ns / 1000 * dp->opts.clock_mhz + arrival_ns % 1000 * dp->opts.clock_mhz / 1000;
+    if (core >= dp->opts.n_cores || port >= dp->opts.n_ports || !dp->progs[port])
+        return -EINVAL;
     uint64_t start =
         dp->core_free_at[core] > arrival_cycle ? dp->core_free_at[core] : arrival_cycle;
     struct nicsim_xdp_core *xc = dp->cores[core];
@@ -239,7 +257,7 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
     res->arrival_cycle = arrival_cycle;
     res->start_cycle = start;
     res->end_cycle = start + busy;
-    res->departure_cycle = res->end_cycle; /* this loop has no transmit or host queues */
+    res->departure_cycle = res->end_cycle;
     dp->core_free_at[core] = res->end_cycle;
     dp->stats.core_busy_cycles[core] += busy;
     dp->stats.core_packets[core]++;
@@ -278,5 +296,43 @@ int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uin
     if (res->dest == NICSIM_DP_DEST_DROP)
         res->drop = res->xdp.action == NICSIM_XDP_DROP ? NICSIM_DP_DROP_XDP_DROP
                                                        : NICSIM_DP_DROP_XDP_ABORTED;
+    return 0;
+}
+
+void nicsim_dp__account(struct nicsim_dp *dp, const struct nicsim_dp_result *res, uint32_t bytes)
+{
+    struct nicsim_dp_stats *st = &dp->stats;
+
+    st->drops[res->drop < NICSIM_DP_N_DROP ? res->drop : NICSIM_DP_DROP_XDP_ABORTED]++;
+    if (res->drop == NICSIM_DP_DROP_NONE && res->dest == NICSIM_DP_DEST_PORT &&
+        res->egress_port < NICSIM_DP_MAX_PORTS) {
+        st->tx_frames[res->egress_port]++;
+        st->tx_bytes[res->egress_port] += bytes;
+    } else if (res->drop == NICSIM_DP_DROP_NONE && res->dest == NICSIM_DP_DEST_HOST) {
+        st->host_frames++;
+        st->host_bytes += bytes;
+    }
+    if (res->departure_cycle > st->last_departure_cycle)
+        st->last_departure_cycle = res->departure_cycle;
+}
+
+/* The plain loop: no finite queues, departure = end. */
+int nicsim_dp__rx(struct nicsim_dp *dp, uint32_t port, const uint8_t *frame, uint32_t caplen,
+                  uint32_t wirelen, uint64_t arrival_ns, struct nicsim_dp_result *res)
+{
+    int rc = nicsim_dp__mac_check(dp, port, frame, caplen, wirelen, res);
+
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        /* The frame is what was on the wire: capture bytes past wirelen are not part of it (a
+         * capture record cannot legally hold more than the frame had). */
+        uint32_t core = nicsim_dp_flow_hash(frame, wirelen) % dp->opts.n_cores;
+        rc = nicsim_dp__run(dp, core, frame, wirelen, nicsim_dp__cycles_of_ns(dp, arrival_ns),
+                            res);
+        if (rc < 0)
+            return rc;
+    }
+    nicsim_dp__account(dp, res, res->error ? wirelen : res->xdp.len);
     return 0;
 }

@@ -53,6 +53,7 @@ hdr_layer() {
     nicsim/isa.h) echo isa ;;
     nicsim/wire/*.h | nicsim/nic_image.h) echo wire ;;
     nicsim/core.h | nicsim/xdp.h | nicsim/datapath.h | nicsim/pcie.h | nicsim/printk.h) echo sim ;;
+    nicsim/nic/*.h | nicsim/nic/*.hpp) echo sim ;;
     nicsim/fw_maps.h) echo maps ;;
     nicsim/fw_hal.h | nicsim/fw/*.h) echo firmware ;;
     nicsim/kern.h | nicsim/drv.h | nicsim/ctrl.h | nicsim/kern/*.h) echo driver ;;
@@ -67,7 +68,7 @@ report() { echo "$*"; bad=$((bad + 1)); }
 
 # 1. Includes.
 files=$(find sim wire maps firmware driver platform host include/nicsim -type f \
-             \( -name '*.c' -o -name '*.h' -o -name '*.cc' -o -name '*.cpp' \) 2>/dev/null | sort)
+             \( -name '*.c' -o -name '*.h' -o -name '*.cc' -o -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null | sort)
 for f in $files; do
     from=$(src_layer "$f")
     [ -n "$from" ] || continue
