@@ -763,10 +763,9 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
     struct vlog log;
     int err, fd;
 
-    if (!k || !attr || attr->sz < offsetof(struct nicsim_kern_prog_load_attr, log_buf))
+    if (!k || !attr || nicsim_opts_copy(&a, sizeof(a), attr) < 0)
         return -EINVAL;
     k->err[0] = '\0';
-    memcpy(&a, attr, attr->sz < sizeof(a) ? attr->sz : sizeof(a));
     if (attr->sz >= offsetof(struct nicsim_kern_prog_load_attr, err_insn) + sizeof(int32_t)) {
         attr->err_insn = -1;
         if (attr->sz >= sizeof(*attr))

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "drv_internal.h"
+#include "nicsim/util.h"
 
 int nicsim_drv_hw_helper(int32_t func_id)
 {
@@ -130,6 +131,7 @@ static int ctx_field(int off, uint8_t *size, int16_t *desc_off)
 int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t *len, char *msg,
                          size_t msg_len)
 {
+    struct nicsim_drv_xlate xo = {0};
     struct nicsim_img_hdr h;
     struct nicsim_insn *out;
     uint8_t *img = NULL;
@@ -137,8 +139,10 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
 
     if (msg && msg_len)
         msg[0] = '\0';
-    if (!x || x->sz < offsetof(struct nicsim_drv_xlate, flags) || !x->insns || !x->n || !image ||
-        !len || (x->n_maps && !x->map_ids))
+    if (!x || nicsim_opts_copy(&xo, sizeof(xo), x) < 0)
+        FAIL(-EINVAL, "translate: missing program, map table or output");
+    x = &xo;
+    if (!x->insns || !x->n || !image || !len || (x->n_maps && !x->map_ids))
         FAIL(-EINVAL, "translate: missing program, map table or output");
     if (x->n > NICSIM_IMG_MAX_SLOTS)
         FAIL(-E2BIG, "program of %u instructions exceeds the NIC's %u-slot instruction memory",

@@ -17,6 +17,7 @@
 #include "fw_internal.h"
 #include "nicsim/pcie.h"
 #include "nicsim/printk.h"
+#include "nicsim/util.h"
 
 static uint32_t reg_rd(struct nicsim_fw *fw, uint32_t off)
 {
@@ -320,11 +321,10 @@ struct nicsim_fw *nicsim_fw__new(const struct nicsim_fw_hal *hal, const struct n
     struct nicsim_fw *fw;
 
     if (!hal || !hal->ops || !hal->ops->reg_read || !hal->ops->reg_write || !hal->ops->dma_read ||
-        !hal->ops->dma_write || !opts || opts->sz < sizeof(size_t)) {
+        !hal->ops->dma_write || !opts || nicsim_opts_copy(&o, sizeof(o), opts) < 0) {
         errno = EINVAL;
         return NULL;
     }
-    memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
     if (!o.map_mem_bytes)
         o.map_mem_bytes = FW_DEF_MAP_MEM;
     if (!o.max_maps)

@@ -295,3 +295,22 @@ TEST(Plugin, WatchdogEndsALoopWithAMessage)
 }
 
 } // namespace
+
+/* The one options rule (nicsim_opts_copy): a larger options struct only with a zero tail. */
+TEST(ConformanceOptions, NonZeroTailIsRefused)
+{
+    const nicsim_insn prog[2] = {{0xb7, 0, 0, 0, 42}, {0x95, 0, 0, 0, 0}};
+    struct {
+        nicsim_bpfconf_opts o;
+        uint64_t future;
+    } big{};
+    big.o.sz = sizeof(big);
+    nicsim_isa_err err{};
+    nicsim_bpfconf *env = nicsim_bpfconf__new(prog, 2, nullptr, 0, &big.o, &err);
+    EXPECT_NE(env, nullptr) << err.msg;
+    nicsim_bpfconf__free(env);
+    big.future = 1;
+    EXPECT_EQ(nicsim_bpfconf__new(prog, 2, nullptr, 0, &big.o, &err), nullptr);
+    EXPECT_EQ(std::string(err.msg),
+              "options: size " + std::to_string(sizeof(big)) + " with unknown non-zero fields");
+}

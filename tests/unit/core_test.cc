@@ -654,3 +654,20 @@ TEST(CoreTest, ElementWindowsKeepAccessesInsideOneElement)
 }
 
 } // namespace
+
+/* The one options rule (nicsim_opts_copy): a larger options struct only with a zero tail. */
+TEST(CoreTest, VmOptionsRefuseANonZeroTail)
+{
+    struct {
+        nicsim_vm_opts o;
+        uint64_t future;
+    } big{};
+    big.o.sz = sizeof(big);
+    nicsim_vm *vm = nicsim_vm__new(&big.o);
+    EXPECT_NE(vm, nullptr);
+    nicsim_vm__free(vm);
+    big.future = 1;
+    errno = 0;
+    EXPECT_EQ(nicsim_vm__new(&big.o), nullptr);
+    EXPECT_EQ(errno, EINVAL);
+}

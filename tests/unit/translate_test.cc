@@ -327,3 +327,35 @@ TEST_F(TranslatePathTest, OffloadedProgramReachesTheCoresRewritten)
 }
 
 } // namespace
+
+/* The one options rule (nicsim_opts_copy): a larger struct only with a zero tail; a smaller one
+ * (a caller without flags and name) reads them as zero instead of past its end. */
+TEST(TranslateTest, RequestFollowsTheOptionsRule)
+{
+    Prog p = {mov64_imm(0, 2), exit_insn()};
+    struct {
+        nicsim_drv_xlate x;
+        uint64_t future;
+    } big{};
+    void *out = nullptr;
+    size_t len = 0;
+    char m[256];
+    big.x.sz = sizeof(big);
+    big.x.insns = p.data();
+    big.x.n = (uint32_t)p.size();
+    EXPECT_EQ(nicsim_drv_translate(&big.x, &out, &len, m, sizeof(m)), 0) << m;
+    free(out);
+    out = nullptr;
+    big.future = 1;
+    EXPECT_EQ(nicsim_drv_translate(&big.x, &out, &len, m, sizeof(m)), -EINVAL);
+    EXPECT_STREQ(m, "translate: missing program, map table or output");
+
+    big.future = 0;
+    big.x.sz = offsetof(nicsim_drv_xlate, flags);
+    big.x.flags = NICSIM_IMG_F_USES_TAIL_CALL; /* past sz: not the caller's */
+    ASSERT_EQ(nicsim_drv_translate(&big.x, &out, &len, m, sizeof(m)), 0) << m;
+    nicsim_img_hdr h;
+    nicsim_img_hdr_get(&h, out);
+    EXPECT_EQ(h.flags, 0u);
+    free(out);
+}

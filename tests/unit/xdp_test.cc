@@ -1275,3 +1275,49 @@ TEST(DatapathTest, CaptureBytesPastTheWireLengthAreNotPartOfTheFrame)
 }
 
 } // namespace
+
+/* The one options rule (nicsim_opts_copy) for the hardware's options: a larger struct is accepted
+ * only with a zero tail. */
+TEST(OptsRuleTest, CoreDatapathAndSystemOptionsRefuseANonZeroTail)
+{
+    struct {
+        nicsim_xdp_core_opts o;
+        uint64_t future;
+    } core{};
+    core.o.sz = sizeof(core);
+    core.o.maps = &kFakeOps;
+    nicsim_xdp_core *c = nicsim_xdp_core__new(&core.o);
+    EXPECT_NE(c, nullptr);
+    nicsim_xdp_core__free(c);
+    core.future = 1;
+    EXPECT_EQ(nicsim_xdp_core__new(&core.o), nullptr);
+
+    struct {
+        nicsim_dp_opts o;
+        uint64_t future;
+    } dp{};
+    dp.o.sz = sizeof(dp);
+    dp.o.n_ports = 1;
+    dp.o.ports[0] = {10, 1500};
+    dp.o.n_cores = 1;
+    dp.o.maps = &kFakeOps;
+    nicsim_dp *d = nicsim_dp__new(&dp.o);
+    EXPECT_NE(d, nullptr);
+    nicsim_dp__free(d);
+    dp.future = 1;
+    EXPECT_EQ(nicsim_dp__new(&dp.o), nullptr);
+
+    struct {
+        nicsim_sys_opts o;
+        uint64_t future;
+    } so{};
+    char err[256] = "";
+    so.o.sz = sizeof(so);
+    nicsim_sys *s = nicsim_sys__new(&so.o, err, sizeof(err));
+    EXPECT_NE(s, nullptr) << err;
+    nicsim_sys__free(s);
+    so.future = 1;
+    EXPECT_EQ(nicsim_sys__new(&so.o, err, sizeof(err)), nullptr);
+    EXPECT_EQ(std::string(err),
+              "system options: size " + std::to_string(sizeof(so)) + " with unknown non-zero fields");
+}
