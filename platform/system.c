@@ -144,7 +144,7 @@ static int core_load(void *ctx, const struct nicsim_fw_prog_desc *d, char *msg, 
                                   .name = d->name,
                                   .regions = regions,
                                   .n_regions = d->n_maps};
-    struct nicsim_isa_err e = {0};
+    struct nicsim_msg e = {0};
     struct nicsim_prog *p;
 
     if (d->n_maps > NICSIM_IMG_MAX_MAPS) {

@@ -21,14 +21,12 @@
 /* ---------------------------------------------------------------------------------------------
  * Small utilities.
  */
-void nicsim_extack_set(struct nicsim_extack *ea, const char *fmt, ...)
+void nicsim_extack_set(struct nicsim_msg *ea, const char *fmt, ...)
 {
     va_list ap;
 
-    if (!ea)
-        return;
     va_start(ap, fmt);
-    vsnprintf(ea->msg, sizeof(ea->msg), fmt, ap);
+    nicsim_msg_vset(ea, -1, fmt, ap);
     va_end(ap);
 }
 
@@ -39,13 +37,13 @@ void nicsim_kern_set_error(struct nicsim_kern *k, const char *fmt, ...)
     if (!k)
         return;
     va_start(ap, fmt);
-    vsnprintf(k->err, sizeof(k->err), fmt, ap);
+    nicsim_msg_vset(&k->err, -1, fmt, ap);
     va_end(ap);
 }
 
 const char *nicsim_kern_last_error(const struct nicsim_kern *k)
 {
-    return k ? k->err : "";
+    return k ? k->err.msg : "";
 }
 
 void vlog_init(struct vlog *log, uint32_t level)
@@ -269,7 +267,7 @@ static void map_offload_destroy(struct nicsim_bpf_map *map)
 {
     struct nicsim_netdev *netdev = map->netdev;
     struct nicsim_netdev_bpf data = {0};
-    struct nicsim_extack ea = {{0}};
+    struct nicsim_msg ea = {.index = -1};
 
     data.command = NICSIM_BPF_OFFLOAD_MAP_FREE;
     data.offmap = map;
@@ -626,7 +624,7 @@ static void dev_xdp_uninstall(struct nicsim_netdev *dev)
         if (!prog)
             continue;
         if (mode != NICSIM_XDP_MODE_SKB && dev->netdev_ops && dev->netdev_ops->ndo_bpf) {
-            struct nicsim_extack ea = {{0}};
+            struct nicsim_msg ea = {.index = -1};
             struct nicsim_netdev_bpf xdp = {0};
 
             xdp.command =
@@ -765,7 +763,7 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
 
     if (!k || !attr || nicsim_opts_copy(&a, sizeof(a), attr) < 0)
         return -EINVAL;
-    k->err[0] = '\0';
+    k->err.msg[0] = '\0';
     if (attr->sz >= offsetof(struct nicsim_kern_prog_load_attr, err_insn) + sizeof(int32_t)) {
         attr->err_insn = -1;
         if (attr->sz >= sizeof(*attr))
@@ -843,7 +841,7 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
          * log would otherwise end with "processed N insns") */
         if (err)
             vlog_write(&log, "offloaded program translation failed (%d)%s%s", err,
-                       k->err[0] ? ": " : "", k->err);
+                       k->err.msg[0] ? ": " : "", k->err.msg);
     }
     if (attr->sz >= offsetof(struct nicsim_kern_prog_load_attr, err_insn) + sizeof(int32_t))
         attr->err_insn = err ? a.err_insn : -1;
@@ -879,9 +877,9 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
 /* bpf_map_offload_map_alloc */
 static int map_offload_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map,
                              const struct nicsim_kern_map_create_attr *attr,
-                             struct nicsim_bpf_map *tmpl, struct nicsim_extack *extack)
+                             struct nicsim_bpf_map *tmpl, struct nicsim_msg *extack)
 {
-    struct nicsim_extack ea = {{0}};
+    struct nicsim_msg ea = {.index = -1};
     struct nicsim_netdev_bpf data = {0};
     struct nicsim_netdev *netdev;
     struct ondev *o;
@@ -1040,7 +1038,7 @@ static void outer_clear(struct nicsim_bpf_map *outer)
 }
 
 int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_create_attr *attr,
-                           struct nicsim_extack *extack)
+                           struct nicsim_msg *extack)
 {
     struct nicsim_kern_map_create_attr a = {0};
     struct nicsim_bpf_map *map, *tmpl = NULL;
@@ -1107,7 +1105,7 @@ int nicsim_kern_map_lookup_elem(struct nicsim_kern *k, int fd, const void *key, 
     int err = map_get(k, fd, &map);
 
     if (k)
-        k->err[0] = '\0';
+        k->err.msg[0] = '\0';
     if (err)
         return err;
     if (!value || (!key && map->key_size))
@@ -1126,7 +1124,7 @@ int nicsim_kern_map_update_elem(struct nicsim_kern *k, int fd, const void *key, 
     int err = map_get(k, fd, &map);
 
     if (k)
-        k->err[0] = '\0';
+        k->err.msg[0] = '\0';
     if (err)
         return err;
     if (!value || (!key && map->key_size))
@@ -1148,7 +1146,7 @@ int nicsim_kern_map_delete_elem(struct nicsim_kern *k, int fd, const void *key)
     int err = map_get(k, fd, &map);
 
     if (k)
-        k->err[0] = '\0';
+        k->err.msg[0] = '\0';
     if (err)
         return err;
     if (!key && map->key_size)
@@ -1168,7 +1166,7 @@ int nicsim_kern_map_get_next_key(struct nicsim_kern *k, int fd, const void *key,
     int err = map_get(k, fd, &map);
 
     if (k)
-        k->err[0] = '\0';
+        k->err.msg[0] = '\0';
     if (err)
         return err;
     if (!next_key)
@@ -1368,7 +1366,7 @@ static int prog_get_type_dev(struct nicsim_kern *k, int fd, bool attach_drv,
 
 /* dev_xdp_install: the driver (or the generic hook) gets its own reference. */
 static int dev_xdp_install(struct nicsim_netdev *dev, enum nicsim_xdp_mode mode,
-                           struct nicsim_extack *extack, uint32_t flags,
+                           struct nicsim_msg *extack, uint32_t flags,
                            struct nicsim_bpf_prog *prog)
 {
     struct nicsim_netdev_bpf xdp = {0};
@@ -1384,7 +1382,7 @@ static int dev_xdp_install(struct nicsim_netdev *dev, enum nicsim_xdp_mode mode,
     return err;
 }
 
-static int dev_xdp_attach(struct nicsim_netdev *dev, struct nicsim_extack *extack,
+static int dev_xdp_attach(struct nicsim_netdev *dev, struct nicsim_msg *extack,
                           struct nicsim_bpf_prog *new_prog, struct nicsim_bpf_prog *old_prog,
                           uint32_t flags)
 {
@@ -1475,7 +1473,7 @@ static int dev_xdp_attach(struct nicsim_netdev *dev, struct nicsim_extack *extac
 }
 
 int nicsim_kern_xdp_attach(struct nicsim_kern *k, int ifindex, int prog_fd, int expected_fd,
-                           uint32_t flags, struct nicsim_extack *extack)
+                           uint32_t flags, struct nicsim_msg *extack)
 {
     struct nicsim_bpf_prog *new_prog = NULL, *old_prog = NULL;
     struct nicsim_netdev *dev;

@@ -143,7 +143,7 @@ struct nicsim_kern {
     size_t n_prog_ids;
     struct nicsim_bpf_map **maps;
     size_t n_map_ids;
-    char err[NICSIM_EXTACK_MSG_MAX]; /* nicsim_kern_last_error */
+    struct nicsim_msg err; /* nicsim_kern_last_error, the one message carrier (util.h) */
 };
 
 struct nicsim_bpf_map *kern_map_get(struct nicsim_kern *k, int fd);

@@ -372,7 +372,7 @@ out:
     return err;
 }
 
-int nicsim_drv_prog_get_nic(struct drv_prog *dp, struct nicsim_extack *extack)
+int nicsim_drv_prog_get_nic(struct drv_prog *dp, struct nicsim_msg *extack)
 {
     int err;
 

@@ -185,7 +185,7 @@ int fw_image_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, struct f
     struct nicsim_img_hdr h;
     struct nicsim_insn *raw = NULL;
     struct nicsim_isa_insn *dec = NULL;
-    struct nicsim_isa_err ierr;
+    struct nicsim_msg ierr;
     uint32_t *ids = NULL;
     int err;
 

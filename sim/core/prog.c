@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int refuse(struct nicsim_isa_err *err, long index,
+__attribute__((format(printf, 3, 4))) static int refuse(struct nicsim_msg *err, long index,
                                                         const char *fmt, ...)
 {
     if (err) {
@@ -25,7 +25,7 @@ __attribute__((format(printf, 3, 4))) static int refuse(struct nicsim_isa_err *e
 
 /* Checks one slot against what the core can run; fills x->target. */
 static int resolve(struct nicsim_prog *p, const struct nicsim_isa_insn *in, long pc,
-                   struct nicsim_xinsn *x, struct nicsim_isa_err *err)
+                   struct nicsim_xinsn *x, struct nicsim_msg *err)
 {
     switch (nicsim_isa_op_class(in->op)) {
     case NICSIM_CLASS_LEGACY:
@@ -67,7 +67,7 @@ static int resolve(struct nicsim_prog *p, const struct nicsim_isa_insn *in, long
 
 struct nicsim_prog *nicsim_prog__load(const struct nicsim_isa_insn *insns, size_t n,
                                       const struct nicsim_prog_opts *opts,
-                                      struct nicsim_isa_err *err)
+                                      struct nicsim_msg *err)
 {
     if (err) {
         err->index = -1;

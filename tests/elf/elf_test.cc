@@ -168,7 +168,7 @@ std::vector<Lddw> MapLoads(const nicsim_obj_prog *p)
 void ExpectValidProgram(const nicsim_obj_prog *p)
 {
     std::vector<nicsim_isa_insn> dec(p->n);
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     EXPECT_EQ(nicsim_isa_decode(p->insns, p->n, dec.data(), &err), 0)
         << p->name << ": " << err.msg << " at " << err.index;
 }

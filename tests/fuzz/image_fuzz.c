@@ -176,7 +176,7 @@ static void rt_run(const struct nicsim_fw_prog_desc *p)
                                   .name = "fuzz",
                                   .regions = regions,
                                   .n_regions = p->n_maps};
-    struct nicsim_isa_err e;
+    struct nicsim_msg e;
     struct nicsim_prog *prog;
     static const uint32_t lens[] = {64, NICSIM_XDP_MAX_DATA};
 

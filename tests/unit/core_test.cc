@@ -51,7 +51,7 @@ struct Harness {
     {
         struct nicsim_insn *raw = nullptr;
         size_t n = 0;
-        struct nicsim_isa_err err = {};
+        struct nicsim_msg err = {};
         EXPECT_EQ(nicsim_asm(text.c_str(), &raw, &n, &err), 0) << err.msg << "\n" << text;
         if (!raw)
             return nullptr;
@@ -438,7 +438,7 @@ TEST(CoreTest, LoadRefusesUnknownHelpersAndUnresolvedReferences)
     raw[0].imm = 5;
     raw[2].code = 0x95;
     struct nicsim_isa_insn dec[3];
-    struct nicsim_isa_err e = {};
+    struct nicsim_msg e = {};
     ASSERT_EQ(nicsim_isa_decode(raw, 3, dec, &e), 0) << e.msg;
     struct nicsim_prog_opts po = {};
     po.sz = sizeof(po);
@@ -590,7 +590,7 @@ TEST(CoreTest, GrantedRegionsAreVisibleOnlyToTheProgramsGrantedThem)
 
     struct nicsim_insn *raw = nullptr;
     size_t n = 0;
-    struct nicsim_isa_err err = {};
+    struct nicsim_msg err = {};
     ASSERT_EQ(nicsim_asm(text.c_str(), &raw, &n, &err), 0);
     std::vector<struct nicsim_isa_insn> dec(n);
     ASSERT_EQ(nicsim_isa_decode(raw, n, dec.data(), &err), 0);

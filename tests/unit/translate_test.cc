@@ -304,7 +304,7 @@ TEST_F(TranslatePathTest, OffloadedProgramReachesTheCoresRewritten)
 
     // attach: the firmware loads and relocates it; the cores get the descriptor loads and the
     // map's NIC address
-    nicsim_extack ea{};
+    nicsim_msg ea{};
     ASSERT_EQ(nicsim_kern_xdp_attach(k, ifindex, fd, -1, XDP_FLAGS_HW_MODE, &ea), 0) << ea.msg;
     uint32_t nic_prog = nicsim_drv__nic_prog_id(prog);
     ASSERT_NE(nic_prog, 0u);
@@ -359,3 +359,4 @@ TEST(TranslateTest, RequestFollowsTheOptionsRule)
     EXPECT_EQ(h.flags, 0u);
     free(out);
 }
+

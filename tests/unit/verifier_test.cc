@@ -1881,3 +1881,14 @@ TEST_F(VerifierTest, ProgLoadAttrFollowsTheOptionsRule)
     EXPECT_GE(nicsim_kern_prog_load(k, &small), 0);
     EXPECT_EQ(small.err_insn, 42);
 }
+
+/* The emulated kernel's extack is the one message carrier (struct nicsim_msg, util.h). */
+TEST(ExtackTest, IsTheOneMessageCarrier)
+{
+    nicsim_msg ea{};
+    ea.index = 5;
+    nicsim_extack_set(&ea, "Only one XDP mode flag can be set");
+    EXPECT_STREQ(ea.msg, "Only one XDP mode flag can be set");
+    EXPECT_EQ(ea.index, -1) << "an extack is not about one instruction";
+    nicsim_extack_set(nullptr, "nothing written");
+}

@@ -170,7 +170,7 @@ struct XdpHarness {
     {
         struct nicsim_insn *raw = nullptr;
         size_t n = 0;
-        struct nicsim_isa_err err = {};
+        struct nicsim_msg err = {};
         EXPECT_EQ(nicsim_asm(text.c_str(), &raw, &n, &err), 0) << err.msg;
         std::vector<struct nicsim_isa_insn> dec(n);
         EXPECT_EQ(nicsim_isa_decode(raw, n, dec.data(), &err), 0) << err.msg;
@@ -938,7 +938,7 @@ struct SysHarness {
     {
         struct nicsim_insn *raw = nullptr;
         size_t n = 0;
-        struct nicsim_isa_err e = {};
+        struct nicsim_msg e = {};
         EXPECT_EQ(nicsim_asm(text.c_str(), &raw, &n, &e), 0) << e.msg;
         for (size_t i = 0; i + 1 < n; i++) {
             uint64_t v = (uint32_t)raw[i].imm | (uint64_t)(uint32_t)raw[i + 1].imm << 32;
