@@ -133,7 +133,7 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
 {
     struct nicsim_drv_xlate xo = {0};
     struct nicsim_img_hdr h;
-    struct nicsim_insn *out;
+    uint8_t *out;
     uint8_t *img = NULL;
     size_t total;
 
@@ -179,11 +179,14 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
     nicsim_img_hdr_put(img, &h);
     for (uint32_t i = 0; i < x->n_maps; i++)
         nicsim_put_le32(img, sizeof(h) + 4u * i, x->map_ids[i]);
-    out = (struct nicsim_insn *)(img + sizeof(h) + 4u * x->n_maps);
-    memcpy(out, x->insns, 8u * (size_t)x->n);
+    out = img + sizeof(h) + 4u * x->n_maps;
+    for (uint32_t i = 0; i < x->n; i++)
+        nicsim_img_slot_put(out + NICSIM_IMG_SLOT_SIZE * i, &x->insns[i]);
 
+    /* each rewrite re-encodes its slot */
     for (uint32_t i = 0; i < x->n; i++) {
-        struct nicsim_insn *in = &out[i];
+        struct nicsim_insn slot = x->insns[i], *in = &slot;
+        uint8_t *at = out + NICSIM_IMG_SLOT_SIZE * i;
 
         if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
             if (i + 1 >= x->n)
@@ -193,6 +196,7 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
                     FAIL(-EINVAL, "insn %u: map reference %d, the program uses %u maps", i, in->imm,
                          x->n_maps);
                 in->imm = (int32_t)x->map_ids[in->imm];
+                nicsim_img_slot_put(at, in);
             } else if (in->src != NICSIM_LDDW_IMM64) {
                 FAIL(-EINVAL, "insn %u: ld_imm64 source %u has no NIC form", i, in->src);
             }
@@ -206,6 +210,7 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
                 FAIL(-EOPNOTSUPP, "unsupported helper %s (%d) at insn %u",
                      nicsim_bpf_helper_name(in->imm), in->imm, i);
             in->imm = hw;
+            nicsim_img_slot_put(at, in);
             continue;
         }
         if (x->ctx && x->ctx[i]) {
@@ -224,6 +229,7 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
                      in->off);
             in->code = (uint8_t)((in->code & 0x07) | BPF_MEM | size);
             in->off = off;
+            nicsim_img_slot_put(at, in);
         }
     }
     *image = img;

@@ -207,7 +207,8 @@ int fw_image_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, struct f
     }
     for (uint32_t i = 0; i < h.n_maps; i++)
         ids[i] = nicsim_get_le32(img, sizeof(h) + 4u * i);
-    memcpy(raw, img + sizeof(h) + 4u * h.n_maps, (size_t)h.n_slots * sizeof(*raw));
+    for (uint32_t i = 0; i < h.n_slots; i++)
+        nicsim_img_slot_get(&raw[i], img + sizeof(h) + 4u * h.n_maps + NICSIM_IMG_SLOT_SIZE * i);
 
     for (uint32_t i = 0; i < h.n_maps; i++) {
         if (!fw_map_get(fw, ids[i])) {

@@ -784,10 +784,11 @@ TEST_F(LifecycleTest, MapPointerFieldsBecomeConstantsOnTheNic)
     const uint8_t *img = static_cast<const uint8_t *>(nicsim_drv__image(prog(fd), &len));
     ASSERT_NE(img, nullptr);
     nicsim_img_hdr h;
-    memcpy(&h, img, sizeof(h));
+    nicsim_img_hdr_get(&h, img);
     ASSERT_EQ(h.n_slots, p.size());
     nicsim_insn slot[6];
-    memcpy(slot, img + h.hdr_len + 4u * h.n_maps, sizeof(slot));
+    for (size_t i = 0; i < 6; i++)
+        nicsim_img_slot_get(&slot[i], img + h.hdr_len + 4u * h.n_maps + 8u * i);
     EXPECT_EQ(slot[2].code, BPF_ALU64 | BPF_MOV | BPF_K);
     EXPECT_EQ(slot[2].dst, 0);
     EXPECT_EQ(slot[2].imm, 7);

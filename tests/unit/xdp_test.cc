@@ -958,9 +958,11 @@ struct SysHarness {
         h.stack_depth = 64;
         memcpy(h.name, "isolation", 9);
         std::vector<uint8_t> img(sizeof(h) + 4 * maps.size() + 8 * n);
-        memcpy(img.data(), &h, sizeof(h));
-        memcpy(img.data() + sizeof(h), maps.data(), 4 * maps.size());
-        memcpy(img.data() + sizeof(h) + 4 * maps.size(), raw, 8 * n);
+        nicsim_img_hdr_put(img.data(), &h);
+        for (size_t i = 0; i < maps.size(); i++)
+            nicsim_put_le32(img.data(), sizeof(h) + 4 * i, maps[i]);
+        for (size_t i = 0; i < n; i++)
+            nicsim_img_slot_put(img.data() + sizeof(h) + 4 * maps.size() + 8 * i, &raw[i]);
         free(raw);
         uint32_t id = 0;
         EXPECT_EQ(nicsim_ctrl__prog_load(ctrl, img.data(), img.size(), &id), 0)
