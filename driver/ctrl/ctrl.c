@@ -44,8 +44,8 @@ struct nicsim_ctrl {
     void (*idle)(void *user);
     void *idle_user;
     uint32_t n_ports, n_cores;
-    uint8_t *msg;   /* request under construction, slot bytes */
-    uint8_t *reply; /* last reply, slot bytes */
+    uint8_t *msg;          /* request under construction, slot bytes */
+    uint8_t *reply;        /* last reply, slot bytes */
     struct nicsim_msg err; /* nicsim_ctrl__last_error: the one message carrier (util.h) */
     struct ctrl_map *maps;
     size_t n_maps, cap_maps;

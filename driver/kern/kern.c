@@ -46,19 +46,19 @@ const char *nicsim_kern_last_error(const struct nicsim_kern *k)
     return k ? k->err.msg : "";
 }
 
-void vlog_init(struct vlog *log, uint32_t level)
+void nicsim_vlog_init(struct vlog *log, uint32_t level)
 {
     memset(log, 0, sizeof(*log));
     log->level = level;
 }
 
-void vlog_free(struct vlog *log)
+void nicsim_vlog_free(struct vlog *log)
 {
     free(log->buf);
     memset(log, 0, sizeof(*log));
 }
 
-void vlog_vwrite(struct vlog *log, const char *fmt, va_list ap)
+void nicsim_vlog_vwrite(struct vlog *log, const char *fmt, va_list ap)
 {
     char line[512];
     int n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -88,12 +88,12 @@ void vlog_vwrite(struct vlog *log, const char *fmt, va_list ap)
     log->buf[log->len] = '\0';
 }
 
-void vlog_write(struct vlog *log, const char *fmt, ...)
+void nicsim_vlog_write(struct vlog *log, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    vlog_vwrite(log, fmt, ap);
+    nicsim_vlog_vwrite(log, fmt, ap);
     va_end(ap);
 }
 
@@ -178,7 +178,7 @@ struct nicsim_bpf_map *nicsim_kern_map_by_fd(struct nicsim_kern *k, int fd)
     return e->obj;
 }
 
-struct nicsim_bpf_map *kern_map_get(struct nicsim_kern *k, int fd)
+struct nicsim_bpf_map *nicsim_kern_map_get(struct nicsim_kern *k, int fd)
 {
     return nicsim_kern_map_by_fd(k, fd);
 }
@@ -826,7 +826,7 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
         }
     }
 
-    vlog_init(&log, a.log_level);
+    nicsim_vlog_init(&log, a.log_level);
     a.err_insn = -1;
     err = nicsim_bpf_check(prog, &a, &log);
     /* bpf_prog_select_runtime -> bpf_prog_offload_compile: the driver translates. */
@@ -840,8 +840,8 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
         /* translate has no verifier env to log to: always say what failed (a log_level >= 1
          * log would otherwise end with "processed N insns") */
         if (err)
-            vlog_write(&log, "offloaded program translation failed (%d)%s%s", err,
-                       k->err.msg[0] ? ": " : "", k->err.msg);
+            nicsim_vlog_write(&log, "offloaded program translation failed (%d)%s%s", err,
+                              k->err.msg[0] ? ": " : "", k->err.msg);
     }
     if (attr->sz >= offsetof(struct nicsim_kern_prog_load_attr, err_insn) + sizeof(int32_t))
         attr->err_insn = err ? a.err_insn : -1;
@@ -854,7 +854,7 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
             memcpy(a.log_buf, log.buf, n);
         a.log_buf[n] = '\0';
     }
-    vlog_free(&log);
+    nicsim_vlog_free(&log);
     if (err) {
         prog_free(prog);
         return err;
@@ -952,7 +952,7 @@ static int map_meta_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map, int
     return 0;
 }
 
-bool kern_map_meta_equal(const struct nicsim_bpf_map *meta, const struct nicsim_bpf_map *map)
+bool nicsim_kern_map_meta_equal(const struct nicsim_bpf_map *meta, const struct nicsim_bpf_map *map)
 {
     if (meta->map_type != map->map_type || meta->key_size != map->key_size ||
         meta->value_size != map->value_size || meta->map_flags != map->map_flags)
@@ -992,7 +992,7 @@ static int outer_update(struct nicsim_bpf_map *outer, const void *key, const voi
     if (e->kind != FD_MAP)
         return -EINVAL;
     inner = e->obj;
-    if (!kern_map_meta_equal(outer->inner_map_meta, inner) || inner->offloaded) {
+    if (!nicsim_kern_map_meta_equal(outer->inner_map_meta, inner) || inner->offloaded) {
         nicsim_kern_set_error(
             k,
             "map %s: map %u (%s) does not match the inner map template "
@@ -1366,8 +1366,7 @@ static int prog_get_type_dev(struct nicsim_kern *k, int fd, bool attach_drv,
 
 /* dev_xdp_install: the driver (or the generic hook) gets its own reference. */
 static int dev_xdp_install(struct nicsim_netdev *dev, enum nicsim_xdp_mode mode,
-                           struct nicsim_msg *extack, uint32_t flags,
-                           struct nicsim_bpf_prog *prog)
+                           struct nicsim_msg *extack, uint32_t flags, struct nicsim_bpf_prog *prog)
 {
     struct nicsim_netdev_bpf xdp = {0};
     int err;

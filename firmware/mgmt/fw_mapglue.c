@@ -21,7 +21,7 @@ static int wire_err(int err)
     return err == -NICSIM_ENOTSUPP ? -EOPNOTSUPP : err;
 }
 
-uint64_t fw_maps_types(void)
+uint64_t nicsim_fw_maps_types(void)
 {
     uint64_t m = 0;
 
@@ -31,7 +31,7 @@ uint64_t fw_maps_types(void)
     return m;
 }
 
-int fw_maps_init(struct nicsim_fw *fw)
+int nicsim_fw_maps_init(struct nicsim_fw *fw)
 {
     struct nicsim_fw_maps_opts o = {
         .sz = sizeof(o), .n_cpus = fw->n_cores, .mem_budget = fw->map_mem, .max_id = fw->max_maps};
@@ -40,33 +40,33 @@ int fw_maps_init(struct nicsim_fw *fw)
     return fw->maps ? 0 : -errno;
 }
 
-void fw_maps_fini(struct nicsim_fw *fw)
+void nicsim_fw_maps_fini(struct nicsim_fw *fw)
 {
     nicsim_fw_maps__free(fw->maps);
     fw->maps = NULL;
 }
 
-uint64_t fw_maps_mem_used(const struct nicsim_fw *fw)
+uint64_t nicsim_fw_maps_mem_used(const struct nicsim_fw *fw)
 {
     return nicsim_fw_maps__mem_used(fw->maps);
 }
 
-const struct fw_map_ent *fw_map_get(const struct nicsim_fw *fw, uint32_t id)
+const struct fw_map_ent *nicsim_fw_map_get(const struct nicsim_fw *fw, uint32_t id)
 {
     if (!id || id > fw->max_maps || !fw->map_ent[id].used)
         return NULL;
     return &fw->map_ent[id];
 }
 
-size_t fw_map_host_value_size(const struct nicsim_fw *fw, uint32_t id)
+size_t nicsim_fw_map_host_value_size(const struct nicsim_fw *fw, uint32_t id)
 {
-    if (!fw_map_get(fw, id))
+    if (!nicsim_fw_map_get(fw, id))
         return 0;
     return nicsim_fw_maps__host_value_size(fw->maps, id);
 }
 
-int fw_map_create(struct nicsim_fw *fw, const struct nicsim_cmsg_map_alloc *a, uint32_t *id,
-                  uint64_t *mem, char *msg, size_t msg_len)
+int nicsim_fw_map_create(struct nicsim_fw *fw, const struct nicsim_cmsg_map_alloc *a, uint32_t *id,
+                         uint64_t *mem, char *msg, size_t msg_len)
 {
     struct nicsim_fw_map_attr attr = {.type = a->type,
                                       .key_size = a->key_size,
@@ -103,9 +103,9 @@ int fw_map_create(struct nicsim_fw *fw, const struct nicsim_cmsg_map_alloc *a, u
     return 0;
 }
 
-int fw_map_destroy(struct nicsim_fw *fw, uint32_t id)
+int nicsim_fw_map_destroy(struct nicsim_fw *fw, uint32_t id)
 {
-    if (!fw_map_get(fw, id))
+    if (!nicsim_fw_map_get(fw, id))
         return -ENOENT;
     nicsim_fw_maps__destroy(fw->maps, id);
     memset(&fw->map_ent[id], 0, sizeof(fw->map_ent[id]));
@@ -113,10 +113,10 @@ int fw_map_destroy(struct nicsim_fw *fw, uint32_t id)
     return 0;
 }
 
-int fw_map_lookup(struct nicsim_fw *fw, uint32_t id, const void *key, void *value, int and_delete,
-                  char *msg, size_t msg_len)
+int nicsim_fw_map_lookup(struct nicsim_fw *fw, uint32_t id, const void *key, void *value,
+                         int and_delete, char *msg, size_t msg_len)
 {
-    const struct fw_map_ent *m = fw_map_get(fw, id);
+    const struct fw_map_ent *m = nicsim_fw_map_get(fw, id);
 
     if (!m) {
         snprintf(msg, msg_len, "no map %u", id);
@@ -132,29 +132,30 @@ int fw_map_lookup(struct nicsim_fw *fw, uint32_t id, const void *key, void *valu
     return wire_err(nicsim_fw_maps__lookup(fw->maps, id, key, value, msg, msg_len));
 }
 
-int fw_map_update(struct nicsim_fw *fw, uint32_t id, const void *key, const void *value,
-                  uint64_t flags, char *msg, size_t msg_len)
+int nicsim_fw_map_update(struct nicsim_fw *fw, uint32_t id, const void *key, const void *value,
+                         uint64_t flags, char *msg, size_t msg_len)
 {
-    if (!fw_map_get(fw, id)) {
+    if (!nicsim_fw_map_get(fw, id)) {
         snprintf(msg, msg_len, "no map %u", id);
         return -ENOENT;
     }
     return wire_err(nicsim_fw_maps__update(fw->maps, id, key, value, flags, msg, msg_len));
 }
 
-int fw_map_delete(struct nicsim_fw *fw, uint32_t id, const void *key, char *msg, size_t msg_len)
+int nicsim_fw_map_delete(struct nicsim_fw *fw, uint32_t id, const void *key, char *msg,
+                         size_t msg_len)
 {
-    if (!fw_map_get(fw, id)) {
+    if (!nicsim_fw_map_get(fw, id)) {
         snprintf(msg, msg_len, "no map %u", id);
         return -ENOENT;
     }
     return wire_err(nicsim_fw_maps__delete(fw->maps, id, key, msg, msg_len));
 }
 
-int fw_map_get_next(struct nicsim_fw *fw, uint32_t id, const void *key, void *next, char *msg,
-                    size_t msg_len)
+int nicsim_fw_map_get_next(struct nicsim_fw *fw, uint32_t id, const void *key, void *next,
+                           char *msg, size_t msg_len)
 {
-    if (!fw_map_get(fw, id)) {
+    if (!nicsim_fw_map_get(fw, id)) {
         snprintf(msg, msg_len, "no map %u", id);
         return -ENOENT;
     }

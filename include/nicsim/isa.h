@@ -151,7 +151,8 @@ struct nicsim_isa_insn {
 
 /* Errors travel in the one message carrier, struct nicsim_msg (util.h): index is the instruction
  * index, or the 1-based source line for the assembler; -1 if none. nicsim_isa_err is its former
- * name, kept only while code edited in parallel (sim/rtl, host/cli, host/plugin) still spells it. */
+ * name, kept only while code edited in parallel (sim/rtl, host/cli, host/plugin) still spells it.
+ */
 #define nicsim_isa_err nicsim_msg
 
 /* Properties of an op. */

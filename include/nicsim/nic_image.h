@@ -2,8 +2,9 @@
 /*
  * The NIC program image: what the driver's translator (nicsim_drv_translate, driver/nic/xlate.c,
  * behind the offload device's `translate` callback) produces and the firmware's program loader
- * (fw_image_load, firmware/mgmt/fw_image.c) accepts; docs/nic-image.md describes it for people.
- * Also the NIC's helper-unit numbering and its packet descriptor, which the translator targets.
+ * (nicsim_fw_image_load, firmware/mgmt/fw_image.c) accepts; docs/nic-image.md describes it for
+ * people. Also the NIC's helper-unit numbering and its packet descriptor, which the translator
+ * targets.
  *
  * All multi-byte fields are little-endian: both sides go through the encoders and decoders
  * below (nicsim_img_hdr_get/put, nicsim_img_slot_get/put, nicsim_get/put_le32 for the map

@@ -66,8 +66,7 @@ static int resolve(struct nicsim_prog *p, const struct nicsim_isa_insn *in, long
 }
 
 struct nicsim_prog *nicsim_prog__load(const struct nicsim_isa_insn *insns, size_t n,
-                                      const struct nicsim_prog_opts *opts,
-                                      struct nicsim_msg *err)
+                                      const struct nicsim_prog_opts *opts, struct nicsim_msg *err)
 {
     if (err) {
         err->index = -1;

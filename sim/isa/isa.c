@@ -780,8 +780,7 @@ int nicsim_isa_decode(const struct nicsim_insn *raw, size_t n, struct nicsim_isa
 
 /* ---- encode ----------------------------------------------------------------------------- */
 
-static int encode_reg(struct nicsim_msg *err, size_t i, const char *what, unsigned op,
-                      unsigned v)
+static int encode_reg(struct nicsim_msg *err, size_t i, const char *what, unsigned op, unsigned v)
 {
     if (v > 15)
         return nicsim_isa_fail(err, (long)i, "insn %zu: %s %s %u does not fit the 4-bit field", i,

@@ -883,8 +883,8 @@ TEST_F(KrefTest, OptionsWithANonZeroTailAreRefused)
     char err[256] = "";
     EXPECT_EQ(nicsim_kref__open(KREF_PIN_OBJ, &big.o, err, sizeof(err)), nullptr);
     EXPECT_EQ(errno, EINVAL);
-    EXPECT_EQ(std::string(err),
-              "kref options: size " + std::to_string(sizeof(big)) + " with unknown non-zero fields");
+    EXPECT_EQ(std::string(err), "kref options: size " + std::to_string(sizeof(big)) +
+                                    " with unknown non-zero fields");
     big.future = 0;
     nicsim_kref *k = nicsim_kref__open(KREF_PIN_OBJ, &big.o, err, sizeof(err));
     ASSERT_NE(k, nullptr) << err;

@@ -1871,7 +1871,8 @@ TEST_F(VerifierTest, ProgLoadAttrFollowsTheOptionsRule)
     EXPECT_GE(nicsim_kern_prog_load(k, &ext.attr), 0);
     ext.future = 1;
     EXPECT_EQ(nicsim_kern_prog_load(k, &ext.attr), -EINVAL);
-    struct nicsim_kern_kcheck res{};
+    struct nicsim_kern_kcheck res {
+    };
     EXPECT_EQ(nicsim_kern_kcheck(&ext.attr, nullptr, 0, &res), -EINVAL);
 
     /* a caller whose struct ends before the log fields: no log, no out fields written */

@@ -1320,6 +1320,6 @@ TEST(OptsRuleTest, CoreDatapathAndSystemOptionsRefuseANonZeroTail)
     nicsim_sys__free(s);
     so.future = 1;
     EXPECT_EQ(nicsim_sys__new(&so.o, err, sizeof(err)), nullptr);
-    EXPECT_EQ(std::string(err),
-              "system options: size " + std::to_string(sizeof(so)) + " with unknown non-zero fields");
+    EXPECT_EQ(std::string(err), "system options: size " + std::to_string(sizeof(so)) +
+                                    " with unknown non-zero fields");
 }
