@@ -120,16 +120,16 @@ static int ctx_field(int off, uint8_t *size, int16_t *desc_off)
     }
 }
 
-#define FAIL(err, ...)                                                                             \
+#define FAIL_AT(at, err, ...)                                                                      \
     do {                                                                                           \
-        if (msg && msg_len)                                                                        \
-            snprintf(msg, msg_len, __VA_ARGS__);                                                   \
+        nicsim_msg_set(msg, (at), __VA_ARGS__);                                                    \
         free(img);                                                                                 \
         return (err);                                                                              \
     } while (0)
+#define FAIL(err, ...) FAIL_AT(-1, err, __VA_ARGS__)
 
-int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t *len, char *msg,
-                         size_t msg_len)
+int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t *len,
+                         struct nicsim_msg *msg)
 {
     struct nicsim_drv_xlate xo = {0};
     struct nicsim_img_hdr h;
@@ -137,8 +137,8 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
     uint8_t *img = NULL;
     size_t total;
 
-    if (msg && msg_len)
-        msg[0] = '\0';
+    if (msg)
+        *msg = (struct nicsim_msg){.index = -1};
     if (!x || nicsim_opts_copy(&xo, sizeof(xo), x) < 0)
         FAIL(-EINVAL, "translate: missing program, map table or output");
     x = &xo;
@@ -190,15 +190,15 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
 
         if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
             if (i + 1 >= x->n)
-                FAIL(-EINVAL, "insn %u: LDDW in the last slot", i);
+                FAIL_AT(i, -EINVAL, "insn %u: LDDW in the last slot", i);
             if (in->src == NICSIM_LDDW_MAP_IDX || in->src == NICSIM_LDDW_MAP_IDX_VALUE) {
                 if (in->imm < 0 || (uint32_t)in->imm >= x->n_maps)
-                    FAIL(-EINVAL, "insn %u: map reference %d, the program uses %u maps", i, in->imm,
-                         x->n_maps);
+                    FAIL_AT(i, -EINVAL, "insn %u: map reference %d, the program uses %u maps", i,
+                            in->imm, x->n_maps);
                 in->imm = (int32_t)x->map_ids[in->imm];
                 nicsim_img_slot_put(at, in);
             } else if (in->src != NICSIM_LDDW_IMM64) {
-                FAIL(-EINVAL, "insn %u: ld_imm64 source %u has no NIC form", i, in->src);
+                FAIL_AT(i, -EINVAL, "insn %u: ld_imm64 source %u has no NIC form", i, in->src);
             }
             i++;
             continue;
@@ -207,8 +207,8 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
             int hw = nicsim_drv_hw_helper(in->imm);
 
             if (!hw)
-                FAIL(-EOPNOTSUPP, "unsupported helper %s (%d) at insn %u",
-                     nicsim_bpf_helper_name(in->imm), in->imm, i);
+                FAIL_AT(i, -EOPNOTSUPP, "unsupported helper %s (%d) at insn %u",
+                        nicsim_bpf_helper_name(in->imm), in->imm, i);
             in->imm = hw;
             nicsim_img_slot_put(at, in);
             continue;
@@ -220,13 +220,14 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
             bool store = in->code == (BPF_STX | BPF_MEM | BPF_W);
 
             if (in->code != (BPF_LDX | BPF_MEM | BPF_W) && !store)
-                FAIL(-EOPNOTSUPP, "insn %u: context access of opcode 0x%02x has no NIC form", i,
-                     in->code);
+                FAIL_AT(i, -EOPNOTSUPP, "insn %u: context access of opcode 0x%02x has no NIC form",
+                        i, in->code);
             if (store && in->off != 16) /* only rx_queue_index is writable (offloaded) */
-                FAIL(-EOPNOTSUPP, "insn %u: context write at struct xdp_md offset %d", i, in->off);
+                FAIL_AT(i, -EOPNOTSUPP, "insn %u: context write at struct xdp_md offset %d", i,
+                        in->off);
             if (ctx_field(in->off, &size, &off))
-                FAIL(-EOPNOTSUPP, "insn %u: struct xdp_md offset %d has no NIC equivalent", i,
-                     in->off);
+                FAIL_AT(i, -EOPNOTSUPP, "insn %u: struct xdp_md offset %d has no NIC equivalent", i,
+                        in->off);
             in->code = (uint8_t)((in->code & 0x07) | BPF_MEM | size);
             in->off = off;
             nicsim_img_slot_put(at, in);

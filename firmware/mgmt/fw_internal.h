@@ -126,13 +126,14 @@ int nicsim_fw_image_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, s
                          struct fw_reply *r);
 
 /* ---- Maps (fw_mapglue.c): the map library behind the firmware's rules. Every function returns
- * 0 or a negative errno with kernel meaning, and writes a sentence into msg on failure. */
+ * 0 or a negative errno with kernel meaning, and writes a sentence into msg (the one message
+ * carrier, util.h) on failure. */
 int nicsim_fw_maps_init(struct nicsim_fw *fw);
 void nicsim_fw_maps_fini(struct nicsim_fw *fw);
 uint64_t nicsim_fw_maps_types(void); /* bit t: map type t supported */
 uint64_t nicsim_fw_maps_mem_used(const struct nicsim_fw *fw);
 int nicsim_fw_map_create(struct nicsim_fw *fw, const struct nicsim_cmsg_map_alloc *a, uint32_t *id,
-                         uint64_t *mem, char *msg, size_t msg_len);
+                         uint64_t *mem, struct nicsim_msg *msg);
 int nicsim_fw_map_destroy(struct nicsim_fw *fw, uint32_t id);
 /* Host view of values: per-CPU maps exchange round_up(value_size, 8) * n_cores bytes. */
 size_t nicsim_fw_map_host_value_size(const struct nicsim_fw *fw, uint32_t id);
@@ -150,13 +151,13 @@ static inline void fw_ring_release(struct nicsim_fw *fw, const struct nicsim_eve
         fw->map_ent[rec->map_id].ring_pending -= b < m->ring_pending ? b : m->ring_pending;
 }
 int nicsim_fw_map_lookup(struct nicsim_fw *fw, uint32_t id, const void *key, void *value,
-                         int and_delete, char *msg, size_t msg_len);
+                         int and_delete, struct nicsim_msg *msg);
 int nicsim_fw_map_update(struct nicsim_fw *fw, uint32_t id, const void *key, const void *value,
-                         uint64_t flags, char *msg, size_t msg_len);
-int nicsim_fw_map_delete(struct nicsim_fw *fw, uint32_t id, const void *key, char *msg,
-                         size_t msg_len);
+                         uint64_t flags, struct nicsim_msg *msg);
+int nicsim_fw_map_delete(struct nicsim_fw *fw, uint32_t id, const void *key,
+                         struct nicsim_msg *msg);
 /* key NULL: first key. -ENOENT at the end. */
 int nicsim_fw_map_get_next(struct nicsim_fw *fw, uint32_t id, const void *key, void *next,
-                           char *msg, size_t msg_len);
+                           struct nicsim_msg *msg);
 
 #endif /* NICSIM_FW_INTERNAL_H */

@@ -88,7 +88,7 @@ static void msg_map_alloc(struct nicsim_fw *fw, const uint8_t *body, size_t len,
 {
     struct nicsim_cmsg_map_alloc a;
     struct nicsim_cmsg_map_alloc_reply rep = {0};
-    char msg[NICSIM_CMSG_ERRMSG_MAX];
+    struct nicsim_msg msg;
     uint64_t mem = 0;
     uint32_t id = 0;
     int err;
@@ -109,10 +109,10 @@ static void msg_map_alloc(struct nicsim_fw *fw, const uint8_t *body, size_t len,
         nicsim_fw_fail(r, NICSIM_CMSG_ENOSPC, "MAP_ALLOC: all %u map ids are in use", fw->max_maps);
         return;
     }
-    msg[0] = '\0';
-    err = nicsim_fw_map_create(fw, &a, &id, &mem, msg, sizeof(msg));
+    msg = (struct nicsim_msg){.index = -1};
+    err = nicsim_fw_map_create(fw, &a, &id, &mem, &msg);
     if (err) {
-        nicsim_fw_fail_errno(r, err, "MAP_ALLOC: %s", msg[0] ? msg : "refused");
+        nicsim_fw_fail_errno(r, err, "MAP_ALLOC: %s", msg.msg[0] ? msg.msg : "refused");
         return;
     }
     rep.map_id = id;
@@ -180,7 +180,8 @@ static int prog_array_value_ok(struct nicsim_fw *fw, const struct fw_map_ent *m,
 static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const uint8_t *body,
                        size_t len, struct fw_reply *r)
 {
-    char msg[NICSIM_CMSG_ERRMSG_MAX], kb[40];
+    struct nicsim_msg msg;
+    char kb[40];
     const struct fw_map_ent *m;
     struct nicsim_cmsg_map_op op;
     struct nicsim_cmsg_map_op ro = {0};
@@ -306,7 +307,7 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
     }
 
     in = body + sizeof(op);
-    msg[0] = '\0';
+    msg = (struct nicsim_msg){.index = -1};
     if (type == NICSIM_CMSG_MAP_GETFIRST || type == NICSIM_CMSG_MAP_GETNEXT) {
         const uint8_t *prev = type == NICSIM_CMSG_MAP_GETNEXT ? in : NULL;
 
@@ -316,7 +317,7 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
 
             if (!e) /* cannot happen: checked above */
                 break;
-            err = nicsim_fw_map_get_next(fw, op.map_id, prev, e, msg, sizeof(msg));
+            err = nicsim_fw_map_get_next(fw, op.map_id, prev, e, &msg);
             if (err) {
                 r->len -= elem_out;
                 if (err == -ENOENT && ro.count)
@@ -325,15 +326,15 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
                     nicsim_fw_fail(r, NICSIM_CMSG_ENOENT, "map %u: no key after %s", op.map_id,
                                    prev ? hexkey(prev, m->key_size, kb, sizeof(kb)) : "the start");
                 else
-                    nicsim_fw_fail_errno(r, err, "map %u: get-next: %s", op.map_id, msg);
+                    nicsim_fw_fail_errno(r, err, "map %u: get-next: %s", op.map_id, msg.msg);
                 return;
             }
             if (with_values) {
-                err = nicsim_fw_map_lookup(fw, op.map_id, e, fw->val_buf, 0, msg, sizeof(msg));
+                err = nicsim_fw_map_lookup(fw, op.map_id, e, fw->val_buf, 0, &msg);
                 if (err) {
                     r->len -= elem_out;
                     nicsim_fw_fail_errno(r, err, "map %u: value of key %s: %s", op.map_id,
-                                         hexkey(e, m->key_size, kb, sizeof(kb)), msg);
+                                         hexkey(e, m->key_size, kb, sizeof(kb)), msg.msg);
                     return;
                 }
                 memcpy(e + kp, fw->val_buf, hv);
@@ -350,7 +351,7 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
 
         if (type == NICSIM_CMSG_MAP_LOOKUP) {
             err = nicsim_fw_map_lookup(fw, op.map_id, in, fw->val_buf,
-                                       !!(flags & NICSIM_CMSG_F_AND_DELETE), msg, sizeof(msg));
+                                       !!(flags & NICSIM_CMSG_F_AND_DELETE), &msg);
             if (!err) {
                 nicsim_fw_reply_put(r, in, kp);
                 nicsim_fw_reply_put(r, fw->val_buf, hv);
@@ -358,14 +359,14 @@ static void msg_map_op(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const
         } else if (type == NICSIM_CMSG_MAP_UPDATE) {
             if (!prog_array_value_ok(fw, m, op.map_id, in + kp, r, i))
                 return;
-            err = nicsim_fw_map_update(fw, op.map_id, in, in + kp, op.flags, msg, sizeof(msg));
+            err = nicsim_fw_map_update(fw, op.map_id, in, in + kp, op.flags, &msg);
         } else {
-            err = nicsim_fw_map_delete(fw, op.map_id, in, msg, sizeof(msg));
+            err = nicsim_fw_map_delete(fw, op.map_id, in, &msg);
         }
         if (err) {
             nicsim_fw_fail_errno(r, err, "map %u: element %u (key %s): %s", op.map_id, i,
                                  hexkey(in, m->key_size, kb, sizeof(kb)),
-                                 msg[0] ? msg : strerror(-err));
+                                 msg.msg[0] ? msg.msg : strerror(-err));
             return;
         }
         ro.count++;

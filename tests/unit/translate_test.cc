@@ -44,13 +44,14 @@ struct Image {
 struct Xlate {
     int rc;
     std::string msg;
+    long index = -2;
     std::unique_ptr<Image> img;
 
     Xlate(const Prog &p, const std::vector<uint8_t> &ctx, const std::vector<uint32_t> &map_ids,
           const char *name = "xl", uint32_t stack = 0, uint32_t flags = 0)
     {
         nicsim_drv_xlate x{};
-        char m[256];
+        nicsim_msg m;
         void *out = nullptr;
         size_t len = 0;
 
@@ -63,8 +64,9 @@ struct Xlate {
         x.stack_depth = stack;
         x.flags = flags;
         x.name = name;
-        rc = nicsim_drv_translate(&x, &out, &len, m, sizeof(m));
-        msg = m;
+        rc = nicsim_drv_translate(&x, &out, &len, &m);
+        msg = m.msg;
+        index = m.index;
         if (!rc) {
             img = std::make_unique<Image>(out, len);
             EXPECT_EQ(len, sizeof(nicsim_img_hdr) + 4 * map_ids.size() + 8 * p.size());
@@ -192,6 +194,7 @@ TEST(TranslateTest, RxQueueIndexWriteBecomesADescriptorStore)
                 {});
     EXPECT_EQ(other.rc, -EOPNOTSUPP);
     EXPECT_EQ(other.msg, "insn 1: context write at struct xdp_md offset 12");
+    EXPECT_EQ(other.index, 1) << "the message carrier names the instruction";
 }
 
 TEST(TranslateTest, RefusalsNameTheInstruction)
@@ -201,6 +204,7 @@ TEST(TranslateTest, RefusalsNameTheInstruction)
         {}, {});
     EXPECT_EQ(fib.rc, -EOPNOTSUPP);
     EXPECT_EQ(fib.msg, "unsupported helper bpf_fib_lookup (69) at insn 3");
+    EXPECT_EQ(fib.index, 3);
 
     Prog bad;
     ld_map_idx(bad, 1, 5);
@@ -216,6 +220,7 @@ TEST(TranslateTest, RefusalsNameTheInstruction)
     Xlate dup({mov64_imm(0, 0), exit_insn()}, {}, {3, 3});
     EXPECT_EQ(dup.rc, -EINVAL);
     EXPECT_EQ(dup.msg, "translate: NIC map id 3 listed twice");
+    EXPECT_EQ(dup.index, -1);
 
     Prog big(NICSIM_IMG_MAX_SLOTS + 1, mov64_imm(0, 0));
     big.back() = exit_insn();
@@ -340,21 +345,22 @@ TEST(TranslateTest, RequestFollowsTheOptionsRule)
     } big{};
     void *out = nullptr;
     size_t len = 0;
-    char m[256];
+    nicsim_msg m;
     big.x.sz = sizeof(big);
     big.x.insns = p.data();
     big.x.n = (uint32_t)p.size();
-    EXPECT_EQ(nicsim_drv_translate(&big.x, &out, &len, m, sizeof(m)), 0) << m;
+    EXPECT_EQ(nicsim_drv_translate(&big.x, &out, &len, &m), 0) << m.msg;
     free(out);
     out = nullptr;
     big.future = 1;
-    EXPECT_EQ(nicsim_drv_translate(&big.x, &out, &len, m, sizeof(m)), -EINVAL);
-    EXPECT_STREQ(m, "translate: missing program, map table or output");
+    EXPECT_EQ(nicsim_drv_translate(&big.x, &out, &len, &m), -EINVAL);
+    EXPECT_STREQ(m.msg, "translate: missing program, map table or output");
+    EXPECT_EQ(m.index, -1);
 
     big.future = 0;
     big.x.sz = offsetof(nicsim_drv_xlate, flags);
     big.x.flags = NICSIM_IMG_F_USES_TAIL_CALL; /* past sz: not the caller's */
-    ASSERT_EQ(nicsim_drv_translate(&big.x, &out, &len, m, sizeof(m)), 0) << m;
+    ASSERT_EQ(nicsim_drv_translate(&big.x, &out, &len, &m), 0) << m.msg;
     nicsim_img_hdr h;
     nicsim_img_hdr_get(&h, out);
     EXPECT_EQ(h.flags, 0u);
