@@ -671,3 +671,25 @@ TEST(CoreTest, VmOptionsRefuseANonZeroTail)
     EXPECT_EQ(nicsim_vm__new(&big.o), nullptr);
     EXPECT_EQ(errno, EINVAL);
 }
+
+/* Program options follow the one options rule too (nicsim_opts_copy), saying so in the carrier. */
+TEST(CoreTest, ProgOptionsRefuseANonZeroTail)
+{
+    struct nicsim_insn raw[2] = {{0xb7, 0, 0, 0, 7}, {0x95, 0, 0, 0, 0}};
+    struct nicsim_isa_insn dec[2];
+    struct nicsim_msg err = {};
+    ASSERT_EQ(nicsim_isa_decode(raw, 2, dec, &err), 0);
+    struct {
+        nicsim_prog_opts o;
+        uint64_t future;
+    } big{};
+    big.o.sz = sizeof(big);
+    struct nicsim_prog *p = nicsim_prog__load(dec, 2, &big.o, &err);
+    EXPECT_NE(p, nullptr) << err.msg;
+    nicsim_prog__free(p);
+    big.future = 1;
+    EXPECT_EQ(nicsim_prog__load(dec, 2, &big.o, &err), nullptr);
+    EXPECT_EQ(std::string(err.msg), "program options: size " + std::to_string(sizeof(big)) +
+                                        " with unknown non-zero fields");
+    EXPECT_EQ(err.index, -1);
+}
