@@ -146,7 +146,7 @@ static int core_load(void *ctx, const struct nicsim_fw_prog_desc *d, char *msg, 
                                   .name = d->name,
                                   .regions = regions,
                                   .n_regions = d->n_maps};
-    struct nicsim_isa_err e = {0};
+    struct nicsim_msg e = {0};
     struct nicsim_prog *p;
 
     if (d->n_maps > NICSIM_IMG_MAX_MAPS) {
@@ -265,8 +265,12 @@ struct nicsim_sys *nicsim_sys__new(const struct nicsim_sys_opts *opts, char *err
     struct nicsim_kern_opts ko = {.sz = sizeof(ko)};
     struct nicsim_dp_opts dpo = {.sz = sizeof(dpo)};
 
-    if (opts)
-        memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+    if (opts && nicsim_opts_copy(&o, sizeof(o), opts) < 0) {
+        nicsim_errf(err, err_len, "system options: size %zu with unknown non-zero fields",
+                    opts->sz);
+        errno = EINVAL;
+        return NULL;
+    }
     o.n_ports = o.n_ports ? o.n_ports : 2;
     o.n_cores = o.n_cores ? o.n_cores : 4;
     o.clock_mhz = o.clock_mhz ? o.clock_mhz : 250;

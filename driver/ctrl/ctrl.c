@@ -18,6 +18,7 @@
 #include "nicsim/maptypes.h"
 #include "nicsim/pcie.h"
 #include "nicsim/util.h"
+#include "nicsim/util.h"
 
 #define CTRL_DEF_ENTRIES 16u
 #define CTRL_DEF_SLOT    (64u * 1024u)
@@ -43,9 +44,9 @@ struct nicsim_ctrl {
     void (*idle)(void *user);
     void *idle_user;
     uint32_t n_ports, n_cores;
-    uint8_t *msg;   /* request under construction, slot bytes */
-    uint8_t *reply; /* last reply, slot bytes */
-    char err[NICSIM_CMSG_ERRMSG_MAX];
+    uint8_t *msg;          /* request under construction, slot bytes */
+    uint8_t *reply;        /* last reply, slot bytes */
+    struct nicsim_msg err; /* nicsim_ctrl__last_error: the one message carrier (util.h) */
     struct ctrl_map *maps;
     size_t n_maps, cap_maps;
 };
@@ -71,7 +72,7 @@ static void ctrl_seterr(struct nicsim_ctrl *c, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(c->err, sizeof(c->err), fmt, ap);
+    nicsim_msg_vset(&c->err, -1, fmt, ap);
     va_end(ap);
 }
 
@@ -199,7 +200,7 @@ void nicsim_ctrl__free(struct nicsim_ctrl *c)
 
 const char *nicsim_ctrl__last_error(const struct nicsim_ctrl *c)
 {
-    return c->err;
+    return c->err.msg;
 }
 uint32_t nicsim_ctrl__n_ports(const struct nicsim_ctrl *c)
 {
@@ -339,10 +340,11 @@ static void *ctrl_begin(struct nicsim_ctrl *c, uint8_t type, uint16_t flags)
 /* Copy an error sentence from a reply. */
 static void ctrl_copy_text(struct nicsim_ctrl *c, const uint8_t *text, size_t n)
 {
-    if (n >= sizeof(c->err))
-        n = sizeof(c->err) - 1;
-    memcpy(c->err, text, n);
-    c->err[n] = '\0';
+    if (n >= sizeof(c->err.msg))
+        n = sizeof(c->err.msg) - 1;
+    memcpy(c->err.msg, text, n);
+    c->err.msg[n] = '\0';
+    c->err.index = -1;
 }
 
 /* Send and interpret the status. *body / *out_len describe the reply body; a successful body
@@ -354,7 +356,7 @@ static int ctrl_call_ex(struct nicsim_ctrl *c, size_t body_len, size_t min_body,
     struct nicsim_cmsg_hdr h;
     int len = 0, err;
 
-    c->err[0] = '\0';
+    c->err.msg[0] = '\0';
     err = ctrl_send(c, sizeof(h) + body_len, &len);
     if (err)
         return err;

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "kern_internal.h"
+#include "nicsim/util.h"
 
 #define KLOG_SIZE (1u << 20)
 
@@ -152,9 +153,7 @@ static int run_ours(const struct nicsim_kern_prog_load_attr *attr, const struct 
             goto out;
         }
     }
-    memset(&a, 0, sizeof(a));
-    memcpy(&a, attr, attr->sz < sizeof(a) ? attr->sz : sizeof(a));
-    a.sz = sizeof(a);
+    a = *attr; /* nicsim_kern_kcheck's copy under the options rule */
     a.insns = insns;
     a.prog_ifindex = 0;
     a.prog_flags = 0;
@@ -254,10 +253,15 @@ int nicsim_kern_kcheck(const struct nicsim_kern_prog_load_attr *attr,
                        const struct nicsim_kern_map_create_attr *maps, size_t n_maps,
                        struct nicsim_kern_kcheck *res)
 {
+    struct nicsim_kern_prog_load_attr ka = {0};
     struct nicsim_insn *insns;
     int err;
 
-    if (!attr || !res || !attr->insns || !attr->insn_cnt || (n_maps && !maps))
+    if (!attr || !res || nicsim_opts_copy(&ka, sizeof(ka), attr) < 0)
+        return -EINVAL;
+    ka.sz = sizeof(ka);
+    attr = &ka;
+    if (!attr->insns || !attr->insn_cnt || (n_maps && !maps))
         return -EINVAL;
     memset(res, 0, sizeof(*res));
     insns = normalise(attr, n_maps, &err);

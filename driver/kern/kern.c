@@ -21,14 +21,12 @@
 /* ---------------------------------------------------------------------------------------------
  * Small utilities.
  */
-void nicsim_extack_set(struct nicsim_extack *ea, const char *fmt, ...)
+void nicsim_extack_set(struct nicsim_msg *ea, const char *fmt, ...)
 {
     va_list ap;
 
-    if (!ea)
-        return;
     va_start(ap, fmt);
-    vsnprintf(ea->msg, sizeof(ea->msg), fmt, ap);
+    nicsim_msg_vset(ea, -1, fmt, ap);
     va_end(ap);
 }
 
@@ -39,28 +37,28 @@ void nicsim_kern_set_error(struct nicsim_kern *k, const char *fmt, ...)
     if (!k)
         return;
     va_start(ap, fmt);
-    vsnprintf(k->err, sizeof(k->err), fmt, ap);
+    nicsim_msg_vset(&k->err, -1, fmt, ap);
     va_end(ap);
 }
 
 const char *nicsim_kern_last_error(const struct nicsim_kern *k)
 {
-    return k ? k->err : "";
+    return k ? k->err.msg : "";
 }
 
-void vlog_init(struct vlog *log, uint32_t level)
+void nicsim_vlog_init(struct vlog *log, uint32_t level)
 {
     memset(log, 0, sizeof(*log));
     log->level = level;
 }
 
-void vlog_free(struct vlog *log)
+void nicsim_vlog_free(struct vlog *log)
 {
     free(log->buf);
     memset(log, 0, sizeof(*log));
 }
 
-void vlog_vwrite(struct vlog *log, const char *fmt, va_list ap)
+void nicsim_vlog_vwrite(struct vlog *log, const char *fmt, va_list ap)
 {
     char line[512];
     int n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -90,12 +88,12 @@ void vlog_vwrite(struct vlog *log, const char *fmt, va_list ap)
     log->buf[log->len] = '\0';
 }
 
-void vlog_write(struct vlog *log, const char *fmt, ...)
+void nicsim_vlog_write(struct vlog *log, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    vlog_vwrite(log, fmt, ap);
+    nicsim_vlog_vwrite(log, fmt, ap);
     va_end(ap);
 }
 
@@ -180,7 +178,7 @@ struct nicsim_bpf_map *nicsim_kern_map_by_fd(struct nicsim_kern *k, int fd)
     return e->obj;
 }
 
-struct nicsim_bpf_map *kern_map_get(struct nicsim_kern *k, int fd)
+struct nicsim_bpf_map *nicsim_kern_map_get(struct nicsim_kern *k, int fd)
 {
     return nicsim_kern_map_by_fd(k, fd);
 }
@@ -269,7 +267,7 @@ static void map_offload_destroy(struct nicsim_bpf_map *map)
 {
     struct nicsim_netdev *netdev = map->netdev;
     struct nicsim_netdev_bpf data = {0};
-    struct nicsim_extack ea = {{0}};
+    struct nicsim_msg ea = {.index = -1};
 
     data.command = NICSIM_BPF_OFFLOAD_MAP_FREE;
     data.offmap = map;
@@ -626,7 +624,7 @@ static void dev_xdp_uninstall(struct nicsim_netdev *dev)
         if (!prog)
             continue;
         if (mode != NICSIM_XDP_MODE_SKB && dev->netdev_ops && dev->netdev_ops->ndo_bpf) {
-            struct nicsim_extack ea = {{0}};
+            struct nicsim_msg ea = {.index = -1};
             struct nicsim_netdev_bpf xdp = {0};
 
             xdp.command =
@@ -763,10 +761,9 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
     struct vlog log;
     int err, fd;
 
-    if (!k || !attr || attr->sz < offsetof(struct nicsim_kern_prog_load_attr, log_buf))
+    if (!k || !attr || nicsim_opts_copy(&a, sizeof(a), attr) < 0)
         return -EINVAL;
-    k->err[0] = '\0';
-    memcpy(&a, attr, attr->sz < sizeof(a) ? attr->sz : sizeof(a));
+    k->err.msg[0] = '\0';
     if (attr->sz >= offsetof(struct nicsim_kern_prog_load_attr, err_insn) + sizeof(int32_t)) {
         attr->err_insn = -1;
         if (attr->sz >= sizeof(*attr))
@@ -829,7 +826,7 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
         }
     }
 
-    vlog_init(&log, a.log_level);
+    nicsim_vlog_init(&log, a.log_level);
     a.err_insn = -1;
     err = nicsim_bpf_check(prog, &a, &log);
     /* bpf_prog_select_runtime -> bpf_prog_offload_compile: the driver translates. */
@@ -843,8 +840,8 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
         /* translate has no verifier env to log to: always say what failed (a log_level >= 1
          * log would otherwise end with "processed N insns") */
         if (err)
-            vlog_write(&log, "offloaded program translation failed (%d)%s%s", err,
-                       k->err[0] ? ": " : "", k->err);
+            nicsim_vlog_write(&log, "offloaded program translation failed (%d)%s%s", err,
+                              k->err.msg[0] ? ": " : "", k->err.msg);
     }
     if (attr->sz >= offsetof(struct nicsim_kern_prog_load_attr, err_insn) + sizeof(int32_t))
         attr->err_insn = err ? a.err_insn : -1;
@@ -857,7 +854,7 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
             memcpy(a.log_buf, log.buf, n);
         a.log_buf[n] = '\0';
     }
-    vlog_free(&log);
+    nicsim_vlog_free(&log);
     if (err) {
         prog_free(prog);
         return err;
@@ -880,9 +877,9 @@ int nicsim_kern_prog_load(struct nicsim_kern *k, struct nicsim_kern_prog_load_at
 /* bpf_map_offload_map_alloc */
 static int map_offload_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map,
                              const struct nicsim_kern_map_create_attr *attr,
-                             struct nicsim_bpf_map *tmpl, struct nicsim_extack *extack)
+                             struct nicsim_bpf_map *tmpl, struct nicsim_msg *extack)
 {
-    struct nicsim_extack ea = {{0}};
+    struct nicsim_msg ea = {.index = -1};
     struct nicsim_netdev_bpf data = {0};
     struct nicsim_netdev *netdev;
     struct ondev *o;
@@ -955,7 +952,7 @@ static int map_meta_alloc(struct nicsim_kern *k, struct nicsim_bpf_map *map, int
     return 0;
 }
 
-bool kern_map_meta_equal(const struct nicsim_bpf_map *meta, const struct nicsim_bpf_map *map)
+bool nicsim_kern_map_meta_equal(const struct nicsim_bpf_map *meta, const struct nicsim_bpf_map *map)
 {
     if (meta->map_type != map->map_type || meta->key_size != map->key_size ||
         meta->value_size != map->value_size || meta->map_flags != map->map_flags)
@@ -995,7 +992,7 @@ static int outer_update(struct nicsim_bpf_map *outer, const void *key, const voi
     if (e->kind != FD_MAP)
         return -EINVAL;
     inner = e->obj;
-    if (!kern_map_meta_equal(outer->inner_map_meta, inner) || inner->offloaded) {
+    if (!nicsim_kern_map_meta_equal(outer->inner_map_meta, inner) || inner->offloaded) {
         nicsim_kern_set_error(
             k,
             "map %s: map %u (%s) does not match the inner map template "
@@ -1041,7 +1038,7 @@ static void outer_clear(struct nicsim_bpf_map *outer)
 }
 
 int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_create_attr *attr,
-                           struct nicsim_extack *extack)
+                           struct nicsim_msg *extack)
 {
     struct nicsim_kern_map_create_attr a = {0};
     struct nicsim_bpf_map *map, *tmpl = NULL;
@@ -1108,7 +1105,7 @@ int nicsim_kern_map_lookup_elem(struct nicsim_kern *k, int fd, const void *key, 
     int err = map_get(k, fd, &map);
 
     if (k)
-        k->err[0] = '\0';
+        k->err.msg[0] = '\0';
     if (err)
         return err;
     if (!value || (!key && map->key_size))
@@ -1127,7 +1124,7 @@ int nicsim_kern_map_update_elem(struct nicsim_kern *k, int fd, const void *key, 
     int err = map_get(k, fd, &map);
 
     if (k)
-        k->err[0] = '\0';
+        k->err.msg[0] = '\0';
     if (err)
         return err;
     if (!value || (!key && map->key_size))
@@ -1149,7 +1146,7 @@ int nicsim_kern_map_delete_elem(struct nicsim_kern *k, int fd, const void *key)
     int err = map_get(k, fd, &map);
 
     if (k)
-        k->err[0] = '\0';
+        k->err.msg[0] = '\0';
     if (err)
         return err;
     if (!key && map->key_size)
@@ -1169,7 +1166,7 @@ int nicsim_kern_map_get_next_key(struct nicsim_kern *k, int fd, const void *key,
     int err = map_get(k, fd, &map);
 
     if (k)
-        k->err[0] = '\0';
+        k->err.msg[0] = '\0';
     if (err)
         return err;
     if (!next_key)
@@ -1369,8 +1366,7 @@ static int prog_get_type_dev(struct nicsim_kern *k, int fd, bool attach_drv,
 
 /* dev_xdp_install: the driver (or the generic hook) gets its own reference. */
 static int dev_xdp_install(struct nicsim_netdev *dev, enum nicsim_xdp_mode mode,
-                           struct nicsim_extack *extack, uint32_t flags,
-                           struct nicsim_bpf_prog *prog)
+                           struct nicsim_msg *extack, uint32_t flags, struct nicsim_bpf_prog *prog)
 {
     struct nicsim_netdev_bpf xdp = {0};
     int err;
@@ -1385,7 +1381,7 @@ static int dev_xdp_install(struct nicsim_netdev *dev, enum nicsim_xdp_mode mode,
     return err;
 }
 
-static int dev_xdp_attach(struct nicsim_netdev *dev, struct nicsim_extack *extack,
+static int dev_xdp_attach(struct nicsim_netdev *dev, struct nicsim_msg *extack,
                           struct nicsim_bpf_prog *new_prog, struct nicsim_bpf_prog *old_prog,
                           uint32_t flags)
 {
@@ -1476,7 +1472,7 @@ static int dev_xdp_attach(struct nicsim_netdev *dev, struct nicsim_extack *extac
 }
 
 int nicsim_kern_xdp_attach(struct nicsim_kern *k, int ifindex, int prog_fd, int expected_fd,
-                           uint32_t flags, struct nicsim_extack *extack)
+                           uint32_t flags, struct nicsim_msg *extack)
 {
     struct nicsim_bpf_prog *new_prog = NULL, *old_prog = NULL;
     struct nicsim_netdev *dev;

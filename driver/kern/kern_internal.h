@@ -69,10 +69,11 @@ struct vlog {
     uint32_t level;
     char last[256]; /* the last line written */
 };
-void vlog_init(struct vlog *log, uint32_t level);
-void vlog_free(struct vlog *log);
-void vlog_vwrite(struct vlog *log, const char *fmt, va_list ap);
-void vlog_write(struct vlog *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void nicsim_vlog_init(struct vlog *log, uint32_t level);
+void nicsim_vlog_free(struct vlog *log);
+void nicsim_vlog_vwrite(struct vlog *log, const char *fmt, va_list ap);
+void nicsim_vlog_write(struct vlog *log, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ---- Helper prototypes (helpers.c). */
 enum arg_type {
@@ -143,12 +144,13 @@ struct nicsim_kern {
     size_t n_prog_ids;
     struct nicsim_bpf_map **maps;
     size_t n_map_ids;
-    char err[NICSIM_EXTACK_MSG_MAX]; /* nicsim_kern_last_error */
+    struct nicsim_msg err; /* nicsim_kern_last_error, the one message carrier (util.h) */
 };
 
-struct nicsim_bpf_map *kern_map_get(struct nicsim_kern *k, int fd);
+struct nicsim_bpf_map *nicsim_kern_map_get(struct nicsim_kern *k, int fd);
 /* bpf_map_meta_equal (array_map_meta_equal for arrays): map fits an outer map's template. */
-bool kern_map_meta_equal(const struct nicsim_bpf_map *meta, const struct nicsim_bpf_map *map);
+bool nicsim_kern_map_meta_equal(const struct nicsim_bpf_map *meta,
+                                const struct nicsim_bpf_map *map);
 
 /* ---- Verifier (verifier/verifier.c): resolves map references, walks the program, runs the offload
  * callbacks when prog is offloaded and the dead-code optimisations. On success prog->insnsi /

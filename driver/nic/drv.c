@@ -322,7 +322,7 @@ static const struct nicsim_bpf_map_dev_ops drv_map_ops = {
 };
 
 static int drv_map_alloc(struct nicsim_drv *drv, struct nicsim_bpf_map *map,
-                         struct nicsim_bpf_map *tmpl, struct nicsim_extack *extack)
+                         struct nicsim_bpf_map *tmpl, struct nicsim_msg *extack)
 {
     struct drv_map *dm, *tm = NULL;
     int err;

@@ -85,7 +85,7 @@ void nicsim_drv_log(struct nicsim_drv *drv, const char *fmt, ...)
 /* offload.c */
 extern const struct nicsim_bpf_prog_offload_ops nicsim_drv_offload_ops;
 /* Make sure the program is on the NIC (load its image if it is not) and count a user. */
-int nicsim_drv_prog_get_nic(struct drv_prog *dp, struct nicsim_extack *extack);
+int nicsim_drv_prog_get_nic(struct drv_prog *dp, struct nicsim_msg *extack);
 /* Drop a user; the last one unloads the program from the NIC. */
 void nicsim_drv_prog_put_nic(struct drv_prog *dp);
 

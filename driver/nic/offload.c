@@ -284,7 +284,7 @@ static int drv_bpf_translate(struct nicsim_bpf_prog *prog)
     struct nicsim_insn *insns = NULL;
     uint32_t *map_ids = NULL;
     uint8_t *ctx = NULL;
-    char msg[256];
+    struct nicsim_msg msg;
     int err = -ENOMEM;
 
     if (!dp)
@@ -357,9 +357,9 @@ static int drv_bpf_translate(struct nicsim_bpf_prog *prog)
     x.name = prog->aux->name;
     free(dp->image);
     dp->image = NULL;
-    err = nicsim_drv_translate(&x, &dp->image, &dp->image_len, msg, sizeof(msg));
+    err = nicsim_drv_translate(&x, &dp->image, &dp->image_len, &msg);
     if (err) {
-        nicsim_drv_log(dp->drv, "%s", msg);
+        nicsim_drv_log(dp->drv, "%s", msg.msg);
         goto out;
     }
     off->jited_image = dp->image;
@@ -372,7 +372,7 @@ out:
     return err;
 }
 
-int nicsim_drv_prog_get_nic(struct drv_prog *dp, struct nicsim_extack *extack)
+int nicsim_drv_prog_get_nic(struct drv_prog *dp, struct nicsim_msg *extack)
 {
     int err;
 

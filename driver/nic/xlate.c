@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "drv_internal.h"
+#include "nicsim/util.h"
 
 int nicsim_drv_hw_helper(int32_t func_id)
 {
@@ -119,26 +120,29 @@ static int ctx_field(int off, uint8_t *size, int16_t *desc_off)
     }
 }
 
-#define FAIL(err, ...)                                                                             \
+#define FAIL_AT(at, err, ...)                                                                      \
     do {                                                                                           \
-        if (msg && msg_len)                                                                        \
-            snprintf(msg, msg_len, __VA_ARGS__);                                                   \
+        nicsim_msg_set(msg, (at), __VA_ARGS__);                                                    \
         free(img);                                                                                 \
         return (err);                                                                              \
     } while (0)
+#define FAIL(err, ...) FAIL_AT(-1, err, __VA_ARGS__)
 
-int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t *len, char *msg,
-                         size_t msg_len)
+int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t *len,
+                         struct nicsim_msg *msg)
 {
+    struct nicsim_drv_xlate xo = {0};
     struct nicsim_img_hdr h;
-    struct nicsim_insn *out;
+    uint8_t *out;
     uint8_t *img = NULL;
     size_t total;
 
-    if (msg && msg_len)
-        msg[0] = '\0';
-    if (!x || x->sz < offsetof(struct nicsim_drv_xlate, flags) || !x->insns || !x->n || !image ||
-        !len || (x->n_maps && !x->map_ids))
+    if (msg)
+        *msg = (struct nicsim_msg){.index = -1};
+    if (!x || nicsim_opts_copy(&xo, sizeof(xo), x) < 0)
+        FAIL(-EINVAL, "translate: missing program, map table or output");
+    x = &xo;
+    if (!x->insns || !x->n || !image || !len || (x->n_maps && !x->map_ids))
         FAIL(-EINVAL, "translate: missing program, map table or output");
     if (x->n > NICSIM_IMG_MAX_SLOTS)
         FAIL(-E2BIG, "program of %u instructions exceeds the NIC's %u-slot instruction memory",
@@ -175,22 +179,26 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
     nicsim_img_hdr_put(img, &h);
     for (uint32_t i = 0; i < x->n_maps; i++)
         nicsim_put_le32(img, sizeof(h) + 4u * i, x->map_ids[i]);
-    out = (struct nicsim_insn *)(img + sizeof(h) + 4u * x->n_maps);
-    memcpy(out, x->insns, 8u * (size_t)x->n);
+    out = img + sizeof(h) + 4u * x->n_maps;
+    for (uint32_t i = 0; i < x->n; i++)
+        nicsim_img_slot_put(out + NICSIM_IMG_SLOT_SIZE * i, &x->insns[i]);
 
+    /* each rewrite re-encodes its slot */
     for (uint32_t i = 0; i < x->n; i++) {
-        struct nicsim_insn *in = &out[i];
+        struct nicsim_insn slot = x->insns[i], *in = &slot;
+        uint8_t *at = out + NICSIM_IMG_SLOT_SIZE * i;
 
         if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
             if (i + 1 >= x->n)
-                FAIL(-EINVAL, "insn %u: LDDW in the last slot", i);
+                FAIL_AT(i, -EINVAL, "insn %u: LDDW in the last slot", i);
             if (in->src == NICSIM_LDDW_MAP_IDX || in->src == NICSIM_LDDW_MAP_IDX_VALUE) {
                 if (in->imm < 0 || (uint32_t)in->imm >= x->n_maps)
-                    FAIL(-EINVAL, "insn %u: map reference %d, the program uses %u maps", i, in->imm,
-                         x->n_maps);
+                    FAIL_AT(i, -EINVAL, "insn %u: map reference %d, the program uses %u maps", i,
+                            in->imm, x->n_maps);
                 in->imm = (int32_t)x->map_ids[in->imm];
+                nicsim_img_slot_put(at, in);
             } else if (in->src != NICSIM_LDDW_IMM64) {
-                FAIL(-EINVAL, "insn %u: ld_imm64 source %u has no NIC form", i, in->src);
+                FAIL_AT(i, -EINVAL, "insn %u: ld_imm64 source %u has no NIC form", i, in->src);
             }
             i++;
             continue;
@@ -199,9 +207,10 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
             int hw = nicsim_drv_hw_helper(in->imm);
 
             if (!hw)
-                FAIL(-EOPNOTSUPP, "unsupported helper %s (%d) at insn %u",
-                     nicsim_bpf_helper_name(in->imm), in->imm, i);
+                FAIL_AT(i, -EOPNOTSUPP, "unsupported helper %s (%d) at insn %u",
+                        nicsim_bpf_helper_name(in->imm), in->imm, i);
             in->imm = hw;
+            nicsim_img_slot_put(at, in);
             continue;
         }
         if (x->ctx && x->ctx[i]) {
@@ -211,15 +220,17 @@ int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t 
             bool store = in->code == (BPF_STX | BPF_MEM | BPF_W);
 
             if (in->code != (BPF_LDX | BPF_MEM | BPF_W) && !store)
-                FAIL(-EOPNOTSUPP, "insn %u: context access of opcode 0x%02x has no NIC form", i,
-                     in->code);
+                FAIL_AT(i, -EOPNOTSUPP, "insn %u: context access of opcode 0x%02x has no NIC form",
+                        i, in->code);
             if (store && in->off != 16) /* only rx_queue_index is writable (offloaded) */
-                FAIL(-EOPNOTSUPP, "insn %u: context write at struct xdp_md offset %d", i, in->off);
+                FAIL_AT(i, -EOPNOTSUPP, "insn %u: context write at struct xdp_md offset %d", i,
+                        in->off);
             if (ctx_field(in->off, &size, &off))
-                FAIL(-EOPNOTSUPP, "insn %u: struct xdp_md offset %d has no NIC equivalent", i,
-                     in->off);
+                FAIL_AT(i, -EOPNOTSUPP, "insn %u: struct xdp_md offset %d has no NIC equivalent", i,
+                        in->off);
             in->code = (uint8_t)((in->code & 0x07) | BPF_MEM | size);
             in->off = off;
+            nicsim_img_slot_put(at, in);
         }
     }
     *image = img;

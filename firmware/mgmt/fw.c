@@ -17,6 +17,7 @@
 #include "fw_internal.h"
 #include "nicsim/pcie.h"
 #include "nicsim/printk.h"
+#include "nicsim/util.h"
 
 static uint32_t reg_rd(struct nicsim_fw *fw, uint32_t off)
 {
@@ -35,12 +36,12 @@ static void fw_irq(struct nicsim_fw *fw, uint32_t causes)
 /* ---------------------------------------------------------------------------------------------
  * Reply builder.
  */
-size_t fw_reply_room(const struct fw_reply *r)
+size_t nicsim_fw_reply_room(const struct fw_reply *r)
 {
     return r->cap - r->len;
 }
 
-void *fw_reply_put(struct fw_reply *r, const void *src, size_t n)
+void *nicsim_fw_reply_put(struct fw_reply *r, const void *src, size_t n)
 {
     size_t padded = nicsim_round8(n);
     uint8_t *p;
@@ -72,20 +73,20 @@ static int fw_vfail(struct fw_reply *r, uint32_t status, const char *fmt, va_lis
     if (is_map_op(r->type) &&
         r->len < sizeof(struct nicsim_cmsg_hdr) + sizeof(struct nicsim_cmsg_map_op)) {
         r->len = sizeof(struct nicsim_cmsg_hdr);
-        fw_reply_put(r, NULL, sizeof(struct nicsim_cmsg_map_op));
+        nicsim_fw_reply_put(r, NULL, sizeof(struct nicsim_cmsg_map_op));
     }
     vsnprintf(text, sizeof(text), fmt, ap);
     n = strlen(text) + 1;
-    if (n > fw_reply_room(r))
-        n = fw_reply_room(r) & ~(size_t)7u;
+    if (n > nicsim_fw_reply_room(r))
+        n = nicsim_fw_reply_room(r) & ~(size_t)7u;
     if (n) {
         text[n - 1] = '\0';
-        fw_reply_put(r, text, n);
+        nicsim_fw_reply_put(r, text, n);
     }
     return -1;
 }
 
-int fw_fail(struct fw_reply *r, uint32_t status, const char *fmt, ...)
+int nicsim_fw_fail(struct fw_reply *r, uint32_t status, const char *fmt, ...)
 {
     va_list ap;
 
@@ -95,7 +96,7 @@ int fw_fail(struct fw_reply *r, uint32_t status, const char *fmt, ...)
     return -1;
 }
 
-int fw_fail_errno(struct fw_reply *r, int err, const char *fmt, ...)
+int nicsim_fw_fail_errno(struct fw_reply *r, int err, const char *fmt, ...)
 {
     va_list ap;
 
@@ -144,23 +145,24 @@ size_t nicsim_fw__handle(struct nicsim_fw *fw, const void *req, size_t len, void
     r.type = h.type & ~NICSIM_CMSG_REPLY;
 
     if (len < sizeof(h))
-        fw_fail(&r, NICSIM_CMSG_EBADMSG, "message of %zu bytes is shorter than the %zu-byte header",
-                len, sizeof(h));
+        nicsim_fw_fail(&r, NICSIM_CMSG_EBADMSG,
+                       "message of %zu bytes is shorter than the %zu-byte header", len, sizeof(h));
     else if (h.version != NICSIM_CMSG_VERSION)
-        fw_fail(&r, NICSIM_CMSG_EBADMSG, "message version %u, firmware speaks %u", h.version,
-                NICSIM_CMSG_VERSION);
+        nicsim_fw_fail(&r, NICSIM_CMSG_EBADMSG, "message version %u, firmware speaks %u", h.version,
+                       NICSIM_CMSG_VERSION);
     else if (h.len != len)
-        fw_fail(&r, NICSIM_CMSG_EBADMSG, "header length %u, message has %zu bytes", h.len, len);
+        nicsim_fw_fail(&r, NICSIM_CMSG_EBADMSG, "header length %u, message has %zu bytes", h.len,
+                       len);
     else if ((h.type & NICSIM_CMSG_REPLY) || !nicsim_cmsg_type_name(h.type))
-        fw_fail(&r, NICSIM_CMSG_EBADMSG, "unknown message type 0x%02x", h.type);
+        nicsim_fw_fail(&r, NICSIM_CMSG_EBADMSG, "unknown message type 0x%02x", h.type);
     else if (h.status != 0)
-        fw_fail(&r, NICSIM_CMSG_EBADMSG, "%s request carries status %u (must be 0)",
-                nicsim_cmsg_type_name(h.type), h.status);
+        nicsim_fw_fail(&r, NICSIM_CMSG_EBADMSG, "%s request carries status %u (must be 0)",
+                       nicsim_cmsg_type_name(h.type), h.status);
     else if (h.flags & ~type_flags(h.type))
-        fw_fail(&r, NICSIM_CMSG_EINVAL, "%s: flags 0x%x are not defined",
-                nicsim_cmsg_type_name(h.type), h.flags & ~type_flags(h.type));
+        nicsim_fw_fail(&r, NICSIM_CMSG_EINVAL, "%s: flags 0x%x are not defined",
+                       nicsim_cmsg_type_name(h.type), h.flags & ~type_flags(h.type));
     else
-        fw_msg_dispatch(fw, h.type, h.flags, msg + sizeof(h), len - sizeof(h), &r);
+        nicsim_fw_msg_dispatch(fw, h.type, h.flags, msg + sizeof(h), len - sizeof(h), &r);
 
     rh.version = NICSIM_CMSG_VERSION;
     rh.type = (uint8_t)(r.type | NICSIM_CMSG_REPLY);
@@ -320,11 +322,10 @@ struct nicsim_fw *nicsim_fw__new(const struct nicsim_fw_hal *hal, const struct n
     struct nicsim_fw *fw;
 
     if (!hal || !hal->ops || !hal->ops->reg_read || !hal->ops->reg_write || !hal->ops->dma_read ||
-        !hal->ops->dma_write || !opts || opts->sz < sizeof(size_t)) {
+        !hal->ops->dma_write || !opts || nicsim_opts_copy(&o, sizeof(o), opts) < 0) {
         errno = EINVAL;
         return NULL;
     }
-    memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
     if (!o.map_mem_bytes)
         o.map_mem_bytes = FW_DEF_MAP_MEM;
     if (!o.max_maps)
@@ -352,7 +353,7 @@ struct nicsim_fw *nicsim_fw__new(const struct nicsim_fw_hal *hal, const struct n
     fw->evq_bytes = o.event_queue_bytes;
     fw->map_ent = calloc((size_t)fw->max_maps + 1u, sizeof(*fw->map_ent));
     fw->progs = calloc(fw->max_progs, sizeof(*fw->progs));
-    if (!fw->map_ent || !fw->progs || fw_maps_init(fw)) {
+    if (!fw->map_ent || !fw->progs || nicsim_fw_maps_init(fw)) {
         free(fw->map_ent);
         free(fw->progs);
         free(fw);
@@ -389,7 +390,7 @@ void nicsim_fw__free(struct nicsim_fw *fw)
         fw->evq_head = e->next;
         free(e);
     }
-    fw_maps_fini(fw);
+    nicsim_fw_maps_fini(fw);
     reg_wr(fw, NICSIM_BAR0_FW_STATUS, NICSIM_FW_STATUS_DOWN);
     free(fw->map_ent);
     free(fw->progs);
@@ -439,7 +440,7 @@ void nicsim_fw__count(struct nicsim_fw *fw, uint32_t port, uint32_t prog_id, uin
 int nicsim_fw__event_output(struct nicsim_fw *fw, uint32_t map_id, uint32_t cpu, uint64_t index,
                             const void *data, uint32_t len)
 {
-    const struct fw_map_ent *m = fw_map_get(fw, map_id);
+    const struct fw_map_ent *m = nicsim_fw_map_get(fw, map_id);
     size_t need = sizeof(struct nicsim_event_rec) + nicsim_round8(len);
     struct fw_event *e;
     int was_empty;

@@ -62,46 +62,51 @@ static int check_header(struct nicsim_fw *fw, const struct nicsim_img_hdr *h, si
     uint64_t want;
 
     if (h->magic != NICSIM_IMG_MAGIC)
-        return fw_fail(r, NICSIM_CMSG_EINVAL, "image magic 0x%08x, expected 0x%08x (\"NXIM\")",
-                       h->magic, NICSIM_IMG_MAGIC);
+        return nicsim_fw_fail(r, NICSIM_CMSG_EINVAL,
+                              "image magic 0x%08x, expected 0x%08x (\"NXIM\")", h->magic,
+                              NICSIM_IMG_MAGIC);
     if (h->version != NICSIM_IMG_VERSION)
-        return fw_fail(r, NICSIM_CMSG_EINVAL, "image version %u, the firmware loads version %u",
-                       h->version, NICSIM_IMG_VERSION);
+        return nicsim_fw_fail(r, NICSIM_CMSG_EINVAL,
+                              "image version %u, the firmware loads version %u", h->version,
+                              NICSIM_IMG_VERSION);
     if (h->hdr_len != sizeof(*h))
-        return fw_fail(r, NICSIM_CMSG_EINVAL, "image header length %u, expected %zu", h->hdr_len,
-                       sizeof(*h));
+        return nicsim_fw_fail(r, NICSIM_CMSG_EINVAL, "image header length %u, expected %zu",
+                              h->hdr_len, sizeof(*h));
     if (!h->n_slots || h->n_slots > NICSIM_IMG_MAX_SLOTS)
-        return fw_fail(r, NICSIM_CMSG_E2BIG, "image has %u slots, a core holds 1..%u", h->n_slots,
-                       NICSIM_IMG_MAX_SLOTS);
+        return nicsim_fw_fail(r, NICSIM_CMSG_E2BIG, "image has %u slots, a core holds 1..%u",
+                              h->n_slots, NICSIM_IMG_MAX_SLOTS);
     if (h->n_maps > NICSIM_IMG_MAX_MAPS)
-        return fw_fail(r, NICSIM_CMSG_E2BIG, "image references %u maps, at most %u", h->n_maps,
-                       NICSIM_IMG_MAX_MAPS);
+        return nicsim_fw_fail(r, NICSIM_CMSG_E2BIG, "image references %u maps, at most %u",
+                              h->n_maps, NICSIM_IMG_MAX_MAPS);
     want = (uint64_t)sizeof(*h) + 4ull * h->n_maps + 8ull * h->n_slots;
     if (want != len)
-        return fw_fail(r, NICSIM_CMSG_EINVAL,
-                       "image is %zu bytes, its header (%u maps, %u slots) describes %llu", len,
-                       h->n_maps, h->n_slots, (unsigned long long)want);
+        return nicsim_fw_fail(r, NICSIM_CMSG_EINVAL,
+                              "image is %zu bytes, its header (%u maps, %u slots) describes %llu",
+                              len, h->n_maps, h->n_slots, (unsigned long long)want);
     if (h->prog_type != BPF_PROG_TYPE_XDP)
-        return fw_fail(r, NICSIM_CMSG_EOPNOTSUPP,
-                       "program type %u: the NIC runs XDP programs (type 6) only", h->prog_type);
+        return nicsim_fw_fail(r, NICSIM_CMSG_EOPNOTSUPP,
+                              "program type %u: the NIC runs XDP programs (type 6) only",
+                              h->prog_type);
     if (h->stack_depth > NICSIM_STACK_SIZE * NICSIM_MAX_CALL_DEPTH)
-        return fw_fail(r, NICSIM_CMSG_EPERM, "stack depth %u exceeds the core's %u bytes",
-                       h->stack_depth, NICSIM_STACK_SIZE * NICSIM_MAX_CALL_DEPTH);
+        return nicsim_fw_fail(r, NICSIM_CMSG_EPERM, "stack depth %u exceeds the core's %u bytes",
+                              h->stack_depth, NICSIM_STACK_SIZE * NICSIM_MAX_CALL_DEPTH);
     if (h->flags & ~(NICSIM_IMG_F_USES_TAIL_CALL | NICSIM_IMG_F_USES_PKT_WRITE))
-        return fw_fail(r, NICSIM_CMSG_EINVAL, "image flags 0x%x are not defined",
-                       h->flags & ~(NICSIM_IMG_F_USES_TAIL_CALL | NICSIM_IMG_F_USES_PKT_WRITE));
+        return nicsim_fw_fail(r, NICSIM_CMSG_EINVAL, "image flags 0x%x are not defined",
+                              h->flags &
+                                  ~(NICSIM_IMG_F_USES_TAIL_CALL | NICSIM_IMG_F_USES_PKT_WRITE));
     if (h->reserved0 || h->reserved[0] || h->reserved[1] || h->reserved[2] || h->reserved[3])
-        return fw_fail(r, NICSIM_CMSG_EINVAL, "image header reserved fields must be 0");
+        return nicsim_fw_fail(r, NICSIM_CMSG_EINVAL, "image header reserved fields must be 0");
     for (size_t i = 0, nul = 0; i < sizeof(h->name); i++) {
         unsigned char c = (unsigned char)h->name[i];
 
         if (!c) {
             nul = 1;
         } else if (nul || c < 0x20 || c > 0x7e) {
-            return fw_fail(r, NICSIM_CMSG_EINVAL,
-                           "image name: byte %zu (0x%02x) is not a printable character before "
-                           "the NUL padding",
-                           i, c);
+            return nicsim_fw_fail(
+                r, NICSIM_CMSG_EINVAL,
+                "image name: byte %zu (0x%02x) is not a printable character before "
+                "the NUL padding",
+                i, c);
         }
     }
     (void)fw;
@@ -120,39 +125,39 @@ static int check_slots(struct nicsim_fw *fw, struct nicsim_insn *raw, uint32_t n
             uint64_t addr;
 
             if (pc + 1 >= n)
-                return fw_fail(r, NICSIM_CMSG_EINVAL, "insn %u: LDDW in the last slot", pc);
+                return nicsim_fw_fail(r, NICSIM_CMSG_EINVAL, "insn %u: LDDW in the last slot", pc);
             if (in->src == NICSIM_LDDW_IMM64) {
                 pc++;
                 continue;
             }
             if (in->src != NICSIM_LDDW_MAP_IDX && in->src != NICSIM_LDDW_MAP_IDX_VALUE)
-                return fw_fail(r, NICSIM_CMSG_EPERM,
-                               "insn %u: LDDW source %u (%s) is not allowed in a NIC image", pc,
-                               in->src, lddw_src_name(in->src));
+                return nicsim_fw_fail(r, NICSIM_CMSG_EPERM,
+                                      "insn %u: LDDW source %u (%s) is not allowed in a NIC image",
+                                      pc, in->src, lddw_src_name(in->src));
             if (!in_table(ids, n_ids, id))
-                return fw_fail(r, NICSIM_CMSG_EINVAL,
-                               "insn %u: LDDW references map %u, which "
-                               "the image's map table does not list",
-                               pc, id);
-            m = fw_map_get(fw, id);
+                return nicsim_fw_fail(r, NICSIM_CMSG_EINVAL,
+                                      "insn %u: LDDW references map %u, which "
+                                      "the image's map table does not list",
+                                      pc, id);
+            m = nicsim_fw_map_get(fw, id);
             if (in->src == NICSIM_LDDW_MAP_IDX) {
                 if (raw[pc + 1].imm)
-                    return fw_fail(r, NICSIM_CMSG_EINVAL,
-                                   "insn %u: LDDW map handle with a "
-                                   "non-zero second immediate %d",
-                                   pc, raw[pc + 1].imm);
+                    return nicsim_fw_fail(r, NICSIM_CMSG_EINVAL,
+                                          "insn %u: LDDW map handle with a "
+                                          "non-zero second immediate %d",
+                                          pc, raw[pc + 1].imm);
             } else {
                 off = (uint32_t)raw[pc + 1].imm;
                 if (m->type != BPF_MAP_TYPE_ARRAY || m->max_entries != 1)
-                    return fw_fail(r, NICSIM_CMSG_EPERM,
-                                   "insn %u: map %u (type %u, %u entries) "
-                                   "has no direct value access: only single-entry arrays do",
-                                   pc, id, m->type, m->max_entries);
+                    return nicsim_fw_fail(r, NICSIM_CMSG_EPERM,
+                                          "insn %u: map %u (type %u, %u entries) "
+                                          "has no direct value access: only single-entry arrays do",
+                                          pc, id, m->type, m->max_entries);
                 if (off >= m->value_size)
-                    return fw_fail(r, NICSIM_CMSG_EPERM,
-                                   "insn %u: offset %u is outside map "
-                                   "%u's %u-byte value",
-                                   pc, off, id, m->value_size);
+                    return nicsim_fw_fail(r, NICSIM_CMSG_EPERM,
+                                          "insn %u: offset %u is outside map "
+                                          "%u's %u-byte value",
+                                          pc, off, id, m->value_size);
             }
             addr = nicsim_addr(NICSIM_MAP_REGION_BASE + id, off);
             in->src = NICSIM_LDDW_IMM64;
@@ -163,37 +168,37 @@ static int check_slots(struct nicsim_fw *fw, struct nicsim_insn *raw, uint32_t n
             if (in->src == PSEUDO_CALL)
                 continue;
             if (in->src == PSEUDO_KFUNC_CALL)
-                return fw_fail(r, NICSIM_CMSG_EPERM, "insn %u: kfunc calls do not run on the NIC",
-                               pc);
+                return nicsim_fw_fail(r, NICSIM_CMSG_EPERM,
+                                      "insn %u: kfunc calls do not run on the NIC", pc);
             if (in->src == 0 && (in->imm < 1 || in->imm >= NICSIM_HW__COUNT))
-                return fw_fail(r, NICSIM_CMSG_EPERM,
-                               "insn %u: helper %d is not a NIC helper unit (1..%d)", pc, in->imm,
-                               NICSIM_HW__COUNT - 1);
+                return nicsim_fw_fail(r, NICSIM_CMSG_EPERM,
+                                      "insn %u: helper %d is not a NIC helper unit (1..%d)", pc,
+                                      in->imm, NICSIM_HW__COUNT - 1);
         } else if (in->code == OP_CALLX) {
-            return fw_fail(r, NICSIM_CMSG_EPERM,
-                           "insn %u: callx: indirect helper calls cannot "
-                           "be checked and do not run on the NIC",
-                           pc);
+            return nicsim_fw_fail(r, NICSIM_CMSG_EPERM,
+                                  "insn %u: callx: indirect helper calls cannot "
+                                  "be checked and do not run on the NIC",
+                                  pc);
         }
     }
     return 0;
 }
 
-int fw_image_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, struct fw_prog *out,
-                  struct fw_reply *r)
+int nicsim_fw_image_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, struct fw_prog *out,
+                         struct fw_reply *r)
 {
     struct nicsim_img_hdr h;
     struct nicsim_insn *raw = NULL;
     struct nicsim_isa_insn *dec = NULL;
-    struct nicsim_isa_err ierr;
+    struct nicsim_msg ierr;
     uint32_t *ids = NULL;
     int err;
 
     if (len < sizeof(h))
-        return fw_fail(r, NICSIM_CMSG_EINVAL,
-                       "image of %zu bytes is shorter than its %zu-byte "
-                       "header",
-                       len, sizeof(h));
+        return nicsim_fw_fail(r, NICSIM_CMSG_EINVAL,
+                              "image of %zu bytes is shorter than its %zu-byte "
+                              "header",
+                              len, sizeof(h));
     nicsim_img_hdr_get(&h, img);
     if (check_header(fw, &h, len, r))
         return -1;
@@ -202,22 +207,24 @@ int fw_image_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, struct f
     raw = malloc((size_t)h.n_slots * sizeof(*raw));
     dec = malloc((size_t)h.n_slots * sizeof(*dec));
     if (!ids || !raw || !dec) {
-        err = fw_fail(r, NICSIM_CMSG_ENOMEM, "no firmware memory for a %u-slot program", h.n_slots);
+        err = nicsim_fw_fail(r, NICSIM_CMSG_ENOMEM, "no firmware memory for a %u-slot program",
+                             h.n_slots);
         goto out;
     }
     for (uint32_t i = 0; i < h.n_maps; i++)
         ids[i] = nicsim_get_le32(img, sizeof(h) + 4u * i);
-    memcpy(raw, img + sizeof(h) + 4u * h.n_maps, (size_t)h.n_slots * sizeof(*raw));
+    for (uint32_t i = 0; i < h.n_slots; i++)
+        nicsim_img_slot_get(&raw[i], img + sizeof(h) + 4u * h.n_maps + NICSIM_IMG_SLOT_SIZE * i);
 
     for (uint32_t i = 0; i < h.n_maps; i++) {
-        if (!fw_map_get(fw, ids[i])) {
-            err = fw_fail(r, NICSIM_CMSG_ENOENT,
-                          "map table entry %u: map %u does not exist on the NIC", i, ids[i]);
+        if (!nicsim_fw_map_get(fw, ids[i])) {
+            err = nicsim_fw_fail(r, NICSIM_CMSG_ENOENT,
+                                 "map table entry %u: map %u does not exist on the NIC", i, ids[i]);
             goto out;
         }
         if (in_table(ids, i, ids[i])) {
-            err = fw_fail(r, NICSIM_CMSG_EINVAL, "map table entry %u: map %u is listed twice", i,
-                          ids[i]);
+            err = nicsim_fw_fail(r, NICSIM_CMSG_EINVAL,
+                                 "map table entry %u: map %u is listed twice", i, ids[i]);
             goto out;
         }
     }
@@ -226,15 +233,15 @@ int fw_image_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, struct f
         goto out;
     memset(&ierr, 0, sizeof(ierr));
     if (nicsim_isa_decode(raw, h.n_slots, dec, &ierr)) {
-        err = fw_fail(r, NICSIM_CMSG_EINVAL, "insn %ld: %s", ierr.index, ierr.msg);
+        err = nicsim_fw_fail(r, NICSIM_CMSG_EINVAL, "insn %ld: %s", ierr.index, ierr.msg);
         goto out;
     }
     for (uint32_t pc = 0; pc < h.n_slots; pc++) {
         if (nicsim_isa_op_class(dec[pc].op) == NICSIM_CLASS_LEGACY) {
-            err = fw_fail(r, NICSIM_CMSG_EPERM,
-                          "insn %u: legacy packet load (%s) does not run "
-                          "in XDP",
-                          pc, nicsim_isa_op_name(dec[pc].op));
+            err = nicsim_fw_fail(r, NICSIM_CMSG_EPERM,
+                                 "insn %u: legacy packet load (%s) does not run "
+                                 "in XDP",
+                                 pc, nicsim_isa_op_name(dec[pc].op));
             goto out;
         }
     }

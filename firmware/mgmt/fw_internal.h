@@ -99,63 +99,65 @@ struct fw_reply {
 };
 
 /* Append `n` bytes (src NULL: zeros) padded to 8; NULL when the reply has no room. */
-void *fw_reply_put(struct fw_reply *r, const void *src, size_t n);
+void *nicsim_fw_reply_put(struct fw_reply *r, const void *src, size_t n);
 /* Append the wire struct *v encoded by put (nicsim_<struct>_put, include/nicsim/wire/cmsg.h); as
- * fw_reply_put, nothing when it does not fit. */
+ * nicsim_fw_reply_put, nothing when it does not fit. */
 #define FW_REPLY_ENCODE(r, put, v)                                                                 \
     do {                                                                                           \
-        void *at_ = fw_reply_put((r), NULL, sizeof(*(v)));                                         \
+        void *at_ = nicsim_fw_reply_put((r), NULL, sizeof(*(v)));                                  \
         if (at_)                                                                                   \
             put(at_, (v));                                                                         \
     } while (0)
-size_t fw_reply_room(const struct fw_reply *r);
+size_t nicsim_fw_reply_room(const struct fw_reply *r);
 /* Set an error status with a sentence appended to the body. Returns -1 for convenience. */
-int fw_fail(struct fw_reply *r, uint32_t status, const char *fmt, ...)
+int nicsim_fw_fail(struct fw_reply *r, uint32_t status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Same with a negative errno. */
-int fw_fail_errno(struct fw_reply *r, int err, const char *fmt, ...)
+int nicsim_fw_fail_errno(struct fw_reply *r, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* ---- Message handlers (fw_msg.c). `body` has exactly `len` bytes. */
-void fw_msg_dispatch(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const uint8_t *body,
-                     size_t len, struct fw_reply *r);
+void nicsim_fw_msg_dispatch(struct nicsim_fw *fw, uint8_t type, uint16_t flags, const uint8_t *body,
+                            size_t len, struct fw_reply *r);
 
 /* ---- Program images (fw_image.c). Validates and relocates; on success *out is filled with
  * malloc'ed insns and map ids. Returns 0 or fails the reply. */
-int fw_image_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, struct fw_prog *out,
-                  struct fw_reply *r);
+int nicsim_fw_image_load(struct nicsim_fw *fw, const uint8_t *img, size_t len, struct fw_prog *out,
+                         struct fw_reply *r);
 
 /* ---- Maps (fw_mapglue.c): the map library behind the firmware's rules. Every function returns
- * 0 or a negative errno with kernel meaning, and writes a sentence into msg on failure. */
-int fw_maps_init(struct nicsim_fw *fw);
-void fw_maps_fini(struct nicsim_fw *fw);
-uint64_t fw_maps_types(void); /* bit t: map type t supported */
-uint64_t fw_maps_mem_used(const struct nicsim_fw *fw);
-int fw_map_create(struct nicsim_fw *fw, const struct nicsim_cmsg_map_alloc *a, uint32_t *id,
-                  uint64_t *mem, char *msg, size_t msg_len);
-int fw_map_destroy(struct nicsim_fw *fw, uint32_t id);
+ * 0 or a negative errno with kernel meaning, and writes a sentence into msg (the one message
+ * carrier, util.h) on failure. */
+int nicsim_fw_maps_init(struct nicsim_fw *fw);
+void nicsim_fw_maps_fini(struct nicsim_fw *fw);
+uint64_t nicsim_fw_maps_types(void); /* bit t: map type t supported */
+uint64_t nicsim_fw_maps_mem_used(const struct nicsim_fw *fw);
+int nicsim_fw_map_create(struct nicsim_fw *fw, const struct nicsim_cmsg_map_alloc *a, uint32_t *id,
+                         uint64_t *mem, struct nicsim_msg *msg);
+int nicsim_fw_map_destroy(struct nicsim_fw *fw, uint32_t id);
 /* Host view of values: per-CPU maps exchange round_up(value_size, 8) * n_cores bytes. */
-size_t fw_map_host_value_size(const struct nicsim_fw *fw, uint32_t id);
-const struct fw_map_ent *fw_map_get(const struct nicsim_fw *fw, uint32_t id);
+size_t nicsim_fw_map_host_value_size(const struct nicsim_fw *fw, uint32_t id);
+const struct fw_map_ent *nicsim_fw_map_get(const struct nicsim_fw *fw, uint32_t id);
 
 /* A queued ring buffer record leaves the queue (drained or dropped): its bytes are free in the
  * ring again. Records of a map freed meanwhile (whose id a new ring may reuse) free at most what
  * the map counts. */
 static inline void fw_ring_release(struct nicsim_fw *fw, const struct nicsim_event_rec *rec)
 {
-    const struct fw_map_ent *m = fw_map_get(fw, rec->map_id);
+    const struct fw_map_ent *m = nicsim_fw_map_get(fw, rec->map_id);
     uint64_t b = fw_ring_rec_bytes(rec->len);
 
     if (m && m->type == BPF_MAP_TYPE_RINGBUF)
         fw->map_ent[rec->map_id].ring_pending -= b < m->ring_pending ? b : m->ring_pending;
 }
-int fw_map_lookup(struct nicsim_fw *fw, uint32_t id, const void *key, void *value, int and_delete,
-                  char *msg, size_t msg_len);
-int fw_map_update(struct nicsim_fw *fw, uint32_t id, const void *key, const void *value,
-                  uint64_t flags, char *msg, size_t msg_len);
-int fw_map_delete(struct nicsim_fw *fw, uint32_t id, const void *key, char *msg, size_t msg_len);
+int nicsim_fw_map_lookup(struct nicsim_fw *fw, uint32_t id, const void *key, void *value,
+                         int and_delete, struct nicsim_msg *msg);
+int nicsim_fw_map_update(struct nicsim_fw *fw, uint32_t id, const void *key, const void *value,
+                         uint64_t flags, struct nicsim_msg *msg);
+int nicsim_fw_map_delete(struct nicsim_fw *fw, uint32_t id, const void *key,
+                         struct nicsim_msg *msg);
 /* key NULL: first key. -ENOENT at the end. */
-int fw_map_get_next(struct nicsim_fw *fw, uint32_t id, const void *key, void *next, char *msg,
-                    size_t msg_len);
+int nicsim_fw_map_get_next(struct nicsim_fw *fw, uint32_t id, const void *key, void *next,
+                           struct nicsim_msg *msg);
 
 #endif /* NICSIM_FW_INTERNAL_H */

@@ -454,7 +454,7 @@ static int load_one(struct run *r, size_t pi, bool kcheck)
         struct nicsim_bpf_prog *kp = nicsim_kern_prog_by_fd(r->k, r->prog_fds[pi]);
         size_t img_len = 0;
         nicsim_drv__image(kp, &img_len);
-        struct nicsim_extack ea = {{0}};
+        struct nicsim_msg ea = {.index = -1};
         int ifindex = nicsim_sys__ifindex(r->sys, 0);
         int rc = nicsim_kern_xdp_attach(r->k, ifindex, r->prog_fds[pi], -1, XDP_FLAGS_HW_MODE, &ea);
         if (rc) {

@@ -25,6 +25,7 @@
 #include <linux/bpf.h>
 
 #include "obj_internal.h"
+#include "nicsim/util.h"
 
 #define INSN_SZ   8u
 #define CODE_CALL 0x85 /* BPF_JMP | BPF_CALL | BPF_K */
@@ -1156,7 +1157,9 @@ static struct nicsim_obj *open_buf(char *buf, size_t len, const char *name,
                     .license_sec = -1};
     int rc;
 
-    if (opts && opts->sz < sizeof(opts->sz))
+    struct nicsim_obj_opts o = {0};
+
+    if (opts && nicsim_opts_copy(&o, sizeof(o), opts) < 0)
         rc = nicsim_ld_fail(&ld, -EINVAL, "bad options (sz %zu)", opts->sz);
     else
         rc = ld_load(&ld, buf, len);

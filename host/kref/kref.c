@@ -418,8 +418,11 @@ struct nicsim_kref *nicsim_kref__open(const char *path, const struct nicsim_kref
                                       char *err, size_t errlen)
 {
     struct nicsim_kref_opts o = {0};
-    if (opts)
-        memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+    if (opts && nicsim_opts_copy(&o, sizeof(o), opts) < 0) {
+        nicsim_errf(err, errlen, "kref options: size %zu with unknown non-zero fields", opts->sz);
+        errno = EINVAL;
+        return NULL;
+    }
     struct nicsim_kref *k = calloc(1, sizeof(*k));
     if (!k) {
         errno = ENOMEM;
@@ -1303,9 +1306,12 @@ int nicsim_kref__run(struct nicsim_kref *k, const void *pkt, uint32_t len,
                      char *err, size_t errlen)
 {
     struct nicsim_kref_run_opts o = {0};
-    if (opts)
-        memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
     memset(res, 0, sizeof(*res));
+    if (opts && nicsim_opts_copy(&o, sizeof(o), opts) < 0) {
+        nicsim_errf(err, errlen, "kref run options: size %zu with unknown non-zero fields",
+                    opts->sz);
+        return -EINVAL;
+    }
     if (!k->loaded) {
         nicsim_errf(err, errlen, "%s is not loaded", k->path);
         return -EINVAL;

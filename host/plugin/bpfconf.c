@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "bpfconf.h"
+#include "nicsim/util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -47,9 +48,10 @@ struct nicsim_bpfconf *nicsim_bpfconf__new(const struct nicsim_insn *raw, size_t
                                            const struct nicsim_bpfconf_opts *opts,
                                            struct nicsim_isa_err *err)
 {
-    struct nicsim_bpfconf_opts o = {.sz = sizeof(o)};
-    if (opts && opts->sz >= sizeof(o))
-        o = *opts;
+    struct nicsim_bpfconf_opts o = {0};
+    if (opts && nicsim_opts_copy(&o, sizeof(o), opts) < 0)
+        return fail(err, EINVAL, "options: size %zu with unknown non-zero fields", opts->sz);
+    o.sz = sizeof(o);
     if (o.model != NICSIM_BPFCONF_MODEL_C)
         return fail(err, EINVAL, "model %zu is not available in this build", (size_t)o.model);
     if (memlen > UINT32_MAX)

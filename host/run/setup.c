@@ -482,7 +482,7 @@ int nicsim_run_offload_map(struct run *r, size_t i, char *why, size_t why_len)
 {
     const struct nicsim_obj_map *m = nicsim_obj__map(r->obj, i);
     struct nicsim_kern_map_create_attr ma = {.sz = sizeof(ma)};
-    struct nicsim_extack ea = {{0}};
+    struct nicsim_msg ea = {.index = -1};
     char kname[16]; /* libbpf truncates names to BPF_OBJ_NAME_LEN - 1 */
 
     snprintf(kname, sizeof(kname), "%s", m->name);
@@ -664,7 +664,7 @@ int nicsim_run_setup(struct run *r)
     /* Every port of the NIC runs the program (`ip link set dev PORT xdpoffload` on each: a
      * program bound to one port may run on all ports of its NIC). */
     for (uint32_t port = 0; port < nicsim_sys__n_ports(r->sys); port++) {
-        struct nicsim_extack ea = {{0}};
+        struct nicsim_msg ea = {.index = -1};
         int rc = nicsim_kern_xdp_attach(r->k, nicsim_sys__ifindex(r->sys, port),
                                         r->prog_fds[r->prog - nicsim_obj__prog(r->obj, 0)], -1,
                                         XDP_FLAGS_HW_MODE, &ea);

@@ -169,8 +169,7 @@ struct nicsim_prog_opts {
  * copied.
  */
 struct nicsim_prog *nicsim_prog__load(const struct nicsim_isa_insn *insns, size_t n,
-                                      const struct nicsim_prog_opts *opts,
-                                      struct nicsim_isa_err *err);
+                                      const struct nicsim_prog_opts *opts, struct nicsim_msg *err);
 void nicsim_prog__free(struct nicsim_prog *prog);
 size_t nicsim_prog__len(const struct nicsim_prog *prog);
 /* The decoded program as loaded (nicsim_prog__len slots), e.g. to disassemble a trace. */

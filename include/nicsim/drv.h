@@ -94,9 +94,10 @@ struct nicsim_drv_xlate {
 };
 /* On success *image is malloc'ed (free()) with *len bytes. Errors: -E2BIG (too many slots or
  * maps), -EOPNOTSUPP (a helper the NIC lacks, a context field it has no equivalent for),
- * -EINVAL (a malformed reference), each with a sentence naming the instruction in msg. */
-int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t *len, char *msg,
-                         size_t msg_len);
+ * -EINVAL (a malformed reference), each with a sentence naming the instruction in msg (may be
+ * NULL; its index is the instruction's, -1 for a failure not at one). */
+int nicsim_drv_translate(const struct nicsim_drv_xlate *x, void **image, size_t *len,
+                         struct nicsim_msg *msg);
 
 #ifdef __cplusplus
 }

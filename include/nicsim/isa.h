@@ -11,14 +11,16 @@
  * Program counters are slot indices, as in the kernel: a 64-bit immediate load (LDDW) occupies
  * two slots, the second decoded as NICSIM_OP_LDDW_HI.
  *
- * Functions return 0 or a negative errno; on failure they fill a struct nicsim_isa_err with the
- * instruction index (or source line) and a sentence for a person.
+ * Functions return 0 or a negative errno; on failure they fill a struct nicsim_msg (util.h, the
+ * one message carrier) with the instruction index (or source line) and a sentence for a person.
  */
 #ifndef NICSIM_ISA_H
 #define NICSIM_ISA_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "nicsim/util.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -147,10 +149,11 @@ struct nicsim_isa_insn {
     uint64_t imm64; /* LDDW: the full 64-bit immediate; otherwise (uint64_t)(int64_t)imm */
 };
 
-struct nicsim_isa_err {
-    long index; /* instruction index, or source line (1-based) for the assembler; -1 if none */
-    char msg[192];
-};
+/* Errors travel in the one message carrier, struct nicsim_msg (util.h): index is the instruction
+ * index, or the 1-based source line for the assembler; -1 if none. nicsim_isa_err is its former
+ * name, kept only while code edited in parallel (sim/rtl, host/cli, host/plugin) still spells it.
+ */
+#define nicsim_isa_err nicsim_msg
 
 /* Properties of an op. */
 const char *nicsim_isa_op_name(enum nicsim_op op); /* e.g. "add32" */
@@ -169,7 +172,7 @@ long nicsim_isa_branch_target(const struct nicsim_isa_insn *insn, long pc);
  * number of slots consumed (1 or 2) or a negative errno with `err` filled (index left as -1).
  */
 int nicsim_isa_decode_one(const struct nicsim_insn *raw, size_t avail, struct nicsim_isa_insn *out,
-                          struct nicsim_isa_err *err);
+                          struct nicsim_msg *err);
 
 /*
  * Decode and validate a whole program into `out` (n entries). Program-level rules: not empty,
@@ -177,19 +180,19 @@ int nicsim_isa_decode_one(const struct nicsim_insn *raw, size_t avail, struct ni
  * the second slot of an LDDW, last instruction an EXIT or an unconditional jump.
  */
 int nicsim_isa_decode(const struct nicsim_insn *raw, size_t n, struct nicsim_isa_insn *out,
-                      struct nicsim_isa_err *err);
+                      struct nicsim_msg *err);
 
 /* Encode decoded slots back to the wire format (n slots; LDDW_HI slots are written from the
  * preceding LDDW). Returns 0 or -EINVAL with err. */
 int nicsim_isa_encode(const struct nicsim_isa_insn *in, size_t n, struct nicsim_insn *out,
-                      struct nicsim_isa_err *err);
+                      struct nicsim_msg *err);
 
 /*
  * Assembler for the conformance text syntax: one instruction per line, `#` comments, `label:`,
  * `%rN` registers, `[%rN+off]` memory operands, `lock` atomics, `call local LABEL`, `ja32`.
  * On success *out is malloc'ed (free()) with *n slots.
  */
-int nicsim_asm(const char *text, struct nicsim_insn **out, size_t *n, struct nicsim_isa_err *err);
+int nicsim_asm(const char *text, struct nicsim_insn **out, size_t *n, struct nicsim_msg *err);
 
 /*
  * Disassembler. nicsim_disasm_insn writes one instruction (no trailing newline) and returns the

@@ -64,15 +64,12 @@ struct nicsim_bpf_offload_dev;
 struct nicsim_verifier_env;
 
 /* ---------------------------------------------------------------------------------------------
- * Extended ack (struct netlink_ext_ack): one message for a person. NULL is accepted everywhere.
+ * Extended ack (struct netlink_ext_ack): one message for a person, carried in the one message
+ * carrier, struct nicsim_msg (util.h; index -1). NULL is accepted everywhere.
  */
-#define NICSIM_EXTACK_MSG_MAX 256
-struct nicsim_extack {
-    char msg[NICSIM_EXTACK_MSG_MAX];
-};
 /* NL_SET_ERR_MSG: sets the message (first one set wins, as the kernel's does not; here the last
  * call wins, like NL_SET_ERR_MSG). ea may be NULL. */
-void nicsim_extack_set(struct nicsim_extack *ea, const char *fmt, ...)
+void nicsim_extack_set(struct nicsim_msg *ea, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* ---------------------------------------------------------------------------------------------
@@ -106,7 +103,7 @@ struct nicsim_netdev_bpf {
      * attributes are also in offmap->inner_map_meta. NULL otherwise. */
     struct nicsim_bpf_map *inner_map;
     /* Always set (never NULL) so a driver can explain a refusal. */
-    struct nicsim_extack *extack;
+    struct nicsim_msg *extack;
 };
 
 struct nicsim_netdev_ops {
@@ -425,7 +422,7 @@ void nicsim_kern_set_error(struct nicsim_kern *k, const char *fmt, ...)
 
 /* BPF_MAP_CREATE. extack (may be NULL) receives the driver's explanation of a refusal. */
 int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_create_attr *attr,
-                           struct nicsim_extack *extack);
+                           struct nicsim_msg *extack);
 
 /* BPF_MAP_LOOKUP_ELEM / UPDATE_ELEM / DELETE_ELEM / GET_NEXT_KEY (key NULL: first key). Offloaded
  * maps go to the driver; orphaned ones give -ENODEV. A refusal the driver explains leaves its
@@ -476,7 +473,7 @@ int nicsim_kern_map_get_info(struct nicsim_kern *k, int fd, struct nicsim_kern_m
  * (-1: none). Errors and messages are the kernel's ("XDP program already attached", "Native and
  * generic XDP can't be active at the same time", ...) plus the driver's. */
 int nicsim_kern_xdp_attach(struct nicsim_kern *k, int ifindex, int prog_fd, int expected_fd,
-                           uint32_t flags, struct nicsim_extack *extack);
+                           uint32_t flags, struct nicsim_msg *extack);
 
 /* IFLA_XDP as `ip link show` reports it. */
 struct nicsim_kern_xdp_query {

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The NIC program image: what the driver's `translate` callback produces and the firmware's
- * program loader accepts (docs/nic-image.md describes it for people). Also the NIC's helper-unit
- * numbering and its packet descriptor, which `translate` targets.
+ * The NIC program image: what the driver's translator (nicsim_drv_translate, driver/nic/xlate.c,
+ * behind the offload device's `translate` callback) produces and the firmware's program loader
+ * (nicsim_fw_image_load, firmware/mgmt/fw_image.c) accepts; docs/nic-image.md describes it for
+ * people. Also the NIC's helper-unit numbering and its packet descriptor, which the translator
+ * targets.
  *
- * All multi-byte fields are little-endian.
+ * All multi-byte fields are little-endian: both sides go through the encoders and decoders
+ * below (nicsim_img_hdr_get/put, nicsim_img_slot_get/put, nicsim_get/put_le32 for the map
+ * table), never a host-order struct copy.
  */
 #ifndef NICSIM_NIC_IMAGE_H
 #define NICSIM_NIC_IMAGE_H
@@ -31,8 +35,8 @@ extern "C" {
 #define NICSIM_IMG_MAX_SLOTS 65536u /* instruction memory of one core, in slots */
 #define NICSIM_IMG_MAX_MAPS  64u    /* maps one program may reference */
 
-/* Image header, 64 bytes, followed by u32 map_ids[n_maps] and then n_slots instruction slots
- * (struct nicsim_insn). */
+/* Image header, 64 bytes, followed by u32 map_ids[n_maps] and then n_slots instruction slots of
+ * 8 bytes (struct nicsim_insn; nicsim_img_slot_get / nicsim_img_slot_put). */
 struct nicsim_img_hdr {
     uint32_t magic;   /* NICSIM_IMG_MAGIC */
     uint16_t version; /* NICSIM_IMG_VERSION */
@@ -86,6 +90,31 @@ static inline void nicsim_img_hdr_put(void *buf, const struct nicsim_img_hdr *v)
     nicsim_put_le32(buf, offsetof(struct nicsim_img_hdr, reserved[3]), v->reserved[3]);
 }
 
+/* One instruction slot <-> its 8 wire bytes at buf: byte 0 the opcode, byte 1 dst in bits 0-3 and
+ * src in bits 4-7, bytes 2-3 off (s16) and 4-7 imm (s32), little-endian: the kernel's struct
+ * bpf_insn as a little-endian host lays it out, whatever this host's byte and bit-field order. */
+#define NICSIM_IMG_SLOT_SIZE 8u
+static inline void nicsim_img_slot_get(struct nicsim_insn *v, const void *buf)
+{
+    const uint8_t *b = (const uint8_t *)buf;
+
+    v->code = b[0];
+    v->dst = b[1] & 0x0f;
+    v->src = b[1] >> 4;
+    v->off = (int16_t)nicsim_get_le16(buf, 2);
+    v->imm = (int32_t)nicsim_get_le32(buf, 4);
+}
+
+static inline void nicsim_img_slot_put(void *buf, const struct nicsim_insn *v)
+{
+    uint8_t *b = (uint8_t *)buf;
+
+    b[0] = v->code;
+    b[1] = (uint8_t)((v->dst & 0x0f) | (v->src & 0x0f) << 4);
+    nicsim_put_le16(buf, 2, (uint16_t)v->off);
+    nicsim_put_le32(buf, 4, (uint32_t)v->imm);
+}
+
 #define NICSIM_IMG_F_USES_TAIL_CALL 0x1u
 #define NICSIM_IMG_F_USES_PKT_WRITE 0x2u
 
@@ -101,7 +130,7 @@ static inline void nicsim_img_hdr_put(void *buf, const struct nicsim_img_hdr *v)
  * reaches a core.
  */
 
-/* Helper-unit operations. Kernel helper ids are mapped to these by `translate`. */
+/* Helper-unit operations. Kernel helper ids are mapped to these by nicsim_drv_hw_helper (drv.h). */
 enum nicsim_hw_helper {
     NICSIM_HW_MAP_LOOKUP = 1,
     NICSIM_HW_MAP_UPDATE,
@@ -127,9 +156,10 @@ enum nicsim_hw_helper {
 
 /*
  * The NIC's packet descriptor: what r1 points to when a core runs an XDP program (a region of
- * kind NICSIM_RGN_CTX, read-only to programs). Pointers are NIC addresses (64 bit), so
- * `translate` rewrites the 32-bit struct xdp_md loads of data/data_end/data_meta into 64-bit
- * loads at these offsets, and the u32 fields into 32-bit loads.
+ * kind NICSIM_RGN_CTX; programs read it, and the one store they may make is the 4-byte write to
+ * rx_queue_index the verifier admits for offloaded programs). Pointers are NIC addresses (64
+ * bit), so the translator rewrites the 32-bit struct xdp_md loads of data/data_end/data_meta into
+ * 64-bit loads at these offsets, and the u32 fields into 32-bit loads.
  */
 struct nicsim_pkt_desc {
     uint64_t data;            /* NIC address of the first packet byte */

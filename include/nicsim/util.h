@@ -4,6 +4,7 @@
 #define NICSIM_UTIL_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,24 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/*
+ * The one message carrier: a sentence for a person and where it applies. Every layer that
+ * explains a refusal fills one (the ISA's decoder and assembler, the emulated kernel's extack,
+ * ...; docs/architecture.md, "Conventions"). msg is always NUL-terminated ("" when nothing was
+ * said); index is the instruction index, or the 1-based source line for the assembler, -1 when
+ * the message is not about one.
+ */
+#define NICSIM_MSG_MAX 256
+struct nicsim_msg {
+    char msg[NICSIM_MSG_MAX];
+    long index;
+};
+/* Sets m's sentence (the last call wins) and its index; m may be NULL (nothing is written). */
+void nicsim_msg_set(struct nicsim_msg *m, long index, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void nicsim_msg_vset(struct nicsim_msg *m, long index, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* snprintf into a caller's message buffer; buf may be NULL (nothing written). */
 void nicsim_errf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -2,6 +2,7 @@
 /* Program loading: copy decoded slots into executable form, resolve helpers, refuse what the
  * core does not execute. */
 #include "core_internal.h"
+#include "nicsim/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,23 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int refuse(struct nicsim_isa_err *err, long index,
+__attribute__((format(printf, 3, 4))) static int refuse(struct nicsim_msg *err, long index,
                                                         const char *fmt, ...)
 {
-    if (err) {
-        va_list ap;
-        err->index = index;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+
+    va_start(ap, fmt);
+    nicsim_msg_vset(err, index, fmt, ap);
+    va_end(ap);
     errno = EINVAL;
     return -EINVAL;
 }
 
 /* Checks one slot against what the core can run; fills x->target. */
 static int resolve(struct nicsim_prog *p, const struct nicsim_isa_insn *in, long pc,
-                   struct nicsim_xinsn *x, struct nicsim_isa_err *err)
+                   struct nicsim_xinsn *x, struct nicsim_msg *err)
 {
     switch (nicsim_isa_op_class(in->op)) {
     case NICSIM_CLASS_LEGACY:
@@ -66,13 +65,19 @@ static int resolve(struct nicsim_prog *p, const struct nicsim_isa_insn *in, long
 }
 
 struct nicsim_prog *nicsim_prog__load(const struct nicsim_isa_insn *insns, size_t n,
-                                      const struct nicsim_prog_opts *opts,
-                                      struct nicsim_isa_err *err)
+                                      const struct nicsim_prog_opts *opts, struct nicsim_msg *err)
 {
+    struct nicsim_prog_opts o = {0};
+
     if (err) {
         err->index = -1;
         err->msg[0] = 0;
     }
+    if (opts && nicsim_opts_copy(&o, sizeof(o), opts) < 0) {
+        refuse(err, -1, "program options: size %zu with unknown non-zero fields", opts->sz);
+        return NULL;
+    }
+    opts = opts ? &o : NULL;
     if (!insns || n == 0 || n > NICSIM_ISA_MAX_INSNS) {
         refuse(err, -1, "a program of %zu slots cannot be loaded", n);
         return NULL;

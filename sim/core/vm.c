@@ -8,6 +8,7 @@
  * and with a per-instruction trace callback.
  */
 #include "core_internal.h"
+#include "nicsim/util.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -112,9 +113,16 @@ struct nicsim_vm *nicsim_vm__new(const struct nicsim_vm_opts *opts)
     struct nicsim_vm *vm = calloc(1, sizeof(*vm));
     if (!vm)
         return NULL;
-    if (opts && opts->sz >= sizeof(*opts)) {
-        vm->core_id = opts->core_id;
-        vm->budget = opts->budget;
+    if (opts) {
+        struct nicsim_vm_opts o = {0};
+
+        if (nicsim_opts_copy(&o, sizeof(o), opts) < 0) {
+            free(vm);
+            errno = EINVAL;
+            return NULL;
+        }
+        vm->core_id = o.core_id;
+        vm->budget = o.budget;
     }
     if (!vm->budget)
         vm->budget = NICSIM_DEFAULT_BUDGET;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The NIC datapath C model: MAC checks, flow dispatch, per-core queueing, destinations. */
 #include "nicsim/datapath.h"
+#include "nicsim/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -52,12 +53,15 @@ const char *nicsim_dp_error_name(enum nicsim_dp_error err)
 
 struct nicsim_dp *nicsim_dp__new(const struct nicsim_dp_opts *opts)
 {
-    if (!opts || opts->sz < sizeof(*opts) || opts->n_ports == 0 ||
-        opts->n_ports > NICSIM_DP_MAX_PORTS || opts->n_cores == 0 ||
-        opts->n_cores > NICSIM_DP_MAX_CORES) {
+    struct nicsim_dp_opts o = {0};
+
+    if (!opts || nicsim_opts_copy(&o, sizeof(o), opts) < 0 || o.n_ports == 0 ||
+        o.n_ports > NICSIM_DP_MAX_PORTS || o.n_cores == 0 || o.n_cores > NICSIM_DP_MAX_CORES) {
         errno = EINVAL;
         return NULL;
     }
+    o.sz = sizeof(o);
+    opts = &o;
     struct nicsim_dp *dp = calloc(1, sizeof(*dp));
     if (!dp)
         return NULL;

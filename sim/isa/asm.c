@@ -54,7 +54,7 @@ struct asm_ctx {
     size_t first_exit;
     int have_exit;
     long line;
-    struct nicsim_isa_err *err;
+    struct nicsim_msg *err;
 };
 
 __attribute__((format(printf, 3, 4))) static int asm_fail(struct asm_ctx *c, long line,
@@ -626,7 +626,7 @@ static int assemble(struct asm_ctx *c, const char *text)
     return rc ? rc : resolve(c);
 }
 
-int nicsim_asm(const char *text, struct nicsim_insn **out, size_t *n, struct nicsim_isa_err *err)
+int nicsim_asm(const char *text, struct nicsim_insn **out, size_t *n, struct nicsim_msg *err)
 {
     if (err) {
         err->index = -1;

@@ -35,7 +35,7 @@ int nicsim_disasm_insn(const struct nicsim_insn *raw, size_t avail, char *buf, s
         return -EINVAL;
 
     struct nicsim_isa_insn d;
-    struct nicsim_isa_err err;
+    struct nicsim_msg err;
     int slots = nicsim_isa_decode_one(raw, avail, &d, &err);
     if (slots < 0) {
         snprintf(buf, len, "<invalid: %s>", err.msg);

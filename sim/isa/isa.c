@@ -161,15 +161,13 @@ static const char *const op_mnemonics[NICSIM_OP__COUNT] = {
 #undef NICSIM_ISA_MNEM_
 };
 
-int nicsim_isa_fail(struct nicsim_isa_err *err, long index, const char *fmt, ...)
+int nicsim_isa_fail(struct nicsim_msg *err, long index, const char *fmt, ...)
 {
-    if (err) {
-        va_list ap;
-        err->index = index;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+
+    va_start(ap, fmt);
+    nicsim_msg_vset(err, index, fmt, ap);
+    va_end(ap);
     return -EINVAL;
 }
 
@@ -399,34 +397,34 @@ static unsigned atomic_op(int32_t imm, int dw)
     return NICSIM_OP_INVALID;
 }
 
-static int unknown(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
+static int unknown(const struct nicsim_insn *raw, struct nicsim_msg *err)
 {
     return nicsim_isa_fail(err, -1, "unknown opcode 0x%02x", raw->code);
 }
 
 /* Field checks: each returns 0 or fails naming the op and the offending value. */
-static int zero_src(unsigned op, const struct nicsim_insn *raw, struct nicsim_isa_err *err)
+static int zero_src(unsigned op, const struct nicsim_insn *raw, struct nicsim_msg *err)
 {
     return raw->src ? nicsim_isa_fail(err, -1, "%s requires src == 0 (got %u)", isa_info(op)->id,
                                       (unsigned)raw->src)
                     : 0;
 }
 
-static int zero_dst(unsigned op, const struct nicsim_insn *raw, struct nicsim_isa_err *err)
+static int zero_dst(unsigned op, const struct nicsim_insn *raw, struct nicsim_msg *err)
 {
     return raw->dst ? nicsim_isa_fail(err, -1, "%s requires dst == 0 (got %u)", isa_info(op)->id,
                                       (unsigned)raw->dst)
                     : 0;
 }
 
-static int zero_off(unsigned op, const struct nicsim_insn *raw, struct nicsim_isa_err *err)
+static int zero_off(unsigned op, const struct nicsim_insn *raw, struct nicsim_msg *err)
 {
     return raw->off ? nicsim_isa_fail(err, -1, "%s requires off == 0 (got %d)", isa_info(op)->id,
                                       raw->off)
                     : 0;
 }
 
-static int zero_imm(unsigned op, const struct nicsim_insn *raw, struct nicsim_isa_err *err)
+static int zero_imm(unsigned op, const struct nicsim_insn *raw, struct nicsim_msg *err)
 {
     return raw->imm ? nicsim_isa_fail(err, -1, "%s requires imm == 0 (got %d)", isa_info(op)->id,
                                       raw->imm)
@@ -434,7 +432,7 @@ static int zero_imm(unsigned op, const struct nicsim_insn *raw, struct nicsim_is
 }
 
 /* Returns the op, or a negative errno. */
-static int decode_alu(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
+static int decode_alu(const struct nicsim_insn *raw, struct nicsim_msg *err)
 {
     int is64 = (raw->code & 0x07) == BPF_ALU64;
     int x = (raw->code & BPF_X) != 0;
@@ -495,7 +493,7 @@ static int decode_alu(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
     return rc ? rc : (int)op;
 }
 
-static int decode_jmp(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
+static int decode_jmp(const struct nicsim_insn *raw, struct nicsim_msg *err)
 {
     int is32 = (raw->code & 0x07) == BPF_JMP32;
     int x = (raw->code & BPF_X) != 0;
@@ -565,7 +563,7 @@ static int decode_jmp(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
 }
 
 static int decode_lddw(const struct nicsim_insn *raw, size_t avail, struct nicsim_isa_insn *out,
-                       struct nicsim_isa_err *err)
+                       struct nicsim_msg *err)
 {
     unsigned op = NICSIM_OP_LDDW;
     int rc;
@@ -590,7 +588,7 @@ static int decode_lddw(const struct nicsim_insn *raw, size_t avail, struct nicsi
     return (int)op;
 }
 
-static int decode_ld(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
+static int decode_ld(const struct nicsim_insn *raw, struct nicsim_msg *err)
 {
     unsigned mode = raw->code & 0xe0, sz = (raw->code & 0x18) >> 3;
     unsigned op = mode == BPF_ABS ? ldabs_ops[sz] : mode == BPF_IND ? ldind_ops[sz] : 0;
@@ -603,7 +601,7 @@ static int decode_ld(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
     return (int)op;
 }
 
-static int decode_mem(const struct nicsim_insn *raw, struct nicsim_isa_err *err)
+static int decode_mem(const struct nicsim_insn *raw, struct nicsim_msg *err)
 {
     unsigned cls = raw->code & 0x07, mode = raw->code & 0xe0, sz = (raw->code & 0x18) >> 3;
     unsigned op = NICSIM_OP_INVALID;
@@ -663,7 +661,7 @@ static int src_is_reg(unsigned fmt)
 }
 
 int nicsim_isa_decode_one(const struct nicsim_insn *raw, size_t avail, struct nicsim_isa_insn *out,
-                          struct nicsim_isa_err *err)
+                          struct nicsim_msg *err)
 {
     if (err)
         err->index = -1;
@@ -713,7 +711,7 @@ int nicsim_isa_decode_one(const struct nicsim_insn *raw, size_t avail, struct ni
 }
 
 /* Re-prefix a decode_one message with the instruction index. */
-static int fail_at(struct nicsim_isa_err *err, long index, int rc)
+static int fail_at(struct nicsim_msg *err, long index, int rc)
 {
     if (err) {
         char msg[sizeof(err->msg)];
@@ -725,7 +723,7 @@ static int fail_at(struct nicsim_isa_err *err, long index, int rc)
 }
 
 int nicsim_isa_decode(const struct nicsim_insn *raw, size_t n, struct nicsim_isa_insn *out,
-                      struct nicsim_isa_err *err)
+                      struct nicsim_msg *err)
 {
     if (err) {
         err->index = -1;
@@ -782,8 +780,7 @@ int nicsim_isa_decode(const struct nicsim_insn *raw, size_t n, struct nicsim_isa
 
 /* ---- encode ----------------------------------------------------------------------------- */
 
-static int encode_reg(struct nicsim_isa_err *err, size_t i, const char *what, unsigned op,
-                      unsigned v)
+static int encode_reg(struct nicsim_msg *err, size_t i, const char *what, unsigned op, unsigned v)
 {
     if (v > 15)
         return nicsim_isa_fail(err, (long)i, "insn %zu: %s %s %u does not fit the 4-bit field", i,
@@ -792,7 +789,7 @@ static int encode_reg(struct nicsim_isa_err *err, size_t i, const char *what, un
 }
 
 int nicsim_isa_encode(const struct nicsim_isa_insn *in, size_t n, struct nicsim_insn *out,
-                      struct nicsim_isa_err *err)
+                      struct nicsim_msg *err)
 {
     if (err) {
         err->index = -1;

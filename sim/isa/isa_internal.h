@@ -130,7 +130,7 @@ static inline const struct isa_opinfo *isa_info(unsigned op)
 }
 
 /* Fill err (if any) with index and a formatted message; returns -EINVAL. */
-__attribute__((format(printf, 3, 4))) int nicsim_isa_fail(struct nicsim_isa_err *err, long index,
+__attribute__((format(printf, 3, 4))) int nicsim_isa_fail(struct nicsim_msg *err, long index,
                                                           const char *fmt, ...);
 
 /* Keyword of an LDDW source subtype in assembler syntax ("map_fd"), NULL for IMM64/unknown. */

@@ -7,6 +7,23 @@
 #include <string.h>
 #include <sys/stat.h>
 
+void nicsim_msg_vset(struct nicsim_msg *m, long index, const char *fmt, va_list ap)
+{
+    if (!m)
+        return;
+    m->index = index;
+    vsnprintf(m->msg, sizeof(m->msg), fmt, ap);
+}
+
+void nicsim_msg_set(struct nicsim_msg *m, long index, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    nicsim_msg_vset(m, index, fmt, ap);
+    va_end(ap);
+}
+
 void nicsim_errf(char *buf, size_t len, const char *fmt, ...)
 {
     va_list ap;

@@ -5,6 +5,7 @@
  * bpf_csum_diff, __bpf_xdp_redirect_map ...); cycle costs are docs/microarchitecture.md §5.
  */
 #include "nicsim/xdp.h"
+#include "nicsim/util.h"
 #include "nicsim/printk.h"
 
 #include <errno.h>
@@ -739,18 +740,21 @@ const struct nicsim_helper *nicsim_xdp_helpers(void)
 
 struct nicsim_xdp_core *nicsim_xdp_core__new(const struct nicsim_xdp_core_opts *opts)
 {
-    if (!opts || opts->sz < sizeof(*opts)) {
+    struct nicsim_xdp_core_opts o = {0};
+
+    if (!opts || nicsim_opts_copy(&o, sizeof(o), opts) < 0) {
         errno = EINVAL;
         return NULL;
     }
+    o.sz = sizeof(o);
     struct nicsim_xdp_core *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
-    c->opts = *opts;
+    c->opts = o;
     if (!c->opts.clock_mhz)
         c->opts.clock_mhz = 250;
-    c->prng = opts->seed + opts->core_id;
-    struct nicsim_vm_opts vo = {.sz = sizeof(vo), .core_id = opts->core_id, .budget = opts->budget};
+    c->prng = o.seed + o.core_id;
+    struct nicsim_vm_opts vo = {.sz = sizeof(vo), .core_id = o.core_id, .budget = o.budget};
     c->vm = nicsim_vm__new(&vo);
     if (!c->vm) {
         free(c);

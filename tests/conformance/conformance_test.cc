@@ -58,7 +58,7 @@ struct Data {
     ~Data() { nicsim_conf_data_free(&d); }
     void load(const std::string &path)
     {
-        nicsim_isa_err err{};
+        nicsim_msg err{};
         ASSERT_EQ(nicsim_conf_data_load(path.c_str(), &d, &err), 0)
             << path << ": line " << err.index << ": " << err.msg;
     }
@@ -83,7 +83,7 @@ int program_of(const nicsim_conf_data &d, Program &p, std::string &why)
         why = "no program";
         return -1;
     }
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     int rc = nicsim_asm(d.asm_text, &p.insns, &p.n, &err);
     if (rc)
         why = std::string("assembler: ") + err.msg;
@@ -102,7 +102,7 @@ TEST_P(Conformance, RunsOnTheCModel)
     std::string why;
     ASSERT_EQ(program_of(f.d, p, why), 0) << why;
     nicsim_run run{};
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     nicsim_bpfconf_opts o{};
     o.sz = sizeof(o);
     int rc = nicsim_bpfconf_run(p.insns, p.n, f.d.mem, f.d.mem_len, &o, &run, &err);
@@ -140,7 +140,7 @@ TEST_P(Unused, RefusedAtLoad)
     Program p;
     std::string why;
     ASSERT_EQ(program_of(f.d, p, why), 0) << why;
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     nicsim_bpfconf_opts o{};
     o.sz = sizeof(o);
     nicsim_bpfconf *env = nicsim_bpfconf__new(p.insns, p.n, f.d.mem, f.d.mem_len, &o, &err);
@@ -168,7 +168,7 @@ TEST_P(Invalid, RefusedByTheAssembler)
     ASSERT_NE(f.d.asm_text, nullptr);
     nicsim_insn *out = nullptr;
     size_t n = 0;
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     EXPECT_NE(nicsim_asm(f.d.asm_text, &out, &n, &err), 0);
     EXPECT_GT(strlen(err.msg), 0u);
     free(out);
@@ -185,7 +185,7 @@ TEST(ConformanceNegative, WrongStatedResultIsNotReproduced)
     std::string why;
     ASSERT_EQ(program_of(f.d, p, why), 0) << why;
     nicsim_run run{};
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     ASSERT_EQ(nicsim_bpfconf_run(p.insns, p.n, f.d.mem, f.d.mem_len, nullptr, &run, &err), 0);
     EXPECT_NE(run.r0, f.d.result);
     // ldxdw from offset 2 of "aa bb 11 22 .. 88": little-endian 0x8877665544332211.
@@ -295,3 +295,22 @@ TEST(Plugin, WatchdogEndsALoopWithAMessage)
 }
 
 } // namespace
+
+/* The one options rule (nicsim_opts_copy): a larger options struct only with a zero tail. */
+TEST(ConformanceOptions, NonZeroTailIsRefused)
+{
+    const nicsim_insn prog[2] = {{0xb7, 0, 0, 0, 42}, {0x95, 0, 0, 0, 0}};
+    struct {
+        nicsim_bpfconf_opts o;
+        uint64_t future;
+    } big{};
+    big.o.sz = sizeof(big);
+    nicsim_msg err{};
+    nicsim_bpfconf *env = nicsim_bpfconf__new(prog, 2, nullptr, 0, &big.o, &err);
+    EXPECT_NE(env, nullptr) << err.msg;
+    nicsim_bpfconf__free(env);
+    big.future = 1;
+    EXPECT_EQ(nicsim_bpfconf__new(prog, 2, nullptr, 0, &big.o, &err), nullptr);
+    EXPECT_EQ(std::string(err.msg),
+              "options: size " + std::to_string(sizeof(big)) + " with unknown non-zero fields");
+}

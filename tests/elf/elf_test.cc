@@ -168,7 +168,7 @@ std::vector<Lddw> MapLoads(const nicsim_obj_prog *p)
 void ExpectValidProgram(const nicsim_obj_prog *p)
 {
     std::vector<nicsim_isa_insn> dec(p->n);
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     EXPECT_EQ(nicsim_isa_decode(p->insns, p->n, dec.data(), &err), 0)
         << p->name << ": " << err.msg << " at " << err.index;
 }
@@ -311,6 +311,17 @@ TEST(ElfTest, BadOptionsAreRefused)
     opts.sz = sizeof(opts);
     Obj o(nicsim_obj__open_mem(b.data(), b.size(), "o.o", &opts, err, sizeof(err)));
     EXPECT_TRUE(o) << err;
+    /* the one options rule (nicsim_opts_copy): a larger struct only with a zero tail */
+    struct {
+        nicsim_obj_opts o;
+        uint64_t future;
+    } big{};
+    big.o.sz = sizeof(big);
+    Obj ok(nicsim_obj__open_mem(b.data(), b.size(), "o.o", &big.o, err, sizeof(err)));
+    EXPECT_TRUE(ok) << err;
+    big.future = 1;
+    EXPECT_EQ(nicsim_obj__open_mem(b.data(), b.size(), "o.o", &big.o, err, sizeof(err)), nullptr);
+    EXPECT_STREQ(err, "o.o: bad options (sz 16)");
 }
 
 // ---- programs ----

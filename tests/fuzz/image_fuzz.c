@@ -176,7 +176,7 @@ static void rt_run(const struct nicsim_fw_prog_desc *p)
                                   .name = "fuzz",
                                   .regions = regions,
                                   .n_regions = p->n_maps};
-    struct nicsim_isa_err e;
+    struct nicsim_msg e;
     struct nicsim_prog *prog;
     static const uint32_t lens[] = {64, NICSIM_XDP_MAX_DATA};
 
@@ -553,14 +553,15 @@ int main(int argc, char **argv)
                                      .stack_depth = sd->stack,
                                      .flags = sd->flags,
                                      .name = sd->name};
-        char msg[256], path[4096];
+        struct nicsim_msg msg;
+        char path[4096];
         void *img;
         size_t len;
         FILE *f;
-        int err = nicsim_drv_translate(&x, &img, &len, msg, sizeof(msg));
+        int err = nicsim_drv_translate(&x, &img, &len, &msg);
 
         if (err) {
-            fprintf(stderr, "seed %s: translate: %s\n", sd->name, msg);
+            fprintf(stderr, "seed %s: translate: %s\n", sd->name, msg.msg);
             return 1;
         }
         snprintf(path, sizeof(path), "%s/%s", argv[1], sd->name);

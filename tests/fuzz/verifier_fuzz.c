@@ -145,7 +145,7 @@ static int load(struct stack *s, const struct nicsim_insn *insns, uint32_t n, co
  * offloaded prog arrays, take it out, detach. */
 static void exercise_offloaded(struct stack *s, int fd, uint8_t ctl, const int *fds)
 {
-    struct nicsim_extack ea = {{0}};
+    struct nicsim_msg ea = {.index = -1};
     struct nicsim_kern_xdp_query q;
     int port = ctl & 4 ? 1 : 0;
     uint32_t key = 0;

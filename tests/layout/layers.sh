@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Layer check (docs/architecture.md, "Which layer may include which"): maps every source file under
 # the layered directories and every include/nicsim header to its layer, then checks each
-# #include "nicsim/..." and each target_link_libraries(nicsim_...) against the allowed directions.
+# #include "nicsim/..." and each target_link_libraries(nicsim_...) against the allowed directions,
+# and that the run library (host/run) includes nothing of the command line (host/cli).
 # Usage: layers.sh [ROOT]   (ROOT: the source tree, default: this script's repository)
 # Exit 0: no violation; 1: violations (each printed as file: what crosses which way); 2: usage.
 set -u
@@ -127,6 +128,19 @@ if [ -s "${TMPDIR:-/tmp}/layers-links.$$" ]; then
     bad=$((bad + $(wc -l <"${TMPDIR:-/tmp}/layers-links.$$")))
 fi
 rm -f "${TMPDIR:-/tmp}/layers-links.$$"
+
+# 3. The run library (host/run) is called by the command line (host/cli), never the other way:
+# no host/run file includes a header of host/cli.
+for f in $(find host/run -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | sort); do
+    grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"/]*"' "$f" |
+        sed 's/^\([0-9]*\):[^"]*"\([^"]*\)".*/\1 \2/' >"${TMPDIR:-/tmp}/layers-run.$$"
+    while read -r line inc; do
+        if [ -f "host/cli/$inc" ] && [ ! -f "host/run/$inc" ]; then
+            report "$f:$line: the run library includes $inc of the command line (host/cli)"
+        fi
+    done <"${TMPDIR:-/tmp}/layers-run.$$"
+done
+rm -f "${TMPDIR:-/tmp}/layers-run.$$"
 
 if [ "$bad" -ne 0 ]; then
     echo "layers.sh: $bad layer violation(s) in $root (allowed directions: docs/architecture.md)"

@@ -112,7 +112,7 @@ class LifecycleTest : public ::testing::Test
     // `ip link set dev X xdp...`: the errno, the extack message in `msg`.
     int attach(int ifindex, int fd, uint32_t flags, int expected_fd = -1)
     {
-        nicsim_extack ea{};
+        nicsim_msg ea{};
         int rc = nicsim_kern_xdp_attach(k, ifindex, fd, expected_fd, flags, &ea);
         msg = ea.msg;
         return rc;
@@ -127,7 +127,7 @@ class LifecycleTest : public ::testing::Test
     int map(uint32_t type, uint32_t ifindex, uint32_t max = 2, const char *name = "m")
     {
         auto at = map_attr(type, 4, 8, max, ifindex, name);
-        nicsim_extack ea{};
+        nicsim_msg ea{};
         int fd = nicsim_kern_map_create(k, &at, &ea);
         msg = ea.msg;
         return fd;
@@ -638,7 +638,7 @@ TEST_F(LifecycleTest, MapOfMapsOnTheNic)
     ASSERT_GE(tmpl, 0) << msg;
     auto outer_attr = map_attr(BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 2, (uint32_t)sim, "outer");
     outer_attr.inner_map_fd = (uint32_t)host_tmpl;
-    nicsim_extack ea{};
+    nicsim_msg ea{};
     EXPECT_EQ(nicsim_kern_map_create(k, &outer_attr, &ea), -EINVAL);
     EXPECT_EQ(std::string(ea.msg),
               "nicsim: map of maps outer: its inner map template must be a map offloaded to this "
@@ -784,10 +784,11 @@ TEST_F(LifecycleTest, MapPointerFieldsBecomeConstantsOnTheNic)
     const uint8_t *img = static_cast<const uint8_t *>(nicsim_drv__image(prog(fd), &len));
     ASSERT_NE(img, nullptr);
     nicsim_img_hdr h;
-    memcpy(&h, img, sizeof(h));
+    nicsim_img_hdr_get(&h, img);
     ASSERT_EQ(h.n_slots, p.size());
     nicsim_insn slot[6];
-    memcpy(slot, img + h.hdr_len + 4u * h.n_maps, sizeof(slot));
+    for (size_t i = 0; i < 6; i++)
+        nicsim_img_slot_get(&slot[i], img + h.hdr_len + 4u * h.n_maps + 8u * i);
     EXPECT_EQ(slot[2].code, BPF_ALU64 | BPF_MOV | BPF_K);
     EXPECT_EQ(slot[2].dst, 0);
     EXPECT_EQ(slot[2].imm, 7);

@@ -35,7 +35,7 @@ static int buf_add(struct buf *b, const void *data, size_t len)
     return 0;
 }
 
-__attribute__((format(printf, 4, 5))) static int fail(struct nicsim_isa_err *err, long line, int rc,
+__attribute__((format(printf, 4, 5))) static int fail(struct nicsim_msg *err, long line, int rc,
                                                       const char *fmt, ...)
 {
     if (err) {
@@ -178,8 +178,7 @@ static char *trimmed_copy(const struct buf *b)
     return r;
 }
 
-int nicsim_conf_data_parse(const char *text, struct nicsim_conf_data *out,
-                           struct nicsim_isa_err *err)
+int nicsim_conf_data_parse(const char *text, struct nicsim_conf_data *out, struct nicsim_msg *err)
 {
     if (err) {
         err->index = -1;
@@ -271,8 +270,7 @@ int nicsim_conf_data_parse(const char *text, struct nicsim_conf_data *out,
     return rc;
 }
 
-int nicsim_conf_data_load(const char *path, struct nicsim_conf_data *out,
-                          struct nicsim_isa_err *err)
+int nicsim_conf_data_load(const char *path, struct nicsim_conf_data *out, struct nicsim_msg *err)
 {
     if (!path || !out)
         return fail(err, -1, -EINVAL, "no file to load");

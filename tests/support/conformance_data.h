@@ -44,12 +44,10 @@ struct nicsim_conf_data {
  * err->index the 1-based line and err->msg the reason (-EINVAL for malformed raw/mem/result
  * lines, -ENOMEM). On failure *out holds nothing to free.
  */
-int nicsim_conf_data_parse(const char *text, struct nicsim_conf_data *out,
-                           struct nicsim_isa_err *err);
+int nicsim_conf_data_parse(const char *text, struct nicsim_conf_data *out, struct nicsim_msg *err);
 
 /* Read and parse a file; as above, plus -errno from opening or reading it (index -1). */
-int nicsim_conf_data_load(const char *path, struct nicsim_conf_data *out,
-                          struct nicsim_isa_err *err);
+int nicsim_conf_data_load(const char *path, struct nicsim_conf_data *out, struct nicsim_msg *err);
 
 /* Free what parse/load allocated and zero *d. Safe on a zeroed struct. */
 void nicsim_conf_data_free(struct nicsim_conf_data *d);

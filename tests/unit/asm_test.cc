@@ -47,7 +47,7 @@ std::string Hex(const std::vector<nicsim_insn> &v)
 struct Assembled {
     int rc;
     std::vector<nicsim_insn> prog;
-    nicsim_isa_err err;
+    nicsim_msg err;
 };
 
 Assembled Asm(const std::string &text)
@@ -168,7 +168,7 @@ std::string ParamName(const testing::TestParamInfo<std::string> &info)
 // A loaded .data file that frees itself.
 struct Data : nicsim_conf_data {
     int rc;
-    nicsim_isa_err err;
+    nicsim_msg err;
     explicit Data(const std::string &path) : nicsim_conf_data{}, err{}
     {
         rc = nicsim_conf_data_load(path.c_str(), this, &err);
@@ -204,7 +204,7 @@ TEST_P(AsmTestFile, AssemblesLikeUpstreamAndRoundTrips)
 
     // Every suite program is a valid program.
     std::vector<nicsim_isa_insn> dec(a.prog.size());
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     EXPECT_EQ(nicsim_isa_decode(a.prog.data(), a.prog.size(), dec.data(), &err), 0) << err.msg;
 
     // Disassembly reassembles to the same bytes.
@@ -267,7 +267,7 @@ TEST_P(AsmTestUnused, DecodeRefusesReservedFields)
     EXPECT_EQ(Hex(d.raw, d.raw_n * 8), it->second.program);
 
     std::vector<nicsim_isa_insn> dec(d.raw_n);
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     EXPECT_EQ(nicsim_isa_decode(d.raw, d.raw_n, dec.data(), &err), -EINVAL);
     EXPECT_EQ(err.index, 0);
     EXPECT_EQ(std::string(err.msg).rfind("insn 0: ", 0), 0u) << err.msg;
@@ -609,7 +609,7 @@ TEST(AsmTest, ConformanceDataParsesEverySection)
                        "-- error\n"
                        "  Something failed  \n";
     nicsim_conf_data d;
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     ASSERT_EQ(nicsim_conf_data_parse(text, &d, &err), 0) << err.msg;
     EXPECT_STREQ(d.asm_text, "mov %r0, 1 # kept\nexit\n");
     ASSERT_EQ(d.raw_n, 2u);
@@ -651,13 +651,13 @@ TEST(AsmTest, ConformanceDataRefusesMalformedLines)
     for (const auto &b : bad) {
         SCOPED_TRACE(b.text);
         nicsim_conf_data d;
-        nicsim_isa_err err{};
+        nicsim_msg err{};
         EXPECT_EQ(nicsim_conf_data_parse(b.text, &d, &err), -EINVAL);
         EXPECT_EQ(err.index, b.line);
         EXPECT_EQ(d.mem, nullptr);
     }
     nicsim_conf_data d;
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     EXPECT_EQ(nicsim_conf_data_load("/nonexistent/x.data", &d, &err), -ENOENT);
     EXPECT_NE(std::string(err.msg).find("/nonexistent/x.data"), std::string::npos);
 }

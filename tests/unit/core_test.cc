@@ -51,7 +51,7 @@ struct Harness {
     {
         struct nicsim_insn *raw = nullptr;
         size_t n = 0;
-        struct nicsim_isa_err err = {};
+        struct nicsim_msg err = {};
         EXPECT_EQ(nicsim_asm(text.c_str(), &raw, &n, &err), 0) << err.msg << "\n" << text;
         if (!raw)
             return nullptr;
@@ -470,7 +470,7 @@ TEST(CoreTest, LoadRefusesUnknownHelpersAndUnresolvedReferences)
     raw[0].imm = 5;
     raw[2].code = 0x95;
     struct nicsim_isa_insn dec[3];
-    struct nicsim_isa_err e = {};
+    struct nicsim_msg e = {};
     ASSERT_EQ(nicsim_isa_decode(raw, 3, dec, &e), 0) << e.msg;
     struct nicsim_prog_opts po = {};
     po.sz = sizeof(po);
@@ -622,7 +622,7 @@ TEST(CoreTest, GrantedRegionsAreVisibleOnlyToTheProgramsGrantedThem)
 
     struct nicsim_insn *raw = nullptr;
     size_t n = 0;
-    struct nicsim_isa_err err = {};
+    struct nicsim_msg err = {};
     ASSERT_EQ(nicsim_asm(text.c_str(), &raw, &n, &err), 0);
     std::vector<struct nicsim_isa_insn> dec(n);
     ASSERT_EQ(nicsim_isa_decode(raw, n, dec.data(), &err), 0);
@@ -686,3 +686,42 @@ TEST(CoreTest, ElementWindowsKeepAccessesInsideOneElement)
 }
 
 } // namespace
+
+/* The one options rule (nicsim_opts_copy): a larger options struct only with a zero tail. */
+TEST(CoreTest, VmOptionsRefuseANonZeroTail)
+{
+    struct {
+        nicsim_vm_opts o;
+        uint64_t future;
+    } big{};
+    big.o.sz = sizeof(big);
+    nicsim_vm *vm = nicsim_vm__new(&big.o);
+    EXPECT_NE(vm, nullptr);
+    nicsim_vm__free(vm);
+    big.future = 1;
+    errno = 0;
+    EXPECT_EQ(nicsim_vm__new(&big.o), nullptr);
+    EXPECT_EQ(errno, EINVAL);
+}
+
+/* Program options follow the one options rule too (nicsim_opts_copy), saying so in the carrier. */
+TEST(CoreTest, ProgOptionsRefuseANonZeroTail)
+{
+    struct nicsim_insn raw[2] = {{0xb7, 0, 0, 0, 7}, {0x95, 0, 0, 0, 0}};
+    struct nicsim_isa_insn dec[2];
+    struct nicsim_msg err = {};
+    ASSERT_EQ(nicsim_isa_decode(raw, 2, dec, &err), 0);
+    struct {
+        nicsim_prog_opts o;
+        uint64_t future;
+    } big{};
+    big.o.sz = sizeof(big);
+    struct nicsim_prog *p = nicsim_prog__load(dec, 2, &big.o, &err);
+    EXPECT_NE(p, nullptr) << err.msg;
+    nicsim_prog__free(p);
+    big.future = 1;
+    EXPECT_EQ(nicsim_prog__load(dec, 2, &big.o, &err), nullptr);
+    EXPECT_EQ(std::string(err.msg), "program options: size " + std::to_string(sizeof(big)) +
+                                        " with unknown non-zero fields");
+    EXPECT_EQ(err.index, -1);
+}

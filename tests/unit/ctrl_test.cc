@@ -45,10 +45,11 @@ std::vector<uint8_t> pass_image(const std::vector<uint32_t> &maps = {},
     h.prog_type = 6;
     strcpy(h.name, "ctrl_pass");
     std::vector<uint8_t> b(sizeof(h) + 4 * maps.size() + 8 * insns.size());
-    memcpy(b.data(), &h, sizeof(h));
-    if (!maps.empty())
-        memcpy(b.data() + sizeof(h), maps.data(), 4 * maps.size());
-    memcpy(b.data() + sizeof(h) + 4 * maps.size(), insns.data(), 8 * insns.size());
+    nicsim_img_hdr_put(b.data(), &h);
+    for (size_t i = 0; i < maps.size(); i++)
+        nicsim_put_le32(b.data(), sizeof(h) + 4 * i, maps[i]);
+    for (size_t i = 0; i < insns.size(); i++)
+        nicsim_img_slot_put(b.data() + sizeof(h) + 4 * maps.size() + 8 * i, &insns[i]);
     return b;
 }
 

@@ -157,11 +157,11 @@ struct Image {
         if (!hdr.n_maps)
             hdr.n_maps = (uint32_t)maps.size();
         std::vector<uint8_t> b(sizeof(hdr) + 4 * maps.size() + 8 * insns.size());
-        memcpy(b.data(), &hdr, sizeof(hdr));
-        if (!maps.empty())
-            memcpy(b.data() + sizeof(hdr), maps.data(), 4 * maps.size());
-        if (!insns.empty())
-            memcpy(b.data() + sizeof(hdr) + 4 * maps.size(), insns.data(), 8 * insns.size());
+        nicsim_img_hdr_put(b.data(), &hdr);
+        for (size_t i = 0; i < maps.size(); i++)
+            nicsim_put_le32(b.data(), sizeof(hdr) + 4 * i, maps[i]);
+        for (size_t i = 0; i < insns.size(); i++)
+            nicsim_img_slot_put(b.data() + sizeof(hdr) + 4 * maps.size() + 8 * i, &insns[i]);
         return b;
     }
 };

@@ -237,6 +237,19 @@ TEST_F(FirmwareTest, BadOptionsAreRefused)
     o.n_cores = 65;
     EXPECT_EQ(nicsim_fw__new(&hal, &o), nullptr);
     EXPECT_EQ(nicsim_fw__new(nullptr, &o), nullptr);
+    /* the one options rule (nicsim_opts_copy): a larger struct only with a zero tail */
+    struct {
+        nicsim_fw_opts o;
+        uint64_t future;
+    } big{};
+    big.o = o;
+    big.o.sz = sizeof(big);
+    big.o.n_cores = 4;
+    nicsim_fw *f = nicsim_fw__new(&hal, &big.o);
+    EXPECT_NE(f, nullptr);
+    nicsim_fw__free(f);
+    big.future = 1;
+    EXPECT_EQ(nicsim_fw__new(&hal, &big.o), nullptr);
 }
 
 TEST_F(FirmwareTest, ReplyEchoesTypeAndSequence)

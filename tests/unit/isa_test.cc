@@ -6,6 +6,7 @@
 #include <cstring>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "nicsim/isa.h"
@@ -34,7 +35,7 @@ bool SameBytes(const nicsim_insn &a, const nicsim_insn &b)
 
 struct DecodeResult {
     int rc;
-    nicsim_isa_err err;
+    nicsim_msg err;
 };
 
 DecodeResult DecodeProgram(std::vector<nicsim_insn> prog,
@@ -146,7 +147,7 @@ TEST(IsaTest, DecodesEveryGroupAndEncodesBack)
     for (const Known &k : kKnown) {
         SCOPED_TRACE(k.what);
         nicsim_isa_insn d;
-        nicsim_isa_err err{};
+        nicsim_msg err{};
         ASSERT_EQ(nicsim_isa_decode_one(&k.raw, 1, &d, &err), 1) << err.msg;
         EXPECT_EQ(d.op, k.op) << nicsim_isa_op_name((nicsim_op)d.op);
         EXPECT_EQ(d.dst, k.raw.dst);
@@ -183,7 +184,7 @@ TEST(IsaTest, LddwDecodesBothSlotsForEverySourceSubtype)
         EXPECT_EQ(nicsim_isa_op_class((nicsim_op)dec[1].op), NICSIM_CLASS_LDDW);
 
         std::vector<nicsim_insn> back(3);
-        nicsim_isa_err err{};
+        nicsim_msg err{};
         ASSERT_EQ(nicsim_isa_encode(dec.data(), 3, back.data(), &err), 0) << err.msg;
         for (size_t i = 0; i < 3; i++)
             EXPECT_TRUE(SameBytes(back[i], prog[i])) << i;
@@ -212,7 +213,7 @@ TEST(IsaTest, EveryValidEncodingRoundTripsAndEveryOpIsReachable)
                         nicsim_insn raw[2] = {I((uint8_t)code, dst, src, off, imm),
                                               I(0, 0, 0, 0, 7)};
                         nicsim_isa_insn d[2];
-                        nicsim_isa_err err{};
+                        nicsim_msg err{};
                         int rc = nicsim_isa_decode_one(raw, 2, &d[0], &err);
                         if (rc < 0) {
                             EXPECT_EQ(rc, -EINVAL);
@@ -400,7 +401,7 @@ TEST(IsaTest, DecodeRefusesOversizedProgramsAndAcceptsTheLimit)
 {
     std::vector<nicsim_insn> prog(NICSIM_ISA_MAX_INSNS + 1, kMov0);
     std::vector<nicsim_isa_insn> out(prog.size());
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     EXPECT_EQ(nicsim_isa_decode(prog.data(), prog.size(), out.data(), &err), -EINVAL);
     EXPECT_EQ(err.index, -1);
     EXPECT_STREQ(err.msg, "program has 1000001 slots, more than the limit of 1000000");
@@ -412,7 +413,7 @@ TEST(IsaTest, DecodeRefusesOversizedProgramsAndAcceptsTheLimit)
 TEST(IsaTest, NullArgumentsAreRefusedNotCrashed)
 {
     nicsim_isa_insn d;
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     EXPECT_EQ(nicsim_isa_decode_one(nullptr, 1, &d, &err), -EINVAL);
     EXPECT_EQ(nicsim_isa_decode_one(&kExit, 0, &d, &err), -EINVAL);
     EXPECT_EQ(nicsim_isa_decode(nullptr, 1, &d, &err), -EINVAL);
@@ -424,7 +425,7 @@ TEST(IsaTest, NullArgumentsAreRefusedNotCrashed)
 TEST(IsaTest, EncodeRefusesWhatCannotBeEncoded)
 {
     nicsim_insn out[3];
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     nicsim_isa_insn in[3] = {};
 
     in[0].op = NICSIM_OP_LDDW; // without its second slot
@@ -469,7 +470,7 @@ TEST(IsaTest, EncodeWritesTheFieldsTheOpFixes)
     in[2].imm64 = 0x1122334455667788ull;
     in[3].op = NICSIM_OP_LDDW_HI;
     nicsim_insn out[4];
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     ASSERT_EQ(nicsim_isa_encode(in, 4, out, &err), 0) << err.msg;
     EXPECT_TRUE(SameBytes(out[0], I(0x37, 1, 0, 1, -3)));
     EXPECT_TRUE(SameBytes(out[1], I(0xd7, 2, 0, 0, 32)));
@@ -546,7 +547,7 @@ nicsim_isa_insn Decoded(nicsim_insn raw)
 {
     nicsim_insn two[2] = {raw, I(0, 0, 0, 0, 0)};
     nicsim_isa_insn d{};
-    nicsim_isa_err err{};
+    nicsim_msg err{};
     EXPECT_GT(nicsim_isa_decode_one(two, 2, &d, &err), 0) << err.msg;
     return d;
 }
@@ -622,3 +623,21 @@ TEST(IsaTest, BranchTargets)
 }
 
 } // namespace
+
+// The one message carrier (struct nicsim_msg, util.h) carries the ISA's errors.
+TEST(IsaTest, ErrorsTravelInTheOneMessageCarrier)
+{
+    static_assert(std::is_same<nicsim_isa_err, nicsim_msg>::value, "isa errors are nicsim_msg");
+    nicsim_msg m{};
+    nicsim_msg_set(&m, 7, "insn %d: %s", 7, "bad");
+    EXPECT_STREQ(m.msg, "insn 7: bad");
+    EXPECT_EQ(m.index, 7);
+    nicsim_msg_set(nullptr, 1, "nothing written");
+
+    const nicsim_insn bad[1] = {{0xff, 0, 0, 0, 0}};
+    nicsim_isa_insn out[1];
+    nicsim_msg err{};
+    ASSERT_LT(nicsim_isa_decode(bad, 1, out, &err), 0);
+    EXPECT_EQ(err.index, 0);
+    EXPECT_NE(err.msg[0], '\0');
+}

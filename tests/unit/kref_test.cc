@@ -869,3 +869,35 @@ TEST_F(KrefTest, RefusedBpfIsReportedAsUnavailable)
 }
 
 } // namespace
+
+// The one options rule (nicsim_opts_copy): open and run options accept a larger struct only
+// with a zero tail, saying so.
+TEST_F(KrefTest, OptionsWithANonZeroTailAreRefused)
+{
+    struct {
+        nicsim_kref_opts o;
+        uint64_t future;
+    } big{};
+    big.o.sz = sizeof(big);
+    big.future = 1;
+    char err[256] = "";
+    EXPECT_EQ(nicsim_kref__open(KREF_PIN_OBJ, &big.o, err, sizeof(err)), nullptr);
+    EXPECT_EQ(errno, EINVAL);
+    EXPECT_EQ(std::string(err), "kref options: size " + std::to_string(sizeof(big)) +
+                                    " with unknown non-zero fields");
+    big.future = 0;
+    nicsim_kref *k = nicsim_kref__open(KREF_PIN_OBJ, &big.o, err, sizeof(err));
+    ASSERT_NE(k, nullptr) << err;
+    struct {
+        nicsim_kref_run_opts o;
+        uint64_t future;
+    } run{};
+    run.o.sz = sizeof(run);
+    run.future = 1;
+    uint8_t pkt[64] = {};
+    nicsim_kref_result res;
+    EXPECT_EQ(nicsim_kref__run(k, pkt, sizeof(pkt), &run.o, &res, err, sizeof(err)), -EINVAL);
+    EXPECT_EQ(std::string(err), "kref run options: size " + std::to_string(sizeof(run)) +
+                                    " with unknown non-zero fields");
+    nicsim_kref__close(k);
+}

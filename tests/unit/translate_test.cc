@@ -31,25 +31,27 @@ struct Image {
     explicit Image(const void *p, size_t len)
         : bytes(static_cast<const uint8_t *>(p), static_cast<const uint8_t *>(p) + len)
     {
-        memcpy(&hdr, p, sizeof(hdr));
+        nicsim_img_hdr_get(&hdr, p);
         maps.resize(hdr.n_maps);
-        if (hdr.n_maps)
-            memcpy(maps.data(), bytes.data() + sizeof(hdr), 4u * hdr.n_maps);
+        for (uint32_t i = 0; i < hdr.n_maps; i++)
+            maps[i] = nicsim_get_le32(bytes.data(), sizeof(hdr) + 4u * i);
         slots.resize(hdr.n_slots);
-        memcpy(slots.data(), bytes.data() + sizeof(hdr) + 4u * hdr.n_maps, 8u * hdr.n_slots);
+        for (uint32_t i = 0; i < hdr.n_slots; i++)
+            nicsim_img_slot_get(&slots[i], bytes.data() + sizeof(hdr) + 4u * hdr.n_maps + 8u * i);
     }
 };
 
 struct Xlate {
     int rc;
     std::string msg;
+    long index = -2;
     std::unique_ptr<Image> img;
 
     Xlate(const Prog &p, const std::vector<uint8_t> &ctx, const std::vector<uint32_t> &map_ids,
           const char *name = "xl", uint32_t stack = 0, uint32_t flags = 0)
     {
         nicsim_drv_xlate x{};
-        char m[256];
+        nicsim_msg m;
         void *out = nullptr;
         size_t len = 0;
 
@@ -62,8 +64,9 @@ struct Xlate {
         x.stack_depth = stack;
         x.flags = flags;
         x.name = name;
-        rc = nicsim_drv_translate(&x, &out, &len, m, sizeof(m));
-        msg = m;
+        rc = nicsim_drv_translate(&x, &out, &len, &m);
+        msg = m.msg;
+        index = m.index;
         if (!rc) {
             img = std::make_unique<Image>(out, len);
             EXPECT_EQ(len, sizeof(nicsim_img_hdr) + 4 * map_ids.size() + 8 * p.size());
@@ -191,6 +194,7 @@ TEST(TranslateTest, RxQueueIndexWriteBecomesADescriptorStore)
                 {});
     EXPECT_EQ(other.rc, -EOPNOTSUPP);
     EXPECT_EQ(other.msg, "insn 1: context write at struct xdp_md offset 12");
+    EXPECT_EQ(other.index, 1) << "the message carrier names the instruction";
 }
 
 TEST(TranslateTest, RefusalsNameTheInstruction)
@@ -200,6 +204,7 @@ TEST(TranslateTest, RefusalsNameTheInstruction)
         {}, {});
     EXPECT_EQ(fib.rc, -EOPNOTSUPP);
     EXPECT_EQ(fib.msg, "unsupported helper bpf_fib_lookup (69) at insn 3");
+    EXPECT_EQ(fib.index, 3);
 
     Prog bad;
     ld_map_idx(bad, 1, 5);
@@ -215,6 +220,7 @@ TEST(TranslateTest, RefusalsNameTheInstruction)
     Xlate dup({mov64_imm(0, 0), exit_insn()}, {}, {3, 3});
     EXPECT_EQ(dup.rc, -EINVAL);
     EXPECT_EQ(dup.msg, "translate: NIC map id 3 listed twice");
+    EXPECT_EQ(dup.index, -1);
 
     Prog big(NICSIM_IMG_MAX_SLOTS + 1, mov64_imm(0, 0));
     big.back() = exit_insn();
@@ -304,7 +310,7 @@ TEST_F(TranslatePathTest, OffloadedProgramReachesTheCoresRewritten)
 
     // attach: the firmware loads and relocates it; the cores get the descriptor loads and the
     // map's NIC address
-    nicsim_extack ea{};
+    nicsim_msg ea{};
     ASSERT_EQ(nicsim_kern_xdp_attach(k, ifindex, fd, -1, XDP_FLAGS_HW_MODE, &ea), 0) << ea.msg;
     uint32_t nic_prog = nicsim_drv__nic_prog_id(prog);
     ASSERT_NE(nic_prog, 0u);
@@ -327,3 +333,69 @@ TEST_F(TranslatePathTest, OffloadedProgramReachesTheCoresRewritten)
 }
 
 } // namespace
+
+/* The one options rule (nicsim_opts_copy): a larger struct only with a zero tail; a smaller one
+ * (a caller without flags and name) reads them as zero instead of past its end. */
+TEST(TranslateTest, RequestFollowsTheOptionsRule)
+{
+    Prog p = {mov64_imm(0, 2), exit_insn()};
+    struct {
+        nicsim_drv_xlate x;
+        uint64_t future;
+    } big{};
+    void *out = nullptr;
+    size_t len = 0;
+    nicsim_msg m;
+    big.x.sz = sizeof(big);
+    big.x.insns = p.data();
+    big.x.n = (uint32_t)p.size();
+    EXPECT_EQ(nicsim_drv_translate(&big.x, &out, &len, &m), 0) << m.msg;
+    free(out);
+    out = nullptr;
+    big.future = 1;
+    EXPECT_EQ(nicsim_drv_translate(&big.x, &out, &len, &m), -EINVAL);
+    EXPECT_STREQ(m.msg, "translate: missing program, map table or output");
+    EXPECT_EQ(m.index, -1);
+
+    big.future = 0;
+    big.x.sz = offsetof(nicsim_drv_xlate, flags);
+    big.x.flags = NICSIM_IMG_F_USES_TAIL_CALL; /* past sz: not the caller's */
+    ASSERT_EQ(nicsim_drv_translate(&big.x, &out, &len, &m), 0) << m.msg;
+    nicsim_img_hdr h;
+    nicsim_img_hdr_get(&h, out);
+    EXPECT_EQ(h.flags, 0u);
+    free(out);
+}
+
+/* The image's instruction slots are encoded little-endian at the offsets docs/nic-image.md gives
+ * (opcode, dst | src << 4, off, imm), whatever the host's byte and bit-field order, by the
+ * translator and decoded the same way by the firmware's loader. */
+TEST(TranslateTest, SlotsAreLittleEndianAtDocumentedOffsets)
+{
+    nicsim_insn in{};
+    in.code = 0x61;
+    in.dst = 3;
+    in.src = 0xa;
+    in.off = (int16_t)0x8102;
+    in.imm = (int32_t)0x80c0d0e0u;
+    uint8_t b[8];
+    memset(b, 0xff, sizeof(b));
+    nicsim_img_slot_put(b, &in);
+    const uint8_t want[8] = {0x61, 0xa3, 0x02, 0x81, 0xe0, 0xd0, 0xc0, 0x80};
+    EXPECT_EQ(0, memcmp(b, want, sizeof(b)));
+    nicsim_insn back{};
+    nicsim_img_slot_get(&back, b);
+    EXPECT_EQ(back.code, 0x61);
+    EXPECT_EQ(back.dst, 3);
+    EXPECT_EQ(back.src, 0xa);
+    EXPECT_EQ(back.off, (int16_t)0x8102);
+    EXPECT_EQ(back.imm, (int32_t)0x80c0d0e0u);
+
+    /* the translator writes them so: a helper call rewritten to its NIC id */
+    Prog p = {call(BPF_FUNC_ktime_get_ns), exit_insn()};
+    Xlate x(p, {}, {});
+    ASSERT_EQ(x.rc, 0) << x.msg;
+    const uint8_t *slot0 = x.img->bytes.data() + sizeof(nicsim_img_hdr);
+    const uint8_t call0[8] = {BPF_JMP | BPF_CALL, 0, 0, 0, NICSIM_HW_KTIME, 0, 0, 0};
+    EXPECT_EQ(0, memcmp(slot0, call0, 8));
+}

@@ -1855,3 +1855,41 @@ TEST_F(MapInMapTest, LookupInAnOuterMapYieldsTheInnerMap)
     upd.push_back(exit_insn());
     EXPECT_EQ(load(upd, {arr}), -EINVAL) << last->logs();
 }
+
+/* The one options rule (nicsim_opts_copy): BPF_PROG_LOAD's attr and kcheck's copy of it accept a
+ * larger struct only when its unknown tail is zero, and a smaller one reads the rest as zero. */
+TEST_F(VerifierTest, ProgLoadAttrFollowsTheOptionsRule)
+{
+    Prog p = {mov64_imm(0, 2), exit_insn()};
+    Load keep(p); /* owns the instructions and log the copies point to */
+    struct {
+        nicsim_kern_prog_load_attr attr;
+        uint64_t future;
+    } ext{};
+    ext.attr = keep.attr;
+    ext.attr.sz = sizeof(ext);
+    EXPECT_GE(nicsim_kern_prog_load(k, &ext.attr), 0);
+    ext.future = 1;
+    EXPECT_EQ(nicsim_kern_prog_load(k, &ext.attr), -EINVAL);
+    struct nicsim_kern_kcheck res {
+    };
+    EXPECT_EQ(nicsim_kern_kcheck(&ext.attr, nullptr, 0, &res), -EINVAL);
+
+    /* a caller whose struct ends before the log fields: no log, no out fields written */
+    nicsim_kern_prog_load_attr small = keep.attr;
+    small.sz = offsetof(nicsim_kern_prog_load_attr, log_buf);
+    small.err_insn = 42;
+    EXPECT_GE(nicsim_kern_prog_load(k, &small), 0);
+    EXPECT_EQ(small.err_insn, 42);
+}
+
+/* The emulated kernel's extack is the one message carrier (struct nicsim_msg, util.h). */
+TEST(ExtackTest, IsTheOneMessageCarrier)
+{
+    nicsim_msg ea{};
+    ea.index = 5;
+    nicsim_extack_set(&ea, "Only one XDP mode flag can be set");
+    EXPECT_STREQ(ea.msg, "Only one XDP mode flag can be set");
+    EXPECT_EQ(ea.index, -1) << "an extack is not about one instruction";
+    nicsim_extack_set(nullptr, "nothing written");
+}

@@ -170,7 +170,7 @@ struct XdpHarness {
     {
         struct nicsim_insn *raw = nullptr;
         size_t n = 0;
-        struct nicsim_isa_err err = {};
+        struct nicsim_msg err = {};
         EXPECT_EQ(nicsim_asm(text.c_str(), &raw, &n, &err), 0) << err.msg;
         std::vector<struct nicsim_isa_insn> dec(n);
         EXPECT_EQ(nicsim_isa_decode(raw, n, dec.data(), &err), 0) << err.msg;
@@ -938,7 +938,7 @@ struct SysHarness {
     {
         struct nicsim_insn *raw = nullptr;
         size_t n = 0;
-        struct nicsim_isa_err e = {};
+        struct nicsim_msg e = {};
         EXPECT_EQ(nicsim_asm(text.c_str(), &raw, &n, &e), 0) << e.msg;
         for (size_t i = 0; i + 1 < n; i++) {
             uint64_t v = (uint32_t)raw[i].imm | (uint64_t)(uint32_t)raw[i + 1].imm << 32;
@@ -958,9 +958,11 @@ struct SysHarness {
         h.stack_depth = 64;
         memcpy(h.name, "isolation", 9);
         std::vector<uint8_t> img(sizeof(h) + 4 * maps.size() + 8 * n);
-        memcpy(img.data(), &h, sizeof(h));
-        memcpy(img.data() + sizeof(h), maps.data(), 4 * maps.size());
-        memcpy(img.data() + sizeof(h) + 4 * maps.size(), raw, 8 * n);
+        nicsim_img_hdr_put(img.data(), &h);
+        for (size_t i = 0; i < maps.size(); i++)
+            nicsim_put_le32(img.data(), sizeof(h) + 4 * i, maps[i]);
+        for (size_t i = 0; i < n; i++)
+            nicsim_img_slot_put(img.data() + sizeof(h) + 4 * maps.size() + 8 * i, &raw[i]);
         free(raw);
         uint32_t id = 0;
         EXPECT_EQ(nicsim_ctrl__prog_load(ctrl, img.data(), img.size(), &id), 0)
@@ -1275,3 +1277,49 @@ TEST(DatapathTest, CaptureBytesPastTheWireLengthAreNotPartOfTheFrame)
 }
 
 } // namespace
+
+/* The one options rule (nicsim_opts_copy) for the hardware's options: a larger struct is accepted
+ * only with a zero tail. */
+TEST(OptsRuleTest, CoreDatapathAndSystemOptionsRefuseANonZeroTail)
+{
+    struct {
+        nicsim_xdp_core_opts o;
+        uint64_t future;
+    } core{};
+    core.o.sz = sizeof(core);
+    core.o.maps = &kFakeOps;
+    nicsim_xdp_core *c = nicsim_xdp_core__new(&core.o);
+    EXPECT_NE(c, nullptr);
+    nicsim_xdp_core__free(c);
+    core.future = 1;
+    EXPECT_EQ(nicsim_xdp_core__new(&core.o), nullptr);
+
+    struct {
+        nicsim_dp_opts o;
+        uint64_t future;
+    } dp{};
+    dp.o.sz = sizeof(dp);
+    dp.o.n_ports = 1;
+    dp.o.ports[0] = {10, 1500};
+    dp.o.n_cores = 1;
+    dp.o.maps = &kFakeOps;
+    nicsim_dp *d = nicsim_dp__new(&dp.o);
+    EXPECT_NE(d, nullptr);
+    nicsim_dp__free(d);
+    dp.future = 1;
+    EXPECT_EQ(nicsim_dp__new(&dp.o), nullptr);
+
+    struct {
+        nicsim_sys_opts o;
+        uint64_t future;
+    } so{};
+    char err[256] = "";
+    so.o.sz = sizeof(so);
+    nicsim_sys *s = nicsim_sys__new(&so.o, err, sizeof(err));
+    EXPECT_NE(s, nullptr) << err;
+    nicsim_sys__free(s);
+    so.future = 1;
+    EXPECT_EQ(nicsim_sys__new(&so.o, err, sizeof(err)), nullptr);
+    EXPECT_EQ(std::string(err), "system options: size " + std::to_string(sizeof(so)) +
+                                    " with unknown non-zero fields");
+}

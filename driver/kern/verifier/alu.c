@@ -112,7 +112,7 @@ static uint64_t bswap(uint64_t v, int bits)
  * the variable parts of pointers, for add and sub). Shifts need a constant amount below 64. */
 static void scalar_op64(struct nicsim_reg_state *d, const struct nicsim_reg_state *s, uint8_t op)
 {
-    struct tnum a = vrf_tnum_of(d), b = vrf_tnum_of(s);
+    struct tnum a = nicsim_vrf_tnum_of(d), b = nicsim_vrf_tnum_of(s);
     uint64_t k = s->umin;
     int64_t lo, hi;
 
@@ -133,7 +133,7 @@ static void scalar_op64(struct nicsim_reg_state *d, const struct nicsim_reg_stat
         }
         d->smin = lo;
         d->smax = hi;
-        vrf_set_tnum(d, vrf_tnum_add(a, b));
+        nicsim_vrf_set_tnum(d, nicsim_vrf_tnum_add(a, b));
         break;
     case BPF_SUB:
         if (__builtin_sub_overflow(d->smin, s->smax, &lo) ||
@@ -150,32 +150,32 @@ static void scalar_op64(struct nicsim_reg_state *d, const struct nicsim_reg_stat
         }
         d->smin = lo;
         d->smax = hi;
-        vrf_set_tnum(d, vrf_tnum_sub(a, b));
+        nicsim_vrf_set_tnum(d, nicsim_vrf_tnum_sub(a, b));
         break;
     case BPF_MUL:
         if (d->smin < 0 || s->smin < 0 || d->umax > UINT32_MAX || s->umax > UINT32_MAX) {
-            vrf_bounds_unbounded(d);
-            vrf_set_tnum(d, vrf_tnum_unknown);
+            nicsim_vrf_bounds_unbounded(d);
+            nicsim_vrf_set_tnum(d, nicsim_vrf_tnum_unknown);
             break;
         }
         d->umin *= s->umin;
         d->umax *= s->umax;
         d->smin = (int64_t)d->umin;
         d->smax = (int64_t)d->umax;
-        vrf_set_tnum(d, vrf_tnum_range(d->umin, d->umax));
+        nicsim_vrf_set_tnum(d, nicsim_vrf_tnum_range(d->umin, d->umax));
         break;
     case BPF_AND:
-        vrf_set_tnum(d, vrf_tnum_and(a, b));
-        d->umax = vrf_umin64(d->umax, s->umax);
+        nicsim_vrf_set_tnum(d, nicsim_vrf_tnum_and(a, b));
+        d->umax = nicsim_vrf_umin64(d->umax, s->umax);
         d->umin = d->tn_value;
         goto sign_from_unsigned;
     case BPF_OR:
-        vrf_set_tnum(d, vrf_tnum_or(a, b));
-        d->umin = vrf_umax64(d->umin, s->umin);
+        nicsim_vrf_set_tnum(d, nicsim_vrf_tnum_or(a, b));
+        d->umin = nicsim_vrf_umax64(d->umin, s->umin);
         d->umax = d->tn_value | d->tn_mask;
         goto sign_from_unsigned;
     case BPF_XOR:
-        vrf_set_tnum(d, vrf_tnum_xor(a, b));
+        nicsim_vrf_set_tnum(d, nicsim_vrf_tnum_xor(a, b));
         d->umin = d->tn_value;
         d->umax = d->tn_value | d->tn_mask;
     sign_from_unsigned:
@@ -197,29 +197,29 @@ static void scalar_op64(struct nicsim_reg_state *d, const struct nicsim_reg_stat
         }
         d->smin = INT64_MIN;
         d->smax = INT64_MAX;
-        vrf_set_tnum(d, (struct tnum){a.v << k, a.m << k});
+        nicsim_vrf_set_tnum(d, (struct tnum){a.v << k, a.m << k});
         break;
     case BPF_RSH:
         d->umin >>= k;
         d->umax >>= k;
         d->smin = INT64_MIN;
         d->smax = INT64_MAX;
-        vrf_set_tnum(d, (struct tnum){a.v >> k, a.m >> k});
+        nicsim_vrf_set_tnum(d, (struct tnum){a.v >> k, a.m >> k});
         break;
     case BPF_ARSH:
         d->smin >>= k;
         d->smax >>= k;
         d->umin = 0;
         d->umax = UINT64_MAX;
-        vrf_set_tnum(d,
-                     (struct tnum){(uint64_t)((int64_t)a.v >> k), (uint64_t)((int64_t)a.m >> k)});
+        nicsim_vrf_set_tnum(
+            d, (struct tnum){(uint64_t)((int64_t)a.v >> k), (uint64_t)((int64_t)a.m >> k)});
         break;
     default:
-        vrf_bounds_unbounded(d);
-        vrf_set_tnum(d, vrf_tnum_unknown);
+        nicsim_vrf_bounds_unbounded(d);
+        nicsim_vrf_set_tnum(d, nicsim_vrf_tnum_unknown);
         break;
     }
-    vrf_reg_bounds_sync(d);
+    nicsim_vrf_reg_bounds_sync(d);
 }
 
 /* adjust_scalar_min_max_vals: both operands scalars, not both constants. */
@@ -232,23 +232,23 @@ static void scalar_alu(struct nicsim_reg_state *d, const struct nicsim_reg_state
 
     d->id = 0;
     if (!is64) {
-        vrf_coerce_to_size(d, 4);
-        vrf_coerce_to_size(&s, 4);
+        nicsim_vrf_coerce_to_size(d, 4);
+        nicsim_vrf_coerce_to_size(&s, 4);
     }
     if ((op == BPF_AND || op == BPF_MUL) &&
         ((s.known && s.value == 0) || (d->known && !d->value))) {
-        vrf_mark_known(d, 0);
+        nicsim_vrf_mark_known(d, 0);
         return;
     }
     if ((shift && !(s.known && s.value < (uint64_t)bits)) || (!is64 && op == BPF_ARSH) ||
         (op != BPF_ADD && op != BPF_SUB && op != BPF_MUL && op != BPF_AND && op != BPF_OR &&
          op != BPF_XOR && !shift)) {
-        vrf_mark_unknown(d);
+        nicsim_vrf_mark_unknown(d);
     } else {
         scalar_op64(d, &s, op);
     }
     if (!is64)
-        vrf_coerce_to_size(d, 4);
+        nicsim_vrf_coerce_to_size(d, 4);
 }
 
 /* check_reg_sane_offset: what may be added to a pointer, and where it may end up. */
@@ -258,20 +258,22 @@ static bool reg_sane_offset(struct venv *env, const struct nicsim_reg_state *reg
     int64_t val = (int64_t)reg->tn_value;
 
     if (!reg->tn_mask && (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF)) {
-        vrf_verbose(env, "math between %s pointer and %lld is not allowed", t, (long long)val);
+        nicsim_vrf_verbose(env, "math between %s pointer and %lld is not allowed", t,
+                           (long long)val);
         return false;
     }
     if (reg->off >= MAX_VAR_OFF || reg->off <= -MAX_VAR_OFF) {
-        vrf_verbose(env, "%s pointer offset %d is not allowed", t, reg->off);
+        nicsim_vrf_verbose(env, "%s pointer offset %d is not allowed", t, reg->off);
         return false;
     }
     if (reg->smin == INT64_MIN) {
-        vrf_verbose(
+        nicsim_vrf_verbose(
             env, "math between %s pointer and register with unbounded min value is not allowed", t);
         return false;
     }
     if (reg->smin >= MAX_VAR_OFF || reg->smin <= -MAX_VAR_OFF) {
-        vrf_verbose(env, "value %lld makes %s pointer be out of bounds", (long long)reg->smin, t);
+        nicsim_vrf_verbose(env, "value %lld makes %s pointer be out of bounds",
+                           (long long)reg->smin, t);
         return false;
     }
     return true;
@@ -287,39 +289,39 @@ static int ptr_arith(struct venv *env, int dst_regno, struct nicsim_reg_state *p
 
     if (!is64) {
         if (op == BPF_SUB) { /* allow_ptr_leaks: a meaningless number */
-            vrf_mark_unknown(ptr);
+            nicsim_vrf_mark_unknown(ptr);
             return 0;
         }
-        vrf_verbose(env, "R%d 32-bit pointer arithmetic prohibited", dst_regno);
+        nicsim_vrf_verbose(env, "R%d 32-bit pointer arithmetic prohibited", dst_regno);
         return -EACCES;
     }
     if (ptr->type == NICSIM_PTR_TO_MAP_VALUE_OR_NULL) {
-        vrf_verbose(env, "R%d pointer arithmetic on %s prohibited, null-check it first", dst_regno,
-                    nicsim_reg_type_str(ptr->type));
+        nicsim_vrf_verbose(env, "R%d pointer arithmetic on %s prohibited, null-check it first",
+                           dst_regno, nicsim_reg_type_str(ptr->type));
         return -EACCES;
     }
     if (ptr->type == NICSIM_PTR_TO_PACKET_END ||
         (ptr->type == NICSIM_CONST_PTR_TO_MAP &&
          !(scalar->known && scalar->value == 0 && op == BPF_ADD))) {
-        vrf_verbose(env, "R%d pointer arithmetic on %s prohibited", dst_regno,
-                    nicsim_reg_type_str(ptr->type));
+        nicsim_vrf_verbose(env, "R%d pointer arithmetic on %s prohibited", dst_regno,
+                           nicsim_reg_type_str(ptr->type));
         return -EACCES;
     }
     if (!reg_sane_offset(env, scalar, ptr->type) || !reg_sane_offset(env, ptr, ptr->type))
         return -EINVAL;
     if (op == BPF_SUB && ptr->type == NICSIM_PTR_TO_STACK) {
         /* the kernel's rule (JITs may not cope with it): r10 copies only grow by additions */
-        vrf_verbose(env, "R%d subtraction from stack pointer prohibited", dst_regno);
+        nicsim_vrf_verbose(env, "R%d subtraction from stack pointer prohibited", dst_regno);
         return -EACCES;
     }
     if (op == BPF_AND || op == BPF_OR || op == BPF_XOR) {
-        vrf_verbose(env, "R%d bitwise operator %s on pointer prohibited", dst_regno,
-                    alu_str[op >> 4]);
+        nicsim_vrf_verbose(env, "R%d bitwise operator %s on pointer prohibited", dst_regno,
+                           alu_str[op >> 4]);
         return -EACCES;
     }
     if (op != BPF_ADD && op != BPF_SUB) {
-        vrf_verbose(env, "R%d pointer arithmetic with %s operator prohibited", dst_regno,
-                    alu_str[op >> 4]);
+        nicsim_vrf_verbose(env, "R%d pointer arithmetic with %s operator prohibited", dst_regno,
+                           alu_str[op >> 4]);
         return -EACCES;
     }
     noff = op == BPF_ADD ? (int64_t)ptr->off + v : (int64_t)ptr->off - v;
@@ -327,7 +329,7 @@ static int ptr_arith(struct venv *env, int dst_regno, struct nicsim_reg_state *p
         ptr->off = (int32_t)noff;
     } else {
         scalar_op64(ptr, scalar, op);
-        if (vrf_is_pkt(ptr)) {
+        if (nicsim_vrf_is_pkt(ptr)) {
             ptr->id = ++env->id_gen;
             if (op == BPF_ADD || scalar->smin < 0)
                 ptr->range = 0;
@@ -338,27 +340,27 @@ static int ptr_arith(struct venv *env, int dst_regno, struct nicsim_reg_state *p
     return 0;
 }
 
-int vrf_do_alu(struct venv *env, const struct nicsim_insn *in)
+int nicsim_vrf_do_alu(struct venv *env, const struct nicsim_insn *in)
 {
     uint8_t op = insn_op(in->code);
     int is64 = insn_class(in->code) == BPF_ALU64, x = insn_src(in->code) == BPF_X;
-    struct nicsim_reg_state *regs = vrf_cur_regs(env);
+    struct nicsim_reg_state *regs = nicsim_vrf_cur_regs(env);
     struct nicsim_reg_state src, *dst;
     int err;
 
     if (op == BPF_NEG || op == BPF_END) {
         if (op == BPF_NEG && (x || in->src || in->off || in->imm)) {
-            vrf_verbose(env, "BPF_NEG uses reserved fields");
+            nicsim_vrf_verbose(env, "BPF_NEG uses reserved fields");
             return -EINVAL;
         }
         if (op == BPF_END && (in->src || in->off ||
                               (in->imm != 16 && in->imm != 32 && in->imm != 64) || (is64 && x))) {
-            vrf_verbose(env, "BPF_END uses reserved fields");
+            nicsim_vrf_verbose(env, "BPF_END uses reserved fields");
             return -EINVAL;
         }
-        err = vrf_check_reg_read(env, in->dst);
+        err = nicsim_vrf_check_reg_read(env, in->dst);
         if (!err)
-            err = vrf_check_reg_write(env, in->dst);
+            err = nicsim_vrf_check_reg_write(env, in->dst);
         if (err)
             return err;
         dst = &regs[in->dst];
@@ -367,19 +369,19 @@ int vrf_do_alu(struct venv *env, const struct nicsim_insn *in)
 
             if (op == BPF_END && !is64 && !x && dst->type == NICSIM_SCALAR_VALUE) {
                 dst->id = 0;
-                vrf_coerce_to_size(dst, bits / 8); /* to little endian: a truncation here */
+                nicsim_vrf_coerce_to_size(dst, bits / 8); /* to little endian: a truncation here */
                 return 0;
             }
-            vrf_mark_unknown(dst);
+            nicsim_vrf_mark_unknown(dst);
             if (op == BPF_END)
-                vrf_coerce_to_size(dst, bits / 8);
+                nicsim_vrf_coerce_to_size(dst, bits / 8);
             else if (!is64)
-                vrf_coerce_to_size(dst, 4);
+                nicsim_vrf_coerce_to_size(dst, 4);
             return 0;
         }
         if (op == BPF_NEG) {
-            vrf_mark_known(dst, is64 ? (uint64_t) - (int64_t)dst->value
-                                     : (uint32_t) - (int32_t)dst->value);
+            nicsim_vrf_mark_known(dst, is64 ? (uint64_t) - (int64_t)dst->value
+                                            : (uint32_t) - (int32_t)dst->value);
         } else {
             uint64_t v = dst->value;
             int bits = in->imm;
@@ -388,7 +390,7 @@ int vrf_do_alu(struct venv *env, const struct nicsim_insn *in)
                 v = bits == 64 ? v : v & ((1ull << bits) - 1);
             else
                 v = bswap(v, bits);
-            vrf_mark_known(dst, v);
+            nicsim_vrf_mark_known(dst, v);
         }
         return 0;
     }
@@ -398,22 +400,22 @@ int vrf_do_alu(struct venv *env, const struct nicsim_insn *in)
             if (in->imm ||
                 (in->off && !((is64 && (in->off == 8 || in->off == 16 || in->off == 32)) ||
                               (!is64 && (in->off == 8 || in->off == 16))))) {
-                vrf_verbose(env, "BPF_MOV uses reserved fields");
+                nicsim_vrf_verbose(env, "BPF_MOV uses reserved fields");
                 return -EINVAL;
             }
-            err = vrf_check_reg_read(env, in->src);
+            err = nicsim_vrf_check_reg_read(env, in->src);
             if (err)
                 return err;
         } else if (in->src || in->off) {
-            vrf_verbose(env, "BPF_MOV uses reserved fields");
+            nicsim_vrf_verbose(env, "BPF_MOV uses reserved fields");
             return -EINVAL;
         }
-        err = vrf_check_reg_write(env, in->dst);
+        err = nicsim_vrf_check_reg_write(env, in->dst);
         if (err)
             return err;
         dst = &regs[in->dst];
         if (!x) {
-            vrf_mark_known(dst, is64 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
+            nicsim_vrf_mark_known(dst, is64 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
             return 0;
         }
         if (is64 && !in->off) {
@@ -425,17 +427,17 @@ int vrf_do_alu(struct venv *env, const struct nicsim_insn *in)
             return 0;
         }
         if (!is64 && !in->off && regs[in->src].type == NICSIM_SCALAR_VALUE &&
-            !regs[in->src].known && vrf_reg_width(&regs[in->src]) <= 32) {
+            !regs[in->src].known && nicsim_vrf_reg_width(&regs[in->src]) <= 32) {
             /* w1 = w2 of a value below 2^32 is a copy: linked as a 64-bit move */
-            vrf_assign_scalar_id(env, &regs[in->src]);
+            nicsim_vrf_assign_scalar_id(env, &regs[in->src]);
             *dst = regs[in->src];
             return 0;
         }
         src = regs[in->src];
         if (src.type != NICSIM_SCALAR_VALUE) {
-            vrf_mark_unknown(dst); /* partial copy of a pointer: a number (root may) */
+            nicsim_vrf_mark_unknown(dst); /* partial copy of a pointer: a number (root may) */
             if (!is64)
-                vrf_coerce_to_size(dst, 4);
+                nicsim_vrf_coerce_to_size(dst, 4);
             return 0;
         }
         if (!src.known) {
@@ -448,15 +450,15 @@ int vrf_do_alu(struct venv *env, const struct nicsim_insn *in)
                 *dst = src; /* the sign bit is known clear: nothing changes */
             } else if (src.umin >= half && src.umax < 2 * half) {
                 /* the sign bit is known set: every value moves down by 2 * half */
-                vrf_mark_unknown(dst);
+                nicsim_vrf_mark_unknown(dst);
                 dst->smin = (int64_t)src.umin - (int64_t)(2 * half);
                 dst->smax = (int64_t)src.umax - (int64_t)(2 * half);
-                vrf_reg_bounds_sync(dst);
+                nicsim_vrf_reg_bounds_sync(dst);
             } else {
-                vrf_mark_unknown_sext(dst, in->off / 8);
+                nicsim_vrf_mark_unknown_sext(dst, in->off / 8);
             }
             if (!is64)
-                vrf_coerce_to_size(dst, 4);
+                nicsim_vrf_coerce_to_size(dst, 4);
             return 0;
         }
         {
@@ -468,68 +470,68 @@ int vrf_do_alu(struct venv *env, const struct nicsim_insn *in)
                 v = (uint64_t)(int64_t)(int16_t)v;
             else if (in->off == 32)
                 v = (uint64_t)(int64_t)(int32_t)v;
-            vrf_mark_known(dst, is64 ? v : (uint32_t)v);
+            nicsim_vrf_mark_known(dst, is64 ? v : (uint32_t)v);
         }
         return 0;
     }
 
     if (op > BPF_END) {
-        vrf_verbose(env, "invalid BPF_ALU opcode %x", op);
+        nicsim_vrf_verbose(env, "invalid BPF_ALU opcode %x", op);
         return -EINVAL;
     }
     {
         int off_ok = !in->off || (in->off == 1 && (op == BPF_DIV || op == BPF_MOD));
 
         if ((x && (in->imm || !off_ok)) || (!x && (in->src || !off_ok))) {
-            vrf_verbose(env, "BPF_ALU uses reserved fields");
+            nicsim_vrf_verbose(env, "BPF_ALU uses reserved fields");
             return -EINVAL;
         }
     }
     if (x) {
-        err = vrf_check_reg_read(env, in->src);
+        err = nicsim_vrf_check_reg_read(env, in->src);
         if (err)
             return err;
     }
-    err = vrf_check_reg_read(env, in->dst);
+    err = nicsim_vrf_check_reg_read(env, in->dst);
     if (err)
         return err;
     if (!x && (op == BPF_DIV || op == BPF_MOD) && in->imm == 0) {
-        vrf_verbose(env, "div by zero");
+        nicsim_vrf_verbose(env, "div by zero");
         return -EINVAL;
     }
     if (!x && (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
         (in->imm < 0 || in->imm >= (is64 ? 64 : 32))) {
-        vrf_verbose(env, "invalid shift %d", in->imm);
+        nicsim_vrf_verbose(env, "invalid shift %d", in->imm);
         return -EINVAL;
     }
-    err = vrf_check_reg_write(env, in->dst);
+    err = nicsim_vrf_check_reg_write(env, in->dst);
     if (err)
         return err;
     dst = &regs[in->dst];
     if (x)
         src = regs[in->src];
     else
-        vrf_mark_known(&src, (uint64_t)(int64_t)in->imm);
+        nicsim_vrf_mark_known(&src, (uint64_t)(int64_t)in->imm);
 
-    if (vrf_is_pointer(&src) && vrf_is_pointer(dst)) {
+    if (nicsim_vrf_is_pointer(&src) && nicsim_vrf_is_pointer(dst)) {
         if (op == BPF_SUB) {
-            vrf_mark_unknown(dst); /* ptr - ptr: a number (allow_ptr_leaks) */
+            nicsim_vrf_mark_unknown(dst); /* ptr - ptr: a number (allow_ptr_leaks) */
             return 0;
         }
-        vrf_verbose(env, "R%d pointer %s pointer prohibited", in->dst, alu_str[op >> 4]);
+        nicsim_vrf_verbose(env, "R%d pointer %s pointer prohibited", in->dst, alu_str[op >> 4]);
         return -EACCES;
     }
-    if (vrf_is_pointer(dst))
+    if (nicsim_vrf_is_pointer(dst))
         return ptr_arith(env, in->dst, dst, &src, op, is64);
-    if (vrf_is_pointer(&src)) {
+    if (nicsim_vrf_is_pointer(&src)) {
         struct nicsim_reg_state p = src;
 
         if (!is64 && op == BPF_SUB) { /* allow_ptr_leaks: a meaningless number */
-            vrf_mark_unknown(dst);
+            nicsim_vrf_mark_unknown(dst);
             return 0;
         }
         if (op == BPF_SUB) {
-            vrf_verbose(env, "R%d tried to subtract pointer from scalar", in->dst);
+            nicsim_vrf_verbose(env, "R%d tried to subtract pointer from scalar", in->dst);
             return -EACCES;
         }
         err = ptr_arith(env, in->dst, &p, dst, op, is64);
@@ -543,7 +545,7 @@ int vrf_do_alu(struct venv *env, const struct nicsim_insn *in)
           (is64 ? src.value : (uint32_t)src.value) >= (uint64_t)(is64 ? 64 : 32))) {
         uint64_t v = alu_compute(op, is64, in->off == 1, dst->value, src.value);
 
-        vrf_mark_known(dst, is64 ? v : (uint32_t)v);
+        nicsim_vrf_mark_known(dst, is64 ? v : (uint32_t)v);
     } else {
         scalar_alu(dst, &src, op, is64);
     }

@@ -59,15 +59,16 @@ static int check_helper_mem(struct venv *env, int regno, const struct nicsim_reg
 
         if (size == 0)
             return 0;
-        err = vrf_stack_access_off(env, regno, &reg, 0, size, is_write, " indirect access to", &o);
+        err = nicsim_vrf_stack_access_off(env, regno, &reg, 0, size, is_write,
+                                          " indirect access to", &o);
         if (err)
             return err;
         if (is_write) {
-            f = vrf_grow_stack(env, reg.frameno, o);
+            f = nicsim_vrf_grow_stack(env, reg.frameno, o);
             if (!f)
                 return -ENOMEM;
-            vrf_note_stack_depth(env, reg.frameno);
-            vrf_stack_mark_write(f, o, size, STACK_MISC);
+            nicsim_vrf_note_stack_depth(env, reg.frameno);
+            nicsim_vrf_stack_mark_write(f, o, size, STACK_MISC);
             return 0;
         }
         for (int i = 0; i < size; i++) {
@@ -75,19 +76,19 @@ static int check_helper_mem(struct venv *env, int regno, const struct nicsim_reg
 
             if (((uint32_t)k >= f->depth || f->stype[k] == STACK_INVALID) &&
                 !env->allow_uninit_stack) {
-                vrf_verbose(env, "invalid indirect read from stack R%d off %d+%d size %d", regno, o,
-                            i, size);
+                nicsim_vrf_verbose(env, "invalid indirect read from stack R%d off %d+%d size %d",
+                                   regno, o, i, size);
                 return -EACCES;
             }
         }
         return 0;
     }
     case NICSIM_PTR_TO_MAP_VALUE:
-        return vrf_check_map_value_access(env, regno, &reg, 0, size, is_write, zero_ok);
+        return nicsim_vrf_check_map_value_access(env, regno, &reg, 0, size, is_write, zero_ok);
     case NICSIM_PTR_TO_PACKET:
     case NICSIM_PTR_TO_PACKET_META:
         /* a zero size got here only where the helper allows it */
-        return vrf_check_packet_access(env, regno, &reg, reg.off, size, 1);
+        return nicsim_vrf_check_packet_access(env, regno, &reg, reg.off, size, 1);
     default:
         return -EACCES;
     }
@@ -98,14 +99,14 @@ static int check_func_arg(struct venv *env, int arg, const struct helper_proto *
 {
     int regno = arg + 1;
     uint8_t type = fn->arg[arg];
-    struct nicsim_reg_state *regs = vrf_cur_regs(env);
+    struct nicsim_reg_state *regs = nicsim_vrf_cur_regs(env);
     struct nicsim_reg_state regv = regs[regno];
     const struct nicsim_reg_state *reg = &regv;
     int err, is_mem, pkt;
 
     if (type == ARG_DONTCARE)
         return 0;
-    err = vrf_check_reg_read(env, regno);
+    err = nicsim_vrf_check_reg_read(env, regno);
     if (err)
         return err;
     switch (type) {
@@ -113,30 +114,34 @@ static int check_func_arg(struct venv *env, int arg, const struct helper_proto *
         return 0;
     case ARG_CONST_MAP_PTR:
         if (reg->type != NICSIM_CONST_PTR_TO_MAP) {
-            vrf_verbose(env, "R%d type=%s expected=map_ptr", regno, nicsim_reg_type_str(reg->type));
+            nicsim_vrf_verbose(env, "R%d type=%s expected=map_ptr", regno,
+                               nicsim_reg_type_str(reg->type));
             return -EACCES;
         }
         meta->map = reg->map_ptr;
         return 0;
     case ARG_PTR_TO_CTX:
         if (reg->type != NICSIM_PTR_TO_CTX) {
-            vrf_verbose(env, "R%d type=%s expected=ctx", regno, nicsim_reg_type_str(reg->type));
+            nicsim_vrf_verbose(env, "R%d type=%s expected=ctx", regno,
+                               nicsim_reg_type_str(reg->type));
             return -EACCES;
         }
         if (reg->off < 0) {
-            vrf_verbose(env, "negative offset ctx ptr R%d off=%d disallowed", regno, reg->off);
+            nicsim_vrf_verbose(env, "negative offset ctx ptr R%d off=%d disallowed", regno,
+                               reg->off);
             return -EACCES;
         }
         if (reg->off || reg->var_off) {
-            vrf_verbose(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno,
-                        reg->off);
+            nicsim_vrf_verbose(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno,
+                               reg->off);
             return -EACCES;
         }
         return 0;
     case ARG_CONST_SIZE:
     case ARG_CONST_SIZE_OR_ZERO:
         if (reg->type != NICSIM_SCALAR_VALUE) {
-            vrf_verbose(env, "R%d type=%s expected=scalar", regno, nicsim_reg_type_str(reg->type));
+            nicsim_vrf_verbose(env, "R%d type=%s expected=scalar", regno,
+                               nicsim_reg_type_str(reg->type));
             return -EACCES;
         }
         return 0;
@@ -151,12 +156,13 @@ static int check_func_arg(struct venv *env, int arg, const struct helper_proto *
     if (!(reg->type == NICSIM_PTR_TO_STACK || pkt || reg->type == NICSIM_PTR_TO_MAP_VALUE ||
           (type == ARG_PTR_TO_MEM_OR_NULL && reg->type == NICSIM_SCALAR_VALUE && reg->known &&
            reg->value == 0))) {
-        vrf_verbose(env, "R%d type=%s expected=fp, pkt, pkt_meta, %s", regno,
-                    nicsim_reg_type_str(reg->type), is_mem ? "map_value" : "map_key, map_value");
+        nicsim_vrf_verbose(env, "R%d type=%s expected=fp, pkt, pkt_meta, %s", regno,
+                           nicsim_reg_type_str(reg->type),
+                           is_mem ? "map_value" : "map_key, map_value");
         return -EACCES;
     }
     if (pkt && !fn->pkt_access) {
-        vrf_verbose(env, "helper access to the packet is not allowed");
+        nicsim_vrf_verbose(env, "helper access to the packet is not allowed");
         return -EACCES;
     }
     if (type == ARG_PTR_TO_MAP_KEY || type == ARG_PTR_TO_MAP_VALUE ||
@@ -164,8 +170,8 @@ static int check_func_arg(struct venv *env, int arg, const struct helper_proto *
         uint32_t size;
 
         if (!meta->map) {
-            vrf_verbose(env, "invalid map_ptr to access map->%s",
-                        type == ARG_PTR_TO_MAP_KEY ? "key" : "value");
+            nicsim_vrf_verbose(env, "invalid map_ptr to access map->%s",
+                               type == ARG_PTR_TO_MAP_KEY ? "key" : "value");
             return -EACCES;
         }
         size = type == ARG_PTR_TO_MAP_KEY ? meta->map->key_size : meta->map->value_size;
@@ -183,29 +189,29 @@ static int check_func_arg(struct venv *env, int arg, const struct helper_proto *
         const struct nicsim_reg_state *sz = &szv;
         int zero_ok = fn->arg[arg + 1] == ARG_CONST_SIZE_OR_ZERO;
 
-        err = vrf_check_reg_read(env, regno + 1);
+        err = nicsim_vrf_check_reg_read(env, regno + 1);
         if (err)
             return err;
         if (sz->type != NICSIM_SCALAR_VALUE) {
-            vrf_verbose(env, "R%d type=%s expected=scalar", regno + 1,
-                        nicsim_reg_type_str(sz->type));
+            nicsim_vrf_verbose(env, "R%d type=%s expected=scalar", regno + 1,
+                               nicsim_reg_type_str(sz->type));
             return -EACCES;
         }
         /* check_mem_size_reg: the largest size the register may hold */
         if (sz->smin < 0) {
-            vrf_verbose(env, "R%d min value is negative, either use unsigned or 'var &= const'",
-                        regno + 1);
+            nicsim_vrf_verbose(
+                env, "R%d min value is negative, either use unsigned or 'var &= const'", regno + 1);
             return -EACCES;
         }
         if (sz->umin == 0 && !zero_ok) {
-            vrf_verbose(env, "R%d invalid zero-sized read: u64=[%llu,%llu]", regno + 1,
-                        (unsigned long long)sz->umin, (unsigned long long)sz->umax);
+            nicsim_vrf_verbose(env, "R%d invalid zero-sized read: u64=[%llu,%llu]", regno + 1,
+                               (unsigned long long)sz->umin, (unsigned long long)sz->umax);
             return -EACCES;
         }
         if (sz->umax >= (1u << 29)) {
-            vrf_verbose(env,
-                        "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'",
-                        regno + 1);
+            nicsim_vrf_verbose(
+                env, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'",
+                regno + 1);
             return -EACCES;
         }
         return check_helper_mem(env, regno, reg, (int)sz->umax, type == ARG_PTR_TO_UNINIT_MEM,
@@ -304,8 +310,8 @@ static int check_map_func_compat(struct venv *env, const struct call_meta *meta)
         }
     }
     if (!ok) {
-        vrf_verbose(env, "cannot pass map_type %u into func %s#%d", map->map_type,
-                    nicsim_bpf_helper_name(f), f);
+        nicsim_vrf_verbose(env, "cannot pass map_type %u into func %s#%d", map->map_type,
+                           nicsim_bpf_helper_name(f), f);
         return -EINVAL;
     }
     return 0;
@@ -315,14 +321,14 @@ static int check_map_func_compat(struct venv *env, const struct call_meta *meta)
 static void clear_all_pkt_pointers(struct vstate *st)
 {
     struct nicsim_reg_state *regs[MAX_STATE_REGS];
-    uint32_t n = vrf_state_regs(st, regs, MAX_STATE_REGS);
+    uint32_t n = nicsim_vrf_state_regs(st, regs, MAX_STATE_REGS);
 
     for (uint32_t i = 0; i < n; i++)
-        if (vrf_is_pkt(regs[i]) || regs[i]->type == NICSIM_PTR_TO_PACKET_END)
-            vrf_mark_unknown(regs[i]);
+        if (nicsim_vrf_is_pkt(regs[i]) || regs[i]->type == NICSIM_PTR_TO_PACKET_END)
+            nicsim_vrf_mark_unknown(regs[i]);
 }
 
-int vrf_do_helper_call(struct venv *env, const struct nicsim_insn *in)
+int nicsim_vrf_do_helper_call(struct venv *env, const struct nicsim_insn *in)
 {
     int32_t id = in->imm;
     const struct helper_proto *fn;
@@ -331,18 +337,18 @@ int vrf_do_helper_call(struct venv *env, const struct nicsim_insn *in)
     int err;
 
     if (id < 0 || id >= nicsim_helper_max_id()) {
-        vrf_verbose(env, "invalid func %s#%d", nicsim_bpf_helper_name(id), id);
+        nicsim_vrf_verbose(env, "invalid func %s#%d", nicsim_bpf_helper_name(id), id);
         return -EINVAL;
     }
     fn = nicsim_helper_proto(id);
     if (!fn) {
-        vrf_verbose(env, "program of this type cannot use helper %s#%d", nicsim_bpf_helper_name(id),
-                    id);
+        nicsim_vrf_verbose(env, "program of this type cannot use helper %s#%d",
+                           nicsim_bpf_helper_name(id), id);
         return -EINVAL;
     }
     if (!fn->modelled) {
-        vrf_verbose(env, "helper %s#%d is not supported by the nicsim verifier",
-                    nicsim_bpf_helper_name(id), id);
+        nicsim_vrf_verbose(env, "helper %s#%d is not supported by the nicsim verifier",
+                           nicsim_bpf_helper_name(id), id);
         return -EOPNOTSUPP;
     }
     for (int i = 0; i < 5; i++) {
@@ -353,14 +359,14 @@ int vrf_do_helper_call(struct venv *env, const struct nicsim_insn *in)
     err = check_map_func_compat(env, &meta);
     if (err)
         return err;
-    regs = vrf_cur_regs(env);
+    regs = nicsim_vrf_cur_regs(env);
     for (int r = 1; r <= 5; r++)
-        vrf_mark_not_init(&regs[r]);
+        nicsim_vrf_mark_not_init(&regs[r]);
     if (nicsim_helper_changes_pkt_data(id))
         clear_all_pkt_pointers(env->cur);
     switch (fn->ret) {
     case RET_VOID:
-        vrf_mark_not_init(&regs[0]);
+        nicsim_vrf_mark_not_init(&regs[0]);
         break;
     case RET_PTR_TO_MAP_VALUE_OR_NULL:
         memset(&regs[0], 0, sizeof(regs[0]));
@@ -377,23 +383,23 @@ int vrf_do_helper_call(struct venv *env, const struct nicsim_insn *in)
         }
         break;
     default:
-        vrf_mark_unknown(&regs[0]);
+        nicsim_vrf_mark_unknown(&regs[0]);
         break;
     }
     return 0;
 }
 
-int vrf_do_local_call(struct venv *env, const struct nicsim_insn *in, int *idx)
+int nicsim_vrf_do_local_call(struct venv *env, const struct nicsim_insn *in, int *idx)
 {
     struct vstate *st = env->cur;
-    struct frame *caller = vrf_cur_frame(env), *callee;
+    struct frame *caller = nicsim_vrf_cur_frame(env), *callee;
     int target = *idx + in->imm + 1;
 
     if (st->nframes >= NICSIM_MAX_CALL_FRAMES) {
-        vrf_verbose(env, "the call stack of %u frames is too deep", st->nframes + 1);
+        nicsim_vrf_verbose(env, "the call stack of %u frames is too deep", st->nframes + 1);
         return -E2BIG;
     }
-    callee = vrf_frame_new(*idx, st->nframes);
+    callee = nicsim_vrf_frame_new(*idx, st->nframes);
     if (!callee)
         return -ENOMEM;
     for (int r = 1; r <= 5; r++)
@@ -404,7 +410,7 @@ int vrf_do_local_call(struct venv *env, const struct nicsim_insn *in, int *idx)
 }
 
 /* 1: the path ended; 0: continue at *idx. */
-int vrf_do_exit(struct venv *env, int *idx)
+int nicsim_vrf_do_exit(struct venv *env, int *idx)
 {
     struct vstate *st = env->cur;
     struct nicsim_reg_state r0;
@@ -413,22 +419,22 @@ int vrf_do_exit(struct venv *env, int *idx)
     if (st->nframes == 1) {
         /* check_return_code: only the main program's exit needs R0. XDP has no return range
          * check; root may return a pointer */
-        int err = vrf_check_reg_read(env, 0);
+        int err = nicsim_vrf_check_reg_read(env, 0);
 
         return err ? err : 1;
     }
     /* prepare_func_exit: the caller gets whatever R0 holds, unwritten for a subprogram
      * returning void (reading it after the call is then refused) */
-    r0 = vrf_cur_regs(env)[0];
+    r0 = nicsim_vrf_cur_regs(env)[0];
     callee = st->fr[st->nframes - 1];
     caller = st->fr[st->nframes - 2];
     if (r0.type == NICSIM_PTR_TO_STACK && r0.frameno == st->nframes - 1) {
-        vrf_verbose(env, "cannot return stack pointer to the caller frame");
+        nicsim_vrf_verbose(env, "cannot return stack pointer to the caller frame");
         return -EINVAL;
     }
     caller->regs[0] = r0;
     for (int r = 1; r <= 5; r++)
-        vrf_mark_not_init(&caller->regs[r]);
+        nicsim_vrf_mark_not_init(&caller->regs[r]);
     *idx = callee->callsite + 1;
     free(callee);
     st->fr[--st->nframes] = NULL;

@@ -47,7 +47,7 @@ static int opcode_valid(uint8_t code)
     }
 }
 
-int vrf_find_subprog(const struct venv *env, int off)
+int nicsim_vrf_find_subprog(const struct venv *env, int off)
 {
     for (uint32_t i = 0; i < env->n_subprogs; i++)
         if (env->sub_start[i] == off)
@@ -61,7 +61,7 @@ static int cmp_int(const void *a, const void *b)
 }
 
 /* add_subprog_and_kfunc + check_subprogs */
-int vrf_check_subprogs(struct venv *env)
+int nicsim_vrf_check_subprogs(struct venv *env)
 {
     int n = 1;
 
@@ -83,7 +83,7 @@ int vrf_check_subprogs(struct venv *env)
         t = (int64_t)i + in->imm + 1;
         if (t < 0 || t >= (int64_t)env->len) {
             env->err_insn = (int)i;
-            vrf_verbose(env, "call to invalid destination");
+            nicsim_vrf_verbose(env, "call to invalid destination");
             return -EINVAL;
         }
         for (int j = 0; j < n; j++)
@@ -92,7 +92,7 @@ int vrf_check_subprogs(struct venv *env)
             continue;
         if (n >= NICSIM_MAX_SUBPROGS) {
             env->err_insn = (int)i;
-            vrf_verbose(env, "too many subprograms");
+            nicsim_vrf_verbose(env, "too many subprograms");
             return -E2BIG;
         }
         env->sub_start[n++] = (int)t;
@@ -123,7 +123,7 @@ int vrf_check_subprogs(struct venv *env)
             if (in->code == OP_CALL && in->src == PSEUDO_CALL) {
                 /* the call graph as check_max_stack_depth sees it: every call instruction,
                  * whether or not a path reaches it */
-                int t = vrf_find_subprog(env, i + in->imm + 1);
+                int t = nicsim_vrf_find_subprog(env, i + in->imm + 1);
 
                 if (t >= 0)
                     env->sub_calls[(size_t)s * (size_t)n + (size_t)t] = 1;
@@ -133,14 +133,14 @@ int vrf_check_subprogs(struct venv *env)
             t = (int64_t)i + (cls == BPF_JMP32 && op == BPF_JA ? in->imm : in->off) + 1;
             if (t < start || t >= end) {
                 env->err_insn = i;
-                vrf_verbose(env, "jump out of range from insn %d to %lld", i, (long long)t);
+                nicsim_vrf_verbose(env, "jump out of range from insn %d to %lld", i, (long long)t);
                 return -EINVAL;
             }
         }
         last = &env->insns[end - 1];
         if (last->code != OP_EXIT && last->code != OP_JA && last->code != (BPF_JMP32 | BPF_JA)) {
             env->err_insn = end - 1;
-            vrf_verbose(env, "last insn is not an exit or jmp");
+            nicsim_vrf_verbose(env, "last insn is not an exit or jmp");
             return -EINVAL;
         }
     }
@@ -156,8 +156,8 @@ static int add_used_map(struct venv *env, struct nicsim_bpf_map *map)
         if (aux->used_maps[i] == map)
             return (int)i;
     if (aux->used_map_cnt >= NICSIM_MAX_USED_MAPS) {
-        vrf_verbose(env, "The total number of maps per program has reached the limit of %u",
-                    NICSIM_MAX_USED_MAPS);
+        nicsim_vrf_verbose(env, "The total number of maps per program has reached the limit of %u",
+                           NICSIM_MAX_USED_MAPS);
         return -E2BIG;
     }
     nm = realloc(aux->used_maps, (aux->used_map_cnt + 1) * sizeof(*nm));
@@ -182,14 +182,14 @@ static int check_map_prog_compat(struct venv *env, struct nicsim_bpf_map *map)
     else
         ok = map->netdev && nicsim_bpf_offload_dev_match(prog, map->netdev);
     if (!ok) {
-        vrf_verbose(env, "offload device mismatch between prog and map");
+        nicsim_vrf_verbose(env, "offload device mismatch between prog and map");
         return -EINVAL;
     }
     return 0;
 }
 
 /* resolve_pseudo_ldimm64 (+ the opcode sanity check it does for every instruction). */
-int vrf_resolve_pseudo_ldimm64(struct venv *env)
+int nicsim_vrf_resolve_pseudo_ldimm64(struct venv *env)
 {
     const struct nicsim_kern_prog_load_attr *a = env->attr;
 
@@ -201,18 +201,18 @@ int vrf_resolve_pseudo_ldimm64(struct venv *env)
         env->err_insn = (int)i;
         if (insn_class(in->code) == BPF_LDX &&
             ((insn_mode(in->code) != BPF_MEM && insn_mode(in->code) != BPF_MEMSX) || in->imm)) {
-            vrf_verbose(env, "BPF_LDX uses reserved fields");
+            nicsim_vrf_verbose(env, "BPF_LDX uses reserved fields");
             return -EINVAL;
         }
         if (in->code != OP_LDDW) {
             if (!opcode_valid(in->code)) {
-                vrf_verbose(env, "unknown opcode %02x", in->code);
+                nicsim_vrf_verbose(env, "unknown opcode %02x", in->code);
                 return -EINVAL;
             }
             continue;
         }
         if (i == env->len - 1 || in[1].code || in[1].dst || in[1].src || in[1].off) {
-            vrf_verbose(env, "invalid bpf_ld_imm64 insn");
+            nicsim_vrf_verbose(env, "invalid bpf_ld_imm64 insn");
             return -EINVAL;
         }
         if (in->src == NICSIM_LDDW_IMM64) {
@@ -220,8 +220,8 @@ int vrf_resolve_pseudo_ldimm64(struct venv *env)
             continue;
         }
         if (in->src == NICSIM_LDDW_BTF_ID || in->src == NICSIM_LDDW_FUNC) {
-            vrf_verbose(env, "%s in ld_imm64 is not supported by the nicsim verifier",
-                        in->src == NICSIM_LDDW_BTF_ID ? "BTF id" : "function pointer");
+            nicsim_vrf_verbose(env, "%s in ld_imm64 is not supported by the nicsim verifier",
+                               in->src == NICSIM_LDDW_BTF_ID ? "BTF id" : "function pointer");
             return -EOPNOTSUPP;
         }
         switch (in->src) {
@@ -234,12 +234,12 @@ int vrf_resolve_pseudo_ldimm64(struct venv *env)
                 break;
             /* fallthrough */
         default:
-            vrf_verbose(env, "unrecognized bpf_ld_imm64 insn");
+            nicsim_vrf_verbose(env, "unrecognized bpf_ld_imm64 insn");
             return -EINVAL;
         }
         if (in->src == NICSIM_LDDW_MAP_IDX || in->src == NICSIM_LDDW_MAP_IDX_VALUE) {
             if (!a->fd_array) {
-                vrf_verbose(env, "fd_idx without fd_array is invalid");
+                nicsim_vrf_verbose(env, "fd_idx without fd_array is invalid");
                 return -EPROTO;
             }
             if (in->imm < 0 || (uint32_t)in->imm >= a->fd_array_cnt)
@@ -248,11 +248,11 @@ int vrf_resolve_pseudo_ldimm64(struct venv *env)
         } else {
             fd = in->imm;
         }
-        map = kern_map_get(env->kern, fd);
+        map = nicsim_kern_map_get(env->kern, fd);
         if (!map) {
             int e = errno;
 
-            vrf_verbose(env, "fd %d is not pointing to valid bpf_map", fd);
+            nicsim_vrf_verbose(env, "fd %d is not pointing to valid bpf_map", fd);
             return -e;
         }
         err = check_map_prog_compat(env, map);
@@ -262,16 +262,16 @@ int vrf_resolve_pseudo_ldimm64(struct venv *env)
             uint32_t off = (uint32_t)in[1].imm;
 
             if (off >= (1u << 29)) {
-                vrf_verbose(env, "direct value offset of %u is not allowed", off);
+                nicsim_vrf_verbose(env, "direct value offset of %u is not allowed", off);
                 return -EINVAL;
             }
             if (map->map_type != BPF_MAP_TYPE_ARRAY) {
-                vrf_verbose(env, "no direct value access support for this map type");
+                nicsim_vrf_verbose(env, "no direct value access support for this map type");
                 return -EINVAL;
             }
             if (map->max_entries != 1 || off >= map->value_size) {
-                vrf_verbose(env, "invalid access to map value pointer, value_size=%u off=%u",
-                            map->value_size, off);
+                nicsim_vrf_verbose(env, "invalid access to map value pointer, value_size=%u off=%u",
+                                   map->value_size, off);
                 return map->max_entries != 1 ? -EOPNOTSUPP : -EINVAL;
             }
         }
@@ -295,12 +295,12 @@ static int push_edge(struct venv *env, int t, int w, uint8_t *state, int *work, 
 {
     if (w < 0 || w >= (int)env->len) {
         env->err_insn = t;
-        vrf_verbose(env, "jump out of range from insn %d to %d", t, w);
+        nicsim_vrf_verbose(env, "jump out of range from insn %d to %d", t, w);
         return -EINVAL;
     }
     if (state[w] == 2) {
         env->err_insn = t;
-        vrf_verbose(env, "jump into the middle of ldimm64 insn %d", w - 1);
+        nicsim_vrf_verbose(env, "jump into the middle of ldimm64 insn %d", w - 1);
         return -EINVAL;
     }
     env->prune[w] = 1;
@@ -311,7 +311,7 @@ static int push_edge(struct venv *env, int t, int w, uint8_t *state, int *work, 
     return 0;
 }
 
-int vrf_check_cfg(struct venv *env)
+int nicsim_vrf_check_cfg(struct venv *env)
 {
     uint8_t *state = calloc(env->len, 1);
     int *work = malloc(env->len * sizeof(int));
@@ -339,7 +339,7 @@ int vrf_check_cfg(struct venv *env)
         if (in->code == OP_LDDW) {
             if (t + 2 >= (int)env->len) {
                 env->err_insn = t;
-                vrf_verbose(env, "jump out of range from insn %d to %d", t, t + 2);
+                nicsim_vrf_verbose(env, "jump out of range from insn %d to %d", t, t + 2);
                 err = -EINVAL;
                 break;
             }
@@ -352,7 +352,7 @@ int vrf_check_cfg(struct venv *env)
         if (cls != BPF_JMP && cls != BPF_JMP32) {
             if (t + 1 >= (int)env->len) {
                 env->err_insn = t;
-                vrf_verbose(env, "jump out of range from insn %d to %d", t, t + 1);
+                nicsim_vrf_verbose(env, "jump out of range from insn %d to %d", t, t + 1);
                 err = -EINVAL;
             } else if (!state[t + 1]) {
                 state[t + 1] = 1;
@@ -384,7 +384,7 @@ int vrf_check_cfg(struct venv *env)
             continue;
         if (state[i] != 1) {
             env->err_insn = (int)i;
-            vrf_verbose(env, "unreachable insn %u", i);
+            nicsim_vrf_verbose(env, "unreachable insn %u", i);
             err = -EINVAL;
         }
     }
@@ -449,7 +449,7 @@ static void insn_use_def(const struct nicsim_insn *in, uint16_t *use, uint16_t *
     }
 }
 
-int vrf_compute_live_regs(struct venv *env)
+int nicsim_vrf_compute_live_regs(struct venv *env)
 {
     uint16_t *use = malloc(env->len * sizeof(uint16_t));
     uint16_t *def = malloc(env->len * sizeof(uint16_t));

@@ -90,8 +90,8 @@ static int scalar_branch_taken(const struct nicsim_reg_state *a, const struct ni
  * and tnum zero-extended, signed bounds sign-extended (each comparison uses one kind). */
 static void view32(const struct nicsim_reg_state *r, struct nicsim_reg_state *v)
 {
-    struct bounds32 b = vrf_reg_bounds32(r);
-    struct tnum lo = vrf_tnum_cast(vrf_tnum_of(r), 4);
+    struct bounds32 b = nicsim_vrf_reg_bounds32(r);
+    struct tnum lo = nicsim_vrf_tnum_cast(nicsim_vrf_tnum_of(r), 4);
 
     memset(v, 0, sizeof(*v));
     v->type = NICSIM_SCALAR_VALUE;
@@ -99,7 +99,7 @@ static void view32(const struct nicsim_reg_state *r, struct nicsim_reg_state *v)
     v->umax = b.umax;
     v->smin = b.smin;
     v->smax = b.smax;
-    vrf_set_tnum(v, lo);
+    nicsim_vrf_set_tnum(v, lo);
     v->known = lo.m == 0;
     v->value = v->known ? lo.v : 0;
 }
@@ -115,8 +115,8 @@ static void unview32(struct nicsim_reg_state *r, const struct nicsim_reg_state *
     r->u32_max = (uint32_t)v->umax;
     r->s32_min = (int32_t)v->smin;
     r->s32_max = (int32_t)v->smax;
-    vrf_set_tnum(r, (struct tnum){(r->tn_value & ~lo32) | (v->tn_value & lo32),
-                                  (r->tn_mask & ~lo32) | (v->tn_mask & lo32)});
+    nicsim_vrf_set_tnum(r, (struct tnum){(r->tn_value & ~lo32) | (v->tn_value & lo32),
+                                         (r->tn_mask & ~lo32) | (v->tn_mask & lo32)});
 }
 
 static bool not_null(const struct nicsim_reg_state *r)
@@ -128,16 +128,16 @@ static bool not_null(const struct nicsim_reg_state *r)
 static int branch_taken(const struct nicsim_reg_state *a, const struct nicsim_reg_state *b,
                         uint8_t op, int is32)
 {
-    if (vrf_is_pkt(a) || a->type == NICSIM_PTR_TO_PACKET_END) {
-        if ((vrf_is_pkt(b) || b->type == NICSIM_PTR_TO_PACKET_END) && !is32)
+    if (nicsim_vrf_is_pkt(a) || a->type == NICSIM_PTR_TO_PACKET_END) {
+        if ((nicsim_vrf_is_pkt(b) || b->type == NICSIM_PTR_TO_PACKET_END) && !is32)
             return pkt_ptr_branch_taken(a, b, op);
     }
-    if (vrf_is_pointer(a) || vrf_is_pointer(b)) {
-        const struct nicsim_reg_state *ptr = vrf_is_pointer(a) ? a : b,
-                                      *k = vrf_is_pointer(a) ? b : a;
+    if (nicsim_vrf_is_pointer(a) || nicsim_vrf_is_pointer(b)) {
+        const struct nicsim_reg_state *ptr = nicsim_vrf_is_pointer(a) ? a : b,
+                                      *k = nicsim_vrf_is_pointer(a) ? b : a;
         uint64_t v = is32 ? (uint32_t)k->value : k->value;
 
-        if (vrf_is_pointer(k) || !k->known || !not_null(ptr) || v != 0)
+        if (nicsim_vrf_is_pointer(k) || !k->known || !not_null(ptr) || v != 0)
             return -1;
         return op == BPF_JEQ ? 0 : op == BPF_JNE ? 1 : -1;
     }
@@ -187,12 +187,13 @@ static void refine_cond(struct nicsim_reg_state *a, struct nicsim_reg_state *b, 
 {
     switch (op) {
     case BPF_JEQ:
-        a->umin = b->umin = vrf_umax64(a->umin, b->umin);
-        a->umax = b->umax = vrf_umin64(a->umax, b->umax);
-        a->smin = b->smin = vrf_smax64(a->smin, b->smin);
-        a->smax = b->smax = vrf_smin64(a->smax, b->smax);
-        vrf_set_tnum(a, vrf_tnum_intersect(vrf_tnum_of(a), vrf_tnum_of(b)));
-        vrf_set_tnum(b, vrf_tnum_of(a));
+        a->umin = b->umin = nicsim_vrf_umax64(a->umin, b->umin);
+        a->umax = b->umax = nicsim_vrf_umin64(a->umax, b->umax);
+        a->smin = b->smin = nicsim_vrf_smax64(a->smin, b->smin);
+        a->smax = b->smax = nicsim_vrf_smin64(a->smax, b->smax);
+        nicsim_vrf_set_tnum(
+            a, nicsim_vrf_tnum_intersect(nicsim_vrf_tnum_of(a), nicsim_vrf_tnum_of(b)));
+        nicsim_vrf_set_tnum(b, nicsim_vrf_tnum_of(a));
         break;
     case BPF_JNE: {
         struct nicsim_reg_state *r = b->known ? a : a->known ? b : NULL;
@@ -212,19 +213,21 @@ static void refine_cond(struct nicsim_reg_state *a, struct nicsim_reg_state *b, 
     }
     case BPF_JSET:
         if (b->known && b->value && !(b->value & (b->value - 1)))
-            vrf_set_tnum(a, vrf_tnum_or(vrf_tnum_of(a), vrf_tnum_const(b->value)));
+            nicsim_vrf_set_tnum(
+                a, nicsim_vrf_tnum_or(nicsim_vrf_tnum_of(a), nicsim_vrf_tnum_const(b->value)));
         break;
     case JSET_NOT:
         if (b->known)
-            vrf_set_tnum(a, vrf_tnum_and(vrf_tnum_of(a), vrf_tnum_const(~b->value)));
+            nicsim_vrf_set_tnum(
+                a, nicsim_vrf_tnum_and(nicsim_vrf_tnum_of(a), nicsim_vrf_tnum_const(~b->value)));
         break;
     case BPF_JGT:
     case BPF_JGE: {
         uint64_t d = op == BPF_JGT;
 
         /* an empty range (a > UINT64_MAX) wraps and is caught by reg_bounds_ok */
-        a->umin = vrf_umax64(a->umin, b->umin + d);
-        b->umax = vrf_umin64(b->umax, a->umax - d);
+        a->umin = nicsim_vrf_umax64(a->umin, b->umin + d);
+        b->umax = nicsim_vrf_umin64(b->umax, a->umax - d);
         if (d && (b->umin == UINT64_MAX || a->umax == 0))
             a->umin = 1, a->umax = 0;
         break;
@@ -241,8 +244,8 @@ static void refine_cond(struct nicsim_reg_state *a, struct nicsim_reg_state *b, 
             a->smin = 1, a->smax = 0;
             break;
         }
-        a->smin = vrf_smax64(a->smin, b->smin + d);
-        b->smax = vrf_smin64(b->smax, a->smax - d);
+        a->smin = nicsim_vrf_smax64(a->smin, b->smin + d);
+        b->smax = nicsim_vrf_smin64(b->smax, a->smax - d);
         break;
     }
     case BPF_JSLT:
@@ -279,7 +282,7 @@ static void mark_ptr_or_null(struct vstate *st, uint32_t id, int is_null)
             if (reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL || reg->id != id)
                 continue;
             if (is_null)
-                vrf_mark_known(reg, 0);
+                nicsim_vrf_mark_known(reg, 0);
             else
                 mark_not_null(reg);
         }
@@ -290,7 +293,7 @@ static void mark_ptr_or_null(struct vstate *st, uint32_t id, int is_null)
                 reg->type != NICSIM_PTR_TO_MAP_VALUE_OR_NULL || reg->id != id)
                 continue;
             if (is_null)
-                vrf_mark_known(reg, 0);
+                nicsim_vrf_mark_known(reg, 0);
             else
                 mark_not_null(reg);
         }
@@ -298,7 +301,7 @@ static void mark_ptr_or_null(struct vstate *st, uint32_t id, int is_null)
 }
 
 /* Every register and spilled register of every frame of a state. */
-uint32_t vrf_state_regs(struct vstate *st, struct nicsim_reg_state **out, uint32_t cap)
+uint32_t nicsim_vrf_state_regs(struct vstate *st, struct nicsim_reg_state **out, uint32_t cap)
 {
     uint32_t n = 0;
 
@@ -328,7 +331,7 @@ static void find_good_pkt_pointers(struct vstate *st, const struct nicsim_reg_st
     if (pkt->umax > MAX_PACKET_OFF || pkt->umax + (uint64_t)pkt->off > MAX_PACKET_OFF)
         return; /* ptr + huge may compare below data_end by wrapping */
     range = pkt->off + (right_open ? 1 : 0);
-    n = vrf_state_regs(st, regs, MAX_STATE_REGS);
+    n = nicsim_vrf_state_regs(st, regs, MAX_STATE_REGS);
     for (uint32_t i = 0; i < n; i++)
         if (regs[i]->type == pkt->type && regs[i]->id == pkt->id && regs[i]->range < range)
             regs[i]->range = range;
@@ -404,7 +407,7 @@ static void sync_linked_scalars(struct vstate *st, const struct nicsim_reg_state
 
     if (known->type != NICSIM_SCALAR_VALUE || !known->id)
         return;
-    n = vrf_state_regs(st, regs, MAX_STATE_REGS);
+    n = nicsim_vrf_state_regs(st, regs, MAX_STATE_REGS);
     for (uint32_t i = 0; i < n; i++)
         if (regs[i]->type == NICSIM_SCALAR_VALUE && regs[i]->id == known->id)
             *regs[i] = *known;
@@ -437,9 +440,9 @@ static bool refine_branch(struct vstate *st, int a_regno, int b_regno,
     }
     if (a.umin > a.umax || a.smin > a.smax || b.umin > b.umax || b.smin > b.smax)
         return false;
-    vrf_reg_bounds_sync(&a);
-    vrf_reg_bounds_sync(&b);
-    if (!vrf_reg_bounds_ok(&a) || !vrf_reg_bounds_ok(&b))
+    nicsim_vrf_reg_bounds_sync(&a);
+    nicsim_vrf_reg_bounds_sync(&b);
+    if (!nicsim_vrf_reg_bounds_ok(&a) || !nicsim_vrf_reg_bounds_ok(&b))
         return false;
     regs[a_regno] = a;
     sync_linked_scalars(st, &a);
@@ -459,9 +462,9 @@ static void maybe_widen(struct nicsim_reg_state *old, struct nicsim_reg_state *c
 
     m.n = 0;
     if (old->type != NICSIM_SCALAR_VALUE || cur->type != NICSIM_SCALAR_VALUE ||
-        vrf_regs_exact(old, cur, &m))
+        nicsim_vrf_regs_exact(old, cur, &m))
         return;
-    vrf_mark_unknown(cur);
+    nicsim_vrf_mark_unknown(cur);
 }
 
 static void widen_imprecise_scalars(struct vstate *old, struct vstate *cur)
@@ -481,22 +484,22 @@ static void widen_imprecise_scalars(struct vstate *old, struct vstate *cur)
 /* may_goto (BPF_JMP | BPF_JCOND, src BPF_MAY_GOTO), the kernel's bounded loop: the jump is
  * explored first, the fall-through later one may_goto deeper, its scalars widened against the
  * loop's previous iteration (find_prev_entry: a checkpoint at this instruction on this path). */
-int vrf_do_may_goto(struct venv *env, const struct nicsim_insn *in, int *idx)
+int nicsim_vrf_do_may_goto(struct venv *env, const struct nicsim_insn *in, int *idx)
 {
     struct vstate *prev = NULL, *queued;
     int err;
 
     if (in->code != OP_MAY_GOTO || in->src || in->dst || in->imm) {
-        vrf_verbose(env, "invalid may_goto imm %d", in->imm);
+        nicsim_vrf_verbose(env, "invalid may_goto imm %d", in->imm);
         return -EINVAL;
     }
     for (struct vstate *sl = env->explored[*idx]; sl; sl = sl->next_at) {
-        if (sl != env->new_checkpoint && sl->branches && vrf_same_callsites(sl, env->cur)) {
+        if (sl != env->new_checkpoint && sl->branches && nicsim_vrf_same_callsites(sl, env->cur)) {
             prev = sl;
             break;
         }
     }
-    err = vrf_push_stack(env, *idx + 1, *idx);
+    err = nicsim_vrf_push_stack(env, *idx + 1, *idx);
     if (err)
         return err;
     queued = env->stack[env->n_stack - 1].st;
@@ -511,11 +514,11 @@ int vrf_do_may_goto(struct venv *env, const struct nicsim_insn *in, int *idx)
 }
 
 /* 0: continue at *idx; 1: this path is dead (the comparison cannot go this way). */
-int vrf_do_cond_jmp(struct venv *env, const struct nicsim_insn *in, int *idx)
+int nicsim_vrf_do_cond_jmp(struct venv *env, const struct nicsim_insn *in, int *idx)
 {
     uint8_t op = insn_op(in->code);
     int is32 = insn_class(in->code) == BPF_JMP32, x = insn_src(in->code) == BPF_X;
-    struct nicsim_reg_state *regs = vrf_cur_regs(env), b;
+    struct nicsim_reg_state *regs = nicsim_vrf_cur_regs(env), b;
     int err, taken, target = *idx + in->off + 1;
     struct vstate *other;
     uint32_t null_id = 0;
@@ -523,21 +526,21 @@ int vrf_do_cond_jmp(struct venv *env, const struct nicsim_insn *in, int *idx)
 
     if (x) {
         if (in->imm) {
-            vrf_verbose(env, "BPF_JMP/JMP32 uses reserved fields");
+            nicsim_vrf_verbose(env, "BPF_JMP/JMP32 uses reserved fields");
             return -EINVAL;
         }
-        err = vrf_check_reg_read(env, in->src);
+        err = nicsim_vrf_check_reg_read(env, in->src);
         if (err)
             return err;
         b = regs[in->src];
     } else {
         if (in->src) {
-            vrf_verbose(env, "BPF_JMP/JMP32 uses reserved fields");
+            nicsim_vrf_verbose(env, "BPF_JMP/JMP32 uses reserved fields");
             return -EINVAL;
         }
-        vrf_mark_known(&b, is32 ? (uint32_t)in->imm : (uint64_t)(int64_t)in->imm);
+        nicsim_vrf_mark_known(&b, is32 ? (uint32_t)in->imm : (uint64_t)(int64_t)in->imm);
     }
-    err = vrf_check_reg_read(env, in->dst);
+    err = nicsim_vrf_check_reg_read(env, in->dst);
     if (err)
         return err;
 
@@ -556,7 +559,7 @@ int vrf_do_cond_jmp(struct venv *env, const struct nicsim_insn *in, int *idx)
         null_id = regs[in->dst].id;
         null_on_taken = op == BPF_JEQ;
     }
-    err = vrf_push_stack(env, target, *idx);
+    err = nicsim_vrf_push_stack(env, target, *idx);
     if (err)
         return err;
     other = env->stack[env->n_stack - 1].st;
@@ -571,8 +574,8 @@ int vrf_do_cond_jmp(struct venv *env, const struct nicsim_insn *in, int *idx)
     if (!refine_branch(other, in->dst, x ? in->src : -1, &b, op, is32)) {
         /* the jump is never taken: forget its state */
         env->n_stack--;
-        vrf_update_branch_counts(other);
-        vrf_state_free(other);
+        nicsim_vrf_update_branch_counts(other);
+        nicsim_vrf_state_free(other);
     }
     if (!refine_branch(env->cur, in->dst, x ? in->src : -1, &b, negate_jmp(op), is32))
         return 1;

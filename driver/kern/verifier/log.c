@@ -4,12 +4,12 @@
 
 #include "verifier_internal.h"
 
-void vrf_verbose(struct venv *env, const char *fmt, ...)
+void nicsim_vrf_verbose(struct venv *env, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    vlog_vwrite(env->log, fmt, ap);
+    nicsim_vlog_vwrite(env->log, fmt, ap);
     va_end(ap);
 }
 
@@ -21,7 +21,7 @@ void nicsim_verifier_log(struct nicsim_verifier_env *env, const char *fmt, ...)
     if (!v)
         return;
     va_start(ap, fmt);
-    vlog_vwrite(v->log, fmt, ap);
+    nicsim_vlog_vwrite(v->log, fmt, ap);
     va_end(ap);
 }
 

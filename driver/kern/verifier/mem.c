@@ -9,27 +9,27 @@
 /* ---------------------------------------------------------------------------------------------
  * Register and memory checks.
  */
-int vrf_check_reg_read(struct venv *env, int regno)
+int nicsim_vrf_check_reg_read(struct venv *env, int regno)
 {
     if (regno >= NREGS) {
-        vrf_verbose(env, "R%d is invalid", regno);
+        nicsim_vrf_verbose(env, "R%d is invalid", regno);
         return -EINVAL;
     }
-    if (vrf_cur_regs(env)[regno].type == NICSIM_NOT_INIT) {
-        vrf_verbose(env, "R%d !read_ok", regno);
+    if (nicsim_vrf_cur_regs(env)[regno].type == NICSIM_NOT_INIT) {
+        nicsim_vrf_verbose(env, "R%d !read_ok", regno);
         return -EACCES;
     }
     return 0;
 }
 
-int vrf_check_reg_write(struct venv *env, int regno)
+int nicsim_vrf_check_reg_write(struct venv *env, int regno)
 {
     if (regno >= NREGS) {
-        vrf_verbose(env, "R%d is invalid", regno);
+        nicsim_vrf_verbose(env, "R%d is invalid", regno);
         return -EINVAL;
     }
     if (regno == REG_FP) {
-        vrf_verbose(env, "frame pointer is read only");
+        nicsim_vrf_verbose(env, "frame pointer is read only");
         return -EACCES;
     }
     return 0;
@@ -44,7 +44,7 @@ static int record_ptr_type(struct venv *env, uint8_t type)
         return 0;
     }
     if (*prev != type && (*prev == NICSIM_PTR_TO_CTX || type == NICSIM_PTR_TO_CTX)) {
-        vrf_verbose(env, "same insn cannot be used with different pointers");
+        nicsim_vrf_verbose(env, "same insn cannot be used with different pointers");
         return -EINVAL;
     }
     return 0;
@@ -59,18 +59,19 @@ static int check_ctx_access(struct venv *env, int regno, const struct nicsim_reg
 
     /* __check_ptr_off_reg, in its order */
     if (reg->off < 0) {
-        vrf_verbose(env, "negative offset ctx ptr R%d off=%d disallowed", regno, reg->off);
+        nicsim_vrf_verbose(env, "negative offset ctx ptr R%d off=%d disallowed", regno, reg->off);
         return -EACCES;
     }
     if (reg->off) {
-        vrf_verbose(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno, reg->off);
+        nicsim_vrf_verbose(env, "dereference of modified ctx ptr R%d off=%d disallowed", regno,
+                           reg->off);
         return -EACCES;
     }
     if (reg->var_off) {
         char tn[48];
 
-        vrf_verbose(env, "variable ctx access var_off=%s disallowed",
-                    vrf_tnum_str(vrf_tnum_of(reg), tn, sizeof(tn)));
+        nicsim_vrf_verbose(env, "variable ctx access var_off=%s disallowed",
+                           nicsim_vrf_tnum_str(nicsim_vrf_tnum_of(reg), tn, sizeof(tn)));
         return -EACCES;
     }
     ok = off >= 0 && off < 24 && size == 4 && off % size == 0;
@@ -79,7 +80,7 @@ static int check_ctx_access(struct venv *env, int regno, const struct nicsim_reg
     if (is_write && !(nicsim_bpf_prog_is_offloaded(env->prog) && off == 16))
         ok = 0;
     if (!ok) {
-        vrf_verbose(env, "invalid bpf_context access off=%d size=%d", off, size);
+        nicsim_vrf_verbose(env, "invalid bpf_context access off=%d size=%d", off, size);
         return -EACCES;
     }
     env->aux[env->insn_idx].ctx_field_size = (uint8_t)size;
@@ -97,7 +98,7 @@ static int check_ctx_access(struct venv *env, int regno, const struct nicsim_reg
         dst->type = NICSIM_PTR_TO_PACKET_META;
         break;
     default:
-        vrf_mark_unknown(dst);
+        nicsim_vrf_mark_unknown(dst);
         break;
     }
     return 0;
@@ -109,14 +110,14 @@ static int check_map_access_type(struct venv *env, const struct nicsim_bpf_map *
                                  int size, int is_write)
 {
     if (is_write && (map->map_flags & BPF_F_RDONLY_PROG)) {
-        vrf_verbose(env, "write into map forbidden, value_size=%u off=%ld size=%d", map->value_size,
-                    off, size);
+        nicsim_vrf_verbose(env, "write into map forbidden, value_size=%u off=%ld size=%d",
+                           map->value_size, off, size);
         return -EACCES;
     }
     if (!is_write && (map->map_flags & BPF_F_WRONLY_PROG) &&
         !(map->map_flags & BPF_F_RDONLY_PROG)) {
-        vrf_verbose(env, "read from map forbidden, value_size=%u off=%ld size=%d", map->value_size,
-                    off, size);
+        nicsim_vrf_verbose(env, "read from map forbidden, value_size=%u off=%ld size=%d",
+                           map->value_size, off, size);
         return -EACCES;
     }
     return 0;
@@ -129,8 +130,8 @@ static int map_value_range_ok(struct venv *env, int off, int size, uint32_t valu
 
     if (off >= 0 && size_ok && (uint64_t)off + (uint64_t)size <= value_size)
         return 0;
-    vrf_verbose(env, "invalid access to map value, value_size=%u off=%d size=%d", value_size, off,
-                size);
+    nicsim_vrf_verbose(env, "invalid access to map value, value_size=%u off=%d size=%d", value_size,
+                       off, size);
     return -EACCES;
 }
 
@@ -139,15 +140,16 @@ static int map_value_range_ok(struct venv *env, int off, int size, uint32_t valu
  * the value for every value the pointer's variable offset may take: its smallest (smin) and its
  * largest (umax, which must be below BPF_MAX_VAR_OFF). A program the kernel refuses for its
  * map accesses is refused here, whatever the NIC checks at run time. */
-int vrf_check_map_value_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
-                               int off, int size, int is_write, int zero_ok)
+int nicsim_vrf_check_map_value_access(struct venv *env, int regno,
+                                      const struct nicsim_reg_state *reg, int off, int size,
+                                      int is_write, int zero_ok)
 {
     struct nicsim_bpf_map *map = reg->map_ptr;
     long o = (long)reg->off + off;
     int err;
 
     if (!map) {
-        vrf_verbose(env, "R%d invalid map_ptr to access map value", regno);
+        nicsim_vrf_verbose(env, "R%d invalid map_ptr to access map value", regno);
         return -EACCES;
     }
     err = check_map_access_type(env, map, o, size, is_write);
@@ -155,23 +157,24 @@ int vrf_check_map_value_access(struct venv *env, int regno, const struct nicsim_
         return err;
     if (reg->smin < 0 && (reg->smin == INT64_MIN || o + reg->smin != (int32_t)(o + reg->smin) ||
                           reg->smin + o < 0)) {
-        vrf_verbose(env,
-                    "R%d min value is negative, either use unsigned index or do a if (index >=0) "
-                    "check.",
-                    regno);
+        nicsim_vrf_verbose(
+            env,
+            "R%d min value is negative, either use unsigned index or do a if (index >=0) "
+            "check.",
+            regno);
         return -EACCES;
     }
     if (map_value_range_ok(env, (int)(reg->smin + o), size, map->value_size, zero_ok)) {
-        vrf_verbose(env, "R%d min value is outside of the allowed memory range", regno);
+        nicsim_vrf_verbose(env, "R%d min value is outside of the allowed memory range", regno);
         return -EACCES;
     }
     if (reg->umax >= MAX_VAR_OFF) {
-        vrf_verbose(env, "R%d unbounded memory access, make sure to bounds check any such access",
-                    regno);
+        nicsim_vrf_verbose(
+            env, "R%d unbounded memory access, make sure to bounds check any such access", regno);
         return -EACCES;
     }
     if (map_value_range_ok(env, (int)(reg->umax + o), size, map->value_size, zero_ok)) {
-        vrf_verbose(env, "R%d max value is outside of the allowed memory range", regno);
+        nicsim_vrf_verbose(env, "R%d max value is outside of the allowed memory range", regno);
         return -EACCES;
     }
     return 0;
@@ -233,18 +236,19 @@ static int check_map_ptr_access(struct venv *env, int regno, const struct nicsim
     int o = reg->off + off;
 
     if (o < 0) {
-        vrf_verbose(env, "R%d is %s invalid negative access: off=%d", regno, tname, o);
+        nicsim_vrf_verbose(env, "R%d is %s invalid negative access: off=%d", regno, tname, o);
         return -EACCES;
     }
     if (is_write) {
-        vrf_verbose(env, "only read from %s is supported", tname);
+        nicsim_vrf_verbose(env, "only read from %s is supported", tname);
         return -EACCES;
     }
     if (o + size > MAP_MEMBERS_END) {
-        vrf_verbose(env,
-                    "reading struct %s at off %d size %d (beyond struct bpf_map's id) is not "
-                    "supported by the nicsim verifier",
-                    tname, o, size);
+        nicsim_vrf_verbose(
+            env,
+            "reading struct %s at off %d size %d (beyond struct bpf_map's id) is not "
+            "supported by the nicsim verifier",
+            tname, o, size);
         return -EOPNOTSUPP;
     }
     for (size_t i = 0; i < sizeof(map_members) / sizeof(map_members[0]); i++) {
@@ -253,21 +257,22 @@ static int check_map_ptr_access(struct venv *env, int regno, const struct nicsim
         if (o < m->off || o >= m->off + m->size)
             continue;
         if (m->ptr && (o != m->off || size != m->size)) {
-            vrf_verbose(env,
-                        "cannot access ptr member %s with moff %d in struct bpf_map with off %d "
-                        "size %d",
-                        m->name, m->off, o, size);
+            nicsim_vrf_verbose(
+                env,
+                "cannot access ptr member %s with moff %d in struct bpf_map with off %d "
+                "size %d",
+                m->name, m->off, o, size);
             return -EACCES;
         }
         if (m->ptr) {
-            vrf_verbose(env,
-                        "reading pointer member %s of struct bpf_map (a BTF pointer) is not "
-                        "supported by the nicsim verifier",
-                        m->name);
+            nicsim_vrf_verbose(env,
+                               "reading pointer member %s of struct bpf_map (a BTF pointer) is not "
+                               "supported by the nicsim verifier",
+                               m->name);
             return -EOPNOTSUPP;
         }
         if (o + size > m->off + m->size) {
-            vrf_verbose(
+            nicsim_vrf_verbose(
                 env,
                 "access beyond the end of member %s (mend:%d) in struct bpf_map with off %d "
                 "size %d",
@@ -275,10 +280,10 @@ static int check_map_ptr_access(struct venv *env, int regno, const struct nicsim
             return -EACCES;
         }
         if (dst)
-            vrf_mark_unknown(dst);
+            nicsim_vrf_mark_unknown(dst);
         return 0;
     }
-    vrf_verbose(env, "struct bpf_map doesn't have field at offset %d", o);
+    nicsim_vrf_verbose(env, "struct bpf_map doesn't have field at offset %d", o);
     return -EINVAL;
 }
 
@@ -307,32 +312,33 @@ int nicsim_bpf_map_field(const struct nicsim_bpf_map *map, int off, int size, ui
 /* check_packet_access + __check_mem_access: `off` (the instruction's plus the pointer's fixed
  * offset) + size must lie within the range learnt for the pointer from comparisons with data_end
  * (data for pkt_meta); the range already covers the variable offset, which must not be negative. */
-int vrf_check_packet_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
-                            int off, int size, int zero_ok)
+int nicsim_vrf_check_packet_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
+                                   int off, int size, int zero_ok)
 {
     if (reg->smin < 0) {
-        vrf_verbose(env,
-                    "R%d min value is negative, either use unsigned index or do a if (index >=0) "
-                    "check.",
-                    regno);
+        nicsim_vrf_verbose(
+            env,
+            "R%d min value is negative, either use unsigned index or do a if (index >=0) "
+            "check.",
+            regno);
         return -EACCES;
     }
     if (reg->range >= 0 && off >= 0 && (size > 0 || (size == 0 && zero_ok)) &&
         (int64_t)off + size <= reg->range)
         return 0;
     if (reg->range >= 0)
-        vrf_verbose(env, "invalid access to packet, off=%d size=%d, R%d(id=%u,off=%d,r=%d)", off,
-                    size, regno, reg->id, off, reg->range);
-    vrf_verbose(env, "R%d offset is outside of the packet", regno);
+        nicsim_vrf_verbose(env, "invalid access to packet, off=%d size=%d, R%d(id=%u,off=%d,r=%d)",
+                           off, size, regno, reg->id, off, reg->range);
+    nicsim_vrf_verbose(env, "R%d offset is outside of the packet", regno);
     return reg->range < 0 ? -EINVAL : -EACCES;
 }
 
 /* check_mem_access for LDX / ST / STX. val: the stored register (STX) or NULL (ST imm). */
-int vrf_check_mem_access(struct venv *env, int regno, int off, int size, int is_write,
-                         const struct nicsim_reg_state *val, int64_t imm,
-                         struct nicsim_reg_state *dst)
+int nicsim_vrf_check_mem_access(struct venv *env, int regno, int off, int size, int is_write,
+                                const struct nicsim_reg_state *val, int64_t imm,
+                                struct nicsim_reg_state *dst)
 {
-    struct nicsim_reg_state reg = vrf_cur_regs(env)[regno];
+    struct nicsim_reg_state reg = nicsim_vrf_cur_regs(env)[regno];
     int err;
 
     err = record_ptr_type(env, reg.type);
@@ -341,36 +347,40 @@ int vrf_check_mem_access(struct venv *env, int regno, int off, int size, int is_
     switch (reg.type) {
     case NICSIM_PTR_TO_STACK:
         if (is_write)
-            return vrf_check_stack_write(env, regno, &reg, off, size, val, !val && imm == 0, imm);
-        return vrf_check_stack_read(env, regno, &reg, off, size, dst);
+            return nicsim_vrf_check_stack_write(env, regno, &reg, off, size, val, !val && imm == 0,
+                                                imm);
+        return nicsim_vrf_check_stack_read(env, regno, &reg, off, size, dst);
     case NICSIM_PTR_TO_CTX:
         return check_ctx_access(env, regno, &reg, off, size, is_write, dst);
     case NICSIM_PTR_TO_PACKET:
     case NICSIM_PTR_TO_PACKET_META:
-        err = vrf_check_packet_access(env, regno, &reg, reg.off + off, size, 0);
+        err = nicsim_vrf_check_packet_access(env, regno, &reg, reg.off + off, size, 0);
         if (!err && dst)
-            vrf_mark_unknown(dst);
+            nicsim_vrf_mark_unknown(dst);
         return err;
     case NICSIM_PTR_TO_MAP_VALUE:
         /* check_generic_ptr_alignment: strict for atomics (strict_alignment_once) */
         if (env->strict_align && size > 1 &&
-            !vrf_tnum_aligned(
-                vrf_tnum_add(vrf_tnum_of(&reg), vrf_tnum_const((uint64_t)(int64_t)(reg.off + off))),
+            !nicsim_vrf_tnum_aligned(
+                nicsim_vrf_tnum_add(nicsim_vrf_tnum_of(&reg),
+                                    nicsim_vrf_tnum_const((uint64_t)(int64_t)(reg.off + off))),
                 size)) {
             char tn[48];
 
-            vrf_verbose(env, "misaligned value access off %s+%d+%d size %d",
-                        vrf_tnum_str(vrf_tnum_of(&reg), tn, sizeof(tn)), reg.off, off, size);
+            nicsim_vrf_verbose(env, "misaligned value access off %s+%d+%d size %d",
+                               nicsim_vrf_tnum_str(nicsim_vrf_tnum_of(&reg), tn, sizeof(tn)),
+                               reg.off, off, size);
             return -EACCES;
         }
-        err = vrf_check_map_value_access(env, regno, &reg, off, size, is_write, 0);
+        err = nicsim_vrf_check_map_value_access(env, regno, &reg, off, size, is_write, 0);
         if (!err && dst)
-            vrf_mark_unknown(dst);
+            nicsim_vrf_mark_unknown(dst);
         return err;
     case NICSIM_CONST_PTR_TO_MAP:
         return check_map_ptr_access(env, regno, &reg, off, size, is_write, dst);
     default:
-        vrf_verbose(env, "R%d invalid mem access '%s'", regno, nicsim_reg_type_str(reg.type));
+        nicsim_vrf_verbose(env, "R%d invalid mem access '%s'", regno,
+                           nicsim_reg_type_str(reg.type));
         return -EACCES;
     }
 }

@@ -33,7 +33,7 @@ static void offload_remove_insns(struct venv *env, uint32_t off, uint32_t cnt)
     o->opt_failed |= ret != 0;
 }
 
-void vrf_opt_hard_wire_dead_code_branches(struct venv *env)
+void nicsim_vrf_opt_hard_wire_dead_code_branches(struct venv *env)
 {
     for (uint32_t i = 0; i < env->len; i++) {
         struct nicsim_insn *in = &env->insns[i];
@@ -93,7 +93,7 @@ static void remove_insns(struct venv *env, uint32_t off, uint32_t cnt)
     env->prog->len = env->len;
 }
 
-void vrf_opt_remove_dead_code(struct venv *env)
+void nicsim_vrf_opt_remove_dead_code(struct venv *env)
 {
     for (uint32_t i = 0; i < env->len; i++) {
         uint32_t j = 0;
@@ -105,7 +105,7 @@ void vrf_opt_remove_dead_code(struct venv *env)
     }
 }
 
-void vrf_opt_remove_nops(struct venv *env)
+void nicsim_vrf_opt_remove_nops(struct venv *env)
 {
     for (uint32_t i = 0; i < env->len; i++) {
         const struct nicsim_insn *in = &env->insns[i];

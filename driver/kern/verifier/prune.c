@@ -21,8 +21,8 @@ static int check_ids(struct idmap *m, uint32_t old_id, uint32_t cur_id)
     return 1;
 }
 
-bool vrf_regs_exact(const struct nicsim_reg_state *old, const struct nicsim_reg_state *cur,
-                    struct idmap *m)
+bool nicsim_vrf_regs_exact(const struct nicsim_reg_state *old, const struct nicsim_reg_state *cur,
+                           struct idmap *m)
 {
     if (old->type != cur->type || old->known != cur->known || old->var_off != cur->var_off ||
         old->off != cur->off || old->value != cur->value || old->map_ptr != cur->map_ptr ||
@@ -31,7 +31,7 @@ bool vrf_regs_exact(const struct nicsim_reg_state *old, const struct nicsim_reg_
         old->tn_value != cur->tn_value || old->tn_mask != cur->tn_mask)
         return false;
     {
-        struct bounds32 a = vrf_reg_bounds32(old), b = vrf_reg_bounds32(cur);
+        struct bounds32 a = nicsim_vrf_reg_bounds32(old), b = nicsim_vrf_reg_bounds32(cur);
 
         if (memcmp(&a, &b, sizeof(a)))
             return false;
@@ -45,7 +45,7 @@ static int regsafe(const struct nicsim_reg_state *old, const struct nicsim_reg_s
                    struct idmap *m, int exact)
 {
     if (exact)
-        return vrf_regs_exact(old, cur, m);
+        return nicsim_vrf_regs_exact(old, cur, m);
     /* Not read on any path from old: anything goes. */
     if (old->type == NICSIM_NOT_INIT)
         return 1;
@@ -56,14 +56,17 @@ static int regsafe(const struct nicsim_reg_state *old, const struct nicsim_reg_s
         /* a copy old's bounds were learnt through must still be a copy */
         if (old->id && (!cur->id || !check_ids(m, old->id, cur->id)))
             return 0;
-        return vrf_range_within(old, cur) && vrf_tnum_in(vrf_tnum_of(old), vrf_tnum_of(cur)) &&
-               vrf_bounds32_within(vrf_reg_bounds32(old), vrf_reg_bounds32(cur));
+        return nicsim_vrf_range_within(old, cur) &&
+               nicsim_vrf_tnum_in(nicsim_vrf_tnum_of(old), nicsim_vrf_tnum_of(cur)) &&
+               nicsim_vrf_bounds32_within(nicsim_vrf_reg_bounds32(old),
+                                          nicsim_vrf_reg_bounds32(cur));
     case NICSIM_PTR_TO_PACKET:
     case NICSIM_PTR_TO_PACKET_META:
         /* at least the range old had, from the same offset, with the same copies */
         if (old->range > cur->range || old->off != cur->off || !check_ids(m, old->id, cur->id))
             return 0;
-        return vrf_range_within(old, cur) && vrf_tnum_in(vrf_tnum_of(old), vrf_tnum_of(cur));
+        return nicsim_vrf_range_within(old, cur) &&
+               nicsim_vrf_tnum_in(nicsim_vrf_tnum_of(old), nicsim_vrf_tnum_of(cur));
     case NICSIM_PTR_TO_MAP_VALUE_OR_NULL:
         if (!check_ids(m, old->id, cur->id))
             return 0;
@@ -71,7 +74,8 @@ static int regsafe(const struct nicsim_reg_state *old, const struct nicsim_reg_s
     default:
         if (old->map_ptr != cur->map_ptr || old->frameno != cur->frameno || old->off != cur->off)
             return 0;
-        return vrf_range_within(old, cur) && vrf_tnum_in(vrf_tnum_of(old), vrf_tnum_of(cur));
+        return nicsim_vrf_range_within(old, cur) &&
+               nicsim_vrf_tnum_in(nicsim_vrf_tnum_of(old), nicsim_vrf_tnum_of(cur));
     }
 }
 
@@ -231,7 +235,7 @@ static uint64_t state_hash(const struct venv *env, const struct vstate *st, int 
 
 /* is_state_visited: 1 = prune (an equivalent state was explored), 0 = go on, <0 error. */
 /* same_callsites: the two states are in the same function reached through the same calls. */
-bool vrf_same_callsites(const struct vstate *a, const struct vstate *b)
+bool nicsim_vrf_same_callsites(const struct vstate *a, const struct vstate *b)
 {
     if (a->nframes != b->nframes)
         return false;
@@ -241,11 +245,11 @@ bool vrf_same_callsites(const struct vstate *a, const struct vstate *b)
     return true;
 }
 
-int vrf_is_state_visited(struct venv *env, int idx)
+int nicsim_vrf_is_state_visited(struct venv *env, int idx)
 {
     struct vstate **pp = &env->explored[idx];
     struct vstate *cur = env->cur, *n;
-    uint64_t slots = vrf_state_slots(cur), hash = 0;
+    uint64_t slots = nicsim_vrf_state_slots(cur), hash = 0;
     uint32_t in_progress = 0;
     bool hashed = false, may_goto = env->insns[idx].code == OP_MAY_GOTO;
     int add;
@@ -258,8 +262,8 @@ int vrf_is_state_visited(struct venv *env, int idx)
             /* may_goto: the loop came back to a state within one of an earlier iteration
              * (another depth): what follows is explored from there */
             if (may_goto && sl->may_goto_depth != cur->may_goto_depth &&
-                vrf_same_callsites(sl, cur)) {
-                if (vrf_charge_state_work(env, slots))
+                nicsim_vrf_same_callsites(sl, cur)) {
+                if (nicsim_vrf_charge_state_work(env, slots))
                     return -E2BIG;
                 if (states_equal(env, sl, cur, idx, 0)) {
                     sl->hit++;
@@ -267,20 +271,21 @@ int vrf_is_state_visited(struct venv *env, int idx)
                 }
             }
             if (!hashed) {
-                if (vrf_charge_state_work(env, slots))
+                if (nicsim_vrf_charge_state_work(env, slots))
                     return -E2BIG;
                 hash = state_hash(env, cur, idx);
                 hashed = true;
             }
             if (sl->hash == hash && sl->may_goto_depth == cur->may_goto_depth &&
                 states_equal(env, sl, cur, idx, 1)) {
-                vrf_verbose(env, "infinite loop detected at insn %d", idx);
+                nicsim_vrf_verbose(env, "infinite loop detected at insn %d", idx);
                 return -EINVAL;
             }
             pp = &sl->next_at;
             continue;
         }
-        if (vrf_charge_state_work(env, slots > vrf_state_slots(sl) ? slots : vrf_state_slots(sl)))
+        if (nicsim_vrf_charge_state_work(
+                env, slots > nicsim_vrf_state_slots(sl) ? slots : nicsim_vrf_state_slots(sl)))
             return -E2BIG;
         if (states_equal(env, sl, cur, idx, 0)) {
             sl->hit++;
@@ -290,7 +295,7 @@ int vrf_is_state_visited(struct venv *env, int idx)
         /* Forget states that rarely help (the kernel's heuristic). */
         if (sl->miss > sl->hit * 3 + 3) {
             *pp = sl->next_at;
-            vrf_state_free(sl); /* fully explored: no unfinished path refers to it */
+            nicsim_vrf_state_free(sl); /* fully explored: no unfinished path refers to it */
             continue;
         }
         pp = &sl->next_at;
@@ -303,11 +308,11 @@ int vrf_is_state_visited(struct venv *env, int idx)
            env->insn_processed - env->prev_insns >= 8 && in_progress < MAX_LOOP_STATES);
     if (!add)
         return 0;
-    if (vrf_charge_state_work(env, hashed ? slots : 2 * slots))
+    if (nicsim_vrf_charge_state_work(env, hashed ? slots : 2 * slots))
         return -E2BIG;
     env->prev_jmps = env->jmps_processed;
     env->prev_insns = env->insn_processed;
-    n = vrf_state_copy(cur);
+    n = nicsim_vrf_state_copy(cur);
     if (!n)
         return -ENOMEM;
     n->insn_idx = idx;

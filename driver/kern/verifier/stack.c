@@ -8,14 +8,14 @@
 #include "verifier_internal.h"
 
 /* Grow frame `frameno` of the current state to hold `-off` bytes; the frame may move. */
-struct frame *vrf_grow_stack(struct venv *env, uint32_t frameno, int off)
+struct frame *nicsim_vrf_grow_stack(struct venv *env, uint32_t frameno, int off)
 {
     struct frame *f = env->cur->fr[frameno], *nf;
     uint32_t need = ((uint32_t)(-off) + 7u) & ~7u;
 
     if (need <= f->depth)
         return f;
-    nf = vrf_frame_dup(f, need);
+    nf = nicsim_vrf_frame_dup(f, need);
     if (!nf)
         return NULL;
     free(f);
@@ -31,13 +31,13 @@ static uint32_t frame_subprog(struct venv *env, uint32_t frameno)
     {
         const struct nicsim_insn *call = &env->insns[env->cur->fr[frameno]->callsite];
         int t = env->cur->fr[frameno]->callsite + call->imm + 1;
-        int s = vrf_find_subprog(env, t);
+        int s = nicsim_vrf_find_subprog(env, t);
 
         return s < 0 ? 0 : (uint32_t)s;
     }
 }
 
-void vrf_note_stack_depth(struct venv *env, uint32_t frameno)
+void nicsim_vrf_note_stack_depth(struct venv *env, uint32_t frameno)
 {
     uint32_t s = frame_subprog(env, frameno);
     uint32_t d = env->cur->fr[frameno]->depth;
@@ -47,20 +47,21 @@ void vrf_note_stack_depth(struct venv *env, uint32_t frameno)
 }
 
 /* A stack access through `reg` at insn offset `off`: the frame and the offset from its r10. */
-int vrf_stack_access_off(struct venv *env, int regno, const struct nicsim_reg_state *reg, int off,
-                         int size, int is_write, const char *extra, int *out)
+int nicsim_vrf_stack_access_off(struct venv *env, int regno, const struct nicsim_reg_state *reg,
+                                int off, int size, int is_write, const char *extra, int *out)
 {
     int o = reg->off + off;
 
     if (reg->var_off) {
-        vrf_verbose(env,
-                    "variable stack access var_off=(unknown) off=%d size=%d is not supported by "
-                    "the nicsim verifier",
-                    o, size);
+        nicsim_vrf_verbose(
+            env,
+            "variable stack access var_off=(unknown) off=%d size=%d is not supported by "
+            "the nicsim verifier",
+            o, size);
         return -EACCES;
     }
     if (o < -MAX_STACK || o + size > 0 || size <= 0) {
-        vrf_verbose(env, "invalid%s stack R%d off=%d size=%d", extra, regno, o, size);
+        nicsim_vrf_verbose(env, "invalid%s stack R%d off=%d size=%d", extra, regno, o, size);
         return -EACCES;
     }
     (void)is_write;
@@ -73,18 +74,19 @@ int vrf_stack_access_off(struct venv *env, int regno, const struct nicsim_reg_st
 static int check_stack_alignment(struct venv *env, const struct nicsim_reg_state *ptr, int off,
                                  int size)
 {
-    struct tnum t =
-        vrf_tnum_add(vrf_tnum_of(ptr), vrf_tnum_const((uint64_t)(int64_t)(ptr->off + off)));
+    struct tnum t = nicsim_vrf_tnum_add(nicsim_vrf_tnum_of(ptr),
+                                        nicsim_vrf_tnum_const((uint64_t)(int64_t)(ptr->off + off)));
     char tn[48];
 
-    if (size <= 1 || vrf_tnum_aligned(t, size))
+    if (size <= 1 || nicsim_vrf_tnum_aligned(t, size))
         return 0;
-    vrf_verbose(env, "misaligned stack access off %s+%d+%d size %d",
-                vrf_tnum_str(vrf_tnum_of(ptr), tn, sizeof(tn)), ptr->off, off, size);
+    nicsim_vrf_verbose(env, "misaligned stack access off %s+%d+%d size %d",
+                       nicsim_vrf_tnum_str(nicsim_vrf_tnum_of(ptr), tn, sizeof(tn)), ptr->off, off,
+                       size);
     return -EACCES;
 }
 
-void vrf_stack_mark_write(struct frame *f, int o, int size, uint8_t type)
+void nicsim_vrf_stack_mark_write(struct frame *f, int o, int size, uint8_t type)
 {
     for (int b = o; b < o + size; b++) {
         int k = -b - 1;
@@ -99,14 +101,14 @@ void vrf_stack_mark_write(struct frame *f, int o, int size, uint8_t type)
 }
 
 /* get_reg_width: the bits a scalar's largest unsigned value needs. */
-int vrf_reg_width(const struct nicsim_reg_state *r)
+int nicsim_vrf_reg_width(const struct nicsim_reg_state *r)
 {
     return r->umax ? 64 - __builtin_clzll(r->umax) : 0;
 }
 
 /* assign_scalar_id_before_mov: an unknown scalar gets an id before it is copied, so that the
  * copy and the original learn together. */
-void vrf_assign_scalar_id(struct venv *env, struct nicsim_reg_state *r)
+void nicsim_vrf_assign_scalar_id(struct venv *env, struct nicsim_reg_state *r)
 {
     if (r->type == NICSIM_SCALAR_VALUE && !r->id && r->tn_mask)
         r->id = ++env->id_gen;
@@ -128,9 +130,9 @@ static void slot_rest_misc(struct venv *env, struct frame *f, int slot, int size
 /* check_stack_write_fixed_off. A scalar (or an immediate) stored at the start of an 8-byte slot
  * is a spill of `size` bytes, keeping its bounds and its link (id) with the register when its
  * value fits (the register gets an id first); pointers spill only whole. */
-int vrf_check_stack_write(struct venv *env, int regno, const struct nicsim_reg_state *ptr, int off,
-                          int size, const struct nicsim_reg_state *val, int imm_is_zero,
-                          int64_t imm)
+int nicsim_vrf_check_stack_write(struct venv *env, int regno, const struct nicsim_reg_state *ptr,
+                                 int off, int size, const struct nicsim_reg_state *val,
+                                 int imm_is_zero, int64_t imm)
 {
     struct nicsim_reg_state v, fake;
     struct frame *f;
@@ -138,50 +140,51 @@ int vrf_check_stack_write(struct venv *env, int regno, const struct nicsim_reg_s
 
     err = check_stack_alignment(env, ptr, off, size);
     if (!err)
-        err = vrf_stack_access_off(env, regno, ptr, off, size, 1, " write to", &o);
+        err = nicsim_vrf_stack_access_off(env, regno, ptr, off, size, 1, " write to", &o);
     if (err)
         return err;
     if (val) {
         v = *val; /* the frame holding it may move */
         val = &v;
     }
-    f = vrf_grow_stack(env, ptr->frameno, o);
+    f = nicsim_vrf_grow_stack(env, ptr->frameno, o);
     if (!f)
         return -ENOMEM;
-    vrf_note_stack_depth(env, ptr->frameno);
+    nicsim_vrf_note_stack_depth(env, ptr->frameno);
     if (o % 8 == 0 && (!val || val->type == NICSIM_SCALAR_VALUE || size == 8)) {
         int slot = (-o - 8) / 8;
 
-        if (val && vrf_is_pointer(val) && size != 8) {
-            vrf_verbose(env, "invalid size of register spill");
+        if (val && nicsim_vrf_is_pointer(val) && size != 8) {
+            nicsim_vrf_verbose(env, "invalid size of register spill");
             return -EACCES;
         }
         if (!val) {
-            vrf_mark_known(&fake, (uint64_t)imm);
+            nicsim_vrf_mark_known(&fake, (uint64_t)imm);
             val = &fake;
         }
         f->spill[slot] = *val;
-        if (val->type == NICSIM_SCALAR_VALUE && vrf_reg_width(val) > size * 8)
+        if (val->type == NICSIM_SCALAR_VALUE && nicsim_vrf_reg_width(val) > size * 8)
             f->spill[slot].id = 0; /* a narrowing spill: no longer the same value */
         for (int j = 8 - size; j < 8; j++)
             f->stype[slot * 8 + j] = STACK_SPILL;
         slot_rest_misc(env, f, slot, size);
         return 0;
     }
-    if (val && vrf_is_pointer(val)) {
-        vrf_verbose(env, "invalid size of register spill");
+    if (val && nicsim_vrf_is_pointer(val)) {
+        nicsim_vrf_verbose(env, "invalid size of register spill");
         return -EACCES;
     }
     if (val)
-        vrf_stack_mark_write(f, o, size, val->known && val->value == 0 ? STACK_ZERO : STACK_MISC);
+        nicsim_vrf_stack_mark_write(f, o, size,
+                                    val->known && val->value == 0 ? STACK_ZERO : STACK_MISC);
     else
-        vrf_stack_mark_write(f, o, size, imm_is_zero ? STACK_ZERO : STACK_MISC);
+        nicsim_vrf_stack_mark_write(f, o, size, imm_is_zero ? STACK_ZERO : STACK_MISC);
     return 0;
 }
 
 /* check_stack_read_fixed_off. */
-int vrf_check_stack_read(struct venv *env, int regno, const struct nicsim_reg_state *ptr, int off,
-                         int size, struct nicsim_reg_state *dst)
+int nicsim_vrf_check_stack_read(struct venv *env, int regno, const struct nicsim_reg_state *ptr,
+                                int off, int size, struct nicsim_reg_state *dst)
 {
     struct frame *f = env->cur->fr[ptr->frameno];
     int o, err, zero_cnt = 0, spill_cnt = 0, slot;
@@ -189,7 +192,7 @@ int vrf_check_stack_read(struct venv *env, int regno, const struct nicsim_reg_st
 
     err = check_stack_alignment(env, ptr, off, size);
     if (!err)
-        err = vrf_stack_access_off(env, regno, ptr, off, size, 0, " read from", &o);
+        err = nicsim_vrf_stack_access_off(env, regno, ptr, off, size, 0, " read from", &o);
     if (err)
         return err;
     slot = (-o - 1) / 8; /* an aligned access stays within one slot */
@@ -206,17 +209,17 @@ int vrf_check_stack_read(struct venv *env, int regno, const struct nicsim_reg_st
             return 0;
         }
         if (sp->type != NICSIM_SCALAR_VALUE) {
-            vrf_verbose(env, "invalid size of register fill");
+            nicsim_vrf_verbose(env, "invalid size of register fill");
             return -EACCES;
         }
         if (!dst)
             return 0;
         if (size <= spill_size && o % 8 == 0) {
             /* the low bytes of the spilled value (the caller truncates it to `size`) */
-            if (size == 4 && spill_size == 4 && vrf_reg_width(sp) <= 32)
-                vrf_assign_scalar_id(env, sp);
+            if (size == 4 && spill_size == 4 && nicsim_vrf_reg_width(sp) <= 32)
+                nicsim_vrf_assign_scalar_id(env, sp);
             *dst = *sp;
-            if (vrf_reg_width(sp) > size * 8)
+            if (nicsim_vrf_reg_width(sp) > size * 8)
                 dst->id = 0; /* a narrowing fill */
             return 0;
         }
@@ -230,7 +233,7 @@ int vrf_check_stack_read(struct venv *env, int regno, const struct nicsim_reg_st
         } else if (t == STACK_ZERO) {
             zero_cnt++;
         } else if (t == STACK_INVALID && !env->allow_uninit_stack) {
-            vrf_verbose(env, "invalid read from stack off %d+%d size %d", o, i, size);
+            nicsim_vrf_verbose(env, "invalid read from stack off %d+%d size %d", o, i, size);
             return -EACCES;
         }
     }
@@ -239,9 +242,9 @@ int vrf_check_stack_read(struct venv *env, int regno, const struct nicsim_reg_st
     if ((spilled && spill_cnt == size && f->spill[slot].tn_mask == 0 &&
          f->spill[slot].tn_value == 0) ||
         zero_cnt == size)
-        vrf_mark_known(dst, 0);
+        nicsim_vrf_mark_known(dst, 0);
     else
-        vrf_mark_unknown(dst);
+        nicsim_vrf_mark_unknown(dst);
     return 0;
 }
 
@@ -292,7 +295,7 @@ static int chain_depth(struct venv *env, int rounded, uint32_t *depth, uint32_t 
 
 /* check_max_stack_depth: the deepest chain of frames, each rounded to 16 bytes as the JIT-ing
  * kernel counts, must fit MAX_BPF_STACK. aux->stack_depth gets the chain's real bytes. */
-int vrf_check_max_stack_depth(struct venv *env)
+int nicsim_vrf_check_max_stack_depth(struct venv *env)
 {
     uint32_t frames = 0, depth = 0, n = env->n_subprogs;
     int err;
@@ -325,7 +328,8 @@ int vrf_check_max_stack_depth(struct venv *env)
         }
         free(at);
         if (deep) {
-            vrf_verbose(env, "the call stack of %d frames is too deep !", NICSIM_MAX_CALL_FRAMES);
+            nicsim_vrf_verbose(env, "the call stack of %d frames is too deep !",
+                               NICSIM_MAX_CALL_FRAMES);
             return -E2BIG;
         }
     }
@@ -334,7 +338,8 @@ int vrf_check_max_stack_depth(struct venv *env)
         if (err)
             return err;
         if (depth > MAX_STACK) {
-            vrf_verbose(env, "combined stack size of %u calls is %u. Too large", frames, depth);
+            nicsim_vrf_verbose(env, "combined stack size of %u calls is %u. Too large", frames,
+                               depth);
             return -EACCES;
         }
     }

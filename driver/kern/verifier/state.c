@@ -22,7 +22,7 @@ static struct frame *frame_alloc(uint32_t depth)
     return f;
 }
 
-struct frame *vrf_frame_dup(const struct frame *src, uint32_t depth)
+struct frame *nicsim_vrf_frame_dup(const struct frame *src, uint32_t depth)
 {
     struct frame *f = frame_alloc(depth > src->depth ? depth : src->depth);
 
@@ -35,7 +35,7 @@ struct frame *vrf_frame_dup(const struct frame *src, uint32_t depth)
     return f;
 }
 
-struct frame *vrf_frame_new(int callsite, uint32_t frameno)
+struct frame *nicsim_vrf_frame_new(int callsite, uint32_t frameno)
 {
     struct frame *f = frame_alloc(0);
 
@@ -47,7 +47,7 @@ struct frame *vrf_frame_new(int callsite, uint32_t frameno)
     return f;
 }
 
-void vrf_state_free(struct vstate *s)
+void nicsim_vrf_state_free(struct vstate *s)
 {
     if (!s)
         return;
@@ -56,7 +56,7 @@ void vrf_state_free(struct vstate *s)
     free(s);
 }
 
-struct vstate *vrf_state_copy(const struct vstate *src)
+struct vstate *nicsim_vrf_state_copy(const struct vstate *src)
 {
     struct vstate *s = calloc(1, sizeof(*s));
 
@@ -67,27 +67,27 @@ struct vstate *vrf_state_copy(const struct vstate *src)
     s->branches = src->branches;
     s->may_goto_depth = src->may_goto_depth;
     for (uint32_t i = 0; i < src->nframes; i++) {
-        s->fr[i] = vrf_frame_dup(src->fr[i], 0);
+        s->fr[i] = nicsim_vrf_frame_dup(src->fr[i], 0);
         if (!s->fr[i]) {
             s->nframes = i;
-            vrf_state_free(s);
+            nicsim_vrf_state_free(s);
             return NULL;
         }
     }
     return s;
 }
 
-struct frame *vrf_cur_frame(struct venv *env)
+struct frame *nicsim_vrf_cur_frame(struct venv *env)
 {
     return env->cur->fr[env->cur->nframes - 1];
 }
-struct nicsim_reg_state *vrf_cur_regs(struct venv *env)
+struct nicsim_reg_state *nicsim_vrf_cur_regs(struct venv *env)
 {
-    return vrf_cur_frame(env)->regs;
+    return nicsim_vrf_cur_frame(env)->regs;
 }
 
 /* Frame slots of a state: what copying, comparing or hashing it costs. */
-uint64_t vrf_state_slots(const struct vstate *st)
+uint64_t nicsim_vrf_state_slots(const struct vstate *st)
 {
     uint64_t n = 0;
 
@@ -97,21 +97,22 @@ uint64_t vrf_state_slots(const struct vstate *st)
 }
 
 /* Charge `slots` of state work; -E2BIG once over STATE_WORK_LIMIT. */
-int vrf_charge_state_work(struct venv *env, uint64_t slots)
+int nicsim_vrf_charge_state_work(struct venv *env, uint64_t slots)
 {
     env->state_work += slots;
     if (env->state_work <= STATE_WORK_LIMIT)
         return 0;
-    vrf_verbose(env,
-                "BPF program is too complex: %llu verifier state slots copied or compared after %u "
-                "insns (limit %llu)",
-                (unsigned long long)env->state_work, env->insn_processed,
-                (unsigned long long)STATE_WORK_LIMIT);
+    nicsim_vrf_verbose(
+        env,
+        "BPF program is too complex: %llu verifier state slots copied or compared after %u "
+        "insns (limit %llu)",
+        (unsigned long long)env->state_work, env->insn_processed,
+        (unsigned long long)STATE_WORK_LIMIT);
     return -E2BIG;
 }
 
 /* A path ended: the states on it have one unfinished path less. */
-void vrf_update_branch_counts(struct vstate *st)
+void nicsim_vrf_update_branch_counts(struct vstate *st)
 {
     while (st) {
         if (st->branches)
@@ -122,12 +123,12 @@ void vrf_update_branch_counts(struct vstate *st)
     }
 }
 
-int vrf_push_stack(struct venv *env, int insn_idx, int prev_insn_idx)
+int nicsim_vrf_push_stack(struct venv *env, int insn_idx, int prev_insn_idx)
 {
     struct vstate *st;
 
     if (env->n_stack >= NICSIM_COMPLEXITY_LIMIT_JMP_SEQ) {
-        vrf_verbose(env, "The sequence of %d jumps is too complex.", env->n_stack);
+        nicsim_vrf_verbose(env, "The sequence of %d jumps is too complex.", env->n_stack);
         return -E2BIG;
     }
     if (env->n_stack == env->cap_stack) {
@@ -139,9 +140,9 @@ int vrf_push_stack(struct venv *env, int insn_idx, int prev_insn_idx)
         env->stack = ns;
         env->cap_stack = cap;
     }
-    if (vrf_charge_state_work(env, vrf_state_slots(env->cur)))
+    if (nicsim_vrf_charge_state_work(env, nicsim_vrf_state_slots(env->cur)))
         return -E2BIG;
-    st = vrf_state_copy(env->cur);
+    st = nicsim_vrf_state_copy(env->cur);
     if (!st)
         return -ENOMEM;
     st->branches = 1;

@@ -8,30 +8,30 @@
 
 #include "verifier_internal.h"
 
-const struct tnum vrf_tnum_unknown = {0, ~0ull};
+const struct tnum nicsim_vrf_tnum_unknown = {0, ~0ull};
 
-struct tnum vrf_tnum_const(uint64_t v)
+struct tnum nicsim_vrf_tnum_const(uint64_t v)
 {
     return (struct tnum){v, 0};
 }
-struct tnum vrf_tnum_of(const struct nicsim_reg_state *r)
+struct tnum nicsim_vrf_tnum_of(const struct nicsim_reg_state *r)
 {
     return (struct tnum){r->tn_value, r->tn_mask};
 }
 
 /* The smallest tnum holding every value of [min, max]. */
-struct tnum vrf_tnum_range(uint64_t min, uint64_t max)
+struct tnum nicsim_vrf_tnum_range(uint64_t min, uint64_t max)
 {
     uint64_t chi = min ^ max, delta;
     int bits = chi ? 64 - __builtin_clzll(chi) : 0;
 
     if (bits > 63)
-        return vrf_tnum_unknown;
+        return nicsim_vrf_tnum_unknown;
     delta = (1ull << bits) - 1;
     return (struct tnum){min & ~delta, delta};
 }
 
-struct tnum vrf_tnum_add(struct tnum a, struct tnum b)
+struct tnum nicsim_vrf_tnum_add(struct tnum a, struct tnum b)
 {
     uint64_t sm = a.m + b.m, sv = a.v + b.v;
     uint64_t carries = (sm + sv) ^ sv, mu = carries | a.m | b.m;
@@ -39,7 +39,7 @@ struct tnum vrf_tnum_add(struct tnum a, struct tnum b)
     return (struct tnum){sv & ~mu, mu};
 }
 
-struct tnum vrf_tnum_sub(struct tnum a, struct tnum b)
+struct tnum nicsim_vrf_tnum_sub(struct tnum a, struct tnum b)
 {
     uint64_t dv = a.v - b.v;
     uint64_t borrows = (dv + a.m) ^ (dv - b.m), mu = borrows | a.m | b.m;
@@ -47,35 +47,35 @@ struct tnum vrf_tnum_sub(struct tnum a, struct tnum b)
     return (struct tnum){dv & ~mu, mu};
 }
 
-struct tnum vrf_tnum_and(struct tnum a, struct tnum b)
+struct tnum nicsim_vrf_tnum_and(struct tnum a, struct tnum b)
 {
     uint64_t v = a.v & b.v;
 
     return (struct tnum){v, (a.v | a.m) & (b.v | b.m) & ~v};
 }
 
-struct tnum vrf_tnum_or(struct tnum a, struct tnum b)
+struct tnum nicsim_vrf_tnum_or(struct tnum a, struct tnum b)
 {
     uint64_t v = a.v | b.v;
 
     return (struct tnum){v, (a.m | b.m) & ~v};
 }
 
-struct tnum vrf_tnum_xor(struct tnum a, struct tnum b)
+struct tnum nicsim_vrf_tnum_xor(struct tnum a, struct tnum b)
 {
     uint64_t mu = a.m | b.m;
 
     return (struct tnum){(a.v ^ b.v) & ~mu, mu};
 }
 
-struct tnum vrf_tnum_intersect(struct tnum a, struct tnum b)
+struct tnum nicsim_vrf_tnum_intersect(struct tnum a, struct tnum b)
 {
     uint64_t mu = a.m & b.m;
 
     return (struct tnum){(a.v | b.v) & ~mu, mu};
 }
 
-struct tnum vrf_tnum_cast(struct tnum a, int bytes)
+struct tnum nicsim_vrf_tnum_cast(struct tnum a, int bytes)
 {
     uint64_t mask = bytes >= 8 ? ~0ull : (1ull << (bytes * 8)) - 1;
 
@@ -83,13 +83,13 @@ struct tnum vrf_tnum_cast(struct tnum a, int bytes)
 }
 
 /* tnum_is_aligned */
-bool vrf_tnum_aligned(struct tnum a, int size)
+bool nicsim_vrf_tnum_aligned(struct tnum a, int size)
 {
     return !((a.v | a.m) & (uint64_t)(size - 1));
 }
 
 /* tnum_strn as the running kernel prints it: a constant as a number, else (value; mask). */
-const char *vrf_tnum_str(struct tnum a, char *buf, size_t len)
+const char *nicsim_vrf_tnum_str(struct tnum a, char *buf, size_t len)
 {
     if (!a.m)
         snprintf(buf, len, "%llu", (unsigned long long)a.v);
@@ -99,7 +99,7 @@ const char *vrf_tnum_str(struct tnum a, char *buf, size_t len)
 }
 
 /* Every value `b` allows, `a` allows too. */
-bool vrf_tnum_in(struct tnum a, struct tnum b)
+bool nicsim_vrf_tnum_in(struct tnum a, struct tnum b)
 {
     if (b.m & ~a.m)
         return false;

@@ -57,7 +57,7 @@ static int do_insn(struct venv *env, int *idx)
 {
     const struct nicsim_insn *in = &env->insns[*idx];
     uint8_t cls = insn_class(in->code), op = insn_op(in->code);
-    struct nicsim_reg_state *regs = vrf_cur_regs(env);
+    struct nicsim_reg_state *regs = nicsim_vrf_cur_regs(env);
     int err, size = 0;
 
     switch (insn_size(in->code)) {
@@ -78,7 +78,7 @@ static int do_insn(struct venv *env, int *idx)
     switch (cls) {
     case BPF_ALU:
     case BPF_ALU64:
-        err = vrf_do_alu(env, in);
+        err = nicsim_vrf_do_alu(env, in);
         if (err)
             return err;
         *idx += 1;
@@ -87,47 +87,47 @@ static int do_insn(struct venv *env, int *idx)
     case BPF_LDX: {
         struct nicsim_reg_state dst;
 
-        err = vrf_check_reg_read(env, in->src);
+        err = nicsim_vrf_check_reg_read(env, in->src);
         if (!err)
-            err = vrf_check_reg_write(env, in->dst);
+            err = nicsim_vrf_check_reg_write(env, in->dst);
         if (err)
             return err;
         if (insn_mode(in->code) == BPF_MEMSX && regs[in->src].type == NICSIM_PTR_TO_CTX) {
-            vrf_verbose(env, "invalid bpf_context access off=%d size=%d", in->off, size);
+            nicsim_vrf_verbose(env, "invalid bpf_context access off=%d size=%d", in->off, size);
             return -EACCES;
         }
-        err = vrf_check_mem_access(env, in->src, in->off, size, 0, NULL, 0, &dst);
+        err = nicsim_vrf_check_mem_access(env, in->src, in->off, size, 0, NULL, 0, &dst);
         if (err)
             return err;
         if (size < 8 && dst.type == NICSIM_SCALAR_VALUE) {
             if (insn_mode(in->code) == BPF_MEMSX && !dst.known)
-                vrf_mark_unknown_sext(&dst, size);
+                nicsim_vrf_mark_unknown_sext(&dst, size);
             else if (insn_mode(in->code) == BPF_MEMSX)
-                vrf_mark_known(
+                nicsim_vrf_mark_known(
                     &dst, (uint64_t)(((int64_t)(dst.value << (64 - size * 8))) >> (64 - size * 8)));
             else
-                vrf_coerce_to_size(&dst, size);
+                nicsim_vrf_coerce_to_size(&dst, size);
         }
-        vrf_cur_regs(env)[in->dst] = dst;
+        nicsim_vrf_cur_regs(env)[in->dst] = dst;
         *idx += 1;
         return 0;
     }
 
     case BPF_STX:
         if (insn_mode(in->code) == BPF_ATOMIC) {
-            err = vrf_do_atomic(env, in);
+            err = nicsim_vrf_do_atomic(env, in);
             if (err)
                 return err;
             *idx += 1;
             return 0;
         }
         if (in->imm) {
-            vrf_verbose(env, "BPF_STX uses reserved fields");
+            nicsim_vrf_verbose(env, "BPF_STX uses reserved fields");
             return -EINVAL;
         }
-        err = vrf_check_reg_read(env, in->src);
+        err = nicsim_vrf_check_reg_read(env, in->src);
         if (!err)
-            err = vrf_check_reg_read(env, in->dst);
+            err = nicsim_vrf_check_reg_read(env, in->dst);
         if (err)
             return err;
         {
@@ -136,10 +136,10 @@ static int do_insn(struct venv *env, int *idx)
 
             /* a scalar spilled whole (its value fits) stays linked with the register */
             if (p->type == NICSIM_PTR_TO_STACK && !p->var_off && (p->off + in->off) % 8 == 0 &&
-                vrf_reg_width(&regs[in->src]) <= size * 8)
-                vrf_assign_scalar_id(env, &regs[in->src]);
+                nicsim_vrf_reg_width(&regs[in->src]) <= size * 8)
+                nicsim_vrf_assign_scalar_id(env, &regs[in->src]);
             val = regs[in->src];
-            err = vrf_check_mem_access(env, in->dst, in->off, size, 1, &val, 0, NULL);
+            err = nicsim_vrf_check_mem_access(env, in->dst, in->off, size, 1, &val, 0, NULL);
         }
         if (err)
             return err;
@@ -148,18 +148,18 @@ static int do_insn(struct venv *env, int *idx)
 
     case BPF_ST:
         if (in->src) {
-            vrf_verbose(env, "BPF_ST uses reserved fields");
+            nicsim_vrf_verbose(env, "BPF_ST uses reserved fields");
             return -EINVAL;
         }
-        err = vrf_check_reg_read(env, in->dst);
+        err = nicsim_vrf_check_reg_read(env, in->dst);
         if (err)
             return err;
         if (regs[in->dst].type == NICSIM_PTR_TO_CTX) {
-            vrf_verbose(env, "BPF_ST stores into R%d %s is not allowed", in->dst,
-                        nicsim_reg_type_str(regs[in->dst].type));
+            nicsim_vrf_verbose(env, "BPF_ST stores into R%d %s is not allowed", in->dst,
+                               nicsim_reg_type_str(regs[in->dst].type));
             return -EACCES;
         }
-        err = vrf_check_mem_access(env, in->dst, in->off, size, 1, NULL, in->imm, NULL);
+        err = nicsim_vrf_check_mem_access(env, in->dst, in->off, size, 1, NULL, in->imm, NULL);
         if (err)
             return err;
         *idx += 1;
@@ -167,10 +167,11 @@ static int do_insn(struct venv *env, int *idx)
 
     case BPF_LD:
         if (in->code != OP_LDDW) {
-            vrf_verbose(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+            nicsim_vrf_verbose(env,
+                               "BPF_LD_[ABS|IND] instructions not allowed for this program type");
             return -EINVAL;
         }
-        err = vrf_check_reg_write(env, in->dst);
+        err = nicsim_vrf_check_reg_write(env, in->dst);
         if (err)
             return err;
         {
@@ -179,8 +180,8 @@ static int do_insn(struct venv *env, int *idx)
 
             memset(dst, 0, sizeof(*dst));
             if (in->src == NICSIM_LDDW_IMM64) {
-                vrf_mark_known(dst, (uint64_t)(uint32_t)in[0].imm |
-                                        ((uint64_t)(uint32_t)in[1].imm << 32));
+                nicsim_vrf_mark_known(dst, (uint64_t)(uint32_t)in[0].imm |
+                                               ((uint64_t)(uint32_t)in[1].imm << 32));
             } else if (in->src == NICSIM_LDDW_MAP_IDX) {
                 dst->type = NICSIM_CONST_PTR_TO_MAP;
                 dst->map_ptr = aux->used_maps[in->imm];
@@ -199,7 +200,7 @@ static int do_insn(struct venv *env, int *idx)
         env->jmps_processed++;
         if (op == BPF_JA) {
             if (in->src || in->dst || (cls == BPF_JMP ? in->imm != 0 : in->off != 0)) {
-                vrf_verbose(env, "BPF_JA uses reserved fields");
+                nicsim_vrf_verbose(env, "BPF_JA uses reserved fields");
                 return -EINVAL;
             }
             *idx += (cls == BPF_JMP ? in->off : in->imm) + 1;
@@ -209,17 +210,17 @@ static int do_insn(struct venv *env, int *idx)
             if ((in->src != PSEUDO_KFUNC && in->off) ||
                 (in->src != 0 && in->src != PSEUDO_CALL && in->src != PSEUDO_KFUNC) || in->dst ||
                 cls == BPF_JMP32 || insn_src(in->code)) {
-                vrf_verbose(env, "BPF_CALL uses reserved fields");
+                nicsim_vrf_verbose(env, "BPF_CALL uses reserved fields");
                 return -EINVAL;
             }
             if (in->src == PSEUDO_CALL)
-                return vrf_do_local_call(env, in, idx);
+                return nicsim_vrf_do_local_call(env, in, idx);
             if (in->src == PSEUDO_KFUNC) {
-                vrf_verbose(env,
-                            "calling kernel functions is not supported by the nicsim verifier");
+                nicsim_vrf_verbose(
+                    env, "calling kernel functions is not supported by the nicsim verifier");
                 return -EOPNOTSUPP;
             }
-            err = vrf_do_helper_call(env, in);
+            err = nicsim_vrf_do_helper_call(env, in);
             if (err)
                 return err;
             *idx += 1;
@@ -228,17 +229,17 @@ static int do_insn(struct venv *env, int *idx)
         if (op == BPF_EXIT) {
             if (insn_src(in->code) || in->imm || in->src || in->dst || in->off ||
                 cls == BPF_JMP32) {
-                vrf_verbose(env, "BPF_EXIT uses reserved fields");
+                nicsim_vrf_verbose(env, "BPF_EXIT uses reserved fields");
                 return -EINVAL;
             }
-            return vrf_do_exit(env, idx);
+            return nicsim_vrf_do_exit(env, idx);
         }
         if (op == BPF_JCOND)
-            return vrf_do_may_goto(env, in, idx);
-        return vrf_do_cond_jmp(env, in, idx);
+            return nicsim_vrf_do_may_goto(env, in, idx);
+        return nicsim_vrf_do_cond_jmp(env, in, idx);
 
     default:
-        vrf_verbose(env, "unknown insn class %d", cls);
+        nicsim_vrf_verbose(env, "unknown insn class %d", cls);
         return -EINVAL;
     }
 }
@@ -253,7 +254,7 @@ static int do_check(struct venv *env)
         return -ENOMEM;
     env->cur->nframes = 1;
     env->cur->branches = 1;
-    env->cur->fr[0] = vrf_frame_new(-1, 0);
+    env->cur->fr[0] = nicsim_vrf_frame_new(-1, 0);
     if (!env->cur->fr[0])
         return -ENOMEM;
     env->cur->fr[0]->regs[1].type = NICSIM_PTR_TO_CTX;
@@ -263,42 +264,43 @@ static int do_check(struct venv *env)
         env->prev_insn_idx = prev;
         env->new_checkpoint = NULL;
         if (idx < 0 || idx >= (int)env->len) {
-            vrf_verbose(env, "invalid insn idx %d insn_cnt %u", idx, env->len);
+            nicsim_vrf_verbose(env, "invalid insn idx %d insn_cnt %u", idx, env->len);
             env->err_insn = prev;
             return -EFAULT;
         }
         if (++env->insn_processed > NICSIM_COMPLEXITY_LIMIT_INSNS) {
             env->err_insn = idx;
-            vrf_verbose(env, "BPF program is too large. Processed %u insn", env->insn_processed);
+            nicsim_vrf_verbose(env, "BPF program is too large. Processed %u insn",
+                               env->insn_processed);
             return -E2BIG;
         }
         env->pub.insn_processed = env->insn_processed;
         if (env->prune[idx]) {
-            err = vrf_is_state_visited(env, idx);
+            err = nicsim_vrf_is_state_visited(env, idx);
             if (err < 0) {
                 env->err_insn = idx;
                 return err;
             }
             if (err == 1) {
                 if (env->log->level >= 2)
-                    vrf_verbose(env, "%d: safe", idx);
+                    nicsim_vrf_verbose(env, "%d: safe", idx);
                 goto path_end;
             }
         }
         if (env->ops && env->ops->insn_hook) {
-            env->pub.cur_regs = vrf_cur_regs(env);
+            env->pub.cur_regs = nicsim_vrf_cur_regs(env);
             env->pub.cur_frame = env->cur->nframes - 1;
             err = env->ops->insn_hook(&env->pub, idx, prev);
             if (err) {
                 env->err_insn = idx;
                 if (!env->log->last[0])
-                    vrf_verbose(env, "insn %d refused by the device (%d)", idx, err);
+                    nicsim_vrf_verbose(env, "insn %d refused by the device (%d)", idx, err);
                 return err;
             }
         }
         env->aux[idx].seen = true;
         if (env->log->level >= 2)
-            vrf_verbose(env, "%d: (%02x)", idx, env->insns[idx].code);
+            nicsim_vrf_verbose(env, "%d: (%02x)", idx, env->insns[idx].code);
         prev = idx;
         err = do_insn(env, &idx);
         if (err < 0) {
@@ -308,8 +310,8 @@ static int do_check(struct venv *env)
         if (err == 0)
             continue;
     path_end:
-        vrf_update_branch_counts(env->cur);
-        vrf_state_free(env->cur);
+        nicsim_vrf_update_branch_counts(env->cur);
+        nicsim_vrf_state_free(env->cur);
         env->cur = NULL;
         if (!env->n_stack)
             break;
@@ -336,14 +338,14 @@ static void env_free(struct venv *env)
             while (s) {
                 struct vstate *n = s->next_at;
 
-                vrf_state_free(s);
+                nicsim_vrf_state_free(s);
                 s = n;
             }
         }
     }
     for (uint32_t i = 0; i < env->n_stack; i++)
-        vrf_state_free(env->stack[i].st);
-    vrf_state_free(env->cur);
+        nicsim_vrf_state_free(env->stack[i].st);
+    nicsim_vrf_state_free(env->cur);
     free(env->stack);
     free(env->explored);
     free(env->prune);
@@ -386,10 +388,10 @@ int nicsim_bpf_check(struct nicsim_bpf_prog *prog, struct nicsim_kern_prog_load_
     }
     env.pub.insn_aux_data = env.aux;
 
-    err = vrf_check_subprogs(&env);
+    err = nicsim_vrf_check_subprogs(&env);
     if (err)
         goto out;
-    err = vrf_resolve_pseudo_ldimm64(&env);
+    err = nicsim_vrf_resolve_pseudo_ldimm64(&env);
     if (err)
         goto out;
     if (nicsim_bpf_prog_is_offloaded(prog)) {
@@ -403,13 +405,13 @@ int nicsim_bpf_check(struct nicsim_bpf_prog *prog, struct nicsim_kern_prog_load_
         }
         if (err) {
             /* prepare has no verifier env to log to: the refusal is always explained here */
-            vrf_verbose(&env, "device refused the program (%d)", err);
+            nicsim_vrf_verbose(&env, "device refused the program (%d)", err);
             goto out;
         }
     }
-    err = vrf_check_cfg(&env);
+    err = nicsim_vrf_check_cfg(&env);
     if (!err)
-        err = vrf_compute_live_regs(&env);
+        err = nicsim_vrf_compute_live_regs(&env);
     if (err)
         goto out;
     err = do_check(&env);
@@ -420,19 +422,19 @@ int nicsim_bpf_check(struct nicsim_bpf_prog *prog, struct nicsim_kern_prog_load_
         env.pub.cur_regs = NULL;
         err = env.ops->finalize ? env.ops->finalize(&env.pub) : 0;
         if (err && log->len == logged)
-            vrf_verbose(&env, "device refused the program at finalize (%d)", err);
+            nicsim_vrf_verbose(&env, "device refused the program at finalize (%d)", err);
     }
     if (err)
         goto out;
-    err = vrf_check_max_stack_depth(&env);
+    err = nicsim_vrf_check_max_stack_depth(&env);
     if (err)
         goto out;
     if (log->level >= 1)
-        vrf_verbose(&env, "processed %u insns", env.insn_processed);
+        nicsim_vrf_verbose(&env, "processed %u insns", env.insn_processed);
 
-    vrf_opt_hard_wire_dead_code_branches(&env);
-    vrf_opt_remove_dead_code(&env);
-    vrf_opt_remove_nops(&env);
+    nicsim_vrf_opt_hard_wire_dead_code_branches(&env);
+    nicsim_vrf_opt_remove_dead_code(&env);
+    nicsim_vrf_opt_remove_nops(&env);
     prog->len = env.len;
     prog->insnsi = env.insns;
 out:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The verifier's internals shared by its files (driver/kern/verifier/): the walk's environment,
- * states and frames, and the functions one file calls in another (prefixed vrf_). The order of
- * bpf_check and what the walk tracks are described in verifier.c. */
+ * states and frames, and the functions one file calls in another (prefixed nicsim_vrf_). The order
+ * of bpf_check and what the walk tracks are described in verifier.c. */
 #ifndef NICSIM_KERN_VERIFIER_INTERNAL_H
 #define NICSIM_KERN_VERIFIER_INTERNAL_H
 
@@ -111,114 +111,117 @@ struct idmap {
 #define MAX_STATE_REGS (NICSIM_MAX_CALL_FRAMES * (NREGS + MAX_STACK / 8))
 
 /* ---- log.c */
-void vrf_verbose(struct venv *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void nicsim_vrf_verbose(struct venv *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ---- state.c */
-struct frame *vrf_frame_dup(const struct frame *src, uint32_t depth);
-struct frame *vrf_frame_new(int callsite, uint32_t frameno);
-void vrf_state_free(struct vstate *s);
-struct vstate *vrf_state_copy(const struct vstate *src);
-struct frame *vrf_cur_frame(struct venv *env);
-struct nicsim_reg_state *vrf_cur_regs(struct venv *env);
-uint64_t vrf_state_slots(const struct vstate *st);
-int vrf_charge_state_work(struct venv *env, uint64_t slots);
-void vrf_update_branch_counts(struct vstate *st);
-int vrf_push_stack(struct venv *env, int insn_idx, int prev_insn_idx);
+struct frame *nicsim_vrf_frame_dup(const struct frame *src, uint32_t depth);
+struct frame *nicsim_vrf_frame_new(int callsite, uint32_t frameno);
+void nicsim_vrf_state_free(struct vstate *s);
+struct vstate *nicsim_vrf_state_copy(const struct vstate *src);
+struct frame *nicsim_vrf_cur_frame(struct venv *env);
+struct nicsim_reg_state *nicsim_vrf_cur_regs(struct venv *env);
+uint64_t nicsim_vrf_state_slots(const struct vstate *st);
+int nicsim_vrf_charge_state_work(struct venv *env, uint64_t slots);
+void nicsim_vrf_update_branch_counts(struct vstate *st);
+int nicsim_vrf_push_stack(struct venv *env, int insn_idx, int prev_insn_idx);
 
 /* ---- tnum.c */
-extern const struct tnum vrf_tnum_unknown;
-struct tnum vrf_tnum_const(uint64_t v);
-struct tnum vrf_tnum_of(const struct nicsim_reg_state *r);
-struct tnum vrf_tnum_range(uint64_t min, uint64_t max);
-struct tnum vrf_tnum_add(struct tnum a, struct tnum b);
-struct tnum vrf_tnum_sub(struct tnum a, struct tnum b);
-struct tnum vrf_tnum_and(struct tnum a, struct tnum b);
-struct tnum vrf_tnum_or(struct tnum a, struct tnum b);
-struct tnum vrf_tnum_xor(struct tnum a, struct tnum b);
-struct tnum vrf_tnum_intersect(struct tnum a, struct tnum b);
-struct tnum vrf_tnum_cast(struct tnum a, int bytes);
-bool vrf_tnum_aligned(struct tnum a, int size);
-const char *vrf_tnum_str(struct tnum a, char *buf, size_t len);
-bool vrf_tnum_in(struct tnum a, struct tnum b);
+extern const struct tnum nicsim_vrf_tnum_unknown;
+struct tnum nicsim_vrf_tnum_const(uint64_t v);
+struct tnum nicsim_vrf_tnum_of(const struct nicsim_reg_state *r);
+struct tnum nicsim_vrf_tnum_range(uint64_t min, uint64_t max);
+struct tnum nicsim_vrf_tnum_add(struct tnum a, struct tnum b);
+struct tnum nicsim_vrf_tnum_sub(struct tnum a, struct tnum b);
+struct tnum nicsim_vrf_tnum_and(struct tnum a, struct tnum b);
+struct tnum nicsim_vrf_tnum_or(struct tnum a, struct tnum b);
+struct tnum nicsim_vrf_tnum_xor(struct tnum a, struct tnum b);
+struct tnum nicsim_vrf_tnum_intersect(struct tnum a, struct tnum b);
+struct tnum nicsim_vrf_tnum_cast(struct tnum a, int bytes);
+bool nicsim_vrf_tnum_aligned(struct tnum a, int size);
+const char *nicsim_vrf_tnum_str(struct tnum a, char *buf, size_t len);
+bool nicsim_vrf_tnum_in(struct tnum a, struct tnum b);
 
 /* ---- bounds.c */
-uint64_t vrf_umax64(uint64_t a, uint64_t b);
-uint64_t vrf_umin64(uint64_t a, uint64_t b);
-int64_t vrf_smax64(int64_t a, int64_t b);
-int64_t vrf_smin64(int64_t a, int64_t b);
-void vrf_set_tnum(struct nicsim_reg_state *r, struct tnum t);
-void vrf_bounds_unbounded(struct nicsim_reg_state *r);
-struct bounds32 vrf_reg_bounds32(const struct nicsim_reg_state *r);
-bool vrf_bounds32_within(struct bounds32 old, struct bounds32 cur);
-void vrf_reg_bounds_sync(struct nicsim_reg_state *r);
-bool vrf_reg_bounds_ok(const struct nicsim_reg_state *r);
-void vrf_mark_unknown(struct nicsim_reg_state *r);
-void vrf_mark_known(struct nicsim_reg_state *r, uint64_t v);
-void vrf_coerce_to_size(struct nicsim_reg_state *r, int bytes);
-void vrf_mark_unknown_sext(struct nicsim_reg_state *r, int bytes);
-bool vrf_range_within(const struct nicsim_reg_state *old, const struct nicsim_reg_state *cur);
-void vrf_mark_not_init(struct nicsim_reg_state *r);
-int vrf_is_pointer(const struct nicsim_reg_state *r);
-int vrf_is_pkt(const struct nicsim_reg_state *r);
+uint64_t nicsim_vrf_umax64(uint64_t a, uint64_t b);
+uint64_t nicsim_vrf_umin64(uint64_t a, uint64_t b);
+int64_t nicsim_vrf_smax64(int64_t a, int64_t b);
+int64_t nicsim_vrf_smin64(int64_t a, int64_t b);
+void nicsim_vrf_set_tnum(struct nicsim_reg_state *r, struct tnum t);
+void nicsim_vrf_bounds_unbounded(struct nicsim_reg_state *r);
+struct bounds32 nicsim_vrf_reg_bounds32(const struct nicsim_reg_state *r);
+bool nicsim_vrf_bounds32_within(struct bounds32 old, struct bounds32 cur);
+void nicsim_vrf_reg_bounds_sync(struct nicsim_reg_state *r);
+bool nicsim_vrf_reg_bounds_ok(const struct nicsim_reg_state *r);
+void nicsim_vrf_mark_unknown(struct nicsim_reg_state *r);
+void nicsim_vrf_mark_known(struct nicsim_reg_state *r, uint64_t v);
+void nicsim_vrf_coerce_to_size(struct nicsim_reg_state *r, int bytes);
+void nicsim_vrf_mark_unknown_sext(struct nicsim_reg_state *r, int bytes);
+bool nicsim_vrf_range_within(const struct nicsim_reg_state *old,
+                             const struct nicsim_reg_state *cur);
+void nicsim_vrf_mark_not_init(struct nicsim_reg_state *r);
+int nicsim_vrf_is_pointer(const struct nicsim_reg_state *r);
+int nicsim_vrf_is_pkt(const struct nicsim_reg_state *r);
 
 /* ---- prune.c */
-bool vrf_regs_exact(const struct nicsim_reg_state *old, const struct nicsim_reg_state *cur,
-                    struct idmap *m);
-bool vrf_same_callsites(const struct vstate *a, const struct vstate *b);
-int vrf_is_state_visited(struct venv *env, int idx);
+bool nicsim_vrf_regs_exact(const struct nicsim_reg_state *old, const struct nicsim_reg_state *cur,
+                           struct idmap *m);
+bool nicsim_vrf_same_callsites(const struct vstate *a, const struct vstate *b);
+int nicsim_vrf_is_state_visited(struct venv *env, int idx);
 
 /* ---- cfg.c */
-int vrf_find_subprog(const struct venv *env, int off);
-int vrf_check_subprogs(struct venv *env);
-int vrf_resolve_pseudo_ldimm64(struct venv *env);
-int vrf_check_cfg(struct venv *env);
-int vrf_compute_live_regs(struct venv *env);
+int nicsim_vrf_find_subprog(const struct venv *env, int off);
+int nicsim_vrf_check_subprogs(struct venv *env);
+int nicsim_vrf_resolve_pseudo_ldimm64(struct venv *env);
+int nicsim_vrf_check_cfg(struct venv *env);
+int nicsim_vrf_compute_live_regs(struct venv *env);
 
 /* ---- mem.c */
-int vrf_check_reg_read(struct venv *env, int regno);
-int vrf_check_reg_write(struct venv *env, int regno);
-int vrf_check_map_value_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
-                               int off, int size, int is_write, int zero_ok);
-int vrf_check_packet_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
-                            int off, int size, int zero_ok);
-int vrf_check_mem_access(struct venv *env, int regno, int off, int size, int is_write,
-                         const struct nicsim_reg_state *val, int64_t imm,
-                         struct nicsim_reg_state *dst);
+int nicsim_vrf_check_reg_read(struct venv *env, int regno);
+int nicsim_vrf_check_reg_write(struct venv *env, int regno);
+int nicsim_vrf_check_map_value_access(struct venv *env, int regno,
+                                      const struct nicsim_reg_state *reg, int off, int size,
+                                      int is_write, int zero_ok);
+int nicsim_vrf_check_packet_access(struct venv *env, int regno, const struct nicsim_reg_state *reg,
+                                   int off, int size, int zero_ok);
+int nicsim_vrf_check_mem_access(struct venv *env, int regno, int off, int size, int is_write,
+                                const struct nicsim_reg_state *val, int64_t imm,
+                                struct nicsim_reg_state *dst);
 
 /* ---- stack.c */
-struct frame *vrf_grow_stack(struct venv *env, uint32_t frameno, int off);
-void vrf_note_stack_depth(struct venv *env, uint32_t frameno);
-int vrf_stack_access_off(struct venv *env, int regno, const struct nicsim_reg_state *reg, int off,
-                         int size, int is_write, const char *extra, int *out);
-void vrf_stack_mark_write(struct frame *f, int o, int size, uint8_t type);
-int vrf_reg_width(const struct nicsim_reg_state *r);
-void vrf_assign_scalar_id(struct venv *env, struct nicsim_reg_state *r);
-int vrf_check_stack_write(struct venv *env, int regno, const struct nicsim_reg_state *ptr, int off,
-                          int size, const struct nicsim_reg_state *val, int imm_is_zero,
-                          int64_t imm);
-int vrf_check_stack_read(struct venv *env, int regno, const struct nicsim_reg_state *ptr, int off,
-                         int size, struct nicsim_reg_state *dst);
-int vrf_check_max_stack_depth(struct venv *env);
+struct frame *nicsim_vrf_grow_stack(struct venv *env, uint32_t frameno, int off);
+void nicsim_vrf_note_stack_depth(struct venv *env, uint32_t frameno);
+int nicsim_vrf_stack_access_off(struct venv *env, int regno, const struct nicsim_reg_state *reg,
+                                int off, int size, int is_write, const char *extra, int *out);
+void nicsim_vrf_stack_mark_write(struct frame *f, int o, int size, uint8_t type);
+int nicsim_vrf_reg_width(const struct nicsim_reg_state *r);
+void nicsim_vrf_assign_scalar_id(struct venv *env, struct nicsim_reg_state *r);
+int nicsim_vrf_check_stack_write(struct venv *env, int regno, const struct nicsim_reg_state *ptr,
+                                 int off, int size, const struct nicsim_reg_state *val,
+                                 int imm_is_zero, int64_t imm);
+int nicsim_vrf_check_stack_read(struct venv *env, int regno, const struct nicsim_reg_state *ptr,
+                                int off, int size, struct nicsim_reg_state *dst);
+int nicsim_vrf_check_max_stack_depth(struct venv *env);
 
 /* ---- alu.c */
-int vrf_do_alu(struct venv *env, const struct nicsim_insn *in);
+int nicsim_vrf_do_alu(struct venv *env, const struct nicsim_insn *in);
 
 /* ---- jmp.c */
-uint32_t vrf_state_regs(struct vstate *st, struct nicsim_reg_state **out, uint32_t cap);
-int vrf_do_may_goto(struct venv *env, const struct nicsim_insn *in, int *idx);
-int vrf_do_cond_jmp(struct venv *env, const struct nicsim_insn *in, int *idx);
+uint32_t nicsim_vrf_state_regs(struct vstate *st, struct nicsim_reg_state **out, uint32_t cap);
+int nicsim_vrf_do_may_goto(struct venv *env, const struct nicsim_insn *in, int *idx);
+int nicsim_vrf_do_cond_jmp(struct venv *env, const struct nicsim_insn *in, int *idx);
 
 /* ---- call.c */
-int vrf_do_helper_call(struct venv *env, const struct nicsim_insn *in);
-int vrf_do_local_call(struct venv *env, const struct nicsim_insn *in, int *idx);
-int vrf_do_exit(struct venv *env, int *idx);
+int nicsim_vrf_do_helper_call(struct venv *env, const struct nicsim_insn *in);
+int nicsim_vrf_do_local_call(struct venv *env, const struct nicsim_insn *in, int *idx);
+int nicsim_vrf_do_exit(struct venv *env, int *idx);
 
 /* ---- atomic.c */
-int vrf_do_atomic(struct venv *env, const struct nicsim_insn *in);
+int nicsim_vrf_do_atomic(struct venv *env, const struct nicsim_insn *in);
 
 /* ---- offload.c */
-void vrf_opt_hard_wire_dead_code_branches(struct venv *env);
-void vrf_opt_remove_dead_code(struct venv *env);
-void vrf_opt_remove_nops(struct venv *env);
+void nicsim_vrf_opt_hard_wire_dead_code_branches(struct venv *env);
+void nicsim_vrf_opt_remove_dead_code(struct venv *env);
+void nicsim_vrf_opt_remove_nops(struct venv *env);
 
 #endif /* NICSIM_KERN_VERIFIER_INTERNAL_H */

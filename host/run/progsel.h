@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Program selection for `nicsim run` (progsel.c). */
-#ifndef NICSIM_CLI_PROGSEL_H
-#define NICSIM_CLI_PROGSEL_H
+#ifndef NICSIM_RUN_PROGSEL_H
+#define NICSIM_RUN_PROGSEL_H
 
 #include <stdio.h>
 

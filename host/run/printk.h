@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bpf_trace_printk lines of `nicsim run` (printk.c). */
-#ifndef NICSIM_CLI_PRINTK_H
-#define NICSIM_CLI_PRINTK_H
+#ifndef NICSIM_RUN_PRINTK_H
+#define NICSIM_RUN_PRINTK_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -8,8 +8,8 @@
  * A usage error (unknown option, missing or malformed value, wrong number of arguments) makes
  * cli_parse return CLI_USAGE (2), the exit status the README promises for usage errors.
  */
-#ifndef NICSIM_CLI_OPT_H
-#define NICSIM_CLI_OPT_H
+#ifndef NICSIM_HOST_OPT_H
+#define NICSIM_HOST_OPT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,1 @@
+/* a command-line header */

@@ -1,0 +1,2 @@
+/* the run library reaching up into the command line */
+#include "opt.h"
