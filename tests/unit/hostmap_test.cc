@@ -179,6 +179,14 @@ TEST_F(HostMapTest, CreationChecksAreTheKernels)
         {BPF_MAP_TYPE_CGROUP_ARRAY, 4, 8, 2, 0, -EINVAL}, // hostmap: created
         {BPF_MAP_TYPE_XSKMAP, 4, 8, 2, 0, -EINVAL},       // hostmap: created
         {BPF_MAP_TYPE_XSKMAP, 4, 4, 2, BPF_F_NO_PREALLOC, -EINVAL},
+        {BPF_MAP_TYPE_HASH, 513, 4, 2, 0, 0},      // hostmap: -E2BIG
+        {BPF_MAP_TYPE_HASH, 4, 1u << 17, 2, 0, 0}, // hostmap: -E2BIG
+        {BPF_MAP_TYPE_RINGBUF, 0, 0, 4096, 0, 0},
+        {BPF_MAP_TYPE_RINGBUF, 0, 0, 4096 + 1, 0, -EINVAL},
+        {BPF_MAP_TYPE_RINGBUF, 4, 0, 4096, 0, -EINVAL},
+        {BPF_MAP_TYPE_DEVMAP, 4, 2, 2, 0, -EINVAL},
+        {BPF_MAP_TYPE_BLOOM_FILTER, 0, 4, 2, 0, 0},
+        {BPF_MAP_TYPE_BLOOM_FILTER, 4, 4, 2, 0, -EINVAL},
     };
     for (const A &a : cases) {
         int fd = ours(a.type, a.ks, a.vs, a.max, a.flags);
@@ -221,6 +229,11 @@ TEST_F(HostMapTest, ElementRulesAreTheKernels)
         {BPF_MAP_TYPE_ARRAY, 8, 0, 'u', 0, BPF_NOEXIST, -EEXIST},
         {BPF_MAP_TYPE_ARRAY, 8, 0, 'd', 0, 0, -EINVAL},
         {BPF_MAP_TYPE_ARRAY, 8, 0, 'l', 9, 0, -ENOENT},
+        {BPF_MAP_TYPE_DEVMAP, 4, 0, 'd', 9, 0, -EINVAL}, // hostmap: -ENOENT
+        {BPF_MAP_TYPE_DEVMAP, 4, 0, 'd', 0, 0, 0},       // hostmap: -ENOENT
+        {BPF_MAP_TYPE_DEVMAP, 4, 0, 'u', 0, BPF_EXIST + 1, -EINVAL},
+        {BPF_MAP_TYPE_CPUMAP, 4, 0, 'd', 9, 0, -EINVAL},
+        {BPF_MAP_TYPE_CPUMAP, 4, 0, 'd', 0, 0, 0},
         {BPF_MAP_TYPE_XSKMAP, 4, 0, 'l', 0, 0, -EOPNOTSUPP},
         {BPF_MAP_TYPE_XSKMAP, 4, 0, 'u', 9, BPF_ANY, -E2BIG},
         {BPF_MAP_TYPE_XSKMAP, 4, 0, 'u', 0, BPF_EXIST + 1, -EINVAL},
@@ -256,8 +269,6 @@ TEST_F(HostMapTest, ElementRulesAreTheKernels)
     }
     NEED_BPF();
     for (const Op &o : ops) {
-        if (o.type == BPF_MAP_TYPE_XSKMAP || o.type == BPF_MAP_TYPE_CGROUP_ARRAY)
-            continue; // creatable only with the right kernel config; our rules are xskmap.c's
         int kfd = kernel(o.type, 4, o.vs, 2, o.flags_create);
         ASSERT_GE(kfd, 0) << o.type;
         int err = run(
@@ -310,6 +321,27 @@ TEST_F(HostMapTest, HashIteratesInTheKernelsOrder)
     auto want =
         dump([&](const uint32_t *p, uint32_t *n) { return kerr(bpf_map_get_next_key(kfd, p, n)); });
     EXPECT_EQ(got, want);
+}
+
+// The emulated kernel has no AF_XDP sockets: every descriptor an XSK map could be given is a
+// program's or a map's, which the kernel refuses as not a socket (hostmap stored the value).
+TEST_F(HostMapTest, XskMapTakesNoDescriptorOfTheEmulation)
+{
+    int m = ours(BPF_MAP_TYPE_XSKMAP, 4, 4, 2);
+    ASSERT_GE(m, 0) << nicsim_kern_last_error(k);
+    uint32_t key = 0, v = (uint32_t)m, next = 0;
+    EXPECT_EQ(nicsim_kern_map_update_elem(k, m, &key, &v, BPF_ANY), -ENOTSOCK);
+    EXPECT_NE(std::string(nicsim_kern_last_error(k)).find("no sockets"), std::string::npos)
+        << nicsim_kern_last_error(k);
+    EXPECT_EQ(nicsim_kern_map_get_next_key(k, m, nullptr, &next), 0);
+    EXPECT_EQ(next, 0u);
+    NEED_BPF();
+    int kfd = kernel(BPF_MAP_TYPE_XSKMAP, 4, 4, 2);
+    ASSERT_GE(kfd, 0);
+    int other = kernel(BPF_MAP_TYPE_ARRAY, 4, 4, 2); // a map's descriptor, as the emulation has
+    ASSERT_GE(other, 0);
+    v = (uint32_t)other;
+    EXPECT_EQ(kerr(bpf_map_update_elem(kfd, &key, &v, BPF_ANY)), -ENOTSOCK);
 }
 
 // Types the library has no ops for stay a documented special case: created, no elements.
