@@ -12,9 +12,11 @@
  *
  * Host store settings: one CPU (the emulated host runs programs on one CPU: a per-CPU value is
  * round_up(value_size, 8) bytes), hash seed 0 (deterministic iteration; the kernel's is random
- * unless BPF_F_ZERO_SEED), no memory budget: a map's memory is limited by the kernel's per-type
- * limits and the library's (a map's value memory at most 4 GiB - 1, an LPM trie at most 2^30
- * prefixes: -E2BIG), and what calloc gives (-ENOMEM). Ids are capped at 2^24 (the library's).
+ * unless BPF_F_ZERO_SEED). A map's size is limited by the kernel's per-type limits and the
+ * library's (a map's value memory at most 4 GiB - 1, an LPM trie at most 2^30 prefixes: -E2BIG);
+ * the memory the kernel could allocate stands at HOSTMAP_MEM bytes for all host maps together
+ * (the library's charge, fw_maps.c): past it -ENOMEM, as the kernel's failing bpf_map_area_alloc
+ * (not the NIC's map memory). Ids are capped at 2^24 (the library's).
  * An array / hash of maps is created from its template's attributes (bpf_map_meta_alloc's copy,
  * nicsim_bpf_map.inner_map_meta); kern.c keeps the reference counts of the maps it holds.
  *
@@ -33,6 +35,7 @@
 #include "nicsim/fw_maps.h"
 
 #define HOSTMAP_MAX_ID (1u << 24)
+#define HOSTMAP_MEM    (1ull << 30) /* bytes of map memory of all host maps of a kernel */
 
 struct hostmap {
     struct nicsim_fw_maps *store;
@@ -42,8 +45,11 @@ struct hostmap {
 static struct nicsim_fw_maps *host_store(struct nicsim_kern *k)
 {
     if (!k->hostmaps) {
-        struct nicsim_fw_maps_opts o = {
-            .sz = sizeof(o), .n_cpus = 1, .max_id = HOSTMAP_MAX_ID, .host = 1};
+        struct nicsim_fw_maps_opts o = {.sz = sizeof(o),
+                                        .n_cpus = 1,
+                                        .mem_budget = HOSTMAP_MEM,
+                                        .max_id = HOSTMAP_MAX_ID,
+                                        .host = 1};
 
         k->hostmaps = nicsim_fw_maps__new(&o);
     }

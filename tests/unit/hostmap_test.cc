@@ -203,6 +203,22 @@ TEST_F(HostMapTest, CreationChecksAreTheKernels)
     }
 }
 
+// Host maps are charged to one host budget (1 GiB of the library's charge for all host maps of
+// an emulated kernel), not the NIC's map memory; past it -ENOMEM with the sentence, as the
+// kernel's failing allocation. hostmap refused max_entries above 2^20 (-E2BIG) instead.
+TEST_F(HostMapTest, HostMapsShareOneHostMemoryBudget)
+{
+    int big = ours(BPF_MAP_TYPE_ARRAY, 4, 512, 1u << 20); // 512 MiB: more than a NIC's memory
+    ASSERT_GE(big, 0) << nicsim_kern_last_error(k);
+    EXPECT_EQ(ours(BPF_MAP_TYPE_ARRAY, 4, 1024, 1u << 20), -ENOMEM);
+    EXPECT_NE(std::string(nicsim_kern_last_error(k)).find("bytes of map memory"), std::string::npos)
+        << nicsim_kern_last_error(k);
+    nicsim_kern_close(k, big); // its memory goes back
+    int again = ours(BPF_MAP_TYPE_ARRAY, 4, 1024, (1u << 20) - 1024);
+    EXPECT_GE(again, 0) << nicsim_kern_last_error(k);
+    nicsim_kern_close(k, again);
+}
+
 // The rules of element operations that hostmap had its own way: fd arrays take BPF_ANY only, an
 // index past the end is -E2BIG (update and delete), a perf event array and a cgroup array are not
 // readable (-ENOTSUPP), BPF_F_LOCK is refused without a spin lock, array elements exist always.
