@@ -8,7 +8,7 @@
  * of maps), fw_maps_htab.c (hash, per-CPU hash, LRU hashes, hash of maps; over the table of
  * fw_maps_hash.c and the LRU lists of fw_maps_lru.c), fw_maps_lpm.c (LPM trie), fw_maps_devmap.c
  * (devmap, devmap hash), fw_maps_cpumap.c, fw_maps_qs.c (queue, stack), fw_maps_bloom.c,
- * fw_maps_ringbuf.c.
+ * fw_maps_ringbuf.c, and, for host stores only, fw_maps_xskmap.c (the cgroup array is an fd array).
  *
  * Value memory: every map with in-place values owns one block of n_slots * value_stride bytes,
  * allocated at creation and never moved. value_stride = round_up(value_size, 8) * n_cpus (n_cpus
@@ -75,6 +75,8 @@ static const struct fm_map_ops *const fm_map_ops[] = {
     [BPF_MAP_TYPE_STACK] = &nicsim_fm_stack_ops,
     [BPF_MAP_TYPE_BLOOM_FILTER] = &nicsim_fm_bloom_ops,
     [BPF_MAP_TYPE_RINGBUF] = &nicsim_fm_ringbuf_ops,
+    [BPF_MAP_TYPE_CGROUP_ARRAY] = &nicsim_fm_cgroup_array_ops, /* host only */
+    [BPF_MAP_TYPE_XSKMAP] = &nicsim_fm_xskmap_ops,             /* host only */
 };
 
 const struct fm_map_ops *nicsim_fm_ops(uint32_t type)
@@ -86,7 +88,9 @@ const struct fm_map_ops *nicsim_fm_ops(uint32_t type)
 
 int nicsim_fw_maps__type_supported(uint32_t t)
 {
-    return nicsim_fm_ops(t) != NULL;
+    const struct fm_map_ops *ops = nicsim_fm_ops(t);
+
+    return ops && !ops->host_only;
 }
 
 /* ---- store */
@@ -111,7 +115,10 @@ struct nicsim_fw_maps *nicsim_fw_maps__new(const struct nicsim_fw_maps_opts *opt
         errno = ENOMEM;
         return NULL;
     }
-    m->maps = calloc((size_t)o.max_id + 1u, sizeof(*m->maps));
+    /* a host store's ids are the emulated kernel's, which grow without reuse: its table grows
+     * with them (create) up to max_id */
+    m->n_tab = o.host ? (o.max_id < 64u ? o.max_id + 1u : 65u) : o.max_id + 1u;
+    m->maps = calloc(m->n_tab, sizeof(*m->maps));
     if (!m->maps) {
         free(m);
         errno = ENOMEM;
@@ -121,6 +128,7 @@ struct nicsim_fw_maps *nicsim_fw_maps__new(const struct nicsim_fw_maps_opts *opt
     m->max_id = o.max_id;
     m->host_cpu = o.host_cpu;
     m->hash_seed = o.hash_seed;
+    m->host = !!o.host;
     m->mem_budget = o.mem_budget ? o.mem_budget : UINT64_MAX;
     return m;
 }
@@ -139,7 +147,7 @@ void nicsim_fw_maps__free(struct nicsim_fw_maps *m)
 {
     if (!m)
         return;
-    for (uint32_t i = 0; i <= m->max_id; i++)
+    for (uint32_t i = 0; i < m->n_tab; i++)
         map_free(m->maps[i]);
     free(m->maps);
     free(m);
@@ -148,14 +156,14 @@ void nicsim_fw_maps__free(struct nicsim_fw_maps *m)
 /* A map the host can name: not one it freed that an outer map still holds. */
 struct fm_map *nicsim_fm_get(const struct nicsim_fw_maps *m, uint32_t id)
 {
-    if (!m || !id || id > m->max_id || !m->maps[id] || m->maps[id]->freed)
+    if (!m || !id || id >= m->n_tab || !m->maps[id] || m->maps[id]->freed)
         return NULL;
     return m->maps[id];
 }
 
 int nicsim_fw_maps__in_use(const struct nicsim_fw_maps *m, uint32_t id)
 {
-    return m && id && id <= m->max_id && m->maps[id];
+    return m && id && id < m->n_tab && m->maps[id];
 }
 
 /* ---- map-in-map references (the kernel's: an outer map's element holds its inner map). */
@@ -175,7 +183,7 @@ void nicsim_fm_inner_ref(struct nicsim_fw_maps *m, uint32_t id)
 
 void nicsim_fm_inner_put(struct nicsim_fw_maps *m, uint32_t id)
 {
-    struct fm_map *f = id && id <= m->max_id ? m->maps[id] : NULL;
+    struct fm_map *f = id && id < m->n_tab ? m->maps[id] : NULL;
 
     if (!f || !f->refs)
         return;
@@ -208,7 +216,7 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
     uint32_t t = a->type, f = a->flags;
     int err;
 
-    if (!ops)
+    if (!ops || (ops->host_only && !m->host))
         FAIL(-EINVAL, "map type %u is not supported by the NIC", t);
     if ((f & BPF_F_RDONLY) && (f & BPF_F_WRONLY))
         FAIL(-EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY exclude each other");
@@ -220,7 +228,15 @@ static int check_attr(struct nicsim_fw_maps *m, const struct nicsim_fw_map_attr 
     err = ops->check(a, msg, msg_len);
     if (err)
         return err;
-    if (ops->holds_maps) {
+    if (ops->holds_maps && !a->inner_map_id) { /* the template's attributes themselves */
+        const struct fm_map_ops *in = nicsim_fm_ops(a->inner_type);
+
+        if (!in || (in->host_only && !m->host))
+            FAIL(-EINVAL, "map-in-map: template map type %u is not one of the library's",
+                 a->inner_type);
+        if (in->holds_maps)
+            FAIL(-EINVAL, "map-in-map: the template map holds maps itself");
+    } else if (ops->holds_maps) {
         struct fm_map *in = nicsim_fm_get(m, a->inner_map_id);
 
         if (!in)
@@ -275,11 +291,24 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
         FAIL(-EINVAL, "no store or no attributes");
     if (!id || id > m->max_id)
         FAIL(-EINVAL, "map id %u is not in 1..%u", id, m->max_id);
-    if (m->maps[id])
+    if (id < m->n_tab && m->maps[id])
         FAIL(-EEXIST, "map id %u is in use", id);
     err = check_attr(m, attr, msg, msg_len);
     if (err)
         return err;
+    if (id >= m->n_tab) { /* a host store: grow the table (doubling, up to max_id + 1) */
+        uint64_t n = (uint64_t)m->n_tab * 2u > id ? (uint64_t)m->n_tab * 2u : (uint64_t)id + 1u;
+        struct fm_map **t;
+
+        if (n > (uint64_t)m->max_id + 1u)
+            n = (uint64_t)m->max_id + 1u;
+        t = realloc(m->maps, (size_t)n * sizeof(*t));
+        if (!t)
+            FAIL(-ENOMEM, "no memory for the table of maps (map id %u)", id);
+        memset(t + m->n_tab, 0, (size_t)(n - m->n_tab) * sizeof(*t));
+        m->maps = t;
+        m->n_tab = (uint32_t)n;
+    }
     f = calloc(1, sizeof(*f));
     if (!f)
         FAIL(-ENOMEM, "no firmware memory");
@@ -292,7 +321,13 @@ int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
     f->n_cpus = nicsim_map_type_is_percpu(f->type) ? m->n_cpus : 1;
     f->slice = (uint32_t)nicsim_round8(f->value_size);
     f->stride = f->slice * f->n_cpus; /* slice <= 32 KiB when per-CPU (check_attr) */
-    if (f->ops->holds_maps) {
+    if (f->ops->holds_maps && !attr->inner_map_id) {
+        f->inner = (struct nicsim_fw_map_attr){.type = attr->inner_type,
+                                               .key_size = attr->inner_key_size,
+                                               .value_size = attr->inner_value_size,
+                                               .max_entries = attr->inner_max_entries,
+                                               .flags = attr->inner_flags};
+    } else if (f->ops->holds_maps) {
         const struct fm_map *in = m->maps[attr->inner_map_id];
 
         f->inner = (struct nicsim_fw_map_attr){.type = in->type,
@@ -512,7 +547,9 @@ int nicsim_fw_maps__update(struct nicsim_fw_maps *m, uint32_t id, const void *ke
     if (f->flags & BPF_F_RDONLY)
         RET(-EPERM);
     if (flags & BPF_F_LOCK)
-        FAIL(-EINVAL, "map %u: BPF_F_LOCK needs a bpf_spin_lock in the value, NIC maps have none",
+        FAIL(-EINVAL,
+             "map %u: BPF_F_LOCK needs a bpf_spin_lock in the value (BTF), this library's maps "
+             "have none",
              id);
     return explain(f, f->ops->update(m, f, key, value, flags, s), key, value, msg, msg_len);
 }

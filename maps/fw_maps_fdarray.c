@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * NIC map library: the fd arrays (kernel/bpf/arraymap.c's fd_array_map_ops users): prog array,
- * perf event array, array of maps. An element is a 4-byte id (a NIC program id, a perf event, an
- * inner map id) in a slot that may be empty; only the host writes them. An array of maps' element
- * holds its inner map (nicsim_fm_inner_ref / _put in fw_maps.c).
+ * perf event array, array of maps, and (host stores only: the NIC does not offer it) cgroup array.
+ * An element is a 4-byte id (a NIC program id, a perf event, an inner map id, a cgroup) in a slot
+ * that may be empty; only the host writes them. An array of maps' element holds its inner map
+ * (nicsim_fm_inner_ref / _put in fw_maps.c). The host reads back prog array and array of maps
+ * elements (map_fd_sys_lookup_elem); perf event and cgroup arrays have none: -ENOTSUPP.
+ * Updates take BPF_ANY only (-EINVAL), an index past max_entries is -E2BIG (update and delete),
+ * deleting an empty slot -ENOENT (bpf_fd_array_map_update_elem, fd_array_map_delete_elem).
  *
  * Limits (fd_array_map_alloc_check, then array_map_alloc_check):
  *   value_size 4 (an id); no BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG; then the array's:
@@ -54,7 +58,7 @@ int nicsim_fm_lookup_ids(struct fm_map *f, const void *key, void *value)
     return 0;
 }
 
-/* perf event array */
+/* perf event array, cgroup array */
 static int lookup_notsupp(struct fm_map *f, const void *key, void *value)
 {
     (void)f, (void)key, (void)value;
@@ -183,4 +187,21 @@ const struct fm_map_ops nicsim_fm_array_of_maps_ops = {
     .del = fd_array_delete,
     .get_next_key = nicsim_fm_index_next_key,
     .map_slot = array_of_maps_map_slot,
+};
+
+/* Host only. The emulated kernel has no cgroups: an element keeps the 4-byte value user space
+ * gave (as a perf event array's), with the fd arrays' rules. */
+const struct fm_map_ops nicsim_fm_cgroup_array_ops = {
+    .name = "cgroup array",
+    .indexed = 1,
+    .host_only = 1,
+    .check = fd_array_check,
+    .geometry = nicsim_fm_geometry_entries,
+    .mem = nicsim_fm_mem_ids,
+    .alloc = nicsim_fm_alloc_present,
+    .free = nicsim_fm_free_present,
+    .lookup = lookup_notsupp,
+    .update = fd_array_update,
+    .del = fd_array_delete,
+    .get_next_key = nicsim_fm_index_next_key,
 };

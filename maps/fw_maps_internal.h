@@ -175,8 +175,10 @@ struct fm_map {
 
 struct nicsim_fw_maps {
     uint32_t n_cpus, max_id, host_cpu, hash_seed;
+    int host; /* opts.host: the host-only types too */
     uint64_t mem_budget, mem_used;
-    struct fm_map **maps; /* [max_id + 1] */
+    struct fm_map **maps; /* [n_tab]: ids 0..n_tab - 1 (n_tab <= max_id + 1, grown by create) */
+    uint32_t n_tab;
 };
 
 /* The value of element slot `slot` (CPU 0's slice for a per-CPU map). */
@@ -238,6 +240,8 @@ struct fm_map_ops {
     unsigned holds_maps : 1;
     /* Takes map_extra (bloom filter). */
     unsigned map_extra : 1;
+    /* Only a host store creates it (opts.host): the NIC does not offer the type. */
+    unsigned host_only : 1;
     /* The sentence of -EINVAL / -ENOENT from a host operation; NULL: a generic one. */
     const char *einval_why, *enoent_why;
 
@@ -291,7 +295,8 @@ const struct fm_map_ops *nicsim_fm_ops(uint32_t type);
 /* The map types, one ops each, by family file. */
 extern const struct fm_map_ops nicsim_fm_array_ops, nicsim_fm_percpu_array_ops; /* array */
 extern const struct fm_map_ops nicsim_fm_prog_array_ops, nicsim_fm_perf_event_array_ops,
-    nicsim_fm_array_of_maps_ops; /* fdarray */
+    nicsim_fm_array_of_maps_ops, nicsim_fm_cgroup_array_ops; /* fdarray */
+extern const struct fm_map_ops nicsim_fm_xskmap_ops;         /* xskmap (host only) */
 extern const struct fm_map_ops nicsim_fm_hash_ops, nicsim_fm_percpu_hash_ops,
     nicsim_fm_lru_hash_ops, nicsim_fm_lru_percpu_hash_ops, nicsim_fm_hash_of_maps_ops; /* htab */
 extern const struct fm_map_ops nicsim_fm_lpm_trie_ops;                                 /* lpm */

@@ -1,115 +1,114 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Storage of host (not offloaded) maps in the kernel emulation: enough of the kernel's semantics
- * for user-space element commands on the common types. Array types (array, per-CPU array, prog
- * array, perf event array, devmap, array of maps, cgroup array) are indexed by a u32 key; hash
- * types keep up to max_entries keys in insertion order. Per-CPU maps keep one value (a
- * single-CPU host). Other types (ring buffers, queues, socket maps ...) exist but have no
- * element operations (-EOPNOTSUPP), as their kernel counterparts refuse most of them too.
+ * Host (not offloaded) maps of the kernel emulation: instances of the map library (maps/,
+ * include/nicsim/fw_maps.h), the one implementation of the kernel's map semantics that the NIC's
+ * maps use too. Each emulated kernel keeps one host store (nicsim_kern.hostmaps, created with its
+ * first host map); a host map is the store's map of the same id as the kernel's map id, so that
+ * an array / hash of maps holds its inner maps by the ids user space reads back. What the store
+ * gives host maps is the kernel's: each type's creation checks and limits, the kernel's hash
+ * table order, LPM longest-prefix match, per-CPU values of round_up(value_size, 8) bytes per CPU,
+ * the fd arrays' rules (BPF_ANY only, -E2BIG past the end, perf event and cgroup arrays not
+ * readable), BPF_F_LOCK refused (no map here has a bpf_spin_lock: -EINVAL), the -ENOENT rules.
  *
- * Not yet a store of the map library (maps/, include/nicsim/fw_maps.h, which the driver layer
- * may use): its observable behaviour departs from the kernel's, and from the library's, in ways
- * a conversion would change (issue 9 keeps behaviour as it is):
- *   - an LPM trie is an exact-key hash here (no longest-prefix match);
- *   - hash maps iterate in slot order (a deleted element's slot is reused first), not the
- *     kernel's bucket order;
- *   - a per-CPU map's value is value_size bytes, not round_up(value_size, 8) per CPU;
- *   - its own limits: max_entries <= 2^20, key_size <= 512, value_size <= 64 KiB (-E2BIG), and
- *     none of the kernel's per-type creation checks (map flags, value sizes of fd arrays ...);
- *   - BPF_F_LOCK is ignored; prog arrays, perf event arrays, devmaps and cpumaps store the raw
- *     value and take BPF_NOEXIST / BPF_EXIST (the kernel's fd arrays take BPF_ANY only); a perf
- *     event array's element can be read back (the kernel: -ENOTSUPP);
- *   - deleting past max_entries or an empty slot: -ENOENT for every array type (the kernel: fd
- *     arrays -E2BIG past the end; devmap / cpumap -EINVAL past the end, 0 for an empty slot);
- *   - cgroup arrays and XSK maps have element storage here; the library has neither type.
+ * Host store settings: one CPU (the emulated host runs programs on one CPU: a per-CPU value is
+ * round_up(value_size, 8) bytes), hash seed 0 (deterministic iteration; the kernel's is random
+ * unless BPF_F_ZERO_SEED). A map's size is limited by the kernel's per-type limits and the
+ * library's (a map's value memory at most 4 GiB - 1, an LPM trie at most 2^30 prefixes: -E2BIG);
+ * the memory the kernel could allocate stands at HOSTMAP_MEM bytes for all host maps together
+ * (the library's charge, fw_maps.c): past it -ENOMEM, as the kernel's failing bpf_map_area_alloc
+ * (not the NIC's map memory). Ids are capped at 2^24 (the library's).
+ * An array / hash of maps is created from its template's attributes (bpf_map_meta_alloc's copy,
+ * nicsim_bpf_map.inner_map_meta); kern.c keeps the reference counts of the maps it holds.
+ *
+ * The types the library has no ops for (stack trace, socket maps, the storage maps, struct_ops,
+ * user ring buffer, ...) are a special case here: created with max_entries and value_size
+ * non-zero (-EINVAL), no per-type checks, no elements (every element operation -EOPNOTSUPP).
+ *
+ * A refused user-space call (say = true) leaves the library's sentence, prefixed with the map's
+ * name, in nicsim_kern_last_error; kern.c's own walks of outer maps pass say = false.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kern_internal.h"
+#include "nicsim/fw_maps.h"
+
+#define HOSTMAP_MAX_ID (1u << 24)
+#define HOSTMAP_MEM    (1ull << 30) /* bytes of map memory of all host maps of a kernel */
 
 struct hostmap {
-    uint8_t *keys, *vals, *used;
-    uint32_t n; /* slots */
+    struct nicsim_fw_maps *store;
+    uint32_t id; /* in the store: the kernel's map id */
 };
 
-static int is_array_type(uint32_t t)
+static struct nicsim_fw_maps *host_store(struct nicsim_kern *k)
 {
-    switch (t) {
-    case BPF_MAP_TYPE_ARRAY:
-    case BPF_MAP_TYPE_PERCPU_ARRAY:
-    case BPF_MAP_TYPE_PROG_ARRAY:
-    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-    case BPF_MAP_TYPE_CGROUP_ARRAY:
-    case BPF_MAP_TYPE_DEVMAP:
-    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-    case BPF_MAP_TYPE_CPUMAP:
-    case BPF_MAP_TYPE_XSKMAP:
-        return 1;
-    default:
-        return 0;
+    if (!k->hostmaps) {
+        struct nicsim_fw_maps_opts o = {.sz = sizeof(o),
+                                        .n_cpus = 1,
+                                        .mem_budget = HOSTMAP_MEM,
+                                        .max_id = HOSTMAP_MAX_ID,
+                                        .host = 1};
+
+        k->hostmaps = nicsim_fw_maps__new(&o);
     }
+    return k->hostmaps;
 }
 
-static int is_hash_type(uint32_t t)
+void nicsim_hostmap_fini(struct nicsim_kern *k)
 {
-    switch (t) {
-    case BPF_MAP_TYPE_HASH:
-    case BPF_MAP_TYPE_PERCPU_HASH:
-    case BPF_MAP_TYPE_LRU_HASH:
-    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-    case BPF_MAP_TYPE_LPM_TRIE:
-    case BPF_MAP_TYPE_HASH_OF_MAPS:
-    case BPF_MAP_TYPE_DEVMAP_HASH:
-        return 1;
-    default:
-        return 0;
-    }
+    nicsim_fw_maps__free(k->hostmaps);
+    k->hostmaps = NULL;
 }
 
-static int is_always_present(uint32_t t)
+static void say_err(const struct nicsim_bpf_map *map, uint32_t id, const char *msg)
 {
-    return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
+    if (map->name[0])
+        nicsim_kern_set_error(map->kern, "map %s: %s", map->name, msg);
+    else
+        nicsim_kern_set_error(map->kern, "map %u: %s", id, msg);
 }
 
-int nicsim_hostmap_alloc(struct nicsim_bpf_map *map)
+int nicsim_hostmap_alloc(struct nicsim_bpf_map *map, uint32_t id)
 {
+    const struct nicsim_bpf_map *meta = map->inner_map_meta;
+    struct nicsim_fw_map_attr a = {.type = map->map_type,
+                                   .key_size = map->key_size,
+                                   .value_size = map->value_size,
+                                   .max_entries = map->max_entries,
+                                   .flags = map->map_flags};
+    struct nicsim_fw_maps *store;
     struct hostmap *h;
-    uint32_t t = map->map_type;
+    char msg[NICSIM_EXTACK_MSG_MAX];
+    int err;
 
-    if (t == BPF_MAP_TYPE_RINGBUF) {
-        if (map->key_size || map->value_size || map->max_entries < 4096 ||
-            (map->max_entries & (map->max_entries - 1)))
-            return -EINVAL;
-        return 0;
+    if (!nicsim_fw_maps__type_supported(map->map_type) &&
+        map->map_type != BPF_MAP_TYPE_CGROUP_ARRAY && map->map_type != BPF_MAP_TYPE_XSKMAP)
+        return !map->max_entries || !map->value_size ? -EINVAL : 0; /* no elements */
+    if (!id || id > HOSTMAP_MAX_ID)
+        return -ENOSPC;
+    store = host_store(map->kern);
+    if (!store)
+        return -ENOMEM;
+    if (meta) {
+        a.inner_type = meta->map_type;
+        a.inner_key_size = meta->key_size;
+        a.inner_value_size = meta->value_size;
+        a.inner_max_entries = meta->max_entries;
+        a.inner_flags = meta->map_flags;
     }
-    if (!map->max_entries || !map->value_size)
-        return -EINVAL;
-    if (is_array_type(t) && map->key_size != 4)
-        return -EINVAL;
-    if (is_hash_type(t) && !map->key_size)
-        return -EINVAL;
-    if (!is_array_type(t) && !is_hash_type(t))
-        return 0;
-    if (map->max_entries > (1u << 20) || map->key_size > 512 || map->value_size > (1u << 16))
-        return -E2BIG;
     h = calloc(1, sizeof(*h));
     if (!h)
         return -ENOMEM;
-    h->n = map->max_entries;
-    h->keys = calloc(h->n, map->key_size);
-    h->vals = calloc(h->n, map->value_size);
-    h->used = calloc(h->n, 1);
-    if (!h->keys || !h->vals || !h->used) {
-        free(h->keys);
-        free(h->vals);
-        free(h->used);
+    err = nicsim_fw_maps__create(store, id, &a, msg, sizeof(msg));
+    if (err) {
         free(h);
-        return -ENOMEM;
+        say_err(map, id, msg);
+        return err;
     }
-    if (is_always_present(t))
-        memset(h->used, 1, h->n);
+    h->store = store;
+    h->id = id;
     map->host = h;
     return 0;
 }
@@ -120,133 +119,59 @@ void nicsim_hostmap_free(struct nicsim_bpf_map *map)
 
     if (!h)
         return;
-    free(h->keys);
-    free(h->vals);
-    free(h->used);
+    nicsim_fw_maps__destroy(h->store, h->id);
     free(h);
     map->host = NULL;
 }
 
-static long find(const struct nicsim_bpf_map *map, const struct hostmap *h, const void *key)
+/* The library's answer; its sentence to the caller when say. */
+static int done(const struct nicsim_bpf_map *map, int err, const char *msg, bool say)
 {
-    if (is_array_type(map->map_type)) {
-        uint32_t idx;
-
-        memcpy(&idx, key, 4);
-        return idx < h->n && h->used[idx] ? (long)idx : -1;
-    }
-    for (uint32_t i = 0; i < h->n; i++)
-        if (h->used[i] && !memcmp(h->keys + (size_t)i * map->key_size, key, map->key_size))
-            return i;
-    return -1;
+    if (err && say)
+        say_err(map, ((const struct hostmap *)map->host)->id, msg);
+    return err;
 }
 
-int nicsim_hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value)
+int nicsim_hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value, bool say)
 {
     struct hostmap *h = map->host;
-    long i;
+    char msg[NICSIM_EXTACK_MSG_MAX] = "";
 
     if (!h)
         return -EOPNOTSUPP;
-    i = find(map, h, key);
-    if (i < 0)
-        return -ENOENT;
-    memcpy(value, h->vals + (size_t)i * map->value_size, map->value_size);
-    return 0;
+    return done(map, nicsim_fw_maps__lookup(h->store, h->id, key, value, msg, sizeof(msg)), msg,
+                say);
 }
 
 int nicsim_hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value,
-                          uint64_t flags)
+                          uint64_t flags, bool say)
 {
     struct hostmap *h = map->host;
-    uint64_t f = flags & ~(uint64_t)BPF_F_LOCK;
-    long i;
+    char msg[NICSIM_EXTACK_MSG_MAX] = "";
 
     if (!h)
         return -EOPNOTSUPP;
-    if (f > BPF_EXIST)
-        return -EINVAL;
-    if (is_array_type(map->map_type)) {
-        uint32_t idx;
-
-        memcpy(&idx, key, 4);
-        if (idx >= h->n)
-            return -E2BIG;
-        if (f == BPF_NOEXIST && is_always_present(map->map_type))
-            return -EEXIST;
-        if (f == BPF_EXIST && !h->used[idx])
-            return -ENOENT;
-        if (f == BPF_NOEXIST && h->used[idx])
-            return -EEXIST;
-        memcpy(h->vals + (size_t)idx * map->value_size, value, map->value_size);
-        h->used[idx] = 1;
-        return 0;
-    }
-    i = find(map, h, key);
-    if (i >= 0 && f == BPF_NOEXIST)
-        return -EEXIST;
-    if (i < 0 && f == BPF_EXIST)
-        return -ENOENT;
-    if (i < 0) {
-        for (uint32_t j = 0; j < h->n && i < 0; j++)
-            if (!h->used[j])
-                i = j;
-        if (i < 0)
-            return -E2BIG;
-        memcpy(h->keys + (size_t)i * map->key_size, key, map->key_size);
-        h->used[i] = 1;
-    }
-    memcpy(h->vals + (size_t)i * map->value_size, value, map->value_size);
-    return 0;
+    return done(map, nicsim_fw_maps__update(h->store, h->id, key, value, flags, msg, sizeof(msg)),
+                msg, say);
 }
 
-int nicsim_hostmap_delete(struct nicsim_bpf_map *map, const void *key)
+int nicsim_hostmap_delete(struct nicsim_bpf_map *map, const void *key, bool say)
 {
     struct hostmap *h = map->host;
-    long i;
+    char msg[NICSIM_EXTACK_MSG_MAX] = "";
 
     if (!h)
         return -EOPNOTSUPP;
-    if (is_always_present(map->map_type))
-        return -EINVAL;
-    i = find(map, h, key);
-    if (i < 0)
-        return -ENOENT;
-    h->used[i] = 0;
-    return 0;
+    return done(map, nicsim_fw_maps__delete(h->store, h->id, key, msg, sizeof(msg)), msg, say);
 }
 
-int nicsim_hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next)
+int nicsim_hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next, bool say)
 {
     struct hostmap *h = map->host;
-    uint32_t from = 0;
+    char msg[NICSIM_EXTACK_MSG_MAX] = "";
 
     if (!h)
         return -EOPNOTSUPP;
-    if (is_array_type(map->map_type)) {
-        uint32_t idx = key ? 0 : UINT32_MAX;
-
-        if (key)
-            memcpy(&idx, key, 4);
-        if (!key || idx >= h->n)
-            idx = 0;
-        else if (idx == h->n - 1)
-            return -ENOENT;
-        else
-            idx++;
-        memcpy(next, &idx, 4);
-        return 0;
-    }
-    if (key) {
-        long i = find(map, h, key);
-
-        from = i < 0 ? 0 : (uint32_t)i + 1;
-    }
-    for (uint32_t j = from; j < h->n; j++) {
-        if (h->used[j]) {
-            memcpy(next, h->keys + (size_t)j * map->key_size, map->key_size);
-            return 0;
-        }
-    }
-    return -ENOENT;
+    return done(map, nicsim_fw_maps__get_next_key(h->store, h->id, key, next, msg, sizeof(msg)),
+                msg, say);
 }

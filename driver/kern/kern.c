@@ -568,6 +568,7 @@ void nicsim_kern__free(struct nicsim_kern *k)
     /* Objects still referenced only by offload bookkeeping (none should be left). */
     while (k->ondevs)
         ondev_unregister(k, k->ondevs->offdev, k->ondevs->netdev);
+    nicsim_hostmap_fini(k);
     free(k->fds);
     free(k->progs);
     free(k->maps);
@@ -969,7 +970,7 @@ static struct nicsim_bpf_map *held_map(struct nicsim_bpf_map *outer, const void 
     struct nicsim_kern *k = outer->kern;
     uint32_t id = 0;
 
-    if (nicsim_hostmap_lookup(outer, key, &id) || !id || id > k->n_map_ids)
+    if (nicsim_hostmap_lookup(outer, key, &id, false) || !id || id > k->n_map_ids)
         return NULL;
     return k->maps[id - 1];
 }
@@ -1002,7 +1003,7 @@ static int outer_update(struct nicsim_bpf_map *outer, const void *key, const voi
         return -EINVAL;
     }
     old = held_map(outer, key);
-    err = nicsim_hostmap_update(outer, key, &inner->id, flags);
+    err = nicsim_hostmap_update(outer, key, &inner->id, flags, true);
     if (err)
         return err;
     nicsim_bpf_map_inc(inner);
@@ -1013,7 +1014,7 @@ static int outer_update(struct nicsim_bpf_map *outer, const void *key, const voi
 static int outer_delete(struct nicsim_bpf_map *outer, const void *key)
 {
     struct nicsim_bpf_map *old = held_map(outer, key);
-    int err = nicsim_hostmap_delete(outer, key);
+    int err = nicsim_hostmap_delete(outer, key, true);
 
     if (!err)
         nicsim_bpf_map_put(old);
@@ -1028,7 +1029,7 @@ static void outer_clear(struct nicsim_bpf_map *outer)
 
     if (outer->key_size > sizeof(key))
         return;
-    while (!nicsim_hostmap_get_next(outer, prev, next)) {
+    while (!nicsim_hostmap_get_next(outer, prev, next, false)) {
         struct nicsim_bpf_map *old = held_map(outer, next);
 
         memcpy(key, next, outer->key_size);
@@ -1069,7 +1070,7 @@ int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_c
         map->offloaded = true;
         err = map_offload_alloc(k, map, &a, tmpl, extack);
     } else if (!err) {
-        err = nicsim_hostmap_alloc(map);
+        err = nicsim_hostmap_alloc(map, (uint32_t)k->n_map_ids + 1u); /* id_alloc's next */
     }
     if (err) {
         free(map->inner_map_meta);
@@ -1111,7 +1112,7 @@ int nicsim_kern_map_lookup_elem(struct nicsim_kern *k, int fd, const void *key, 
     if (!value || (!key && map->key_size))
         return -EFAULT;
     if (!map->offloaded)
-        return nicsim_hostmap_lookup(map, key, value);
+        return nicsim_hostmap_lookup(map, key, value, true);
     if (!map->netdev)
         return -ENODEV;
     return map->dev_ops->map_lookup_elem(map, (void *)key, value);
@@ -1132,7 +1133,7 @@ int nicsim_kern_map_update_elem(struct nicsim_kern *k, int fd, const void *key, 
     if (!map->offloaded && map->inner_map_meta)
         return outer_update(map, key, value, flags);
     if (!map->offloaded)
-        return nicsim_hostmap_update(map, key, value, flags);
+        return nicsim_hostmap_update(map, key, value, flags, true);
     if (flags > BPF_EXIST)
         return -EINVAL;
     if (!map->netdev)
@@ -1154,7 +1155,7 @@ int nicsim_kern_map_delete_elem(struct nicsim_kern *k, int fd, const void *key)
     if (!map->offloaded && map->inner_map_meta)
         return outer_delete(map, key);
     if (!map->offloaded)
-        return nicsim_hostmap_delete(map, key);
+        return nicsim_hostmap_delete(map, key, true);
     if (!map->netdev)
         return -ENODEV;
     return map->dev_ops->map_delete_elem(map, (void *)key);
@@ -1172,7 +1173,7 @@ int nicsim_kern_map_get_next_key(struct nicsim_kern *k, int fd, const void *key,
     if (!next_key)
         return -EFAULT;
     if (!map->offloaded)
-        return nicsim_hostmap_get_next(map, key, next_key);
+        return nicsim_hostmap_get_next(map, key, next_key, true);
     if (!map->netdev)
         return -ENODEV;
     return map->dev_ops->map_get_next_key(map, (void *)key, next_key);

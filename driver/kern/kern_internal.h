@@ -145,6 +145,7 @@ struct nicsim_kern {
     struct nicsim_bpf_map **maps;
     size_t n_map_ids;
     struct nicsim_msg err; /* nicsim_kern_last_error, the one message carrier (util.h) */
+    struct nicsim_fw_maps *hostmaps; /* the host maps' store (hostmap.c) */
 };
 
 struct nicsim_bpf_map *nicsim_kern_map_get(struct nicsim_kern *k, int fd);
@@ -158,13 +159,17 @@ bool nicsim_kern_map_meta_equal(const struct nicsim_bpf_map *meta,
 int nicsim_bpf_check(struct nicsim_bpf_prog *prog, struct nicsim_kern_prog_load_attr *attr,
                      struct vlog *log);
 
-/* ---- Host map storage (hostmap.c). */
-int nicsim_hostmap_alloc(struct nicsim_bpf_map *map);
+/* ---- Host maps (hostmap.c): instances of the map library (include/nicsim/fw_maps.h), in one
+ * store per emulated kernel (nicsim_kern.hostmaps). alloc creates map's storage under `id`, the
+ * map id id_alloc gives it next. Element operations answer the library's errno; with say, a
+ * refusal's sentence goes to nicsim_kern_last_error. */
+int nicsim_hostmap_alloc(struct nicsim_bpf_map *map, uint32_t id);
 void nicsim_hostmap_free(struct nicsim_bpf_map *map);
-int nicsim_hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value);
+void nicsim_hostmap_fini(struct nicsim_kern *k); /* the store, after the last host map */
+int nicsim_hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value, bool say);
 int nicsim_hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value,
-                          uint64_t flags);
-int nicsim_hostmap_delete(struct nicsim_bpf_map *map, const void *key);
-int nicsim_hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next);
+                          uint64_t flags, bool say);
+int nicsim_hostmap_delete(struct nicsim_bpf_map *map, const void *key, bool say);
+int nicsim_hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next, bool say);
 
 #endif /* NICSIM_KERN_INTERNAL_H */

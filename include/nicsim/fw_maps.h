@@ -13,6 +13,9 @@
  *     byte offset of the value inside the map's value memory, which the cores map as region
  *     NICSIM_MAP_REGION_BASE + id; per-CPU maps answer the calling CPU's slice).
  *
+ * A host store (opts.host) holds the emulated kernel's host maps instead (driver/kern/hostmap.c):
+ * the same types and rules, plus the host-only types the NIC does not offer, only the host side.
+ *
  * Value memory of a map is allocated once at creation (kernel-style preallocation) and never
  * moves, so a core may keep it mapped for the map's lifetime.
  *
@@ -42,6 +45,9 @@ struct nicsim_fw_maps_opts {
     uint32_t host_cpu;   /* CPU the host-side operations act as (LRU local lists); 0 default */
     uint32_t hash_seed;  /* seed of hash maps created without BPF_F_ZERO_SEED (the kernel's
                           * is random) */
+    uint32_t host;       /* 1: a store of host maps (the emulated kernel's, driver/kern/hostmap.c):
+                          * it also creates the host-only types the NIC does not offer (cgroup
+                          * array, XSK map); max_id is then a cap, the table grows as ids come */
 };
 
 struct nicsim_fw_map_attr {
@@ -49,6 +55,9 @@ struct nicsim_fw_map_attr {
     uint32_t key_size, value_size, max_entries, flags;
     uint32_t inner_map_id; /* array / hash of maps: the template map (an existing map id) */
     uint64_t map_extra;    /* bloom filter: bits 0-3 the number of hash functions (0: 5); else 0 */
+    /* array / hash of maps with inner_map_id 0: the template's attributes themselves (the host's
+     * copy of its template, bpf_map_meta_alloc's, which may outlive the template map) */
+    uint32_t inner_type, inner_key_size, inner_value_size, inner_max_entries, inner_flags;
 };
 
 struct nicsim_fw_map_info {
@@ -63,13 +72,13 @@ struct nicsim_fw_map_info {
 struct nicsim_fw_maps *nicsim_fw_maps__new(const struct nicsim_fw_maps_opts *opts);
 void nicsim_fw_maps__free(struct nicsim_fw_maps *m);
 
-/* Whether the library implements a map type. */
+/* Whether the library implements a map type for the NIC (the host-only types answer 0). */
 int nicsim_fw_maps__type_supported(uint32_t type);
-/* Create map `id` (1..max_id, unused). Checks the attributes as the kernel's map_alloc_check
- * does (-EINVAL with the reason); sizes are 64-bit and limited as the kernel's (a hash table
- * holds at most 2^31 elements: -E2BIG) and by the NIC (an LPM trie at most 2^30 prefixes, a map's
- * value memory at most 4 GiB - 1 since a region offset is 32 bits: -E2BIG), then the budget
- * (-ENOMEM). */
+/* Create map `id` (1..max_id, unused; the caller's ids: a host store's may be sparse). Checks the
+ * attributes as the kernel's map_alloc_check does (-EINVAL with the reason); sizes are 64-bit and
+ * limited as the kernel's (a hash table holds at most 2^31 elements: -E2BIG) and by the library
+ * (an LPM trie at most 2^30 prefixes, a map's value memory at most 4 GiB - 1 since a NIC region
+ * offset is 32 bits: -E2BIG), then the budget (-ENOMEM). */
 int nicsim_fw_maps__create(struct nicsim_fw_maps *m, uint32_t id,
                            const struct nicsim_fw_map_attr *attr, char *msg, size_t msg_len);
 /* The host frees map `id`. A map that elements of an array / hash of maps still hold is gone for

@@ -193,6 +193,56 @@ TEST_F(FwMapsTest, EverySupportedTypeCanBeCreated)
     EXPECT_FALSE(nicsim_fw_maps__type_supported(7)); // cgroup array
 }
 
+// Host stores (opts.host, the emulated kernel's host maps): the host-only types (cgroup array,
+// XSK map) exist only there, the table of maps grows with the ids given (up to max_id), and an
+// array / hash of maps may be created from its template's attributes instead of a template map.
+TEST_F(FwMapsTest, HostStoreHasHostOnlyTypesGrowingIdsAndInlineTemplates)
+{
+    constexpr uint32_t CGROUP_ARRAY = 8, XSKMAP = 17;
+    EXPECT_FALSE(nicsim_fw_maps__type_supported(CGROUP_ARRAY));
+    EXPECT_FALSE(nicsim_fw_maps__type_supported(XSKMAP));
+    EXPECT_EQ(create(1, CGROUP_ARRAY, 4, 4, 4), -EINVAL) << "a NIC store refuses it";
+    EXPECT_EQ(create(1, XSKMAP, 4, 4, 4), -EINVAL);
+    EXPECT_NE(std::string(msg).find("not supported by the NIC"), std::string::npos) << msg;
+
+    nicsim_fw_maps_opts o{};
+    o.sz = sizeof(o);
+    o.n_cpus = 1;
+    o.max_id = 1u << 20;
+    o.host = 1;
+    nicsim_fw_maps__free(m);
+    m = nicsim_fw_maps__new(&o);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(create(3, CGROUP_ARRAY, 4, 4, 4), 0) << msg;
+    EXPECT_EQ(create(100000, XSKMAP, 4, 4, 4), 0) << msg; // past the first table: it grows
+    EXPECT_EQ(create(100000, ARRAY, 4, 4, 4), -EEXIST);
+    EXPECT_EQ(create((1u << 20) + 1, ARRAY, 4, 4, 4), -EINVAL) << "max_id is still the cap";
+    EXPECT_EQ(create(70, ARRAY, 4, 8, 4), 0) << msg;
+    EXPECT_TRUE(nicsim_fw_maps__in_use(m, 100000));
+    EXPECT_FALSE(nicsim_fw_maps__in_use(m, 99999));
+    EXPECT_EQ(update(3, u32(1), u32(7)), 0) << msg;
+    EXPECT_EQ(lookup(3, u32(1)), -ENOTSUPP_K) << "cgroup arrays are not readable (ENOTSUPP)";
+
+    nicsim_fw_map_attr a{};
+    a.type = ARRAY_OF_MAPS;
+    a.key_size = 4;
+    a.value_size = 4;
+    a.max_entries = 2;
+    a.inner_type = ARRAY;
+    a.inner_key_size = 4;
+    a.inner_value_size = 8;
+    a.inner_max_entries = 4;
+    ASSERT_EQ(nicsim_fw_maps__create(m, 200, &a, msg, sizeof(msg)), 0) << msg;
+    EXPECT_EQ(update(200, u32(0), u32(70)), 0) << msg << ": map 70 matches the template";
+    EXPECT_EQ(update(200, u32(1), u32(3)), -EINVAL) << "map 3 does not";
+    EXPECT_EQ(nicsim_fw_maps__destroy(m, 70), 0);
+    EXPECT_TRUE(nicsim_fw_maps__in_use(m, 70)) << "the element holds it";
+    EXPECT_EQ(nicsim_fw_maps__destroy(m, 200), 0);
+    EXPECT_FALSE(nicsim_fw_maps__in_use(m, 70));
+    a.inner_type = ARRAY_OF_MAPS;
+    EXPECT_EQ(nicsim_fw_maps__create(m, 201, &a, msg, sizeof(msg)), -EINVAL);
+}
+
 // Every operation of every supported type reaches that type's own rules (its struct fm_map_ops in
 // its family's file): on an empty map, each host and program operation answers the type's errno,
 // and only the types with in-place values expose value memory.
