@@ -278,7 +278,34 @@ int cli_bench_rtl(const char *name, const struct nicsim_insn *raw, size_t n, con
     return 0;
 }
 
+int cli_run_rtl_open(const char *wave, nicsim_vm_backend_fn *fn, void **ctx)
+{
+    struct nicsim_rtl *rtl = NULL;
+    if (open_rtl(wave, &rtl))
+        return -ENODEV;
+    *fn = nicsim_rtl__run_vm;
+    *ctx = rtl;
+    return 0;
+}
+
+void cli_run_rtl_close(void *ctx)
+{
+    nicsim_rtl__free(ctx); /* closes the waveform */
+}
+
 #else /* no Verilator in this build */
+
+int cli_run_rtl_open(const char *wave, nicsim_vm_backend_fn *fn, void **ctx)
+{
+    (void)wave, (void)fn, (void)ctx;
+    cli_fail("the RTL core is not available in this build (no Verilator)");
+    return -ENODEV;
+}
+
+void cli_run_rtl_close(void *ctx)
+{
+    (void)ctx;
+}
 
 int cli_model_parse(const char *name, enum cli_model *out)
 {

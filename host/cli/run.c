@@ -8,6 +8,7 @@
  * through libbpf and BPF_PROG_TEST_RUN, compared packet by packet and map by map.
  */
 #include "run_int.h"
+#include "model.h"
 
 static void usage(FILE *f)
 {
@@ -47,6 +48,9 @@ static void usage(FILE *f)
         "  --budget N               instructions per packet before the watchdog\n"
         "                           (1..10000000000; default 16777216)\n"
         "  --count N                stop after N packets\n"
+        "  --model c|rtl            the cores: the C model (c) or the Verilated RTL core (rtl,\n"
+        "                           same report; builds with Verilator only)\n"
+        "  --wave FILE.fst          with --model rtl: the RTL's waveform (FST)\n"
         "  --ingress-port N         the port the trace arrives on (0)\n"
         "  --trace-packet N         packet N's run instruction by instruction\n"
         "  --baseline REPORT.json   compare each packet's cycles with an earlier --json report\n"
@@ -150,10 +154,15 @@ static int opt_ignore(void *user, const char *opt, const char *arg)
     return 0;
 }
 
+/* --model c|rtl, --wave FILE (the RTL's waveform): cmd_run's, not the run library's */
+static const char *run_model = "c", *run_wave;
+
 int run_parse_args(int argc, char **argv, struct run_opts *o)
 {
     bool no_progress = false;
     const struct cli_opt opts[] = {
+        {.name = "--model", .kind = CLI_STR, .dst = &run_model},
+        {.name = "--wave", .kind = CLI_STR, .dst = &run_wave},
         {.name = "--pcap", .kind = CLI_STR, .dst = &o->pcap},
         {.name = "--prog", .kind = CLI_STR, .dst = &o->prog},
         {.name = "--map", .kind = CLI_FN, .fn = opt_map},
@@ -250,7 +259,17 @@ int cmd_run(int argc, char **argv)
                             "them)\n");
         return rc;
     }
-    return run_main(&o);
+    enum cli_model model;
+    if (cli_model_parse(run_model, &model))
+        return CLI_USAGE;
+    if (run_wave && model != CLI_MODEL_RTL)
+        return cli_usage_fail("--wave %s: waveforms come from the RTL core (--model rtl)", run_wave);
+    if (model == CLI_MODEL_RTL && cli_run_rtl_open(run_wave, &o.backend, &o.backend_ctx) < 0)
+        return 1;
+    rc = run_main(&o);
+    if (o.backend)
+        cli_run_rtl_close(o.backend_ctx);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------------------------

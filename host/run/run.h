@@ -63,6 +63,9 @@ struct run_opts {
     bool quiet;
     bool progress;
     enum nicsim_trace_truncated truncated; /* --truncated (pad) */
+    /* --model rtl: the core backend every core runs its programs on (NULL: the C model) */
+    nicsim_vm_backend_fn backend;
+    void *backend_ctx;
     bool *kernel_skipped; /* set to true when --compare-kernel found this kernel unable to run
                            * the program (see nicsim_kref__unavailable); may be NULL */
 };

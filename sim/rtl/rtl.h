@@ -64,6 +64,17 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
                           const struct nicsim_helper *helpers, nicsim_trace_fn trace,
                           void *trace_user, struct nicsim_run *run, struct nicsim_isa_err *err);
 
+/*
+ * The core backend (nicsim_vm__set_backend with ctx = a struct nicsim_rtl): runs `prog` on the
+ * RTL against the vm's environment (region table, host memory, the program's helpers, trace,
+ * budget), e.g. an XDP core's packet frame, context and map values. Data memory: the stack at 0,
+ * then every visible region 2..31 that is one block (context, 4 KiB packet frame, map memories
+ * that fit), then one window per element-divided region (map values) that follows the last
+ * element a helper returned a pointer to. Everything the RTL cannot hold is a trap that says so.
+ */
+int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog *prog,
+                       uint64_t arg1, uint64_t arg2, struct nicsim_run *out);
+
 /* After a run: the memory block as the RTL left it (memlen bytes copied to out). */
 int nicsim_rtl__read_mem(struct nicsim_rtl *rtl, uint8_t *out, size_t memlen);
 

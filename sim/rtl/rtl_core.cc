@@ -6,9 +6,12 @@
 // answer the helper port and sample the retire port, clock high + eval (the edge).
 #include "rtl.h"
 
+#include "nicsim/xdp.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -27,6 +30,8 @@ constexpr unsigned kDmemAw = 14;
 constexpr uint32_t kStackBytes = NICSIM_STACK_SIZE * NICSIM_MAX_CALL_DEPTH;
 constexpr uint32_t kMemBase = kStackBytes; // the plain-memory block follows the stack
 constexpr size_t kImemSlots = 4096;
+constexpr unsigned kRegions = 32;       // ebpf_pkg::NumRegions
+constexpr uint32_t kDmemBytes = 1u << kDmemAw;
 
 } // namespace
 
@@ -39,7 +44,17 @@ struct Mirror {
     size_t len;
 };
 
+// A program in the instruction memory, kept across runs of nicsim_rtl__run_vm.
+struct Loaded {
+    const struct nicsim_prog *prog;
+    uint32_t base;
+    std::vector<struct nicsim_isa_insn> insns; // what was loaded: a freed and reused pointer
+                                               // with other code is loaded again
+};
+
 struct nicsim_rtl {
+    std::vector<Loaded> loaded;
+    uint32_t imem_next = 0;
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<Vebpf_core> m;
     std::unique_ptr<VerilatedFstC> wave;
@@ -178,6 +193,19 @@ struct nicsim_rtl {
         }
     }
 
+    // A region-table entry written directly into the LSU's table (rtl/lint.vlt makes it
+    // public): between runs and while a helper call holds the core in MEM.
+    void poke_region(unsigned idx, enum nicsim_region_kind kind, bool writable, unsigned latency,
+                     uint32_t base, uint32_t lo, uint32_t hi)
+    {
+        auto &e = m->rootp->ebpf_core__DOT__u_lsu__DOT__table_q[idx];
+        e[0] = hi;
+        e[1] = lo;
+        e[2] = (base & ((1u << kDmemAw) - 1)) | (latency & 0xf) << kDmemAw |
+               (writable ? 1u : 0u) << (kDmemAw + 4) | ((uint32_t)kind & 7u) << (kDmemAw + 5);
+    }
+    uint64_t cycle_now() const { return m->rootp->ebpf_core__DOT__cycle_q; }
+
     void map_region(unsigned idx, enum nicsim_region_kind kind, bool writable, unsigned latency,
                     uint32_t base, uint32_t lo, uint32_t hi)
     {
@@ -191,6 +219,126 @@ struct nicsim_rtl {
         m->rgn_we_i = 0;
     }
 };
+
+
+// ---- a C-model vm's environment on the RTL (nicsim_rtl__run_vm) ------------------------------
+//
+// Data-memory layout of one run: the stack (4 KiB) at 0, then each visible region 2..31 of the
+// vm that is one block (context, packet frame, small map memories) at its own base, then for each
+// element-divided region (map values) one window the size of a value. The vm's host memory is
+// the backing store between runs: copied in at the start, out at the end and around every helper
+// call (Mirror). A helper that returns a pointer into an element-divided region (a lookup) moves
+// that region's window to the element it points at, as the C model grants one value per element.
+namespace
+{
+
+struct VmRegion {
+    bool mapped = false;  // allocated in the data memory this run
+    bool elem = false;    // element-divided: one value window
+    uint32_t pa = 0;      // data-memory address of its block or window
+    uint32_t cap = 0;     // bytes of the block or window
+    uint32_t es = UINT32_MAX; // window: offset of the element's first accessible byte
+    int mirror = -1;      // index in nicsim_rtl::mirrors
+};
+
+struct VmRun {
+    nicsim_rtl &c;
+    struct nicsim_vm *vm;
+    VmRegion r[kRegions];
+    uint32_t bump = kStackBytes;
+
+    void write_full(const Mirror &mr)
+    {
+        for (size_t i = 0; i < mr.len; i++)
+            c.poke(mr.pa + (uint32_t)i, mr.host[i]);
+    }
+
+    // Follow the vm's region table for regions 2..31 (at the start and after each helper).
+    void refresh()
+    {
+        for (unsigned i = 2; i < kRegions; i++) {
+            const struct nicsim_region *rg = nicsim_vm__region(vm, i);
+            VmRegion &v = r[i];
+            if (!rg) {
+                if (v.mirror >= 0)
+                    c.mirrors[v.mirror].len = 0;
+                v.mirror = -1;
+                v.es = UINT32_MAX;
+                c.poke_region(i, NICSIM_RGN_UNMAPPED, false, 1, 0, 0, 0);
+                continue;
+            }
+            if (rg->elem_stride) {
+                if (!v.mapped) {
+                    uint32_t ws = rg->elem_hi - rg->elem_lo;
+                    v.mapped = true;
+                    v.elem = true;
+                    v.cap = ws;
+                    if (bump + ws <= kDmemBytes) {
+                        v.pa = bump;
+                        bump = (bump + ws + 7) & ~7u;
+                    } else {
+                        v.cap = 0; // no room: every access traps (an RTL limit, said so)
+                    }
+                }
+                if (v.es == UINT32_MAX && v.cap && rg->hi > rg->lo)
+                    follow(nicsim_addr(i, rg->lo)); // element 0 (global data: no lookup)
+                else if (v.es == UINT32_MAX || !v.cap)
+                    c.poke_region(i, (enum nicsim_region_kind)rg->kind, rg->writable, rg->latency, 0,
+                                  0, 0);
+                continue;
+            }
+            uint32_t cap = rg->kind == NICSIM_RGN_PACKET ? NICSIM_XDP_FRAME_SIZE : rg->hi;
+            if (!v.mapped || v.elem || v.mirror < 0 || c.mirrors[v.mirror].host != rg->host) {
+                v = VmRegion();
+                v.mapped = true;
+                if (bump + cap <= kDmemBytes) {
+                    v.pa = bump;
+                    v.cap = cap;
+                    bump = (bump + cap + 7) & ~7u;
+                    v.mirror = (int)c.mirrors.size();
+                    c.mirrors.push_back({v.pa, rg->host, cap});
+                    write_full(c.mirrors.back());
+                }
+            }
+            if (v.mirror >= 0 && rg->hi <= v.cap)
+                c.poke_region(i, (enum nicsim_region_kind)rg->kind, rg->writable, rg->latency, v.pa,
+                              rg->lo, rg->hi);
+            else // larger than the data memory left: every access traps (an RTL limit)
+                c.poke_region(i, (enum nicsim_region_kind)rg->kind, rg->writable, rg->latency, 0, 0,
+                              0);
+        }
+    }
+
+    // A helper returned `ptr`: when it is in an element-divided region, open that element.
+    void follow(uint64_t ptr)
+    {
+        uint32_t i = nicsim_addr_region(ptr), off = nicsim_addr_offset(ptr);
+        if (i < 2 || i >= kRegions)
+            return;
+        const struct nicsim_region *rg = nicsim_vm__region(vm, i);
+        VmRegion &v = r[i];
+        if (!rg || !rg->elem_stride || !v.mapped || !v.cap || off < rg->lo || off >= rg->hi)
+            return;
+        uint32_t es = rg->lo + (off - rg->lo) / rg->elem_stride * rg->elem_stride + rg->elem_lo;
+        if (es + v.cap > rg->hi)
+            return;
+        if (v.es != es) {
+            v.es = es;
+            Mirror mr = {v.pa, rg->host + es, v.cap};
+            if (v.mirror < 0) {
+                v.mirror = (int)c.mirrors.size();
+                c.mirrors.push_back(mr);
+            } else {
+                c.mirrors[v.mirror] = mr;
+            }
+            write_full(mr);
+        }
+        c.poke_region(i, (enum nicsim_region_kind)rg->kind, rg->writable, rg->latency,
+                      (v.pa - es) & (kDmemBytes - 1), es, es + v.cap);
+    }
+};
+
+} // namespace
 
 static int refuse(struct nicsim_isa_err *err, const char *msg)
 {
@@ -363,12 +511,14 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
 
     // Load the image, the region table and the memories.
     nicsim_rtl &c = *rtl;
+    c.loaded.clear(); // nicsim_rtl__run_vm's programs are overwritten
+    c.imem_next = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t w;
         memcpy(&w, &raw[i], 8);
         c.write_imem((uint32_t)i, w);
     }
-    for (unsigned i = 0; i < 16; i++)
+    for (unsigned i = 0; i < kRegions; i++)
         c.map_region(i, NICSIM_RGN_UNMAPPED, false, 1, 0, 0, 0);
     struct nicsim_timing t;
     nicsim_timing_default(&t);
@@ -561,6 +711,278 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
     rtl->mirrors.clear();
     nicsim_vm__free(vm);
     return rc;
+}
+
+// The slot of `p`'s entry in the instruction memory, loading it (written directly into the
+// memory, also while a helper call holds the core) if it is not there; -1 when it does not fit.
+static int64_t imem_slot(nicsim_rtl &c, const struct nicsim_prog *p, std::string &why)
+{
+    size_t n = nicsim_prog__len(p);
+    const struct nicsim_isa_insn *in = nicsim_prog__insns(p);
+    for (const Loaded &l : c.loaded)
+        if (l.prog == p && l.insns.size() == n &&
+            std::equal(l.insns.begin(), l.insns.end(), in, [](const nicsim_isa_insn &a,
+                                                                const nicsim_isa_insn &b) {
+                return memcmp(&a, &b, sizeof(a)) == 0;
+            }))
+            return l.base;
+    std::vector<struct nicsim_insn> raw(n ? n : 1);
+    struct nicsim_isa_err err = {};
+    if (nicsim_isa_encode(in, n, raw.data(), &err) < 0) {
+        why = std::string("cannot encode program ") + nicsim_prog__name(p) + ": " + err.msg;
+        return -1;
+    }
+    if (c.imem_next + n > kImemSlots) {
+        if (n > kImemSlots) {
+            why = std::string("program ") + nicsim_prog__name(p) + " (" + std::to_string(n) +
+                  " slots) is longer than the RTL core's instruction memory (4096 slots)";
+            return -1;
+        }
+        return -2; // full: the caller starts over (between runs only)
+    }
+    uint32_t base = c.imem_next;
+    auto &mem = c.m->rootp->ebpf_core__DOT__u_fetch__DOT__u_imem__DOT__mem;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t w;
+        memcpy(&w, &raw[i], 8);
+        mem[base + i] = w;
+    }
+    c.imem_next += (uint32_t)n;
+    c.loaded.push_back({p, base, std::vector<struct nicsim_isa_insn>(in, in + n)});
+    return base;
+}
+
+static const struct nicsim_prog *prog_at(const nicsim_rtl &c, uint32_t abs, uint32_t *pc)
+{
+    const Loaded *best = nullptr;
+    for (const Loaded &l : c.loaded)
+        if (abs >= l.base && abs < l.base + l.insns.size())
+            best = &l;
+    *pc = best ? abs - best->base : abs;
+    return best ? best->prog : nullptr;
+}
+
+static int vm_fail(struct nicsim_run *out, const struct nicsim_prog *prog, const std::string &why)
+{
+    out->status = NICSIM_RUN_TRAP;
+    out->trap.kind = NICSIM_TRAP_ILLEGAL;
+    snprintf(out->trap.prog_name, sizeof(out->trap.prog_name), "%s", nicsim_prog__name(prog));
+    snprintf(out->trap.msg, sizeof(out->trap.msg), "%s: RTL core: %s", nicsim_prog__name(prog),
+             why.c_str());
+    return 0;
+}
+
+int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog *prog,
+                       uint64_t arg1, uint64_t arg2, struct nicsim_run *out)
+{
+    nicsim_rtl &c = *static_cast<nicsim_rtl *>(ctx);
+    memset(out, 0, sizeof(*out));
+    std::string why;
+    int64_t entry = imem_slot(c, prog, why);
+    if (entry == -2) { // the instruction memory is full: start over with this program
+        c.loaded.clear();
+        c.imem_next = 0;
+        entry = imem_slot(c, prog, why);
+    }
+    if (entry < 0)
+        return vm_fail(out, prog, why);
+
+    struct nicsim_timing t;
+    nicsim_timing_default(&t);
+    c.mirrors.clear();
+    const struct nicsim_region *st = nicsim_vm__region(vm, 1);
+    if (!st || st->hi != kStackBytes)
+        return vm_fail(out, prog, "the vm's stack is not the RTL's 8 x 512 bytes");
+    c.mirrors.push_back({0, st->host, kStackBytes});
+    VmRun env{c, vm, {}, kStackBytes};
+    c.poke_region(0, NICSIM_RGN_UNMAPPED, false, 1, 0, 0, 0);
+    c.poke_region(1, NICSIM_RGN_STACK, true, st->latency, 0, 0, kStackBytes);
+    env.write_full(c.mirrors[0]);
+    env.refresh();
+
+    void *trace_user = nullptr;
+    nicsim_trace_fn trace = nicsim_vm__trace(vm, &trace_user);
+    uint64_t budget = nicsim_vm__budget(vm);
+    Vebpf_core &m = *c.m;
+    m.entry_i = (uint32_t)entry;
+    m.r1_i = arg1;
+    m.r2_i = arg2;
+    m.budget_i = budget;
+    m.start_i = 1;
+    c.edge();
+    m.start_i = 0;
+    uint64_t limit = budget * 300 + 100000, last = t.pipeline_fill;
+    bool hung = true;
+    const char *corrupt_env = getenv("NICSIM_RTL_TEST_CORRUPT_RETIRE");
+    uint64_t corrupt_at = corrupt_env ? strtoull(corrupt_env, nullptr, 0) : UINT64_MAX, retired = 0;
+    std::string hmsg;
+    const struct nicsim_prog *cur = prog; // the running program (tail calls switch it)
+    unsigned tails = 0;
+    for (uint64_t cyc = 0; cyc < limit; cyc++) {
+        m.helper_resp_valid_i = 0;
+        if (m.helper_req_valid_o) {
+            uint64_t args[5];
+            for (int i = 0; i < 5; i++)
+                args[i] = (uint64_t)m.helper_args_o[2 * i] |
+                          (uint64_t)m.helper_args_o[2 * i + 1] << 32;
+            uint32_t id = m.helper_id_o;
+            uint32_t tail_pc = 0;
+            struct nicsim_helper_out ho = {};
+            ho.action = NICSIM_HELPER_CONTINUE;
+            const struct nicsim_helper *helpers = nicsim_prog__helpers(cur);
+            const struct nicsim_helper *h =
+                id < NICSIM_MAX_HELPERS && helpers[id].fn ? &helpers[id] : nullptr;
+            uint8_t action = 4; // HelperNoSuch
+            if (h) {
+                // the C model's cycle count when it calls the helper: the call's MEM cycle + 1
+                uint64_t now = c.cycle_now() + 1;
+                nicsim_vm__set_cycles_now(vm, &now);
+                c.sync_in();
+                h->fn(vm, h->user, args, &ho);
+                action = ho.action == NICSIM_HELPER_CONTINUE    ? 0
+                         : ho.action == NICSIM_HELPER_EXIT      ? 1
+                         : ho.action == NICSIM_HELPER_TAIL_CALL ? 2
+                                                                : 3;
+                if (ho.action == NICSIM_HELPER_TAIL_CALL) {
+                    int64_t slot = -1;
+                    if (ho.tail && tails < NICSIM_MAX_TAIL_CALLS) {
+                        slot = imem_slot(c, ho.tail, why);
+                        if (slot == -2)
+                            why = "the instruction memory (4096 slots) cannot hold the tail "
+                                  "call's target beside the running programs";
+                        if (slot < 0) {
+                            action = 3;
+                            snprintf(ho.trap_msg, sizeof(ho.trap_msg), "RTL core: %s", why.c_str());
+                        } else {
+                            tails++;
+                            cur = ho.tail;
+                            nicsim_vm__activate(vm, cur);
+                            tail_pc = (uint32_t)slot;
+                        }
+                    } else {
+                        action = 0; // a failed tail call falls through with r0 = 0
+                        ho.ret = 0;
+                    }
+                }
+                env.refresh();
+                if (action == 0)
+                    env.follow(ho.ret);
+                c.sync_out();
+                if (ho.cycles > 0xffff) {
+                    action = 3;
+                    snprintf(ho.trap_msg, sizeof(ho.trap_msg),
+                             "%u unit cycles do not fit the RTL helper port (16 bits)", ho.cycles);
+                }
+                if (action == 3)
+                    hmsg = std::string("helper ") + (h->name ? h->name : "?") + ": " + ho.trap_msg;
+            } else {
+                hmsg = "callx to helper " + std::to_string(id) + ", which this core does not provide";
+            }
+            m.helper_resp_valid_i = 1;
+            m.helper_r0_i = ho.ret;
+            m.helper_cycles_i = (uint16_t)ho.cycles;
+            m.helper_action_i = action;
+            m.helper_tail_pc_i = tail_pc;
+            m.eval();
+        }
+        if (m.retire_valid_o && trace) {
+            struct nicsim_trace_rec rec = {};
+            rec.prog = prog_at(c, m.retire_pc_o, &rec.pc);
+            rec.cycle = m.retire_cycle_o;
+            rec.cycles = (uint32_t)(rec.cycle - last);
+            rec.dst_value = m.retire_we_o ? m.retire_value_o : 0;
+            if (retired++ == corrupt_at)
+                rec.dst_value ^= 1;
+            last = rec.cycle;
+            trace(trace_user, &rec);
+        }
+        c.edge();
+        if (m.done_o) {
+            hung = false;
+            break;
+        }
+    }
+    c.sync_in(); // the RTL's memory back into the vm's
+    c.mirrors.clear();
+
+    out->r0 = m.r0_o;
+    out->insns = m.insns_o;
+    out->issue = m.insns_o;
+    out->cycles = m.cycles_o;
+    out->tail_calls = m.tail_calls_o;
+    out->status = m.status_o;
+    out->stalls.load_use = m.stall_load_use_o;
+    out->stalls.memory = m.stall_memory_o;
+    out->stalls.branch = m.stall_branch_o;
+    out->stalls.jump = m.stall_jump_o;
+    out->stalls.call = m.stall_call_o;
+    out->stalls.muldiv = m.stall_muldiv_o;
+    out->stalls.helper = m.stall_helper_o;
+    if (hung)
+        return vm_fail(out, prog, "did not finish within " + std::to_string(limit) +
+                                      " cycles (an RTL bug)");
+    if (out->status == NICSIM_RUN_OK)
+        return 0;
+    struct nicsim_trap &tr = out->trap;
+    uint32_t tpc = 0;
+    const struct nicsim_prog *tp = prog_at(c, m.trap_pc_o, &tpc);
+    if (!tp)
+        tp = cur;
+    tr.kind = m.trap_kind_o;
+    tr.pc = tpc;
+    snprintf(tr.prog_name, sizeof(tr.prog_name), "%s", nicsim_prog__name(tp));
+    switch (tr.kind) {
+    case NICSIM_TRAP_UNMAPPED:
+    case NICSIM_TRAP_BOUNDS:
+    case NICSIM_TRAP_READONLY: {
+        // the C model's words for the same access against the same region table
+        uint64_t addr = m.trap_addr_o;
+        uint32_t size = m.trap_size_o;
+        bool write = m.trap_write_o;
+        uint8_t rk = m.trap_rgn_o, kind = tr.kind;
+        if (nicsim_vm__access_trap(vm, tp, tpc, addr, size, write, out) == 0) {
+            // the C model would allow it: the RTL's data memory holds one value per map region
+            // (the last one a helper returned) or the region did not fit
+            tr.kind = kind;
+            tr.addr = addr;
+            tr.size = (uint8_t)size;
+            tr.is_write = write;
+            tr.region_kind = rk;
+            snprintf(tr.msg, sizeof(tr.msg),
+                     "%s: insn %u: RTL core: %s of %u bytes at 0x%llx: not in the RTL's copy of "
+                     "region %u (one map value per region)",
+                     tr.prog_name, tpc, write ? "write" : "read", size, (unsigned long long)addr,
+                     nicsim_addr_region(addr));
+        }
+        out->status = NICSIM_RUN_TRAP;
+        break;
+    }
+    case NICSIM_TRAP_CALL_DEPTH:
+        snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: local call would exceed %d call frames",
+                 tr.prog_name, tpc, NICSIM_MAX_CALL_DEPTH);
+        break;
+    case NICSIM_TRAP_ILLEGAL:
+        snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: %s cannot be executed", tr.prog_name, tpc,
+                 tpc < nicsim_prog__len(tp)
+                     ? nicsim_isa_op_name((enum nicsim_op)nicsim_prog__insns(tp)[tpc].op)
+                     : "?");
+        break;
+    case NICSIM_TRAP_HELPER:
+    case NICSIM_TRAP_BAD_HELPER:
+        snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: %s", tr.prog_name, tpc, hmsg.c_str());
+        break;
+    case NICSIM_TRAP_WATCHDOG:
+        snprintf(tr.msg, sizeof(tr.msg),
+                 "%s: insn %u: watchdog: instruction budget of %llu exhausted (the program "
+                 "does not terminate in time)",
+                 tr.prog_name, tpc, (unsigned long long)budget);
+        break;
+    default:
+        snprintf(tr.msg, sizeof(tr.msg), "%s: insn %u: %s", tr.prog_name, tpc,
+                 nicsim_trap_kind_name((enum nicsim_trap_kind)tr.kind));
+        break;
+    }
+    return 0;
 }
 
 } // extern "C"
