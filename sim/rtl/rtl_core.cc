@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -817,6 +818,8 @@ int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog
     uint64_t corrupt_at = corrupt_env ? strtoull(corrupt_env, nullptr, 0) : UINT64_MAX, retired = 0;
     std::string hmsg;
     const struct nicsim_prog *cur = prog; // the running program (tail calls switch it)
+    uint64_t regs[11] = {0, arg1, arg2, 0, 0, 0, 0, 0, 0, 0, nicsim_addr(1, kStackBytes)};
+    std::vector<std::array<uint64_t, 4>> frames;
     unsigned tails = 0;
     for (uint64_t cyc = 0; cyc < limit; cyc++) {
         m.helper_resp_valid_i = 0;
@@ -890,7 +893,24 @@ int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog
             rec.prog = prog_at(c, m.retire_pc_o, &rec.pc);
             rec.cycle = m.retire_cycle_o;
             rec.cycles = (uint32_t)(rec.cycle - last);
-            rec.dst_value = m.retire_we_o ? m.retire_value_o : 0;
+            // the C model's record carries the value of the instruction's dst register after
+            // it, whether or not it wrote it: the harness follows the register file from the
+            // retire port (writes, and r6-r10 across local calls)
+            if (m.retire_we_o && m.retire_rd_o < 11)
+                regs[m.retire_rd_o] = m.retire_value_o;
+            const struct nicsim_isa_insn *in =
+                rec.prog && rec.pc < nicsim_prog__len(rec.prog) ? &nicsim_prog__insns(rec.prog)[rec.pc]
+                                                                : nullptr;
+            if (in && in->op == NICSIM_OP_CALL_LOCAL && frames.size() < NICSIM_MAX_CALL_DEPTH) {
+                frames.push_back({regs[6], regs[7], regs[8], regs[9]});
+                regs[10] -= NICSIM_STACK_SIZE;
+            } else if (in && in->op == NICSIM_OP_EXIT && !frames.empty()) {
+                for (int k = 0; k < 4; k++)
+                    regs[6 + k] = frames.back()[k];
+                frames.pop_back();
+                regs[10] += NICSIM_STACK_SIZE;
+            }
+            rec.dst_value = in && in->dst < 11 ? regs[in->dst] : 0;
             if (retired++ == corrupt_at)
                 rec.dst_value ^= 1;
             last = rec.cycle;

@@ -63,3 +63,19 @@ if(TARGET nicsim_rtl)
     set_tests_properties(rtl.cli_wave PROPERTIES LABELS rtl)
   endif()
 endif()
+# nicsim run --model rtl: every example's trace on the RTL gives the C model's report, maps,
+# output trace, events and instruction traces (host/cli/model.c, sim/rtl nicsim_rtl__run_vm).
+if(TARGET nicsim_rtl)
+  foreach(_ex ${NICSIM_EXAMPLES})
+    add_test(NAME rtl.run_${_ex}
+             COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_check.sh $<TARGET_FILE:nicsim>
+                     ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR}
+                     ${CMAKE_BINARY_DIR}/rtl-run example ${_ex})
+    set_tests_properties(rtl.run_${_ex} PROPERTIES LABELS rtl TIMEOUT 600)
+  endforeach()
+  add_test(NAME rtl.run_cores
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_check.sh $<TARGET_FILE:nicsim>
+                   ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/rtl-run cores l4lb)
+  set_tests_properties(rtl.run_cores PROPERTIES LABELS rtl TIMEOUT 600)
+endif()

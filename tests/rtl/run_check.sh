@@ -1,0 +1,68 @@
+#!/bin/sh
+# nicsim run --model rtl against the C model (ctest rtl.run_*): usage
+#   run_check.sh NICSIM EXAMPLES_DIR EXAMPLES_SOURCE_DIR WORKDIR MODE [EXAMPLE]
+# MODE example: EXAMPLE's trace on both models must give the same report (--json: verdicts,
+#   bytes, per-packet cycles and stalls), the same maps afterwards (--dump-maps), the same
+#   output trace and events, and the same instruction trace of a few packets (--trace-packet).
+# MODE cores: the same with 1 and 3 cores and another prandom seed (every core's state on RTL).
+set -u
+nicsim=$1 objs=$2 srcs=$3 work=$4 mode=$5 name=${6:-firewall}
+mkdir -p "$work" || exit 1
+fail=0
+extra() {
+    case $1 in parser) echo "--prog xdp_parser" ;; *) echo "" ;; esac
+}
+# run_both NAME TAG [args]: both models, every output compared
+run_both() {
+    n=$1 tag=$2
+    shift 2
+    for m in c rtl; do
+        d=$work/$n.$tag.$m
+        rm -rf "$d" && mkdir -p "$d" || exit 1
+        # shellcheck disable=SC2046
+        "$nicsim" run "$objs/$n.bpf.o" --pcap "$srcs/traces/$n.pcap" --maps-dir "$srcs/$n.maps" \
+            $(extra "$n") --json "$d/report.json" --dump-maps "$d/maps.json" \
+            --out-pcap "$d/out.pcapng" --events "$d/events.jsonl" --quiet --no-progress \
+            --model $m "$@" >"$d/stdout" 2>"$d/stderr"
+        echo $? >"$d/status"
+    done
+    for f in status report.json maps.json out.pcapng events.jsonl stdout; do
+        if ! cmp -s "$work/$n.$tag.c/$f" "$work/$n.$tag.rtl/$f"; then
+            echo "FAIL: $n ($tag): $f differs between --model c and --model rtl:"
+            diff "$work/$n.$tag.c/$f" "$work/$n.$tag.rtl/$f" | head -20
+            cat "$work/$n.$tag.rtl/stderr"
+            fail=1
+        fi
+    done
+    if [ "$(cat "$work/$n.$tag.c/status")" != 0 ]; then
+        echo "FAIL: $n ($tag): the C model's run failed:"
+        cat "$work/$n.$tag.c/stderr"
+        fail=1
+    fi
+    grep -q '"packets"' "$work/$n.$tag.rtl/report.json" 2>/dev/null || {
+        echo "FAIL: $n ($tag): no report from the RTL run"
+        fail=1
+    }
+}
+case $mode in
+example)
+    run_both "$name" default
+    for p in 0 3 8; do
+        run_both "$name" trace$p --trace-packet $p
+        grep -q "^ *[0-9]" "$work/$name.trace$p.rtl/stdout" || {
+            echo "FAIL: $name: --trace-packet $p printed no instruction"
+            fail=1
+        }
+    done
+    ;;
+cores)
+    run_both "$name" cores1 --cores 1 --seed 7
+    run_both "$name" cores3 --cores 3 --seed 11 --rate 40
+    ;;
+*)
+    echo "unknown mode $mode"
+    exit 2
+    ;;
+esac
+[ $fail = 0 ] && echo "ok: $name ($mode): --model rtl gives the C model's outputs"
+exit $fail
