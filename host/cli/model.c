@@ -278,11 +278,13 @@ int cli_bench_rtl(const char *name, const struct nicsim_insn *raw, size_t n, con
     return 0;
 }
 
-int cli_run_rtl_open(const char *wave, nicsim_vm_backend_fn *fn, void **ctx)
+int cli_run_rtl_open(const char *wave, uint64_t first, uint64_t last, nicsim_vm_backend_fn *fn,
+                     void **ctx)
 {
     struct nicsim_rtl *rtl = NULL;
     if (open_rtl(wave, &rtl))
         return -ENODEV;
+    nicsim_rtl__set_wave_runs(rtl, first, last);
     *fn = nicsim_rtl__run_vm;
     *ctx = rtl;
     return 0;
@@ -295,9 +297,10 @@ void cli_run_rtl_close(void *ctx)
 
 #else /* no Verilator in this build */
 
-int cli_run_rtl_open(const char *wave, nicsim_vm_backend_fn *fn, void **ctx)
+int cli_run_rtl_open(const char *wave, uint64_t first, uint64_t last, nicsim_vm_backend_fn *fn,
+                     void **ctx)
 {
-    (void)wave, (void)fn, (void)ctx;
+    (void)wave, (void)first, (void)last, (void)fn, (void)ctx;
     cli_fail("the RTL core is not available in this build (no Verilator)");
     return -ENODEV;
 }

@@ -37,8 +37,10 @@ int cli_bench_rtl(const char *name, const struct nicsim_insn *raw, size_t n, con
                   struct nicsim_run *run);
 
 /* nicsim run --model rtl: the RTL core as the backend of every NIC core (nicsim_vm__set_backend)
- * with, when wave is not NULL, an FST waveform. -ENODEV after a message. */
-int cli_run_rtl_open(const char *wave, nicsim_vm_backend_fn *fn, void **ctx);
+ * with, when wave is not NULL, an FST waveform of the packets first..last that reach a core
+ * (counted from 0). -ENODEV after a message. */
+int cli_run_rtl_open(const char *wave, uint64_t first, uint64_t last, nicsim_vm_backend_fn *fn,
+                     void **ctx);
 void cli_run_rtl_close(void *ctx);
 
 #endif

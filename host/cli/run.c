@@ -50,7 +50,9 @@ static void usage(FILE *f)
         "  --count N                stop after N packets\n"
         "  --model c|rtl            the cores: the C model (c) or the Verilated RTL core (rtl,\n"
         "                           same report; builds with Verilator only)\n"
-        "  --wave FILE.fst          with --model rtl: the RTL's waveform (FST)\n"
+        "  --wave FILE.fst          with --model rtl: the RTL's waveform (FST; fst2vcd makes a\n"
+        "                           VCD of it)\n"
+        "  --wave-packets N-M       only packets N to M (from 0, those reaching a core)\n"
         "  --ingress-port N         the port the trace arrives on (0)\n"
         "  --trace-packet N         packet N's run instruction by instruction\n"
         "  --baseline REPORT.json   compare each packet's cycles with an earlier --json report\n"
@@ -154,8 +156,27 @@ static int opt_ignore(void *user, const char *opt, const char *arg)
     return 0;
 }
 
-/* --model c|rtl, --wave FILE (the RTL's waveform): cmd_run's, not the run library's */
-static const char *run_model = "c", *run_wave;
+/* --model c|rtl, --wave FILE (the RTL's waveform), --wave-packets N-M: cmd_run's, not the run
+ * library's */
+static const char *run_model = "c", *run_wave, *run_wave_packets;
+
+/* N-M or N: the packets (counted from 0) whose runs go into the waveform */
+static int parse_wave_packets(const char *arg, uint64_t *first, uint64_t *last)
+{
+    char lo[32], *dash = strchr(arg, '-');
+    size_t n = dash ? (size_t)(dash - arg) : strlen(arg);
+    if (n == 0 || n >= sizeof(lo))
+        return cli_usage_fail("--wave-packets '%s': expected N-M or N", arg);
+    snprintf(lo, sizeof(lo), "%.*s", (int)n, arg);
+    if (cli_num("--wave-packets: N", lo, 0, UINT64_MAX, NULL, first))
+        return CLI_USAGE;
+    *last = *first;
+    if (dash && cli_num("--wave-packets: M", dash + 1, 0, UINT64_MAX, NULL, last))
+        return CLI_USAGE;
+    if (*last < *first)
+        return cli_usage_fail("--wave-packets %s: M is below N", arg);
+    return 0;
+}
 
 int run_parse_args(int argc, char **argv, struct run_opts *o)
 {
@@ -163,6 +184,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
     const struct cli_opt opts[] = {
         {.name = "--model", .kind = CLI_STR, .dst = &run_model},
         {.name = "--wave", .kind = CLI_STR, .dst = &run_wave},
+        {.name = "--wave-packets", .kind = CLI_STR, .dst = &run_wave_packets},
         {.name = "--pcap", .kind = CLI_STR, .dst = &o->pcap},
         {.name = "--prog", .kind = CLI_STR, .dst = &o->prog},
         {.name = "--map", .kind = CLI_FN, .fn = opt_map},
@@ -264,7 +286,13 @@ int cmd_run(int argc, char **argv)
         return CLI_USAGE;
     if (run_wave && model != CLI_MODEL_RTL)
         return cli_usage_fail("--wave %s: waveforms come from the RTL core (--model rtl)", run_wave);
-    if (model == CLI_MODEL_RTL && cli_run_rtl_open(run_wave, &o.backend, &o.backend_ctx) < 0)
+    uint64_t first = 0, last = UINT64_MAX;
+    if (run_wave_packets && !run_wave)
+        return cli_usage_fail("--wave-packets needs --wave FILE.fst");
+    if (run_wave_packets && parse_wave_packets(run_wave_packets, &first, &last))
+        return CLI_USAGE;
+    if (model == CLI_MODEL_RTL &&
+        cli_run_rtl_open(run_wave, first, last, &o.backend, &o.backend_ctx) < 0)
         return 1;
     rc = run_main(&o);
     if (o.backend)

@@ -82,6 +82,10 @@ int nicsim_rtl__read_mem(struct nicsim_rtl *rtl, uint8_t *out, size_t memlen);
  * supported (-EINVAL). NULL stops recording and closes the file. 0 or -errno. */
 int nicsim_rtl__set_wave(struct nicsim_rtl *rtl, const char *path);
 
+/* Record only nicsim_rtl__run_vm's runs first..last (counted from 0 over this model's life:
+ * in `nicsim run`, the packets that reached a core) in the waveform. */
+void nicsim_rtl__set_wave_runs(struct nicsim_rtl *rtl, uint64_t first, uint64_t last);
+
 /* Clock cycles simulated by this model so far (for speed figures). */
 uint64_t nicsim_rtl__sim_cycles(const struct nicsim_rtl *rtl);
 

@@ -59,6 +59,9 @@ struct nicsim_rtl {
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<Vebpf_core> m;
     std::unique_ptr<VerilatedFstC> wave;
+    bool wave_on = true;                 // dumping now (--wave-packets: only some runs)
+    uint64_t vm_runs = 0;                // nicsim_rtl__run_vm calls so far
+    uint64_t wave_first = 0, wave_last = UINT64_MAX;
     uint64_t sim_cycles = 0;
     // the data memory's eight byte banks (rtl/ebpf_lsu.sv g_bank[b].u_bank.mem, public through
     // rtl/lint.vlt): byte `pa` is row pa / 8 of bank pa % 8
@@ -123,7 +126,7 @@ struct nicsim_rtl {
     // settle (10 time units per cycle in a waveform)
     void edge()
     {
-        if (!wave) {
+        if (!wave || !wave_on) {
             // One eval per cycle: nothing in the core is sensitive to the falling edge and the
             // outputs settle in the rising edge's eval, so the low phase only has to be seen by
             // Verilator's edge detection, whose record of the clock (Verilator 5's trigger
@@ -134,6 +137,10 @@ struct nicsim_rtl {
             ctx->timeInc(10);
             sim_cycles++;
             return;
+        }
+        if (m->clk_i) { // after fast cycles (--wave-packets): the low phase first
+            m->clk_i = 0;
+            m->eval();
         }
         m->clk_i = 1;
         m->eval();
@@ -389,6 +396,12 @@ int nicsim_rtl__set_wave(struct nicsim_rtl *rtl, const char *path)
     return 0;
 }
 
+void nicsim_rtl__set_wave_runs(struct nicsim_rtl *rtl, uint64_t first, uint64_t last)
+{
+    rtl->wave_first = first;
+    rtl->wave_last = last;
+}
+
 uint64_t nicsim_rtl__sim_cycles(const struct nicsim_rtl *rtl)
 {
     return rtl->sim_cycles;
@@ -442,6 +455,7 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
                           void *trace_user, struct nicsim_run *run, struct nicsim_isa_err *err)
 {
     memset(run, 0, sizeof(*run));
+    rtl->wave_on = true;
     unsigned mem_latency = block ? block->latency : 0;
     bool writable = !block || !block->readonly;
     if (mem_latency > 15)
@@ -778,6 +792,8 @@ int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog
 {
     nicsim_rtl &c = *static_cast<nicsim_rtl *>(ctx);
     memset(out, 0, sizeof(*out));
+    uint64_t run_index = c.vm_runs++;
+    c.wave_on = run_index >= c.wave_first && run_index <= c.wave_last;
     std::string why;
     int64_t entry = imem_slot(c, prog, why);
     if (entry == -2) { // the instruction memory is full: start over with this program

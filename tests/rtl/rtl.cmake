@@ -79,3 +79,11 @@ if(TARGET nicsim_rtl)
                    ${CMAKE_BINARY_DIR}/rtl-run cores l4lb)
   set_tests_properties(rtl.run_cores PROPERTIES LABELS rtl TIMEOUT 600)
 endif()
+# nicsim run --model rtl --wave F.fst --wave-packets 3-4: only those packets' cycles recorded.
+if(TARGET nicsim_rtl AND NICSIM_FST2VCD_BIN)
+  add_test(NAME rtl.run_wave_packets
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_check.sh $<TARGET_FILE:nicsim>
+                   ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/rtl-run wave firewall)
+  set_tests_properties(rtl.run_wave_packets PROPERTIES LABELS rtl TIMEOUT 600)
+endif()

@@ -59,6 +59,37 @@ cores)
     run_both "$name" cores1 --cores 1 --seed 7
     run_both "$name" cores3 --cores 3 --seed 11 --rate 40
     ;;
+wave)
+    # --wave-packets 3-4: the waveform holds those two packets' cycles only (2 samples a cycle,
+    # a few set-up cycles each), the whole run's waveform all of them, the report unchanged
+    d=$work/$name.wave
+    rm -rf "$d" && mkdir -p "$d" || exit 1
+    common="$objs/$name.bpf.o --pcap $srcs/traces/$name.pcap --maps-dir $srcs/$name.maps --quiet --no-progress --model rtl"
+    # shellcheck disable=SC2086
+    "$nicsim" run $common --json "$d/plain.json" || fail=1
+    # shellcheck disable=SC2086
+    "$nicsim" run $common --json "$d/win.json" --wave "$d/win.fst" --wave-packets 3-4 || fail=1
+    # shellcheck disable=SC2086
+    "$nicsim" run $common --json "$d/all.json" --wave "$d/all.fst" || fail=1
+    cmp -s "$d/plain.json" "$d/win.json" && cmp -s "$d/plain.json" "$d/all.json" || {
+        echo "FAIL: recording a waveform changed the report"
+        fail=1
+    }
+    fst2vcd "$d/win.fst" >"$d/win.vcd" && fst2vcd "$d/all.fst" >"$d/all.vcd" || fail=1
+    python3 - "$d" <<'PY' || fail=1
+import json, sys
+d = sys.argv[1]
+pk = json.load(open(d + "/plain.json"))["packets"]
+want = sum(p["cycles"] for p in pk if p["index"] in (3, 4))
+total = sum(p.get("cycles", 0) for p in pk)
+def stamps(f):
+    return [int(l[1:]) for l in open(f) if l.startswith("#") and l[1:].strip().isdigit()]
+w, a = stamps(d + "/win.vcd"), stamps(d + "/all.vcd")
+print(f"window: {len(w)} samples for {want} cycles of packets 3-4; whole run: {len(a)} for {total}")
+ok = 2 * want <= len(w) <= 2 * want + 2 * 2 * 16 and len(a) >= 2 * total and w[0] > 0
+sys.exit(0 if ok else 1)
+PY
+    ;;
 *)
     echo "unknown mode $mode"
     exit 2
