@@ -53,6 +53,9 @@ static void usage(FILE *f)
         "  --wave FILE.fst          with --model rtl: the RTL's waveform (FST; fst2vcd makes a\n"
         "                           VCD of it)\n"
         "  --wave-packets N-M       only packets N to M (from 0, those reaching a core)\n"
+        "  --lockstep               the RTL core and the C model side by side on every packet,\n"
+        "                           every retired instruction compared; the first divergence\n"
+        "                           ends the run (exit status 3) with both states\n"
         "  --ingress-port N         the port the trace arrives on (0)\n"
         "  --trace-packet N         packet N's run instruction by instruction\n"
         "  --baseline REPORT.json   compare each packet's cycles with an earlier --json report\n"
@@ -159,6 +162,7 @@ static int opt_ignore(void *user, const char *opt, const char *arg)
 /* --model c|rtl, --wave FILE (the RTL's waveform), --wave-packets N-M: cmd_run's, not the run
  * library's */
 static const char *run_model = "c", *run_wave, *run_wave_packets;
+static bool run_lockstep;
 
 /* N-M or N: the packets (counted from 0) whose runs go into the waveform */
 static int parse_wave_packets(const char *arg, uint64_t *first, uint64_t *last)
@@ -185,6 +189,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {.name = "--model", .kind = CLI_STR, .dst = &run_model},
         {.name = "--wave", .kind = CLI_STR, .dst = &run_wave},
         {.name = "--wave-packets", .kind = CLI_STR, .dst = &run_wave_packets},
+        {.name = "--lockstep", .kind = CLI_FLAG, .dst = &run_lockstep},
         {.name = "--pcap", .kind = CLI_STR, .dst = &o->pcap},
         {.name = "--prog", .kind = CLI_STR, .dst = &o->prog},
         {.name = "--map", .kind = CLI_FN, .fn = opt_map},
@@ -284,6 +289,8 @@ int cmd_run(int argc, char **argv)
     enum cli_model model;
     if (cli_model_parse(run_model, &model))
         return CLI_USAGE;
+    if (run_lockstep)
+        model = CLI_MODEL_RTL;
     if (run_wave && model != CLI_MODEL_RTL)
         return cli_usage_fail("--wave %s: waveforms come from the RTL core (--model rtl)", run_wave);
     uint64_t first = 0, last = UINT64_MAX;
@@ -292,11 +299,11 @@ int cmd_run(int argc, char **argv)
     if (run_wave_packets && parse_wave_packets(run_wave_packets, &first, &last))
         return CLI_USAGE;
     if (model == CLI_MODEL_RTL &&
-        cli_run_rtl_open(run_wave, first, last, &o.backend, &o.backend_ctx) < 0)
+        cli_run_rtl_open(run_wave, first, last, run_lockstep, &o.backend, &o.backend_ctx) < 0)
         return 1;
     rc = run_main(&o);
     if (o.backend)
-        cli_run_rtl_close(o.backend_ctx);
+        cli_run_rtl_close(o.backend_ctx, run_lockstep);
     return rc;
 }
 

@@ -289,6 +289,12 @@ void nicsim_vm__activate(struct nicsim_vm *vm, const struct nicsim_prog *prog);
 void nicsim_vm__set_cycles_now(struct nicsim_vm *vm, const uint64_t *cycles);
 /* The trace callback set by nicsim_vm__set_trace (NULL: none) and its user pointer. */
 nicsim_trace_fn nicsim_vm__trace(const struct nicsim_vm *vm, void **user);
+/* Lockstep: every helper call of this vm's runs goes to fn (with the helper the program would
+ * call) instead of the helper; NULL: the helpers again. */
+typedef void (*nicsim_vm_helper_hook)(void *user, struct nicsim_vm *vm, uint32_t id,
+                                      const struct nicsim_helper *h, const uint64_t args[5],
+                                      struct nicsim_helper_out *out);
+void nicsim_vm__set_helper_hook(struct nicsim_vm *vm, nicsim_vm_helper_hook fn, void *user);
 /* Instructions per run before the watchdog fires. */
 uint64_t nicsim_vm__budget(const struct nicsim_vm *vm);
 /* The helper table the program was loaded with (NICSIM_MAX_HELPERS entries). */

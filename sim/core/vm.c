@@ -75,6 +75,8 @@ struct nicsim_vm {
     void *backend_ctx;
     uint64_t ext_now;
     bool ext_live;
+    nicsim_vm_helper_hook helper_hook; /* answers helper calls in place of the helpers */
+    void *hook_user;
 };
 
 /* ------------------------------------------------------------------------------------------- */
@@ -999,7 +1001,10 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
             ho.action = NICSIM_HELPER_CONTINUE;
             ho.tail = NULL;
             ho.trap_msg[0] = 0;
-            h->fn(vm, h->user, &reg[1], &ho);
+            if (__builtin_expect(vm->helper_hook != NULL, 0))
+                vm->helper_hook(vm->hook_user, vm, (uint32_t)id, h, &reg[1], &ho);
+            else
+                h->fn(vm, h->user, &reg[1], &ho);
             c.helper += T->helper_call + ho.cycles;
             if (ho.action == NICSIM_HELPER_CONTINUE) {
                 reg[0] = ho.ret;
@@ -1102,6 +1107,12 @@ void nicsim_vm__set_backend(struct nicsim_vm *vm, nicsim_vm_backend_fn fn, void 
 {
     vm->backend = fn;
     vm->backend_ctx = ctx;
+}
+
+void nicsim_vm__set_helper_hook(struct nicsim_vm *vm, nicsim_vm_helper_hook fn, void *user)
+{
+    vm->helper_hook = fn;
+    vm->hook_user = user;
 }
 
 uint64_t nicsim_vm__budget(const struct nicsim_vm *vm)

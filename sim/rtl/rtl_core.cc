@@ -43,6 +43,13 @@ struct Mirror {
     uint32_t pa;   // data-memory address of the first byte
     uint8_t *host; // the helper vm's region buffer
     size_t len;
+    uint64_t nic;  // NIC address of host[0] (lockstep's record of what helpers wrote)
+};
+
+// What the harness wrote into the RTL's memory on a helper's behalf (lockstep replays it).
+struct ByteWrite {
+    uint64_t nic;
+    uint8_t v;
 };
 
 // A program in the instruction memory, kept across runs of nicsim_rtl__run_vm.
@@ -53,8 +60,32 @@ struct Loaded {
                                                // with other code is loaded again
 };
 
+// Lockstep: one helper call of the RTL's run, with everything it changed.
+struct HelperRec {
+    uint32_t id;
+    uint64_t args[5];
+    struct nicsim_helper_out out;
+    std::vector<ByteWrite> writes;
+    std::vector<std::array<uint32_t, 3>> bounds; // region, lo, hi of regions 2..31 after it
+    // regions that became visible (a tail call's grants, an inner map): index, entry, contents
+    std::vector<std::pair<uint32_t, struct nicsim_region>> shown;
+    std::vector<std::vector<uint8_t>> shown_mem;
+};
+struct RetireRec {
+    const struct nicsim_prog *prog;
+    uint32_t pc;
+    uint64_t cycle, value;
+};
+
 struct nicsim_rtl {
     std::vector<Loaded> loaded;
+    // lockstep (nicsim_rtl__run_vm_lockstep): the RTL run's helper calls and retired
+    // instructions, and the report callback
+    bool recording = false;
+    std::vector<HelperRec> hrecs;
+    std::vector<RetireRec> rrecs;
+    void (*diverged)(void *user, const char *report) = nullptr;
+    void *diverged_user = nullptr;
     uint32_t imem_next = 0;
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<Vebpf_core> m;
@@ -67,6 +98,7 @@ struct nicsim_rtl {
     // rtl/lint.vlt): byte `pa` is row pa / 8 of bank pa % 8
     CData *bank[8] = {};
     std::vector<Mirror> mirrors;
+    std::vector<Mirror> last_mirrors; // what the last nicsim_rtl__run_vm held (lockstep)
 
     uint8_t peek(uint32_t pa) const { return bank[pa % 8][pa / 8]; }
     void poke(uint32_t pa, uint8_t v) { bank[pa % 8][pa / 8] = v; }
@@ -76,12 +108,16 @@ struct nicsim_rtl {
             for (size_t i = 0; i < mr.len; i++)
                 mr.host[i] = peek(mr.pa + (uint32_t)i);
     }
+    std::vector<ByteWrite> *wrec = nullptr; // lockstep: record the writes of this helper call
     void sync_out()
     {
         for (const Mirror &mr : mirrors)
             for (size_t i = 0; i < mr.len; i++)
-                if (peek(mr.pa + (uint32_t)i) != mr.host[i])
+                if (peek(mr.pa + (uint32_t)i) != mr.host[i]) {
                     poke(mr.pa + (uint32_t)i, mr.host[i]);
+                    if (wrec)
+                        wrec->push_back({mr.nic + i, mr.host[i]});
+                }
     }
 
     nicsim_rtl() { build(false); }
@@ -257,8 +293,11 @@ struct VmRun {
 
     void write_full(const Mirror &mr)
     {
-        for (size_t i = 0; i < mr.len; i++)
+        for (size_t i = 0; i < mr.len; i++) {
             c.poke(mr.pa + (uint32_t)i, mr.host[i]);
+            if (c.wrec)
+                c.wrec->push_back({mr.nic + i, mr.host[i]});
+        }
     }
 
     // Follow the vm's region table for regions 2..31 (at the start and after each helper).
@@ -304,7 +343,7 @@ struct VmRun {
                     v.cap = cap;
                     bump = (bump + cap + 7) & ~7u;
                     v.mirror = (int)c.mirrors.size();
-                    c.mirrors.push_back({v.pa, rg->host, cap});
+                    c.mirrors.push_back({v.pa, rg->host, cap, nicsim_addr(i, 0)});
                     write_full(c.mirrors.back());
                 }
             }
@@ -332,7 +371,7 @@ struct VmRun {
             return;
         if (v.es != es) {
             v.es = es;
-            Mirror mr = {v.pa, rg->host + es, v.cap};
+            Mirror mr = {v.pa, rg->host + es, v.cap, nicsim_addr(i, es)};
             if (v.mirror < 0) {
                 v.mirror = (int)c.mirrors.size();
                 c.mirrors.push_back(mr);
@@ -394,6 +433,11 @@ int nicsim_rtl__set_wave(struct nicsim_rtl *rtl, const char *path)
         return -EIO;
     }
     return 0;
+}
+
+uint64_t nicsim_rtl__runs(const struct nicsim_rtl *rtl)
+{
+    return rtl->vm_runs;
 }
 
 void nicsim_rtl__set_wave_runs(struct nicsim_rtl *rtl, uint64_t first, uint64_t last)
@@ -510,9 +554,9 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
         nicsim_vm__map_at(vm, 1, &sr);
     }
     rtl->mirrors.clear();
-    rtl->mirrors.push_back({0, stack.data(), kStackBytes});
+    rtl->mirrors.push_back({0, stack.data(), kStackBytes, nicsim_addr(1, 0)});
     if (memlen)
-        rtl->mirrors.push_back({kMemBase, copy.data(), memlen});
+        rtl->mirrors.push_back({kMemBase, copy.data(), memlen, 0});
     uint64_t r1 = 0;
     if (memlen) {
         struct nicsim_region r = {};
@@ -612,7 +656,7 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
             m.helper_tail_pc_i = tail_pc;
             m.eval();
         }
-        if (m.retire_valid_o && trace) {
+        if (m.retire_valid_o && (trace || c.recording)) {
             struct nicsim_trace_rec rec = {};
             rec.pc = locate(m.retire_pc_o, &rec.prog);
             rec.cycle = m.retire_cycle_o;
@@ -810,7 +854,7 @@ int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog
     const struct nicsim_region *st = nicsim_vm__region(vm, 1);
     if (!st || st->hi != kStackBytes)
         return vm_fail(out, prog, "the vm's stack is not the RTL's 8 x 512 bytes");
-    c.mirrors.push_back({0, st->host, kStackBytes});
+    c.mirrors.push_back({0, st->host, kStackBytes, nicsim_addr(1, 0)});
     VmRun env{c, vm, {}, kStackBytes};
     c.poke_region(0, NICSIM_RGN_UNMAPPED, false, 1, 0, 0, 0);
     c.poke_region(1, NICSIM_RGN_STACK, true, st->latency, 0, 0, kStackBytes);
@@ -857,7 +901,22 @@ int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog
                 uint64_t now = c.cycle_now() + 1;
                 nicsim_vm__set_cycles_now(vm, &now);
                 c.sync_in();
+                std::vector<uint8_t> vis_before;
+                if (c.recording) {
+                    vis_before.resize(NICSIM_MAX_REGIONS);
+                    for (uint32_t i = 2; i < NICSIM_MAX_REGIONS; i++)
+                        vis_before[i] = nicsim_vm__region(vm, i) != nullptr;
+                }
                 h->fn(vm, h->user, args, &ho);
+                HelperRec *hr = nullptr;
+                if (c.recording) {
+                    c.hrecs.push_back(HelperRec());
+                    hr = &c.hrecs.back();
+                    hr->id = id;
+                    memcpy(hr->args, args, sizeof(args));
+                    hr->out = ho;
+                    c.wrec = &hr->writes;
+                }
                 action = ho.action == NICSIM_HELPER_CONTINUE    ? 0
                          : ho.action == NICSIM_HELPER_EXIT      ? 1
                          : ho.action == NICSIM_HELPER_TAIL_CALL ? 2
@@ -887,6 +946,20 @@ int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog
                 if (action == 0)
                     env.follow(ho.ret);
                 c.sync_out();
+                if (hr) {
+                    c.wrec = nullptr;
+                    for (uint32_t i = 2; i < NICSIM_MAX_REGIONS; i++) {
+                        const struct nicsim_region *rg = nicsim_vm__region(vm, i);
+                        if (!rg || vis_before[i])
+                            continue;
+                        uint32_t cap = rg->kind == NICSIM_RGN_PACKET ? NICSIM_XDP_FRAME_SIZE : rg->hi;
+                        hr->shown.push_back({i, *rg});
+                        hr->shown_mem.emplace_back(rg->host, rg->host + cap);
+                    }
+                    for (unsigned i = 2; i < kRegions; i++)
+                        if (const struct nicsim_region *rg = nicsim_vm__region(vm, i))
+                            hr->bounds.push_back({i, rg->lo, rg->hi});
+                }
                 if (ho.cycles > 0xffff) {
                     action = 3;
                     snprintf(ho.trap_msg, sizeof(ho.trap_msg),
@@ -904,7 +977,7 @@ int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog
             m.helper_tail_pc_i = tail_pc;
             m.eval();
         }
-        if (m.retire_valid_o && trace) {
+        if (m.retire_valid_o && (trace || c.recording)) {
             struct nicsim_trace_rec rec = {};
             rec.prog = prog_at(c, m.retire_pc_o, &rec.pc);
             rec.cycle = m.retire_cycle_o;
@@ -930,7 +1003,10 @@ int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog
             if (retired++ == corrupt_at)
                 rec.dst_value ^= 1;
             last = rec.cycle;
-            trace(trace_user, &rec);
+            if (c.recording)
+                c.rrecs.push_back({rec.prog, rec.pc, rec.cycle, rec.dst_value});
+            if (trace)
+                trace(trace_user, &rec);
         }
         c.edge();
         if (m.done_o) {
@@ -938,7 +1014,14 @@ int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog
             break;
         }
     }
+    // Tests only (run --lockstep's memory comparison): NICSIM_RTL_TEST_CORRUPT_MEM=K flips bit 0
+    // of byte K of the RTL's data memory (K < 4096: the stack) as the run ends.
+    if (const char *e = getenv("NICSIM_RTL_TEST_CORRUPT_MEM")) {
+        uint32_t k = (uint32_t)strtoul(e, nullptr, 0) & (kDmemBytes - 1);
+        c.poke(k, c.peek(k) ^ 1);
+    }
     c.sync_in(); // the RTL's memory back into the vm's
+    c.last_mirrors.swap(c.mirrors);
     c.mirrors.clear();
 
     out->r0 = m.r0_o;
@@ -1018,6 +1101,226 @@ int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog
                  nicsim_trap_kind_name((enum nicsim_trap_kind)tr.kind));
         break;
     }
+    return 0;
+}
+
+} // extern "C"
+
+// ---- lockstep: the C model beside the RTL on the same run --------------------------------------
+
+namespace
+{
+
+struct Replay {
+    const std::vector<HelperRec> *recs;
+    size_t next = 0;
+    std::string mismatch; // the first helper call the C model made differently
+    std::vector<RetireRec> crecs;
+};
+
+void replay_helper(void *user, struct nicsim_vm *vm, uint32_t id, const struct nicsim_helper *h,
+                   const uint64_t args[5], struct nicsim_helper_out *out)
+{
+    (void)h;
+    Replay &rp = *static_cast<Replay *>(user);
+    if (rp.next >= rp.recs->size() || (*rp.recs)[rp.next].id != id ||
+        memcmp((*rp.recs)[rp.next].args, args, 5 * sizeof(uint64_t)) != 0) {
+        if (rp.mismatch.empty()) {
+            char b[256];
+            snprintf(b, sizeof(b),
+                     "helper call #%zu: the C model calls helper %u with r1-r5 = 0x%llx 0x%llx "
+                     "0x%llx 0x%llx 0x%llx, the RTL %s",
+                     rp.next, id, (unsigned long long)args[0], (unsigned long long)args[1],
+                     (unsigned long long)args[2], (unsigned long long)args[3],
+                     (unsigned long long)args[4],
+                     rp.next < rp.recs->size() ? "made another call" : "made no such call");
+            rp.mismatch = b;
+        }
+        out->action = NICSIM_HELPER_TRAP;
+        snprintf(out->trap_msg, sizeof(out->trap_msg), "lockstep: not the RTL's helper call");
+        return;
+    }
+    HelperRec &r = const_cast<HelperRec &>((*rp.recs)[rp.next++]);
+    for (size_t k = 0; k < r.shown.size(); k++) {
+        struct nicsim_region rg = r.shown[k].second;
+        if (nicsim_vm__region(vm, r.shown[k].first) || r.shown_mem[k].empty())
+            continue;
+        rg.host = r.shown_mem[k].data();
+        rg.flags = 0;
+        nicsim_vm__map_at(vm, r.shown[k].first, &rg);
+    }
+    for (const ByteWrite &w : r.writes) {
+        struct nicsim_region *rg = nicsim_vm__region(vm, nicsim_addr_region(w.nic));
+        if (rg)
+            rg->host[nicsim_addr_offset(w.nic)] = w.v;
+    }
+    for (const auto &b : r.bounds)
+        if (struct nicsim_region *rg = nicsim_vm__region(vm, b[0])) {
+            rg->lo = b[1];
+            rg->hi = b[2];
+        }
+    *out = r.out;
+}
+
+void collect_c(void *user, const struct nicsim_trace_rec *r)
+{
+    static_cast<Replay *>(user)->crecs.push_back({r->prog, r->pc, r->cycle, r->dst_value});
+}
+
+std::string describe(const RetireRec *r)
+{
+    if (!r)
+        return "retired no such instruction (its run had ended)";
+    char b[256];
+    const struct nicsim_isa_insn *in =
+        r->prog && r->pc < nicsim_prog__len(r->prog) ? &nicsim_prog__insns(r->prog)[r->pc] : nullptr;
+    snprintf(b, sizeof(b), "%s pc %u (%s dst r%u src r%u off %d imm %d): retired in cycle %llu, "
+                           "dst register 0x%llx",
+             r->prog ? nicsim_prog__name(r->prog) : "?", r->pc,
+             in ? nicsim_isa_op_name((enum nicsim_op)in->op) : "?", in ? in->dst : 0,
+             in ? in->src : 0, in ? in->off : 0, in ? in->imm : 0, (unsigned long long)r->cycle,
+             (unsigned long long)r->value);
+    return b;
+}
+
+std::string describe_run(const struct nicsim_run &r)
+{
+    char b[512];
+    snprintf(b, sizeof(b), "status %u, r0 0x%llx, %llu instructions, %llu cycles%s%s", r.status,
+             (unsigned long long)r.r0, (unsigned long long)r.insns, (unsigned long long)r.cycles,
+             r.status ? ", " : "", r.status ? r.trap.msg : "");
+    return b;
+}
+
+} // namespace
+
+extern "C" {
+
+void nicsim_rtl__set_lockstep_report(struct nicsim_rtl *rtl,
+                                     void (*fn)(void *user, const char *report), void *user)
+{
+    rtl->diverged = fn;
+    rtl->diverged_user = user;
+}
+
+int nicsim_rtl__run_vm_lockstep(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog *prog,
+                                uint64_t arg1, uint64_t arg2, struct nicsim_run *out)
+{
+    nicsim_rtl &c = *static_cast<nicsim_rtl *>(ctx);
+    uint64_t run_index = c.vm_runs;
+    // The C model's copy of the environment as the run starts: every visible region
+    std::vector<std::vector<uint8_t>> bufs;
+    std::vector<struct nicsim_region> regs;
+    std::vector<uint32_t> idx;
+    for (uint32_t i = 2; i < NICSIM_MAX_REGIONS; i++) {
+        const struct nicsim_region *rg = nicsim_vm__region(vm, i);
+        if (!rg)
+            continue;
+        uint32_t cap = rg->kind == NICSIM_RGN_PACKET ? NICSIM_XDP_FRAME_SIZE : rg->hi;
+        bufs.emplace_back(rg->host, rg->host + cap);
+        regs.push_back(*rg);
+        idx.push_back(i);
+    }
+    // The RTL's run: the one that counts, recorded
+    c.recording = true;
+    c.hrecs.clear();
+    c.rrecs.clear();
+    int rc = nicsim_rtl__run_vm(ctx, vm, prog, arg1, arg2, out);
+    c.recording = false;
+    if (rc < 0)
+        return rc;
+    // The C model on the copy, its helper calls answered from the RTL's record
+    struct nicsim_vm_opts vo = {};
+    vo.sz = sizeof(vo);
+    vo.core_id = nicsim_vm__core_id(vm);
+    vo.budget = nicsim_vm__budget(vm);
+    struct nicsim_vm *cv = nicsim_vm__new(&vo);
+    if (!cv)
+        return -ENOMEM;
+    for (size_t k = 0; k < regs.size(); k++) {
+        struct nicsim_region r = regs[k];
+        r.host = bufs[k].data();
+        r.flags = 0;
+        if (!bufs[k].empty())
+            nicsim_vm__map_at(cv, idx[k], &r);
+    }
+    Replay rp;
+    rp.recs = &c.hrecs;
+    nicsim_vm__set_helper_hook(cv, replay_helper, &rp);
+    nicsim_vm__set_trace(cv, collect_c, &rp);
+    struct nicsim_run cr;
+    nicsim_vm__run(cv, prog, arg1, arg2, &cr);
+
+    // Compare: every retired instruction, the helper calls, the end of the run, the memory
+    std::string what;
+    size_t i = 0, both = std::min(rp.crecs.size(), c.rrecs.size());
+    for (; i < both && what.empty(); i++) {
+        const RetireRec &a = rp.crecs[i], &b = c.rrecs[i];
+        bool trapped = i + 1 == rp.crecs.size() && cr.status == NICSIM_RUN_TRAP;
+        if (a.prog != b.prog || a.pc != b.pc)
+            what = "pc";
+        else if (a.cycle != b.cycle)
+            what = "retire cycle";
+        else if (!trapped && a.value != b.value)
+            what = "dst register value";
+    }
+    if (!what.empty())
+        i--;
+    else if (!rp.mismatch.empty())
+        what = rp.mismatch;
+    else if (rp.crecs.size() != c.rrecs.size())
+        what = "number of retired instructions";
+    else if (cr.status != out->status || cr.r0 != out->r0 || cr.cycles != out->cycles ||
+             cr.insns != out->insns || cr.trap.kind != out->trap.kind ||
+             cr.trap.pc != out->trap.pc ||
+             memcmp(&cr.stalls, &out->stalls, sizeof(cr.stalls)) != 0)
+        what = "end of the run (status, r0, instructions, cycles, stalls or trap)";
+    if (what.empty()) {
+        // memory after the run: stack, every block the RTL held, the map values it held last
+        auto cmp_range = [&](uint32_t r, uint32_t lo, uint32_t len) {
+            const struct nicsim_region *a = nicsim_vm__region(cv, r), *b = nicsim_vm__region(vm, r);
+            if (!a || !b)
+                return;
+            for (uint32_t k = 0; k < len && what.empty(); k++)
+                if (a->host[lo + k] != b->host[lo + k]) {
+                    char t[160];
+                    snprintf(t, sizeof(t),
+                             "memory after the run: byte 0x%llx is 0x%02x on the C model, 0x%02x "
+                             "on the RTL",
+                             (unsigned long long)nicsim_addr(r, lo + k), a->host[lo + k],
+                             b->host[lo + k]);
+                    what = t;
+                }
+        };
+        cmp_range(1, 0, kStackBytes);
+        for (const Mirror &mr : c.last_mirrors)
+            if (mr.len && nicsim_addr_region(mr.nic) >= 2)
+                cmp_range(nicsim_addr_region(mr.nic), nicsim_addr_offset(mr.nic), (uint32_t)mr.len);
+    }
+    nicsim_vm__free(cv);
+    if (what.empty())
+        return 0;
+    std::string rep = "lockstep: DIVERGENCE in run #" + std::to_string(run_index) +
+                      " (the packets that reached a core, from 0; core " +
+                      std::to_string(nicsim_vm__core_id(vm)) + ")";
+    if (i < both || rp.crecs.size() != c.rrecs.size()) {
+        rep += " at retired instruction #" + std::to_string(i) + ": the " + what + " differs\n";
+        rep += "  C    " + describe(i < rp.crecs.size() ? &rp.crecs[i] : nullptr) + "\n";
+        rep += "  RTL  " + describe(i < c.rrecs.size() ? &c.rrecs[i] : nullptr) + "\n";
+        if (i > 0)
+            rep += "  previous instruction, the same in both: " + describe(&rp.crecs[i - 1]) + "\n";
+        uint64_t lo = i > 0 ? rp.crecs[i - 1].cycle : 0,
+                 hi = i < rp.crecs.size() ? rp.crecs[i].cycle : cr.cycles;
+        rep += "  cycle window to open in a waveform (--wave, --wave-packets " +
+               std::to_string(run_index) + "): where the core's cycle counter is " +
+               std::to_string(lo > 5 ? lo - 5 : 0) + ".." + std::to_string(hi + 1) + "\n";
+    } else {
+        rep += ": the " + what + " differs\n";
+    }
+    rep += "  C model: " + describe_run(cr) + "\n";
+    rep += "  RTL:     " + describe_run(*out) + "\n";
+    if (c.diverged)
+        c.diverged(c.diverged_user, rep.c_str());
     return 0;
 }
 

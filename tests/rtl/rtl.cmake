@@ -87,3 +87,19 @@ if(TARGET nicsim_rtl AND NICSIM_FST2VCD_BIN)
                    ${CMAKE_BINARY_DIR}/rtl-run wave firewall)
   set_tests_properties(rtl.run_wave_packets PROPERTIES LABELS rtl TIMEOUT 600)
 endif()
+# nicsim run --lockstep: every example agrees instruction by instruction (report = the C
+# model's); an injected divergence (NICSIM_RTL_TEST_CORRUPT_RETIRE / _MEM) ends the run (status 3).
+if(TARGET nicsim_rtl)
+  foreach(_ex ${NICSIM_EXAMPLES})
+    add_test(NAME rtl.run_lockstep_${_ex}
+             COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_check.sh $<TARGET_FILE:nicsim>
+                     ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR}
+                     ${CMAKE_BINARY_DIR}/rtl-run lockstep ${_ex})
+    set_tests_properties(rtl.run_lockstep_${_ex} PROPERTIES LABELS rtl TIMEOUT 600)
+  endforeach()
+  add_test(NAME rtl.run_lockstep_diverge
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_check.sh $<TARGET_FILE:nicsim>
+                   ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/rtl-run diverge l4lb)
+  set_tests_properties(rtl.run_lockstep_diverge PROPERTIES LABELS rtl TIMEOUT 600)
+endif()
