@@ -237,8 +237,10 @@ struct nicsim_rtl {
         }
     }
 
-    // A region-table entry written directly into the LSU's table (rtl/lint.vlt makes it
-    // public): between runs and while a helper call holds the core in MEM.
+    // A region-table entry written directly into the LSU's table in the model's state: between
+    // runs and while a helper call holds the core in MEM. Not a public signal (that would put
+    // the LSU's logic in Verilator's input region, a third of the speed): the table is only
+    // read by logic the next clock edge evaluates.
     void poke_region(unsigned idx, enum nicsim_region_kind kind, bool writable, unsigned latency,
                      uint32_t base, uint32_t lo, uint32_t hi)
     {
