@@ -142,6 +142,8 @@ struct nicsim_rtl {
         bank[5] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__5__KET____DOT__u_bank__DOT__mem[0];
         bank[6] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__6__KET____DOT__u_bank__DOT__mem[0];
         bank[7] = &r->ebpf_core__DOT__u_lsu__DOT__g_bank__BRA__7__KET____DOT__u_bank__DOT__mem[0];
+        m->hw_helpers_i = 0;
+        m->core_id_i = 0;
         m->rst_ni = 0;
         m->clk_i = 0;
         m->eval();
@@ -597,6 +599,7 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
 
     // Run.
     Vebpf_core &m = *c.m;
+    m.hw_helpers_i = 0; // the conformance numbering: every helper through the port
     m.entry_i = 0;
     m.r1_i = r1;
     m.r2_i = memlen;
@@ -867,6 +870,9 @@ int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog
     nicsim_trace_fn trace = nicsim_vm__trace(vm, &trace_user);
     uint64_t budget = nicsim_vm__budget(vm);
     Vebpf_core &m = *c.m;
+    // the NIC's helper numbering: ebpf_helper answers get_smp_processor_id itself
+    m.hw_helpers_i = 1;
+    m.core_id_i = nicsim_vm__core_id(vm);
     m.entry_i = (uint32_t)entry;
     m.r1_i = arg1;
     m.r2_i = arg2;
@@ -1123,8 +1129,11 @@ struct Replay {
 void replay_helper(void *user, struct nicsim_vm *vm, uint32_t id, const struct nicsim_helper *h,
                    const uint64_t args[5], struct nicsim_helper_out *out)
 {
-    (void)h;
     Replay &rp = *static_cast<Replay *>(user);
+    if (id == NICSIM_HW_SMP_ID && h) { // answered inside the RTL core (ebpf_helper): no record
+        h->fn(vm, h->user, args, out);
+        return;
+    }
     if (rp.next >= rp.recs->size() || (*rp.recs)[rp.next].id != id ||
         memcmp((*rp.recs)[rp.next].args, args, 5 * sizeof(uint64_t)) != 0) {
         if (rp.mismatch.empty()) {
@@ -1246,6 +1255,7 @@ int nicsim_rtl__run_vm_lockstep(void *ctx, struct nicsim_vm *vm, const struct ni
         if (!bufs[k].empty())
             nicsim_vm__map_at(cv, idx[k], &r);
     }
+    nicsim_vm__set_user(cv, nicsim_vm__user(vm)); // for the helpers the RTL answers itself
     Replay rp;
     rp.recs = &c.hrecs;
     nicsim_vm__set_helper_hook(cv, replay_helper, &rp);
