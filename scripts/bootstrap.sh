@@ -19,7 +19,7 @@ jobs=${JOBS:-$(nproc)}
 # Debian packages the build, the examples and the tests need.
 PKGS="build-essential cmake pkg-config clang llvm lld libclang-rt-14-dev libelf-dev zlib1g-dev
 libbpf-dev libpcap-dev libjansson-dev libgtest-dev googletest gnuplot-nox python3-scapy bpftool
-linux-libc-dev xdp-tools libxdp1 verilator yosys iverilog gtkwave"
+linux-libc-dev xdp-tools libxdp1 verilator yosys iverilog gtkwave jq"
 
 need_install() {
     missing=""
@@ -69,7 +69,7 @@ fuzz_tree() {
     CC=clang CXX=clang++ cmake -S "$top" -B "$fuzz" -DNICSIM_FUZZ=ON -DNICSIM_SANITIZE=ON \
         -DNICSIM_FUZZ_SECONDS="$secs" -DNICSIM_FUZZ_SEED="$seed" >/dev/null
     cmake --build "$fuzz" -j "$jobs" --target cmsg_fuzz cmsgseq_fuzz elf_fuzz verifier_fuzz image_fuzz \
-        nicsim nicsim-plugin run_test mapjson_test
+        nicsim nicsim-plugin run_test tools_test mapjson_test
     fstatus=0
     (cd "$fuzz" && ctest -L fuzz --output-on-failure -j "$jobs") || fstatus=1
     # exit status 86 for any ASan/LSan report, so that a test expecting status 1 sees it too

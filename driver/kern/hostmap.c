@@ -6,6 +6,22 @@
  * types keep up to max_entries keys in insertion order. Per-CPU maps keep one value (a
  * single-CPU host). Other types (ring buffers, queues, socket maps ...) exist but have no
  * element operations (-EOPNOTSUPP), as their kernel counterparts refuse most of them too.
+ *
+ * Not yet a store of the map library (maps/, include/nicsim/fw_maps.h, which the driver layer
+ * may use): its observable behaviour departs from the kernel's, and from the library's, in ways
+ * a conversion would change (issue 9 keeps behaviour as it is):
+ *   - an LPM trie is an exact-key hash here (no longest-prefix match);
+ *   - hash maps iterate in slot order (a deleted element's slot is reused first), not the
+ *     kernel's bucket order;
+ *   - a per-CPU map's value is value_size bytes, not round_up(value_size, 8) per CPU;
+ *   - its own limits: max_entries <= 2^20, key_size <= 512, value_size <= 64 KiB (-E2BIG), and
+ *     none of the kernel's per-type creation checks (map flags, value sizes of fd arrays ...);
+ *   - BPF_F_LOCK is ignored; prog arrays, perf event arrays, devmaps and cpumaps store the raw
+ *     value and take BPF_NOEXIST / BPF_EXIST (the kernel's fd arrays take BPF_ANY only); a perf
+ *     event array's element can be read back (the kernel: -ENOTSUPP);
+ *   - deleting past max_entries or an empty slot: -ENOENT for every array type (the kernel: fd
+ *     arrays -E2BIG past the end; devmap / cpumap -EINVAL past the end, 0 for an empty slot);
+ *   - cgroup arrays and XSK maps have element storage here; the library has neither type.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,7 +73,7 @@ static int is_always_present(uint32_t t)
     return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
-int hostmap_alloc(struct nicsim_bpf_map *map)
+int nicsim_hostmap_alloc(struct nicsim_bpf_map *map)
 {
     struct hostmap *h;
     uint32_t t = map->map_type;
@@ -98,7 +114,7 @@ int hostmap_alloc(struct nicsim_bpf_map *map)
     return 0;
 }
 
-void hostmap_free(struct nicsim_bpf_map *map)
+void nicsim_hostmap_free(struct nicsim_bpf_map *map)
 {
     struct hostmap *h = map->host;
 
@@ -125,7 +141,7 @@ static long find(const struct nicsim_bpf_map *map, const struct hostmap *h, cons
     return -1;
 }
 
-int hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value)
+int nicsim_hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value)
 {
     struct hostmap *h = map->host;
     long i;
@@ -139,7 +155,8 @@ int hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value)
     return 0;
 }
 
-int hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value, uint64_t flags)
+int nicsim_hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value,
+                          uint64_t flags)
 {
     struct hostmap *h = map->host;
     uint64_t f = flags & ~(uint64_t)BPF_F_LOCK;
@@ -183,7 +200,7 @@ int hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *valu
     return 0;
 }
 
-int hostmap_delete(struct nicsim_bpf_map *map, const void *key)
+int nicsim_hostmap_delete(struct nicsim_bpf_map *map, const void *key)
 {
     struct hostmap *h = map->host;
     long i;
@@ -199,7 +216,7 @@ int hostmap_delete(struct nicsim_bpf_map *map, const void *key)
     return 0;
 }
 
-int hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next)
+int nicsim_hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next)
 {
     struct hostmap *h = map->host;
     uint32_t from = 0;

@@ -473,7 +473,7 @@ void nicsim_bpf_map_put(struct nicsim_bpf_map *map)
     } else {
         if (map->inner_map_meta && map->host)
             outer_clear(map);
-        hostmap_free(map);
+        nicsim_hostmap_free(map);
     }
     map_free_id(map);
     free(map->inner_map_meta);
@@ -972,7 +972,7 @@ static struct nicsim_bpf_map *held_map(struct nicsim_bpf_map *outer, const void 
     struct nicsim_kern *k = outer->kern;
     uint32_t id = 0;
 
-    if (hostmap_lookup(outer, key, &id) || !id || id > k->n_map_ids)
+    if (nicsim_hostmap_lookup(outer, key, &id) || !id || id > k->n_map_ids)
         return NULL;
     return k->maps[id - 1];
 }
@@ -1005,7 +1005,7 @@ static int outer_update(struct nicsim_bpf_map *outer, const void *key, const voi
         return -EINVAL;
     }
     old = held_map(outer, key);
-    err = hostmap_update(outer, key, &inner->id, flags);
+    err = nicsim_hostmap_update(outer, key, &inner->id, flags);
     if (err)
         return err;
     nicsim_bpf_map_inc(inner);
@@ -1016,7 +1016,7 @@ static int outer_update(struct nicsim_bpf_map *outer, const void *key, const voi
 static int outer_delete(struct nicsim_bpf_map *outer, const void *key)
 {
     struct nicsim_bpf_map *old = held_map(outer, key);
-    int err = hostmap_delete(outer, key);
+    int err = nicsim_hostmap_delete(outer, key);
 
     if (!err)
         nicsim_bpf_map_put(old);
@@ -1031,7 +1031,7 @@ static void outer_clear(struct nicsim_bpf_map *outer)
 
     if (outer->key_size > sizeof(key))
         return;
-    while (!hostmap_get_next(outer, prev, next)) {
+    while (!nicsim_hostmap_get_next(outer, prev, next)) {
         struct nicsim_bpf_map *old = held_map(outer, next);
 
         memcpy(key, next, outer->key_size);
@@ -1072,7 +1072,7 @@ int nicsim_kern_map_create(struct nicsim_kern *k, const struct nicsim_kern_map_c
         map->offloaded = true;
         err = map_offload_alloc(k, map, &a, tmpl, extack);
     } else if (!err) {
-        err = hostmap_alloc(map);
+        err = nicsim_hostmap_alloc(map);
     }
     if (err) {
         free(map->inner_map_meta);
@@ -1114,7 +1114,7 @@ int nicsim_kern_map_lookup_elem(struct nicsim_kern *k, int fd, const void *key, 
     if (!value || (!key && map->key_size))
         return -EFAULT;
     if (!map->offloaded)
-        return hostmap_lookup(map, key, value);
+        return nicsim_hostmap_lookup(map, key, value);
     if (!map->netdev)
         return -ENODEV;
     return map->dev_ops->map_lookup_elem(map, (void *)key, value);
@@ -1135,7 +1135,7 @@ int nicsim_kern_map_update_elem(struct nicsim_kern *k, int fd, const void *key, 
     if (!map->offloaded && map->inner_map_meta)
         return outer_update(map, key, value, flags);
     if (!map->offloaded)
-        return hostmap_update(map, key, value, flags);
+        return nicsim_hostmap_update(map, key, value, flags);
     if (flags > BPF_EXIST)
         return -EINVAL;
     if (!map->netdev)
@@ -1157,7 +1157,7 @@ int nicsim_kern_map_delete_elem(struct nicsim_kern *k, int fd, const void *key)
     if (!map->offloaded && map->inner_map_meta)
         return outer_delete(map, key);
     if (!map->offloaded)
-        return hostmap_delete(map, key);
+        return nicsim_hostmap_delete(map, key);
     if (!map->netdev)
         return -ENODEV;
     return map->dev_ops->map_delete_elem(map, (void *)key);
@@ -1175,7 +1175,7 @@ int nicsim_kern_map_get_next_key(struct nicsim_kern *k, int fd, const void *key,
     if (!next_key)
         return -EFAULT;
     if (!map->offloaded)
-        return hostmap_get_next(map, key, next_key);
+        return nicsim_hostmap_get_next(map, key, next_key);
     if (!map->netdev)
         return -ENODEV;
     return map->dev_ops->map_get_next_key(map, (void *)key, next_key);

@@ -157,11 +157,12 @@ int nicsim_bpf_check(struct nicsim_bpf_prog *prog, struct nicsim_kern_prog_load_
                      struct vlog *log);
 
 /* ---- Host map storage (hostmap.c). */
-int hostmap_alloc(struct nicsim_bpf_map *map);
-void hostmap_free(struct nicsim_bpf_map *map);
-int hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value);
-int hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value, uint64_t flags);
-int hostmap_delete(struct nicsim_bpf_map *map, const void *key);
-int hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next);
+int nicsim_hostmap_alloc(struct nicsim_bpf_map *map);
+void nicsim_hostmap_free(struct nicsim_bpf_map *map);
+int nicsim_hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value);
+int nicsim_hostmap_update(struct nicsim_bpf_map *map, const void *key, const void *value,
+                          uint64_t flags);
+int nicsim_hostmap_delete(struct nicsim_bpf_map *map, const void *key);
+int nicsim_hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next);
 
 #endif /* NICSIM_KERN_INTERNAL_H */

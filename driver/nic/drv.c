@@ -75,6 +75,15 @@ const void *nicsim_drv__image(const struct nicsim_bpf_prog *prog, size_t *len)
     return dp ? dp->image : NULL;
 }
 
+const uint32_t *nicsim_drv__slot_origins(const struct nicsim_bpf_prog *prog, uint32_t *n)
+{
+    const struct drv_prog *dp = nicsim_drv_prog_of(prog);
+    bool ok = dp && dp->image && dp->live;
+
+    *n = ok ? dp->n_live : 0;
+    return ok ? dp->live : NULL;
+}
+
 uint32_t nicsim_drv__nic_map_id(const struct nicsim_bpf_map *map)
 {
     const struct drv_map *dm = map && map->offloaded && map->netdev ? map->dev_priv : NULL;

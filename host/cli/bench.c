@@ -255,6 +255,8 @@ int cmd_bench(int argc, char **argv)
         return cmd_bench_replay(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "map"))
         return bench_map(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "examples"))
+        return bench_examples_table(argc - 1, argv + 1);
     const char *model_name = "c";
     uint64_t rtl_insns = 2000000;
     const struct cli_opt opts[] = {
@@ -272,7 +274,7 @@ int cmd_bench(int argc, char **argv)
     size_t n_pos = 0;
     static const char use[] =
         "usage: nicsim bench [--reps N] [--model c|rtl [--rtl-insns N]] | nicsim bench replay "
-        "[--example NAME] [--packets N] | nicsim bench map [--entries N]\n"
+        "[--example NAME] [--packets N] | nicsim bench map [--entries N] | nicsim bench examples\n"
         "  prints simulated instructions per second (best of N runs, cycle counting on) and CPI;\n"
         "  --model rtl: simulated core cycles per second (of thread CPU time) of the Verilated\n"
         "  RTL beside the C model's, over the first N instructions of each program (default\n"

@@ -200,11 +200,16 @@ int cmd_bench_replay(int argc, char **argv)
         nic_s = now() - t0;
         rss_kb[pass] = ru.ru_maxrss;
     }
-    fclose(tf);
     double nic_pps = (double)total / nic_s;
     printf("C model (nicsim run, cycle counting on): %10.0f packets/s  (%.2f s)\n", nic_pps, nic_s);
     printf("peak memory of the replay: %ld KiB for %llu packets, %ld KiB for %llu packets\n",
            rss_kb[0], (unsigned long long)counts[0], rss_kb[1], (unsigned long long)counts[1]);
+    int frc = bench_report_figure(obj, dev, maps, total);
+    fclose(tf);
+    if (frc) {
+        free_trace(v, n);
+        return 1;
+    }
     if (no_kernel) {
         free_trace(v, n);
         return 0;

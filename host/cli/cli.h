@@ -17,6 +17,12 @@ int cmd_demo(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_bench_replay(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+/* bench_report.c: the replay's speed without a report, with --json and with --json-lines. */
+int bench_report_figure(const char *obj, const char *trace, const char *maps, uint64_t total);
+/* bench_report.c: nicsim bench examples, the README's table of the examples. */
+int bench_examples_table(int argc, char **argv);
 
 struct nicsim_run;
 void cli_print_run(const struct nicsim_run *run);

@@ -13,6 +13,10 @@ struct command {
 
 static const struct command commands[] = {
     {"run", cmd_run, "offload an XDP object to the NIC and replay a pcap trace through it"},
+    {"profile", cmd_profile,
+     "a program's instructions and source lines annotated with their cost over a trace"},
+    {"sweep", cmd_sweep,
+     "a trace per core count and line rate: throughput, drops, latency, cores needed"},
     {"load", cmd_load, "offload every program of an XDP object and report what the NIC made of it"},
     {"demo", cmd_demo, "run the bundled examples and show what the core did, cycle by cycle"},
     {"exec", cmd_exec, "run one program (assembler text or raw bytes) on the core model"},

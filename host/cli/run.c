@@ -27,7 +27,11 @@ static void usage(FILE *f)
         "                           repeatable\n"
         "  --maps-dir DIR           --map NAME=DIR/NAME.json for every .json file in DIR\n"
         "  --prog-array MAP:INDEX=PROG  an entry of a prog array (tail calls); repeatable\n"
-        "  --json FILE              per-packet report and summary (JSON)\n"
+        "  --json FILE              per-packet report and summary (JSON; FILE.jsonl: JSON Lines)\n"
+        "  --json-lines FILE        the same as JSON Lines: one packet object per line, the\n"
+        "                           summary last, each with a \"type\" key\n"
+        "  --report DIR             report.json, packets.csv (a row per packet), plots (PNG and\n"
+        "                           SVG) and index.html showing them with the summary\n"
         "  --out-pcap FILE          packets as they leave the program (pcapng, one interface\n"
         "                           per egress, verdict in each packet's comment)\n"
         "  --dump-maps FILE         final contents of every map (bpftool JSON, by map name)\n"
@@ -196,6 +200,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {.name = "--maps-dir", .kind = CLI_STR, .dst = &o->maps_dir},
         {.name = "--prog-array", .kind = CLI_FN, .fn = opt_prog_array},
         {.name = "--json", .kind = CLI_STR, .dst = &o->json},
+        {.name = "--json-lines", .kind = CLI_STR, .dst = &o->json_lines},
+        {.name = "--report", .kind = CLI_STR, .dst = &o->report_dir},
         {.name = "--out-pcap", .kind = CLI_STR, .dst = &o->out_pcap},
         {.name = "--dump-maps", .kind = CLI_STR, .dst = &o->dump_maps},
         {.name = "--events", .kind = CLI_STR, .dst = &o->events},

@@ -482,6 +482,120 @@ static int read_core(struct ld *ld)
     return 0;
 }
 
+/*
+ * The line info of .BTF.ext (what `perf annotate` and bpftool show beside the instructions):
+ * {u32 record size} then per section {u32 name, u32 count, count records {u32 insn_off (bytes),
+ * u32 file name, u32 line text (BTF strings), u32 line << 10 | column}}. Line info only annotates:
+ * a section that holds none, or holds records this reader cannot make sense of, leaves the object
+ * without it (never a load failure).
+ */
+static void read_lines(struct ld *ld)
+{
+    const struct ld_sec *s;
+    const uint8_t *p;
+    size_t size, hdr_len, off, end, rec_size;
+
+    if (ld->btf_ext_sec < 0 || !ld->btf)
+        return;
+    s = &ld->secs[ld->btf_ext_sec];
+    p = s->data->d_buf;
+    size = s->data->d_size;
+    if (size < 24 || (rd32(p) & 0xffff) != 0xeB9F)
+        return;
+    hdr_len = rd32(p + 4);
+    if (hdr_len < 24 || hdr_len > size)
+        return;
+    {
+        size_t l_off = rd32(p + 16), l_len = rd32(p + 20);
+        if (l_len < 4 || l_off > size - hdr_len || l_len > size - hdr_len - l_off)
+            return;
+        off = hdr_len + l_off;
+        end = off + l_len;
+    }
+    rec_size = rd32(p + off);
+    off += 4;
+    if (rec_size < 16 || rec_size > 1024)
+        return;
+    while (end - off >= 8) {
+        const char *name = btf__name_by_offset(ld->btf, rd32(p + off));
+        size_t count = rd32(p + off + 4);
+        off += 8;
+        if (!name || count > (end - off) / rec_size)
+            break;
+        long sec = find_exec_sec(ld, name);
+        for (size_t k = 0; k < count; k++, off += rec_size) {
+            uint32_t insn_off = rd32(p + off), lc = rd32(p + off + 12);
+            if (sec < 0 || insn_off % INSN_SZ || insn_off >= ld->secs[sec].sh.sh_size)
+                continue;
+            const char *file = btf__name_by_offset(ld->btf, rd32(p + off + 4));
+            const char *src = btf__name_by_offset(ld->btf, rd32(p + off + 8));
+            struct ld_line *l = realloc(ld->lines, (ld->nlines + 1) * sizeof(*l));
+            if (!l)
+                return;
+            ld->lines = l;
+            l[ld->nlines++] = (struct ld_line){.sec = (size_t)sec,
+                                               .slot = insn_off / INSN_SZ,
+                                               .line = lc >> 10,
+                                               .col = lc & 0x3ff,
+                                               .file = file ? file : "",
+                                               .src = src ? src : ""};
+        }
+    }
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+    const struct nicsim_obj_line *x = a, *y = b;
+    return (x->insn > y->insn) - (x->insn < y->insn);
+}
+
+static void free_lines(struct nicsim_obj_line *l, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)l[i].file);
+        free((char *)l[i].src);
+    }
+    free(l);
+}
+
+/* The line info of a program just linked: every function placed in it (link_at >= 0) brings
+ * the records of its slots, moved to where it was placed. Out of memory: no line info. */
+static void prog_lines(struct ld *ld, struct nicsim_obj_prog *p)
+{
+    struct nicsim_obj_line *out = NULL;
+    size_t n = 0;
+
+    for (size_t fi = 0; fi < ld->nfuncs; fi++) {
+        const struct ld_func *f = &ld->funcs[fi];
+        if (f->link_at < 0)
+            continue;
+        for (size_t k = 0; k < ld->nlines; k++) {
+            const struct ld_line *l = &ld->lines[k];
+            if (l->sec != f->sec || l->slot < f->off || l->slot >= f->off + f->n || !l->line)
+                continue;
+            struct nicsim_obj_line *o = realloc(out, (n + 1) * sizeof(*o));
+            if (!o)
+                goto oom;
+            out = o;
+            out[n] = (struct nicsim_obj_line){.insn = (uint32_t)(f->link_at + l->slot - f->off),
+                                              .line = l->line,
+                                              .col = l->col,
+                                              .file = strdup(l->file),
+                                              .src = strdup(l->src)};
+            n++;
+            if (!out[n - 1].file || !out[n - 1].src)
+                goto oom;
+        }
+    }
+    if (n)
+        qsort(out, n, sizeof(*out), cmp_line);
+    p->lines = out;
+    p->n_lines = n;
+    return;
+oom:
+    free_lines(out, n);
+}
+
 /* ---- relocations ---- */
 
 static int check_rel_sec(struct ld *ld, const struct ld_sec *rs)
@@ -951,6 +1065,7 @@ static int build_progs(struct ld *ld)
             p->core_relos = lb.relos;
             p->n_core_relos = lb.n_relos;
             p->entry_n = f->n;
+            prog_lines(ld, p);
             n_ok++;
         }
         if (!p->name || !p->section)
@@ -997,8 +1112,8 @@ static int ld_load(struct ld *ld, char *buf, size_t len)
     if ((rc = read_header(ld)) || (rc = read_sections(ld)) || (rc = read_symbols(ld)) ||
         (rc = read_btf(ld)) || (rc = collect_funcs(ld)) || (rc = nicsim_ld_legacy_maps(ld)) ||
         (rc = nicsim_ld_btf_maps(ld)) || (rc = nicsim_ld_data_maps(ld)) ||
-        (rc = collect_relos(ld)) || (rc = read_core(ld)) || (rc = read_license(ld)) ||
-        (rc = build_progs(ld)))
+        (rc = collect_relos(ld)) || (rc = read_core(ld)) || (read_lines(ld), 0) ||
+        (rc = read_license(ld)) || (rc = build_progs(ld)))
         return rc;
     return 0;
 }
@@ -1016,6 +1131,7 @@ static void ld_cleanup(struct ld *ld)
     free(ld->funcs);
     free(ld->rels);
     free(ld->cores);
+    free(ld->lines);
     free(ld->mapsrc);
     btf__free(ld->btf);
     for (size_t i = 0; i < ld->n_mod_btfs; i++)
@@ -1139,6 +1255,7 @@ void nicsim_obj__free(struct nicsim_obj *obj)
         free((void *)obj->progs[i].error);
         free_core_relos((struct nicsim_obj_core_relo *)obj->progs[i].core_relos,
                         obj->progs[i].n_core_relos);
+        free_lines((struct nicsim_obj_line *)obj->progs[i].lines, obj->progs[i].n_lines);
     }
     for (size_t i = 0; i < obj->n_maps; i++) {
         struct nicsim_obj_map *m = &obj->maps[i];

@@ -55,6 +55,14 @@ struct ld_func {
     long link_at; /* slot in the program being linked, -1 if not linked yet */
 };
 
+/* A line info record of .BTF.ext: an instruction of an executable section, its strings. */
+struct ld_line {
+    size_t sec;
+    uint32_t slot;
+    uint32_t line, col;
+    const char *file, *src; /* BTF strings (valid while ld->btf lives) */
+};
+
 struct ld_rel {
     size_t sym;
     uint32_t type;
@@ -112,6 +120,8 @@ struct ld {
     size_t nrels;
     struct ld_core *cores;
     size_t ncores;
+    struct ld_line *lines; /* .BTF.ext line info, by section then slot */
+    size_t nlines;
     struct ld_mapsrc *mapsrc;
     struct nicsim_obj *obj;
 };

@@ -29,43 +29,39 @@ char *nicsim_run_find_gnuplot(void)
 }
 
 /*
- * Draws the plot with gnuplot, run without a shell. Nothing the user named becomes gnuplot code:
- * the script below is constant but for numbers, and the title, the data file and the output file
- * reach it as the string arguments ARG1..ARG3 of `gnuplot -c` (values, never parsed as code).
+ * Runs gnuplot without a shell on `script` (constant text but for numbers: nothing the user named
+ * becomes gnuplot code); the file names and titles reach it as the string arguments ARG1..ARGn of
+ * `gnuplot -c` (values, never parsed as code). `shown` names the output in messages. 0 or 1 after
+ * a message with gnuplot's own last line.
  */
-int nicsim_run_plot_draw(const char *gnuplot, const char *png, const char *shown, const char *data,
-                         bool kernel, uint32_t clock_mhz, const char *title)
+int nicsim_run_gnuplot(const char *gnuplot, const char *script_text, const char *shown,
+                       const char *const *args, int n_args)
 {
     char script[] = "/tmp/nicsim-plot-XXXXXX.gp";
     int fd = mkstemps(script, 3);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    double ns = 1000.0 / clock_mhz;
 
     if (!f) {
         if (fd >= 0) {
             close(fd);
             unlink(script);
         }
-        return nicsim_run_fail("--plot %s: cannot write a gnuplot script in /tmp: %s", shown,
+        return nicsim_run_fail("%s: cannot write a gnuplot script in /tmp: %s", shown,
                                strerror(errno));
     }
-    fprintf(f,
-            "set terminal pngcairo size 1200,500 font ',10' noenhanced\n"
-            "set output ARG3\n"
-            "set multiplot layout 1,2 title ARG1\n"
-            "set xlabel 'packet (trace order)'\nset ylabel 'ns per packet'\nset key top left\n"
-            "plot ARG2 using 1:($2*%g) with points pt 7 ps 0.4 title 'NIC core (%u MHz)'%s\n"
-            "set xlabel 'ns per packet'\nset ylabel 'fraction of packets'\n"
-            "stats ARG2 using 2 nooutput\n"
-            "plot ARG2 using ($2*%g):(1.0/STATS_records) smooth cumulative title 'NIC core'%s\n"
-            "unset multiplot\n",
-            ns, clock_mhz,
-            kernel ? ", '' using 1:4 with points pt 7 ps 0.4 title 'host kernel (JIT)'" : "", ns,
-            kernel ? ", '' using 4:(1.0/STATS_records) smooth cumulative title 'host kernel'" : "");
+    fputs(script_text, f);
     if (ferror(f) | fclose(f)) {
         unlink(script);
-        return nicsim_run_fail("--plot %s: cannot write a gnuplot script in /tmp", shown);
+        return nicsim_run_fail("%s: cannot write a gnuplot script in /tmp", shown);
     }
+    const char *argv[16];
+    int na = 0;
+    argv[na++] = "gnuplot";
+    argv[na++] = "-c";
+    argv[na++] = script;
+    for (int i = 0; i < n_args && na < 15; i++)
+        argv[na++] = args[i];
+    argv[na] = NULL;
     FILE *errf = tmpfile();
     fflush(stdout);
     fflush(stderr);
@@ -78,7 +74,7 @@ int nicsim_run_plot_draw(const char *gnuplot, const char *png, const char *shown
         }
         if (errf)
             dup2(fileno(errf), STDERR_FILENO);
-        execl(gnuplot, "gnuplot", "-c", script, title, data, png, (char *)NULL);
+        execv(gnuplot, (char *const *)argv);
         fprintf(stderr, "cannot run %s: %s\n", gnuplot, strerror(errno));
         _exit(127);
     }
@@ -102,10 +98,36 @@ int nicsim_run_plot_draw(const char *gnuplot, const char *png, const char *shown
         fclose(errf);
     }
     if (pid < 0)
-        return nicsim_run_fail("--plot %s: cannot start %s: %s", shown, gnuplot, strerror(errno));
+        return nicsim_run_fail("%s: cannot start %s: %s", shown, gnuplot, strerror(errno));
     if (WIFSIGNALED(st))
-        return nicsim_run_fail("--plot %s: %s was killed by signal %d%s%s", shown, gnuplot,
-                               WTERMSIG(st), said[0] ? ": " : "", said);
-    return nicsim_run_fail("--plot %s: %s failed (exit status %d)%s%s", shown, gnuplot,
+        return nicsim_run_fail("%s: %s was killed by signal %d%s%s", shown, gnuplot, WTERMSIG(st),
+                               said[0] ? ": " : "", said);
+    return nicsim_run_fail("%s: %s failed (exit status %d)%s%s", shown, gnuplot,
                            WIFEXITED(st) ? WEXITSTATUS(st) : -1, said[0] ? ": " : "", said);
+}
+
+/* --plot: cycles per packet along the trace and their distribution (with the kernel's ns). */
+int nicsim_run_plot_draw(const char *gnuplot, const char *png, const char *shown, const char *data,
+                         bool kernel, uint32_t clock_mhz, const char *title)
+{
+    char script[2048], what[1024];
+    double ns = 1000.0 / clock_mhz;
+
+    snprintf(script, sizeof(script),
+             "set terminal pngcairo size 1200,500 font ',10' noenhanced\n"
+             "set output ARG3\n"
+             "set multiplot layout 1,2 title ARG1\n"
+             "set xlabel 'packet (trace order)'\nset ylabel 'ns per packet'\nset key top left\n"
+             "plot ARG2 using 1:($2*%g) with points pt 7 ps 0.4 title 'NIC core (%u MHz)'%s\n"
+             "set xlabel 'ns per packet'\nset ylabel 'fraction of packets'\n"
+             "stats ARG2 using 2 nooutput\n"
+             "plot ARG2 using ($2*%g):(1.0/STATS_records) smooth cumulative title 'NIC core'%s\n"
+             "unset multiplot\n",
+             ns, clock_mhz,
+             kernel ? ", '' using 1:4 with points pt 7 ps 0.4 title 'host kernel (JIT)'" : "", ns,
+             kernel ? ", '' using 4:(1.0/STATS_records) smooth cumulative title 'host kernel'"
+                    : "");
+    snprintf(what, sizeof(what), "--plot %s", shown);
+    const char *args[] = {title, data, png};
+    return nicsim_run_gnuplot(gnuplot, script, what, args, 3);
 }

@@ -107,6 +107,7 @@ static int check_files(const struct run_opts *o)
         f[n++] = (struct cli_file){"--map", eq ? eq + 1 : NULL, false};
     }
     f[n++] = (struct cli_file){"--json", o->json, true};
+    f[n++] = (struct cli_file){"--json-lines", o->json_lines, true};
     f[n++] = (struct cli_file){"--out-pcap", o->out_pcap, true};
     f[n++] = (struct cli_file){"--dump-maps", o->dump_maps, true};
     f[n++] = (struct cli_file){"--events", o->events, true};
@@ -147,7 +148,7 @@ static int check_files(const struct run_opts *o)
     return rc;
 }
 
-enum { OUT_JSON, OUT_PCAP, OUT_DUMP, OUT_EVENTS, OUT_PLOT, N_OUTS };
+enum { OUT_JSON, OUT_PCAP, OUT_DUMP, OUT_EVENTS, OUT_PLOT, OUT_JSONL, OUT_RJSON, OUT_RCSV, N_OUTS };
 
 int run_main(const struct run_opts *o)
 {
@@ -155,9 +156,19 @@ int run_main(const struct run_opts *o)
     struct nicsim_trace_in *in = NULL;
     struct nicsim_trace_out *out = NULL;
     struct cli_out outs[N_OUTS];
-    const char *const out_opt[N_OUTS] = {"--json", "--out-pcap", "--dump-maps", "--events",
-                                         "--plot"};
-    const char *const out_path[N_OUTS] = {o->json, o->out_pcap, o->dump_maps, o->events, o->plot};
+    struct report_dir rd = {0};
+    if (o->report_dir && nicsim_run_report_dir_open(&rd, o->report_dir))
+        return 1;
+    const char *const out_opt[N_OUTS] = {"--json", "--out-pcap",   "--dump-maps", "--events",
+                                         "--plot", "--json-lines", "--report",    "--report"};
+    const char *const out_path[N_OUTS] = {o->json,
+                                          o->out_pcap,
+                                          o->dump_maps,
+                                          o->events,
+                                          o->plot,
+                                          o->json_lines,
+                                          o->report_dir ? rd.json : NULL,
+                                          o->report_dir ? rd.csv : NULL};
     FILE *plot = NULL;
     char plot_data[] = "/tmp/nicsim-plot-XXXXXX.dat";
     char *gnuplot = NULL;
@@ -200,7 +211,7 @@ int run_main(const struct run_opts *o)
             goto out;
     if (o->baseline && nicsim_run_baseline_load(&base, o->baseline, o->pcap))
         goto out;
-    if (nicsim_run_setup(&r))
+    if (nicsim_run_setup(&r) || (o->on_ready && o->on_ready(o->on_ready_user, &r)))
         goto out;
     events = has_event_maps(&r) || cli_printk_used(r.obj, r.prog_fds);
     if (o->events) {
@@ -233,9 +244,28 @@ int run_main(const struct run_opts *o)
             goto out;
         }
     }
-    if (report__open(repp, o->json ? cli_out_path(&outs[OUT_JSON]) : NULL, o->clock_mhz,
-                     r.kref != NULL)) {
-        nicsim_run_fail("--json %s: %s", o->json, strerror(errno));
+    struct report_paths rp = {0};
+    const char *rp_failed = NULL;
+    if (o->json)
+        *(report_is_jsonl(o->json) ? &rp.jsonl : &rp.json) = cli_out_path(&outs[OUT_JSON]);
+    if (o->json_lines)
+        rp.jsonl = cli_out_path(&outs[OUT_JSONL]);
+    if (o->report_dir) {
+        rp.json2 = cli_out_path(&outs[OUT_RJSON]);
+        rp.csv = cli_out_path(&outs[OUT_RCSV]);
+    }
+    int orc = report__open(repp, &rp, o->clock_mhz, r.kref != NULL, &rp_failed);
+    if (orc) {
+        bool in_dir = rp_failed == rp.json2 || rp_failed == rp.csv;
+        bool lines = rp_failed == rp.jsonl && o->json_lines;
+        nicsim_run_fail("%s %s: %s",
+                        in_dir  ? "--report"
+                        : lines ? "--json-lines"
+                                : "--json",
+                        in_dir  ? o->report_dir
+                        : lines ? o->json_lines
+                                : o->json,
+                        strerror(-orc));
         goto out;
     }
     json_open = true;
@@ -327,7 +357,7 @@ int run_main(const struct run_opts *o)
         }
         repp->wire_bytes += pkt.wirelen;
         nicsim_run_baseline_check(&base, o, index, &res);
-        report__packet(repp, index, &res, r.kref ? &kp : NULL);
+        report__packet(repp, index, &res, pkt.wirelen, r.kref ? &kp : NULL);
         if (plot && res.error == NICSIM_DP_OK)
             fprintf(plot, "%llu %llu %llu %llu\n", (unsigned long long)index,
                     (unsigned long long)res.xdp.run.cycles, (unsigned long long)res.xdp.run.insns,
@@ -377,12 +407,31 @@ int run_main(const struct run_opts *o)
         map_mismatches = nicsim_run_compare_maps(&r, o->quiet ? stderr : stdout);
     }
     json_open = false;
-    if (report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
-                       nicsim_sys__n_cores(r.sys), r.prog->name)) {
-        nicsim_run_fail("--json %s: write failed", o->json);
+    struct run_summary sum;
+    int frc = report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
+                             nicsim_sys__n_cores(r.sys), r.prog->name, &sum);
+    if (o->summary)
+        *o->summary = sum;
+    if (frc) {
+        nicsim_run_fail("the report (%s): write failed: %s",
+                        o->report_dir   ? "--report"
+                        : o->json_lines ? "--json-lines"
+                                        : "--json",
+                        strerror(-frc));
         goto out;
     }
-    if (o->json && cli_out_commit(&outs[OUT_JSON]))
+    if ((o->json && cli_out_commit(&outs[OUT_JSON])) ||
+        (o->json_lines && cli_out_commit(&outs[OUT_JSONL])) ||
+        (o->report_dir && (cli_out_commit(&outs[OUT_RJSON]) || cli_out_commit(&outs[OUT_RCSV]))))
+        goto out;
+    if (o->report_dir) {
+        char rtitle[1024];
+        snprintf(rtitle, sizeof(rtitle), "%s: %s over %s", r.prog->name, o->object, o->pcap);
+        if (nicsim_run_report_dir_run(&rd, repp, &sum, r.prog->name, rtitle,
+                                      nicsim_sys__n_cores(r.sys)))
+            goto out;
+    }
+    if (o->on_done && o->on_done(o->on_ready_user, &r))
         goto out;
     if (tty && (events || r.events_written))
         fprintf(tty, "events: %llu records%s%s, %llu lost\n", (unsigned long long)r.events_written,

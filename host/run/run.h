@@ -27,11 +27,15 @@ struct run_summary {
     double core_utilisation;           /* busy cycles over duration, mean of the cores */
 };
 
+struct run;
+
 struct run_opts {
     const char *object;
     const char *pcap;
     const char *prog;                       /* --prog NAME */
-    const char *json;                       /* --json FILE */
+    const char *json;                       /* --json FILE (FILE.jsonl: JSON Lines) */
+    const char *json_lines;                 /* --json-lines FILE */
+    const char *report_dir;                 /* --report DIR */
     const char *out_pcap;                   /* --out-pcap FILE */
     const char *dump_maps;                  /* --dump-maps FILE */
     const char *events;                     /* --events FILE */
@@ -46,6 +50,14 @@ struct run_opts {
     double rate_gbps;      /* --rate: arrivals at this line rate instead of the trace timestamps */
     double line_rate_gbps; /* --line-rate: every port's line rate (0: the NIC default) */
     struct run_summary *summary; /* not NULL: filled at the end of the run (not an option) */
+    /* not an option: called once the program is offloaded, before the first packet, with the
+     * run (struct run, run_int.h), e.g. to trace every instruction (nicsim profile); a non-zero
+     * return ends the run with status 1 */
+    int (*on_ready)(void *user, struct run *r);
+    /* not an option: called after the last packet and the report, before the run is torn down;
+     * a non-zero return makes the run's status 1 */
+    int (*on_done)(void *user, struct run *r);
+    void *on_ready_user; /* the user of both */
     const char *baseline;  /* --baseline REPORT.json: a previous --json report */
     double max_regression; /* --max-regression PCT: cycles allowed above the baseline's */
     uint64_t trace_packet; /* --trace-packet N: instruction trace of packet N */

@@ -44,6 +44,7 @@
 #include "outfile.h"
 #include "replay.h"
 #include "report.h"
+#include "reportdir.h"
 
 #define ERR_LEN 512
 
@@ -131,6 +132,8 @@ int nicsim_run_dump_maps(struct run *r, const char *path);
 
 /* plot.c */
 char *nicsim_run_find_gnuplot(void);
+int nicsim_run_gnuplot(const char *gnuplot, const char *script_text, const char *shown,
+                       const char *const *args, int n_args);
 int nicsim_run_plot_draw(const char *gnuplot, const char *png, const char *shown, const char *data,
                          bool kernel, uint32_t clock_mhz, const char *title);
 

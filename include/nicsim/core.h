@@ -228,6 +228,7 @@ struct nicsim_trace_rec {
     uint32_t cycles;    /* cycles this instruction added (issue + stalls) */
     uint64_t cycle;     /* cycle count after it */
     uint64_t dst_value; /* value of the destination register after it, if it writes one */
+    struct nicsim_stalls stalls; /* the run's stall cycles by cause so far, this one included */
 };
 typedef void (*nicsim_trace_fn)(void *user, const struct nicsim_trace_rec *rec);
 

@@ -61,6 +61,10 @@ const char *nicsim_drv__prog_state(const struct nicsim_bpf_prog *prog);
 uint32_t nicsim_drv__nic_prog_id(const struct nicsim_bpf_prog *prog);
 /* The NIC image translate produced (NULL before translation). */
 const void *nicsim_drv__image(const struct nicsim_bpf_prog *prog, size_t *len);
+/* For each slot of the NIC image, the index of its instruction in the program as loaded (the
+ * verifier's dead-code removal drops instructions; the translation is slot for slot): *n entries,
+ * NULL (and *n 0) before translation. */
+const uint32_t *nicsim_drv__slot_origins(const struct nicsim_bpf_prog *prog, uint32_t *n);
 /* The NIC map id of an offloaded map of this driver, 0 otherwise. */
 uint32_t nicsim_drv__nic_map_id(const struct nicsim_bpf_map *map);
 /* The driver's last log line (dev_err / pr_info), "" if none. */

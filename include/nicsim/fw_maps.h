@@ -2,6 +2,9 @@
 /*
  * nicsim NIC map library: the maps that live in the NIC's map memory, with the Linux kernel's
  * semantics and error codes (kernel/bpf/{arraymap,hashtab,lpm_trie,devmap,cpumap,bpf_lru_list}.c).
+ * Its own layer (maps/, docs/architecture.md): it uses only util, and the firmware and the
+ * driver may both use it. Inside, each map type is an ops table in its family's file, as
+ * kernel/bpf (maps/fw_maps_internal.h).
  *
  * Two sides use one store:
  *   - the firmware, serving the host's control messages (values in the host's view: per-CPU maps
@@ -30,7 +33,8 @@ extern "C" {
 struct nicsim_fw_maps;
 
 struct nicsim_fw_maps_opts {
-    size_t sz;           /* sizeof(struct nicsim_fw_maps_opts) */
+    size_t sz;           /* sizeof(struct nicsim_fw_maps_opts); the rule of nicsim_opts_copy
+                          * (nicsim/util.h): a longer struct's tail must be zero */
     uint32_t n_cpus;     /* NIC cores: per-CPU maps keep one slice each (1..64) */
     uint64_t mem_budget; /* bytes of map memory (0: unlimited); a create over budget fails
                           * -ENOMEM; the charge of each map type is documented in fw_maps.c */

@@ -71,6 +71,16 @@ struct nicsim_obj_map {
     size_t n_map_inits;
 };
 
+/* A source line of the object's BTF line info (.BTF.ext line_info, as clang -g writes it): the
+ * first instruction of the line's code in the linked program. */
+struct nicsim_obj_line {
+    uint32_t insn;    /* slot in the linked program */
+    uint32_t line;    /* line number (1-based) */
+    uint32_t col;     /* column (1-based; 0 unknown) */
+    const char *file; /* source file as the compiler named it */
+    const char *src;  /* the line's text ("" when the compiler left it out) */
+};
+
 /* An instruction patched by a CO-RE relocation (resolved against the running kernel's BTF). */
 struct nicsim_obj_core_relo {
     uint32_t insn; /* slot in the linked program */
@@ -99,6 +109,10 @@ struct nicsim_obj_prog {
      * the verifier refuses if it is reachable). One entry per patched slot, in link order. */
     const struct nicsim_obj_core_relo *core_relos;
     size_t n_core_relos;
+    /* BTF line info of the linked program (the entry function and its subprograms), sorted by
+     * insn; none (NULL, 0) when the object has no .BTF.ext line info or it cannot be read. */
+    const struct nicsim_obj_line *lines;
+    size_t n_lines;
 };
 
 /* The poisoned CO-RE relocation at slot `insn` of `prog` (its description), NULL if none. */

@@ -1,74 +1,124 @@
 #!/bin/sh
-# Synthesize the RTL core with Yosys and report its size.
-#   rtl/synth/synth.sh generic   generic synthesis (memories kept as memory cells); fails on
-#                                any inferred latch. Fast: the test suite runs it.
-#   rtl/synth/synth.sh xilinx    synth_xilinx (7-series); fails on any latch; writes the figures
-#                                to docs/rtl-synthesis.md
-#   rtl/synth/synth.sh [all]     both
+# Synthesize the RTL core and the XDP engine top with Yosys and report their size.
+#   rtl/synth/synth.sh generic          generic synthesis of the core (memories kept as memory
+#                                       cells); fails on any inferred latch. Fast: the test
+#                                       suite runs it (ctest rtl.synth_generic).
+#   rtl/synth/synth.sh engine-generic   the same for the engine top ebpf_engine (ctest
+#                                       rtl.synth_engine_generic)
+#   rtl/synth/synth.sh xilinx           synth_xilinx (7-series) of the core and of the engine;
+#                                       fails on any latch; writes the figures of both to
+#                                       docs/rtl-synthesis.md
+#   rtl/synth/synth.sh [all]            all of the above
+# Files: files.f (the core, compile order) and engine.f (the engine, after the core's).
 # Logs and statistics go to $NICSIM_SYNTH_OUT (default: a fresh temporary directory).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 rtl=$(dirname "$here")
 root=$(dirname "$rtl")
 what=${1:-all}
+case "$what" in
+generic | engine-generic | xilinx | all) ;;
+*) echo "usage: $0 [generic|engine-generic|xilinx|all]" >&2; exit 2 ;;
+esac
 out=${NICSIM_SYNTH_OUT:-$(mktemp -d /tmp/nicsim-synth.XXXXXX)}
 mkdir -p "$out"
-srcs=""
-for f in $(cat "$here/files.f"); do srcs="$srcs $rtl/$f"; done
-read="read_verilog -sv $srcs; hierarchy -check -top ebpf_core"
+core_srcs=""
+while read -r f; do core_srcs="$core_srcs $rtl/$f"; done < "$here/files.f"
+engine_srcs="$core_srcs"
+while read -r f; do engine_srcs="$engine_srcs $rtl/$f"; done < "$here/engine.f"
 
-if [ "$what" = generic ] || [ "$what" = all ]; then
-    yosys -q -l "$out/generic.log" -p "$read; synth -top ebpf_core -flatten -run begin:fine;
+# generic TOP TAG SOURCES...: generic synthesis, no latches, statistics in $out/TAG-generic.stat
+generic() {
+    top=$1 tag=$2
+    shift 2
+    yosys -q -l "$out/$tag-generic.log" -p "read_verilog -sv $*; hierarchy -check -top $top;
+        synth -top $top -flatten -run begin:fine;
         select -assert-none t:\$dlatch t:\$adlatch t:\$dlatchsr;
         opt -fast -full; techmap; opt -fast; abc -fast; opt_clean;
         select -assert-none t:\$_DLATCH_* t:\$_DLATCHSR_*;
-        tee -o $out/generic.stat stat"
-    echo "generic synthesis: ok, no latches ($out/generic.stat)"
-fi
-[ "$what" = generic ] && exit 0
-
-yosys -q -l "$out/xilinx.log" -p "$read; synth_xilinx -top ebpf_core -flatten;
-    select -assert-none t:LDCE t:LDPE t:\$_DLATCH_*;
-    tee -o $out/xilinx.stat stat;
-    delete t:FD* t:RAMB* t:RAM32M t:DSP48E1; tee -o $out/xilinx.ltp ltp -noff" \
-    2> "$out/xilinx.warnings"
-cells() { # sum of the counts of the cells whose names match $1
-    awk -v re="$1" '$2 ~ "^" re "$" { n += $1 } $1 ~ "^" re "$" { n += $2 } END { print n + 0 }' \
-        "$out/xilinx.stat"
+        tee -o $out/$tag-generic.stat stat"
+    echo "generic synthesis of $top: ok, no latches ($out/$tag-generic.stat)"
 }
-luts=$(cells 'LUT[1-6]')
-ffs=$(cells 'FD[A-Z]+')
-b36=$(cells 'RAMB36E1')
-b18=$(cells 'RAMB18E1')
-lutram=$(cells 'RAM[0-9]+[A-Z0-9]+')
-dsp=$(cells 'DSP48E1')
-carry=$(cells 'CARRY4')
-depth=$(sed -n 's/.*(length=\([0-9]*\)).*/\1/p' "$out/xilinx.ltp" | head -1)
+
+# xilinx TOP TAG SOURCES...: synth_xilinx, no latches; the figures in $out/TAG.fig
+xilinx() {
+    top=$1 tag=$2
+    shift 2
+    yosys -q -l "$out/$tag-xilinx.log" -p "read_verilog -sv $*; hierarchy -check -top $top;
+        synth_xilinx -top $top -flatten;
+        select -assert-none t:LDCE t:LDPE t:\$_DLATCH_*;
+        tee -o $out/$tag-xilinx.stat stat;
+        delete t:FD* t:RAMB* t:RAM32M t:RAM64M t:RAM32X1D t:RAM64X1D t:RAM128X1D t:DSP48E1;
+        tee -o $out/$tag-xilinx.ltp ltp -noff" \
+        2> "$out/$tag-xilinx.warnings"
+    stat=$out/$tag-xilinx.stat
+    cells() { # sum of the counts of the cells whose names match $1
+        awk -v re="$1" '$2 ~ "^" re "$" { n += $1 } $1 ~ "^" re "$" { n += $2 } END { print n + 0 }' \
+            "$stat"
+    }
+    depth=$(sed -n 's/.*(length=\([0-9]*\)).*/\1/p' "$out/$tag-xilinx.ltp" | head -1)
+    {
+        echo "luts=$(cells 'LUT[1-6]')"
+        echo "ffs=$(cells 'FD[A-Z]+')"
+        echo "b36=$(cells 'RAMB36E1')"
+        echo "b18=$(cells 'RAMB18E1')"
+        echo "lutram=$(cells 'RAM[0-9]+[A-Z0-9]+')"
+        echo "dsp=$(cells 'DSP48E1')"
+        echo "carry=$(cells 'CARRY4')"
+        echo "depth=${depth:-n/a}"
+    } > "$out/$tag.fig"
+    echo "xilinx synthesis of $top: ok, no latches ($out/$tag.fig)"
+}
+
+if [ "$what" = generic ] || [ "$what" = all ]; then
+    # shellcheck disable=SC2086 # word splitting of the file lists is intended
+    generic ebpf_core core $core_srcs
+fi
+if [ "$what" = engine-generic ] || [ "$what" = all ]; then
+    # shellcheck disable=SC2086
+    generic ebpf_engine engine $engine_srcs
+fi
+[ "$what" = xilinx ] || [ "$what" = all ] || exit 0
+
+# shellcheck disable=SC2086
+xilinx ebpf_core core $core_srcs
+# shellcheck disable=SC2086
+xilinx ebpf_engine engine $engine_srcs
+fig() { sed -n "s/^$2=//p" "$out/$1.fig"; }
+row() { echo "| $1 | $(fig core "$2") | $(fig engine "$2") |"; }
 cat > "$root/docs/rtl-synthesis.md" <<DOC
-# The RTL core in an FPGA: synthesis figures
+# The RTL core and the XDP engine in an FPGA: synthesis figures
 
 Generated by \`rtl/synth/synth.sh xilinx\` (Yosys $(yosys -V | awk '{print $2}'), \`synth_xilinx\`,
-7-series cells) for the whole core \`ebpf_core\`, flattened: pipeline, register file and its
-r6-r9 shadow bank, multiplier, divider, LSU with the 32-entry region table, the 4096-slot
-(32 KiB) instruction memory and the 16 KiB data memory. The test suite runs the generic
-synthesis (ctest \`rtl.synth_generic\`), which fails on any inferred latch.
+7-series cells), each design flattened:
 
-| figure | value |
-| --- | --- |
-| LUTs (LUT1-LUT6) | $luts |
-| flip-flops | $ffs |
-| block RAMs (RAMB36E1 / RAMB18E1) | $b36 / $b18 |
-| distributed-RAM cells | $lutram |
-| DSP48E1 | $dsp |
-| CARRY4 | $carry |
-| longest combinational path, in LUT, CARRY4 and MUXF cells | ${depth:-n/a} |
-| latches | 0 (asserted by the script) |
+* **core**: \`ebpf_core\`: pipeline, register file and its r6-r9 shadow bank, multiplier,
+  divider, LSU with the 32-entry region table, the helper unit, the 4096-slot (32 KiB) instruction memory and the 16 KiB
+  data memory;
+* **engine**: \`ebpf_engine\` (rtl/engine/, [engine-registers.md](engine-registers.md)): the
+  core plus the AXI4-Stream receive and transmit paths, the AXI4-Lite control slave, its
+  registers and counters. The engine's packet buffer is the core's data memory, so the
+  difference between the two columns is the engine's own logic.
 
-Issue 10's target is a scalar core under 10,000 LUTs (hXDP's Sephirot core used about 27,000).
+The test suite runs the generic synthesis of both (ctests \`rtl.synth_generic\`,
+\`rtl.synth_engine_generic\`), which fails on any inferred latch.
+
+| figure | core | engine |
+| --- | --- | --- |
+$(row 'LUTs (LUT1-LUT6)' luts)
+$(row 'flip-flops' ffs)
+| block RAMs (RAMB36E1 / RAMB18E1) | $(fig core b36) / $(fig core b18) | $(fig engine b36) / $(fig engine b18) |
+$(row 'distributed-RAM cells' lutram)
+$(row 'DSP48E1' dsp)
+$(row 'CARRY4' carry)
+$(row 'longest combinational path, in LUT, CARRY4 and MUXF cells' depth)
+| latches | 0 (asserted by the script) | 0 (asserted by the script) |
+
+Issue 10's target is a scalar core under 10,000 LUTs (hXDP's Sephirot core used about 27,000,
+its whole design about 42,000).
 The longest path is Yosys' \`ltp\` over the mapped netlist with its sequential cells (flip-flops,
 block and distributed RAM, DSPs) removed: the most LUT, CARRY4 and MUXF cells on one chain, an
-upper bound of
-the LUT levels (a CARRY4 counts as one cell); no timing constraints are applied and no place and
-route is run.
+upper bound of the LUT levels (a CARRY4 counts as one cell); no timing constraints are applied
+and no place and route is run.
 DOC
 echo "xilinx synthesis: ok, no latches; figures in docs/rtl-synthesis.md ($out)"

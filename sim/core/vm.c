@@ -538,6 +538,7 @@ static void emit_trace(struct nicsim_vm *vm, const struct nicsim_prog *prog, uin
     rec.cycle = cycles;
     rec.cycles = (uint32_t)(cycles - *last_cycles);
     rec.dst_value = reg[dst];
+    rec.stalls = s;
     *last_cycles = cycles;
     vm->trace(vm->trace_user, &rec);
 }

@@ -460,6 +460,52 @@ TEST(ElfTest, SubprogramsAreLinkedAfterTheEntryInFirstCallOrder)
     EXPECT_EQ(loads[1].imm2, 0); // `total`, the only .bss variable
 }
 
+// BTF line info: each function placed in a program brings its lines to where it was linked.
+TEST(ElfTest, LineInfoFollowsEachFunctionToWhereItIsLinked)
+{
+    Obj o = Open("subprogs");
+    ASSERT_TRUE(o);
+    const nicsim_obj_prog *first = nicsim_obj__find_prog(o.get(), "xdp_first");
+    const nicsim_obj_prog *custom = nicsim_obj__find_prog(o.get(), "xdp_custom");
+    ASSERT_TRUE(first && custom);
+    auto find = [](const nicsim_obj_prog *p, const char *text) -> const nicsim_obj_line * {
+        for (size_t i = 0; i < p->n_lines; i++)
+            if (strstr(p->lines[i].src, text))
+                return &p->lines[i];
+        return nullptr;
+    };
+    for (const nicsim_obj_prog *p : {first, custom}) {
+        ASSERT_GT(p->n_lines, 0u) << p->name;
+        for (size_t i = 0; i < p->n_lines; i++) {
+            EXPECT_LT(p->lines[i].insn, p->n) << p->name;
+            EXPECT_GT(p->lines[i].line, 0u) << p->name;
+            EXPECT_NE(strstr(p->lines[i].file, "subprogs.bpf.c"), nullptr) << p->lines[i].file;
+            if (i) {
+                EXPECT_LE(p->lines[i - 1].insn, p->lines[i].insn) << p->name;
+            }
+        }
+    }
+    // the entry's own line is in the entry; bump's `*v += 1` after it, in each program where
+    // bump was placed, on the same instruction
+    const nicsim_obj_line *entry = find(first, "return classify(");
+    ASSERT_NE(entry, nullptr);
+    EXPECT_LT(entry->insn, first->entry_n);
+    const nicsim_obj_line *a = find(first, "*v += 1"), *b = find(custom, "*v += 1");
+    ASSERT_TRUE(a && b);
+    EXPECT_GE(a->insn, first->entry_n);
+    EXPECT_GE(b->insn, custom->entry_n);
+    EXPECT_EQ(a->line, b->line);
+    EXPECT_EQ(memcmp(&first->insns[a->insn], &custom->insns[b->insn], sizeof(first->insns[0])), 0);
+    // classify is not part of xdp_custom
+    EXPECT_EQ(find(custom, "len > 1000"), nullptr);
+    EXPECT_NE(find(first, "len > 1000"), nullptr);
+    // an object without BTF has no line info
+    Obj nobtf = Open("legacy_maps_nobtf");
+    ASSERT_TRUE(nobtf);
+    for (size_t i = 0; i < nicsim_obj__n_progs(nobtf.get()); i++)
+        EXPECT_EQ(nicsim_obj__prog(nobtf.get(), i)->n_lines, 0u);
+}
+
 // ---- maps ----
 
 TEST(ElfTest, LegacyMapsSection)

@@ -16,9 +16,11 @@ allowed() { # $1 from-layer, $2 to-layer -> 0 if allowed
     util:util) return 0 ;;
     isa:util | isa:isa) return 0 ;;
     wire:util | wire:isa | wire:wire) return 0 ;;
+    maps:util | maps:maps) return 0 ;;
     sim:util | sim:isa | sim:wire | sim:sim) return 0 ;;
-    firmware:util | firmware:isa | firmware:wire | firmware:sim | firmware:firmware) return 0 ;;
-    driver:util | driver:isa | driver:wire | driver:sim | driver:driver) return 0 ;;
+    firmware:util | firmware:isa | firmware:wire | firmware:maps | firmware:sim) return 0 ;;
+    firmware:firmware) return 0 ;;
+    driver:util | driver:isa | driver:wire | driver:maps | driver:sim | driver:driver) return 0 ;;
     platform:host) return 1 ;;
     platform:*) return 0 ;;
     host:*) return 0 ;;
@@ -32,6 +34,7 @@ src_layer() {
     sim/util/*) echo util ;;
     sim/isa/*) echo isa ;;
     wire/*) echo wire ;;
+    maps/*) echo maps ;;
     sim/*) echo sim ;;
     firmware/*) echo firmware ;;
     driver/*) echo driver ;;
@@ -50,7 +53,8 @@ hdr_layer() {
     nicsim/isa.h) echo isa ;;
     nicsim/wire/*.h | nicsim/nic_image.h) echo wire ;;
     nicsim/core.h | nicsim/xdp.h | nicsim/datapath.h | nicsim/pcie.h | nicsim/printk.h) echo sim ;;
-    nicsim/fw_hal.h | nicsim/fw_maps.h | nicsim/fw/*.h) echo firmware ;;
+    nicsim/fw_maps.h) echo maps ;;
+    nicsim/fw_hal.h | nicsim/fw/*.h) echo firmware ;;
     nicsim/kern.h | nicsim/drv.h | nicsim/ctrl.h | nicsim/kern/*.h) echo driver ;;
     nicsim/nicdev.h | nicsim/system.h) echo platform ;;
     nicsim/obj.h | nicsim/kref.h | nicsim/mapjson.h | nicsim/host/*.h) echo host ;;
@@ -62,7 +66,7 @@ bad=0
 report() { echo "$*"; bad=$((bad + 1)); }
 
 # 1. Includes.
-files=$(find sim wire firmware driver platform host include/nicsim -type f \
+files=$(find sim wire maps firmware driver platform host include/nicsim -type f \
              \( -name '*.c' -o -name '*.h' -o -name '*.cc' -o -name '*.cpp' \) 2>/dev/null | sort)
 for f in $files; do
     from=$(src_layer "$f")
@@ -86,7 +90,7 @@ rm -f "${TMPDIR:-/tmp}/layers.$$"
 
 # 2. Links: every add_library under a layered directory gets that directory's layer; every
 # nicsim_* library a layered target links must be of an allowed layer.
-lists=$(find sim wire firmware driver platform host -name CMakeLists.txt 2>/dev/null | sort)
+lists=$(find sim wire maps firmware driver platform host -name CMakeLists.txt 2>/dev/null | sort)
 targets=""
 for l in $lists; do
     layer=$(src_layer "$l")

@@ -103,3 +103,39 @@ if(TARGET nicsim_rtl)
                    ${CMAKE_BINARY_DIR}/rtl-run diverge l4lb)
   set_tests_properties(rtl.run_lockstep_diverge PROPERTIES LABELS rtl TIMEOUT 600)
 endif()
+# The XDP engine top for FPGA use (rtl/engine/, files in rtl/synth/engine.f): lint, the
+# generic synthesis without latches, and a Verilator testbench against the C model
+# (tests/rtl/engine_test.cc; the engine is verilated into the test executable itself).
+file(STRINGS ${CMAKE_SOURCE_DIR}/rtl/synth/engine.f _nicsim_engine_files)
+set(_nicsim_engine_paths)
+foreach(_f ${_nicsim_engine_files})
+  list(APPEND _nicsim_engine_paths ${CMAKE_SOURCE_DIR}/rtl/${_f})
+endforeach()
+if(NICSIM_VERILATOR_BIN)
+  add_test(NAME rtl.lint_engine
+           COMMAND ${NICSIM_VERILATOR_BIN} --lint-only -Wall ${CMAKE_SOURCE_DIR}/rtl/lint.vlt
+                   ${_nicsim_rtl_paths} ${_nicsim_engine_paths} --top-module ebpf_engine)
+  set_tests_properties(rtl.lint_engine PROPERTIES LABELS rtl)
+endif()
+if(NICSIM_YOSYS_BIN)
+  add_test(NAME rtl.synth_engine_generic
+           COMMAND ${CMAKE_SOURCE_DIR}/rtl/synth/synth.sh engine-generic)
+  set_tests_properties(rtl.synth_engine_generic PROPERTIES LABELS rtl TIMEOUT 900
+                       ENVIRONMENT NICSIM_SYNTH_OUT=${CMAKE_BINARY_DIR}/rtl-synth-engine)
+endif()
+if(TARGET nicsim_rtl)
+  find_package(verilator HINTS $ENV{VERILATOR_ROOT} /usr/share/verilator QUIET)
+endif()
+if(TARGET nicsim_rtl AND verilator_FOUND)
+  nicsim_gtest(rtl_engine_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/engine_test.cc
+               LIBS nicsim_xdp nicsim_core nicsim_isa LABELS rtl)
+  target_compile_options(rtl_engine_test PRIVATE -Wno-unused-variable -Wno-sign-compare)
+  verilate(rtl_engine_test
+    SOURCES ${CMAKE_SOURCE_DIR}/rtl/lint.vlt ${_nicsim_rtl_paths} ${_nicsim_engine_paths}
+    TOP_MODULE ebpf_engine
+    PREFIX Vebpf_engine
+    THREADS 1
+    TRACE_FST
+    OPT_FAST -O2
+    VERILATOR_ARGS -Wall --x-assign fast --x-initial fast)
+endif()

@@ -138,6 +138,38 @@ TEST(CoreTest, WorkedExampleTakesElevenCycles)
     EXPECT_EQ(h.trace.back().cycle, r.cycles);
 }
 
+// Each trace record carries the run's stalls by cause so far: the load-use stall of `add` (it
+// reads the loaded r2) and the taken branch's appear at their own instruction, and the last
+// record's equal the run's.
+TEST(CoreTest, TraceRecordsCarryTheStallsSoFar)
+{
+    Harness h;
+    h.mem[0] = 4;
+    h.enable_trace();
+    auto r = h.run("ldxw %r2, [%r1+0]\nadd %r2, 1\njeq %r2, 5, +1\nmov %r0, 1\nexit\n");
+    ASSERT_EQ(h.trace.size(), 4u);
+    EXPECT_EQ(h.trace[0].stalls.load_use, 0u);
+    EXPECT_EQ(h.trace[1].stalls.load_use, 1u);
+    EXPECT_EQ(h.trace[1].stalls.branch, 0u);
+    EXPECT_EQ(h.trace[2].stalls.branch, 2u);
+    const struct nicsim_stalls &last = h.trace.back().stalls;
+    EXPECT_EQ(last.load_use, r.stalls.load_use);
+    EXPECT_EQ(last.memory, r.stalls.memory);
+    EXPECT_EQ(last.branch, r.stalls.branch);
+    EXPECT_EQ(last.jump, r.stalls.jump);
+    EXPECT_EQ(last.call, r.stalls.call);
+    EXPECT_EQ(last.muldiv, r.stalls.muldiv);
+    EXPECT_EQ(last.helper, r.stalls.helper);
+    // each record's cycles: one issue and the growth of the stalls since the one before
+    uint64_t prev = 0;
+    for (const auto &t : h.trace) {
+        uint64_t s = t.stalls.load_use + t.stalls.memory + t.stalls.branch + t.stalls.jump +
+                     t.stalls.call + t.stalls.muldiv + t.stalls.helper;
+        EXPECT_EQ(t.cycles, 1 + s - prev) << "pc " << t.pc;
+        prev = s;
+    }
+}
+
 TEST(CoreTest, StraightLineAluIsOneCyclePerInstruction)
 {
     Harness h;

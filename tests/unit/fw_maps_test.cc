@@ -1,4 +1,4 @@
-// NIC map library (firmware/maps): the kernel's rules for every map type with exact errnos, and
+// Map library (maps/): the kernel's rules for every map type with exact errnos, and
 // kernel-differential tests running the same seeded random operations on a real kernel map and on
 // the library and comparing every return code, value and get-next-key walk.
 #include <gtest/gtest.h>
@@ -191,6 +191,117 @@ TEST_F(FwMapsTest, EverySupportedTypeCanBeCreated)
                        LRU_PERCPU_HASH, LPM, DEVMAP, DEVMAP_HASH, CPUMAP, RINGBUF, QUEUE, STACK})
         EXPECT_TRUE(nicsim_fw_maps__type_supported(t)) << t;
     EXPECT_FALSE(nicsim_fw_maps__type_supported(7)); // cgroup array
+}
+
+// Every operation of every supported type reaches that type's own rules (its struct fm_map_ops in
+// its family's file): on an empty map, each host and program operation answers the type's errno,
+// and only the types with in-place values expose value memory.
+TEST_F(FwMapsTest, EveryOperationOfEveryTypeAnswersWithItsTypesRules)
+{
+    const int NS = ENOTSUPP_K, OP = EOPNOTSUPP;
+    struct Row {
+        uint32_t type, ks, vs, max, flags;
+        int lookup, del, next, lookup_del, prog_lookup, prog_del, devmap_get, prog_array_get,
+            lookup_map, prog_update;
+        bool value_mem;
+    };
+    // errnos as positive numbers; 0 success
+    const Row rows[] = {
+        {ARRAY, 4, 8, 4, 0, 0, EINVAL, 0, NS, 0, EINVAL, EINVAL, EINVAL, EINVAL, 0, true},
+        {PERCPU_ARRAY, 4, 8, 4, 0, 0, EINVAL, 0, NS, 0, EINVAL, EINVAL, EINVAL, EINVAL, 0, true},
+        {PROG_ARRAY, 4, 4, 4, 0, ENOENT, ENOENT, 0, NS, OP, OP, EINVAL, ENOENT, EINVAL, OP, false},
+        {PERF, 4, 4, 4, 0, NS, ENOENT, 0, NS, OP, OP, EINVAL, EINVAL, EINVAL, OP, false},
+        {ARRAY_OF_MAPS, 4, 4, 4, 0, ENOENT, ENOENT, 0, NS, OP, OP, EINVAL, EINVAL, ENOENT, OP,
+         false},
+        {HASH, 4, 8, 4, 0, ENOENT, ENOENT, ENOENT, ENOENT, ENOENT, ENOENT, EINVAL, EINVAL, EINVAL,
+         0, true},
+        {PERCPU_HASH, 4, 8, 4, 0, ENOENT, ENOENT, ENOENT, ENOENT, ENOENT, ENOENT, EINVAL, EINVAL,
+         EINVAL, 0, true},
+        {LRU_HASH, 4, 8, 4, 0, ENOENT, ENOENT, ENOENT, ENOENT, ENOENT, ENOENT, EINVAL, EINVAL,
+         EINVAL, 0, true},
+        {LRU_PERCPU_HASH, 4, 8, 4, 0, ENOENT, ENOENT, ENOENT, ENOENT, ENOENT, ENOENT, EINVAL,
+         EINVAL, EINVAL, 0, true},
+        {HASH_OF_MAPS, 4, 4, 4, 0, ENOENT, ENOENT, ENOENT, NS, ENOENT, ENOENT, EINVAL, EINVAL,
+         ENOENT, OP, true},
+        {LPM, 8, 8, 4, F_NO_PREALLOC, ENOENT, ENOENT, ENOENT, NS, ENOENT, ENOENT, EINVAL, EINVAL,
+         EINVAL, 0, true},
+        {DEVMAP, 4, 4, 4, 0, ENOENT, 0, 0, NS, OP, OP, ENOENT, EINVAL, EINVAL, OP, false},
+        {DEVMAP_HASH, 4, 4, 4, 0, ENOENT, ENOENT, ENOENT, NS, OP, OP, ENOENT, EINVAL, EINVAL, OP,
+         false},
+        {CPUMAP, 4, 4, 4, 0, ENOENT, 0, 0, NS, OP, OP, ENOENT, EINVAL, EINVAL, OP, false},
+        {QUEUE, 0, 8, 4, 0, ENOENT, EINVAL, EINVAL, ENOENT, OP, EINVAL, EINVAL, EINVAL, EINVAL, 0,
+         false},
+        {STACK, 0, 8, 4, 0, ENOENT, EINVAL, EINVAL, ENOENT, OP, EINVAL, EINVAL, EINVAL, EINVAL, 0,
+         false},
+        {BLOOM, 0, 8, 4, 0, ENOENT, OP, EINVAL, NS, OP, OP, EINVAL, EINVAL, EINVAL, 0, false},
+        {RINGBUF, 0, 0, 4096, 0, NS, NS, NS, NS, OP, OP, EINVAL, EINVAL, EINVAL, OP, false},
+    };
+    uint8_t key[16] = {0}, val[64] = {0}, out[512];
+    uint32_t u;
+    size_t len;
+
+    ASSERT_EQ(create(1, ARRAY, 4, 4, 4), 0) << msg; // the inner map template
+    for (const Row &r : rows) {
+        SCOPED_TRACE("map type " + std::to_string(r.type));
+        ASSERT_EQ(create(2, r.type, r.ks, r.vs, r.max, r.flags,
+                         r.type == ARRAY_OF_MAPS || r.type == HASH_OF_MAPS ? 1 : 0),
+                  0)
+            << msg;
+        EXPECT_EQ(nicsim_fw_maps__lookup(m, 2, key, out, msg, sizeof(msg)), -r.lookup) << msg;
+        EXPECT_EQ(nicsim_fw_maps__delete(m, 2, key, msg, sizeof(msg)), -r.del) << msg;
+        EXPECT_EQ(nicsim_fw_maps__get_next_key(m, 2, nullptr, out, msg, sizeof(msg)), -r.next)
+            << msg;
+        EXPECT_EQ(nicsim_fw_maps__lookup_and_delete(m, 2, key, out, msg, sizeof(msg)),
+                  -r.lookup_del)
+            << msg;
+        EXPECT_EQ(nicsim_fw_maps__prog_lookup(m, 2, 0, key, &u), -r.prog_lookup);
+        EXPECT_EQ(nicsim_fw_maps__prog_delete(m, 2, 0, key), -r.prog_del);
+        EXPECT_EQ(nicsim_fw_maps__devmap_get(m, 2, 0, &u), -r.devmap_get);
+        EXPECT_EQ(nicsim_fw_maps__prog_array_get(m, 2, 0, &u), -r.prog_array_get);
+        EXPECT_EQ(nicsim_fw_maps__prog_lookup_map(m, 2, 0, key, &u), -r.lookup_map);
+        EXPECT_EQ(nicsim_fw_maps__value_mem(m, 2, &len) != nullptr, r.value_mem);
+        EXPECT_EQ(nicsim_fw_maps__prog_update(m, 2, 0, key, val, 0), -r.prog_update);
+        EXPECT_EQ(nicsim_fw_maps__destroy(m, 2), 0);
+    }
+    // the sentences name the type's own rule
+    ASSERT_EQ(create(2, QUEUE, 0, 8, 4), 0) << msg;
+    EXPECT_EQ(nicsim_fw_maps__lookup(m, 2, key, out, msg, sizeof(msg)), -ENOENT);
+    EXPECT_STREQ(msg, "queue: empty");
+    ASSERT_EQ(nicsim_fw_maps__destroy(m, 2), 0);
+    ASSERT_EQ(create(2, PERCPU_ARRAY, 4, 8, 4), 0) << msg;
+    EXPECT_EQ(nicsim_fw_maps__delete(m, 2, key, msg, sizeof(msg)), -EINVAL);
+    EXPECT_STREQ(msg, "per-CPU array: flags invalid, or array elements cannot be deleted");
+    u = 4;
+    EXPECT_EQ(nicsim_fw_maps__get_next_key(m, 2, u32(3).data(), out, msg, sizeof(msg)), -ENOENT);
+    EXPECT_STREQ(msg, "map 2: no index after 3");
+}
+
+// The options struct follows the one options rule (nicsim_opts_copy, libbpf's OPTS_VALID): a
+// caller's longer struct is taken only when its unknown tail is zero; a shorter one lacking
+// max_id is refused.
+TEST(FwMapsOptsTest, OptionsFollowTheOneOptionsRule)
+{
+    struct {
+        nicsim_fw_maps_opts o;
+        uint64_t tail;
+    } big{};
+    big.o.sz = sizeof(big);
+    big.o.n_cpus = 2;
+    big.o.max_id = 4;
+    nicsim_fw_maps *m = nicsim_fw_maps__new(&big.o);
+    EXPECT_NE(m, nullptr); // zero tail: accepted
+    nicsim_fw_maps__free(m);
+    big.tail = 1;
+    errno = 0;
+    EXPECT_EQ(nicsim_fw_maps__new(&big.o), nullptr); // a field this library does not know
+    EXPECT_EQ(errno, EINVAL);
+    nicsim_fw_maps_opts o{};
+    o.sz = offsetof(nicsim_fw_maps_opts, max_id); // max_id missing: reads 0
+    o.n_cpus = 2;
+    o.max_id = 4;
+    EXPECT_EQ(nicsim_fw_maps__new(&o), nullptr);
+    o.sz = 4; // cannot hold the size field
+    EXPECT_EQ(nicsim_fw_maps__new(&o), nullptr);
 }
 
 // The per-CPU value layout is defined once (nicsim/maptypes.h) and the map library, the control

@@ -325,14 +325,14 @@ static uint32_t percpu_pop_free(struct fm_lru *lru, uint32_t cpu)
     return node;
 }
 
-uint32_t fm_lru_pop_free(struct fm_lru *lru, uint32_t cpu)
+uint32_t nicsim_fm_lru_pop_free(struct fm_lru *lru, uint32_t cpu)
 {
     if (cpu >= lru->n_cpus)
         cpu = 0;
     return lru->percpu ? percpu_pop_free(lru, cpu) : common_pop_free(lru, cpu);
 }
 
-void fm_lru_push_free(struct fm_lru *lru, uint32_t node)
+void nicsim_fm_lru_push_free(struct fm_lru *lru, uint32_t node)
 {
     if (lru->percpu)
         move(lru, &lru->lists[lru->cpu[node]], node, LRU_FREE);
@@ -341,7 +341,7 @@ void fm_lru_push_free(struct fm_lru *lru, uint32_t node)
 }
 
 /* ---- setup: bpf_lru_init + bpf_lru_populate */
-void fm_lru_fini(struct fm_lru *lru)
+void nicsim_fm_lru_fini(struct fm_lru *lru)
 {
     free(lru->prev);
     free(lru->next);
@@ -363,8 +363,8 @@ static void list_setup(struct fm_lru *lru, struct fm_lru_list *l, uint32_t base)
     l->next_rot = l->head[LRU_INACTIVE];
 }
 
-int fm_lru_init(struct fm_lru *lru, int percpu, uint32_t n_nodes, uint32_t n_cpus,
-                int (*del)(void *, uint32_t), void *arg)
+int nicsim_fm_lru_init(struct fm_lru *lru, int percpu, uint32_t n_nodes, uint32_t n_cpus,
+                       int (*del)(void *, uint32_t), void *arg)
 {
     size_t n_sent = percpu ? 3u * n_cpus : 3u + 2u * n_cpus;
     size_t total = (size_t)n_nodes + n_sent;
@@ -385,7 +385,7 @@ int fm_lru_init(struct fm_lru *lru, int percpu, uint32_t n_nodes, uint32_t n_cpu
     lru->loc = percpu ? NULL : calloc(n_cpus, sizeof(*lru->loc));
     if (!lru->prev || !lru->next || !lru->type || !lru->ref || !lru->cpu || !lru->lists ||
         (!percpu && !lru->loc)) {
-        fm_lru_fini(lru);
+        nicsim_fm_lru_fini(lru);
         return -ENOMEM;
     }
     if (percpu) {

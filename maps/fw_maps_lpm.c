@@ -54,7 +54,7 @@ static uint32_t lpm_match(const struct fm_lpm *t, uint32_t n, const uint8_t *key
     return bits < limit ? bits : limit;
 }
 
-void fm_lpm_fini(struct fm_lpm *t)
+void nicsim_fm_lpm_fini(struct fm_lpm *t)
 {
     free(t->child);
     free(t->plen);
@@ -66,7 +66,7 @@ void fm_lpm_fini(struct fm_lpm *t)
     memset(t, 0, sizeof(*t));
 }
 
-int fm_lpm_init(struct fm_lpm *t, uint32_t key_size, uint32_t max_entries)
+int nicsim_fm_lpm_init(struct fm_lpm *t, uint32_t key_size, uint32_t max_entries)
 {
     memset(t, 0, sizeof(*t));
     if (key_size < 5 || !max_entries || max_entries > FM_LPM_MAX_ENTRIES)
@@ -84,7 +84,7 @@ int fm_lpm_init(struct fm_lpm *t, uint32_t key_size, uint32_t max_entries)
     t->node_free = malloc(sizeof(uint32_t) * t->n_nodes);
     t->slot_free = malloc(sizeof(uint32_t) * max_entries);
     if (!t->child || !t->plen || !t->slot || !t->im || !t->data || !t->node_free || !t->slot_free) {
-        fm_lpm_fini(t);
+        nicsim_fm_lpm_fini(t);
         return -ENOMEM;
     }
     for (uint32_t i = 0; i < t->n_nodes; i++)
@@ -120,7 +120,7 @@ static uint32_t *slot_of(struct fm_lpm *t, uint32_t parent, int dir)
     return parent == FM_NIL ? &t->root : &t->child[2 * parent + dir];
 }
 
-uint32_t fm_lpm_lookup(const struct fm_lpm *t, const uint8_t *key)
+uint32_t nicsim_fm_lpm_lookup(const struct fm_lpm *t, const uint8_t *key)
 {
     uint32_t found = FM_NIL;
 
@@ -152,7 +152,7 @@ static int check_add(struct fm_lpm *t, uint64_t flags)
     return 0;
 }
 
-int fm_lpm_update(struct fm_lpm *t, const uint8_t *key, uint64_t flags, uint32_t *slot)
+int nicsim_fm_lpm_update(struct fm_lpm *t, const uint8_t *key, uint64_t flags, uint32_t *slot)
 {
     uint32_t parent = FM_NIL, n, nn, im, m = 0;
     int dir = 0, err;
@@ -218,7 +218,7 @@ int fm_lpm_update(struct fm_lpm *t, const uint8_t *key, uint64_t flags, uint32_t
     return 0;
 }
 
-int fm_lpm_delete(struct fm_lpm *t, const uint8_t *key, uint32_t *slot)
+int nicsim_fm_lpm_delete(struct fm_lpm *t, const uint8_t *key, uint32_t *slot)
 {
     uint32_t parent = FM_NIL, gparent = FM_NIL, n, m = 0;
     int dir = 0, pdir = 0;
@@ -272,7 +272,7 @@ static void copy_key(const struct fm_lpm *t, uint32_t n, uint8_t *next)
     memcpy(next + 4, ndata(t, n), t->data_size);
 }
 
-int fm_lpm_next_key(const struct fm_lpm *t, const uint8_t *key, uint8_t *next)
+int nicsim_fm_lpm_next_key(const struct fm_lpm *t, const uint8_t *key, uint8_t *next)
 {
     uint32_t search_root = t->root, n, next_node = FM_NIL, m = 0;
     uint32_t stack[2056]; /* max_prefixlen + 1 <= 2049 */
@@ -322,3 +322,134 @@ find_leftmost:
     copy_key(t, next_node, next);
     return 0;
 }
+
+/* ---- The LPM trie map type.
+ * Limits (trie_alloc, with the NIC's):
+ *   max_entries > 0 and at most 2^30 on the NIC (2 * max_entries preallocated nodes);
+ *   map_flags include BPF_F_NO_PREALLOC, within LPM_CREATE_FLAG_MASK;
+ *   key_size 4 (prefixlen) + 1..256 data bytes; value_size 1..LPM_VAL_SIZE_MAX;
+ *   value memory max_entries * value_stride <= 4 GiB - 1 (the core). */
+#define LPM_DATA_SIZE_MAX    256u
+#define LPM_VAL_SIZE_MAX     (KMALLOC_MAX_SIZE - LPM_DATA_SIZE_MAX - 24u)
+#define LPM_CREATE_FLAG_MASK (BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | FM_ACCESS_MASK)
+
+static int lpm_check(const struct nicsim_fw_map_attr *a, char *msg, size_t msg_len)
+{
+    uint32_t f = a->flags;
+
+    if (!a->max_entries || !(f & BPF_F_NO_PREALLOC) || (f & ~LPM_CREATE_FLAG_MASK) ||
+        !fm_access_ok(f))
+        FAIL(-EINVAL,
+             "LPM trie: max_entries must not be 0 and map_flags 0x%x must include "
+             "BPF_F_NO_PREALLOC and nothing unsupported",
+             f);
+    if (a->key_size < 5 || a->key_size > 4 + LPM_DATA_SIZE_MAX)
+        FAIL(-EINVAL, "LPM trie: key_size %u is not 4 (prefixlen) + 1..%u data bytes", a->key_size,
+             LPM_DATA_SIZE_MAX);
+    if (a->value_size < 1 || a->value_size > LPM_VAL_SIZE_MAX)
+        FAIL(-EINVAL, "LPM trie: value_size %u is not in 1..%llu", a->value_size,
+             (unsigned long long)LPM_VAL_SIZE_MAX);
+    return 0;
+}
+
+static int lpm_geometry(const struct nicsim_fw_maps *m, struct fm_map *f, uint64_t map_extra,
+                        uint64_t *n_slots, char *msg, size_t msg_len)
+{
+    if (f->max_entries > FM_LPM_MAX_ENTRIES)
+        FAIL(-E2BIG, "LPM trie: max_entries %u is more than the NIC's %u (preallocated nodes)",
+             f->max_entries, FM_LPM_MAX_ENTRIES);
+    return nicsim_fm_geometry_entries(m, f, map_extra, n_slots, msg, msg_len);
+}
+
+/* every map 64, + N * (S + 2 * (24 + round8(key - 4))) */
+static int lpm_mem(const struct fm_map *f, uint64_t *mem)
+{
+    uint64_t per = f->stride + 2 * (24 + nicsim_round8(f->key_size - 4));
+
+    return fm_size(f->max_entries, per, 64, mem);
+}
+
+static int lpm_alloc(const struct nicsim_fw_maps *m, struct fm_map *f)
+{
+    int err;
+
+    (void)m;
+    f->t = calloc(1, sizeof(*f->t));
+    err = f->t ? nicsim_fm_lpm_init(f->t, f->key_size, f->max_entries) : -ENOMEM;
+    if (err) {
+        free(f->t);
+        f->t = NULL;
+    }
+    return err;
+}
+
+static void lpm_free(struct fm_map *f)
+{
+    if (f->t) {
+        nicsim_fm_lpm_fini(f->t);
+        free(f->t);
+    }
+}
+
+static uint32_t lpm_count(const struct fm_map *f)
+{
+    return f->t->n_entries;
+}
+
+static int lpm_lookup(struct fm_map *f, const void *key, void *value)
+{
+    uint32_t e = nicsim_fm_lpm_lookup(f->t, key);
+
+    if (e == FM_NIL)
+        return -ENOENT;
+    nicsim_fm_val_out(f, e, value);
+    return 0;
+}
+
+static int lpm_update(struct nicsim_fw_maps *m, struct fm_map *f, const void *key,
+                      const void *value, uint64_t flags, struct fm_src s)
+{
+    uint32_t slot;
+    int err = nicsim_fm_lpm_update(f->t, key, flags, &slot);
+
+    (void)m;
+    if (!err)
+        nicsim_fm_val_write(f, slot, s, value, 1);
+    return err;
+}
+
+static int lpm_delete(struct nicsim_fw_maps *m, struct fm_map *f, const void *key)
+{
+    uint32_t slot;
+
+    (void)m;
+    return nicsim_fm_lpm_delete(f->t, key, &slot);
+}
+
+static int lpm_get_next_key(struct fm_map *f, const void *key, void *next)
+{
+    return nicsim_fm_lpm_next_key(f->t, key, next);
+}
+
+static int lpm_prog_slot(struct fm_map *f, const void *key, uint32_t *slot)
+{
+    *slot = nicsim_fm_lpm_lookup(f->t, key);
+    return *slot == FM_NIL ? -ENOENT : 0;
+}
+
+const struct fm_map_ops nicsim_fm_lpm_trie_ops = {
+    .name = "LPM trie",
+    .value_mem = 1,
+    .prog_write = 1,
+    .check = lpm_check,
+    .geometry = lpm_geometry,
+    .mem = lpm_mem,
+    .alloc = lpm_alloc,
+    .free = lpm_free,
+    .count = lpm_count,
+    .lookup = lpm_lookup,
+    .update = lpm_update,
+    .del = lpm_delete,
+    .get_next_key = lpm_get_next_key,
+    .prog_slot = lpm_prog_slot,
+};

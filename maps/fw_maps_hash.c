@@ -69,7 +69,7 @@ static inline uint32_t get32(const uint8_t *p)
     return v;
 }
 
-uint32_t fm_jhash(const void *key, uint32_t len, uint32_t seed)
+uint32_t nicsim_fm_jhash(const void *key, uint32_t len, uint32_t seed)
 {
     const uint8_t *k = key;
     uint32_t a, b, c;
@@ -116,7 +116,7 @@ uint32_t fm_jhash(const void *key, uint32_t len, uint32_t seed)
     return c;
 }
 
-uint32_t fm_jhash2(const void *key, uint32_t n, uint32_t seed)
+uint32_t nicsim_fm_jhash2(const void *key, uint32_t n, uint32_t seed)
 {
     const uint8_t *k = key;
     uint32_t a, b, c;
@@ -145,7 +145,7 @@ uint32_t fm_jhash2(const void *key, uint32_t n, uint32_t seed)
     return c;
 }
 
-uint32_t fm_htab_hash(const struct fm_htab *h, const void *key)
+uint32_t nicsim_fm_htab_hash(const struct fm_htab *h, const void *key)
 {
     if (h->identity) {
         uint32_t v;
@@ -154,8 +154,8 @@ uint32_t fm_htab_hash(const struct fm_htab *h, const void *key)
         return v;
     }
     if (h->key_size % 4 == 0)
-        return fm_jhash2(key, h->key_size / 4, h->seed);
-    return fm_jhash(key, h->key_size, h->seed);
+        return nicsim_fm_jhash2(key, h->key_size / 4, h->seed);
+    return nicsim_fm_jhash(key, h->key_size, h->seed);
 }
 
 /* ---- table */
@@ -165,14 +165,14 @@ static int lru_del_from_htab(void *arg, uint32_t node)
 
     if (!h->in_htab[node])
         return 0;
-    fm_htab_unlink(h, node);
+    nicsim_fm_htab_unlink(h, node);
     return 1;
 }
 
-void fm_htab_fini(struct fm_htab *h)
+void nicsim_fm_htab_fini(struct fm_htab *h)
 {
     if (h->lru)
-        fm_lru_fini(&h->lru_lists);
+        nicsim_fm_lru_fini(&h->lru_lists);
     free(h->bucket);
     free(h->next);
     free(h->hash);
@@ -182,8 +182,8 @@ void fm_htab_fini(struct fm_htab *h)
     memset(h, 0, sizeof(*h));
 }
 
-int fm_htab_init(struct fm_htab *h, uint32_t n_elems, uint32_t key_size, uint32_t seed,
-                 int identity, int lru, int percpu_lru, uint32_t n_cpus)
+int nicsim_fm_htab_init(struct fm_htab *h, uint32_t n_elems, uint32_t key_size, uint32_t seed,
+                        int identity, int lru, int percpu_lru, uint32_t n_cpus)
 {
     size_t ne = n_elems ? n_elems : 1;
 
@@ -203,7 +203,7 @@ int fm_htab_init(struct fm_htab *h, uint32_t n_elems, uint32_t key_size, uint32_
     h->keys = calloc(ne, key_size);
     h->free_stk = lru ? NULL : malloc(sizeof(uint32_t) * ne);
     if (!h->bucket || !h->next || !h->hash || !h->in_htab || !h->keys || (!lru && !h->free_stk)) {
-        fm_htab_fini(h);
+        nicsim_fm_htab_fini(h);
         return -ENOMEM;
     }
     for (uint32_t i = 0; i < h->n_buckets; i++)
@@ -211,11 +211,12 @@ int fm_htab_init(struct fm_htab *h, uint32_t n_elems, uint32_t key_size, uint32_
     for (uint32_t i = 0; i < n_elems; i++)
         h->next[i] = FM_NIL;
     if (lru) {
-        int err = fm_lru_init(&h->lru_lists, percpu_lru, n_elems, n_cpus, lru_del_from_htab, h);
+        int err =
+            nicsim_fm_lru_init(&h->lru_lists, percpu_lru, n_elems, n_cpus, lru_del_from_htab, h);
 
         if (err) {
             h->lru = 0;
-            fm_htab_fini(h);
+            nicsim_fm_htab_fini(h);
             return err;
         }
         return 0;
@@ -227,7 +228,7 @@ int fm_htab_init(struct fm_htab *h, uint32_t n_elems, uint32_t key_size, uint32_
     return 0;
 }
 
-uint32_t fm_htab_find(const struct fm_htab *h, const void *key, uint32_t hash)
+uint32_t nicsim_fm_htab_find(const struct fm_htab *h, const void *key, uint32_t hash)
 {
     for (uint32_t e = h->bucket[hash & (h->n_buckets - 1)]; e != FM_NIL; e = h->next[e])
         if (h->hash[e] == hash && !memcmp(h->keys + (size_t)e * h->key_size, key, h->key_size))
@@ -235,7 +236,7 @@ uint32_t fm_htab_find(const struct fm_htab *h, const void *key, uint32_t hash)
     return FM_NIL;
 }
 
-void fm_htab_link_head(struct fm_htab *h, uint32_t e, uint32_t hash)
+void nicsim_fm_htab_link_head(struct fm_htab *h, uint32_t e, uint32_t hash)
 {
     uint32_t *b = &h->bucket[hash & (h->n_buckets - 1)];
 
@@ -246,7 +247,7 @@ void fm_htab_link_head(struct fm_htab *h, uint32_t e, uint32_t hash)
     h->count++;
 }
 
-void fm_htab_unlink(struct fm_htab *h, uint32_t e)
+void nicsim_fm_htab_unlink(struct fm_htab *h, uint32_t e)
 {
     uint32_t *p = &h->bucket[h->hash[e] & (h->n_buckets - 1)];
 
@@ -259,23 +260,23 @@ void fm_htab_unlink(struct fm_htab *h, uint32_t e)
     h->count--;
 }
 
-uint32_t fm_htab_alloc(struct fm_htab *h)
+uint32_t nicsim_fm_htab_alloc(struct fm_htab *h)
 {
     return h->n_free ? h->free_stk[--h->n_free] : FM_NIL;
 }
 
-void fm_htab_release(struct fm_htab *h, uint32_t e)
+void nicsim_fm_htab_release(struct fm_htab *h, uint32_t e)
 {
     h->free_stk[h->n_free++] = e;
 }
 
-int fm_htab_next_key(const struct fm_htab *h, const void *key, void *next)
+int nicsim_fm_htab_next_key(const struct fm_htab *h, const void *key, void *next)
 {
     uint32_t i = 0;
 
     if (key) {
-        uint32_t hash = fm_htab_hash(h, key);
-        uint32_t e = fm_htab_find(h, key, hash);
+        uint32_t hash = nicsim_fm_htab_hash(h, key);
+        uint32_t e = nicsim_fm_htab_find(h, key, hash);
 
         if (e != FM_NIL) {
             if (h->next[e] != FM_NIL) {

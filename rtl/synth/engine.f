@@ -1,0 +1,2 @@
+engine/ebpf_axil_slave.sv
+engine/ebpf_engine.sv
