@@ -102,22 +102,47 @@ struct nicsim_rtl {
 
     uint8_t peek(uint32_t pa) const { return bank[pa % 8][pa / 8]; }
     void poke(uint32_t pa, uint8_t v) { bank[pa % 8][pa / 8] = v; }
+    // the 8 bytes of data-memory row `row` (one from each bank)
+    uint64_t row_of(uint32_t row) const
+    {
+        uint64_t v = 0;
+        for (unsigned b = 0; b < 8; b++)
+            v |= (uint64_t)bank[b][row] << (8 * b);
+        return v;
+    }
     void sync_in()
     {
-        for (const Mirror &mr : mirrors)
-            for (size_t i = 0; i < mr.len; i++)
+        for (const Mirror &mr : mirrors) {
+            size_t i = 0;
+            for (; i < mr.len && (mr.pa + i) % 8; i++)
                 mr.host[i] = peek(mr.pa + (uint32_t)i);
+            for (; i + 8 <= mr.len; i += 8) { // whole rows
+                uint64_t v = row_of((uint32_t)((mr.pa + i) / 8));
+                memcpy(mr.host + i, &v, 8);
+            }
+            for (; i < mr.len; i++)
+                mr.host[i] = peek(mr.pa + (uint32_t)i);
+        }
     }
     std::vector<ByteWrite> *wrec = nullptr; // lockstep: record the writes of this helper call
     void sync_out()
     {
         for (const Mirror &mr : mirrors)
-            for (size_t i = 0; i < mr.len; i++)
+            for (size_t i = 0; i < mr.len; i++) {
+                if ((mr.pa + i) % 8 == 0 && i + 8 <= mr.len) { // a whole row that is unchanged
+                    uint64_t h;
+                    memcpy(&h, mr.host + i, 8);
+                    if (row_of((uint32_t)((mr.pa + i) / 8)) == h) {
+                        i += 7;
+                        continue;
+                    }
+                }
                 if (peek(mr.pa + (uint32_t)i) != mr.host[i]) {
                     poke(mr.pa + (uint32_t)i, mr.host[i]);
                     if (wrec)
                         wrec->push_back({mr.nic + i, mr.host[i]});
                 }
+            }
     }
 
     nicsim_rtl() { build(false); }
@@ -297,7 +322,14 @@ struct VmRun {
 
     void write_full(const Mirror &mr)
     {
-        for (size_t i = 0; i < mr.len; i++) {
+        size_t i = 0;
+        if (!c.wrec && mr.pa % 8 == 0) // whole rows, one byte into each bank
+            for (; i + 8 <= mr.len; i += 8) {
+                uint32_t row = (mr.pa + (uint32_t)i) / 8;
+                for (unsigned b = 0; b < 8; b++)
+                    c.bank[b][row] = mr.host[i + b];
+            }
+        for (; i < mr.len; i++) {
             c.poke(mr.pa + (uint32_t)i, mr.host[i]);
             if (c.wrec)
                 c.wrec->push_back({mr.nic + i, mr.host[i]});
