@@ -90,7 +90,10 @@ module ebpf_core #(
   output logic [63:0]                         retire_cycle_o,
   output logic                                retire_we_o,
   output logic [3:0]                          retire_rd_o,
-  output logic [63:0]                         retire_value_o
+  output logic [63:0]                         retire_value_o,
+  // the helpers answered inside the core (ebpf_helper): the NIC's helper numbering, the core id
+  input  logic                                hw_helpers_i,
+  input  logic [31:0]                         core_id_i
 );
 
   localparam int PcWm1 = ebpf_pkg::PcW - 1;
@@ -409,9 +412,28 @@ module ebpf_core #(
     .old_o        (lsu_old)
   );
 
-  // helper port: the request is up until the unit answers; then 2 + its cycles pass
-  assign helper_req_valid_o = mem_q.valid && mem_q.unit == ebpf_pkg::UnitHelper &&
-                              mem_q.trap == ebpf_pkg::TrapNone && !hp_wait_q && run_q;
+  // helper port: the request is up until the unit answers; then 2 + its cycles pass. The
+  // helpers of ebpf_helper answer at once and never reach the port.
+  logic                     hp_req, hu_local, hp_resp;
+  logic [63:0]              hu_r0, hp_r0_in;
+  logic [15:0]              hu_cycles, hp_cycles_in;
+  ebpf_pkg::helper_action_e hu_action, hp_action_in;
+  assign hp_req = mem_q.valid && mem_q.unit == ebpf_pkg::UnitHelper &&
+                  mem_q.trap == ebpf_pkg::TrapNone && !hp_wait_q && run_q;
+  ebpf_helper u_helper (
+    .hw_i      (hw_helpers_i),
+    .core_id_i (core_id_i),
+    .id_i      (helper_id_o),
+    .local_o   (hu_local),
+    .r0_o      (hu_r0),
+    .cycles_o  (hu_cycles),
+    .action_o  (hu_action)
+  );
+  assign helper_req_valid_o = hp_req && !hu_local;
+  assign hp_resp      = hu_local || helper_resp_valid_i;
+  assign hp_r0_in     = hu_local ? hu_r0 : helper_r0_i;
+  assign hp_cycles_in = hu_local ? hu_cycles : helper_cycles_i;
+  assign hp_action_in = hu_local ? hu_action : helper_action_i;
   assign helper_id_o   = !mem_q.callx ? mem_q.imm :
                          (callx_id[63:32] != 32'd0) ? 32'hffff_ffff : callx_id[31:0];
   assign helper_args_o = rf_view[64 +: 5*64];
@@ -424,17 +446,17 @@ module ebpf_core #(
     hp_tail_d = hp_tail_q;
     hp_total_d = hp_total_q;
     hp_busy   = 1'b0;
-    if (helper_req_valid_o) begin
+    if (hp_req) begin
       hp_busy = 1'b1;
-      if (helper_resp_valid_i) begin
+      if (hp_resp) begin
         hp_wait_d = 1'b1;
-        hp_cnt_d  = 17'(ebpf_pkg::HelperCall) + 17'(helper_cycles_i);
+        hp_cnt_d  = 17'(ebpf_pkg::HelperCall) + 17'(hp_cycles_in);
         hp_total_d = hp_cnt_d;
-        hp_act_d  = helper_action_i;
-        hp_r0_d   = helper_r0_i;
+        hp_act_d  = hp_action_in;
+        hp_r0_d   = hp_r0_in;
         hp_tail_d = helper_tail_pc_i;
         // a tail call past the kernel's limit fails: r0 = 0, go on
-        if (helper_action_i == ebpf_pkg::HelperTailCall &&
+        if (hp_action_in == ebpf_pkg::HelperTailCall &&
             tails_q >= 6'(ebpf_pkg::MaxTailCalls)) begin
           hp_act_d = ebpf_pkg::HelperContinue;
           hp_r0_d  = '0;

@@ -8,8 +8,9 @@ package ebpf_pkg;
 
   // ---- sizes --------------------------------------------------------------------------------
   localparam int PcW          = 16;    // slot index into the instruction memory
-  localparam int NumRegions   = 16;    // region table entries (region 0 is never mapped)
-  localparam int RegionIdxW   = 4;
+  localparam int NumRegions   = 32;    // region table entries (region 0 is never mapped; maps
+                                       // are regions 16 + map id: ids 0-15 fit)
+  localparam int RegionIdxW   = 5;
   localparam int DmemAw       = 14;    // byte address of the data memory (16 KiB)
   localparam int CallFrames   = 8;     // stack frames, the program's own included
   localparam int FrameBytes   = 512;

@@ -80,7 +80,7 @@ int nicsim_hostmap_alloc(struct nicsim_bpf_map *map, uint32_t id)
                                    .flags = map->map_flags};
     struct nicsim_fw_maps *store;
     struct hostmap *h;
-    char msg[NICSIM_EXTACK_MSG_MAX];
+    char msg[NICSIM_MSG_MAX];
     int err;
 
     if (!nicsim_fw_maps__type_supported(map->map_type) &&
@@ -135,7 +135,7 @@ static int done(const struct nicsim_bpf_map *map, int err, const char *msg, bool
 int nicsim_hostmap_lookup(struct nicsim_bpf_map *map, const void *key, void *value, bool say)
 {
     struct hostmap *h = map->host;
-    char msg[NICSIM_EXTACK_MSG_MAX] = "";
+    char msg[NICSIM_MSG_MAX] = "";
 
     if (!h)
         return -EOPNOTSUPP;
@@ -147,7 +147,7 @@ int nicsim_hostmap_update(struct nicsim_bpf_map *map, const void *key, const voi
                           uint64_t flags, bool say)
 {
     struct hostmap *h = map->host;
-    char msg[NICSIM_EXTACK_MSG_MAX] = "";
+    char msg[NICSIM_MSG_MAX] = "";
 
     if (!h)
         return -EOPNOTSUPP;
@@ -158,7 +158,7 @@ int nicsim_hostmap_update(struct nicsim_bpf_map *map, const void *key, const voi
 int nicsim_hostmap_delete(struct nicsim_bpf_map *map, const void *key, bool say)
 {
     struct hostmap *h = map->host;
-    char msg[NICSIM_EXTACK_MSG_MAX] = "";
+    char msg[NICSIM_MSG_MAX] = "";
 
     if (!h)
         return -EOPNOTSUPP;
@@ -168,7 +168,7 @@ int nicsim_hostmap_delete(struct nicsim_bpf_map *map, const void *key, bool say)
 int nicsim_hostmap_get_next(struct nicsim_bpf_map *map, const void *key, void *next, bool say)
 {
     struct hostmap *h = map->host;
-    char msg[NICSIM_EXTACK_MSG_MAX] = "";
+    char msg[NICSIM_MSG_MAX] = "";
 
     if (!h)
         return -EOPNOTSUPP;

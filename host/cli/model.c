@@ -11,6 +11,7 @@
 #include "nicsim/core.h"
 #include "nicsim/isa.h"
 #include "opt.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -278,7 +279,62 @@ int cli_bench_rtl(const char *name, const struct nicsim_insn *raw, size_t n, con
     return 0;
 }
 
+/* run --lockstep: the first divergence ends the run (exit status 3) */
+static void run_diverged(void *user, const char *report)
+{
+    struct nicsim_rtl *rtl = user;
+    fflush(stdout);
+    printf("%s", report);
+    fflush(stdout);
+    char pending[512];
+    cli_out_pending(pending, sizeof(pending));
+    fprintf(stderr, "nicsim run: lockstep: the RTL diverged from the C model (run #%" PRIu64
+                    "); stopping%s%s\n",
+            nicsim_rtl__runs(rtl) - 1, pending[0] ? "; not written: " : "",
+            pending[0] ? pending + 2 : "");
+    cli_out_abort_all();
+    nicsim_rtl__free(rtl); /* closes the waveform, with the divergence in it */
+    exit(3);
+}
+
+int cli_run_rtl_open(const char *wave, uint64_t first, uint64_t last, bool lockstep,
+                     nicsim_vm_backend_fn *fn, void **ctx)
+{
+    struct nicsim_rtl *rtl = NULL;
+    if (open_rtl(wave, &rtl))
+        return -ENODEV;
+    nicsim_rtl__set_wave_runs(rtl, first, last);
+    *fn = lockstep ? nicsim_rtl__run_vm_lockstep : nicsim_rtl__run_vm;
+    if (lockstep)
+        nicsim_rtl__set_lockstep_report(rtl, run_diverged, rtl);
+    *ctx = rtl;
+    return 0;
+}
+
+void cli_run_rtl_close(void *ctx, bool lockstep)
+{
+    if (lockstep)
+        printf("lockstep: C model and RTL agree on all %" PRIu64
+               " runs (every retired instruction's pc, retire cycle and dst register, the helper "
+               "calls, the ends of the runs and the memory after them)\n",
+               nicsim_rtl__runs(ctx));
+    nicsim_rtl__free(ctx); /* closes the waveform */
+}
+
 #else /* no Verilator in this build */
+
+int cli_run_rtl_open(const char *wave, uint64_t first, uint64_t last, bool lockstep,
+                     nicsim_vm_backend_fn *fn, void **ctx)
+{
+    (void)wave, (void)first, (void)last, (void)lockstep, (void)fn, (void)ctx;
+    cli_fail("the RTL core is not available in this build (no Verilator)");
+    return -ENODEV;
+}
+
+void cli_run_rtl_close(void *ctx, bool lockstep)
+{
+    (void)ctx, (void)lockstep;
+}
 
 int cli_model_parse(const char *name, enum cli_model *out)
 {

@@ -6,6 +6,7 @@
 #ifndef NICSIM_CLI_MODEL_H
 #define NICSIM_CLI_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,5 +36,14 @@ int cli_exec_lockstep(const char *path, const struct nicsim_insn *raw, size_t n,
 int cli_bench_rtl(const char *name, const struct nicsim_insn *raw, size_t n, const uint8_t *mem,
                   size_t memlen, uint64_t budget, double *rtl_cps, double *c_cps,
                   struct nicsim_run *run);
+
+/* nicsim run --model rtl: the RTL core as the backend of every NIC core (nicsim_vm__set_backend)
+ * with, when wave is not NULL, an FST waveform of the packets first..last that reach a core
+ * (counted from 0); lockstep: the C model beside it on every run, the first divergence printed
+ * and the process ended with status 3. -ENODEV after a message. */
+int cli_run_rtl_open(const char *wave, uint64_t first, uint64_t last, bool lockstep,
+                     nicsim_vm_backend_fn *fn, void **ctx);
+/* lockstep: says that the models agreed on every run (a divergence has ended the process) */
+void cli_run_rtl_close(void *ctx, bool lockstep);
 
 #endif

@@ -8,6 +8,7 @@
  * through libbpf and BPF_PROG_TEST_RUN, compared packet by packet and map by map.
  */
 #include "run_int.h"
+#include "model.h"
 
 static void usage(FILE *f)
 {
@@ -52,6 +53,14 @@ static void usage(FILE *f)
         "  --budget N               instructions per packet before the watchdog\n"
         "                           (1..10000000000; default 16777216)\n"
         "  --count N                stop after N packets\n"
+        "  --model c|rtl            the cores: the C model (c) or the Verilated RTL core (rtl,\n"
+        "                           same report; builds with Verilator only)\n"
+        "  --wave FILE.fst          with --model rtl: the RTL's waveform (FST; fst2vcd makes a\n"
+        "                           VCD of it)\n"
+        "  --wave-packets N-M       only packets N to M (from 0, those reaching a core)\n"
+        "  --lockstep               the RTL core and the C model side by side on every packet,\n"
+        "                           every retired instruction compared; the first divergence\n"
+        "                           ends the run (exit status 3) with both states\n"
         "  --ingress-port N         the port the trace arrives on (0)\n"
         "The SystemC NIC (docs/nic-model.md):\n"
         "  --pcap PORT=FILE         a trace arriving on PORT; repeatable, the files merged by\n"
@@ -274,6 +283,29 @@ static int opt_nic(void *user, const char *opt, const char *arg)
     return 0;
 }
 
+/* --model c|rtl, --wave FILE (the RTL's waveform), --wave-packets N-M: cmd_run's, not the run
+ * library's */
+static const char *run_model = "c", *run_wave, *run_wave_packets;
+static bool run_lockstep;
+
+/* N-M or N: the packets (counted from 0) whose runs go into the waveform */
+static int parse_wave_packets(const char *arg, uint64_t *first, uint64_t *last)
+{
+    char lo[32], *dash = strchr(arg, '-');
+    size_t n = dash ? (size_t)(dash - arg) : strlen(arg);
+    if (n == 0 || n >= sizeof(lo))
+        return cli_usage_fail("--wave-packets '%s': expected N-M or N", arg);
+    snprintf(lo, sizeof(lo), "%.*s", (int)n, arg);
+    if (cli_num("--wave-packets: N", lo, 0, UINT64_MAX, NULL, first))
+        return CLI_USAGE;
+    *last = *first;
+    if (dash && cli_num("--wave-packets: M", dash + 1, 0, UINT64_MAX, NULL, last))
+        return CLI_USAGE;
+    if (*last < *first)
+        return cli_usage_fail("--wave-packets %s: M is below N", arg);
+    return 0;
+}
+
 int run_parse_args(int argc, char **argv, struct run_opts *o)
 {
     bool no_progress = false, ingress_seen = false;
@@ -313,6 +345,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {.name = "--dispatch", .kind = CLI_FN, .fn = opt_dispatch},
         {.name = "--wave-nic", .kind = CLI_STR, .dst = &o->wave_nic},
         {.name = "--nic", .kind = CLI_FN, .fn = opt_nic},
+        {.name = "--model", .kind = CLI_STR, .dst = &run_model},
+        {.name = "--wave", .kind = CLI_STR, .dst = &run_wave},
+        {.name = "--wave-packets", .kind = CLI_STR, .dst = &run_wave_packets},
+        {.name = "--lockstep", .kind = CLI_FLAG, .dst = &run_lockstep},
         {.name = "--prog", .kind = CLI_STR, .dst = &o->prog},
         {.name = "--map", .kind = CLI_FN, .fn = opt_map},
         {.name = "--maps-dir", .kind = CLI_STR, .dst = &o->maps_dir},
@@ -430,7 +466,25 @@ int cmd_run(int argc, char **argv)
                             "them)\n");
         return rc;
     }
-    return run_main(&o);
+    enum cli_model model;
+    if (cli_model_parse(run_model, &model))
+        return CLI_USAGE;
+    if (run_lockstep)
+        model = CLI_MODEL_RTL;
+    if (run_wave && model != CLI_MODEL_RTL)
+        return cli_usage_fail("--wave %s: waveforms come from the RTL core (--model rtl)", run_wave);
+    uint64_t first = 0, last = UINT64_MAX;
+    if (run_wave_packets && !run_wave)
+        return cli_usage_fail("--wave-packets needs --wave FILE.fst");
+    if (run_wave_packets && parse_wave_packets(run_wave_packets, &first, &last))
+        return CLI_USAGE;
+    if (model == CLI_MODEL_RTL &&
+        cli_run_rtl_open(run_wave, first, last, run_lockstep, &o.backend, &o.backend_ctx) < 0)
+        return 1;
+    rc = run_main(&o);
+    if (o.backend)
+        cli_run_rtl_close(o.backend_ctx, run_lockstep);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -116,6 +116,13 @@ int cli_signals_take(void)
     return sig;
 }
 
+void cli_out_abort_all(void)
+{
+    for (int i = 0; i < MAX_OUTS; i++)
+        if (slots[i].tmp)
+            unlink(slots[i].tmp);
+}
+
 void cli_out_pending(char *buf, size_t len)
 {
     size_t used = 0;

@@ -44,6 +44,9 @@ void cli_signals_defer(bool defer);
 int cli_interrupted(void); /* the signal number, or 0 */
 /* The deferred signal (0: none), now handled by the caller; deferring ends. */
 int cli_signals_take(void);
+/* Removes every temporary file begun and not committed (a process ending before its outputs:
+ * run --lockstep's divergence). */
+void cli_out_abort_all(void);
 /* ", --json a.json, --out-pcap b.pcapng": the outputs begun and not committed. */
 void cli_out_pending(char *buf, size_t len);
 

@@ -89,6 +89,9 @@ struct run_opts {
     const char *pcap_files[NICSIM_DP_MAX_PORTS]; /* --pcap PORT=FILE, merged by timestamp */
     uint32_t pcap_ports[NICSIM_DP_MAX_PORTS];
     unsigned n_pcap_files;
+    /* --model rtl: the core backend every core runs its programs on (NULL: the C model) */
+    nicsim_vm_backend_fn backend;
+    void *backend_ctx;
     bool *kernel_skipped; /* set to true when --compare-kernel found this kernel unable to run
                            * the program (see nicsim_kref__unavailable); may be NULL */
 };

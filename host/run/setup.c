@@ -616,6 +616,9 @@ int nicsim_run_setup(struct run *r)
     if (!r->sys)
         return nicsim_run_fail("cannot start the NIC: %s", err);
     r->k = nicsim_sys__kern(r->sys);
+    for (uint32_t c = 0; r->o->backend && c < nicsim_sys__n_cores(r->sys); c++)
+        nicsim_vm__set_backend(nicsim_xdp_core__vm(nicsim_dp__core(nicsim_sys__dp(r->sys), c)),
+                               r->o->backend, r->o->backend_ctx);
 
     if (r->o->compare_kernel) {
         /* the kernel's runs see the NIC ports' ifindexes and rx queues (one per core) */

@@ -272,6 +272,38 @@ void *nicsim_vm__user(const struct nicsim_vm *vm);
 int nicsim_vm__run(struct nicsim_vm *vm, const struct nicsim_prog *prog, uint64_t arg1,
                    uint64_t arg2, struct nicsim_run *out);
 
+/*
+ * Core backend: another implementation of the core (the Verilated RTL, sim/rtl) runs this vm's
+ * programs in place of the C model's run loop. nicsim_vm__run zeroes the stack and makes the
+ * program's grants visible, then calls fn, which runs `prog` against this vm's region table
+ * (its host memory is the backing store between runs and across helper calls), calls the
+ * program's helpers (nicsim_prog__helpers) with this vm, emits the vm's trace records and fills
+ * `out` as the run loop would. fn NULL: the C model again.
+ */
+typedef int (*nicsim_vm_backend_fn)(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog *prog,
+                                    uint64_t arg1, uint64_t arg2, struct nicsim_run *out);
+void nicsim_vm__set_backend(struct nicsim_vm *vm, nicsim_vm_backend_fn fn, void *ctx);
+/* For backends: a tail call to `prog` (its grants replace the caller's, as in the run loop). */
+void nicsim_vm__activate(struct nicsim_vm *vm, const struct nicsim_prog *prog);
+/* For backends: what nicsim_vm__cycles_now returns (ktime) until the run ends; NULL: unset. */
+void nicsim_vm__set_cycles_now(struct nicsim_vm *vm, const uint64_t *cycles);
+/* The trace callback set by nicsim_vm__set_trace (NULL: none) and its user pointer. */
+nicsim_trace_fn nicsim_vm__trace(const struct nicsim_vm *vm, void **user);
+/* Lockstep: every helper call of this vm's runs goes to fn (with the helper the program would
+ * call) instead of the helper; NULL: the helpers again. */
+typedef void (*nicsim_vm_helper_hook)(void *user, struct nicsim_vm *vm, uint32_t id,
+                                      const struct nicsim_helper *h, const uint64_t args[5],
+                                      struct nicsim_helper_out *out);
+void nicsim_vm__set_helper_hook(struct nicsim_vm *vm, nicsim_vm_helper_hook fn, void *user);
+/* Instructions per run before the watchdog fires. */
+uint64_t nicsim_vm__budget(const struct nicsim_vm *vm);
+/* The helper table the program was loaded with (NICSIM_MAX_HELPERS entries). */
+const struct nicsim_helper *nicsim_prog__helpers(const struct nicsim_prog *prog);
+/* The C model's check of one access by `prog` at `pc`: 0 when it is allowed, else -EFAULT with
+ * out's status and trap filled exactly as the run loop would (kind, region, message). */
+int nicsim_vm__access_trap(struct nicsim_vm *vm, const struct nicsim_prog *prog, uint32_t pc,
+                           uint64_t addr, uint32_t size, int write, struct nicsim_run *out);
+
 #ifdef __cplusplus
 }
 #endif

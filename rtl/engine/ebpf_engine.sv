@@ -262,7 +262,10 @@ module ebpf_engine #(
     .retire_cycle_o      (),
     .retire_we_o         (),
     .retire_rd_o         (),
-    .retire_value_o      ()
+    .retire_value_o      (),
+    // every helper through the engine's helper port, as before ebpf_helper (r-run's merge)
+    .hw_helpers_i        (1'b0),
+    .core_id_i           (32'd0)
   );
 
   assign run_done_o = core_done;

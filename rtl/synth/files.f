@@ -8,4 +8,5 @@ ebpf_div.sv
 ebpf_regfile.sv
 ebpf_lsu.sv
 ebpf_fetch.sv
+ebpf_helper.sv
 ebpf_core.sv

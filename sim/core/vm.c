@@ -71,6 +71,13 @@ struct nicsim_vm {
     /* live while a run is in progress */
     const struct counters *live;
     const struct nicsim_timing *live_timing;
+    /* another core runs the programs (nicsim_vm__set_backend); ext_now: its cycle count */
+    nicsim_vm_backend_fn backend;
+    void *backend_ctx;
+    uint64_t ext_now;
+    bool ext_live;
+    nicsim_vm_helper_hook helper_hook; /* answers helper calls in place of the helpers */
+    void *hook_user;
 };
 
 /* ------------------------------------------------------------------------------------------- */
@@ -313,6 +320,8 @@ static void account(const struct nicsim_timing *t, const struct counters *c,
 
 uint64_t nicsim_vm__cycles_now(const struct nicsim_vm *vm)
 {
+    if (vm->ext_live)
+        return vm->ext_now;
     if (!vm->live)
         return 0;
     struct nicsim_stalls s;
@@ -1001,7 +1010,10 @@ run_loop(struct nicsim_vm *vm, const struct nicsim_prog *entry, uint64_t a1, uin
             ho.action = NICSIM_HELPER_CONTINUE;
             ho.tail = NULL;
             ho.trap_msg[0] = 0;
-            h->fn(vm, h->user, &reg[1], &ho);
+            if (__builtin_expect(vm->helper_hook != NULL, 0))
+                vm->helper_hook(vm->hook_user, vm, (uint32_t)id, h, &reg[1], &ho);
+            else
+                h->fn(vm, h->user, &reg[1], &ho);
             c.helper += T->helper_call + ho.cycles;
             if (ho.action == NICSIM_HELPER_CONTINUE) {
                 reg[0] = ho.ret;
@@ -1100,12 +1112,69 @@ static void run_traced(struct nicsim_vm *vm, const struct nicsim_prog *p, uint64
     run_loop(vm, p, a1, a2, out, true);
 }
 
+void nicsim_vm__set_backend(struct nicsim_vm *vm, nicsim_vm_backend_fn fn, void *ctx)
+{
+    vm->backend = fn;
+    vm->backend_ctx = ctx;
+}
+
+void nicsim_vm__set_helper_hook(struct nicsim_vm *vm, nicsim_vm_helper_hook fn, void *user)
+{
+    vm->helper_hook = fn;
+    vm->hook_user = user;
+}
+
+uint64_t nicsim_vm__budget(const struct nicsim_vm *vm)
+{
+    return vm->budget;
+}
+
+void nicsim_vm__activate(struct nicsim_vm *vm, const struct nicsim_prog *prog)
+{
+    activate(vm, prog);
+}
+
+void nicsim_vm__set_cycles_now(struct nicsim_vm *vm, const uint64_t *cycles)
+{
+    vm->ext_live = cycles != NULL;
+    vm->ext_now = cycles ? *cycles : 0;
+}
+
+nicsim_trace_fn nicsim_vm__trace(const struct nicsim_vm *vm, void **user)
+{
+    *user = vm->trace_user;
+    return vm->trace;
+}
+
+const struct nicsim_helper *nicsim_prog__helpers(const struct nicsim_prog *prog)
+{
+    return prog->helpers;
+}
+
+int nicsim_vm__access_trap(struct nicsim_vm *vm, const struct nicsim_prog *prog, uint32_t pc,
+                           uint64_t addr, uint32_t size, int write, struct nicsim_run *out)
+{
+    uint8_t why;
+    if (check(vm, addr, size, write != 0, &why))
+        return 0;
+    mem_trap(vm, out, prog, pc, addr, size, write != 0, why);
+    return -EFAULT;
+}
+
 int nicsim_vm__run(struct nicsim_vm *vm, const struct nicsim_prog *prog, uint64_t arg1,
                    uint64_t arg2, struct nicsim_run *out)
 {
     if (!vm || !prog || !out)
         return -EINVAL;
     memset(out, 0, sizeof(*out));
+    if (vm->backend) {
+        /* what the C model's run loop does first: a zeroed stack, the program's grants */
+        memset(vm->stack, 0, sizeof(vm->stack));
+        activate(vm, prog);
+        int rc = vm->backend(vm->backend_ctx, vm, prog, arg1, arg2, out);
+        vm->ext_live = false;
+        return rc;
+    }
     if (vm->trace)
         run_traced(vm, prog, arg1, arg2, out);
     else

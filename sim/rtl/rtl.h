@@ -64,12 +64,46 @@ int nicsim_rtl__run_image(struct nicsim_rtl *rtl, const struct nicsim_prog *cons
                           const struct nicsim_helper *helpers, nicsim_trace_fn trace,
                           void *trace_user, struct nicsim_run *run, struct nicsim_isa_err *err);
 
+/*
+ * The core backend (nicsim_vm__set_backend with ctx = a struct nicsim_rtl): runs `prog` on the
+ * RTL against the vm's environment (region table, host memory, the program's helpers, trace,
+ * budget), e.g. an XDP core's packet frame, context and map values. Data memory: the stack at 0,
+ * then every visible region 2..31 that is one block (context, 4 KiB packet frame, map memories
+ * that fit), then one window per element-divided region (map values) that follows the last
+ * element a helper returned a pointer to. Everything the RTL cannot hold is a trap that says so.
+ */
+int nicsim_rtl__run_vm(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog *prog,
+                       uint64_t arg1, uint64_t arg2, struct nicsim_run *out);
+
+/*
+ * Lockstep backend (ctx = a struct nicsim_rtl): the RTL's run is the one that counts (as
+ * nicsim_rtl__run_vm); the C model then runs the same program on a copy of the environment as it
+ * was at the start, its helper calls answered from the RTL run's record (result, cycles, and the
+ * bytes and packet bounds each call changed), so that nothing happens twice. Compared: every
+ * retired instruction (program, pc, retire cycle, dst register value), the helper calls and
+ * their arguments, the end of the run (status, r0, counts, stalls, trap) and the memory after it
+ * (stack, context, packet frame, the map values the RTL held). On the first difference the
+ * report callback receives the run index, the instruction, both records, both ends and the
+ * cycle window.
+ */
+int nicsim_rtl__run_vm_lockstep(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog *prog,
+                                uint64_t arg1, uint64_t arg2, struct nicsim_run *out);
+void nicsim_rtl__set_lockstep_report(struct nicsim_rtl *rtl,
+                                     void (*fn)(void *user, const char *report), void *user);
+
 /* After a run: the memory block as the RTL left it (memlen bytes copied to out). */
 int nicsim_rtl__read_mem(struct nicsim_rtl *rtl, uint8_t *out, size_t memlen);
 
 /* Record every following run as a waveform: FST when the path ends in .fst, else VCD is not
  * supported (-EINVAL). NULL stops recording and closes the file. 0 or -errno. */
 int nicsim_rtl__set_wave(struct nicsim_rtl *rtl, const char *path);
+
+/* Record only nicsim_rtl__run_vm's runs first..last (counted from 0 over this model's life:
+ * in `nicsim run`, the packets that reached a core) in the waveform. */
+void nicsim_rtl__set_wave_runs(struct nicsim_rtl *rtl, uint64_t first, uint64_t last);
+
+/* nicsim_rtl__run_vm (and _lockstep) runs so far. */
+uint64_t nicsim_rtl__runs(const struct nicsim_rtl *rtl);
 
 /* Clock cycles simulated by this model so far (for speed figures). */
 uint64_t nicsim_rtl__sim_cycles(const struct nicsim_rtl *rtl);

@@ -63,6 +63,46 @@ if(TARGET nicsim_rtl)
     set_tests_properties(rtl.cli_wave PROPERTIES LABELS rtl)
   endif()
 endif()
+# nicsim run --model rtl: every example's trace on the RTL gives the C model's report, maps,
+# output trace, events and instruction traces (host/cli/model.c, sim/rtl nicsim_rtl__run_vm).
+if(TARGET nicsim_rtl)
+  foreach(_ex ${NICSIM_EXAMPLES})
+    add_test(NAME rtl.run_${_ex}
+             COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_check.sh $<TARGET_FILE:nicsim>
+                     ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR}
+                     ${CMAKE_BINARY_DIR}/rtl-run example ${_ex})
+    set_tests_properties(rtl.run_${_ex} PROPERTIES LABELS rtl TIMEOUT 600)
+  endforeach()
+  add_test(NAME rtl.run_cores
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_check.sh $<TARGET_FILE:nicsim>
+                   ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/rtl-run cores l4lb)
+  set_tests_properties(rtl.run_cores PROPERTIES LABELS rtl TIMEOUT 600)
+endif()
+# nicsim run --model rtl --wave F.fst --wave-packets 3-4: only those packets' cycles recorded.
+if(TARGET nicsim_rtl AND NICSIM_FST2VCD_BIN)
+  add_test(NAME rtl.run_wave_packets
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_check.sh $<TARGET_FILE:nicsim>
+                   ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/rtl-run wave firewall)
+  set_tests_properties(rtl.run_wave_packets PROPERTIES LABELS rtl TIMEOUT 600)
+endif()
+# nicsim run --lockstep: every example agrees instruction by instruction (report = the C
+# model's); an injected divergence (NICSIM_RTL_TEST_CORRUPT_RETIRE / _MEM) ends the run (status 3).
+if(TARGET nicsim_rtl)
+  foreach(_ex ${NICSIM_EXAMPLES})
+    add_test(NAME rtl.run_lockstep_${_ex}
+             COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_check.sh $<TARGET_FILE:nicsim>
+                     ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR}
+                     ${CMAKE_BINARY_DIR}/rtl-run lockstep ${_ex})
+    set_tests_properties(rtl.run_lockstep_${_ex} PROPERTIES LABELS rtl TIMEOUT 600)
+  endforeach()
+  add_test(NAME rtl.run_lockstep_diverge
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_check.sh $<TARGET_FILE:nicsim>
+                   ${NICSIM_EXAMPLES_DIR} ${NICSIM_EXAMPLES_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/rtl-run diverge l4lb)
+  set_tests_properties(rtl.run_lockstep_diverge PROPERTIES LABELS rtl TIMEOUT 600)
+endif()
 # The XDP engine top for FPGA use (rtl/engine/, files in rtl/synth/engine.f): lint, the
 # generic synthesis without latches, and a Verilator testbench against the C model
 # (tests/rtl/engine_test.cc; the engine is verilated into the test executable itself).

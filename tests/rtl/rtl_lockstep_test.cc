@@ -540,3 +540,64 @@ TEST(RtlLockstep, TailCallsSwitchProgramsAndStopAtTheKernelLimit)
 }
 
 } // namespace
+
+// ebpf_helper: with the NIC's helper numbering (nicsim_rtl__run_vm, XDP runs), the core answers
+// get_smp_processor_id (NICSIM_HW_SMP_ID = 6) itself: the harness's helper is never called, r0
+// is the vm's core id and the cycles are the C model's (1 unit cycle + the handshake). In the
+// conformance numbering (run_conf) the same id goes out through the port.
+int g_port_calls;
+void helper_port_smp(struct nicsim_vm *vm, void *, const uint64_t *, struct nicsim_helper_out *o)
+{
+    g_port_calls++;
+    o->ret = nicsim_vm__core_id(vm) + 100; // what the C model's run below returns
+    o->cycles = 1;
+}
+
+TEST(RtlLockstep, SmpProcessorIdIsAnsweredInsideTheCore)
+{
+    const char *text = "mov %r1, 7\ncall 6\nmov %r6, %r0\ncall 6\nadd %r0, %r6\nexit\n";
+    nicsim_insn *raw = nullptr;
+    size_t n = 0;
+    nicsim_isa_err err{};
+    ASSERT_EQ(nicsim_asm(text, &raw, &n, &err), 0) << err.msg;
+    std::vector<nicsim_isa_insn> dec(n);
+    ASSERT_EQ(nicsim_isa_decode(raw, n, dec.data(), &err), 0) << err.msg;
+    static nicsim_helper helpers[NICSIM_MAX_HELPERS] = {};
+    helpers[6] = {"get_smp_processor_id", helper_port_smp, nullptr};
+    nicsim_prog_opts po{};
+    po.sz = sizeof(po);
+    po.name = "prog";
+    po.helpers = helpers;
+    nicsim_prog *cp = nicsim_prog__load(dec.data(), n, &po, &err);
+    ASSERT_NE(cp, nullptr) << err.msg;
+    nicsim_vm_opts vo{};
+    vo.sz = sizeof(vo);
+    vo.core_id = 5;
+    nicsim_vm *vm = nicsim_vm__new(&vo);
+    nicsim_run c{}, r{};
+    nicsim_vm__run(vm, cp, 0, 0, &c); // the C model, through its helper: 105 + 105
+    ASSERT_EQ(g_port_calls, 2);
+    nicsim_rtl *rtl = nicsim_rtl__new();
+    ASSERT_NE(rtl, nullptr);
+    nicsim_vm__set_backend(vm, nicsim_rtl__run_vm, rtl);
+    g_port_calls = 0;
+    nicsim_vm__run(vm, cp, 0, 0, &r);
+    EXPECT_EQ(g_port_calls, 0) << "the helper port saw get_smp_processor_id";
+    EXPECT_EQ(r.status, NICSIM_RUN_OK) << r.trap.msg;
+    EXPECT_EQ(r.r0, 10u) << "r0 = the core id (5), twice";
+    EXPECT_EQ(r.cycles, c.cycles);
+    EXPECT_EQ(r.insns, c.insns);
+    EXPECT_EQ(0, memcmp(&r.stalls, &c.stalls, sizeof(r.stalls))) << "stall breakdown";
+    // the conformance numbering: id 6 is the environment's own helper, through the port
+    nicsim_run k{};
+    ASSERT_EQ(nicsim_rtl__run_conf(rtl, raw, n, nullptr, 0, nullptr, 0, helpers, nullptr, nullptr,
+                                   &k, &err),
+              0)
+        << err.msg << k.trap.msg;
+    EXPECT_EQ(g_port_calls, 2);
+    EXPECT_EQ(k.r0, 200u); // core id 0 + 100, twice
+    nicsim_rtl__free(rtl);
+    nicsim_vm__free(vm);
+    nicsim_prog__free(cp);
+    free(raw);
+}

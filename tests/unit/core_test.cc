@@ -3,6 +3,7 @@
 // tail calls and load-time refusals.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstdlib>
 
 #include <cstring>
@@ -724,4 +725,101 @@ TEST(CoreTest, ProgOptionsRefuseANonZeroTail)
     EXPECT_EQ(std::string(err.msg), "program options: size " + std::to_string(sizeof(big)) +
                                         " with unknown non-zero fields");
     EXPECT_EQ(err.index, -1);
+}
+
+// ---- the core backend seam (nicsim_vm__set_backend: the RTL harness, sim/rtl) ----------------
+
+struct BackendSeen {
+    int calls = 0;
+    uint64_t a1 = 0, a2 = 0;
+    bool stack_zero = false;
+    const struct nicsim_helper *helpers = nullptr;
+    uint64_t now = 0;
+};
+
+static int test_backend(void *ctx, struct nicsim_vm *vm, const struct nicsim_prog *prog,
+                        uint64_t a1, uint64_t a2, struct nicsim_run *out)
+{
+    auto *s = static_cast<BackendSeen *>(ctx);
+    s->calls++;
+    s->a1 = a1;
+    s->a2 = a2;
+    const struct nicsim_region *st = nicsim_vm__region(vm, 1);
+    s->stack_zero = st != nullptr;
+    for (uint32_t i = 0; st && i < st->hi; i++)
+        s->stack_zero = s->stack_zero && st->host[i] == 0;
+    st->host[7] = 0xaa; // the next run must see a zeroed stack again
+    s->helpers = nicsim_prog__helpers(prog);
+    uint64_t now = 1234;
+    nicsim_vm__set_cycles_now(vm, &now);
+    s->now = nicsim_vm__cycles_now(vm);
+    out->r0 = 77;
+    out->cycles = 9;
+    return 0;
+}
+
+TEST(CoreTest, BackendRunsInPlaceOfTheRunLoopWithAZeroedStack)
+{
+    Harness h;
+    h.helpers[1] = {"add", helper_add, nullptr};
+    BackendSeen seen;
+    nicsim_vm__set_backend(h.vm, test_backend, &seen);
+    auto r = h.run("mov %r0, 1\nexit\n");
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_EQ(r.r0, 77u) << "the backend's report, not the C model's";
+    EXPECT_EQ(seen.a1, h.mem_addr);
+    EXPECT_EQ(seen.a2, h.mem.size());
+    EXPECT_TRUE(seen.stack_zero);
+    ASSERT_NE(seen.helpers, nullptr);
+    EXPECT_EQ(seen.helpers[1].fn, helper_add);
+    EXPECT_EQ(seen.now, 1234u);
+    EXPECT_EQ(nicsim_vm__cycles_now(h.vm), 0u) << "the backend's clock ends with its run";
+    h.run("mov %r0, 1\nexit\n");
+    EXPECT_TRUE(seen.stack_zero) << "the stack is zeroed before every run";
+    EXPECT_EQ(nicsim_vm__budget(h.vm), (uint64_t)NICSIM_DEFAULT_BUDGET);
+    nicsim_vm__set_backend(h.vm, nullptr, nullptr);
+    EXPECT_EQ(h.run("mov %r0, 1\nexit\n").r0, 1u) << "the C model again";
+}
+
+static void hook_answers(void *user, struct nicsim_vm *vm, uint32_t id,
+                         const struct nicsim_helper *h, const uint64_t args[5],
+                         struct nicsim_helper_out *out)
+{
+    (void)vm;
+    (void)args;
+    *static_cast<const struct nicsim_helper **>(user) = h;
+    out->ret = 1000 + id;
+    out->cycles = 3;
+}
+
+TEST(CoreTest, HelperHookAnswersInPlaceOfTheHelper)
+{
+    Harness h;
+    h.helpers[1] = {"add", helper_add, nullptr};
+    const struct nicsim_helper *called = nullptr;
+    nicsim_vm__set_helper_hook(h.vm, hook_answers, &called);
+    auto r = h.run("mov %r1, 2\nmov %r2, 3\ncall 1\nexit\n");
+    EXPECT_EQ(r.r0, 1001u);
+    EXPECT_EQ(r.stalls.helper, 2u + 3u);
+    ASSERT_NE(called, nullptr);
+    EXPECT_EQ(called->fn, helper_add) << "the hook is told which helper the program calls";
+    nicsim_vm__set_helper_hook(h.vm, nullptr, nullptr);
+    EXPECT_EQ(h.run("mov %r1, 2\nmov %r2, 3\ncall 1\nexit\n").r0, 5u);
+}
+
+TEST(CoreTest, AccessTrapSaysWhatTheRunLoopSays)
+{
+    Harness h;
+    auto r = h.run("mov %r0, 0\nldxw %r0, [%r1+254]\nexit\n");
+    ASSERT_EQ(r.status, NICSIM_RUN_TRAP);
+    struct nicsim_run t = {};
+    EXPECT_EQ(nicsim_vm__access_trap(h.vm, h.progs.back(), 1, h.mem_addr + 254, 4, 0, &t),
+              -EFAULT);
+    EXPECT_EQ(t.status, r.status);
+    EXPECT_EQ(t.trap.kind, r.trap.kind);
+    EXPECT_EQ(t.trap.addr, r.trap.addr);
+    EXPECT_STREQ(t.trap.msg, r.trap.msg);
+    struct nicsim_run ok = {};
+    EXPECT_EQ(nicsim_vm__access_trap(h.vm, h.progs.back(), 1, h.mem_addr + 252, 4, 1, &ok), 0);
+    EXPECT_EQ(ok.status, NICSIM_RUN_OK);
 }
