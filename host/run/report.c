@@ -448,6 +448,20 @@ void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_res
         }
         return;
     }
+    if (res->drop == NICSIM_DP_DROP_RX_BUFFER_FULL) {
+        /* Refused by the receive buffer: it never reached a core, so it has no verdict, cycles
+         * or latency to count (its xdp part is empty). */
+        if (out && (b = rec_begin(r, 1024, &body))) {
+            PUT_LIT(b, "\"index\":");
+            put_u64(b, index);
+            put_kv_u64(b, "port", res->port);
+            put_kv_str(b, "drop", nicsim_dp_drop_code(res->drop));
+            put_kv_u64(b, "arrival_ns", cyc_ns(r, res->arrival_cycle));
+            put_kv_u64(b, "departure_ns", cyc_ns(r, res->departure_cycle));
+            rec_end(r, b, body);
+        }
+        return;
+    }
     const struct nicsim_xdp_result *x = &res->xdp;
     r->verdicts[x->r0 <= NICSIM_XDP_REDIRECT ? x->r0 : 5]++;
     if (x->run.status == NICSIM_RUN_TRAP)
@@ -817,7 +831,7 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
         if (got.duration_ns) {
             fprintf(tty,
                     "achieved: %.4g Mpps, %.4g Gb/s on the wire over %llu ns; core "
-                    "utilisation %.2g%%\n",
+                    "utilisation %.3g%%\n",
                     got.achieved_mpps, got.achieved_gbps, (unsigned long long)got.duration_ns,
                     100.0 * got.core_utilisation);
         }

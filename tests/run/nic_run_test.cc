@@ -208,6 +208,30 @@ TEST(NicRun, ReceiveBufferDropsAreCountedByCause)
     EXPECT_GT(atoi(r.out.c_str() + at + strlen("dropped: rx_buffer_full ")), 0);
     EXPECT_NE(r.out.find("NIC queue maxima: rx buffer port0 4 frames"), std::string::npos)
         << r.out;
+    // the refused frames never ran: no zero-cycle packets in the figures, no verdict
+    EXPECT_EQ(r.out.find("cycles/packet:       min 0 "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("core utilisation 100%"), std::string::npos) << r.out;
+    {
+        Tmp t;
+        ASSERT_EQ(nicsim(args + " --rx-descriptors 4 --quiet --json " + t.path("r.json")).status,
+                  0);
+        json_t *doc = load_json(t.path("r.json"));
+        json_t *pkts = json_object_get(doc, "packets");
+        size_t refused = 0, i;
+        json_t *p;
+        json_array_foreach(pkts, i, p)
+        {
+            const char *drop = json_string_value(json_object_get(p, "drop"));
+            if (drop && !strcmp(drop, "rx_buffer_full")) {
+                refused++;
+                EXPECT_EQ(json_object_get(p, "verdict"), nullptr);
+                EXPECT_EQ(json_object_get(p, "cycles"), nullptr);
+                EXPECT_NE(json_object_get(p, "arrival_ns"), nullptr);
+            }
+        }
+        EXPECT_GT(refused, 0u);
+        json_decref(doc);
+    }
     Result deep = nicsim(args);
     ASSERT_EQ(deep.status, 0) << deep.err;
     EXPECT_EQ(deep.out.find("rx_buffer_full"), std::string::npos) << deep.out;
