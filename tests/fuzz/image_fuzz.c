@@ -35,6 +35,7 @@
 #include "nicsim/fw_hal.h"
 #include "nicsim/nic_image.h"
 #include "nicsim/pcie.h"
+#include "nicsim/printk.h"
 #include "nicsim/xdp.h"
 
 #include "fuzz_fake_hal.h"
@@ -129,8 +130,10 @@ static int rt_event_output(void *ctx, uint32_t id, uint32_t cpu, uint64_t index,
     (void)ctx;
     (void)cpu;
     (void)index;
-    if ((id != 5 && id != 6) || size > sizeof(rt_sink) || (size && !data))
-        abort(); /* only event maps, never more than a perf record holds */
+    /* only event maps and the bpf_trace_printk stream, never more than a perf record holds */
+    if ((id != 5 && id != 6 && id != NICSIM_EVENT_TRACE_PRINTK) || size > sizeof(rt_sink) ||
+        (size && !data))
+        abort();
     if (size)
         memcpy(rt_sink, data, size); /* ASan: every byte handed over is readable */
     return 0;
