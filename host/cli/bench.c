@@ -124,8 +124,8 @@ static int bench_map(int argc, char **argv)
     size_t n_pos = 0;
     char path[] = "/tmp/nicsim-bench-map-XXXXXX.json";
 
-    cli_set_prog("nicsim bench map");
-    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos);
+    nicsim_cli_set_prog("nicsim bench map");
+    int prc = nicsim_cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos);
     if (prc == CLI_HELP) {
         printf("usage: nicsim bench map [--entries N]\n");
         return 0;
@@ -134,12 +134,12 @@ static int bench_map(int argc, char **argv)
         return CLI_USAGE;
     int fd = mkstemps(path, 5);
     if (fd < 0)
-        return cli_fail("cannot create %s: %s", path, strerror(errno));
+        return nicsim_cli_fail("cannot create %s: %s", path, strerror(errno));
     unlink(path); /* nothing is left behind, however the benchmark ends */
     FILE *f = fdopen(fd, "w");
     if (!f) {
         close(fd);
-        return cli_fail("cannot write the map dump: %s", strerror(errno));
+        return nicsim_cli_fail("cannot write the map dump: %s", strerror(errno));
     }
     fputs("[", f);
     for (uint64_t i = 0; i < entries; i++) {
@@ -153,7 +153,7 @@ static int bench_map(int argc, char **argv)
     fputs("]\n", f);
     if (fflush(f)) {
         fclose(f);
-        return cli_fail("cannot write the map dump: %s", strerror(errno));
+        return nicsim_cli_fail("cannot write the map dump: %s", strerror(errno));
     }
     long size = ftell(f);
     char dev[32];
@@ -184,7 +184,7 @@ static int bench_map(int argc, char **argv)
     double dt = now() - t0;
     fclose(f);
     if (!ok)
-        return cli_fail("the map read failed");
+        return nicsim_cli_fail("the map read failed");
     printf("read and checked (no duplicate key): %.2f s, peak memory %ld KiB\n", dt, ru.ru_maxrss);
     return 0;
 }
@@ -203,7 +203,7 @@ static int bench_prog_load(const struct bench_prog *bp, struct nicsim_insn **raw
     *mem = calloc(1, bp->memlen ? bp->memlen : 1);
     if (!*mem) {
         free(*raw);
-        return cli_fail("out of memory");
+        return nicsim_cli_fail("out of memory");
     }
     for (size_t j = 0; j < bp->memlen; j++)
         (*mem)[j] = (uint8_t)(j * 7 + 1);
@@ -280,8 +280,8 @@ int cmd_bench(int argc, char **argv)
         "  RTL beside the C model's, over the first N instructions of each program (default\n"
         "  2,000,000)\n";
 
-    cli_set_prog("nicsim bench");
-    int prc = cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0,
+    nicsim_cli_set_prog("nicsim bench");
+    int prc = nicsim_cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0,
                             &n_pos, use);
     if (prc)
         return prc == CLI_HELP ? 0 : prc;

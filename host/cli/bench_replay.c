@@ -120,13 +120,13 @@ int cmd_bench_replay(int argc, char **argv)
     static const char use[] =
         "usage: nicsim bench replay [--example NAME] [--packets N] [--no-kernel]\n";
 
-    cli_set_prog("nicsim bench replay");
-    int prc = cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0,
+    nicsim_cli_set_prog("nicsim bench replay");
+    int prc = nicsim_cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0,
                             &n_pos, use);
     if (prc)
         return prc == CLI_HELP ? 0 : prc;
     if (strchr(name, '/') || !*name)
-        return cli_usage_fail("--example '%s': the name of a bundled example", name);
+        return nicsim_cli_usage_fail("--example '%s': the name of a bundled example", name);
     snprintf(obj, sizeof(obj), "%s/%s.bpf.o", NICSIM_EXAMPLES_DIR, name);
     snprintf(trace, sizeof(trace), "%s/traces/%s.pcap", NICSIM_EXAMPLES_SOURCE_DIR, name);
     snprintf(maps, sizeof(maps), "%s/%s.maps", NICSIM_EXAMPLES_SOURCE_DIR, name);
@@ -149,7 +149,7 @@ int cmd_bench_replay(int argc, char **argv)
     if (fd >= 0 && fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < bytes) {
         close(fd);
         free_trace(v, n);
-        return cli_fail("--packets %llu: the trace takes %llu bytes, /tmp has %llu free",
+        return nicsim_cli_fail("--packets %llu: the trace takes %llu bytes, /tmp has %llu free",
                         (unsigned long long)total, (unsigned long long)bytes,
                         (unsigned long long)vfs.f_bavail * vfs.f_frsize);
     }
@@ -160,7 +160,7 @@ int cmd_bench_replay(int argc, char **argv)
         else if (fd >= 0)
             close(fd);
         free_trace(v, n);
-        return cli_fail("cannot write a %llu-byte trace in /tmp: %s", (unsigned long long)bytes,
+        return nicsim_cli_fail("cannot write a %llu-byte trace in /tmp: %s", (unsigned long long)bytes,
                         strerror(errno));
     }
     char dev[32];
@@ -191,7 +191,7 @@ int cmd_bench_replay(int argc, char **argv)
         double t0 = now();
         pid_t pid = fork();
         if (pid == 0)
-            _exit(run_main(&o));
+            _exit(nicsim_run_main(&o));
         int st = 0;
         struct rusage ru;
         if (pid < 0 || wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {

@@ -51,7 +51,7 @@ static double timed_replay(const char *obj, const char *trace, const char *maps,
     double t0 = now();
     pid_t pid = fork();
     if (pid == 0)
-        _exit(run_main(&o));
+        _exit(nicsim_run_main(&o));
     int st = 0;
     struct rusage ru;
     if (pid < 0 || wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
@@ -168,7 +168,7 @@ static int bench_example(size_t e, const char *json, bool want_kernel, bool *ker
     if (run_parse_args(n, args, &o))
         return 1;
     o.kernel_skipped = &skipped;
-    int rc = run_main(&o);
+    int rc = nicsim_run_main(&o);
     *kernel = want_kernel && !skipped && rc == 0;
     return rc;
 }
@@ -190,16 +190,16 @@ int bench_examples_table(int argc, char **argv)
     char path[] = "/tmp/nicsim-bench-examples-XXXXXX.json";
     char err[256];
 
-    cli_set_prog("nicsim bench examples");
+    nicsim_cli_set_prog("nicsim bench examples");
     int prc =
-        cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos, use);
+        nicsim_cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 0, &n_pos, use);
     if (prc)
         return prc == CLI_HELP ? 0 : prc;
     bool want_kernel =
         !no_kernel && !nicsim_kref__unavailable(nicsim_kref__probe(err, sizeof(err)));
     int fd = mkstemps(path, 5);
     if (fd < 0)
-        return cli_fail("cannot create a report file in /tmp");
+        return nicsim_cli_fail("cannot create a report file in /tmp");
     close(fd);
     printf("| example | cycles/packet (mean) | cores for 100 Gb/s, 64-byte frames | cores for 100 "
            "Gb/s, trace mix (mean frame) | host JIT ns/packet (median) |\n"

@@ -53,8 +53,8 @@ int cmd_demo(int argc, char **argv)
     size_t n_pos = 0;
     static const char use[] = "usage: nicsim demo [--no-kernel] [--examples OBJDIR SRCDIR]\n";
 
-    cli_set_prog("nicsim demo");
-    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
+    nicsim_cli_set_prog("nicsim demo");
+    int prc = nicsim_cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
     if (prc == CLI_HELP) {
         fputs(use, stdout);
         return 0;
@@ -108,7 +108,7 @@ int cmd_demo(int argc, char **argv)
         o.progress = false;
         bool kernel_skipped = false;
         o.kernel_skipped = &kernel_skipped;
-        int rc = run_main(&o);
+        int rc = nicsim_run_main(&o);
         if (kernel_skipped)
             snprintf(skipped + strlen(skipped), sizeof(skipped) - strlen(skipped), "%s%s",
                      skipped[0] ? ", " : "", examples[e].name);

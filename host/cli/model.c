@@ -30,7 +30,7 @@ int cli_model_parse(const char *name, enum cli_model *out)
     else if (!strcmp(name, "rtl"))
         *out = CLI_MODEL_RTL;
     else
-        return cli_usage_fail("--model: '%s' is not a model (c, rtl)", name);
+        return nicsim_cli_usage_fail("--model: '%s' is not a model (c, rtl)", name);
     return 0;
 }
 
@@ -38,16 +38,16 @@ static int open_rtl(const char *wave, struct nicsim_rtl **out)
 {
     struct nicsim_rtl *rtl = nicsim_rtl__new();
     if (!rtl)
-        return cli_fail("cannot build the RTL model: %s", strerror(errno));
+        return nicsim_cli_fail("cannot build the RTL model: %s", strerror(errno));
     if (wave) {
         int rc = nicsim_rtl__set_wave(rtl, wave);
         if (rc < 0) {
             nicsim_rtl__free(rtl);
             return rc == -EINVAL
-                       ? cli_fail("--wave %s: only FST waveforms (.fst) are written; fst2vcd "
+                       ? nicsim_cli_fail("--wave %s: only FST waveforms (.fst) are written; fst2vcd "
                                   "converts one to VCD",
                                   wave)
-                       : cli_fail("--wave %s: cannot write: %s", wave, strerror(-rc));
+                       : nicsim_cli_fail("--wave %s: cannot write: %s", wave, strerror(-rc));
         }
     }
     *out = rtl;
@@ -125,10 +125,10 @@ int cli_exec_lockstep(const char *path, const struct nicsim_insn *raw, size_t n,
     struct nicsim_isa_err err = {.index = -1};
     struct nicsim_isa_insn *dec = calloc(n ? n : 1, sizeof(*dec));
     if (!dec)
-        return cli_fail("out of memory");
+        return nicsim_cli_fail("out of memory");
     if (nicsim_isa_decode(raw, n, dec, &err) < 0) {
         free(dec);
-        return cli_fail("%s: refused: %s", path, err.msg);
+        return nicsim_cli_fail("%s: refused: %s", path, err.msg);
     }
     struct recs cr = {0}, rr = {0};
     struct nicsim_run c, r;
@@ -139,14 +139,14 @@ int cli_exec_lockstep(const char *path, const struct nicsim_insn *raw, size_t n,
     struct nicsim_rtl *rtl = NULL;
     struct nicsim_bpfconf *env = nicsim_bpfconf__new(raw, n, mem, memlen, &o, &err);
     if (!env) {
-        cli_fail("%s: refused: %s", path, err.msg);
+        nicsim_cli_fail("%s: refused: %s", path, err.msg);
         goto out;
     }
     int crc = nicsim_bpfconf__exec(env, &c);
     cmem = malloc(memlen ? memlen : 1);
     rmem = malloc(memlen ? memlen : 1);
     if (!cmem || !rmem || nicsim_bpfconf__read_mem(env, cmem, memlen) < 0) {
-        cli_fail("cannot read the C model's memory block");
+        nicsim_cli_fail("cannot read the C model's memory block");
         goto out;
     }
     if (open_rtl(wave, &rtl))
@@ -154,11 +154,11 @@ int cli_exec_lockstep(const char *path, const struct nicsim_insn *raw, size_t n,
     if (nicsim_rtl__run_conf(rtl, raw, n, mem, memlen, NULL, budget, nicsim_bpfconf_helpers(),
                              collect, &rr, &r, &err) == -EINVAL ||
         nicsim_rtl__read_mem(rtl, rmem, memlen) < 0) {
-        cli_fail("%s: refused by the RTL harness: %s", path, err.msg);
+        nicsim_cli_fail("%s: refused by the RTL harness: %s", path, err.msg);
         goto out;
     }
     if (cr.oom || rr.oom) {
-        cli_fail("out of memory recording the instruction streams");
+        nicsim_cli_fail("out of memory recording the instruction streams");
         goto out;
     }
     /* the first retired instruction on which the models differ */
@@ -260,7 +260,7 @@ int cli_bench_rtl(const char *name, const struct nicsim_insn *raw, size_t n, con
     double dt = now() - t0;
     nicsim_rtl__free(rtl);
     if (rc == -EINVAL) {
-        cli_fail("%s: refused by the RTL harness: %s", name, err.msg);
+        nicsim_cli_fail("%s: refused by the RTL harness: %s", name, err.msg);
         return -1;
     }
     struct nicsim_run c;
@@ -269,7 +269,7 @@ int cli_bench_rtl(const char *name, const struct nicsim_insn *raw, size_t n, con
     nicsim_bpfconf_run(raw, n, mem, memlen, &o, &c, &err);
     double dc = now() - t1;
     if (c.cycles != run->cycles || c.insns != run->insns) {
-        cli_fail("%s: the RTL ran %" PRIu64 " instructions in %" PRIu64
+        nicsim_cli_fail("%s: the RTL ran %" PRIu64 " instructions in %" PRIu64
                  " cycles, the C model %" PRIu64 " in %" PRIu64 " (an RTL bug)",
                  name, run->insns, run->cycles, c.insns, c.cycles);
         return -1;
@@ -287,12 +287,12 @@ static void run_diverged(void *user, const char *report)
     printf("%s", report);
     fflush(stdout);
     char pending[512];
-    cli_out_pending(pending, sizeof(pending));
+    nicsim_cli_out_pending(pending, sizeof(pending));
     fprintf(stderr, "nicsim run: lockstep: the RTL diverged from the C model (run #%" PRIu64
                     "); stopping%s%s\n",
             nicsim_rtl__runs(rtl) - 1, pending[0] ? "; not written: " : "",
             pending[0] ? pending + 2 : "");
-    cli_out_abort_all();
+    nicsim_cli_out_abort_all();
     nicsim_rtl__free(rtl); /* closes the waveform, with the divergence in it */
     exit(3);
 }
@@ -327,7 +327,7 @@ int cli_run_rtl_open(const char *wave, uint64_t first, uint64_t last, bool locks
                      nicsim_vm_backend_fn *fn, void **ctx)
 {
     (void)wave, (void)first, (void)last, (void)lockstep, (void)fn, (void)ctx;
-    cli_fail("the RTL core is not available in this build (no Verilator)");
+    nicsim_cli_fail("the RTL core is not available in this build (no Verilator)");
     return -ENODEV;
 }
 
@@ -343,9 +343,9 @@ int cli_model_parse(const char *name, enum cli_model *out)
         return 0;
     }
     if (!strcmp(name, "rtl"))
-        return cli_usage_fail("--model: model 'rtl' is not available: this build has no "
+        return nicsim_cli_usage_fail("--model: model 'rtl' is not available: this build has no "
                               "Verilator (the RTL core, sim/rtl, was skipped)");
-    return cli_usage_fail("--model: '%s' is not a model (c)", name);
+    return nicsim_cli_usage_fail("--model: '%s' is not a model (c)", name);
 }
 
 int cli_exec_rtl(const struct nicsim_insn *raw, size_t n, const uint8_t *mem, size_t memlen,
@@ -354,7 +354,7 @@ int cli_exec_rtl(const struct nicsim_insn *raw, size_t n, const uint8_t *mem, si
 {
     (void)raw, (void)n, (void)mem, (void)memlen, (void)budget, (void)trace, (void)trace_user;
     (void)wave, (void)run, (void)err;
-    cli_fail("the RTL core is not available in this build (no Verilator)");
+    nicsim_cli_fail("the RTL core is not available in this build (no Verilator)");
     return -ENODEV;
 }
 
@@ -362,7 +362,7 @@ int cli_exec_lockstep(const char *path, const struct nicsim_insn *raw, size_t n,
                       const uint8_t *mem, size_t memlen, uint64_t budget, const char *wave)
 {
     (void)raw, (void)n, (void)mem, (void)memlen, (void)budget, (void)wave;
-    return cli_fail("%s: --lockstep needs the RTL core, which this build lacks (no Verilator)",
+    return nicsim_cli_fail("%s: --lockstep needs the RTL core, which this build lacks (no Verilator)",
                     path);
 }
 
@@ -372,7 +372,7 @@ int cli_bench_rtl(const char *name, const struct nicsim_insn *raw, size_t n, con
 {
     (void)raw, (void)n, (void)mem, (void)memlen, (void)budget, (void)rtl_cps, (void)c_cps;
     (void)run;
-    cli_fail("%s: the RTL core is not available in this build (no Verilator)", name);
+    nicsim_cli_fail("%s: the RTL core is not available in this build (no Verilator)", name);
     return -1;
 }
 #endif

@@ -368,13 +368,13 @@ int cmd_profile(int argc, char **argv)
         if (!strcmp(argv[i], "--top") || !strncmp(argv[i], "--top=", 6)) {
             const char *v = argv[i][5] == '=' ? argv[i] + 6 : i + 1 < argc ? argv[++i] : NULL;
             uint64_t t;
-            cli_set_prog("nicsim profile");
+            nicsim_cli_set_prog("nicsim profile");
             if (!v) {
                 free(p);
                 free(args);
-                return cli_usage_fail("--top needs a number");
+                return nicsim_cli_usage_fail("--top needs a number");
             }
-            if (cli_num("--top", v, 1, 1000000, NULL, &t)) {
+            if (nicsim_cli_num("--top", v, 1, 1000000, NULL, &t)) {
                 free(p);
                 free(args);
                 return CLI_USAGE;
@@ -385,8 +385,8 @@ int cmd_profile(int argc, char **argv)
         if (!strcmp(argv[i], "--trace-packet")) {
             free(p);
             free(args);
-            cli_set_prog("nicsim profile");
-            return cli_usage_fail("--trace-packet: use nicsim run (profile traces every packet)");
+            nicsim_cli_set_prog("nicsim profile");
+            return nicsim_cli_usage_fail("--trace-packet: use nicsim run (profile traces every packet)");
         }
         args[n++] = argv[i];
     }
@@ -406,7 +406,7 @@ int cmd_profile(int argc, char **argv)
     o.on_done = on_done;
     o.on_ready_user = p;
     p->top = top;
-    rc = run_main(&o);
+    rc = nicsim_run_main(&o);
     for (size_t i = 0; i < p->n_progs; i++) {
         free(p->progs[i].count);
         free(p->progs[i].cycles);

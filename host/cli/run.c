@@ -101,11 +101,11 @@ static int opt_map(void *user, const char *opt, const char *arg)
     const char *eq = strchr(arg, '=');
 
     if (o->n_map_args == RUN_MAX_MAP_ARGS)
-        return cli_usage_fail("%s: at most %d", opt, RUN_MAX_MAP_ARGS);
+        return nicsim_cli_usage_fail("%s: at most %d", opt, RUN_MAX_MAP_ARGS);
     if (!eq || eq == arg || !eq[1])
-        return cli_usage_fail("%s '%s': expected NAME=FILE", opt, arg);
+        return nicsim_cli_usage_fail("%s '%s': expected NAME=FILE", opt, arg);
     if ((size_t)(eq - arg) >= RUN_MAX_NAME)
-        return cli_usage_fail("%s '%.40s...': a map name has at most %d characters", opt, arg,
+        return nicsim_cli_usage_fail("%s '%.40s...': a map name has at most %d characters", opt, arg,
                               RUN_MAX_NAME - 1);
     o->map_args[o->n_map_args++] = arg;
     return 0;
@@ -120,13 +120,13 @@ static int opt_prog_array(void *user, const char *opt, const char *arg)
     uint64_t v;
 
     if (o->n_prog_array_args == RUN_MAX_MAP_ARGS)
-        return cli_usage_fail("%s: at most %d", opt, RUN_MAX_MAP_ARGS);
+        return nicsim_cli_usage_fail("%s: at most %d", opt, RUN_MAX_MAP_ARGS);
     if (!colon || !eq || colon == arg || !eq[1] || (size_t)(colon - arg) >= RUN_MAX_NAME ||
         strlen(eq + 1) >= RUN_MAX_NAME || (size_t)(eq - colon - 1) >= sizeof(idx))
-        return cli_usage_fail("%s '%s': expected MAP:INDEX=PROG", opt, arg);
+        return nicsim_cli_usage_fail("%s '%s': expected MAP:INDEX=PROG", opt, arg);
     snprintf(idx, sizeof(idx), "%.*s", (int)(eq - colon - 1), colon + 1);
     snprintf(what, sizeof(what), "%s %.60s: INDEX", opt, arg);
-    if (cli_num(what, idx, 0, UINT32_MAX, NULL, &v))
+    if (nicsim_cli_num(what, idx, 0, UINT32_MAX, NULL, &v))
         return CLI_USAGE;
     o->prog_array_args[o->n_prog_array_args++] = arg;
     return 0;
@@ -136,7 +136,7 @@ static int opt_trace_packet(void *user, const char *opt, const char *arg)
 {
     struct run_opts *o = user;
 
-    if (cli_num(opt, arg, 0, UINT64_MAX, NULL, &o->trace_packet))
+    if (nicsim_cli_num(opt, arg, 0, UINT64_MAX, NULL, &o->trace_packet))
         return CLI_USAGE;
     o->has_trace_packet = true;
     return 0;
@@ -148,7 +148,7 @@ static int opt_truncated(void *user, const char *opt, const char *arg)
     struct run_opts *o = user;
 
     if (nicsim_trace_truncated__parse(arg, &o->truncated))
-        return cli_usage_fail("%s '%s': one of refuse, captured, pad", opt, arg);
+        return nicsim_cli_usage_fail("%s '%s': one of refuse, captured, pad", opt, arg);
     return 0;
 }
 
@@ -161,18 +161,18 @@ static int opt_ignore(void *user, const char *opt, const char *arg)
     uint64_t v;
 
     if (o->n_ignore_args == RUN_MAX_MAP_ARGS)
-        return cli_usage_fail("%s: at most %d", opt, RUN_MAX_MAP_ARGS);
+        return nicsim_cli_usage_fail("%s: at most %d", opt, RUN_MAX_MAP_ARGS);
     if (!c1 || !c2 || c1 == arg || (size_t)(c1 - arg) >= RUN_MAX_NAME ||
         (size_t)(c2 - c1 - 1) >= sizeof(off) || strlen(c2 + 1) >= sizeof(len))
-        return cli_usage_fail("%s '%s': expected MAP:OFFSET:LEN", opt, arg);
+        return nicsim_cli_usage_fail("%s '%s': expected MAP:OFFSET:LEN", opt, arg);
     snprintf(off, sizeof(off), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
     snprintf(len, sizeof(len), "%s", c2 + 1);
     char what[96];
     snprintf(what, sizeof(what), "%s %s: OFFSET", opt, arg);
-    if (cli_num(what, off, 0, UINT32_MAX, NULL, &v))
+    if (nicsim_cli_num(what, off, 0, UINT32_MAX, NULL, &v))
         return CLI_USAGE;
     snprintf(what, sizeof(what), "%s %s: LEN", opt, arg);
-    if (cli_num(what, len, 1, UINT32_MAX, NULL, &v))
+    if (nicsim_cli_num(what, len, 1, UINT32_MAX, NULL, &v))
         return CLI_USAGE;
     o->ignore_args[o->n_ignore_args++] = arg;
     return 0;
@@ -189,10 +189,10 @@ static int port_prefix(const char *opt, const char *arg, uint32_t *port, const c
     char num[16], what[64];
     uint64_t v;
     if (digits >= sizeof(num))
-        return cli_usage_fail("%s '%s': PORT is 0..%d", opt, arg, NICSIM_DP_MAX_PORTS - 1);
+        return nicsim_cli_usage_fail("%s '%s': PORT is 0..%d", opt, arg, NICSIM_DP_MAX_PORTS - 1);
     snprintf(num, sizeof(num), "%.*s", (int)digits, arg);
     snprintf(what, sizeof(what), "%s %.30s: PORT", opt, arg);
-    if (cli_num(what, num, 0, NICSIM_DP_MAX_PORTS - 1, NULL, &v))
+    if (nicsim_cli_num(what, num, 0, NICSIM_DP_MAX_PORTS - 1, NULL, &v))
         return CLI_USAGE;
     *port = (uint32_t)v;
     *rest = eq + 1;
@@ -210,23 +210,23 @@ static int opt_pcap(void *user, const char *opt, const char *arg)
     if (rc == CLI_USAGE)
         return rc;
     if (!*file)
-        return cli_usage_fail("%s '%s': expected FILE or PORT=FILE", opt, arg);
+        return nicsim_cli_usage_fail("%s '%s': expected FILE or PORT=FILE", opt, arg);
     if (rc == 1) { /* a plain file: on --ingress-port */
         if (o->pcap && !o->n_pcap_files)
-            return cli_usage_fail("%s %s: one trace without PORT= (already %s); several "
+            return nicsim_cli_usage_fail("%s %s: one trace without PORT= (already %s); several "
                                   "traces: --pcap PORT=FILE each",
                                   opt, arg, o->pcap);
         if (o->n_pcap_files)
-            return cli_usage_fail("%s %s: give every trace as PORT=FILE when there are several",
+            return nicsim_cli_usage_fail("%s %s: give every trace as PORT=FILE when there are several",
                                   opt, arg);
         o->pcap = file;
         return 0;
     }
     if (o->pcap && !o->n_pcap_files)
-        return cli_usage_fail("%s %s: give every trace as PORT=FILE when there are several", opt,
+        return nicsim_cli_usage_fail("%s %s: give every trace as PORT=FILE when there are several", opt,
                               arg);
     if (o->n_pcap_files == NICSIM_DP_MAX_PORTS)
-        return cli_usage_fail("%s: at most %d traces", opt, NICSIM_DP_MAX_PORTS);
+        return nicsim_cli_usage_fail("%s: at most %d traces", opt, NICSIM_DP_MAX_PORTS);
     o->pcap_files[o->n_pcap_files] = file;
     o->pcap_ports[o->n_pcap_files++] = port;
     if (!o->pcap)
@@ -248,7 +248,7 @@ static int opt_line_rate(void *user, const char *opt, const char *arg)
     errno = 0;
     double v = strtod(num, &end);
     if (!*num || *end || errno || !(v > 0 && v <= 10000))
-        return cli_usage_fail("%s '%s': a rate in Gb/s above 0 and at most 10000%s", opt, arg,
+        return nicsim_cli_usage_fail("%s '%s': a rate in Gb/s above 0 and at most 10000%s", opt, arg,
                               rc ? ", or PORT=GBPS" : "");
     if (rc == 1)
         o->line_rate_gbps = v;
@@ -266,7 +266,7 @@ static int opt_dispatch(void *user, const char *opt, const char *arg)
     else if (!strcmp(arg, "rr"))
         o->dispatch = NICSIM_NIC_DISPATCH_RR;
     else
-        return cli_usage_fail("%s '%s': one of hash, rr", opt, arg);
+        return nicsim_cli_usage_fail("%s '%s': one of hash, rr", opt, arg);
     return 0;
 }
 
@@ -279,7 +279,7 @@ static int opt_nic(void *user, const char *opt, const char *arg)
     else if (!strcmp(arg, "plain"))
         o->plain_loop = true;
     else
-        return cli_usage_fail("%s '%s': one of systemc, plain", opt, arg);
+        return nicsim_cli_usage_fail("%s '%s': one of systemc, plain", opt, arg);
     return 0;
 }
 
@@ -294,15 +294,15 @@ static int parse_wave_packets(const char *arg, uint64_t *first, uint64_t *last)
     char lo[32], *dash = strchr(arg, '-');
     size_t n = dash ? (size_t)(dash - arg) : strlen(arg);
     if (n == 0 || n >= sizeof(lo))
-        return cli_usage_fail("--wave-packets '%s': expected N-M or N", arg);
+        return nicsim_cli_usage_fail("--wave-packets '%s': expected N-M or N", arg);
     snprintf(lo, sizeof(lo), "%.*s", (int)n, arg);
-    if (cli_num("--wave-packets: N", lo, 0, UINT64_MAX, NULL, first))
+    if (nicsim_cli_num("--wave-packets: N", lo, 0, UINT64_MAX, NULL, first))
         return CLI_USAGE;
     *last = *first;
-    if (dash && cli_num("--wave-packets: M", dash + 1, 0, UINT64_MAX, NULL, last))
+    if (dash && nicsim_cli_num("--wave-packets: M", dash + 1, 0, UINT64_MAX, NULL, last))
         return CLI_USAGE;
     if (*last < *first)
-        return cli_usage_fail("--wave-packets %s: M is below N", arg);
+        return nicsim_cli_usage_fail("--wave-packets %s: M is below N", arg);
     return 0;
 }
 
@@ -420,8 +420,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
     o->ports = 2;
     o->mtu = 1500;
     o->kernel_repeat = 64;
-    cli_set_prog(nicsim_run_cmd_name);
-    int rc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), o, pos, 2, &n_pos);
+    nicsim_cli_set_prog(nicsim_run_cmd_name);
+    int rc = nicsim_cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), o, pos, 2, &n_pos);
     if (rc == CLI_HELP) {
         usage(stdout);
         exit(0);
@@ -430,27 +430,27 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         return rc;
     o->progress = !no_progress && isatty(STDERR_FILENO);
     if (n_pos != 1)
-        return cli_usage_fail(n_pos ? "one object file, please (got '%s' and '%s')"
+        return nicsim_cli_usage_fail(n_pos ? "one object file, please (got '%s' and '%s')"
                                     : "no object file given%s%s; usage: nicsim run OBJECT.o "
                                       "--pcap TRACE [options], --help lists them",
                               n_pos ? pos[0] : "", n_pos ? pos[1] : "");
     o->object = pos[0];
     if (!o->pcap)
-        return cli_usage_fail("--pcap TRACE is required");
+        return nicsim_cli_usage_fail("--pcap TRACE is required");
     if (ingress_seen && o->n_pcap_files)
-        return cli_usage_fail("--ingress-port %u: the traces name their ports (--pcap PORT=FILE)",
+        return nicsim_cli_usage_fail("--ingress-port %u: the traces name their ports (--pcap PORT=FILE)",
                               o->ingress_port);
     for (unsigned i = 0; i < o->n_pcap_files; i++)
         if (o->pcap_ports[i] >= o->ports)
-            return cli_usage_fail("--pcap %u=%s: port %u, the NIC has ports 0..%u (--ports)",
+            return nicsim_cli_usage_fail("--pcap %u=%s: port %u, the NIC has ports 0..%u (--ports)",
                                   o->pcap_ports[i], o->pcap_files[i], o->pcap_ports[i],
                                   o->ports - 1);
     for (uint32_t p = o->ports; p < NICSIM_DP_MAX_PORTS; p++)
         if (o->line_rate_port_gbps[p] > 0)
-            return cli_usage_fail("--line-rate %u=%g: port %u, the NIC has ports 0..%u (--ports)",
+            return nicsim_cli_usage_fail("--line-rate %u=%g: port %u, the NIC has ports 0..%u (--ports)",
                                   p, o->line_rate_port_gbps[p], p, o->ports - 1);
     if (o->plain_loop && (o->wave_nic || o->n_pcap_files > 1))
-        return cli_usage_fail("--nic plain: %s needs the SystemC NIC",
+        return nicsim_cli_usage_fail("--nic plain: %s needs the SystemC NIC",
                               o->wave_nic ? "--wave-nic" : "more than one --pcap");
     return 0;
 }
@@ -472,16 +472,16 @@ int cmd_run(int argc, char **argv)
     if (run_lockstep)
         model = CLI_MODEL_RTL;
     if (run_wave && model != CLI_MODEL_RTL)
-        return cli_usage_fail("--wave %s: waveforms come from the RTL core (--model rtl)", run_wave);
+        return nicsim_cli_usage_fail("--wave %s: waveforms come from the RTL core (--model rtl)", run_wave);
     uint64_t first = 0, last = UINT64_MAX;
     if (run_wave_packets && !run_wave)
-        return cli_usage_fail("--wave-packets needs --wave FILE.fst");
+        return nicsim_cli_usage_fail("--wave-packets needs --wave FILE.fst");
     if (run_wave_packets && parse_wave_packets(run_wave_packets, &first, &last))
         return CLI_USAGE;
     if (model == CLI_MODEL_RTL &&
         cli_run_rtl_open(run_wave, first, last, run_lockstep, &o.backend, &o.backend_ctx) < 0)
         return 1;
-    rc = run_main(&o);
+    rc = nicsim_run_main(&o);
     if (o.backend)
         cli_run_rtl_close(o.backend_ctx, run_lockstep);
     return rc;
@@ -591,8 +591,8 @@ int cmd_load(int argc, char **argv)
                               "one, and reports\n";
 
     nicsim_run_cmd_name = "nicsim load";
-    cli_set_prog(nicsim_run_cmd_name);
-    int prc = cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1,
+    nicsim_cli_set_prog(nicsim_run_cmd_name);
+    int prc = nicsim_cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1,
                             &n_pos, use);
     if (prc)
         return prc == CLI_HELP ? 0 : prc;

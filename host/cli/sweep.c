@@ -49,20 +49,20 @@ static int parse_cores(const char *s, uint32_t *v, size_t *n)
     char *copy = strdup(s), *save = NULL;
 
     if (!copy)
-        return cli_fail("out of memory");
+        return nicsim_cli_fail("out of memory");
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         char *dash = strchr(t, '-');
         uint64_t a, b;
         if (dash)
             *dash = 0;
-        if (cli_num("--cores", t, 1, SWEEP_MAX_CORES, NULL, &a) ||
-            cli_num("--cores", dash ? dash + 1 : t, 1, SWEEP_MAX_CORES, NULL, &b)) {
+        if (nicsim_cli_num("--cores", t, 1, SWEEP_MAX_CORES, NULL, &a) ||
+            nicsim_cli_num("--cores", dash ? dash + 1 : t, 1, SWEEP_MAX_CORES, NULL, &b)) {
             free(copy);
             return CLI_USAGE;
         }
         if (b < a) {
             free(copy);
-            return cli_usage_fail("--cores '%s': the range %llu-%llu is backwards", s,
+            return nicsim_cli_usage_fail("--cores '%s': the range %llu-%llu is backwards", s,
                                   (unsigned long long)a, (unsigned long long)b);
         }
         for (uint64_t c = a; c <= b; c++)
@@ -73,7 +73,7 @@ static int parse_cores(const char *s, uint32_t *v, size_t *n)
     for (uint32_t c = 1; c <= SWEEP_MAX_CORES; c++)
         if (seen[c])
             v[(*n)++] = c;
-    return *n ? 0 : cli_usage_fail("--cores '%s': no core count", s);
+    return *n ? 0 : nicsim_cli_usage_fail("--cores '%s': no core count", s);
 }
 
 static int parse_rates(const char *s, double *v, size_t *n)
@@ -81,13 +81,13 @@ static int parse_rates(const char *s, double *v, size_t *n)
     char *copy = strdup(s), *save = NULL;
 
     if (!copy)
-        return cli_fail("out of memory");
+        return nicsim_cli_fail("out of memory");
     *n = 0;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         char *end;
         double r = strtod(t, &end);
         if (end == t || *end || !(r > 0) || r > 10000) {
-            int rc = cli_usage_fail("--line-rate '%s': '%s' is not a rate in Gb/s (0 < rate <= "
+            int rc = nicsim_cli_usage_fail("--line-rate '%s': '%s' is not a rate in Gb/s (0 < rate <= "
                                     "10000)",
                                     s, t);
             free(copy);
@@ -95,12 +95,12 @@ static int parse_rates(const char *s, double *v, size_t *n)
         }
         if (*n == SWEEP_MAX_RATES) {
             free(copy);
-            return cli_usage_fail("--line-rate '%s': at most %d rates", s, SWEEP_MAX_RATES);
+            return nicsim_cli_usage_fail("--line-rate '%s': at most %d rates", s, SWEEP_MAX_RATES);
         }
         v[(*n)++] = r;
     }
     free(copy);
-    return *n ? 0 : cli_usage_fail("--line-rate '%s': no rate", s);
+    return *n ? 0 : nicsim_cli_usage_fail("--line-rate '%s': no rate", s);
 }
 
 /*
@@ -231,13 +231,13 @@ static int plot_both(const char *gnuplot, const char *csv, const char *png, cons
     outs[0].slot = outs[1].slot = -1;
     if (!svg)
         return nicsim_run_fail("out of memory");
-    if (!cli_out_begin(&outs[0], "--plot", png) && !cli_out_begin(&outs[1], "--plot", svg) &&
-        !draw(gnuplot, csv, cli_out_path(&outs[0]), false, rates, n_rates, title, png) &&
-        !draw(gnuplot, csv, cli_out_path(&outs[1]), true, rates, n_rates, title, svg) &&
-        !cli_out_commit(&outs[0]) && !cli_out_commit(&outs[1]))
+    if (!nicsim_cli_out_begin(&outs[0], "--plot", png) && !nicsim_cli_out_begin(&outs[1], "--plot", svg) &&
+        !draw(gnuplot, csv, nicsim_cli_out_path(&outs[0]), false, rates, n_rates, title, png) &&
+        !draw(gnuplot, csv, nicsim_cli_out_path(&outs[1]), true, rates, n_rates, title, svg) &&
+        !nicsim_cli_out_commit(&outs[0]) && !nicsim_cli_out_commit(&outs[1]))
         rc = 0;
-    cli_out_abort(&outs[0]);
-    cli_out_abort(&outs[1]);
+    nicsim_cli_out_abort(&outs[0]);
+    nicsim_cli_out_abort(&outs[1]);
     free(svg);
     return rc;
 }
@@ -252,9 +252,9 @@ int cmd_sweep(int argc, char **argv)
     int n = 0, rc = 0;
     struct run_opts o;
 
-    cli_set_prog("nicsim sweep");
+    nicsim_cli_set_prog("nicsim sweep");
     if (!args)
-        return cli_fail("out of memory");
+        return nicsim_cli_fail("out of memory");
     /* sweep's own options; everything else is run's */
     for (int i = 0; i < argc; i++) {
         /* --name=value: as --name value */
@@ -284,18 +284,18 @@ int cmd_sweep(int argc, char **argv)
         const char *opt = name[0] ? name : argv[i];
         if (!strcmp(opt, "--rate")) {
             free(args);
-            return cli_usage_fail("--rate: the sweep sets it from --line-rate");
+            return nicsim_cli_usage_fail("--rate: the sweep sets it from --line-rate");
         }
         if (!strcmp(opt, "--json") || !strcmp(opt, "--json-lines") ||
             !strcmp(opt, "--trace-packet") || !strcmp(opt, "--out-pcap") ||
             !strcmp(opt, "--dump-maps") || !strcmp(opt, "--events") || !strcmp(opt, "--baseline")) {
             free(args);
-            return cli_usage_fail("%s: an option of one run (nicsim run), not of a sweep", opt);
+            return nicsim_cli_usage_fail("%s: an option of one run (nicsim run), not of a sweep", opt);
         }
         if (dst) {
             if (i + 1 >= argc) {
                 free(args);
-                return cli_usage_fail("%s needs a value", argv[i]);
+                return nicsim_cli_usage_fail("%s needs a value", argv[i]);
             }
             *dst = argv[++i];
             continue;
@@ -356,7 +356,7 @@ int cmd_sweep(int argc, char **argv)
             if (progress)
                 fprintf(stderr, "\r%u cores at %g Gb/s (%zu of %zu)   ", p->cores, p->rate,
                         ci * n_rates + ri + 1, n_pts);
-            rc = run_main(&ro);
+            rc = nicsim_run_main(&ro);
             nicsim_run_cmd_name = "nicsim sweep";
             p->capacity_drops = p->s.drops[NICSIM_DP_DROP_RX_BUFFER_FULL] +
                                 p->s.drops[NICSIM_DP_DROP_TX_QUEUE_FULL] +

@@ -18,7 +18,7 @@ char *cli_read_file(const char *path, size_t limit, bool text, const char *what,
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "%s: cannot open %s: %s\n", cli_prog(), path, strerror(errno));
+        fprintf(stderr, "%s: cannot open %s: %s\n", nicsim_cli_prog(), path, strerror(errno));
         return NULL;
     }
     size_t n = 0;
@@ -31,9 +31,9 @@ char *cli_read_file(const char *path, size_t limit, bool text, const char *what,
     }
     if (e == EFBIG)
         fprintf(stderr, "%s: %s: longer than %zu bytes, the most %s of %u instructions can take\n",
-                cli_prog(), path, limit, what, NICSIM_ISA_MAX_INSNS);
+                nicsim_cli_prog(), path, limit, what, NICSIM_ISA_MAX_INSNS);
     else if (e == EISDIR)
-        fprintf(stderr, "%s: %s: is a directory\n", cli_prog(), path);
+        fprintf(stderr, "%s: %s: is a directory\n", nicsim_cli_prog(), path);
     else if (e == EILSEQ) {
         size_t line = 1;
         f = fopen(path, "rb");
@@ -45,10 +45,10 @@ char *cli_read_file(const char *path, size_t limit, bool text, const char *what,
         }
         if (f)
             fclose(f);
-        fprintf(stderr, "%s: %s:%zu: a NUL byte (offset %zu): %s has none\n", cli_prog(), path,
+        fprintf(stderr, "%s: %s:%zu: a NUL byte (offset %zu): %s has none\n", nicsim_cli_prog(), path,
                 line, n, what);
     } else
-        fprintf(stderr, "%s: cannot read %s: %s\n", cli_prog(), path, strerror(e));
+        fprintf(stderr, "%s: cannot read %s: %s\n", nicsim_cli_prog(), path, strerror(e));
     return NULL;
 }
 
@@ -82,7 +82,7 @@ int cli_load_program(const char *path, struct nicsim_insn **out, size_t *n)
     size_t len = 0;
     bool bin = has_suffix(path, ".bin");
     if (has_suffix(path, ".o")) {
-        fprintf(stderr, "%s: %s: ELF objects are loaded by 'nicsim run', not here\n", cli_prog(),
+        fprintf(stderr, "%s: %s: ELF objects are loaded by 'nicsim run', not here\n", nicsim_cli_prog(),
                 path);
         return -1;
     }
@@ -93,7 +93,7 @@ int cli_load_program(const char *path, struct nicsim_insn **out, size_t *n)
     if (bin) {
         if (len == 0 || len % 8) {
             fprintf(stderr, "%s: %s: %zu bytes is not a whole number of 8-byte instructions\n",
-                    cli_prog(), path, len);
+                    nicsim_cli_prog(), path, len);
             free(text);
             return -1;
         }
@@ -112,9 +112,9 @@ int cli_load_program(const char *path, struct nicsim_insn **out, size_t *n)
     free(text);
     if (rc < 0) {
         if (err.index > 0)
-            fprintf(stderr, "%s: %s:%ld: %s\n", cli_prog(), path, err.index, err.msg);
+            fprintf(stderr, "%s: %s:%ld: %s\n", nicsim_cli_prog(), path, err.index, err.msg);
         else
-            fprintf(stderr, "%s: %s: %s%s\n", cli_prog(), path, err.msg,
+            fprintf(stderr, "%s: %s: %s%s\n", nicsim_cli_prog(), path, err.msg,
                     len == 0 ? " (the file is empty)" : "");
         return -1;
     }
@@ -132,8 +132,8 @@ int cmd_asm(int argc, char **argv)
     size_t n_pos = 0;
     static const char use[] = "usage: nicsim asm SOURCE -o OUT.bin\n";
 
-    cli_set_prog("nicsim asm");
-    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
+    nicsim_cli_set_prog("nicsim asm");
+    int prc = nicsim_cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
     if (prc == CLI_HELP) {
         fputs(use, stdout);
         return 0;
@@ -143,28 +143,28 @@ int cmd_asm(int argc, char **argv)
         return CLI_USAGE;
     }
     const struct cli_file files[] = {{"SOURCE", pos[0], false}, {"-o", outp, true}};
-    if (cli_files_check(files, 2))
+    if (nicsim_cli_files_check(files, 2))
         return CLI_USAGE;
     struct nicsim_insn *prog;
     size_t n;
     if (cli_load_program(pos[0], &prog, &n) < 0)
         return 1;
     struct cli_out o;
-    cli_signals_install();
-    if (cli_out_begin(&o, "-o", outp)) {
+    nicsim_cli_signals_install();
+    if (nicsim_cli_out_begin(&o, "-o", outp)) {
         free(prog);
         return 1;
     }
-    FILE *f = fopen(cli_out_path(&o), "wb");
+    FILE *f = fopen(nicsim_cli_out_path(&o), "wb");
     bool ok = f && fwrite(prog, sizeof(*prog), n, f) == n;
     ok = f && fclose(f) == 0 && ok;
     free(prog);
     if (!ok) {
         fprintf(stderr, "nicsim asm: cannot write %s: %s\n", outp, strerror(errno));
-        cli_out_abort(&o);
+        nicsim_cli_out_abort(&o);
         return 1;
     }
-    return cli_out_commit(&o);
+    return nicsim_cli_out_commit(&o);
 }
 
 int cmd_disasm(int argc, char **argv)
@@ -174,8 +174,8 @@ int cmd_disasm(int argc, char **argv)
     size_t n_pos = 0;
     static const char use[] = "usage: nicsim disasm PROGRAM(.bin|.s)\n";
 
-    cli_set_prog("nicsim disasm");
-    int prc = cli_parse_cmd(argc, argv, opts, 1, NULL, pos, 1, &n_pos, use);
+    nicsim_cli_set_prog("nicsim disasm");
+    int prc = nicsim_cli_parse_cmd(argc, argv, opts, 1, NULL, pos, 1, &n_pos, use);
     if (prc)
         return prc == CLI_HELP ? 0 : prc;
     struct nicsim_insn *prog;
@@ -260,8 +260,8 @@ int cmd_exec(int argc, char **argv)
         "                instruction compared (exit 3 at the first divergence)\n"
         "  --wave F.fst  the RTL run's waveform (with --model rtl or --lockstep)\n";
 
-    cli_set_prog("nicsim exec");
-    int prc = cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1,
+    nicsim_cli_set_prog("nicsim exec");
+    int prc = nicsim_cli_parse_cmd(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1,
                             &n_pos, use);
     if (prc)
         return prc == CLI_HELP ? 0 : prc;

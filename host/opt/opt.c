@@ -10,12 +10,12 @@
 
 static const char *prog_name = "nicsim";
 
-void cli_set_prog(const char *prog)
+void nicsim_cli_set_prog(const char *prog)
 {
     prog_name = prog;
 }
 
-const char *cli_prog(void)
+const char *nicsim_cli_prog(void)
 {
     return prog_name;
 }
@@ -27,7 +27,7 @@ static void vmsg(const char *fmt, va_list ap)
     fputc('\n', stderr);
 }
 
-int cli_fail(const char *fmt, ...)
+int nicsim_cli_fail(const char *fmt, ...)
 {
     va_list ap;
 
@@ -37,7 +37,7 @@ int cli_fail(const char *fmt, ...)
     return 1;
 }
 
-int cli_usage_fail(const char *fmt, ...)
+int nicsim_cli_usage_fail(const char *fmt, ...)
 {
     va_list ap;
 
@@ -47,7 +47,7 @@ int cli_usage_fail(const char *fmt, ...)
     return CLI_USAGE;
 }
 
-int cli_num(const char *opt, const char *s, uint64_t lo, uint64_t hi, const char *why,
+int nicsim_cli_num(const char *opt, const char *s, uint64_t lo, uint64_t hi, const char *why,
             uint64_t *out)
 {
     const char *p = s;
@@ -59,7 +59,7 @@ int cli_num(const char *opt, const char *s, uint64_t lo, uint64_t hi, const char
         p += 2;
     }
     if (!*p)
-        return cli_usage_fail("%s: '%s' is not a number", opt, s);
+        return nicsim_cli_usage_fail("%s: '%s' is not a number", opt, s);
     bool big = false;
     for (; *p; p++) {
         int d;
@@ -70,18 +70,18 @@ int cli_num(const char *opt, const char *s, uint64_t lo, uint64_t hi, const char
         else if (base == 16 && *p >= 'A' && *p <= 'F')
             d = *p - 'A' + 10;
         else if (*p == '-' && p == s)
-            return cli_usage_fail("%s: '%s' is negative; the range is %llu..%llu%s%s", opt, s,
+            return nicsim_cli_usage_fail("%s: '%s' is negative; the range is %llu..%llu%s%s", opt, s,
                                   (unsigned long long)lo, (unsigned long long)hi, why ? " " : "",
                                   why ? why : "");
         else
-            return cli_usage_fail("%s: '%s' is not a number", opt, s);
+            return nicsim_cli_usage_fail("%s: '%s' is not a number", opt, s);
         if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
             big = true;
         else
             v = v * (uint64_t)base + (uint64_t)d;
     }
     if (big || v < lo || v > hi)
-        return cli_usage_fail("%s: %s is out of range %llu..%llu%s%s", opt, s,
+        return nicsim_cli_usage_fail("%s: %s is out of range %llu..%llu%s%s", opt, s,
                               (unsigned long long)lo, (unsigned long long)hi, why ? " " : "",
                               why ? why : "");
     *out = v;
@@ -97,12 +97,12 @@ static int set_value(const struct cli_opt *o, const char *typed, const char *arg
         *(const char **)o->dst = arg;
         return 0;
     case CLI_U32:
-        if (cli_num(typed, arg, o->lo, o->hi > UINT32_MAX ? UINT32_MAX : o->hi, o->why, &v))
+        if (nicsim_cli_num(typed, arg, o->lo, o->hi > UINT32_MAX ? UINT32_MAX : o->hi, o->why, &v))
             return CLI_USAGE;
         *(uint32_t *)o->dst = (uint32_t)v;
         return 0;
     case CLI_U64:
-        if (cli_num(typed, arg, o->lo, o->hi, o->why, &v))
+        if (nicsim_cli_num(typed, arg, o->lo, o->hi, o->why, &v))
             return CLI_USAGE;
         *(uint64_t *)o->dst = v;
         return 0;
@@ -111,9 +111,9 @@ static int set_value(const struct cli_opt *o, const char *typed, const char *arg
         errno = 0;
         double d = strtod(arg, &end);
         if (end == arg || *end || errno == ERANGE || !isfinite(d))
-            return cli_usage_fail("%s: '%s' is not a number", typed, arg);
+            return nicsim_cli_usage_fail("%s: '%s' is not a number", typed, arg);
         if (d < o->dlo || (o->dlo_open && d == o->dlo) || d > o->dhi)
-            return cli_usage_fail("%s: %s is out of range: %s %g and at most %g%s%s", typed, arg,
+            return nicsim_cli_usage_fail("%s: %s is out of range: %s %g and at most %g%s%s", typed, arg,
                                   o->dlo_open ? "more than" : "at least", o->dlo, o->dhi,
                                   o->why ? " " : "", o->why ? o->why : "");
         *(double *)o->dst = d;
@@ -126,7 +126,7 @@ static int set_value(const struct cli_opt *o, const char *typed, const char *arg
     }
 }
 
-int cli_parse(int argc, char **argv, int first, const struct cli_opt *opts, size_t n_opts,
+int nicsim_cli_parse(int argc, char **argv, int first, const struct cli_opt *opts, size_t n_opts,
               void *user, const char **pos, size_t max_pos, size_t *n_pos)
 {
     bool options = true;
@@ -140,7 +140,7 @@ int cli_parse(int argc, char **argv, int first, const struct cli_opt *opts, size
         }
         if (!options || a[0] != '-' || !a[1]) {
             if (*n_pos == max_pos)
-                return cli_usage_fail("unexpected argument '%s'", a);
+                return nicsim_cli_usage_fail("unexpected argument '%s'", a);
             pos[(*n_pos)++] = a;
             continue;
         }
@@ -153,7 +153,7 @@ int cli_parse(int argc, char **argv, int first, const struct cli_opt *opts, size
             if (strlen(opts[k].name) == len && !strncmp(opts[k].name, a, len))
                 o = &opts[k];
         if (!o)
-            return cli_usage_fail("unknown option '%.*s'", (int)len, a);
+            return nicsim_cli_usage_fail("unknown option '%.*s'", (int)len, a);
         char typed[64];
         snprintf(typed, sizeof(typed), "%.*s", (int)len, a);
         if (o->seen)
@@ -162,14 +162,14 @@ int cli_parse(int argc, char **argv, int first, const struct cli_opt *opts, size
             return CLI_HELP;
         if (o->kind == CLI_FLAG || o->kind == CLI_UNFLAG) {
             if (eq)
-                return cli_usage_fail("%s takes no value", typed);
+                return nicsim_cli_usage_fail("%s takes no value", typed);
             *(bool *)o->dst = o->kind == CLI_FLAG;
             continue;
         }
         const char *arg = eq ? eq + 1 : NULL;
         if (!arg) {
             if (i + 1 >= argc)
-                return cli_usage_fail("%s: a value is missing", typed);
+                return nicsim_cli_usage_fail("%s: a value is missing", typed);
             arg = argv[++i];
         }
         int rc = set_value(o, typed, arg, user);
@@ -179,10 +179,10 @@ int cli_parse(int argc, char **argv, int first, const struct cli_opt *opts, size
     return 0;
 }
 
-int cli_parse_cmd(int argc, char **argv, const struct cli_opt *opts, size_t n_opts, void *user,
+int nicsim_cli_parse_cmd(int argc, char **argv, const struct cli_opt *opts, size_t n_opts, void *user,
                   const char **pos, size_t want_pos, size_t *n_pos, const char *use)
 {
-    int prc = cli_parse(argc, argv, 1, opts, n_opts, user, pos, want_pos, n_pos);
+    int prc = nicsim_cli_parse(argc, argv, 1, opts, n_opts, user, pos, want_pos, n_pos);
 
     if (prc == CLI_HELP) {
         fputs(use, stdout);

@@ -76,8 +76,8 @@ int main(int argc, char **argv)
     const char *pos[1];
     size_t n_pos = 0;
 
-    cli_set_prog("nicsim-plugin");
-    int prc = cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
+    nicsim_cli_set_prog("nicsim-plugin");
+    int prc = nicsim_cli_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), NULL, pos, 1, &n_pos);
     if (prc == CLI_HELP) {
         usage(stdout);
         return 0;

@@ -51,7 +51,7 @@ static void on_signal(int sig)
         return;
     }
     bool any = false;
-    say(cli_prog());
+    say(nicsim_cli_prog());
     say(sig == SIGINT    ? ": interrupted (SIGINT)"
         : sig == SIGTERM ? ": terminated (SIGTERM)"
                          : ": hung up (SIGHUP)");
@@ -70,7 +70,7 @@ static void on_signal(int sig)
     raise(sig);
 }
 
-void cli_signals_install(void)
+void nicsim_cli_signals_install(void)
 {
     struct sigaction sa;
 
@@ -85,7 +85,7 @@ void cli_signals_install(void)
     sigaction(SIGHUP, &sa, NULL);
 }
 
-void cli_signals_defer(bool defer)
+void nicsim_cli_signals_defer(bool defer)
 {
     sigset_t old;
 
@@ -99,12 +99,12 @@ void cli_signals_defer(bool defer)
     }
 }
 
-int cli_interrupted(void)
+int nicsim_cli_interrupted(void)
 {
     return interrupted;
 }
 
-int cli_signals_take(void)
+int nicsim_cli_signals_take(void)
 {
     sigset_t old;
 
@@ -116,14 +116,14 @@ int cli_signals_take(void)
     return sig;
 }
 
-void cli_out_abort_all(void)
+void nicsim_cli_out_abort_all(void)
 {
     for (int i = 0; i < MAX_OUTS; i++)
         if (slots[i].tmp)
             unlink(slots[i].tmp);
 }
 
-void cli_out_pending(char *buf, size_t len)
+void nicsim_cli_out_pending(char *buf, size_t len)
 {
     size_t used = 0;
 
@@ -169,7 +169,7 @@ static void unreg(struct cli_out *o)
     o->slot = -1;
 }
 
-int cli_out_begin(struct cli_out *o, const char *opt, const char *path)
+int nicsim_cli_out_begin(struct cli_out *o, const char *opt, const char *path)
 {
     struct stat st;
     mode_t mode;
@@ -179,34 +179,34 @@ int cli_out_begin(struct cli_out *o, const char *opt, const char *path)
     o->path = path;
     o->slot = -1;
     if (!*path)
-        return cli_usage_fail("%s: an empty file name", opt);
+        return nicsim_cli_usage_fail("%s: an empty file name", opt);
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode))
-            return cli_fail("%s %s: is a directory", opt, path);
+            return nicsim_cli_fail("%s %s: is a directory", opt, path);
         if (!S_ISREG(st.st_mode)) { /* /dev/null, a FIFO, a terminal: written directly */
             if (access(path, W_OK))
-                return cli_fail("%s %s: %s", opt, path, strerror(errno));
+                return nicsim_cli_fail("%s %s: %s", opt, path, strerror(errno));
             o->target = strdup(path);
-            return o->target ? 0 : cli_fail("out of memory");
+            return o->target ? 0 : nicsim_cli_fail("out of memory");
         }
         o->target = realpath(path, NULL); /* a symlink's file is replaced, not the link */
         mode = st.st_mode & 07777;
     } else {
         if (errno != ENOENT)
-            return cli_fail("%s %s: %s", opt, path, strerror(errno));
+            return nicsim_cli_fail("%s %s: %s", opt, path, strerror(errno));
         o->target = strdup(path);
         mode_t um = umask(0);
         umask(um);
         mode = 0666 & ~um;
     }
     if (!o->target)
-        return cli_fail("%s %s: %s", opt, path, strerror(errno));
+        return nicsim_cli_fail("%s %s: %s", opt, path, strerror(errno));
     char *d = strdup(o->target), *b = strdup(o->target);
     if (!d || !b) {
         free(d);
         free(b);
-        cli_out_abort(o);
-        return cli_fail("out of memory");
+        nicsim_cli_out_abort(o);
+        return nicsim_cli_fail("out of memory");
     }
     const char *dir = dirname(d), *base = basename(b);
     size_t n = strlen(dir) + strlen(base) + 32;
@@ -218,8 +218,8 @@ int cli_out_begin(struct cli_out *o, const char *opt, const char *path)
     if (fd < 0) {
         free(o->tmp);
         o->tmp = NULL;
-        cli_out_abort(o);
-        int rc = cli_fail("%s %s: cannot write in %s: %s", opt, path, dir, strerror(e));
+        nicsim_cli_out_abort(o);
+        int rc = nicsim_cli_fail("%s %s: cannot write in %s: %s", opt, path, dir, strerror(e));
         free(d);
         free(b);
         return rc;
@@ -232,23 +232,23 @@ int cli_out_begin(struct cli_out *o, const char *opt, const char *path)
     close(fd);
     o->slot = reg(o);
     if (o->slot < 0) {
-        cli_out_abort(o);
-        return cli_fail("%s: too many outputs", opt);
+        nicsim_cli_out_abort(o);
+        return nicsim_cli_fail("%s: too many outputs", opt);
     }
     return 0;
 }
 
-const char *cli_out_path(const struct cli_out *o)
+const char *nicsim_cli_out_path(const struct cli_out *o)
 {
     return o->tmp ? o->tmp : o->target;
 }
 
-int cli_out_commit(struct cli_out *o)
+int nicsim_cli_out_commit(struct cli_out *o)
 {
     int rc = 0;
 
     if (o->tmp && rename(o->tmp, o->target)) {
-        rc = cli_fail("%s %s: cannot rename %s onto it: %s", o->opt, o->path, o->tmp,
+        rc = nicsim_cli_fail("%s %s: cannot rename %s onto it: %s", o->opt, o->path, o->tmp,
                       strerror(errno));
         unlink(o->tmp);
     }
@@ -259,7 +259,7 @@ int cli_out_commit(struct cli_out *o)
     return rc;
 }
 
-void cli_out_abort(struct cli_out *o)
+void nicsim_cli_out_abort(struct cli_out *o)
 {
     unreg(o);
     if (o->tmp)
@@ -312,7 +312,7 @@ static bool same(const struct ident *a, const struct ident *b)
     return a->exists || !strcmp(a->name, b->name);
 }
 
-int cli_files_check(const struct cli_file *f, size_t n)
+int nicsim_cli_files_check(const struct cli_file *f, size_t n)
 {
     struct ident *ids = calloc(n ? n : 1, sizeof(*ids));
     bool *ok = calloc(n ? n : 1, sizeof(*ok));
@@ -321,7 +321,7 @@ int cli_files_check(const struct cli_file *f, size_t n)
     if (!ids || !ok) {
         free(ids);
         free(ok);
-        return cli_fail("out of memory");
+        return nicsim_cli_fail("out of memory");
     }
     for (size_t i = 0; i < n; i++)
         ok[i] = f[i].path && ident_of(f[i].path, &ids[i]);
@@ -332,11 +332,11 @@ int cli_files_check(const struct cli_file *f, size_t n)
             if (!same(&ids[i], &ids[j]))
                 continue;
             if (f[j].output)
-                rc = cli_usage_fail("%s %s and %s %s are the same file: two outputs cannot share "
+                rc = nicsim_cli_usage_fail("%s %s and %s %s are the same file: two outputs cannot share "
                                     "it",
                                     f[j].opt, f[j].path, f[i].opt, f[i].path);
             else
-                rc = cli_usage_fail("%s %s is also %s %s: an output must not overwrite an input",
+                rc = nicsim_cli_usage_fail("%s %s is also %s %s: an output must not overwrite an input",
                                     f[i].opt, f[i].path, f[j].opt, f[j].path);
         }
     }

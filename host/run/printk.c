@@ -14,7 +14,7 @@
 
 #include "nicsim/printk.h"
 
-bool cli_printk_used(const struct nicsim_obj *obj, const int *prog_fds)
+bool nicsim_cli_printk_used(const struct nicsim_obj *obj, const int *prog_fds)
 {
     for (size_t i = 0; i < nicsim_obj__n_progs(obj); i++) {
         const struct nicsim_obj_prog *p = nicsim_obj__prog(obj, i);
@@ -43,7 +43,7 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-bool cli_printk_on_event(struct cli_printk *p, FILE *tty, FILE *events, uint64_t packet,
+bool nicsim_cli_printk_on_event(struct cli_printk *p, FILE *tty, FILE *events, uint64_t packet,
                          const struct nicsim_event_rec *rec, const void *data)
 {
     char text[NICSIM_PRINTK_OUT_MAX];
@@ -79,14 +79,14 @@ bool cli_printk_on_event(struct cli_printk *p, FILE *tty, FILE *events, uint64_t
     return true;
 }
 
-void cli_printk_begin_packet(struct cli_printk *p)
+void nicsim_cli_printk_begin_packet(struct cli_printk *p)
 {
     for (size_t i = 0; i < p->n; i++)
         free(p->lines[i]);
     p->n = 0;
 }
 
-void cli_printk_compare(const struct cli_printk *p, const struct nicsim_kref_result *kr,
+void nicsim_cli_printk_compare(const struct cli_printk *p, const struct nicsim_kref_result *kr,
                         bool *match, char *mismatch, size_t len)
 {
     if (!kr->trace_read)
@@ -107,9 +107,9 @@ void cli_printk_compare(const struct cli_printk *p, const struct nicsim_kref_res
     }
 }
 
-void cli_printk_free(struct cli_printk *p)
+void nicsim_cli_printk_free(struct cli_printk *p)
 {
-    cli_printk_begin_packet(p);
+    nicsim_cli_printk_begin_packet(p);
     free(p->lines);
     p->lines = NULL;
     p->cap = 0;

@@ -52,7 +52,7 @@ static const char *unloadable(const struct nicsim_obj_prog *p, char *buf, size_t
     return NULL;
 }
 
-int cli_prog_select(const struct nicsim_obj *obj, const char *object, const char *want,
+int nicsim_cli_prog_select(const struct nicsim_obj *obj, const char *object, const char *want,
                     const struct nicsim_obj_prog **out, char *err, size_t errlen)
 {
     const struct nicsim_obj_prog *chosen = NULL;
@@ -107,7 +107,7 @@ int cli_prog_select(const struct nicsim_obj *obj, const char *object, const char
     return 0;
 }
 
-void cli_prog_report_skipped(const struct nicsim_obj *obj, const char *object,
+void nicsim_cli_prog_report_skipped(const struct nicsim_obj *obj, const char *object,
                              const struct nicsim_obj_prog *chosen, const int *prog_fds, FILE *f)
 {
     size_t n = nicsim_obj__n_progs(obj), skipped = 0;
@@ -136,7 +136,7 @@ void cli_prog_report_skipped(const struct nicsim_obj *obj, const char *object,
     fputc('\n', f);
 }
 
-const char *cli_prog_load_reason(int fd, const char *err_msg, char *buf, size_t len)
+const char *nicsim_cli_prog_load_reason(int fd, const char *err_msg, char *buf, size_t len)
 {
     if (err_msg && err_msg[0])
         return err_msg;

@@ -35,7 +35,7 @@ static int on_event(void *user, const struct nicsim_event_rec *rec, const void *
     struct run *r = user;
     const uint8_t *d = data;
 
-    if (cli_printk_on_event(&r->printk, r->o->quiet ? NULL : stdout, r->events, r->cur_index, rec,
+    if (nicsim_cli_printk_on_event(&r->printk, r->o->quiet ? NULL : stdout, r->events, r->cur_index, rec,
                             data))
         return 0;
     r->events_written++;
@@ -74,7 +74,7 @@ void nicsim_run_progress(uint64_t n, double frac, bool done)
 
 void nicsim_run_teardown(struct run *r)
 {
-    cli_printk_free(&r->printk);
+    nicsim_cli_printk_free(&r->printk);
     if (r->events)
         fclose(r->events);
     nicsim_kref__close(r->kref);
@@ -142,7 +142,7 @@ static int check_files(const struct run_opts *o)
         memcpy(all, f, n * sizeof(*f));
         for (size_t i = 0; i < n_names; i++)
             all[n + i] = (struct cli_file){"--maps-dir", names[i], false};
-        rc = cli_files_check(all, n + n_names);
+        rc = nicsim_cli_files_check(all, n + n_names);
     }
     for (size_t i = 0; i < n_names; i++)
         free(names[i]);
@@ -281,7 +281,7 @@ static void traces_close(struct traces *t)
     t->n = 0;
 }
 
-int run_main(const struct run_opts *o)
+int nicsim_run_main(const struct run_opts *o)
 {
     struct run r = {.o = o};
     struct traces in_traces = {0}, *in = &in_traces;
@@ -314,8 +314,8 @@ int run_main(const struct run_opts *o)
     memset(outs, 0, sizeof(outs));
     for (int i = 0; i < N_OUTS; i++)
         outs[i].slot = -1;
-    cli_set_prog(nicsim_run_cmd_name);
-    cli_signals_install();
+    nicsim_cli_set_prog(nicsim_run_cmd_name);
+    nicsim_cli_signals_install();
     if (!repp)
         return nicsim_run_fail("out of memory");
     status = check_files(o);
@@ -336,15 +336,15 @@ int run_main(const struct run_opts *o)
         goto out;
     }
     for (int i = 0; i < N_OUTS; i++)
-        if (out_path[i] && cli_out_begin(&outs[i], out_opt[i], out_path[i]))
+        if (out_path[i] && nicsim_cli_out_begin(&outs[i], out_opt[i], out_path[i]))
             goto out;
     if (o->baseline && nicsim_run_baseline_load(&base, o->baseline, o->pcap))
         goto out;
     if (nicsim_run_setup(&r) || (o->on_ready && o->on_ready(o->on_ready_user, &r)))
         goto out;
-    events = has_event_maps(&r) || cli_printk_used(r.obj, r.prog_fds);
+    events = has_event_maps(&r) || nicsim_cli_printk_used(r.obj, r.prog_fds);
     if (o->events) {
-        r.events = fopen(cli_out_path(&outs[OUT_EVENTS]), "w");
+        r.events = fopen(nicsim_cli_out_path(&outs[OUT_EVENTS]), "w");
         if (!r.events) {
             nicsim_run_fail("--events %s: %s", o->events, strerror(errno));
             goto out;
@@ -358,7 +358,7 @@ int run_main(const struct run_opts *o)
             names[p] = port_names[p];
         }
         names[o->ports] = "host";
-        out = nicsim_trace_out__create(cli_out_path(&outs[OUT_PCAP]), names, o->ports + 1, err,
+        out = nicsim_trace_out__create(nicsim_cli_out_path(&outs[OUT_PCAP]), names, o->ports + 1, err,
                                        sizeof(err));
         if (!out) {
             nicsim_run_fail("--out-pcap %s: %s", o->out_pcap, err);
@@ -376,14 +376,14 @@ int run_main(const struct run_opts *o)
     struct report_paths rp = {0};
     const char *rp_failed = NULL;
     if (o->json)
-        *(report_is_jsonl(o->json) ? &rp.jsonl : &rp.json) = cli_out_path(&outs[OUT_JSON]);
+        *(report_is_jsonl(o->json) ? &rp.jsonl : &rp.json) = nicsim_cli_out_path(&outs[OUT_JSON]);
     if (o->json_lines)
-        rp.jsonl = cli_out_path(&outs[OUT_JSONL]);
+        rp.jsonl = nicsim_cli_out_path(&outs[OUT_JSONL]);
     if (o->report_dir) {
-        rp.json2 = cli_out_path(&outs[OUT_RJSON]);
-        rp.csv = cli_out_path(&outs[OUT_RCSV]);
+        rp.json2 = nicsim_cli_out_path(&outs[OUT_RJSON]);
+        rp.csv = nicsim_cli_out_path(&outs[OUT_RCSV]);
     }
-    int orc = report__open(repp, &rp, o->clock_mhz, r.kref != NULL, &rp_failed);
+    int orc = nicsim_report__open(repp, &rp, o->clock_mhz, r.kref != NULL, &rp_failed);
     if (orc) {
         bool in_dir = rp_failed == rp.json2 || rp_failed == rp.csv;
         bool lines = rp_failed == rp.jsonl && o->json_lines;
@@ -403,13 +403,13 @@ int run_main(const struct run_opts *o)
         repp->arrival = arrivals;
     }
 
-    cli_signals_defer(true);
+    nicsim_cli_signals_defer(true);
     for (;;) {
         struct nicsim_trace_pkt pkt;
         struct nicsim_dp_result res;
         struct report_kernel_pkt kp = {0};
 
-        if (cli_interrupted())
+        if (nicsim_cli_interrupted())
             break;
         uint32_t port = o->ingress_port;
         uint64_t rate_arrival_ns = 0;
@@ -445,7 +445,7 @@ int run_main(const struct run_opts *o)
                    (unsigned long long)index, pkt.caplen);
             nicsim_run_itrace_set(&r, &it);
         }
-        cli_printk_begin_packet(&r.printk);
+        nicsim_cli_printk_begin_packet(&r.printk);
         int rx = nicsim_sys__rx(r.sys, port, pkt.data, pkt.caplen, pkt.wirelen,
                                 arrival_ns, &res);
         if (tracing) {
@@ -490,7 +490,7 @@ int run_main(const struct run_opts *o)
             }
             nicsim_run_compare_packet(&res, &kr, &kp);
             if (kp.match)
-                cli_printk_compare(&r.printk, &kr, &kp.match, kp.mismatch, sizeof(kp.mismatch));
+                nicsim_cli_printk_compare(&r.printk, &kr, &kp.match, kp.mismatch, sizeof(kp.mismatch));
             if (!kp.match && !o->quiet)
                 fprintf(stderr, "mismatch: packet %llu: %s\n", (unsigned long long)index,
                         kp.mismatch);
@@ -499,7 +499,7 @@ int run_main(const struct run_opts *o)
         nicsim_run_baseline_check(&base, o, index, &res);
         if (index == 0)
             first_arrival_cycle = res.arrival_cycle;
-        report__packet(repp, index, &res, pkt.wirelen, r.kref ? &kp : NULL);
+        nicsim_report__packet(repp, index, &res, pkt.wirelen, r.kref ? &kp : NULL);
         if (plot && res.error == NICSIM_DP_OK)
             fprintf(plot, "%llu %llu %llu %llu\n", (unsigned long long)index,
                     (unsigned long long)res.xdp.run.cycles, (unsigned long long)res.xdp.run.insns,
@@ -529,10 +529,10 @@ int run_main(const struct run_opts *o)
     }
     if (o->progress)
         nicsim_run_progress(index, 1.0, true);
-    if (cli_interrupted()) {
+    if (nicsim_cli_interrupted()) {
         char pending[1024];
-        int sig = cli_signals_take();
-        cli_out_pending(pending, sizeof(pending));
+        int sig = nicsim_cli_signals_take();
+        nicsim_cli_out_pending(pending, sizeof(pending));
         fprintf(stderr, "%s: %s after %llu packets of %s; the replay did not finish%s%s\n",
                 nicsim_run_cmd_name, sig == SIGINT ? "interrupted (SIGINT)" : "stopped by a signal",
                 (unsigned long long)index, o->pcap, pending[0] ? "; not written:" : "",
@@ -541,7 +541,7 @@ int run_main(const struct run_opts *o)
         goto out;
     }
     /* From here a signal ends the run at once: the outputs not yet renamed are removed. */
-    cli_signals_defer(false);
+    nicsim_cli_signals_defer(false);
 
     FILE *tty = o->quiet ? NULL : stdout;
     int map_mismatches = 0;
@@ -551,7 +551,7 @@ int run_main(const struct run_opts *o)
     json_open = false;
     nicsim_sys__finish(r.sys); /* the NIC model's simulation runs to the last departure */
     struct run_summary sum;
-    int frc = report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
+    int frc = nicsim_report__finish(repp, tty, nicsim_dp__stats(nicsim_sys__dp(r.sys)),
                              nicsim_sys__n_cores(r.sys), r.prog->name, &sum);
     if (o->summary)
         *o->summary = sum;
@@ -563,9 +563,9 @@ int run_main(const struct run_opts *o)
                         strerror(-frc));
         goto out;
     }
-    if ((o->json && cli_out_commit(&outs[OUT_JSON])) ||
-        (o->json_lines && cli_out_commit(&outs[OUT_JSONL])) ||
-        (o->report_dir && (cli_out_commit(&outs[OUT_RJSON]) || cli_out_commit(&outs[OUT_RCSV]))))
+    if ((o->json && nicsim_cli_out_commit(&outs[OUT_JSON])) ||
+        (o->json_lines && nicsim_cli_out_commit(&outs[OUT_JSONL])) ||
+        (o->report_dir && (nicsim_cli_out_commit(&outs[OUT_RJSON]) || nicsim_cli_out_commit(&outs[OUT_RCSV]))))
         goto out;
     if (o->report_dir) {
         char rtitle[1024];
@@ -603,7 +603,7 @@ int run_main(const struct run_opts *o)
             nicsim_run_fail("--events %s: write failed", o->events);
             goto out;
         }
-        if (cli_out_commit(&outs[OUT_EVENTS]))
+        if (nicsim_cli_out_commit(&outs[OUT_EVENTS]))
             goto out;
     }
     if (out) {
@@ -613,11 +613,11 @@ int run_main(const struct run_opts *o)
             nicsim_run_fail("--out-pcap %s: %s", o->out_pcap, strerror(-rc));
             goto out;
         }
-        if (cli_out_commit(&outs[OUT_PCAP]))
+        if (nicsim_cli_out_commit(&outs[OUT_PCAP]))
             goto out;
     }
-    if (o->dump_maps && (nicsim_run_dump_maps(&r, cli_out_path(&outs[OUT_DUMP])) ||
-                         cli_out_commit(&outs[OUT_DUMP])))
+    if (o->dump_maps && (nicsim_run_dump_maps(&r, nicsim_cli_out_path(&outs[OUT_DUMP])) ||
+                         nicsim_cli_out_commit(&outs[OUT_DUMP])))
         goto out;
     if (plot) {
         char title[1024];
@@ -628,9 +628,9 @@ int run_main(const struct run_opts *o)
             goto out;
         }
         snprintf(title, sizeof(title), "%s: %s over %s", r.prog->name, o->object, o->pcap);
-        if (nicsim_run_plot_draw(gnuplot, cli_out_path(&outs[OUT_PLOT]), o->plot, plot_data,
+        if (nicsim_run_plot_draw(gnuplot, nicsim_cli_out_path(&outs[OUT_PLOT]), o->plot, plot_data,
                                  r.kref != NULL, o->clock_mhz, title) ||
-            cli_out_commit(&outs[OUT_PLOT]))
+            nicsim_cli_out_commit(&outs[OUT_PLOT]))
             goto out;
     }
     if (o->baseline && tty)
@@ -654,7 +654,7 @@ int run_main(const struct run_opts *o)
         status = status ? status : 1;
     }
 out:
-    cli_signals_defer(false);
+    nicsim_cli_signals_defer(false);
     if (plot)
         fclose(plot);
     if (o->plot)
@@ -662,9 +662,9 @@ out:
     if (out)
         nicsim_trace_out__close(out);
     (void)json_open;
-    report__free(repp);
+    nicsim_report__free(repp);
     for (int i = 0; i < N_OUTS; i++)
-        cli_out_abort(&outs[i]);
+        nicsim_cli_out_abort(&outs[i]);
     traces_close(in);
     nicsim_run_teardown(&r);
     free(repp);

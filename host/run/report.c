@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void report_hist__add(struct report_hist *h, uint64_t v)
+void nicsim_report_hist__add(struct report_hist *h, uint64_t v)
 {
     if (v < REPORT_HIST_EXACT) {
         h->exact[v]++;
@@ -42,7 +42,7 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-uint64_t report_hist__quantile(struct report_hist *h, unsigned pct)
+uint64_t nicsim_report_hist__quantile(struct report_hist *h, unsigned pct)
 {
     if (!h->count)
         return 0;
@@ -65,7 +65,7 @@ uint64_t report_hist__quantile(struct report_hist *h, unsigned pct)
     return h->max;
 }
 
-void report_hist__free(struct report_hist *h)
+void nicsim_report_hist__free(struct report_hist *h)
 {
     free(h->big);
     h->big = NULL;
@@ -84,7 +84,7 @@ static void hex_pairs_init(void)
     }
 }
 
-void report__free(struct report *r)
+void nicsim_report__free(struct report *r)
 {
     if (r->json)
         fclose(r->json);
@@ -99,10 +99,10 @@ void report__free(struct report *r)
     free(r->lbuf.p);
     free(r->cbuf.p);
     r->jbuf.p = r->lbuf.p = r->cbuf.p = NULL;
-    report_hist__free(&r->cycles);
-    report_hist__free(&r->insns);
-    report_hist__free(&r->latency_ns);
-    report_hist__free(&r->kernel_ns);
+    nicsim_report_hist__free(&r->cycles);
+    nicsim_report_hist__free(&r->insns);
+    nicsim_report_hist__free(&r->latency_ns);
+    nicsim_report_hist__free(&r->kernel_ns);
 }
 
 /* A report file: the records reach it in pieces of REPORT_FLUSH bytes, which stdio writes
@@ -112,7 +112,7 @@ static FILE *open_out(const char *path)
     return fopen(path, "w");
 }
 
-int report__open(struct report *r, const struct report_paths *paths, uint32_t clock_mhz,
+int nicsim_report__open(struct report *r, const struct report_paths *paths, uint32_t clock_mhz,
                  bool kernel, const char **failed)
 {
     memset(r, 0, sizeof(*r));
@@ -135,7 +135,7 @@ int report__open(struct report *r, const struct report_paths *paths, uint32_t cl
         if (!*f[i]) {
             int e = errno;
             *failed = path[i];
-            report__free(r);
+            nicsim_report__free(r);
             return -e;
         }
     }
@@ -311,7 +311,7 @@ static json_t *stalls_json(const struct nicsim_stalls *s)
 /* Starts a packet record: its opening in the form it is formatted in (the JSON document when
  * written, else JSON Lines), room for `bound` bytes. The body follows from its first key on,
  * without a comma; rec_end copies it to JSON Lines when both forms are written. Returns the
- * buffer, or NULL when out of memory (the record is lost; report__finish says so). */
+ * buffer, or NULL when out of memory (the record is lost; nicsim_report__finish says so). */
 static struct report_buf *rec_begin(struct report *r, size_t bound, size_t *body)
 {
     struct report_buf *b = r->json ? &r->jbuf : &r->lbuf;
@@ -423,7 +423,7 @@ static void csv_row(struct report *r, uint64_t index, const struct nicsim_dp_res
     buf_flush(b, r->csv, false);
 }
 
-void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_result *res,
+void nicsim_report__packet(struct report *r, uint64_t index, const struct nicsim_dp_result *res,
                     uint32_t wirelen, const struct report_kernel_pkt *k)
 {
     struct report_buf *b;
@@ -468,7 +468,7 @@ void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_res
         r->traps++;
     if (x->run.status == NICSIM_RUN_WATCHDOG)
         r->watchdogs++;
-    report_hist__add(&r->cycles, x->run.cycles);
+    nicsim_report_hist__add(&r->cycles, x->run.cycles);
     r->issue += x->run.issue;
     r->stalls.load_use += x->run.stalls.load_use;
     r->stalls.memory += x->run.stalls.memory;
@@ -489,10 +489,10 @@ void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_res
             r->last_departure = res->departure_cycle;
         r->any_timed = true;
     }
-    report_hist__add(&r->latency_ns, latency_ns);
-    report_hist__add(&r->insns, x->run.insns);
+    nicsim_report_hist__add(&r->latency_ns, latency_ns);
+    nicsim_report_hist__add(&r->insns, x->run.insns);
     if (k && k->valid) {
-        report_hist__add(&r->kernel_ns, k->ns);
+        nicsim_report_hist__add(&r->kernel_ns, k->ns);
         if (!k->match)
             r->kernel_mismatches++;
     }
@@ -634,8 +634,8 @@ static void achieved(const struct report *r, const struct nicsim_dp_stats *stats
         sum->achieved_gbps = (double)r->left_wire_bits / s / 1e9;
     }
     struct report_hist *lat = (struct report_hist *)&r->latency_ns;
-    sum->latency_p50_ns = report_hist__quantile(lat, 50);
-    sum->latency_p99_ns = report_hist__quantile(lat, 99);
+    sum->latency_p50_ns = nicsim_report_hist__quantile(lat, 50);
+    sum->latency_p99_ns = nicsim_report_hist__quantile(lat, 99);
     sum->latency_max_ns = lat->max;
     if (stats && cycles && n_cores) {
         double busy = 0;
@@ -645,7 +645,7 @@ static void achieved(const struct report *r, const struct nicsim_dp_stats *stats
     }
 }
 
-int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *stats,
+int nicsim_report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *stats,
                    uint32_t n_cores, const char *prog_name, struct run_summary *sum)
 {
     struct run_summary got;
@@ -675,11 +675,11 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
             "program", prog_name, "packets", (json_int_t)r->packets, "ran", (json_int_t)ran,
             "mac_errors", (json_int_t)errors, "verdicts", v, "traps", (json_int_t)r->traps,
             "watchdogs", (json_int_t)r->watchdogs, "cycles", "min", (json_int_t)r->cycles.min,
-            "median", (json_int_t)report_hist__quantile(&r->cycles, 50), "p99",
-            (json_int_t)report_hist__quantile(&r->cycles, 99), "max", (json_int_t)r->cycles.max,
+            "median", (json_int_t)nicsim_report_hist__quantile(&r->cycles, 50), "p99",
+            (json_int_t)nicsim_report_hist__quantile(&r->cycles, 99), "max", (json_int_t)r->cycles.max,
             "mean", mean_cycles, "instructions", "min", (json_int_t)r->insns.min, "median",
-            (json_int_t)report_hist__quantile(&r->insns, 50), "p99",
-            (json_int_t)report_hist__quantile(&r->insns, 99), "max", (json_int_t)r->insns.max,
+            (json_int_t)nicsim_report_hist__quantile(&r->insns, 50), "p99",
+            (json_int_t)nicsim_report_hist__quantile(&r->insns, 99), "max", (json_int_t)r->insns.max,
             "mean", ran ? (double)r->insns.sum / (double)ran : 0.0, "cpi", cpi, "clock_mhz",
             (json_int_t)r->clock_mhz, "cores", (json_int_t)n_cores, "mpps_per_core",
             mean_cycles ? r->clock_mhz / mean_cycles : 0.0, "mpps_all_cores",
@@ -703,14 +703,14 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
             json_object_set_new(
                 s, "latency_ns",
                 json_pack("{s:s,s:I,s:I,s:I}", "arrivals", r->arrival ? r->arrival : "trace",
-                          "median", (json_int_t)report_hist__quantile(&r->latency_ns, 50), "p99",
-                          (json_int_t)report_hist__quantile(&r->latency_ns, 99), "max",
+                          "median", (json_int_t)nicsim_report_hist__quantile(&r->latency_ns, 50), "p99",
+                          (json_int_t)nicsim_report_hist__quantile(&r->latency_ns, 99), "max",
                           (json_int_t)r->latency_ns.max));
         if (r->kernel)
             json_object_set_new(s, "kernel",
                                 json_pack("{s:I,s:I,s:I}", "mismatches",
                                           (json_int_t)r->kernel_mismatches, "median_ns",
-                                          (json_int_t)report_hist__quantile(&r->kernel_ns, 50),
+                                          (json_int_t)nicsim_report_hist__quantile(&r->kernel_ns, 50),
                                           "packets", (json_int_t)r->kernel_ns.count));
         json_t *drops = json_object();
         for (int i = 1; i < NICSIM_DP_N_DROP; i++)
@@ -772,13 +772,13 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
         fprintf(tty,
                 "cycles/packet:       min %llu  median %llu  p99 %llu  max %llu  (mean %.1f)\n",
                 (unsigned long long)r->cycles.min,
-                (unsigned long long)report_hist__quantile(&r->cycles, 50),
-                (unsigned long long)report_hist__quantile(&r->cycles, 99),
+                (unsigned long long)nicsim_report_hist__quantile(&r->cycles, 50),
+                (unsigned long long)nicsim_report_hist__quantile(&r->cycles, 99),
                 (unsigned long long)r->cycles.max, mean_cycles);
         fprintf(tty, "instructions/packet: min %llu  median %llu  p99 %llu  max %llu\n",
                 (unsigned long long)r->insns.min,
-                (unsigned long long)report_hist__quantile(&r->insns, 50),
-                (unsigned long long)report_hist__quantile(&r->insns, 99),
+                (unsigned long long)nicsim_report_hist__quantile(&r->insns, 50),
+                (unsigned long long)nicsim_report_hist__quantile(&r->insns, 99),
                 (unsigned long long)r->insns.max);
         fprintf(tty, "cycles/instruction:  %.3f\n", cpi);
         if (r->cycles.sum) {
@@ -825,8 +825,8 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
                     "latency (arrival to departure, %s): median %llu ns  p99 %llu ns  max %llu "
                     "ns\n",
                     r->arrival ? r->arrival : "the trace's timing",
-                    (unsigned long long)report_hist__quantile(&r->latency_ns, 50),
-                    (unsigned long long)report_hist__quantile(&r->latency_ns, 99),
+                    (unsigned long long)nicsim_report_hist__quantile(&r->latency_ns, 50),
+                    (unsigned long long)nicsim_report_hist__quantile(&r->latency_ns, 99),
                     (unsigned long long)r->latency_ns.max);
         if (got.duration_ns) {
             fprintf(tty,
@@ -855,8 +855,8 @@ int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *st
         fprintf(tty,
                 "host kernel (JIT):   median %llu ns/packet vs NIC median %.1f ns/packet; "
                 "%llu mismatches\n",
-                (unsigned long long)report_hist__quantile(&r->kernel_ns, 50),
-                (double)report_hist__quantile(&r->cycles, 50) * ns_per_cycle,
+                (unsigned long long)nicsim_report_hist__quantile(&r->kernel_ns, 50),
+                (double)nicsim_report_hist__quantile(&r->cycles, 50) * ns_per_cycle,
                 (unsigned long long)r->kernel_mismatches);
     return rc;
 }

@@ -32,11 +32,11 @@ struct report_hist {
     uint64_t count, sum, min, max;
 };
 
-void report_hist__add(struct report_hist *h, uint64_t v);
+void nicsim_report_hist__add(struct report_hist *h, uint64_t v);
 /* The nearest-rank value at pct percent (1..100): the smallest value with at least
  * ceil(pct * count / 100) values at or below it. */
-uint64_t report_hist__quantile(struct report_hist *h, unsigned pct);
-void report_hist__free(struct report_hist *h);
+uint64_t nicsim_report_hist__quantile(struct report_hist *h, unsigned pct);
+void nicsim_report_hist__free(struct report_hist *h);
 
 /* What the kernel did with one packet (from BPF_PROG_TEST_RUN). */
 struct report_kernel_pkt {
@@ -106,16 +106,16 @@ struct report {
 
 /* Opens the outputs named in `paths` (may be NULL: none). Returns 0, or -errno with *failed set
  * to the path that could not be created. */
-int report__open(struct report *r, const struct report_paths *paths, uint32_t clock_mhz,
+int nicsim_report__open(struct report *r, const struct report_paths *paths, uint32_t clock_mhz,
                  bool kernel, const char **failed);
 /* One packet, in trace order; `wirelen` is the frame's length on the wire. */
-void report__packet(struct report *r, uint64_t index, const struct nicsim_dp_result *res,
+void nicsim_report__packet(struct report *r, uint64_t index, const struct nicsim_dp_result *res,
                     uint32_t wirelen, const struct report_kernel_pkt *k);
 /* Summary object (JSON, JSON Lines) and terminal summary; fills `sum` when not NULL. Returns 0 or
  * -errno for a failed write of a report file (closed either way). */
-int report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *stats,
+int nicsim_report__finish(struct report *r, FILE *tty, const struct nicsim_dp_stats *stats,
                    uint32_t n_cores, const char *prog_name, struct run_summary *sum);
-/* Closes the report files (if report__finish did not) and frees the distributions. */
-void report__free(struct report *r);
+/* Closes the report files (if nicsim_report__finish did not) and frees the distributions. */
+void nicsim_report__free(struct report *r);
 
 #endif

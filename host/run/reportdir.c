@@ -62,9 +62,9 @@ static int write_file(const struct report_dir *rd, const char *name,
     memset(&out, 0, sizeof(out));
     out.slot = -1;
     snprintf(path, sizeof(path), "%s/%s", rd->dir, name);
-    if (cli_out_begin(&out, "--report", path))
+    if (nicsim_cli_out_begin(&out, "--report", path))
         return 1;
-    FILE *f = fopen(cli_out_path(&out), "w");
+    FILE *f = fopen(nicsim_cli_out_path(&out), "w");
     if (!f) {
         nicsim_run_fail("--report %s: %s", path, strerror(errno));
     } else {
@@ -73,9 +73,9 @@ static int write_file(const struct report_dir *rd, const char *name,
         if (wrc || bad)
             nicsim_run_fail("--report %s: write failed", path);
         else
-            rc = cli_out_commit(&out);
+            rc = nicsim_cli_out_commit(&out);
     }
-    cli_out_abort(&out);
+    nicsim_cli_out_abort(&out);
     return rc;
 }
 
@@ -101,12 +101,12 @@ static int plot_pair(const struct report_dir *rd, const char *gnuplot, const cha
         out.slot = -1;
         snprintf(path, sizeof(path), "%s/%s.%s", rd->dir, name, term[i][0]);
         snprintf(shown, sizeof(shown), "--report %s", path);
-        if (!cli_out_begin(&out, "--report", path)) {
-            const char *args[] = {data, cli_out_path(&out), title};
+        if (!nicsim_cli_out_begin(&out, "--report", path)) {
+            const char *args[] = {data, nicsim_cli_out_path(&out), title};
             if (!nicsim_run_gnuplot(gnuplot, full, shown, args, 3))
-                rc = cli_out_commit(&out);
+                rc = nicsim_cli_out_commit(&out);
         }
-        cli_out_abort(&out);
+        nicsim_cli_out_abort(&out);
         free(full);
         if (rc)
             return rc;
@@ -180,11 +180,11 @@ static int write_run_page(FILE *f, void *user)
     if (r->cycles.count) {
         row(f, "cycles per packet", "min %llu, median %llu, p99 %llu, max %llu, mean %.1f",
             (unsigned long long)r->cycles.min,
-            (unsigned long long)report_hist__quantile(&r->cycles, 50),
-            (unsigned long long)report_hist__quantile(&r->cycles, 99),
+            (unsigned long long)nicsim_report_hist__quantile(&r->cycles, 50),
+            (unsigned long long)nicsim_report_hist__quantile(&r->cycles, 99),
             (unsigned long long)r->cycles.max, (double)r->cycles.sum / (double)r->cycles.count);
         row(f, "instructions per packet", "median %llu, mean %.1f",
-            (unsigned long long)report_hist__quantile(&r->insns, 50),
+            (unsigned long long)nicsim_report_hist__quantile(&r->insns, 50),
             (double)r->insns.sum / (double)r->cycles.count);
     }
     row(f, "cores, clock", "%u at %u MHz", p->n_cores, r->clock_mhz);
@@ -201,7 +201,7 @@ static int write_run_page(FILE *f, void *user)
         (unsigned long long)s->latency_max_ns, r->arrival ? r->arrival : "trace timestamps");
     if (p->kernel && r->kernel_ns.count)
         row(f, "host kernel (JIT)", "median %llu ns per packet; %llu mismatches",
-            (unsigned long long)report_hist__quantile(&r->kernel_ns, 50),
+            (unsigned long long)nicsim_report_hist__quantile(&r->kernel_ns, 50),
             (unsigned long long)r->kernel_mismatches);
     fputs("</table>\n<p>Files: <a href=\"report.json\">report.json</a>, "
           "<a href=\"packets.csv\">packets.csv</a> (one row per packet)</p>\n",

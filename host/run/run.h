@@ -16,7 +16,7 @@
  * 3520 bytes of packet data an XDP buffer holds (NICSIM_XDP_MAX_DATA). */
 #define RUN_MAX_MTU (3520 - 18)
 
-/* What a run achieved, for callers that run several (nicsim sweep); filled by run_main when
+/* What a run achieved, for callers that run several (nicsim sweep); filled by nicsim_run_main when
  * run_opts.summary is not NULL. Times on the NIC's clock, from the first arrival. */
 struct run_summary {
     uint64_t packets;                  /* frames offered by the trace (within --count) */
@@ -97,6 +97,6 @@ struct run_opts {
 };
 
 int run_parse_args(int argc, char **argv, struct run_opts *o);
-int run_main(const struct run_opts *o);
+int nicsim_run_main(const struct run_opts *o);
 
 #endif

@@ -351,7 +351,7 @@ int nicsim_run_load_prog(struct run *r, size_t pi)
             a.err_insn >= 0 ? nicsim_obj_prog__core_poison(p, (size_t)a.err_insn) : NULL;
         snprintf(r->last_err, sizeof(r->last_err), "%s: program %s (section %s) refused%s: %s",
                  r->o->object, p->name, p->section, at,
-                 core ? core : cli_prog_load_reason(fd, a.err_msg, why, sizeof(why)));
+                 core ? core : nicsim_cli_prog_load_reason(fd, a.err_msg, why, sizeof(why)));
         if (!r->collect_errors)
             nicsim_run_fail("%s", r->last_err);
         return -1;
@@ -462,7 +462,7 @@ static int select_prog(struct run *r)
 {
     char err[ERR_LEN];
 
-    if (cli_prog_select(r->obj, r->o->object, r->o->prog, &r->prog, err, sizeof(err)))
+    if (nicsim_cli_prog_select(r->obj, r->o->object, r->o->prog, &r->prog, err, sizeof(err)))
         return nicsim_run_fail("%s", err);
     return 0;
 }
@@ -678,7 +678,7 @@ int nicsim_run_setup(struct run *r)
                 ea.msg[0] ? ea.msg : strerror(-rc));
     }
     if (!r->o->quiet)
-        cli_prog_report_skipped(r->obj, r->o->object, r->prog, r->prog_fds, stderr);
+        nicsim_cli_prog_report_skipped(r->obj, r->o->object, r->prog, r->prog_fds, stderr);
     if (r->o->ingress_port >= nicsim_sys__n_ports(r->sys))
         return nicsim_run_fail("--ingress-port %u: the NIC has ports 0..%u", r->o->ingress_port,
                                nicsim_sys__n_ports(r->sys) - 1);
