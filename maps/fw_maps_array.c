@@ -120,38 +120,25 @@ static int array_prog_slot(struct fm_map *f, const void *key, uint32_t *slot)
     return *slot >= f->max_entries ? -ENOENT : 0;
 }
 
-const struct fm_map_ops nicsim_fm_array_ops = {
-    .name = "array",
-    .indexed = 1,
-    .value_mem = 1,
-    .prog_write = 1,
-    .einval_why = "flags invalid, or array elements cannot be deleted",
-    .check = nicsim_fm_check_array,
-    .geometry = nicsim_fm_geometry_entries,
-    .mem = array_mem,
-    .meta_equal = array_meta_equal,
-    .count = array_count,
-    .lookup = array_lookup,
-    .update = array_update,
-    .del = array_delete,
-    .get_next_key = nicsim_fm_index_next_key,
-    .prog_slot = array_prog_slot,
-};
+/* The array and the per-CPU array share every operation (per-CPU values follow from the type). */
+#define ARRAY_OPS(var, type_name)                                                                 \
+    const struct fm_map_ops var = {                                                               \
+        .name = type_name,                                                                        \
+        .indexed = 1,                                                                             \
+        .value_mem = 1,                                                                           \
+        .prog_write = 1,                                                                          \
+        .einval_why = "flags invalid, or array elements cannot be deleted",                       \
+        .check = nicsim_fm_check_array,                                                           \
+        .geometry = nicsim_fm_geometry_entries,                                                   \
+        .mem = array_mem,                                                                         \
+        .meta_equal = array_meta_equal,                                                           \
+        .count = array_count,                                                                     \
+        .lookup = array_lookup,                                                                   \
+        .update = array_update,                                                                   \
+        .del = array_delete,                                                                      \
+        .get_next_key = nicsim_fm_index_next_key,                                                 \
+        .prog_slot = array_prog_slot,                                                             \
+    }
 
-const struct fm_map_ops nicsim_fm_percpu_array_ops = {
-    .name = "per-CPU array",
-    .indexed = 1,
-    .value_mem = 1,
-    .prog_write = 1,
-    .einval_why = "flags invalid, or array elements cannot be deleted",
-    .check = nicsim_fm_check_array,
-    .geometry = nicsim_fm_geometry_entries,
-    .mem = array_mem,
-    .meta_equal = array_meta_equal,
-    .count = array_count,
-    .lookup = array_lookup,
-    .update = array_update,
-    .del = array_delete,
-    .get_next_key = nicsim_fm_index_next_key,
-    .prog_slot = array_prog_slot,
-};
+ARRAY_OPS(nicsim_fm_array_ops, "array");
+ARRAY_OPS(nicsim_fm_percpu_array_ops, "per-CPU array");

@@ -307,77 +307,31 @@ static int hash_of_maps_map_slot(struct fm_map *f, const void *key, uint32_t *sl
     return *slot == FM_NIL ? -ENOENT : 0;
 }
 
-const struct fm_map_ops nicsim_fm_hash_ops = {
-    .name = "hash",
-    .value_mem = 1,
-    .prog_write = 1,
-    .check = htab_check,
-    .geometry = htab_geometry,
-    .mem = htab_mem,
-    .alloc = htab_alloc,
-    .free = nicsim_fm_htab_free,
-    .count = nicsim_fm_htab_count,
-    .lookup = nicsim_fm_htab_lookup,
-    .lookup_and_delete = htab_lookup_and_delete,
-    .update = htab_update,
-    .del = htab_delete,
-    .get_next_key = nicsim_fm_htab_get_next_key,
-    .prog_slot = htab_prog_slot,
-};
+/* The plain, per-CPU and LRU hashes share every operation (per-CPU values and LRU eviction
+ * follow from the map's type inside them); only the name differs. */
+#define HTAB_OPS(var, type_name)                                                                  \
+    const struct fm_map_ops var = {                                                               \
+        .name = type_name,                                                                        \
+        .value_mem = 1,                                                                           \
+        .prog_write = 1,                                                                          \
+        .check = htab_check,                                                                      \
+        .geometry = htab_geometry,                                                                \
+        .mem = htab_mem,                                                                          \
+        .alloc = htab_alloc,                                                                      \
+        .free = nicsim_fm_htab_free,                                                              \
+        .count = nicsim_fm_htab_count,                                                            \
+        .lookup = nicsim_fm_htab_lookup,                                                          \
+        .lookup_and_delete = htab_lookup_and_delete,                                              \
+        .update = htab_update,                                                                    \
+        .del = htab_delete,                                                                       \
+        .get_next_key = nicsim_fm_htab_get_next_key,                                              \
+        .prog_slot = htab_prog_slot,                                                              \
+    }
 
-const struct fm_map_ops nicsim_fm_percpu_hash_ops = {
-    .name = "per-CPU hash",
-    .value_mem = 1,
-    .prog_write = 1,
-    .check = htab_check,
-    .geometry = htab_geometry,
-    .mem = htab_mem,
-    .alloc = htab_alloc,
-    .free = nicsim_fm_htab_free,
-    .count = nicsim_fm_htab_count,
-    .lookup = nicsim_fm_htab_lookup,
-    .lookup_and_delete = htab_lookup_and_delete,
-    .update = htab_update,
-    .del = htab_delete,
-    .get_next_key = nicsim_fm_htab_get_next_key,
-    .prog_slot = htab_prog_slot,
-};
-
-const struct fm_map_ops nicsim_fm_lru_hash_ops = {
-    .name = "LRU hash",
-    .value_mem = 1,
-    .prog_write = 1,
-    .check = htab_check,
-    .geometry = htab_geometry,
-    .mem = htab_mem,
-    .alloc = htab_alloc,
-    .free = nicsim_fm_htab_free,
-    .count = nicsim_fm_htab_count,
-    .lookup = nicsim_fm_htab_lookup,
-    .lookup_and_delete = htab_lookup_and_delete,
-    .update = htab_update,
-    .del = htab_delete,
-    .get_next_key = nicsim_fm_htab_get_next_key,
-    .prog_slot = htab_prog_slot,
-};
-
-const struct fm_map_ops nicsim_fm_lru_percpu_hash_ops = {
-    .name = "LRU per-CPU hash",
-    .value_mem = 1,
-    .prog_write = 1,
-    .check = htab_check,
-    .geometry = htab_geometry,
-    .mem = htab_mem,
-    .alloc = htab_alloc,
-    .free = nicsim_fm_htab_free,
-    .count = nicsim_fm_htab_count,
-    .lookup = nicsim_fm_htab_lookup,
-    .lookup_and_delete = htab_lookup_and_delete,
-    .update = htab_update,
-    .del = htab_delete,
-    .get_next_key = nicsim_fm_htab_get_next_key,
-    .prog_slot = htab_prog_slot,
-};
+HTAB_OPS(nicsim_fm_hash_ops, "hash");
+HTAB_OPS(nicsim_fm_percpu_hash_ops, "per-CPU hash");
+HTAB_OPS(nicsim_fm_lru_hash_ops, "LRU hash");
+HTAB_OPS(nicsim_fm_lru_percpu_hash_ops, "LRU per-CPU hash");
 
 const struct fm_map_ops nicsim_fm_hash_of_maps_ops = {
     .name = "hash of maps",
